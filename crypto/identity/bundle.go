@@ -88,8 +88,8 @@ func (b Bundle) MarshalBinary() ([]byte, error) {
 	return proto.Marshal(m)
 }
 
-// UnmarshalBundle decodes a bundle and checks its form and the identity
-// signature. Call Verify before using it: it checks the rest.
+// UnmarshalBundle decodes a bundle and checks its form. Call Verify before
+// using it: it checks the signatures and the expiry.
 func UnmarshalBundle(data []byte) (Bundle, error) {
 	if len(data) > MaxBundleSize {
 		return Bundle{}, fmt.Errorf("%w: bundle of %d bytes exceeds %d", ErrMalformed, len(data), MaxBundleSize)

@@ -118,8 +118,9 @@ func (p PublicIdentity) ToProto() *sessionpb.PublicIdentity {
 	return &sessionpb.PublicIdentity{Version: version, Key: p.Key.Bytes(), DhKey: p.DH.Bytes(), Signature: p.Signature}
 }
 
-// PublicIdentityFromProto converts from the wire type and verifies the
-// signature. For use by the crypto packages only.
+// PublicIdentityFromProto converts from the wire type, checking its form but
+// not its signature: callers that need it verified call Verify (x3dh.Respond
+// and Bundle.Verify do). For use by the crypto packages only.
 func PublicIdentityFromProto(m *sessionpb.PublicIdentity) (PublicIdentity, error) {
 	if m == nil {
 		return PublicIdentity{}, fmt.Errorf("%w: missing public identity", ErrMalformed)
@@ -135,11 +136,10 @@ func PublicIdentityFromProto(m *sessionpb.PublicIdentity) (PublicIdentity, error
 	if err != nil {
 		return PublicIdentity{}, fmt.Errorf("%w: public identity: %w", ErrMalformed, err)
 	}
-	p := PublicIdentity{Key: k, DH: dh, Signature: append([]byte(nil), m.Signature...)}
-	if err := p.Verify(); err != nil {
-		return PublicIdentity{}, err
+	if len(m.Signature) != keys.SignatureSize {
+		return PublicIdentity{}, fmt.Errorf("%w: public identity signature is %d bytes", ErrMalformed, len(m.Signature))
 	}
-	return p, nil
+	return PublicIdentity{Key: k, DH: dh, Signature: append([]byte(nil), m.Signature...)}, nil
 }
 
 // MarshalBinary encodes the public identity.
@@ -151,5 +151,12 @@ func UnmarshalPublicIdentity(b []byte) (PublicIdentity, error) {
 	if err := proto.Unmarshal(b, &m); err != nil {
 		return PublicIdentity{}, fmt.Errorf("%w: public identity: %w", ErrMalformed, err)
 	}
-	return PublicIdentityFromProto(&m)
+	p, err := PublicIdentityFromProto(&m)
+	if err != nil {
+		return PublicIdentity{}, err
+	}
+	if err := p.Verify(); err != nil {
+		return PublicIdentity{}, err
+	}
+	return p, nil
 }

@@ -177,6 +177,20 @@ func associatedData(initiator, responder identity.PublicIdentity) []byte {
 		Fixed(responder.Key[:]).Fixed(responder.DH[:]).Build()
 }
 
+// AppendCanonical appends the header's canonical encoding to b, for binding
+// it into associated data.
+func (h Header) AppendCanonical(b []byte) []byte {
+	var w canon.Builder
+	w.Fixed(b).Fixed(h.Initiator.Key[:]).Fixed(h.Initiator.DH[:]).Bytes(h.Initiator.Signature).
+		Fixed(h.Ephemeral[:]).Uint64(uint64(h.SignedPreKeyID))
+	if h.HasOneTimePreKey {
+		w.Uint64(1).Uint64(uint64(h.OneTimePreKeyID))
+	} else {
+		w.Uint64(0)
+	}
+	return w.Build()
+}
+
 // ToProto converts to the wire type. For use by the crypto packages only.
 func (h Header) ToProto() *sessionpb.X3DHHeader {
 	return &sessionpb.X3DHHeader{
@@ -189,8 +203,8 @@ func (h Header) ToProto() *sessionpb.X3DHHeader {
 	}
 }
 
-// HeaderFromProto converts from the wire type, verifying the initiator's
-// identity signature. For use by the crypto packages only.
+// HeaderFromProto converts from the wire type, checking its form; Respond
+// verifies the initiator's identity. For use by the crypto packages only.
 func HeaderFromProto(m *sessionpb.X3DHHeader) (Header, error) {
 	if m == nil {
 		return Header{}, fmt.Errorf("%w: missing", ErrMalformed)
@@ -221,7 +235,8 @@ func HeaderFromProto(m *sessionpb.X3DHHeader) (Header, error) {
 // MarshalBinary encodes the header.
 func (h Header) MarshalBinary() ([]byte, error) { return proto.Marshal(h.ToProto()) }
 
-// UnmarshalHeader decodes a header and verifies the initiator's identity.
+// UnmarshalHeader decodes a header, checking its form; Respond verifies the
+// initiator's identity.
 func UnmarshalHeader(b []byte) (Header, error) {
 	var m sessionpb.X3DHHeader
 	if err := proto.Unmarshal(b, &m); err != nil {

@@ -703,8 +703,8 @@ func (x *SkippedKey) GetMessageKey() []byte {
 type SessionState struct {
 	state              protoimpl.MessageState `protogen:"open.v1"`
 	Version            uint32                 `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
-	LocalIdentity      []byte                 `protobuf:"bytes,2,opt,name=local_identity,json=localIdentity,proto3" json:"local_identity,omitempty"`
-	RemoteIdentity     []byte                 `protobuf:"bytes,3,opt,name=remote_identity,json=remoteIdentity,proto3" json:"remote_identity,omitempty"`
+	LocalIdentity      *PublicIdentity        `protobuf:"bytes,2,opt,name=local_identity,json=localIdentity,proto3" json:"local_identity,omitempty"`
+	RemoteIdentity     *PublicIdentity        `protobuf:"bytes,3,opt,name=remote_identity,json=remoteIdentity,proto3" json:"remote_identity,omitempty"`
 	AssociatedData     []byte                 `protobuf:"bytes,4,opt,name=associated_data,json=associatedData,proto3" json:"associated_data,omitempty"`
 	RootKey            []byte                 `protobuf:"bytes,5,opt,name=root_key,json=rootKey,proto3" json:"root_key,omitempty"`
 	SelfRatchetPrivate []byte                 `protobuf:"bytes,6,opt,name=self_ratchet_private,json=selfRatchetPrivate,proto3" json:"self_ratchet_private,omitempty"`
@@ -718,6 +718,7 @@ type SessionState struct {
 	PastRemoteKeys     [][]byte               `protobuf:"bytes,14,rep,name=past_remote_keys,json=pastRemoteKeys,proto3" json:"past_remote_keys,omitempty"`           // oldest first
 	PendingX3Dh        *X3DHHeader            `protobuf:"bytes,15,opt,name=pending_x3dh,json=pendingX3dh,proto3" json:"pending_x3dh,omitempty"`                      // initiator, until the first reply
 	InitiatorEphemeral []byte                 `protobuf:"bytes,16,opt,name=initiator_ephemeral,json=initiatorEphemeral,proto3" json:"initiator_ephemeral,omitempty"` // responder: the header that made it
+	Initiator          bool                   `protobuf:"varint,17,opt,name=initiator,proto3" json:"initiator,omitempty"`                                            // this side started the session
 	unknownFields      protoimpl.UnknownFields
 	sizeCache          protoimpl.SizeCache
 }
@@ -759,14 +760,14 @@ func (x *SessionState) GetVersion() uint32 {
 	return 0
 }
 
-func (x *SessionState) GetLocalIdentity() []byte {
+func (x *SessionState) GetLocalIdentity() *PublicIdentity {
 	if x != nil {
 		return x.LocalIdentity
 	}
 	return nil
 }
 
-func (x *SessionState) GetRemoteIdentity() []byte {
+func (x *SessionState) GetRemoteIdentity() *PublicIdentity {
 	if x != nil {
 		return x.RemoteIdentity
 	}
@@ -864,6 +865,13 @@ func (x *SessionState) GetInitiatorEphemeral() []byte {
 	return nil
 }
 
+func (x *SessionState) GetInitiator() bool {
+	if x != nil {
+		return x.Initiator
+	}
+	return false
+}
+
 var File_session_proto protoreflect.FileDescriptor
 
 const file_session_proto_rawDesc = "" +
@@ -927,11 +935,11 @@ const file_session_proto_rawDesc = "" +
 	"ratchetKey\x12\f\n" +
 	"\x01n\x18\x02 \x01(\rR\x01n\x12\x1f\n" +
 	"\vmessage_key\x18\x03 \x01(\fR\n" +
-	"messageKey\"\xac\x05\n" +
+	"messageKey\"\xa8\x06\n" +
 	"\fSessionState\x12\x18\n" +
-	"\aversion\x18\x01 \x01(\rR\aversion\x12%\n" +
-	"\x0elocal_identity\x18\x02 \x01(\fR\rlocalIdentity\x12'\n" +
-	"\x0fremote_identity\x18\x03 \x01(\fR\x0eremoteIdentity\x12'\n" +
+	"\aversion\x18\x01 \x01(\rR\aversion\x12T\n" +
+	"\x0elocal_identity\x18\x02 \x01(\v2-.backchannel.crypto.session.v1.PublicIdentityR\rlocalIdentity\x12V\n" +
+	"\x0fremote_identity\x18\x03 \x01(\v2-.backchannel.crypto.session.v1.PublicIdentityR\x0eremoteIdentity\x12'\n" +
 	"\x0fassociated_data\x18\x04 \x01(\fR\x0eassociatedData\x12\x19\n" +
 	"\broot_key\x18\x05 \x01(\fR\arootKey\x120\n" +
 	"\x14self_ratchet_private\x18\x06 \x01(\fR\x12selfRatchetPrivate\x12,\n" +
@@ -945,7 +953,8 @@ const file_session_proto_rawDesc = "" +
 	"\askipped\x18\r \x03(\v2).backchannel.crypto.session.v1.SkippedKeyR\askipped\x12(\n" +
 	"\x10past_remote_keys\x18\x0e \x03(\fR\x0epastRemoteKeys\x12L\n" +
 	"\fpending_x3dh\x18\x0f \x01(\v2).backchannel.crypto.session.v1.X3DHHeaderR\vpendingX3dh\x12/\n" +
-	"\x13initiator_ephemeral\x18\x10 \x01(\fR\x12initiatorEphemeralB>Z<github.com/backchannel/backchannel/crypto/internal/sessionpbb\x06proto3"
+	"\x13initiator_ephemeral\x18\x10 \x01(\fR\x12initiatorEphemeral\x12\x1c\n" +
+	"\tinitiator\x18\x11 \x01(\bR\tinitiatorB>Z<github.com/backchannel/backchannel/crypto/internal/sessionpbb\x06proto3"
 
 var (
 	file_session_proto_rawDescOnce sync.Once
@@ -974,20 +983,22 @@ var file_session_proto_goTypes = []any{
 	(*SessionState)(nil),        // 10: backchannel.crypto.session.v1.SessionState
 }
 var file_session_proto_depIdxs = []int32{
-	2, // 0: backchannel.crypto.session.v1.SignedPreKeySecret.public:type_name -> backchannel.crypto.session.v1.SignedPreKey
-	4, // 1: backchannel.crypto.session.v1.OneTimePreKeySecret.public:type_name -> backchannel.crypto.session.v1.OneTimePreKey
-	0, // 2: backchannel.crypto.session.v1.Bundle.identity:type_name -> backchannel.crypto.session.v1.PublicIdentity
-	2, // 3: backchannel.crypto.session.v1.Bundle.signed_pre_key:type_name -> backchannel.crypto.session.v1.SignedPreKey
-	4, // 4: backchannel.crypto.session.v1.Bundle.one_time_pre_key:type_name -> backchannel.crypto.session.v1.OneTimePreKey
-	0, // 5: backchannel.crypto.session.v1.X3DHHeader.initiator:type_name -> backchannel.crypto.session.v1.PublicIdentity
-	7, // 6: backchannel.crypto.session.v1.RatchetMessage.x3dh:type_name -> backchannel.crypto.session.v1.X3DHHeader
-	9, // 7: backchannel.crypto.session.v1.SessionState.skipped:type_name -> backchannel.crypto.session.v1.SkippedKey
-	7, // 8: backchannel.crypto.session.v1.SessionState.pending_x3dh:type_name -> backchannel.crypto.session.v1.X3DHHeader
-	9, // [9:9] is the sub-list for method output_type
-	9, // [9:9] is the sub-list for method input_type
-	9, // [9:9] is the sub-list for extension type_name
-	9, // [9:9] is the sub-list for extension extendee
-	0, // [0:9] is the sub-list for field type_name
+	2,  // 0: backchannel.crypto.session.v1.SignedPreKeySecret.public:type_name -> backchannel.crypto.session.v1.SignedPreKey
+	4,  // 1: backchannel.crypto.session.v1.OneTimePreKeySecret.public:type_name -> backchannel.crypto.session.v1.OneTimePreKey
+	0,  // 2: backchannel.crypto.session.v1.Bundle.identity:type_name -> backchannel.crypto.session.v1.PublicIdentity
+	2,  // 3: backchannel.crypto.session.v1.Bundle.signed_pre_key:type_name -> backchannel.crypto.session.v1.SignedPreKey
+	4,  // 4: backchannel.crypto.session.v1.Bundle.one_time_pre_key:type_name -> backchannel.crypto.session.v1.OneTimePreKey
+	0,  // 5: backchannel.crypto.session.v1.X3DHHeader.initiator:type_name -> backchannel.crypto.session.v1.PublicIdentity
+	7,  // 6: backchannel.crypto.session.v1.RatchetMessage.x3dh:type_name -> backchannel.crypto.session.v1.X3DHHeader
+	0,  // 7: backchannel.crypto.session.v1.SessionState.local_identity:type_name -> backchannel.crypto.session.v1.PublicIdentity
+	0,  // 8: backchannel.crypto.session.v1.SessionState.remote_identity:type_name -> backchannel.crypto.session.v1.PublicIdentity
+	9,  // 9: backchannel.crypto.session.v1.SessionState.skipped:type_name -> backchannel.crypto.session.v1.SkippedKey
+	7,  // 10: backchannel.crypto.session.v1.SessionState.pending_x3dh:type_name -> backchannel.crypto.session.v1.X3DHHeader
+	11, // [11:11] is the sub-list for method output_type
+	11, // [11:11] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_session_proto_init() }
