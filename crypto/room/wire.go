@@ -17,7 +17,8 @@ const version = 1
 // the protobuf, the version, the sizes of keys, IDs and signatures, then the
 // fields. They do not verify signatures: call Verify.
 
-// MarshalBinary encodes a signed descriptor.
+// MarshalBinary encodes a signed descriptor. It fails on a descriptor that
+// is not well formed or not signed, which no decoder would accept.
 func (d Descriptor) MarshalBinary() ([]byte, error) {
 	if err := d.check(); err != nil {
 		return nil, err
@@ -76,7 +77,8 @@ func UnmarshalDescriptor(data []byte) (Descriptor, error) {
 	return d, nil
 }
 
-// MarshalBinary encodes a signed message.
+// MarshalBinary encodes a signed message. It fails on a message that is not
+// well formed or not signed, which no decoder would accept.
 func (m Message) MarshalBinary() ([]byte, error) {
 	if err := m.check(); err != nil {
 		return nil, err
@@ -137,7 +139,8 @@ func UnmarshalMessage(data []byte) (Message, error) {
 }
 
 // MarshalBinary encodes a signed role grant, to carry in a KindRoleGrant
-// message's body or to present later.
+// message's body or to present later. It fails on a grant that is not well
+// formed or not signed, which no decoder would accept.
 func (g RoleGrant) MarshalBinary() ([]byte, error) {
 	if err := g.check(); err != nil {
 		return nil, err
