@@ -11,8 +11,9 @@
 // Difficulty d is the number of leading zero bits the work function's output
 // must have, so making a stamp takes 2^d evaluations on average (with the
 // spread of a geometric distribution) while verifying one takes exactly one.
-// At DefaultDifficulty a stamp costs well under a second to make on a small
-// machine and well under a millisecond to verify.
+// At DefaultDifficulty a stamp takes about 0.7 s to make on average on a
+// 2-core EPYC (half of them under 0.5 s, one in twenty over 2 s) and about
+// 0.35 ms to verify.
 //
 // The package is pure: it reads no clock (callers pass the time) and starts
 // no goroutines. Make honours context cancellation.
