@@ -161,6 +161,9 @@ func (c ReceiveChain) GoString() string { return c.String() }
 // MarshalBinary encodes the chain's state for the store. It holds secret
 // keys.
 func (c *ReceiveChain) MarshalBinary() ([]byte, error) {
+	if c.group.IsZero() {
+		return nil, fmt.Errorf("%w: zero ReceiveChain; use NewReceiveChain", ErrMalformed)
+	}
 	m := &grouppb.ReceiveChain{
 		Version:  receiveChainVersion,
 		Group:    c.group.Bytes(),

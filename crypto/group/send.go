@@ -15,6 +15,8 @@ const sendChainVersion = 1
 // maxSendChainBytes bounds an encoded SendChain before it is parsed.
 const maxSendChainBytes = 256
 
+var errZeroSendChain = fmt.Errorf("%w: zero SendChain; use NewSendChain", ErrMalformed)
+
 // SendChain is a sender's own chain in one epoch of a group: it seals the
 // sender's messages with sequence numbers 0, 1, 2, ... and signs them.
 //
@@ -60,6 +62,9 @@ func (c *SendChain) Next() uint64 { return c.pos.next }
 // It fails on a plaintext over MaxPlaintext and when the chain is exhausted
 // (MaxSeq messages), leaving the chain unchanged.
 func (c *SendChain) Seal(plaintext []byte) (*Envelope, error) {
+	if c.signer.IsZero() {
+		return nil, errZeroSendChain
+	}
 	if len(plaintext) > MaxPlaintext {
 		return nil, fmt.Errorf("%w: plaintext is %d bytes, limit %d", ErrTooLarge, len(plaintext), MaxPlaintext)
 	}
@@ -76,6 +81,9 @@ func (c *SendChain) Seal(plaintext []byte) (*Envelope, error) {
 
 // String names the chain; it never prints key material.
 func (c SendChain) String() string {
+	if c.signer.IsZero() {
+		return "group.SendChain(zero)"
+	}
 	return fmt.Sprintf("group.SendChain(%s, epoch %d, sender %s, next %d)", c.group, c.epoch, c.signer.Public(), c.pos.next)
 }
 
@@ -85,6 +93,9 @@ func (c SendChain) GoString() string { return c.String() }
 // MarshalBinary encodes the chain's state for the store. It holds the secret
 // chain key but not the signing key.
 func (c *SendChain) MarshalBinary() ([]byte, error) {
+	if c.signer.IsZero() {
+		return nil, errZeroSendChain
+	}
 	sender := c.signer.Public()
 	return proto.Marshal(&grouppb.SendChain{
 		Version:  sendChainVersion,
