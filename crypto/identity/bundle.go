@@ -9,13 +9,15 @@ import (
 	"github.com/backchannel/backchannel/crypto/internal/canon"
 	"github.com/backchannel/backchannel/crypto/internal/sessionpb"
 	"github.com/backchannel/backchannel/crypto/keys"
+	"github.com/backchannel/backchannel/crypto/stamp"
 )
 
 const domainBundle = "identity/bundle/v1"
 
 // MaxStampDifficulty caps the proof-of-work difficulty a bundle may ask for,
-// so a hostile bundle cannot make a sender spin forever.
-const MaxStampDifficulty = 32
+// so a hostile bundle cannot make a sender spin forever: it is the most a
+// stamp can carry.
+const MaxStampDifficulty = stamp.MaxDifficulty
 
 // MaxBundleSize bounds an encoded bundle; real ones are about 300 bytes.
 const MaxBundleSize = 2048
