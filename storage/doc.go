@@ -1,0 +1,49 @@
+// Package storage is a Backchannel node's local store: identity and prekeys,
+// contacts, 1:1 messages and conversation summaries, the outbox, ratchet
+// sessions and small settings, all in one Badger database.
+//
+// # Transactions
+//
+// [Store.View] and [Store.Update] run a function with a [Txn] whose typed
+// methods read and write records. Everything a function does in one Update
+// commits together or not at all, so the node can change a ratchet session,
+// a message and its outbox entry atomically. Update retries the function a
+// few times when Badger reports a conflict with a concurrent transaction, so
+// the function must not have effects outside the transaction.
+//
+// # Durability
+//
+// Writes are synced to disk before Update returns (Badger's SyncWrites): once
+// Update has returned nil, the data survives kill -9 and power loss. Only
+// [Config.NoSync], meant for benchmarks, gives that up.
+//
+// # Key layout
+//
+// Every key starts with a short prefix naming the record kind. <peer> is one
+// length byte followed by the raw bytes of the peer ID, so that no peer's keys
+// are a prefix of another peer's. Integers are big-endian, times are
+// big-endian uint64 nanoseconds since the Unix epoch, so that Badger's key
+// order is time order. Record values are protobuf (internal/storepb) unless
+// said otherwise.
+//
+//	meta/schema                   uint32 schema version (SchemaVersion)
+//	k/id                          identity, opaque bytes
+//	k/spk/<id uint32>             signed prekey, opaque bytes
+//	k/spkcur                      uint32 ID of the current signed prekey
+//	k/otk/<id uint32>             one-time prekey, opaque bytes
+//	q/<name>                      uint64 counter (NextSequence)
+//	g/<key>                       setting, opaque bytes
+//	c/<peer>                      Contact
+//	m/<peer><sent><id 16>         Message, ordered by conversation then time
+//	i/<peer><id 16>               uint64 sent time of a message (dedup index)
+//	v/<peer>                      Conversation summary
+//	o/<peer><created><id 16>      OutboxEntry, FIFO per peer
+//	x/<peer><id 16>               uint64 created time of an outbox entry
+//	s/<peer><slot>                ratchet session, opaque bytes
+//
+// # Schema
+//
+// The schema version is stored under meta/schema. [Open] refuses a store with
+// a newer version than [SchemaVersion] and runs the migrations from an older
+// one, each in its own transaction.
+package storage

@@ -1,0 +1,34 @@
+package storage
+
+import (
+	"errors"
+
+	"github.com/dgraph-io/badger/v4"
+)
+
+// Errors returned by this package, wrapped with context; test with errors.Is.
+var (
+	// ErrNotFound: the record does not exist.
+	ErrNotFound = errors.New("storage: not found")
+	// ErrClosed: the Store has been closed.
+	ErrClosed = errors.New("storage: store closed")
+	// ErrSchemaTooNew: the store on disk was written by a newer version of
+	// Backchannel than this one understands.
+	ErrSchemaTooNew = errors.New("storage: schema version too new")
+	// ErrAmbiguous: a lookup by name matched more than one contact.
+	ErrAmbiguous = errors.New("storage: ambiguous name")
+	// ErrInvalid: an argument or record is unusable (empty peer ID, zero
+	// message ID, missing timestamp, empty key, ...).
+	ErrInvalid = errors.New("storage: invalid argument")
+	// ErrMismatch: PutMessage would change a stored message's timestamp or
+	// direction, which are part of its identity.
+	ErrMismatch = errors.New("storage: message does not match the stored one")
+	// ErrCorrupt: a stored record cannot be decoded.
+	ErrCorrupt = errors.New("storage: corrupt record")
+	// ErrConflict: a transaction still conflicted with concurrent ones after
+	// Update's retries. It is Badger's error.
+	ErrConflict = badger.ErrConflict
+	// ErrTxnTooBig: a transaction holds more writes than Badger takes in one
+	// commit. It is Badger's error.
+	ErrTxnTooBig = badger.ErrTxnTooBig
+)
