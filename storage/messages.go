@@ -260,8 +260,9 @@ func (t *Txn) CountMessages(p peer.ID) (int, error) {
 }
 
 // DeleteConversation deletes p's messages, their index, the conversation
-// summary and p's outbox entries. The contact and sessions stay. A very long
-// conversation may not fit one transaction (ErrTxnTooBig).
+// summary and p's outbox entries. The contact and sessions stay. One
+// transaction holds about 26,000 writes, so a conversation of more than some
+// 12,000 messages fails with ErrTxnTooBig: use [Store.DeleteConversation].
 func (t *Txn) DeleteConversation(p peer.ID) error {
 	for _, prefix := range []string{prefixMessage, prefixMessageIndex, prefixConversation, prefixOutbox, prefixOutboxIndex} {
 		k, err := peerKey(prefix, p, 0)

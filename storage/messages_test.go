@@ -464,3 +464,62 @@ func TestOutboxFIFO(t *testing.T) {
 		t.Errorf("%d outbox keys, want 2 (one entry, one index)", outboxKeys)
 	}
 }
+
+func TestStoreDeleteConversationInBatches(t *testing.T) {
+	s := openMem(t)
+	a, b := newPeer(t), newPeer(t)
+	total := 2*deleteBatch + 100
+	for start := 0; start < total; start += 1000 {
+		update(t, s, func(tx *Txn) error {
+			for n := start; n < min(start+1000, total); n++ {
+				if err := tx.PutMessage(benchMessage(a, n)); err != nil {
+					return err
+				}
+			}
+			return tx.PutOutbox(OutboxEntry{ID: msgID(1), Peer: a, Created: at(1)})
+		})
+	}
+	putMessages(t, s, b, Inbound, 1, 2)
+
+	// Half-way states stay consistent: count and unread match what is left.
+	update(t, s, func(tx *Txn) error {
+		n, err := tx.deleteOldestMessages(a, deleteBatch)
+		if err != nil || n != deleteBatch {
+			t.Fatalf("deleteOldestMessages = %d, %v", n, err)
+		}
+		return nil
+	})
+	view(t, s, func(tx *Txn) error {
+		c, err := tx.Conversation(a)
+		if err != nil {
+			return err
+		}
+		if want := total - deleteBatch; c.Count != want || c.Unread != want {
+			t.Errorf("half-way: count %d, unread %d; want %d", c.Count, c.Unread, want)
+		}
+		ms, err := tx.Messages(a, total, time.Time{})
+		if err != nil || len(ms) != c.Count {
+			t.Errorf("half-way: %d messages, %v; want %d", len(ms), err, c.Count)
+		}
+		return nil
+	})
+
+	if err := s.DeleteConversation(a); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range allKeys(t, s) {
+		if strings.Contains(k, string(a)) {
+			t.Fatalf("key %q of the deleted conversation left", k)
+		}
+	}
+	view(t, s, func(tx *Txn) error {
+		if n, _ := tx.CountMessages(b); n != 2 {
+			t.Errorf("other conversation has %d messages, want 2", n)
+		}
+		return nil
+	})
+	// Deleting again, or a conversation that never was, is fine.
+	if err := s.DeleteConversation(a); err != nil {
+		t.Errorf("second delete: %v", err)
+	}
+}
