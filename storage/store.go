@@ -59,7 +59,7 @@ func Open(cfg Config) (*Store, error) {
 	s.cancel = cancel
 	if !cfg.InMemory {
 		s.wg.Add(1)
-		go s.runValueLogGC(ctx)
+		go s.runValueLogGC(ctx, gcInterval)
 	}
 	return s, nil
 }
@@ -150,13 +150,14 @@ func (s *Store) Size() (lsm, vlog int64) {
 	return s.db.Size()
 }
 
-// gcInterval is how often the value log is garbage-collected.
-const gcInterval = 10 * time.Minute
+// gcInterval is how often the value log is garbage-collected; a variable
+// so that tests can shorten it.
+var gcInterval = 10 * time.Minute
 
 // runValueLogGC reclaims value-log space until ctx is cancelled.
-func (s *Store) runValueLogGC(ctx context.Context) {
+func (s *Store) runValueLogGC(ctx context.Context, every time.Duration) {
 	defer s.wg.Done()
-	t := time.NewTicker(gcInterval)
+	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		select {

@@ -9,10 +9,12 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"go.uber.org/goleak"
 )
 
 // openMem opens an in-memory store closed at the end of the test.
@@ -242,5 +244,29 @@ func TestBadgerLoggerPassesWarningsOnly(t *testing.T) {
 	}
 	if strings.Contains(out, "debug") || strings.Contains(out, "info") {
 		t.Errorf("log %q has info or debug lines", out)
+	}
+}
+
+func TestValueLogGCRunsAndStopsOnClose(t *testing.T) {
+	saved := gcInterval
+	gcInterval = time.Millisecond
+	defer func() { gcInterval = saved }()
+	var logs bytes.Buffer
+	s, err := Open(Config{Dir: t.TempDir(), Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newPeer(t)
+	for n := range 100 {
+		putMessages(t, s, p, Inbound, n)
+	}
+	time.Sleep(20 * time.Millisecond) // let a few GC rounds run
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Close waited for the GC goroutine and Badger's own.
+	goleak.VerifyNone(t)
+	if strings.Contains(logs.String(), "value log GC") {
+		t.Errorf("GC reported errors: %s", logs.String())
 	}
 }
