@@ -1,0 +1,111 @@
+package node
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// DefaultListenAddrs keep a node on loopback unless told otherwise: a node
+// only listens on the network when its user passes --listen.
+var DefaultListenAddrs = []string{"/ip4/127.0.0.1/tcp/0", "/ip4/127.0.0.1/udp/0/quic-v1"}
+
+// Config configures a Node. The zero value of every field but Home is usable.
+type Config struct {
+	// Home is the node's folder: its store lives in Home/store.
+	Home string
+	// ListenAddrs are multiaddrs to listen on; DefaultListenAddrs when empty.
+	ListenAddrs []string
+	// Bootstrap peers, as multiaddrs ending in /p2p/<peer ID>. None by default:
+	// a node never contacts public bootstrap peers.
+	Bootstrap []string
+
+	// Opt-in network features; all off by default.
+	EnableNATPortMap   bool
+	EnableRelayClient  bool
+	EnableHolePunching bool
+	EnableMDNS         bool
+	// Helper runs the node as an always-on helper for a community: DHT server
+	// and relay service.
+	Helper bool
+
+	// StampDifficulty is the proof-of-work, in bits, asked of strangers'
+	// messages (0: none). Published in the node's prekey bundle.
+	StampDifficulty uint8
+
+	// Limits on strangers and message sizes; DefaultLimits when zero.
+	Limits Limits
+
+	// Gater filters connections. When nil and every listen address is
+	// loopback, the node uses a LoopbackGater so that it never dials out of
+	// the machine.
+	Gater *LoopbackGater
+
+	// NoSync skips fsync in the store: for benchmarks only.
+	NoSync bool
+
+	// RetryBase and RetryMax bound the outbox's exponential backoff.
+	RetryBase, RetryMax time.Duration
+
+	// Logger receives structured logs; nil discards them.
+	Logger *slog.Logger
+}
+
+// Limits bound what strangers (peers not accepted) can make a node store and
+// do, and the size of messages.
+type Limits struct {
+	// MaxTextBytes bounds one text message.
+	MaxTextBytes int
+	// RequestMessagesPerSender bounds how many messages one stranger's request
+	// thread keeps; more are refused until the thread is accepted.
+	RequestMessagesPerSender int
+	// RequestThreads bounds how many strangers' threads the requests inbox
+	// holds at once.
+	RequestThreads int
+	// StrangerRate and StrangerBurst rate-limit each stranger's messages.
+	StrangerRate  rate.Limit
+	StrangerBurst int
+	// AllStrangersRate and AllStrangersBurst rate-limit all strangers together.
+	AllStrangersRate  rate.Limit
+	AllStrangersBurst int
+	// PreKeyRate and PreKeyBurst rate-limit bundle requests per peer.
+	PreKeyRate  rate.Limit
+	PreKeyBurst int
+}
+
+// DefaultLimits are the limits a node uses unless configured.
+var DefaultLimits = Limits{
+	MaxTextBytes:             16 << 10,
+	RequestMessagesPerSender: 20,
+	RequestThreads:           200,
+	StrangerRate:             1,
+	StrangerBurst:            10,
+	AllStrangersRate:         50,
+	AllStrangersBurst:        200,
+	PreKeyRate:               1,
+	PreKeyBurst:              5,
+}
+
+func (c *Config) applyDefaults() error {
+	if c.Home == "" {
+		return fmt.Errorf("node: Config.Home is required")
+	}
+	if len(c.ListenAddrs) == 0 {
+		c.ListenAddrs = DefaultListenAddrs
+	}
+	if c.Limits == (Limits{}) {
+		c.Limits = DefaultLimits
+	}
+	if c.RetryBase == 0 {
+		c.RetryBase = time.Second
+	}
+	if c.RetryMax == 0 {
+		c.RetryMax = 5 * time.Minute
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return nil
+}

@@ -1,0 +1,329 @@
+package node
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/backchannel/backchannel/crypto/identity"
+	"github.com/backchannel/backchannel/crypto/keys"
+	"github.com/backchannel/backchannel/crypto/ratchet"
+	"github.com/backchannel/backchannel/crypto/stamp"
+	"github.com/backchannel/backchannel/node/internal/dmpb"
+	"github.com/backchannel/backchannel/storage"
+)
+
+const (
+	// dmIdleTimeout closes a DM stream that carried nothing for this long.
+	dmIdleTimeout = 10 * time.Minute
+	// maxBatch bounds how many envelopes one store transaction commits.
+	maxBatch = 256
+)
+
+// handleDM serves one inbound DM stream: it reads envelopes, commits each
+// batch of them in one transaction and only then acks them. A peer that
+// breaks the protocol (garbage, oversized frames, forged or foreign
+// envelopes) gets a log line and a reset stream.
+func (n *Node) handleDM(s network.Stream) {
+	p := s.Conn().RemotePeer()
+	r := bufio.NewReaderSize(s, 64<<10)
+	for {
+		_ = s.SetReadDeadline(time.Now().Add(dmIdleTimeout))
+		batch, readErr := readEnvelopes(r)
+		if len(batch) > 0 {
+			acks, err := n.receive(p, batch)
+			if err != nil {
+				n.log.Warn("dm: dropping stream", "from", p, "err", err)
+				s.Reset()
+				return
+			}
+			var out []byte
+			for _, a := range acks {
+				if out, err = appendFrame(out, &dmpb.Frame{Body: &dmpb.Frame_Ack{Ack: a}}); err != nil {
+					s.Reset()
+					return
+				}
+			}
+			_ = s.SetWriteDeadline(time.Now().Add(time.Minute))
+			if _, err := s.Write(out); err != nil {
+				n.log.Debug("dm: acks not sent", "to", p, "err", err)
+				s.Reset()
+				return
+			}
+		}
+		if readErr != nil {
+			if errors.Is(readErr, io.EOF) {
+				s.Close()
+				return
+			}
+			if n.ctx.Err() == nil {
+				n.log.Warn("dm: dropping stream", "from", p, "err", readErr)
+			}
+			s.Reset()
+			return
+		}
+	}
+}
+
+// readEnvelopes reads one envelope, then as many more as are already
+// buffered, up to maxBatch.
+func readEnvelopes(r *bufio.Reader) ([]*dmpb.Envelope, error) {
+	var batch []*dmpb.Envelope
+	for len(batch) < maxBatch {
+		var f dmpb.Frame
+		if err := readFrame(r, &f); err != nil {
+			return batch, err
+		}
+		env := f.GetEnvelope()
+		if env == nil {
+			return batch, fmt.Errorf("%w: expected an envelope", ErrProtocol)
+		}
+		batch = append(batch, env)
+		if r.Buffered() == 0 {
+			break
+		}
+	}
+	return batch, nil
+}
+
+func ack(id []byte) *dmpb.Ack { return &dmpb.Ack{Id: id} }
+
+func retryLater(id []byte, reason string) *dmpb.Ack {
+	return &dmpb.Ack{Id: id, Status: dmpb.Ack_RETRY_LATER, Reason: reason}
+}
+
+// receive processes a batch of envelopes from p in one transaction and
+// returns the acks to send once it has committed. An error means p broke the
+// protocol or the store failed: nothing is acked and nothing was stored.
+func (n *Node) receive(p peer.ID, batch []*dmpb.Envelope) ([]*dmpb.Ack, error) {
+	ps := n.peers.get(p)
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	var (
+		acks   []*dmpb.Ack
+		events []Event
+		first  = true
+	)
+	err := n.store.Update(func(tx *storage.Txn) error {
+		if !first { // a retried transaction: drop what the failed try decrypted
+			ps.invalidate()
+		}
+		first = false
+		acks, events = acks[:0], events[:0]
+		if err := ps.load(tx, p); err != nil {
+			return err
+		}
+		rc := &receipt{n: n, tx: tx, ps: ps, p: p}
+		if err := rc.begin(); err != nil {
+			return err
+		}
+		for _, env := range batch {
+			a, err := rc.envelope(env)
+			if err != nil {
+				return err
+			}
+			acks = append(acks, a)
+		}
+		events = rc.events
+		return ps.save(tx, p)
+	})
+	if err != nil {
+		ps.invalidate()
+		return nil, err
+	}
+	for _, e := range events {
+		n.bus.publish(e)
+	}
+	return acks, nil
+}
+
+// receipt is the state of one receive transaction.
+type receipt struct {
+	n       *Node
+	tx      *storage.Txn
+	ps      *peerState
+	p       peer.ID
+	pk      keys.PublicKey
+	contact storage.Contact
+	known   bool // a contact record exists
+	stored  int  // messages stored for p in this transaction
+	events  []Event
+}
+
+func (rc *receipt) begin() error {
+	pk, err := keys.PublicKeyFromPeerID(rc.p)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrProtocol, err)
+	}
+	rc.pk = pk
+	c, err := rc.tx.Contact(rc.p)
+	switch {
+	case err == nil:
+		rc.contact, rc.known = c, true
+	case errors.Is(err, storage.ErrNotFound):
+		rc.contact = storage.Contact{Peer: rc.p, State: storage.ContactUnknown}
+	default:
+		return err
+	}
+	return nil
+}
+
+func (rc *receipt) stranger() bool { return rc.contact.State != storage.ContactAccepted }
+
+// envelope handles one envelope; an error aborts the whole batch.
+func (rc *receipt) envelope(env *dmpb.Envelope) (*dmpb.Ack, error) {
+	id, err := messageIDFrom(env.Id)
+	if err != nil {
+		return nil, err
+	}
+	if rc.contact.State == storage.ContactBlocked {
+		return ack(env.Id), nil // dropped, but the sender learns nothing
+	}
+	if dup, err := rc.tx.HasMessage(rc.p, id); err != nil {
+		return nil, err
+	} else if dup {
+		return ack(env.Id), nil
+	}
+	if rc.stranger() {
+		if reason, err := rc.admitStranger(env); err != nil || reason != "" {
+			return retryLater(env.Id, reason), err
+		}
+	}
+	msg, err := ratchet.UnmarshalMessage(env.RatchetMessage)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrProtocol, err)
+	}
+	pt, err := rc.decrypt(msg)
+	if errors.Is(err, ratchet.ErrDuplicate) {
+		return ack(env.Id), nil // a retransmission of something processed
+	}
+	if err != nil {
+		return nil, err
+	}
+	var c dmpb.Content
+	if err := protoUnmarshal(pt, &c); err != nil {
+		return nil, fmt.Errorf("%w: content: %w", ErrProtocol, err)
+	}
+	if string(c.Id) != string(env.Id) {
+		return nil, fmt.Errorf("%w: envelope and content IDs differ", ErrProtocol)
+	}
+	if err := rc.apply(id, &c); err != nil {
+		return nil, err
+	}
+	return ack(env.Id), nil
+}
+
+// admitStranger applies the caps, rate limits and stamp requirement to a
+// stranger's envelope. A non-empty reason asks the sender to retry later.
+func (rc *receipt) admitStranger(env *dmpb.Envelope) (string, error) {
+	l := rc.n.cfg.Limits
+	if !rc.n.gate.allowStranger(rc.p) {
+		return "rate limited", nil
+	}
+	count, err := rc.tx.CountMessages(rc.p)
+	if err != nil {
+		return "", err
+	}
+	if count+rc.stored >= l.RequestMessagesPerSender {
+		return "request thread full until accepted", nil
+	}
+	if !rc.known && rc.stored == 0 {
+		threads, err := rc.n.requestThreads(rc.tx)
+		if err != nil {
+			return "", err
+		}
+		if threads >= l.RequestThreads {
+			return "requests inbox full", nil
+		}
+	}
+	if d := rc.n.cfg.StampDifficulty; d > 0 {
+		st, err := stamp.UnmarshalStamp(env.Stamp)
+		if err != nil {
+			return "proof-of-work stamp required", nil
+		}
+		ctx := stamp.Context{Recipient: rc.n.id.Public().Key, Sender: rc.pk, MessageHash: stamp.HashMessage(env.RatchetMessage)}
+		if err := st.Verify(ctx, d, time.Now()); err != nil {
+			return "proof-of-work stamp rejected", nil
+		}
+	}
+	return "", nil
+}
+
+// decrypt finds or makes the session for msg and decrypts it.
+func (rc *receipt) decrypt(msg ratchet.Message) ([]byte, error) {
+	if h := msg.X3DH; h != nil {
+		if h.Initiator.Key != rc.pk {
+			return nil, fmt.Errorf("%w: X3DH header names another identity", ErrProtocol)
+		}
+		if cands := rc.ps.candidates(h); len(cands) == 0 {
+			s, err := rc.respond(msg)
+			if err != nil {
+				return nil, err
+			}
+			pt, err := s.Decrypt(msg)
+			if err != nil {
+				return nil, fmt.Errorf("%w: first message: %w", ErrProtocol, err)
+			}
+			rc.ps.adopt(s)
+			return pt, nil
+		}
+	}
+	cands := rc.ps.candidates(msg.X3DH)
+	if len(cands) == 0 {
+		return nil, fmt.Errorf("%w: no session with this peer", ErrProtocol)
+	}
+	dup := false
+	for _, s := range cands {
+		pt, err := s.Decrypt(msg)
+		if err == nil {
+			return pt, nil
+		}
+		dup = dup || errors.Is(err, ratchet.ErrDuplicate)
+	}
+	if dup {
+		return nil, ratchet.ErrDuplicate
+	}
+	return nil, fmt.Errorf("%w: message does not decrypt", ErrProtocol)
+}
+
+// respond starts a responder session from msg's X3DH header, taking the
+// one-time prekey it names (given back if the transaction aborts).
+func (rc *receipt) respond(msg ratchet.Message) (*ratchet.Session, error) {
+	h := msg.X3DH
+	b, err := rc.tx.SignedPreKey(h.SignedPreKeyID)
+	if err != nil {
+		if errors.Is(err, storage.ErrNotFound) {
+			return nil, fmt.Errorf("%w: unknown signed prekey %d", ErrProtocol, h.SignedPreKeyID)
+		}
+		return nil, err
+	}
+	spk, err := identity.UnmarshalSignedPreKeyPair(b)
+	if err != nil {
+		return nil, err
+	}
+	var opk *identity.OneTimePreKeyPair
+	if h.HasOneTimePreKey {
+		b, err := rc.tx.TakeOneTimePreKey(h.OneTimePreKeyID)
+		if err != nil {
+			if errors.Is(err, storage.ErrNotFound) {
+				return nil, fmt.Errorf("%w: one-time prekey %d unknown or used", ErrProtocol, h.OneTimePreKeyID)
+			}
+			return nil, err
+		}
+		pair, err := identity.UnmarshalOneTimePreKeyPair(b)
+		if err != nil {
+			return nil, err
+		}
+		opk = &pair
+	}
+	s, err := ratchet.Respond(rc.n.id, spk, opk, *h)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrProtocol, err)
+	}
+	return s, nil
+}

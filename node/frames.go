@@ -1,0 +1,64 @@
+package node
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/backchannel/backchannel/crypto/ratchet"
+)
+
+// maxFrameSize bounds one frame on a DM or prekey stream: the largest
+// ratchet message plus room for the envelope, stamp and token.
+const maxFrameSize = ratchet.MaxMessageSize + 1024
+
+// errFrameTooLarge means a peer announced a frame beyond maxFrameSize.
+var errFrameTooLarge = errors.New("frame too large")
+
+// readFrame reads one varint-delimited protobuf message.
+func readFrame(r *bufio.Reader, m proto.Message) error {
+	n, err := binary.ReadUvarint(r)
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			return io.EOF
+		}
+		return fmt.Errorf("%w: frame length: %w", ErrProtocol, err)
+	}
+	if n > maxFrameSize {
+		return fmt.Errorf("%w: %w: %d bytes, limit %d", ErrProtocol, errFrameTooLarge, n, maxFrameSize)
+	}
+	buf := make([]byte, n)
+	if _, err := io.ReadFull(r, buf); err != nil {
+		return fmt.Errorf("%w: frame body: %w", ErrProtocol, err)
+	}
+	if err := proto.Unmarshal(buf, m); err != nil {
+		return fmt.Errorf("%w: frame: %w", ErrProtocol, err)
+	}
+	return nil
+}
+
+// appendFrame appends m, varint-delimited, to b.
+func appendFrame(b []byte, m proto.Message) ([]byte, error) {
+	enc, err := proto.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	b = binary.AppendUvarint(b, uint64(len(enc)))
+	return append(b, enc...), nil
+}
+
+// writeFrame writes m, varint-delimited.
+func writeFrame(w io.Writer, m proto.Message) error {
+	b, err := appendFrame(nil, m)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(b)
+	return err
+}
+
+func putUvarint(b []byte, v uint64) int { return binary.PutUvarint(b, v) }

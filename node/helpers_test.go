@@ -1,0 +1,138 @@
+package node
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+	"go.uber.org/goleak"
+
+	"github.com/backchannel/backchannel/storage"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m,
+		// Process-wide goroutines that libp2p and its dependencies start once.
+		goleak.IgnoreAnyFunction("github.com/ipfs/go-log/v2.(*ZapEventLogger).Warn"),
+		goleak.IgnoreTopFunction("github.com/libp2p/go-libp2p/p2p/transport/quicreuse.(*reuse).gc"),
+		goleak.IgnoreTopFunction("go.opencensus.io/stats/view.(*worker).start"),
+		goleak.IgnoreAnyFunction("github.com/libp2p/go-flow-metrics.(*sweeper).run"),
+		goleak.IgnoreAnyFunction("github.com/dgraph-io/ristretto/v2/z.(*AllocatorPool).freeupAllocators"),
+	)
+}
+
+// testNode is a node on loopback behind a gater that refuses anything else;
+// cleanup closes it and checks the gater refused nothing.
+type testNode struct {
+	*Node
+	t      *testing.T
+	home   string
+	events <-chan Event
+	cancel func()
+}
+
+func newTestNode(t *testing.T, home string, mod ...func(*Config)) *testNode {
+	t.Helper()
+	if home == "" {
+		home = t.TempDir()
+	}
+	cfg := Config{
+		Home:        home,
+		ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"},
+		Gater:       &LoopbackGater{},
+		RetryBase:   20 * time.Millisecond,
+		RetryMax:    500 * time.Millisecond,
+	}
+	for _, f := range mod {
+		f(&cfg)
+	}
+	n, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := n.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ev, unsub := n.Subscribe()
+	tn := &testNode{Node: n, t: t, home: home, events: ev, cancel: unsub}
+	t.Cleanup(tn.stop)
+	return tn
+}
+
+func (tn *testNode) stop() {
+	tn.cancel()
+	if err := tn.Close(); err != nil {
+		tn.t.Errorf("Close: %v", err)
+	}
+	if r := tn.cfg.Gater.Refused(); r != 0 {
+		tn.t.Errorf("gater refused %d non-loopback dials or connections", r)
+	}
+}
+
+func (tn *testNode) invite() string { return tn.Self().Invite }
+
+// waitEvent waits for an event that matches, failing the test at the deadline.
+func (tn *testNode) waitEvent(what string, match func(Event) bool) Event {
+	tn.t.Helper()
+	deadline := time.After(20 * time.Second)
+	for {
+		select {
+		case e, ok := <-tn.events:
+			if !ok {
+				tn.t.Fatalf("event stream closed while waiting for %s", what)
+			}
+			if match(e) {
+				return e
+			}
+		case <-deadline:
+			tn.t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+// waitState waits until our message id to p reaches state s.
+func (tn *testNode) waitState(p peer.ID, id storage.MessageID, s storage.MessageState) {
+	tn.t.Helper()
+	if m := tn.message(p, id); m.State >= s {
+		return
+	}
+	tn.waitEvent("message "+id.String()+" "+s.String(), func(e Event) bool {
+		return e.Type == EventMessageState && e.Message.ID == id && e.Message.State >= s
+	})
+}
+
+func (tn *testNode) message(p peer.ID, id storage.MessageID) storage.Message {
+	tn.t.Helper()
+	var m storage.Message
+	err := tn.store.View(func(tx *storage.Txn) error {
+		var err error
+		m, err = tx.Message(p, id)
+		return err
+	})
+	if err != nil {
+		tn.t.Fatal(err)
+	}
+	return m
+}
+
+func (tn *testNode) send(to peer.ID, text string) storage.Message {
+	tn.t.Helper()
+	m, err := tn.Send(context.Background(), to, Outgoing{Body: text})
+	if err != nil {
+		tn.t.Fatalf("Send: %v", err)
+	}
+	return m
+}
+
+func threadPeers(cs []storage.Conversation) map[peer.ID]bool {
+	out := map[peer.ID]bool{}
+	for _, c := range cs {
+		out[c.Peer] = true
+	}
+	return out
+}
+
+var zeroTime time.Time

@@ -1,0 +1,304 @@
+package node
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/backchannel/backchannel/node/internal/dmpb"
+	"github.com/backchannel/backchannel/storage"
+)
+
+// Outgoing is a message the user sends.
+type Outgoing struct {
+	// Kind is KindText (the default), KindReply or KindReaction.
+	Kind string
+	// Body is the text, or the emoji of a reaction.
+	Body string
+	// ReplyTo names the message replied or reacted to.
+	ReplyTo storage.MessageID
+}
+
+var (
+	clockMu  sync.Mutex
+	lastSent time.Time
+)
+
+// sendTime returns a strictly increasing timestamp, so messages sent in a
+// burst keep their order in the recipient's thread.
+func sendTime() time.Time {
+	clockMu.Lock()
+	defer clockMu.Unlock()
+	t := time.Now().UTC()
+	if !t.After(lastSent) {
+		t = lastSent.Add(time.Nanosecond)
+	}
+	lastSent = t
+	return t
+}
+
+func newMessageID() storage.MessageID {
+	var id storage.MessageID
+	rand.Read(id[:])
+	return id
+}
+
+func (n *Node) checkOutgoing(m *Outgoing) error {
+	if m.Kind == "" {
+		m.Kind = KindText
+		if !m.ReplyTo.IsZero() {
+			m.Kind = KindReply
+		}
+	}
+	switch m.Kind {
+	case KindText, KindReply:
+		if m.Body == "" {
+			return fmt.Errorf("%w: empty message", ErrNotFound)
+		}
+		if len(m.Body) > n.cfg.Limits.MaxTextBytes {
+			return fmt.Errorf("%w: message of %d bytes, limit %d", ErrTooLarge, len(m.Body), n.cfg.Limits.MaxTextBytes)
+		}
+	case KindReaction:
+		if m.ReplyTo.IsZero() || len(m.Body) > maxEmojiBytes || m.Body == "" {
+			return fmt.Errorf("%w: a reaction needs a target and a short emoji", ErrTooLarge)
+		}
+	default:
+		return fmt.Errorf("unknown message kind %q", m.Kind)
+	}
+	if !utf8.ValidString(m.Body) {
+		return fmt.Errorf("message is not valid UTF-8")
+	}
+	return nil
+}
+
+// Send stores a message for p and queues it; the outbox delivers it. Writing
+// to someone who is not a contact yet makes them one.
+func (n *Node) Send(_ context.Context, to peer.ID, out Outgoing) (storage.Message, error) {
+	if to == n.ID() {
+		return storage.Message{}, ErrSelf
+	}
+	if err := to.Validate(); err != nil {
+		return storage.Message{}, fmt.Errorf("%w: %w", ErrUnknownPeer, err)
+	}
+	if err := n.checkOutgoing(&out); err != nil {
+		return storage.Message{}, err
+	}
+	if n.ctx.Err() != nil {
+		return storage.Message{}, ErrClosed
+	}
+	var m storage.Message
+	var newContact *storage.Contact
+	err := n.store.Update(func(tx *storage.Txn) error {
+		newContact = nil
+		now := sendTime()
+		c, err := tx.Contact(to)
+		switch {
+		case errors.Is(err, storage.ErrNotFound):
+			c = storage.Contact{Peer: to, State: storage.ContactAccepted, Created: now, Updated: now}
+			if err := tx.PutContact(c); err != nil {
+				return err
+			}
+			newContact = &c
+		case err != nil:
+			return err
+		case c.State == storage.ContactBlocked:
+			return fmt.Errorf("%w: unblock it first", ErrBlocked)
+		case c.State == storage.ContactUnknown:
+			return fmt.Errorf("%w: accept or decline it first", ErrRequestPending)
+		}
+		m = storage.Message{ID: newMessageID(), Peer: to, Direction: storage.Outbound, Kind: out.Kind,
+			Body: out.Body, ReplyTo: out.ReplyTo, Sent: now, State: storage.StateQueued}
+		if err := tx.PutMessage(m); err != nil {
+			return err
+		}
+		return tx.PutOutbox(storage.OutboxEntry{ID: m.ID, Peer: to, Created: now, NextTry: now})
+	})
+	if err != nil {
+		return storage.Message{}, err
+	}
+	if newContact != nil {
+		n.bus.publish(Event{Type: EventContact, Peer: to, Contact: newContact})
+	}
+	n.bus.publish(Event{Type: EventMessage, Peer: to, Message: &m})
+	n.out.notify(to)
+	return m, nil
+}
+
+// sendControl encrypts a control content (receipt, profile, acceptance,
+// typing) at once and queues it. Without a session there is nothing to send
+// it on, and it is skipped: it only ever answers a peer who wrote first.
+func (n *Node) sendControl(p peer.ID, c *dmpb.Content) error {
+	id := newMessageID()
+	c.Id, c.SentUnixNano = id[:], time.Now().UnixNano()
+	ps := n.peers.get(p)
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	sent := false
+	err := n.store.Update(func(tx *storage.Txn) error {
+		if err := ps.load(tx, p); err != nil {
+			return err
+		}
+		if ps.cur == nil || !ps.cur.CanSend() {
+			return nil
+		}
+		frame, err := n.sealContent(ps.cur, c, 0)
+		if err != nil {
+			return err
+		}
+		now := time.Now().UTC()
+		if err := tx.PutOutbox(storage.OutboxEntry{ID: id, Peer: p, Frame: frame, Created: now, NextTry: now}); err != nil {
+			return err
+		}
+		sent = true
+		return ps.save(tx, p)
+	})
+	if err != nil {
+		ps.invalidate()
+		return err
+	}
+	if sent {
+		n.out.notify(p)
+	}
+	return nil
+}
+
+// conversations lists threads whose contact is (or is not) accepted.
+func (n *Node) conversations(accepted bool) ([]storage.Conversation, error) {
+	var out []storage.Conversation
+	err := n.store.View(func(tx *storage.Txn) error {
+		cs, err := tx.Conversations()
+		if err != nil {
+			return err
+		}
+		for _, c := range cs {
+			ct, err := tx.Contact(c.Peer)
+			if err != nil && !errors.Is(err, storage.ErrNotFound) {
+				return err
+			}
+			state := storage.ContactUnknown
+			if err == nil {
+				state = ct.State
+			}
+			if state == storage.ContactBlocked {
+				continue
+			}
+			if (state == storage.ContactAccepted) == accepted {
+				out = append(out, c)
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Inbox lists conversations with accepted contacts, newest first.
+func (n *Node) Inbox() ([]storage.Conversation, error) { return n.conversations(true) }
+
+// Requests lists strangers' conversations, newest first.
+func (n *Node) Requests() ([]storage.Conversation, error) { return n.conversations(false) }
+
+// Messages returns up to limit messages of the conversation with p, newest
+// first, older than before (zero: from the newest).
+func (n *Node) Messages(p peer.ID, limit int, before time.Time) ([]storage.Message, error) {
+	var ms []storage.Message
+	err := n.store.View(func(tx *storage.Txn) error {
+		var err error
+		ms, err = tx.Messages(p, limit, before)
+		return err
+	})
+	return ms, err
+}
+
+func (n *Node) contactState(p peer.ID) (storage.ContactState, error) {
+	var s storage.ContactState
+	err := n.store.View(func(tx *storage.Txn) error {
+		c, err := tx.Contact(p)
+		if errors.Is(err, storage.ErrNotFound) {
+			return fmt.Errorf("%w: %s", ErrUnknownPeer, p)
+		}
+		s = c.State
+		return err
+	})
+	return s, err
+}
+
+// MarkRead marks p's messages read; an accepted contact gets read receipts,
+// a stranger nothing.
+func (n *Node) MarkRead(p peer.ID) error {
+	var ids []storage.MessageID
+	var state storage.ContactState
+	err := n.store.Update(func(tx *storage.Txn) error {
+		c, err := tx.Contact(p)
+		if errors.Is(err, storage.ErrNotFound) {
+			return fmt.Errorf("%w: %s", ErrUnknownPeer, p)
+		}
+		if err != nil {
+			return err
+		}
+		state = c.State
+		ids, err = tx.MarkRead(p)
+		return err
+	})
+	if err != nil || state != storage.ContactAccepted || len(ids) == 0 {
+		return err
+	}
+	rr := &dmpb.ReadReceipt{}
+	for _, id := range ids {
+		rr.Ids = append(rr.Ids, id[:])
+	}
+	return n.sendControl(p, &dmpb.Content{Body: &dmpb.Content_ReadReceipt{ReadReceipt: rr}})
+}
+
+// Typing tells an accepted contact that the user is (not) typing.
+func (n *Node) Typing(p peer.ID, typing bool) error {
+	s, err := n.contactState(p)
+	if err != nil || s != storage.ContactAccepted {
+		return err
+	}
+	return n.sendControl(p, &dmpb.Content{Body: &dmpb.Content_Typing{Typing: &dmpb.Typing{Typing: typing}}})
+}
+
+// Accept moves a stranger's thread into the inbox and sends them our profile
+// and an acceptance notice.
+func (n *Node) Accept(_ context.Context, p peer.ID) error {
+	s, err := n.contactState(p)
+	if err != nil {
+		return err
+	}
+	if s == storage.ContactBlocked {
+		return fmt.Errorf("%w: unblock it first", ErrBlocked)
+	}
+	if err := n.setState(p, storage.ContactAccepted, false); err != nil {
+		return err
+	}
+	if err := n.sendControl(p, &dmpb.Content{Body: &dmpb.Content_Profile{Profile: &dmpb.Profile{Name: n.profileName()}}}); err != nil {
+		return err
+	}
+	return n.sendControl(p, &dmpb.Content{Body: &dmpb.Content_RequestAccepted{RequestAccepted: &dmpb.RequestAccepted{}}})
+}
+
+// Decline deletes a stranger's thread silently; their next message is a new
+// request.
+func (n *Node) Decline(p peer.ID) error {
+	s, err := n.contactState(p)
+	if err != nil {
+		return err
+	}
+	if s != storage.ContactUnknown {
+		return fmt.Errorf("%w: %s is not a request", ErrNotFound, p)
+	}
+	// The session stays: it holds no content, and the peer's next message
+	// (a new request) arrives on it.
+	return n.store.Update(func(tx *storage.Txn) error {
+		if err := tx.DeleteConversation(p); err != nil {
+			return err
+		}
+		return tx.DeleteContact(p)
+	})
+}

@@ -1,0 +1,490 @@
+package node
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/peerstore"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/backchannel/backchannel/crypto/ratchet"
+	"github.com/backchannel/backchannel/crypto/stamp"
+	"github.com/backchannel/backchannel/node/internal/dmpb"
+	"github.com/backchannel/backchannel/storage"
+)
+
+const (
+	// dialTimeout bounds connecting to a peer, DHT lookup included.
+	dialTimeout = 20 * time.Second
+	// ackTimeout is how long a sender waits for any progress on acks.
+	ackTimeout = 30 * time.Second
+	// encryptBatch bounds how many outbox entries one transaction encrypts.
+	encryptBatch = 256
+)
+
+// outbox delivers queued messages: one deliverer goroutine per peer at a
+// time, owned by the node. Which peers are due lives in memory; the entries
+// themselves live in the store, so a restart delivers everything again.
+type outbox struct {
+	n    *Node
+	kick chan struct{}
+
+	mu       sync.Mutex
+	due      map[peer.ID]time.Time
+	active   map[peer.ID]bool
+	again    map[peer.ID]bool
+	attempts map[peer.ID]int
+}
+
+func newOutbox(n *Node) *outbox {
+	return &outbox{
+		n:        n,
+		kick:     make(chan struct{}, 1),
+		due:      map[peer.ID]time.Time{},
+		active:   map[peer.ID]bool{},
+		again:    map[peer.ID]bool{},
+		attempts: map[peer.ID]int{},
+	}
+}
+
+func (o *outbox) wake() {
+	select {
+	case o.kick <- struct{}{}:
+	default:
+	}
+}
+
+// notify makes p due now: new messages, or p just connected.
+func (o *outbox) notify(p peer.ID) {
+	o.mu.Lock()
+	if o.active[p] {
+		o.again[p] = true
+	} else {
+		o.due[p] = time.Time{}
+	}
+	o.mu.Unlock()
+	o.wake()
+}
+
+// peerConnected flushes p's queue at once, if it has one.
+func (o *outbox) peerConnected(p peer.ID) {
+	o.mu.Lock()
+	_, queued := o.due[p]
+	if queued && !o.active[p] {
+		o.due[p] = time.Time{}
+		o.attempts[p] = 0
+	}
+	o.mu.Unlock()
+	if queued {
+		o.wake()
+	}
+}
+
+func (o *outbox) run(ctx context.Context) {
+	var peers []peer.ID
+	err := o.n.store.View(func(tx *storage.Txn) error {
+		var err error
+		peers, err = tx.OutboxPeers()
+		return err
+	})
+	if err != nil {
+		o.n.log.Error("outbox: cannot read queue", "err", err)
+	}
+	o.mu.Lock()
+	for _, p := range peers {
+		o.due[p] = time.Time{}
+	}
+	o.mu.Unlock()
+
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		next := o.startDue(ctx, &wg)
+		timer.Reset(time.Until(next))
+		select {
+		case <-ctx.Done():
+			return
+		case <-o.kick:
+		case <-timer.C:
+		}
+	}
+}
+
+// startDue starts a deliverer for every due peer and returns when the next
+// one falls due.
+func (o *outbox) startDue(ctx context.Context, wg *sync.WaitGroup) time.Time {
+	now := time.Now()
+	next := now.Add(time.Hour)
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for p, t := range o.due {
+		if o.active[p] {
+			continue
+		}
+		if t.After(now) {
+			if t.Before(next) {
+				next = t
+			}
+			continue
+		}
+		delete(o.due, p)
+		o.active[p] = true
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := o.deliver(ctx, p)
+			o.finished(p, err)
+		}()
+	}
+	return next
+}
+
+func (o *outbox) finished(p peer.ID, err error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	delete(o.active, p)
+	switch {
+	case errors.Is(err, errQueueEmpty):
+		delete(o.attempts, p)
+		if o.again[p] {
+			o.due[p] = time.Time{}
+		}
+	case err == nil || o.again[p]:
+		o.due[p] = time.Time{}
+	default:
+		o.attempts[p]++
+		wait := backoff(o.n.cfg.RetryBase, o.n.cfg.RetryMax, o.attempts[p])
+		o.due[p] = time.Now().Add(wait)
+		if o.n.ctx.Err() == nil {
+			o.n.log.Info("outbox: delivery failed, will retry", "to", p, "in", wait.Round(time.Millisecond), "err", err)
+		}
+	}
+	delete(o.again, p)
+	o.wake()
+}
+
+// backoff is exponential with jitter, between base and max.
+func backoff(base, max time.Duration, attempts int) time.Duration {
+	d := base
+	for i := 1; i < attempts && d < max; i++ {
+		d *= 2
+	}
+	d = min(d, max)
+	return d/2 + rand.N(d/2+1)
+}
+
+// errQueueEmpty ends a deliverer that has nothing left to send.
+var errQueueEmpty = errors.New("outbox empty")
+
+// deliver sends p's queue until it is empty or something fails.
+func (o *outbox) deliver(ctx context.Context, p peer.ID) error {
+	n := o.n
+	if err := n.connect(ctx, p); err != nil {
+		return err
+	}
+	if err := n.ensureSession(ctx, p); err != nil {
+		return err
+	}
+	for round := 0; ; round++ {
+		entries, err := n.encryptQueued(p)
+		if err != nil {
+			return err
+		}
+		if len(entries) == 0 {
+			return errQueueEmpty
+		}
+		if err := n.sendFrames(ctx, p, entries); err != nil {
+			return err
+		}
+	}
+}
+
+// connect makes sure there is a connection to p, looking its addresses up in
+// the DHT when the peerstore has none that work.
+func (n *Node) connect(ctx context.Context, p peer.ID) error {
+	h := n.p2p.host
+	if h.Network().Connectedness(p) == network.Connected {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, dialTimeout)
+	defer cancel()
+	if len(h.Peerstore().Addrs(p)) > 0 {
+		if err := h.Connect(ctx, peer.AddrInfo{ID: p}); err == nil {
+			return nil
+		}
+	}
+	ai, err := n.p2p.dht.FindPeer(ctx, p)
+	if err != nil {
+		return fmt.Errorf("peer %s unreachable: %w", p.ShortString(), err)
+	}
+	h.Peerstore().AddAddrs(p, ai.Addrs, peerstore.AddressTTL)
+	if err := h.Connect(ctx, ai); err != nil {
+		return fmt.Errorf("peer %s unreachable: %w", p.ShortString(), err)
+	}
+	return nil
+}
+
+// ensureSession starts a session with p from a freshly fetched bundle when
+// there is none. The session is persisted with the first encrypted message.
+func (n *Node) ensureSession(ctx context.Context, p peer.ID) error {
+	ps := n.peers.get(p)
+	ps.mu.Lock()
+	err := n.store.View(func(tx *storage.Txn) error { return ps.load(tx, p) })
+	has := ps.cur != nil
+	ps.mu.Unlock()
+	if err != nil || has {
+		return err
+	}
+	b, err := n.fetchBundle(ctx, p)
+	if err != nil {
+		return err
+	}
+	s, err := ratchet.Initiate(n.id, b, time.Now())
+	if err != nil {
+		return err
+	}
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	if ps.cur == nil {
+		ps.cur = s
+	}
+	return n.store.Update(func(tx *storage.Txn) error {
+		if err := tx.PutSetting(difficultyKey(p), []byte{b.StampDifficulty}); err != nil {
+			return err
+		}
+		return ps.save(tx, p)
+	})
+}
+
+func difficultyKey(p peer.ID) string { return "stamp-difficulty/" + p.String() }
+
+// encryptQueued encrypts the queue's entries that have no frame yet, in
+// order, persisting each ciphertext with the session in one transaction so it
+// is retransmitted, never re-encrypted. It returns every queued entry.
+func (n *Node) encryptQueued(p peer.ID) ([]storage.OutboxEntry, error) {
+	ps := n.peers.get(p)
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	var entries []storage.OutboxEntry
+	for {
+		done := true
+		err := n.store.Update(func(tx *storage.Txn) error {
+			if err := ps.load(tx, p); err != nil {
+				return err
+			}
+			var err error
+			if entries, err = tx.Outbox(p); err != nil {
+				return err
+			}
+			if ps.cur == nil || !ps.cur.CanSend() {
+				return fmt.Errorf("no session to send to %s", p.ShortString())
+			}
+			difficulty := uint8(0)
+			if ps.cur.AwaitingReply() {
+				if d, err := tx.GetSetting(difficultyKey(p)); err == nil && len(d) == 1 {
+					difficulty = d[0]
+				}
+			}
+			changed := 0
+			for i := range entries {
+				if entries[i].Frame != nil {
+					continue
+				}
+				if changed == encryptBatch || difficulty > 0 && changed > 0 {
+					done = false
+					break
+				}
+				m, err := tx.Message(p, entries[i].ID)
+				if err != nil {
+					return fmt.Errorf("queued message %s: %w", entries[i].ID, err)
+				}
+				frame, err := n.seal(ps.cur, m, difficulty)
+				if err != nil {
+					return err
+				}
+				entries[i].Frame = frame
+				if err := tx.PutOutbox(entries[i]); err != nil {
+					return err
+				}
+				changed++
+			}
+			if changed == 0 {
+				return nil
+			}
+			return ps.save(tx, p)
+		})
+		if err != nil {
+			ps.invalidate()
+			return nil, err
+		}
+		if done {
+			return entries, nil
+		}
+	}
+}
+
+// seal encrypts a stored message into a DM frame.
+func (n *Node) seal(s *ratchet.Session, m storage.Message, difficulty uint8) ([]byte, error) {
+	c, err := contentFromMessage(m)
+	if err != nil {
+		return nil, err
+	}
+	return n.sealContent(s, c, difficulty)
+}
+
+func (n *Node) sealContent(s *ratchet.Session, c *dmpb.Content, difficulty uint8) ([]byte, error) {
+	pt, err := proto.Marshal(c)
+	if err != nil {
+		return nil, err
+	}
+	msg, err := s.Encrypt(pt)
+	if err != nil {
+		return nil, err
+	}
+	rm, err := msg.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	env := &dmpb.Envelope{Id: c.Id, RatchetMessage: rm}
+	if difficulty > 0 {
+		ctx := stamp.Context{Recipient: s.Remote().Key, Sender: n.id.Public().Key, MessageHash: stamp.HashMessage(rm)}
+		st, err := stamp.Make(n.ctx, ctx, stamp.DayOf(time.Now()), difficulty)
+		if err != nil {
+			return nil, err
+		}
+		if env.Stamp, err = st.MarshalBinary(); err != nil {
+			return nil, err
+		}
+	}
+	return proto.Marshal(&dmpb.Frame{Body: &dmpb.Frame_Envelope{Envelope: env}})
+}
+
+// sendFrames writes the entries' frames on a new DM stream and applies acks
+// as they come, until all are acked or something fails.
+func (n *Node) sendFrames(ctx context.Context, p peer.ID, entries []storage.OutboxEntry) error {
+	s, err := n.p2p.host.NewStream(network.WithAllowLimitedConn(ctx, "dm"), p, ProtocolDM)
+	if err != nil {
+		return fmt.Errorf("dm stream: %w", err)
+	}
+	defer s.Close()
+	writeErr := make(chan error, 1)
+	go func() {
+		w := bufio.NewWriterSize(s, 64<<10)
+		for _, e := range entries {
+			if err := writeDelimited(w, e.Frame); err != nil {
+				writeErr <- err
+				return
+			}
+		}
+		writeErr <- w.Flush()
+	}()
+	pending := make(map[storage.MessageID]bool, len(entries))
+	for _, e := range entries {
+		pending[e.ID] = true
+	}
+	r := bufio.NewReaderSize(s, 64<<10)
+	for len(pending) > 0 {
+		_ = s.SetReadDeadline(time.Now().Add(ackTimeout))
+		acked, retry, err := readAcks(r, pending)
+		if len(acked) > 0 {
+			if aerr := n.applyAcks(p, acked); aerr != nil {
+				s.Reset()
+				<-writeErr
+				return aerr
+			}
+		}
+		if err != nil || retry != "" {
+			s.Reset()
+			<-writeErr
+			if err == nil {
+				err = fmt.Errorf("%s asked to retry later: %s", p.ShortString(), retry)
+			}
+			return err
+		}
+	}
+	return <-writeErr
+}
+
+func writeDelimited(w *bufio.Writer, frame []byte) error {
+	var buf [10]byte
+	l := putUvarint(buf[:], uint64(len(frame)))
+	if _, err := w.Write(buf[:l]); err != nil {
+		return err
+	}
+	_, err := w.Write(frame)
+	return err
+}
+
+// readAcks reads one ack, then every ack already buffered.
+func readAcks(r *bufio.Reader, pending map[storage.MessageID]bool) (acked []storage.MessageID, retry string, err error) {
+	for {
+		var f dmpb.Frame
+		if err := readFrame(r, &f); err != nil {
+			return acked, "", err
+		}
+		a := f.GetAck()
+		if a == nil {
+			return acked, "", fmt.Errorf("%w: expected an ack", ErrProtocol)
+		}
+		id, err := messageIDFrom(a.Id)
+		if err != nil {
+			return acked, "", err
+		}
+		if !pending[id] {
+			return acked, "", fmt.Errorf("%w: ack for a message not sent", ErrProtocol)
+		}
+		if a.Status != dmpb.Ack_OK {
+			return acked, a.Reason, nil
+		}
+		delete(pending, id)
+		acked = append(acked, id)
+		if r.Buffered() == 0 || len(pending) == 0 {
+			return acked, "", nil
+		}
+	}
+}
+
+// applyAcks marks acked messages delivered and drops them from the outbox.
+func (n *Node) applyAcks(p peer.ID, ids []storage.MessageID) error {
+	var events []Event
+	err := n.store.Update(func(tx *storage.Txn) error {
+		events = events[:0]
+		for _, id := range ids {
+			if err := tx.DeleteOutbox(p, id); err != nil {
+				return err
+			}
+			m, err := tx.Message(p, id)
+			if errors.Is(err, storage.ErrNotFound) {
+				continue // a control message: nothing to show
+			}
+			if err != nil {
+				return err
+			}
+			if m.State >= storage.StateDelivered {
+				continue
+			}
+			if err := tx.SetMessageState(p, id, storage.StateDelivered); err != nil {
+				return err
+			}
+			m.State = storage.StateDelivered
+			events = append(events, Event{Type: EventMessageState, Peer: p, Message: &m})
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, e := range events {
+		n.bus.publish(e)
+	}
+	return nil
+}

@@ -1,0 +1,94 @@
+package node
+
+import (
+	"context"
+	"testing"
+
+	"github.com/backchannel/backchannel/storage"
+)
+
+// TestRequestInbox is the walk-through: a stranger's message lands
+// in requests, not the inbox; accept, decline and block do what they say.
+func TestRequestInbox(t *testing.T) {
+	a := newTestNode(t, "")
+	b := newTestNode(t, "")
+	c := newTestNode(t, "")
+	if err := a.SetProfileName("Alice"); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []*testNode{b, c} {
+		if _, err := s.AddContact(context.Background(), a.invite(), "alice"); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// B, a stranger, messages A.
+	hi := b.send(a.ID(), "hello from b")
+	a.waitEvent("b's request", func(e Event) bool { return e.Type == EventRequest && e.Peer == b.ID() })
+	b.waitState(a.ID(), hi.ID, storage.StateDelivered)
+	reqs, err := a.Requests()
+	if err != nil {
+		t.Fatal(err)
+	}
+	inbox, err := a.Inbox()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !threadPeers(reqs)[b.ID()] || threadPeers(inbox)[b.ID()] {
+		t.Fatalf("b's thread should be in requests only: requests %v, inbox %v", threadPeers(reqs), threadPeers(inbox))
+	}
+	// Reading a request sends no receipt.
+	if err := a.MarkRead(b.ID()); err != nil {
+		t.Fatal(err)
+	}
+
+	// A accepts B: the thread moves to the inbox and B learns A's profile.
+	if err := a.Accept(context.Background(), b.ID()); err != nil {
+		t.Fatal(err)
+	}
+	b.waitEvent("a's profile", func(e Event) bool {
+		return e.Type == EventContact && e.Peer == a.ID() && e.Contact.ProfileName == "Alice"
+	})
+	if m := b.message(a.ID(), hi.ID); m.State != storage.StateDelivered {
+		t.Fatalf("b's message is %s, want delivered (no read receipt before accept)", m.State)
+	}
+	inbox, _ = a.Inbox()
+	reqs, _ = a.Requests()
+	if !threadPeers(inbox)[b.ID()] || threadPeers(reqs)[b.ID()] {
+		t.Fatal("accepted thread did not move to the inbox")
+	}
+	// Now read receipts flow.
+	second := b.send(a.ID(), "thanks")
+	a.waitEvent("b's second message", func(e Event) bool { return e.Type == EventMessage && e.Peer == b.ID() })
+	if err := a.MarkRead(b.ID()); err != nil {
+		t.Fatal(err)
+	}
+	b.waitState(a.ID(), second.ID, storage.StateRead)
+
+	// C, another stranger: declined silently.
+	c1 := c.send(a.ID(), "buy my stuff")
+	a.waitEvent("c's request", func(e Event) bool { return e.Type == EventRequest && e.Peer == c.ID() })
+	c.waitState(a.ID(), c1.ID, storage.StateDelivered)
+	if err := a.Decline(c.ID()); err != nil {
+		t.Fatal(err)
+	}
+	if reqs, _ := a.Requests(); threadPeers(reqs)[c.ID()] {
+		t.Fatal("declined thread still in requests")
+	}
+
+	// C writes again, A blocks: later messages are acked and dropped.
+	c2 := c.send(a.ID(), "again")
+	a.waitEvent("c's second request", func(e Event) bool { return e.Type == EventRequest && e.Peer == c.ID() })
+	c.waitState(a.ID(), c2.ID, storage.StateDelivered)
+	if err := a.Block(c.ID()); err != nil {
+		t.Fatal(err)
+	}
+	c3 := c.send(a.ID(), "you can't block me")
+	c.waitState(a.ID(), c3.ID, storage.StateDelivered)
+	if ms, _ := a.Messages(c.ID(), 10, zeroTime); len(ms) != 0 {
+		t.Fatalf("blocked peer's messages stored: %d", len(ms))
+	}
+	if reqs, _ := a.Requests(); threadPeers(reqs)[c.ID()] {
+		t.Fatal("blocked peer in requests")
+	}
+}

@@ -1,0 +1,130 @@
+package node
+
+import (
+	"errors"
+	"sync"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/backchannel/backchannel/crypto/ratchet"
+	"github.com/backchannel/backchannel/crypto/x3dh"
+	"github.com/backchannel/backchannel/storage"
+)
+
+// Session slots in the store: the session used for sending, and the one kept
+// to decrypt messages still in flight on an older session (after a restart
+// of the session by the peer, or a tie when both started one at once).
+const (
+	slotCurrent  = "current"
+	slotPrevious = "previous"
+)
+
+// peerState caches a peer's ratchet sessions. Its mutex serialises all
+// session changes for that peer; the store is written in the same
+// transaction as the messages that changed them, and the cache is dropped
+// whenever such a transaction fails.
+type peerState struct {
+	mu     sync.Mutex
+	loaded bool
+	cur    *ratchet.Session
+	prev   *ratchet.Session
+}
+
+type peerTable struct {
+	mu sync.Mutex
+	m  map[peer.ID]*peerState
+}
+
+func newPeerTable() *peerTable { return &peerTable{m: map[peer.ID]*peerState{}} }
+
+func (t *peerTable) get(p peer.ID) *peerState {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	ps, ok := t.m[p]
+	if !ok {
+		ps = &peerState{}
+		t.m[p] = ps
+	}
+	return ps
+}
+
+func loadSlot(tx *storage.Txn, p peer.ID, slot string) (*ratchet.Session, error) {
+	b, err := tx.Session(p, slot)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return ratchet.UnmarshalSession(b)
+}
+
+// load fills the cache from the store. Call with ps.mu held.
+func (ps *peerState) load(tx *storage.Txn, p peer.ID) error {
+	if ps.loaded {
+		return nil
+	}
+	cur, err := loadSlot(tx, p, slotCurrent)
+	if err != nil {
+		return err
+	}
+	prev, err := loadSlot(tx, p, slotPrevious)
+	if err != nil {
+		return err
+	}
+	ps.cur, ps.prev, ps.loaded = cur, prev, true
+	return nil
+}
+
+// save writes the sessions to the store. Call with ps.mu held.
+func (ps *peerState) save(tx *storage.Txn, p peer.ID) error {
+	for _, s := range []struct {
+		slot string
+		sess *ratchet.Session
+	}{{slotCurrent, ps.cur}, {slotPrevious, ps.prev}} {
+		if s.sess == nil {
+			if err := tx.DeleteSession(p, s.slot); err != nil {
+				return err
+			}
+			continue
+		}
+		b, err := s.sess.MarshalBinary()
+		if err != nil {
+			return err
+		}
+		if err := tx.PutSession(p, s.slot, b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// invalidate drops the cache after a failed transaction, so the next use
+// reloads what the store really holds. Call with ps.mu held.
+func (ps *peerState) invalidate() { ps.cur, ps.prev, ps.loaded = nil, nil, false }
+
+// adopt installs a responder session made from a peer's X3DH header. When
+// both sides started a session at once, both keep the one started by the
+// lower key for sending (ratchet.KeepSessionOf); otherwise the peer has
+// restarted the session and the new one replaces ours.
+func (ps *peerState) adopt(s *ratchet.Session) {
+	if ps.cur != nil && ps.cur.AwaitingReply() &&
+		ratchet.KeepSessionOf(ps.cur.Local().Key, s.Remote().Key) == ps.cur.Local().Key {
+		ps.prev = s // ours wins: theirs only decrypts what is in flight
+		return
+	}
+	ps.prev, ps.cur = ps.cur, s
+}
+
+// candidates lists the sessions that may decrypt a message, without
+// changing state. A message with an X3DH header belongs only to the responder
+// session that header started; others to the current, then the previous one.
+func (ps *peerState) candidates(h *x3dh.Header) []*ratchet.Session {
+	var out []*ratchet.Session
+	for _, s := range []*ratchet.Session{ps.cur, ps.prev} {
+		if s != nil && (h == nil || s.StartedBy(*h)) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
