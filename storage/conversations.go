@@ -163,7 +163,7 @@ func (t *Txn) MarkRead(p peer.ID) ([]MessageID, error) {
 	if err != nil {
 		return nil, fmt.Errorf("storage: mark read: %w", err)
 	}
-	it := t.txn.NewIterator(badger.IteratorOptions{Reverse: true, Prefix: prefix, PrefetchValues: true, PrefetchSize: 16})
+	it := t.txn.NewIterator(badger.IteratorOptions{Reverse: true, Prefix: prefix})
 	var changed []Message
 	seek := append(bytes.Clone(prefix), bytes.Repeat([]byte{0xff}, 8+len(MessageID{})+1)...)
 	for it.Seek(seek); it.Valid() && uint64(len(changed)) < r.GetUnread(); it.Next() {

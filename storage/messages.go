@@ -213,12 +213,9 @@ func (t *Txn) Messages(p peer.ID, limit int, before time.Time) ([]Message, error
 		}
 		seek = binary.BigEndian.AppendUint64(bytes.Clone(prefix), b)
 	}
-	it := t.txn.NewIterator(badger.IteratorOptions{
-		Reverse:        true,
-		Prefix:         prefix,
-		PrefetchValues: true,
-		PrefetchSize:   min(limit, 100),
-	})
+	// No value prefetching: Badger would start a goroutine per item, and
+	// records are small enough to live in the LSM tree, next to their keys.
+	it := t.txn.NewIterator(badger.IteratorOptions{Reverse: true, Prefix: prefix})
 	defer it.Close()
 	ms := make([]Message, 0, min(limit, 1000))
 	for it.Seek(seek); it.Valid() && len(ms) < limit; it.Next() {

@@ -56,7 +56,7 @@ func (t *Txn) deleteOldestMessages(p peer.ID, limit int) (int, error) {
 		unread bool
 	}
 	var vs []victim
-	it := t.txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true, PrefetchSize: 100})
+	it := t.txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
 	for it.Rewind(); it.Valid() && len(vs) < limit; it.Next() {
 		item := it.Item()
 		sent, id, err := splitMessageKey(prefix, item.Key())

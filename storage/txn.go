@@ -89,7 +89,7 @@ func (t *Txn) deletePrefix(prefix []byte) error {
 // each calls fn with every key starting with prefix and its value (valid only
 // during the call), in key order.
 func (t *Txn) each(prefix []byte, fn func(k, v []byte) error) error {
-	it := t.txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: true, PrefetchSize: 16})
+	it := t.txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
 	defer it.Close()
 	for it.Rewind(); it.Valid(); it.Next() {
 		item := it.Item()
