@@ -1,0 +1,390 @@
+package api
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/backchannel/backchannel/node"
+	"github.com/backchannel/backchannel/storage"
+)
+
+// Paging of GET /v1/conversations/{peer}/messages.
+const (
+	DefaultMessagesLimit = 50
+	MaxMessagesLimit     = 1000
+)
+
+// routes builds the handler: every route behind the checks of guard, all
+// counted by instrument.
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/health", s.health)
+	mux.HandleFunc("GET /v1/id", s.id)
+	mux.HandleFunc("GET /v1/status", s.status)
+	mux.HandleFunc("PUT /v1/profile", s.setProfile)
+	mux.HandleFunc("GET /v1/contacts", s.contacts)
+	mux.HandleFunc("POST /v1/contacts", s.addContact)
+	mux.HandleFunc("POST /v1/contacts/{peer}/block", s.peerAction(s.block))
+	mux.HandleFunc("POST /v1/contacts/{peer}/unblock", s.peerAction(s.unblock))
+	mux.HandleFunc("GET /v1/contacts/{peer}/safety-number", s.safetyNumber)
+	mux.HandleFunc("POST /v1/contacts/{peer}/verify", s.verify)
+	mux.HandleFunc("POST /v1/messages", s.send)
+	mux.HandleFunc("GET /v1/inbox", s.conversations(s.cfg.Backend.Inbox))
+	mux.HandleFunc("GET /v1/requests", s.conversations(s.cfg.Backend.Requests))
+	mux.HandleFunc("POST /v1/requests/{peer}/accept", s.peerAction(s.accept))
+	mux.HandleFunc("POST /v1/requests/{peer}/decline", s.peerAction(s.decline))
+	mux.HandleFunc("POST /v1/requests/{peer}/block", s.peerAction(s.block))
+	mux.HandleFunc("GET /v1/conversations/{peer}/messages", s.messages)
+	mux.HandleFunc("POST /v1/conversations/{peer}/read", s.peerAction(s.markRead))
+	mux.HandleFunc("POST /v1/conversations/{peer}/typing", s.typing)
+	mux.HandleFunc("GET /v1/events", s.events)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, CodeNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path)
+	})
+	return s.instrument(s.guard(mux))
+}
+
+func (s *Server) health(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, Health{Status: "ok"})
+}
+
+func (s *Server) id(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, selfJSON(s.cfg.Backend.Self()))
+}
+
+func (s *Server) status(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, statusJSON(s.cfg.Backend.Status()))
+}
+
+func (s *Server) setProfile(w http.ResponseWriter, r *http.Request) {
+	var req ProfileRequest
+	if !s.decode(w, r, &req) {
+		return
+	}
+	if err := s.cfg.Backend.SetProfileName(req.Name); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) contacts(w http.ResponseWriter, r *http.Request) {
+	cs, err := s.cfg.Backend.Contacts()
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out := Contacts{Contacts: make([]Contact, 0, len(cs))}
+	for _, c := range cs {
+		out.Contacts = append(out.Contacts, contactJSON(c))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) addContact(w http.ResponseWriter, r *http.Request) {
+	var req AddContactRequest
+	if !s.decode(w, r, &req) {
+		return
+	}
+	if req.Invite == "" {
+		s.fail(w, r, fmt.Errorf("%w: invite is required", errBadRequest))
+		return
+	}
+	c, err := s.cfg.Backend.AddContact(r.Context(), req.Invite, req.Name)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, contactJSON(c))
+}
+
+// peerAction serves a POST on /…/{peer}/… whose answer is 204 No Content.
+func (s *Server) peerAction(act func(r *http.Request, p peer.ID) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		p, ok := s.peer(w, r)
+		if !ok {
+			return
+		}
+		if err := act(r, p); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+func (s *Server) block(r *http.Request, p peer.ID) error   { return s.cfg.Backend.Block(p) }
+func (s *Server) unblock(r *http.Request, p peer.ID) error { return s.cfg.Backend.Unblock(p) }
+func (s *Server) decline(r *http.Request, p peer.ID) error { return s.cfg.Backend.Decline(p) }
+func (s *Server) markRead(r *http.Request, p peer.ID) error {
+	return s.cfg.Backend.MarkRead(p)
+}
+func (s *Server) accept(r *http.Request, p peer.ID) error {
+	return s.cfg.Backend.Accept(r.Context(), p)
+}
+
+func (s *Server) safetyNumber(w http.ResponseWriter, r *http.Request) {
+	p, ok := s.peer(w, r)
+	if !ok {
+		return
+	}
+	sn, err := s.cfg.Backend.SafetyNumber(p)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out := SafetyNumber{PeerID: p.String(), SafetyNumber: sn}
+	if cs, err := s.cfg.Backend.Contacts(); err == nil {
+		for _, c := range cs {
+			if c.Peer == p {
+				out.Verified = c.Verified
+			}
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
+	p, ok := s.peer(w, r)
+	if !ok {
+		return
+	}
+	var req VerifyRequest
+	if !s.decodeOptional(w, r, &req) {
+		return
+	}
+	verified := req.Verified == nil || *req.Verified
+	if err := s.cfg.Backend.SetVerified(p, verified); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) send(w http.ResponseWriter, r *http.Request) {
+	var req SendRequest
+	if !s.decode(w, r, &req) {
+		return
+	}
+	if req.To == "" || req.Text == "" {
+		s.fail(w, r, fmt.Errorf("%w: to and text are required", errBadRequest))
+		return
+	}
+	out := node.Outgoing{Kind: req.Kind, Body: req.Text}
+	if req.ReplyTo != "" {
+		id, err := storage.ParseMessageID(req.ReplyTo)
+		if err != nil {
+			s.fail(w, r, fmt.Errorf("%w: reply_to: %w", errBadRequest, err))
+			return
+		}
+		out.ReplyTo = id
+		if out.Kind == "" {
+			out.Kind = "reply"
+		}
+	}
+	switch out.Kind {
+	case "":
+		out.Kind = "text"
+	case "text", "reply", "reaction":
+	default:
+		s.fail(w, r, fmt.Errorf("%w: kind %q: want text, reply or reaction", errBadRequest, out.Kind))
+		return
+	}
+	if out.Kind != "text" && out.ReplyTo.IsZero() {
+		s.fail(w, r, fmt.Errorf("%w: a %s needs reply_to", errBadRequest, out.Kind))
+		return
+	}
+	p, err := s.cfg.Backend.ResolvePeer(req.To)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	m, err := s.cfg.Backend.Send(r.Context(), p, out)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, messageJSON(m))
+}
+
+// conversations serves the inbox or the requests, with each peer's name.
+func (s *Server) conversations(list func() ([]storage.Conversation, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		convs, err := list()
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		names := map[peer.ID]string{}
+		if cs, err := s.cfg.Backend.Contacts(); err == nil {
+			for _, c := range cs {
+				names[c.Peer] = cmp.Or(c.Name, c.ProfileName)
+			}
+		}
+		out := Conversations{Conversations: make([]Conversation, 0, len(convs))}
+		for _, c := range convs {
+			out.Conversations = append(out.Conversations, Conversation{
+				PeerID:  c.Peer.String(),
+				Name:    names[c.Peer],
+				Last:    messageJSON(c.Last),
+				Count:   c.Count,
+				Unread:  c.Unread,
+				Updated: optTime(c.Updated),
+			})
+		}
+		writeJSON(w, http.StatusOK, out)
+	}
+}
+
+func (s *Server) messages(w http.ResponseWriter, r *http.Request) {
+	p, ok := s.peer(w, r)
+	if !ok {
+		return
+	}
+	q := r.URL.Query()
+	limit := DefaultMessagesLimit
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > MaxMessagesLimit {
+			s.fail(w, r, fmt.Errorf("%w: limit %q: want 1 to %d", errBadRequest, v, MaxMessagesLimit))
+			return
+		}
+		limit = n
+	}
+	var before time.Time
+	if v := q.Get("before"); v != "" {
+		t, err := time.Parse(time.RFC3339Nano, v)
+		if err != nil {
+			s.fail(w, r, fmt.Errorf("%w: before %q: want an RFC 3339 time", errBadRequest, v))
+			return
+		}
+		before = t
+	}
+	ms, err := s.cfg.Backend.Messages(p, limit, before)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out := Messages{Messages: make([]Message, 0, len(ms))}
+	for _, m := range ms {
+		out.Messages = append(out.Messages, messageJSON(m))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) typing(w http.ResponseWriter, r *http.Request) {
+	p, ok := s.peer(w, r)
+	if !ok {
+		return
+	}
+	var req TypingRequest
+	if !s.decode(w, r, &req) {
+		return
+	}
+	if err := s.cfg.Backend.Typing(p, req.Typing); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// peer resolves the {peer} path parameter: a peer ID or a contact's name.
+func (s *Server) peer(w http.ResponseWriter, r *http.Request) (peer.ID, bool) {
+	v := r.PathValue("peer")
+	if v == "" {
+		s.fail(w, r, fmt.Errorf("%w: empty peer", errBadRequest))
+		return "", false
+	}
+	p, err := s.cfg.Backend.ResolvePeer(v)
+	if err != nil {
+		s.fail(w, r, err)
+		return "", false
+	}
+	return p, true
+}
+
+// decode reads a JSON body into v, refusing unknown fields and trailing
+// data; on failure it answers the request and returns false.
+func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) bool {
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		if errors.Is(err, io.EOF) {
+			err = errors.New("empty body")
+		}
+		s.fail(w, r, bodyError(err))
+		return false
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			s.fail(w, r, bodyError(err))
+		} else {
+			s.fail(w, r, fmt.Errorf("%w: trailing data after the JSON body", errBadRequest))
+		}
+		return false
+	}
+	return true
+}
+
+// decodeOptional is decode for a body that may be empty.
+func (s *Server) decodeOptional(w http.ResponseWriter, r *http.Request, v any) bool {
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		s.fail(w, r, bodyError(err))
+		return false
+	}
+	if len(b) == 0 {
+		return true
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		s.fail(w, r, bodyError(err))
+		return false
+	}
+	return true
+}
+
+// bodyError classifies a body read or decode error.
+func bodyError(err error) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return fmt.Errorf("%w: the limit is %d bytes", errTooLarge, mbe.Limit)
+	}
+	return fmt.Errorf("%w: body: %w", errBadRequest, err)
+}
+
+// fail answers with the error body for err.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	status, code := classify(err)
+	if status >= 500 {
+		s.log.Error("api: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	} else {
+		s.log.Debug("api: request refused", "method", r.Method, "path", r.URL.Path, "code", code, "err", err)
+	}
+	writeError(w, status, code, err.Error())
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	writeJSON(w, status, Error{Error: msg, Code: code})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,239 @@
+package api
+
+import (
+	"time"
+
+	"github.com/backchannel/backchannel/node"
+	"github.com/backchannel/backchannel/storage"
+)
+
+// The JSON bodies of the API. Field names are snake_case and stable: add
+// fields, never rename or remove one. Times are RFC 3339 with nanoseconds,
+// in UTC; a time that is not known is left out.
+
+// Self is the body of GET /v1/id.
+type Self struct {
+	PeerID string   `json:"peer_id"`
+	Name   string   `json:"name"`
+	Addrs  []string `json:"addrs"`
+	Invite string   `json:"invite"`
+}
+
+// Status is the body of GET /v1/status.
+type Status struct {
+	PeerID           string   `json:"peer_id"`
+	ConnectedPeers   int      `json:"connected_peers"`
+	DHTMode          string   `json:"dht_mode"`
+	RoutingTableSize int      `json:"routing_table_size"`
+	Reachability     string   `json:"reachability"`
+	ListenAddrs      []string `json:"listen_addrs"`
+	OutboxPending    int      `json:"outbox_pending"`
+}
+
+// Contact is one contact. State is "unknown" (a stranger whose thread is a
+// request), "accepted" or "blocked".
+type Contact struct {
+	PeerID      string     `json:"peer_id"`
+	State       string     `json:"state"`
+	Name        string     `json:"name"`
+	ProfileName string     `json:"profile_name"`
+	Addrs       []string   `json:"addrs"`
+	Verified    bool       `json:"verified"`
+	Origin      string     `json:"origin,omitempty"`
+	Created     *time.Time `json:"created,omitempty"`
+	Updated     *time.Time `json:"updated,omitempty"`
+}
+
+// Contacts is the body of GET /v1/contacts.
+type Contacts struct {
+	Contacts []Contact `json:"contacts"`
+}
+
+// Message is one 1:1 message. Direction is "inbound" or "outbound"; State
+// is "queued", "sent", "delivered" or "read" for outbound messages and
+// "received" or "seen" for inbound ones. ReplyTo is empty when the message
+// replies to nothing.
+type Message struct {
+	ID        string     `json:"id"`
+	PeerID    string     `json:"peer_id"`
+	Direction string     `json:"direction"`
+	Kind      string     `json:"kind"`
+	Body      string     `json:"body"`
+	ReplyTo   string     `json:"reply_to,omitempty"`
+	Sent      *time.Time `json:"sent,omitempty"`
+	Received  *time.Time `json:"received,omitempty"`
+	State     string     `json:"state"`
+}
+
+// Messages is the body of GET /v1/conversations/{peer}/messages: newest
+// first.
+type Messages struct {
+	Messages []Message `json:"messages"`
+}
+
+// Conversation summarises the thread with one peer. Name is the contact's
+// local name, else the name the peer gave itself, else empty.
+type Conversation struct {
+	PeerID  string     `json:"peer_id"`
+	Name    string     `json:"name"`
+	Last    Message    `json:"last"`
+	Count   int        `json:"count"`
+	Unread  int        `json:"unread"`
+	Updated *time.Time `json:"updated,omitempty"`
+}
+
+// Conversations is the body of GET /v1/inbox and GET /v1/requests: newest
+// first.
+type Conversations struct {
+	Conversations []Conversation `json:"conversations"`
+}
+
+// SafetyNumber is the body of GET /v1/contacts/{peer}/safety-number.
+type SafetyNumber struct {
+	PeerID       string `json:"peer_id"`
+	SafetyNumber string `json:"safety_number"`
+	Verified     bool   `json:"verified"`
+}
+
+// Event is one message of the GET /v1/events WebSocket stream. Type is
+// "message" (a new message, in Message), "message_state" (Message with its
+// new state), "request" (a stranger's first message, in Message),
+// "contact" (a contact changed, in Contact) or "typing" (Typing says
+// whether the peer is typing).
+type Event struct {
+	Type    string     `json:"type"`
+	PeerID  string     `json:"peer_id,omitempty"`
+	Message *Message   `json:"message,omitempty"`
+	Contact *Contact   `json:"contact,omitempty"`
+	Typing  bool       `json:"typing,omitempty"`
+	Time    *time.Time `json:"time,omitempty"`
+}
+
+// Health is the body of GET /v1/health.
+type Health struct {
+	Status string `json:"status"`
+}
+
+// Error is the body of every error response. Code is one of the Code*
+// constants.
+type Error struct {
+	Error string `json:"error"`
+	Code  string `json:"code"`
+}
+
+// Request bodies.
+
+// AddContactRequest is the body of POST /v1/contacts. Invite is an invite
+// link or a bare peer ID; Name is our local name for the peer.
+type AddContactRequest struct {
+	Invite string `json:"invite"`
+	Name   string `json:"name,omitempty"`
+}
+
+// VerifyRequest is the body of POST /v1/contacts/{peer}/verify. An empty
+// body marks the contact verified.
+type VerifyRequest struct {
+	Verified *bool `json:"verified,omitempty"`
+}
+
+// SendRequest is the body of POST /v1/messages. To is a peer ID or a
+// contact's name. Kind is "text" (the default; "reply" when ReplyTo is
+// set) or "reaction". ReplyTo is the hex ID of the message replied or
+// reacted to.
+type SendRequest struct {
+	To      string `json:"to"`
+	Text    string `json:"text"`
+	Kind    string `json:"kind,omitempty"`
+	ReplyTo string `json:"reply_to,omitempty"`
+}
+
+// TypingRequest is the body of POST /v1/conversations/{peer}/typing.
+type TypingRequest struct {
+	Typing bool `json:"typing"`
+}
+
+// ProfileRequest is the body of PUT /v1/profile.
+type ProfileRequest struct {
+	Name string `json:"name"`
+}
+
+// Conversions from the node's types.
+
+func optTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+func selfJSON(s node.SelfInfo) Self {
+	return Self{PeerID: s.PeerID.String(), Name: s.Name, Addrs: nonNil(s.Addrs), Invite: s.Invite}
+}
+
+func statusJSON(s node.Status) Status {
+	return Status{
+		PeerID:           s.PeerID.String(),
+		ConnectedPeers:   s.ConnectedPeers,
+		DHTMode:          s.DHTMode,
+		RoutingTableSize: s.RoutingTableSize,
+		Reachability:     s.Reachability,
+		ListenAddrs:      nonNil(s.ListenAddrs),
+		OutboxPending:    s.OutboxPending,
+	}
+}
+
+func contactJSON(c storage.Contact) Contact {
+	return Contact{
+		PeerID:      c.Peer.String(),
+		State:       c.State.String(),
+		Name:        c.Name,
+		ProfileName: c.ProfileName,
+		Addrs:       nonNil(c.Addrs),
+		Verified:    c.Verified,
+		Origin:      c.Origin,
+		Created:     optTime(c.Created),
+		Updated:     optTime(c.Updated),
+	}
+}
+
+func messageJSON(m storage.Message) Message {
+	j := Message{
+		ID:        m.ID.String(),
+		PeerID:    m.Peer.String(),
+		Direction: m.Direction.String(),
+		Kind:      m.Kind,
+		Body:      m.Body,
+		Sent:      optTime(m.Sent),
+		Received:  optTime(m.Received),
+		State:     m.State.String(),
+	}
+	if !m.ReplyTo.IsZero() {
+		j.ReplyTo = m.ReplyTo.String()
+	}
+	return j
+}
+
+func eventJSON(e node.Event) Event {
+	j := Event{Type: e.Type, Typing: e.Typing, Time: optTime(e.Time)}
+	if e.Peer != "" {
+		j.PeerID = e.Peer.String()
+	}
+	if e.Message != nil {
+		m := messageJSON(*e.Message)
+		j.Message = &m
+	}
+	if e.Contact != nil {
+		c := contactJSON(*e.Contact)
+		j.Contact = &c
+	}
+	return j
+}
+
+// nonNil makes an empty list encode as [] rather than null.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
