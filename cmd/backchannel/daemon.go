@@ -1,0 +1,142 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/spf13/cobra"
+
+	"github.com/backchannel/backchannel/api"
+	"github.com/backchannel/backchannel/node"
+)
+
+// The node must serve everything the API offers.
+var _ api.Backend = (*node.Node)(nil)
+
+func (a *app) initCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "init",
+		Short: "Create the home folder and the node's identity; print the peer ID",
+		Long:  "Create the home folder and the node's identity (done on first start anyway) and print the peer ID.",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := os.MkdirAll(a.home, 0o700); err != nil {
+				return err
+			}
+			n, err := node.New(node.Config{Home: a.home, Logger: slog.New(slog.DiscardHandler)})
+			if err != nil {
+				return err
+			}
+			if err := n.Start(cmd.Context()); err != nil {
+				n.Close()
+				return err
+			}
+			self := n.Self()
+			if err := n.Close(); err != nil {
+				return err
+			}
+			if a.json {
+				return a.printJSON(map[string]string{"peer_id": self.PeerID.String(), "home": a.home})
+			}
+			fmt.Fprintln(a.stdout, self.PeerID)
+			return nil
+		},
+	}
+}
+
+// daemonFlags are the flags of `backchannel daemon`.
+type daemonFlags struct {
+	listen, bootstrap                           []string
+	apiAddr                                     string
+	natPortMap, relayClient, holePunching, mdns bool
+	helper                                      bool
+	stampDifficulty                             uint8
+	logLevel                                    string
+}
+
+func (a *app) daemonCmd() *cobra.Command {
+	var f daemonFlags
+	cmd := &cobra.Command{
+		Use:   "daemon",
+		Short: "Run the node and its local API until SIGINT or SIGTERM",
+		Long: "Run the node and its local API. The API listens on loopback only; the daemon writes\n" +
+			"its address to HOME/api.json and keeps the bearer token in HOME/api.token.\n" +
+			"By default the node listens on loopback only and contacts no one: pass --listen\n" +
+			"and --bootstrap to reach other machines.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.runDaemon(cmd.Context(), f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringArrayVar(&f.listen, "listen", nil, "multiaddr to listen on, repeatable (default loopback TCP and QUIC on free ports)")
+	fl.StringVar(&f.apiAddr, "api", api.DefaultAddr, "loopback HOST:PORT of the local API; port 0 picks a free port")
+	fl.StringArrayVar(&f.bootstrap, "bootstrap", nil, "bootstrap peer multiaddr ending in /p2p/PEER-ID, repeatable")
+	fl.BoolVar(&f.natPortMap, "nat-portmap", false, "ask the router for a port mapping (UPnP / NAT-PMP)")
+	fl.BoolVar(&f.relayClient, "relay-client", false, "use circuit relays when not reachable directly")
+	fl.BoolVar(&f.holePunching, "hole-punching", false, "try hole punching through NATs")
+	fl.BoolVar(&f.mdns, "mdns", false, "find peers on the local network with mDNS")
+	fl.BoolVar(&f.helper, "helper", false, "run as an always-on helper for a community (DHT server and relay service)")
+	fl.Uint8Var(&f.stampDifficulty, "stamp-difficulty", 0, "proof-of-work bits asked of strangers' messages (0: none)")
+	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	return cmd
+}
+
+// runDaemon runs the node and the API until ctx ends or a signal comes.
+func (a *app) runDaemon(ctx context.Context, f daemonFlags) error {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
+		return fmt.Errorf("--log-level %q: want debug, info, warn or error", f.logLevel)
+	}
+	log := slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level}))
+	if err := os.MkdirAll(a.home, 0o700); err != nil {
+		return err
+	}
+
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	n, err := node.New(node.Config{
+		Home:               a.home,
+		ListenAddrs:        f.listen,
+		Bootstrap:          f.bootstrap,
+		EnableNATPortMap:   f.natPortMap,
+		EnableRelayClient:  f.relayClient,
+		EnableHolePunching: f.holePunching,
+		EnableMDNS:         f.mdns,
+		Helper:             f.helper,
+		StampDifficulty:    f.stampDifficulty,
+		Logger:             log,
+	})
+	if err != nil {
+		return err
+	}
+	if err := n.Start(ctx); err != nil {
+		n.Close()
+		return err
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	srv, err := api.New(api.Config{Addr: f.apiAddr, Home: a.home, Backend: n, Logger: log, Registry: reg})
+	if err == nil {
+		err = srv.Start(ctx)
+	}
+	if err != nil {
+		return errors.Join(err, n.Close())
+	}
+	self := n.Self()
+	log.Info("daemon running", "peer", self.PeerID, "api", srv.Addr(), "home", a.home)
+
+	<-ctx.Done()
+	stop() // a second signal now kills the process the usual way
+	log.Info("shutting down")
+	return errors.Join(srv.Close(), n.Close())
+}

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+func (a *app) idCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "id",
+		Short: "Show this node's peer ID, addresses and invite link",
+		Long: "Show this node's peer ID, addresses and invite link. Give the invite link to a\n" +
+			"contact: `backchannel contacts add LINK` on their side.\n" +
+			"--json prints the body of GET /v1/id: {\"peer_id\", \"name\", \"addrs\", \"invite\"}.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			self, err := c.Self(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if a.json {
+				return a.printJSON(self)
+			}
+			printKV(a.stdout,
+				[2]string{"peer ID", self.PeerID},
+				[2]string{"name", self.Name},
+				[2]string{"invite", self.Invite},
+				[2]string{"addresses", strings.Join(self.Addrs, "\n\t")},
+			)
+			return nil
+		},
+	}
+}
+
+func (a *app) statusCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "status",
+		Short: "Show the node's network status: peers, DHT, reachability, outbox",
+		Long:  "Show the node's network status.\n--json prints the body of GET /v1/status.",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			st, err := c.Status(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if a.json {
+				return a.printJSON(st)
+			}
+			printKV(a.stdout,
+				[2]string{"peer ID", st.PeerID},
+				[2]string{"connected peers", strconv.Itoa(st.ConnectedPeers)},
+				[2]string{"DHT", fmt.Sprintf("%s mode, %d peers in the routing table", st.DHTMode, st.RoutingTableSize)},
+				[2]string{"reachability", st.Reachability},
+				[2]string{"outbox", fmt.Sprintf("%d messages pending", st.OutboxPending)},
+				[2]string{"listening on", strings.Join(st.ListenAddrs, "\n\t")},
+			)
+			return nil
+		},
+	}
+}
+
+func (a *app) profileCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "profile",
+		Short: "Manage the profile your contacts see",
+	}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "set NAME",
+		Short: "Set the name your contacts see (sent when you accept a request)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			return c.SetProfileName(cmd.Context(), args[0])
+		},
+	})
+	return cmd
+}

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/backchannel/backchannel/api"
+)
+
+func (a *app) sendCmd() *cobra.Command {
+	var replyTo string
+	cmd := &cobra.Command{
+		Use:   "send TO TEXT...",
+		Short: "Send a message to a contact (a name or a peer ID)",
+		Long: "Send a message to a contact, named by your name for them or their peer ID.\n" +
+			"The words of TEXT are joined with spaces. The message is queued and delivered\n" +
+			"when the peer is reachable.\n--json prints the message, as in GET /v1/conversations/{peer}/messages.",
+		Args: cobra.MinimumNArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			m, err := c.Send(cmd.Context(), api.SendRequest{To: args[0], Text: strings.Join(args[1:], " "), ReplyTo: replyTo})
+			if err != nil {
+				return err
+			}
+			if a.json {
+				return a.printJSON(m)
+			}
+			fmt.Fprintf(a.stdout, "%s %s\n", m.State, m.ID)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&replyTo, "reply-to", "", "ID of the message this replies to")
+	return cmd
+}
+
+func (a *app) inboxCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "inbox",
+		Short: "List conversations with your contacts, newest first",
+		Long:  "List conversations with your contacts, newest first. Strangers' messages are in `backchannel requests`.\n--json prints the body of GET /v1/inbox: {\"conversations\": [...]}.",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			cs, err := c.Inbox(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return a.printConversations(cs, "inbox empty")
+		},
+	}
+}
+
+func (a *app) readCmd() *cobra.Command {
+	var limit int
+	cmd := &cobra.Command{
+		Use:   "read PEER",
+		Short: "Print the conversation with a peer and mark it read",
+		Long: "Print the latest messages with a peer (a name or a peer ID), oldest first, and mark\n" +
+			"the conversation read.\n--json prints the body of GET /v1/conversations/{peer}/messages: {\"messages\": [...]}, newest first.",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			ms, err := c.Messages(cmd.Context(), args[0], limit, time.Time{})
+			if err != nil {
+				return err
+			}
+			if err := c.MarkRead(cmd.Context(), args[0]); err != nil {
+				return err
+			}
+			if a.json {
+				return a.printJSON(api.Messages{Messages: ms})
+			}
+			if len(ms) == 0 {
+				fmt.Fprintln(a.stdout, "no messages")
+				return nil
+			}
+			for _, m := range slices.Backward(ms) {
+				from := args[0]
+				if m.Direction == "outbound" {
+					from = "you"
+				}
+				text := m.Body
+				if m.ReplyTo != "" {
+					text = fmt.Sprintf("(%s to %s) %s", m.Kind, m.ReplyTo, text)
+				}
+				fmt.Fprintf(a.stdout, "%s  %s: %s  [%s %s]\n", showTime(m.Sent), from, text, m.State, m.ID)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().IntVar(&limit, "limit", 20, "how many of the latest messages to print (1 to 1000)")
+	return cmd
+}

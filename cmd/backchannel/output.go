@@ -1,0 +1,78 @@
+package main
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/backchannel/backchannel/api"
+)
+
+// printJSON writes v indented, as the API would answer it.
+func (a *app) printJSON(v any) error {
+	enc := json.NewEncoder(a.stdout)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false) // invite links hold "&"
+	return enc.Encode(v)
+}
+
+// table returns a tab-aligned writer; Flush it.
+func (a *app) table() *tabwriter.Writer {
+	return tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+}
+
+// timeFormat is how the CLI shows times, in local time.
+const timeFormat = "2006-01-02 15:04"
+
+func showTime(t *time.Time) string {
+	if t == nil {
+		return "-"
+	}
+	return t.Local().Format(timeFormat)
+}
+
+// oneLine shortens s to n runes on one line, for tables.
+func oneLine(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}
+
+// who names a peer for people: the given name, else the peer ID.
+func who(name, peerID string) string {
+	return cmp.Or(name, peerID)
+}
+
+func printKV(w io.Writer, rows ...[2]string) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\n", r[0], r[1])
+	}
+	tw.Flush()
+}
+
+func (a *app) printConversations(cs []api.Conversation, empty string) error {
+	if a.json {
+		return a.printJSON(api.Conversations{Conversations: cs})
+	}
+	if len(cs) == 0 {
+		fmt.Fprintln(a.stdout, empty)
+		return nil
+	}
+	tw := a.table()
+	fmt.Fprintln(tw, "PEER\tUNREAD\tMESSAGES\tUPDATED\tLAST")
+	for _, c := range cs {
+		last := oneLine(c.Last.Body, 50)
+		if c.Last.Direction == "outbound" {
+			last = "you: " + last
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\n", who(c.Name, c.PeerID), c.Unread, c.Count, showTime(c.Updated), last)
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/backchannel/backchannel/api"
+	"github.com/backchannel/backchannel/api/client"
+)
+
+// app holds what every command shares: the global flags and the outputs.
+type app struct {
+	home   string
+	json   bool
+	stdout io.Writer
+	stderr io.Writer
+}
+
+// run executes the command line args and returns the exit status.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	a := &app{stdout: stdout, stderr: stderr}
+	root := a.rootCmd()
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	if err := root.ExecuteContext(ctx); err != nil {
+		fmt.Fprintln(stderr, "backchannel: "+a.explain(err))
+		return 1
+	}
+	return 0
+}
+
+// rootCmd builds the command tree. cobra gives us flags, help and usage
+// errors in the form users know from other Go tools.
+func (a *app) rootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "backchannel",
+		Short:         "A peer-to-peer messenger",
+		Long:          "Backchannel is a peer-to-peer messenger. `backchannel daemon` runs your node;\nthe other commands talk to it.",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			if a.home == "" {
+				h, err := defaultHome()
+				if err != nil {
+					return err
+				}
+				a.home = h
+			}
+			return nil
+		},
+	}
+	root.PersistentFlags().StringVar(&a.home, "home", "", "node home folder (default $BACKCHANNEL_HOME, else $XDG_DATA_HOME/backchannel, else ~/.local/share/backchannel)")
+	root.PersistentFlags().BoolVar(&a.json, "json", false, "print JSON (the API's documented, stable form)")
+	root.AddCommand(
+		a.initCmd(), a.daemonCmd(), a.idCmd(), a.statusCmd(), a.profileCmd(),
+		a.contactsCmd(), a.sendCmd(), a.inboxCmd(), a.readCmd(), a.requestsCmd(),
+	)
+	return root
+}
+
+// defaultHome is $BACKCHANNEL_HOME, else $XDG_DATA_HOME/backchannel, else
+// ~/.local/share/backchannel.
+func defaultHome() (string, error) {
+	if h := os.Getenv("BACKCHANNEL_HOME"); h != "" {
+		return h, nil
+	}
+	if x := os.Getenv("XDG_DATA_HOME"); x != "" {
+		return filepath.Join(x, "backchannel"), nil
+	}
+	u, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("no home folder: set --home or $BACKCHANNEL_HOME: %w", err)
+	}
+	return filepath.Join(u, ".local", "share", "backchannel"), nil
+}
+
+// client connects to the daemon of a.home.
+func (a *app) client() (*client.Client, error) {
+	return client.FromHome(a.home)
+}
+
+// explain turns an error into the line the user reads.
+func (a *app) explain(err error) string {
+	if errors.Is(err, client.ErrNoDaemon) {
+		return fmt.Sprintf("no daemon running for home %s: start it with `backchannel daemon`", a.home)
+	}
+	var ae *client.Error
+	if errors.As(err, &ae) {
+		switch ae.Code {
+		case api.CodeUnknownPeer:
+			return ae.Message + " (add them with `backchannel contacts add`)"
+		case api.CodeAmbiguous:
+			return ae.Message + " (use the peer ID)"
+		case api.CodeUnauthorized:
+			return ae.Message + fmt.Sprintf(" (is %s the daemon's home?)", a.home)
+		}
+		return ae.Message
+	}
+	return err.Error()
+}
