@@ -87,8 +87,8 @@ func TestEndpoints(t *testing.T) {
 	if self.Name != "alice" {
 		t.Errorf("profile name %q", self.Name)
 	}
-	if c, _ := s.Fake.Contact(carol); c.State != storage.ContactAccepted {
-		t.Errorf("carol %v after block and unblock", c.State)
+	if c, known := s.Fake.Contact(carol); known {
+		t.Errorf("carol %v after block and unblock, want forgotten", c.State)
 	}
 	if c, _ := s.Fake.Contact(stranger); c.State != storage.ContactAccepted {
 		t.Errorf("stranger %v after accept", c.State)

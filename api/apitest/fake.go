@@ -186,8 +186,11 @@ func (f *Fake) Contacts() ([]storage.Contact, error) {
 	return out, nil
 }
 
-// ResolvePeer implements api.Backend: a contact's name, else a peer ID.
+// ResolvePeer implements api.Backend: a peer ID, else a contact's name.
 func (f *Fake) ResolvePeer(nameOrID string) (peer.ID, error) {
+	if p, err := peer.Decode(nameOrID); err == nil {
+		return p, nil
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var found []peer.ID
@@ -197,36 +200,43 @@ func (f *Fake) ResolvePeer(nameOrID string) (peer.ID, error) {
 		}
 	}
 	switch len(found) {
+	case 0:
+		return "", fmt.Errorf("%w: no contact named %q", node.ErrUnknownPeer, nameOrID)
 	case 1:
 		return found[0], nil
-	case 0:
-	default:
-		return "", fmt.Errorf("%q: %w", nameOrID, storage.ErrAmbiguous)
 	}
-	p, err := peer.Decode(nameOrID)
-	if err != nil {
-		return "", fmt.Errorf("%w: %q", node.ErrUnknownPeer, nameOrID)
-	}
-	return p, nil
+	return "", fmt.Errorf("%q: %w", nameOrID, storage.ErrAmbiguous)
 }
 
-func (f *Fake) setState(p peer.ID, s storage.ContactState) {
+// Block implements api.Backend: like the node, it deletes the thread.
+func (f *Fake) Block(p peer.ID) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	c, ok := f.contacts[p]
 	if !ok {
 		c = storage.Contact{Peer: p, Created: f.Now}
 	}
-	c.State = s
+	c.State = storage.ContactBlocked
 	c.Updated = f.Now
 	f.contacts[p] = c
+	delete(f.messages, p)
+	return nil
 }
 
-// Block implements api.Backend.
-func (f *Fake) Block(p peer.ID) error { f.setState(p, storage.ContactBlocked); return nil }
-
-// Unblock implements api.Backend.
-func (f *Fake) Unblock(p peer.ID) error { f.setState(p, storage.ContactAccepted); return nil }
+// Unblock implements api.Backend: like the node, it forgets a blocked
+// peer, whose next message is a request again.
+func (f *Fake) Unblock(p peer.ID) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c, ok := f.contacts[p]
+	if !ok {
+		return fmt.Errorf("%w: %s", node.ErrUnknownPeer, p)
+	}
+	if c.State == storage.ContactBlocked {
+		delete(f.contacts, p)
+	}
+	return nil
+}
 
 // SafetyNumber implements api.Backend.
 func (f *Fake) SafetyNumber(p peer.ID) (string, error) {
@@ -343,6 +353,9 @@ func (f *Fake) Accept(ctx context.Context, p peer.ID) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	c, ok := f.contacts[p]
+	if ok && c.State == storage.ContactBlocked {
+		return fmt.Errorf("%w: unblock it first", node.ErrBlocked)
+	}
 	if !ok || c.State != storage.ContactUnknown {
 		return fmt.Errorf("no request from %s: %w", p, node.ErrNotFound)
 	}

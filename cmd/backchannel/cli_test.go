@@ -146,8 +146,8 @@ func TestActions(t *testing.T) {
 		t.Errorf("bob %v after block", c.State)
 	}
 	ok(t, h, "contacts", "unblock", bob.String())
-	if c, _ := s.Fake.Contact(bob); c.State != storage.ContactAccepted {
-		t.Errorf("bob %v after unblock", c.State)
+	if c, known := s.Fake.Contact(bob); known {
+		t.Errorf("bob %v after unblock, want forgotten", c.State)
 	}
 	ok(t, h, "requests", "accept", stranger.String())
 	if c, _ := s.Fake.Contact(stranger); c.State != storage.ContactAccepted {

@@ -104,8 +104,8 @@ func (a *app) contactsCmd() *cobra.Command {
 	verify.Flags().BoolVar(&confirm, "confirm", false, "mark the safety number as checked")
 
 	cmd.AddCommand(add, list, verify,
-		a.peerCmd("block PEER", "Block a peer: their messages are dropped", func(c peerClient) peerFunc { return c.Block }),
-		a.peerCmd("unblock PEER", "Unblock a peer", func(c peerClient) peerFunc { return c.Unblock }),
+		a.peerCmd("block PEER", "Block a peer: their thread is deleted and their later messages dropped", func(c peerClient) peerFunc { return c.Block }),
+		a.peerCmd("unblock PEER", "Unblock a peer: their next message is a request again", func(c peerClient) peerFunc { return c.Unblock }),
 	)
 	return cmd
 }

@@ -27,7 +27,7 @@ func (a *app) requestsCmd() *cobra.Command {
 	cmd.AddCommand(
 		a.peerCmd("accept PEER", "Accept a request: the thread moves to the inbox and the peer gets your profile", func(c peerClient) peerFunc { return c.Accept }),
 		a.peerCmd("decline PEER", "Decline a request: the thread is deleted and the peer is not told", func(c peerClient) peerFunc { return c.Decline }),
-		a.peerCmd("block PEER", "Block the peer: the thread stays, their further messages are dropped", func(c peerClient) peerFunc { return c.BlockRequest }),
+		a.peerCmd("block PEER", "Block the peer: the thread is deleted and their later messages dropped (they are not told)", func(c peerClient) peerFunc { return c.BlockRequest }),
 	)
 	return cmd
 }
