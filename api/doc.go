@@ -64,7 +64,8 @@
 // Every error is {"error": "what went wrong", "code": CODE} with the HTTP
 // status of its code: bad_request and invalid_invite 400, unauthorized 401,
 // forbidden and blocked 403, not_found and unknown_peer 404,
-// ambiguous_name 409, too_large 413, internal 500. The codes are stable;
+// method_not_allowed 405, ambiguous_name and request_pending 409, too_large
+// 413, internal 500, unavailable 503 (the node is shutting down). The codes are stable;
 // the messages are for people.
 //
 // # Metrics

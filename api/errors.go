@@ -10,18 +10,19 @@ import (
 
 // Error codes: the "code" field of an error body. They are stable.
 const (
-	CodeBadRequest     = "bad_request"     // 400: malformed body, parameter or peer ID
-	CodeInvalidInvite  = "invalid_invite"  // 400: the invite link cannot be used
-	CodeUnauthorized   = "unauthorized"    // 401: missing or wrong bearer token
-	CodeForbidden      = "forbidden"       // 403: Host or Origin not allowed
-	CodeBlocked        = "blocked"         // 403: the peer is blocked
-	CodeNotFound       = "not_found"       // 404: no such route or record
-	CodeUnknownPeer    = "unknown_peer"    // 404: no contact by that name or ID
-	CodeAmbiguous      = "ambiguous_name"  // 409: two contacts have that name
-	CodeRequestPending = "request_pending" // 409: the peer's thread is a request: accept it first
-	CodeTooLarge       = "too_large"       // 413: body or message too large
-	CodeInternal       = "internal"        // 500
-	CodeUnavailable    = "unavailable"     // 503: the node is shutting down
+	CodeBadRequest       = "bad_request"        // 400: malformed body, parameter or peer ID
+	CodeInvalidInvite    = "invalid_invite"     // 400: the invite link cannot be used
+	CodeUnauthorized     = "unauthorized"       // 401: missing or wrong bearer token
+	CodeForbidden        = "forbidden"          // 403: Host or Origin not allowed
+	CodeBlocked          = "blocked"            // 403: the peer is blocked
+	CodeNotFound         = "not_found"          // 404: no such route or record
+	CodeUnknownPeer      = "unknown_peer"       // 404: no contact by that name or ID
+	CodeMethodNotAllowed = "method_not_allowed" // 405: the path exists, not with this method
+	CodeAmbiguous        = "ambiguous_name"     // 409: two contacts have that name
+	CodeRequestPending   = "request_pending"    // 409: the peer's thread is a request: accept it first
+	CodeTooLarge         = "too_large"          // 413: body or message too large
+	CodeInternal         = "internal"           // 500
+	CodeUnavailable      = "unavailable"        // 503: the node is shutting down
 )
 
 // errorMap maps the backend's errors to a status and code, first match wins.

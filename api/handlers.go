@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -49,10 +50,28 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /v1/conversations/{peer}/typing", s.typing)
 	mux.HandleFunc("GET /v1/events", s.events)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{}))
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, CodeNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path)
-	})
+	// The catch-all matches every method, so the mux never answers 405
+	// itself: unmatched tells 405 from 404, in JSON like every error.
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { unmatched(mux, w, r) })
 	return s.instrument(s.guard(mux))
+}
+
+// unmatched answers a request no route took: 405 with Allow when the path
+// exists under other methods, else 404.
+func unmatched(mux *http.ServeMux, w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut} {
+		probe := &http.Request{Method: m, URL: r.URL, Host: r.Host}
+		if _, pattern := mux.Handler(probe); pattern != "/" && pattern != "" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) > 0 {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		writeError(w, http.StatusMethodNotAllowed, CodeMethodNotAllowed, r.Method+" not allowed on "+r.URL.Path)
+		return
+	}
+	writeError(w, http.StatusNotFound, CodeNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path)
 }
 
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {

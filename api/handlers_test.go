@@ -155,6 +155,8 @@ func TestErrors(t *testing.T) {
 		{"accept a non-request", "POST", "/v1/requests/bob/accept", "", 404, api.CodeNotFound},
 		{"profile too long", "PUT", "/v1/profile", `{"name":"` + strings.Repeat("n", 65) + `"}`, 413, api.CodeTooLarge},
 		{"no such route", "GET", "/v2/id", "", 404, api.CodeNotFound},
+		{"wrong method", "DELETE", "/v1/id", "", 405, api.CodeMethodNotAllowed},
+		{"wrong method, pattern with a wildcard", "GET", "/v1/contacts/bob/block", "", 405, api.CodeMethodNotAllowed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -97,7 +97,7 @@ func (s *Server) instrument(next http.Handler) http.Handler {
 		rec := &statusRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
 		route := r.Pattern
-		if route == "" {
+		if route == "" || route == "/" {
 			route = "unmatched"
 		}
 		if rec.status == 0 {

@@ -14,10 +14,14 @@ import (
 
 // printJSON writes v indented, as the API would answer it.
 func (a *app) printJSON(v any) error {
+	return a.jsonEncoder("  ").Encode(v)
+}
+
+func (a *app) jsonEncoder(indent string) *json.Encoder {
 	enc := json.NewEncoder(a.stdout)
-	enc.SetIndent("", "  ")
+	enc.SetIndent("", indent)
 	enc.SetEscapeHTML(false) // invite links hold "&"
-	return enc.Encode(v)
+	return enc
 }
 
 // table returns a tab-aligned writer; Flush it.

@@ -60,7 +60,7 @@ func (a *app) rootCmd() *cobra.Command {
 	root.PersistentFlags().BoolVar(&a.json, "json", false, "print JSON (the API's documented, stable form)")
 	root.AddCommand(
 		a.initCmd(), a.daemonCmd(), a.idCmd(), a.statusCmd(), a.profileCmd(),
-		a.contactsCmd(), a.sendCmd(), a.inboxCmd(), a.readCmd(), a.requestsCmd(),
+		a.contactsCmd(), a.sendCmd(), a.inboxCmd(), a.readCmd(), a.requestsCmd(), a.eventsCmd(),
 	)
 	return root
 }
