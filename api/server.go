@@ -77,7 +77,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Addr == "" {
 		cfg.Addr = DefaultAddr
 	}
-	if err := checkLoopback(cfg.Addr); err != nil {
+	if err := CheckAddr(cfg.Addr); err != nil {
 		return nil, err
 	}
 	if cfg.Logger == nil {
@@ -96,9 +96,10 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// checkLoopback refuses an address that is not on the loopback interface:
-// the API must never be reachable from the network.
-func checkLoopback(addr string) error {
+// CheckAddr refuses a listen address that is not host:port on the loopback
+// interface: the API must never be reachable from the network. New calls
+// it; the daemon calls it first to fail before starting the node.
+func CheckAddr(addr string) error {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return fmt.Errorf("api: listen address %q: %w", addr, err)

@@ -95,6 +95,12 @@ func (a *app) runDaemon(ctx context.Context, f daemonFlags) error {
 	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
 		return fmt.Errorf("--log-level %q: want debug, info, warn or error", f.logLevel)
 	}
+	if err := api.CheckAddr(f.apiAddr); err != nil {
+		return fmt.Errorf("--api: %w", err)
+	}
+	if c, err := a.client(); err == nil && c.Health(ctx) == nil {
+		return fmt.Errorf("a daemon is already running for home %s", a.home)
+	}
 	log := slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level}))
 	if err := os.MkdirAll(a.home, 0o700); err != nil {
 		return err

@@ -53,6 +53,12 @@ func TestDaemon(t *testing.T) {
 	if strings.Contains(idJSON, `\u0026`) {
 		t.Errorf("id --json escapes '&' in the invite link: %s", idJSON)
 	}
+	if _, errs, code := cli(t, home, "daemon"); code == 0 || !strings.Contains(errs, "a daemon is already running for home") {
+		t.Errorf("second daemon: exit %d, %q", code, errs)
+	}
+	if _, errs, code := cli(t, t.TempDir(), "daemon", "--api", "0.0.0.0:0"); code == 0 || !strings.Contains(errs, "loopback only") {
+		t.Errorf("daemon --api 0.0.0.0:0: exit %d, %q", code, errs)
+	}
 	if self.PeerID != peerID || !strings.HasPrefix(self.Invite, "backchannel://") {
 		t.Errorf("id %+v, want peer %s and an invite", self, peerID)
 	}
