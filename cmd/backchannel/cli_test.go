@@ -117,7 +117,7 @@ func TestTextOutput(t *testing.T) {
 		{[]string{"inbox"}, []string{"PEER", "bob", "2026-01-02 03:04", "hi"}},
 		{[]string{"requests"}, []string{stranger.String(), "hello?"}},
 		{[]string{"send", "bob", "how", "are", "you"}, []string{"sent 00000000000000000000000000000003"}},
-		{[]string{"read", "bob"}, []string{"2026-01-02 03:04  bob: hi  [received 00000000000000000000000000000001]\n" +
+		{[]string{"read", bob.String()}, []string{"2026-01-02 03:04  bob: hi  [received 00000000000000000000000000000001]\n" +
 			"2026-01-02 03:04  you: how are you  [sent 00000000000000000000000000000003]\n"}},
 		{[]string{"contacts", "verify", "bob"}, []string{"12345 67890", "not verified", "--confirm"}},
 		{[]string{"contacts", "add", apitest.PeerID(3).String(), "--name", "carol"}, []string{"added carol (" + apitest.PeerID(3).String() + ")"}},

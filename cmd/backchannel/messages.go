@@ -1,6 +1,8 @@
 package main
 
 import (
+	"cmp"
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -9,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/backchannel/backchannel/api"
+	"github.com/backchannel/backchannel/api/client"
 )
 
 func (a *app) sendCmd() *cobra.Command {
@@ -87,8 +90,9 @@ func (a *app) readCmd() *cobra.Command {
 				fmt.Fprintln(a.stdout, "no messages")
 				return nil
 			}
+			name := a.peerName(cmd.Context(), c, ms[0].PeerID, args[0])
 			for _, m := range slices.Backward(ms) {
-				from := args[0]
+				from := name
 				if m.Direction == "outbound" {
 					from = "you"
 				}
@@ -103,4 +107,19 @@ func (a *app) readCmd() *cobra.Command {
 	}
 	cmd.Flags().IntVar(&limit, "limit", 20, "how many of the latest messages to print (1 to 1000)")
 	return cmd
+}
+
+// peerName is how read shows a peer: our name for them, else their profile
+// name, else what the user typed.
+func (a *app) peerName(ctx context.Context, c *client.Client, peerID, typed string) string {
+	cs, err := c.Contacts(ctx)
+	if err != nil {
+		return typed
+	}
+	for _, ct := range cs {
+		if ct.PeerID == peerID {
+			return cmp.Or(ct.Name, ct.ProfileName, typed)
+		}
+	}
+	return typed
 }
