@@ -61,8 +61,10 @@ func (n *Node) handleDM(s network.Stream) {
 				s.Close()
 				return
 			}
-			if n.ctx.Err() == nil {
+			if errors.Is(readErr, ErrProtocol) {
 				n.log.Warn("dm: dropping stream", "from", p, "err", readErr)
+			} else {
+				n.log.Debug("dm: stream ended", "from", p, "err", readErr)
 			}
 			s.Reset()
 			return

@@ -6,6 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"os"
+
+	"github.com/libp2p/go-libp2p/core/network"
 
 	"google.golang.org/protobuf/proto"
 
@@ -26,6 +30,9 @@ func readFrame(r *bufio.Reader, m proto.Message) error {
 		if errors.Is(err, io.EOF) {
 			return io.EOF
 		}
+		if transportError(err) {
+			return fmt.Errorf("frame length: %w", err)
+		}
 		return fmt.Errorf("%w: frame length: %w", ErrProtocol, err)
 	}
 	if n > maxFrameSize {
@@ -33,12 +40,22 @@ func readFrame(r *bufio.Reader, m proto.Message) error {
 	}
 	buf := make([]byte, n)
 	if _, err := io.ReadFull(r, buf); err != nil {
+		if transportError(err) {
+			return fmt.Errorf("frame body: %w", err)
+		}
 		return fmt.Errorf("%w: frame body: %w", ErrProtocol, err)
 	}
 	if err := proto.Unmarshal(buf, m); err != nil {
 		return fmt.Errorf("%w: frame: %w", ErrProtocol, err)
 	}
 	return nil
+}
+
+// transportError reports whether err came from the stream itself (reset,
+// deadline, closed connection) rather than from what the peer sent.
+func transportError(err error) bool {
+	return errors.Is(err, network.ErrReset) || errors.Is(err, os.ErrDeadlineExceeded) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed)
 }
 
 // appendFrame appends m, varint-delimited, to b.

@@ -2,6 +2,8 @@ package node
 
 import (
 	"context"
+	"log/slog"
+	"os"
 	"testing"
 	"time"
 
@@ -12,6 +14,9 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if os.Getenv(envChild) != "" {
+		os.Exit(runChild())
+	}
 	goleak.VerifyTestMain(m,
 		// Process-wide goroutines that libp2p and its dependencies start once.
 		goleak.IgnoreAnyFunction("github.com/ipfs/go-log/v2.(*ZapEventLogger).Warn"),
@@ -43,6 +48,9 @@ func newTestNode(t *testing.T, home string, mod ...func(*Config)) *testNode {
 		Gater:       &LoopbackGater{},
 		RetryBase:   20 * time.Millisecond,
 		RetryMax:    500 * time.Millisecond,
+	}
+	if os.Getenv("NODE_TEST_LOG") != "" {
+		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	for _, f := range mod {
 		f(&cfg)
@@ -93,15 +101,28 @@ func (tn *testNode) waitEvent(what string, match func(Event) bool) Event {
 	}
 }
 
-// waitState waits until our message id to p reaches state s.
+// waitState waits until our message id to p reaches state s. It checks the
+// store whenever an event arrives, and at least every 50 ms in case the
+// event was dropped (a subscriber that falls behind misses events).
 func (tn *testNode) waitState(p peer.ID, id storage.MessageID, s storage.MessageState) {
 	tn.t.Helper()
-	if m := tn.message(p, id); m.State >= s {
-		return
+	tn.waitUntil("message "+id.String()+" "+s.String(), func() bool { return tn.message(p, id).State >= s })
+}
+
+// waitUntil waits for cond, re-checking on every event and every 50 ms.
+func (tn *testNode) waitUntil(what string, cond func() bool) {
+	tn.t.Helper()
+	deadline := time.After(60 * time.Second)
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-tn.events:
+		case <-tick.C:
+		case <-deadline:
+			tn.t.Fatalf("timed out waiting for %s", what)
+		}
 	}
-	tn.waitEvent("message "+id.String()+" "+s.String(), func(e Event) bool {
-		return e.Type == EventMessageState && e.Message.ID == id && e.Message.State >= s
-	})
 }
 
 func (tn *testNode) message(p peer.ID, id storage.MessageID) storage.Message {

@@ -385,7 +385,11 @@ func (n *Node) sendFrames(ctx context.Context, p peer.ID, entries []storage.Outb
 				return
 			}
 		}
-		writeErr <- w.Flush()
+		if err := w.Flush(); err != nil {
+			writeErr <- err
+			return
+		}
+		writeErr <- n.markSent(p, entries)
 	}()
 	pending := make(map[storage.MessageID]bool, len(entries))
 	for _, e := range entries {
@@ -451,6 +455,39 @@ func readAcks(r *bufio.Reader, pending map[storage.MessageID]bool) (acked []stor
 			return acked, "", nil
 		}
 	}
+}
+
+// markSent moves queued messages to sent once their frames are written.
+func (n *Node) markSent(p peer.ID, entries []storage.OutboxEntry) error {
+	var events []Event
+	err := n.store.Update(func(tx *storage.Txn) error {
+		events = events[:0]
+		for _, e := range entries {
+			m, err := tx.Message(p, e.ID)
+			if errors.Is(err, storage.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if m.State != storage.StateQueued {
+				continue
+			}
+			if err := tx.SetMessageState(p, e.ID, storage.StateSent); err != nil {
+				return err
+			}
+			m.State = storage.StateSent
+			events = append(events, Event{Type: EventMessageState, Peer: p, Message: &m})
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, e := range events {
+		n.bus.publish(e)
+	}
+	return nil
 }
 
 // applyAcks marks acked messages delivered and drops them from the outbox.

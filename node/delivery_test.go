@@ -1,0 +1,72 @@
+package node
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/backchannel/backchannel/storage"
+)
+
+func withBootstrap(addr string) func(*Config) {
+	return func(c *Config) { c.Bootstrap = []string{addr} }
+}
+
+// TestOfflineDelivery: with B stopped, A sends 100 messages; B comes back on
+// another port, A finds it through the DHT and every message arrives once,
+// in order, and shows delivered at A.
+func TestOfflineDelivery(t *testing.T) {
+	d := newTestNode(t, "") // a DHT node both know
+	boot := d.Addrs()[0].String()
+	a := newTestNode(t, "", withBootstrap(boot))
+	bHome := t.TempDir()
+	b := newTestNode(t, bHome, withBootstrap(boot))
+	if _, err := a.AddContact(t.Context(), b.invite(), "bob"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.AddContact(t.Context(), a.invite(), "alice"); err != nil {
+		t.Fatal(err)
+	}
+	bID := b.ID()
+	b.stop()
+
+	const count = 100
+	var sent []storage.Message
+	for i := range count {
+		sent = append(sent, a.send(bID, fmt.Sprint("offline ", i)))
+	}
+
+	b = newTestNode(t, bHome, withBootstrap(boot)) // new port: A must look it up
+	for _, m := range sent {
+		a.waitState(bID, m.ID, storage.StateDelivered)
+	}
+	got, err := b.Messages(a.ID(), 2*count, zeroTime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != count {
+		t.Fatalf("b has %d messages, want %d", len(got), count)
+	}
+	for i, m := range got { // newest first
+		want := sent[count-1-i]
+		if m.ID != want.ID || m.Body != want.Body {
+			t.Fatalf("message %d is %q, want %q (order or duplicate)", i, m.Body, want.Body)
+		}
+	}
+	assertNoOutbox(t, a, bID)
+}
+
+func assertNoOutbox(t *testing.T, n *testNode, p peer.ID) {
+	t.Helper()
+	err := n.store.View(func(tx *storage.Txn) error {
+		es, err := tx.Outbox(p)
+		if len(es) != 0 {
+			return fmt.Errorf("%d entries left in the outbox", len(es))
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
