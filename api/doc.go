@@ -32,8 +32,8 @@
 //	PUT  /v1/profile                           {"name"} → 204
 //	GET  /v1/contacts                          200 {"contacts": [Contact]}
 //	POST /v1/contacts                          {"invite", "name"?} → 201 Contact
-//	POST /v1/contacts/{peer}/block             204
-//	POST /v1/contacts/{peer}/unblock           204
+//	POST /v1/contacts/{peer}/block             204 (deletes the thread; later messages are dropped)
+//	POST /v1/contacts/{peer}/unblock           204 (forgets the peer: its next message is a request)
 //	GET  /v1/contacts/{peer}/safety-number     200 {"peer_id", "safety_number", "verified"}
 //	POST /v1/contacts/{peer}/verify            {"verified"?: bool, default true} or empty → 204
 //	POST /v1/messages                          {"to", "text", "kind"?, "reply_to"?} → 201 Message
@@ -41,7 +41,7 @@
 //	GET  /v1/requests                          200 {"conversations": [Conversation]} (strangers)
 //	POST /v1/requests/{peer}/accept            204 (moves the thread to the inbox, sends our profile)
 //	POST /v1/requests/{peer}/decline           204 (deletes the thread; the sender is not told)
-//	POST /v1/requests/{peer}/block             204
+//	POST /v1/requests/{peer}/block             204 (as contacts/{peer}/block)
 //	GET  /v1/conversations/{peer}/messages     ?limit=1..1000 (default 50)&before=RFC3339
 //	                                           → 200 {"messages": [Message]}, newest first
 //	POST /v1/conversations/{peer}/read         204 (marks inbound messages seen, sends read receipts)
