@@ -82,18 +82,19 @@ func ReadToken(home string) ([]byte, error) {
 	return tok, nil
 }
 
-// ReadAddr returns the address of the daemon running for home, from its
-// api.json. The error wraps fs.ErrNotExist when no daemon wrote one.
-func ReadAddr(home string) (string, error) {
+// ReadAddr returns the address and process ID of the daemon running for
+// home, from its api.json. The error wraps fs.ErrNotExist when no daemon
+// wrote one.
+func ReadAddr(home string) (addr string, pid int, err error) {
 	b, err := os.ReadFile(filepath.Join(home, APIFileName))
 	if err != nil {
-		return "", fmt.Errorf("api: %w", err)
+		return "", 0, fmt.Errorf("api: %w", err)
 	}
 	var f apiFile
 	if err := json.Unmarshal(b, &f); err != nil || f.Addr == "" {
-		return "", fmt.Errorf("api: %s: not a valid API file", filepath.Join(home, APIFileName))
+		return "", 0, fmt.Errorf("api: %s: not a valid API file", filepath.Join(home, APIFileName))
 	}
-	return f.Addr, nil
+	return f.Addr, f.PID, nil
 }
 
 // writeAPIFile writes api.json atomically (temporary file, then rename).
@@ -127,7 +128,7 @@ func writeAPIFile(home string, f apiFile) error {
 // removeAPIFile removes api.json if it still names addr, so that a server
 // closing late does not remove the file of a newer one.
 func removeAPIFile(home, addr string) error {
-	got, err := ReadAddr(home)
+	got, _, err := ReadAddr(home)
 	if err != nil || got != addr {
 		return nil
 	}

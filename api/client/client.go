@@ -50,14 +50,19 @@ func New(addr, token string) *Client {
 
 // FromHome returns a client of the daemon running for home, from the
 // api.json and api.token it keeps there. The error wraps ErrNoDaemon when
-// there is no api.json.
+// there is no api.json or the process it names is gone (a daemon killed
+// with SIGKILL leaves its api.json behind; the token must not go to
+// whatever listens on that port now).
 func FromHome(home string) (*Client, error) {
-	addr, err := api.ReadAddr(home)
+	addr, pid, err := api.ReadAddr(home)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w for home %s", ErrNoDaemon, home)
 	}
 	if err != nil {
 		return nil, err
+	}
+	if !alive(pid) {
+		return nil, fmt.Errorf("%w for home %s: process %d is gone", ErrNoDaemon, home, pid)
 	}
 	tok, err := api.ReadToken(home)
 	if err != nil {

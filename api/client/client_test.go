@@ -3,7 +3,9 @@ package client_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"testing"
@@ -94,6 +96,18 @@ func TestNoDaemon(t *testing.T) {
 	}
 	if err := c.Health(t.Context()); !errors.Is(err, client.ErrNoDaemon) {
 		t.Errorf("stale api.json: %v, want ErrNoDaemon", err)
+	}
+
+	// A stale api.json whose process is gone: the client does not even
+	// connect (the port may be someone else's by now).
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Skip("no true(1):", err)
+	}
+	stale := fmt.Sprintf(`{"addr":%q,"pid":%d}`, s.Addr(), cmd.Process.Pid)
+	os.WriteFile(filepath.Join(home, api.APIFileName), []byte(stale), 0o600)
+	if _, err := client.FromHome(home); !errors.Is(err, client.ErrNoDaemon) {
+		t.Errorf("api.json of a dead process: %v, want ErrNoDaemon", err)
 	}
 }
 
