@@ -109,17 +109,9 @@ func (n *Node) receive(p peer.ID, batch []*dmpb.Envelope) ([]*dmpb.Ack, error) {
 	var (
 		acks   []*dmpb.Ack
 		events []Event
-		first  = true
 	)
-	err := n.store.Update(func(tx *storage.Txn) error {
-		if !first { // a retried transaction: drop what the failed try decrypted
-			ps.invalidate()
-		}
-		first = false
+	err := n.updateSessions(ps, p, func(tx *storage.Txn) error {
 		acks, events = acks[:0], events[:0]
-		if err := ps.load(tx, p); err != nil {
-			return err
-		}
 		rc := &receipt{n: n, tx: tx, ps: ps, p: p}
 		if err := rc.begin(); err != nil {
 			return err
@@ -135,7 +127,6 @@ func (n *Node) receive(p peer.ID, batch []*dmpb.Envelope) ([]*dmpb.Ack, error) {
 		return ps.save(tx, p)
 	})
 	if err != nil {
-		ps.invalidate()
 		return nil, err
 	}
 	for _, e := range events {

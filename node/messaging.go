@@ -79,7 +79,11 @@ func (n *Node) checkOutgoing(m *Outgoing) error {
 
 // Send stores a message for p and queues it; the outbox delivers it. Writing
 // to someone who is not a contact yet makes them one.
-func (n *Node) Send(_ context.Context, to peer.ID, out Outgoing) (storage.Message, error) {
+//
+// Sends are committed by one goroutine in groups: whatever arrives while a
+// commit is under way goes into the next transaction, so a burst costs one
+// fsync per group rather than one per message.
+func (n *Node) Send(ctx context.Context, to peer.ID, out Outgoing) (storage.Message, error) {
 	if to == n.ID() {
 		return storage.Message{}, ErrSelf
 	}
@@ -89,45 +93,144 @@ func (n *Node) Send(_ context.Context, to peer.ID, out Outgoing) (storage.Messag
 	if err := n.checkOutgoing(&out); err != nil {
 		return storage.Message{}, err
 	}
-	if n.ctx.Err() != nil {
-		return storage.Message{}, ErrClosed
+	if !n.started.Load() {
+		return storage.Message{}, fmt.Errorf("%w: not started", ErrClosed)
 	}
-	var m storage.Message
-	var newContact *storage.Contact
-	err := n.store.Update(func(tx *storage.Txn) error {
-		newContact = nil
-		now := sendTime()
-		c, err := tx.Contact(to)
-		switch {
-		case errors.Is(err, storage.ErrNotFound):
-			c = storage.Contact{Peer: to, State: storage.ContactAccepted, Created: now, Updated: now}
-			if err := tx.PutContact(c); err != nil {
+	req := &sendRequest{to: to, out: out, done: make(chan struct{})}
+	select {
+	case n.sendq <- req:
+	case <-n.ctx.Done():
+		return storage.Message{}, ErrClosed
+	case <-ctx.Done():
+		return storage.Message{}, ctx.Err()
+	}
+	<-req.done // always answered, also when the node closes
+	return req.m, req.err
+}
+
+type sendRequest struct {
+	to   peer.ID
+	out  Outgoing
+	m    storage.Message
+	err  error
+	done chan struct{}
+}
+
+// maxSendGroup bounds how many sends one transaction commits.
+const maxSendGroup = 512
+
+// runSender commits queued sends until ctx ends.
+func (n *Node) runSender(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			for {
+				select {
+				case r := <-n.sendq:
+					r.err = ErrClosed
+					close(r.done)
+				default:
+					return
+				}
+			}
+		case r := <-n.sendq:
+			group := []*sendRequest{r}
+		more:
+			for len(group) < maxSendGroup {
+				select {
+				case r := <-n.sendq:
+					group = append(group, r)
+				default:
+					break more
+				}
+			}
+			n.commitSends(group)
+		}
+	}
+}
+
+// commitSends stores a group of sends in one transaction. A lone send to a
+// peer whose session is free is also encrypted in that transaction: ratchet
+// state, plaintext and outbox entry change together, and the deliverer only
+// has to send. In a burst the deliverer encrypts in batches instead.
+func (n *Node) commitSends(group []*sendRequest) {
+	var ps *peerState
+	if len(group) == 1 {
+		if p := n.peers.get(group[0].to); p.mu.TryLock() {
+			ps = p
+			defer ps.mu.Unlock()
+		}
+	}
+	var newContacts []storage.Contact
+	store := func(tx *storage.Txn) error {
+		newContacts = newContacts[:0]
+		for _, r := range group {
+			r.err = nil
+			if err := n.storeSend(tx, r, ps, &newContacts); err != nil {
+				if errors.Is(err, ErrBlocked) || errors.Is(err, ErrRequestPending) {
+					r.err = err // this send only
+					continue
+				}
 				return err
 			}
-			newContact = &c
-		case err != nil:
-			return err
-		case c.State == storage.ContactBlocked:
-			return fmt.Errorf("%w: unblock it first", ErrBlocked)
-		case c.State == storage.ContactUnknown:
-			return fmt.Errorf("%w: accept or decline it first", ErrRequestPending)
 		}
-		m = storage.Message{ID: newMessageID(), Peer: to, Direction: storage.Outbound, Kind: out.Kind,
-			Body: out.Body, ReplyTo: out.ReplyTo, Sent: now, State: storage.StateQueued}
-		if err := tx.PutMessage(m); err != nil {
+		return nil
+	}
+	var err error
+	if ps != nil {
+		err = n.updateSessions(ps, group[0].to, store)
+	} else {
+		err = n.store.Update(store)
+	}
+	for i := range newContacts {
+		n.bus.publish(Event{Type: EventContact, Peer: newContacts[i].Peer, Contact: &newContacts[i]})
+	}
+	for _, r := range group {
+		if err != nil {
+			r.err = err
+		}
+		if r.err == nil {
+			m := r.m
+			n.bus.publish(Event{Type: EventMessage, Peer: r.to, Message: &m})
+			n.out.notify(r.to)
+		}
+		close(r.done)
+	}
+}
+
+// storeSend stores one send; with ps (locked), it also encrypts it.
+func (n *Node) storeSend(tx *storage.Txn, r *sendRequest, ps *peerState, newContacts *[]storage.Contact) error {
+	now := sendTime()
+	c, err := tx.Contact(r.to)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		c = storage.Contact{Peer: r.to, State: storage.ContactAccepted, Created: now, Updated: now}
+		if err := tx.PutContact(c); err != nil {
 			return err
 		}
-		return tx.PutOutbox(storage.OutboxEntry{ID: m.ID, Peer: to, Created: now, NextTry: now})
-	})
-	if err != nil {
-		return storage.Message{}, err
+		*newContacts = append(*newContacts, c)
+	case err != nil:
+		return err
+	case c.State == storage.ContactBlocked:
+		return fmt.Errorf("%w: unblock it first", ErrBlocked)
+	case c.State == storage.ContactUnknown:
+		return fmt.Errorf("%w: accept or decline it first", ErrRequestPending)
 	}
-	if newContact != nil {
-		n.bus.publish(Event{Type: EventContact, Peer: to, Contact: newContact})
+	r.m = storage.Message{ID: newMessageID(), Peer: r.to, Direction: storage.Outbound, Kind: r.out.Kind,
+		Body: r.out.Body, ReplyTo: r.out.ReplyTo, Sent: now, State: storage.StateQueued}
+	if err := tx.PutMessage(r.m); err != nil {
+		return err
 	}
-	n.bus.publish(Event{Type: EventMessage, Peer: to, Message: &m})
-	n.out.notify(to)
-	return m, nil
+	entry := storage.OutboxEntry{ID: r.m.ID, Peer: r.to, Created: now, NextTry: now}
+	if ps != nil && ps.cur != nil && ps.cur.CanSend() && !ps.cur.AwaitingReply() {
+		if entry.Frame, err = n.seal(ps.cur, r.m, 0); err != nil {
+			return err
+		}
+		if err := ps.save(tx, r.to); err != nil {
+			return err
+		}
+	}
+	return tx.PutOutbox(entry)
 }
 
 // sendControl encrypts a control content (receipt, profile, acceptance,
@@ -140,10 +243,8 @@ func (n *Node) sendControl(p peer.ID, c *dmpb.Content) error {
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
 	sent := false
-	err := n.store.Update(func(tx *storage.Txn) error {
-		if err := ps.load(tx, p); err != nil {
-			return err
-		}
+	err := n.updateSessions(ps, p, func(tx *storage.Txn) error {
+		sent = false
 		if ps.cur == nil || !ps.cur.CanSend() {
 			return nil
 		}
@@ -159,7 +260,6 @@ func (n *Node) sendControl(p peer.ID, c *dmpb.Content) error {
 		return ps.save(tx, p)
 	})
 	if err != nil {
-		ps.invalidate()
 		return err
 	}
 	if sent {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
@@ -35,12 +36,14 @@ type Node struct {
 	gate  *admission
 	peers *peerTable
 	out   *outbox
+	sendq chan *sendRequest
 
 	ctx       context.Context
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
 	streams   sync.Map // network.Stream -> struct{}: reset on Close
 	startOnce sync.Once
+	started   atomic.Bool
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -78,6 +81,7 @@ func New(cfg Config) (*Node, error) {
 		bus:    newBus(),
 		gate:   newAdmission(cfg.Limits),
 		peers:  newPeerTable(),
+		sendq:  make(chan *sendRequest, maxSendGroup),
 		ctx:    ctx,
 		cancel: cancel,
 	}
@@ -103,11 +107,16 @@ func (n *Node) Start(ctx context.Context) error {
 			return
 		}
 		n.connectBootstrap(ctx)
-		n.wg.Add(1)
+		n.wg.Add(2)
 		go func() {
 			defer n.wg.Done()
 			n.out.run(n.ctx)
 		}()
+		go func() {
+			defer n.wg.Done()
+			n.runSender(n.ctx)
+		}()
+		n.started.Store(true)
 		n.log.Info("node started", "peer_id", h.ID().String(), "addrs", h.Addrs())
 	})
 	return err

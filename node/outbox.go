@@ -27,6 +27,9 @@ const (
 	ackTimeout = 30 * time.Second
 	// encryptBatch bounds how many outbox entries one transaction encrypts.
 	encryptBatch = 256
+	// sentGrace is how long a message may wait for its ack before it is
+	// marked sent.
+	sentGrace = 200 * time.Millisecond
 )
 
 // outbox delivers queued messages: one deliverer goroutine per peer at a
@@ -277,10 +280,8 @@ func (n *Node) encryptQueued(p peer.ID) ([]storage.OutboxEntry, error) {
 	var entries []storage.OutboxEntry
 	for {
 		done := true
-		err := n.store.Update(func(tx *storage.Txn) error {
-			if err := ps.load(tx, p); err != nil {
-				return err
-			}
+		err := n.updateSessions(ps, p, func(tx *storage.Txn) error {
+			done = true
 			var err error
 			if entries, err = tx.Outbox(p); err != nil {
 				return err
@@ -323,7 +324,6 @@ func (n *Node) encryptQueued(p peer.ID) ([]storage.OutboxEntry, error) {
 			return ps.save(tx, p)
 		})
 		if err != nil {
-			ps.invalidate()
 			return nil, err
 		}
 		if done {
@@ -377,6 +377,9 @@ func (n *Node) sendFrames(ctx context.Context, p peer.ID, entries []storage.Outb
 	}
 	defer s.Close()
 	writeErr := make(chan error, 1)
+	acksDone := make(chan struct{})
+	stopWriter := sync.OnceFunc(func() { close(acksDone) })
+	defer stopWriter()
 	go func() {
 		w := bufio.NewWriterSize(s, 64<<10)
 		for _, e := range entries {
@@ -389,7 +392,14 @@ func (n *Node) sendFrames(ctx context.Context, p peer.ID, entries []storage.Outb
 			writeErr <- err
 			return
 		}
-		writeErr <- n.markSent(p, entries)
+		// Messages still unacked after a moment show as sent; on a fast
+		// link the acks come first and spare the store a commit.
+		select {
+		case <-acksDone:
+			writeErr <- nil
+		case <-time.After(sentGrace):
+			writeErr <- n.markSent(p, entries)
+		}
 	}()
 	pending := make(map[storage.MessageID]bool, len(entries))
 	for _, e := range entries {
@@ -402,12 +412,14 @@ func (n *Node) sendFrames(ctx context.Context, p peer.ID, entries []storage.Outb
 		if len(acked) > 0 {
 			if aerr := n.applyAcks(p, acked); aerr != nil {
 				s.Reset()
+				stopWriter()
 				<-writeErr
 				return aerr
 			}
 		}
 		if err != nil || retry != "" {
 			s.Reset()
+			stopWriter()
 			<-writeErr
 			if err == nil {
 				err = fmt.Errorf("%s asked to retry later: %s", p.ShortString(), retry)
@@ -415,6 +427,7 @@ func (n *Node) sendFrames(ctx context.Context, p peer.ID, entries []storage.Outb
 			return err
 		}
 	}
+	stopWriter()
 	return <-writeErr
 }
 

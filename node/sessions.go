@@ -128,3 +128,25 @@ func (ps *peerState) candidates(h *x3dh.Header) []*ratchet.Session {
 	}
 	return out
 }
+
+// updateSessions runs fn in a store transaction with p's sessions loaded.
+// fn may change the cached sessions (encrypting or decrypting advances
+// them); if the transaction is retried or fails, the cache is dropped so that
+// it never runs ahead of the store. Call with ps.mu held.
+func (n *Node) updateSessions(ps *peerState, p peer.ID, fn func(tx *storage.Txn) error) error {
+	first := true
+	err := n.store.Update(func(tx *storage.Txn) error {
+		if !first {
+			ps.invalidate()
+		}
+		first = false
+		if err := ps.load(tx, p); err != nil {
+			return err
+		}
+		return fn(tx)
+	})
+	if err != nil {
+		ps.invalidate()
+	}
+	return err
+}
