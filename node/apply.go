@@ -84,6 +84,9 @@ func (rc *receipt) apply(id storage.MessageID, c *dmpb.Content) error {
 		rc.events = append(rc.events, Event{Type: EventContact, Peer: rc.p, Contact: &c})
 		return nil
 	case *dmpb.Content_RequestAccepted:
+		if rc.contact.State == storage.ContactAccepted {
+			rc.profileBack = true // they accepted us: now they may know our name
+		}
 		c := rc.contact
 		rc.events = append(rc.events, Event{Type: EventContact, Peer: rc.p, Contact: &c})
 		return nil

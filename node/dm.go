@@ -107,8 +107,9 @@ func (n *Node) receive(p peer.ID, batch []*dmpb.Envelope) ([]*dmpb.Ack, error) {
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
 	var (
-		acks   []*dmpb.Ack
-		events []Event
+		acks        []*dmpb.Ack
+		events      []Event
+		profileBack bool
 	)
 	err := n.updateSessions(ps, p, func(tx *storage.Txn) error {
 		acks, events = acks[:0], events[:0]
@@ -123,7 +124,7 @@ func (n *Node) receive(p peer.ID, batch []*dmpb.Envelope) ([]*dmpb.Ack, error) {
 			}
 			acks = append(acks, a)
 		}
-		events = rc.events
+		events, profileBack = rc.events, rc.profileBack
 		return ps.save(tx, p)
 	})
 	if err != nil {
@@ -131,6 +132,16 @@ func (n *Node) receive(p peer.ID, batch []*dmpb.Envelope) ([]*dmpb.Ack, error) {
 	}
 	for _, e := range events {
 		n.bus.publish(e)
+	}
+	if profileBack {
+		n.wg.Add(1) // within a tracked stream handler: never after Close's Wait
+		go func() {
+			defer n.wg.Done()
+			profile := &dmpb.Content{Body: &dmpb.Content_Profile{Profile: &dmpb.Profile{Name: n.profileName()}}}
+			if err := n.sendControl(p, profile); err != nil {
+				n.log.Warn("profile not sent", "to", p, "err", err)
+			}
+		}()
 	}
 	return acks, nil
 }
@@ -146,6 +157,8 @@ type receipt struct {
 	known   bool // a contact record exists
 	stored  int  // messages stored for p in this transaction
 	events  []Event
+	// profileBack: p accepted our request, so we send our profile.
+	profileBack bool
 }
 
 func (rc *receipt) begin() error {

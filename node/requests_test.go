@@ -16,6 +16,9 @@ func TestRequestInbox(t *testing.T) {
 	if err := a.SetProfileName("Alice"); err != nil {
 		t.Fatal(err)
 	}
+	if err := b.SetProfileName("Bob"); err != nil {
+		t.Fatal(err)
+	}
 	for _, s := range []*testNode{b, c} {
 		if _, err := s.AddContact(context.Background(), a.invite(), "alice"); err != nil {
 			t.Fatal(err)
@@ -48,6 +51,9 @@ func TestRequestInbox(t *testing.T) {
 	}
 	b.waitEvent("a's profile", func(e Event) bool {
 		return e.Type == EventContact && e.Peer == a.ID() && e.Contact.ProfileName == "Alice"
+	})
+	a.waitEvent("b's profile in return", func(e Event) bool {
+		return e.Type == EventContact && e.Peer == b.ID() && e.Contact.ProfileName == "Bob"
 	})
 	if m := b.message(a.ID(), hi.ID); m.State != storage.StateDelivered {
 		t.Fatalf("b's message is %s, want delivered (no read receipt before accept)", m.State)
