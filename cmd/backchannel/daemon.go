@@ -20,6 +20,11 @@ import (
 // The node must serve everything the API offers.
 var _ api.Backend = (*node.Node)(nil)
 
+// nodeStarted, when not nil, is called with each daemon's node once it has
+// started and before the API serves. Tests set it (before any daemon runs)
+// to reach the node's connection gater.
+var nodeStarted func(home string, n *node.Node)
+
 func (a *app) initCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "init",
@@ -127,6 +132,9 @@ func (a *app) runDaemon(ctx context.Context, f daemonFlags) error {
 	if err := n.Start(ctx); err != nil {
 		n.Close()
 		return err
+	}
+	if nodeStarted != nil {
+		nodeStarted(a.home, n)
 	}
 
 	reg := prometheus.NewRegistry()
