@@ -1,0 +1,38 @@
+package node
+
+import (
+	"testing"
+
+	"github.com/backchannel/backchannel/node/internal/dmpb"
+	"github.com/backchannel/backchannel/storage"
+)
+
+// TestStampRequired: a node that asks strangers for proof of work gets it
+// from an honest node (which reads the difficulty from the bundle), and
+// refuses a stranger's message without it.
+func TestStampRequired(t *testing.T) {
+	a := newTestNode(t, "", func(c *Config) { c.StampDifficulty = 6 }) // cheap, for the test
+	b := newTestNode(t, "")
+	if _, err := b.AddContact(t.Context(), a.invite(), "a"); err != nil {
+		t.Fatal(err)
+	}
+	m := b.send(a.ID(), "stamped hello")
+	b.waitState(a.ID(), m.ID, storage.StateDelivered)
+	if reqs, _ := a.Requests(); !threadPeers(reqs)[b.ID()] {
+		t.Fatal("stamped request not in requests")
+	}
+
+	rp := newRawPeer(t)
+	rp.connect(a)
+	rp.startSession(a)
+	acks, reset := rp.exchange(a, rp.envelope("no stamp"), 1)
+	if reset || len(acks) != 1 {
+		t.Fatalf("%d acks, reset %v", len(acks), reset)
+	}
+	if acks[0].Status != dmpb.Ack_RETRY_LATER {
+		t.Fatalf("unstamped request: ack %v, want RETRY_LATER", acks[0].Status)
+	}
+	if ms, _ := a.Messages(rp.h.ID(), 10, zeroTime); len(ms) != 0 {
+		t.Fatal("unstamped request stored")
+	}
+}
