@@ -3,6 +3,7 @@ package node
 import (
 	"bufio"
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -83,8 +84,12 @@ func (rp *rawPeer) startSession(n *testNode) {
 }
 
 // envelope encrypts a text message into a frame.
-func (rp *rawPeer) envelope(text string) []byte {
+func (rp *rawPeer) envelope(text string) []byte { return rp.envelopeWithToken(text, "") }
+
+// envelopeWithToken is envelope with an invite token (hex) attached.
+func (rp *rawPeer) envelopeWithToken(text, token string) []byte {
 	rp.t.Helper()
+	tok, _ := hex.DecodeString(token)
 	id := newMessageID()
 	pt, _ := proto.Marshal(&dmpb.Content{Id: id[:], SentUnixNano: time.Now().UnixNano(),
 		Body: &dmpb.Content_Text{Text: &dmpb.Text{Body: text}}})
@@ -93,7 +98,7 @@ func (rp *rawPeer) envelope(text string) []byte {
 		rp.t.Fatal(err)
 	}
 	rm, _ := m.MarshalBinary()
-	f, _ := appendFrame(nil, &dmpb.Frame{Body: &dmpb.Frame_Envelope{Envelope: &dmpb.Envelope{Id: id[:], RatchetMessage: rm}}})
+	f, _ := appendFrame(nil, &dmpb.Frame{Body: &dmpb.Frame_Envelope{Envelope: &dmpb.Envelope{Id: id[:], RatchetMessage: rm, InviteToken: tok}}})
 	return f
 }
 

@@ -83,6 +83,11 @@ func (n *Node) AddContact(_ context.Context, invite, name string) (storage.Conta
 			c.Addrs = appendUnique(c.Addrs, a.String())
 		}
 		c.Updated = now
+		if inv.Token != "" {
+			if err := tx.PutSetting(tokenForKey(inv.Peer), []byte(inv.Token)); err != nil {
+				return err
+			}
+		}
 		return tx.PutContact(c)
 	})
 	if err != nil {

@@ -2,6 +2,7 @@ package node
 
 import (
 	"bufio"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -247,6 +248,9 @@ func (rc *receipt) admitStranger(env *dmpb.Envelope) (string, error) {
 			return "requests inbox full", nil
 		}
 	}
+	if ok, err := rc.tokenAdmits(env); err != nil || ok {
+		return "", err
+	}
 	if d := rc.n.cfg.StampDifficulty; d > 0 {
 		st, err := stamp.UnmarshalStamp(env.Stamp)
 		if err != nil {
@@ -258,6 +262,30 @@ func (rc *receipt) admitStranger(env *dmpb.Envelope) (string, error) {
 		}
 	}
 	return "", nil
+}
+
+// tokenAdmits reports whether a one-time invite token lets this stranger
+// skip the stamp: a valid token is used up by the first message carrying it
+// and admits that peer from then on.
+func (rc *receipt) tokenAdmits(env *dmpb.Envelope) (bool, error) {
+	if _, err := rc.tx.GetSetting(tokenAdmittedKey(rc.p)); err == nil {
+		return true, nil
+	} else if !errors.Is(err, storage.ErrNotFound) {
+		return false, err
+	}
+	if len(env.InviteToken) != inviteTokenBytes {
+		return false, nil
+	}
+	key := tokenKey(hex.EncodeToString(env.InviteToken))
+	if _, err := rc.tx.GetSetting(key); errors.Is(err, storage.ErrNotFound) {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	if err := rc.tx.DeleteSetting(key); err != nil {
+		return false, err
+	}
+	return true, rc.tx.PutSetting(tokenAdmittedKey(rc.p), []byte{1})
 }
 
 // decrypt finds or makes the session for msg and decrypts it.

@@ -223,7 +223,7 @@ func (n *Node) storeSend(tx *storage.Txn, r *sendRequest, ps *peerState, newCont
 	}
 	entry := storage.OutboxEntry{ID: r.m.ID, Peer: r.to, Created: now, NextTry: now}
 	if ps != nil && ps.cur != nil && ps.cur.CanSend() && !ps.cur.AwaitingReply() {
-		if entry.Frame, err = n.seal(ps.cur, r.m, 0); err != nil {
+		if entry.Frame, err = n.seal(ps.cur, r.m, 0, nil); err != nil {
 			return err
 		}
 		if err := ps.save(tx, r.to); err != nil {
@@ -248,7 +248,7 @@ func (n *Node) sendControl(p peer.ID, c *dmpb.Content) error {
 		if ps.cur == nil || !ps.cur.CanSend() {
 			return nil
 		}
-		frame, err := n.sealContent(ps.cur, c, 0)
+		frame, err := n.sealContent(ps.cur, c, 0, nil)
 		if err != nil {
 			return err
 		}

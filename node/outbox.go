@@ -3,6 +3,7 @@ package node
 import (
 	"bufio"
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -289,9 +290,11 @@ func (n *Node) encryptQueued(p peer.ID) ([]storage.OutboxEntry, error) {
 			if ps.cur == nil || !ps.cur.CanSend() {
 				return fmt.Errorf("no session to send to %s", p.ShortString())
 			}
-			difficulty := uint8(0)
+			difficulty, token := uint8(0), []byte(nil)
 			if ps.cur.AwaitingReply() {
-				if d, err := tx.GetSetting(difficultyKey(p)); err == nil && len(d) == 1 {
+				if t, err := tx.GetSetting(tokenForKey(p)); err == nil {
+					token, _ = hex.DecodeString(string(t)) // the token replaces the stamp
+				} else if d, err := tx.GetSetting(difficultyKey(p)); err == nil && len(d) == 1 {
 					difficulty = d[0]
 				}
 			}
@@ -308,7 +311,7 @@ func (n *Node) encryptQueued(p peer.ID) ([]storage.OutboxEntry, error) {
 				if err != nil {
 					return fmt.Errorf("queued message %s: %w", entries[i].ID, err)
 				}
-				frame, err := n.seal(ps.cur, m, difficulty)
+				frame, err := n.seal(ps.cur, m, difficulty, token)
 				if err != nil {
 					return err
 				}
@@ -333,15 +336,17 @@ func (n *Node) encryptQueued(p peer.ID) ([]storage.OutboxEntry, error) {
 }
 
 // seal encrypts a stored message into a DM frame.
-func (n *Node) seal(s *ratchet.Session, m storage.Message, difficulty uint8) ([]byte, error) {
+func (n *Node) seal(s *ratchet.Session, m storage.Message, difficulty uint8, token []byte) ([]byte, error) {
 	c, err := contentFromMessage(m)
 	if err != nil {
 		return nil, err
 	}
-	return n.sealContent(s, c, difficulty)
+	return n.sealContent(s, c, difficulty, token)
 }
 
-func (n *Node) sealContent(s *ratchet.Session, c *dmpb.Content, difficulty uint8) ([]byte, error) {
+// sealContent encrypts c into a DM frame, with a proof-of-work stamp of the
+// given difficulty (0: none) or an invite token (nil: none).
+func (n *Node) sealContent(s *ratchet.Session, c *dmpb.Content, difficulty uint8, token []byte) ([]byte, error) {
 	pt, err := proto.Marshal(c)
 	if err != nil {
 		return nil, err
@@ -354,7 +359,7 @@ func (n *Node) sealContent(s *ratchet.Session, c *dmpb.Content, difficulty uint8
 	if err != nil {
 		return nil, err
 	}
-	env := &dmpb.Envelope{Id: c.Id, RatchetMessage: rm}
+	env := &dmpb.Envelope{Id: c.Id, RatchetMessage: rm, InviteToken: token}
 	if difficulty > 0 {
 		ctx := stamp.Context{Recipient: s.Remote().Key, Sender: n.id.Public().Key, MessageHash: stamp.HashMessage(rm)}
 		st, err := stamp.Make(n.ctx, ctx, stamp.DayOf(time.Now()), difficulty)

@@ -36,3 +36,38 @@ func TestStampRequired(t *testing.T) {
 		t.Fatal("unstamped request stored")
 	}
 }
+
+// TestInviteTokenSkipsStamp: a one-time invite token lets its first user
+// write without a stamp; the token works once.
+func TestInviteTokenSkipsStamp(t *testing.T) {
+	a := newTestNode(t, "", func(c *Config) { c.StampDifficulty = 24 }) // far too costly to pay
+	b := newTestNode(t, "")
+	link, err := a.NewInvite(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, err := ParseInvite(link)
+	if err != nil || inv.Token == "" {
+		t.Fatalf("one-time invite %q: %v", link, err)
+	}
+	if _, err := b.AddContact(t.Context(), link, "a"); err != nil {
+		t.Fatal(err)
+	}
+	for _, text := range []string{"hello with a token", "and again"} {
+		m := b.send(a.ID(), text)
+		b.waitState(a.ID(), m.ID, storage.StateDelivered)
+	}
+	if ms, _ := a.Messages(b.ID(), 10, zeroTime); len(ms) != 2 {
+		t.Fatalf("a holds %d of b's messages, want 2", len(ms))
+	}
+
+	// The token is used up: a raw peer replaying it must still stamp.
+	rp := newRawPeer(t)
+	rp.connect(a)
+	rp.startSession(a)
+	frame := rp.envelopeWithToken("replayed token", inv.Token)
+	acks, _ := rp.exchange(a, frame, 1)
+	if len(acks) != 1 || acks[0].Status != dmpb.Ack_RETRY_LATER {
+		t.Fatalf("reused token: acks %v, want RETRY_LATER", acks)
+	}
+}

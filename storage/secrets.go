@@ -145,6 +145,15 @@ func (t *Txn) PutSetting(key string, v []byte) error {
 	return wrap("put setting", t.set(k, v))
 }
 
+// DeleteSetting removes a setting; removing a missing one is not an error.
+func (t *Txn) DeleteSetting(key string) error {
+	k, err := stringKey(prefixSetting, key)
+	if err != nil {
+		return fmt.Errorf("storage: delete setting: %w", err)
+	}
+	return wrap("delete setting", t.delete(k))
+}
+
 // wrap adds context to a non-nil error.
 func wrap(what string, err error) error {
 	if err == nil {
