@@ -14,6 +14,7 @@ import (
 // (see package apitest).
 type Backend interface {
 	Self() node.SelfInfo
+	NewInvite(oneTime bool) (string, error)
 	Status() node.Status
 	SetProfileName(name string) error
 

@@ -26,6 +26,7 @@
 //
 //	GET  /v1/health                            200 Health {"status": "ok"}
 //	GET  /v1/id                                200 Self {"peer_id", "name", "addrs", "invite"}
+//	POST /v1/invites {"one_time"}               200 {"invite"}: one_time adds a one-time token
 //	GET  /v1/status                            200 Status {"peer_id", "connected_peers", "dht_mode",
 //	                                               "routing_table_size", "reachability", "listen_addrs",
 //	                                               "outbox_pending"}

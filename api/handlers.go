@@ -31,6 +31,7 @@ func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/health", s.health)
 	mux.HandleFunc("GET /v1/id", s.id)
+	mux.HandleFunc("POST /v1/invites", s.newInvite)
 	mux.HandleFunc("GET /v1/status", s.status)
 	mux.HandleFunc("PUT /v1/profile", s.setProfile)
 	mux.HandleFunc("GET /v1/contacts", s.contacts)
@@ -84,6 +85,19 @@ func (s *Server) id(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, statusJSON(s.cfg.Backend.Status()))
+}
+
+func (s *Server) newInvite(w http.ResponseWriter, r *http.Request) {
+	var req InviteRequest
+	if !s.decode(w, r, &req) {
+		return
+	}
+	link, err := s.cfg.Backend.NewInvite(req.OneTime)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, InviteResponse{Invite: link})
 }
 
 func (s *Server) setProfile(w http.ResponseWriter, r *http.Request) {

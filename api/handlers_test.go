@@ -39,6 +39,8 @@ func TestEndpoints(t *testing.T) {
 	}{
 		{"GET", "/v1/health", "", 200, `{"status":"ok"}`},
 		{"GET", "/v1/id", "", 200, fmt.Sprintf(`{"peer_id":%q,"name":"","addrs":["/ip4/127.0.0.1/tcp/4001"],"invite":"backchannel://invite/%s"}`, apitest.PeerID(0), apitest.PeerID(0))},
+		{"POST", "/v1/invites", `{"one_time":false}`, 200, fmt.Sprintf(`{"invite":"backchannel://invite/%s"}`, apitest.PeerID(0))},
+		{"POST", "/v1/invites", `{"one_time":true}`, 200, fmt.Sprintf(`{"invite":"backchannel://invite/%s&token=00112233445566778899aabbccddeeff"}`, apitest.PeerID(0))},
 		{"GET", "/v1/status", "", 200, fmt.Sprintf(`{"peer_id":%q,"connected_peers":2,"dht_mode":"server","routing_table_size":2,"reachability":"private","listen_addrs":["/ip4/127.0.0.1/tcp/4001"],"outbox_pending":0}`, apitest.PeerID(0))},
 		{"PUT", "/v1/profile", `{"name":"alice"}`, 204, ""},
 		{"GET", "/v1/contacts", "", 200, fmt.Sprintf(`{"contacts":[`+

@@ -152,6 +152,18 @@ type TypingRequest struct {
 	Typing bool `json:"typing"`
 }
 
+// InviteRequest is the body of POST /v1/invites.
+type InviteRequest struct {
+	// OneTime asks for a link with a one-time token: its first user may write
+	// without the proof-of-work stamp asked of strangers.
+	OneTime bool `json:"one_time"`
+}
+
+// InviteResponse is the body of POST /v1/invites.
+type InviteResponse struct {
+	Invite string `json:"invite"`
+}
+
 // ProfileRequest is the body of PUT /v1/profile.
 type ProfileRequest struct {
 	Name string `json:"name"`

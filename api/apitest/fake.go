@@ -129,6 +129,17 @@ func (f *Fake) Self() node.SelfInfo {
 	return f.SelfInfo
 }
 
+// NewInvite implements api.Backend: the fake's invite, with a fixed token
+// when oneTime.
+func (f *Fake) NewInvite(oneTime bool) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if oneTime {
+		return f.SelfInfo.Invite + "&token=00112233445566778899aabbccddeeff", nil
+	}
+	return f.SelfInfo.Invite, nil
+}
+
 // Status implements api.Backend.
 func (f *Fake) Status() node.Status {
 	f.mu.Lock()
