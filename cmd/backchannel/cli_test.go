@@ -19,6 +19,9 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if os.Getenv(envRunMain) != "" {
+		main() // a daemon for BenchmarkIdleDaemonRSS
+	}
 	time.Local = time.UTC // the CLI prints local times
 	goleak.VerifyTestMain(m)
 }
