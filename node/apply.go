@@ -1,7 +1,6 @@
 package node
 
 import (
-	"errors"
 	"fmt"
 	"time"
 	"unicode/utf8"
@@ -117,24 +116,13 @@ func (rc *receipt) store(m storage.Message) error {
 	return nil
 }
 
-// advance moves one of our outbound messages forward to state s (never back).
+// advance moves one of our outbound messages forward to state s.
 func (rc *receipt) advance(id storage.MessageID, s storage.MessageState) error {
-	m, err := rc.tx.Message(rc.p, id)
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil
+	e, err := advanceState(rc.tx, rc.p, id, s)
+	if e != nil {
+		rc.events = append(rc.events, *e)
 	}
-	if err != nil {
-		return err
-	}
-	if m.Direction != storage.Outbound || m.State >= s {
-		return nil
-	}
-	if err := rc.tx.SetMessageState(rc.p, id, s); err != nil {
-		return err
-	}
-	m.State = s
-	rc.events = append(rc.events, Event{Type: EventMessageState, Peer: rc.p, Message: &m})
-	return nil
+	return err
 }
 
 // requestThreads counts strangers' threads in the requests inbox.

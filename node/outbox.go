@@ -477,25 +477,37 @@ func readAcks(r *bufio.Reader, pending map[storage.MessageID]bool) (acked []stor
 
 // markSent moves queued messages to sent once their frames are written.
 func (n *Node) markSent(p peer.ID, entries []storage.OutboxEntry) error {
+	ids := make([]storage.MessageID, len(entries))
+	for i, e := range entries {
+		ids[i] = e.ID
+	}
+	return n.advanceAll(p, ids, storage.StateSent, false)
+}
+
+// applyAcks marks acked messages delivered and drops them from the outbox.
+func (n *Node) applyAcks(p peer.ID, ids []storage.MessageID) error {
+	return n.advanceAll(p, ids, storage.StateDelivered, true)
+}
+
+// advanceAll moves our messages to p forward to state s in one transaction,
+// dropping their outbox entries when dequeue is set, and publishes the changes.
+func (n *Node) advanceAll(p peer.ID, ids []storage.MessageID, s storage.MessageState, dequeue bool) error {
 	var events []Event
 	err := n.store.Update(func(tx *storage.Txn) error {
 		events = events[:0]
-		for _, e := range entries {
-			m, err := tx.Message(p, e.ID)
-			if errors.Is(err, storage.ErrNotFound) {
-				continue
+		for _, id := range ids {
+			if dequeue {
+				if err := tx.DeleteOutbox(p, id); err != nil {
+					return err
+				}
 			}
+			e, err := advanceState(tx, p, id, s)
 			if err != nil {
 				return err
 			}
-			if m.State != storage.StateQueued {
-				continue
+			if e != nil {
+				events = append(events, *e)
 			}
-			if err := tx.SetMessageState(p, e.ID, storage.StateSent); err != nil {
-				return err
-			}
-			m.State = storage.StateSent
-			events = append(events, Event{Type: EventMessageState, Peer: p, Message: &m})
 		}
 		return nil
 	})
@@ -508,38 +520,22 @@ func (n *Node) markSent(p peer.ID, entries []storage.OutboxEntry) error {
 	return nil
 }
 
-// applyAcks marks acked messages delivered and drops them from the outbox.
-func (n *Node) applyAcks(p peer.ID, ids []storage.MessageID) error {
-	var events []Event
-	err := n.store.Update(func(tx *storage.Txn) error {
-		events = events[:0]
-		for _, id := range ids {
-			if err := tx.DeleteOutbox(p, id); err != nil {
-				return err
-			}
-			m, err := tx.Message(p, id)
-			if errors.Is(err, storage.ErrNotFound) {
-				continue // a control message: nothing to show
-			}
-			if err != nil {
-				return err
-			}
-			if m.State >= storage.StateDelivered {
-				continue
-			}
-			if err := tx.SetMessageState(p, id, storage.StateDelivered); err != nil {
-				return err
-			}
-			m.State = storage.StateDelivered
-			events = append(events, Event{Type: EventMessageState, Peer: p, Message: &m})
-		}
-		return nil
-	})
+// advanceState moves one of our outbound messages forward to state s, never
+// back. Control messages (receipts, profiles) are not stored: nothing to do.
+func advanceState(tx *storage.Txn, p peer.ID, id storage.MessageID, s storage.MessageState) (*Event, error) {
+	m, err := tx.Message(p, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, nil
+	}
 	if err != nil {
-		return err
+		return nil, err
 	}
-	for _, e := range events {
-		n.bus.publish(e)
+	if m.Direction != storage.Outbound || m.State >= s {
+		return nil, nil
 	}
-	return nil
+	if err := tx.SetMessageState(p, id, s); err != nil {
+		return nil, err
+	}
+	m.State = s
+	return &Event{Type: EventMessageState, Peer: p, Message: &m}, nil
 }
