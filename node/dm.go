@@ -188,13 +188,13 @@ func (rc *receipt) envelope(env *dmpb.Envelope) (*dmpb.Ack, error) {
 	if err != nil {
 		return nil, err
 	}
-	if rc.contact.State == storage.ContactBlocked {
-		return ack(env.Id), nil // dropped, but the sender learns nothing
-	}
 	if dup, err := rc.tx.HasMessage(rc.p, id); err != nil {
 		return nil, err
 	} else if dup {
 		return ack(env.Id), nil
+	}
+	if rc.contact.State == storage.ContactBlocked {
+		return rc.dropBlocked(env)
 	}
 	if rc.stranger() {
 		if reason, err := rc.admitStranger(env); err != nil || reason != "" {
@@ -220,6 +220,20 @@ func (rc *receipt) envelope(env *dmpb.Envelope) (*dmpb.Ack, error) {
 		return nil, fmt.Errorf("%w: envelope and content IDs differ", ErrProtocol)
 	}
 	if err := rc.apply(id, &c); err != nil {
+		return nil, err
+	}
+	return ack(env.Id), nil
+}
+
+// dropBlocked acks a blocked peer's envelope and stores nothing, so the peer
+// learns nothing. It still decrypts it, so that the session stays in step
+// and works again if the peer is unblocked.
+func (rc *receipt) dropBlocked(env *dmpb.Envelope) (*dmpb.Ack, error) {
+	msg, err := ratchet.UnmarshalMessage(env.RatchetMessage)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrProtocol, err)
+	}
+	if _, err := rc.decrypt(msg); err != nil && !errors.Is(err, ratchet.ErrDuplicate) {
 		return nil, err
 	}
 	return ack(env.Id), nil

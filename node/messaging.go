@@ -377,10 +377,31 @@ func (n *Node) Accept(_ context.Context, p peer.ID) error {
 	if err := n.setState(p, storage.ContactAccepted, false); err != nil {
 		return err
 	}
+	// Messages read while the thread was a request got no receipt; now that
+	// the sender is accepted, they get one.
+	var seen [][]byte
+	err = n.store.View(func(tx *storage.Txn) error {
+		ms, err := tx.Messages(p, n.cfg.Limits.RequestMessagesPerSender, time.Time{})
+		for _, m := range ms {
+			if m.Direction == storage.Inbound && m.State == storage.StateSeen {
+				seen = append(seen, m.ID[:])
+			}
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
 	if err := n.sendControl(p, &dmpb.Content{Body: &dmpb.Content_Profile{Profile: &dmpb.Profile{Name: n.profileName()}}}); err != nil {
 		return err
 	}
-	return n.sendControl(p, &dmpb.Content{Body: &dmpb.Content_RequestAccepted{RequestAccepted: &dmpb.RequestAccepted{}}})
+	if err := n.sendControl(p, &dmpb.Content{Body: &dmpb.Content_RequestAccepted{RequestAccepted: &dmpb.RequestAccepted{}}}); err != nil {
+		return err
+	}
+	if len(seen) == 0 {
+		return nil
+	}
+	return n.sendControl(p, &dmpb.Content{Body: &dmpb.Content_ReadReceipt{ReadReceipt: &dmpb.ReadReceipt{Ids: seen}}})
 }
 
 // Decline deletes a stranger's thread silently; their next message is a new

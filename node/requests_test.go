@@ -44,6 +44,10 @@ func TestRequestInbox(t *testing.T) {
 	if err := a.MarkRead(b.ID()); err != nil {
 		t.Fatal(err)
 	}
+	a.waitUntil("a's outbox empty", func() bool { return a.Status().OutboxPending == 0 })
+	if m := b.message(a.ID(), hi.ID); m.State != storage.StateDelivered {
+		t.Fatalf("b's message is %s before accept, want delivered", m.State)
+	}
 
 	// A accepts B: the thread moves to the inbox and B learns A's profile.
 	if err := a.Accept(context.Background(), b.ID()); err != nil {
@@ -55,9 +59,8 @@ func TestRequestInbox(t *testing.T) {
 	a.waitEvent("b's profile in return", func(e Event) bool {
 		return e.Type == EventContact && e.Peer == b.ID() && e.Contact.ProfileName == "Bob"
 	})
-	if m := b.message(a.ID(), hi.ID); m.State != storage.StateDelivered {
-		t.Fatalf("b's message is %s, want delivered (no read receipt before accept)", m.State)
-	}
+	// Read while a request, it gets its receipt once accepted.
+	b.waitState(a.ID(), hi.ID, storage.StateRead)
 	inbox, _ = a.Inbox()
 	reqs, _ = a.Requests()
 	if !threadPeers(inbox)[b.ID()] || threadPeers(reqs)[b.ID()] {
@@ -96,5 +99,15 @@ func TestRequestInbox(t *testing.T) {
 	}
 	if reqs, _ := a.Requests(); threadPeers(reqs)[c.ID()] {
 		t.Fatal("blocked peer in requests")
+	}
+
+	// Unblocked, C is a stranger again and its session still works.
+	if err := a.Unblock(c.ID()); err != nil {
+		t.Fatal(err)
+	}
+	c4 := c.send(a.ID(), "friends again?")
+	c.waitState(a.ID(), c4.ID, storage.StateDelivered)
+	if reqs, _ := a.Requests(); !threadPeers(reqs)[c.ID()] {
+		t.Fatal("unblocked peer's message not in requests")
 	}
 }
