@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"sync"
 	"testing"
@@ -26,7 +27,7 @@ const echoProtocol = "/backchannel-bench/echo/1.0.0"
 func benchPair(b *testing.B) (a, c *Node, evs <-chan Event) {
 	b.Helper()
 	mk := func() *Node {
-		n, err := New(Config{Home: b.TempDir(), ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}, Gater: &LoopbackGater{}})
+		n, err := New(Config{Home: b.TempDir(), ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}, Gater: &LoopbackGater{}, NoSync: os.Getenv("BENCH_NOSYNC") != ""})
 		if err != nil {
 			b.Fatal(err)
 		}

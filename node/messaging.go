@@ -252,7 +252,7 @@ func (n *Node) sendControl(p peer.ID, c *dmpb.Content) error {
 		if err != nil {
 			return err
 		}
-		now := time.Now().UTC()
+		now := sendTime() // strictly increasing, as the outbox floor needs
 		if err := tx.PutOutbox(storage.OutboxEntry{ID: id, Peer: p, Frame: frame, Created: now, NextTry: now}); err != nil {
 			return err
 		}

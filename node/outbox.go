@@ -209,6 +209,14 @@ func (o *outbox) deliver(ctx context.Context, p peer.ID) error {
 		if err := n.sendFrames(ctx, p, entries); err != nil {
 			return err
 		}
+		// All acked: later reads need not look before the newest of them.
+		// Entries are created with strictly increasing times (sendTime).
+		ps := n.peers.get(p)
+		ps.mu.Lock()
+		if last := entries[len(entries)-1].Created; !last.Before(ps.outboxFloor) {
+			ps.outboxFloor = last.Add(time.Nanosecond)
+		}
+		ps.mu.Unlock()
 	}
 }
 
@@ -242,7 +250,10 @@ func (n *Node) connect(ctx context.Context, p peer.ID) error {
 func (n *Node) ensureSession(ctx context.Context, p peer.ID) error {
 	ps := n.peers.get(p)
 	ps.mu.Lock()
-	err := n.store.View(func(tx *storage.Txn) error { return ps.load(tx, p) })
+	var err error
+	if !ps.loaded {
+		err = n.store.View(func(tx *storage.Txn) error { return ps.load(tx, p) })
+	}
 	has := ps.cur != nil
 	ps.mu.Unlock()
 	if err != nil || has {
@@ -284,7 +295,7 @@ func (n *Node) encryptQueued(p peer.ID) ([]storage.OutboxEntry, error) {
 		err := n.updateSessions(ps, p, func(tx *storage.Txn) error {
 			done = true
 			var err error
-			if entries, err = tx.Outbox(p); err != nil {
+			if entries, err = tx.OutboxFrom(p, ps.outboxFloor); err != nil {
 				return err
 			}
 			if ps.cur == nil || !ps.cur.CanSend() {

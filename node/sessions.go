@@ -3,6 +3,7 @@ package node
 import (
 	"errors"
 	"sync"
+	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 
@@ -28,6 +29,9 @@ type peerState struct {
 	loaded bool
 	cur    *ratchet.Session
 	prev   *ratchet.Session
+	// outboxFloor: every outbox entry to this peer created before it has
+	// been acked, so outbox reads start there (see storage.Txn.OutboxFrom).
+	outboxFloor time.Time
 }
 
 type peerTable struct {

@@ -401,6 +401,27 @@ func TestOutboxFIFO(t *testing.T) {
 	if got[1].Frame != nil {
 		t.Errorf("entry without frame has Frame %q, want nil", got[1].Frame)
 	}
+	for _, tc := range []struct {
+		from time.Time
+		want []MessageID
+	}{
+		{at(2), []MessageID{msgID(1), msgID(5)}},
+		{at(3), []MessageID{msgID(5)}},
+		{at(4), nil},
+	} {
+		var es []OutboxEntry
+		view(t, s, func(tx *Txn) (err error) {
+			es, err = tx.OutboxFrom(a, tc.from)
+			return err
+		})
+		var ids []MessageID
+		for _, e := range es {
+			ids = append(ids, e.ID)
+		}
+		if !slices.Equal(ids, tc.want) {
+			t.Errorf("OutboxFrom(%v) = %v, want %v", tc.from, ids, tc.want)
+		}
+	}
 	view(t, s, func(tx *Txn) error {
 		ps, err := tx.OutboxPeers()
 		if err != nil {

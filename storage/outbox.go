@@ -136,13 +136,29 @@ func (t *Txn) DeleteOutbox(p peer.ID, id MessageID) error {
 }
 
 // Outbox returns p's pending entries, oldest Created first.
-func (t *Txn) Outbox(p peer.ID) ([]OutboxEntry, error) {
+func (t *Txn) Outbox(p peer.ID) ([]OutboxEntry, error) { return t.OutboxFrom(p, time.Time{}) }
+
+// OutboxFrom returns p's pending entries created at or after from, oldest
+// first. It seeks straight to from: a caller that knows every older entry is
+// gone skips the deleted keys they leave behind until compaction, which a
+// full scan of a busy outbox would wade through.
+func (t *Txn) OutboxFrom(p peer.ID, from time.Time) ([]OutboxEntry, error) {
 	prefix, err := peerKey(prefixOutbox, p, 0)
 	if err != nil {
 		return nil, fmt.Errorf("storage: outbox: %w", err)
 	}
+	start := prefix
+	if !from.IsZero() {
+		created, err := timeKey(from)
+		if err != nil {
+			return nil, fmt.Errorf("storage: outbox: %w", err)
+		}
+		if start, err = outboxKey(p, created, MessageID{}); err != nil {
+			return nil, fmt.Errorf("storage: outbox: %w", err)
+		}
+	}
 	var es []OutboxEntry
-	err = t.each(prefix, func(k, v []byte) error {
+	err = t.eachFrom(prefix, start, func(k, v []byte) error {
 		rest := k[len(prefix):]
 		if len(rest) != 8+len(MessageID{}) {
 			return fmt.Errorf("%w: outbox key of %d bytes", ErrCorrupt, len(k))

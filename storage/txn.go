@@ -89,9 +89,14 @@ func (t *Txn) deletePrefix(prefix []byte) error {
 // each calls fn with every key starting with prefix and its value (valid only
 // during the call), in key order.
 func (t *Txn) each(prefix []byte, fn func(k, v []byte) error) error {
+	return t.eachFrom(prefix, prefix, fn)
+}
+
+// eachFrom is each, starting at the first key at or after start.
+func (t *Txn) eachFrom(prefix, start []byte, fn func(k, v []byte) error) error {
 	it := t.txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
 	defer it.Close()
-	for it.Rewind(); it.Valid(); it.Next() {
+	for it.Seek(start); it.Valid(); it.Next() {
 		item := it.Item()
 		if err := item.Value(func(v []byte) error { return fn(item.Key(), v) }); err != nil {
 			return err
