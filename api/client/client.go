@@ -135,6 +135,13 @@ func (c *Client) Status(ctx context.Context) (api.Status, error) {
 	return get[api.Status](ctx, c, "/v1/status")
 }
 
+// NewInvite returns an invite link; oneTime adds a one-time token.
+func (c *Client) NewInvite(ctx context.Context, oneTime bool) (string, error) {
+	var v api.InviteResponse
+	err := c.do(ctx, http.MethodPost, "/v1/invites", api.InviteRequest{OneTime: oneTime}, &v)
+	return v.Invite, err
+}
+
 // SetProfileName sets the name the node shows its contacts.
 func (c *Client) SetProfileName(ctx context.Context, name string) error {
 	return c.do(ctx, http.MethodPut, "/v1/profile", api.ProfileRequest{Name: name}, nil)

@@ -84,6 +84,8 @@ func TestJSONOutput(t *testing.T) {
 	h := s.Home
 	sameJSON(t, ok(t, h, "id", "--json"), fmt.Sprintf(
 		`{"peer_id":%q,"name":"","addrs":["/ip4/127.0.0.1/tcp/4001"],"invite":"backchannel://invite/%s"}`, self, self))
+	sameJSON(t, ok(t, h, "id", "--one-time", "--json"), fmt.Sprintf(
+		`{"peer_id":%q,"name":"","addrs":["/ip4/127.0.0.1/tcp/4001"],"invite":"backchannel://invite/%s&token=00112233445566778899aabbccddeeff"}`, self, self))
 	sameJSON(t, ok(t, h, "status", "--json"), fmt.Sprintf(
 		`{"peer_id":%q,"connected_peers":2,"dht_mode":"server","routing_table_size":2,"reachability":"private","listen_addrs":["/ip4/127.0.0.1/tcp/4001"],"outbox_pending":0}`, self))
 	sameJSON(t, ok(t, h, "contacts", "list", "--json"), fmt.Sprintf(`{"contacts":[`+

@@ -9,11 +9,14 @@ import (
 )
 
 func (a *app) idCmd() *cobra.Command {
-	return &cobra.Command{
+	var oneTime bool
+	cmd := &cobra.Command{
 		Use:   "id",
 		Short: "Show this node's peer ID, addresses and invite link",
 		Long: "Show this node's peer ID, addresses and invite link. Give the invite link to a\n" +
-			"contact: `backchannel contacts add LINK` on their side.\n" +
+			"contact: `backchannel contacts add LINK` on their side. With --one-time the link\n" +
+			"carries a token that lets its first user write without the proof-of-work stamp\n" +
+			"the daemon may ask of strangers (--stamp-difficulty).\n" +
 			"--json prints the body of GET /v1/id: {\"peer_id\", \"name\", \"addrs\", \"invite\"}.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -24,6 +27,11 @@ func (a *app) idCmd() *cobra.Command {
 			self, err := c.Self(cmd.Context())
 			if err != nil {
 				return err
+			}
+			if oneTime {
+				if self.Invite, err = c.NewInvite(cmd.Context(), true); err != nil {
+					return err
+				}
 			}
 			if a.json {
 				return a.printJSON(self)
@@ -37,6 +45,8 @@ func (a *app) idCmd() *cobra.Command {
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&oneTime, "one-time", false, "put a one-time token in the invite link")
+	return cmd
 }
 
 func (a *app) statusCmd() *cobra.Command {
