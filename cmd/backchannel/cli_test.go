@@ -124,6 +124,7 @@ func TestTextOutput(t *testing.T) {
 		{[]string{"send", "bob", "how", "are", "you"}, []string{"sent 00000000000000000000000000000003"}},
 		{[]string{"read", bob.String()}, []string{"2026-01-02 03:04  bob: hi  [received 00000000000000000000000000000001]\n" +
 			"2026-01-02 03:04  you: how are you  [sent 00000000000000000000000000000003]\n"}},
+		{[]string{"send", "bob", "👍", "--react", "00000000000000000000000000000001"}, []string{"sent 00000000000000000000000000000004"}},
 		{[]string{"contacts", "verify", "bob"}, []string{"12345 67890", "not verified", "--confirm"}},
 		{[]string{"contacts", "add", apitest.PeerID(3).String(), "--name", "carol"}, []string{"added carol (" + apitest.PeerID(3).String() + ")"}},
 	}

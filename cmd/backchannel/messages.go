@@ -15,20 +15,28 @@ import (
 )
 
 func (a *app) sendCmd() *cobra.Command {
-	var replyTo string
+	var replyTo, react string
 	cmd := &cobra.Command{
 		Use:   "send TO TEXT...",
 		Short: "Send a message to a contact (a name or a peer ID)",
 		Long: "Send a message to a contact, named by your name for them or their peer ID.\n" +
 			"The words of TEXT are joined with spaces. The message is queued and delivered\n" +
-			"when the peer is reachable.\n--json prints the message, as in GET /v1/conversations/{peer}/messages.",
+			"when the peer is reachable. --react ID sends TEXT (an emoji) as a reaction to\n" +
+			"message ID.\n--json prints the message, as in GET /v1/conversations/{peer}/messages.",
 		Args: cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := a.client()
 			if err != nil {
 				return err
 			}
-			m, err := c.Send(cmd.Context(), api.SendRequest{To: args[0], Text: strings.Join(args[1:], " "), ReplyTo: replyTo})
+			req := api.SendRequest{To: args[0], Text: strings.Join(args[1:], " "), ReplyTo: replyTo}
+			if react != "" {
+				if replyTo != "" {
+					return fmt.Errorf("--react and --reply-to: choose one")
+				}
+				req.Kind, req.ReplyTo = "reaction", react
+			}
+			m, err := c.Send(cmd.Context(), req)
 			if err != nil {
 				return err
 			}
@@ -40,6 +48,7 @@ func (a *app) sendCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&replyTo, "reply-to", "", "ID of the message this replies to")
+	cmd.Flags().StringVar(&react, "react", "", "ID of the message this reacts to (TEXT is the emoji)")
 	return cmd
 }
 
