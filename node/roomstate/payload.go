@@ -1,0 +1,337 @@
+package roomstate
+
+import (
+	"fmt"
+	"time"
+	"unicode/utf8"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/backchannel/backchannel/crypto/keys"
+	"github.com/backchannel/backchannel/crypto/room"
+	"github.com/backchannel/backchannel/node/roomstate/internal/roomstatepb"
+)
+
+// Limits of message payloads.
+const (
+	// MaxChatSize is the longest chat text, in bytes of UTF-8.
+	MaxChatSize = 1000
+	// MaxQuestionSize is the longest question text, in bytes of UTF-8.
+	MaxQuestionSize = 500
+	// MaxEmojiSize is the longest reaction, in bytes of UTF-8.
+	MaxEmojiSize = 32
+	// MinPresenceTTL and MaxPresenceTTL bound how long one presence message
+	// keeps its sender in the room: long enough that a node announces itself
+	// a few times a minute at most, short enough that a node that vanished
+	// without leaving drops out within minutes.
+	MinPresenceTTL = 30 * time.Second
+	MaxPresenceTTL = 600 * time.Second
+	// MaxMute is the longest mute, from the mute message's timestamp. A
+	// moderator re-mutes to extend; there is no unmute but expiry.
+	MaxMute = 24 * time.Hour
+)
+
+// payloadVersion is the wire version of every payload.
+const payloadVersion = 1
+
+// ChatBody is the payload of a chat message.
+type ChatBody struct {
+	Text    string         // 1 to MaxChatSize bytes of UTF-8
+	ReplyTo room.MessageID // zero if not a reply
+}
+
+// ReactionBody is the payload of a reaction.
+type ReactionBody struct {
+	Target room.MessageID
+	Emoji  string // 1 to MaxEmojiSize bytes of UTF-8
+}
+
+// PresenceBody is the payload of a presence message.
+type PresenceBody struct {
+	TTL     time.Duration // MinPresenceTTL to MaxPresenceTTL, whole seconds
+	Leaving bool
+}
+
+// MuteBody is the payload of a mute. The mute holds from the mute message's
+// timestamp until Until, at most MaxMute later (checked with the message,
+// since the body does not carry the timestamp).
+type MuteBody struct {
+	Peer  keys.PublicKey
+	Until time.Time
+}
+
+// EncodeChat encodes a chat line, replying to replyTo unless it is zero.
+func EncodeChat(text string, replyTo room.MessageID) ([]byte, error) {
+	if err := checkText("chat", text, MaxChatSize); err != nil {
+		return nil, err
+	}
+	pb := &roomstatepb.Chat{Version: payloadVersion, Text: text}
+	if replyTo != (room.MessageID{}) {
+		pb.ReplyTo = replyTo[:]
+	}
+	return proto.Marshal(pb)
+}
+
+// DecodeChat decodes a chat body made by EncodeChat.
+func DecodeChat(body []byte) (ChatBody, error) {
+	var pb roomstatepb.Chat
+	if err := unmarshal("chat", body, &pb); err != nil {
+		return ChatBody{}, err
+	}
+	if err := checkVersion("chat", pb.Version); err != nil {
+		return ChatBody{}, err
+	}
+	if err := checkText("chat", pb.Text, MaxChatSize); err != nil {
+		return ChatBody{}, err
+	}
+	c := ChatBody{Text: pb.Text}
+	if len(pb.ReplyTo) > 0 {
+		id, err := messageID("chat reply", pb.ReplyTo)
+		if err != nil {
+			return ChatBody{}, err
+		}
+		c.ReplyTo = id
+	}
+	return c, nil
+}
+
+// EncodeQuestion encodes a question.
+func EncodeQuestion(text string) ([]byte, error) {
+	if err := checkText("question", text, MaxQuestionSize); err != nil {
+		return nil, err
+	}
+	return proto.Marshal(&roomstatepb.Question{Version: payloadVersion, Text: text})
+}
+
+// DecodeQuestion decodes a question body made by EncodeQuestion and returns
+// its text.
+func DecodeQuestion(body []byte) (string, error) {
+	var pb roomstatepb.Question
+	if err := unmarshal("question", body, &pb); err != nil {
+		return "", err
+	}
+	if err := checkVersion("question", pb.Version); err != nil {
+		return "", err
+	}
+	if err := checkText("question", pb.Text, MaxQuestionSize); err != nil {
+		return "", err
+	}
+	return pb.Text, nil
+}
+
+// EncodeUpvote encodes a vote for the question with ID question.
+func EncodeUpvote(question room.MessageID) ([]byte, error) {
+	return encodeTarget("upvote", question, false)
+}
+
+// EncodeAnswered encodes the marking of a question as answered.
+func EncodeAnswered(question room.MessageID) ([]byte, error) {
+	return encodeTarget("answered", question, false)
+}
+
+// EncodePin encodes the pinning of a message; a zero target unpins. The room
+// has at most one pinned message: the latest pin (see State.Pinned).
+func EncodePin(target room.MessageID) ([]byte, error) {
+	return encodeTarget("pin", target, true)
+}
+
+// EncodeHide encodes the hiding of a message.
+func EncodeHide(target room.MessageID) ([]byte, error) {
+	return encodeTarget("hide", target, false)
+}
+
+// DecodeUpvote decodes an upvote body and returns the question's ID.
+func DecodeUpvote(body []byte) (room.MessageID, error) { return decodeTarget("upvote", body, false) }
+
+// DecodeAnswered decodes an answered body and returns the question's ID.
+func DecodeAnswered(body []byte) (room.MessageID, error) {
+	return decodeTarget("answered", body, false)
+}
+
+// DecodePin decodes a pin body and returns the pinned message's ID, zero
+// for an unpin.
+func DecodePin(body []byte) (room.MessageID, error) { return decodeTarget("pin", body, true) }
+
+// DecodeHide decodes a hide body and returns the hidden message's ID.
+func DecodeHide(body []byte) (room.MessageID, error) { return decodeTarget("hide", body, false) }
+
+// EncodeReaction encodes a reaction with emoji to the message target.
+func EncodeReaction(target room.MessageID, emoji string) ([]byte, error) {
+	if target == (room.MessageID{}) {
+		return nil, fmt.Errorf("%w: reaction to a zero message ID", ErrBadBody)
+	}
+	if err := checkText("reaction", emoji, MaxEmojiSize); err != nil {
+		return nil, err
+	}
+	return proto.Marshal(&roomstatepb.Reaction{Version: payloadVersion, Target: target[:], Emoji: emoji})
+}
+
+// DecodeReaction decodes a reaction body made by EncodeReaction.
+func DecodeReaction(body []byte) (ReactionBody, error) {
+	var pb roomstatepb.Reaction
+	if err := unmarshal("reaction", body, &pb); err != nil {
+		return ReactionBody{}, err
+	}
+	if err := checkVersion("reaction", pb.Version); err != nil {
+		return ReactionBody{}, err
+	}
+	id, err := messageID("reaction target", pb.Target)
+	if err != nil {
+		return ReactionBody{}, err
+	}
+	if err := checkText("reaction", pb.Emoji, MaxEmojiSize); err != nil {
+		return ReactionBody{}, err
+	}
+	return ReactionBody{Target: id, Emoji: pb.Emoji}, nil
+}
+
+// EncodePresence encodes a presence announcement that holds for ttl (whole
+// seconds, MinPresenceTTL to MaxPresenceTTL), or a departure if leaving.
+func EncodePresence(ttl time.Duration, leaving bool) ([]byte, error) {
+	if err := checkTTL(ttl); err != nil {
+		return nil, err
+	}
+	return proto.Marshal(&roomstatepb.Presence{Version: payloadVersion, TtlSeconds: uint32(ttl / time.Second), Leaving: leaving})
+}
+
+// DecodePresence decodes a presence body made by EncodePresence.
+func DecodePresence(body []byte) (PresenceBody, error) {
+	var pb roomstatepb.Presence
+	if err := unmarshal("presence", body, &pb); err != nil {
+		return PresenceBody{}, err
+	}
+	if err := checkVersion("presence", pb.Version); err != nil {
+		return PresenceBody{}, err
+	}
+	ttl := time.Duration(pb.TtlSeconds) * time.Second
+	if err := checkTTL(ttl); err != nil {
+		return PresenceBody{}, err
+	}
+	return PresenceBody{TTL: ttl, Leaving: pb.Leaving}, nil
+}
+
+// EncodeRoleGrant encodes a signed role grant as a role-grant body.
+func EncodeRoleGrant(g room.RoleGrant) ([]byte, error) {
+	b, err := g.MarshalBinary()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadBody, err)
+	}
+	return b, nil
+}
+
+// DecodeRoleGrant decodes a role-grant body. It does not verify the grant.
+func DecodeRoleGrant(body []byte) (room.RoleGrant, error) {
+	g, err := room.UnmarshalRoleGrant(body)
+	if err != nil {
+		return room.RoleGrant{}, fmt.Errorf("%w: role grant: %w", ErrBadBody, err)
+	}
+	return g, nil
+}
+
+// EncodeMute encodes a mute of peer until a time. The mute message's
+// timestamp must be before until and at most MaxMute earlier.
+func EncodeMute(peer keys.PublicKey, until time.Time) ([]byte, error) {
+	if peer.IsZero() {
+		return nil, fmt.Errorf("%w: mute of a zero key", ErrBadBody)
+	}
+	if until.UnixMilli() <= 0 {
+		return nil, fmt.Errorf("%w: mute until a time not after 1970", ErrBadBody)
+	}
+	return proto.Marshal(&roomstatepb.Mute{Version: payloadVersion, Peer: peer[:], UntilUnixMs: until.UnixMilli()})
+}
+
+// DecodeMute decodes a mute body made by EncodeMute.
+func DecodeMute(body []byte) (MuteBody, error) {
+	var pb roomstatepb.Mute
+	if err := unmarshal("mute", body, &pb); err != nil {
+		return MuteBody{}, err
+	}
+	if err := checkVersion("mute", pb.Version); err != nil {
+		return MuteBody{}, err
+	}
+	peer, err := keys.PublicKeyFromBytes(pb.Peer)
+	if err != nil {
+		return MuteBody{}, fmt.Errorf("%w: mute peer: %w", ErrBadBody, err)
+	}
+	if peer.IsZero() {
+		return MuteBody{}, fmt.Errorf("%w: mute of a zero key", ErrBadBody)
+	}
+	if pb.UntilUnixMs <= 0 {
+		return MuteBody{}, fmt.Errorf("%w: mute until a time not after 1970", ErrBadBody)
+	}
+	return MuteBody{Peer: peer, Until: time.UnixMilli(pb.UntilUnixMs).UTC()}, nil
+}
+
+func encodeTarget(what string, target room.MessageID, zeroOK bool) ([]byte, error) {
+	pb := &roomstatepb.Target{Version: payloadVersion}
+	if target != (room.MessageID{}) {
+		pb.Target = target[:]
+	} else if !zeroOK {
+		return nil, fmt.Errorf("%w: %s of a zero message ID", ErrBadBody, what)
+	}
+	return proto.Marshal(pb)
+}
+
+func decodeTarget(what string, body []byte, zeroOK bool) (room.MessageID, error) {
+	var pb roomstatepb.Target
+	if err := unmarshal(what, body, &pb); err != nil {
+		return room.MessageID{}, err
+	}
+	if err := checkVersion(what, pb.Version); err != nil {
+		return room.MessageID{}, err
+	}
+	if len(pb.Target) == 0 && zeroOK {
+		return room.MessageID{}, nil
+	}
+	return messageID(what+" target", pb.Target)
+}
+
+func unmarshal(what string, body []byte, m proto.Message) error {
+	if len(body) > room.MaxBody {
+		return fmt.Errorf("%w: %s body is %d bytes, max %d", ErrBadBody, what, len(body), room.MaxBody)
+	}
+	if err := proto.Unmarshal(body, m); err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrBadBody, what, err)
+	}
+	return nil
+}
+
+func checkVersion(what string, v uint32) error {
+	if v != payloadVersion {
+		return fmt.Errorf("%w: %s version %d", ErrBadBody, what, v)
+	}
+	return nil
+}
+
+// checkText checks that s is 1 to max bytes of valid UTF-8.
+func checkText(what, s string, max int) error {
+	switch {
+	case s == "":
+		return fmt.Errorf("%w: empty %s", ErrBadBody, what)
+	case len(s) > max:
+		return fmt.Errorf("%w: %s is %d bytes, max %d", ErrBadBody, what, len(s), max)
+	case !utf8.ValidString(s):
+		return fmt.Errorf("%w: %s is not UTF-8", ErrBadBody, what)
+	}
+	return nil
+}
+
+// messageID decodes a required, non-zero message ID.
+func messageID(what string, b []byte) (room.MessageID, error) {
+	var id room.MessageID
+	if len(b) != len(id) {
+		return id, fmt.Errorf("%w: %s is %d bytes, want %d", ErrBadBody, what, len(b), len(id))
+	}
+	copy(id[:], b)
+	if id == (room.MessageID{}) {
+		return id, fmt.Errorf("%w: %s is zero", ErrBadBody, what)
+	}
+	return id, nil
+}
+
+func checkTTL(ttl time.Duration) error {
+	if ttl < MinPresenceTTL || ttl > MaxPresenceTTL || ttl%time.Second != 0 {
+		return fmt.Errorf("%w: presence TTL %s, want whole seconds from %s to %s", ErrBadBody, ttl, MinPresenceTTL, MaxPresenceTTL)
+	}
+	return nil
+}

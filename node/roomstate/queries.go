@@ -1,0 +1,217 @@
+package roomstate
+
+import (
+	"bytes"
+	"cmp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/backchannel/backchannel/crypto/keys"
+	"github.com/backchannel/backchannel/crypto/room"
+)
+
+// Chat is a visible chat line.
+type Chat struct {
+	ID        room.MessageID
+	Sender    keys.PublicKey
+	Timestamp time.Time
+	Text      string
+	ReplyTo   room.MessageID // zero if not a reply
+	Reactions []Reaction     // see Reaction for the order
+}
+
+// Question is a visible question of the Q&A queue.
+type Question struct {
+	ID        room.MessageID
+	Sender    keys.PublicKey
+	Timestamp time.Time
+	Text      string
+	Upvotes   int  // distinct peers whose vote counts (see State.Apply)
+	Answered  bool // a counting answered mark names it
+	Pinned    bool // it is the room's pinned message
+	Reactions []Reaction
+}
+
+// Reaction is one emoji's reactions to a message: Count distinct peers not
+// muted when they reacted. A message's reactions are ordered by Count
+// descending, then by Emoji.
+type Reaction struct {
+	Emoji string
+	Count int
+}
+
+// Chat returns the last limit visible chat lines (all if limit <= 0), oldest
+// first: by Timestamp, then by message ID. A line is visible unless a
+// counting hide names it or its sender was muted at its Timestamp.
+func (s *State) Chat(limit int) []Chat {
+	out := make([]Chat, 0, len(s.chats))
+	for id, c := range s.chats {
+		if s.hidden(id) || s.Muted(c.sender, c.at) {
+			continue
+		}
+		out = append(out, Chat{ID: id, Sender: c.sender, Timestamp: c.at, Text: c.body.Text, ReplyTo: c.body.ReplyTo})
+	}
+	slices.SortFunc(out, func(a, b Chat) int { return byTimeThenID(a.Timestamp, a.ID, b.Timestamp, b.ID) })
+	if limit > 0 && len(out) > limit {
+		out = out[len(out)-limit:]
+	}
+	for i := range out {
+		out[i].Reactions = s.reactionsTo(out[i].ID)
+	}
+	return out
+}
+
+// Questions returns the visible questions (visible as chat lines are), by
+// Upvotes descending, then Timestamp ascending, then message ID. Answered
+// questions stay in the list, marked.
+func (s *State) Questions() []Question {
+	pinned := s.Pinned()
+	out := make([]Question, 0, len(s.questions))
+	for id, q := range s.questions {
+		if s.hidden(id) || s.Muted(q.sender, q.at) {
+			continue
+		}
+		out = append(out, Question{
+			ID:        id,
+			Sender:    q.sender,
+			Timestamp: q.at,
+			Text:      q.text,
+			Upvotes:   s.upvoteCount(id),
+			Answered:  s.anyCounts(s.answered[id]),
+			Pinned:    pinned == id,
+			Reactions: s.reactionsTo(id),
+		})
+	}
+	slices.SortFunc(out, func(a, b Question) int {
+		if c := cmp.Compare(b.Upvotes, a.Upvotes); c != 0 {
+			return c
+		}
+		return byTimeThenID(a.Timestamp, a.ID, b.Timestamp, b.ID)
+	})
+	return out
+}
+
+// Pinned returns the ID of the room's pinned message, zero if none: the
+// target of the latest counting pin (by Timestamp, then message ID). The
+// room has at most one pinned message; a pin of the zero ID unpins. The
+// pinned message may be hidden or not yet known.
+func (s *State) Pinned() room.MessageID {
+	var best *pinRecord
+	for i := range s.pins {
+		p := &s.pins[i]
+		if (best == nil || later(p.at, p.id, best.at, best.id)) && s.counts(p.action) {
+			best = p
+		}
+	}
+	if best == nil {
+		return room.MessageID{}
+	}
+	return best.target
+}
+
+// Hidden reports whether a counting hide names the message id.
+func (s *State) Hidden(id room.MessageID) bool { return s.hidden(id) }
+
+// Presence returns who is in the room at now. A peer is present if its
+// latest presence message (by Timestamp, then message ID) is not leaving,
+// is stamped no later than now plus room.MaxClockSkew, and its TTL has not
+// run out at now. Speakers are the present host and holders of a speaker
+// grant at now, sorted by key; listeners counts every other present peer,
+// moderators included.
+func (s *State) Presence(now time.Time) (listeners int, speakers []keys.PublicKey) {
+	for p, rec := range s.presence {
+		if rec.body.Leaving || rec.at.After(now.Add(room.MaxClockSkew)) || !now.Before(rec.at.Add(rec.body.TTL)) {
+			continue
+		}
+		if p == s.desc.Host || s.hasGrant(p, room.RoleSpeaker, now) {
+			speakers = append(speakers, p)
+		} else {
+			listeners++
+		}
+	}
+	slices.SortFunc(speakers, func(a, b keys.PublicKey) int { return bytes.Compare(a[:], b[:]) })
+	return listeners, speakers
+}
+
+func (s *State) hidden(id room.MessageID) bool { return s.anyCounts(s.hides[id]) }
+
+// anyCounts reports whether any of the actions counts.
+func (s *State) anyCounts(as []action) bool {
+	for _, a := range as {
+		if s.counts(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// upvoteCount counts the distinct peers with an upvote for question that
+// they did not send while muted.
+func (s *State) upvoteCount(question room.MessageID) int {
+	n := 0
+	for voter, times := range s.upvotes[question] {
+		if s.anyUnmuted(voter, times) {
+			n++
+		}
+	}
+	return n
+}
+
+// reactionsTo returns the counting reactions to a message.
+func (s *State) reactionsTo(id room.MessageID) []Reaction {
+	byEmoji := s.reactions[id]
+	if len(byEmoji) == 0 {
+		return nil
+	}
+	var out []Reaction
+	for emoji, who := range byEmoji {
+		n := 0
+		for p, times := range who {
+			if s.anyUnmuted(p, times) {
+				n++
+			}
+		}
+		if n > 0 {
+			out = append(out, Reaction{Emoji: emoji, Count: n})
+		}
+	}
+	slices.SortFunc(out, func(a, b Reaction) int {
+		if c := cmp.Compare(b.Count, a.Count); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Emoji, b.Emoji)
+	})
+	return out
+}
+
+// anyUnmuted reports whether p was unmuted at any of times.
+func (s *State) anyUnmuted(p keys.PublicKey, times []time.Time) bool {
+	if len(s.mutes[p]) == 0 {
+		return len(times) > 0
+	}
+	for _, t := range times {
+		if !s.Muted(p, t) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasGrant reports whether p holds a grant of role r at t.
+func (s *State) hasGrant(p keys.PublicKey, r room.Role, t time.Time) bool {
+	for _, g := range s.grants[p] {
+		if g.Role == r && grantHolds(g, t) {
+			return true
+		}
+	}
+	return false
+}
+
+// byTimeThenID orders by time, then by message ID bytes.
+func byTimeThenID(t1 time.Time, id1 room.MessageID, t2 time.Time, id2 room.MessageID) int {
+	if c := t1.Compare(t2); c != 0 {
+		return c
+	}
+	return bytes.Compare(id1[:], id2[:])
+}
