@@ -1,0 +1,209 @@
+package pubsub
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	lpubsub "github.com/libp2p/go-libp2p-pubsub"
+	pb "github.com/libp2p/go-libp2p-pubsub/pb"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/peer"
+)
+
+// validateTimeout bounds one validator call; a validator still running is
+// cut off and its message ignored.
+const validateTimeout = 5 * time.Second
+
+// Config configures a PubSub.
+type Config struct {
+	// Host is the libp2p host to run on. Required.
+	Host host.Host
+	// Logger receives GossipSub's and this package's logs; nil discards.
+	Logger *slog.Logger
+	// Heartbeat is GossipSub's heartbeat interval; 0 keeps its default
+	// (1 s). Tests shorten it to form meshes and gossip quickly.
+	Heartbeat time.Duration
+	// MessageID returns a content-hash ID for a message on a topic; nil
+	// uses hex(SHA-256(topic ‖ 0 ‖ data)). The node passes
+	// room.WireMessageID for room topics, so a relay cannot make a
+	// corrupted copy that shadows a message.
+	MessageID func(topic string, data []byte) string
+	// Scoring enables peer scoring (on in the node): peers whose messages
+	// are rejected are pushed out of the mesh, then graylisted.
+	Scoring bool
+
+	// inspect, for tests, receives score snapshots every heartbeat (needs
+	// Scoring).
+	inspect lpubsub.ExtendedPeerScoreInspectFn
+}
+
+// PubSub is a GossipSub router on a host. It is safe for concurrent use.
+type PubSub struct {
+	host    host.Host
+	lib     *lpubsub.PubSub
+	log     *slog.Logger
+	scoring bool
+	cancel  context.CancelFunc
+	ctx     context.Context
+
+	mu     sync.Mutex
+	topics map[string]*Topic
+	closed bool
+}
+
+// DefaultMessageID returns hex(SHA-256(topic ‖ 0 ‖ data)), the message ID
+// used when Config.MessageID is nil.
+func DefaultMessageID(topic string, data []byte) string {
+	h := sha256.New()
+	h.Write([]byte(topic))
+	h.Write([]byte{0})
+	h.Write(data)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// New starts GossipSub on cfg.Host. It runs until Close or until ctx ends.
+func New(ctx context.Context, cfg Config) (*PubSub, error) {
+	if cfg.Host == nil {
+		return nil, fmt.Errorf("pubsub: no host")
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	idFn := cfg.MessageID
+	if idFn == nil {
+		idFn = DefaultMessageID
+	}
+	params := lpubsub.DefaultGossipSubParams()
+	if hb := cfg.Heartbeat; hb > 0 {
+		params.HeartbeatInterval = hb
+		params.HeartbeatInitialDelay = min(params.HeartbeatInitialDelay, hb)
+		params.DirectConnectInitialDelay = min(params.DirectConnectInitialDelay, hb)
+	}
+	opts := []lpubsub.Option{
+		lpubsub.WithGossipSubParams(params),
+		lpubsub.WithMessageSignaturePolicy(lpubsub.StrictNoSign),
+		lpubsub.WithNoAuthor(),
+		lpubsub.WithMessageIdFn(func(m *pb.Message) string { return idFn(m.GetTopic(), m.GetData()) }),
+		lpubsub.WithFloodPublish(true), // GossipSub's default, stated: a publish reaches every topic peer
+		lpubsub.WithLogger(log),
+	}
+	if cfg.Scoring {
+		opts = append(opts, lpubsub.WithPeerScore(peerScoreParams(), peerScoreThresholds()))
+		if cfg.inspect != nil {
+			period := params.HeartbeatInterval
+			opts = append(opts, lpubsub.WithPeerScoreInspect(cfg.inspect, period))
+		}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	lib, err := lpubsub.NewGossipSub(ctx, cfg.Host, opts...)
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("pubsub: start gossipsub: %w", err)
+	}
+	return &PubSub{
+		host:    cfg.Host,
+		lib:     lib,
+		log:     log,
+		scoring: cfg.Scoring,
+		ctx:     ctx,
+		cancel:  cancel,
+		topics:  make(map[string]*Topic),
+	}, nil
+}
+
+// Join registers v as the topic's validator, joins the topic and
+// subscribes to it. With scoring, the topic gets its score parameters
+// (a heavy penalty for invalid messages). A PubSub joins a topic once;
+// Close the Topic to join it again.
+func (p *PubSub) Join(name string, v Validator) (*Topic, error) {
+	if v == nil {
+		return nil, fmt.Errorf("join %q: %w", name, ErrNoValidator)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return nil, fmt.Errorf("join %q: %w", name, ErrClosed)
+	}
+	if _, ok := p.topics[name]; ok {
+		return nil, fmt.Errorf("join %q: %w", name, ErrJoined)
+	}
+	t, err := p.join(name, v)
+	if err != nil {
+		return nil, fmt.Errorf("join %q: %w", name, err)
+	}
+	p.topics[name] = t
+	return t, nil
+}
+
+func (p *PubSub) join(name string, v Validator) (t *Topic, err error) {
+	val := func(ctx context.Context, _ peer.ID, m *lpubsub.Message) lpubsub.ValidationResult {
+		return v(ctx, m.ReceivedFrom, m.Data).lib()
+	}
+	if err := p.lib.RegisterTopicValidator(name, val, lpubsub.WithValidatorTimeout(validateTimeout)); err != nil {
+		return nil, fmt.Errorf("register validator: %w", err)
+	}
+	var lt *lpubsub.Topic
+	defer func() {
+		if err == nil {
+			return
+		}
+		if lt != nil {
+			_ = lt.Close()
+		}
+		_ = p.lib.UnregisterTopicValidator(name)
+	}()
+	lt, err = p.lib.Join(name)
+	if err != nil {
+		return nil, err
+	}
+	if p.scoring {
+		if err := lt.SetScoreParams(topicScoreParams()); err != nil {
+			return nil, fmt.Errorf("score params: %w", err)
+		}
+	}
+	sub, err := lt.Subscribe(lpubsub.WithBufferSize(messageBuffer))
+	if err != nil {
+		return nil, fmt.Errorf("subscribe: %w", err)
+	}
+	return newTopic(p, name, lt, sub), nil
+}
+
+// forget drops a closed topic from the PubSub's set.
+func (p *PubSub) forget(t *Topic) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.topics[t.name] == t {
+		delete(p.topics, t.name)
+	}
+}
+
+// Close closes every topic and stops GossipSub. It is idempotent and
+// later calls return nil.
+func (p *PubSub) Close() error {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return nil
+	}
+	p.closed = true
+	topics := make([]*Topic, 0, len(p.topics))
+	for _, t := range p.topics {
+		topics = append(topics, t)
+	}
+	p.mu.Unlock()
+
+	var firstErr error
+	for _, t := range topics {
+		if err := t.Close(); err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	p.cancel()
+	return firstErr
+}
