@@ -1,0 +1,103 @@
+package pubsub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+)
+
+// TestDeliveryStar publishes from every host of a five-host star, the hub
+// right after joining (before any mesh formed): every host receives every
+// other host's message exactly once, under its content-hash ID.
+func TestDeliveryStar(t *testing.T) {
+	const n = 5
+	const name = "/test/star"
+	ps := make([]*PubSub, n)
+	for i := range ps {
+		ps[i] = testPubSub(t)
+	}
+	for i := 1; i < n; i++ {
+		connect(t, ps[i], ps[0])
+	}
+	topics := make([]*Topic, n)
+	for i := 1; i < n; i++ {
+		topics[i] = join(t, ps[i], name, acceptAll)
+	}
+	topics[0] = join(t, ps[0], name, acceptAll)
+	publish(t, topics[0], "from 0") // readiness: waits for a mesh peer, not lost
+	for i := 1; i < n; i++ {
+		publish(t, topics[i], fmt.Sprintf("from %d", i))
+	}
+
+	for i, top := range topics {
+		got := make(map[string]int)
+		for len(got) < n-1 {
+			m := next(t, top)
+			if want := DefaultMessageID(name, m.Data); m.ID != want {
+				t.Errorf("host %d: ID %s, want content hash %s", i, m.ID, want)
+			}
+			got[string(m.Data)]++
+		}
+		if err := top.Close(); err != nil {
+			t.Fatal(err)
+		}
+		for m := range top.Messages() { // whatever was still buffered
+			if !m.Local {
+				got[string(m.Data)]++
+			}
+		}
+		for j := range n {
+			want := 1
+			if j == i {
+				want = 0
+			}
+			if c := got[fmt.Sprintf("from %d", j)]; c != want {
+				t.Errorf("host %d received host %d's message %d times, want %d", i, j, c, want)
+			}
+		}
+	}
+}
+
+// TestLocalDelivery: a publisher sees its own message, marked Local.
+func TestLocalDelivery(t *testing.T) {
+	a, b := testPubSub(t), testPubSub(t)
+	connect(t, a, b)
+	ta := join(t, a, "/test/local", acceptAll)
+	join(t, b, "/test/local", acceptAll)
+	publish(t, ta, "mine")
+	select {
+	case m := <-ta.Messages():
+		if !m.Local || string(m.Data) != "mine" || m.ReceivedFrom != a.host.ID() {
+			t.Errorf("got %+v, want own message marked Local", m)
+		}
+	case <-time.After(deadline):
+		t.Fatal("own message not delivered")
+	}
+}
+
+// TestPublishAlone: with no peer in the topic, Publish returns when its
+// context ends, with ErrNotReady and the context's error.
+func TestPublishAlone(t *testing.T) {
+	top := join(t, testPubSub(t), "/test/alone", acceptAll)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	err := top.Publish(ctx, []byte("nobody hears"))
+	if !errors.Is(err, ErrNotReady) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Publish alone: %v, want ErrNotReady and DeadlineExceeded", err)
+	}
+}
+
+func TestCustomMessageID(t *testing.T) {
+	id := func(topic string, data []byte) string { return "id:" + string(data) }
+	a := testPubSub(t, func(c *Config) { c.MessageID = id })
+	b := testPubSub(t, func(c *Config) { c.MessageID = id })
+	connect(t, a, b)
+	ta := join(t, a, "/test/id", acceptAll)
+	tb := join(t, b, "/test/id", acceptAll)
+	publish(t, ta, "x")
+	if m := next(t, tb); m.ID != "id:x" {
+		t.Errorf("ID %q, want id:x", m.ID)
+	}
+}
