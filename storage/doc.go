@@ -1,6 +1,7 @@
 // Package storage is a Backchannel node's local store: identity and prekeys,
 // contacts, 1:1 messages and conversation summaries, the outbox, ratchet
-// sessions and small settings, all in one Badger database.
+// sessions, small settings, and live rooms with their messages, all in one
+// Badger database.
 //
 // # Transactions
 //
@@ -23,8 +24,9 @@
 // length byte followed by the raw bytes of the peer ID, so that no peer's keys
 // are a prefix of another peer's. Integers are big-endian, times are
 // big-endian uint64 nanoseconds since the Unix epoch, so that Badger's key
-// order is time order. Record values are protobuf (internal/storepb) unless
-// said otherwise.
+// order is time order. <room> is the 32 raw bytes of a room ID, <sender> a
+// peer as above, <seq> a big-endian uint64. Record values are protobuf
+// (internal/storepb) unless said otherwise.
 //
 //	meta/schema                   uint32 schema version (SchemaVersion)
 //	k/id                          identity, opaque bytes
@@ -40,6 +42,11 @@
 //	o/<peer><created><id 16>      OutboxEntry, FIFO per peer
 //	x/<peer><id 16>               uint64 created time of an outbox entry
 //	s/<peer><slot>                ratchet session, opaque bytes
+//	r/<room>                      Room
+//	rm/<room><sender><seq>        RoomMessage, per sender in seq order (sync)
+//	rt/<room><sent><id 32>        reference <sender><seq> (recency index)
+//	ri/<room><id 32>              reference <sender><seq> (dedup index)
+//	rh/<room><sender>             uint64 high-water mark of the sender's seqs
 //
 // # Schema
 //

@@ -15,13 +15,14 @@ var (
 	// ErrSchemaTooNew: the store on disk was written by a newer version of
 	// Backchannel than this one understands.
 	ErrSchemaTooNew = errors.New("storage: schema version too new")
-	// ErrAmbiguous: a lookup by name matched more than one contact.
+	// ErrAmbiguous: a lookup by name matched more than one contact or room.
 	ErrAmbiguous = errors.New("storage: ambiguous name")
 	// ErrInvalid: an argument or record is unusable (empty peer ID, zero
 	// message ID, missing timestamp, empty key, ...).
 	ErrInvalid = errors.New("storage: invalid argument")
 	// ErrMismatch: PutMessage would change a stored message's timestamp or
-	// direction, which are part of its identity.
+	// direction, which are part of its identity; or PutRoomMessage was given
+	// a different message with the sender and seq of a stored one.
 	ErrMismatch = errors.New("storage: message does not match the stored one")
 	// ErrCorrupt: a stored record cannot be decoded.
 	ErrCorrupt = errors.New("storage: corrupt record")

@@ -23,6 +23,11 @@ const (
 	prefixOutbox       = "o/"
 	prefixOutboxIndex  = "x/"
 	prefixSession      = "s/"
+	prefixRoom         = "r/"
+	prefixRoomMessage  = "rm/"
+	prefixRoomTime     = "rt/"
+	prefixRoomIndex    = "ri/"
+	prefixRoomHigh     = "rh/"
 )
 
 // maxPeerIDLen is the longest peer ID a key can hold (one length byte).
@@ -55,6 +60,29 @@ func peerFromKey(prefix string, k []byte) (peer.ID, []byte, error) {
 		return "", nil, fmt.Errorf("%w: bad peer in key", ErrCorrupt)
 	}
 	return peer.ID(k[1 : 1+n]), k[1+n:], nil
+}
+
+// roomKey returns prefix followed by the room ID, with room for extra more
+// bytes. Room IDs have a fixed size, so no room's keys are a prefix of
+// another's.
+func roomKey(prefix string, room RoomID, extra int) []byte {
+	k := make([]byte, 0, len(prefix)+len(room)+extra)
+	k = append(k, prefix...)
+	return append(k, room[:]...)
+}
+
+// roomPeerKey returns prefix, the room ID and the length-prefixed peer ID,
+// with room for extra more bytes.
+func roomPeerKey(prefix string, room RoomID, p peer.ID, extra int) ([]byte, error) {
+	if len(p) == 0 {
+		return nil, fmt.Errorf("%w: empty peer ID", ErrInvalid)
+	}
+	if len(p) > maxPeerIDLen {
+		return nil, fmt.Errorf("%w: peer ID of %d bytes", ErrInvalid, len(p))
+	}
+	k := roomKey(prefix, room, 1+len(p)+extra)
+	k = append(k, byte(len(p)))
+	return append(k, p...), nil
 }
 
 // timeKey encodes t as big-endian nanoseconds since the Unix epoch; it

@@ -348,6 +348,153 @@ func (x *OutboxEntry) GetNextTryUnixNano() int64 {
 	return 0
 }
 
+// Room is the value under a room key: what the node keeps of a live room.
+type Room struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	SignedDescriptor []byte                 `protobuf:"bytes,1,opt,name=signed_descriptor,json=signedDescriptor,proto3" json:"signed_descriptor,omitempty"`
+	Name             string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Joined           bool                   `protobuf:"varint,3,opt,name=joined,proto3" json:"joined,omitempty"`
+	JoinedAtUnixNano int64                  `protobuf:"varint,4,opt,name=joined_at_unix_nano,json=joinedAtUnixNano,proto3" json:"joined_at_unix_nano,omitempty"`
+	UpdatedUnixNano  int64                  `protobuf:"varint,5,opt,name=updated_unix_nano,json=updatedUnixNano,proto3" json:"updated_unix_nano,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *Room) Reset() {
+	*x = Room{}
+	mi := &file_store_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Room) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Room) ProtoMessage() {}
+
+func (x *Room) ProtoReflect() protoreflect.Message {
+	mi := &file_store_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Room.ProtoReflect.Descriptor instead.
+func (*Room) Descriptor() ([]byte, []int) {
+	return file_store_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *Room) GetSignedDescriptor() []byte {
+	if x != nil {
+		return x.SignedDescriptor
+	}
+	return nil
+}
+
+func (x *Room) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Room) GetJoined() bool {
+	if x != nil {
+		return x.Joined
+	}
+	return false
+}
+
+func (x *Room) GetJoinedAtUnixNano() int64 {
+	if x != nil {
+		return x.JoinedAtUnixNano
+	}
+	return 0
+}
+
+func (x *Room) GetUpdatedUnixNano() int64 {
+	if x != nil {
+		return x.UpdatedUnixNano
+	}
+	return 0
+}
+
+// RoomMessage is the value under a room message key, which holds the room,
+// sender and sequence number.
+type RoomMessage struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	Id               []byte                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	SentUnixNano     int64                  `protobuf:"varint,2,opt,name=sent_unix_nano,json=sentUnixNano,proto3" json:"sent_unix_nano,omitempty"`
+	ReceivedUnixNano int64                  `protobuf:"varint,3,opt,name=received_unix_nano,json=receivedUnixNano,proto3" json:"received_unix_nano,omitempty"`
+	Data             []byte                 `protobuf:"bytes,4,opt,name=data,proto3" json:"data,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *RoomMessage) Reset() {
+	*x = RoomMessage{}
+	mi := &file_store_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RoomMessage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RoomMessage) ProtoMessage() {}
+
+func (x *RoomMessage) ProtoReflect() protoreflect.Message {
+	mi := &file_store_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RoomMessage.ProtoReflect.Descriptor instead.
+func (*RoomMessage) Descriptor() ([]byte, []int) {
+	return file_store_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *RoomMessage) GetId() []byte {
+	if x != nil {
+		return x.Id
+	}
+	return nil
+}
+
+func (x *RoomMessage) GetSentUnixNano() int64 {
+	if x != nil {
+		return x.SentUnixNano
+	}
+	return 0
+}
+
+func (x *RoomMessage) GetReceivedUnixNano() int64 {
+	if x != nil {
+		return x.ReceivedUnixNano
+	}
+	return 0
+}
+
+func (x *RoomMessage) GetData() []byte {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
+
 var File_store_proto protoreflect.FileDescriptor
 
 const file_store_proto_rawDesc = "" +
@@ -378,7 +525,18 @@ const file_store_proto_rawDesc = "" +
 	"\vOutboxEntry\x12\x14\n" +
 	"\x05frame\x18\x01 \x01(\fR\x05frame\x12\x1a\n" +
 	"\battempts\x18\x02 \x01(\rR\battempts\x12+\n" +
-	"\x12next_try_unix_nano\x18\x03 \x01(\x03R\x0fnextTryUnixNanoB=Z;github.com/backchannel/backchannel/storage/internal/storepbb\x06proto3"
+	"\x12next_try_unix_nano\x18\x03 \x01(\x03R\x0fnextTryUnixNano\"\xba\x01\n" +
+	"\x04Room\x12+\n" +
+	"\x11signed_descriptor\x18\x01 \x01(\fR\x10signedDescriptor\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x16\n" +
+	"\x06joined\x18\x03 \x01(\bR\x06joined\x12-\n" +
+	"\x13joined_at_unix_nano\x18\x04 \x01(\x03R\x10joinedAtUnixNano\x12*\n" +
+	"\x11updated_unix_nano\x18\x05 \x01(\x03R\x0fupdatedUnixNano\"\x85\x01\n" +
+	"\vRoomMessage\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\fR\x02id\x12$\n" +
+	"\x0esent_unix_nano\x18\x02 \x01(\x03R\fsentUnixNano\x12,\n" +
+	"\x12received_unix_nano\x18\x03 \x01(\x03R\x10receivedUnixNano\x12\x12\n" +
+	"\x04data\x18\x04 \x01(\fR\x04dataB=Z;github.com/backchannel/backchannel/storage/internal/storepbb\x06proto3"
 
 var (
 	file_store_proto_rawDescOnce sync.Once
@@ -392,12 +550,14 @@ func file_store_proto_rawDescGZIP() []byte {
 	return file_store_proto_rawDescData
 }
 
-var file_store_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
+var file_store_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
 var file_store_proto_goTypes = []any{
 	(*Contact)(nil),      // 0: backchannel.storage.v1.Contact
 	(*Message)(nil),      // 1: backchannel.storage.v1.Message
 	(*Conversation)(nil), // 2: backchannel.storage.v1.Conversation
 	(*OutboxEntry)(nil),  // 3: backchannel.storage.v1.OutboxEntry
+	(*Room)(nil),         // 4: backchannel.storage.v1.Room
+	(*RoomMessage)(nil),  // 5: backchannel.storage.v1.RoomMessage
 }
 var file_store_proto_depIdxs = []int32{
 	0, // [0:0] is the sub-list for method output_type
@@ -418,7 +578,7 @@ func file_store_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_store_proto_rawDesc), len(file_store_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   4,
+			NumMessages:   6,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
