@@ -1,0 +1,113 @@
+package roomstate
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/backchannel/backchannel/crypto/keys"
+	"github.com/backchannel/backchannel/crypto/room"
+)
+
+var someID = room.MessageID{1, 2, 3}
+
+func TestPayloadRoundTrip(t *testing.T) {
+	peer := keys.GeneratePrivateKey().Public()
+	chat := func(text string, reply room.MessageID) func(t *testing.T) {
+		return func(t *testing.T) {
+			got, err := DecodeChat(must(t)(EncodeChat(text, reply)))
+			if err != nil || got != (ChatBody{Text: text, ReplyTo: reply}) {
+				t.Fatalf("DecodeChat = %+v, %v", got, err)
+			}
+		}
+	}
+	t.Run("chat", chat("hello", room.MessageID{}))
+	t.Run("chat reply", chat(strings.Repeat("é", MaxChatSize/2), someID))
+	t.Run("question", func(t *testing.T) {
+		if got, err := DecodeQuestion(must(t)(EncodeQuestion("why?"))); err != nil || got != "why?" {
+			t.Fatalf("DecodeQuestion = %q, %v", got, err)
+		}
+	})
+	targets := []struct {
+		name   string
+		enc    func(room.MessageID) ([]byte, error)
+		dec    func([]byte) (room.MessageID, error)
+		zeroOK bool
+	}{
+		{"upvote", EncodeUpvote, DecodeUpvote, false},
+		{"answered", EncodeAnswered, DecodeAnswered, false},
+		{"pin", EncodePin, DecodePin, true},
+		{"hide", EncodeHide, DecodeHide, false},
+	}
+	for _, tt := range targets {
+		t.Run(tt.name, func(t *testing.T) {
+			if got, err := tt.dec(must(t)(tt.enc(someID))); err != nil || got != someID {
+				t.Fatalf("decode = %s, %v", got, err)
+			}
+			b, err := tt.enc(room.MessageID{})
+			if tt.zeroOK {
+				if got, err := tt.dec(b); err != nil || got != (room.MessageID{}) {
+					t.Fatalf("decode zero = %s, %v", got, err)
+				}
+			} else if !errors.Is(err, ErrBadBody) {
+				t.Fatalf("encode zero target: %v, want ErrBadBody", err)
+			}
+		})
+	}
+	t.Run("reaction", func(t *testing.T) {
+		got, err := DecodeReaction(must(t)(EncodeReaction(someID, "👍")))
+		if err != nil || got != (ReactionBody{Target: someID, Emoji: "👍"}) {
+			t.Fatalf("DecodeReaction = %+v, %v", got, err)
+		}
+	})
+	t.Run("presence", func(t *testing.T) {
+		got, err := DecodePresence(must(t)(EncodePresence(MaxPresenceTTL, true)))
+		if err != nil || got != (PresenceBody{TTL: MaxPresenceTTL, Leaving: true}) {
+			t.Fatalf("DecodePresence = %+v, %v", got, err)
+		}
+	})
+	t.Run("mute", func(t *testing.T) {
+		got, err := DecodeMute(must(t)(EncodeMute(peer, t0)))
+		if err != nil || got != (MuteBody{Peer: peer, Until: t0}) {
+			t.Fatalf("DecodeMute = %+v, %v", got, err)
+		}
+	})
+}
+
+func TestEncodeRejects(t *testing.T) {
+	tests := []struct {
+		name string
+		enc  func() ([]byte, error)
+	}{
+		{"empty chat", func() ([]byte, error) { return EncodeChat("", room.MessageID{}) }},
+		{"long chat", func() ([]byte, error) { return EncodeChat(strings.Repeat("a", MaxChatSize+1), room.MessageID{}) }},
+		{"chat not UTF-8", func() ([]byte, error) { return EncodeChat("\xc3", room.MessageID{}) }},
+		{"long question", func() ([]byte, error) { return EncodeQuestion(strings.Repeat("a", MaxQuestionSize+1)) }},
+		{"empty question", func() ([]byte, error) { return EncodeQuestion("") }},
+		{"long emoji", func() ([]byte, error) { return EncodeReaction(someID, strings.Repeat("a", MaxEmojiSize+1)) }},
+		{"reaction to zero", func() ([]byte, error) { return EncodeReaction(room.MessageID{}, "👍") }},
+		{"short TTL", func() ([]byte, error) { return EncodePresence(MinPresenceTTL-time.Second, false) }},
+		{"long TTL", func() ([]byte, error) { return EncodePresence(MaxPresenceTTL+time.Second, false) }},
+		{"fractional TTL", func() ([]byte, error) { return EncodePresence(MinPresenceTTL+time.Millisecond, false) }},
+		{"mute of zero key", func() ([]byte, error) { return EncodeMute(keys.PublicKey{}, t0) }},
+		{"mute until 1970", func() ([]byte, error) { return EncodeMute(keys.GeneratePrivateKey().Public(), time.Unix(0, 0)) }},
+		{"unsigned grant", func() ([]byte, error) { return EncodeRoleGrant(room.RoleGrant{}) }},
+	}
+	for _, tt := range tests {
+		if _, err := tt.enc(); !errors.Is(err, ErrBadBody) {
+			t.Errorf("%s: %v, want ErrBadBody", tt.name, err)
+		}
+	}
+}
+
+func TestDecodeRejectsVersion(t *testing.T) {
+	// A chat body of version 2 (field 1 = 2, field 2 = "hi").
+	body := []byte{0x08, 0x02, 0x12, 0x02, 'h', 'i'}
+	if _, err := DecodeChat(body); !errors.Is(err, ErrBadBody) {
+		t.Fatalf("DecodeChat(version 2) = %v, want ErrBadBody", err)
+	}
+	if _, err := DecodeChat(make([]byte, room.MaxBody+1)); !errors.Is(err, ErrBadBody) {
+		t.Fatalf("DecodeChat(oversized) = %v, want ErrBadBody", err)
+	}
+}
