@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/libp2p/go-libp2p"
+	pb "github.com/libp2p/go-libp2p-pubsub/pb"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
@@ -154,4 +155,75 @@ func (r *recorder) saw() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]string(nil), r.seen...)
+}
+
+// meshWatcher follows a PubSub's mesh through its trace events.
+type meshWatcher struct {
+	mu      sync.Mutex
+	mesh    map[string]map[peer.ID]bool
+	changed chan struct{}
+}
+
+func newMeshWatcher() *meshWatcher {
+	return &meshWatcher{mesh: make(map[string]map[peer.ID]bool), changed: make(chan struct{}, 1)}
+}
+
+// Trace implements lpubsub.EventTracer.
+func (w *meshWatcher) Trace(evt *pb.TraceEvent) {
+	var p peer.ID
+	var topic string
+	var in bool
+	switch evt.GetType() {
+	case pb.TraceEvent_GRAFT:
+		p, topic, in = peer.ID(evt.GetGraft().GetPeerID()), evt.GetGraft().GetTopic(), true
+	case pb.TraceEvent_PRUNE:
+		p, topic = peer.ID(evt.GetPrune().GetPeerID()), evt.GetPrune().GetTopic()
+	default:
+		return
+	}
+	w.mu.Lock()
+	if w.mesh[topic] == nil {
+		w.mesh[topic] = make(map[peer.ID]bool)
+	}
+	w.mesh[topic][p] = in
+	w.mu.Unlock()
+	select {
+	case w.changed <- struct{}{}:
+	default:
+	}
+}
+
+func (w *meshWatcher) has(topic string, peers []peer.ID) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, p := range peers {
+		if !w.mesh[topic][p] {
+			return false
+		}
+	}
+	return true
+}
+
+// meshPubSub is testPubSub with a mesh watcher.
+func meshPubSub(tb testing.TB, mod ...func(*Config)) (*PubSub, *meshWatcher) {
+	w := newMeshWatcher()
+	return testPubSub(tb, append(mod, func(c *Config) { c.tracer = w })...), w
+}
+
+// waitMesh waits until every one of peers is in w's mesh for topic.
+func waitMesh(tb testing.TB, w *meshWatcher, topic string, peers ...*PubSub) {
+	tb.Helper()
+	ids := make([]peer.ID, len(peers))
+	for i, p := range peers {
+		ids[i] = p.host.ID()
+	}
+	timer := time.NewTimer(deadline)
+	defer timer.Stop()
+	for !w.has(topic, ids) {
+		select {
+		case <-w.changed:
+		case <-timer.C:
+			tb.Fatalf("mesh for %q did not form within %v", topic, deadline)
+		}
+	}
 }

@@ -40,6 +40,9 @@ type Config struct {
 	// inspect, for tests, receives score snapshots every heartbeat (needs
 	// Scoring).
 	inspect lpubsub.ExtendedPeerScoreInspectFn
+	// tracer, for tests, receives GossipSub's trace events (grafts and
+	// prunes show when a mesh has formed).
+	tracer lpubsub.EventTracer
 }
 
 // PubSub is a GossipSub router on a host. It is safe for concurrent use.
@@ -99,6 +102,9 @@ func New(ctx context.Context, cfg Config) (*PubSub, error) {
 			period := params.HeartbeatInterval
 			opts = append(opts, lpubsub.WithPeerScoreInspect(cfg.inspect, period))
 		}
+	}
+	if cfg.tracer != nil {
+		opts = append(opts, lpubsub.WithEventTracer(cfg.tracer))
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	lib, err := lpubsub.NewGossipSub(ctx, cfg.Host, opts...)

@@ -92,6 +92,12 @@ func (t *Topic) Name() string { return t.name }
 // blocks only as long as ctx allows, so pass a deadline. The caller keeps
 // the message (it is already stored) and the sync protocol delivers it
 // once peers arrive.
+//
+// Readiness guarantees that the message leaves this node, not that every
+// topic member gets it: GossipSub sends a message to the mesh and topic
+// peers it has when it sends, and gossips about it for a few heartbeats to
+// peers outside the mesh, so a peer that joins a mesh in between misses it.
+// The node's sync repairs that too.
 func (t *Topic) Publish(ctx context.Context, data []byte) error {
 	select {
 	case <-t.done:

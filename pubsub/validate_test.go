@@ -18,7 +18,9 @@ func isBad(data string) bool { return strings.HasPrefix(data, "bad") }
 // B's subscriber nor C, while what B accepts reaches both.
 func TestRejectNotForwarded(t *testing.T) {
 	const name = "/test/line"
-	a, b, c := testPubSub(t), testPubSub(t), testPubSub(t)
+	a, wa := meshPubSub(t)
+	b, wb := meshPubSub(t)
+	c, wc := meshPubSub(t)
 	connect(t, a, b)
 	connect(t, b, c)
 	vb := newRecorder(isBad)
@@ -26,6 +28,9 @@ func TestRejectNotForwarded(t *testing.T) {
 	tc := join(t, c, name, vc.validate)
 	tb := join(t, b, name, vb.validate)
 	ta := join(t, a, name, acceptAll) // A's own validator lets the bad ones out
+	waitMesh(t, wa, name, b)
+	waitMesh(t, wb, name, a, c)
+	waitMesh(t, wc, name, b)
 	const k = 3
 	for i := range k {
 		publish(t, ta, fmt.Sprintf("bad %d", i))
