@@ -7,9 +7,10 @@ import (
 	"time"
 
 	"github.com/libp2p/go-libp2p"
-	pb "github.com/libp2p/go-libp2p-pubsub/pb"
+	lpubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/protocol"
 	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
 	"go.uber.org/goleak"
 
@@ -168,19 +169,13 @@ func newMeshWatcher() *meshWatcher {
 	return &meshWatcher{mesh: make(map[string]map[peer.ID]bool), changed: make(chan struct{}, 1)}
 }
 
-// Trace implements lpubsub.EventTracer.
-func (w *meshWatcher) Trace(evt *pb.TraceEvent) {
-	var p peer.ID
-	var topic string
-	var in bool
-	switch evt.GetType() {
-	case pb.TraceEvent_GRAFT:
-		p, topic, in = peer.ID(evt.GetGraft().GetPeerID()), evt.GetGraft().GetTopic(), true
-	case pb.TraceEvent_PRUNE:
-		p, topic = peer.ID(evt.GetPrune().GetPeerID()), evt.GetPrune().GetTopic()
-	default:
-		return
-	}
+// Graft implements lpubsub.RawTracer.
+func (w *meshWatcher) Graft(p peer.ID, topic string) { w.set(p, topic, true) }
+
+// Prune implements lpubsub.RawTracer.
+func (w *meshWatcher) Prune(p peer.ID, topic string) { w.set(p, topic, false) }
+
+func (w *meshWatcher) set(p peer.ID, topic string, in bool) {
 	w.mu.Lock()
 	if w.mesh[topic] == nil {
 		w.mesh[topic] = make(map[peer.ID]bool)
@@ -192,6 +187,24 @@ func (w *meshWatcher) Trace(evt *pb.TraceEvent) {
 	default:
 	}
 }
+
+// The rest of lpubsub.RawTracer: nothing to follow.
+func (w *meshWatcher) AddPeer(peer.ID, protocol.ID)                          {}
+func (w *meshWatcher) RemovePeer(peer.ID)                                    {}
+func (w *meshWatcher) OnNewOutboundStream(peer.ID, protocol.ID)              {}
+func (w *meshWatcher) OnClosedOutboundStream(peer.ID)                        {}
+func (w *meshWatcher) Join(string)                                           {}
+func (w *meshWatcher) Leave(string)                                          {}
+func (w *meshWatcher) ValidateMessage(*lpubsub.Message)                      {}
+func (w *meshWatcher) DeliverMessage(*lpubsub.Message)                       {}
+func (w *meshWatcher) RejectMessage(*lpubsub.Message, string)                {}
+func (w *meshWatcher) DuplicateMessage(*lpubsub.Message)                     {}
+func (w *meshWatcher) ThrottlePeer(peer.ID)                                  {}
+func (w *meshWatcher) RecvRPC(*lpubsub.RPC)                                  {}
+func (w *meshWatcher) SendRPC(*lpubsub.RPC, peer.ID)                         {}
+func (w *meshWatcher) SendRPCCompleted(*lpubsub.RPC, peer.ID, time.Duration) {}
+func (w *meshWatcher) DropRPC(*lpubsub.RPC, peer.ID)                         {}
+func (w *meshWatcher) UndeliverableMessage(*lpubsub.Message)                 {}
 
 func (w *meshWatcher) has(topic string, peers []peer.ID) bool {
 	w.mu.Lock()

@@ -54,14 +54,21 @@ func TestLimiterBounded(t *testing.T) {
 }
 
 func BenchmarkLimiterAllow(b *testing.B) {
-	l := NewLimiter(1e9, 1e9, 1024)
-	keys := make([]string, 2048)
-	for i := range keys {
-		keys[i] = fmt.Sprint(i)
-	}
-	i := 0
-	for b.Loop() {
-		l.Allow(keys[i%len(keys)])
-		i++
+	for _, bc := range []struct {
+		name string
+		keys int
+	}{{"known keys", 512}, {"evicting", 2048}} {
+		b.Run(bc.name, func(b *testing.B) {
+			l := NewLimiter(1e9, 1e9, 1024)
+			keys := make([]string, bc.keys)
+			for i := range keys {
+				keys[i] = fmt.Sprint(i)
+			}
+			i := 0
+			for b.Loop() {
+				l.Allow(keys[i%len(keys)])
+				i++
+			}
+		})
 	}
 }

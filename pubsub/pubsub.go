@@ -40,9 +40,9 @@ type Config struct {
 	// inspect, for tests, receives score snapshots every heartbeat (needs
 	// Scoring).
 	inspect lpubsub.ExtendedPeerScoreInspectFn
-	// tracer, for tests, receives GossipSub's trace events (grafts and
-	// prunes show when a mesh has formed).
-	tracer lpubsub.EventTracer
+	// tracer, for tests, follows GossipSub's events (grafts and prunes
+	// show when a mesh has formed).
+	tracer lpubsub.RawTracer
 }
 
 // PubSub is a GossipSub router on a host. It is safe for concurrent use.
@@ -104,7 +104,7 @@ func New(ctx context.Context, cfg Config) (*PubSub, error) {
 		}
 	}
 	if cfg.tracer != nil {
-		opts = append(opts, lpubsub.WithEventTracer(cfg.tracer))
+		opts = append(opts, lpubsub.WithRawTracer(cfg.tracer))
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	lib, err := lpubsub.NewGossipSub(ctx, cfg.Host, opts...)
