@@ -134,8 +134,13 @@ func TestScoringGraylists(t *testing.T) {
 			t.Fatal("M never fell below the graylist threshold")
 		}
 	}
-	if hs := <-scores; hs[h.host.ID()] != nil && hs[h.host.ID()].Score < 0 {
-		t.Errorf("honest H has a negative score %v", hs[h.host.ID()].Score)
+	select {
+	case s := <-scores:
+		if hs := s[h.host.ID()]; hs != nil && hs.Score < 0 {
+			t.Errorf("honest H has a negative score %v", hs.Score)
+		}
+	case <-timer.C:
+		t.Fatal("no score snapshot")
 	}
 
 	// The weaker part: B drops M's RPCs unread now.
