@@ -1,0 +1,116 @@
+package roomstate
+
+import (
+	"testing"
+	"time"
+
+	"github.com/backchannel/backchannel/crypto/room"
+)
+
+func TestMuteSpan(t *testing.T) {
+	f := newFixture(t, 2)
+	s := f.state()
+	p := f.listeners[0].Public()
+	applyAll(t, s, []room.Message{
+		f.mute(f.host, at(100), p, at(200)),
+		f.mute(f.listeners[1], at(300), p, at(400)), // a listener's mute: no effect
+		f.mute(f.host, at(100), f.host.Public(), at(200)),
+	})
+	tests := []struct {
+		at   time.Time
+		want bool
+	}{
+		{at(99), false},
+		{at(100), true},
+		{at(199), true},
+		{at(200).Add(-time.Millisecond), true},
+		{at(200), false},
+		{at(350), false},
+	}
+	for _, tt := range tests {
+		if got := s.Muted(p, tt.at); got != tt.want {
+			t.Errorf("Muted at %s = %v, want %v", tt.at.Sub(t0), got, tt.want)
+		}
+	}
+	if s.Muted(f.host.Public(), at(150)) {
+		t.Error("the host is muted")
+	}
+}
+
+func TestPin(t *testing.T) {
+	f := newFixture(t, 1)
+	a, b := room.MessageID{1}, room.MessageID{2}
+	tests := []struct {
+		name string
+		msgs []room.Message
+		want room.MessageID
+	}{
+		{"none", nil, room.MessageID{}},
+		{"one", []room.Message{f.pin(f.host, at(1), a)}, a},
+		{"latest wins", []room.Message{f.pin(f.host, at(2), b), f.pin(f.host, at(1), a)}, b},
+		{"unpin", []room.Message{f.pin(f.host, at(1), a), f.pin(f.host, at(2), room.MessageID{})}, room.MessageID{}},
+		{"listener's later pin ignored", []room.Message{f.pin(f.host, at(1), a), f.pin(f.listeners[0], at(2), b)}, a},
+		{"grant arriving after the pin", []room.Message{
+			f.pin(f.mods[0], at(1), a),
+			f.grantMsg(f.host, f.host, f.mods[0].Public(), room.RoleModerator, t0, time.Hour),
+		}, a},
+	}
+	for _, tt := range tests {
+		s := f.state()
+		applyAll(t, s, tt.msgs)
+		if got := s.Pinned(); got != tt.want {
+			t.Errorf("%s: Pinned = %s, want %s", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestPresence(t *testing.T) {
+	f := newFixture(t, 3)
+	s := f.state()
+	applyAll(t, s, []room.Message{
+		f.presence(f.listeners[0], at(0), time.Minute, false),
+		f.presence(f.listeners[1], at(0), time.Minute, false),
+		f.presence(f.listeners[1], at(10), time.Minute, true), // left
+		f.presence(f.listeners[2], at(20), time.Minute, true),
+		f.presence(f.listeners[2], at(10), time.Minute, false), // older: the leave stands
+		f.presence(f.host, at(0), 10*time.Minute, false),
+	})
+	tests := []struct {
+		now       time.Time
+		listeners int
+		speakers  int
+	}{
+		{at(30), 1, 1},
+		{at(60), 0, 1}, // listener 0's TTL has run out
+		{at(600), 0, 0},
+	}
+	for _, tt := range tests {
+		l, sp := s.Presence(tt.now)
+		if l != tt.listeners || len(sp) != tt.speakers {
+			t.Errorf("Presence at %s = %d, %d; want %d, %d", tt.now.Sub(t0), l, len(sp), tt.listeners, tt.speakers)
+		}
+	}
+}
+
+// TestMutedVotes: a vote sent while muted does not count, one sent before
+// does, and a peer with both counts once.
+func TestMutedVotes(t *testing.T) {
+	f := newFixture(t, 3)
+	s := f.state()
+	q := f.question(f.listeners[0], at(1), "q?")
+	a, b := f.listeners[1], f.listeners[2]
+	applyAll(t, s, []room.Message{
+		f.upvote(a, at(150), q.ID()),            // muted then
+		f.upvote(b, at(150), q.ID()),            // muted then
+		f.upvote(b, at(50), q.ID()),             // not yet muted
+		f.upvote(f.listeners[0], at(2), q.ID()), // the asker's own vote counts
+		f.reaction(a, at(150), q.ID(), "👎"),
+		f.mute(f.host, at(100), a.Public(), at(200)),
+		f.mute(f.host, at(100), b.Public(), at(200)),
+		q,
+	})
+	qs := s.Questions()
+	if len(qs) != 1 || qs[0].Upvotes != 2 || len(qs[0].Reactions) != 0 {
+		t.Fatalf("Questions = %+v, want one question with 2 votes, no reactions", qs)
+	}
+}
