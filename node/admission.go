@@ -15,6 +15,7 @@ type admission struct {
 	mu        sync.Mutex
 	strangers map[peer.ID]*limiterEntry
 	prekeys   map[peer.ID]*limiterEntry
+	syncs     map[peer.ID]*limiterEntry
 }
 
 type limiterEntry struct {
@@ -32,6 +33,7 @@ func newAdmission(l Limits) *admission {
 		all:       rate.NewLimiter(l.AllStrangersRate, l.AllStrangersBurst),
 		strangers: map[peer.ID]*limiterEntry{},
 		prekeys:   map[peer.ID]*limiterEntry{},
+		syncs:     map[peer.ID]*limiterEntry{},
 	}
 }
 
@@ -69,6 +71,15 @@ func (a *admission) allowPreKey(p peer.ID) bool {
 	now := time.Now()
 	a.mu.Lock()
 	l := a.limiter(a.prekeys, p, a.limits.PreKeyRate, a.limits.PreKeyBurst, now)
+	a.mu.Unlock()
+	return l.AllowN(now, 1)
+}
+
+// allowSync reports whether p may make another room sync request now.
+func (a *admission) allowSync(p peer.ID) bool {
+	now := time.Now()
+	a.mu.Lock()
+	l := a.limiter(a.syncs, p, a.limits.SyncRate, a.limits.SyncBurst, now)
 	a.mu.Unlock()
 	return l.AllowN(now, 1)
 }

@@ -49,6 +49,12 @@ type Config struct {
 	// RetryBase and RetryMax bound the outbox's exponential backoff.
 	RetryBase, RetryMax time.Duration
 
+	// RoomSyncInterval is how often a joined room asks a peer for messages
+	// it missed (10 s by default).
+	RoomSyncInterval time.Duration
+	// PubSubHeartbeat shortens GossipSub's heartbeat (tests); 0: default.
+	PubSubHeartbeat time.Duration
+
 	// Logger receives structured logs; nil discards them.
 	Logger *slog.Logger
 }
@@ -73,6 +79,9 @@ type Limits struct {
 	// PreKeyRate and PreKeyBurst rate-limit bundle requests per peer.
 	PreKeyRate  rate.Limit
 	PreKeyBurst int
+	// SyncRate and SyncBurst rate-limit room history requests per peer.
+	SyncRate  rate.Limit
+	SyncBurst int
 }
 
 // DefaultLimits are the limits a node uses unless configured.
@@ -86,6 +95,8 @@ var DefaultLimits = Limits{
 	AllStrangersBurst:        200,
 	PreKeyRate:               1,
 	PreKeyBurst:              5,
+	SyncRate:                 2,
+	SyncBurst:                10,
 }
 
 func (c *Config) applyDefaults() error {
@@ -103,6 +114,9 @@ func (c *Config) applyDefaults() error {
 	}
 	if c.RetryMax == 0 {
 		c.RetryMax = 5 * time.Minute
+	}
+	if c.RoomSyncInterval == 0 {
+		c.RoomSyncInterval = 10 * time.Second
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

@@ -23,4 +23,6 @@ var (
 	ErrClosed = errors.New("node closed")
 	// ErrProtocol means a peer broke the wire protocol.
 	ErrProtocol = errors.New("protocol violation")
+	// ErrInvalidRoom means a room, room reference or room message is not valid.
+	ErrInvalidRoom = errors.New("invalid room")
 )

@@ -24,6 +24,7 @@ type Event struct {
 	Peer    peer.ID
 	Message *storage.Message
 	Contact *storage.Contact
+	Room    *RoomEvent
 	Typing  bool
 	Time    time.Time
 }

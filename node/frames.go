@@ -23,8 +23,13 @@ const maxFrameSize = ratchet.MaxMessageSize + 1024
 // errFrameTooLarge means a peer announced a frame beyond maxFrameSize.
 var errFrameTooLarge = errors.New("frame too large")
 
-// readFrame reads one varint-delimited protobuf message.
-func readFrame(r *bufio.Reader, m proto.Message) error {
+// readFrame reads one varint-delimited protobuf message of at most
+// maxFrameSize bytes.
+func readFrame(r *bufio.Reader, m proto.Message) error { return readFrameLimit(r, m, maxFrameSize) }
+
+// readFrameLimit reads one varint-delimited protobuf message of at most limit
+// bytes.
+func readFrameLimit(r *bufio.Reader, m proto.Message, limit uint64) error {
 	n, err := binary.ReadUvarint(r)
 	if err != nil {
 		if errors.Is(err, io.EOF) {
@@ -35,8 +40,8 @@ func readFrame(r *bufio.Reader, m proto.Message) error {
 		}
 		return fmt.Errorf("%w: frame length: %w", ErrProtocol, err)
 	}
-	if n > maxFrameSize {
-		return fmt.Errorf("%w: %w: %d bytes, limit %d", ErrProtocol, errFrameTooLarge, n, maxFrameSize)
+	if n > limit {
+		return fmt.Errorf("%w: %w: %d bytes, limit %d", ErrProtocol, errFrameTooLarge, n, limit)
 	}
 	buf := make([]byte, n)
 	if _, err := io.ReadFull(r, buf); err != nil {

@@ -16,6 +16,7 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/backchannel/backchannel/crypto/identity"
+	"github.com/backchannel/backchannel/pubsub"
 	"github.com/backchannel/backchannel/storage"
 )
 
@@ -37,6 +38,8 @@ type Node struct {
 	peers *peerTable
 	out   *outbox
 	sendq chan *sendRequest
+	ps    *pubsub.PubSub
+	rooms *rooms
 
 	ctx       context.Context
 	cancel    context.CancelFunc
@@ -82,6 +85,7 @@ func New(cfg Config) (*Node, error) {
 		gate:   newAdmission(cfg.Limits),
 		peers:  newPeerTable(),
 		sendq:  make(chan *sendRequest, maxSendGroup),
+		rooms:  newRooms(),
 		ctx:    ctx,
 		cancel: cancel,
 	}
@@ -96,6 +100,20 @@ func (n *Node) Start(ctx context.Context) error {
 		h := n.p2p.host
 		h.SetStreamHandler(ProtocolDM, n.trackStream(n.handleDM))
 		h.SetStreamHandler(ProtocolPreKeys, n.trackStream(n.handlePreKeys))
+		h.SetStreamHandler(ProtocolSync, n.trackStream(n.handleSync))
+		if n.ps, err = pubsub.New(n.ctx, pubsub.Config{
+			Host:      h,
+			Logger:    n.log,
+			Heartbeat: n.cfg.PubSubHeartbeat,
+			MessageID: messageID,
+			Scoring:   true,
+		}); err != nil {
+			err = fmt.Errorf("node: pubsub: %w", err)
+			return
+		}
+		if err = n.rejoinRooms(ctx); err != nil {
+			return
+		}
 		h.Network().Notify(&network.NotifyBundle{ConnectedF: func(_ network.Network, c network.Conn) {
 			n.out.peerConnected(c.RemotePeer())
 		}})
@@ -161,6 +179,11 @@ func (n *Node) Close() error {
 		h := n.p2p.host
 		h.RemoveStreamHandler(ProtocolDM)
 		h.RemoveStreamHandler(ProtocolPreKeys)
+		h.RemoveStreamHandler(ProtocolSync)
+		var psErr error
+		if n.ps != nil {
+			psErr = n.ps.Close() // ends every room's reader
+		}
 		n.streams.Range(func(k, _ any) bool {
 			k.(network.Stream).Reset()
 			return true
@@ -168,7 +191,7 @@ func (n *Node) Close() error {
 		netErr := n.p2p.close()
 		n.wg.Wait()
 		n.bus.closeAll()
-		n.closeErr = errors.Join(netErr, n.store.Close())
+		n.closeErr = errors.Join(psErr, netErr, n.store.Close())
 	})
 	return n.closeErr
 }

@@ -817,6 +817,189 @@ func (x *PreKeyResponse) GetError() string {
 	return ""
 }
 
+// SyncRequest asks a room member on /backchannel/sync/1.0.0 for a room's
+// descriptor and the messages the asker lacks.
+type SyncRequest struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Room           []byte                 `protobuf:"bytes,1,opt,name=room,proto3" json:"room,omitempty"`
+	Have           []*HighWater           `protobuf:"bytes,2,rep,name=have,proto3" json:"have,omitempty"` // per sender: every seq up to it is held
+	WantDescriptor bool                   `protobuf:"varint,3,opt,name=want_descriptor,json=wantDescriptor,proto3" json:"want_descriptor,omitempty"`
+	Limit          uint32                 `protobuf:"varint,4,opt,name=limit,proto3" json:"limit,omitempty"` // at most this many messages back
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *SyncRequest) Reset() {
+	*x = SyncRequest{}
+	mi := &file_dm_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SyncRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SyncRequest) ProtoMessage() {}
+
+func (x *SyncRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_dm_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SyncRequest.ProtoReflect.Descriptor instead.
+func (*SyncRequest) Descriptor() ([]byte, []int) {
+	return file_dm_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *SyncRequest) GetRoom() []byte {
+	if x != nil {
+		return x.Room
+	}
+	return nil
+}
+
+func (x *SyncRequest) GetHave() []*HighWater {
+	if x != nil {
+		return x.Have
+	}
+	return nil
+}
+
+func (x *SyncRequest) GetWantDescriptor() bool {
+	if x != nil {
+		return x.WantDescriptor
+	}
+	return false
+}
+
+func (x *SyncRequest) GetLimit() uint32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+type HighWater struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Sender        []byte                 `protobuf:"bytes,1,opt,name=sender,proto3" json:"sender,omitempty"` // Ed25519 public key
+	Seq           uint64                 `protobuf:"varint,2,opt,name=seq,proto3" json:"seq,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HighWater) Reset() {
+	*x = HighWater{}
+	mi := &file_dm_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HighWater) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HighWater) ProtoMessage() {}
+
+func (x *HighWater) ProtoReflect() protoreflect.Message {
+	mi := &file_dm_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HighWater.ProtoReflect.Descriptor instead.
+func (*HighWater) Descriptor() ([]byte, []int) {
+	return file_dm_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *HighWater) GetSender() []byte {
+	if x != nil {
+		return x.Sender
+	}
+	return nil
+}
+
+func (x *HighWater) GetSeq() uint64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+// SyncResponse answers it.
+type SyncResponse struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	SignedDescriptor []byte                 `protobuf:"bytes,1,opt,name=signed_descriptor,json=signedDescriptor,proto3" json:"signed_descriptor,omitempty"` // crypto/room Descriptor encoding, if asked for
+	Messages         [][]byte               `protobuf:"bytes,2,rep,name=messages,proto3" json:"messages,omitempty"`                                         // crypto/room Message encodings, oldest first
+	Error            string                 `protobuf:"bytes,3,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *SyncResponse) Reset() {
+	*x = SyncResponse{}
+	mi := &file_dm_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SyncResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SyncResponse) ProtoMessage() {}
+
+func (x *SyncResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_dm_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SyncResponse.ProtoReflect.Descriptor instead.
+func (*SyncResponse) Descriptor() ([]byte, []int) {
+	return file_dm_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *SyncResponse) GetSignedDescriptor() []byte {
+	if x != nil {
+		return x.SignedDescriptor
+	}
+	return nil
+}
+
+func (x *SyncResponse) GetMessages() [][]byte {
+	if x != nil {
+		return x.Messages
+	}
+	return nil
+}
+
+func (x *SyncResponse) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
 var File_dm_proto protoreflect.FileDescriptor
 
 const file_dm_proto_rawDesc = "" +
@@ -865,7 +1048,19 @@ const file_dm_proto_rawDesc = "" +
 	"\rPreKeyRequest\">\n" +
 	"\x0ePreKeyResponse\x12\x16\n" +
 	"\x06bundle\x18\x01 \x01(\fR\x06bundle\x12\x14\n" +
-	"\x05error\x18\x02 \x01(\tR\x05errorB7Z5github.com/backchannel/backchannel/node/internal/dmpbb\x06proto3"
+	"\x05error\x18\x02 \x01(\tR\x05error\"\x97\x01\n" +
+	"\vSyncRequest\x12\x12\n" +
+	"\x04room\x18\x01 \x01(\fR\x04room\x125\n" +
+	"\x04have\x18\x02 \x03(\v2!.backchannel.node.dm.v1.HighWaterR\x04have\x12'\n" +
+	"\x0fwant_descriptor\x18\x03 \x01(\bR\x0ewantDescriptor\x12\x14\n" +
+	"\x05limit\x18\x04 \x01(\rR\x05limit\"5\n" +
+	"\tHighWater\x12\x16\n" +
+	"\x06sender\x18\x01 \x01(\fR\x06sender\x12\x10\n" +
+	"\x03seq\x18\x02 \x01(\x04R\x03seq\"m\n" +
+	"\fSyncResponse\x12+\n" +
+	"\x11signed_descriptor\x18\x01 \x01(\fR\x10signedDescriptor\x12\x1a\n" +
+	"\bmessages\x18\x02 \x03(\fR\bmessages\x12\x14\n" +
+	"\x05error\x18\x03 \x01(\tR\x05errorB7Z5github.com/backchannel/backchannel/node/internal/dmpbb\x06proto3"
 
 var (
 	file_dm_proto_rawDescOnce sync.Once
@@ -880,7 +1075,7 @@ func file_dm_proto_rawDescGZIP() []byte {
 }
 
 var file_dm_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_dm_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_dm_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_dm_proto_goTypes = []any{
 	(Ack_Status)(0),         // 0: backchannel.node.dm.v1.Ack.Status
 	(*Frame)(nil),           // 1: backchannel.node.dm.v1.Frame
@@ -895,6 +1090,9 @@ var file_dm_proto_goTypes = []any{
 	(*RequestAccepted)(nil), // 10: backchannel.node.dm.v1.RequestAccepted
 	(*PreKeyRequest)(nil),   // 11: backchannel.node.dm.v1.PreKeyRequest
 	(*PreKeyResponse)(nil),  // 12: backchannel.node.dm.v1.PreKeyResponse
+	(*SyncRequest)(nil),     // 13: backchannel.node.dm.v1.SyncRequest
+	(*HighWater)(nil),       // 14: backchannel.node.dm.v1.HighWater
+	(*SyncResponse)(nil),    // 15: backchannel.node.dm.v1.SyncResponse
 }
 var file_dm_proto_depIdxs = []int32{
 	2,  // 0: backchannel.node.dm.v1.Frame.envelope:type_name -> backchannel.node.dm.v1.Envelope
@@ -906,11 +1104,12 @@ var file_dm_proto_depIdxs = []int32{
 	8,  // 6: backchannel.node.dm.v1.Content.typing:type_name -> backchannel.node.dm.v1.Typing
 	9,  // 7: backchannel.node.dm.v1.Content.profile:type_name -> backchannel.node.dm.v1.Profile
 	10, // 8: backchannel.node.dm.v1.Content.request_accepted:type_name -> backchannel.node.dm.v1.RequestAccepted
-	9,  // [9:9] is the sub-list for method output_type
-	9,  // [9:9] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	14, // 9: backchannel.node.dm.v1.SyncRequest.have:type_name -> backchannel.node.dm.v1.HighWater
+	10, // [10:10] is the sub-list for method output_type
+	10, // [10:10] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_dm_proto_init() }
@@ -936,7 +1135,7 @@ func file_dm_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_dm_proto_rawDesc), len(file_dm_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   12,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

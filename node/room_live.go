@@ -1,0 +1,408 @@
+package node
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/ipfs/go-cid"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	mh "github.com/multiformats/go-multihash"
+	"golang.org/x/time/rate"
+
+	"github.com/backchannel/backchannel/crypto/keys"
+	"github.com/backchannel/backchannel/crypto/room"
+	"github.com/backchannel/backchannel/node/internal/dmpb"
+	"github.com/backchannel/backchannel/pubsub"
+	"github.com/backchannel/backchannel/storage"
+)
+
+const (
+	// ProtocolSync serves room descriptors and history.
+	ProtocolSync = "/backchannel/sync/1.0.0"
+	// maxRoomHistory bounds what a node replays, serves and asks for.
+	maxRoomHistory = 1000
+	// roomPublishWait bounds how long a publish waits for the room's mesh.
+	roomPublishWait = 5 * time.Second
+	// roomClockSkew is how far in the future a room message may be dated.
+	roomClockSkew = 5 * time.Minute
+	// roomRate and roomBurst bound each sender's messages in a room.
+	roomRate  = rate.Limit(5)
+	roomBurst = 20
+	// maxSyncFrame bounds a sync response.
+	maxSyncFrame = 8 << 20
+	// syncTimeout bounds one sync exchange.
+	syncTimeout = 20 * time.Second
+)
+
+// Event types of rooms.
+const (
+	EventRoomMessage = "room_message" // a room message was stored and applied
+)
+
+// RoomEvent names the room message an event is about.
+type RoomEvent struct {
+	Room room.ID
+	ID   room.MessageID
+	Kind room.Kind
+}
+
+func roomCID(id room.ID) cid.Cid {
+	h, err := mh.Sum(id[:], mh.SHA2_256, -1)
+	if err != nil {
+		panic(err) // SHA-256 is always available
+	}
+	return cid.NewCidV1(cid.Raw, h)
+}
+
+// roomValidator checks a room message before GossipSub delivers or forwards
+// it: form, signature and room binding, date, the sender's rate, and what the
+// room's state allows (muted senders, moderator-only kinds).
+func (n *Node) roomValidator(lr *liveRoom) pubsub.Validator {
+	limiter := pubsub.NewLimiter(roomRate, roomBurst, maxLimiters)
+	return func(_ context.Context, from peer.ID, data []byte) pubsub.Result {
+		m, err := room.UnmarshalMessage(data)
+		if err != nil {
+			n.log.Debug("room: malformed message", "from", from, "err", err)
+			return pubsub.Reject
+		}
+		if err := m.Verify(lr.desc.Room); err != nil {
+			n.log.Debug("room: message rejected", "from", from, "err", err)
+			return pubsub.Reject
+		}
+		now := time.Now()
+		if m.Timestamp.After(now.Add(roomClockSkew)) {
+			return pubsub.Reject
+		}
+		// Verdicts that depend on this node's state (rates, mutes, roles) are
+		// Ignore, not Reject, unless the peer handing us the message is its
+		// author: scoring punishes the forwarder, who may know less than we do.
+		byAuthor := from == m.Sender.PeerID()
+		refuse := pubsub.Ignore
+		if byAuthor {
+			refuse = pubsub.Reject
+		}
+		if from != n.ID() && !limiter.Allow(string(m.Sender[:])) {
+			n.log.Debug("room: sender over its rate", "sender", m.Sender)
+			return refuse
+		}
+		lr.mu.Lock()
+		err = lr.state.Allowed(m, now)
+		lr.mu.Unlock()
+		if err != nil {
+			n.log.Debug("room: message not allowed", "sender", m.Sender, "err", err)
+			return refuse
+		}
+		return pubsub.Accept
+	}
+}
+
+// readRoom stores and applies the room's messages until the topic closes.
+func (n *Node) readRoom(lr *liveRoom) {
+	for msg := range lr.topic.Messages() {
+		if msg.Local {
+			continue // stored when published
+		}
+		m, err := room.UnmarshalMessage(msg.Data)
+		if err != nil {
+			continue // the validator let nothing malformed through
+		}
+		if err := n.acceptRoomMessage(lr, m, msg.Data); err != nil {
+			n.log.Warn("room: message not stored", "room", lr.desc.Room, "err", err)
+		}
+	}
+}
+
+// acceptRoomMessage stores a verified message and applies it to the state.
+func (n *Node) acceptRoomMessage(lr *liveRoom, m room.Message, data []byte) error {
+	rm := storage.RoomMessage{Room: storage.RoomID(m.Room), ID: m.ID(), Sender: m.Sender.PeerID(), Seq: m.Seq,
+		Sent: m.Timestamp, Received: time.Now().UTC(), Data: data}
+	var added bool
+	if err := n.store.Update(func(tx *storage.Txn) error {
+		var err error
+		added, err = tx.PutRoomMessage(rm)
+		return err
+	}); err != nil {
+		return err
+	}
+	if !added {
+		return nil
+	}
+	lr.mu.Lock()
+	err := lr.state.Apply(m)
+	lr.mu.Unlock()
+	if err != nil {
+		n.log.Debug("room: message not applied", "room", m.Room, "err", err)
+	}
+	n.bus.publish(Event{Type: EventRoomMessage, Peer: rm.Sender, Room: &RoomEvent{Room: m.Room, ID: rm.ID, Kind: m.Kind}})
+	return nil
+}
+
+// provideRoom announces in the DHT that this node is in the room.
+func (n *Node) provideRoom(ctx context.Context, id room.ID) {
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		pctx, cancel := context.WithTimeout(n.ctx, time.Minute)
+		defer cancel()
+		if err := n.p2p.dht.Provide(pctx, roomCID(id), true); err != nil {
+			n.log.Debug("room: not announced in the DHT", "room", id, "err", err)
+		}
+	}()
+	_ = ctx
+}
+
+// syncRoomSoon pulls the history the node lacks from the room's peers at
+// once (a late joiner) and then every RoomSyncInterval (gap repair).
+func (n *Node) syncRoomSoon(lr *liveRoom) {
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		t := time.NewTimer(0)
+		defer t.Stop()
+		for {
+			select {
+			case <-n.ctx.Done():
+				return
+			case <-lr.done:
+				return
+			case <-t.C:
+			}
+			peers := lr.topic.Peers()
+			if len(peers) == 0 {
+				peers = lr.helpers // whoever gave us the descriptor
+			}
+			if len(peers) > 0 {
+				p := peers[rand.IntN(len(peers))]
+				if err := n.syncRoom(lr, p); err != nil {
+					n.log.Debug("room: sync failed", "room", lr.desc.Room, "with", p, "err", err)
+				}
+			}
+			t.Reset(n.cfg.RoomSyncInterval)
+		}
+	}()
+}
+
+// syncRoom asks p for the messages we lack and applies them.
+func (n *Node) syncRoom(lr *liveRoom, p peer.ID) error {
+	var have map[peer.ID]uint64
+	if err := n.store.View(func(tx *storage.Txn) error {
+		var err error
+		have, err = tx.RoomHighWater(storage.RoomID(lr.desc.Room))
+		return err
+	}); err != nil {
+		return err
+	}
+	req := &dmpb.SyncRequest{Room: lr.desc.Room[:], Limit: maxRoomHistory}
+	for sender, seq := range have {
+		pk, err := senderKey(sender)
+		if err != nil {
+			continue
+		}
+		req.Have = append(req.Have, &dmpb.HighWater{Sender: pk, Seq: seq})
+	}
+	resp, err := n.syncExchange(p, req)
+	if err != nil {
+		return err
+	}
+	for _, data := range resp.Messages {
+		m, err := room.UnmarshalMessage(data)
+		if err != nil {
+			return fmt.Errorf("%w: sync: %w", ErrProtocol, err)
+		}
+		if err := m.Verify(lr.desc.Room); err != nil {
+			return fmt.Errorf("%w: sync: %w", ErrProtocol, err)
+		}
+		if err := n.acceptRoomMessage(lr, m, data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func senderKey(p peer.ID) ([]byte, error) {
+	pk, err := peerKeyOf(p)
+	if err != nil {
+		return nil, err
+	}
+	return pk[:], nil
+}
+
+// syncExchange runs one request/response on the sync protocol.
+func (n *Node) syncExchange(p peer.ID, req *dmpb.SyncRequest) (*dmpb.SyncResponse, error) {
+	ctx, cancel := context.WithTimeout(n.ctx, syncTimeout)
+	defer cancel()
+	s, err := n.p2p.host.NewStream(ctx, p, ProtocolSync)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	_ = s.SetDeadline(time.Now().Add(syncTimeout))
+	if err := writeFrame(s, req); err != nil {
+		s.Reset()
+		return nil, err
+	}
+	var resp dmpb.SyncResponse
+	if err := readFrameLimit(bufio.NewReader(s), &resp, maxSyncFrame); err != nil {
+		s.Reset()
+		return nil, err
+	}
+	if resp.Error != "" {
+		return nil, fmt.Errorf("sync: %s says: %s", p.ShortString(), resp.Error)
+	}
+	return &resp, nil
+}
+
+// fetchDescriptor finds a peer in the room (connected peers first, then DHT
+// providers) and asks it for the room's descriptor.
+func (n *Node) fetchDescriptor(ctx context.Context, id room.ID) (room.Descriptor, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	tried := map[peer.ID]bool{n.ID(): true}
+	try := func(p peer.ID) (room.Descriptor, bool) {
+		if tried[p] {
+			return room.Descriptor{}, false
+		}
+		tried[p] = true
+		resp, err := n.syncExchange(p, &dmpb.SyncRequest{Room: id[:], WantDescriptor: true})
+		if err != nil || len(resp.SignedDescriptor) == 0 {
+			return room.Descriptor{}, false
+		}
+		d, err := room.UnmarshalDescriptor(resp.SignedDescriptor)
+		if err != nil || d.Verify() != nil || d.Room != id {
+			n.log.Warn("room: bad descriptor", "from", p, "room", id)
+			return room.Descriptor{}, false
+		}
+		n.rememberHelper(id, p)
+		return d, true
+	}
+	// The DHT may still be filling (a node that just started) and the host's
+	// announcement may still be spreading: look again until the deadline.
+	wait := 100 * time.Millisecond
+	for {
+		for _, p := range n.p2p.host.Network().Peers() {
+			if d, ok := try(p); ok {
+				return d, nil
+			}
+		}
+		for ai := range n.p2p.dht.FindProvidersAsync(ctx, roomCID(id), 20) {
+			if ai.ID == n.ID() || tried[ai.ID] {
+				continue
+			}
+			if len(ai.Addrs) > 0 {
+				n.p2p.host.Peerstore().AddAddrs(ai.ID, ai.Addrs, time.Hour)
+			}
+			if err := n.p2p.host.Connect(ctx, ai); err != nil {
+				continue
+			}
+			if d, ok := try(ai.ID); ok {
+				return d, nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return room.Descriptor{}, fmt.Errorf("%w: no peer found in room %s", ErrNotFound, id)
+		case <-time.After(wait):
+		}
+		// Peers already asked may have joined since: ask them again.
+		clear(tried)
+		tried[n.ID()] = true
+		wait = min(2*wait, 2*time.Second)
+	}
+}
+
+// handleSync serves a room's descriptor and history to a peer.
+func (n *Node) handleSync(s network.Stream) {
+	defer s.Close()
+	p := s.Conn().RemotePeer()
+	_ = s.SetDeadline(time.Now().Add(syncTimeout))
+	var req dmpb.SyncRequest
+	if err := readFrame(bufio.NewReader(s), &req); err != nil {
+		n.log.Warn("sync: malformed request", "from", p, "err", err)
+		s.Reset()
+		return
+	}
+	resp := &dmpb.SyncResponse{}
+	if !n.gate.allowSync(p) {
+		resp.Error = "rate limited"
+	} else if err := n.serveSync(&req, resp); err != nil {
+		if errors.Is(err, storage.ErrNotFound) {
+			resp.Error = "unknown room"
+		} else {
+			n.log.Warn("sync: request failed", "from", p, "err", err)
+			resp.Error = "bad request"
+		}
+	}
+	if err := writeFrame(s, resp); err != nil {
+		s.Reset()
+	}
+}
+
+func (n *Node) serveSync(req *dmpb.SyncRequest, resp *dmpb.SyncResponse) error {
+	id, err := room.IDFromBytes(req.Room)
+	if err != nil {
+		return err
+	}
+	limit := int(min(req.Limit, maxRoomHistory))
+	return n.store.View(func(tx *storage.Txn) error {
+		r, err := tx.Room(storage.RoomID(id))
+		if err != nil {
+			return err
+		}
+		if req.WantDescriptor {
+			resp.SignedDescriptor = r.Descriptor
+		}
+		if limit == 0 {
+			return nil
+		}
+		if len(req.Have) == 0 { // a late joiner: the newest, oldest first
+			ms, err := tx.RoomMessages(storage.RoomID(id), limit, time.Time{})
+			if err != nil {
+				return err
+			}
+			for i := len(ms) - 1; i >= 0; i-- {
+				resp.Messages = append(resp.Messages, ms[i].Data)
+			}
+			return nil
+		}
+		theirs := map[peer.ID]uint64{}
+		for _, hw := range req.Have {
+			p, err := peerFromKey(hw.Sender)
+			if err != nil {
+				return err
+			}
+			theirs[p] = hw.Seq
+		}
+		ours, err := tx.RoomHighWater(storage.RoomID(id))
+		if err != nil {
+			return err
+		}
+		for sender, seq := range ours {
+			if seq <= theirs[sender] || len(resp.Messages) >= limit {
+				continue
+			}
+			ms, err := tx.RoomSenderMessages(storage.RoomID(id), sender, theirs[sender], limit-len(resp.Messages))
+			if err != nil {
+				return err
+			}
+			for _, m := range ms {
+				resp.Messages = append(resp.Messages, m.Data)
+			}
+		}
+		return nil
+	})
+}
+
+func peerKeyOf(p peer.ID) (keys.PublicKey, error) { return keys.PublicKeyFromPeerID(p) }
+
+func peerFromKey(b []byte) (peer.ID, error) {
+	pk, err := keys.PublicKeyFromBytes(b)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrProtocol, err)
+	}
+	return pk.PeerID(), nil
+}

@@ -1,0 +1,384 @@
+package node
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/backchannel/backchannel/crypto/room"
+	"github.com/backchannel/backchannel/node/roomstate"
+	"github.com/backchannel/backchannel/pubsub"
+	"github.com/backchannel/backchannel/storage"
+)
+
+// RoomTopicPrefix starts every live room's GossipSub topic.
+const RoomTopicPrefix = "/backchannel/room/"
+
+// roomTopic is the topic of a room.
+func roomTopic(id room.ID) string { return RoomTopicPrefix + id.String() }
+
+// RoomInfo describes a room to the user.
+type RoomInfo struct {
+	ID          room.ID
+	Name        string
+	Description string
+	Host        peer.ID
+	Start       time.Time
+	Joined      bool
+	Listeners   int
+}
+
+// liveRoom is a joined room: its topic, its state and our sequence numbers.
+type liveRoom struct {
+	desc    room.Descriptor
+	topic   *pubsub.Topic
+	done    chan struct{} // closed when the room is left
+	helpers []peer.ID     // peers known to be in the room when it was joined
+
+	mu    sync.Mutex // guards state and seq
+	state *roomstate.State
+	seq   uint64
+}
+
+// rooms holds the joined rooms.
+type rooms struct {
+	mu      sync.Mutex
+	live    map[room.ID]*liveRoom
+	helpers map[room.ID][]peer.ID
+}
+
+func newRooms() *rooms {
+	return &rooms{live: map[room.ID]*liveRoom{}, helpers: map[room.ID][]peer.ID{}}
+}
+
+// rememberHelper notes a peer that served a room's descriptor: the first to
+// ask for history.
+func (n *Node) rememberHelper(id room.ID, p peer.ID) {
+	n.rooms.mu.Lock()
+	defer n.rooms.mu.Unlock()
+	n.rooms.helpers[id] = append(n.rooms.helpers[id], p)
+}
+
+func (r *rooms) get(id room.ID) (*liveRoom, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	lr, ok := r.live[id]
+	return lr, ok
+}
+
+// CreateRoom makes a room hosted by this node and joins it.
+func (n *Node) CreateRoom(ctx context.Context, name, description string, start time.Time) (RoomInfo, error) {
+	d := room.Descriptor{Nonce: room.NewNonce(), Name: name, Description: description, Start: start, Created: time.Now()}
+	if err := d.Sign(n.id.Signing()); err != nil {
+		return RoomInfo{}, fmt.Errorf("%w: %w", ErrInvalidRoom, err)
+	}
+	if err := n.saveRoom(d); err != nil {
+		return RoomInfo{}, err
+	}
+	if err := n.joinLive(ctx, d); err != nil {
+		return RoomInfo{}, err
+	}
+	return n.roomInfo(d.Room)
+}
+
+// JoinRoom joins a room by its ID: it asks a peer that is in it (found
+// among the connected peers, or through the DHT) for the descriptor and the
+// recent history, then subscribes to the room's topic.
+func (n *Node) JoinRoom(ctx context.Context, ref string) (RoomInfo, error) {
+	id, err := room.ParseID(ref)
+	if err != nil {
+		return RoomInfo{}, fmt.Errorf("%w: %w", ErrInvalidRoom, err)
+	}
+	if _, ok := n.rooms.get(id); ok {
+		return n.roomInfo(id)
+	}
+	d, err := n.fetchDescriptor(ctx, id)
+	if err != nil {
+		return RoomInfo{}, err
+	}
+	if err := n.saveRoom(d); err != nil {
+		return RoomInfo{}, err
+	}
+	if err := n.joinLive(ctx, d); err != nil {
+		return RoomInfo{}, err
+	}
+	return n.roomInfo(id)
+}
+
+func (n *Node) saveRoom(d room.Descriptor) error {
+	enc, err := d.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	now := time.Now().UTC()
+	return n.store.Update(func(tx *storage.Txn) error {
+		return tx.PutRoom(storage.Room{ID: storage.RoomID(d.Room), Descriptor: enc, Name: d.Name, Joined: true, JoinedAt: now, Updated: now})
+	})
+}
+
+// joinLive subscribes to a room's topic, replays its stored history into the
+// room state, and asks the room's peers for what it lacks.
+func (n *Node) joinLive(ctx context.Context, d room.Descriptor) error {
+	lr := &liveRoom{desc: d, state: roomstate.New(d), done: make(chan struct{})}
+	n.rooms.mu.Lock()
+	lr.helpers = n.rooms.helpers[d.Room]
+	n.rooms.mu.Unlock()
+	if err := n.replayRoom(lr); err != nil {
+		return err
+	}
+	topic, err := n.ps.Join(roomTopic(d.Room), n.roomValidator(lr))
+	if err != nil {
+		return fmt.Errorf("room %s: %w", d.Room, err)
+	}
+	lr.topic = topic
+	n.rooms.mu.Lock()
+	if _, dup := n.rooms.live[d.Room]; dup {
+		n.rooms.mu.Unlock()
+		topic.Close()
+		return nil
+	}
+	n.rooms.live[d.Room] = lr
+	n.rooms.mu.Unlock()
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		n.readRoom(lr)
+	}()
+	n.provideRoom(ctx, d.Room)
+	n.syncRoomSoon(lr)
+	return nil
+}
+
+// replayRoom applies the stored history to a fresh room state and finds our
+// own next sequence number.
+func (n *Node) replayRoom(lr *liveRoom) error {
+	self := n.id.Public().Key
+	return n.store.View(func(tx *storage.Txn) error {
+		ms, err := tx.RoomMessages(storage.RoomID(lr.desc.Room), maxRoomHistory, time.Time{})
+		if err != nil {
+			return err
+		}
+		for i := len(ms) - 1; i >= 0; i-- { // oldest first; the state does not mind
+			m, err := room.UnmarshalMessage(ms[i].Data)
+			if err != nil {
+				continue
+			}
+			_ = lr.state.Apply(m)
+		}
+		hw, err := tx.RoomHighWater(storage.RoomID(lr.desc.Room))
+		if err != nil {
+			return err
+		}
+		lr.seq = hw[self.PeerID()]
+		return nil
+	})
+}
+
+// LeaveRoom unsubscribes from a room; its history stays in the store.
+func (n *Node) LeaveRoom(id room.ID) error {
+	n.rooms.mu.Lock()
+	lr, ok := n.rooms.live[id]
+	delete(n.rooms.live, id)
+	n.rooms.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("%w: not in room %s", ErrNotFound, id)
+	}
+	close(lr.done)
+	err := lr.topic.Close()
+	return errors.Join(err, n.store.Update(func(tx *storage.Txn) error {
+		r, err := tx.Room(storage.RoomID(id))
+		if err != nil {
+			return err
+		}
+		r.Joined, r.Updated = false, time.Now().UTC()
+		return tx.PutRoom(r)
+	}))
+}
+
+// Rooms lists the rooms this node knows, joined or not.
+func (n *Node) Rooms() ([]RoomInfo, error) {
+	var rs []storage.Room
+	if err := n.store.View(func(tx *storage.Txn) error {
+		var err error
+		rs, err = tx.Rooms()
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	var out []RoomInfo
+	for _, r := range rs {
+		info, err := n.roomInfo(room.ID(r.ID))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, info)
+	}
+	return out, nil
+}
+
+func (n *Node) roomInfo(id room.ID) (RoomInfo, error) {
+	var r storage.Room
+	if err := n.store.View(func(tx *storage.Txn) error {
+		var err error
+		r, err = tx.Room(storage.RoomID(id))
+		return err
+	}); err != nil {
+		if errors.Is(err, storage.ErrNotFound) {
+			return RoomInfo{}, fmt.Errorf("%w: room %s", ErrNotFound, id)
+		}
+		return RoomInfo{}, err
+	}
+	d, err := room.UnmarshalDescriptor(r.Descriptor)
+	if err != nil {
+		return RoomInfo{}, err
+	}
+	info := RoomInfo{ID: id, Name: d.Name, Description: d.Description, Host: d.Host.PeerID(), Start: d.Start}
+	if lr, ok := n.rooms.get(id); ok {
+		info.Joined = true
+		lr.mu.Lock()
+		info.Listeners, _ = lr.state.Presence(time.Now())
+		lr.mu.Unlock()
+	}
+	return info, nil
+}
+
+// publishRoom signs and publishes one message of ours to a joined room.
+func (n *Node) publishRoom(ctx context.Context, id room.ID, kind room.Kind, body []byte) (room.MessageID, error) {
+	lr, ok := n.rooms.get(id)
+	if !ok {
+		return room.MessageID{}, fmt.Errorf("%w: not in room %s", ErrNotFound, id)
+	}
+	lr.mu.Lock()
+	lr.seq++
+	m := room.Message{Room: id, Kind: kind, Seq: lr.seq, Timestamp: time.Now(), Body: body}
+	err := m.Sign(n.id.Signing())
+	if err == nil {
+		err = lr.state.Allowed(m, time.Now())
+	}
+	if err != nil {
+		lr.seq--
+		lr.mu.Unlock()
+		return room.MessageID{}, fmt.Errorf("%w: %w", ErrInvalidRoom, err)
+	}
+	lr.mu.Unlock()
+	data, err := m.MarshalBinary()
+	if err != nil {
+		return room.MessageID{}, err
+	}
+	// Stored first: if the publish is lost (no mesh yet), sync repairs it.
+	if err := n.acceptRoomMessage(lr, m, data); err != nil {
+		return room.MessageID{}, err
+	}
+	pctx, cancel := context.WithTimeout(ctx, roomPublishWait)
+	defer cancel()
+	if err := lr.topic.Publish(pctx, data); err != nil {
+		n.log.Debug("room publish not sent yet; sync will carry it", "room", id, "err", err)
+	}
+	return m.ID(), nil
+}
+
+// Room message kinds the user sends.
+
+// RoomSay sends a chat message.
+func (n *Node) RoomSay(ctx context.Context, id room.ID, text string) (room.MessageID, error) {
+	body, err := roomstate.EncodeChat(text, room.MessageID{})
+	if err != nil {
+		return room.MessageID{}, fmt.Errorf("%w: %w", ErrTooLarge, err)
+	}
+	return n.publishRoom(ctx, id, room.KindChat, body)
+}
+
+// RoomAsk asks the speakers a question.
+func (n *Node) RoomAsk(ctx context.Context, id room.ID, text string) (room.MessageID, error) {
+	body, err := roomstate.EncodeQuestion(text)
+	if err != nil {
+		return room.MessageID{}, fmt.Errorf("%w: %w", ErrTooLarge, err)
+	}
+	return n.publishRoom(ctx, id, room.KindQuestion, body)
+}
+
+// RoomUpvote upvotes a question.
+func (n *Node) RoomUpvote(ctx context.Context, id room.ID, question room.MessageID) error {
+	body, err := roomstate.EncodeUpvote(question)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidRoom, err)
+	}
+	_, err = n.publishRoom(ctx, id, room.KindUpvote, body)
+	return err
+}
+
+// RoomAnswer marks a question answered (host or moderator).
+func (n *Node) RoomAnswer(ctx context.Context, id room.ID, question room.MessageID) error {
+	body, err := roomstate.EncodeAnswered(question)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidRoom, err)
+	}
+	_, err = n.publishRoom(ctx, id, room.KindAnswered, body)
+	return err
+}
+
+// RoomChat returns the visible chat of a joined room, oldest first.
+func (n *Node) RoomChat(id room.ID, limit int) ([]roomstate.Chat, error) {
+	lr, ok := n.rooms.get(id)
+	if !ok {
+		return nil, fmt.Errorf("%w: not in room %s", ErrNotFound, id)
+	}
+	lr.mu.Lock()
+	defer lr.mu.Unlock()
+	return lr.state.Chat(limit), nil
+}
+
+// RoomQuestions returns a joined room's questions, most upvoted first.
+func (n *Node) RoomQuestions(id room.ID) ([]roomstate.Question, error) {
+	lr, ok := n.rooms.get(id)
+	if !ok {
+		return nil, fmt.Errorf("%w: not in room %s", ErrNotFound, id)
+	}
+	lr.mu.Lock()
+	defer lr.mu.Unlock()
+	return lr.state.Questions(), nil
+}
+
+// messageID gives GossipSub content-hash message IDs: for room topics the
+// ID of the decoded, signed message, so that a relay cannot make a corrupted
+// copy that shadows the real one.
+func messageID(topic string, data []byte) string {
+	if strings.HasPrefix(topic, RoomTopicPrefix) {
+		id := room.WireMessageID(data)
+		return string(id[:])
+	}
+	sum := sha256.Sum256(append([]byte(topic+"\x00"), data...))
+	return string(sum[:])
+}
+
+// rejoinRooms joins again, at start, the rooms joined before.
+func (n *Node) rejoinRooms(ctx context.Context) error {
+	var rs []storage.Room
+	if err := n.store.View(func(tx *storage.Txn) error {
+		var err error
+		rs, err = tx.Rooms()
+		return err
+	}); err != nil {
+		return fmt.Errorf("node: rooms: %w", err)
+	}
+	for _, r := range rs {
+		if !r.Joined {
+			continue
+		}
+		d, err := room.UnmarshalDescriptor(r.Descriptor)
+		if err != nil {
+			n.log.Warn("room: stored descriptor unreadable", "err", err)
+			continue
+		}
+		if err := n.joinLive(ctx, d); err != nil {
+			return err
+		}
+	}
+	return nil
+}

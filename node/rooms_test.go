@@ -1,0 +1,96 @@
+package node
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/backchannel/backchannel/crypto/room"
+)
+
+func fastRooms(c *Config) {
+	c.PubSubHeartbeat = 50 * time.Millisecond
+	c.RoomSyncInterval = 200 * time.Millisecond
+}
+
+// TestRoomChatAndQuestions: a host and listeners that know only a bootstrap
+// node join a room by its ID through the DHT; every listener gets every chat
+// message, and the question queue ends in the same order everywhere.
+func TestRoomChatAndQuestions(t *testing.T) {
+	boot := newTestNode(t, "", fastRooms)
+	bootAddr := boot.Addrs()[0].String()
+	host := newTestNode(t, "", fastRooms, withBootstrap(bootAddr))
+	info, err := host.CreateRoom(t.Context(), "Backchannel live", "a test room", time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const listeners = 5
+	var ls []*testNode
+	for range listeners {
+		l := newTestNode(t, "", fastRooms, withBootstrap(bootAddr))
+		if _, err := l.JoinRoom(t.Context(), info.ID.String()); err != nil {
+			t.Fatalf("join: %v", err)
+		}
+		ls = append(ls, l)
+	}
+	everyone := append([]*testNode{host}, ls...)
+
+	// Chat from the host and from every listener reaches everyone.
+	want := map[string]bool{}
+	for i, n := range everyone {
+		text := fmt.Sprint("hello from ", i)
+		if _, err := n.RoomSay(t.Context(), info.ID, text); err != nil {
+			t.Fatal(err)
+		}
+		want[text] = true
+	}
+	for _, n := range everyone {
+		n.waitUntil("all chat", func() bool {
+			chat, _ := n.RoomChat(info.ID, 100)
+			got := 0
+			for _, c := range chat {
+				if want[c.Text] {
+					got++
+				}
+			}
+			return got == len(want)
+		})
+	}
+
+	// Questions with upvotes end in the same order on every node.
+	q1, err := ls[0].RoomAsk(t.Context(), info.ID, "first question")
+	if err != nil {
+		t.Fatal(err)
+	}
+	q2, err := ls[1].RoomAsk(t.Context(), info.ID, "second question")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range ls {
+		for _, q := range []room.MessageID{q1, q2} {
+			l.waitUntil("the questions", func() bool { return hasQuestion(l, info.ID, q) })
+		}
+		if err := l.RoomUpvote(t.Context(), info.ID, q2); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := ls[2].RoomUpvote(t.Context(), info.ID, q1); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range everyone {
+		n.waitUntil("the ordered queue", func() bool {
+			qs, _ := n.RoomQuestions(info.ID)
+			return len(qs) == 2 && qs[0].ID == q2 && qs[0].Upvotes == listeners && qs[1].ID == q1 && qs[1].Upvotes == 1
+		})
+	}
+}
+
+func hasQuestion(n *testNode, id room.ID, q room.MessageID) bool {
+	qs, _ := n.RoomQuestions(id)
+	for _, x := range qs {
+		if x.ID == q {
+			return true
+		}
+	}
+	return false
+}
