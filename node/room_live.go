@@ -17,6 +17,7 @@ import (
 	"github.com/backchannel/backchannel/crypto/keys"
 	"github.com/backchannel/backchannel/crypto/room"
 	"github.com/backchannel/backchannel/node/internal/dmpb"
+	"github.com/backchannel/backchannel/node/roomstate"
 	"github.com/backchannel/backchannel/pubsub"
 	"github.com/backchannel/backchannel/storage"
 )
@@ -142,18 +143,21 @@ func (n *Node) acceptRoomMessage(lr *liveRoom, m room.Message, data []byte) erro
 	return nil
 }
 
-// provideRoom announces in the DHT that this node is in the room.
-func (n *Node) provideRoom(ctx context.Context, id room.ID) {
+// provideRoom announces in the DHT that this node is in the room, under the
+// room's ID and its name.
+func (n *Node) provideRoom(id room.ID, name string) {
+	keys := []cid.Cid{roomCID(id), roomNameCID(name)}
 	n.wg.Add(1)
 	go func() {
 		defer n.wg.Done()
 		pctx, cancel := context.WithTimeout(n.ctx, time.Minute)
 		defer cancel()
-		if err := n.p2p.dht.Provide(pctx, roomCID(id), true); err != nil {
-			n.log.Debug("room: not announced in the DHT", "room", id, "err", err)
+		for _, key := range keys {
+			if err := n.p2p.dht.Provide(pctx, key, true); err != nil {
+				n.log.Debug("room: not announced in the DHT", "room", id, "err", err)
+			}
 		}
 	}()
-	_ = ctx
 }
 
 // syncRoomSoon pulls the history the node lacks from the room's peers at
@@ -164,12 +168,18 @@ func (n *Node) syncRoomSoon(lr *liveRoom) {
 		defer n.wg.Done()
 		t := time.NewTimer(0)
 		defer t.Stop()
+		presence := time.NewTimer(0)
+		defer presence.Stop()
 		for {
 			select {
 			case <-n.ctx.Done():
 				return
 			case <-lr.done:
 				return
+			case <-presence.C:
+				n.announcePresence(lr.desc.Room, false)
+				presence.Reset(presenceTTL / 2)
+				continue
 			case <-t.C:
 			}
 			peers := lr.topic.Peers()
@@ -185,6 +195,23 @@ func (n *Node) syncRoomSoon(lr *liveRoom) {
 			t.Reset(n.cfg.RoomSyncInterval)
 		}
 	}()
+}
+
+// presenceTTL is how long one presence message keeps a member counted.
+const presenceTTL = 2 * time.Minute
+
+// announcePresence tells the room we are in it (or leaving it).
+func (n *Node) announcePresence(id room.ID, leaving bool) {
+	body, err := roomstate.EncodePresence(presenceTTL, leaving)
+	if err != nil {
+		n.log.Error("room: presence", "err", err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(n.ctx, roomPublishWait)
+	defer cancel()
+	if _, err := n.publishRoom(ctx, id, room.KindPresence, body); err != nil {
+		n.log.Debug("room: presence not sent", "room", id, "err", err)
+	}
 }
 
 // syncRoom asks p for the messages we lack and applies them.
@@ -343,6 +370,13 @@ func (n *Node) handleSync(s network.Stream) {
 }
 
 func (n *Node) serveSync(req *dmpb.SyncRequest, resp *dmpb.SyncResponse) error {
+	if req.Name != "" {
+		return n.store.View(func(tx *storage.Txn) error {
+			var err error
+			resp.Rooms, err = roomsNamed(tx, req.Name)
+			return err
+		})
+	}
 	id, err := room.IDFromBytes(req.Room)
 	if err != nil {
 		return err

@@ -87,13 +87,20 @@ func (n *Node) CreateRoom(ctx context.Context, name, description string, start t
 	return n.roomInfo(d.Room)
 }
 
-// JoinRoom joins a room by its ID: it asks a peer that is in it (found
+// JoinRoom joins a room by its ID or its name: it asks a peer that is in it (found
 // among the connected peers, or through the DHT) for the descriptor and the
 // recent history, then subscribes to the room's topic.
 func (n *Node) JoinRoom(ctx context.Context, ref string) (RoomInfo, error) {
 	id, err := room.ParseID(ref)
-	if err != nil {
-		return RoomInfo{}, fmt.Errorf("%w: %w", ErrInvalidRoom, err)
+	if err != nil { // not an ID: a name
+		found, err := n.DiscoverRooms(ctx, ref)
+		if err != nil {
+			return RoomInfo{}, err
+		}
+		if len(found) > 1 {
+			return RoomInfo{}, fmt.Errorf("%w: %d rooms are named %q: join one by its ID", ErrInvalidRoom, len(found), ref)
+		}
+		id = found[0].ID
 	}
 	if _, ok := n.rooms.get(id); ok {
 		return n.roomInfo(id)
@@ -150,7 +157,7 @@ func (n *Node) joinLive(ctx context.Context, d room.Descriptor) error {
 		defer n.wg.Done()
 		n.readRoom(lr)
 	}()
-	n.provideRoom(ctx, d.Room)
+	n.provideRoom(d.Room, d.Name)
 	n.syncRoomSoon(lr)
 	return nil
 }
@@ -182,6 +189,9 @@ func (n *Node) replayRoom(lr *liveRoom) error {
 
 // LeaveRoom unsubscribes from a room; its history stays in the store.
 func (n *Node) LeaveRoom(id room.ID) error {
+	if _, ok := n.rooms.get(id); ok {
+		n.announcePresence(id, true)
+	}
 	n.rooms.mu.Lock()
 	lr, ok := n.rooms.live[id]
 	delete(n.rooms.live, id)
@@ -303,23 +313,75 @@ func (n *Node) RoomAsk(ctx context.Context, id room.ID, text string) (room.Messa
 	return n.publishRoom(ctx, id, room.KindQuestion, body)
 }
 
-// RoomUpvote upvotes a question.
+// RoomUpvote upvotes a question (once per peer, however often it is sent).
 func (n *Node) RoomUpvote(ctx context.Context, id room.ID, question room.MessageID) error {
-	body, err := roomstate.EncodeUpvote(question)
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrInvalidRoom, err)
-	}
-	_, err = n.publishRoom(ctx, id, room.KindUpvote, body)
-	return err
+	return n.publishBody(ctx, id, room.KindUpvote, func() ([]byte, error) { return roomstate.EncodeUpvote(question) })
 }
 
 // RoomAnswer marks a question answered (host or moderator).
 func (n *Node) RoomAnswer(ctx context.Context, id room.ID, question room.MessageID) error {
-	body, err := roomstate.EncodeAnswered(question)
+	return n.publishBody(ctx, id, room.KindAnswered, func() ([]byte, error) { return roomstate.EncodeAnswered(question) })
+}
+
+// RoomPin pins a message, or unpins with the zero ID (host or moderator).
+func (n *Node) RoomPin(ctx context.Context, id room.ID, target room.MessageID) error {
+	return n.publishBody(ctx, id, room.KindPin, func() ([]byte, error) { return roomstate.EncodePin(target) })
+}
+
+// RoomReact reacts to a message with an emoji.
+func (n *Node) RoomReact(ctx context.Context, id room.ID, target room.MessageID, emoji string) error {
+	return n.publishBody(ctx, id, room.KindReaction, func() ([]byte, error) { return roomstate.EncodeReaction(target, emoji) })
+}
+
+// RoomHide hides a message for everyone (host or moderator).
+func (n *Node) RoomHide(ctx context.Context, id room.ID, target room.MessageID) error {
+	return n.publishBody(ctx, id, room.KindHide, func() ([]byte, error) { return roomstate.EncodeHide(target) })
+}
+
+// RoomMute mutes a peer until a time at most a day away (host or moderator).
+func (n *Node) RoomMute(ctx context.Context, id room.ID, p peer.ID, until time.Time) error {
+	pk, err := peerKeyOf(p)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrUnknownPeer, err)
+	}
+	return n.publishBody(ctx, id, room.KindMute, func() ([]byte, error) { return roomstate.EncodeMute(pk, until) })
+}
+
+// RoomGrant gives p a role (speaker or moderator) for ttl: only the host can.
+func (n *Node) RoomGrant(ctx context.Context, id room.ID, p peer.ID, role room.Role, ttl time.Duration) error {
+	pk, err := peerKeyOf(p)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrUnknownPeer, err)
+	}
+	now := time.Now()
+	g := room.RoleGrant{Room: id, Grantee: pk, Role: role, IssuedAt: now, ExpiresAt: now.Add(ttl)}
+	if err := g.Sign(n.id.Signing()); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidRoom, err)
+	}
+	return n.publishBody(ctx, id, room.KindRoleGrant, func() ([]byte, error) { return roomstate.EncodeRoleGrant(g) })
+}
+
+// RoomWho tells how many listeners a joined room has and who speaks.
+func (n *Node) RoomWho(id room.ID) (listeners int, speakers []peer.ID, err error) {
+	lr, ok := n.rooms.get(id)
+	if !ok {
+		return 0, nil, fmt.Errorf("%w: not in room %s", ErrNotFound, id)
+	}
+	lr.mu.Lock()
+	l, sp := lr.state.Presence(time.Now())
+	lr.mu.Unlock()
+	for _, k := range sp {
+		speakers = append(speakers, k.PeerID())
+	}
+	return l, speakers, nil
+}
+
+func (n *Node) publishBody(ctx context.Context, id room.ID, kind room.Kind, body func() ([]byte, error)) error {
+	b, err := body()
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidRoom, err)
 	}
-	_, err = n.publishRoom(ctx, id, room.KindAnswered, body)
+	_, err = n.publishRoom(ctx, id, kind, b)
 	return err
 }
 

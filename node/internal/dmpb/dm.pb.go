@@ -825,6 +825,7 @@ type SyncRequest struct {
 	Have           []*HighWater           `protobuf:"bytes,2,rep,name=have,proto3" json:"have,omitempty"` // per sender: every seq up to it is held
 	WantDescriptor bool                   `protobuf:"varint,3,opt,name=want_descriptor,json=wantDescriptor,proto3" json:"want_descriptor,omitempty"`
 	Limit          uint32                 `protobuf:"varint,4,opt,name=limit,proto3" json:"limit,omitempty"` // at most this many messages back
+	Name           string                 `protobuf:"bytes,5,opt,name=name,proto3" json:"name,omitempty"`    // instead of room: the rooms of this name the peer is in
 	unknownFields  protoimpl.UnknownFields
 	sizeCache      protoimpl.SizeCache
 }
@@ -887,6 +888,13 @@ func (x *SyncRequest) GetLimit() uint32 {
 	return 0
 }
 
+func (x *SyncRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
 type HighWater struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Sender        []byte                 `protobuf:"bytes,1,opt,name=sender,proto3" json:"sender,omitempty"` // Ed25519 public key
@@ -945,6 +953,7 @@ type SyncResponse struct {
 	SignedDescriptor []byte                 `protobuf:"bytes,1,opt,name=signed_descriptor,json=signedDescriptor,proto3" json:"signed_descriptor,omitempty"` // crypto/room Descriptor encoding, if asked for
 	Messages         [][]byte               `protobuf:"bytes,2,rep,name=messages,proto3" json:"messages,omitempty"`                                         // crypto/room Message encodings, oldest first
 	Error            string                 `protobuf:"bytes,3,opt,name=error,proto3" json:"error,omitempty"`
+	Rooms            [][]byte               `protobuf:"bytes,4,rep,name=rooms,proto3" json:"rooms,omitempty"` // descriptors of the rooms named in the request
 	unknownFields    protoimpl.UnknownFields
 	sizeCache        protoimpl.SizeCache
 }
@@ -1000,6 +1009,13 @@ func (x *SyncResponse) GetError() string {
 	return ""
 }
 
+func (x *SyncResponse) GetRooms() [][]byte {
+	if x != nil {
+		return x.Rooms
+	}
+	return nil
+}
+
 var File_dm_proto protoreflect.FileDescriptor
 
 const file_dm_proto_rawDesc = "" +
@@ -1048,19 +1064,21 @@ const file_dm_proto_rawDesc = "" +
 	"\rPreKeyRequest\">\n" +
 	"\x0ePreKeyResponse\x12\x16\n" +
 	"\x06bundle\x18\x01 \x01(\fR\x06bundle\x12\x14\n" +
-	"\x05error\x18\x02 \x01(\tR\x05error\"\x97\x01\n" +
+	"\x05error\x18\x02 \x01(\tR\x05error\"\xab\x01\n" +
 	"\vSyncRequest\x12\x12\n" +
 	"\x04room\x18\x01 \x01(\fR\x04room\x125\n" +
 	"\x04have\x18\x02 \x03(\v2!.backchannel.node.dm.v1.HighWaterR\x04have\x12'\n" +
 	"\x0fwant_descriptor\x18\x03 \x01(\bR\x0ewantDescriptor\x12\x14\n" +
-	"\x05limit\x18\x04 \x01(\rR\x05limit\"5\n" +
+	"\x05limit\x18\x04 \x01(\rR\x05limit\x12\x12\n" +
+	"\x04name\x18\x05 \x01(\tR\x04name\"5\n" +
 	"\tHighWater\x12\x16\n" +
 	"\x06sender\x18\x01 \x01(\fR\x06sender\x12\x10\n" +
-	"\x03seq\x18\x02 \x01(\x04R\x03seq\"m\n" +
+	"\x03seq\x18\x02 \x01(\x04R\x03seq\"\x83\x01\n" +
 	"\fSyncResponse\x12+\n" +
 	"\x11signed_descriptor\x18\x01 \x01(\fR\x10signedDescriptor\x12\x1a\n" +
 	"\bmessages\x18\x02 \x03(\fR\bmessages\x12\x14\n" +
-	"\x05error\x18\x03 \x01(\tR\x05errorB7Z5github.com/backchannel/backchannel/node/internal/dmpbb\x06proto3"
+	"\x05error\x18\x03 \x01(\tR\x05error\x12\x14\n" +
+	"\x05rooms\x18\x04 \x03(\fR\x05roomsB7Z5github.com/backchannel/backchannel/node/internal/dmpbb\x06proto3"
 
 var (
 	file_dm_proto_rawDescOnce sync.Once
