@@ -6,7 +6,9 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/backchannel/backchannel/crypto/room"
 	"github.com/backchannel/backchannel/node"
+	"github.com/backchannel/backchannel/node/roomstate"
 	"github.com/backchannel/backchannel/storage"
 )
 
@@ -34,6 +36,24 @@ type Backend interface {
 	Typing(p peer.ID, typing bool) error
 	Accept(ctx context.Context, p peer.ID) error
 	Decline(p peer.ID) error
+
+	CreateRoom(ctx context.Context, name, description string, start time.Time) (node.RoomInfo, error)
+	JoinRoom(ctx context.Context, ref string) (node.RoomInfo, error)
+	LeaveRoom(id room.ID) error
+	Rooms() ([]node.RoomInfo, error)
+	DiscoverRooms(ctx context.Context, name string) ([]node.RoomInfo, error)
+	RoomSay(ctx context.Context, id room.ID, text string) (room.MessageID, error)
+	RoomAsk(ctx context.Context, id room.ID, text string) (room.MessageID, error)
+	RoomUpvote(ctx context.Context, id room.ID, question room.MessageID) error
+	RoomAnswer(ctx context.Context, id room.ID, question room.MessageID) error
+	RoomPin(ctx context.Context, id room.ID, target room.MessageID) error
+	RoomReact(ctx context.Context, id room.ID, target room.MessageID, emoji string) error
+	RoomHide(ctx context.Context, id room.ID, target room.MessageID) error
+	RoomMute(ctx context.Context, id room.ID, p peer.ID, until time.Time) error
+	RoomGrant(ctx context.Context, id room.ID, p peer.ID, role room.Role, ttl time.Duration) error
+	RoomWho(id room.ID) (listeners int, speakers []peer.ID, err error)
+	RoomChat(id room.ID, limit int) ([]roomstate.Chat, error)
+	RoomQuestions(id room.ID) ([]roomstate.Question, error)
 
 	// Subscribe returns a stream of events until cancel is called. cancel
 	// must be safe to call more than once.

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/backchannel/backchannel/node"
+	"github.com/backchannel/backchannel/node/roomstate"
 	"github.com/backchannel/backchannel/storage"
 )
 
@@ -12,9 +13,12 @@ import (
 const (
 	CodeBadRequest       = "bad_request"        // 400: malformed body, parameter or peer ID
 	CodeInvalidInvite    = "invalid_invite"     // 400: the invite link cannot be used
+	CodeInvalidRoom      = "invalid_room"       // 400: bad room reference, message or setting
 	CodeUnauthorized     = "unauthorized"       // 401: missing or wrong bearer token
 	CodeForbidden        = "forbidden"          // 403: Host or Origin not allowed
 	CodeBlocked          = "blocked"            // 403: the peer is blocked
+	CodeNotAllowed       = "not_allowed"        // 403: the room does not let us do that (not host/moderator)
+	CodeMuted            = "muted"              // 403: we are muted in the room
 	CodeNotFound         = "not_found"          // 404: no such route or record
 	CodeUnknownPeer      = "unknown_peer"       // 404: no contact by that name or ID
 	CodeMethodNotAllowed = "method_not_allowed" // 405: the path exists, not with this method
@@ -36,6 +40,9 @@ var errorMap = []struct {
 	{node.ErrBlocked, http.StatusForbidden, CodeBlocked},
 	{node.ErrInvalidInvite, http.StatusBadRequest, CodeInvalidInvite},
 	{node.ErrNotFound, http.StatusNotFound, CodeNotFound},
+	{roomstate.ErrNotAllowed, http.StatusForbidden, CodeNotAllowed},
+	{roomstate.ErrMuted, http.StatusForbidden, CodeMuted},
+	{node.ErrInvalidRoom, http.StatusBadRequest, CodeInvalidRoom},
 	{node.ErrRequestPending, http.StatusConflict, CodeRequestPending},
 	{node.ErrSelf, http.StatusBadRequest, CodeBadRequest},
 	{node.ErrClosed, http.StatusServiceUnavailable, CodeUnavailable},

@@ -98,13 +98,15 @@ type SafetyNumber struct {
 // Event is one message of the GET /v1/events WebSocket stream. Type is
 // "message" (a new message, in Message), "message_state" (Message with its
 // new state), "request" (a stranger's first message, in Message),
-// "contact" (a contact changed, in Contact) or "typing" (Typing says
-// whether the peer is typing).
+// "contact" (a contact changed, in Contact), "typing" (Typing says
+// whether the peer is typing) or "room_message" (a live-room message was
+// stored, in Room).
 type Event struct {
 	Type    string     `json:"type"`
 	PeerID  string     `json:"peer_id,omitempty"`
 	Message *Message   `json:"message,omitempty"`
 	Contact *Contact   `json:"contact,omitempty"`
+	Room    *RoomEvent `json:"room,omitempty"`
 	Typing  bool       `json:"typing,omitempty"`
 	Time    *time.Time `json:"time,omitempty"`
 }
@@ -238,6 +240,9 @@ func eventJSON(e node.Event) Event {
 	if e.Contact != nil {
 		c := contactJSON(*e.Contact)
 		j.Contact = &c
+	}
+	if e.Room != nil {
+		j.Room = roomEventJSON(*e.Room)
 	}
 	return j
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/backchannel/backchannel/crypto/room"
 	"github.com/backchannel/backchannel/node"
 	"github.com/backchannel/backchannel/storage"
 )
@@ -37,6 +38,8 @@ type Fake struct {
 	subs     map[int]chan node.Event
 	nextSub  int
 	typing   map[peer.ID]bool
+	rooms    map[room.ID]*fakeRoom
+	nextRoom byte
 }
 
 // NewFake returns a Fake whose own peer ID is self.
@@ -57,6 +60,7 @@ func NewFake(self peer.ID) *Fake {
 		messages: map[peer.ID][]storage.Message{},
 		subs:     map[int]chan node.Event{},
 		typing:   map[peer.ID]bool{},
+		rooms:    map[room.ID]*fakeRoom{},
 	}
 }
 

@@ -1,0 +1,369 @@
+package api
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/backchannel/backchannel/crypto/room"
+	"github.com/backchannel/backchannel/node"
+	"github.com/backchannel/backchannel/storage"
+)
+
+// Paging of GET /v1/rooms/{room}/chat.
+const (
+	DefaultRoomChatLimit = 50
+	MaxRoomChatLimit     = 1000
+)
+
+// roomRoutes adds the live-room endpoints to mux.
+func (s *Server) roomRoutes(mux *http.ServeMux) {
+	b := s.cfg.Backend
+	mux.HandleFunc("GET /v1/rooms", s.rooms)
+	mux.HandleFunc("POST /v1/rooms", s.createRoom)
+	mux.HandleFunc("POST /v1/rooms/join", s.joinRoom)
+	mux.HandleFunc("GET /v1/rooms/discover", s.discoverRooms)
+	mux.HandleFunc("GET /v1/rooms/{room}", s.roomDetail)
+	mux.HandleFunc("POST /v1/rooms/{room}/leave", s.roomAction(func(r *http.Request, id room.ID) error { return b.LeaveRoom(id) }))
+	mux.HandleFunc("POST /v1/rooms/{room}/say", s.roomPost(b.RoomSay))
+	mux.HandleFunc("POST /v1/rooms/{room}/ask", s.roomPost(b.RoomAsk))
+	mux.HandleFunc("GET /v1/rooms/{room}/chat", s.roomChat)
+	mux.HandleFunc("GET /v1/rooms/{room}/questions", s.roomQuestions)
+	mux.HandleFunc("POST /v1/rooms/{room}/questions/{msg}/upvote", s.roomTarget(b.RoomUpvote))
+	mux.HandleFunc("POST /v1/rooms/{room}/questions/{msg}/answer", s.roomTarget(b.RoomAnswer))
+	mux.HandleFunc("POST /v1/rooms/{room}/messages/{msg}/pin", s.roomTarget(b.RoomPin))
+	mux.HandleFunc("POST /v1/rooms/{room}/messages/{msg}/hide", s.roomTarget(b.RoomHide))
+	mux.HandleFunc("POST /v1/rooms/{room}/messages/{msg}/react", s.roomReact)
+	mux.HandleFunc("POST /v1/rooms/{room}/mute", s.roomMute)
+	mux.HandleFunc("POST /v1/rooms/{room}/grant", s.roomGrant)
+}
+
+func (s *Server) rooms(w http.ResponseWriter, r *http.Request) {
+	rs, err := s.cfg.Backend.Rooms()
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, roomsJSON(rs))
+}
+
+func (s *Server) createRoom(w http.ResponseWriter, r *http.Request) {
+	var req CreateRoomRequest
+	if !s.decode(w, r, &req) {
+		return
+	}
+	if strings.TrimSpace(req.Name) == "" {
+		s.fail(w, r, fmt.Errorf("%w: name is required", errBadRequest))
+		return
+	}
+	var start time.Time
+	if req.Start != nil {
+		start = *req.Start
+	}
+	info, err := s.cfg.Backend.CreateRoom(r.Context(), req.Name, req.Description, start)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, roomJSON(info))
+}
+
+func (s *Server) joinRoom(w http.ResponseWriter, r *http.Request) {
+	var req JoinRoomRequest
+	if !s.decode(w, r, &req) {
+		return
+	}
+	if strings.TrimSpace(req.Ref) == "" {
+		s.fail(w, r, fmt.Errorf("%w: ref is required", errBadRequest))
+		return
+	}
+	info, err := s.cfg.Backend.JoinRoom(r.Context(), req.Ref)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, roomJSON(info))
+}
+
+func (s *Server) discoverRooms(w http.ResponseWriter, r *http.Request) {
+	name := r.URL.Query().Get("name")
+	if strings.TrimSpace(name) == "" {
+		s.fail(w, r, fmt.Errorf("%w: name is required", errBadRequest))
+		return
+	}
+	rs, err := s.cfg.Backend.DiscoverRooms(r.Context(), name)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, roomsJSON(rs))
+}
+
+func (s *Server) roomDetail(w http.ResponseWriter, r *http.Request) {
+	info, ok := s.room(w, r)
+	if !ok {
+		return
+	}
+	out := RoomDetail{Room: roomJSON(info), Speakers: []string{}}
+	if info.Joined {
+		listeners, speakers, err := s.cfg.Backend.RoomWho(info.ID)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		out.Listeners = listeners
+		for _, p := range speakers {
+			out.Speakers = append(out.Speakers, p.String())
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// roomAction serves a POST on /v1/rooms/{room}/… answered 204 No Content.
+func (s *Server) roomAction(act func(r *http.Request, id room.ID) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		info, ok := s.room(w, r)
+		if !ok {
+			return
+		}
+		if err := act(r, info.ID); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+// roomPost serves say and ask: a text in, the new message's ID out.
+func (s *Server) roomPost(post func(ctx context.Context, id room.ID, text string) (room.MessageID, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		info, ok := s.room(w, r)
+		if !ok {
+			return
+		}
+		var req RoomTextRequest
+		if !s.decode(w, r, &req) {
+			return
+		}
+		if strings.TrimSpace(req.Text) == "" {
+			s.fail(w, r, fmt.Errorf("%w: text is required", errBadRequest))
+			return
+		}
+		id, err := post(r.Context(), info.ID, req.Text)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusCreated, RoomPosted{ID: id.String()})
+	}
+}
+
+// roomTarget serves the actions on one message: upvote, answer, pin, hide.
+func (s *Server) roomTarget(act func(ctx context.Context, id room.ID, target room.MessageID) error) http.HandlerFunc {
+	return s.roomAction(func(r *http.Request, id room.ID) error {
+		target, err := parseRoomMessageID(r.PathValue("msg"))
+		if err != nil {
+			return err
+		}
+		return act(r.Context(), id, target)
+	})
+}
+
+func (s *Server) roomReact(w http.ResponseWriter, r *http.Request) {
+	info, ok := s.room(w, r)
+	if !ok {
+		return
+	}
+	target, err := parseRoomMessageID(r.PathValue("msg"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var req RoomReactRequest
+	if !s.decode(w, r, &req) {
+		return
+	}
+	if req.Emoji == "" {
+		s.fail(w, r, fmt.Errorf("%w: emoji is required", errBadRequest))
+		return
+	}
+	if err := s.cfg.Backend.RoomReact(r.Context(), info.ID, target, req.Emoji); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) roomMute(w http.ResponseWriter, r *http.Request) {
+	info, ok := s.room(w, r)
+	if !ok {
+		return
+	}
+	var req RoomMuteRequest
+	if !s.decode(w, r, &req) {
+		return
+	}
+	if req.Peer == "" || req.Until.IsZero() {
+		s.fail(w, r, fmt.Errorf("%w: peer and until are required", errBadRequest))
+		return
+	}
+	p, err := s.cfg.Backend.ResolvePeer(req.Peer)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.cfg.Backend.RoomMute(r.Context(), info.ID, p, req.Until); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) roomGrant(w http.ResponseWriter, r *http.Request) {
+	info, ok := s.room(w, r)
+	if !ok {
+		return
+	}
+	var req RoomGrantRequest
+	if !s.decode(w, r, &req) {
+		return
+	}
+	if req.Peer == "" {
+		s.fail(w, r, fmt.Errorf("%w: peer is required", errBadRequest))
+		return
+	}
+	role, err := parseRole(req.Role)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if req.TTLSeconds <= 0 || req.TTLSeconds > int64(room.MaxGrantLifetime/time.Second) {
+		s.fail(w, r, fmt.Errorf("%w: ttl_seconds %d: want 1 to %d", errBadRequest, req.TTLSeconds, int64(room.MaxGrantLifetime/time.Second)))
+		return
+	}
+	p, err := s.cfg.Backend.ResolvePeer(req.Peer)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.cfg.Backend.RoomGrant(r.Context(), info.ID, p, role, time.Duration(req.TTLSeconds)*time.Second); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) roomChat(w http.ResponseWriter, r *http.Request) {
+	info, ok := s.room(w, r)
+	if !ok {
+		return
+	}
+	limit := DefaultRoomChatLimit
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > MaxRoomChatLimit {
+			s.fail(w, r, fmt.Errorf("%w: limit %q: want 1 to %d", errBadRequest, v, MaxRoomChatLimit))
+			return
+		}
+		limit = n
+	}
+	cs, err := s.cfg.Backend.RoomChat(info.ID, limit)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out := RoomChat{Messages: make([]RoomChatLine, 0, len(cs))}
+	for _, c := range cs {
+		out.Messages = append(out.Messages, chatJSON(c))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) roomQuestions(w http.ResponseWriter, r *http.Request) {
+	info, ok := s.room(w, r)
+	if !ok {
+		return
+	}
+	qs, err := s.cfg.Backend.RoomQuestions(info.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out := RoomQuestions{Questions: make([]RoomQuestion, 0, len(qs))}
+	for _, q := range qs {
+		out.Questions = append(out.Questions, questionJSON(q))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// room resolves the {room} path parameter: a room ID, or the name of a
+// room this node knows (case folded; a joined room wins over others).
+func (s *Server) room(w http.ResponseWriter, r *http.Request) (node.RoomInfo, bool) {
+	info, err := s.resolveRoom(r.PathValue("room"))
+	if err != nil {
+		s.fail(w, r, err)
+		return node.RoomInfo{}, false
+	}
+	return info, true
+}
+
+func (s *Server) resolveRoom(ref string) (node.RoomInfo, error) {
+	if strings.TrimSpace(ref) == "" {
+		return node.RoomInfo{}, fmt.Errorf("%w: empty room", errBadRequest)
+	}
+	rs, err := s.cfg.Backend.Rooms()
+	if err != nil {
+		return node.RoomInfo{}, err
+	}
+	if id, err := room.ParseID(ref); err == nil {
+		for _, info := range rs {
+			if info.ID == id {
+				return info, nil
+			}
+		}
+		return node.RoomInfo{}, fmt.Errorf("%w: room %s is not known here: join it first", node.ErrNotFound, id)
+	}
+	var named, joined []node.RoomInfo
+	for _, info := range rs {
+		if strings.EqualFold(info.Name, strings.TrimSpace(ref)) {
+			named = append(named, info)
+			if info.Joined {
+				joined = append(joined, info)
+			}
+		}
+	}
+	switch {
+	case len(named) == 1:
+		return named[0], nil
+	case len(joined) == 1:
+		return joined[0], nil
+	case len(named) == 0:
+		return node.RoomInfo{}, fmt.Errorf("%w: no known room named %q: join it first", node.ErrNotFound, ref)
+	}
+	return node.RoomInfo{}, fmt.Errorf("%d rooms are named %q: use the room ID: %w", len(named), ref, storage.ErrAmbiguous)
+}
+
+// parseRoomMessageID parses a room message ID: 64 hex digits.
+func parseRoomMessageID(s string) (room.MessageID, error) {
+	var id room.MessageID
+	b, err := hex.DecodeString(s)
+	if err != nil || len(b) != len(id) {
+		return id, fmt.Errorf("%w: message ID %q: want %d hex digits", errBadRequest, s, 2*len(id))
+	}
+	copy(id[:], b)
+	return id, nil
+}
+
+// parseRole parses "speaker" or "moderator".
+func parseRole(s string) (room.Role, error) {
+	for _, r := range []room.Role{room.RoleSpeaker, room.RoleModerator} {
+		if s == r.String() {
+			return r, nil
+		}
+	}
+	return 0, fmt.Errorf("%w: role %q: want speaker or moderator", errBadRequest, s)
+}
