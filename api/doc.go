@@ -47,6 +47,26 @@
 //	                                           → 200 {"messages": [Message]}, newest first
 //	POST /v1/conversations/{peer}/read         204 (marks inbound messages seen, sends read receipts)
 //	POST /v1/conversations/{peer}/typing       {"typing": bool} → 204
+//	GET  /v1/rooms                             200 {"rooms": [Room]} (rooms created or joined, by name)
+//	POST /v1/rooms                             {"name", "description"?, "start"?} → 201 Room (we host it)
+//	POST /v1/rooms/join                        {"ref": room ID or name} → 200 Room (a name is looked up
+//	                                           in the DHT; two rooms of that name: 400 invalid_room)
+//	GET  /v1/rooms/discover?name=              200 {"rooms": [Room]} (rooms of that name, from the DHT)
+//	GET  /v1/rooms/{room}                      200 RoomDetail: Room plus "speakers": [peer ID]
+//	POST /v1/rooms/{room}/leave                204 (the history stays)
+//	POST /v1/rooms/{room}/say                  {"text"} → 201 {"id"} (a chat line)
+//	POST /v1/rooms/{room}/ask                  {"text"} → 201 {"id"} (a question)
+//	GET  /v1/rooms/{room}/chat                 ?limit=1..1000 (default 50) → 200 {"messages": [RoomChatLine]},
+//	                                           oldest first
+//	GET  /v1/rooms/{room}/questions            200 {"questions": [RoomQuestion]}, most upvoted first
+//	POST /v1/rooms/{room}/questions/{msg}/upvote  204
+//	POST /v1/rooms/{room}/questions/{msg}/answer  204 (host or moderator)
+//	POST /v1/rooms/{room}/messages/{msg}/pin   204 (host or moderator; one pinned message per room)
+//	POST /v1/rooms/{room}/messages/{msg}/hide  204 (host or moderator: hidden for everyone)
+//	POST /v1/rooms/{room}/messages/{msg}/react {"emoji"} → 204
+//	POST /v1/rooms/{room}/mute                 {"peer", "until"} → 204 (host or moderator; at most a day)
+//	POST /v1/rooms/{room}/grant                {"peer", "role" ("speaker" | "moderator"),
+//	                                           "ttl_seconds" (1 to 30 days)} → 204 (host only)
 //	GET  /v1/events                            WebSocket: one JSON Event per message
 //	GET  /metrics                              Prometheus text format
 //
@@ -57,14 +77,33 @@
 // "reply_to"?, "sent"?, "received"?, "state" ("queued" | "sent" |
 // "delivered" | "read" | "received" | "seen")}. Conversation is {"peer_id",
 // "name", "last": Message, "count", "unread", "updated"?}. Event is
-// {"type" ("message" | "message_state" | "request" | "contact" | "typing"),
-// "peer_id"?, "message"?, "contact"?, "typing"?, "time"?}.
+// {"type" ("message" | "message_state" | "request" | "contact" | "typing" |
+// "room_message"), "peer_id"?, "message"?, "contact"?, "room"?, "typing"?,
+// "time"?}.
+//
+// # Live rooms
+//
+// {room} in a path is a room ID (52 base32 characters) or the name of a
+// room this node knows (any case; when several have it, the one joined,
+// else 409 ambiguous_name). {msg} is a room message ID, 64 hex digits, as
+// say and ask return and chat and questions list. Room is {"id", "name",
+// "description", "host_id", "start"?, "joined", "listeners"}; RoomChatLine
+// is {"id", "sender_id", "time"?, "text", "reply_to"?, "reactions":
+// [{"emoji", "count"}]}; RoomQuestion is {"id", "sender_id", "time"?,
+// "text", "upvotes", "answered", "pinned", "reactions"}. A "room_message"
+// event has "room": {"room_id", "message_id", "kind"}, kind being "chat",
+// "question", "upvote", "answered", "pin", "reaction", "presence",
+// "role-grant", "hide" or "mute": fetch chat or questions to see it.
+// Room endpoints answer 404 not_found for a room not joined, 403
+// not_allowed when the room's rules refuse the action (moderation by a
+// listener, a grant by anyone but the host), 403 muted while we are muted,
+// and 400 invalid_room for a message or setting the room refuses.
 //
 // # Errors
 //
 // Every error is {"error": "what went wrong", "code": CODE} with the HTTP
-// status of its code: bad_request and invalid_invite 400, unauthorized 401,
-// forbidden and blocked 403, not_found and unknown_peer 404,
+// status of its code: bad_request, invalid_invite and invalid_room 400,
+// unauthorized 401, forbidden, blocked, not_allowed and muted 403, not_found and unknown_peer 404,
 // method_not_allowed 405, ambiguous_name and request_pending 409, too_large
 // 413, internal 500, unavailable 503 (the node is shutting down). The codes are stable;
 // the messages are for people.

@@ -41,8 +41,9 @@ func newFakeRoom(info node.RoomInfo) *fakeRoom {
 	}
 }
 
-// fakeRoomID is a deterministic room ID from n.
-func fakeRoomID(n byte) room.ID {
+// RoomID is the ID of the n-th room the fake makes (from 1), created or
+// remote.
+func RoomID(n byte) room.ID {
 	var id room.ID
 	id[0], id[31] = 0xb0, n
 	return id
@@ -54,7 +55,7 @@ func (f *Fake) AddRemoteRoom(name, description string, host peer.ID) node.RoomIn
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.nextRoom++
-	info := node.RoomInfo{ID: fakeRoomID(f.nextRoom), Name: name, Description: description, Host: host}
+	info := node.RoomInfo{ID: RoomID(f.nextRoom), Name: name, Description: description, Host: host}
 	f.rooms[info.ID] = newFakeRoom(info)
 	return info
 }
@@ -234,8 +235,14 @@ func (f *Fake) post(id room.ID, p peer.ID, kind room.Kind, text string) (room.Me
 func (f *Fake) newRoomMessageID() room.MessageID {
 	f.nextID++
 	f.Now = f.Now.Add(time.Second)
+	return RoomMessageID(f.nextID)
+}
+
+// RoomMessageID is the ID the fake gives the message it numbers n: it
+// numbers 1:1 and room messages (and room actions) together, from 1.
+func RoomMessageID(n byte) room.MessageID {
 	var mid room.MessageID
-	mid[0], mid[31] = 0xc0, f.nextID
+	mid[0], mid[31] = 0xc0, n
 	return mid
 }
 
