@@ -242,7 +242,7 @@ func (f *Fake) newRoomMessageID() room.MessageID {
 // numbers 1:1 and room messages (and room actions) together, from 1.
 func RoomMessageID(n byte) room.MessageID {
 	var mid room.MessageID
-	mid[0], mid[31] = 0xc0, n
+	mid[0], mid[1], mid[31] = n, 0xc0, n
 	return mid
 }
 

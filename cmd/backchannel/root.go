@@ -61,6 +61,7 @@ func (a *app) rootCmd() *cobra.Command {
 	root.AddCommand(
 		a.initCmd(), a.daemonCmd(), a.idCmd(), a.statusCmd(), a.profileCmd(),
 		a.contactsCmd(), a.sendCmd(), a.inboxCmd(), a.readCmd(), a.requestsCmd(), a.eventsCmd(),
+		a.roomCmd(),
 	)
 	return root
 }
@@ -98,6 +99,10 @@ func (a *app) explain(err error) string {
 			return ae.Message + " (add them with `backchannel contacts add`)"
 		case api.CodeAmbiguous:
 			return ae.Message + " (use the peer ID)"
+		case api.CodeNotAllowed:
+			return ae.Message + " (only the room's host or a moderator can do that; grants only the host)"
+		case api.CodeMuted:
+			return ae.Message + " (you are muted in this room for now)"
 		case api.CodeUnauthorized:
 			return ae.Message + fmt.Sprintf(" (is %s the daemon's home?)", a.home)
 		}

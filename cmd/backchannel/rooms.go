@@ -1,0 +1,481 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/backchannel/backchannel/api"
+	"github.com/backchannel/backchannel/api/client"
+)
+
+// shortID is how many hex digits of a room message ID the CLI shows; any
+// unique prefix of at least minIDPrefix digits names a message.
+const (
+	shortID     = 12
+	minIDPrefix = 6
+)
+
+func (a *app) roomCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "room",
+		Short: "Live rooms: create, find and join rooms; chat, ask and moderate",
+		Long: "Live rooms: public rooms with a host, a chat and a Q&A queue.\n" +
+			"ROOM is a room ID or the name of a room you created or joined. MSG and QUESTION\n" +
+			"are message IDs as `room read` and `room questions` print them (any unique prefix\n" +
+			"of 6 or more digits).",
+		Args: cobra.NoArgs,
+	}
+	cmd.AddCommand(
+		a.roomCreateCmd(), a.roomJoinCmd(), a.roomListCmd(), a.roomDiscoverCmd(), a.roomWhoCmd(),
+		a.roomPostCmd("say", "Send a chat line to a room", (*client.Client).RoomSay),
+		a.roomPostCmd("ask", "Ask the speakers a question", (*client.Client).RoomAsk),
+		a.roomReadCmd(), a.roomQuestionsCmd(),
+		a.roomMsgCmd("upvote ROOM QUESTION", "Upvote a question (once; more votes do not count)", (*client.Client).RoomUpvote),
+		a.roomMsgCmd("answer ROOM QUESTION", "Mark a question answered (host or moderator)", (*client.Client).RoomAnswer),
+		a.roomMsgCmd("pin ROOM MSG", "Pin a message: a room has one pinned message (host or moderator)", (*client.Client).RoomPin),
+		a.roomMsgCmd("hide ROOM MSG", "Hide a message for everyone (host or moderator)", (*client.Client).RoomHide),
+		a.roomReactCmd(), a.roomMuteCmd(), a.roomGrantCmd(),
+		&cobra.Command{
+			Use:   "leave ROOM",
+			Short: "Leave a room (its history stays)",
+			Args:  cobra.ExactArgs(1),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				c, err := a.client()
+				if err != nil {
+					return err
+				}
+				return c.LeaveRoom(cmd.Context(), args[0])
+			},
+		},
+	)
+	return cmd
+}
+
+func (a *app) roomCreateCmd() *cobra.Command {
+	var description, start string
+	cmd := &cobra.Command{
+		Use:   "create NAME",
+		Short: "Create a room you host, and join it",
+		Long: "Create a room you host, and join it. Others find it by NAME with `room discover`\n" +
+			"or `room join NAME`, or by the ID printed.\n--json prints the Room, as in GET /v1/rooms.",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var at time.Time
+			if start != "" {
+				t, err := time.Parse(time.RFC3339, start)
+				if err != nil {
+					return fmt.Errorf("--start %q: want an RFC 3339 time such as 2026-03-01T18:00:00Z", start)
+				}
+				at = t
+			}
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			r, err := c.CreateRoom(cmd.Context(), args[0], description, at)
+			if err != nil {
+				return err
+			}
+			return a.printRoom(r)
+		},
+	}
+	cmd.Flags().StringVar(&description, "description", "", "what the room is about")
+	cmd.Flags().StringVar(&start, "start", "", "when it starts (RFC 3339), shown to those who find it")
+	return cmd
+}
+
+func (a *app) roomJoinCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "join ROOM",
+		Short: "Join a room by its ID or its name (looked up in the DHT)",
+		Long:  "Join a room by its ID or its name (looked up in the DHT; when two rooms have the name, join by ID).\n--json prints the Room.",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			r, err := c.JoinRoom(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			return a.printRoom(r)
+		},
+	}
+}
+
+func (a *app) printRoom(r api.Room) error {
+	if a.json {
+		return a.printJSON(r)
+	}
+	rows := [][2]string{{"id", r.ID}, {"name", r.Name}}
+	if r.Description != "" {
+		rows = append(rows, [2]string{"description", r.Description})
+	}
+	rows = append(rows, [2]string{"host", r.HostID})
+	if r.Start != nil {
+		rows = append(rows, [2]string{"start", showTime(r.Start)})
+	}
+	printKV(a.stdout, rows...)
+	return nil
+}
+
+func (a *app) roomListCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "list",
+		Short: "List the rooms you created or joined",
+		Long:  "List the rooms you created or joined.\n--json prints the body of GET /v1/rooms: {\"rooms\": [...]}.",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			rs, err := c.Rooms(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return a.printRooms(rs, "no rooms: create one with `backchannel room create` or join one with `backchannel room join`")
+		},
+	}
+}
+
+func (a *app) roomDiscoverCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "discover NAME",
+		Short: "Find rooms by name (through the DHT)",
+		Long:  "Find rooms by name, in any case, through the DHT.\n--json prints the body of GET /v1/rooms/discover: {\"rooms\": [...]}.",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			rs, err := c.DiscoverRooms(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			return a.printRooms(rs, fmt.Sprintf("no room named %q found", args[0]))
+		},
+	}
+}
+
+func (a *app) printRooms(rs []api.Room, empty string) error {
+	if a.json {
+		return a.printJSON(api.Rooms{Rooms: rs})
+	}
+	if len(rs) == 0 {
+		fmt.Fprintln(a.stdout, empty)
+		return nil
+	}
+	tw := a.table()
+	fmt.Fprintln(tw, "NAME\tJOINED\tLISTENERS\tSTART\tHOST\tID")
+	for _, r := range rs {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", oneLine(r.Name, 30), yesNo(r.Joined), r.Listeners, showTime(r.Start), r.HostID, r.ID)
+	}
+	return tw.Flush()
+}
+
+func (a *app) roomWhoCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "who ROOM",
+		Short: "Show a room: who speaks and how many listen",
+		Long:  "Show a room: who speaks and how many listen.\n--json prints the body of GET /v1/rooms/{room}.",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			d, err := c.Room(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			if a.json {
+				return a.printJSON(d)
+			}
+			names := a.names(cmd.Context(), c)
+			speakers := make([]string, 0, len(d.Speakers))
+			for _, p := range d.Speakers {
+				speakers = append(speakers, names.of(p))
+			}
+			rows := [][2]string{{"room", d.Name}, {"id", d.ID}, {"host", names.of(d.HostID)}, {"joined", yesNo(d.Joined)}}
+			if d.Joined {
+				rows = append(rows, [2]string{"speakers", cmp.Or(strings.Join(speakers, ", "), "none present")},
+					[2]string{"listeners", fmt.Sprint(d.Listeners)})
+			}
+			printKV(a.stdout, rows...)
+			return nil
+		},
+	}
+}
+
+type roomPostFunc = func(c *client.Client, ctx context.Context, room, text string) (string, error)
+
+func (a *app) roomPostCmd(verb, short string, post roomPostFunc) *cobra.Command {
+	return &cobra.Command{
+		Use:   verb + " ROOM TEXT...",
+		Short: short,
+		Long:  short + ". The words of TEXT are joined with spaces; the message ID is printed.",
+		Args:  cobra.MinimumNArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			id, err := post(c, cmd.Context(), args[0], strings.Join(args[1:], " "))
+			if err != nil {
+				return err
+			}
+			if a.json {
+				return a.printJSON(api.RoomPosted{ID: id})
+			}
+			fmt.Fprintln(a.stdout, id)
+			return nil
+		},
+	}
+}
+
+func (a *app) roomReadCmd() *cobra.Command {
+	var limit int
+	cmd := &cobra.Command{
+		Use:   "read ROOM",
+		Short: "Print a room's latest chat, oldest first",
+		Long:  "Print a room's latest chat lines, oldest first.\n--json prints the body of GET /v1/rooms/{room}/chat: {\"messages\": [...]}.",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			ms, err := c.RoomChat(cmd.Context(), args[0], limit)
+			if err != nil {
+				return err
+			}
+			if a.json {
+				return a.printJSON(api.RoomChat{Messages: ms})
+			}
+			if len(ms) == 0 {
+				fmt.Fprintln(a.stdout, "no messages")
+				return nil
+			}
+			names := a.names(cmd.Context(), c)
+			for _, m := range ms {
+				fmt.Fprintf(a.stdout, "%s  %s: %s%s  [%s]\n", showTime(m.Time), names.of(m.SenderID), m.Text, reactions(m.Reactions), short(m.ID))
+			}
+			return nil
+		},
+	}
+	cmd.Flags().IntVar(&limit, "limit", 20, "how many of the latest lines to print (1 to 1000)")
+	return cmd
+}
+
+func (a *app) roomQuestionsCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "questions ROOM",
+		Short: "List a room's questions, most upvoted first",
+		Long:  "List a room's questions, most upvoted first.\n--json prints the body of GET /v1/rooms/{room}/questions: {\"questions\": [...]}.",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			qs, err := c.RoomQuestions(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			if a.json {
+				return a.printJSON(api.RoomQuestions{Questions: qs})
+			}
+			if len(qs) == 0 {
+				fmt.Fprintln(a.stdout, "no questions")
+				return nil
+			}
+			names := a.names(cmd.Context(), c)
+			tw := a.table()
+			fmt.Fprintln(tw, "ID\tVOTES\tSTATE\tFROM\tQUESTION")
+			for _, q := range qs {
+				var state []string
+				if q.Answered {
+					state = append(state, "answered")
+				}
+				if q.Pinned {
+					state = append(state, "pinned")
+				}
+				fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s%s\n", short(q.ID), q.Upvotes, cmp.Or(strings.Join(state, ","), "open"), names.of(q.SenderID), oneLine(q.Text, 60), reactions(q.Reactions))
+			}
+			return tw.Flush()
+		},
+	}
+}
+
+type roomMsgFunc = func(c *client.Client, ctx context.Context, room, msg string) error
+
+// roomMsgCmd makes a command that applies one action to one room message.
+func (a *app) roomMsgCmd(use, short string, act roomMsgFunc) *cobra.Command {
+	return &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			id, err := resolveMsg(cmd.Context(), c, args[0], args[1])
+			if err != nil {
+				return err
+			}
+			return act(c, cmd.Context(), args[0], id)
+		},
+	}
+}
+
+func (a *app) roomReactCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "react ROOM MSG EMOJI",
+		Short: "React to a message with an emoji",
+		Args:  cobra.ExactArgs(3),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			id, err := resolveMsg(cmd.Context(), c, args[0], args[1])
+			if err != nil {
+				return err
+			}
+			return c.RoomReact(cmd.Context(), args[0], id, args[2])
+		},
+	}
+}
+
+func (a *app) roomMuteCmd() *cobra.Command {
+	var d time.Duration
+	cmd := &cobra.Command{
+		Use:   "mute ROOM PEER",
+		Short: "Mute a peer (a name or peer ID) in a room for a while (host or moderator)",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if d <= 0 || d > 24*time.Hour {
+				return fmt.Errorf("--for %s: want more than 0 and at most 24h", d)
+			}
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			return c.RoomMute(cmd.Context(), args[0], args[1], time.Now().Add(d))
+		},
+	}
+	cmd.Flags().DurationVar(&d, "for", 10*time.Minute, "how long (at most 24h)")
+	return cmd
+}
+
+func (a *app) roomGrantCmd() *cobra.Command {
+	var d time.Duration
+	cmd := &cobra.Command{
+		Use:   "grant ROOM PEER speaker|moderator",
+		Short: "Give a peer (a name or peer ID) a role in a room you host, for a while",
+		Long: "Give a peer a role in a room you host: a speaker may speak on stage; a moderator\n" +
+			"may mark answered, pin, hide and mute. The grant expires after --for.",
+		Args:      cobra.ExactArgs(3),
+		ValidArgs: []string{"speaker", "moderator"},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if args[2] != "speaker" && args[2] != "moderator" {
+				return fmt.Errorf("role %q: want speaker or moderator", args[2])
+			}
+			if d < time.Second || d > 30*24*time.Hour {
+				return fmt.Errorf("--for %s: want 1s to 720h (30 days)", d)
+			}
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			return c.RoomGrant(cmd.Context(), args[0], args[1], args[2], d)
+		},
+	}
+	cmd.Flags().DurationVar(&d, "for", 2*time.Hour, "how long the role lasts (at most 720h)")
+	return cmd
+}
+
+// resolveMsg turns a message ID or a unique prefix of one into the full ID,
+// looking in the room's chat and questions.
+func resolveMsg(ctx context.Context, c *client.Client, room, ref string) (string, error) {
+	ref = strings.ToLower(ref)
+	if len(ref) == 64 {
+		return ref, nil
+	}
+	if len(ref) < minIDPrefix {
+		return "", fmt.Errorf("message ID %q: give at least %d hex digits", ref, minIDPrefix)
+	}
+	chat, err := c.RoomChat(ctx, room, api.MaxRoomChatLimit)
+	if err != nil {
+		return "", err
+	}
+	qs, err := c.RoomQuestions(ctx, room)
+	if err != nil {
+		return "", err
+	}
+	var ids []string
+	for _, m := range chat {
+		ids = append(ids, m.ID)
+	}
+	for _, q := range qs {
+		ids = append(ids, q.ID)
+	}
+	var found []string
+	for _, id := range ids {
+		if strings.HasPrefix(id, ref) {
+			found = append(found, id)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return "", fmt.Errorf("no message %s in room %s", ref, room)
+	case 1:
+		return found[0], nil
+	}
+	return "", fmt.Errorf("message ID %s is ambiguous in room %s: give more digits", ref, room)
+}
+
+func short(id string) string {
+	if len(id) > shortID {
+		return id[:shortID]
+	}
+	return id
+}
+
+func reactions(rs []api.RoomReaction) string {
+	var b strings.Builder
+	for _, r := range rs {
+		fmt.Fprintf(&b, " %s%d", r.Emoji, r.Count)
+	}
+	return b.String()
+}
+
+// peerNames names peers for people: "you", a contact's name, else the peer
+// ID.
+type peerNames map[string]string
+
+func (n peerNames) of(p string) string { return cmp.Or(n[p], p) }
+
+func (a *app) names(ctx context.Context, c *client.Client) peerNames {
+	n := peerNames{}
+	if cs, err := c.Contacts(ctx); err == nil {
+		for _, ct := range cs {
+			if name := cmp.Or(ct.Name, ct.ProfileName); name != "" {
+				n[ct.PeerID] = name
+			}
+		}
+	}
+	if self, err := c.Self(ctx); err == nil {
+		n[self.PeerID] = "you"
+	}
+	return n
+}
