@@ -109,16 +109,16 @@ func loopbackGater(t *testing.T, home string) *node.LoopbackGater {
 	return g
 }
 
-// startDaemon runs a daemon for home in process until the test ends; stop
-// stops it and checks that it exited cleanly and that its loopback gater
-// refused nothing.
-func startDaemon(t *testing.T, home string) (stop func()) {
+// startDaemon runs a daemon for home in process, with the daemon flags
+// given, until the test ends; stop stops it and checks that it exited
+// cleanly and that its loopback gater refused nothing.
+func startDaemon(t *testing.T, home string, flags ...string) (stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var stderr syncBuffer
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"--home", home, "daemon", "--log-level", "warn"}, &syncBuffer{}, &stderr)
+		done <- run(ctx, append([]string{"--home", home, "daemon", "--log-level", "warn"}, flags...), &syncBuffer{}, &stderr)
 	}()
 	var once sync.Once
 	exited := false
