@@ -87,9 +87,12 @@ func (n *Node) roomValidator(lr *liveRoom) pubsub.Validator {
 		if byAuthor {
 			refuse = pubsub.Reject
 		}
+		// Over its rate, a message is dropped, not forwarded, but not
+		// punished: an honest burst is later repaired by sync, and a flood
+		// costs the flooder's neighbours one cheap check a message.
 		if from != n.ID() && !limiter.Allow(string(m.Sender[:])) {
 			n.log.Debug("room: sender over its rate", "sender", m.Sender)
-			return refuse
+			return pubsub.Ignore
 		}
 		lr.mu.Lock()
 		err = lr.state.Allowed(m, now)
@@ -160,6 +163,27 @@ func (n *Node) provideRoom(id room.ID, name string) {
 	}()
 }
 
+// announceLoop announces our presence in a joined room until we leave it.
+func (n *Node) announceLoop(lr *liveRoom) {
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		t := time.NewTimer(0)
+		defer t.Stop()
+		for {
+			select {
+			case <-n.ctx.Done():
+				return
+			case <-lr.done:
+				return
+			case <-t.C:
+			}
+			n.announcePresence(lr.desc.Room, false)
+			t.Reset(presenceTTL / 2)
+		}
+	}()
+}
+
 // syncRoomSoon pulls the history the node lacks from the room's peers at
 // once (a late joiner) and then every RoomSyncInterval (gap repair).
 func (n *Node) syncRoomSoon(lr *liveRoom) {
@@ -168,18 +192,12 @@ func (n *Node) syncRoomSoon(lr *liveRoom) {
 		defer n.wg.Done()
 		t := time.NewTimer(0)
 		defer t.Stop()
-		presence := time.NewTimer(0)
-		defer presence.Stop()
 		for {
 			select {
 			case <-n.ctx.Done():
 				return
 			case <-lr.done:
 				return
-			case <-presence.C:
-				n.announcePresence(lr.desc.Room, false)
-				presence.Reset(presenceTTL / 2)
-				continue
 			case <-t.C:
 			}
 			peers := lr.topic.Peers()
@@ -236,6 +254,7 @@ func (n *Node) syncRoom(lr *liveRoom, p peer.ID) error {
 	if err != nil {
 		return err
 	}
+	n.log.Debug("room: synced", "room", lr.desc.Room, "with", p, "have", len(req.Have), "got", len(resp.Messages))
 	for _, data := range resp.Messages {
 		m, err := room.UnmarshalMessage(data)
 		if err != nil {

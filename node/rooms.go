@@ -41,9 +41,11 @@ type liveRoom struct {
 	done    chan struct{} // closed when the room is left
 	helpers []peer.ID     // peers known to be in the room when it was joined
 
-	mu    sync.Mutex // guards state and seq
+	mu    sync.Mutex // guards state
 	state *roomstate.State
-	seq   uint64
+
+	pubMu sync.Mutex // serialises our own messages; guards seq
+	seq   uint64     // our last stored sequence number in the room
 }
 
 // rooms holds the joined rooms.
@@ -159,6 +161,7 @@ func (n *Node) joinLive(ctx context.Context, d room.Descriptor) error {
 	}()
 	n.provideRoom(d.Room, d.Name)
 	n.syncRoomSoon(lr)
+	n.announceLoop(lr)
 	return nil
 }
 
@@ -264,25 +267,30 @@ func (n *Node) publishRoom(ctx context.Context, id room.ID, kind room.Kind, body
 	if !ok {
 		return room.MessageID{}, fmt.Errorf("%w: not in room %s", ErrNotFound, id)
 	}
-	lr.mu.Lock()
-	lr.seq++
-	m := room.Message{Room: id, Kind: kind, Seq: lr.seq, Timestamp: time.Now(), Body: body}
+	// Our sequence numbers must have no holes, or peers syncing from us stop
+	// at the hole: a number is used only once its message is stored.
+	lr.pubMu.Lock()
+	m := room.Message{Room: id, Kind: kind, Seq: lr.seq + 1, Timestamp: time.Now(), Body: body}
 	err := m.Sign(n.id.Signing())
 	if err == nil {
+		lr.mu.Lock()
 		err = lr.state.Allowed(m, time.Now())
+		lr.mu.Unlock()
 	}
 	if err != nil {
-		lr.seq--
-		lr.mu.Unlock()
+		lr.pubMu.Unlock()
 		return room.MessageID{}, fmt.Errorf("%w: %w", ErrInvalidRoom, err)
 	}
-	lr.mu.Unlock()
 	data, err := m.MarshalBinary()
-	if err != nil {
-		return room.MessageID{}, err
+	if err == nil {
+		// Stored first: if the publish is lost (no mesh yet), sync repairs it.
+		err = n.acceptRoomMessage(lr, m, data)
 	}
-	// Stored first: if the publish is lost (no mesh yet), sync repairs it.
-	if err := n.acceptRoomMessage(lr, m, data); err != nil {
+	if err == nil {
+		lr.seq++
+	}
+	lr.pubMu.Unlock()
+	if err != nil {
 		return room.MessageID{}, err
 	}
 	pctx, cancel := context.WithTimeout(ctx, roomPublishWait)

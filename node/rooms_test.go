@@ -13,9 +13,10 @@ func fastRooms(c *Config) {
 	c.RoomSyncInterval = 200 * time.Millisecond
 }
 
-// TestRoomChatAndQuestions: a host and listeners that know only a bootstrap
-// node join a room by its ID through the DHT; every listener gets every chat
-// message, and the question queue ends in the same order everywhere.
+// TestRoomChatAndQuestions: a host and 20 listeners that know only a
+// bootstrap node find the room by its name through the DHT and join it; every
+// listener gets every chat message, and the question queue ends in the same
+// order everywhere.
 func TestRoomChatAndQuestions(t *testing.T) {
 	boot := newTestNode(t, "", fastRooms)
 	bootAddr := boot.Addrs()[0].String()
@@ -24,12 +25,19 @@ func TestRoomChatAndQuestions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const listeners = 5
+	listeners := 20
+	if testing.Short() {
+		listeners = 5
+	}
 	var ls []*testNode
 	for range listeners {
 		l := newTestNode(t, "", fastRooms, withBootstrap(bootAddr))
-		if _, err := l.JoinRoom(t.Context(), info.ID.String()); err != nil {
+		got, err := l.JoinRoom(t.Context(), "backchannel LIVE") // by name, any case
+		if err != nil {
 			t.Fatalf("join: %v", err)
+		}
+		if got.ID != info.ID {
+			t.Fatalf("joined %s, want %s", got.ID, info.ID)
 		}
 		ls = append(ls, l)
 	}
@@ -93,4 +101,51 @@ func hasQuestion(n *testNode, id room.ID, q room.MessageID) bool {
 		}
 	}
 	return false
+}
+
+// TestRoomLateJoiner: a listener that joins after the talk started receives
+// the recent messages with the moderation applied to them.
+func TestRoomLateJoiner(t *testing.T) {
+	host := newTestNode(t, "", fastRooms)
+	early := newTestNode(t, "", fastRooms, withBootstrap(host.Addrs()[0].String()))
+	info, err := host.CreateRoom(t.Context(), "late", "", time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := early.JoinRoom(t.Context(), info.ID.String()); err != nil {
+		t.Fatal(err)
+	}
+	var spam room.MessageID
+	for i := range 30 {
+		id, err := early.RoomSay(t.Context(), info.ID, fmt.Sprint("line ", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 7 {
+			spam = id
+		}
+	}
+	host.waitUntil("the early chat", func() bool {
+		chat, _ := host.RoomChat(info.ID, 100)
+		return len(chat) == 30
+	})
+	if err := host.RoomHide(t.Context(), info.ID, spam); err != nil {
+		t.Fatal(err)
+	}
+	late := newTestNode(t, "", fastRooms, withBootstrap(host.Addrs()[0].String()))
+	if _, err := late.JoinRoom(t.Context(), info.ID.String()); err != nil {
+		t.Fatal(err)
+	}
+	late.waitUntil("history with the hide applied", func() bool {
+		chat, _ := late.RoomChat(info.ID, 100)
+		if len(chat) != 29 {
+			return false
+		}
+		for _, c := range chat {
+			if c.ID == spam {
+				return false
+			}
+		}
+		return true
+	})
 }
