@@ -163,6 +163,34 @@ func (n *Node) provideRoom(id room.ID, name string) {
 	}()
 }
 
+// roomPublishQueue bounds our messages waiting for the room's mesh.
+const roomPublishQueue = 1024
+
+// publishLoop publishes our stored messages in order, each waiting up to
+// roomPublishWait for the mesh, so that a sender never blocks on a room it
+// is alone in: what cannot be sent now reaches the others through sync.
+func (n *Node) publishLoop(lr *liveRoom) {
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		for {
+			select {
+			case <-n.ctx.Done():
+				return
+			case <-lr.done:
+				return
+			case data := <-lr.outq:
+				ctx, cancel := context.WithTimeout(n.ctx, roomPublishWait)
+				err := lr.topic.Publish(ctx, data)
+				cancel()
+				if err != nil {
+					n.log.Debug("room publish not sent; sync will carry it", "room", lr.desc.Room, "err", err)
+				}
+			}
+		}
+	}()
+}
+
 // announceLoop announces our presence in a joined room until we leave it.
 func (n *Node) announceLoop(lr *liveRoom) {
 	n.wg.Add(1)
@@ -225,9 +253,7 @@ func (n *Node) announcePresence(id room.ID, leaving bool) {
 		n.log.Error("room: presence", "err", err)
 		return
 	}
-	ctx, cancel := context.WithTimeout(n.ctx, roomPublishWait)
-	defer cancel()
-	if _, err := n.publishRoom(ctx, id, room.KindPresence, body); err != nil {
+	if _, err := n.publishRoom(n.ctx, id, room.KindPresence, body); err != nil {
 		n.log.Debug("room: presence not sent", "room", id, "err", err)
 	}
 }

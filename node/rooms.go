@@ -39,6 +39,7 @@ type liveRoom struct {
 	desc    room.Descriptor
 	topic   *pubsub.Topic
 	done    chan struct{} // closed when the room is left
+	outq    chan []byte   // our stored messages waiting to be published
 	helpers []peer.ID     // peers known to be in the room when it was joined
 
 	mu    sync.Mutex // guards state
@@ -134,7 +135,7 @@ func (n *Node) saveRoom(d room.Descriptor) error {
 // joinLive subscribes to a room's topic, replays its stored history into the
 // room state, and asks the room's peers for what it lacks.
 func (n *Node) joinLive(ctx context.Context, d room.Descriptor) error {
-	lr := &liveRoom{desc: d, state: roomstate.New(d), done: make(chan struct{})}
+	lr := &liveRoom{desc: d, state: roomstate.New(d), done: make(chan struct{}), outq: make(chan []byte, roomPublishQueue)}
 	n.rooms.mu.Lock()
 	lr.helpers = n.rooms.helpers[d.Room]
 	n.rooms.mu.Unlock()
@@ -162,6 +163,7 @@ func (n *Node) joinLive(ctx context.Context, d room.Descriptor) error {
 	n.provideRoom(d.Room, d.Name)
 	n.syncRoomSoon(lr)
 	n.announceLoop(lr)
+	n.publishLoop(lr)
 	return nil
 }
 
@@ -293,10 +295,10 @@ func (n *Node) publishRoom(ctx context.Context, id room.ID, kind room.Kind, body
 	if err != nil {
 		return room.MessageID{}, err
 	}
-	pctx, cancel := context.WithTimeout(ctx, roomPublishWait)
-	defer cancel()
-	if err := lr.topic.Publish(pctx, data); err != nil {
-		n.log.Debug("room publish not sent yet; sync will carry it", "room", id, "err", err)
+	select {
+	case lr.outq <- data:
+	default: // a burst beyond the queue: stored, and sync carries it
+		n.log.Debug("room publish queue full; sync will carry it", "room", id)
 	}
 	return m.ID(), nil
 }

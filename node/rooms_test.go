@@ -149,3 +149,38 @@ func TestRoomLateJoiner(t *testing.T) {
 		return true
 	})
 }
+
+// TestRoomGapRepair: a listener away for a while rejoins the room at start
+// and fills the gap from the others.
+func TestRoomGapRepair(t *testing.T) {
+	host := newTestNode(t, "", fastRooms)
+	boot := host.Addrs()[0].String()
+	info, err := host.CreateRoom(t.Context(), "gaps", "", time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	home := t.TempDir()
+	away := newTestNode(t, home, fastRooms, withBootstrap(boot))
+	if _, err := away.JoinRoom(t.Context(), info.ID.String()); err != nil {
+		t.Fatal(err)
+	}
+	away.stop()
+	var missed []room.MessageID
+	for i := range 15 {
+		id, err := host.RoomSay(t.Context(), info.ID, fmt.Sprint("while you were away ", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		missed = append(missed, id)
+	}
+	back := newTestNode(t, home, fastRooms, withBootstrap(boot)) // rejoins its rooms
+	back.waitUntil("the missed lines", func() bool {
+		lines, _ := back.RoomChat(info.ID, 0)
+		for _, id := range missed {
+			if !hasChat(lines, id) {
+				return false
+			}
+		}
+		return true
+	})
+}
