@@ -31,9 +31,10 @@ const (
 	roomPublishWait = 5 * time.Second
 	// roomClockSkew is how far in the future a room message may be dated.
 	roomClockSkew = 5 * time.Minute
-	// roomRate and roomBurst bound each sender's messages in a room.
-	roomRate  = rate.Limit(5)
-	roomBurst = 20
+	// roomRate and roomBurst bound each sender's messages in a room (the
+	// host's are not bounded: it is the host's room).
+	roomRate  = rate.Limit(20)
+	roomBurst = 50
 	// maxSyncFrame bounds a sync response.
 	maxSyncFrame = 8 << 20
 	// syncTimeout bounds one sync exchange.
@@ -90,7 +91,7 @@ func (n *Node) roomValidator(lr *liveRoom) pubsub.Validator {
 		// Over its rate, a message is dropped, not forwarded, but not
 		// punished: an honest burst is later repaired by sync, and a flood
 		// costs the flooder's neighbours one cheap check a message.
-		if from != n.ID() && !limiter.Allow(string(m.Sender[:])) {
+		if from != n.ID() && m.Sender != lr.desc.Host && !limiter.Allow(string(m.Sender[:])) {
 			n.log.Debug("room: sender over its rate", "sender", m.Sender)
 			return pubsub.Ignore
 		}
