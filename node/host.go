@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/libp2p/go-libp2p"
@@ -114,7 +115,7 @@ func newP2P(cfg *Config, key lcrypto.PrivKey) (*p2p, error) {
 	}
 	n.host = h
 	if cfg.EnableMDNS {
-		n.mdns = mdns.NewMdnsService(h, "backchannel", mdnsNotifee{h: h, log: cfg})
+		n.mdns = mdns.NewMdnsService(h, "backchannel", mdnsNotifee{h: h, log: cfg.Logger})
 	}
 	return n, nil
 }
@@ -137,7 +138,7 @@ func (n *p2p) close() error {
 
 type mdnsNotifee struct {
 	h   host.Host
-	log *Config
+	log *slog.Logger
 }
 
 // HandlePeerFound connects to peers found on the local network (opt-in).
@@ -145,6 +146,6 @@ func (m mdnsNotifee) HandlePeerFound(ai peer.AddrInfo) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := m.h.Connect(ctx, ai); err != nil {
-		m.log.Logger.Debug("mdns connect failed", "peer", ai.ID, "err", err)
+		m.log.Debug("mdns connect failed", "peer", ai.ID, "err", err)
 	}
 }
