@@ -194,6 +194,12 @@ func (n *Node) publishLoop(lr *liveRoom) {
 
 // announceLoop announces our presence in a joined room until we leave it.
 func (n *Node) announceLoop(lr *liveRoom) {
+	n.everyWhileJoined(lr, presenceTTL/2, func() { n.announcePresence(lr.desc.Room, false) })
+}
+
+// everyWhileJoined runs fn at once and then every interval, in a goroutine
+// owned by the node, until the node closes or the room is left.
+func (n *Node) everyWhileJoined(lr *liveRoom, interval time.Duration, fn func()) {
 	n.wg.Add(1)
 	go func() {
 		defer n.wg.Done()
@@ -207,8 +213,8 @@ func (n *Node) announceLoop(lr *liveRoom) {
 				return
 			case <-t.C:
 			}
-			n.announcePresence(lr.desc.Room, false)
-			t.Reset(presenceTTL / 2)
+			fn()
+			t.Reset(interval)
 		}
 	}()
 }
@@ -216,32 +222,19 @@ func (n *Node) announceLoop(lr *liveRoom) {
 // syncRoomSoon pulls the history the node lacks from the room's peers at
 // once (a late joiner) and then every RoomSyncInterval (gap repair).
 func (n *Node) syncRoomSoon(lr *liveRoom) {
-	n.wg.Add(1)
-	go func() {
-		defer n.wg.Done()
-		t := time.NewTimer(0)
-		defer t.Stop()
-		for {
-			select {
-			case <-n.ctx.Done():
-				return
-			case <-lr.done:
-				return
-			case <-t.C:
-			}
-			peers := lr.topic.Peers()
-			if len(peers) == 0 {
-				peers = lr.helpers // whoever gave us the descriptor
-			}
-			if len(peers) > 0 {
-				p := peers[rand.IntN(len(peers))]
-				if err := n.syncRoom(lr, p); err != nil {
-					n.log.Debug("room: sync failed", "room", lr.desc.Room, "with", p, "err", err)
-				}
-			}
-			t.Reset(n.cfg.RoomSyncInterval)
+	n.everyWhileJoined(lr, n.cfg.RoomSyncInterval, func() {
+		peers := lr.topic.Peers()
+		if len(peers) == 0 {
+			peers = lr.helpers // whoever gave us the descriptor
 		}
-	}()
+		if len(peers) == 0 {
+			return
+		}
+		p := peers[rand.IntN(len(peers))]
+		if err := n.syncRoom(lr, p); err != nil {
+			n.log.Debug("room: sync failed", "room", lr.desc.Room, "with", p, "err", err)
+		}
+	})
 }
 
 // presenceTTL is how long one presence message keeps a member counted.

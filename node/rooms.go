@@ -218,12 +218,8 @@ func (n *Node) LeaveRoom(id room.ID) error {
 
 // Rooms lists the rooms this node knows, joined or not.
 func (n *Node) Rooms() ([]RoomInfo, error) {
-	var rs []storage.Room
-	if err := n.store.View(func(tx *storage.Txn) error {
-		var err error
-		rs, err = tx.Rooms()
-		return err
-	}); err != nil {
+	rs, err := n.storedRooms()
+	if err != nil {
 		return nil, err
 	}
 	var out []RoomInfo
@@ -431,12 +427,8 @@ func messageID(topic string, data []byte) string {
 
 // rejoinRooms joins again, at start, the rooms joined before.
 func (n *Node) rejoinRooms(ctx context.Context) error {
-	var rs []storage.Room
-	if err := n.store.View(func(tx *storage.Txn) error {
-		var err error
-		rs, err = tx.Rooms()
-		return err
-	}); err != nil {
+	rs, err := n.storedRooms()
+	if err != nil {
 		return fmt.Errorf("node: rooms: %w", err)
 	}
 	for _, r := range rs {
@@ -453,4 +445,15 @@ func (n *Node) rejoinRooms(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// storedRooms lists the rooms in the store, joined or not.
+func (n *Node) storedRooms() ([]storage.Room, error) {
+	var rs []storage.Room
+	err := n.store.View(func(tx *storage.Txn) error {
+		var err error
+		rs, err = tx.Rooms()
+		return err
+	})
+	return rs, err
 }
