@@ -51,6 +51,7 @@ func runFlood(ctx context.Context, e *env) (res ScenarioResult, err error) {
 	}
 
 	floodCtx, stopFlood := context.WithCancel(ctx)
+	floodStart := time.Now()
 	defer stopFlood()
 	var wg sync.WaitGroup
 	var junkStreams, junkRefused atomic.Int64
@@ -62,19 +63,37 @@ func runFlood(ctx context.Context, e *env) (res ScenarioResult, err error) {
 	}
 
 	n := e.floodHonest
-	e.step("flooding; the honest contact sends %d messages", n)
-	start := time.Now()
-	ids := make([]storage.MessageID, n)
-	if err := sendBurst(ctx, honest, target.ID(), ids); err != nil {
+	e.step("flooding; the honest contact sends %d messages over %v", n, e.floodFor)
+	if err := sleep(ctx, e.floodFor/4); err != nil { // the flood under way first
 		return res, err
 	}
+	start := time.Now()
+	ids := make([]storage.MessageID, 0, n)
+	tick := time.NewTicker(e.floodFor / time.Duration(n))
+	for i := range n {
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			tick.Stop()
+			return res, ctx.Err()
+		}
+		m, err := honest.Send(ctx, target.ID(), node.Outgoing{Body: fmt.Sprint("honest ", i)})
+		if err != nil {
+			tick.Stop()
+			return res, err
+		}
+		ids = append(ids, m.ID)
+	}
+	tick.Stop()
+	lastSent := time.Now()
 	werr := waitFor(ctx, "the honest messages acked", e.deliveryTimeout, 20*time.Millisecond, func() (bool, error) {
 		d, err := deliveredCount(honest, target.ID(), n)
 		return d >= n, err
 	})
-	took := time.Since(start)
+	took, tail := time.Since(start), time.Since(lastSent)
 	stopFlood()
 	wg.Wait()
+	flooded := time.Since(floodStart)
 	if werr != nil && !errors.Is(werr, ErrTimeout) {
 		return res, werr
 	}
@@ -91,13 +110,15 @@ func runFlood(ctx context.Context, e *env) (res ScenarioResult, err error) {
 		return res, err
 	}
 	res.Figures = append(faultFigures(f),
-		fig("honest messages all acked after", "s", took.Seconds(), nil),
+		fig("honest: first sent to all acked", "s", took.Seconds(), nil),
+		fig("honest: last sent to all acked", "s", tail.Seconds(), nil),
+		fig("flood: junk streams a second", "streams/s", float64(junkStreams.Load())/flooded.Seconds(), nil),
 		fig("stranger's requests stored", "msgs", float64(len(strangerStored)), atMost(float64(node.DefaultLimits.RequestMessagesPerSender))),
 		fig("junk streams opened", "streams", float64(junkStreams.Load()), nil),
 	)
 	res.Note = fmt.Sprintf("the stranger's node queued %d valid requests (answered RETRY_LATER past the caps); %d raw goroutines opened streams "+
-		"on the DM, prekey and sync protocols and wrote 1 KiB of garbage each (%d refused by the target); the honest contact's %d messages went out at once from 32 callers",
-		e.floodStranger, junkWorkers, junkRefused.Load(), n)
+		"on the DM, prekey and sync protocols and wrote 1 KiB of garbage each (%d refused by the target); the honest contact sent its %d messages evenly over %v, starting %v into the flood",
+		e.floodStranger, junkWorkers, junkRefused.Load(), n, e.floodFor, e.floodFor/4)
 	return res, nil
 }
 

@@ -49,10 +49,11 @@ type sizes struct {
 	lateWant        int   // the newest lines it must receive
 	storeMessages   int   // messages in the store
 	idle            time.Duration
-	killBurst       int // 1:1 messages in the burst whose recipient is killed
-	cutoffLines     int // lines sent while a listener is cut off and back
-	floodHonest     int // honest messages sent during the flood
-	floodStranger   int // the stranger's valid requests
+	killBurst       int           // 1:1 messages in the burst whose recipient is killed
+	cutoffLines     int           // lines sent while a listener is cut off and back
+	floodHonest     int           // honest messages sent during the flood
+	floodStranger   int           // the stranger's valid requests
+	floodFor        time.Duration // how long the honest messages are spread over
 	settle          time.Duration
 	deliveryTimeout time.Duration
 }
@@ -62,15 +63,15 @@ func sizesFor(o Options) sizes {
 	case o.Smoke:
 		return sizes{mode: "smoke", dmLatency: 30, dmRaw: 30, dmThroughput: 200, roomSizes: []int{4}, roomLines: 20,
 			lateHistory: 150, lateWant: 100, storeMessages: 2000, idle: time.Second, killBurst: 200,
-			cutoffLines: 30, floodHonest: 30, floodStranger: 100, settle: time.Second, deliveryTimeout: 2 * time.Minute}
+			cutoffLines: 30, floodHonest: 30, floodStranger: 100, floodFor: time.Second, settle: time.Second, deliveryTimeout: 2 * time.Minute}
 	case o.Quick:
 		return sizes{mode: "quick", dmLatency: 300, dmRaw: 300, dmThroughput: 3000, roomSizes: []int{10}, roomLines: 100,
 			lateHistory: 1200, lateWant: 1000, storeMessages: 20_000, idle: 2 * time.Second, killBurst: 1000,
-			cutoffLines: 150, floodHonest: 300, floodStranger: 1000, settle: 2 * time.Second, deliveryTimeout: time.Minute}
+			cutoffLines: 150, floodHonest: 300, floodStranger: 1000, floodFor: 3 * time.Second, settle: 2 * time.Second, deliveryTimeout: time.Minute}
 	}
 	return sizes{mode: "full", dmLatency: 2000, dmRaw: 1000, dmThroughput: 20_000, roomSizes: []int{10, 30, 60, 100}, roomLines: 200,
 		lateHistory: 1200, lateWant: 1000, storeMessages: 1_000_000, idle: 3 * time.Second, killBurst: 5000,
-		cutoffLines: 600, floodHonest: 2000, floodStranger: 5000, settle: 2 * time.Second, deliveryTimeout: 3 * time.Minute}
+		cutoffLines: 600, floodHonest: 2000, floodStranger: 5000, floodFor: 10 * time.Second, settle: 2 * time.Second, deliveryTimeout: 3 * time.Minute}
 }
 
 // scenario is one entry of the suite.
