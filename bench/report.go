@@ -28,6 +28,10 @@ type Machine struct {
 	Arch      string `json:"arch"`
 	GoVersion string `json:"go_version"`
 	Race      bool   `json:"race"` // built with -race: timings are not comparable
+	// LoadStart and LoadEnd are /proc/loadavg's 1-minute load when the run
+	// started and ended: other work on the machine skews the timings.
+	LoadStart string `json:"load_start,omitempty"`
+	LoadEnd   string `json:"load_end,omitempty"`
 }
 
 // Status of a scenario.
@@ -210,6 +214,9 @@ func (r *Report) Scenario(name string) (ScenarioResult, bool) {
 // baseline, the ratio, the target and whether it is met.
 func (r *Report) WriteTable(w io.Writer) error {
 	fmt.Fprintf(w, "Backchannel bench (%s), %s, %d cores, %s, %.0f s", r.Mode, r.Machine.CPU, r.Machine.Cores, r.Machine.GoVersion, r.Seconds)
+	if r.Machine.LoadStart != "" {
+		fmt.Fprintf(w, ", load %s at start, %s at end", r.Machine.LoadStart, r.Machine.LoadEnd)
+	}
 	if r.Machine.Race {
 		fmt.Fprint(w, ", built with -race: timings not comparable")
 	}

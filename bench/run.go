@@ -173,12 +173,26 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		_ = os.RemoveAll(sdir) // stores can be large: free the disk as we go
 	}
 	rep.Seconds = time.Since(rep.Started).Seconds()
+	rep.Machine.LoadEnd = loadAvg()
 	return rep, nil
 }
 
 func machine() Machine {
 	return Machine{CPU: cpuModel(), Cores: runtime.NumCPU(), OS: runtime.GOOS, Arch: runtime.GOARCH,
-		GoVersion: runtime.Version(), Race: raceEnabled}
+		GoVersion: runtime.Version(), Race: raceEnabled, LoadStart: loadAvg()}
+}
+
+// loadAvg is the 1-minute load average from /proc/loadavg ("" without it).
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return ""
+	}
+	return f[0]
 }
 
 // cpuModel is the CPU's model name (as lscpu prints it), from /proc/cpuinfo.
