@@ -40,7 +40,7 @@ func runLateJoiner(ctx context.Context, e *env) (res ScenarioResult, err error) 
 		defer f.close()
 		ids := make([]room.MessageID, 0, e.lateHistory)
 		for i := range e.lateHistory {
-			id, err := f.host.RoomSay(ctx, f.id, fmt.Sprintf("history line %d of the room, about as long as a chat line is", i))
+			id, err := f.host.RoomSay(ctx, f.id, historyLine(i))
 			if err != nil {
 				return r, err
 			}
@@ -88,7 +88,11 @@ func runLateJoiner(ctx context.Context, e *env) (res ScenarioResult, err error) 
 	}
 	want := min(e.lateWant, e.lateHistory)
 	e.step("raw: a libp2p host connects and reads %d messages over one stream", want)
-	raw, err := rawHistory(ctx, c, want, 200)
+	size, err := roomMessageSize(historyLine(e.lateHistory))
+	if err != nil {
+		return res, err
+	}
+	raw, err := rawHistory(ctx, c, want, size)
 	if err != nil {
 		return res, fmt.Errorf("raw: %w", err)
 	}
@@ -102,6 +106,11 @@ func runLateJoiner(ctx context.Context, e *env) (res ScenarioResult, err error) 
 	res.Note = fmt.Sprintf("%d lines in a room of a host and a listener; timed from JoinRoom (descriptor fetched from the host) "+
 		"until the joiner's room state holds the newest %d lines", e.lateHistory, want)
 	return res, nil
+}
+
+// historyLine is line i of the late joiner's room.
+func historyLine(i int) string {
+	return fmt.Sprintf("history line %d of the room, about as long as a chat line is", i)
 }
 
 // rawHistory times a raw host connecting to another and reading n messages

@@ -7,10 +7,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/backchannel/backchannel/crypto/keys"
 	"github.com/backchannel/backchannel/crypto/room"
 	"github.com/backchannel/backchannel/node"
+	"github.com/backchannel/backchannel/node/roomstate"
 	"github.com/backchannel/backchannel/pubsub"
 )
 
@@ -20,9 +23,6 @@ const (
 	// roomHeartbeat is GossipSub's heartbeat in the room scenarios, ours and
 	// raw alike: meshes form within the settle time.
 	roomHeartbeat = 100 * time.Millisecond
-	// rawRoomPayload is the raw baseline's message size, about a signed
-	// room chat line's.
-	rawRoomPayload = 200
 )
 
 // roomResult is one room size's outcome, ours or raw.
@@ -31,19 +31,21 @@ type roomResult struct {
 	p50, p99  time.Duration
 	cpu       time.Duration // process CPU per delivered message
 	faults    Faults
+	edges     [][2]int // the room's connection graph, by node index (0: host)
 }
 
 // runRooms measures a live room at each size: one speaker (the host) sends
 // lines at 50 a second and every other node times each arrival. Beside it,
 // raw GossipSub (our pubsub wrapper with an accept-all validator: no
-// signature, no store, no room state) on a like topology.
+// signature, no store, no room state) on the room's own connection graph,
+// with a topic name as long and payloads as large as a room's.
 func runRooms(ctx context.Context, e *env) (res ScenarioResult, err error) {
 	for _, n := range e.roomSizes {
 		ours, err := e.roomOnce(ctx, n)
 		if err != nil {
 			return res, fmt.Errorf("%d nodes: %w", n, err)
 		}
-		raw, err := e.rawRoomOnce(ctx, n)
+		raw, err := e.rawRoomOnce(ctx, n, ours.edges)
 		if err != nil {
 			return res, fmt.Errorf("%d nodes, raw: %w", n, err)
 		}
@@ -282,6 +284,7 @@ func (e *env) roomOnce(ctx context.Context, n int) (r roomResult, err error) {
 	if err := sleep(ctx, e.settle); err != nil {
 		return r, err
 	}
+	edges := connectionGraph(append([]*node.Node{f.host}, f.listeners...))
 	cpu0 := cpuTime()
 	ids, err := f.speak(ctx, e.roomLines, nil)
 	if err != nil {
@@ -312,18 +315,56 @@ func (e *env) roomOnce(ctx context.Context, n int) (r roomResult, err error) {
 		p99:       percentile(lat, .99),
 		cpu:       cpu / time.Duration(max(1, got)),
 		faults:    Faults{Sent: want, Delivered: got, Lost: want - got, Duplicated: f.arr.duplicates()},
+		edges:     edges,
 	}, nil
 }
 
-// rawRoomOnce runs raw GossipSub with n hosts: each connects to the first
-// and to one earlier host, as room nodes reach the host and the DHT's
-// neighbours.
-func (e *env) rawRoomOnce(ctx context.Context, n int) (r roomResult, err error) {
+// connectionGraph lists which nodes are connected, by index, each pair once.
+func connectionGraph(nodes []*node.Node) [][2]int {
+	index := map[peer.ID]int{}
+	for i, nd := range nodes {
+		index[nd.ID()] = i
+	}
+	var edges [][2]int
+	for i, nd := range nodes {
+		for _, p := range nd.Peers() {
+			if j, ok := index[p]; ok && i < j {
+				edges = append(edges, [2]int{i, j})
+			}
+		}
+	}
+	return edges
+}
+
+// roomMessageSize is the size of a signed room chat line of text, for the
+// raw payloads.
+func roomMessageSize(text string) (int, error) {
+	body, err := roomstate.EncodeChat(text, room.MessageID{})
+	if err != nil {
+		return 0, err
+	}
+	m := room.Message{Room: room.ID{1}, Kind: room.KindChat, Seq: 100, Timestamp: time.Now(), Body: body}
+	if err := m.Sign(keys.GeneratePrivateKey()); err != nil {
+		return 0, err
+	}
+	data, err := m.MarshalBinary()
+	return len(data), err
+}
+
+// rawRoomOnce runs raw GossipSub with n hosts connected as the room's nodes
+// were (edges), on a topic named like a room's, with payloads of a signed
+// room message's size.
+func (e *env) rawRoomOnce(ctx context.Context, n int, edges [][2]int) (r roomResult, err error) {
 	c := newCluster(e)
 	defer func() { err = errors.Join(err, c.close()) }()
 	e.step("%d nodes, raw GossipSub: starting %d hosts", n, n)
-	const topicName = "/backchannel-bench/raw-room"
+	topicName := node.RoomTopicPrefix + room.ID{1}.String()
+	size, err := roomMessageSize("line 100")
+	if err != nil {
+		return r, err
+	}
 	type member struct {
+		h     host.Host
 		ps    *pubsub.PubSub
 		topic *pubsub.Topic
 		info  peer.AddrInfo
@@ -336,7 +377,7 @@ func (e *env) rawRoomOnce(ctx context.Context, n int) (r roomResult, err error) 
 		}
 		wg.Wait()
 	}()
-	for i := range n {
+	for range n {
 		h, err := c.rawHost()
 		if err != nil {
 			return r, err
@@ -350,15 +391,12 @@ func (e *env) rawRoomOnce(ctx context.Context, n int) (r roomResult, err error) 
 			ps.Close()
 			return r, err
 		}
-		if i > 0 {
-			for _, j := range []int{0, (i * 7919) % i} {
-				if err := h.Connect(ctx, members[j].info); err != nil {
-					ps.Close()
-					return r, err
-				}
-			}
+		members = append(members, member{h, ps, t, peer.AddrInfo{ID: h.ID(), Addrs: h.Addrs()}})
+	}
+	for _, ed := range edges {
+		if err := members[ed[1]].h.Connect(ctx, members[ed[0]].info); err != nil {
+			return r, err
 		}
-		members = append(members, member{ps, t, peer.AddrInfo{ID: h.ID(), Addrs: h.Addrs()}})
 	}
 	arr := newArrivals[string]()
 	for i, m := range members[1:] {
@@ -375,7 +413,7 @@ func (e *env) rawRoomOnce(ctx context.Context, n int) (r roomResult, err error) 
 	cpu0 := cpuTime()
 	tick := time.NewTicker(time.Second / roomRate)
 	defer tick.Stop()
-	pad := make([]byte, rawRoomPayload-11)
+	pad := make([]byte, max(0, size-11))
 	for i := range e.roomLines {
 		select {
 		case <-tick.C:
