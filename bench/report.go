@@ -226,7 +226,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 	for _, s := range r.Scenarios {
 		switch s.Status {
 		case StatusError:
-			fmt.Fprintf(tw, "%s\tERROR: %s\t\t\t\t\t\n", s.Name, oneLine(s.Error))
+			fmt.Fprintf(tw, "%s\tERROR (below)\t\t\t\t\t\n", s.Name)
 		case StatusSkipped:
 			fmt.Fprintf(tw, "%s\tskipped: %s\t\t\t\t\t\n", s.Name, oneLine(s.Note))
 		}
@@ -264,6 +264,9 @@ func (r *Report) WriteTable(w io.Writer) error {
 		return err
 	}
 	for _, s := range r.Scenarios {
+		if s.Status == StatusError {
+			fmt.Fprintf(w, "ERROR, %s: %s\n", s.Name, oneLine(s.Error))
+		}
 		if s.Note != "" && s.Status != StatusSkipped {
 			fmt.Fprintf(w, "note, %s: %s\n", s.Name, s.Note)
 		}
@@ -272,9 +275,9 @@ func (r *Report) WriteTable(w io.Writer) error {
 }
 
 func oneLine(s string) string {
-	s = strings.ReplaceAll(s, "\n", " ")
-	if len(s) > 100 {
-		s = s[:97] + "..."
+	s = strings.ReplaceAll(s, "\n", "; ")
+	if len(s) > 400 {
+		s = s[:397] + "..."
 	}
 	return s
 }

@@ -87,7 +87,7 @@ func TestTable(t *testing.T) {
 	if err := sampleReport().WriteTable(&b); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"latency p50", "0.25 ms", "8×", "≤ 10× raw", "yes", "not yet", "ERROR: disk full", "= 0 msgs", "NO"} {
+	for _, want := range []string{"latency p50", "0.25 ms", "8×", "≤ 10× raw", "yes", "not yet", "ERROR, store: disk full", "= 0 msgs", "NO"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, b.String())
 		}

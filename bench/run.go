@@ -63,15 +63,15 @@ func sizesFor(o Options) sizes {
 	case o.Smoke:
 		return sizes{mode: "smoke", dmLatency: 30, dmRaw: 30, dmThroughput: 200, roomSizes: []int{4}, roomLines: 20,
 			lateHistory: 150, lateWant: 100, storeMessages: 2000, idle: time.Second, killBurst: 200,
-			cutoffLines: 30, floodHonest: 30, floodStranger: 100, floodFor: time.Second, settle: time.Second, deliveryTimeout: 2 * time.Minute}
+			cutoffLines: 30, floodHonest: 30, floodStranger: 100, floodFor: time.Second, settle: 2 * time.Second, deliveryTimeout: 2 * time.Minute}
 	case o.Quick:
 		return sizes{mode: "quick", dmLatency: 300, dmRaw: 300, dmThroughput: 3000, roomSizes: []int{10}, roomLines: 100,
 			lateHistory: 1200, lateWant: 1000, storeMessages: 20_000, idle: 2 * time.Second, killBurst: 1000,
-			cutoffLines: 150, floodHonest: 300, floodStranger: 1000, floodFor: 3 * time.Second, settle: 2 * time.Second, deliveryTimeout: time.Minute}
+			cutoffLines: 150, floodHonest: 300, floodStranger: 1000, floodFor: 3 * time.Second, settle: 3 * time.Second, deliveryTimeout: time.Minute}
 	}
 	return sizes{mode: "full", dmLatency: 2000, dmRaw: 1000, dmThroughput: 20_000, roomSizes: []int{10, 30, 60, 100}, roomLines: 200,
 		lateHistory: 1200, lateWant: 1000, storeMessages: 1_000_000, idle: 3 * time.Second, killBurst: 5000,
-		cutoffLines: 600, floodHonest: 2000, floodStranger: 5000, floodFor: 10 * time.Second, settle: 2 * time.Second, deliveryTimeout: 3 * time.Minute}
+		cutoffLines: 600, floodHonest: 2000, floodStranger: 5000, floodFor: 10 * time.Second, settle: 3 * time.Second, deliveryTimeout: 3 * time.Minute}
 }
 
 // scenario is one entry of the suite.
@@ -113,6 +113,9 @@ type env struct {
 	scenario string
 	log      *slog.Logger
 }
+
+// quickMode reports whether the run is --quick (or smaller).
+func (e *env) quickMode() bool { return e.mode != "full" }
 
 // step reports a step of the scenario on the progress display.
 func (e *env) step(format string, args ...any) {
