@@ -62,6 +62,7 @@ func (r *Report) WritePlot(w io.Writer) error {
 		p.Add(line, points)
 		p.Legend.Add(sr.name, line, points)
 	}
+	p.Y.Max *= 8 // room above the lines for the legend
 	wt, err := p.WriterTo(8*vg.Inch, 5*vg.Inch, "png")
 	if err != nil {
 		return err
