@@ -27,7 +27,7 @@ const (
 	roomHeartbeat = time.Second
 	// joinAttempts bounds how often a listener tries to join: on a loaded
 	// machine a join can time out while a hundred nodes start.
-	joinAttempts = 3
+	joinAttempts = 5
 )
 
 // roomResult is one room size's outcome, ours or raw.
