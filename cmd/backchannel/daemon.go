@@ -15,6 +15,7 @@ import (
 
 	"github.com/backchannel/backchannel/api"
 	"github.com/backchannel/backchannel/node"
+	"github.com/backchannel/backchannel/web"
 )
 
 // The node must serve everything the API offers.
@@ -139,7 +140,7 @@ func (a *app) runDaemon(ctx context.Context, f daemonFlags) error {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	srv, err := api.New(api.Config{Addr: f.apiAddr, Home: a.home, Backend: n, Logger: log, Registry: reg})
+	srv, err := api.New(api.Config{Addr: f.apiAddr, Home: a.home, Backend: n, Logger: log, Registry: reg, UI: web.FS()})
 	if err == nil {
 		err = srv.Start(ctx)
 	}
@@ -147,7 +148,7 @@ func (a *app) runDaemon(ctx context.Context, f daemonFlags) error {
 		return errors.Join(err, n.Close())
 	}
 	self := n.Self()
-	log.Info("daemon running", "peer", self.PeerID, "api", srv.Addr(), "home", a.home)
+	log.Info("daemon running", "peer", self.PeerID, "api", srv.Addr(), "home", a.home, "ui", "http://"+srv.Addr()+"/")
 
 	<-ctx.Done()
 	stop() // a second signal now kills the process the usual way
