@@ -31,9 +31,11 @@ export function replace(el, ...children) {
   return el;
 }
 
+// shortID is a short form of a peer or room ID: its last characters (every
+// Ed25519 peer ID starts alike, with 12D3KooW).
 export function shortID(id) {
   if (!id) return '';
-  return id.length > 16 ? `${id.slice(0, 8)}…${id.slice(-6)}` : id;
+  return id.length > 16 ? `…${id.slice(-8)}` : id;
 }
 
 export function time(t) {

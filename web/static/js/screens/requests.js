@@ -38,12 +38,12 @@ export default {
 };
 
 function requestItem(app, c, messages, where, reload) {
-  const name = c.name || shortID(c.peer_id);
+  const name = c.name || `Peer ${shortID(c.peer_id)}`;
   const p = enc(c.peer_id);
   const done = what => { app.announce(`${what} ${name}`); reload(); };
   return h('li', {class: 'request panel', dataset: {peer: c.peer_id}},
     h('h2', {class: 'request-from'}, name,
-      h('span', {class: 'peer-id', title: c.peer_id}, ` ${shortID(c.peer_id)}`)),
+      c.name ? h('span', {class: 'peer-id', title: c.peer_id}, ` ${shortID(c.peer_id)}`) : null),
     where ? h('p', {class: 'request-context'}, where) : h('p', {class: 'request-context none'}, 'No context: not a contact, not seen in your rooms'),
     h('ol', {class: 'request-messages', 'aria-label': `Messages from ${name}`},
       messages.map(m => h('li', {}, m.body, ' ', timeEl(m.sent)))),
