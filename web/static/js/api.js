@@ -4,6 +4,16 @@
 
 const csrf = document.querySelector('meta[name="backchannel-csrf"]')?.content ?? '';
 
+// What an error code means to a person; the server's message follows.
+const hints = {
+  not_allowed: 'Only the room\'s host or a moderator can do that',
+  muted: 'You are muted in this room for now',
+  request_pending: 'Accept their request first',
+  unknown_peer: 'No contact by that name: add them on the Identity screen',
+  blocked: 'You blocked them: unblock them on the Identity screen first',
+  ambiguous_name: 'Two contacts have that name: use the peer ID',
+};
+
 export class APIError extends Error {
   constructor(status, code, message) {
     super(message);
@@ -38,7 +48,7 @@ export async function call(method, path, body) {
       code = e.code; msg = e.error;
     }
     if (resp.status === 401) sessionLost.forEach(fn => fn());
-    throw new APIError(resp.status, code, msg);
+    throw new APIError(resp.status, code, hints[code] ? `${hints[code]} (${msg})` : msg);
   }
   if (type.startsWith('application/json')) return resp.json();
   return resp.blob();

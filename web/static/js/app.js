@@ -110,7 +110,12 @@ function notice(id, text, extra) {
   replace(el, text, extra ? ' ' : null, extra);
 }
 
+// pollSoon re-reads the status shortly after an event: a message that
+// arrives proves a connection sooner than the next poll.
+const pollSoon = debounce(() => pollStatus(), 300);
+
 function onEvent(e) {
+  if (e.type !== 'typing') pollSoon();
   if (e.type === 'contact') app.refreshContacts().catch(() => {});
   if (['message', 'message_state', 'request', 'contact'].includes(e.type)) refreshBadges();
   if ((e.type === 'message' || e.type === 'request') && e.message && e.message.direction === 'inbound') {

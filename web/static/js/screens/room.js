@@ -19,6 +19,18 @@ export default {
     const heading = h('h1', {tabindex: '-1', id: 'room-title'}, 'Room');
     const desc = h('p', {class: 'room-desc'});
     const who = h('p', {class: 'who', id: 'room-who', 'aria-live': 'polite'});
+    // Failed actions are told here, not beside their button: the lists are
+    // redrawn as the room changes.
+    const status = h('p', {class: 'room-status error', id: 'room-status', role: 'alert'});
+    // act is action() whose failure shows in status.
+    const act = (label, fn, attrs) => action(label, async () => {
+      status.textContent = '';
+      try {
+        await fn();
+      } catch (err) {
+        status.textContent = `${attrs && attrs['aria-label'] || label}: ${err.message}`;
+      }
+    }, attrs);
     const modToggle = h('input', {type: 'checkbox', id: 'mod-tools'});
     const chatLog = h('ol', {class: 'room-chat', id: 'room-chat', role: 'log', 'aria-label': 'Room chat'});
     const questions = h('ol', {class: 'questions', id: 'questions', 'aria-label': 'Questions, most upvoted first', 'aria-live': 'polite'});
@@ -28,10 +40,11 @@ export default {
       desc, who,
       h('div', {class: 'room-tools'},
         h('label', {class: 'check'}, modToggle, ' Moderator tools'),
-        action('Leave room', async () => { await post(`${base}/leave`); app.go('#/rooms'); }, {class: 'danger'})),
+        act('Leave room', async () => { await post(`${base}/leave`); app.go('#/rooms'); }, {class: 'danger'})),
       h('div', {class: 'columns room-columns'},
         h('section', {class: 'panel', 'aria-labelledby': 'questions-h'},
           h('h2', {id: 'questions-h'}, 'Questions'),
+          status,
           textForm('ask', 'Ask a question', 'Ask', text => post(`${base}/ask`, {text})),
           questions),
         h('section', {class: 'panel chat-panel', 'aria-labelledby': 'chat-h'},
@@ -71,14 +84,14 @@ export default {
 
     function questionItem(q) {
       const mod = modTools ? [
-        q.answered ? null : action('Mark answered', target(q.id, 'questions/{msg}/answer'), {class: 'mod', 'aria-label': `Mark answered: ${q.text}`}),
-        q.pinned ? null : action('Pin', target(q.id, 'messages/{msg}/pin'), {class: 'mod', 'aria-label': `Pin: ${q.text}`}),
-        action('Hide', target(q.id, 'messages/{msg}/hide'), {class: 'mod', 'aria-label': `Hide: ${q.text}`}),
+        q.answered ? null : act('Mark answered', target(q.id, 'questions/{msg}/answer'), {class: 'mod', 'aria-label': `Mark answered: ${q.text}`}),
+        q.pinned ? null : act('Pin', target(q.id, 'messages/{msg}/pin'), {class: 'mod', 'aria-label': `Pin: ${q.text}`}),
+        act('Hide', target(q.id, 'messages/{msg}/hide'), {class: 'mod', 'aria-label': `Hide: ${q.text}`}),
       ] : [];
       return h('li', {class: 'question' + (q.answered ? ' answered' : '') + (q.pinned ? ' pinned' : ''), dataset: {id: q.id, upvotes: q.upvotes}},
         h('div', {class: 'votes'},
           h('span', {class: 'upvotes', 'aria-label': `${q.upvotes} upvotes`}, q.upvotes),
-          action('▲', target(q.id, 'questions/{msg}/upvote'), {class: 'upvote', 'aria-label': `Upvote: ${q.text}`})),
+          act('▲', target(q.id, 'questions/{msg}/upvote'), {class: 'upvote', 'aria-label': `Upvote: ${q.text}`})),
         h('div', {class: 'q-main'},
           h('p', {class: 'q-text'}, q.text),
           h('p', {class: 'meta'}, app.name(q.sender_id), ' · ', timeEl(q.time),
@@ -90,22 +103,22 @@ export default {
     function chatItem(m) {
       const mod = [];
       if (modTools && m.sender_id !== app.self?.peer_id && m.sender_id !== info?.host_id) {
-        mod.push(action('Mute 10 min', () => post(`${base}/mute`, {peer: m.sender_id, until: new Date(Date.now() + 600000).toISOString()}).then(load),
+        mod.push(act('Mute 10 min', () => post(`${base}/mute`, {peer: m.sender_id, until: new Date(Date.now() + 600000).toISOString()}).then(load),
           {class: 'mod', 'aria-label': `Mute ${app.name(m.sender_id)} for 10 minutes`}));
         if (isHost()) {
           for (const role of ['speaker', 'moderator']) {
-            mod.push(action(`Make ${role}`, () => post(`${base}/grant`, {peer: m.sender_id, role, ttl_seconds: 7200}).then(load),
+            mod.push(act(`Make ${role}`, () => post(`${base}/grant`, {peer: m.sender_id, role, ttl_seconds: 7200}).then(load),
               {class: 'mod', 'aria-label': `Make ${app.name(m.sender_id)} ${role} for 2 hours`}));
           }
         }
       }
-      if (modTools) mod.unshift(action('Hide', target(m.id, 'messages/{msg}/hide'), {class: 'mod', 'aria-label': `Hide: ${m.text}`}));
+      if (modTools) mod.unshift(act('Hide', target(m.id, 'messages/{msg}/hide'), {class: 'mod', 'aria-label': `Hide: ${m.text}`}));
       return h('li', {class: 'chat-line', dataset: {id: m.id}},
         h('span', {class: 'sender'}, app.name(m.sender_id), m.sender_id === info?.host_id ? h('span', {class: 'tag'}, 'host') : null),
         ' ', h('span', {class: 'text'}, m.text), ' ', timeEl(m.time),
         m.reactions.length ? h('span', {class: 'reactions'}, m.reactions.map(r => h('span', {}, `${r.emoji} ${r.count}`))) : null,
         h('span', {class: 'msg-actions'},
-          roomReactions.map(emoji => action(emoji, () => post(`${base}/messages/${m.id}/react`, {emoji}).then(load),
+          roomReactions.map(emoji => act(emoji, () => post(`${base}/messages/${m.id}/react`, {emoji}).then(load),
             {class: 'react', 'aria-label': `React ${emoji} to: ${m.text}`})),
           mod));
     }
