@@ -129,7 +129,12 @@ func (d *Network) Start(ctx context.Context) error {
 			return fmt.Errorf("demo: %s joins the room: %w", p.name, err)
 		}
 	}
-	d.host.n.RoomSay(ctx, d.roomID, "Welcome to the demo room! Ask away: the most upvoted questions come first.")
+	if _, err := d.host.n.RoomSay(ctx, d.roomID, "Welcome to the demo room! Ask away: the most upvoted questions come first."); err != nil {
+		return fmt.Errorf("demo: the host speaks: %w", err)
+	}
+	if _, err := d.stranger.n.RoomSay(ctx, d.roomID, "Hi all! Anyone here want to chat about books later?"); err != nil {
+		return fmt.Errorf("demo: %s speaks: %w", d.stranger.name, err)
+	}
 	return nil
 }
 

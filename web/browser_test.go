@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,10 +15,13 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/runtime"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/chromedp/chromedp"
 
 	"github.com/backchannel/backchannel/api"
+	"github.com/backchannel/backchannel/demo"
 	"github.com/backchannel/backchannel/node"
+	"github.com/backchannel/backchannel/storage"
 	"github.com/backchannel/backchannel/web"
 )
 
@@ -84,6 +90,7 @@ type user struct {
 	n    *node.Node
 	url  string
 	tab  context.Context
+	reg  *prometheus.Registry
 
 	mu       sync.Mutex
 	jsErrors []string
@@ -111,7 +118,8 @@ func newUser(t *testing.T, browser context.Context, name string, bootstrap ...st
 	if err := n.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	srv, err := api.New(api.Config{Home: home, Backend: n, UI: web.FS()})
+	reg := prometheus.NewRegistry()
+	srv, err := api.New(api.Config{Home: home, Backend: n, UI: web.FS(), Registry: reg})
 	if err == nil {
 		err = srv.Start(ctx)
 	}
@@ -119,7 +127,7 @@ func newUser(t *testing.T, browser context.Context, name string, bootstrap ...st
 		n.Close()
 		t.Fatal(err)
 	}
-	u := &user{t: t, name: name, n: n, url: "http://" + srv.Addr() + "/"}
+	u := &user{t: t, name: name, n: n, url: "http://" + srv.Addr() + "/", reg: reg}
 	t.Cleanup(func() {
 		if err := srv.Close(); err != nil {
 			t.Errorf("%s: api Close: %v", name, err)
@@ -474,4 +482,154 @@ func TestBrowserRoom(t *testing.T) {
 	kim.goTo("#/status", "status")
 	kim.waitJS("Kim's peers", `Number(document.querySelector('#st-peers')?.textContent) >= 1`)
 	kim.shot("status")
+}
+
+// TestBrowserOtherOrigin: a page from another origin (another port of
+// 127.0.0.1, which browsers count as the same site, so the session cookie
+// goes along) cannot use the API of a browser that has the UI's session:
+// it cannot read an answer, cannot send without the CSRF header, and
+// cannot open the event stream.
+func TestBrowserOtherOrigin(t *testing.T) {
+	browser := newBrowser(t)
+	alice := newUser(t, browser, "Alice")
+	api := strings.TrimSuffix(alice.url, "/")
+	target := "12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN"
+	page := `<!doctype html><title>elsewhere</title><script>
+window.results = (async () => {
+  const api = ` + jsString(api) + `, r = {};
+  try { await fetch(api + '/v1/id', {credentials: 'include', headers: {'X-Backchannel-CSRF': 'guess'}}); r.read = 'read'; }
+  catch (e) { r.read = 'blocked'; }
+  try {
+    const resp = await fetch(api + '/v1/id', {credentials: 'include'});
+    r.plain = 'read ' + resp.status;
+  } catch (e) { r.plain = 'blocked'; }
+  await fetch(api + '/v1/messages', {method: 'POST', mode: 'no-cors', credentials: 'include',
+    headers: {'Content-Type': 'text/plain'}, body: JSON.stringify({to: ` + jsString(target) + `, text: 'from elsewhere'})}).catch(() => {});
+  r.ws = await new Promise(res => {
+    const ws = new WebSocket(api.replace('http:', 'ws:') + '/v1/events');
+    ws.onopen = () => res('open');
+    ws.onerror = () => res('refused');
+  });
+  return r;
+})();
+</script>`
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		io.WriteString(w, page)
+	}))
+	defer other.Close()
+	if !strings.HasPrefix(other.URL, "http://127.0.0.1:") {
+		t.Fatalf("the other origin %s is not on loopback", other.URL)
+	}
+
+	alice.do("open the other page", chromedp.Navigate(other.URL))
+	got := eval[map[string]string](alice, `window.results`)
+	want := map[string]string{"read": "blocked", "plain": "blocked", "ws": "refused"}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("from another origin, %s: %q, want %q (all: %v)", k, got[k], v, got)
+		}
+	}
+	cs, err := alice.n.Contacts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cs {
+		if c.Peer.String() == target {
+			t.Errorf("a page from another origin made Alice write to %s", target)
+		}
+	}
+	// The requests did reach the server, which refused them (403).
+	if n := refused(t, alice.reg); n < 4 {
+		t.Errorf("the API refused %d requests with 403, want the 4 from the other origin", n)
+	}
+	// The UI itself still works in that browser.
+	alice.do("back to the UI", chromedp.Navigate(alice.url+"#/status"))
+	alice.waitJS("the status screen", `document.querySelector('#st-peer') !== null`)
+}
+
+// refused counts the API's 403 answers.
+func refused(t *testing.T, reg *prometheus.Registry) int {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, mf := range mfs {
+		if mf.GetName() != "backchannel_api_requests_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "code" && l.GetValue() == "403" {
+					n += int(m.GetCounter().GetValue())
+				}
+			}
+		}
+	}
+	return n
+}
+
+// TestBrowserDemo runs the demo network beside a user's node and looks at it
+// in the browser as a newcomer would: contacts' messages in the inbox, a
+// stranger in requests with the room it was seen in, a live room with
+// questions; a contact answers what the user writes.
+func TestBrowserDemo(t *testing.T) {
+	browser := newBrowser(t)
+	d, err := demo.New(demo.Config{Dir: t.TempDir(), Pace: 150 * time.Millisecond, PubSubHeartbeat: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	defer cancel()
+	if err := d.Start(ctx); err != nil {
+		d.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := d.Close(); err != nil {
+			t.Errorf("demo Close: %v", err)
+		}
+		if n := d.Refused(); n != 0 {
+			t.Errorf("the demo nodes' gaters refused %d dials or connections", n)
+		}
+	})
+	me := newUser(t, browser, "You", d.BootstrapAddr())
+	if err := d.Welcome(ctx, me.n); err != nil {
+		t.Fatal(err)
+	}
+
+	me.goTo("#/inbox", "inbox")
+	me.waitJS("Ada and Grace in the inbox", containsText("#inbox-list", "Ada")+" && "+containsText("#inbox-list", "Grace"))
+	me.shot("demo-inbox")
+	me.goTo("#/requests", "requests")
+	me.waitJS("the stranger's request, seen in the room", containsText("#requests-list .request-context", demo.RoomName))
+	me.shot("demo-requests")
+	me.goTo("#/room/"+d.RoomID().String(), "room")
+	me.waitJS("questions with votes", `document.querySelectorAll('#questions .question').length >= 4 && Number(document.querySelector('#questions .question').dataset.upvotes) >= 2`)
+	me.waitJS("an answered question", `document.querySelector('#questions .question.answered') !== null`)
+	me.shot("demo-room")
+
+	ada := ""
+	for _, c := range mustContacts(t, me.n) {
+		if c.Name == "Ada" {
+			ada = c.Peer.String()
+		}
+	}
+	me.goTo("#/chat/"+ada, "chat")
+	me.typeIn("#composer", "Hi Ada! Trying the demo.")
+	me.click("#composer-form button[type=submit]")
+	me.waitJS("Ada's answer", `document.querySelectorAll('#thread-log .msg.inbound').length >= 2`)
+	me.waitJS("read by Ada", `document.querySelector('#thread-log .msg.outbound[data-state="read"]') !== null`)
+	me.shot("demo-thread")
+}
+
+func mustContacts(t *testing.T, n *node.Node) []storage.Contact {
+	t.Helper()
+	cs, err := n.Contacts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cs
 }

@@ -62,6 +62,23 @@ export function debounce(fn, ms) {
   return d;
 }
 
+// throttle runs fn after at most ms, then at most once per ms however often
+// it is called: unlike debounce, a steady stream of calls cannot starve it.
+export function throttle(fn, ms) {
+  let timer = null;
+  let last = 0;
+  const t = () => {
+    if (timer) return;
+    timer = setTimeout(() => {
+      timer = null;
+      last = Date.now();
+      fn();
+    }, Math.max(0, last + ms - Date.now()));
+  };
+  t.cancel = () => { clearTimeout(timer); timer = null; };
+  return t;
+}
+
 // form makes a labelled form: fields are [name, label, attrs]; onsubmit
 // gets the values; errors thrown show in the form's status line.
 export function form(cls, fields, button, onsubmit) {

@@ -3,7 +3,7 @@
 // sender gave (e.g. a room), else a room where we saw the sender.
 
 import {get, post, enc} from '../api.js';
-import {h, replace, timeEl, debounce, action, shortID} from '../dom.js';
+import {h, replace, timeEl, debounce, throttle, action, shortID} from '../dom.js';
 
 export default {
   name: 'requests',
@@ -29,11 +29,15 @@ export default {
       }));
       replace(list, items);
     }, 100);
+    // Room messages may show where a stranger was seen: look again now and
+    // then while a room is busy.
+    const again = throttle(load, 2000);
     app.on(e => {
       if (['request', 'message', 'contact', 'resync'].includes(e.type)) load();
+      if (e.type === 'room_message' && list.children.length) again();
     });
     load();
-    return () => load.cancel();
+    return () => { load.cancel(); again.cancel(); };
   },
 };
 

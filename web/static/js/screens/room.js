@@ -3,7 +3,7 @@
 // pin, hide, mute and (the host) grant roles.
 
 import {get, post} from '../api.js';
-import {h, replace, timeEl, debounce, action, showError} from '../dom.js';
+import {h, replace, timeEl, throttle, action, showError} from '../dom.js';
 
 const roomReactions = ['👍', '👏', '❤️'];
 
@@ -123,7 +123,7 @@ export default {
           mod));
     }
 
-    const load = debounce(async () => {
+    const load = throttle(async () => {
       try {
         const [detail, chat, qs] = await Promise.all([get(base), get(`${base}/chat?limit=200`), get(`${base}/questions`)]);
         const first = !info;
@@ -142,7 +142,7 @@ export default {
       } catch (err) {
         replace(who, h('span', {class: 'error'}, err.message));
       }
-    }, 120);
+    }, 200);
     app.on(e => {
       if (e.type === 'resync' || (e.type === 'room_message' && e.room.room_id === id)) load();
     });

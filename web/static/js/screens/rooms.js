@@ -2,7 +2,7 @@
 // ID, or look rooms up by name in the DHT.
 
 import {get, post, enc} from '../api.js';
-import {h, replace, debounce, form, action, shortID} from '../dom.js';
+import {h, replace, throttle, form, action, shortID} from '../dom.js';
 
 export default {
   name: 'rooms',
@@ -39,7 +39,7 @@ export default {
             app.go(`#/room/${r.id}`);
           }))));
 
-    const load = debounce(async () => {
+    const load = throttle(async () => {
       const {rooms} = await get('/v1/rooms');
       empty.hidden = rooms.length > 0;
       replace(list, rooms.map(r => roomItem(app, r, false)));
