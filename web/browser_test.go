@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/runtime"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/chromedp/chromedp"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/backchannel/backchannel/api"
 	"github.com/backchannel/backchannel/demo"
