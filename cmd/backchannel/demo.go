@@ -14,6 +14,10 @@ import (
 	"github.com/backchannel/backchannel/node"
 )
 
+// demoStarted, when not nil, is called with the demo network once it has
+// started. Tests set it to check the demo nodes' connection gaters.
+var demoStarted func(*demo.Network)
+
 func (a *app) demoCmd() *cobra.Command {
 	f := daemonFlags{}
 	var pace time.Duration
@@ -56,6 +60,9 @@ func (a *app) demoCmd() *cobra.Command {
 			fmt.Fprintln(a.stdout, "Starting the demo network on loopback…")
 			if err := net.Start(cmd.Context()); err != nil {
 				return err
+			}
+			if demoStarted != nil {
+				demoStarted(net)
 			}
 			f.bootstrap = []string{net.BootstrapAddr()}
 			return a.runDaemon(cmd.Context(), f, func(ctx context.Context, n *node.Node, uiURL string) error {
