@@ -242,9 +242,12 @@ func (u *user) goTo(hash, screen string) {
 	u.waitJS("screen "+screen, fmt.Sprintf(`document.querySelector('main').dataset.screen === %q`, screen))
 }
 
+// click clicks the first element that matches css once it is there and
+// enabled. It clicks from inside the page, in one step: lists redraw live,
+// and a node found by one protocol call may be gone by the next.
 func (u *user) click(css string) {
 	u.t.Helper()
-	u.do("click "+css, chromedp.Click(chromedp.CSS(css)))
+	u.waitJS("to click "+css, fmt.Sprintf(`(() => { const e = document.querySelector(%q); if (!e || e.disabled) return false; e.click(); return true })()`, css))
 }
 
 func (u *user) typeIn(css, text string) {

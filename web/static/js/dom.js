@@ -24,10 +24,29 @@ function append(el, children) {
   }
 }
 
-// replace swaps el's children for the given ones.
+// replace swaps el's children for the given ones. If the focus was inside
+// el (a keyboard user on a message's button while the list is redrawn live),
+// it goes back to the same control of the same item.
 export function replace(el, ...children) {
+  const active = document.activeElement;
+  let key = null;
+  if (active && active !== el && el.contains(active)) {
+    const item = active.closest('[data-id], [data-peer], [data-room]');
+    key = {
+      item: item && (item.dataset.id || item.dataset.peer || item.dataset.room),
+      label: active.getAttribute('aria-label') || active.textContent,
+    };
+  }
   el.replaceChildren();
   append(el, children);
+  if (key) {
+    const same = [...el.querySelectorAll('button, a, input, summary')].find(c => {
+      const item = c.closest('[data-id], [data-peer], [data-room]');
+      const id = item && (item.dataset.id || item.dataset.peer || item.dataset.room);
+      return id === key.item && (c.getAttribute('aria-label') || c.textContent) === key.label;
+    });
+    if (same) same.focus();
+  }
   return el;
 }
 
