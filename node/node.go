@@ -111,6 +111,11 @@ func (n *Node) Start(ctx context.Context) error {
 			err = fmt.Errorf("node: pubsub: %w", err)
 			return
 		}
+		n.wg.Add(1)
+		go func() {
+			defer n.wg.Done()
+			n.runRoomWriter()
+		}()
 		if err = n.rejoinRooms(ctx); err != nil {
 			return
 		}

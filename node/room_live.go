@@ -43,7 +43,7 @@ const (
 
 // Event types of rooms.
 const (
-	EventRoomMessage = "room_message" // a room message was stored and applied
+	EventRoomMessage = "room_message" // a room message was applied (and is stored, or about to be)
 )
 
 // RoomEvent names the room message an event is about.
@@ -106,45 +106,38 @@ func (n *Node) roomValidator(lr *liveRoom) pubsub.Validator {
 	}
 }
 
-// readRoom stores and applies the room's messages until the topic closes.
+// readRoom applies the room's messages until the topic closes, taking what
+// is waiting in one batch.
 func (n *Node) readRoom(lr *liveRoom) {
-	for msg := range lr.topic.Messages() {
+	msgs := lr.topic.Messages()
+	var batch []roomArrival
+	add := func(msg pubsub.Message) {
 		if msg.Local {
-			continue // stored when published
+			return // stored when published
 		}
 		m, err := room.UnmarshalMessage(msg.Data)
 		if err != nil {
-			continue // the validator let nothing malformed through
+			return // the validator let nothing malformed through
 		}
-		if err := n.acceptRoomMessage(lr, m, msg.Data); err != nil {
-			n.log.Warn("room: message not stored", "room", lr.desc.Room, "err", err)
+		batch = append(batch, roomArrival{m, msg.Data})
+	}
+	for msg := range msgs {
+		add(msg)
+	drain:
+		for len(batch) < roomReadBatch {
+			select {
+			case msg, ok := <-msgs:
+				if !ok {
+					break drain
+				}
+				add(msg)
+			default:
+				break drain
+			}
 		}
+		n.acceptRoomMessages(lr, batch)
+		batch = batch[:0]
 	}
-}
-
-// acceptRoomMessage stores a verified message and applies it to the state.
-func (n *Node) acceptRoomMessage(lr *liveRoom, m room.Message, data []byte) error {
-	rm := storage.RoomMessage{Room: storage.RoomID(m.Room), ID: m.ID(), Sender: m.Sender.PeerID(), Seq: m.Seq,
-		Sent: m.Timestamp, Received: time.Now().UTC(), Data: data}
-	var added bool
-	if err := n.store.Update(func(tx *storage.Txn) error {
-		var err error
-		added, err = tx.PutRoomMessage(rm)
-		return err
-	}); err != nil {
-		return err
-	}
-	if !added {
-		return nil
-	}
-	lr.mu.Lock()
-	err := lr.state.Apply(m)
-	lr.mu.Unlock()
-	if err != nil {
-		n.log.Debug("room: message not applied", "room", m.Room, "err", err)
-	}
-	n.bus.publish(Event{Type: EventRoomMessage, Peer: rm.Sender, Room: &RoomEvent{Room: m.Room, ID: rm.ID, Kind: m.Kind}})
-	return nil
 }
 
 // provideRoom announces in the DHT that this node is in the room, under the
@@ -275,6 +268,7 @@ func (n *Node) syncRoom(lr *liveRoom, p peer.ID) error {
 		return err
 	}
 	n.log.Debug("room: synced", "room", lr.desc.Room, "with", p, "have", len(req.Have), "got", len(resp.Messages))
+	batch := make([]roomArrival, 0, len(resp.Messages))
 	for _, data := range resp.Messages {
 		m, err := room.UnmarshalMessage(data)
 		if err != nil {
@@ -283,10 +277,9 @@ func (n *Node) syncRoom(lr *liveRoom, p peer.ID) error {
 		if err := m.Verify(lr.desc.Room); err != nil {
 			return fmt.Errorf("%w: sync: %w", ErrProtocol, err)
 		}
-		if err := n.acceptRoomMessage(lr, m, data); err != nil {
-			return err
-		}
+		batch = append(batch, roomArrival{m, data})
 	}
+	n.acceptRoomMessages(lr, batch)
 	return nil
 }
 

@@ -54,10 +54,15 @@ type rooms struct {
 	mu      sync.Mutex
 	live    map[room.ID]*liveRoom
 	helpers map[room.ID][]peer.ID
+
+	// writes carries received messages, already applied, to the store
+	// writer (see room_store.go).
+	writes chan storage.RoomMessage
 }
 
 func newRooms() *rooms {
-	return &rooms{live: map[room.ID]*liveRoom{}, helpers: map[room.ID][]peer.ID{}}
+	return &rooms{live: map[room.ID]*liveRoom{}, helpers: map[room.ID][]peer.ID{},
+		writes: make(chan storage.RoomMessage, roomWriteQueue)}
 }
 
 // rememberHelper notes a peer that served a room's descriptor: the first to
@@ -282,7 +287,7 @@ func (n *Node) publishRoom(ctx context.Context, id room.ID, kind room.Kind, body
 	data, err := m.MarshalBinary()
 	if err == nil {
 		// Stored first: if the publish is lost (no mesh yet), sync repairs it.
-		err = n.acceptRoomMessage(lr, m, data)
+		err = n.storeOwnRoomMessage(lr, m, data)
 	}
 	if err == nil {
 		lr.seq++
