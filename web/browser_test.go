@@ -91,6 +91,7 @@ type user struct {
 	url  string
 	tab  context.Context
 	reg  *prometheus.Registry
+	srv  *api.Server
 
 	mu       sync.Mutex
 	jsErrors []string
@@ -127,7 +128,7 @@ func newUser(t *testing.T, browser context.Context, name string, bootstrap ...st
 		n.Close()
 		t.Fatal(err)
 	}
-	u := &user{t: t, name: name, n: n, url: "http://" + srv.Addr() + "/", reg: reg}
+	u := &user{t: t, name: name, n: n, url: "http://" + srv.Addr() + "/", reg: reg, srv: srv}
 	t.Cleanup(func() {
 		if err := srv.Close(); err != nil {
 			t.Errorf("%s: api Close: %v", name, err)
@@ -478,6 +479,27 @@ func TestBrowserRoom(t *testing.T) {
 		u.waitJS("the question answered", `document.querySelector('#questions .question.answered .answered-tag') !== null`)
 	}
 	host.waitJS("who is here", containsText("#room-who", "2 listening"))
+
+	// The host makes Lee a moderator from Lee's chat line; Lee can now pin.
+	lee.typeIn("#room-say", "Thanks for answering")
+	lee.click(".room-say-form button[type=submit]")
+	host.click(`#room-chat .chat-line button.mod[aria-label$="moderator for 2 hours"]`)
+	deadline = time.Now().Add(waitLimit)
+	for {
+		lee.click(`#questions .question button.mod[aria-label^="Pin"]`)
+		lee.waitJS("the pin done or refused", `document.querySelector('#questions .question.pinned') !== null || document.querySelector('#room-status').textContent !== ''`)
+		if eval[bool](lee, `document.querySelector('#questions .question.pinned') !== null`) {
+			break
+		}
+		// Refused: the grant has not reached Lee's node yet. Try again.
+		if time.Now().After(deadline) {
+			t.Fatalf("Lee could not pin after the grant: %s", eval[string](lee, `document.querySelector('#room-status').textContent`))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	for _, u := range everyone {
+		u.waitJS("the question pinned", `document.querySelector('#questions .question.pinned .pinned-tag') !== null`)
+	}
 	host.shot("room")
 	kim.goTo("#/rooms", "rooms")
 	kim.waitJS("Town Hall listed", containsText("#rooms-list .room-item", "Town Hall"))
@@ -572,6 +594,26 @@ func refused(t *testing.T, reg *prometheus.Registry) int {
 		}
 	}
 	return n
+}
+
+// TestBrowserNotices: a node alone says it has no connections; when the
+// daemon goes away, the page says that live updates stopped and that the
+// daemon does not answer.
+func TestBrowserNotices(t *testing.T) {
+	browser := newBrowser(t)
+	u := newUser(t, browser, "Solo")
+	u.waitJS("the no-connections notice", containsText("#notices", "no connections"))
+	u.goTo("#/status", "status")
+	u.waitJS("live updates connected", `document.querySelector('#st-stream').textContent === 'connected'`)
+	if err := u.srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+	u.waitJS("the event stream notice", containsText("#notices", "Live updates stopped"))
+	u.waitJS("the daemon notice", containsText("#notices", "does not answer"))
+	u.waitJS("no stale notice", `!document.querySelector('#notice-peers')`)
+	u.waitJS("the stream notice still says it stopped", containsText("#notices", "Live updates stopped"))
+	u.waitJS("the status screen says so", containsText("#st-stream", "disconnected"))
+	u.shot("notices")
 }
 
 // TestBrowserDemo runs the demo network beside a user's node and looks at it

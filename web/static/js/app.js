@@ -128,6 +128,8 @@ function onEvent(e) {
   }
 }
 
+let everOpen = false;
+
 function onStreamState(state, wasOpen) {
   app.stream = state;
   document.body.dataset.stream = state;
@@ -136,7 +138,8 @@ function onStreamState(state, wasOpen) {
     for (const fn of app.listeners) fn({type: 'resync'}); // we may have missed events
     refreshBadges();
   } else if (state === 'down') {
-    notice('stream', wasOpen ? 'Live updates stopped: the connection to your daemon dropped. Reconnecting…'
+    everOpen ||= wasOpen;
+    notice('stream', everOpen ? 'Live updates stopped: the connection to your daemon dropped. Reconnecting…'
       : 'Cannot reach your daemon\'s live updates. Retrying…');
   }
   for (const fn of statusWatchers) fn();
@@ -153,7 +156,8 @@ async function pollStatus() {
       ? 'Your node has no connections to other peers: messages wait in the outbox until someone is reachable.' : null);
   } catch (err) {
     app.status = null;
-    if (err.status !== 401) notice('daemon', `Your daemon does not answer (${err.message}).`);
+    notice('peers', null);
+    if (err.status !== 401) notice('daemon', err.code === 'offline' ? 'Your daemon does not answer: is it running?' : `Your daemon answers with an error: ${err.message}`);
   }
   for (const fn of statusWatchers) fn();
 }

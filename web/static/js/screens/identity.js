@@ -11,7 +11,7 @@ export default {
   title: () => 'Identity',
   mount(main, app) {
     const invite = h('textarea', {id: 'invite-link', readonly: true, rows: 3});
-    const qr = h('img', {id: 'invite-qr', alt: 'QR code of your invite link', width: 220, height: 220});
+    const qr = h('img', {id: 'invite-qr', alt: 'QR code of your invite link', width: 180, height: 180});
     const oneTime = h('div', {id: 'one-time'});
     const contacts = h('ul', {class: 'contacts', id: 'contacts-list', 'aria-label': 'Contacts'});
     let qrURL = null;
@@ -21,6 +21,7 @@ export default {
       h('div', {class: 'columns'},
         h('section', {class: 'panel', 'aria-labelledby': 'me-h'},
           h('h2', {id: 'me-h'}, 'You'),
+          h('figure', {class: 'qr'}, qr, h('figcaption', {}, 'Scan to add you')),
           form('profile', [['name', 'Profile name (your accepted contacts see it)', {value: app.self?.name || '', autocomplete: 'nickname'}]],
             'Save', async v => {
               await put('/v1/profile', {name: v.name});
@@ -41,8 +42,7 @@ export default {
               replace(oneTime, h('label', {for: 'one-time-link'}, 'One-time invite (its first user skips the anti-spam stamp):'),
                 h('textarea', {id: 'one-time-link', readonly: true, rows: 3}, r.invite));
             })),
-          oneTime,
-          h('figure', {class: 'qr'}, qr, h('figcaption', {}, 'Scan to add you'))),
+          oneTime),
         h('section', {class: 'panel', 'aria-labelledby': 'add-h'},
           h('h2', {id: 'add-h'}, 'Add a contact'),
           form('add-contact', [
