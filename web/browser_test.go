@@ -349,6 +349,7 @@ func TestBrowserRequestChat(t *testing.T) {
 	alice.goTo("#/inbox", "inbox")
 	alice.waitJS("an empty inbox", `document.querySelectorAll('#inbox-list li').length === 0 && !document.querySelector('.empty').hidden`)
 	alice.goTo("#/requests", "requests")
+	alice.waitJS("the focus on the new screen's heading", `document.activeElement.tagName === 'H1'`)
 	alice.waitJS("Bob's request", containsText("#requests-list .request", "Hi Alice, it's Bob"))
 	alice.click(`#requests-list .request[data-peer="` + bob.peerID() + `"] button.primary`)
 	alice.waitJS("the thread with Bob", `location.hash === '#/chat/`+bob.peerID()+`'`)
@@ -369,9 +370,11 @@ func TestBrowserRequestChat(t *testing.T) {
 	alice.waitJS("Bob's reaction", containsText("#thread-log .msg.outbound .reactions", "👍"))
 
 	// Alice replies to Bob's first message; Bob sees it quoted.
+	// By keyboard: the Reply button puts the focus in the composer, and
+	// Enter sends.
 	alice.click(`#thread-log .msg.inbound button.link`)
-	alice.typeIn("#composer", "Welcome!")
-	alice.click("#composer-form button[type=submit]")
+	alice.waitJS("the focus in the composer", `document.activeElement.id === 'composer'`)
+	alice.typeIn("#composer", "Welcome!\r")
 	bob.waitJS("Alice's reply, quoting", containsText("#thread-log .msg.inbound .quote", "Hi Alice, it's Bob"))
 	alice.waitJS("Alice's messages read", `document.querySelectorAll('#thread-log .msg.outbound[data-state="read"]').length === 2`)
 	alice.shot("thread")
