@@ -54,6 +54,7 @@ type Backend interface {
 	RoomWho(id room.ID) (listeners int, speakers []peer.ID, err error)
 	RoomChat(id room.ID, limit int) ([]roomstate.Chat, error)
 	RoomQuestions(id room.ID) ([]roomstate.Question, error)
+	RoomAskSpeaker(ctx context.Context, id room.ID, speaker peer.ID, text string) (storage.Message, error)
 
 	// Subscribe returns a stream of events until cancel is called. cancel
 	// must be safe to call more than once.

@@ -262,10 +262,11 @@ func (s *Server) conversations(list func() ([]storage.Conversation, error)) http
 			s.fail(w, r, err)
 			return
 		}
-		names := map[peer.ID]string{}
+		names, origins := map[peer.ID]string{}, map[peer.ID]string{}
 		if cs, err := s.cfg.Backend.Contacts(); err == nil {
 			for _, c := range cs {
 				names[c.Peer] = cmp.Or(c.Name, c.ProfileName)
+				origins[c.Peer] = c.Origin
 			}
 		}
 		out := Conversations{Conversations: make([]Conversation, 0, len(convs))}
@@ -277,6 +278,7 @@ func (s *Server) conversations(list func() ([]storage.Conversation, error)) http
 				Count:   c.Count,
 				Unread:  c.Unread,
 				Updated: optTime(c.Updated),
+				Origin:  origins[c.Peer],
 			})
 		}
 		writeJSON(w, http.StatusOK, out)

@@ -25,4 +25,7 @@ var (
 	ErrProtocol = errors.New("protocol violation")
 	// ErrInvalidRoom means a room, room reference or room message is not valid.
 	ErrInvalidRoom = errors.New("invalid room")
+	// ErrNotSpeaker: a private question from a room goes only to its host,
+	// moderators and speakers.
+	ErrNotSpeaker = errors.New("not a speaker of the room")
 )

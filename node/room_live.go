@@ -160,19 +160,38 @@ func (n *Node) provideRoom(id room.ID, name string) {
 // roomPublishQueue bounds our messages waiting for the room's mesh.
 const roomPublishQueue = 1024
 
+// roomLeaveFlush bounds how long leaving a room waits to send what is
+// queued.
+const roomLeaveFlush = 2 * time.Second
+
 // publishLoop publishes our stored messages in order, each waiting up to
 // roomPublishWait for the mesh, so that a sender never blocks on a room it
 // is alone in: what cannot be sent now reaches the others through sync.
+//
+// When the room is left it sends what is still queued (the leaving presence
+// among it) for up to roomLeaveFlush, then closes lr.published.
 func (n *Node) publishLoop(lr *liveRoom) {
 	n.wg.Add(1)
 	go func() {
 		defer n.wg.Done()
+		defer close(lr.published)
 		for {
 			select {
 			case <-n.ctx.Done():
 				return
 			case <-lr.done:
-				return
+				ctx, cancel := context.WithTimeout(n.ctx, roomLeaveFlush)
+				defer cancel()
+				for {
+					select {
+					case data := <-lr.outq:
+						if err := lr.topic.Publish(ctx, data); err != nil {
+							return // sync carries it, if we come back
+						}
+					default:
+						return
+					}
+				}
 			case data := <-lr.outq:
 				ctx, cancel := context.WithTimeout(n.ctx, roomPublishWait)
 				err := lr.topic.Publish(ctx, data)
@@ -425,8 +444,9 @@ func (n *Node) serveSync(req *dmpb.SyncRequest, resp *dmpb.SyncResponse) error {
 		if limit == 0 {
 			return nil
 		}
+		cutoff := time.Now().Add(-n.cfg.RoomHistoryAge)
 		if len(req.Have) == 0 { // a late joiner: the newest, oldest first
-			ms, err := tx.RoomMessages(storage.RoomID(id), limit, time.Time{})
+			ms, err := lateJoinerHistory(tx, storage.RoomID(id), limit, cutoff, time.Now())
 			if err != nil {
 				return err
 			}
@@ -455,7 +475,7 @@ func (n *Node) serveSync(req *dmpb.SyncRequest, resp *dmpb.SyncResponse) error {
 			if err != nil {
 				return err
 			}
-			for _, m := range ms {
+			for _, m := range ms { // gap repair: what we keep (see pruneRoom)
 				resp.Messages = append(resp.Messages, m.Data)
 			}
 		}

@@ -163,3 +163,81 @@ func (n *Node) storeRoomBatch(batch []storage.RoomMessage) {
 		n.log.Warn("room: messages not stored", "count", len(batch), "err", err)
 	}
 }
+
+// roomKeep bounds the messages a node keeps of one room; RoomHistoryAge
+// bounds their age.
+const roomKeep = 20_000
+
+// roomPruneInterval is how often a joined room's history is pruned.
+const roomPruneInterval = time.Hour
+
+// pruneLoop bounds a joined room's stored history by count and age, at once
+// and then every roomPruneInterval, until the room is left.
+func (n *Node) pruneLoop(lr *liveRoom) {
+	n.everyWhileJoined(lr, roomPruneInterval, func() {
+		cutoff := time.Now().Add(-n.cfg.RoomHistoryAge)
+		deleted, err := n.store.PruneRoomMessages(storage.RoomID(lr.desc.Room), roomKeep, cutoff)
+		if err != nil {
+			n.log.Warn("room: history not pruned", "room", lr.desc.Room, "err", err)
+			return
+		}
+		if deleted > 0 {
+			n.log.Debug("room: history pruned", "room", lr.desc.Room, "deleted", deleted)
+		}
+	})
+}
+
+// lateJoinerScan bounds how many stored messages one late-joiner answer
+// looks at.
+const lateJoinerScan = 20 * maxRoomHistory
+
+// lateJoinerHistory returns up to limit of a room's newest messages sent
+// after cutoff, newest first, for a peer that has nothing yet. Presence
+// messages that have expired tell a newcomer nothing and, a member sending
+// one a minute, would crowd the chat out: they are left out.
+func lateJoinerHistory(tx *storage.Txn, id storage.RoomID, limit int, cutoff, now time.Time) ([]storage.RoomMessage, error) {
+	var out []storage.RoomMessage
+	before := time.Time{}
+	seen := map[room.MessageID]bool{}
+	for scanned := 0; scanned < lateJoinerScan && len(out) < limit; {
+		page, err := tx.RoomMessages(id, maxRoomHistory, before)
+		if err != nil {
+			return nil, err
+		}
+		fresh := 0
+		for _, rm := range page {
+			if seen[rm.ID] {
+				continue
+			}
+			seen[rm.ID] = true
+			fresh++
+			if rm.Sent.Before(cutoff) {
+				return out, nil // newest first: the rest is older still
+			}
+			if staleForNewcomer(rm, now) {
+				continue
+			}
+			out = append(out, rm)
+			if len(out) == limit {
+				return out, nil
+			}
+		}
+		if fresh == 0 {
+			return out, nil // the start of the history
+		}
+		scanned += fresh
+		// Signed times have millisecond precision: page from the oldest
+		// returned time, inclusive, and skip what was already seen.
+		before = page[len(page)-1].Sent.Add(time.Nanosecond)
+	}
+	return out, nil
+}
+
+// staleForNewcomer reports whether rm is an expired presence message.
+func staleForNewcomer(rm storage.RoomMessage, now time.Time) bool {
+	m, err := room.UnmarshalMessage(rm.Data)
+	if err != nil {
+		return true
+	}
+	return m.Kind == room.KindPresence && m.Timestamp.Add(presenceTTL).Before(now)
+}
