@@ -172,19 +172,46 @@ func (d *Network) Welcome(ctx context.Context, user *node.Node) error {
 	first := map[*person]string{
 		d.contacts[0]: "Hi! Welcome to Backchannel 👋 This chat is end-to-end encrypted.",
 		d.contacts[1]: "Are we still on for Friday?",
-		d.stranger:    "Hello, I saw you in the Backchannel demo room. Can I ask you something?",
 	}
 	for p, text := range first {
 		if _, err := p.n.Send(ctx, user.ID(), node.Outgoing{Body: text}); err != nil {
 			return fmt.Errorf("demo: %s writes to the user: %w", p.name, err)
 		}
 	}
-	d.wg.Add(1)
+	// The host makes the user a speaker, so that the stranger can ask the
+	// user a private question from the room: a request marked with the room.
+	if err := d.host.n.RoomGrant(ctx, d.roomID, user.ID(), room.RoleSpeaker, 24*time.Hour); err != nil {
+		return fmt.Errorf("demo: the host makes the user a speaker: %w", err)
+	}
+	d.wg.Add(2)
+	go func() {
+		defer d.wg.Done()
+		d.askUser(user.ID())
+	}()
 	go func() {
 		defer d.wg.Done()
 		d.runRoom()
 	}()
 	return nil
+}
+
+// askUser has the stranger ask the user a private question from the room,
+// once the host's grant has reached the stranger's node.
+func (d *Network) askUser(user peer.ID) {
+	for {
+		_, err := d.stranger.n.RoomAskSpeaker(d.ctx, d.roomID, user, "Hello! I'm in the demo room: may I ask you something in private?")
+		if err == nil || !errors.Is(err, node.ErrNotSpeaker) {
+			if err != nil && d.ctx.Err() == nil {
+				d.log.Warn("demo: private question", "err", err)
+			}
+			return
+		}
+		select {
+		case <-d.ctx.Done():
+			return
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
 
 // Close stops the demo's activity and its nodes. It is safe to call more

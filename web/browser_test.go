@@ -504,6 +504,19 @@ func TestBrowserRoom(t *testing.T) {
 		u.waitJS("the question pinned", `document.querySelector('#questions .question.pinned .pinned-tag') !== null`)
 	}
 	host.shot("room")
+
+	// Kim asks the host privately: an end-to-end 1:1 message from the room,
+	// a request on the host's side that says which room it came from.
+	kim.waitJS("the private question form", `!document.querySelector('.private-form').hidden`)
+	kim.typeIn("#private-text", "Can we talk after the session?")
+	kim.click(".private-form button[type=submit]")
+	kim.waitJS("the private question sent", containsText(".private-form .form-status", "Sent"))
+	host.goTo("#/requests", "requests")
+	host.waitJS("the private question, from the room", containsText("#requests-list .request-context", "Sent from room “Town Hall”"))
+	host.shot("requests-from-room")
+	host.click(`#requests-list .request button.primary`)
+	host.waitJS("the room named in the thread", containsText("#thread-log .context-tag", "Town Hall"))
+
 	kim.goTo("#/rooms", "rooms")
 	kim.waitJS("Town Hall listed", containsText("#rooms-list .room-item", "Town Hall"))
 	kim.shot("rooms")
@@ -652,7 +665,7 @@ func TestBrowserDemo(t *testing.T) {
 	me.waitJS("Ada and Grace in the inbox", containsText("#inbox-list", "Ada")+" && "+containsText("#inbox-list", "Grace"))
 	me.shot("demo-inbox")
 	me.goTo("#/requests", "requests")
-	me.waitJS("the stranger's request, seen in the room", containsText("#requests-list .request-context", demo.RoomName))
+	me.waitJS("the stranger's private question from the room", containsText("#requests-list .request-context", "Sent from room “"+demo.RoomName+"”"))
 	me.shot("demo-requests")
 	me.goTo("#/room/"+d.RoomID().String(), "room")
 	me.waitJS("questions with votes", `document.querySelectorAll('#questions .question').length >= 4 && Number(document.querySelector('#questions .question').dataset.upvotes) >= 2`)

@@ -8,6 +8,7 @@ const csrf = document.querySelector('meta[name="backchannel-csrf"]')?.content ??
 const hints = {
   not_allowed: 'Only the room\'s host or a moderator can do that',
   muted: 'You are muted in this room for now',
+  not_speaker: 'Private questions go to the room\'s host, moderators and speakers only',
   request_pending: 'Accept their request first',
   unknown_peer: 'No contact by that name: add them on the Identity screen',
   blocked: 'You blocked them: unblock them on the Identity screen first',

@@ -23,7 +23,7 @@ export default {
       const items = await Promise.all(conversations.map(async c => {
         const [{messages}, where] = await Promise.all([
           get(`/v1/conversations/${enc(c.peer_id)}/messages?limit=20`),
-          context(app, c.peer_id, rooms),
+          context(app, c.peer_id, rooms, c.origin),
         ]);
         return requestItem(app, c, messages.reverse(), where, load);
       }));
@@ -65,11 +65,12 @@ function requestItem(app, c, messages, where, reload) {
 }
 
 // context says where a request came from: the context its sender attached
-// (the contact's origin, such as "room:<id>"), else the rooms we are in
-// where the sender has spoken or asked.
-async function context(app, peerID, rooms) {
+// (the conversation's origin, such as "room:<id>" for a private question
+// from a room), else the rooms we are in where the sender has spoken or
+// asked.
+async function context(app, peerID, rooms, convOrigin) {
   const c = app.contacts.get(peerID);
-  const origin = c && c.origin;
+  const origin = convOrigin || (c && c.origin);
   if (origin) {
     if (origin.startsWith('room:')) {
       const id = origin.slice(5);

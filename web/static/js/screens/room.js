@@ -33,6 +33,28 @@ export default {
     }, attrs);
     const modToggle = h('input', {type: 'checkbox', id: 'mod-tools'});
     const chatLog = h('ol', {class: 'room-chat', id: 'room-chat', role: 'log', 'aria-label': 'Room chat'});
+    const speakerSelect = h('select', {id: 'private-to'});
+    const privateText = h('input', {id: 'private-text', autocomplete: 'off', required: true, maxlength: 4000});
+    const privateStatus = h('p', {class: 'form-status', role: 'status'});
+    const privateForm = h('form', {class: 'private-form', hidden: true},
+      h('h3', {}, 'Ask a speaker privately'),
+      h('div', {class: 'composer'},
+        h('label', {for: 'private-to', class: 'sr-only'}, 'Speaker'), speakerSelect,
+        h('label', {for: 'private-text', class: 'sr-only'}, 'Private question'), privateText,
+        h('button', {type: 'submit'}, 'Send privately')),
+      privateStatus);
+    privateForm.addEventListener('submit', async ev => {
+      ev.preventDefault();
+      privateStatus.classList.remove('error');
+      try {
+        const m = await post(`${base}/ask-speaker`, {peer: speakerSelect.value, text: privateText.value.trim()});
+        privateText.value = '';
+        replace(privateStatus, 'Sent, end to end encrypted: ', h('a', {href: `#/chat/${encodeURIComponent(m.peer_id)}`}, `your conversation with ${app.name(m.peer_id)}`));
+      } catch (err) {
+        privateStatus.classList.add('error');
+        privateStatus.textContent = err.message;
+      }
+    });
     const questions = h('ol', {class: 'questions', id: 'questions', 'aria-label': 'Questions, most upvoted first', 'aria-live': 'polite'});
 
     main.append(
@@ -46,11 +68,22 @@ export default {
           h('h2', {id: 'questions-h'}, 'Questions'),
           status,
           textForm('ask', 'Ask a question', 'Ask', text => post(`${base}/ask`, {text})),
-          questions),
+          questions,
+          privateForm),
         h('section', {class: 'panel chat-panel', 'aria-labelledby': 'chat-h'},
           h('h2', {id: 'chat-h'}, 'Chat'),
           chatLog,
           textForm('say', 'Say something', 'Send', text => post(`${base}/say`, {text})))));
+    // A private question to a speaker: an end-to-end 1:1 message that
+    // carries the room as its context (a request if they have not accepted
+    // us yet).
+    function drawPrivate() {
+      const speakers = (info?.speakers || []).filter(p => p !== app.self?.peer_id);
+      privateForm.hidden = speakers.length === 0;
+      const current = speakerSelect.value;
+      replace(speakerSelect, speakers.map(p => h('option', {value: p}, app.name(p) + (p === info.host_id ? ' (host)' : ''))));
+      if (speakers.includes(current)) speakerSelect.value = current;
+    }
     modToggle.addEventListener('change', () => { modTools = modToggle.checked; load(); });
 
     function textForm(name, label, button, send) {
@@ -135,6 +168,7 @@ export default {
         replace(who, isHost() ? 'You host this room. ' : `Hosted by ${app.name(info.host_id)}. `,
           `${info.listeners} listening`,
           info.speakers.length ? ` · speakers: ${info.speakers.map(s => app.name(s)).join(', ')}` : '');
+        drawPrivate();
         replace(questions, qs.questions.length ? qs.questions.map(questionItem) : h('li', {class: 'empty'}, 'No questions yet.'));
         const nearBottom = chatLog.scrollHeight - chatLog.scrollTop - chatLog.clientHeight < 80;
         replace(chatLog, chat.messages.map(chatItem));

@@ -19,6 +19,8 @@ export default {
     const name = () => app.name(peer);
     let replyTo = null;
     let byID = new Map();
+    let roomNames = new Map();
+    const roomName = id => roomNames.get(id) || 'a room';
 
     const heading = h('h1', {tabindex: '-1', id: 'thread-title'}, name());
     const requestNote = h('p', {class: 'notice-inline', hidden: true},
@@ -88,6 +90,8 @@ export default {
       }
       return h('li', {class: `msg ${m.direction}`, dataset: {id: m.id, state: m.state}},
         target || m.reply_to ? h('blockquote', {class: 'quote'}, target ? target.body : 'an earlier message') : null,
+        m.context && m.context.startsWith('room:') ? h('p', {class: 'context-tag'}, 'Private question from room ',
+          h('a', {href: `#/room/${m.context.slice(5)}`}, roomName(m.context.slice(5)))) : null,
         h('p', {class: 'body'}, m.body),
         h('div', {class: 'meta'},
           m.direction === 'inbound' ? h('span', {class: 'sr-only'}, `${name()} `) : h('span', {class: 'sr-only'}, 'You '),
@@ -108,6 +112,10 @@ export default {
     const load = debounce(async () => {
       const {messages} = await get(`/v1/conversations/${p}/messages?limit=200`);
       messages.reverse();
+      if (messages.some(m => m.context) && !roomNames.size) {
+        const {rooms} = await get('/v1/rooms');
+        roomNames = new Map(rooms.map(r => [r.id, r.name]));
+      }
       byID = new Map(messages.map(m => [m.id, m]));
       const reactions = new Map();
       for (const m of messages) {
