@@ -31,6 +31,7 @@ func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/health", s.health)
 	mux.HandleFunc("GET /v1/id", s.id)
+	mux.HandleFunc("GET /v1/id/qr.png", s.inviteQR)
 	mux.HandleFunc("POST /v1/invites", s.newInvite)
 	mux.HandleFunc("GET /v1/status", s.status)
 	mux.HandleFunc("PUT /v1/profile", s.setProfile)
@@ -50,6 +51,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /v1/conversations/{peer}/read", s.peerAction(s.markRead))
 	mux.HandleFunc("POST /v1/conversations/{peer}/typing", s.typing)
 	s.roomRoutes(mux)
+	s.uiRoutes(mux)
 	mux.HandleFunc("GET /v1/events", s.events)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{}))
 	// The catch-all matches every method, so the mux never answers 405

@@ -105,7 +105,7 @@ func (n *Node) Start(ctx context.Context) error {
 			Host:      h,
 			Logger:    n.log,
 			Heartbeat: n.cfg.PubSubHeartbeat,
-			MessageID: messageID,
+			MessageID: newMsgIDCache().id,
 			Scoring:   true,
 		}); err != nil {
 			err = fmt.Errorf("node: pubsub: %w", err)

@@ -61,7 +61,7 @@ func (a *app) rootCmd() *cobra.Command {
 	root.AddCommand(
 		a.initCmd(), a.daemonCmd(), a.idCmd(), a.statusCmd(), a.profileCmd(),
 		a.contactsCmd(), a.sendCmd(), a.inboxCmd(), a.readCmd(), a.requestsCmd(), a.eventsCmd(),
-		a.roomCmd(), a.benchCmd(),
+		a.roomCmd(), a.demoCmd(), a.benchCmd(),
 	)
 	return root
 }
