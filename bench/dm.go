@@ -150,6 +150,12 @@ func waitStored(ctx context.Context, evs <-chan node.Event, id storage.MessageID
 // rate at which they were acked. It checks the recipient stored each once.
 func throughput(ctx context.Context, e *env, a, b *node.Node, n int) (float64, error) {
 	const senders = 32
+	// Start from an empty outbox, so that the acks counted are the burst's.
+	if err := waitFor(ctx, "the outbox empty before the burst", e.deliveryTimeout, 5*time.Millisecond, func() (bool, error) {
+		return a.Status().OutboxPending == 0, nil
+	}); err != nil {
+		return 0, err
+	}
 	aEvents, cancel := a.Subscribe()
 	defer cancel()
 	acked := newAckTracker(aEvents)

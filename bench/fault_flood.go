@@ -52,8 +52,11 @@ func runFlood(ctx context.Context, e *env) (res ScenarioResult, err error) {
 
 	floodCtx, stopFlood := context.WithCancel(ctx)
 	floodStart := time.Now()
-	defer stopFlood()
-	var wg sync.WaitGroup
+	var wg sync.WaitGroup // the flooders; stopped and waited for on every return
+	defer func() {
+		stopFlood()
+		wg.Wait()
+	}()
 	var junkStreams, junkRefused atomic.Int64
 	strangerIDs := make([]storage.MessageID, e.floodStranger)
 	var strangerErr error

@@ -59,7 +59,9 @@ func runKillRecipient(ctx context.Context, e *env) (res ScenarioResult, err erro
 	ids := make([]storage.MessageID, n)
 	sendErr := make(chan error, 1)
 	burstStart := time.Now()
-	go func() { sendErr <- sendBurst(ctx, a, bID, ids) }()
+	var burst sync.WaitGroup // the sender; waited for on every return
+	defer burst.Wait()
+	burst.Go(func() { sendErr <- sendBurst(ctx, a, bID, ids) })
 	if err := waitFor(ctx, "a fifth of the burst acked", e.deliveryTimeout, 10*time.Millisecond, func() (bool, error) {
 		d, err := deliveredCount(a, bID, n)
 		return d >= n/5, err
