@@ -164,9 +164,18 @@ const roomPublishQueue = 1024
 // queued.
 const roomLeaveFlush = 2 * time.Second
 
+// queuedPublish is one of our stored messages waiting to be published.
+type queuedPublish struct {
+	data   []byte
+	queued time.Time
+}
+
 // publishLoop publishes our stored messages in order, each waiting up to
 // roomPublishWait for the mesh, so that a sender never blocks on a room it
 // is alone in: what cannot be sent now reaches the others through sync.
+// A message that waited in the queue longer than roomPublishWait is not
+// published late either: sync carries it, and a backlog built up while we
+// were alone would otherwise hold every newer message behind it.
 //
 // When the room is left it sends what is still queued (the leaving presence
 // among it) for up to roomLeaveFlush, then closes lr.published.
@@ -184,17 +193,20 @@ func (n *Node) publishLoop(lr *liveRoom) {
 				defer cancel()
 				for {
 					select {
-					case data := <-lr.outq:
-						if err := lr.topic.Publish(ctx, data); err != nil {
+					case q := <-lr.outq:
+						if err := lr.topic.Publish(ctx, q.data); err != nil {
 							return // sync carries it, if we come back
 						}
 					default:
 						return
 					}
 				}
-			case data := <-lr.outq:
+			case q := <-lr.outq:
+				if time.Since(q.queued) > roomPublishWait {
+					continue
+				}
 				ctx, cancel := context.WithTimeout(n.ctx, roomPublishWait)
-				err := lr.topic.Publish(ctx, data)
+				err := lr.topic.Publish(ctx, q.data)
 				cancel()
 				if err != nil {
 					n.log.Debug("room publish not sent; sync will carry it", "room", lr.desc.Room, "err", err)
@@ -243,11 +255,23 @@ func (n *Node) syncRoomSoon(lr *liveRoom) {
 			return
 		}
 		p := peers[rand.IntN(len(peers))]
-		if err := n.syncRoom(lr, p); err != nil {
-			n.log.Debug("room: sync failed", "room", lr.desc.Room, "with", p, "err", err)
+		// A full answer means more is waiting: ask again at once, a few
+		// times, rather than a sync interval later.
+		for range roomSyncRounds {
+			full, err := n.syncRoom(lr, p)
+			if err != nil {
+				n.log.Debug("room: sync failed", "room", lr.desc.Room, "with", p, "err", err)
+				return
+			}
+			if !full {
+				return
+			}
 		}
 	})
 }
+
+// roomSyncRounds bounds the syncs in a row when answers come back full.
+const roomSyncRounds = 5
 
 // presenceTTL is how long one presence message keeps a member counted.
 const presenceTTL = 2 * time.Minute
@@ -264,17 +288,21 @@ func (n *Node) announcePresence(id room.ID, leaving bool) {
 	}
 }
 
-// syncRoom asks p for the messages we lack and applies them.
-func (n *Node) syncRoom(lr *liveRoom, p peer.ID) error {
+// syncRoom asks p for the messages we lack, applies and stores them. A
+// newcomer (lr.newcomer) asks for the newest history instead and gives up
+// the older rest. It reports whether the answer was full, so that more may
+// be waiting.
+func (n *Node) syncRoom(lr *liveRoom, p peer.ID) (full bool, err error) {
 	var have map[peer.ID]uint64
 	if err := n.store.View(func(tx *storage.Txn) error {
 		var err error
 		have, err = tx.RoomHighWater(storage.RoomID(lr.desc.Room))
 		return err
 	}); err != nil {
-		return err
+		return false, err
 	}
-	req := &dmpb.SyncRequest{Room: lr.desc.Room[:], Limit: maxRoomHistory}
+	newest := lr.newcomer.Load()
+	req := &dmpb.SyncRequest{Room: lr.desc.Room[:], Limit: maxRoomHistory, Newest: newest}
 	for sender, seq := range have {
 		pk, err := senderKey(sender)
 		if err != nil {
@@ -284,22 +312,50 @@ func (n *Node) syncRoom(lr *liveRoom, p peer.ID) error {
 	}
 	resp, err := n.syncExchange(p, req)
 	if err != nil {
-		return err
+		return false, err
 	}
-	n.log.Debug("room: synced", "room", lr.desc.Room, "with", p, "have", len(req.Have), "got", len(resp.Messages))
+	n.log.Debug("room: synced", "room", lr.desc.Room, "with", p, "have", len(req.Have), "newest", newest, "got", len(resp.Messages))
 	batch := make([]roomArrival, 0, len(resp.Messages))
 	for _, data := range resp.Messages {
 		m, err := room.UnmarshalMessage(data)
 		if err != nil {
-			return fmt.Errorf("%w: sync: %w", ErrProtocol, err)
+			return false, fmt.Errorf("%w: sync: %w", ErrProtocol, err)
 		}
 		if err := m.Verify(lr.desc.Room); err != nil {
-			return fmt.Errorf("%w: sync: %w", ErrProtocol, err)
+			return false, fmt.Errorf("%w: sync: %w", ErrProtocol, err)
 		}
 		batch = append(batch, roomArrival{m, data})
 	}
-	n.acceptRoomMessages(lr, batch)
-	return nil
+	floors := map[peer.ID]uint64{}
+	if newest {
+		for _, f := range resp.Floors {
+			p, err := peerFromKey(f.Sender)
+			if err != nil {
+				return false, err
+			}
+			floors[p] = f.Seq
+		}
+	}
+	// Stored now, not through the writer: the next sync's marks must count
+	// them.
+	recs := n.applyRoomMessages(lr, batch)
+	if err := n.store.Update(func(tx *storage.Txn) error {
+		if err := n.putRoomMessages(tx, recs); err != nil {
+			return err
+		}
+		for sender, seq := range floors {
+			if err := tx.SkipRoomHistory(storage.RoomID(lr.desc.Room), sender, seq); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		return false, err
+	}
+	if len(recs) > 0 || len(floors) > 0 {
+		lr.newcomer.Store(false) // from now on, gaps are repaired oldest first
+	}
+	return len(resp.Messages) >= maxRoomHistory, nil
 }
 
 func senderKey(p peer.ID) ([]byte, error) {
@@ -445,7 +501,7 @@ func (n *Node) serveSync(req *dmpb.SyncRequest, resp *dmpb.SyncResponse) error {
 			return nil
 		}
 		cutoff := time.Now().Add(-n.cfg.RoomHistoryAge)
-		if len(req.Have) == 0 { // a late joiner: the newest, oldest first
+		if len(req.Have) == 0 || req.Newest { // a late joiner: the newest, oldest first
 			ms, err := lateJoinerHistory(tx, storage.RoomID(id), limit, cutoff, time.Now())
 			if err != nil {
 				return err
@@ -453,6 +509,11 @@ func (n *Node) serveSync(req *dmpb.SyncRequest, resp *dmpb.SyncResponse) error {
 			for i := len(ms) - 1; i >= 0; i-- {
 				resp.Messages = append(resp.Messages, ms[i].Data)
 			}
+			ours, err := tx.RoomHighWater(storage.RoomID(id))
+			if err != nil {
+				return err
+			}
+			resp.Floors = historyFloors(ours, ms)
 			return nil
 		}
 		theirs := map[peer.ID]uint64{}

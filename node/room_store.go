@@ -4,7 +4,10 @@ import (
 	"errors"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/peer"
+
 	"github.com/backchannel/backchannel/crypto/room"
+	"github.com/backchannel/backchannel/node/internal/dmpb"
 	"github.com/backchannel/backchannel/storage"
 )
 
@@ -44,6 +47,18 @@ func roomRecord(m room.Message, id room.MessageID, data []byte, received time.Ti
 // the new ones and queues them for the store writer. It returns early, and
 // drops the rest, only when the node is closing.
 func (n *Node) acceptRoomMessages(lr *liveRoom, batch []roomArrival) {
+	for _, rec := range n.applyRoomMessages(lr, batch) {
+		select {
+		case n.rooms.writes <- rec:
+		case <-n.ctx.Done():
+			return // the next start's sync fetches what was not stored
+		}
+	}
+}
+
+// applyRoomMessages applies verified messages of lr to its state and
+// announces the new ones, which it returns for the store.
+func (n *Node) applyRoomMessages(lr *liveRoom, batch []roomArrival) []storage.RoomMessage {
 	now := time.Now().UTC()
 	type fresh struct {
 		rec     storage.RoomMessage
@@ -64,16 +79,14 @@ func (n *Node) acceptRoomMessages(lr *liveRoom, batch []roomArrival) {
 		news = append(news, fresh{roomRecord(a.m, id, a.data, now), a.m.Kind, err == nil})
 	}
 	lr.mu.Unlock()
+	recs := make([]storage.RoomMessage, 0, len(news))
 	for _, f := range news {
 		if f.applied {
 			n.bus.publish(Event{Type: EventRoomMessage, Peer: f.rec.Sender, Room: &RoomEvent{Room: lr.desc.Room, ID: f.rec.ID, Kind: f.kind}})
 		}
-		select {
-		case n.rooms.writes <- f.rec:
-		case <-n.ctx.Done():
-			return // the next start's sync fetches what was not stored
-		}
+		recs = append(recs, f.rec)
 	}
+	return recs
 }
 
 // storeOwnRoomMessage stores a message we are about to publish, then applies
@@ -146,22 +159,25 @@ func (n *Node) storeRoomBatch(batch []storage.RoomMessage) {
 	if len(batch) == 0 {
 		return
 	}
-	err := n.store.Update(func(tx *storage.Txn) error {
-		for _, rm := range batch {
-			if _, err := tx.PutRoomMessage(rm); err != nil {
-				if errors.Is(err, storage.ErrMismatch) || errors.Is(err, storage.ErrInvalid) {
-					n.log.Debug("room: message not stored", "room", room.ID(rm.Room), "sender", rm.Sender, "err", err)
-					continue
-				}
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	if err := n.store.Update(func(tx *storage.Txn) error { return n.putRoomMessages(tx, batch) }); err != nil {
 		// Not raised high-water marks make the next sync fetch them again.
 		n.log.Warn("room: messages not stored", "count", len(batch), "err", err)
 	}
+}
+
+// putRoomMessages stores room messages in tx, skipping those the store
+// refuses on their own.
+func (n *Node) putRoomMessages(tx *storage.Txn, batch []storage.RoomMessage) error {
+	for _, rm := range batch {
+		if _, err := tx.PutRoomMessage(rm); err != nil {
+			if errors.Is(err, storage.ErrMismatch) || errors.Is(err, storage.ErrInvalid) {
+				n.log.Debug("room: message not stored", "room", room.ID(rm.Room), "sender", rm.Sender, "err", err)
+				continue
+			}
+			return err
+		}
+	}
+	return nil
 }
 
 // roomKeep bounds the messages a node keeps of one room; RoomHistoryAge
@@ -231,6 +247,32 @@ func lateJoinerHistory(tx *storage.Txn, id storage.RoomID, limit int, cutoff, no
 		before = page[len(page)-1].Sent.Add(time.Nanosecond)
 	}
 	return out, nil
+}
+
+// historyFloors tells a newcomer, per sender, up to which seq it should give
+// history up, given ours, our high-water marks, and sent, the history sent:
+// just below the sender's oldest message sent, or everything we hold of a
+// sender none of whose messages were sent.
+func historyFloors(ours map[peer.ID]uint64, sent []storage.RoomMessage) []*dmpb.HighWater {
+	oldest := map[peer.ID]uint64{}
+	for _, rm := range sent {
+		if s, ok := oldest[rm.Sender]; !ok || rm.Seq < s {
+			oldest[rm.Sender] = rm.Seq
+		}
+	}
+	var floors []*dmpb.HighWater
+	for sender, hw := range ours {
+		floor := hw
+		if s, ok := oldest[sender]; ok {
+			floor = min(hw, s-1)
+		}
+		pk, err := senderKey(sender)
+		if floor == 0 || err != nil {
+			continue
+		}
+		floors = append(floors, &dmpb.HighWater{Sender: pk, Seq: floor})
+	}
+	return floors
 }
 
 // staleForNewcomer reports whether rm is an expired presence message.

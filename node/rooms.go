@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -38,8 +39,8 @@ type RoomInfo struct {
 type liveRoom struct {
 	desc  room.Descriptor
 	topic *pubsub.Topic
-	done  chan struct{} // closed when the room is left
-	outq  chan []byte   // our stored messages waiting to be published
+	done  chan struct{}      // closed when the room is left
+	outq  chan queuedPublish // our stored messages waiting to be published
 	// published is closed when publishLoop has stopped, after the room is
 	// left and what was queued is sent.
 	published chan struct{}
@@ -47,6 +48,10 @@ type liveRoom struct {
 
 	mu    sync.Mutex // guards state
 	state *roomstate.State
+
+	// newcomer is set while the node holds no message of the room from
+	// anyone else: its first sync asks for the newest history.
+	newcomer atomic.Bool
 
 	pubMu sync.Mutex // serialises our own messages; guards seq
 	seq   uint64     // our last stored sequence number in the room
@@ -143,7 +148,7 @@ func (n *Node) saveRoom(d room.Descriptor) error {
 // joinLive subscribes to a room's topic, replays its stored history into the
 // room state, and asks the room's peers for what it lacks.
 func (n *Node) joinLive(ctx context.Context, d room.Descriptor) error {
-	lr := &liveRoom{desc: d, state: roomstate.New(d), done: make(chan struct{}), outq: make(chan []byte, roomPublishQueue),
+	lr := &liveRoom{desc: d, state: roomstate.New(d), done: make(chan struct{}), outq: make(chan queuedPublish, roomPublishQueue),
 		published: make(chan struct{})}
 	n.rooms.mu.Lock()
 	lr.helpers = n.rooms.helpers[d.Room]
@@ -198,6 +203,8 @@ func (n *Node) replayRoom(lr *liveRoom) error {
 			return err
 		}
 		lr.seq = hw[self.PeerID()]
+		delete(hw, self.PeerID())
+		lr.newcomer.Store(len(hw) == 0)
 		return nil
 	})
 }
@@ -303,7 +310,7 @@ func (n *Node) publishRoom(ctx context.Context, id room.ID, kind room.Kind, body
 		return room.MessageID{}, err
 	}
 	select {
-	case lr.outq <- data:
+	case lr.outq <- queuedPublish{data, time.Now()}:
 	default: // a burst beyond the queue: stored, and sync carries it
 		n.log.Debug("room publish queue full; sync will carry it", "room", id)
 	}

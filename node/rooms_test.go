@@ -5,7 +5,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/peer"
+
 	"github.com/backchannel/backchannel/crypto/room"
+	"github.com/backchannel/backchannel/node/internal/dmpb"
+	"github.com/backchannel/backchannel/node/roomstate"
+	"github.com/backchannel/backchannel/storage"
 )
 
 func fastRooms(c *Config) {
@@ -148,6 +153,118 @@ func TestRoomLateJoiner(t *testing.T) {
 		}
 		return true
 	})
+}
+
+// TestRoomLateJoinerNewest: with more history than a late joiner gets, it
+// gets the newest messages, not the oldest, and does not pull the older rest
+// back later.
+func TestRoomLateJoinerNewest(t *testing.T) {
+	host := newTestNode(t, "", fastRooms, func(c *Config) { c.NoSync = true })
+	info, err := host.CreateRoom(t.Context(), "long history", "", time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const lines = maxRoomHistory + 200
+	ids := make([]room.MessageID, lines)
+	for i := range lines {
+		if ids[i], err = host.RoomSay(t.Context(), info.ID, fmt.Sprint("line ", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	late := newTestNode(t, "", fastRooms, withBootstrap(host.Addrs()[0].String()))
+	if _, err := late.JoinRoom(t.Context(), info.ID.String()); err != nil {
+		t.Fatal(err)
+	}
+	// The newest lines, down to the 1,000th newest less the host's own
+	// presence and room messages among them.
+	late.waitUntil("the newest lines", func() bool {
+		for _, id := range ids[lines-maxRoomHistory+10:] {
+			if !roomHas(t, late, info.ID, id) {
+				return false
+			}
+		}
+		return true
+	})
+	// Its mark for the host gets past the older rest (given up, or filled by
+	// what gossip carried), so no later sync asks for it.
+	late.waitUntil("the mark past the older history", func() bool {
+		var hw map[peer.ID]uint64
+		if err := late.store.View(func(tx *storage.Txn) error {
+			hw, err = tx.RoomHighWater(storage.RoomID(info.ID))
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return hw[host.ID()] >= lines-maxRoomHistory
+	})
+}
+
+// TestServeSyncNewest: a newcomer's request (Newest, even with marks of its
+// own) gets the newest history and floors past the rest; a gap repair
+// request gets the oldest missing first.
+func TestServeSyncNewest(t *testing.T) {
+	host := newTestNode(t, "", fastRooms, func(c *Config) { c.NoSync = true })
+	info, err := host.CreateRoom(t.Context(), "sync", "", time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const lines = maxRoomHistory + 200
+	for i := range lines {
+		if _, err := host.RoomSay(t.Context(), info.ID, fmt.Sprint("line ", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	other := keysOf(t, newTestNode(t, "").ID())
+	first := func(resp *dmpb.SyncResponse) string {
+		m, err := room.UnmarshalMessage(resp.Messages[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := roomstate.DecodeChat(m.Body)
+		if err != nil {
+			return m.Kind.String()
+		}
+		return body.Text
+	}
+	tests := []struct {
+		name      string
+		newest    bool
+		wantFirst string
+		floors    bool
+	}{
+		{"newcomer", true, fmt.Sprint("line ", lines-maxRoomHistory), true},
+		{"gap repair", false, "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := &dmpb.SyncRequest{Room: info.ID[:], Limit: maxRoomHistory, Newest: tt.newest,
+				Have: []*dmpb.HighWater{{Sender: other, Seq: 1}}}
+			var resp dmpb.SyncResponse
+			if err := host.serveSync(req, &resp); err != nil {
+				t.Fatal(err)
+			}
+			if len(resp.Messages) != maxRoomHistory {
+				t.Fatalf("%d messages, want %d", len(resp.Messages), maxRoomHistory)
+			}
+			if tt.wantFirst != "" && first(&resp) != tt.wantFirst {
+				t.Fatalf("the oldest message sent is %q, want %q", first(&resp), tt.wantFirst)
+			}
+			if !tt.newest && first(&resp) == fmt.Sprint("line ", lines-maxRoomHistory) {
+				t.Fatal("gap repair sent the newest, not the oldest missing")
+			}
+			if got := len(resp.Floors) > 0; got != tt.floors {
+				t.Fatalf("floors %v, want %v", resp.Floors, tt.floors)
+			}
+		})
+	}
+}
+
+func keysOf(t *testing.T, p peer.ID) []byte {
+	k, err := senderKey(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }
 
 // TestRoomGapRepair: a listener away for a while rejoins the room at start

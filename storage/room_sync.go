@@ -49,6 +49,24 @@ func (t *Txn) setHighWater(room RoomID, sender peer.ID, hw uint64) error {
 	return t.set(k, binary.BigEndian.AppendUint64(nil, hw))
 }
 
+// SkipRoomHistory gives up sender's messages of room up to seq: a node that
+// joined late and received only the newest history raises the sender's mark
+// past the older rest, so that sync does not pull it back. It never lowers a
+// mark.
+func (t *Txn) SkipRoomHistory(room RoomID, sender peer.ID, seq uint64) error {
+	hw, _, err := t.highWater(room, sender)
+	if err != nil {
+		return fmt.Errorf("storage: skip room history: %w", err)
+	}
+	if seq <= hw {
+		return nil
+	}
+	if err := t.raiseHighWater(room, sender, seq); err != nil {
+		return fmt.Errorf("storage: skip room history: %w", err)
+	}
+	return nil
+}
+
 // raiseHighWater sets sender's mark to at least seq and then past every
 // stored successor: after seq 3 and 1, storing 2 raises the mark to 3.
 func (t *Txn) raiseHighWater(room RoomID, sender peer.ID, seq uint64) error {

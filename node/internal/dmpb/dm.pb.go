@@ -824,8 +824,9 @@ type SyncRequest struct {
 	Room           []byte                 `protobuf:"bytes,1,opt,name=room,proto3" json:"room,omitempty"`
 	Have           []*HighWater           `protobuf:"bytes,2,rep,name=have,proto3" json:"have,omitempty"` // per sender: every seq up to it is held
 	WantDescriptor bool                   `protobuf:"varint,3,opt,name=want_descriptor,json=wantDescriptor,proto3" json:"want_descriptor,omitempty"`
-	Limit          uint32                 `protobuf:"varint,4,opt,name=limit,proto3" json:"limit,omitempty"` // at most this many messages back
-	Name           string                 `protobuf:"bytes,5,opt,name=name,proto3" json:"name,omitempty"`    // instead of room: the rooms of this name the peer is in
+	Limit          uint32                 `protobuf:"varint,4,opt,name=limit,proto3" json:"limit,omitempty"`   // at most this many messages back
+	Name           string                 `protobuf:"bytes,5,opt,name=name,proto3" json:"name,omitempty"`      // instead of room: the rooms of this name the peer is in
+	Newest         bool                   `protobuf:"varint,6,opt,name=newest,proto3" json:"newest,omitempty"` // a newcomer: the newest history (as with no have), and floors
 	unknownFields  protoimpl.UnknownFields
 	sizeCache      protoimpl.SizeCache
 }
@@ -895,6 +896,13 @@ func (x *SyncRequest) GetName() string {
 	return ""
 }
 
+func (x *SyncRequest) GetNewest() bool {
+	if x != nil {
+		return x.Newest
+	}
+	return false
+}
+
 type HighWater struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Sender        []byte                 `protobuf:"bytes,1,opt,name=sender,proto3" json:"sender,omitempty"` // Ed25519 public key
@@ -954,8 +962,11 @@ type SyncResponse struct {
 	Messages         [][]byte               `protobuf:"bytes,2,rep,name=messages,proto3" json:"messages,omitempty"`                                         // crypto/room Message encodings, oldest first
 	Error            string                 `protobuf:"bytes,3,opt,name=error,proto3" json:"error,omitempty"`
 	Rooms            [][]byte               `protobuf:"bytes,4,rep,name=rooms,proto3" json:"rooms,omitempty"` // descriptors of the rooms named in the request
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// With newest: per sender, the seq up to which its history was left out
+	// (older than what was sent); a newcomer gives those messages up.
+	Floors        []*HighWater `protobuf:"bytes,5,rep,name=floors,proto3" json:"floors,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SyncResponse) Reset() {
@@ -1016,6 +1027,13 @@ func (x *SyncResponse) GetRooms() [][]byte {
 	return nil
 }
 
+func (x *SyncResponse) GetFloors() []*HighWater {
+	if x != nil {
+		return x.Floors
+	}
+	return nil
+}
+
 var File_dm_proto protoreflect.FileDescriptor
 
 const file_dm_proto_rawDesc = "" +
@@ -1064,21 +1082,23 @@ const file_dm_proto_rawDesc = "" +
 	"\rPreKeyRequest\">\n" +
 	"\x0ePreKeyResponse\x12\x16\n" +
 	"\x06bundle\x18\x01 \x01(\fR\x06bundle\x12\x14\n" +
-	"\x05error\x18\x02 \x01(\tR\x05error\"\xab\x01\n" +
+	"\x05error\x18\x02 \x01(\tR\x05error\"\xc3\x01\n" +
 	"\vSyncRequest\x12\x12\n" +
 	"\x04room\x18\x01 \x01(\fR\x04room\x125\n" +
 	"\x04have\x18\x02 \x03(\v2!.backchannel.node.dm.v1.HighWaterR\x04have\x12'\n" +
 	"\x0fwant_descriptor\x18\x03 \x01(\bR\x0ewantDescriptor\x12\x14\n" +
 	"\x05limit\x18\x04 \x01(\rR\x05limit\x12\x12\n" +
-	"\x04name\x18\x05 \x01(\tR\x04name\"5\n" +
+	"\x04name\x18\x05 \x01(\tR\x04name\x12\x16\n" +
+	"\x06newest\x18\x06 \x01(\bR\x06newest\"5\n" +
 	"\tHighWater\x12\x16\n" +
 	"\x06sender\x18\x01 \x01(\fR\x06sender\x12\x10\n" +
-	"\x03seq\x18\x02 \x01(\x04R\x03seq\"\x83\x01\n" +
+	"\x03seq\x18\x02 \x01(\x04R\x03seq\"\xbe\x01\n" +
 	"\fSyncResponse\x12+\n" +
 	"\x11signed_descriptor\x18\x01 \x01(\fR\x10signedDescriptor\x12\x1a\n" +
 	"\bmessages\x18\x02 \x03(\fR\bmessages\x12\x14\n" +
 	"\x05error\x18\x03 \x01(\tR\x05error\x12\x14\n" +
-	"\x05rooms\x18\x04 \x03(\fR\x05roomsB7Z5github.com/backchannel/backchannel/node/internal/dmpbb\x06proto3"
+	"\x05rooms\x18\x04 \x03(\fR\x05rooms\x129\n" +
+	"\x06floors\x18\x05 \x03(\v2!.backchannel.node.dm.v1.HighWaterR\x06floorsB7Z5github.com/backchannel/backchannel/node/internal/dmpbb\x06proto3"
 
 var (
 	file_dm_proto_rawDescOnce sync.Once
@@ -1123,11 +1143,12 @@ var file_dm_proto_depIdxs = []int32{
 	9,  // 7: backchannel.node.dm.v1.Content.profile:type_name -> backchannel.node.dm.v1.Profile
 	10, // 8: backchannel.node.dm.v1.Content.request_accepted:type_name -> backchannel.node.dm.v1.RequestAccepted
 	14, // 9: backchannel.node.dm.v1.SyncRequest.have:type_name -> backchannel.node.dm.v1.HighWater
-	10, // [10:10] is the sub-list for method output_type
-	10, // [10:10] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	14, // 10: backchannel.node.dm.v1.SyncResponse.floors:type_name -> backchannel.node.dm.v1.HighWater
+	11, // [11:11] is the sub-list for method output_type
+	11, // [11:11] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_dm_proto_init() }
