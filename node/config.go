@@ -54,6 +54,12 @@ type Config struct {
 	RoomSyncInterval time.Duration
 	// PubSubHeartbeat shortens GossipSub's heartbeat (tests); 0: default.
 	PubSubHeartbeat time.Duration
+	// GroupSyncInterval is how often a joined group asks a fellow member
+	// for envelopes and rosters it missed (10 s by default).
+	GroupSyncInterval time.Duration
+	// GroupReceiptDelay is how long a node gathers received group messages
+	// before it tells the group how far it got (2 s by default).
+	GroupReceiptDelay time.Duration
 
 	// Logger receives structured logs; nil discards them.
 	Logger *slog.Logger
@@ -117,6 +123,12 @@ func (c *Config) applyDefaults() error {
 	}
 	if c.RoomSyncInterval == 0 {
 		c.RoomSyncInterval = 10 * time.Second
+	}
+	if c.GroupSyncInterval == 0 {
+		c.GroupSyncInterval = 10 * time.Second
+	}
+	if c.GroupReceiptDelay == 0 {
+		c.GroupReceiptDelay = 2 * time.Second
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

@@ -149,6 +149,17 @@ func (t *Txn) raiseGroupNext(hk []byte, id GroupID, epoch uint64, sender peer.ID
 	return t.set(hk, binary.BigEndian.AppendUint64(nil, next))
 }
 
+// GroupNext returns the mark of sender in an epoch: how many of its
+// envelopes are held from seq 0 without a gap.
+func (t *Txn) GroupNext(group GroupID, epoch uint64, sender peer.ID) (uint64, error) {
+	hk, err := groupEpochPeerKey(prefixGroupHigh, group, epoch, sender, 0)
+	if err != nil {
+		return 0, fmt.Errorf("storage: group next: %w", err)
+	}
+	n, _, err := t.groupNext(hk)
+	return n, wrap("group next", err)
+}
+
 // HasGroupEnvelope reports whether the group holds envelope id.
 func (t *Txn) HasGroupEnvelope(group GroupID, id [32]byte) (bool, error) {
 	ok, err := t.has(append(groupKey(prefixGroupEnvIndex, group, 32), id[:]...))

@@ -179,3 +179,35 @@ func TestRosterFork(t *testing.T) {
 		t.Fatal("the winner is not the lower hash")
 	}
 }
+
+func TestRosterVerifySignature(t *testing.T) {
+	f := newAdminFixture(t)
+	r1, err := f.r0.Next(f.ann, f.members(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []*Roster{f.r0, r1} {
+		if err := r.VerifySignature(); err != nil {
+			t.Fatalf("epoch %d: %v", r.Epoch, err)
+		}
+	}
+	tests := []struct {
+		name string
+		r    *Roster
+		want error
+	}{
+		{"signer swapped", func() *Roster { r := cloneRoster(r1); r.Signer = f.abe.Public(); return r }(), ErrBadSignature},
+		{"member added", func() *Roster {
+			r := cloneRoster(r1)
+			r.Members = sortedMembers(append(r.Members, Member{f.out.Public(), RoleMember}))
+			return r
+		}(), ErrBadSignature},
+		{"an outsider's own roster", resignAs(cloneRoster(r1), f.out), nil}, // well signed; trusting it is the caller's call
+		{"malformed", func() *Roster { r := cloneRoster(r1); r.Members = nil; return r }(), ErrMalformed},
+	}
+	for _, tc := range tests {
+		if err := tc.r.VerifySignature(); !errors.Is(err, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
+		}
+	}
+}

@@ -263,6 +263,18 @@ func (r *Roster) verifySignature(signer keys.PublicKey) error {
 	return nil
 }
 
+// VerifySignature checks that r is well formed and signed by its Signer. It
+// says nothing about the signer's right to sign (VerifyFollows and
+// VerifyGenesis do): use it for a roster whose signer is trusted for another
+// reason, such as the roster in an invitation, signed by the inviter, from
+// which the invitee follows the group.
+func (r *Roster) VerifySignature() error {
+	if err := r.validate(); err != nil {
+		return err
+	}
+	return r.verifySignature(r.Signer)
+}
+
 // VerifyGenesis checks that r is a well-formed epoch-0 roster with a zero
 // PrevHash, owned and signed by owner, the key that the invitation named.
 func (r *Roster) VerifyGenesis(owner keys.PublicKey) error {

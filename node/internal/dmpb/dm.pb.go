@@ -1410,7 +1410,6 @@ type GroupEvent struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Title         string                 `protobuf:"bytes,1,opt,name=title,proto3" json:"title,omitempty"`
 	StartUnixNano int64                  `protobuf:"varint,2,opt,name=start_unix_nano,json=startUnixNano,proto3" json:"start_unix_nano,omitempty"`
-	Details       string                 `protobuf:"bytes,3,opt,name=details,proto3" json:"details,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1457,13 +1456,6 @@ func (x *GroupEvent) GetStartUnixNano() int64 {
 		return x.StartUnixNano
 	}
 	return 0
-}
-
-func (x *GroupEvent) GetDetails() string {
-	if x != nil {
-		return x.Details
-	}
-	return ""
 }
 
 type GroupRsvp struct {
@@ -2233,12 +2225,11 @@ const file_dm_proto_rawDesc = "" +
 	"\breply_to\x18\x02 \x01(\fR\areplyTo\"=\n" +
 	"\rGroupReaction\x12\x16\n" +
 	"\x06target\x18\x01 \x01(\fR\x06target\x12\x14\n" +
-	"\x05emoji\x18\x02 \x01(\tR\x05emoji\"d\n" +
+	"\x05emoji\x18\x02 \x01(\tR\x05emoji\"J\n" +
 	"\n" +
 	"GroupEvent\x12\x14\n" +
 	"\x05title\x18\x01 \x01(\tR\x05title\x12&\n" +
-	"\x0fstart_unix_nano\x18\x02 \x01(\x03R\rstartUnixNano\x12\x18\n" +
-	"\adetails\x18\x03 \x01(\tR\adetails\"\x96\x01\n" +
+	"\x0fstart_unix_nano\x18\x02 \x01(\x03R\rstartUnixNano\"\x96\x01\n" +
 	"\tGroupRsvp\x12\x14\n" +
 	"\x05event\x18\x01 \x01(\fR\x05event\x12@\n" +
 	"\x06answer\x18\x02 \x01(\x0e2(.backchannel.node.dm.v1.GroupRsvp.AnswerR\x06answer\"1\n" +

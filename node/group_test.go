@@ -1,0 +1,216 @@
+package node
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/backchannel/backchannel/crypto/group"
+	"github.com/backchannel/backchannel/storage"
+)
+
+func fastGroups(c *Config) {
+	c.PubSubHeartbeat = 50 * time.Millisecond
+	c.GroupSyncInterval = 200 * time.Millisecond
+	c.GroupReceiptDelay = 100 * time.Millisecond
+}
+
+// groupFixture is a group whose owner invited the others, who all accepted
+// and hold the key of the newest epoch.
+type groupFixture struct {
+	t       *testing.T
+	id      group.ID
+	owner   *testNode
+	members []*testNode // the owner first
+}
+
+// newGroupNodes starts n nodes that know one bootstrap node.
+func newGroupNodes(t *testing.T, n int, mod ...func(*Config)) []*testNode {
+	t.Helper()
+	boot := newTestNode(t, "", fastGroups)
+	mods := append([]func(*Config){fastGroups, withBootstrap(boot.Addrs()[0].String())}, mod...)
+	var out []*testNode
+	for range n {
+		out = append(out, newTestNode(t, "", mods...))
+	}
+	return out
+}
+
+// newGroup makes nodes[0] create a group, invite the others at once, and
+// waits until every one has accepted and holds the newest key.
+func newGroup(t *testing.T, name string, nodes []*testNode) *groupFixture {
+	t.Helper()
+	owner := nodes[0]
+	info, err := owner.CreateGroup(t.Context(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &groupFixture{t: t, id: info.ID, owner: owner, members: nodes}
+	var peers []peer.ID
+	for _, n := range nodes[1:] {
+		peers = append(peers, n.ID())
+	}
+	if len(peers) > 0 {
+		if err := owner.InviteToGroup(t.Context(), info.ID, peers...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, n := range nodes[1:] {
+		n.waitUntil("the invitation", func() bool {
+			g, err := n.Group(info.ID)
+			return err == nil && g.State == storage.GroupInvited
+		})
+		if _, err := n.AcceptGroupInvite(t.Context(), info.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.waitEpoch(owner.groupEpoch(info.ID))
+	return f
+}
+
+// groupEpoch is the newest epoch n knows of the group.
+func (tn *testNode) groupEpoch(id group.ID) uint64 {
+	tn.t.Helper()
+	g, err := tn.Group(id)
+	if err != nil {
+		tn.t.Fatal(err)
+	}
+	return g.Epoch
+}
+
+// waitEpoch waits until every member holds the key of epoch e.
+func (f *groupFixture) waitEpoch(e uint64) {
+	f.t.Helper()
+	for _, n := range f.members {
+		n.waitUntil(fmt.Sprint("the key of epoch ", e), func() bool {
+			g, err := n.Group(f.id)
+			return err == nil && g.Epoch == e && !g.KeyWaited
+		})
+	}
+}
+
+// countLines counts, per message ID, the group's lines a node stored.
+func (tn *testNode) groupLines(id group.ID) []GroupMessage {
+	tn.t.Helper()
+	ms, err := tn.GroupMessages(id, 10000, time.Time{})
+	if err != nil {
+		tn.t.Fatal(err)
+	}
+	return ms
+}
+
+// eventCounter counts group message events per message on one node.
+type eventCounter struct {
+	mu   sync.Mutex
+	seen map[[32]byte]int
+}
+
+func countGroupEvents(tn *testNode) *eventCounter {
+	c := &eventCounter{seen: map[[32]byte]int{}}
+	ev, cancel := tn.Subscribe()
+	tn.t.Cleanup(cancel)
+	go func() { // ends when cancel (or Close) closes the channel
+		for e := range ev {
+			if e.Type == EventGroupMessage && e.Group != nil && e.Group.Kind == KindText {
+				c.mu.Lock()
+				c.seen[e.Group.Message]++
+				c.mu.Unlock()
+			}
+		}
+	}()
+	return c
+}
+
+// TestGroupEightMembers: an owner and seven invited members; each sends
+// five messages; every member ends with every message exactly once (stored
+// once, one event each), authored by who sent it. The topic names neither
+// the group's ID nor its name, and another secret gives another topic.
+func TestGroupEightMembers(t *testing.T) {
+	nodes := newGroupNodes(t, 8)
+	counters := make([]*eventCounter, len(nodes))
+	for i, n := range nodes {
+		counters[i] = countGroupEvents(n)
+	}
+	f := newGroup(t, "Secret supper club", nodes)
+
+	lg, ok := f.owner.groups.get(f.id)
+	if !ok {
+		t.Fatal("the owner's group is not live")
+	}
+	topic := lg.topic.Name()
+	if strings.Contains(topic, f.id.String()) || strings.Contains(strings.ToLower(topic), "supper") {
+		t.Fatalf("topic %q names the group", topic)
+	}
+	for _, b := range [][]byte{f.id[:]} {
+		if strings.Contains(topic, string(b)) {
+			t.Fatalf("topic %q holds the raw group ID", topic)
+		}
+	}
+	_, other := group.NewGroup()
+	if other.Topic() == topic || !strings.HasPrefix(topic, group.TopicPrefix) {
+		t.Fatalf("topic %q: want a prefix %q and a different topic for another secret", topic, group.TopicPrefix)
+	}
+
+	const per = 5
+	want := map[[32]byte]peer.ID{}
+	for i, n := range nodes {
+		for j := range per {
+			m, err := n.GroupSend(t.Context(), f.id, GroupOutgoing{Body: fmt.Sprintf("message %d from %d", j, i)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want[m.ID] = n.ID()
+		}
+	}
+	for i, n := range nodes {
+		n.waitUntil("every message", func() bool { return len(n.groupLines(f.id)) >= len(want) })
+		lines := n.groupLines(f.id)
+		got := map[[32]byte]int{}
+		for _, m := range lines {
+			got[m.ID]++
+			if author, ok := want[m.ID]; !ok || author != m.Sender {
+				t.Fatalf("member %d: line %x from %s is not one sent", i, m.ID[:4], m.Sender)
+			}
+			if m.Outbound != (m.Sender == n.ID()) {
+				t.Fatalf("member %d: line %x outbound=%v", i, m.ID[:4], m.Outbound)
+			}
+		}
+		for id := range want {
+			if got[id] != 1 {
+				t.Fatalf("member %d stored message %x %d times", i, id[:4], got[id])
+			}
+		}
+		if len(lines) != len(want) {
+			t.Fatalf("member %d has %d lines, want %d", i, len(lines), len(want))
+		}
+		c := counters[i]
+		n.waitUntil("an event per message", func() bool {
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			return len(c.seen) == len(want)
+		})
+		c.mu.Lock()
+		for id, k := range c.seen {
+			if k != 1 {
+				t.Errorf("member %d: %d events for message %x", i, k, id[:4])
+			}
+		}
+		c.mu.Unlock()
+	}
+	// Everyone's receipts reach the authors: each line ends delivered to
+	// the seven others.
+	for _, n := range nodes {
+		n.waitUntil("receipts from everyone", func() bool {
+			for _, m := range n.groupLines(f.id) {
+				if len(m.DeliveredTo) != len(nodes)-1 {
+					return false
+				}
+			}
+			return true
+		})
+	}
+}
