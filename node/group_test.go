@@ -214,3 +214,60 @@ func TestGroupEightMembers(t *testing.T) {
 		})
 	}
 }
+
+// TestGroupOfflineMemberCatchesUp: a member is stopped while another sends
+// 200 messages; the author then goes offline too. Restarted, the member
+// gets all 200 from the others, each envelope verified as the author's.
+func TestGroupOfflineMemberCatchesUp(t *testing.T) {
+	nodes := newGroupNodes(t, 4)
+	f := newGroup(t, "catch up", nodes)
+	author, helper, away := nodes[1], nodes[2], nodes[3]
+	home := away.home
+	away.stop()
+
+	const total = 200
+	for i := range total {
+		if _, err := author.GroupSend(t.Context(), f.id, GroupOutgoing{Body: fmt.Sprint("while you were away ", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fromAuthor := func(n *testNode) int {
+		c := 0
+		for _, l := range n.groupLines(f.id) {
+			if l.Sender == author.ID() {
+				c++
+			}
+		}
+		return c
+	}
+	helper.waitUntil("the 200 lines at the helper", func() bool { return fromAuthor(helper) == total })
+	author.stop()
+
+	back := newTestNode(t, home, fastGroups, withBootstrap(helper.Addrs()[0].String()))
+	back.waitUntil("the 200 lines after the restart", func() bool { return fromAuthor(back) == total })
+	authorKey := author.self()
+	if err := back.store.View(func(tx *storage.Txn) error {
+		for _, l := range back.groupLines(f.id) {
+			if l.Sender != author.ID() {
+				continue
+			}
+			se, err := tx.GroupEnvelopeByID(sid(f.id), l.ID)
+			if err != nil {
+				return err
+			}
+			e, err := group.UnmarshalEnvelope(se.Data)
+			if err != nil {
+				return err
+			}
+			if err := e.VerifySignature(); err != nil || e.Sender != authorKey || e.Hash() != l.ID {
+				return fmt.Errorf("line %x: signature %v, sender %s", l.ID[:4], err, e.Sender.PeerID())
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if author.ctx.Err() == nil {
+		t.Fatal("the author was still running")
+	}
+}
