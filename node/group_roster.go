@@ -108,8 +108,15 @@ func (n *Node) RemoveGroupMember(ctx context.Context, id group.ID, p peer.ID) er
 		return fmt.Errorf("%w: leave the group instead", ErrSelf)
 	}
 	return n.changeRoster(ctx, id, func(latest *group.Roster) ([]group.Member, error) {
-		if !latest.IsMember(pk) {
+		switch latest.Role(pk) {
+		case group.RoleNone:
 			return nil, fmt.Errorf("%w: %s is not a member", ErrNotFound, p)
+		case group.RoleOwner:
+			return nil, fmt.Errorf("%w: the owner cannot be removed", ErrNotAllowed)
+		case group.RoleAdmin:
+			if latest.Role(n.self()) != group.RoleOwner {
+				return nil, fmt.Errorf("%w: only the owner removes an admin", ErrNotAllowed)
+			}
 		}
 		return slices.DeleteFunc(slices.Clone(latest.Members), func(m group.Member) bool { return m.Key == pk }), nil
 	}, nil)
