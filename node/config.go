@@ -58,7 +58,8 @@ type Config struct {
 	// for envelopes and rosters it missed (10 s by default).
 	GroupSyncInterval time.Duration
 	// GroupReceiptDelay is how long a node gathers received group messages
-	// before it tells the group how far it got (2 s by default).
+	// before it tells the group how far it got (5 s by default: every
+	// receipt is a message every member verifies and stores).
 	GroupReceiptDelay time.Duration
 
 	// Logger receives structured logs; nil discards them.
@@ -128,7 +129,7 @@ func (c *Config) applyDefaults() error {
 		c.GroupSyncInterval = 10 * time.Second
 	}
 	if c.GroupReceiptDelay == 0 {
-		c.GroupReceiptDelay = 2 * time.Second
+		c.GroupReceiptDelay = 5 * time.Second
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

@@ -311,12 +311,25 @@ func (n *Node) storeEnvelopes(id group.ID, in []incoming) error {
 			return err
 		}
 		now := time.Now().UTC()
+		keys := epochKeys{}
 		for _, x := range in {
 			se := storage.GroupEnvelope{Group: g.ID, Epoch: x.e.Epoch, Sender: x.e.Sender.PeerID(), Seq: x.e.Seq, ID: x.e.Hash(), Data: x.data, Received: now}
+			if dup, err := tx.HasGroupEnvelope(g.ID, se.ID); err != nil || dup {
+				if err != nil {
+					return err
+				}
+				continue
+			}
 			before, err := tx.GroupNext(g.ID, se.Epoch, se.Sender)
 			if err != nil {
 				return err
 			}
+			// Decrypt before storing, so the envelope is written once.
+			pt, rc, err := n.openEnvelope(tx, g, keys, x.e, se.Sender)
+			if err != nil {
+				return err
+			}
+			se.Opened = rc != nil
 			added, err := tx.PutGroupEnvelope(se)
 			if errors.Is(err, storage.ErrMismatch) {
 				n.log.Warn("group: a member signed two envelopes with one seq", "group", id, "sender", se.Sender, "epoch", se.Epoch, "seq", se.Seq)
@@ -337,7 +350,10 @@ func (n *Node) storeEnvelopes(id group.ID, in []incoming) error {
 				}
 				worthy = worthy || after > se.Seq+1
 			}
-			ev, w, err := n.openStored(tx, &g, chain, x.e, se, now)
+			if rc == nil {
+				continue // waits for its key
+			}
+			ev, w, err := n.opened(tx, &g, chain, x.e, se, pt, rc, now)
 			if err != nil {
 				return err
 			}
@@ -363,46 +379,62 @@ func (n *Node) storeEnvelopes(id group.ID, in []incoming) error {
 	return nil
 }
 
-// openStored decrypts a stored envelope if its epoch key is here, records
-// that it did, and applies what it says. It returns the event to publish
-// and whether the message is one that members acknowledge with a receipt.
-func (n *Node) openStored(tx *storage.Txn, g *storage.Group, chain *rosterChain, e *group.Envelope, se storage.GroupEnvelope, now time.Time) (*Event, bool, error) {
-	kb, err := tx.GroupEpochKey(g.ID, e.Epoch)
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil, false, nil // waits for its key
+// epochKeys caches a transaction's epoch keys; nil: not held.
+type epochKeys map[uint64]*group.GroupKey
+
+// openEnvelope decrypts an envelope whose signature was checked when it
+// arrived, if its epoch key is here. It returns the plaintext and the
+// advanced receive chain (to be stored with the envelope), or a nil chain
+// if the envelope cannot be opened (yet).
+func (n *Node) openEnvelope(tx *storage.Txn, g storage.Group, keys epochKeys, e *group.Envelope, sender peer.ID) ([]byte, *group.ReceiveChain, error) {
+	gk, cached := keys[e.Epoch]
+	if !cached {
+		kb, err := tx.GroupEpochKey(g.ID, e.Epoch)
+		switch {
+		case errors.Is(err, storage.ErrNotFound):
+		case err != nil:
+			return nil, nil, err
+		default:
+			k, err := group.UnmarshalGroupKey(kb)
+			if err != nil {
+				return nil, nil, err
+			}
+			gk = &k
+		}
+		keys[e.Epoch] = gk
 	}
-	if err != nil {
-		return nil, false, err
-	}
-	gk, err := group.UnmarshalGroupKey(kb)
-	if err != nil {
-		return nil, false, err
+	if gk == nil {
+		return nil, nil, nil
 	}
 	var rc *group.ReceiveChain
-	if b, err := tx.GroupReceiveChain(g.ID, e.Epoch, se.Sender); err == nil {
+	if b, err := tx.GroupReceiveChain(g.ID, e.Epoch, sender); err == nil {
 		if rc, err = group.UnmarshalReceiveChain(b); err != nil {
-			return nil, false, err
+			return nil, nil, err
 		}
 	} else if errors.Is(err, storage.ErrNotFound) {
-		if rc, err = group.NewReceiveChain(gk, e.Sender); err != nil {
-			return nil, false, err
+		if rc, err = group.NewReceiveChain(*gk, e.Sender); err != nil {
+			return nil, nil, err
 		}
 	} else {
-		return nil, false, err
+		return nil, nil, err
 	}
-	pt, err := rc.Open(e)
+	pt, err := rc.OpenVerified(e)
 	if err != nil {
-		n.log.Debug("group: envelope not opened", "group", g.ID, "sender", se.Sender, "epoch", e.Epoch, "seq", e.Seq, "err", err)
-		return nil, false, nil
+		n.log.Debug("group: envelope not opened", "group", g.ID, "sender", sender, "epoch", e.Epoch, "seq", e.Seq, "err", err)
+		return nil, nil, nil
 	}
+	return pt, rc, nil
+}
+
+// opened stores the receive chain that opened a stored envelope and
+// applies what the envelope says. It returns the event to publish and
+// whether the message is one that members acknowledge with a receipt.
+func (n *Node) opened(tx *storage.Txn, g *storage.Group, chain *rosterChain, e *group.Envelope, se storage.GroupEnvelope, pt []byte, rc *group.ReceiveChain, now time.Time) (*Event, bool, error) {
 	cb, err := rc.MarshalBinary()
 	if err != nil {
 		return nil, false, err
 	}
 	if err := tx.PutGroupReceiveChain(g.ID, e.Epoch, se.Sender, cb); err != nil {
-		return nil, false, err
-	}
-	if err := tx.SetGroupEnvelopeOpened(se); err != nil {
 		return nil, false, err
 	}
 	var gc dmpb.GroupContent
@@ -443,18 +475,30 @@ func (n *Node) openPending(id group.ID, epoch uint64) error {
 			}
 			more = len(es) == groupReadBatch
 			now := time.Now().UTC()
+			keys := epochKeys{}
 			for _, se := range es {
 				e, err := group.UnmarshalEnvelope(se.Data)
 				if err != nil {
 					continue
 				}
-				ev, _, err := n.openStored(tx, &g, chain, e, se, now)
+				// Stored envelopes had their signatures checked on arrival.
+				pt, rc, err := n.openEnvelope(tx, g, keys, e, se.Sender)
+				if err != nil || rc == nil {
+					if err != nil {
+						return err
+					}
+					continue
+				}
+				if err := tx.SetGroupEnvelopeOpened(se); err != nil {
+					return err
+				}
+				ev, _, err := n.opened(tx, &g, chain, e, se, pt, rc, now)
 				if err != nil {
 					return err
 				}
+				opened++
 				if ev != nil {
 					events = append(events, *ev)
-					opened++
 				}
 			}
 			return nil

@@ -211,3 +211,31 @@ func TestRosterVerifySignature(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenVerified: OpenVerified opens what Open opens and refuses the same
+// wrong chains and replays; only the signature check is the caller's.
+func TestOpenVerified(t *testing.T) {
+	gk := newGroupKey(t)
+	sk := keys.GeneratePrivateKey()
+	sc := mustSendChain(t, gk, sk)
+	e0, e1 := mustSeal(t, sc, "zero"), mustSeal(t, sc, "one")
+	rc := mustReceiveChain(t, gk, sk.Public())
+	for _, e := range []*Envelope{e1, e0} {
+		want := map[uint64]string{0: "zero", 1: "one"}[e.Seq]
+		if pt, err := rc.OpenVerified(e); err != nil || string(pt) != want {
+			t.Fatalf("OpenVerified(%d) = %q, %v", e.Seq, pt, err)
+		}
+	}
+	if _, err := rc.OpenVerified(e0); !errors.Is(err, ErrReplay) {
+		t.Fatalf("replay: %v", err)
+	}
+	other := mustReceiveChain(t, gk, keys.GeneratePrivateKey().Public())
+	if _, err := other.OpenVerified(e0); !errors.Is(err, ErrWrongChain) {
+		t.Fatalf("wrong chain: %v", err)
+	}
+	bad := cloneEnvelope(mustSeal(t, sc, "two"))
+	bad.Ciphertext[0] ^= 1
+	if _, err := rc.OpenVerified(bad); !errors.Is(err, ErrDecrypt) {
+		t.Fatalf("tampered ciphertext: %v", err)
+	}
+}
