@@ -49,10 +49,14 @@ func TestGroupThreeDaemons(t *testing.T) {
 	lines := func(home string) []api.GroupMessage {
 		return decodeJSON[api.GroupMessages](t, ok(t, home, "group", "read", "Friends", "--json", "--limit", "100")).Messages
 	}
-	has := func(home string, match func(api.GroupMessage) bool) bool { return slices.ContainsFunc(lines(home), match) }
+	has := func(home string, match func(api.GroupMessage) bool) bool {
+		return slices.ContainsFunc(lines(home), match)
+	}
 	for _, home := range []string{homeB, homeC} {
 		eventually(t, "A's line at "+home, func() bool {
-			return has(home, func(m api.GroupMessage) bool { return m.ID == hello.ID && m.SenderID == a.PeerID && m.Text == "hello friends" })
+			return has(home, func(m api.GroupMessage) bool {
+				return m.ID == hello.ID && m.SenderID == a.PeerID && m.Text == "hello friends"
+			})
 		})
 	}
 	reply := decodeJSON[api.GroupMessage](t, ok(t, homeB, "group", "send", "Friends", "hi", "A", "--reply-to", hello.ID[:10], "--json"))
