@@ -55,6 +55,7 @@ type Backend interface {
 	RoomWho(id room.ID) (listeners int, speakers []peer.ID, err error)
 	RoomChat(id room.ID, limit int) ([]roomstate.Chat, error)
 	RoomQuestions(id room.ID) ([]roomstate.Question, error)
+	RoomAskSpeaker(ctx context.Context, id room.ID, speaker peer.ID, text string) (storage.Message, error)
 
 	CreateGroup(ctx context.Context, name string) (node.GroupInfo, error)
 	Groups() ([]node.GroupInfo, error)

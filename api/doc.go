@@ -1,6 +1,6 @@
 // Package api is a node's local API: JSON over HTTP and a WebSocket event
-// stream, served by `backchannel daemon` on loopback only. The CLI (and
-// later the web UI) is its client; see package api/client.
+// stream, served by `backchannel daemon` on loopback only, with the web UI
+// beside it. The CLI (package api/client) and the web UI are its clients.
 //
 // # Finding and authenticating
 //
@@ -17,6 +17,21 @@
 // http://127.0.0.1:PORT or http://localhost:PORT; otherwise 403
 // "forbidden". The server refuses to listen on anything but loopback.
 //
+// # The web UI's session
+//
+// When the server has a web UI (Config.UI, package web), GET / serves its
+// page and GET /ui/... its files, without credentials. The page sets a
+// session cookie, backchannel_session_PORT (HttpOnly, SameSite=Strict,
+// Path=/, random per server run, kept in memory only), and carries a second
+// per-run value in <meta name="backchannel-csrf">. Any /v1 request (and
+// /metrics) is then accepted with that cookie instead of the bearer token
+// if it also carries the header X-Backchannel-CSRF with that value; the
+// WebSocket of GET /v1/events, which cannot carry headers, is accepted with
+// the cookie and an Origin header (browsers always send one, and it must
+// name this server as above). A cross-site form, image or script can send
+// neither the header nor an allowed Origin. The token never appears in a
+// URL.
+//
 // # Endpoints
 //
 // {peer} in a path is a peer ID or a contact's name. Bodies are JSON, at
@@ -26,6 +41,7 @@
 //
 //	GET  /v1/health                            200 Health {"status": "ok"}
 //	GET  /v1/id                                200 Self {"peer_id", "name", "addrs", "invite"}
+//	GET  /v1/id/qr.png                         200 image/png: the invite link as a QR code
 //	POST /v1/invites {"one_time"}               200 {"invite"}: one_time adds a one-time token
 //	GET  /v1/status                            200 Status {"peer_id", "connected_peers", "dht_mode",
 //	                                               "routing_table_size", "reachability", "listen_addrs",

@@ -20,6 +20,7 @@ const (
 	CodeForbidden        = "forbidden"          // 403: Host or Origin not allowed
 	CodeBlocked          = "blocked"            // 403: the peer is blocked
 	CodeNotAllowed       = "not_allowed"        // 403: the room or group does not let us do that (not host/moderator/admin)
+	CodeNotSpeaker       = "not_speaker"        // 403: a private question from a room goes to its speakers only
 	CodeMuted            = "muted"              // 403: we are muted in the room
 	CodeNotFound         = "not_found"          // 404: no such route or record
 	CodeUnknownPeer      = "unknown_peer"       // 404: no contact by that name or ID
@@ -43,6 +44,7 @@ var errorMap = []struct {
 	{node.ErrInvalidInvite, http.StatusBadRequest, CodeInvalidInvite},
 	{node.ErrNotFound, http.StatusNotFound, CodeNotFound},
 	{roomstate.ErrNotAllowed, http.StatusForbidden, CodeNotAllowed},
+	{node.ErrNotSpeaker, http.StatusForbidden, CodeNotSpeaker},
 	{roomstate.ErrMuted, http.StatusForbidden, CodeMuted},
 	{node.ErrInvalidRoom, http.StatusBadRequest, CodeInvalidRoom},
 	{node.ErrNotAllowed, http.StatusForbidden, CodeNotAllowed},

@@ -31,6 +31,7 @@ func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/health", s.health)
 	mux.HandleFunc("GET /v1/id", s.id)
+	mux.HandleFunc("GET /v1/id/qr.png", s.inviteQR)
 	mux.HandleFunc("POST /v1/invites", s.newInvite)
 	mux.HandleFunc("GET /v1/status", s.status)
 	mux.HandleFunc("PUT /v1/profile", s.setProfile)
@@ -51,6 +52,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /v1/conversations/{peer}/typing", s.typing)
 	s.roomRoutes(mux)
 	s.groupRoutes(mux)
+	s.uiRoutes(mux)
 	mux.HandleFunc("GET /v1/events", s.events)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{}))
 	// The catch-all matches every method, so the mux never answers 405
@@ -261,10 +263,11 @@ func (s *Server) conversations(list func() ([]storage.Conversation, error)) http
 			s.fail(w, r, err)
 			return
 		}
-		names := map[peer.ID]string{}
+		names, origins := map[peer.ID]string{}, map[peer.ID]string{}
 		if cs, err := s.cfg.Backend.Contacts(); err == nil {
 			for _, c := range cs {
 				names[c.Peer] = cmp.Or(c.Name, c.ProfileName)
+				origins[c.Peer] = c.Origin
 			}
 		}
 		out := Conversations{Conversations: make([]Conversation, 0, len(convs))}
@@ -276,6 +279,7 @@ func (s *Server) conversations(list func() ([]storage.Conversation, error)) http
 				Count:   c.Count,
 				Unread:  c.Unread,
 				Updated: optTime(c.Updated),
+				Origin:  origins[c.Peer],
 			})
 		}
 		writeJSON(w, http.StatusOK, out)

@@ -27,12 +27,15 @@ func newAllowedHosts(port int) allowedHosts {
 		origins: map[string]bool{
 			"http://127.0.0.1:" + p: true,
 			"http://localhost:" + p: true,
+			"http://[::1]:" + p:     true,
 		},
 	}
 }
 
 // guard runs every check a request must pass before it reaches a handler:
-// Host, Origin, bearer token; then it bounds the body.
+// Host, Origin, credentials (the bearer token, or the web UI's session
+// cookie with its CSRF header); then it bounds the body. The web UI's page
+// and files need no credentials.
 func (s *Server) guard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !s.allowed.hosts[strings.ToLower(r.Host)] {
@@ -43,9 +46,9 @@ func (s *Server) guard(next http.Handler) http.Handler {
 			writeError(w, http.StatusForbidden, CodeForbidden, "origin not allowed")
 			return
 		}
-		if !s.authorized(r) {
+		if !s.uiRequest(r) && !s.authorized(r) && !s.sessionAuthorized(r) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="backchannel"`)
-			writeError(w, http.StatusUnauthorized, CodeUnauthorized, "missing or wrong bearer token")
+			writeError(w, http.StatusUnauthorized, CodeUnauthorized, "missing or wrong bearer token (or web UI session)")
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)

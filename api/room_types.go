@@ -119,6 +119,14 @@ type RoomReactRequest struct {
 	Emoji string `json:"emoji"`
 }
 
+// RoomAskSpeakerRequest is the body of POST /v1/rooms/{room}/ask-speaker:
+// a private question to Peer, a speaker of the room. The answer is the 1:1
+// Message, whose context names the room.
+type RoomAskSpeakerRequest struct {
+	Peer string `json:"peer"`
+	Text string `json:"text"`
+}
+
 // RoomMuteRequest is the body of POST /v1/rooms/{room}/mute: Peer (a peer
 // ID or a contact's name) may not post until Until, at most a day away.
 type RoomMuteRequest struct {

@@ -40,6 +40,7 @@ func (s *Server) roomRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /v1/rooms/{room}/messages/{msg}/react", s.roomReact)
 	mux.HandleFunc("POST /v1/rooms/{room}/mute", s.roomMute)
 	mux.HandleFunc("POST /v1/rooms/{room}/grant", s.roomGrant)
+	mux.HandleFunc("POST /v1/rooms/{room}/ask-speaker", s.roomAskSpeaker)
 }
 
 func (s *Server) rooms(w http.ResponseWriter, r *http.Request) {
@@ -221,6 +222,33 @@ func (s *Server) roomMute(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// roomAskSpeaker sends a private 1:1 question to a speaker of the room.
+func (s *Server) roomAskSpeaker(w http.ResponseWriter, r *http.Request) {
+	info, ok := s.room(w, r)
+	if !ok {
+		return
+	}
+	var req RoomAskSpeakerRequest
+	if !s.decode(w, r, &req) {
+		return
+	}
+	if req.Peer == "" || req.Text == "" {
+		s.fail(w, r, fmt.Errorf("%w: peer and text are required", errBadRequest))
+		return
+	}
+	p, err := s.cfg.Backend.ResolvePeer(req.Peer)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	m, err := s.cfg.Backend.RoomAskSpeaker(r.Context(), info.ID, p, req.Text)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, messageJSON(m))
 }
 
 func (s *Server) roomGrant(w http.ResponseWriter, r *http.Request) {

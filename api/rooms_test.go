@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -157,5 +158,42 @@ func TestRoomEvents(t *testing.T) {
 	want := api.RoomEvent{RoomID: town.ID.String(), MessageID: id.String(), Kind: "chat"}
 	if got.Type != "room_message" || got.Room == nil || *got.Room != want || got.Time == nil {
 		t.Errorf("event %+v (room %+v), want room_message %+v", got, got.Room, want)
+	}
+}
+
+func TestRoomAskSpeaker(t *testing.T) {
+	s := populated(t)
+	town := s.Fake.AddRemoteRoom("Town Hall", "questions for the mayor", bob)
+	if status, body := do(t, s, "POST", "/v1/rooms/join", `{"ref":"Town Hall"}`, nil); status != 200 {
+		t.Fatalf("join: %d %s", status, body)
+	}
+	path := "/v1/rooms/" + town.ID.String() + "/ask-speaker"
+	status, body := do(t, s, "POST", path, fmt.Sprintf(`{"peer":%q,"text":"a word in private?"}`, bob), nil)
+	if status != 201 {
+		t.Fatalf("ask the host: %d %s", status, body)
+	}
+	var m api.Message
+	if err := json.Unmarshal(body, &m); err != nil {
+		t.Fatal(err)
+	}
+	if m.PeerID != bob.String() || m.Body != "a word in private?" || m.Context != "room:"+town.ID.String() {
+		t.Fatalf("the question: %+v", m)
+	}
+	tests := []struct {
+		name, body string
+		status     int
+		code       string
+	}{
+		{"not a speaker", fmt.Sprintf(`{"peer":%q,"text":"hi"}`, carol), 403, api.CodeNotSpeaker},
+		{"no text", fmt.Sprintf(`{"peer":%q}`, bob), 400, api.CodeBadRequest},
+		{"no peer", `{"text":"hi"}`, 400, api.CodeBadRequest},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, body := do(t, s, "POST", path, tt.body, nil)
+			if status != tt.status || !strings.Contains(string(body), `"code":"`+tt.code+`"`) {
+				t.Fatalf("%d %s, want %d %s", status, body, tt.status, tt.code)
+			}
+		})
 	}
 }

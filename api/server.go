@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -41,6 +42,9 @@ type Config struct {
 	// Registry receives the request metrics and is served on /metrics; nil
 	// means a private registry.
 	Registry *prometheus.Registry
+	// UI is the web UI served at / (its index.html) and under /ui/ (every
+	// file); nil serves none. See package web.
+	UI fs.FS
 }
 
 // Server is the local HTTP and WebSocket API of a node.
@@ -48,15 +52,19 @@ type Server struct {
 	cfg     Config
 	log     *slog.Logger
 	token   []byte
+	session []byte // the UI's session cookie value, per run
+	csrf    []byte // the UI's CSRF header value, per run
 	metrics *metrics
 	handler http.Handler
 
-	mu       sync.Mutex
-	started  bool
-	listener net.Listener
-	http     *http.Server
-	addr     string
-	allowed  allowedHosts
+	mu         sync.Mutex
+	started    bool
+	listener   net.Listener
+	http       *http.Server
+	addr       string
+	allowed    allowedHosts
+	port       int
+	cookieName string
 
 	ctx    context.Context // cancelled by Close; ends event streams
 	cancel context.CancelFunc
@@ -91,7 +99,10 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Server{cfg: cfg, log: cfg.Logger, metrics: m, ctx: ctx, cancel: cancel}
+	s := &Server{
+		cfg: cfg, log: cfg.Logger, metrics: m, ctx: ctx, cancel: cancel,
+		session: secretHex(32), csrf: secretHex(32),
+	}
 	s.handler = s.routes()
 	return s, nil
 }
@@ -141,6 +152,8 @@ func (s *Server) Start(ctx context.Context) error {
 	s.listener = ln
 	s.addr = ln.Addr().String()
 	s.allowed = newAllowedHosts(port)
+	s.port = port
+	s.cookieName = SessionCookiePrefix + strconv.Itoa(port)
 	s.http = &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: 10 * time.Second,

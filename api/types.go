@@ -63,6 +63,9 @@ type Message struct {
 	Sent      *time.Time `json:"sent,omitempty"`
 	Received  *time.Time `json:"received,omitempty"`
 	State     string     `json:"state"`
+	// Context says where the sender wrote from: "room:<id>" for a private
+	// question from a room. Empty otherwise.
+	Context string `json:"context,omitempty"`
 }
 
 // Messages is the body of GET /v1/conversations/{peer}/messages: newest
@@ -80,6 +83,9 @@ type Conversation struct {
 	Count   int        `json:"count"`
 	Unread  int        `json:"unread"`
 	Updated *time.Time `json:"updated,omitempty"`
+	// Origin is the context a request came with, e.g. "room:<id>"; see
+	// Contact.Origin.
+	Origin string `json:"origin,omitempty"`
 }
 
 // Conversations is the body of GET /v1/inbox and GET /v1/requests: newest
@@ -222,6 +228,7 @@ func messageJSON(m storage.Message) Message {
 		Sent:      optTime(m.Sent),
 		Received:  optTime(m.Received),
 		State:     m.State.String(),
+		Context:   m.Context,
 	}
 	if !m.ReplyTo.IsZero() {
 		j.ReplyTo = m.ReplyTo.String()

@@ -32,11 +32,15 @@ func (rc *receipt) apply(id storage.MessageID, c *dmpb.Content) error {
 		if len(b.Text.Body) > rc.n.cfg.Limits.MaxTextBytes || !utf8.ValidString(b.Text.Body) {
 			return fmt.Errorf("%w: text of %d bytes or not UTF-8", ErrProtocol, len(b.Text.Body))
 		}
-		if rc.contact.Origin == "" && b.Text.Context != "" && !rc.known && len(b.Text.Context) <= 128 {
-			rc.contact.Origin = b.Text.Context
+		context := b.Text.Context
+		if len(context) > maxContextBytes || !utf8.ValidString(context) {
+			context = "" // an ornament: a bad one costs the message nothing
+		}
+		if rc.contact.Origin == "" && context != "" && !rc.known {
+			rc.contact.Origin = context
 		}
 		return rc.store(storage.Message{ID: id, Peer: rc.p, Direction: storage.Inbound, Kind: kind, Body: b.Text.Body,
-			ReplyTo: reply, Sent: sentTime(c, now), Received: now, State: storage.StateReceived})
+			ReplyTo: reply, Sent: sentTime(c, now), Received: now, State: storage.StateReceived, Context: context})
 	case *dmpb.Content_Reaction:
 		target, err := messageIDFrom(b.Reaction.Target)
 		if err != nil {

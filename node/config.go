@@ -52,6 +52,9 @@ type Config struct {
 	// RoomSyncInterval is how often a joined room asks a peer for messages
 	// it missed (10 s by default).
 	RoomSyncInterval time.Duration
+	// RoomHistoryAge bounds a room's history by age: older messages are
+	// neither served to peers nor kept (7 days by default).
+	RoomHistoryAge time.Duration
 	// PubSubHeartbeat shortens GossipSub's heartbeat (tests); 0: default.
 	PubSubHeartbeat time.Duration
 	// GroupSyncInterval is how often a joined group asks a fellow member
@@ -130,6 +133,9 @@ func (c *Config) applyDefaults() error {
 	}
 	if c.GroupReceiptDelay == 0 {
 		c.GroupReceiptDelay = 5 * time.Second
+	}
+	if c.RoomHistoryAge == 0 {
+		c.RoomHistoryAge = 7 * 24 * time.Hour
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

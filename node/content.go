@@ -22,7 +22,7 @@ func contentFromMessage(m storage.Message) (*dmpb.Content, error) {
 	c := &dmpb.Content{Id: m.ID[:], SentUnixNano: m.Sent.UnixNano()}
 	switch m.Kind {
 	case KindText, KindReply, "":
-		t := &dmpb.Text{Body: m.Body}
+		t := &dmpb.Text{Body: m.Body, Context: m.Context}
 		if !m.ReplyTo.IsZero() {
 			t.ReplyTo = m.ReplyTo[:]
 		}

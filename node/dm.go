@@ -224,6 +224,12 @@ func (rc *receipt) envelope(env *dmpb.Envelope) (*dmpb.Ack, error) {
 	if errors.Is(err, ratchet.ErrDuplicate) {
 		return ack(env.Id), nil // a retransmission of something processed
 	}
+	if errors.Is(err, ratchet.ErrTooManySkipped) && rc.stranger() {
+		// A stranger's messages we asked to retry later left a gap in its
+		// chain too long to skip; its outbox resends them in order, so the
+		// gap closes if it is honest.
+		return retryLater(env.Id, "too far ahead: send the earlier messages first"), nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -340,16 +346,20 @@ func (rc *receipt) decrypt(msg ratchet.Message) ([]byte, error) {
 	if len(cands) == 0 {
 		return nil, fmt.Errorf("%w: no session with this peer", ErrProtocol)
 	}
-	dup := false
+	dup, ahead := false, false
 	for _, s := range cands {
 		pt, err := s.Decrypt(msg)
 		if err == nil {
 			return pt, nil
 		}
 		dup = dup || errors.Is(err, ratchet.ErrDuplicate)
+		ahead = ahead || errors.Is(err, ratchet.ErrTooManySkipped)
 	}
-	if dup {
+	switch {
+	case dup:
 		return nil, ratchet.ErrDuplicate
+	case ahead:
+		return nil, fmt.Errorf("%w: message does not decrypt: %w", ErrProtocol, ratchet.ErrTooManySkipped)
 	}
 	return nil, fmt.Errorf("%w: message does not decrypt", ErrProtocol)
 }

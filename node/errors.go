@@ -34,4 +34,7 @@ var (
 	// ErrKeyPending means the group has a newer epoch whose key has not
 	// reached this node yet: sending waits for it.
 	ErrKeyPending = errors.New("group key not received yet")
+	// ErrNotSpeaker: a private question from a room goes only to its host,
+	// moderators and speakers.
+	ErrNotSpeaker = errors.New("not a speaker of the room")
 )

@@ -73,6 +73,9 @@ func newRawGroupPeer(t *testing.T, id identity.Identity, topic string) *rawGroup
 	return rp
 }
 
+// topicMessageID is the node's message ID function, for raw peers.
+var topicMessageID = withGroupIDs(messageID)
+
 func (rp *rawGroupPeer) connect(n *testNode) {
 	rp.t.Helper()
 	if err := rp.host.Connect(context.Background(), peer.AddrInfo{ID: n.ID(), Addrs: n.p2p.host.Addrs()}); err != nil {

@@ -12,7 +12,7 @@ import (
 )
 
 // BenchmarkGroup measures a private group of 30 against raw GossipSub on
-// the same kind of topology in the same run: one member sends 200 lines at
+// the group's own connection graph in the same run: one member sends 200 lines at
 // 50 a second; every other member records when each line arrives (stored
 // and decrypted). It reports the delivery ratio, p50/p99 latency and CPU
 // per delivered message for both, and the time from a removal until every
@@ -21,8 +21,8 @@ import (
 func BenchmarkGroup(b *testing.B) {
 	const n = 30
 	for b.Loop() {
-		ratio, p50, p99, cpu, epoch := benchGroup(b, n)
-		rRatio, rP50, rP99, rCPU := benchRawGossip(b, n)
+		ratio, p50, p99, cpu, epoch, edges := benchGroup(b, n)
+		rRatio, rP50, rP99, rCPU := benchRawGossip(b, n, edges)
 		b.ReportMetric(ratio, "delivered")
 		b.ReportMetric(float64(p50.Microseconds()), "p50-µs")
 		b.ReportMetric(float64(p99.Microseconds()), "p99-µs")
@@ -35,7 +35,7 @@ func BenchmarkGroup(b *testing.B) {
 	}
 }
 
-func benchGroup(b *testing.B, n int) (ratio float64, p50, p99, cpuPer, epochTime time.Duration) {
+func benchGroup(b *testing.B, n int) (ratio float64, p50, p99, cpuPer, epochTime time.Duration, edges [][2]int) {
 	mk := func(boot string) *Node {
 		cfg := Config{Home: b.TempDir(), ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}, Gater: &LoopbackGater{}, NoSync: true,
 			PubSubHeartbeat: 100 * time.Millisecond, RetryBase: 50 * time.Millisecond, RetryMax: time.Second}
@@ -119,6 +119,7 @@ func benchGroup(b *testing.B, n int) (ratio float64, p50, p99, cpuPer, epochTime
 	waitComplete(a, n-1, 30*time.Second)
 	cpu := cpuTime() - cpu0
 	ratio, p50, p99 = a.result(n - 1)
+	edges = connectionGraph(append([]*Node{owner}, members...))
 
 	// A removal: every remaining member must hold the new epoch's key.
 	removed := members[len(members)-1]
@@ -127,7 +128,7 @@ func benchGroup(b *testing.B, n int) (ratio float64, p50, p99, cpuPer, epochTime
 		b.Fatal(err)
 	}
 	epochTime = epochs.wait(b, start, n-2, 30*time.Second)
-	return ratio, p50, p99, cpu / time.Duration(max(1, benchLines*(n-1))), epochTime
+	return ratio, p50, p99, cpu / time.Duration(max(1, benchLines*(n-1))), epochTime, edges
 }
 
 // epochArrivals records when members got the key of epoch want.

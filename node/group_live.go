@@ -77,17 +77,19 @@ func poke(ch chan struct{}) {
 	}
 }
 
-// topicMessageID gives GossipSub content-hash message IDs: a group
-// envelope's Hash on group topics, so that a relay cannot make a corrupted
-// copy that shadows the real envelope; room topics as before.
-func topicMessageID(topic string, data []byte) string {
-	if strings.HasPrefix(topic, group.TopicPrefix) {
-		if e, err := group.UnmarshalEnvelope(data); err == nil {
-			h := e.Hash()
-			return string(h[:])
+// withGroupIDs gives GossipSub content-hash message IDs on group topics: an
+// envelope's Hash, so that a relay cannot make a corrupted copy that shadows
+// the real envelope. Other topics are left to next.
+func withGroupIDs(next func(topic string, data []byte) string) func(topic string, data []byte) string {
+	return func(topic string, data []byte) string {
+		if strings.HasPrefix(topic, group.TopicPrefix) {
+			if e, err := group.UnmarshalEnvelope(data); err == nil {
+				h := e.Hash()
+				return string(h[:])
+			}
 		}
+		return next(topic, data)
 	}
-	return messageID(topic, data)
 }
 
 // rejoinGroups joins again, at start, the groups joined before.

@@ -23,7 +23,14 @@ type Outgoing struct {
 	Body string
 	// ReplyTo names the message replied or reacted to.
 	ReplyTo storage.MessageID
+	// Context says where the message was written from, e.g. "room:<id>"
+	// for a question to a room's speaker; the recipient sees it with a
+	// request. At most maxContextBytes; text messages only.
+	Context string
 }
+
+// maxContextBytes bounds Outgoing.Context.
+const maxContextBytes = 128
 
 var (
 	clockMu  sync.Mutex
@@ -73,6 +80,9 @@ func (n *Node) checkOutgoing(m *Outgoing) error {
 	}
 	if !utf8.ValidString(m.Body) {
 		return fmt.Errorf("message is not valid UTF-8")
+	}
+	if len(m.Context) > maxContextBytes || !utf8.ValidString(m.Context) || (m.Context != "" && m.Kind == KindReaction) {
+		return fmt.Errorf("%w: a context is at most %d bytes of UTF-8, on text only", ErrTooLarge, maxContextBytes)
 	}
 	return nil
 }
@@ -217,7 +227,7 @@ func (n *Node) storeSend(tx *storage.Txn, r *sendRequest, ps *peerState, newCont
 		return fmt.Errorf("%w: accept or decline it first", ErrRequestPending)
 	}
 	r.m = storage.Message{ID: newMessageID(), Peer: r.to, Direction: storage.Outbound, Kind: r.out.Kind,
-		Body: r.out.Body, ReplyTo: r.out.ReplyTo, Sent: now, State: storage.StateQueued}
+		Body: r.out.Body, ReplyTo: r.out.ReplyTo, Sent: now, State: storage.StateQueued, Context: r.out.Context}
 	if err := tx.PutMessage(r.m); err != nil {
 		return err
 	}

@@ -107,12 +107,17 @@ func (n *Node) Start(ctx context.Context) error {
 			Host:      h,
 			Logger:    n.log,
 			Heartbeat: n.cfg.PubSubHeartbeat,
-			MessageID: topicMessageID,
+			MessageID: withGroupIDs(newMsgIDCache().id),
 			Scoring:   true,
 		}); err != nil {
 			err = fmt.Errorf("node: pubsub: %w", err)
 			return
 		}
+		n.wg.Add(1)
+		go func() {
+			defer n.wg.Done()
+			n.runRoomWriter()
+		}()
 		if err = n.rejoinRooms(ctx); err != nil {
 			return
 		}

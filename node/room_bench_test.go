@@ -10,14 +10,19 @@ import (
 	"time"
 
 	"github.com/libp2p/go-libp2p"
+	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/backchannel/backchannel/crypto/keys"
 	"github.com/backchannel/backchannel/crypto/room"
+	"github.com/backchannel/backchannel/node/roomstate"
 	"github.com/backchannel/backchannel/pubsub"
 )
 
-// BenchmarkRoom measures a live room of n nodes against raw GossipSub on the
-// same kind of topology in the same run: one speaker sends 200 chat lines at
+// BenchmarkRoom measures a live room of n nodes against raw GossipSub in the
+// same run, on the same connection graph (the raw hosts are connected as the
+// room's nodes were), with the same topic name length and payloads of the
+// size of a signed room message: one speaker sends 200 chat lines at
 // 50 a second; every other node records when each line arrives. It reports
 // the delivery ratio, p50/p99 latency and CPU per delivered message for both.
 // Run it with -benchtime 1x; each size takes a few seconds.
@@ -25,8 +30,8 @@ func BenchmarkRoom(b *testing.B) {
 	for _, n := range []int{10, 30, 60} {
 		b.Run(fmt.Sprint("nodes=", n), func(b *testing.B) {
 			for b.Loop() {
-				ratio, p50, p99, cpu := benchRoom(b, n)
-				rRatio, rP50, rP99, rCPU := benchRawGossip(b, n)
+				ratio, p50, p99, cpu, edges := benchRoom(b, n)
+				rRatio, rP50, rP99, rCPU := benchRawGossip(b, n, edges)
 				b.ReportMetric(ratio, "delivered")
 				b.ReportMetric(float64(p50.Microseconds()), "p50-µs")
 				b.ReportMetric(float64(p99.Microseconds()), "p99-µs")
@@ -101,7 +106,7 @@ func waitComplete(a *arrivals, receivers int, limit time.Duration) {
 	}
 }
 
-func benchRoom(b *testing.B, n int) (float64, time.Duration, time.Duration, time.Duration) {
+func benchRoom(b *testing.B, n int) (ratio float64, p50, p99, cpuPerMsg time.Duration, edges [][2]int) {
 	mk := func(boot string) *Node {
 		cfg := Config{Home: b.TempDir(), ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}, Gater: &LoopbackGater{}, NoSync: true,
 			PubSubHeartbeat: 100 * time.Millisecond}
@@ -124,9 +129,11 @@ func benchRoom(b *testing.B, n int) (float64, time.Duration, time.Duration, time
 		b.Fatal(err)
 	}
 	a := &arrivals{sent: map[string]time.Time{}, got: map[string][]time.Duration{}}
+	nodes := []*Node{host}
 	for range n - 1 {
 		nd := mk(host.Addrs()[0].String())
 		defer nd.Close()
+		nodes = append(nodes, nd)
 		if _, err := nd.JoinRoom(context.Background(), info.ID.String()); err != nil {
 			b.Fatal(err)
 		}
@@ -141,6 +148,7 @@ func benchRoom(b *testing.B, n int) (float64, time.Duration, time.Duration, time
 		}()
 	}
 	time.Sleep(2 * time.Second) // let the mesh form, as a live room has
+	edges = connectionGraph(nodes)
 	cpu0 := cpuTime()
 	tick := time.NewTicker(time.Second / benchRate)
 	for i := range benchLines {
@@ -159,19 +167,41 @@ func benchRoom(b *testing.B, n int) (float64, time.Duration, time.Duration, time
 	tick.Stop()
 	waitComplete(a, n-1, 30*time.Second)
 	cpu := cpuTime() - cpu0
-	ratio, p50, p99 := a.result(n - 1)
-	return ratio, p50, p99, cpu / time.Duration(max(1, benchLines*(n-1)))
+	ratio, p50, p99 = a.result(n - 1)
+	return ratio, p50, p99, cpu / time.Duration(max(1, benchLines*(n-1))), edges
 }
 
-func benchRawGossip(b *testing.B, n int) (float64, time.Duration, time.Duration, time.Duration) {
-	const topicName = "/bench/raw"
+// connectionGraph lists which nodes are connected, by index, each pair once.
+func connectionGraph(nodes []*Node) [][2]int {
+	index := map[peer.ID]int{}
+	for i, nd := range nodes {
+		index[nd.ID()] = i
+	}
+	var edges [][2]int
+	for i, nd := range nodes {
+		for _, p := range nd.p2p.host.Network().Peers() {
+			if j, ok := index[p]; ok && i < j {
+				edges = append(edges, [2]int{i, j})
+			}
+		}
+	}
+	return edges
+}
+
+// benchRawGossip runs the same load over raw GossipSub: hosts connected as
+// the room's nodes were (edges), the same topic name length and payloads of
+// the size of a signed room message.
+func benchRawGossip(b *testing.B, n int, edges [][2]int) (float64, time.Duration, time.Duration, time.Duration) {
+	topicName := roomTopic(room.ID{1})
+	rawSize := sampleRoomMessageSize(b)
 	type member struct {
+		h     host.Host
 		ps    *pubsub.PubSub
 		topic *pubsub.Topic
 		info  peer.AddrInfo
 	}
 	var members []member
-	for i := range n {
+	for range n {
 		h, err := libp2p.New(libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"), libp2p.ConnectionGater(&LoopbackGater{}), libp2p.DisableRelay())
 		if err != nil {
 			b.Fatal(err)
@@ -186,14 +216,12 @@ func benchRawGossip(b *testing.B, n int) (float64, time.Duration, time.Duration,
 		if err != nil {
 			b.Fatal(err)
 		}
-		if i > 0 { // like the room: everyone reaches the first node, plus one random earlier node
-			for _, j := range []int{0, (i * 7919) % i} {
-				if err := h.Connect(context.Background(), members[j].info); err != nil {
-					b.Fatal(err)
-				}
-			}
+		members = append(members, member{h, ps, t, peer.AddrInfo{ID: h.ID(), Addrs: h.Addrs()}})
+	}
+	for _, e := range edges {
+		if err := members[e[1]].h.Connect(context.Background(), members[e[0]].info); err != nil {
+			b.Fatal(err)
 		}
-		members = append(members, member{ps, t, peer.AddrInfo{ID: h.ID(), Addrs: h.Addrs()}})
 	}
 	a := &arrivals{sent: map[string]time.Time{}, got: map[string][]time.Duration{}}
 	for _, m := range members[1:] {
@@ -208,7 +236,8 @@ func benchRawGossip(b *testing.B, n int) (float64, time.Duration, time.Duration,
 	tick := time.NewTicker(time.Second / benchRate)
 	for i := range benchLines {
 		<-tick.C
-		data := []byte(fmt.Sprint("line ", i))
+		data := make([]byte, rawSize)
+		copy(data, fmt.Sprint("line ", i))
 		a.mu.Lock()
 		a.sent[string(data)] = time.Now()
 		a.mu.Unlock()
@@ -223,4 +252,14 @@ func benchRawGossip(b *testing.B, n int) (float64, time.Duration, time.Duration,
 	cpu := cpuTime() - cpu0
 	ratio, p50, p99 := a.result(n - 1)
 	return ratio, p50, p99, cpu / time.Duration(max(1, benchLines*(n-1)))
+}
+
+func sampleRoomMessageSize(b *testing.B) int {
+	body, _ := roomstate.EncodeChat("line 100", room.MessageID{})
+	m := room.Message{Room: room.ID{1}, Kind: room.KindChat, Seq: 100, Timestamp: time.Now(), Body: body}
+	if err := m.Sign(keys.GeneratePrivateKey()); err != nil {
+		b.Fatal(err)
+	}
+	data, _ := m.MarshalBinary()
+	return len(data)
 }

@@ -43,7 +43,7 @@ const (
 
 // Event types of rooms.
 const (
-	EventRoomMessage = "room_message" // a room message was stored and applied
+	EventRoomMessage = "room_message" // a room message was applied (and is stored, or about to be)
 )
 
 // RoomEvent names the room message an event is about.
@@ -106,45 +106,38 @@ func (n *Node) roomValidator(lr *liveRoom) pubsub.Validator {
 	}
 }
 
-// readRoom stores and applies the room's messages until the topic closes.
+// readRoom applies the room's messages until the topic closes, taking what
+// is waiting in one batch.
 func (n *Node) readRoom(lr *liveRoom) {
-	for msg := range lr.topic.Messages() {
+	msgs := lr.topic.Messages()
+	var batch []roomArrival
+	add := func(msg pubsub.Message) {
 		if msg.Local {
-			continue // stored when published
+			return // stored when published
 		}
 		m, err := room.UnmarshalMessage(msg.Data)
 		if err != nil {
-			continue // the validator let nothing malformed through
+			return // the validator let nothing malformed through
 		}
-		if err := n.acceptRoomMessage(lr, m, msg.Data); err != nil {
-			n.log.Warn("room: message not stored", "room", lr.desc.Room, "err", err)
+		batch = append(batch, roomArrival{m, msg.Data})
+	}
+	for msg := range msgs {
+		add(msg)
+	drain:
+		for len(batch) < roomReadBatch {
+			select {
+			case msg, ok := <-msgs:
+				if !ok {
+					break drain
+				}
+				add(msg)
+			default:
+				break drain
+			}
 		}
+		n.acceptRoomMessages(lr, batch)
+		batch = batch[:0]
 	}
-}
-
-// acceptRoomMessage stores a verified message and applies it to the state.
-func (n *Node) acceptRoomMessage(lr *liveRoom, m room.Message, data []byte) error {
-	rm := storage.RoomMessage{Room: storage.RoomID(m.Room), ID: m.ID(), Sender: m.Sender.PeerID(), Seq: m.Seq,
-		Sent: m.Timestamp, Received: time.Now().UTC(), Data: data}
-	var added bool
-	if err := n.store.Update(func(tx *storage.Txn) error {
-		var err error
-		added, err = tx.PutRoomMessage(rm)
-		return err
-	}); err != nil {
-		return err
-	}
-	if !added {
-		return nil
-	}
-	lr.mu.Lock()
-	err := lr.state.Apply(m)
-	lr.mu.Unlock()
-	if err != nil {
-		n.log.Debug("room: message not applied", "room", m.Room, "err", err)
-	}
-	n.bus.publish(Event{Type: EventRoomMessage, Peer: rm.Sender, Room: &RoomEvent{Room: m.Room, ID: rm.ID, Kind: m.Kind}})
-	return nil
 }
 
 // provideRoom announces in the DHT that this node is in the room, under the
@@ -167,19 +160,38 @@ func (n *Node) provideRoom(id room.ID, name string) {
 // roomPublishQueue bounds our messages waiting for the room's mesh.
 const roomPublishQueue = 1024
 
+// roomLeaveFlush bounds how long leaving a room waits to send what is
+// queued.
+const roomLeaveFlush = 2 * time.Second
+
 // publishLoop publishes our stored messages in order, each waiting up to
 // roomPublishWait for the mesh, so that a sender never blocks on a room it
 // is alone in: what cannot be sent now reaches the others through sync.
+//
+// When the room is left it sends what is still queued (the leaving presence
+// among it) for up to roomLeaveFlush, then closes lr.published.
 func (n *Node) publishLoop(lr *liveRoom) {
 	n.wg.Add(1)
 	go func() {
 		defer n.wg.Done()
+		defer close(lr.published)
 		for {
 			select {
 			case <-n.ctx.Done():
 				return
 			case <-lr.done:
-				return
+				ctx, cancel := context.WithTimeout(n.ctx, roomLeaveFlush)
+				defer cancel()
+				for {
+					select {
+					case data := <-lr.outq:
+						if err := lr.topic.Publish(ctx, data); err != nil {
+							return // sync carries it, if we come back
+						}
+					default:
+						return
+					}
+				}
 			case data := <-lr.outq:
 				ctx, cancel := context.WithTimeout(n.ctx, roomPublishWait)
 				err := lr.topic.Publish(ctx, data)
@@ -275,6 +287,7 @@ func (n *Node) syncRoom(lr *liveRoom, p peer.ID) error {
 		return err
 	}
 	n.log.Debug("room: synced", "room", lr.desc.Room, "with", p, "have", len(req.Have), "got", len(resp.Messages))
+	batch := make([]roomArrival, 0, len(resp.Messages))
 	for _, data := range resp.Messages {
 		m, err := room.UnmarshalMessage(data)
 		if err != nil {
@@ -283,10 +296,9 @@ func (n *Node) syncRoom(lr *liveRoom, p peer.ID) error {
 		if err := m.Verify(lr.desc.Room); err != nil {
 			return fmt.Errorf("%w: sync: %w", ErrProtocol, err)
 		}
-		if err := n.acceptRoomMessage(lr, m, data); err != nil {
-			return err
-		}
+		batch = append(batch, roomArrival{m, data})
 	}
+	n.acceptRoomMessages(lr, batch)
 	return nil
 }
 
@@ -432,8 +444,9 @@ func (n *Node) serveSync(req *dmpb.SyncRequest, resp *dmpb.SyncResponse) error {
 		if limit == 0 {
 			return nil
 		}
+		cutoff := time.Now().Add(-n.cfg.RoomHistoryAge)
 		if len(req.Have) == 0 { // a late joiner: the newest, oldest first
-			ms, err := tx.RoomMessages(storage.RoomID(id), limit, time.Time{})
+			ms, err := lateJoinerHistory(tx, storage.RoomID(id), limit, cutoff, time.Now())
 			if err != nil {
 				return err
 			}
@@ -462,7 +475,7 @@ func (n *Node) serveSync(req *dmpb.SyncRequest, resp *dmpb.SyncResponse) error {
 			if err != nil {
 				return err
 			}
-			for _, m := range ms {
+			for _, m := range ms { // gap repair: what we keep (see pruneRoom)
 				resp.Messages = append(resp.Messages, m.Data)
 			}
 		}

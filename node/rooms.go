@@ -36,11 +36,14 @@ type RoomInfo struct {
 
 // liveRoom is a joined room: its topic, its state and our sequence numbers.
 type liveRoom struct {
-	desc    room.Descriptor
-	topic   *pubsub.Topic
-	done    chan struct{} // closed when the room is left
-	outq    chan []byte   // our stored messages waiting to be published
-	helpers []peer.ID     // peers known to be in the room when it was joined
+	desc  room.Descriptor
+	topic *pubsub.Topic
+	done  chan struct{} // closed when the room is left
+	outq  chan []byte   // our stored messages waiting to be published
+	// published is closed when publishLoop has stopped, after the room is
+	// left and what was queued is sent.
+	published chan struct{}
+	helpers   []peer.ID // peers known to be in the room when it was joined
 
 	mu    sync.Mutex // guards state
 	state *roomstate.State
@@ -54,10 +57,15 @@ type rooms struct {
 	mu      sync.Mutex
 	live    map[room.ID]*liveRoom
 	helpers map[room.ID][]peer.ID
+
+	// writes carries received messages, already applied, to the store
+	// writer (see room_store.go).
+	writes chan storage.RoomMessage
 }
 
 func newRooms() *rooms {
-	return &rooms{live: map[room.ID]*liveRoom{}, helpers: map[room.ID][]peer.ID{}}
+	return &rooms{live: map[room.ID]*liveRoom{}, helpers: map[room.ID][]peer.ID{},
+		writes: make(chan storage.RoomMessage, roomWriteQueue)}
 }
 
 // rememberHelper notes a peer that served a room's descriptor: the first to
@@ -135,7 +143,8 @@ func (n *Node) saveRoom(d room.Descriptor) error {
 // joinLive subscribes to a room's topic, replays its stored history into the
 // room state, and asks the room's peers for what it lacks.
 func (n *Node) joinLive(ctx context.Context, d room.Descriptor) error {
-	lr := &liveRoom{desc: d, state: roomstate.New(d), done: make(chan struct{}), outq: make(chan []byte, roomPublishQueue)}
+	lr := &liveRoom{desc: d, state: roomstate.New(d), done: make(chan struct{}), outq: make(chan []byte, roomPublishQueue),
+		published: make(chan struct{})}
 	n.rooms.mu.Lock()
 	lr.helpers = n.rooms.helpers[d.Room]
 	n.rooms.mu.Unlock()
@@ -164,6 +173,7 @@ func (n *Node) joinLive(ctx context.Context, d room.Descriptor) error {
 	n.syncRoomSoon(lr)
 	n.announceLoop(lr)
 	n.publishLoop(lr)
+	n.pruneLoop(lr)
 	return nil
 }
 
@@ -205,6 +215,7 @@ func (n *Node) LeaveRoom(id room.ID) error {
 		return fmt.Errorf("%w: not in room %s", ErrNotFound, id)
 	}
 	close(lr.done)
+	<-lr.published // the leaving presence goes out before the topic closes
 	err := lr.topic.Close()
 	return errors.Join(err, n.store.Update(func(tx *storage.Txn) error {
 		r, err := tx.Room(storage.RoomID(id))
@@ -282,7 +293,7 @@ func (n *Node) publishRoom(ctx context.Context, id room.ID, kind room.Kind, body
 	data, err := m.MarshalBinary()
 	if err == nil {
 		// Stored first: if the publish is lost (no mesh yet), sync repairs it.
-		err = n.acceptRoomMessage(lr, m, data)
+		err = n.storeOwnRoomMessage(lr, m, data)
 	}
 	if err == nil {
 		lr.seq++

@@ -111,6 +111,7 @@ type Message struct {
 	Sent      time.Time // sender's timestamp (ordering key)
 	Received  time.Time // zero for outbound
 	State     MessageState
+	Context   string // where the sender wrote from, e.g. "room:<id>"; empty if nowhere in particular
 }
 
 // unread reports whether m counts as unread in its conversation.

@@ -75,6 +75,7 @@ func (t *Txn) putMessage(m Message) error {
 		Body:             m.Body,
 		ReceivedUnixNano: toUnixNano(m.Received),
 		State:            uint32(m.State),
+		Context:          m.Context,
 	}
 	if !m.ReplyTo.IsZero() {
 		r.ReplyTo = m.ReplyTo[:]
@@ -155,6 +156,7 @@ func decodeMessage(p peer.ID, sent uint64, id MessageID, b []byte) (Message, err
 		Sent:      unixNano(int64(sent)),
 		Received:  unixNano(r.GetReceivedUnixNano()),
 		State:     MessageState(r.GetState()),
+		Context:   r.GetContext(),
 	}
 	if rt := r.GetReplyTo(); len(rt) != 0 {
 		if len(rt) != len(m.ReplyTo) {

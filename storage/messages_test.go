@@ -36,7 +36,7 @@ func ids(ms []Message) []int {
 func messageEqual(a, b Message) bool {
 	return a.ID == b.ID && a.Peer == b.Peer && a.Direction == b.Direction && a.Kind == b.Kind &&
 		a.Body == b.Body && a.ReplyTo == b.ReplyTo && a.Sent.Equal(b.Sent) &&
-		a.Received.Equal(b.Received) && a.State == b.State
+		a.Received.Equal(b.Received) && a.State == b.State && a.Context == b.Context
 }
 
 func TestMessageRoundTrip(t *testing.T) {
@@ -47,6 +47,7 @@ func TestMessageRoundTrip(t *testing.T) {
 		testMessage(p, 2, Outbound),
 		{ID: msgID(3), Peer: p, Direction: Outbound, Kind: "reply", Body: "ünïcode ✓", ReplyTo: msgID(1), Sent: at(3).Add(7), State: StateRead},
 		{ID: msgID(4), Peer: p, Direction: Inbound, Kind: "reaction", Sent: at(4), Received: at(5), State: StateSeen},
+		{ID: msgID(5), Peer: p, Direction: Inbound, Kind: "text", Body: "a question", Sent: at(6), Received: at(6), State: StateReceived, Context: "room:abc"},
 	}
 	update(t, s, func(tx *Txn) error {
 		for _, m := range tests {

@@ -298,6 +298,7 @@ func (f *Fake) Send(ctx context.Context, to peer.ID, m node.Outgoing) (storage.M
 	}
 	msg := f.newMessage(to, storage.Outbound, cmp.Or(m.Kind, "text"), m.Body, m.ReplyTo)
 	msg.State = storage.StateSent
+	msg.Context = m.Context
 	f.messages[to] = append(f.messages[to], msg)
 	return msg, nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/backchannel/backchannel/crypto/room"
 	"github.com/backchannel/backchannel/node"
 	"github.com/backchannel/backchannel/node/roomstate"
+	"github.com/backchannel/backchannel/storage"
 )
 
 // fakeRoom is a room as the fake keeps it: no signatures, no network. Only
@@ -74,6 +75,14 @@ func (f *Fake) RoomMuted(id room.ID, p peer.ID) time.Time {
 		return r.muted[p]
 	}
 	return time.Time{}
+}
+
+// isSpeaker reports whether p is the host of room id or holds a role in it.
+func (f *Fake) isSpeaker(id room.ID, p peer.ID) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r, ok := f.rooms[id]
+	return ok && (r.info.Host == p || r.roles[p] != 0)
 }
 
 // RoomRole returns the role the fake granted p in a room (0 if none).
@@ -293,6 +302,18 @@ func (r *fakeRoom) has(id room.MessageID) bool {
 
 func (r *fakeRoom) question(id room.MessageID) int {
 	return slices.IndexFunc(r.questions, func(q roomstate.Question) bool { return q.ID == id })
+}
+
+// RoomAskSpeaker implements api.Backend: the speaker must be the room's
+// host or a peer granted a role with RoomGrant.
+func (f *Fake) RoomAskSpeaker(ctx context.Context, id room.ID, speaker peer.ID, text string) (storage.Message, error) {
+	if err := f.mustJoin(id); err != nil {
+		return storage.Message{}, err
+	}
+	if !f.isSpeaker(id, speaker) {
+		return storage.Message{}, fmt.Errorf("%s: %w", speaker, node.ErrNotSpeaker)
+	}
+	return f.Send(ctx, speaker, node.Outgoing{Body: text, Context: node.RoomContext(id)})
 }
 
 // RoomSay implements api.Backend.

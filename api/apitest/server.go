@@ -2,6 +2,7 @@ package apitest
 
 import (
 	"context"
+	"io/fs"
 	"testing"
 
 	"github.com/backchannel/backchannel/api"
@@ -20,9 +21,15 @@ type Server struct {
 // PeerID(0); the test's cleanup closes it.
 func StartServer(t testing.TB) *Server {
 	t.Helper()
+	return StartServerWithUI(t, nil)
+}
+
+// StartServerWithUI is StartServer with a web UI (nil: none).
+func StartServerWithUI(t testing.TB, ui fs.FS) *Server {
+	t.Helper()
 	home := t.TempDir()
 	f := NewFake(PeerID(0))
-	s, err := api.New(api.Config{Home: home, Backend: f})
+	s, err := api.New(api.Config{Home: home, Backend: f, UI: ui})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -122,6 +122,14 @@ func (c *Client) RoomMute(ctx context.Context, room, peer string, until time.Tim
 	return c.do(ctx, http.MethodPost, roomPath(room, "mute"), api.RoomMuteRequest{Peer: peer, Until: until.UTC()}, nil)
 }
 
+// RoomAskSpeaker sends a private question to a speaker of a room; it is a
+// 1:1 message whose context names the room.
+func (c *Client) RoomAskSpeaker(ctx context.Context, room, peer, text string) (api.Message, error) {
+	var v api.Message
+	err := c.do(ctx, http.MethodPost, roomPath(room, "ask-speaker"), api.RoomAskSpeakerRequest{Peer: peer, Text: text}, &v)
+	return v, err
+}
+
 // RoomGrant gives a peer a role ("speaker" or "moderator") for ttl, in
 // whole seconds.
 func (c *Client) RoomGrant(ctx context.Context, room, peer, role string, ttl time.Duration) error {

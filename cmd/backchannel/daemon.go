@@ -15,6 +15,7 @@ import (
 
 	"github.com/backchannel/backchannel/api"
 	"github.com/backchannel/backchannel/node"
+	"github.com/backchannel/backchannel/web"
 )
 
 // The node must serve everything the API offers.
@@ -77,7 +78,7 @@ func (a *app) daemonCmd() *cobra.Command {
 			"and --bootstrap to reach other machines.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.runDaemon(cmd.Context(), f)
+			return a.runDaemon(cmd.Context(), f, nil)
 		},
 	}
 	fl := cmd.Flags()
@@ -95,7 +96,9 @@ func (a *app) daemonCmd() *cobra.Command {
 }
 
 // runDaemon runs the node and the API until ctx ends or a signal comes.
-func (a *app) runDaemon(ctx context.Context, f daemonFlags) error {
+// started, when not nil, is called once both serve (the demo uses it); an
+// error from it stops the daemon.
+func (a *app) runDaemon(ctx context.Context, f daemonFlags, started func(ctx context.Context, n *node.Node, uiURL string) error) error {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
 		return fmt.Errorf("--log-level %q: want debug, info, warn or error", f.logLevel)
@@ -139,7 +142,7 @@ func (a *app) runDaemon(ctx context.Context, f daemonFlags) error {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	srv, err := api.New(api.Config{Addr: f.apiAddr, Home: a.home, Backend: n, Logger: log, Registry: reg})
+	srv, err := api.New(api.Config{Addr: f.apiAddr, Home: a.home, Backend: n, Logger: log, Registry: reg, UI: web.FS()})
 	if err == nil {
 		err = srv.Start(ctx)
 	}
@@ -147,7 +150,13 @@ func (a *app) runDaemon(ctx context.Context, f daemonFlags) error {
 		return errors.Join(err, n.Close())
 	}
 	self := n.Self()
-	log.Info("daemon running", "peer", self.PeerID, "api", srv.Addr(), "home", a.home)
+	uiURL := "http://" + srv.Addr() + "/"
+	log.Info("daemon running", "peer", self.PeerID, "api", srv.Addr(), "home", a.home, "ui", uiURL)
+	if started != nil {
+		if err := started(ctx, n, uiURL); err != nil {
+			return errors.Join(err, srv.Close(), n.Close())
+		}
+	}
 
 	<-ctx.Done()
 	stop() // a second signal now kills the process the usual way

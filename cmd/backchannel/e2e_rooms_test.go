@@ -62,4 +62,20 @@ func TestRoomTwoDaemons(t *testing.T) {
 	if _, errs, code := cli(t, homeB, "room", "answer", "Town Hall", ask.ID); code == 0 || !strings.Contains(errs, "host or a moderator") {
 		t.Errorf("B marks answered: exit %d, %q; want refused", code, errs)
 	}
+
+	// B asks the host in private: it lands in A's requests, marked with the room.
+	b := decodeJSON[api.Self](t, ok(t, homeB, "id", "--json"))
+	asked := decodeJSON[api.Message](t, ok(t, homeB, "room", "ask-speaker", "Town Hall", a.PeerID, "may", "I", "ask", "in", "private?", "--json"))
+	if asked.Context != "room:"+created.ID {
+		t.Errorf("the private question's context is %q", asked.Context)
+	}
+	eventually(t, "A has B's private question in requests", func() bool {
+		reqs := decodeJSON[api.Conversations](t, ok(t, homeA, "requests", "--json")).Conversations
+		return slices.ContainsFunc(reqs, func(c api.Conversation) bool {
+			return c.PeerID == b.PeerID && c.Origin == "room:"+created.ID && c.Last.Body == "may I ask in private?"
+		})
+	})
+	if out := ok(t, homeA, "requests"); !strings.Contains(out, `room "Town Hall"`) {
+		t.Errorf("A's requests do not say where the question came from:\n%s", out)
+	}
 }

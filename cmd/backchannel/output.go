@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -62,6 +63,12 @@ func printKV(w io.Writer, rows ...[2]string) {
 }
 
 func (a *app) printConversations(cs []api.Conversation, empty string) error {
+	return a.printConversationsFrom(cs, empty, nil)
+}
+
+// printConversationsFrom prints conversations with a FROM column when any
+// came with a context (a request from a room); roomNames names the rooms.
+func (a *app) printConversationsFrom(cs []api.Conversation, empty string, roomNames map[string]string) error {
 	if a.json {
 		return a.printJSON(api.Conversations{Conversations: cs})
 	}
@@ -69,14 +76,35 @@ func (a *app) printConversations(cs []api.Conversation, empty string) error {
 		fmt.Fprintln(a.stdout, empty)
 		return nil
 	}
+	from := slices.ContainsFunc(cs, func(c api.Conversation) bool { return c.Origin != "" })
 	tw := a.table()
-	fmt.Fprintln(tw, "PEER\tUNREAD\tMESSAGES\tUPDATED\tLAST")
+	head := "PEER\tUNREAD\tMESSAGES\tUPDATED\tLAST"
+	if from {
+		head += "\tFROM"
+	}
+	fmt.Fprintln(tw, head)
 	for _, c := range cs {
 		last := oneLine(c.Last.Body, 50)
 		if c.Last.Direction == "outbound" {
 			last = "you: " + last
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\n", who(c.Name, c.PeerID), c.Unread, c.Count, showTime(c.Updated), last)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s", who(c.Name, c.PeerID), c.Unread, c.Count, showTime(c.Updated), last)
+		if from {
+			fmt.Fprintf(tw, "\t%s", describeOrigin(c.Origin, roomNames))
+		}
+		fmt.Fprintln(tw)
 	}
 	return tw.Flush()
+}
+
+// describeOrigin turns a context such as "room:<id>" into words.
+func describeOrigin(origin string, roomNames map[string]string) string {
+	id, ok := strings.CutPrefix(origin, "room:")
+	if !ok {
+		return oneLine(origin, 40)
+	}
+	if name := roomNames[id]; name != "" {
+		return fmt.Sprintf("room %q", name)
+	}
+	return "room " + oneLine(id, 12)
 }

@@ -21,7 +21,13 @@ func (a *app) requestsCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return a.printConversations(cs, "no requests")
+			names := map[string]string{}
+			if rs, err := c.Rooms(cmd.Context()); err == nil { // names are a nicety
+				for _, r := range rs {
+					names[r.ID] = r.Name
+				}
+			}
+			return a.printConversationsFrom(cs, "no requests", names)
 		},
 	}
 	cmd.AddCommand(

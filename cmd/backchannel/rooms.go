@@ -39,7 +39,7 @@ func (a *app) roomCmd() *cobra.Command {
 		a.roomMsgCmd("answer ROOM QUESTION", "Mark a question answered (host or moderator)", (*client.Client).RoomAnswer),
 		a.roomMsgCmd("pin ROOM MSG", "Pin a message: a room has one pinned message (host or moderator)", (*client.Client).RoomPin),
 		a.roomMsgCmd("hide ROOM MSG", "Hide a message for everyone (host or moderator)", (*client.Client).RoomHide),
-		a.roomReactCmd(), a.roomMuteCmd(), a.roomGrantCmd(),
+		a.roomReactCmd(), a.roomMuteCmd(), a.roomGrantCmd(), a.roomAskSpeakerCmd(),
 		&cobra.Command{
 			Use:   "leave ROOM",
 			Short: "Leave a room (its history stays)",
@@ -375,6 +375,33 @@ func (a *app) roomMuteCmd() *cobra.Command {
 	}
 	cmd.Flags().DurationVar(&d, "for", 10*time.Minute, "how long (at most 24h)")
 	return cmd
+}
+
+func (a *app) roomAskSpeakerCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "ask-speaker ROOM PEER TEXT...",
+		Short: "Send a speaker of a room (the host, a moderator or a speaker) a private question",
+		Long: "Send a speaker of a room a private, end-to-end encrypted 1:1 message. If the\n" +
+			"speaker has not accepted you, it lands in their requests marked with the room.\n" +
+			"PEER is a peer ID as `room who` prints it, or a contact's name.\n" +
+			"--json prints the message, as in GET /v1/conversations/{peer}/messages.",
+		Args: cobra.MinimumNArgs(3),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			m, err := c.RoomAskSpeaker(cmd.Context(), args[0], args[1], strings.Join(args[2:], " "))
+			if err != nil {
+				return err
+			}
+			if a.json {
+				return a.printJSON(m)
+			}
+			fmt.Fprintf(a.stdout, "%s %s\n", m.State, m.ID)
+			return nil
+		},
+	}
 }
 
 func (a *app) roomGrantCmd() *cobra.Command {

@@ -95,6 +95,12 @@ func (s *State) Descriptor() room.Descriptor { return s.desc }
 // Len returns how many distinct messages the state has applied.
 func (s *State) Len() int { return len(s.seen) }
 
+// Has reports whether the message with this ID has been applied.
+func (s *State) Has(id room.MessageID) bool {
+	_, ok := s.seen[id]
+	return ok
+}
+
 // Apply records m, a message of this room whose signature the caller has
 // verified (m.Verify). Applying a message whose ID was applied before is a
 // no-op, and the queries give the same results for any order of the same

@@ -134,6 +134,7 @@ type Message struct {
 	ReplyTo          []byte                 `protobuf:"bytes,4,opt,name=reply_to,json=replyTo,proto3" json:"reply_to,omitempty"`
 	ReceivedUnixNano int64                  `protobuf:"varint,5,opt,name=received_unix_nano,json=receivedUnixNano,proto3" json:"received_unix_nano,omitempty"`
 	State            uint32                 `protobuf:"varint,6,opt,name=state,proto3" json:"state,omitempty"`
+	Context          string                 `protobuf:"bytes,7,opt,name=context,proto3" json:"context,omitempty"` // where a conversation began, e.g. "room:<id>"
 	unknownFields    protoimpl.UnknownFields
 	sizeCache        protoimpl.SizeCache
 }
@@ -208,6 +209,13 @@ func (x *Message) GetState() uint32 {
 		return x.State
 	}
 	return 0
+}
+
+func (x *Message) GetContext() string {
+	if x != nil {
+		return x.Context
+	}
+	return ""
 }
 
 // Conversation is the per-peer summary kept beside the messages.
@@ -1069,14 +1077,15 @@ const file_store_proto_rawDesc = "" +
 	"\bverified\x18\x05 \x01(\bR\bverified\x12\x16\n" +
 	"\x06origin\x18\x06 \x01(\tR\x06origin\x12*\n" +
 	"\x11created_unix_nano\x18\a \x01(\x03R\x0fcreatedUnixNano\x12*\n" +
-	"\x11updated_unix_nano\x18\b \x01(\x03R\x0fupdatedUnixNano\"\xae\x01\n" +
+	"\x11updated_unix_nano\x18\b \x01(\x03R\x0fupdatedUnixNano\"\xc8\x01\n" +
 	"\aMessage\x12\x1c\n" +
 	"\tdirection\x18\x01 \x01(\rR\tdirection\x12\x12\n" +
 	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x12\n" +
 	"\x04body\x18\x03 \x01(\tR\x04body\x12\x19\n" +
 	"\breply_to\x18\x04 \x01(\fR\areplyTo\x12,\n" +
 	"\x12received_unix_nano\x18\x05 \x01(\x03R\x10receivedUnixNano\x12\x14\n" +
-	"\x05state\x18\x06 \x01(\rR\x05state\"\xb0\x01\n" +
+	"\x05state\x18\x06 \x01(\rR\x05state\x12\x18\n" +
+	"\acontext\x18\a \x01(\tR\acontext\"\xb0\x01\n" +
 	"\fConversation\x12\x14\n" +
 	"\x05count\x18\x01 \x01(\x04R\x05count\x12\x16\n" +
 	"\x06unread\x18\x02 \x01(\x04R\x06unread\x12-\n" +

@@ -1,0 +1,206 @@
+package api_test
+
+import (
+	"bytes"
+	"image/png"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/coder/websocket"
+
+	"github.com/backchannel/backchannel/api"
+	"github.com/backchannel/backchannel/api/apitest"
+)
+
+var testUI = fstest.MapFS{
+	"index.html":   {Data: []byte(`<meta name="backchannel-csrf" content="{{CSRF}}"><script src="/ui/app.js"></script>`)},
+	"app.js":       {Data: []byte(`console.log("hi")`)},
+	"js/screen.js": {Data: []byte(`export {}`)},
+}
+
+// uiSession opens the UI's page as a browser would and returns the session
+// cookie it set and the CSRF value in the page.
+func uiSession(t *testing.T, s *apitest.Server) (*http.Cookie, string) {
+	t.Helper()
+	resp, err := http.Get("http://" + s.Addr() + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET /: %d %s", resp.StatusCode, body)
+	}
+	m := regexp.MustCompile(`content="([0-9a-f]{64})"`).FindSubmatch(body)
+	if m == nil {
+		t.Fatalf("page has no CSRF value: %s", body)
+	}
+	var cookie *http.Cookie
+	for _, c := range resp.Cookies() {
+		if strings.HasPrefix(c.Name, api.SessionCookiePrefix) {
+			cookie = c
+		}
+	}
+	if cookie == nil {
+		t.Fatalf("GET / set no session cookie: %v", resp.Header["Set-Cookie"])
+	}
+	port := s.Addr()[strings.LastIndex(s.Addr(), ":")+1:]
+	if cookie.Name != api.SessionCookiePrefix+port || !cookie.HttpOnly || cookie.SameSite != http.SameSiteStrictMode || cookie.Path != "/" {
+		t.Errorf("session cookie %+v: want %s%s, HttpOnly, SameSite=Strict, Path=/", cookie, api.SessionCookiePrefix, port)
+	}
+	if string(m[1]) == cookie.Value {
+		t.Error("the CSRF value is the session cookie")
+	}
+	if bytes.Contains(body, []byte(s.Token)) {
+		t.Error("the page holds the bearer token")
+	}
+	csp := resp.Header.Get("Content-Security-Policy")
+	if !strings.Contains(csp, "default-src 'self'") || !strings.Contains(csp, "frame-ancestors 'none'") {
+		t.Errorf("page CSP %q", csp)
+	}
+	return cookie, string(m[1])
+}
+
+func TestUISession(t *testing.T) {
+	s := apitest.StartServerWithUI(t, testUI)
+	cookie, csrf := uiSession(t, s)
+	port := s.Addr()[strings.LastIndex(s.Addr(), ":")+1:]
+	stale := &http.Cookie{Name: cookie.Name, Value: strings.Repeat("0", 64)}
+	other := apitest.StartServerWithUI(t, testUI)
+	otherCookie, otherCSRF := uiSession(t, other)
+	otherCookie.Name = cookie.Name // as if another daemon run had served this port
+
+	tests := []struct {
+		name     string
+		method   string
+		path     string
+		cookie   *http.Cookie
+		hdr      map[string]string
+		status   int
+		wantCode string
+	}{
+		{"static file without credentials", "GET", "/ui/app.js", nil, nil, 200, ""},
+		{"nested static file", "GET", "/ui/js/screen.js", nil, nil, 200, ""},
+		{"no listing", "GET", "/ui/js/", nil, nil, 404, api.CodeNotFound},
+		{"missing file", "GET", "/ui/nope.js", nil, nil, 404, ""},
+		{"page from another host", "GET", "/", nil, map[string]string{"Host": "evil.example:" + port}, 403, api.CodeForbidden},
+		{"post to the page needs credentials", "POST", "/", nil, nil, 401, api.CodeUnauthorized},
+		{"cookie and csrf", "GET", "/v1/id", cookie, map[string]string{api.CSRFHeader: csrf}, 200, ""},
+		{"cookie and csrf, same origin", "POST", "/v1/invites", cookie, map[string]string{api.CSRFHeader: csrf, "Origin": "http://127.0.0.1:" + port, "Content-Type": "application/json"}, 200, ""},
+		{"cookie without csrf", "GET", "/v1/id", cookie, nil, 401, api.CodeUnauthorized},
+		{"cookie with wrong csrf", "GET", "/v1/id", cookie, map[string]string{api.CSRFHeader: otherCSRF}, 401, api.CodeUnauthorized},
+		{"csrf without cookie", "GET", "/v1/id", nil, map[string]string{api.CSRFHeader: csrf}, 401, api.CodeUnauthorized},
+		{"stale cookie", "GET", "/v1/id", stale, map[string]string{api.CSRFHeader: csrf}, 401, api.CodeUnauthorized},
+		{"another run's session", "GET", "/v1/id", otherCookie, map[string]string{api.CSRFHeader: otherCSRF}, 401, api.CodeUnauthorized},
+		{"cookie and csrf from another origin", "GET", "/v1/id", cookie, map[string]string{api.CSRFHeader: csrf, "Origin": "http://evil.example"}, 403, api.CodeForbidden},
+		{"cross-site form post", "POST", "/v1/messages", cookie, map[string]string{"Origin": "http://127.0.0.1:1", "Content-Type": "application/x-www-form-urlencoded"}, 403, api.CodeForbidden},
+		{"preflight from another origin", "OPTIONS", "/v1/messages", nil, map[string]string{"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"}, 403, api.CodeForbidden},
+		{"metrics with the session", "GET", "/metrics", cookie, map[string]string{api.CSRFHeader: csrf}, 200, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			hdr := map[string]string{"Authorization": ""}
+			for k, v := range tt.hdr {
+				hdr[k] = v
+			}
+			body := ""
+			if tt.method == "POST" && tt.path != "/" {
+				body = "{}"
+				if strings.Contains(tt.hdr["Content-Type"], "form") {
+					body = "to=x&text=y"
+				}
+			}
+			status, b := doCookie(t, s, tt.method, tt.path, body, tt.cookie, hdr)
+			if status != tt.status {
+				t.Fatalf("status %d, want %d (body %s)", status, tt.status, b)
+			}
+			if tt.wantCode != "" {
+				if got := errorCode(t, b); got != tt.wantCode {
+					t.Errorf("code %q, want %q", got, tt.wantCode)
+				}
+			}
+		})
+	}
+}
+
+// doCookie is do with a cookie.
+func doCookie(t *testing.T, s *apitest.Server, method, path, body string, c *http.Cookie, hdr map[string]string) (int, []byte) {
+	t.Helper()
+	if c != nil {
+		hdr["Cookie"] = c.Name + "=" + c.Value
+	}
+	return do(t, s, method, path, body, hdr)
+}
+
+func TestUISessionEvents(t *testing.T) {
+	s := apitest.StartServerWithUI(t, testUI)
+	cookie, _ := uiSession(t, s)
+	port := s.Addr()[strings.LastIndex(s.Addr(), ":")+1:]
+	dial := func(h http.Header) (*websocket.Conn, *http.Response, error) {
+		return websocket.Dial(t.Context(), "ws://"+s.Addr()+"/v1/events", &websocket.DialOptions{HTTPHeader: h})
+	}
+	withCookie := func(origin string) http.Header {
+		h := http.Header{"Cookie": {cookie.Name + "=" + cookie.Value}}
+		if origin != "" {
+			h.Set("Origin", origin)
+		}
+		return h
+	}
+	c, _, err := dial(withCookie("http://127.0.0.1:" + port))
+	if err != nil {
+		t.Fatalf("WebSocket with the session from the UI's origin: %v", err)
+	}
+	c.CloseNow()
+	for _, tt := range []struct {
+		name   string
+		h      http.Header
+		status int
+	}{
+		{"another origin", withCookie("http://evil.example"), 403},
+		{"another port", withCookie("http://127.0.0.1:1"), 403},
+		{"no origin", withCookie(""), 401},
+		{"no cookie", http.Header{"Origin": {"http://127.0.0.1:" + port}}, 401},
+	} {
+		c, resp, err := dial(tt.h)
+		if err == nil {
+			c.CloseNow()
+			t.Errorf("%s: WebSocket accepted", tt.name)
+			continue
+		}
+		if resp == nil || resp.StatusCode != tt.status {
+			t.Errorf("%s: %v (response %v), want status %d", tt.name, err, resp, tt.status)
+		}
+	}
+}
+
+func TestNoUI(t *testing.T) {
+	s := apitest.StartServer(t)
+	if status, _ := do(t, s, "GET", "/", "", map[string]string{"Authorization": ""}); status != 401 {
+		t.Errorf("GET / without a UI and without a token: %d, want 401", status)
+	}
+	if status, _ := do(t, s, "GET", "/ui/app.js", "", nil); status != 404 {
+		t.Errorf("GET /ui/app.js without a UI: %d, want 404", status)
+	}
+}
+
+func TestInviteQR(t *testing.T) {
+	s := apitest.StartServer(t)
+	status, b := do(t, s, "GET", "/v1/id/qr.png", "", nil)
+	if status != 200 {
+		t.Fatalf("status %d: %s", status, b)
+	}
+	img, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		t.Fatalf("not a PNG: %v", err)
+	}
+	if w := img.Bounds().Dx(); w < 200 {
+		t.Errorf("QR code %d pixels wide", w)
+	}
+	if status, _ := do(t, s, "GET", "/v1/id/qr.png", "", map[string]string{"Authorization": ""}); status != 401 {
+		t.Errorf("QR code without credentials: %d, want 401", status)
+	}
+}

@@ -1,0 +1,243 @@
+package node
+
+import (
+	"errors"
+	"time"
+
+	"github.com/backchannel/backchannel/crypto/room"
+	"github.com/backchannel/backchannel/storage"
+)
+
+// Room messages from others are applied to the room's state, and announced,
+// as soon as they arrive; the store gets them in batches a moment later. A
+// room's history is public and held by every member, so the few messages a
+// crash loses from the last batch come back through sync, while a
+// transaction per message would cost every member of a busy room a commit
+// per line. Our own messages are different: each is stored before it is
+// published, since our sequence numbers must have no holes.
+const (
+	// roomWriteQueue bounds the messages waiting for the store writer; a
+	// reader that finds it full waits.
+	roomWriteQueue = 4096
+	// roomWriteBatch is the most messages one transaction stores.
+	roomWriteBatch = 512
+	// roomWriteLinger is how long the writer gathers a batch after its first
+	// message.
+	roomWriteLinger = 100 * time.Millisecond
+	// roomReadBatch is the most messages readRoom takes from the topic at
+	// once.
+	roomReadBatch = 256
+)
+
+// roomArrival is a verified message of a room and its encoding.
+type roomArrival struct {
+	m    room.Message
+	data []byte
+}
+
+func roomRecord(m room.Message, id room.MessageID, data []byte, received time.Time) storage.RoomMessage {
+	return storage.RoomMessage{Room: storage.RoomID(m.Room), ID: id, Sender: m.Sender.PeerID(), Seq: m.Seq,
+		Sent: m.Timestamp, Received: received, Data: data}
+}
+
+// acceptRoomMessages applies verified messages of lr to its state, announces
+// the new ones and queues them for the store writer. It returns early, and
+// drops the rest, only when the node is closing.
+func (n *Node) acceptRoomMessages(lr *liveRoom, batch []roomArrival) {
+	now := time.Now().UTC()
+	type fresh struct {
+		rec     storage.RoomMessage
+		kind    room.Kind
+		applied bool
+	}
+	var news []fresh
+	lr.mu.Lock()
+	for _, a := range batch {
+		id := a.m.ID()
+		if lr.state.Has(id) {
+			continue
+		}
+		err := lr.state.Apply(a.m)
+		if err != nil {
+			n.log.Debug("room: message not applied", "room", a.m.Room, "err", err)
+		}
+		news = append(news, fresh{roomRecord(a.m, id, a.data, now), a.m.Kind, err == nil})
+	}
+	lr.mu.Unlock()
+	for _, f := range news {
+		if f.applied {
+			n.bus.publish(Event{Type: EventRoomMessage, Peer: f.rec.Sender, Room: &RoomEvent{Room: lr.desc.Room, ID: f.rec.ID, Kind: f.kind}})
+		}
+		select {
+		case n.rooms.writes <- f.rec:
+		case <-n.ctx.Done():
+			return // the next start's sync fetches what was not stored
+		}
+	}
+}
+
+// storeOwnRoomMessage stores a message we are about to publish, then applies
+// and announces it.
+func (n *Node) storeOwnRoomMessage(lr *liveRoom, m room.Message, data []byte) error {
+	id := m.ID()
+	if err := n.store.Update(func(tx *storage.Txn) error {
+		_, err := tx.PutRoomMessage(roomRecord(m, id, data, time.Now().UTC()))
+		return err
+	}); err != nil {
+		return err
+	}
+	lr.mu.Lock()
+	err := lr.state.Apply(m)
+	lr.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	n.bus.publish(Event{Type: EventRoomMessage, Peer: n.ID(), Room: &RoomEvent{Room: m.Room, ID: id, Kind: m.Kind}})
+	return nil
+}
+
+// runRoomWriter stores queued room messages in batches until the node
+// closes, and then stores what is left in the queue.
+func (n *Node) runRoomWriter() {
+	batch := make([]storage.RoomMessage, 0, roomWriteBatch)
+	linger := time.NewTimer(roomWriteLinger)
+	linger.Stop()
+	for {
+		select {
+		case <-n.ctx.Done():
+			for {
+				select {
+				case rm := <-n.rooms.writes:
+					batch = append(batch, rm)
+					if len(batch) == roomWriteBatch {
+						n.storeRoomBatch(batch)
+						batch = batch[:0]
+					}
+				default:
+					n.storeRoomBatch(batch)
+					return
+				}
+			}
+		case rm := <-n.rooms.writes:
+			batch = append(batch, rm)
+		}
+		linger.Reset(roomWriteLinger)
+	gather:
+		for len(batch) < roomWriteBatch {
+			select {
+			case rm := <-n.rooms.writes:
+				batch = append(batch, rm)
+			case <-linger.C:
+				break gather
+			case <-n.ctx.Done():
+				break gather
+			}
+		}
+		linger.Stop()
+		n.storeRoomBatch(batch)
+		batch = batch[:0]
+	}
+}
+
+// storeRoomBatch stores room messages in one transaction. A message the
+// store refuses on its own (a sender that reused a sequence number) is
+// skipped, not the batch.
+func (n *Node) storeRoomBatch(batch []storage.RoomMessage) {
+	if len(batch) == 0 {
+		return
+	}
+	err := n.store.Update(func(tx *storage.Txn) error {
+		for _, rm := range batch {
+			if _, err := tx.PutRoomMessage(rm); err != nil {
+				if errors.Is(err, storage.ErrMismatch) || errors.Is(err, storage.ErrInvalid) {
+					n.log.Debug("room: message not stored", "room", room.ID(rm.Room), "sender", rm.Sender, "err", err)
+					continue
+				}
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		// Not raised high-water marks make the next sync fetch them again.
+		n.log.Warn("room: messages not stored", "count", len(batch), "err", err)
+	}
+}
+
+// roomKeep bounds the messages a node keeps of one room; RoomHistoryAge
+// bounds their age.
+const roomKeep = 20_000
+
+// roomPruneInterval is how often a joined room's history is pruned.
+const roomPruneInterval = time.Hour
+
+// pruneLoop bounds a joined room's stored history by count and age, at once
+// and then every roomPruneInterval, until the room is left.
+func (n *Node) pruneLoop(lr *liveRoom) {
+	n.everyWhileJoined(lr, roomPruneInterval, func() {
+		cutoff := time.Now().Add(-n.cfg.RoomHistoryAge)
+		deleted, err := n.store.PruneRoomMessages(storage.RoomID(lr.desc.Room), roomKeep, cutoff)
+		if err != nil {
+			n.log.Warn("room: history not pruned", "room", lr.desc.Room, "err", err)
+			return
+		}
+		if deleted > 0 {
+			n.log.Debug("room: history pruned", "room", lr.desc.Room, "deleted", deleted)
+		}
+	})
+}
+
+// lateJoinerScan bounds how many stored messages one late-joiner answer
+// looks at.
+const lateJoinerScan = 20 * maxRoomHistory
+
+// lateJoinerHistory returns up to limit of a room's newest messages sent
+// after cutoff, newest first, for a peer that has nothing yet. Presence
+// messages that have expired tell a newcomer nothing and, a member sending
+// one a minute, would crowd the chat out: they are left out.
+func lateJoinerHistory(tx *storage.Txn, id storage.RoomID, limit int, cutoff, now time.Time) ([]storage.RoomMessage, error) {
+	var out []storage.RoomMessage
+	before := time.Time{}
+	seen := map[room.MessageID]bool{}
+	for scanned := 0; scanned < lateJoinerScan && len(out) < limit; {
+		page, err := tx.RoomMessages(id, maxRoomHistory, before)
+		if err != nil {
+			return nil, err
+		}
+		fresh := 0
+		for _, rm := range page {
+			if seen[rm.ID] {
+				continue
+			}
+			seen[rm.ID] = true
+			fresh++
+			if rm.Sent.Before(cutoff) {
+				return out, nil // newest first: the rest is older still
+			}
+			if staleForNewcomer(rm, now) {
+				continue
+			}
+			out = append(out, rm)
+			if len(out) == limit {
+				return out, nil
+			}
+		}
+		if fresh == 0 {
+			return out, nil // the start of the history
+		}
+		scanned += fresh
+		// Signed times have millisecond precision: page from the oldest
+		// returned time, inclusive, and skip what was already seen.
+		before = page[len(page)-1].Sent.Add(time.Nanosecond)
+	}
+	return out, nil
+}
+
+// staleForNewcomer reports whether rm is an expired presence message.
+func staleForNewcomer(rm storage.RoomMessage, now time.Time) bool {
+	m, err := room.UnmarshalMessage(rm.Data)
+	if err != nil {
+		return true
+	}
+	return m.Kind == room.KindPresence && m.Timestamp.Add(presenceTTL).Before(now)
+}

@@ -1,0 +1,182 @@
+// The page's shell: navigation, routing, the event stream, notices and
+// what every screen shares (our identity, contacts' names, announcements).
+
+import {get, EventStream, onSessionLost} from './api.js';
+import {h, replace, shortID, debounce} from './dom.js';
+import inbox from './screens/inbox.js';
+import requests from './screens/requests.js';
+import thread from './screens/thread.js';
+import rooms from './screens/rooms.js';
+import room from './screens/room.js';
+import identity from './screens/identity.js';
+import status from './screens/status.js';
+
+// The screens, in navigation order. A screen is {name, title, nav, mount};
+// mount(main, app, arg) draws it and returns a cleanup function. Screens
+// without nav are reached from others (#/chat/PEER, #/room/ID).
+// Groups will be one more module and one entry here, once /v1/groups exists.
+const screens = [inbox, requests, rooms, identity, status, thread, room];
+
+const app = {
+  self: null,
+  contacts: new Map(),
+  status: null,
+  stream: 'connecting',
+  listeners: new Set(),
+
+  // name is what we call a peer: our name for the contact, else the name it
+  // gave itself, else a short form of its ID.
+  name(peerID) {
+    if (this.self && peerID === this.self.peer_id) return 'You';
+    const c = this.contacts.get(peerID);
+    return (c && (c.name || c.profile_name)) || shortID(peerID);
+  },
+
+  // announce reads text out to screen readers.
+  announce(text) {
+    const el = document.getElementById('announce');
+    el.textContent = '';
+    setTimeout(() => { el.textContent = text; }, 50);
+  },
+
+  go(hash) { location.hash = hash; },
+
+  async refreshContacts() {
+    const {contacts} = await get('/v1/contacts');
+    this.contacts = new Map(contacts.map(c => [c.peer_id, c]));
+  },
+
+  // on adds an event listener for the current screen; it is removed when the
+  // screen goes.
+  on(fn) { this.listeners.add(fn); screenListeners.push(fn); },
+};
+
+let screenListeners = [];
+let cleanup = null;
+let firstRoute = true;
+
+function route() {
+  const [, name = 'inbox', ...rest] = (location.hash || '#/inbox').split('/');
+  const arg = rest.length ? decodeURIComponent(rest.join('/')) : '';
+  const screen = screens.find(s => s.name === name) || inbox;
+  if (cleanup) cleanup();
+  for (const fn of screenListeners) app.listeners.delete(fn);
+  screenListeners = [];
+  const main = document.getElementById('main');
+  main.replaceChildren();
+  main.dataset.screen = screen.name;
+  document.title = `${screen.title(arg, app)} · Backchannel`;
+  drawNav(screen);
+  cleanup = screen.mount(main, app, arg) || null;
+  if (!firstRoute) {
+    const heading = main.querySelector('h1');
+    (heading || main).focus();
+  }
+  firstRoute = false;
+}
+
+function drawNav(current) {
+  const nav = document.getElementById('nav');
+  const activeName = current.navAs || current.name;
+  replace(nav, screens.filter(s => s.nav).map(s => h('li', {},
+    h('a', {href: `#/${s.name}`, id: `nav-${s.name}`, 'aria-current': s.name === activeName ? 'page' : false},
+      s.title('', app), h('span', {class: 'badge', id: `badge-${s.name}`, hidden: true})))));
+  refreshBadges();
+}
+
+const refreshBadges = debounce(async () => {
+  try {
+    const [inb, reqs] = await Promise.all([get('/v1/inbox'), get('/v1/requests')]);
+    badge('inbox', inb.conversations.reduce((n, c) => n + c.unread, 0), 'unread');
+    badge('requests', reqs.conversations.length, 'waiting');
+  } catch (err) { /* the notices say why */ }
+}, 150);
+
+function badge(name, n, what) {
+  const el = document.getElementById(`badge-${name}`);
+  if (!el) return;
+  el.hidden = n === 0;
+  el.textContent = n;
+  el.setAttribute('aria-label', `${n} ${what}`);
+}
+
+// Notices: one per cause, shown at the top of every screen until the cause
+// goes away.
+function notice(id, text, extra) {
+  const box = document.getElementById('notices');
+  let el = document.getElementById(`notice-${id}`);
+  if (!text) { if (el) el.remove(); return; }
+  if (!el) { el = h('div', {class: 'notice', id: `notice-${id}`, role: 'alert'}); box.append(el); }
+  replace(el, text, extra ? ' ' : null, extra);
+}
+
+// pollSoon re-reads the status shortly after an event: a message that
+// arrives proves a connection sooner than the next poll.
+const pollSoon = debounce(() => pollStatus(), 300);
+
+function onEvent(e) {
+  if (e.type !== 'typing') pollSoon();
+  if (e.type === 'contact') app.refreshContacts().catch(() => {});
+  if (['message', 'message_state', 'request', 'contact'].includes(e.type)) refreshBadges();
+  if ((e.type === 'message' || e.type === 'request') && e.message && e.message.direction === 'inbound') {
+    const who = app.name(e.message.peer_id);
+    app.announce(e.message.kind === 'reaction' ? `${who} reacted ${e.message.body}`
+      : e.type === 'request' ? `New request from ${who}: ${e.message.body}` : `New message from ${who}: ${e.message.body}`);
+  }
+  for (const fn of app.listeners) {
+    try { fn(e); } catch (err) { console.error(err); }
+  }
+}
+
+let everOpen = false;
+
+function onStreamState(state, wasOpen) {
+  app.stream = state;
+  document.body.dataset.stream = state;
+  if (state === 'open') {
+    notice('stream', null);
+    for (const fn of app.listeners) fn({type: 'resync'}); // we may have missed events
+    refreshBadges();
+  } else if (state === 'down') {
+    everOpen ||= wasOpen;
+    notice('stream', everOpen ? 'Live updates stopped: the connection to your daemon dropped. Reconnecting…'
+      : 'Cannot reach your daemon\'s live updates. Retrying…');
+  }
+  for (const fn of statusWatchers) fn();
+}
+
+const statusWatchers = new Set();
+app.watchStatus = fn => { statusWatchers.add(fn); return () => statusWatchers.delete(fn); };
+
+async function pollStatus() {
+  try {
+    app.status = await get('/v1/status');
+    notice('daemon', null);
+    notice('peers', app.status.connected_peers === 0
+      ? 'Your node has no connections to other peers: messages wait in the outbox until someone is reachable.' : null);
+  } catch (err) {
+    app.status = null;
+    notice('peers', null);
+    if (err.status !== 401) notice('daemon', err.code === 'offline' ? 'Your daemon does not answer: is it running?' : `Your daemon answers with an error: ${err.message}`);
+  }
+  for (const fn of statusWatchers) fn();
+}
+
+async function start() {
+  onSessionLost(() => notice('session', 'This page\'s session has ended (the daemon restarted).',
+    h('button', {type: 'button', onclick: () => location.reload()}, 'Reload')));
+  try {
+    app.self = await get('/v1/id');
+    await app.refreshContacts();
+    document.getElementById('me').textContent = app.self.name || shortID(app.self.peer_id);
+  } catch (err) {
+    notice('daemon', `Cannot load your identity: ${err.message}`);
+  }
+  new EventStream(onEvent, onStreamState);
+  pollStatus();
+  setInterval(pollStatus, 5000);
+  window.addEventListener('hashchange', route);
+  route();
+}
+
+start();

@@ -1,0 +1,157 @@
+// Small helpers to build the DOM without a framework.
+
+// h makes an element: h('button', {class: 'x', onclick: f}, 'text', child).
+// Attributes starting with "on" become listeners; false and null ones are
+// left out; children may be strings, nodes, arrays or null.
+export function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === false || v === null || v === undefined) continue;
+    if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
+    else if (k === 'dataset') Object.assign(el.dataset, v);
+    else if (k === 'value') el.value = v;
+    else el.setAttribute(k, v === true ? '' : v);
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const c of children) {
+    if (c === null || c === undefined || c === false) continue;
+    if (Array.isArray(c)) append(el, c);
+    else el.append(c instanceof Node ? c : String(c));
+  }
+}
+
+// replace swaps el's children for the given ones. If the focus was inside
+// el (a keyboard user on a message's button while the list is redrawn live),
+// it goes back to the same control of the same item.
+export function replace(el, ...children) {
+  const active = document.activeElement;
+  let key = null;
+  if (active && active !== el && el.contains(active)) {
+    const item = active.closest('[data-id], [data-peer], [data-room]');
+    key = {
+      item: item && (item.dataset.id || item.dataset.peer || item.dataset.room),
+      label: active.getAttribute('aria-label') || active.textContent,
+    };
+  }
+  el.replaceChildren();
+  append(el, children);
+  if (key) {
+    const same = [...el.querySelectorAll('button, a, input, summary')].find(c => {
+      const item = c.closest('[data-id], [data-peer], [data-room]');
+      const id = item && (item.dataset.id || item.dataset.peer || item.dataset.room);
+      return id === key.item && (c.getAttribute('aria-label') || c.textContent) === key.label;
+    });
+    if (same) same.focus();
+  }
+  return el;
+}
+
+// shortID is a short form of a peer or room ID: its last characters (every
+// Ed25519 peer ID starts alike, with 12D3KooW).
+export function shortID(id) {
+  if (!id) return '';
+  return id.length > 16 ? `…${id.slice(-8)}` : id;
+}
+
+export function time(t) {
+  if (!t) return '';
+  const d = new Date(t);
+  const now = new Date();
+  const sameDay = d.toDateString() === now.toDateString();
+  return sameDay ? d.toLocaleTimeString([], {hour: '2-digit', minute: '2-digit'})
+    : d.toLocaleDateString([], {month: 'short', day: 'numeric'}) + ' ' + d.toLocaleTimeString([], {hour: '2-digit', minute: '2-digit'});
+}
+
+export function timeEl(t) {
+  return t ? h('time', {datetime: t, title: new Date(t).toLocaleString()}, time(t)) : null;
+}
+
+// debounce runs fn at most once per ms, after the last call.
+export function debounce(fn, ms) {
+  let timer = null;
+  const d = (...args) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => fn(...args), ms);
+  };
+  d.cancel = () => clearTimeout(timer);
+  return d;
+}
+
+// throttle runs fn after at most ms, then at most once per ms however often
+// it is called: unlike debounce, a steady stream of calls cannot starve it.
+export function throttle(fn, ms) {
+  let timer = null;
+  let last = 0;
+  const t = () => {
+    if (timer) return;
+    timer = setTimeout(() => {
+      timer = null;
+      last = Date.now();
+      fn();
+    }, Math.max(0, last + ms - Date.now()));
+  };
+  t.cancel = () => { clearTimeout(timer); timer = null; };
+  return t;
+}
+
+// form makes a labelled form: fields are [name, label, attrs]; onsubmit
+// gets the values; errors thrown show in the form's status line.
+export function form(cls, fields, button, onsubmit) {
+  const status = h('p', {class: 'form-status', role: 'status'});
+  const inputs = {};
+  const f = h('form', {class: `form ${cls}`},
+    fields.map(([name, label, attrs = {}]) => {
+      const id = `f-${cls}-${name}`;
+      const input = h(attrs.multiline ? 'textarea' : 'input', {id, name, ...attrs, multiline: null});
+      inputs[name] = input;
+      return h('div', {class: 'field'}, h('label', {for: id}, label), input);
+    }),
+    h('button', {type: 'submit'}, button),
+    status);
+  f.addEventListener('submit', async ev => {
+    ev.preventDefault();
+    const values = Object.fromEntries(Object.entries(inputs).map(([k, el]) => [k, el.value.trim()]));
+    const btn = f.querySelector('button[type=submit]');
+    btn.disabled = true;
+    status.textContent = '';
+    status.classList.remove('error');
+    try {
+      const msg = await onsubmit(values, inputs);
+      if (msg) status.textContent = msg;
+    } catch (err) {
+      status.textContent = err.message;
+      status.classList.add('error');
+    } finally {
+      btn.disabled = false;
+    }
+  });
+  return f;
+}
+
+// action makes a button that runs fn, showing failures in errEl (or an
+// alert-like line after the button).
+export function action(label, fn, attrs = {}) {
+  const b = h('button', {type: 'button', ...attrs}, label);
+  b.addEventListener('click', async () => {
+    b.disabled = true;
+    try {
+      await fn();
+    } catch (err) {
+      showError(b, err);
+    } finally {
+      b.disabled = false;
+    }
+  });
+  return b;
+}
+
+// showError puts err's message beside el for a while.
+export function showError(el, err) {
+  const e = h('span', {class: 'inline-error', role: 'alert'}, err.message);
+  el.after(e);
+  setTimeout(() => e.remove(), 8000);
+}

@@ -1,0 +1,186 @@
+// Room: one live room: who is there, the chat, and the question queue
+// (most upvoted first) with ask and upvote; the host and moderators answer,
+// pin, hide, mute and (the host) grant roles.
+
+import {get, post} from '../api.js';
+import {h, replace, timeEl, throttle, action, showError} from '../dom.js';
+
+const roomReactions = ['👍', '👏', '❤️'];
+
+export default {
+  name: 'room',
+  navAs: 'rooms',
+  title: () => 'Room',
+  mount(main, app, id) {
+    const base = `/v1/rooms/${id}`;
+    let info = null;
+    let modTools = false;
+
+    const heading = h('h1', {tabindex: '-1', id: 'room-title'}, 'Room');
+    const desc = h('p', {class: 'room-desc'});
+    const who = h('p', {class: 'who', id: 'room-who', 'aria-live': 'polite'});
+    // Failed actions are told here, not beside their button: the lists are
+    // redrawn as the room changes.
+    const status = h('p', {class: 'room-status error', id: 'room-status', role: 'alert'});
+    // act is action() whose failure shows in status.
+    const act = (label, fn, attrs) => action(label, async () => {
+      status.textContent = '';
+      try {
+        await fn();
+      } catch (err) {
+        status.textContent = `${attrs && attrs['aria-label'] || label}: ${err.message}`;
+      }
+    }, attrs);
+    const modToggle = h('input', {type: 'checkbox', id: 'mod-tools'});
+    const chatLog = h('ol', {class: 'room-chat', id: 'room-chat', role: 'log', 'aria-label': 'Room chat'});
+    const speakerSelect = h('select', {id: 'private-to'});
+    const privateText = h('input', {id: 'private-text', autocomplete: 'off', required: true, maxlength: 4000});
+    const privateStatus = h('p', {class: 'form-status', role: 'status'});
+    const privateForm = h('form', {class: 'private-form', hidden: true},
+      h('h3', {}, 'Ask a speaker privately'),
+      h('div', {class: 'composer'},
+        h('label', {for: 'private-to', class: 'sr-only'}, 'Speaker'), speakerSelect,
+        h('label', {for: 'private-text', class: 'sr-only'}, 'Private question'), privateText,
+        h('button', {type: 'submit'}, 'Send privately')),
+      privateStatus);
+    privateForm.addEventListener('submit', async ev => {
+      ev.preventDefault();
+      privateStatus.classList.remove('error');
+      try {
+        const m = await post(`${base}/ask-speaker`, {peer: speakerSelect.value, text: privateText.value.trim()});
+        privateText.value = '';
+        replace(privateStatus, 'Sent, end to end encrypted: ', h('a', {href: `#/chat/${encodeURIComponent(m.peer_id)}`}, `your conversation with ${app.name(m.peer_id)}`));
+      } catch (err) {
+        privateStatus.classList.add('error');
+        privateStatus.textContent = err.message;
+      }
+    });
+    const questions = h('ol', {class: 'questions', id: 'questions', 'aria-label': 'Questions, most upvoted first', 'aria-live': 'polite'});
+
+    main.append(
+      h('div', {class: 'thread-head'}, h('a', {href: '#/rooms', class: 'back'}, '← Rooms'), heading),
+      desc, who,
+      h('div', {class: 'room-tools'},
+        h('label', {class: 'check'}, modToggle, ' Moderator tools'),
+        act('Leave room', async () => { await post(`${base}/leave`); app.go('#/rooms'); }, {class: 'danger'})),
+      h('div', {class: 'columns room-columns'},
+        h('section', {class: 'panel', 'aria-labelledby': 'questions-h'},
+          h('h2', {id: 'questions-h'}, 'Questions'),
+          status,
+          textForm('ask', 'Ask a question', 'Ask', text => post(`${base}/ask`, {text})),
+          questions,
+          privateForm),
+        h('section', {class: 'panel chat-panel', 'aria-labelledby': 'chat-h'},
+          h('h2', {id: 'chat-h'}, 'Chat'),
+          chatLog,
+          textForm('say', 'Say something', 'Send', text => post(`${base}/say`, {text})))));
+    // A private question to a speaker: an end-to-end 1:1 message that
+    // carries the room as its context (a request if they have not accepted
+    // us yet).
+    function drawPrivate() {
+      const speakers = (info?.speakers || []).filter(p => p !== app.self?.peer_id);
+      privateForm.hidden = speakers.length === 0;
+      const current = speakerSelect.value;
+      replace(speakerSelect, speakers.map(p => h('option', {value: p}, app.name(p) + (p === info.host_id ? ' (host)' : ''))));
+      if (speakers.includes(current)) speakerSelect.value = current;
+    }
+    modToggle.addEventListener('change', () => { modTools = modToggle.checked; load(); });
+
+    function textForm(name, label, button, send) {
+      const input = h('input', {id: `room-${name}`, autocomplete: 'off', required: true, maxlength: 4000});
+      const f = h('form', {class: `composer room-${name}-form`},
+        h('label', {for: `room-${name}`, class: 'sr-only'}, label), input,
+        h('button', {type: 'submit', class: 'primary'}, button));
+      input.placeholder = label;
+      f.addEventListener('submit', async ev => {
+        ev.preventDefault();
+        const text = input.value.trim();
+        if (!text) return;
+        const btn = f.querySelector('button');
+        btn.disabled = true;
+        try {
+          await send(text);
+          input.value = '';
+          load();
+        } catch (err) {
+          showError(btn, err);
+        } finally {
+          btn.disabled = false;
+          input.focus();
+        }
+      });
+      return f;
+    }
+
+    const isHost = () => info && app.self && info.host_id === app.self.peer_id;
+    const target = (msgID, what) => () => post(`${base}/${what}`.replace('{msg}', msgID)).then(load);
+
+    function questionItem(q) {
+      const mod = modTools ? [
+        q.answered ? null : act('Mark answered', target(q.id, 'questions/{msg}/answer'), {class: 'mod', 'aria-label': `Mark answered: ${q.text}`}),
+        q.pinned ? null : act('Pin', target(q.id, 'messages/{msg}/pin'), {class: 'mod', 'aria-label': `Pin: ${q.text}`}),
+        act('Hide', target(q.id, 'messages/{msg}/hide'), {class: 'mod', 'aria-label': `Hide: ${q.text}`}),
+      ] : [];
+      return h('li', {class: 'question' + (q.answered ? ' answered' : '') + (q.pinned ? ' pinned' : ''), dataset: {id: q.id, upvotes: q.upvotes}},
+        h('div', {class: 'votes'},
+          h('span', {class: 'upvotes', 'aria-label': `${q.upvotes} upvotes`}, q.upvotes),
+          act('▲', target(q.id, 'questions/{msg}/upvote'), {class: 'upvote', 'aria-label': `Upvote: ${q.text}`})),
+        h('div', {class: 'q-main'},
+          h('p', {class: 'q-text'}, q.text),
+          h('p', {class: 'meta'}, app.name(q.sender_id), ' · ', timeEl(q.time),
+            q.answered ? h('span', {class: 'tag answered-tag'}, 'Answered') : null,
+            q.pinned ? h('span', {class: 'tag pinned-tag'}, 'Pinned') : null),
+          mod.length ? h('div', {class: 'actions'}, mod) : null));
+    }
+
+    function chatItem(m) {
+      const mod = [];
+      if (modTools && m.sender_id !== app.self?.peer_id && m.sender_id !== info?.host_id) {
+        mod.push(act('Mute 10 min', () => post(`${base}/mute`, {peer: m.sender_id, until: new Date(Date.now() + 600000).toISOString()}).then(load),
+          {class: 'mod', 'aria-label': `Mute ${app.name(m.sender_id)} for 10 minutes`}));
+        if (isHost()) {
+          for (const role of ['speaker', 'moderator']) {
+            mod.push(act(`Make ${role}`, () => post(`${base}/grant`, {peer: m.sender_id, role, ttl_seconds: 7200}).then(load),
+              {class: 'mod', 'aria-label': `Make ${app.name(m.sender_id)} ${role} for 2 hours`}));
+          }
+        }
+      }
+      if (modTools) mod.unshift(act('Hide', target(m.id, 'messages/{msg}/hide'), {class: 'mod', 'aria-label': `Hide: ${m.text}`}));
+      return h('li', {class: 'chat-line', dataset: {id: m.id}},
+        h('span', {class: 'sender'}, app.name(m.sender_id), m.sender_id === info?.host_id ? h('span', {class: 'tag'}, 'host') : null),
+        ' ', h('span', {class: 'text'}, m.text), ' ', timeEl(m.time),
+        m.reactions.length ? h('span', {class: 'reactions'}, m.reactions.map(r => h('span', {}, `${r.emoji} ${r.count}`))) : null,
+        h('span', {class: 'msg-actions'},
+          roomReactions.map(emoji => act(emoji, () => post(`${base}/messages/${m.id}/react`, {emoji}).then(load),
+            {class: 'react', 'aria-label': `React ${emoji} to: ${m.text}`})),
+          mod));
+    }
+
+    const load = throttle(async () => {
+      try {
+        const [detail, chat, qs] = await Promise.all([get(base), get(`${base}/chat?limit=200`), get(`${base}/questions`)]);
+        const first = !info;
+        info = detail;
+        if (first && isHost()) { modTools = true; modToggle.checked = true; }
+        heading.textContent = info.name;
+        document.title = `${info.name} · Backchannel`;
+        desc.textContent = info.description || '';
+        replace(who, isHost() ? 'You host this room. ' : `Hosted by ${app.name(info.host_id)}. `,
+          `${info.listeners} listening`,
+          info.speakers.length ? ` · speakers: ${info.speakers.map(s => app.name(s)).join(', ')}` : '');
+        drawPrivate();
+        replace(questions, qs.questions.length ? qs.questions.map(questionItem) : h('li', {class: 'empty'}, 'No questions yet.'));
+        const nearBottom = chatLog.scrollHeight - chatLog.scrollTop - chatLog.clientHeight < 80;
+        replace(chatLog, chat.messages.map(chatItem));
+        if (nearBottom || first) chatLog.scrollTop = chatLog.scrollHeight;
+      } catch (err) {
+        replace(who, h('span', {class: 'error'}, err.message));
+      }
+    }, 200);
+    app.on(e => {
+      if (e.type === 'resync' || (e.type === 'room_message' && e.room.room_id === id)) load();
+    });
+    load();
+    return () => load.cancel();
+  },
+};

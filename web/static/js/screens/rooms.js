@@ -1,0 +1,65 @@
+// Rooms: the live rooms we host or joined; create one, join one by name or
+// ID, or look rooms up by name in the DHT.
+
+import {get, post, enc} from '../api.js';
+import {h, replace, throttle, form, action, shortID} from '../dom.js';
+
+export default {
+  name: 'rooms',
+  nav: true,
+  title: () => 'Rooms',
+  mount(main, app) {
+    const list = h('ul', {class: 'rooms', id: 'rooms-list', 'aria-label': 'Your rooms'});
+    const empty = h('p', {class: 'empty', hidden: true}, 'You are in no room yet.');
+    const found = h('ul', {class: 'rooms found', id: 'discover-results', 'aria-label': 'Rooms found'});
+    main.append(
+      h('h1', {tabindex: '-1'}, 'Rooms'),
+      list, empty,
+      h('div', {class: 'columns'},
+        h('section', {class: 'panel', 'aria-labelledby': 'join-h'},
+          h('h2', {id: 'join-h'}, 'Join a room'),
+          form('join-room', [['ref', 'Room name or ID', {required: true, autocomplete: 'off'}]], 'Join', async v => {
+            const r = await post('/v1/rooms/join', {ref: v.ref});
+            app.go(`#/room/${r.id}`);
+          }),
+          h('h2', {id: 'discover-h'}, 'Find rooms by name'),
+          form('discover-room', [['name', 'Name', {required: true, autocomplete: 'off'}]], 'Search', async v => {
+            const {rooms} = await get(`/v1/rooms/discover?name=${enc(v.name)}`);
+            replace(found, rooms.map(r => roomItem(app, r, true)));
+            return rooms.length ? `${rooms.length} found` : 'None found';
+          }),
+          found),
+        h('section', {class: 'panel', 'aria-labelledby': 'create-h'},
+          h('h2', {id: 'create-h'}, 'Host a room'),
+          form('create-room', [
+            ['name', 'Name', {required: true, autocomplete: 'off'}],
+            ['description', 'Description', {autocomplete: 'off'}],
+          ], 'Create', async v => {
+            const r = await post('/v1/rooms', {name: v.name, description: v.description || undefined});
+            app.go(`#/room/${r.id}`);
+          }))));
+
+    const load = throttle(async () => {
+      const {rooms} = await get('/v1/rooms');
+      empty.hidden = rooms.length > 0;
+      replace(list, rooms.map(r => roomItem(app, r, false)));
+    }, 100);
+    app.on(e => { if (e.type === 'resync' || (e.type === 'room_message' && e.room.kind === 'presence')) load(); });
+    load();
+    return () => load.cancel();
+  },
+};
+
+function roomItem(app, r, discovered) {
+  const host = r.host_id === app.self?.peer_id ? 'you host it' : `hosted by ${app.name(r.host_id)}`;
+  return h('li', {class: 'room-item', dataset: {room: r.id}},
+    h('a', {href: r.joined ? `#/room/${r.id}` : false, class: 'room-name'}, r.name),
+    h('span', {class: 'room-meta'}, ` ${host}`, r.joined ? ` · ${r.listeners} listening` : '',
+      r.start ? ` · starts ${new Date(r.start).toLocaleString()}` : ''),
+    r.description ? h('p', {class: 'room-desc'}, r.description) : null,
+    discovered && !r.joined ? action('Join', async () => {
+      const j = await post('/v1/rooms/join', {ref: r.id});
+      app.go(`#/room/${j.id}`);
+    }, {'aria-label': `Join ${r.name}`}) : null,
+    discovered ? h('span', {class: 'peer-id'}, ` ${shortID(r.id)}`) : null);
+}

@@ -1,0 +1,34 @@
+// Status: the node's connections, reachability, DHT routing table and
+// outbox, and whether the live event stream is up. The shell polls the
+// status every few seconds; this screen redraws on each poll.
+
+import {h, replace} from '../dom.js';
+
+export default {
+  name: 'status',
+  nav: true,
+  title: () => 'Status',
+  mount(main, app) {
+    const table = h('dl', {class: 'status', id: 'status-table'});
+    main.append(h('h1', {tabindex: '-1'}, 'Status'), h('section', {class: 'panel'}, table));
+    const row = (label, value, id) => [h('dt', {}, label), h('dd', {id}, value)];
+    const draw = () => {
+      const s = app.status;
+      const stream = {open: 'connected', connecting: 'connecting…', down: 'disconnected: reconnecting…'}[app.stream];
+      if (!s) {
+        replace(table, row('Daemon', 'not answering', 'st-daemon'), row('Live updates', stream, 'st-stream'));
+        return;
+      }
+      replace(table,
+        row('Peer ID', h('code', {class: 'break'}, s.peer_id), 'st-peer'),
+        row('Connected peers', String(s.connected_peers), 'st-peers'),
+        row('Reachability', s.reachability, 'st-reach'),
+        row('DHT', `${s.dht_mode} mode, ${s.routing_table_size} peers in the routing table`, 'st-dht'),
+        row('Outbox', s.outbox_pending ? `${s.outbox_pending} messages waiting` : 'empty', 'st-outbox'),
+        row('Listening on', h('ul', {class: 'plain'}, s.listen_addrs.map(a => h('li', {}, h('code', {}, a)))), 'st-listen'),
+        row('Live updates', stream, 'st-stream'));
+    };
+    draw();
+    return app.watchStatus(draw);
+  },
+};

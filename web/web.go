@@ -1,0 +1,19 @@
+package web
+
+import (
+	"embed"
+	"io/fs"
+)
+
+//go:embed static
+var static embed.FS
+
+// FS returns the UI's files: index.html at the root (with the placeholder
+// {{CSRF}} that the API server fills in), the rest beside it.
+func FS() fs.FS {
+	sub, err := fs.Sub(static, "static")
+	if err != nil {
+		panic(err) // static is embedded: it is always there
+	}
+	return sub
+}
