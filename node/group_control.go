@@ -150,17 +150,19 @@ func (rc *receipt) groupKey(m *dmpb.GroupKey) error {
 		return err
 	}
 	res, lost, err := adoptRoster(rc.tx, gid, chain, r)
-	if err != nil {
+	if err != nil && r.VerifySignature() != nil {
 		return rc.dropGroup("key", err)
 	}
-	switch res {
-	case adoptGap:
-		if err := rc.tx.PutParkedGroupKey(g.ID, storage.ParkedGroupKey{Epoch: r.Epoch, From: rc.p, Key: m.Key, Roster: m.Roster}); err != nil {
+	switch {
+	case err != nil || res == adoptGap:
+		// Rosters are missing between ours and this one, or it follows a
+		// roster of a fork we have not switched to (yet): it waits.
+		if err := parkKey(rc.tx, g, storage.ParkedGroupKey{Epoch: r.Epoch, From: rc.p, Key: m.Key, Roster: m.Roster}); err != nil {
 			return err
 		}
 		rc.after = append(rc.after, func() { n.syncGroupSoon(gid) })
 		return nil
-	case adoptLost, adoptStale:
+	case res == adoptLost || res == adoptStale:
 		return nil
 	}
 	epochs := []uint64{}
@@ -197,8 +199,26 @@ func putKey(tx *storage.Txn, g storage.Group, chain *rosterChain, gk group.Group
 	return true, tx.PutGroupEpochKey(g.ID, gk.Epoch, kb)
 }
 
+// maxParkedKeys bounds the keys a group keeps waiting for their rosters.
+const maxParkedKeys = 32
+
+// parkKey keeps a key whose roster does not follow the chain yet, unless
+// too many wait already.
+func parkKey(tx *storage.Txn, g storage.Group, k storage.ParkedGroupKey) error {
+	parked, err := tx.ParkedGroupKeys(g.ID)
+	if err != nil {
+		return err
+	}
+	if len(parked) >= maxParkedKeys {
+		return nil // sync and later keys will do
+	}
+	return tx.PutParkedGroupKey(g.ID, k)
+}
+
 // unparkKeys takes the parked keys whose rosters now follow the chain, in
-// epoch order, and returns the epochs whose keys it stored.
+// epoch order, and returns the epochs whose keys it stored. A key whose
+// roster still does not follow (a fork not resolved here yet) keeps
+// waiting; one that lost, or is older than the base, goes.
 func unparkKeys(tx *storage.Txn, g storage.Group, chain *rosterChain, self keys.PublicKey) ([]uint64, error) {
 	parked, err := tx.ParkedGroupKeys(g.ID)
 	if err != nil {
@@ -209,15 +229,22 @@ func unparkKeys(tx *storage.Txn, g storage.Group, chain *rosterChain, self keys.
 		if pk.Epoch > chain.latest().Epoch+1 {
 			break // still a gap
 		}
-		if err := tx.DeleteParkedGroupKey(g.ID, pk.Epoch); err != nil {
-			return nil, err
-		}
 		gk, err1 := group.UnmarshalGroupKey(pk.Key)
 		r, err2 := group.UnmarshalRoster(pk.Roster)
 		if err1 != nil || err2 != nil || r.Group != group.ID(g.ID) || gk.Epoch != r.Epoch || r.Signer.PeerID() != pk.From {
+			if err := tx.DeleteParkedGroupKey(g.ID, pk.Epoch, pk.From); err != nil {
+				return nil, err
+			}
 			continue
 		}
-		if res, _, err := adoptRoster(tx, group.ID(g.ID), chain, r); err != nil || res == adoptLost || res == adoptStale || res == adoptGap {
+		res, _, err := adoptRoster(tx, group.ID(g.ID), chain, r)
+		if err != nil {
+			continue // does not follow our roster of the epoch before: waits
+		}
+		if err := tx.DeleteParkedGroupKey(g.ID, pk.Epoch, pk.From); err != nil {
+			return nil, err
+		}
+		if res == adoptLost || res == adoptStale || res == adoptGap {
 			continue
 		}
 		ok, err := putKey(tx, g, chain, gk, pk.Key, pk.From, self)

@@ -53,7 +53,7 @@
 //	gg/<group>                    Group
 //	gr/<group><epoch>             roster of an epoch, opaque bytes
 //	gk/<group><epoch>             epoch key, opaque bytes
-//	gq/<group><epoch>             ParkedGroupKey (a key whose roster does not link yet)
+//	gq/<group><epoch><sender>     ParkedGroupKey (a key whose roster does not link yet)
 //	gs/<group><epoch>             this node's send chain, opaque bytes
 //	gc/<group><epoch><sender>     a sender's receive chain, opaque bytes
 //	ge/<group><epoch><sender><seq> GroupEnvelope, per sender in seq order (sync)

@@ -398,7 +398,8 @@ func (t *Txn) GroupReceiveChain(id GroupID, epoch uint64, sender peer.ID) ([]byt
 }
 
 // ParkedGroupKey is an epoch key that arrived before the rosters that link
-// its roster to the ones the node holds. It waits for them.
+// its roster to the ones the node holds (an epoch missed, or a fork not
+// resolved yet). It waits for them; one per epoch and sender.
 type ParkedGroupKey struct {
 	Epoch  uint64
 	From   peer.ID
@@ -406,28 +407,42 @@ type ParkedGroupKey struct {
 	Roster []byte // crypto/group Roster encoding
 }
 
-// PutParkedGroupKey stores a parked key, replacing any for its epoch.
+// PutParkedGroupKey stores a parked key, replacing any for its epoch and
+// sender.
 func (t *Txn) PutParkedGroupKey(id GroupID, k ParkedGroupKey) error {
-	if id.IsZero() || len(k.Key) == 0 || len(k.Roster) == 0 || len(k.From) == 0 || len(k.From) > maxPeerIDLen {
+	if id.IsZero() || len(k.Key) == 0 || len(k.Roster) == 0 {
 		return fmt.Errorf("storage: put parked group key: %w", ErrInvalid)
 	}
+	key, err := groupEpochPeerKey(prefixGroupParked, id, k.Epoch, k.From, 0)
+	if err != nil {
+		return fmt.Errorf("storage: put parked group key: %w", err)
+	}
 	rec := &storepb.ParkedGroupKey{From: []byte(k.From), Key: k.Key, Roster: k.Roster}
-	return wrap("put parked group key", t.setProto(groupEpochKey(prefixGroupParked, id, k.Epoch, 0), rec))
+	return wrap("put parked group key", t.setProto(key, rec))
 }
 
-// ParkedGroupKeys returns a group's parked keys by ascending epoch.
+// ParkedGroupKeys returns a group's parked keys by ascending epoch, then
+// sender.
 func (t *Txn) ParkedGroupKeys(id GroupID) ([]ParkedGroupKey, error) {
-	recs, err := t.epochRecords("parked key", prefixGroupParked, id)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]ParkedGroupKey, 0, len(recs))
-	for _, r := range recs {
-		k, err := decodeParkedGroupKey(r.Epoch, r.Data)
-		if err != nil {
-			return nil, fmt.Errorf("storage: parked group keys %s: %w", id, err)
+	prefix := groupKey(prefixGroupParked, id, 0)
+	var out []ParkedGroupKey
+	err := t.each(prefix, func(k, v []byte) error {
+		rest := k[len(prefix):]
+		if len(rest) < 8+2 || int(rest[8]) != len(rest)-9 {
+			return fmt.Errorf("%w: parked key of %d bytes", ErrCorrupt, len(k))
 		}
-		out = append(out, k)
+		pk, err := decodeParkedGroupKey(binary.BigEndian.Uint64(rest), bytes.Clone(v))
+		if err != nil {
+			return err
+		}
+		if pk.From != peer.ID(rest[9:]) {
+			return fmt.Errorf("%w: parked key from %s under %s", ErrCorrupt, pk.From, peer.ID(rest[9:]))
+		}
+		out = append(out, pk)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("storage: parked group keys %s: %w", id, err)
 	}
 	return out, nil
 }
@@ -443,9 +458,14 @@ func decodeParkedGroupKey(epoch uint64, b []byte) (ParkedGroupKey, error) {
 	return ParkedGroupKey{Epoch: epoch, From: peer.ID(r.GetFrom()), Key: r.GetKey(), Roster: r.GetRoster()}, nil
 }
 
-// DeleteParkedGroupKey deletes the parked key of an epoch, if any.
-func (t *Txn) DeleteParkedGroupKey(id GroupID, epoch uint64) error {
-	return wrap("delete parked group key", t.delete(groupEpochKey(prefixGroupParked, id, epoch, 0)))
+// DeleteParkedGroupKey deletes the parked key of an epoch from a sender, if
+// any.
+func (t *Txn) DeleteParkedGroupKey(id GroupID, epoch uint64, from peer.ID) error {
+	key, err := groupEpochPeerKey(prefixGroupParked, id, epoch, from, 0)
+	if err != nil {
+		return fmt.Errorf("storage: delete parked group key: %w", err)
+	}
+	return wrap("delete parked group key", t.delete(key))
 }
 
 // GroupMark is a high-water mark: every seq of Sender in Epoch below Next.

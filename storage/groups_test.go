@@ -106,6 +106,15 @@ func TestGroupEpochRecords(t *testing.T) {
 		if err := tx.PutGroupRoster(groupID(2), 0, []byte("other group")); err != nil {
 			return err
 		}
+		if err := tx.PutParkedGroupKey(g, ParkedGroupKey{Epoch: 9, From: peerN(3), Key: []byte("k9'"), Roster: []byte("r9'")}); err != nil {
+			return err
+		}
+		if err := tx.PutParkedGroupKey(g, ParkedGroupKey{Epoch: 9, From: peerN(4), Key: []byte("gone"), Roster: []byte("gone")}); err != nil {
+			return err
+		}
+		if err := tx.DeleteParkedGroupKey(g, 9, peerN(4)); err != nil {
+			return err
+		}
 		return tx.PutParkedGroupKey(g, ParkedGroupKey{Epoch: 9, From: peerN(2), Key: []byte("k9"), Roster: []byte("r9")})
 	})
 	update(t, s, func(tx *Txn) error { return tx.DeleteGroupRostersFrom(g, 2) })
@@ -130,7 +139,7 @@ func TestGroupEpochRecords(t *testing.T) {
 			t.Errorf("receive chain: %q, %v", c, err)
 		}
 		parked, err := tx.ParkedGroupKeys(g)
-		if err != nil || len(parked) != 1 || parked[0].Epoch != 9 || parked[0].From != peerN(2) {
+		if err != nil || len(parked) != 2 || parked[0].Epoch != 9 || parked[0].From != peerN(2) || parked[1].From != peerN(3) {
 			t.Errorf("parked: %+v, %v", parked, err)
 		}
 		return nil
