@@ -15,12 +15,16 @@ import (
 
 	"github.com/backchannel/backchannel/api"
 	"github.com/backchannel/backchannel/api/apitest"
+	"github.com/backchannel/backchannel/bench"
 	"github.com/backchannel/backchannel/storage"
 )
 
 func TestMain(m *testing.M) {
 	if os.Getenv(envRunMain) != "" {
-		main() // a daemon for BenchmarkIdleDaemonRSS
+		main() // a daemon for BenchmarkIdleDaemonRSS and TestBenchSmoke
+	}
+	if code, ok := bench.RunChild(); ok {
+		os.Exit(code) // a node child process of TestBenchSmoke
 	}
 	time.Local = time.UTC // the CLI prints local times
 	goleak.VerifyTestMain(m)

@@ -6,8 +6,15 @@ package main
 import (
 	"context"
 	"os"
+
+	"github.com/backchannel/backchannel/bench"
 )
 
 func main() {
+	// `backchannel bench` runs some of its nodes as child processes: this
+	// executable, started again.
+	if code, ok := bench.RunChild(); ok {
+		os.Exit(code)
+	}
 	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
 }

@@ -1,0 +1,22 @@
+// Package bench measures how fast and how robust Backchannel is, each figure
+// beside a raw go-libp2p or go-libp2p-pubsub baseline measured in the same
+// run on the same machine. `backchannel bench` runs it.
+//
+// A run is a list of scenarios (one file each): 1:1 latency and throughput,
+// live rooms of 10 to 100 nodes, a late joiner, the store with a million
+// messages, the idle daemon's memory, groups (not yet: the groups API has not
+// landed), and the fault scenarios (a recipient killed mid-burst, a room
+// listener cut off and back, a node flooded by a stranger, a group member
+// away). Every node runs on loopback behind a connection gater that refuses
+// any other address, and a scenario fails if the gater refused anything.
+//
+// Run returns a Report: a table (WriteTable), JSON (encoding/json) and a PNG
+// plot of room latency against room size (WritePlot). Fault scenarios count
+// messages sent, delivered, lost and duplicated; lost and duplicated must be
+// zero.
+//
+// The fault scenario that kills a recipient with SIGKILL runs that recipient
+// as a child process: the running executable started again with an
+// environment variable. A program that calls Run must therefore call
+// RunChild first thing in main (and a test binary in TestMain).
+package bench

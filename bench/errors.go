@@ -1,0 +1,19 @@
+package bench
+
+import "errors"
+
+// Errors of the package.
+var (
+	// ErrUnknownScenario: Options.Only names no scenario.
+	ErrUnknownScenario = errors.New("bench: unknown scenario")
+	// ErrLeftLoopback: a connection gater refused a non-loopback address, so
+	// something tried to leave the machine; the scenario's figures are void.
+	ErrLeftLoopback = errors.New("bench: a gater refused a non-loopback address")
+	// ErrTimeout: a scenario waited longer than its limit for a message or a
+	// process.
+	ErrTimeout = errors.New("bench: timed out")
+	// ErrChild: a child process did not start or did not stop cleanly.
+	ErrChild = errors.New("bench: child process failed")
+	// ErrNoRooms: WritePlot was given a report without room figures.
+	ErrNoRooms = errors.New("bench: no room figures to plot")
+)

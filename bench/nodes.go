@@ -1,0 +1,214 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/libp2p/go-libp2p"
+	"github.com/libp2p/go-libp2p/core/host"
+
+	"github.com/backchannel/backchannel/node"
+)
+
+// cluster owns the nodes and raw hosts of one scenario: close stops them
+// all and checks that no gater refused anything.
+type cluster struct {
+	e *env
+
+	mu     sync.Mutex
+	n      int
+	nodes  []*node.Node
+	hosts  []host.Host
+	gaters []*node.LoopbackGater
+	cfgs   map[*node.Node]node.Config
+}
+
+func newCluster(e *env) *cluster { return &cluster{e: e, cfgs: map[*node.Node]node.Config{}} }
+
+// nodeConfig is the configuration of a bench node: loopback TCP only,
+// behind a loopback gater, in a fresh home under the scenario's folder.
+func (c *cluster) nodeConfig() node.Config {
+	c.mu.Lock()
+	c.n++
+	home := filepath.Join(c.e.dir, fmt.Sprintf("node%03d", c.n))
+	c.mu.Unlock()
+	return node.Config{
+		Home:        home,
+		ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"},
+		Gater:       &node.LoopbackGater{},
+		Logger:      c.e.log,
+	}
+}
+
+// start makes and starts a node from cfg; the cluster closes it.
+func (c *cluster) start(ctx context.Context, cfg node.Config) (*node.Node, error) {
+	if cfg.Gater == nil {
+		cfg.Gater = &node.LoopbackGater{}
+	}
+	n, err := node.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := n.Start(sctx); err != nil {
+		n.Close()
+		return nil, err
+	}
+	c.mu.Lock()
+	c.nodes = append(c.nodes, n)
+	c.gaters = append(c.gaters, cfg.Gater)
+	c.cfgs[n] = cfg
+	c.mu.Unlock()
+	return n, nil
+}
+
+// configOf returns the configuration n was started with: starting a node
+// from it again brings back the same identity and store.
+func (c *cluster) configOf(n *node.Node) node.Config {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.cfgs[n]
+}
+
+// node starts a node with the bench configuration, changed by mods.
+func (c *cluster) node(ctx context.Context, mods ...func(*node.Config)) (*node.Node, error) {
+	cfg := c.nodeConfig()
+	for _, m := range mods {
+		m(&cfg)
+	}
+	return c.start(ctx, cfg)
+}
+
+// stop closes one node early (a node cut off); close skips it later.
+func (c *cluster) stop(n *node.Node) error {
+	c.mu.Lock()
+	i := slices.Index(c.nodes, n)
+	if i >= 0 {
+		c.nodes = slices.Delete(c.nodes, i, i+1)
+	}
+	c.mu.Unlock()
+	return n.Close()
+}
+
+// rawHost starts a bare go-libp2p host for a baseline: loopback TCP, the
+// default security (Noise, TLS) and muxer (yamux), behind a loopback gater.
+func (c *cluster) rawHost() (host.Host, error) {
+	g := &node.LoopbackGater{}
+	h, err := libp2p.New(libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"), libp2p.ConnectionGater(g), libp2p.DisableRelay())
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	c.hosts = append(c.hosts, h)
+	c.gaters = append(c.gaters, g)
+	c.mu.Unlock()
+	return h, nil
+}
+
+// close stops every node and host, in parallel (a room of 100 nodes would
+// otherwise take long), and fails if a gater refused an address.
+func (c *cluster) close() error {
+	c.mu.Lock()
+	nodes, hosts := c.nodes, c.hosts
+	c.nodes, c.hosts = nil, nil
+	c.mu.Unlock()
+	errs := make([]error, len(nodes)+len(hosts))
+	var wg sync.WaitGroup
+	for i, n := range nodes {
+		wg.Go(func() { errs[i] = n.Close() })
+	}
+	for i, h := range hosts {
+		wg.Go(func() { errs[len(nodes)+i] = h.Close() })
+	}
+	wg.Wait()
+	var refused int64
+	for _, g := range c.gaters {
+		refused += g.Refused()
+	}
+	if refused > 0 {
+		errs = append(errs, fmt.Errorf("%w: %d refused", ErrLeftLoopback, refused))
+	}
+	return errors.Join(errs...)
+}
+
+// percentile returns the p-quantile (0 to 1) of ds, 0 for none.
+func percentile(ds []time.Duration, p float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[min(len(s)-1, int(float64(len(s))*p))]
+}
+
+// ms is d in milliseconds.
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// µs is d in microseconds.
+func µs(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
+
+// cpuTime is the CPU time (user and system) this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// waitFor polls cond every interval until it holds, ctx ends or limit
+// passes (ErrTimeout, naming what).
+func waitFor(ctx context.Context, what string, limit, every time.Duration, cond func() (bool, error)) error {
+	deadline := time.Now().Add(limit)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		ok, err := cond()
+		if err != nil {
+			return err
+		}
+		if ok {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%w: %s after %v", ErrTimeout, what, limit)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// dirSize adds up the disk space the files under dir take (allocated
+// blocks, as du counts them; the apparent size where the system does not say).
+func dirSize(dir string) (int64, error) {
+	var total int64
+	err := filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Type().IsRegular() {
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			if st, ok := info.Sys().(*syscall.Stat_t); ok {
+				total += st.Blocks * 512
+			} else {
+				total += info.Size()
+			}
+		}
+		return nil
+	})
+	return total, err
+}

@@ -1,0 +1,314 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Report is the result of a run: the machine, the mode and every scenario's
+// figures. It encodes to JSON as the `backchannel bench` report.
+type Report struct {
+	Started   time.Time        `json:"started"`
+	Seconds   float64          `json:"seconds"`
+	Mode      string           `json:"mode"` // "full", "quick" or "smoke"
+	Machine   Machine          `json:"machine"`
+	Scenarios []ScenarioResult `json:"scenarios"`
+}
+
+// Machine says where a report was measured.
+type Machine struct {
+	CPU       string `json:"cpu"` // lscpu's model name
+	Cores     int    `json:"cores"`
+	OS        string `json:"os"`
+	Arch      string `json:"arch"`
+	GoVersion string `json:"go_version"`
+	Race      bool   `json:"race"` // built with -race: timings are not comparable
+	// LoadStart and LoadEnd are /proc/loadavg's 1-minute load when the run
+	// started and ended: other work on the machine skews the timings.
+	LoadStart string `json:"load_start,omitempty"`
+	LoadEnd   string `json:"load_end,omitempty"`
+}
+
+// Status of a scenario.
+const (
+	StatusOK      = "ok"      // measured
+	StatusError   = "error"   // failed: see Error
+	StatusNotYet  = "not yet" // the feature it measures has not landed
+	StatusSkipped = "skipped" // cannot run here (see Note)
+)
+
+// ScenarioResult is one scenario's outcome.
+type ScenarioResult struct {
+	Name    string   `json:"name"`
+	Title   string   `json:"title"`
+	Status  string   `json:"status"`
+	Error   string   `json:"error,omitempty"`
+	Note    string   `json:"note,omitempty"`
+	Seconds float64  `json:"seconds"`
+	Figures []Figure `json:"figures"`
+	// Faults is set by fault scenarios.
+	Faults *Faults `json:"faults,omitempty"`
+	// Rooms holds one point per room size (the rooms scenario), for the plot.
+	Rooms []RoomPoint `json:"rooms,omitempty"`
+}
+
+// Faults counts a fault scenario's messages. Lost and Duplicated must be 0.
+type Faults struct {
+	Sent       int `json:"sent"`
+	Delivered  int `json:"delivered"`
+	Lost       int `json:"lost"`
+	Duplicated int `json:"duplicated"`
+}
+
+// Clean reports whether nothing was lost or duplicated.
+func (f Faults) Clean() bool { return f.Lost == 0 && f.Duplicated == 0 }
+
+// RoomPoint is one room size's latencies, ours and raw GossipSub's, in ms.
+type RoomPoint struct {
+	Nodes  int     `json:"nodes"`
+	P50    float64 `json:"p50_ms"`
+	P99    float64 `json:"p99_ms"`
+	RawP50 float64 `json:"raw_p50_ms"`
+	RawP99 float64 `json:"raw_p99_ms"`
+}
+
+// Figure is one measured quantity, beside its baseline when there is one.
+type Figure struct {
+	Name  string  `json:"name"`
+	Unit  string  `json:"unit"`
+	Value float64 `json:"value"`
+	// Baseline is the raw go-libp2p (or raw Badger) figure measured in the
+	// same run; BaselineName says what it is.
+	Baseline     *float64 `json:"baseline,omitempty"`
+	BaselineName string   `json:"baseline_name,omitempty"`
+	// Ratio is Value / Baseline.
+	Ratio  *float64 `json:"ratio,omitempty"`
+	Target *Target  `json:"target,omitempty"`
+	// Met tells whether Target is met; nil without a target.
+	Met *bool `json:"met,omitempty"`
+	// Missing, when not empty, says why there is no value ("not yet").
+	Missing string `json:"missing,omitempty"`
+}
+
+// Target is a goal for a figure: its value (or its ratio to the baseline)
+// compared with Limit.
+type Target struct {
+	Of    string  `json:"of"` // "value" or "ratio"
+	Op    string  `json:"op"` // "<=", ">=" or "=="
+	Limit float64 `json:"limit"`
+}
+
+// String is the target as the table shows it.
+func (t Target) String() string {
+	op := map[string]string{"<=": "≤", ">=": "≥", "==": "="}[t.Op]
+	if t.Of == "ratio" {
+		return fmt.Sprintf("%s %s× raw", op, num(t.Limit))
+	}
+	return fmt.Sprintf("%s %s", op, num(t.Limit))
+}
+
+func (t Target) met(value, ratio float64, hasRatio bool) (bool, bool) {
+	v := value
+	if t.Of == "ratio" {
+		if !hasRatio {
+			return false, false
+		}
+		v = ratio
+	}
+	switch t.Op {
+	case "<=":
+		return v <= t.Limit, true
+	case ">=":
+		return v >= t.Limit, true
+	case "==":
+		return v == t.Limit, true
+	}
+	return false, false
+}
+
+// Constructors of targets.
+func atMost(x float64) *Target       { return &Target{Of: "value", Op: "<=", Limit: x} }
+func atLeast(x float64) *Target      { return &Target{Of: "value", Op: ">=", Limit: x} }
+func exactly(x float64) *Target      { return &Target{Of: "value", Op: "==", Limit: x} }
+func ratioAtMost(x float64) *Target  { return &Target{Of: "ratio", Op: "<=", Limit: x} }
+func ratioAtLeast(x float64) *Target { return &Target{Of: "ratio", Op: ">=", Limit: x} }
+
+// fig makes a figure without a baseline.
+func fig(name, unit string, value float64, target *Target) Figure {
+	f := Figure{Name: name, Unit: unit, Value: value, Target: target}
+	f.check()
+	return f
+}
+
+// figVs makes a figure beside its baseline.
+func figVs(name, unit string, value, baseline float64, baselineName string, target *Target) Figure {
+	f := Figure{Name: name, Unit: unit, Value: value, Baseline: &baseline, BaselineName: baselineName, Target: target}
+	if baseline != 0 && !math.IsNaN(baseline) {
+		r := value / baseline
+		f.Ratio = &r
+	}
+	f.check()
+	return f
+}
+
+// missing makes a figure that could not be measured, and says why.
+func missing(name, unit, why string, target *Target) Figure {
+	return Figure{Name: name, Unit: unit, Missing: why, Target: target}
+}
+
+func (f *Figure) check() {
+	if f.Target == nil {
+		return
+	}
+	var r float64
+	if f.Ratio != nil {
+		r = *f.Ratio
+	}
+	if ok, known := f.Target.met(f.Value, r, f.Ratio != nil); known {
+		f.Met = &ok
+	}
+}
+
+// faultFigures turns fault counts into figures: lost and duplicated must be 0.
+func faultFigures(f Faults) []Figure {
+	return []Figure{
+		fig("sent", "msgs", float64(f.Sent), nil),
+		fig("delivered", "msgs", float64(f.Delivered), exactly(float64(f.Sent))),
+		fig("lost", "msgs", float64(f.Lost), exactly(0)),
+		fig("duplicated", "msgs", float64(f.Duplicated), exactly(0)),
+	}
+}
+
+// Problems lists what makes a run fail regardless of timings: scenarios that
+// ended in an error and fault scenarios that lost or duplicated messages.
+// Timing targets missed are not problems.
+func (r *Report) Problems() []string {
+	var out []string
+	for _, s := range r.Scenarios {
+		if s.Status == StatusError {
+			out = append(out, fmt.Sprintf("%s: %s", s.Name, s.Error))
+		}
+		if s.Faults != nil && !s.Faults.Clean() {
+			out = append(out, fmt.Sprintf("%s: %d lost, %d duplicated of %d sent", s.Name, s.Faults.Lost, s.Faults.Duplicated, s.Faults.Sent))
+		}
+	}
+	return out
+}
+
+// Scenario returns the named scenario's result, if the run had it.
+func (r *Report) Scenario(name string) (ScenarioResult, bool) {
+	for _, s := range r.Scenarios {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return ScenarioResult{}, false
+}
+
+// WriteTable prints the report as a table: one line per figure, with its
+// baseline, the ratio, the target and whether it is met.
+func (r *Report) WriteTable(w io.Writer) error {
+	fmt.Fprintf(w, "Backchannel bench (%s), %s, %d cores, %s, %.0f s", r.Mode, r.Machine.CPU, r.Machine.Cores, r.Machine.GoVersion, r.Seconds)
+	if r.Machine.LoadStart != "" {
+		fmt.Fprintf(w, ", load %s at start, %s at end", r.Machine.LoadStart, r.Machine.LoadEnd)
+	}
+	if r.Machine.Race {
+		fmt.Fprint(w, ", built with -race: timings not comparable")
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "scenario\tfigure\tvalue\tbaseline (raw)\tratio\ttarget\tmet?")
+	for _, s := range r.Scenarios {
+		switch s.Status {
+		case StatusError:
+			fmt.Fprintf(tw, "%s\tERROR (below)\t\t\t\t\t\n", s.Name)
+		case StatusSkipped:
+			fmt.Fprintf(tw, "%s\tskipped: %s\t\t\t\t\t\n", s.Name, oneLine(s.Note))
+		}
+		for _, f := range s.Figures {
+			value, base, ratio, target, met := "", "", "", "", ""
+			if f.Missing != "" {
+				value = f.Missing
+			} else {
+				value = num(f.Value) + " " + f.Unit
+			}
+			if f.Baseline != nil {
+				base = num(*f.Baseline) + " " + f.Unit
+			}
+			if f.Ratio != nil {
+				ratio = num(*f.Ratio) + "×"
+			}
+			if f.Target != nil {
+				target = f.Target.String()
+				if f.Target.Of == "value" {
+					target += " " + f.Unit
+				}
+			}
+			switch {
+			case f.Met == nil && f.Target != nil:
+				met = "-"
+			case f.Met != nil && *f.Met:
+				met = "yes"
+			case f.Met != nil:
+				met = "NO"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, f.Name, value, base, ratio, target, met)
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, s := range r.Scenarios {
+		if s.Status == StatusError {
+			fmt.Fprintf(w, "ERROR, %s: %s\n", s.Name, oneLine(s.Error))
+		}
+		if s.Note != "" && s.Status != StatusSkipped {
+			fmt.Fprintf(w, "note, %s: %s\n", s.Name, s.Note)
+		}
+	}
+	return nil
+}
+
+func oneLine(s string) string {
+	s = strings.ReplaceAll(s, "\n", "; ")
+	if len(s) > 400 {
+		s = s[:397] + "..."
+	}
+	return s
+}
+
+// num prints x with three significant digits, and integers above 1,000
+// whole, with thousands separators.
+func num(x float64) string {
+	switch {
+	case math.IsNaN(x) || math.IsInf(x, 0):
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	case math.Abs(x) >= 1000:
+		return thousands(int64(math.Round(x)))
+	case x == math.Trunc(x):
+		return strconv.FormatInt(int64(x), 10)
+	}
+	return strconv.FormatFloat(x, 'g', 3, 64)
+}
+
+func thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}

@@ -1,0 +1,484 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/backchannel/backchannel/crypto/keys"
+	"github.com/backchannel/backchannel/crypto/room"
+	"github.com/backchannel/backchannel/node"
+	"github.com/backchannel/backchannel/node/roomstate"
+	"github.com/backchannel/backchannel/pubsub"
+)
+
+const (
+	// roomRate is how many lines a second the speaker sends.
+	roomRate = 50
+	// roomHeartbeat is GossipSub's heartbeat in the room scenarios, ours and
+	// raw alike: GossipSub's default, as the daemon runs (a shorter one
+	// costs a hundred nodes in one process more CPU than the messages do).
+	roomHeartbeat = time.Second
+	// joinAttempts bounds how often a listener tries to join: on a loaded
+	// machine a join can time out while a hundred nodes start.
+	joinAttempts = 5
+)
+
+// roomResult is one room size's outcome, ours or raw.
+type roomResult struct {
+	delivered float64 // fraction of (line, receiver) pairs delivered
+	p50, p99  time.Duration
+	cpu       time.Duration // process CPU per delivered message
+	faults    Faults
+	edges     [][2]int // the room's connection graph, by node index (0: host)
+	retried   int      // joins that had to be tried again
+}
+
+// runRooms measures a live room at each size: one speaker (the host) sends
+// lines at 50 a second and every other node times each arrival. Beside it,
+// raw GossipSub (our pubsub wrapper with an accept-all validator: no
+// signature, no store, no room state) on the room's own connection graph,
+// with a topic name as long and payloads as large as a room's.
+//
+// A size that fails ends the scenario with an error but keeps the figures of
+// the sizes before it.
+func runRooms(ctx context.Context, e *env) (res ScenarioResult, err error) {
+	retried := 0
+	defer func() {
+		res.Note = fmt.Sprintf("all nodes in one process on this machine; the host speaks %d lines at %d a second; "+
+			"room nodes skip fsync (100 stores on one disk would measure the disk); GossipSub heartbeat %v (the default) for both; "+
+			"CPU is the whole process's per delivered message; delivered counts lines in each listener's room state after sync; "+
+			"%d joins were retried while the rooms filled",
+			e.roomLines, roomRate, roomHeartbeat, retried)
+	}()
+	for _, n := range e.roomSizes {
+		ours, err := e.roomOnce(ctx, n)
+		retried += ours.retried
+		if err != nil {
+			return res, fmt.Errorf("%d nodes: %w", n, err)
+		}
+		raw, err := e.rawRoomOnce(ctx, n, ours.edges)
+		if err != nil {
+			return res, fmt.Errorf("%d nodes, raw: %w", n, err)
+		}
+		const base = "raw GossipSub"
+		pre := fmt.Sprintf("%d nodes: ", n)
+		res.Figures = append(res.Figures,
+			figVs(pre+"delivered", "%", 100*ours.delivered, 100*raw.delivered, base, exactly(100)),
+			figVs(pre+"latency p50", "ms", ms(ours.p50), ms(raw.p50), base, ratioAtMost(1.5)),
+			figVs(pre+"latency p99", "ms", ms(ours.p99), ms(raw.p99), base, nil),
+			figVs(pre+"CPU per message", "µs", µs(ours.cpu), µs(raw.cpu), base, nil),
+			fig(pre+"duplicated", "msgs", float64(ours.faults.Duplicated), exactly(0)),
+		)
+		res.Rooms = append(res.Rooms, RoomPoint{Nodes: n, P50: ms(ours.p50), P99: ms(ours.p99), RawP50: ms(raw.p50), RawP99: ms(raw.p99)})
+	}
+	return res, nil
+}
+
+// arrivals records when each receiver got each line, and how often.
+type arrivals[K comparable] struct {
+	mu   sync.Mutex
+	sent map[K]time.Time
+	lat  []time.Duration
+	seen map[[2]any]int // (receiver, key) -> copies
+}
+
+func newArrivals[K comparable]() *arrivals[K] {
+	return &arrivals[K]{sent: map[K]time.Time{}, seen: map[[2]any]int{}}
+}
+
+func (a *arrivals[K]) markSent(k K, at time.Time) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.sent[k] = at
+}
+
+func (a *arrivals[K]) arrived(receiver int, k K, at time.Time) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	t, ok := a.sent[k]
+	if !ok {
+		return
+	}
+	key := [2]any{receiver, k}
+	a.seen[key]++
+	if a.seen[key] == 1 {
+		a.lat = append(a.lat, at.Sub(t))
+	}
+}
+
+func (a *arrivals[K]) latencies() []time.Duration {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]time.Duration(nil), a.lat...)
+}
+
+func (a *arrivals[K]) duplicates() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	d := 0
+	for _, c := range a.seen {
+		d += c - 1
+	}
+	return d
+}
+
+func (a *arrivals[K]) count() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.lat)
+}
+
+// roomFixture is a room of nodes: the host and its listeners.
+type roomFixture struct {
+	c         *cluster
+	host      *node.Node
+	id        room.ID
+	listeners []*node.Node
+	retried   atomic.Int64 // joins tried again
+	arr       *arrivals[room.MessageID]
+	wg        sync.WaitGroup
+
+	mu      sync.Mutex
+	cancels []func()
+}
+
+// roomNodeConfig makes room nodes: no fsync, short heartbeat, sync every
+// interval (0: the node's default).
+func roomNodeConfig(syncEvery time.Duration, boot string) func(*node.Config) {
+	return func(cfg *node.Config) {
+		cfg.NoSync = true
+		cfg.PubSubHeartbeat = roomHeartbeat
+		cfg.RoomSyncInterval = syncEvery
+		if boot != "" {
+			cfg.Bootstrap = []string{boot}
+		}
+	}
+}
+
+// newRoomFixture starts a host with a room and n-1 listeners that joined it,
+// four at a time.
+func newRoomFixture(ctx context.Context, e *env, c *cluster, n int, syncEvery time.Duration) (*roomFixture, error) {
+	host, err := c.node(ctx, roomNodeConfig(syncEvery, ""))
+	if err != nil {
+		return nil, err
+	}
+	info, err := host.CreateRoom(ctx, "bench", "", time.Time{})
+	if err != nil {
+		return nil, err
+	}
+	f := &roomFixture{c: c, host: host, id: info.ID, arr: newArrivals[room.MessageID](), listeners: make([]*node.Node, n-1)}
+	boot := host.Addrs()[0].String()
+	sem := make(chan struct{}, 4)
+	errs := make([]error, n-1)
+	var wg sync.WaitGroup
+	for i := range n - 1 {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			nd, err := c.node(ctx, roomNodeConfig(syncEvery, boot))
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			f.listeners[i] = nd
+			f.listen(i, nd)
+			for try := 1; ; try++ {
+				_, err := nd.JoinRoom(ctx, info.ID.String())
+				if err == nil {
+					break
+				}
+				if try == joinAttempts || ctx.Err() != nil {
+					errs[i] = fmt.Errorf("listener %d joins (%d tries): %w", i, try, err)
+					break
+				}
+				f.retried.Add(1)
+			}
+		})
+		if (i+1)%20 == 0 {
+			e.step("%d of %d listeners started", i+1, n-1)
+		}
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		f.close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// listen records room chat arrivals at listener i.
+func (f *roomFixture) listen(i int, nd *node.Node) {
+	evs, cancel := nd.Subscribe()
+	f.mu.Lock()
+	f.cancels = append(f.cancels, cancel)
+	f.mu.Unlock()
+	f.wg.Go(func() { // ends when the subscription is cancelled or the node closes
+		for ev := range evs {
+			if ev.Type == node.EventRoomMessage && ev.Room != nil && ev.Room.Kind == room.KindChat {
+				f.arr.arrived(i, ev.Room.ID, time.Now())
+			}
+		}
+	})
+}
+
+// close ends the subscriptions (the cluster closes the nodes).
+func (f *roomFixture) close() {
+	f.mu.Lock()
+	cancels := f.cancels
+	f.cancels = nil
+	f.mu.Unlock()
+	for _, c := range cancels {
+		c()
+	}
+	f.wg.Wait()
+}
+
+// speak sends lines at roomRate from the host; between lines it calls
+// each(i) (may be nil). It returns the IDs sent.
+func (f *roomFixture) speak(ctx context.Context, lines int, each func(i int) error) ([]room.MessageID, error) {
+	tick := time.NewTicker(time.Second / roomRate)
+	defer tick.Stop()
+	ids := make([]room.MessageID, 0, lines)
+	for i := range lines {
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		now := time.Now()
+		f.arr.mu.Lock() // the line may arrive before RoomSay returns
+		id, err := f.host.RoomSay(ctx, f.id, fmt.Sprint("line ", i))
+		if err == nil {
+			f.arr.sent[id] = now
+		}
+		f.arr.mu.Unlock()
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+		if each != nil {
+			if err := each(i); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return ids, nil
+}
+
+// delivered counts the lines each listener's room state holds.
+func (f *roomFixture) delivered(ids []room.MessageID, listeners []*node.Node) (int, error) {
+	total := 0
+	for _, nd := range listeners {
+		chat, err := nd.RoomChat(f.id, 0)
+		if err != nil {
+			return 0, err
+		}
+		have := make(map[room.MessageID]bool, len(chat))
+		for _, c := range chat {
+			have[c.ID] = true
+		}
+		for _, id := range ids {
+			if have[id] {
+				total++
+			}
+		}
+	}
+	return total, nil
+}
+
+// roomOnce runs our room of n nodes.
+func (e *env) roomOnce(ctx context.Context, n int) (r roomResult, err error) {
+	c := newCluster(e)
+	defer func() { err = errors.Join(err, c.close()) }()
+	e.step("%d nodes: starting the host and %d listeners", n, n-1)
+	f, err := newRoomFixture(ctx, e, c, n, 0)
+	if err != nil {
+		return r, err
+	}
+	defer f.close()
+	r.retried = int(f.retried.Load())
+	e.step("%d nodes: letting the mesh form (%v), then %d lines at %d/s", n, e.settle, e.roomLines, roomRate)
+	if err := sleep(ctx, e.settle); err != nil {
+		return r, err
+	}
+	edges := connectionGraph(append([]*node.Node{f.host}, f.listeners...))
+	cpu0 := cpuTime()
+	ids, err := f.speak(ctx, e.roomLines, nil)
+	if err != nil {
+		return r, err
+	}
+	want := len(ids) * (n - 1)
+	e.step("%d nodes: lines sent, waiting for %d deliveries", n, want)
+	got, polls := 0, 0
+	err = waitFor(ctx, "every line at every listener", e.deliveryTimeout, 20*time.Millisecond, func() (bool, error) {
+		// The events are the cheap check; the room states are the truth
+		// (a subscriber that falls behind misses events), read now and then.
+		polls++
+		if f.arr.count() < want && polls%25 != 0 {
+			return false, nil
+		}
+		var err error
+		got, err = f.delivered(ids, f.listeners)
+		return got == want, err
+	})
+	cpu := cpuTime() - cpu0
+	if err != nil && !errors.Is(err, ErrTimeout) {
+		return r, err
+	}
+	lat := f.arr.latencies()
+	return roomResult{
+		delivered: float64(got) / float64(want),
+		p50:       percentile(lat, .5),
+		p99:       percentile(lat, .99),
+		cpu:       cpu / time.Duration(max(1, got)),
+		faults:    Faults{Sent: want, Delivered: got, Lost: want - got, Duplicated: f.arr.duplicates()},
+		edges:     edges,
+		retried:   r.retried,
+	}, nil
+}
+
+// connectionGraph lists which nodes are connected, by index, each pair once.
+func connectionGraph(nodes []*node.Node) [][2]int {
+	index := map[peer.ID]int{}
+	for i, nd := range nodes {
+		index[nd.ID()] = i
+	}
+	var edges [][2]int
+	for i, nd := range nodes {
+		for _, p := range nd.Peers() {
+			if j, ok := index[p]; ok && i < j {
+				edges = append(edges, [2]int{i, j})
+			}
+		}
+	}
+	return edges
+}
+
+// roomMessageSize is the size of a signed room chat line of text, for the
+// raw payloads.
+func roomMessageSize(text string) (int, error) {
+	body, err := roomstate.EncodeChat(text, room.MessageID{})
+	if err != nil {
+		return 0, err
+	}
+	m := room.Message{Room: room.ID{1}, Kind: room.KindChat, Seq: 100, Timestamp: time.Now(), Body: body}
+	if err := m.Sign(keys.GeneratePrivateKey()); err != nil {
+		return 0, err
+	}
+	data, err := m.MarshalBinary()
+	return len(data), err
+}
+
+// rawRoomOnce runs raw GossipSub with n hosts connected as the room's nodes
+// were (edges), on a topic named like a room's, with payloads of a signed
+// room message's size.
+func (e *env) rawRoomOnce(ctx context.Context, n int, edges [][2]int) (r roomResult, err error) {
+	c := newCluster(e)
+	defer func() { err = errors.Join(err, c.close()) }()
+	e.step("%d nodes, raw GossipSub: starting %d hosts", n, n)
+	topicName := node.RoomTopicPrefix + room.ID{1}.String()
+	size, err := roomMessageSize("line 100")
+	if err != nil {
+		return r, err
+	}
+	type member struct {
+		h     host.Host
+		ps    *pubsub.PubSub
+		topic *pubsub.Topic
+		info  peer.AddrInfo
+	}
+	var members []member
+	var wg sync.WaitGroup // the readers: each ends when its PubSub closes
+	defer func() {
+		for _, m := range members {
+			m.ps.Close()
+		}
+		wg.Wait()
+	}()
+	for range n {
+		h, err := c.rawHost()
+		if err != nil {
+			return r, err
+		}
+		ps, err := pubsub.New(ctx, pubsub.Config{Host: h, Heartbeat: roomHeartbeat, Scoring: true})
+		if err != nil {
+			return r, err
+		}
+		t, err := ps.Join(topicName, func(context.Context, peer.ID, []byte) pubsub.Result { return pubsub.Accept })
+		if err != nil {
+			ps.Close()
+			return r, err
+		}
+		members = append(members, member{h, ps, t, peer.AddrInfo{ID: h.ID(), Addrs: h.Addrs()}})
+	}
+	for _, ed := range edges {
+		if err := members[ed[1]].h.Connect(ctx, members[ed[0]].info); err != nil {
+			return r, err
+		}
+	}
+	arr := newArrivals[string]()
+	for i, m := range members[1:] {
+		wg.Go(func() {
+			for msg := range m.topic.Messages() {
+				arr.arrived(i, string(msg.Data[:11]), time.Now())
+			}
+		})
+	}
+	e.step("%d nodes, raw GossipSub: letting the mesh form (%v), then %d messages at %d/s", n, e.settle, e.roomLines, roomRate)
+	if err := sleep(ctx, e.settle); err != nil {
+		return r, err
+	}
+	cpu0 := cpuTime()
+	tick := time.NewTicker(time.Second / roomRate)
+	defer tick.Stop()
+	pad := make([]byte, max(0, size-11))
+	for i := range e.roomLines {
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			return r, ctx.Err()
+		}
+		data := append([]byte(fmt.Sprintf("line %06d", i)), pad...)
+		arr.markSent(string(data[:11]), time.Now())
+		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err := members[0].topic.Publish(pctx, data)
+		cancel()
+		if err != nil {
+			return r, err
+		}
+	}
+	want := e.roomLines * (n - 1)
+	// Raw GossipSub has no repair: wait a while for stragglers, no longer.
+	err = waitFor(ctx, "raw deliveries", 10*time.Second, 20*time.Millisecond, func() (bool, error) { return arr.count() >= want, nil })
+	cpu := cpuTime() - cpu0
+	if err != nil && !errors.Is(err, ErrTimeout) {
+		return r, err
+	}
+	got := arr.count()
+	lat := arr.latencies()
+	return roomResult{
+		delivered: float64(got) / float64(want),
+		p50:       percentile(lat, .5),
+		p99:       percentile(lat, .99),
+		cpu:       cpu / time.Duration(max(1, got)),
+	}, nil
+}
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/backchannel/backchannel/bench"
+)
+
+// benchDaemonEnv is added to the environment of the daemon the bench
+// starts; tests set it so that their binary runs main.
+var benchDaemonEnv []string
+
+// benchFlags are the flags of `backchannel bench`.
+type benchFlags struct {
+	quick, smoke bool
+	out          string
+	only         []string
+}
+
+func (a *app) benchCmd() *cobra.Command {
+	var f benchFlags
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Measure latency, throughput, scale and faults beside raw libp2p",
+		Long: "Run the benchmark and resilience scenarios with nodes on loopback, each figure beside a raw\n" +
+			"go-libp2p (or go-libp2p-pubsub) baseline measured in the same run. Prints a table, writes\n" +
+			"OUT/report.json and OUT/rooms-latency.png, and shows progress on stderr. It exits with\n" +
+			"status 1 if a scenario fails or a fault scenario loses or duplicates a message (missed\n" +
+			"timing targets are reported, not failed). The full run takes several minutes.\n\n" +
+			"Scenarios: " + strings.Join(bench.Names(), ", ") + ".",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.runBench(cmd.Context(), f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.BoolVar(&f.quick, "quick", false, "small sizes: the whole run takes under a minute (CI)")
+	fl.BoolVar(&f.smoke, "smoke", false, "smaller still, for the test that runs the suite under -race")
+	_ = fl.MarkHidden("smoke")
+	fl.StringVar(&f.out, "out", "bench-out", "folder for report.json and rooms-latency.png")
+	fl.StringSliceVar(&f.only, "only", nil, "run only these scenarios, comma-separated")
+	return cmd
+}
+
+// runBench runs the suite and writes its table, report and plot.
+func (a *app) runBench(ctx context.Context, f benchFlags) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	rep, err := bench.Run(ctx, bench.Options{
+		Quick:    f.quick,
+		Smoke:    f.smoke,
+		Only:     f.only,
+		Progress: bench.NewProgress(a.stderr),
+		Daemon: func(home string) *exec.Cmd {
+			cmd := exec.Command(exe, "--home", home, "daemon", "--api", "127.0.0.1:0", "--log-level", "warn")
+			cmd.Env = append(os.Environ(), benchDaemonEnv...)
+			return cmd
+		},
+	})
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(f.out, 0o755); err != nil {
+		return err
+	}
+	reportPath := filepath.Join(f.out, "report.json")
+	if err := writeJSONFile(reportPath, rep); err != nil {
+		return err
+	}
+	written := []string{reportPath}
+	if rep.HasPlot() {
+		plotPath := filepath.Join(f.out, "rooms-latency.png")
+		if err := writePlot(plotPath, rep); err != nil {
+			return err
+		}
+		written = append(written, plotPath)
+	}
+	if a.json {
+		if err := a.printJSON(rep); err != nil {
+			return err
+		}
+	} else {
+		if err := rep.WriteTable(a.stdout); err != nil {
+			return err
+		}
+		fmt.Fprintf(a.stdout, "written: %s\n", strings.Join(written, ", "))
+	}
+	if p := rep.Problems(); len(p) > 0 {
+		return fmt.Errorf("bench: %s", strings.Join(p, "; "))
+	}
+	return nil
+}
+
+func writeJSONFile(path string, v any) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	enc := (&app{stdout: f}).jsonEncoder("  ")
+	if err := enc.Encode(v); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func writePlot(path string, rep *bench.Report) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := rep.WritePlot(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
