@@ -6,6 +6,7 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/backchannel/backchannel/crypto/group"
 	"github.com/backchannel/backchannel/crypto/room"
 	"github.com/backchannel/backchannel/node"
 	"github.com/backchannel/backchannel/node/roomstate"
@@ -55,6 +56,23 @@ type Backend interface {
 	RoomChat(id room.ID, limit int) ([]roomstate.Chat, error)
 	RoomQuestions(id room.ID) ([]roomstate.Question, error)
 	RoomAskSpeaker(ctx context.Context, id room.ID, speaker peer.ID, text string) (storage.Message, error)
+
+	CreateGroup(ctx context.Context, name string) (node.GroupInfo, error)
+	Groups() ([]node.GroupInfo, error)
+	Group(id group.ID) (node.GroupInfo, error)
+	ResolveGroup(ref string) (group.ID, error)
+	GroupMembers(id group.ID) ([]node.GroupMember, error)
+	InviteToGroup(ctx context.Context, id group.ID, peers ...peer.ID) error
+	AcceptGroupInvite(ctx context.Context, id group.ID) (node.GroupInfo, error)
+	DeclineGroupInvite(id group.ID) error
+	LeaveGroup(ctx context.Context, id group.ID) error
+	RenameGroup(ctx context.Context, id group.ID, name string) error
+	RemoveGroupMember(ctx context.Context, id group.ID, p peer.ID) error
+	GrantGroupAdmin(ctx context.Context, id group.ID, p peer.ID, admin bool) error
+	Rekey(ctx context.Context, id group.ID) error
+	GroupSend(ctx context.Context, id group.ID, m node.GroupOutgoing) (node.GroupMessage, error)
+	GroupMessages(id group.ID, limit int, before time.Time) ([]node.GroupMessage, error)
+	MarkGroupRead(id group.ID) error
 
 	// Subscribe returns a stream of events until cancel is called. cancel
 	// must be safe to call more than once.

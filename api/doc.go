@@ -83,6 +83,22 @@
 //	POST /v1/rooms/{room}/mute                 {"peer", "until"} → 204 (host or moderator; at most a day)
 //	POST /v1/rooms/{room}/grant                {"peer", "role" ("speaker" | "moderator"),
 //	                                           "ttl_seconds" (1 to 30 days)} → 204 (host only)
+//	GET  /v1/groups                            200 {"groups": [Group]} (invited, joined, left, by name)
+//	POST /v1/groups                            {"name"} → 201 Group (we own it, alone at epoch 0)
+//	GET  /v1/groups/{group}                    200 GroupDetail: Group plus "members": [GroupMember]
+//	POST /v1/groups/{group}/accept             200 Group (joins a group we were invited to)
+//	POST /v1/groups/{group}/decline            204 (the inviter is told and removes us)
+//	POST /v1/groups/{group}/leave              204 (the history stays; the keys go)
+//	POST /v1/groups/{group}/rename             {"name"} → 204 (owner or admin)
+//	POST /v1/groups/{group}/rekey              204 (owner or admin: a new epoch, same members)
+//	POST /v1/groups/{group}/read               204 (marks all read; the group learns how far)
+//	POST /v1/groups/{group}/members            {"peers": [peer]} → 204 (owner or admin: invites them,
+//	                                           all in one new epoch)
+//	POST /v1/groups/{group}/members/{peer}/remove  204 (owner or admin; an admin only by the owner)
+//	POST /v1/groups/{group}/members/{peer}/admin   {"admin": bool} → 204 (owner only)
+//	GET  /v1/groups/{group}/messages           ?limit=1..1000 (default 50)&before=RFC3339
+//	                                           → 200 {"messages": [GroupMessage]}, newest first
+//	POST /v1/groups/{group}/messages           {"text", "kind"?, "reply_to"?, "start"?} → 201 GroupMessage
 //	GET  /v1/events                            WebSocket: one JSON Event per message
 //	GET  /metrics                              Prometheus text format
 //
@@ -94,8 +110,9 @@
 // "delivered" | "read" | "received" | "seen")}. Conversation is {"peer_id",
 // "name", "last": Message, "count", "unread", "updated"?}. Event is
 // {"type" ("message" | "message_state" | "request" | "contact" | "typing" |
-// "room_message"), "peer_id"?, "message"?, "contact"?, "room"?, "typing"?,
-// "time"?}.
+// "room_message" | "group_message" | "group_invite" | "group_member" |
+// "group_epoch" | "group_receipt"), "peer_id"?, "message"?, "contact"?,
+// "room"?, "group"?, "typing"?, "time"?}.
 //
 // # Live rooms
 //
@@ -115,12 +132,35 @@
 // listener, a grant by anyone but the host), 403 muted while we are muted,
 // and 400 invalid_room for a message or setting the room refuses.
 //
+// # Private groups
+//
+// {group} in a path is a group ID (64 hex digits) or the exact name of a
+// group this node knows (two of that name: 400 invalid_group). Group is
+// {"id", "name", "state" ("invited" | "joined" | "left" | "removed" |
+// "declined"), "epoch", "role" ("owner" | "admin" | "member" | "none"),
+// "member_count", "inviter_id"?, "unread", "key_pending"}; GroupMember is
+// {"peer_id", "role", "name"?}. GroupMessage is {"id" (64 hex digits),
+// "sender_id", "kind" ("text" | "reply" | "event" | "rename" | "left";
+// posting, also "reaction" and "rsvp"), "text", "reply_to"?, "start"?
+// (an event's), "time"?, "epoch", "outbound", "reactions": [{"peer_id",
+// "emoji"}], "rsvps": [{"peer_id", "answer"}], "delivered_to": [peer ID],
+// "read_by": [peer ID]}. A reaction is posted with kind "reaction", the
+// emoji as text and the message as reply_to; an RSVP with kind "rsvp",
+// "yes", "no" or "maybe" as text and the event as reply_to; an event with
+// kind "event", its title as text and "start". The group events carry
+// "group": {"group_id", "epoch", "message_id"?, "kind"?, "member_id"?,
+// "state"?}. Group endpoints answer 403 not_allowed when the action needs
+// the owner or an admin, 400 invalid_group for a group we are not in (or
+// a bad group message), and 409 key_pending while the newest epoch's key
+// has not arrived (sending waits for it).
+//
 // # Errors
 //
 // Every error is {"error": "what went wrong", "code": CODE} with the HTTP
-// status of its code: bad_request, invalid_invite and invalid_room 400,
-// unauthorized 401, forbidden, blocked, not_allowed and muted 403, not_found and unknown_peer 404,
-// method_not_allowed 405, ambiguous_name and request_pending 409, too_large
+// status of its code: bad_request, invalid_invite, invalid_room and
+// invalid_group 400, unauthorized 401, forbidden, blocked, not_allowed and
+// muted 403, not_found and unknown_peer 404, method_not_allowed 405,
+// ambiguous_name, request_pending and key_pending 409, too_large
 // 413, internal 500, unavailable 503 (the node is shutting down). The codes are stable;
 // the messages are for people.
 //

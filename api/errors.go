@@ -14,10 +14,12 @@ const (
 	CodeBadRequest       = "bad_request"        // 400: malformed body, parameter or peer ID
 	CodeInvalidInvite    = "invalid_invite"     // 400: the invite link cannot be used
 	CodeInvalidRoom      = "invalid_room"       // 400: bad room reference, message or setting
+	CodeInvalidGroup     = "invalid_group"      // 400: bad group reference or message, or not in the group
+	CodeKeyPending       = "key_pending"        // 409: the group's newest key has not arrived yet
 	CodeUnauthorized     = "unauthorized"       // 401: missing or wrong bearer token
 	CodeForbidden        = "forbidden"          // 403: Host or Origin not allowed
 	CodeBlocked          = "blocked"            // 403: the peer is blocked
-	CodeNotAllowed       = "not_allowed"        // 403: the room does not let us do that (not host/moderator)
+	CodeNotAllowed       = "not_allowed"        // 403: the room or group does not let us do that (not host/moderator/admin)
 	CodeNotSpeaker       = "not_speaker"        // 403: a private question from a room goes to its speakers only
 	CodeMuted            = "muted"              // 403: we are muted in the room
 	CodeNotFound         = "not_found"          // 404: no such route or record
@@ -45,6 +47,9 @@ var errorMap = []struct {
 	{node.ErrNotSpeaker, http.StatusForbidden, CodeNotSpeaker},
 	{roomstate.ErrMuted, http.StatusForbidden, CodeMuted},
 	{node.ErrInvalidRoom, http.StatusBadRequest, CodeInvalidRoom},
+	{node.ErrNotAllowed, http.StatusForbidden, CodeNotAllowed},
+	{node.ErrInvalidGroup, http.StatusBadRequest, CodeInvalidGroup},
+	{node.ErrKeyPending, http.StatusConflict, CodeKeyPending},
 	{node.ErrRequestPending, http.StatusConflict, CodeRequestPending},
 	{node.ErrSelf, http.StatusBadRequest, CodeBadRequest},
 	{node.ErrClosed, http.StatusServiceUnavailable, CodeUnavailable},

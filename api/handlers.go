@@ -51,6 +51,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /v1/conversations/{peer}/read", s.peerAction(s.markRead))
 	mux.HandleFunc("POST /v1/conversations/{peer}/typing", s.typing)
 	s.roomRoutes(mux)
+	s.groupRoutes(mux)
 	s.uiRoutes(mux)
 	mux.HandleFunc("GET /v1/events", s.events)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{}))

@@ -105,16 +105,17 @@ type SafetyNumber struct {
 // "message" (a new message, in Message), "message_state" (Message with its
 // new state), "request" (a stranger's first message, in Message),
 // "contact" (a contact changed, in Contact), "typing" (Typing says
-// whether the peer is typing) or "room_message" (a live-room message was
-// stored, in Room).
+// whether the peer is typing), "room_message" (a live-room message was
+// stored, in Room), or one of the group events (in Group; see GroupEvent).
 type Event struct {
-	Type    string     `json:"type"`
-	PeerID  string     `json:"peer_id,omitempty"`
-	Message *Message   `json:"message,omitempty"`
-	Contact *Contact   `json:"contact,omitempty"`
-	Room    *RoomEvent `json:"room,omitempty"`
-	Typing  bool       `json:"typing,omitempty"`
-	Time    *time.Time `json:"time,omitempty"`
+	Type    string      `json:"type"`
+	PeerID  string      `json:"peer_id,omitempty"`
+	Message *Message    `json:"message,omitempty"`
+	Contact *Contact    `json:"contact,omitempty"`
+	Room    *RoomEvent  `json:"room,omitempty"`
+	Group   *GroupEvent `json:"group,omitempty"`
+	Typing  bool        `json:"typing,omitempty"`
+	Time    *time.Time  `json:"time,omitempty"`
 }
 
 // Health is the body of GET /v1/health.
@@ -250,6 +251,9 @@ func eventJSON(e node.Event) Event {
 	}
 	if e.Room != nil {
 		j.Room = roomEventJSON(*e.Room)
+	}
+	if e.Group != nil {
+		j.Group = groupEventJSON(*e.Group)
 	}
 	return j
 }

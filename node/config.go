@@ -57,6 +57,13 @@ type Config struct {
 	RoomHistoryAge time.Duration
 	// PubSubHeartbeat shortens GossipSub's heartbeat (tests); 0: default.
 	PubSubHeartbeat time.Duration
+	// GroupSyncInterval is how often a joined group asks a fellow member
+	// for envelopes and rosters it missed (10 s by default).
+	GroupSyncInterval time.Duration
+	// GroupReceiptDelay is how long a node gathers received group messages
+	// before it tells the group how far it got (5 s by default: every
+	// receipt is a message every member verifies and stores).
+	GroupReceiptDelay time.Duration
 
 	// Logger receives structured logs; nil discards them.
 	Logger *slog.Logger
@@ -120,6 +127,12 @@ func (c *Config) applyDefaults() error {
 	}
 	if c.RoomSyncInterval == 0 {
 		c.RoomSyncInterval = 10 * time.Second
+	}
+	if c.GroupSyncInterval == 0 {
+		c.GroupSyncInterval = 10 * time.Second
+	}
+	if c.GroupReceiptDelay == 0 {
+		c.GroupReceiptDelay = 5 * time.Second
 	}
 	if c.RoomHistoryAge == 0 {
 		c.RoomHistoryAge = 7 * 24 * time.Hour

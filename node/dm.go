@@ -110,6 +110,7 @@ func (n *Node) receive(p peer.ID, batch []*dmpb.Envelope) ([]*dmpb.Ack, error) {
 	var (
 		acks        []*dmpb.Ack
 		events      []Event
+		after       []func()
 		profileBack bool
 	)
 	err := n.updateSessions(ps, p, func(tx *storage.Txn) error {
@@ -125,7 +126,7 @@ func (n *Node) receive(p peer.ID, batch []*dmpb.Envelope) ([]*dmpb.Ack, error) {
 			}
 			acks = append(acks, a)
 		}
-		events, profileBack = rc.events, rc.profileBack
+		events, profileBack, after = rc.events, rc.profileBack, rc.after
 		return ps.save(tx, p)
 	})
 	if err != nil {
@@ -133,6 +134,18 @@ func (n *Node) receive(p peer.ID, batch []*dmpb.Envelope) ([]*dmpb.Ack, error) {
 	}
 	for _, e := range events {
 		n.bus.publish(e)
+	}
+	if len(after) > 0 {
+		// Group work that follows a commit (refreshing a live group, opening
+		// what a new key unlocks, changing a roster) takes locks of its own:
+		// never while this peer's lock is held.
+		n.wg.Add(1) // within a tracked stream handler: never after Close's Wait
+		go func() {
+			defer n.wg.Done()
+			for _, f := range after {
+				f()
+			}
+		}()
 	}
 	if profileBack {
 		n.wg.Add(1) // within a tracked stream handler: never after Close's Wait
@@ -160,6 +173,8 @@ type receipt struct {
 	events  []Event
 	// profileBack: p accepted our request, so we send our profile.
 	profileBack bool
+	// after runs once the transaction has committed, outside the peer's lock.
+	after []func()
 }
 
 func (rc *receipt) begin() error {

@@ -25,6 +25,15 @@ var (
 	ErrProtocol = errors.New("protocol violation")
 	// ErrInvalidRoom means a room, room reference or room message is not valid.
 	ErrInvalidRoom = errors.New("invalid room")
+	// ErrInvalidGroup means a group, group reference or group message is not
+	// valid, or the group is not in a state that allows the operation.
+	ErrInvalidGroup = errors.New("invalid group")
+	// ErrNotAllowed means the operation needs a role this node does not
+	// have (a group's owner or admin).
+	ErrNotAllowed = errors.New("not allowed")
+	// ErrKeyPending means the group has a newer epoch whose key has not
+	// reached this node yet: sending waits for it.
+	ErrKeyPending = errors.New("group key not received yet")
 	// ErrNotSpeaker: a private question from a room goes only to its host,
 	// moderators and speakers.
 	ErrNotSpeaker = errors.New("not a speaker of the room")

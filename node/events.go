@@ -18,6 +18,15 @@ const (
 	EventTyping       = "typing"        // an accepted contact is (not) typing
 )
 
+// Event types of private groups.
+const (
+	EventGroupMessage = "group_message" // a group message, reaction or RSVP was stored
+	EventGroupInvite  = "group_invite"  // an invitation to a group arrived
+	EventGroupMember  = "group_member"  // a group's roster changed (members, roles), or our state in it
+	EventGroupEpoch   = "group_epoch"   // this node holds the key of a new epoch of a group
+	EventGroupReceipt = "group_receipt" // a member told how far it has received and read
+)
+
 // Event tells subscribers (the UI, the CLI) that something happened.
 type Event struct {
 	Type    string
@@ -25,6 +34,7 @@ type Event struct {
 	Message *storage.Message
 	Contact *storage.Contact
 	Room    *RoomEvent
+	Group   *GroupEvent
 	Typing  bool
 	Time    time.Time
 }

@@ -28,18 +28,19 @@ const (
 
 // Node is a running Backchannel node.
 type Node struct {
-	cfg   Config
-	log   *slog.Logger
-	store *storage.Store
-	id    identity.Identity
-	p2p   *p2p
-	bus   *bus
-	gate  *admission
-	peers *peerTable
-	out   *outbox
-	sendq chan *sendRequest
-	ps    *pubsub.PubSub
-	rooms *rooms
+	cfg    Config
+	log    *slog.Logger
+	store  *storage.Store
+	id     identity.Identity
+	p2p    *p2p
+	bus    *bus
+	gate   *admission
+	peers  *peerTable
+	out    *outbox
+	sendq  chan *sendRequest
+	ps     *pubsub.PubSub
+	rooms  *rooms
+	groups *groups
 
 	ctx       context.Context
 	cancel    context.CancelFunc
@@ -86,6 +87,7 @@ func New(cfg Config) (*Node, error) {
 		peers:  newPeerTable(),
 		sendq:  make(chan *sendRequest, maxSendGroup),
 		rooms:  newRooms(),
+		groups: newGroups(),
 		ctx:    ctx,
 		cancel: cancel,
 	}
@@ -100,12 +102,12 @@ func (n *Node) Start(ctx context.Context) error {
 		h := n.p2p.host
 		h.SetStreamHandler(ProtocolDM, n.trackStream(n.handleDM))
 		h.SetStreamHandler(ProtocolPreKeys, n.trackStream(n.handlePreKeys))
-		h.SetStreamHandler(ProtocolSync, n.trackStream(n.handleSync))
+		h.SetStreamHandler(ProtocolSync, n.trackStream(n.handleSyncStream))
 		if n.ps, err = pubsub.New(n.ctx, pubsub.Config{
 			Host:      h,
 			Logger:    n.log,
 			Heartbeat: n.cfg.PubSubHeartbeat,
-			MessageID: newMsgIDCache().id,
+			MessageID: withGroupIDs(newMsgIDCache().id),
 			Scoring:   true,
 		}); err != nil {
 			err = fmt.Errorf("node: pubsub: %w", err)
@@ -117,6 +119,9 @@ func (n *Node) Start(ctx context.Context) error {
 			n.runRoomWriter()
 		}()
 		if err = n.rejoinRooms(ctx); err != nil {
+			return
+		}
+		if err = n.rejoinGroups(); err != nil {
 			return
 		}
 		h.Network().Notify(&network.NotifyBundle{ConnectedF: func(_ network.Network, c network.Conn) {
@@ -187,7 +192,7 @@ func (n *Node) Close() error {
 		h.RemoveStreamHandler(ProtocolSync)
 		var psErr error
 		if n.ps != nil {
-			psErr = n.ps.Close() // ends every room's reader
+			psErr = n.ps.Close() // ends every room's and group's reader
 		}
 		n.streams.Range(func(k, _ any) bool {
 			k.(network.Stream).Reset()

@@ -213,7 +213,11 @@ func (o *outbox) deliver(ctx context.Context, p peer.ID) error {
 		// Entries are created with strictly increasing times (sendTime).
 		ps := n.peers.get(p)
 		ps.mu.Lock()
-		if last := entries[len(entries)-1].Created; !last.Before(ps.outboxFloor) {
+		if ps.floorReset {
+			// Entries were queued outside this peer's lock meanwhile (group
+			// keys): one of them may be older than these; read from the start.
+			ps.floorReset = false
+		} else if last := entries[len(entries)-1].Created; !last.Before(ps.outboxFloor) {
 			ps.outboxFloor = last.Add(time.Nanosecond)
 		}
 		ps.mu.Unlock()
@@ -318,15 +322,11 @@ func (n *Node) encryptQueued(p peer.ID) ([]storage.OutboxEntry, error) {
 					done = false
 					break
 				}
-				m, err := tx.Message(p, entries[i].ID)
-				if err != nil {
-					return fmt.Errorf("queued message %s: %w", entries[i].ID, err)
-				}
-				frame, err := n.seal(ps.cur, m, difficulty, token)
+				frame, err := n.sealQueued(tx, ps, p, entries[i], difficulty, token)
 				if err != nil {
 					return err
 				}
-				entries[i].Frame = frame
+				entries[i].Frame, entries[i].Content = frame, nil
 				if err := tx.PutOutbox(entries[i]); err != nil {
 					return err
 				}
@@ -344,6 +344,23 @@ func (n *Node) encryptQueued(p peer.ID) ([]storage.OutboxEntry, error) {
 			return entries, nil
 		}
 	}
+}
+
+// sealQueued encrypts a queued entry: its own content (a control content
+// queued before a session existed), or else the stored message it names.
+func (n *Node) sealQueued(tx *storage.Txn, ps *peerState, p peer.ID, e storage.OutboxEntry, difficulty uint8, token []byte) ([]byte, error) {
+	if e.Content != nil {
+		var c dmpb.Content
+		if err := proto.Unmarshal(e.Content, &c); err != nil {
+			return nil, fmt.Errorf("queued content %s: %w", e.ID, err)
+		}
+		return n.sealContent(ps.cur, &c, difficulty, token)
+	}
+	m, err := tx.Message(p, e.ID)
+	if err != nil {
+		return nil, fmt.Errorf("queued message %s: %w", e.ID, err)
+	}
+	return n.seal(ps.cur, m, difficulty, token)
 }
 
 // seal encrypts a stored message into a DM frame.

@@ -32,6 +32,9 @@ type peerState struct {
 	// outboxFloor: every outbox entry to this peer created before it has
 	// been acked, so outbox reads start there (see storage.Txn.OutboxFrom).
 	outboxFloor time.Time
+	// floorReset: entries were queued without this lock (see queuedFor):
+	// the deliverer must not raise the floor past what it has not read.
+	floorReset bool
 }
 
 type peerTable struct {

@@ -1,7 +1,8 @@
 // Package storage is a Backchannel node's local store: identity and prekeys,
 // contacts, 1:1 messages and conversation summaries, the outbox, ratchet
-// sessions, small settings, and live rooms with their messages, all in one
-// Badger database.
+// sessions, small settings, live rooms with their messages, and private
+// groups with their rosters, keys, envelopes and messages, all in one Badger
+// database.
 //
 // # Transactions
 //
@@ -24,8 +25,10 @@
 // length byte followed by the raw bytes of the peer ID, so that no peer's keys
 // are a prefix of another peer's. Integers are big-endian, times are
 // big-endian uint64 nanoseconds since the Unix epoch, so that Badger's key
-// order is time order. <room> is the 32 raw bytes of a room ID, <sender> a
-// peer as above, <seq> a big-endian uint64. Record values are protobuf
+// order is time order. <room> and <group> are the 32 raw bytes of a room or
+// group ID, <sender> and <member> a peer as above, <seq> and <epoch>
+// big-endian uint64s; <target> is a 32-byte message ID, length-prefixed like
+// a peer, as are <kind> and <value>. Record values are protobuf
 // (internal/storepb) unless said otherwise.
 //
 //	meta/schema                   uint32 schema version (SchemaVersion)
@@ -47,6 +50,19 @@
 //	rt/<room><sent><id 32>        reference <sender><seq> (recency index)
 //	ri/<room><id 32>              reference <sender><seq> (dedup index)
 //	rh/<room><sender>             uint64 high-water mark of the sender's seqs
+//	gg/<group>                    Group
+//	gr/<group><epoch>             roster of an epoch, opaque bytes
+//	gk/<group><epoch>             epoch key, opaque bytes
+//	gq/<group><epoch><sender>     ParkedGroupKey (a key whose roster does not link yet)
+//	gs/<group><epoch>             this node's send chain, opaque bytes
+//	gc/<group><epoch><sender>     a sender's receive chain, opaque bytes
+//	ge/<group><epoch><sender><seq> GroupEnvelope, per sender in seq order (sync)
+//	gei/<group><id 32>            reference <epoch><sender><seq> (dedup index)
+//	gh/<group><epoch><sender>     uint64 count of the sender's envelopes held from seq 0
+//	gm/<group><sent><id 32>       GroupMessage, ordered by time
+//	gmi/<group><id 32>            uint64 sent time of a group message (dedup index)
+//	ga/<group><target><sender><kind><value> GroupNote (reaction, RSVP)
+//	gx/<group><member>            GroupReceipt
 //
 // # Schema
 //

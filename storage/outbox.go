@@ -16,9 +16,13 @@ import (
 
 // OutboxEntry is a message the node still has to deliver to Peer.
 type OutboxEntry struct {
-	ID       MessageID
-	Peer     peer.ID
-	Frame    []byte // encrypted frame once encrypted; nil while waiting for a session
+	ID    MessageID
+	Peer  peer.ID
+	Frame []byte // encrypted frame once encrypted; nil while waiting for a session
+	// Content is what to encrypt when the entry is not a stored message (a
+	// control content that must survive a restart, such as a group key):
+	// the encoded content, kept until Frame is set.
+	Content  []byte
 	Attempts int
 	NextTry  time.Time
 	Created  time.Time // FIFO order per peer
@@ -98,6 +102,7 @@ func (t *Txn) putOutbox(e OutboxEntry) error {
 	}
 	r := &storepb.OutboxEntry{
 		Frame:           e.Frame,
+		Content:         e.Content,
 		Attempts:        uint32(e.Attempts),
 		NextTryUnixNano: toUnixNano(e.NextTry),
 	}
@@ -171,6 +176,7 @@ func (t *Txn) OutboxFrom(p peer.ID, from time.Time) ([]OutboxEntry, error) {
 			ID:       MessageID(rest[8:]),
 			Peer:     p,
 			Frame:    r.GetFrame(),
+			Content:  r.GetContent(),
 			Attempts: int(r.GetAttempts()),
 			NextTry:  unixNano(r.GetNextTryUnixNano()),
 			Created:  unixNano(int64(binary.BigEndian.Uint64(rest))),

@@ -13,6 +13,7 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/backchannel/backchannel/crypto/group"
 	"github.com/backchannel/backchannel/crypto/room"
 	"github.com/backchannel/backchannel/node"
 	"github.com/backchannel/backchannel/storage"
@@ -40,6 +41,10 @@ type Fake struct {
 	typing   map[peer.ID]bool
 	rooms    map[room.ID]*fakeRoom
 	nextRoom byte
+	groups   map[group.ID]*fakeGroup
+	// nextGroup and nextGroupMsg number the fake's groups and group messages.
+	nextGroup    byte
+	nextGroupMsg byte
 }
 
 // NewFake returns a Fake whose own peer ID is self.
@@ -61,6 +66,7 @@ func NewFake(self peer.ID) *Fake {
 		subs:     map[int]chan node.Event{},
 		typing:   map[peer.ID]bool{},
 		rooms:    map[room.ID]*fakeRoom{},
+		groups:   map[group.ID]*fakeGroup{},
 	}
 }
 

@@ -48,6 +48,13 @@ func describeEvent(e api.Event) string {
 		fmt.Fprintf(&b, "  [%s %s] %s", e.Message.State, e.Message.ID, oneLine(e.Message.Body, 80))
 	case e.Room != nil:
 		fmt.Fprintf(&b, "  room %s  %s %s", e.Room.RoomID, e.Room.Kind, short(e.Room.MessageID))
+	case e.Group != nil:
+		fmt.Fprintf(&b, "  group %s  epoch %d", e.Group.GroupID, e.Group.Epoch)
+		for _, s := range []string{e.Group.Kind, short(e.Group.MessageID), e.Group.State} {
+			if s != "" {
+				fmt.Fprintf(&b, " %s", s)
+			}
+		}
 	case e.Contact != nil:
 		fmt.Fprintf(&b, "  %s %s", e.Contact.State, who(e.Contact.Name, e.Contact.ProfileName))
 	case e.Type == "typing":

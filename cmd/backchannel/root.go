@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -61,7 +62,7 @@ func (a *app) rootCmd() *cobra.Command {
 	root.AddCommand(
 		a.initCmd(), a.daemonCmd(), a.idCmd(), a.statusCmd(), a.profileCmd(),
 		a.contactsCmd(), a.sendCmd(), a.inboxCmd(), a.readCmd(), a.requestsCmd(), a.eventsCmd(),
-		a.roomCmd(), a.demoCmd(), a.benchCmd(),
+		a.roomCmd(), a.groupCmd(), a.demoCmd(), a.benchCmd(),
 	)
 	return root
 }
@@ -100,7 +101,12 @@ func (a *app) explain(err error) string {
 		case api.CodeAmbiguous:
 			return ae.Message + " (use the peer ID)"
 		case api.CodeNotAllowed:
+			if strings.Contains(ae.Message, "group") {
+				return ae.Message
+			}
 			return ae.Message + " (only the room's host or a moderator can do that; grants only the host)"
+		case api.CodeKeyPending:
+			return ae.Message + " (the new key is on its way from whoever changed the group; try again shortly)"
 		case api.CodeMuted:
 			return ae.Message + " (you are muted in this room for now)"
 		case api.CodeUnauthorized:

@@ -5,10 +5,14 @@
 //
 // Membership is a hash-chained list of signed rosters, one per epoch: the
 // genesis roster (epoch 0) is signed by the group's owner, and each later
-// roster names the hash of the one before it and is signed by its owner.
+// roster names the hash of the one before it and is signed by the owner or an
+// admin of that one (admins only add and remove members; only the owner
+// changes roles). When two admins sign rosters for the same epoch at once,
+// every node keeps the one that wins by Roster.Beats.
 //
-// Each epoch has a random EpochKey that the owner sends to every member of
-// that epoch's roster over their end-to-end 1:1 sessions, as a GroupKey.
+// Each epoch has a random EpochKey that the roster's signer sends to every
+// member of that epoch's roster over their end-to-end 1:1 sessions, as a
+// GroupKey.
 // Removing a member starts a new epoch whose key the removed member never
 // receives. From the epoch key every member derives one symmetric chain per
 // sender, bound to the group ID, the epoch and the sender's identity key. A

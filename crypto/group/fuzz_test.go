@@ -82,8 +82,13 @@ func FuzzUnmarshalRoster(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
+	byAdmin, err := r0.Next(alice, []Member{{owner.Public(), RoleOwner}, {alice.Public(), RoleAdmin}})
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Add(mustMarshal(f, r0))
 	f.Add(mustMarshal(f, r1))
+	f.Add(mustMarshal(f, byAdmin))
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r, err := UnmarshalRoster(b)

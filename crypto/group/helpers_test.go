@@ -71,10 +71,17 @@ func cloneRoster(r *Roster) *Roster {
 	return &c
 }
 
-// resign signs r with sk as it stands, whatever it holds.
+// resign signs r with sk as it stands, whatever it holds: Signer still
+// names whoever it named, so sk impersonates them unless it is theirs.
 func resign(r *Roster, sk keys.PrivateKey) *Roster {
 	r.Signature = sk.Sign(domainRoster, r.signedBytes())
 	return r
+}
+
+// resignAs names sk's key as r's Signer and signs r with it.
+func resignAs(r *Roster, sk keys.PrivateKey) *Roster {
+	r.Signer = sk.Public()
+	return resign(r, sk)
 }
 
 // resignEnvelope signs e with sk as it stands, whatever it holds.

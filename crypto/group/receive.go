@@ -95,14 +95,40 @@ func (c *ReceiveChain) Missing() []uint64 {
 // MaxSkip, and ErrDecrypt for a ciphertext that does not authenticate. A
 // failed Open leaves the chain unchanged.
 func (c *ReceiveChain) Open(e *Envelope) ([]byte, error) {
-	if e.Group != c.group || e.Epoch != c.epoch || e.Sender != c.sender {
-		return nil, fmt.Errorf("%w: envelope for group %s epoch %d sender %s, chain for group %s epoch %d sender %s",
-			ErrWrongChain, e.Group, e.Epoch, e.Sender, c.group, c.epoch, c.sender)
+	if err := c.check(e); err != nil {
+		return nil, err
 	}
 	// The signature comes first: only the sender can make the chain do work.
 	if err := e.VerifySignature(); err != nil {
 		return nil, err
 	}
+	return c.open(e)
+}
+
+// OpenVerified is Open for an envelope whose signature the caller has just
+// checked (with Envelope.VerifySignature or Roster.CheckSender, as a topic
+// validator does), so that the costly check is not made twice. Every
+// member holds the epoch key, so decryption alone does not tell who wrote
+// a message: never call it on an envelope whose signature was not checked.
+func (c *ReceiveChain) OpenVerified(e *Envelope) ([]byte, error) {
+	if err := c.check(e); err != nil {
+		return nil, err
+	}
+	if err := e.validate(); err != nil {
+		return nil, err
+	}
+	return c.open(e)
+}
+
+func (c *ReceiveChain) check(e *Envelope) error {
+	if e.Group != c.group || e.Epoch != c.epoch || e.Sender != c.sender {
+		return fmt.Errorf("%w: envelope for group %s epoch %d sender %s, chain for group %s epoch %d sender %s",
+			ErrWrongChain, e.Group, e.Epoch, e.Sender, c.group, c.epoch, c.sender)
+	}
+	return nil
+}
+
+func (c *ReceiveChain) open(e *Envelope) ([]byte, error) {
 	if e.Seq < c.pos.next {
 		i, found := slices.BinarySearchFunc(c.skipped, e.Seq, func(s skippedKey, seq uint64) int {
 			return cmp.Compare(s.seq, seq)

@@ -17,8 +17,8 @@ import (
 const MaxMembers = 1000
 
 const (
-	domainRoster    = "group/roster/v1"                  // the owner's signature
-	labelRosterHash = "backchannel/group/roster-hash/v1" // Roster.Hash
+	domainRoster    = "group/roster/v2"                  // the signer's signature
+	labelRosterHash = "backchannel/group/roster-hash/v2" // Roster.Hash
 )
 
 // Role is a member's role in a group. The zero value, RoleNone, means not a
@@ -29,7 +29,7 @@ type Role uint8
 const (
 	RoleNone   Role = iota // not a member; never in a roster
 	RoleOwner              // signs the next roster; exactly one per roster
-	RoleAdmin              // reserved: admins will be able to sign rosters later
+	RoleAdmin              // signs the next roster, adding and removing members only
 	RoleMember             // reads and sends messages
 )
 
@@ -66,16 +66,23 @@ func (h Hash) IsZero() bool { return h == Hash{} }
 func (h Hash) String() string { return hex.EncodeToString(h[:]) }
 
 // Roster is the signed member list of one epoch of a group. Rosters form a
-// hash chain: epoch 0 (genesis) has a zero PrevHash, and each later roster
-// holds the Hash of the one before it and is signed by that one's owner.
+// hash chain: epoch 0 (genesis) has a zero PrevHash and is signed by its
+// owner; each later roster holds the Hash of the one before it and is signed
+// by that one's owner or one of its admins (see VerifyFollows for what an
+// admin may change). Signer names the key that signed, and is signed too.
 //
 // Members are sorted by key, unique, and exactly one is the owner. Build
 // rosters with Genesis and Next, which sort and sign; check received ones
 // with VerifyGenesis, VerifyFollows or VerifyChain.
+//
+// Two admins may each sign a roster for the same epoch after the same
+// predecessor: a fork. Every node resolves it the same way, keeping the
+// roster that Beats the other (the lower Hash); see Beats.
 type Roster struct {
 	Group     ID
 	Epoch     uint64
 	PrevHash  Hash
+	Signer    keys.PublicKey
 	Members   []Member
 	Signature []byte
 }
@@ -87,7 +94,7 @@ func Genesis(owner keys.PrivateKey, group ID, members []Member) (*Roster, error)
 	if owner.IsZero() {
 		return nil, fmt.Errorf("%w: zero owner key", ErrMalformed)
 	}
-	r := &Roster{Group: group, Members: sortedMembers(members)}
+	r := &Roster{Group: group, Signer: owner.Public(), Members: sortedMembers(members)}
 	if err := r.validate(); err != nil {
 		return nil, err
 	}
@@ -99,24 +106,58 @@ func Genesis(owner keys.PrivateKey, group ID, members []Member) (*Roster, error)
 }
 
 // Next makes and signs the roster of the epoch after r, for the given whole
-// member list in any order. The signer must be r's owner; the new list names
-// exactly one owner, who may be someone else (a transfer of ownership).
-func (r *Roster) Next(owner keys.PrivateKey, members []Member) (*Roster, error) {
+// member list in any order. The signer must be r's owner or one of its
+// admins. The owner may change anything (the new list names exactly one
+// owner, who may be someone else: a transfer of ownership); an admin may
+// only add and remove members (see VerifyFollows).
+func (r *Roster) Next(signer keys.PrivateKey, members []Member) (*Roster, error) {
 	if err := r.validate(); err != nil {
 		return nil, fmt.Errorf("previous roster: %w", err)
 	}
-	if owner.IsZero() || owner.Public() != r.Owner() {
-		return nil, fmt.Errorf("%w: only the owner %s of epoch %d may sign epoch %d", ErrBrokenChain, r.Owner(), r.Epoch, r.Epoch+1)
+	if signer.IsZero() {
+		return nil, fmt.Errorf("%w: zero signing key", ErrMalformed)
 	}
 	if r.Epoch == math.MaxUint64 {
 		return nil, fmt.Errorf("%w: no epoch after %d", ErrChainExhausted, r.Epoch)
 	}
-	next := &Roster{Group: r.Group, Epoch: r.Epoch + 1, PrevHash: r.Hash(), Members: sortedMembers(members)}
+	next := &Roster{Group: r.Group, Epoch: r.Epoch + 1, PrevHash: r.Hash(), Signer: signer.Public(), Members: sortedMembers(members)}
 	if err := next.validate(); err != nil {
 		return nil, err
 	}
-	next.Signature = owner.Sign(domainRoster, next.signedBytes())
+	if err := next.signerMayFollow(r); err != nil {
+		return nil, err
+	}
+	next.Signature = signer.Sign(domainRoster, next.signedBytes())
 	return next, nil
+}
+
+// signerMayFollow checks that r's signer may sign the roster after prev and
+// makes no change beyond its rights: the owner may change anything; an admin
+// keeps the owner and every other admin as they were and makes no new
+// admin, so it only adds and removes members (itself included: an admin may
+// sign itself out).
+func (r *Roster) signerMayFollow(prev *Roster) error {
+	switch prev.Role(r.Signer) {
+	case RoleOwner:
+		return nil
+	case RoleAdmin:
+	default:
+		return fmt.Errorf("%w: %s is neither owner nor admin of epoch %d and may not sign epoch %d", ErrBrokenChain, r.Signer, prev.Epoch, r.Epoch)
+	}
+	if r.Owner() != prev.Owner() {
+		return fmt.Errorf("%w: admin %s changed the owner in epoch %d", ErrBrokenChain, r.Signer, r.Epoch)
+	}
+	for _, m := range prev.Members {
+		if m.Role == RoleAdmin && m.Key != r.Signer && r.Role(m.Key) != RoleAdmin {
+			return fmt.Errorf("%w: admin %s changed the role of admin %s in epoch %d", ErrBrokenChain, r.Signer, m.Key, r.Epoch)
+		}
+	}
+	for _, m := range r.Members {
+		if m.Role == RoleAdmin && prev.Role(m.Key) != RoleAdmin {
+			return fmt.Errorf("%w: admin %s made %s an admin in epoch %d", ErrBrokenChain, r.Signer, m.Key, r.Epoch)
+		}
+	}
+	return nil
 }
 
 func sortedMembers(members []Member) []Member {
@@ -125,12 +166,15 @@ func sortedMembers(members []Member) []Member {
 	return sorted
 }
 
-// validate checks the roster's form, not its signature: a group, 1 to
-// MaxMembers members with nonzero keys and valid roles, in strictly ascending
-// key order (so unique), exactly one owner.
+// validate checks the roster's form, not its signature: a group, a signer,
+// 1 to MaxMembers members with nonzero keys and valid roles, in strictly
+// ascending key order (so unique), exactly one owner.
 func (r *Roster) validate() error {
 	if r.Group.IsZero() {
 		return fmt.Errorf("%w: roster with zero group ID", ErrMalformed)
+	}
+	if r.Signer.IsZero() {
+		return fmt.Errorf("%w: roster with zero signer", ErrMalformed)
 	}
 	if len(r.Members) > MaxMembers {
 		return fmt.Errorf("%w: roster of %d members, limit %d", ErrTooLarge, len(r.Members), MaxMembers)
@@ -161,10 +205,10 @@ func (r *Roster) validate() error {
 	return nil
 }
 
-// signedBytes is what the owner signs: every field but the signature.
+// signedBytes is what the signer signs: every field but the signature.
 func (r *Roster) signedBytes() []byte {
 	var b canon.Builder
-	b.Fixed(r.Group[:]).Uint64(r.Epoch).Fixed(r.PrevHash[:]).Uint64(uint64(len(r.Members)))
+	b.Fixed(r.Group[:]).Uint64(r.Epoch).Fixed(r.PrevHash[:]).Fixed(r.Signer[:]).Uint64(uint64(len(r.Members)))
 	for _, m := range r.Members {
 		b.Fixed(m.Key[:]).Fixed([]byte{byte(m.Role)})
 	}
@@ -176,6 +220,16 @@ func (r *Roster) signedBytes() []byte {
 func (r *Roster) Hash() Hash {
 	var b canon.Builder
 	return sha256.Sum256(b.String(labelRosterHash).Bytes(r.signedBytes()).Bytes(r.Signature).Build())
+}
+
+// Beats reports whether r wins over other when both are valid rosters of
+// the same epoch that follow the same roster (two admins signed at once):
+// the roster with the lower Hash wins, so every node that sees both keeps
+// the same one, whatever order they arrived in. The signer of the losing
+// roster applies its change again on top of the winner.
+func (r *Roster) Beats(other *Roster) bool {
+	a, b := r.Hash(), other.Hash()
+	return bytes.Compare(a[:], b[:]) < 0
 }
 
 // Owner returns the key of the roster's owner, or the zero key if the roster
@@ -209,6 +263,18 @@ func (r *Roster) verifySignature(signer keys.PublicKey) error {
 	return nil
 }
 
+// VerifySignature checks that r is well formed and signed by its Signer. It
+// says nothing about the signer's right to sign (VerifyFollows and
+// VerifyGenesis do): use it for a roster whose signer is trusted for another
+// reason, such as the roster in an invitation, signed by the inviter, from
+// which the invitee follows the group.
+func (r *Roster) VerifySignature() error {
+	if err := r.validate(); err != nil {
+		return err
+	}
+	return r.verifySignature(r.Signer)
+}
+
 // VerifyGenesis checks that r is a well-formed epoch-0 roster with a zero
 // PrevHash, owned and signed by owner, the key that the invitation named.
 func (r *Roster) VerifyGenesis(owner keys.PublicKey) error {
@@ -218,18 +284,18 @@ func (r *Roster) VerifyGenesis(owner keys.PublicKey) error {
 	if r.Epoch != 0 || !r.PrevHash.IsZero() {
 		return fmt.Errorf("%w: genesis roster has epoch %d and previous hash %s", ErrBrokenChain, r.Epoch, r.PrevHash)
 	}
-	if r.Owner() != owner {
-		return fmt.Errorf("%w: genesis roster names %s as owner, want %s", ErrBrokenChain, r.Owner(), owner)
+	if r.Owner() != owner || r.Signer != owner {
+		return fmt.Errorf("%w: genesis roster names %s as owner and %s as signer, want %s", ErrBrokenChain, r.Owner(), r.Signer, owner)
 	}
 	return r.verifySignature(owner)
 }
 
 // VerifyFollows checks that r is a well-formed roster for the epoch after
 // prev: the same group, epoch prev.Epoch+1, PrevHash equal to prev.Hash(),
-// signed by prev's owner. prev itself must already have been verified.
-//
-// Only the owner signs for now. When admins may sign, this is the place to
-// accept a signature by any RoleAdmin of prev as well.
+// signed by its Signer, who is prev's owner or one of prev's admins. An
+// admin may only add and remove members: the owner and prev's other admins
+// keep their roles, and no one becomes an admin (ErrBrokenChain otherwise).
+// prev itself must already have been verified.
 func (r *Roster) VerifyFollows(prev *Roster) error {
 	if err := prev.validate(); err != nil {
 		return fmt.Errorf("previous roster: %w", err)
@@ -245,7 +311,10 @@ func (r *Roster) VerifyFollows(prev *Roster) error {
 	case r.PrevHash != prev.Hash():
 		return fmt.Errorf("%w: roster of epoch %d names previous hash %s, not %s", ErrBrokenChain, r.Epoch, r.PrevHash, prev.Hash())
 	}
-	return r.verifySignature(prev.Owner())
+	if err := r.verifySignature(r.Signer); err != nil {
+		return err
+	}
+	return r.signerMayFollow(prev)
 }
 
 // VerifyChain checks a whole roster chain: rosters[0] is the genesis roster

@@ -102,6 +102,10 @@ func TestRosterFollowsRejections(t *testing.T) {
 		{"signed by a member", func(r *Roster) *Roster { return resign(r, f.alice) }, ErrBadSignature},
 		{"signed by an admin", func(r *Roster) *Roster { return resign(r, f.bob) }, ErrBadSignature},
 		{"signed by an outsider", func(r *Roster) *Roster { return resign(r, f.mallory) }, ErrBadSignature},
+		{"signer swapped after signing", func(r *Roster) *Roster { r.Signer = f.bob.Public(); return r }, ErrBadSignature},
+		{"zero signer", func(r *Roster) *Roster { r.Signer = keys.PublicKey{}; return r }, ErrMalformed},
+		{"signed as a member", func(r *Roster) *Roster { return resignAs(r, f.alice) }, ErrBrokenChain},
+		{"signed as an outsider", func(r *Roster) *Roster { return resignAs(r, f.mallory) }, ErrBrokenChain},
 		{"member added after signing", func(r *Roster) *Roster {
 			r.Members = sortedMembers(append(r.Members, Member{f.mallory.Public(), RoleMember}))
 			return r
@@ -173,7 +177,7 @@ func TestRosterGenesisRejections(t *testing.T) {
 		{"signed by another", f.owner.Public(), func(r *Roster) *Roster { return resign(r, f.mallory) }, ErrBadSignature},
 		{"mallory's own genesis for the group", f.mallory.Public(), func(r *Roster) *Roster {
 			r.Members = sortedMembers([]Member{{f.mallory.Public(), RoleOwner}, {f.alice.Public(), RoleMember}})
-			return resign(r, f.mallory)
+			return resignAs(r, f.mallory)
 		}, nil},
 	}
 	for _, tc := range tests {

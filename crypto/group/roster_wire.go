@@ -9,10 +9,10 @@ import (
 	"github.com/backchannel/backchannel/crypto/keys"
 )
 
-const rosterVersion = 1
+const rosterVersion = 2
 
 // maxRosterBytes bounds an encoded roster before it is parsed.
-const maxRosterBytes = MaxMembers*48 + 256
+const maxRosterBytes = MaxMembers*48 + 300
 
 // MarshalBinary encodes the roster for the wire and the store.
 func (r *Roster) MarshalBinary() ([]byte, error) {
@@ -27,6 +27,7 @@ func (r *Roster) MarshalBinary() ([]byte, error) {
 		Group:     r.Group.Bytes(),
 		Epoch:     r.Epoch,
 		PrevHash:  append([]byte(nil), r.PrevHash[:]...),
+		Signer:    r.Signer.Bytes(),
 		Members:   make([]*grouppb.Member, len(r.Members)),
 		Signature: r.Signature,
 	}
@@ -63,7 +64,11 @@ func UnmarshalRoster(b []byte) (*Roster, error) {
 	if len(m.Signature) != keys.SignatureSize {
 		return nil, fmt.Errorf("%w: roster signature is %d bytes, want %d", ErrMalformed, len(m.Signature), keys.SignatureSize)
 	}
-	r := &Roster{Group: id, Epoch: m.Epoch, Members: make([]Member, len(m.Members)), Signature: m.Signature}
+	signer, err := keys.PublicKeyFromBytes(m.Signer)
+	if err != nil {
+		return nil, fmt.Errorf("%w: roster signer: %w", ErrMalformed, err)
+	}
+	r := &Roster{Group: id, Epoch: m.Epoch, Signer: signer, Members: make([]Member, len(m.Members)), Signature: m.Signature}
 	copy(r.PrevHash[:], m.PrevHash)
 	for i, mem := range m.Members {
 		pk, err := keys.PublicKeyFromBytes(mem.Key)

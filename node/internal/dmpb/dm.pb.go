@@ -70,6 +70,58 @@ func (Ack_Status) EnumDescriptor() ([]byte, []int) {
 	return file_dm_proto_rawDescGZIP(), []int{2, 0}
 }
 
+type GroupRsvp_Answer int32
+
+const (
+	GroupRsvp_UNKNOWN GroupRsvp_Answer = 0
+	GroupRsvp_YES     GroupRsvp_Answer = 1
+	GroupRsvp_NO      GroupRsvp_Answer = 2
+	GroupRsvp_MAYBE   GroupRsvp_Answer = 3
+)
+
+// Enum value maps for GroupRsvp_Answer.
+var (
+	GroupRsvp_Answer_name = map[int32]string{
+		0: "UNKNOWN",
+		1: "YES",
+		2: "NO",
+		3: "MAYBE",
+	}
+	GroupRsvp_Answer_value = map[string]int32{
+		"UNKNOWN": 0,
+		"YES":     1,
+		"NO":      2,
+		"MAYBE":   3,
+	}
+)
+
+func (x GroupRsvp_Answer) Enum() *GroupRsvp_Answer {
+	p := new(GroupRsvp_Answer)
+	*p = x
+	return p
+}
+
+func (x GroupRsvp_Answer) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (GroupRsvp_Answer) Descriptor() protoreflect.EnumDescriptor {
+	return file_dm_proto_enumTypes[1].Descriptor()
+}
+
+func (GroupRsvp_Answer) Type() protoreflect.EnumType {
+	return &file_dm_proto_enumTypes[1]
+}
+
+func (x GroupRsvp_Answer) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use GroupRsvp_Answer.Descriptor instead.
+func (GroupRsvp_Answer) EnumDescriptor() ([]byte, []int) {
+	return file_dm_proto_rawDescGZIP(), []int{19, 0}
+}
+
 // Frame is one varint-delimited frame on a DM stream.
 type Frame struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -297,6 +349,11 @@ type Content struct {
 	//	*Content_Typing
 	//	*Content_Profile
 	//	*Content_RequestAccepted
+	//	*Content_GroupInvite
+	//	*Content_GroupKey
+	//	*Content_GroupDecline
+	//	*Content_GroupLeave
+	//	*Content_GroupRemoved
 	Body          isContent_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -407,6 +464,51 @@ func (x *Content) GetRequestAccepted() *RequestAccepted {
 	return nil
 }
 
+func (x *Content) GetGroupInvite() *GroupInvite {
+	if x != nil {
+		if x, ok := x.Body.(*Content_GroupInvite); ok {
+			return x.GroupInvite
+		}
+	}
+	return nil
+}
+
+func (x *Content) GetGroupKey() *GroupKey {
+	if x != nil {
+		if x, ok := x.Body.(*Content_GroupKey); ok {
+			return x.GroupKey
+		}
+	}
+	return nil
+}
+
+func (x *Content) GetGroupDecline() *GroupDecline {
+	if x != nil {
+		if x, ok := x.Body.(*Content_GroupDecline); ok {
+			return x.GroupDecline
+		}
+	}
+	return nil
+}
+
+func (x *Content) GetGroupLeave() *GroupLeave {
+	if x != nil {
+		if x, ok := x.Body.(*Content_GroupLeave); ok {
+			return x.GroupLeave
+		}
+	}
+	return nil
+}
+
+func (x *Content) GetGroupRemoved() *GroupRemoved {
+	if x != nil {
+		if x, ok := x.Body.(*Content_GroupRemoved); ok {
+			return x.GroupRemoved
+		}
+	}
+	return nil
+}
+
 type isContent_Body interface {
 	isContent_Body()
 }
@@ -435,6 +537,26 @@ type Content_RequestAccepted struct {
 	RequestAccepted *RequestAccepted `protobuf:"bytes,8,opt,name=request_accepted,json=requestAccepted,proto3,oneof"`
 }
 
+type Content_GroupInvite struct {
+	GroupInvite *GroupInvite `protobuf:"bytes,9,opt,name=group_invite,json=groupInvite,proto3,oneof"`
+}
+
+type Content_GroupKey struct {
+	GroupKey *GroupKey `protobuf:"bytes,10,opt,name=group_key,json=groupKey,proto3,oneof"`
+}
+
+type Content_GroupDecline struct {
+	GroupDecline *GroupDecline `protobuf:"bytes,11,opt,name=group_decline,json=groupDecline,proto3,oneof"`
+}
+
+type Content_GroupLeave struct {
+	GroupLeave *GroupLeave `protobuf:"bytes,12,opt,name=group_leave,json=groupLeave,proto3,oneof"`
+}
+
+type Content_GroupRemoved struct {
+	GroupRemoved *GroupRemoved `protobuf:"bytes,13,opt,name=group_removed,json=groupRemoved,proto3,oneof"`
+}
+
 func (*Content_Text) isContent_Body() {}
 
 func (*Content_Reaction) isContent_Body() {}
@@ -446,6 +568,16 @@ func (*Content_Typing) isContent_Body() {}
 func (*Content_Profile) isContent_Body() {}
 
 func (*Content_RequestAccepted) isContent_Body() {}
+
+func (*Content_GroupInvite) isContent_Body() {}
+
+func (*Content_GroupKey) isContent_Body() {}
+
+func (*Content_GroupDecline) isContent_Body() {}
+
+func (*Content_GroupLeave) isContent_Body() {}
+
+func (*Content_GroupRemoved) isContent_Body() {}
 
 type Text struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -727,6 +859,853 @@ func (*RequestAccepted) Descriptor() ([]byte, []int) {
 	return file_dm_proto_rawDescGZIP(), []int{9}
 }
 
+// GroupInvite invites the recipient into a private group. The roster is the
+// epoch that added the recipient, signed by the sender: the invitee trusts
+// the group from that epoch on (it reads the group's history from there).
+type GroupInvite struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Group         []byte                 `protobuf:"bytes,1,opt,name=group,proto3" json:"group,omitempty"`   // 32-byte group ID
+	Secret        []byte                 `protobuf:"bytes,2,opt,name=secret,proto3" json:"secret,omitempty"` // 32-byte group secret (names the topic)
+	Name          string                 `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	Roster        []byte                 `protobuf:"bytes,4,opt,name=roster,proto3" json:"roster,omitempty"` // crypto/group Roster encoding
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GroupInvite) Reset() {
+	*x = GroupInvite{}
+	mi := &file_dm_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GroupInvite) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GroupInvite) ProtoMessage() {}
+
+func (x *GroupInvite) ProtoReflect() protoreflect.Message {
+	mi := &file_dm_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GroupInvite.ProtoReflect.Descriptor instead.
+func (*GroupInvite) Descriptor() ([]byte, []int) {
+	return file_dm_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *GroupInvite) GetGroup() []byte {
+	if x != nil {
+		return x.Group
+	}
+	return nil
+}
+
+func (x *GroupInvite) GetSecret() []byte {
+	if x != nil {
+		return x.Secret
+	}
+	return nil
+}
+
+func (x *GroupInvite) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *GroupInvite) GetRoster() []byte {
+	if x != nil {
+		return x.Roster
+	}
+	return nil
+}
+
+// GroupKey hands one epoch's key to a member of that epoch's roster. Only
+// the roster's signer sends it; the roster comes with it.
+type GroupKey struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Key           []byte                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`       // crypto/group GroupKey encoding
+	Roster        []byte                 `protobuf:"bytes,2,opt,name=roster,proto3" json:"roster,omitempty"` // crypto/group Roster encoding of the key's epoch
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GroupKey) Reset() {
+	*x = GroupKey{}
+	mi := &file_dm_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GroupKey) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GroupKey) ProtoMessage() {}
+
+func (x *GroupKey) ProtoReflect() protoreflect.Message {
+	mi := &file_dm_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GroupKey.ProtoReflect.Descriptor instead.
+func (*GroupKey) Descriptor() ([]byte, []int) {
+	return file_dm_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *GroupKey) GetKey() []byte {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+func (x *GroupKey) GetRoster() []byte {
+	if x != nil {
+		return x.Roster
+	}
+	return nil
+}
+
+// GroupDecline tells the inviter that the invitation was declined; the
+// inviter removes the recipient from the roster.
+type GroupDecline struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Group         []byte                 `protobuf:"bytes,1,opt,name=group,proto3" json:"group,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GroupDecline) Reset() {
+	*x = GroupDecline{}
+	mi := &file_dm_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GroupDecline) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GroupDecline) ProtoMessage() {}
+
+func (x *GroupDecline) ProtoReflect() protoreflect.Message {
+	mi := &file_dm_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GroupDecline.ProtoReflect.Descriptor instead.
+func (*GroupDecline) Descriptor() ([]byte, []int) {
+	return file_dm_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *GroupDecline) GetGroup() []byte {
+	if x != nil {
+		return x.Group
+	}
+	return nil
+}
+
+// GroupLeave tells the group's owner and admins that the sender left; one of
+// them starts an epoch without the sender.
+type GroupLeave struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Group         []byte                 `protobuf:"bytes,1,opt,name=group,proto3" json:"group,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GroupLeave) Reset() {
+	*x = GroupLeave{}
+	mi := &file_dm_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GroupLeave) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GroupLeave) ProtoMessage() {}
+
+func (x *GroupLeave) ProtoReflect() protoreflect.Message {
+	mi := &file_dm_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GroupLeave.ProtoReflect.Descriptor instead.
+func (*GroupLeave) Descriptor() ([]byte, []int) {
+	return file_dm_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *GroupLeave) GetGroup() []byte {
+	if x != nil {
+		return x.Group
+	}
+	return nil
+}
+
+// GroupRemoved tells a member that the roster it carries, signed by the
+// sender, no longer lists them.
+type GroupRemoved struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Group         []byte                 `protobuf:"bytes,1,opt,name=group,proto3" json:"group,omitempty"`
+	Roster        []byte                 `protobuf:"bytes,2,opt,name=roster,proto3" json:"roster,omitempty"` // crypto/group Roster encoding
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GroupRemoved) Reset() {
+	*x = GroupRemoved{}
+	mi := &file_dm_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GroupRemoved) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GroupRemoved) ProtoMessage() {}
+
+func (x *GroupRemoved) ProtoReflect() protoreflect.Message {
+	mi := &file_dm_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GroupRemoved.ProtoReflect.Descriptor instead.
+func (*GroupRemoved) Descriptor() ([]byte, []int) {
+	return file_dm_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *GroupRemoved) GetGroup() []byte {
+	if x != nil {
+		return x.Group
+	}
+	return nil
+}
+
+func (x *GroupRemoved) GetRoster() []byte {
+	if x != nil {
+		return x.Roster
+	}
+	return nil
+}
+
+// GroupContent is the plaintext inside a crypto/group Envelope.
+type GroupContent struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	SentUnixNano int64                  `protobuf:"varint,1,opt,name=sent_unix_nano,json=sentUnixNano,proto3" json:"sent_unix_nano,omitempty"`
+	// Types that are valid to be assigned to Body:
+	//
+	//	*GroupContent_Text
+	//	*GroupContent_Reaction
+	//	*GroupContent_Event
+	//	*GroupContent_Rsvp
+	//	*GroupContent_Rename
+	//	*GroupContent_Receipt
+	//	*GroupContent_Left
+	Body          isGroupContent_Body `protobuf_oneof:"body"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GroupContent) Reset() {
+	*x = GroupContent{}
+	mi := &file_dm_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GroupContent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GroupContent) ProtoMessage() {}
+
+func (x *GroupContent) ProtoReflect() protoreflect.Message {
+	mi := &file_dm_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GroupContent.ProtoReflect.Descriptor instead.
+func (*GroupContent) Descriptor() ([]byte, []int) {
+	return file_dm_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *GroupContent) GetSentUnixNano() int64 {
+	if x != nil {
+		return x.SentUnixNano
+	}
+	return 0
+}
+
+func (x *GroupContent) GetBody() isGroupContent_Body {
+	if x != nil {
+		return x.Body
+	}
+	return nil
+}
+
+func (x *GroupContent) GetText() *GroupText {
+	if x != nil {
+		if x, ok := x.Body.(*GroupContent_Text); ok {
+			return x.Text
+		}
+	}
+	return nil
+}
+
+func (x *GroupContent) GetReaction() *GroupReaction {
+	if x != nil {
+		if x, ok := x.Body.(*GroupContent_Reaction); ok {
+			return x.Reaction
+		}
+	}
+	return nil
+}
+
+func (x *GroupContent) GetEvent() *GroupEvent {
+	if x != nil {
+		if x, ok := x.Body.(*GroupContent_Event); ok {
+			return x.Event
+		}
+	}
+	return nil
+}
+
+func (x *GroupContent) GetRsvp() *GroupRsvp {
+	if x != nil {
+		if x, ok := x.Body.(*GroupContent_Rsvp); ok {
+			return x.Rsvp
+		}
+	}
+	return nil
+}
+
+func (x *GroupContent) GetRename() *GroupRename {
+	if x != nil {
+		if x, ok := x.Body.(*GroupContent_Rename); ok {
+			return x.Rename
+		}
+	}
+	return nil
+}
+
+func (x *GroupContent) GetReceipt() *GroupReceipt {
+	if x != nil {
+		if x, ok := x.Body.(*GroupContent_Receipt); ok {
+			return x.Receipt
+		}
+	}
+	return nil
+}
+
+func (x *GroupContent) GetLeft() *GroupLeft {
+	if x != nil {
+		if x, ok := x.Body.(*GroupContent_Left); ok {
+			return x.Left
+		}
+	}
+	return nil
+}
+
+type isGroupContent_Body interface {
+	isGroupContent_Body()
+}
+
+type GroupContent_Text struct {
+	Text *GroupText `protobuf:"bytes,2,opt,name=text,proto3,oneof"`
+}
+
+type GroupContent_Reaction struct {
+	Reaction *GroupReaction `protobuf:"bytes,3,opt,name=reaction,proto3,oneof"`
+}
+
+type GroupContent_Event struct {
+	Event *GroupEvent `protobuf:"bytes,4,opt,name=event,proto3,oneof"`
+}
+
+type GroupContent_Rsvp struct {
+	Rsvp *GroupRsvp `protobuf:"bytes,5,opt,name=rsvp,proto3,oneof"`
+}
+
+type GroupContent_Rename struct {
+	Rename *GroupRename `protobuf:"bytes,6,opt,name=rename,proto3,oneof"`
+}
+
+type GroupContent_Receipt struct {
+	Receipt *GroupReceipt `protobuf:"bytes,7,opt,name=receipt,proto3,oneof"`
+}
+
+type GroupContent_Left struct {
+	Left *GroupLeft `protobuf:"bytes,8,opt,name=left,proto3,oneof"`
+}
+
+func (*GroupContent_Text) isGroupContent_Body() {}
+
+func (*GroupContent_Reaction) isGroupContent_Body() {}
+
+func (*GroupContent_Event) isGroupContent_Body() {}
+
+func (*GroupContent_Rsvp) isGroupContent_Body() {}
+
+func (*GroupContent_Rename) isGroupContent_Body() {}
+
+func (*GroupContent_Receipt) isGroupContent_Body() {}
+
+func (*GroupContent_Left) isGroupContent_Body() {}
+
+type GroupText struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Body          string                 `protobuf:"bytes,1,opt,name=body,proto3" json:"body,omitempty"`
+	ReplyTo       []byte                 `protobuf:"bytes,2,opt,name=reply_to,json=replyTo,proto3" json:"reply_to,omitempty"` // 32-byte group message ID (envelope hash), or empty
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GroupText) Reset() {
+	*x = GroupText{}
+	mi := &file_dm_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GroupText) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GroupText) ProtoMessage() {}
+
+func (x *GroupText) ProtoReflect() protoreflect.Message {
+	mi := &file_dm_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GroupText.ProtoReflect.Descriptor instead.
+func (*GroupText) Descriptor() ([]byte, []int) {
+	return file_dm_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *GroupText) GetBody() string {
+	if x != nil {
+		return x.Body
+	}
+	return ""
+}
+
+func (x *GroupText) GetReplyTo() []byte {
+	if x != nil {
+		return x.ReplyTo
+	}
+	return nil
+}
+
+type GroupReaction struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Target        []byte                 `protobuf:"bytes,1,opt,name=target,proto3" json:"target,omitempty"` // 32-byte group message ID
+	Emoji         string                 `protobuf:"bytes,2,opt,name=emoji,proto3" json:"emoji,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GroupReaction) Reset() {
+	*x = GroupReaction{}
+	mi := &file_dm_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GroupReaction) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GroupReaction) ProtoMessage() {}
+
+func (x *GroupReaction) ProtoReflect() protoreflect.Message {
+	mi := &file_dm_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GroupReaction.ProtoReflect.Descriptor instead.
+func (*GroupReaction) Descriptor() ([]byte, []int) {
+	return file_dm_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *GroupReaction) GetTarget() []byte {
+	if x != nil {
+		return x.Target
+	}
+	return nil
+}
+
+func (x *GroupReaction) GetEmoji() string {
+	if x != nil {
+		return x.Emoji
+	}
+	return ""
+}
+
+// GroupEvent plans an event; members answer with GroupRsvp.
+type GroupEvent struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Title         string                 `protobuf:"bytes,1,opt,name=title,proto3" json:"title,omitempty"`
+	StartUnixNano int64                  `protobuf:"varint,2,opt,name=start_unix_nano,json=startUnixNano,proto3" json:"start_unix_nano,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GroupEvent) Reset() {
+	*x = GroupEvent{}
+	mi := &file_dm_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GroupEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GroupEvent) ProtoMessage() {}
+
+func (x *GroupEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_dm_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GroupEvent.ProtoReflect.Descriptor instead.
+func (*GroupEvent) Descriptor() ([]byte, []int) {
+	return file_dm_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *GroupEvent) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *GroupEvent) GetStartUnixNano() int64 {
+	if x != nil {
+		return x.StartUnixNano
+	}
+	return 0
+}
+
+type GroupRsvp struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Event         []byte                 `protobuf:"bytes,1,opt,name=event,proto3" json:"event,omitempty"` // 32-byte group message ID of the GroupEvent
+	Answer        GroupRsvp_Answer       `protobuf:"varint,2,opt,name=answer,proto3,enum=backchannel.node.dm.v1.GroupRsvp_Answer" json:"answer,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GroupRsvp) Reset() {
+	*x = GroupRsvp{}
+	mi := &file_dm_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GroupRsvp) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GroupRsvp) ProtoMessage() {}
+
+func (x *GroupRsvp) ProtoReflect() protoreflect.Message {
+	mi := &file_dm_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GroupRsvp.ProtoReflect.Descriptor instead.
+func (*GroupRsvp) Descriptor() ([]byte, []int) {
+	return file_dm_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *GroupRsvp) GetEvent() []byte {
+	if x != nil {
+		return x.Event
+	}
+	return nil
+}
+
+func (x *GroupRsvp) GetAnswer() GroupRsvp_Answer {
+	if x != nil {
+		return x.Answer
+	}
+	return GroupRsvp_UNKNOWN
+}
+
+// GroupRename renames the group; it counts only from an owner or admin.
+type GroupRename struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GroupRename) Reset() {
+	*x = GroupRename{}
+	mi := &file_dm_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GroupRename) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GroupRename) ProtoMessage() {}
+
+func (x *GroupRename) ProtoReflect() protoreflect.Message {
+	mi := &file_dm_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GroupRename.ProtoReflect.Descriptor instead.
+func (*GroupRename) Descriptor() ([]byte, []int) {
+	return file_dm_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *GroupRename) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// GroupReceipt tells the group how far the sender has received and read:
+// per epoch and sender, every seq below next.
+type GroupReceipt struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Delivered     []*GroupMark           `protobuf:"bytes,1,rep,name=delivered,proto3" json:"delivered,omitempty"`
+	Read          []*GroupMark           `protobuf:"bytes,2,rep,name=read,proto3" json:"read,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GroupReceipt) Reset() {
+	*x = GroupReceipt{}
+	mi := &file_dm_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GroupReceipt) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GroupReceipt) ProtoMessage() {}
+
+func (x *GroupReceipt) ProtoReflect() protoreflect.Message {
+	mi := &file_dm_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GroupReceipt.ProtoReflect.Descriptor instead.
+func (*GroupReceipt) Descriptor() ([]byte, []int) {
+	return file_dm_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *GroupReceipt) GetDelivered() []*GroupMark {
+	if x != nil {
+		return x.Delivered
+	}
+	return nil
+}
+
+func (x *GroupReceipt) GetRead() []*GroupMark {
+	if x != nil {
+		return x.Read
+	}
+	return nil
+}
+
+type GroupMark struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Epoch         uint64                 `protobuf:"varint,1,opt,name=epoch,proto3" json:"epoch,omitempty"`
+	Sender        []byte                 `protobuf:"bytes,2,opt,name=sender,proto3" json:"sender,omitempty"` // 32-byte Ed25519 key
+	Next          uint64                 `protobuf:"varint,3,opt,name=next,proto3" json:"next,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GroupMark) Reset() {
+	*x = GroupMark{}
+	mi := &file_dm_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GroupMark) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GroupMark) ProtoMessage() {}
+
+func (x *GroupMark) ProtoReflect() protoreflect.Message {
+	mi := &file_dm_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GroupMark.ProtoReflect.Descriptor instead.
+func (*GroupMark) Descriptor() ([]byte, []int) {
+	return file_dm_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *GroupMark) GetEpoch() uint64 {
+	if x != nil {
+		return x.Epoch
+	}
+	return 0
+}
+
+func (x *GroupMark) GetSender() []byte {
+	if x != nil {
+		return x.Sender
+	}
+	return nil
+}
+
+func (x *GroupMark) GetNext() uint64 {
+	if x != nil {
+		return x.Next
+	}
+	return 0
+}
+
+// GroupLeft tells the group that the sender has left it.
+type GroupLeft struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GroupLeft) Reset() {
+	*x = GroupLeft{}
+	mi := &file_dm_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GroupLeft) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GroupLeft) ProtoMessage() {}
+
+func (x *GroupLeft) ProtoReflect() protoreflect.Message {
+	mi := &file_dm_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GroupLeft.ProtoReflect.Descriptor instead.
+func (*GroupLeft) Descriptor() ([]byte, []int) {
+	return file_dm_proto_rawDescGZIP(), []int{23}
+}
+
 // PreKeyRequest asks for a bundle on /backchannel/prekeys/1.0.0.
 type PreKeyRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -736,7 +1715,7 @@ type PreKeyRequest struct {
 
 func (x *PreKeyRequest) Reset() {
 	*x = PreKeyRequest{}
-	mi := &file_dm_proto_msgTypes[10]
+	mi := &file_dm_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -748,7 +1727,7 @@ func (x *PreKeyRequest) String() string {
 func (*PreKeyRequest) ProtoMessage() {}
 
 func (x *PreKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dm_proto_msgTypes[10]
+	mi := &file_dm_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -761,7 +1740,7 @@ func (x *PreKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PreKeyRequest.ProtoReflect.Descriptor instead.
 func (*PreKeyRequest) Descriptor() ([]byte, []int) {
-	return file_dm_proto_rawDescGZIP(), []int{10}
+	return file_dm_proto_rawDescGZIP(), []int{24}
 }
 
 // PreKeyResponse answers it.
@@ -775,7 +1754,7 @@ type PreKeyResponse struct {
 
 func (x *PreKeyResponse) Reset() {
 	*x = PreKeyResponse{}
-	mi := &file_dm_proto_msgTypes[11]
+	mi := &file_dm_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -787,7 +1766,7 @@ func (x *PreKeyResponse) String() string {
 func (*PreKeyResponse) ProtoMessage() {}
 
 func (x *PreKeyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dm_proto_msgTypes[11]
+	mi := &file_dm_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -800,7 +1779,7 @@ func (x *PreKeyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PreKeyResponse.ProtoReflect.Descriptor instead.
 func (*PreKeyResponse) Descriptor() ([]byte, []int) {
-	return file_dm_proto_rawDescGZIP(), []int{11}
+	return file_dm_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *PreKeyResponse) GetBundle() []byte {
@@ -826,14 +1805,15 @@ type SyncRequest struct {
 	WantDescriptor bool                   `protobuf:"varint,3,opt,name=want_descriptor,json=wantDescriptor,proto3" json:"want_descriptor,omitempty"`
 	Limit          uint32                 `protobuf:"varint,4,opt,name=limit,proto3" json:"limit,omitempty"`   // at most this many messages back
 	Name           string                 `protobuf:"bytes,5,opt,name=name,proto3" json:"name,omitempty"`      // instead of room: the rooms of this name the peer is in
-	Newest         bool                   `protobuf:"varint,6,opt,name=newest,proto3" json:"newest,omitempty"` // a newcomer: the newest history (as with no have), and floors
+	Group          *GroupSyncRequest      `protobuf:"bytes,6,opt,name=group,proto3" json:"group,omitempty"`    // instead of room: a private group's history
+	Newest         bool                   `protobuf:"varint,7,opt,name=newest,proto3" json:"newest,omitempty"` // a newcomer: the newest history (as with no have), and floors
 	unknownFields  protoimpl.UnknownFields
 	sizeCache      protoimpl.SizeCache
 }
 
 func (x *SyncRequest) Reset() {
 	*x = SyncRequest{}
-	mi := &file_dm_proto_msgTypes[12]
+	mi := &file_dm_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -845,7 +1825,7 @@ func (x *SyncRequest) String() string {
 func (*SyncRequest) ProtoMessage() {}
 
 func (x *SyncRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dm_proto_msgTypes[12]
+	mi := &file_dm_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -858,7 +1838,7 @@ func (x *SyncRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SyncRequest.ProtoReflect.Descriptor instead.
 func (*SyncRequest) Descriptor() ([]byte, []int) {
-	return file_dm_proto_rawDescGZIP(), []int{12}
+	return file_dm_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *SyncRequest) GetRoom() []byte {
@@ -896,11 +1876,89 @@ func (x *SyncRequest) GetName() string {
 	return ""
 }
 
+func (x *SyncRequest) GetGroup() *GroupSyncRequest {
+	if x != nil {
+		return x.Group
+	}
+	return nil
+}
+
 func (x *SyncRequest) GetNewest() bool {
 	if x != nil {
 		return x.Newest
 	}
 	return false
+}
+
+// GroupSyncRequest asks a fellow member of a private group for the
+// envelopes and rosters the asker lacks. It is served only to members of the
+// epochs asked about.
+type GroupSyncRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Group         []byte                 `protobuf:"bytes,1,opt,name=group,proto3" json:"group,omitempty"`
+	Have          []*GroupMark           `protobuf:"bytes,2,rep,name=have,proto3" json:"have,omitempty"`                                   // per epoch and sender: every seq below next is held
+	RosterEpoch   uint64                 `protobuf:"varint,3,opt,name=roster_epoch,json=rosterEpoch,proto3" json:"roster_epoch,omitempty"` // the newest roster the asker holds
+	Limit         uint32                 `protobuf:"varint,4,opt,name=limit,proto3" json:"limit,omitempty"`                                // at most this many envelopes
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GroupSyncRequest) Reset() {
+	*x = GroupSyncRequest{}
+	mi := &file_dm_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GroupSyncRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GroupSyncRequest) ProtoMessage() {}
+
+func (x *GroupSyncRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_dm_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GroupSyncRequest.ProtoReflect.Descriptor instead.
+func (*GroupSyncRequest) Descriptor() ([]byte, []int) {
+	return file_dm_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *GroupSyncRequest) GetGroup() []byte {
+	if x != nil {
+		return x.Group
+	}
+	return nil
+}
+
+func (x *GroupSyncRequest) GetHave() []*GroupMark {
+	if x != nil {
+		return x.Have
+	}
+	return nil
+}
+
+func (x *GroupSyncRequest) GetRosterEpoch() uint64 {
+	if x != nil {
+		return x.RosterEpoch
+	}
+	return 0
+}
+
+func (x *GroupSyncRequest) GetLimit() uint32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
 }
 
 type HighWater struct {
@@ -913,7 +1971,7 @@ type HighWater struct {
 
 func (x *HighWater) Reset() {
 	*x = HighWater{}
-	mi := &file_dm_proto_msgTypes[13]
+	mi := &file_dm_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -925,7 +1983,7 @@ func (x *HighWater) String() string {
 func (*HighWater) ProtoMessage() {}
 
 func (x *HighWater) ProtoReflect() protoreflect.Message {
-	mi := &file_dm_proto_msgTypes[13]
+	mi := &file_dm_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -938,7 +1996,7 @@ func (x *HighWater) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HighWater.ProtoReflect.Descriptor instead.
 func (*HighWater) Descriptor() ([]byte, []int) {
-	return file_dm_proto_rawDescGZIP(), []int{13}
+	return file_dm_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *HighWater) GetSender() []byte {
@@ -962,16 +2020,17 @@ type SyncResponse struct {
 	Messages         [][]byte               `protobuf:"bytes,2,rep,name=messages,proto3" json:"messages,omitempty"`                                         // crypto/room Message encodings, oldest first
 	Error            string                 `protobuf:"bytes,3,opt,name=error,proto3" json:"error,omitempty"`
 	Rooms            [][]byte               `protobuf:"bytes,4,rep,name=rooms,proto3" json:"rooms,omitempty"` // descriptors of the rooms named in the request
+	Group            *GroupSyncResponse     `protobuf:"bytes,5,opt,name=group,proto3" json:"group,omitempty"` // the answer to a GroupSyncRequest
 	// With newest: per sender, the seq up to which its history was left out
 	// (older than what was sent); a newcomer gives those messages up.
-	Floors        []*HighWater `protobuf:"bytes,5,rep,name=floors,proto3" json:"floors,omitempty"`
+	Floors        []*HighWater `protobuf:"bytes,6,rep,name=floors,proto3" json:"floors,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SyncResponse) Reset() {
 	*x = SyncResponse{}
-	mi := &file_dm_proto_msgTypes[14]
+	mi := &file_dm_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -983,7 +2042,7 @@ func (x *SyncResponse) String() string {
 func (*SyncResponse) ProtoMessage() {}
 
 func (x *SyncResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dm_proto_msgTypes[14]
+	mi := &file_dm_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -996,7 +2055,7 @@ func (x *SyncResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SyncResponse.ProtoReflect.Descriptor instead.
 func (*SyncResponse) Descriptor() ([]byte, []int) {
-	return file_dm_proto_rawDescGZIP(), []int{14}
+	return file_dm_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *SyncResponse) GetSignedDescriptor() []byte {
@@ -1027,11 +2086,78 @@ func (x *SyncResponse) GetRooms() [][]byte {
 	return nil
 }
 
+func (x *SyncResponse) GetGroup() *GroupSyncResponse {
+	if x != nil {
+		return x.Group
+	}
+	return nil
+}
+
 func (x *SyncResponse) GetFloors() []*HighWater {
 	if x != nil {
 		return x.Floors
 	}
 	return nil
+}
+
+type GroupSyncResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Envelopes     [][]byte               `protobuf:"bytes,1,rep,name=envelopes,proto3" json:"envelopes,omitempty"` // crypto/group Envelope encodings, each sender's oldest first
+	Rosters       [][]byte               `protobuf:"bytes,2,rep,name=rosters,proto3" json:"rosters,omitempty"`     // crypto/group Roster encodings after roster_epoch, oldest first
+	More          bool                   `protobuf:"varint,3,opt,name=more,proto3" json:"more,omitempty"`          // the limit cut the answer short: ask again
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GroupSyncResponse) Reset() {
+	*x = GroupSyncResponse{}
+	mi := &file_dm_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GroupSyncResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GroupSyncResponse) ProtoMessage() {}
+
+func (x *GroupSyncResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_dm_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GroupSyncResponse.ProtoReflect.Descriptor instead.
+func (*GroupSyncResponse) Descriptor() ([]byte, []int) {
+	return file_dm_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *GroupSyncResponse) GetEnvelopes() [][]byte {
+	if x != nil {
+		return x.Envelopes
+	}
+	return nil
+}
+
+func (x *GroupSyncResponse) GetRosters() [][]byte {
+	if x != nil {
+		return x.Rosters
+	}
+	return nil
+}
+
+func (x *GroupSyncResponse) GetMore() bool {
+	if x != nil {
+		return x.More
+	}
+	return false
 }
 
 var File_dm_proto protoreflect.FileDescriptor
@@ -1054,7 +2180,7 @@ const file_dm_proto_rawDesc = "" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\"!\n" +
 	"\x06Status\x12\x06\n" +
 	"\x02OK\x10\x00\x12\x0f\n" +
-	"\vRETRY_LATER\x10\x01\"\xd2\x03\n" +
+	"\vRETRY_LATER\x10\x01\"\xbe\x06\n" +
 	"\aContent\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12$\n" +
 	"\x0esent_unix_nano\x18\x02 \x01(\x03R\fsentUnixNano\x122\n" +
@@ -1063,7 +2189,14 @@ const file_dm_proto_rawDesc = "" +
 	"\fread_receipt\x18\x05 \x01(\v2#.backchannel.node.dm.v1.ReadReceiptH\x00R\vreadReceipt\x128\n" +
 	"\x06typing\x18\x06 \x01(\v2\x1e.backchannel.node.dm.v1.TypingH\x00R\x06typing\x12;\n" +
 	"\aprofile\x18\a \x01(\v2\x1f.backchannel.node.dm.v1.ProfileH\x00R\aprofile\x12T\n" +
-	"\x10request_accepted\x18\b \x01(\v2'.backchannel.node.dm.v1.RequestAcceptedH\x00R\x0frequestAcceptedB\x06\n" +
+	"\x10request_accepted\x18\b \x01(\v2'.backchannel.node.dm.v1.RequestAcceptedH\x00R\x0frequestAccepted\x12H\n" +
+	"\fgroup_invite\x18\t \x01(\v2#.backchannel.node.dm.v1.GroupInviteH\x00R\vgroupInvite\x12?\n" +
+	"\tgroup_key\x18\n" +
+	" \x01(\v2 .backchannel.node.dm.v1.GroupKeyH\x00R\bgroupKey\x12K\n" +
+	"\rgroup_decline\x18\v \x01(\v2$.backchannel.node.dm.v1.GroupDeclineH\x00R\fgroupDecline\x12E\n" +
+	"\vgroup_leave\x18\f \x01(\v2\".backchannel.node.dm.v1.GroupLeaveH\x00R\n" +
+	"groupLeave\x12K\n" +
+	"\rgroup_removed\x18\r \x01(\v2$.backchannel.node.dm.v1.GroupRemovedH\x00R\fgroupRemovedB\x06\n" +
 	"\x04body\"O\n" +
 	"\x04Text\x12\x12\n" +
 	"\x04body\x18\x01 \x01(\tR\x04body\x12\x19\n" +
@@ -1078,27 +2211,92 @@ const file_dm_proto_rawDesc = "" +
 	"\x06typing\x18\x01 \x01(\bR\x06typing\"\x1d\n" +
 	"\aProfile\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"\x11\n" +
-	"\x0fRequestAccepted\"\x0f\n" +
+	"\x0fRequestAccepted\"g\n" +
+	"\vGroupInvite\x12\x14\n" +
+	"\x05group\x18\x01 \x01(\fR\x05group\x12\x16\n" +
+	"\x06secret\x18\x02 \x01(\fR\x06secret\x12\x12\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\x12\x16\n" +
+	"\x06roster\x18\x04 \x01(\fR\x06roster\"4\n" +
+	"\bGroupKey\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\fR\x03key\x12\x16\n" +
+	"\x06roster\x18\x02 \x01(\fR\x06roster\"$\n" +
+	"\fGroupDecline\x12\x14\n" +
+	"\x05group\x18\x01 \x01(\fR\x05group\"\"\n" +
+	"\n" +
+	"GroupLeave\x12\x14\n" +
+	"\x05group\x18\x01 \x01(\fR\x05group\"<\n" +
+	"\fGroupRemoved\x12\x14\n" +
+	"\x05group\x18\x01 \x01(\fR\x05group\x12\x16\n" +
+	"\x06roster\x18\x02 \x01(\fR\x06roster\"\xe9\x03\n" +
+	"\fGroupContent\x12$\n" +
+	"\x0esent_unix_nano\x18\x01 \x01(\x03R\fsentUnixNano\x127\n" +
+	"\x04text\x18\x02 \x01(\v2!.backchannel.node.dm.v1.GroupTextH\x00R\x04text\x12C\n" +
+	"\breaction\x18\x03 \x01(\v2%.backchannel.node.dm.v1.GroupReactionH\x00R\breaction\x12:\n" +
+	"\x05event\x18\x04 \x01(\v2\".backchannel.node.dm.v1.GroupEventH\x00R\x05event\x127\n" +
+	"\x04rsvp\x18\x05 \x01(\v2!.backchannel.node.dm.v1.GroupRsvpH\x00R\x04rsvp\x12=\n" +
+	"\x06rename\x18\x06 \x01(\v2#.backchannel.node.dm.v1.GroupRenameH\x00R\x06rename\x12@\n" +
+	"\areceipt\x18\a \x01(\v2$.backchannel.node.dm.v1.GroupReceiptH\x00R\areceipt\x127\n" +
+	"\x04left\x18\b \x01(\v2!.backchannel.node.dm.v1.GroupLeftH\x00R\x04leftB\x06\n" +
+	"\x04body\":\n" +
+	"\tGroupText\x12\x12\n" +
+	"\x04body\x18\x01 \x01(\tR\x04body\x12\x19\n" +
+	"\breply_to\x18\x02 \x01(\fR\areplyTo\"=\n" +
+	"\rGroupReaction\x12\x16\n" +
+	"\x06target\x18\x01 \x01(\fR\x06target\x12\x14\n" +
+	"\x05emoji\x18\x02 \x01(\tR\x05emoji\"J\n" +
+	"\n" +
+	"GroupEvent\x12\x14\n" +
+	"\x05title\x18\x01 \x01(\tR\x05title\x12&\n" +
+	"\x0fstart_unix_nano\x18\x02 \x01(\x03R\rstartUnixNano\"\x96\x01\n" +
+	"\tGroupRsvp\x12\x14\n" +
+	"\x05event\x18\x01 \x01(\fR\x05event\x12@\n" +
+	"\x06answer\x18\x02 \x01(\x0e2(.backchannel.node.dm.v1.GroupRsvp.AnswerR\x06answer\"1\n" +
+	"\x06Answer\x12\v\n" +
+	"\aUNKNOWN\x10\x00\x12\a\n" +
+	"\x03YES\x10\x01\x12\x06\n" +
+	"\x02NO\x10\x02\x12\t\n" +
+	"\x05MAYBE\x10\x03\"!\n" +
+	"\vGroupRename\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"\x86\x01\n" +
+	"\fGroupReceipt\x12?\n" +
+	"\tdelivered\x18\x01 \x03(\v2!.backchannel.node.dm.v1.GroupMarkR\tdelivered\x125\n" +
+	"\x04read\x18\x02 \x03(\v2!.backchannel.node.dm.v1.GroupMarkR\x04read\"M\n" +
+	"\tGroupMark\x12\x14\n" +
+	"\x05epoch\x18\x01 \x01(\x04R\x05epoch\x12\x16\n" +
+	"\x06sender\x18\x02 \x01(\fR\x06sender\x12\x12\n" +
+	"\x04next\x18\x03 \x01(\x04R\x04next\"\v\n" +
+	"\tGroupLeft\"\x0f\n" +
 	"\rPreKeyRequest\">\n" +
 	"\x0ePreKeyResponse\x12\x16\n" +
 	"\x06bundle\x18\x01 \x01(\fR\x06bundle\x12\x14\n" +
-	"\x05error\x18\x02 \x01(\tR\x05error\"\xc3\x01\n" +
+	"\x05error\x18\x02 \x01(\tR\x05error\"\x83\x02\n" +
 	"\vSyncRequest\x12\x12\n" +
 	"\x04room\x18\x01 \x01(\fR\x04room\x125\n" +
 	"\x04have\x18\x02 \x03(\v2!.backchannel.node.dm.v1.HighWaterR\x04have\x12'\n" +
 	"\x0fwant_descriptor\x18\x03 \x01(\bR\x0ewantDescriptor\x12\x14\n" +
 	"\x05limit\x18\x04 \x01(\rR\x05limit\x12\x12\n" +
-	"\x04name\x18\x05 \x01(\tR\x04name\x12\x16\n" +
-	"\x06newest\x18\x06 \x01(\bR\x06newest\"5\n" +
+	"\x04name\x18\x05 \x01(\tR\x04name\x12>\n" +
+	"\x05group\x18\x06 \x01(\v2(.backchannel.node.dm.v1.GroupSyncRequestR\x05group\x12\x16\n" +
+	"\x06newest\x18\a \x01(\bR\x06newest\"\x98\x01\n" +
+	"\x10GroupSyncRequest\x12\x14\n" +
+	"\x05group\x18\x01 \x01(\fR\x05group\x125\n" +
+	"\x04have\x18\x02 \x03(\v2!.backchannel.node.dm.v1.GroupMarkR\x04have\x12!\n" +
+	"\froster_epoch\x18\x03 \x01(\x04R\vrosterEpoch\x12\x14\n" +
+	"\x05limit\x18\x04 \x01(\rR\x05limit\"5\n" +
 	"\tHighWater\x12\x16\n" +
 	"\x06sender\x18\x01 \x01(\fR\x06sender\x12\x10\n" +
-	"\x03seq\x18\x02 \x01(\x04R\x03seq\"\xbe\x01\n" +
+	"\x03seq\x18\x02 \x01(\x04R\x03seq\"\xff\x01\n" +
 	"\fSyncResponse\x12+\n" +
 	"\x11signed_descriptor\x18\x01 \x01(\fR\x10signedDescriptor\x12\x1a\n" +
 	"\bmessages\x18\x02 \x03(\fR\bmessages\x12\x14\n" +
 	"\x05error\x18\x03 \x01(\tR\x05error\x12\x14\n" +
-	"\x05rooms\x18\x04 \x03(\fR\x05rooms\x129\n" +
-	"\x06floors\x18\x05 \x03(\v2!.backchannel.node.dm.v1.HighWaterR\x06floorsB7Z5github.com/backchannel/backchannel/node/internal/dmpbb\x06proto3"
+	"\x05rooms\x18\x04 \x03(\fR\x05rooms\x12?\n" +
+	"\x05group\x18\x05 \x01(\v2).backchannel.node.dm.v1.GroupSyncResponseR\x05group\x129\n" +
+	"\x06floors\x18\x06 \x03(\v2!.backchannel.node.dm.v1.HighWaterR\x06floors\"_\n" +
+	"\x11GroupSyncResponse\x12\x1c\n" +
+	"\tenvelopes\x18\x01 \x03(\fR\tenvelopes\x12\x18\n" +
+	"\arosters\x18\x02 \x03(\fR\arosters\x12\x12\n" +
+	"\x04more\x18\x03 \x01(\bR\x04moreB7Z5github.com/backchannel/backchannel/node/internal/dmpbb\x06proto3"
 
 var (
 	file_dm_proto_rawDescOnce sync.Once
@@ -1112,43 +2310,78 @@ func file_dm_proto_rawDescGZIP() []byte {
 	return file_dm_proto_rawDescData
 }
 
-var file_dm_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_dm_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_dm_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_dm_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
 var file_dm_proto_goTypes = []any{
-	(Ack_Status)(0),         // 0: backchannel.node.dm.v1.Ack.Status
-	(*Frame)(nil),           // 1: backchannel.node.dm.v1.Frame
-	(*Envelope)(nil),        // 2: backchannel.node.dm.v1.Envelope
-	(*Ack)(nil),             // 3: backchannel.node.dm.v1.Ack
-	(*Content)(nil),         // 4: backchannel.node.dm.v1.Content
-	(*Text)(nil),            // 5: backchannel.node.dm.v1.Text
-	(*Reaction)(nil),        // 6: backchannel.node.dm.v1.Reaction
-	(*ReadReceipt)(nil),     // 7: backchannel.node.dm.v1.ReadReceipt
-	(*Typing)(nil),          // 8: backchannel.node.dm.v1.Typing
-	(*Profile)(nil),         // 9: backchannel.node.dm.v1.Profile
-	(*RequestAccepted)(nil), // 10: backchannel.node.dm.v1.RequestAccepted
-	(*PreKeyRequest)(nil),   // 11: backchannel.node.dm.v1.PreKeyRequest
-	(*PreKeyResponse)(nil),  // 12: backchannel.node.dm.v1.PreKeyResponse
-	(*SyncRequest)(nil),     // 13: backchannel.node.dm.v1.SyncRequest
-	(*HighWater)(nil),       // 14: backchannel.node.dm.v1.HighWater
-	(*SyncResponse)(nil),    // 15: backchannel.node.dm.v1.SyncResponse
+	(Ack_Status)(0),           // 0: backchannel.node.dm.v1.Ack.Status
+	(GroupRsvp_Answer)(0),     // 1: backchannel.node.dm.v1.GroupRsvp.Answer
+	(*Frame)(nil),             // 2: backchannel.node.dm.v1.Frame
+	(*Envelope)(nil),          // 3: backchannel.node.dm.v1.Envelope
+	(*Ack)(nil),               // 4: backchannel.node.dm.v1.Ack
+	(*Content)(nil),           // 5: backchannel.node.dm.v1.Content
+	(*Text)(nil),              // 6: backchannel.node.dm.v1.Text
+	(*Reaction)(nil),          // 7: backchannel.node.dm.v1.Reaction
+	(*ReadReceipt)(nil),       // 8: backchannel.node.dm.v1.ReadReceipt
+	(*Typing)(nil),            // 9: backchannel.node.dm.v1.Typing
+	(*Profile)(nil),           // 10: backchannel.node.dm.v1.Profile
+	(*RequestAccepted)(nil),   // 11: backchannel.node.dm.v1.RequestAccepted
+	(*GroupInvite)(nil),       // 12: backchannel.node.dm.v1.GroupInvite
+	(*GroupKey)(nil),          // 13: backchannel.node.dm.v1.GroupKey
+	(*GroupDecline)(nil),      // 14: backchannel.node.dm.v1.GroupDecline
+	(*GroupLeave)(nil),        // 15: backchannel.node.dm.v1.GroupLeave
+	(*GroupRemoved)(nil),      // 16: backchannel.node.dm.v1.GroupRemoved
+	(*GroupContent)(nil),      // 17: backchannel.node.dm.v1.GroupContent
+	(*GroupText)(nil),         // 18: backchannel.node.dm.v1.GroupText
+	(*GroupReaction)(nil),     // 19: backchannel.node.dm.v1.GroupReaction
+	(*GroupEvent)(nil),        // 20: backchannel.node.dm.v1.GroupEvent
+	(*GroupRsvp)(nil),         // 21: backchannel.node.dm.v1.GroupRsvp
+	(*GroupRename)(nil),       // 22: backchannel.node.dm.v1.GroupRename
+	(*GroupReceipt)(nil),      // 23: backchannel.node.dm.v1.GroupReceipt
+	(*GroupMark)(nil),         // 24: backchannel.node.dm.v1.GroupMark
+	(*GroupLeft)(nil),         // 25: backchannel.node.dm.v1.GroupLeft
+	(*PreKeyRequest)(nil),     // 26: backchannel.node.dm.v1.PreKeyRequest
+	(*PreKeyResponse)(nil),    // 27: backchannel.node.dm.v1.PreKeyResponse
+	(*SyncRequest)(nil),       // 28: backchannel.node.dm.v1.SyncRequest
+	(*GroupSyncRequest)(nil),  // 29: backchannel.node.dm.v1.GroupSyncRequest
+	(*HighWater)(nil),         // 30: backchannel.node.dm.v1.HighWater
+	(*SyncResponse)(nil),      // 31: backchannel.node.dm.v1.SyncResponse
+	(*GroupSyncResponse)(nil), // 32: backchannel.node.dm.v1.GroupSyncResponse
 }
 var file_dm_proto_depIdxs = []int32{
-	2,  // 0: backchannel.node.dm.v1.Frame.envelope:type_name -> backchannel.node.dm.v1.Envelope
-	3,  // 1: backchannel.node.dm.v1.Frame.ack:type_name -> backchannel.node.dm.v1.Ack
+	3,  // 0: backchannel.node.dm.v1.Frame.envelope:type_name -> backchannel.node.dm.v1.Envelope
+	4,  // 1: backchannel.node.dm.v1.Frame.ack:type_name -> backchannel.node.dm.v1.Ack
 	0,  // 2: backchannel.node.dm.v1.Ack.status:type_name -> backchannel.node.dm.v1.Ack.Status
-	5,  // 3: backchannel.node.dm.v1.Content.text:type_name -> backchannel.node.dm.v1.Text
-	6,  // 4: backchannel.node.dm.v1.Content.reaction:type_name -> backchannel.node.dm.v1.Reaction
-	7,  // 5: backchannel.node.dm.v1.Content.read_receipt:type_name -> backchannel.node.dm.v1.ReadReceipt
-	8,  // 6: backchannel.node.dm.v1.Content.typing:type_name -> backchannel.node.dm.v1.Typing
-	9,  // 7: backchannel.node.dm.v1.Content.profile:type_name -> backchannel.node.dm.v1.Profile
-	10, // 8: backchannel.node.dm.v1.Content.request_accepted:type_name -> backchannel.node.dm.v1.RequestAccepted
-	14, // 9: backchannel.node.dm.v1.SyncRequest.have:type_name -> backchannel.node.dm.v1.HighWater
-	14, // 10: backchannel.node.dm.v1.SyncResponse.floors:type_name -> backchannel.node.dm.v1.HighWater
-	11, // [11:11] is the sub-list for method output_type
-	11, // [11:11] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	6,  // 3: backchannel.node.dm.v1.Content.text:type_name -> backchannel.node.dm.v1.Text
+	7,  // 4: backchannel.node.dm.v1.Content.reaction:type_name -> backchannel.node.dm.v1.Reaction
+	8,  // 5: backchannel.node.dm.v1.Content.read_receipt:type_name -> backchannel.node.dm.v1.ReadReceipt
+	9,  // 6: backchannel.node.dm.v1.Content.typing:type_name -> backchannel.node.dm.v1.Typing
+	10, // 7: backchannel.node.dm.v1.Content.profile:type_name -> backchannel.node.dm.v1.Profile
+	11, // 8: backchannel.node.dm.v1.Content.request_accepted:type_name -> backchannel.node.dm.v1.RequestAccepted
+	12, // 9: backchannel.node.dm.v1.Content.group_invite:type_name -> backchannel.node.dm.v1.GroupInvite
+	13, // 10: backchannel.node.dm.v1.Content.group_key:type_name -> backchannel.node.dm.v1.GroupKey
+	14, // 11: backchannel.node.dm.v1.Content.group_decline:type_name -> backchannel.node.dm.v1.GroupDecline
+	15, // 12: backchannel.node.dm.v1.Content.group_leave:type_name -> backchannel.node.dm.v1.GroupLeave
+	16, // 13: backchannel.node.dm.v1.Content.group_removed:type_name -> backchannel.node.dm.v1.GroupRemoved
+	18, // 14: backchannel.node.dm.v1.GroupContent.text:type_name -> backchannel.node.dm.v1.GroupText
+	19, // 15: backchannel.node.dm.v1.GroupContent.reaction:type_name -> backchannel.node.dm.v1.GroupReaction
+	20, // 16: backchannel.node.dm.v1.GroupContent.event:type_name -> backchannel.node.dm.v1.GroupEvent
+	21, // 17: backchannel.node.dm.v1.GroupContent.rsvp:type_name -> backchannel.node.dm.v1.GroupRsvp
+	22, // 18: backchannel.node.dm.v1.GroupContent.rename:type_name -> backchannel.node.dm.v1.GroupRename
+	23, // 19: backchannel.node.dm.v1.GroupContent.receipt:type_name -> backchannel.node.dm.v1.GroupReceipt
+	25, // 20: backchannel.node.dm.v1.GroupContent.left:type_name -> backchannel.node.dm.v1.GroupLeft
+	1,  // 21: backchannel.node.dm.v1.GroupRsvp.answer:type_name -> backchannel.node.dm.v1.GroupRsvp.Answer
+	24, // 22: backchannel.node.dm.v1.GroupReceipt.delivered:type_name -> backchannel.node.dm.v1.GroupMark
+	24, // 23: backchannel.node.dm.v1.GroupReceipt.read:type_name -> backchannel.node.dm.v1.GroupMark
+	30, // 24: backchannel.node.dm.v1.SyncRequest.have:type_name -> backchannel.node.dm.v1.HighWater
+	29, // 25: backchannel.node.dm.v1.SyncRequest.group:type_name -> backchannel.node.dm.v1.GroupSyncRequest
+	24, // 26: backchannel.node.dm.v1.GroupSyncRequest.have:type_name -> backchannel.node.dm.v1.GroupMark
+	32, // 27: backchannel.node.dm.v1.SyncResponse.group:type_name -> backchannel.node.dm.v1.GroupSyncResponse
+	30, // 28: backchannel.node.dm.v1.SyncResponse.floors:type_name -> backchannel.node.dm.v1.HighWater
+	29, // [29:29] is the sub-list for method output_type
+	29, // [29:29] is the sub-list for method input_type
+	29, // [29:29] is the sub-list for extension type_name
+	29, // [29:29] is the sub-list for extension extendee
+	0,  // [0:29] is the sub-list for field type_name
 }
 
 func init() { file_dm_proto_init() }
@@ -1167,14 +2400,28 @@ func file_dm_proto_init() {
 		(*Content_Typing)(nil),
 		(*Content_Profile)(nil),
 		(*Content_RequestAccepted)(nil),
+		(*Content_GroupInvite)(nil),
+		(*Content_GroupKey)(nil),
+		(*Content_GroupDecline)(nil),
+		(*Content_GroupLeave)(nil),
+		(*Content_GroupRemoved)(nil),
+	}
+	file_dm_proto_msgTypes[15].OneofWrappers = []any{
+		(*GroupContent_Text)(nil),
+		(*GroupContent_Reaction)(nil),
+		(*GroupContent_Event)(nil),
+		(*GroupContent_Rsvp)(nil),
+		(*GroupContent_Rename)(nil),
+		(*GroupContent_Receipt)(nil),
+		(*GroupContent_Left)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_dm_proto_rawDesc), len(file_dm_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   15,
+			NumEnums:      2,
+			NumMessages:   31,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -301,6 +301,7 @@ type OutboxEntry struct {
 	Frame           []byte                 `protobuf:"bytes,1,opt,name=frame,proto3" json:"frame,omitempty"`
 	Attempts        uint32                 `protobuf:"varint,2,opt,name=attempts,proto3" json:"attempts,omitempty"`
 	NextTryUnixNano int64                  `protobuf:"varint,3,opt,name=next_try_unix_nano,json=nextTryUnixNano,proto3" json:"next_try_unix_nano,omitempty"`
+	Content         []byte                 `protobuf:"bytes,4,opt,name=content,proto3" json:"content,omitempty"` // encoded content to encrypt once a session exists (no frame yet)
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
@@ -354,6 +355,13 @@ func (x *OutboxEntry) GetNextTryUnixNano() int64 {
 		return x.NextTryUnixNano
 	}
 	return 0
+}
+
+func (x *OutboxEntry) GetContent() []byte {
+	if x != nil {
+		return x.Content
+	}
+	return nil
 }
 
 // Room is the value under a room key: what the node keeps of a live room.
@@ -503,6 +511,559 @@ func (x *RoomMessage) GetData() []byte {
 	return nil
 }
 
+// Group is the value under a group key: what the node keeps of a private
+// group it was invited to or is in. Its secrets (epoch keys, chains) are
+// records of their own.
+type Group struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	Secret           []byte                 `protobuf:"bytes,1,opt,name=secret,proto3" json:"secret,omitempty"`
+	Name             string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	NameSentUnixNano int64                  `protobuf:"varint,3,opt,name=name_sent_unix_nano,json=nameSentUnixNano,proto3" json:"name_sent_unix_nano,omitempty"` // when the name in force was set
+	NameId           []byte                 `protobuf:"bytes,4,opt,name=name_id,json=nameId,proto3" json:"name_id,omitempty"`                                    // the message that set it (ties)
+	State            uint32                 `protobuf:"varint,5,opt,name=state,proto3" json:"state,omitempty"`
+	Inviter          []byte                 `protobuf:"bytes,6,opt,name=inviter,proto3" json:"inviter,omitempty"`                                  // peer ID of who invited us
+	InviteMessage    []byte                 `protobuf:"bytes,7,opt,name=invite_message,json=inviteMessage,proto3" json:"invite_message,omitempty"` // 16-byte ID of the invite in the 1:1 thread
+	BaseEpoch        uint64                 `protobuf:"varint,8,opt,name=base_epoch,json=baseEpoch,proto3" json:"base_epoch,omitempty"`            // the first epoch we are in
+	CreatedUnixNano  int64                  `protobuf:"varint,9,opt,name=created_unix_nano,json=createdUnixNano,proto3" json:"created_unix_nano,omitempty"`
+	UpdatedUnixNano  int64                  `protobuf:"varint,10,opt,name=updated_unix_nano,json=updatedUnixNano,proto3" json:"updated_unix_nano,omitempty"`
+	LastReadUnixNano int64                  `protobuf:"varint,11,opt,name=last_read_unix_nano,json=lastReadUnixNano,proto3" json:"last_read_unix_nano,omitempty"` // newest message sent time marked read
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *Group) Reset() {
+	*x = Group{}
+	mi := &file_store_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Group) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Group) ProtoMessage() {}
+
+func (x *Group) ProtoReflect() protoreflect.Message {
+	mi := &file_store_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Group.ProtoReflect.Descriptor instead.
+func (*Group) Descriptor() ([]byte, []int) {
+	return file_store_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *Group) GetSecret() []byte {
+	if x != nil {
+		return x.Secret
+	}
+	return nil
+}
+
+func (x *Group) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Group) GetNameSentUnixNano() int64 {
+	if x != nil {
+		return x.NameSentUnixNano
+	}
+	return 0
+}
+
+func (x *Group) GetNameId() []byte {
+	if x != nil {
+		return x.NameId
+	}
+	return nil
+}
+
+func (x *Group) GetState() uint32 {
+	if x != nil {
+		return x.State
+	}
+	return 0
+}
+
+func (x *Group) GetInviter() []byte {
+	if x != nil {
+		return x.Inviter
+	}
+	return nil
+}
+
+func (x *Group) GetInviteMessage() []byte {
+	if x != nil {
+		return x.InviteMessage
+	}
+	return nil
+}
+
+func (x *Group) GetBaseEpoch() uint64 {
+	if x != nil {
+		return x.BaseEpoch
+	}
+	return 0
+}
+
+func (x *Group) GetCreatedUnixNano() int64 {
+	if x != nil {
+		return x.CreatedUnixNano
+	}
+	return 0
+}
+
+func (x *Group) GetUpdatedUnixNano() int64 {
+	if x != nil {
+		return x.UpdatedUnixNano
+	}
+	return 0
+}
+
+func (x *Group) GetLastReadUnixNano() int64 {
+	if x != nil {
+		return x.LastReadUnixNano
+	}
+	return 0
+}
+
+// ParkedGroupKey is an epoch key whose roster does not link to ours yet.
+type ParkedGroupKey struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	From          []byte                 `protobuf:"bytes,1,opt,name=from,proto3" json:"from,omitempty"`     // peer ID of the sender
+	Key           []byte                 `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`       // crypto/group GroupKey encoding
+	Roster        []byte                 `protobuf:"bytes,3,opt,name=roster,proto3" json:"roster,omitempty"` // crypto/group Roster encoding
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ParkedGroupKey) Reset() {
+	*x = ParkedGroupKey{}
+	mi := &file_store_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ParkedGroupKey) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ParkedGroupKey) ProtoMessage() {}
+
+func (x *ParkedGroupKey) ProtoReflect() protoreflect.Message {
+	mi := &file_store_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ParkedGroupKey.ProtoReflect.Descriptor instead.
+func (*ParkedGroupKey) Descriptor() ([]byte, []int) {
+	return file_store_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *ParkedGroupKey) GetFrom() []byte {
+	if x != nil {
+		return x.From
+	}
+	return nil
+}
+
+func (x *ParkedGroupKey) GetKey() []byte {
+	if x != nil {
+		return x.Key
+	}
+	return nil
+}
+
+func (x *ParkedGroupKey) GetRoster() []byte {
+	if x != nil {
+		return x.Roster
+	}
+	return nil
+}
+
+// GroupEnvelope is the value under a group envelope key, which holds the
+// group, epoch, sender and seq.
+type GroupEnvelope struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	Id               []byte                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`     // 32-byte envelope hash
+	Data             []byte                 `protobuf:"bytes,2,opt,name=data,proto3" json:"data,omitempty"` // the signed envelope as it travelled
+	ReceivedUnixNano int64                  `protobuf:"varint,3,opt,name=received_unix_nano,json=receivedUnixNano,proto3" json:"received_unix_nano,omitempty"`
+	Opened           bool                   `protobuf:"varint,4,opt,name=opened,proto3" json:"opened,omitempty"` // decrypted (or sent by us)
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *GroupEnvelope) Reset() {
+	*x = GroupEnvelope{}
+	mi := &file_store_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GroupEnvelope) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GroupEnvelope) ProtoMessage() {}
+
+func (x *GroupEnvelope) ProtoReflect() protoreflect.Message {
+	mi := &file_store_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GroupEnvelope.ProtoReflect.Descriptor instead.
+func (*GroupEnvelope) Descriptor() ([]byte, []int) {
+	return file_store_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *GroupEnvelope) GetId() []byte {
+	if x != nil {
+		return x.Id
+	}
+	return nil
+}
+
+func (x *GroupEnvelope) GetData() []byte {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
+
+func (x *GroupEnvelope) GetReceivedUnixNano() int64 {
+	if x != nil {
+		return x.ReceivedUnixNano
+	}
+	return 0
+}
+
+func (x *GroupEnvelope) GetOpened() bool {
+	if x != nil {
+		return x.Opened
+	}
+	return false
+}
+
+// GroupMessage is the value under a group message key, which holds the
+// group, sent time and ID.
+type GroupMessage struct {
+	state              protoimpl.MessageState `protogen:"open.v1"`
+	Epoch              uint64                 `protobuf:"varint,1,opt,name=epoch,proto3" json:"epoch,omitempty"`
+	Sender             []byte                 `protobuf:"bytes,2,opt,name=sender,proto3" json:"sender,omitempty"` // peer ID
+	Seq                uint64                 `protobuf:"varint,3,opt,name=seq,proto3" json:"seq,omitempty"`
+	Kind               string                 `protobuf:"bytes,4,opt,name=kind,proto3" json:"kind,omitempty"`
+	Body               string                 `protobuf:"bytes,5,opt,name=body,proto3" json:"body,omitempty"`
+	ReplyTo            []byte                 `protobuf:"bytes,6,opt,name=reply_to,json=replyTo,proto3" json:"reply_to,omitempty"` // 32 bytes or empty
+	EventStartUnixNano int64                  `protobuf:"varint,7,opt,name=event_start_unix_nano,json=eventStartUnixNano,proto3" json:"event_start_unix_nano,omitempty"`
+	ReceivedUnixNano   int64                  `protobuf:"varint,8,opt,name=received_unix_nano,json=receivedUnixNano,proto3" json:"received_unix_nano,omitempty"`
+	Outbound           bool                   `protobuf:"varint,9,opt,name=outbound,proto3" json:"outbound,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *GroupMessage) Reset() {
+	*x = GroupMessage{}
+	mi := &file_store_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GroupMessage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GroupMessage) ProtoMessage() {}
+
+func (x *GroupMessage) ProtoReflect() protoreflect.Message {
+	mi := &file_store_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GroupMessage.ProtoReflect.Descriptor instead.
+func (*GroupMessage) Descriptor() ([]byte, []int) {
+	return file_store_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *GroupMessage) GetEpoch() uint64 {
+	if x != nil {
+		return x.Epoch
+	}
+	return 0
+}
+
+func (x *GroupMessage) GetSender() []byte {
+	if x != nil {
+		return x.Sender
+	}
+	return nil
+}
+
+func (x *GroupMessage) GetSeq() uint64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+func (x *GroupMessage) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *GroupMessage) GetBody() string {
+	if x != nil {
+		return x.Body
+	}
+	return ""
+}
+
+func (x *GroupMessage) GetReplyTo() []byte {
+	if x != nil {
+		return x.ReplyTo
+	}
+	return nil
+}
+
+func (x *GroupMessage) GetEventStartUnixNano() int64 {
+	if x != nil {
+		return x.EventStartUnixNano
+	}
+	return 0
+}
+
+func (x *GroupMessage) GetReceivedUnixNano() int64 {
+	if x != nil {
+		return x.ReceivedUnixNano
+	}
+	return 0
+}
+
+func (x *GroupMessage) GetOutbound() bool {
+	if x != nil {
+		return x.Outbound
+	}
+	return false
+}
+
+// GroupAnnotation is the value under a group annotation key (reaction or
+// RSVP), which holds the group, target, sender, kind and value.
+type GroupAnnotation struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	SentUnixNano  int64                  `protobuf:"varint,1,opt,name=sent_unix_nano,json=sentUnixNano,proto3" json:"sent_unix_nano,omitempty"`
+	Id            []byte                 `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`       // 32-byte message ID of the annotation
+	Value         string                 `protobuf:"bytes,3,opt,name=value,proto3" json:"value,omitempty"` // RSVP answer (reactions keep theirs in the key)
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GroupAnnotation) Reset() {
+	*x = GroupAnnotation{}
+	mi := &file_store_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GroupAnnotation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GroupAnnotation) ProtoMessage() {}
+
+func (x *GroupAnnotation) ProtoReflect() protoreflect.Message {
+	mi := &file_store_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GroupAnnotation.ProtoReflect.Descriptor instead.
+func (*GroupAnnotation) Descriptor() ([]byte, []int) {
+	return file_store_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *GroupAnnotation) GetSentUnixNano() int64 {
+	if x != nil {
+		return x.SentUnixNano
+	}
+	return 0
+}
+
+func (x *GroupAnnotation) GetId() []byte {
+	if x != nil {
+		return x.Id
+	}
+	return nil
+}
+
+func (x *GroupAnnotation) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
+}
+
+// GroupMark is one per-epoch, per-sender high-water mark.
+type GroupMark struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Epoch         uint64                 `protobuf:"varint,1,opt,name=epoch,proto3" json:"epoch,omitempty"`
+	Sender        []byte                 `protobuf:"bytes,2,opt,name=sender,proto3" json:"sender,omitempty"` // peer ID
+	Next          uint64                 `protobuf:"varint,3,opt,name=next,proto3" json:"next,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GroupMark) Reset() {
+	*x = GroupMark{}
+	mi := &file_store_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GroupMark) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GroupMark) ProtoMessage() {}
+
+func (x *GroupMark) ProtoReflect() protoreflect.Message {
+	mi := &file_store_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GroupMark.ProtoReflect.Descriptor instead.
+func (*GroupMark) Descriptor() ([]byte, []int) {
+	return file_store_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *GroupMark) GetEpoch() uint64 {
+	if x != nil {
+		return x.Epoch
+	}
+	return 0
+}
+
+func (x *GroupMark) GetSender() []byte {
+	if x != nil {
+		return x.Sender
+	}
+	return nil
+}
+
+func (x *GroupMark) GetNext() uint64 {
+	if x != nil {
+		return x.Next
+	}
+	return 0
+}
+
+// GroupReceipt is the value under a group receipt key: how far a member has
+// received and read.
+type GroupReceipt struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Delivered       []*GroupMark           `protobuf:"bytes,1,rep,name=delivered,proto3" json:"delivered,omitempty"`
+	Read            []*GroupMark           `protobuf:"bytes,2,rep,name=read,proto3" json:"read,omitempty"`
+	UpdatedUnixNano int64                  `protobuf:"varint,3,opt,name=updated_unix_nano,json=updatedUnixNano,proto3" json:"updated_unix_nano,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *GroupReceipt) Reset() {
+	*x = GroupReceipt{}
+	mi := &file_store_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GroupReceipt) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GroupReceipt) ProtoMessage() {}
+
+func (x *GroupReceipt) ProtoReflect() protoreflect.Message {
+	mi := &file_store_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GroupReceipt.ProtoReflect.Descriptor instead.
+func (*GroupReceipt) Descriptor() ([]byte, []int) {
+	return file_store_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *GroupReceipt) GetDelivered() []*GroupMark {
+	if x != nil {
+		return x.Delivered
+	}
+	return nil
+}
+
+func (x *GroupReceipt) GetRead() []*GroupMark {
+	if x != nil {
+		return x.Read
+	}
+	return nil
+}
+
+func (x *GroupReceipt) GetUpdatedUnixNano() int64 {
+	if x != nil {
+		return x.UpdatedUnixNano
+	}
+	return 0
+}
+
 var File_store_proto protoreflect.FileDescriptor
 
 const file_store_proto_rawDesc = "" +
@@ -530,11 +1091,12 @@ const file_store_proto_rawDesc = "" +
 	"\x06unread\x18\x02 \x01(\x04R\x06unread\x12-\n" +
 	"\x13last_sent_unix_nano\x18\x03 \x01(\x03R\x10lastSentUnixNano\x12\x17\n" +
 	"\alast_id\x18\x04 \x01(\fR\x06lastId\x12*\n" +
-	"\x11updated_unix_nano\x18\x05 \x01(\x03R\x0fupdatedUnixNano\"l\n" +
+	"\x11updated_unix_nano\x18\x05 \x01(\x03R\x0fupdatedUnixNano\"\x86\x01\n" +
 	"\vOutboxEntry\x12\x14\n" +
 	"\x05frame\x18\x01 \x01(\fR\x05frame\x12\x1a\n" +
 	"\battempts\x18\x02 \x01(\rR\battempts\x12+\n" +
-	"\x12next_try_unix_nano\x18\x03 \x01(\x03R\x0fnextTryUnixNano\"\xba\x01\n" +
+	"\x12next_try_unix_nano\x18\x03 \x01(\x03R\x0fnextTryUnixNano\x12\x18\n" +
+	"\acontent\x18\x04 \x01(\fR\acontent\"\xba\x01\n" +
 	"\x04Room\x12+\n" +
 	"\x11signed_descriptor\x18\x01 \x01(\fR\x10signedDescriptor\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x16\n" +
@@ -545,7 +1107,52 @@ const file_store_proto_rawDesc = "" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12$\n" +
 	"\x0esent_unix_nano\x18\x02 \x01(\x03R\fsentUnixNano\x12,\n" +
 	"\x12received_unix_nano\x18\x03 \x01(\x03R\x10receivedUnixNano\x12\x12\n" +
-	"\x04data\x18\x04 \x01(\fR\x04dataB=Z;github.com/backchannel/backchannel/storage/internal/storepbb\x06proto3"
+	"\x04data\x18\x04 \x01(\fR\x04data\"\xf8\x02\n" +
+	"\x05Group\x12\x16\n" +
+	"\x06secret\x18\x01 \x01(\fR\x06secret\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12-\n" +
+	"\x13name_sent_unix_nano\x18\x03 \x01(\x03R\x10nameSentUnixNano\x12\x17\n" +
+	"\aname_id\x18\x04 \x01(\fR\x06nameId\x12\x14\n" +
+	"\x05state\x18\x05 \x01(\rR\x05state\x12\x18\n" +
+	"\ainviter\x18\x06 \x01(\fR\ainviter\x12%\n" +
+	"\x0einvite_message\x18\a \x01(\fR\rinviteMessage\x12\x1d\n" +
+	"\n" +
+	"base_epoch\x18\b \x01(\x04R\tbaseEpoch\x12*\n" +
+	"\x11created_unix_nano\x18\t \x01(\x03R\x0fcreatedUnixNano\x12*\n" +
+	"\x11updated_unix_nano\x18\n" +
+	" \x01(\x03R\x0fupdatedUnixNano\x12-\n" +
+	"\x13last_read_unix_nano\x18\v \x01(\x03R\x10lastReadUnixNano\"N\n" +
+	"\x0eParkedGroupKey\x12\x12\n" +
+	"\x04from\x18\x01 \x01(\fR\x04from\x12\x10\n" +
+	"\x03key\x18\x02 \x01(\fR\x03key\x12\x16\n" +
+	"\x06roster\x18\x03 \x01(\fR\x06roster\"y\n" +
+	"\rGroupEnvelope\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\fR\x02id\x12\x12\n" +
+	"\x04data\x18\x02 \x01(\fR\x04data\x12,\n" +
+	"\x12received_unix_nano\x18\x03 \x01(\x03R\x10receivedUnixNano\x12\x16\n" +
+	"\x06opened\x18\x04 \x01(\bR\x06opened\"\x8e\x02\n" +
+	"\fGroupMessage\x12\x14\n" +
+	"\x05epoch\x18\x01 \x01(\x04R\x05epoch\x12\x16\n" +
+	"\x06sender\x18\x02 \x01(\fR\x06sender\x12\x10\n" +
+	"\x03seq\x18\x03 \x01(\x04R\x03seq\x12\x12\n" +
+	"\x04kind\x18\x04 \x01(\tR\x04kind\x12\x12\n" +
+	"\x04body\x18\x05 \x01(\tR\x04body\x12\x19\n" +
+	"\breply_to\x18\x06 \x01(\fR\areplyTo\x121\n" +
+	"\x15event_start_unix_nano\x18\a \x01(\x03R\x12eventStartUnixNano\x12,\n" +
+	"\x12received_unix_nano\x18\b \x01(\x03R\x10receivedUnixNano\x12\x1a\n" +
+	"\boutbound\x18\t \x01(\bR\boutbound\"]\n" +
+	"\x0fGroupAnnotation\x12$\n" +
+	"\x0esent_unix_nano\x18\x01 \x01(\x03R\fsentUnixNano\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\fR\x02id\x12\x14\n" +
+	"\x05value\x18\x03 \x01(\tR\x05value\"M\n" +
+	"\tGroupMark\x12\x14\n" +
+	"\x05epoch\x18\x01 \x01(\x04R\x05epoch\x12\x16\n" +
+	"\x06sender\x18\x02 \x01(\fR\x06sender\x12\x12\n" +
+	"\x04next\x18\x03 \x01(\x04R\x04next\"\xb2\x01\n" +
+	"\fGroupReceipt\x12?\n" +
+	"\tdelivered\x18\x01 \x03(\v2!.backchannel.storage.v1.GroupMarkR\tdelivered\x125\n" +
+	"\x04read\x18\x02 \x03(\v2!.backchannel.storage.v1.GroupMarkR\x04read\x12*\n" +
+	"\x11updated_unix_nano\x18\x03 \x01(\x03R\x0fupdatedUnixNanoB=Z;github.com/backchannel/backchannel/storage/internal/storepbb\x06proto3"
 
 var (
 	file_store_proto_rawDescOnce sync.Once
@@ -559,21 +1166,30 @@ func file_store_proto_rawDescGZIP() []byte {
 	return file_store_proto_rawDescData
 }
 
-var file_store_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_store_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_store_proto_goTypes = []any{
-	(*Contact)(nil),      // 0: backchannel.storage.v1.Contact
-	(*Message)(nil),      // 1: backchannel.storage.v1.Message
-	(*Conversation)(nil), // 2: backchannel.storage.v1.Conversation
-	(*OutboxEntry)(nil),  // 3: backchannel.storage.v1.OutboxEntry
-	(*Room)(nil),         // 4: backchannel.storage.v1.Room
-	(*RoomMessage)(nil),  // 5: backchannel.storage.v1.RoomMessage
+	(*Contact)(nil),         // 0: backchannel.storage.v1.Contact
+	(*Message)(nil),         // 1: backchannel.storage.v1.Message
+	(*Conversation)(nil),    // 2: backchannel.storage.v1.Conversation
+	(*OutboxEntry)(nil),     // 3: backchannel.storage.v1.OutboxEntry
+	(*Room)(nil),            // 4: backchannel.storage.v1.Room
+	(*RoomMessage)(nil),     // 5: backchannel.storage.v1.RoomMessage
+	(*Group)(nil),           // 6: backchannel.storage.v1.Group
+	(*ParkedGroupKey)(nil),  // 7: backchannel.storage.v1.ParkedGroupKey
+	(*GroupEnvelope)(nil),   // 8: backchannel.storage.v1.GroupEnvelope
+	(*GroupMessage)(nil),    // 9: backchannel.storage.v1.GroupMessage
+	(*GroupAnnotation)(nil), // 10: backchannel.storage.v1.GroupAnnotation
+	(*GroupMark)(nil),       // 11: backchannel.storage.v1.GroupMark
+	(*GroupReceipt)(nil),    // 12: backchannel.storage.v1.GroupReceipt
 }
 var file_store_proto_depIdxs = []int32{
-	0, // [0:0] is the sub-list for method output_type
-	0, // [0:0] is the sub-list for method input_type
-	0, // [0:0] is the sub-list for extension type_name
-	0, // [0:0] is the sub-list for extension extendee
-	0, // [0:0] is the sub-list for field type_name
+	11, // 0: backchannel.storage.v1.GroupReceipt.delivered:type_name -> backchannel.storage.v1.GroupMark
+	11, // 1: backchannel.storage.v1.GroupReceipt.read:type_name -> backchannel.storage.v1.GroupMark
+	2,  // [2:2] is the sub-list for method output_type
+	2,  // [2:2] is the sub-list for method input_type
+	2,  // [2:2] is the sub-list for extension type_name
+	2,  // [2:2] is the sub-list for extension extendee
+	0,  // [0:2] is the sub-list for field type_name
 }
 
 func init() { file_store_proto_init() }
@@ -587,7 +1203,7 @@ func file_store_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_store_proto_rawDesc), len(file_store_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   6,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

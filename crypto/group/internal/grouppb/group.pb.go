@@ -250,6 +250,7 @@ type Roster struct {
 	PrevHash      []byte                 `protobuf:"bytes,4,opt,name=prev_hash,json=prevHash,proto3" json:"prev_hash,omitempty"` // 32 bytes, SHA-256 of the previous epoch's roster; zero at epoch 0
 	Members       []*Member              `protobuf:"bytes,5,rep,name=members,proto3" json:"members,omitempty"`
 	Signature     []byte                 `protobuf:"bytes,6,opt,name=signature,proto3" json:"signature,omitempty"`
+	Signer        []byte                 `protobuf:"bytes,7,opt,name=signer,proto3" json:"signer,omitempty"` // 32-byte Ed25519 key of the owner or admin who signed
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -322,6 +323,13 @@ func (x *Roster) GetMembers() []*Member {
 func (x *Roster) GetSignature() []byte {
 	if x != nil {
 		return x.Signature
+	}
+	return nil
+}
+
+func (x *Roster) GetSigner() []byte {
+	if x != nil {
+		return x.Signer
 	}
 	return nil
 }
@@ -580,14 +588,15 @@ const file_group_proto_rawDesc = "" +
 	"\tsignature\x18\a \x01(\fR\tsignature\".\n" +
 	"\x06Member\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\fR\x03key\x12\x12\n" +
-	"\x04role\x18\x02 \x01(\rR\x04role\"\xc8\x01\n" +
+	"\x04role\x18\x02 \x01(\rR\x04role\"\xe0\x01\n" +
 	"\x06Roster\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\rR\aversion\x12\x14\n" +
 	"\x05group\x18\x02 \x01(\fR\x05group\x12\x14\n" +
 	"\x05epoch\x18\x03 \x01(\x04R\x05epoch\x12\x1b\n" +
 	"\tprev_hash\x18\x04 \x01(\fR\bprevHash\x12=\n" +
 	"\amembers\x18\x05 \x03(\v2#.backchannel.crypto.group.v1.MemberR\amembers\x12\x1c\n" +
-	"\tsignature\x18\x06 \x01(\fR\tsignature\"0\n" +
+	"\tsignature\x18\x06 \x01(\fR\tsignature\x12\x16\n" +
+	"\x06signer\x18\a \x01(\fR\x06signer\"0\n" +
 	"\n" +
 	"SkippedKey\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12\x10\n" +

@@ -1,0 +1,192 @@
+package api
+
+import (
+	"encoding/hex"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/backchannel/backchannel/node"
+)
+
+// The JSON bodies of the private-group endpoints, stable like the others. A
+// group ID and a group message ID are 64 hex digits.
+
+// Group is one group this node knows. State is "invited", "joined",
+// "left", "removed" or "declined"; Role is this node's role in the newest
+// epoch ("owner", "admin", "member", or "none" once out); KeyPending says
+// that the newest epoch's key has not arrived yet (sending waits for it).
+type Group struct {
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	State       string `json:"state"`
+	Epoch       uint64 `json:"epoch"`
+	Role        string `json:"role"`
+	MemberCount int    `json:"member_count"`
+	InviterID   string `json:"inviter_id,omitempty"`
+	Unread      int    `json:"unread"`
+	KeyPending  bool   `json:"key_pending"`
+}
+
+// Groups is the body of GET /v1/groups.
+type Groups struct {
+	Groups []Group `json:"groups"`
+}
+
+// GroupMember is one member of a group's newest roster. Name is the
+// contact's name, if the member is a contact.
+type GroupMember struct {
+	PeerID string `json:"peer_id"`
+	Role   string `json:"role"`
+	Name   string `json:"name,omitempty"`
+}
+
+// GroupDetail is the body of GET /v1/groups/{group}: the group and its
+// members, owner first.
+type GroupDetail struct {
+	Group
+	Members []GroupMember `json:"members"`
+}
+
+// GroupReaction is one member's reaction to a group message.
+type GroupReaction struct {
+	PeerID string `json:"peer_id"`
+	Emoji  string `json:"emoji"`
+}
+
+// GroupRSVP is one member's answer to an event: "yes", "no" or "maybe".
+type GroupRSVP struct {
+	PeerID string `json:"peer_id"`
+	Answer string `json:"answer"`
+}
+
+// GroupMessage is one line of a group's thread. Kind is "text", "reply",
+// "event" (Text is its title, Start its start), "rename" (Text is the new
+// name) or "left" (the sender left). DeliveredTo and ReadBy list the
+// members other than the sender known to have received and read it.
+type GroupMessage struct {
+	ID          string          `json:"id"`
+	SenderID    string          `json:"sender_id"`
+	Kind        string          `json:"kind"`
+	Text        string          `json:"text"`
+	ReplyTo     string          `json:"reply_to,omitempty"`
+	Start       *time.Time      `json:"start,omitempty"`
+	Time        *time.Time      `json:"time,omitempty"`
+	Epoch       uint64          `json:"epoch"`
+	Outbound    bool            `json:"outbound"`
+	Reactions   []GroupReaction `json:"reactions"`
+	RSVPs       []GroupRSVP     `json:"rsvps"`
+	DeliveredTo []string        `json:"delivered_to"`
+	ReadBy      []string        `json:"read_by"`
+}
+
+// GroupMessages is the body of GET /v1/groups/{group}/messages: newest
+// first.
+type GroupMessages struct {
+	Messages []GroupMessage `json:"messages"`
+}
+
+// GroupEvent is the "group" field of the group events: "group_message" (a
+// message, reaction or RSVP of Kind was stored: MessageID), "group_invite"
+// (an invitation arrived), "group_member" (the roster or our State in the
+// group changed), "group_epoch" (this node holds the key of Epoch) and
+// "group_receipt" (MemberID told how far it has read).
+type GroupEvent struct {
+	GroupID   string `json:"group_id"`
+	Epoch     uint64 `json:"epoch"`
+	MessageID string `json:"message_id,omitempty"`
+	Kind      string `json:"kind,omitempty"`
+	MemberID  string `json:"member_id,omitempty"`
+	State     string `json:"state,omitempty"`
+}
+
+// Request bodies of the group endpoints.
+
+// CreateGroupRequest is the body of POST /v1/groups.
+type CreateGroupRequest struct {
+	Name string `json:"name"`
+}
+
+// GroupPeersRequest is the body of POST /v1/groups/{group}/members: the
+// peers (IDs or contacts' names) to invite, all in one new epoch.
+type GroupPeersRequest struct {
+	Peers []string `json:"peers"`
+}
+
+// GroupAdminRequest is the body of POST /v1/groups/{group}/members/{peer}/admin:
+// Admin true makes the member an admin, false a plain member again.
+type GroupAdminRequest struct {
+	Admin bool `json:"admin"`
+}
+
+// GroupRenameRequest is the body of POST /v1/groups/{group}/rename.
+type GroupRenameRequest struct {
+	Name string `json:"name"`
+}
+
+// GroupSendRequest is the body of POST /v1/groups/{group}/messages. Kind is
+// "text" (the default; "reply" with ReplyTo), "reaction" (Text is the
+// emoji, ReplyTo the message), "event" (Text is the title; Start is
+// required) or "rsvp" (Text is "yes", "no" or "maybe"; ReplyTo the event).
+type GroupSendRequest struct {
+	Kind    string     `json:"kind,omitempty"`
+	Text    string     `json:"text"`
+	ReplyTo string     `json:"reply_to,omitempty"`
+	Start   *time.Time `json:"start,omitempty"`
+}
+
+// Conversions from the node's group types.
+
+func groupJSON(g node.GroupInfo) Group {
+	j := Group{ID: g.ID.String(), Name: g.Name, State: g.State.String(), Epoch: g.Epoch, Role: g.Role.String(),
+		MemberCount: g.Members, Unread: g.Unread, KeyPending: g.KeyWaited}
+	if g.Inviter != "" {
+		j.InviterID = g.Inviter.String()
+	}
+	return j
+}
+
+func groupsJSON(gs []node.GroupInfo) Groups {
+	out := Groups{Groups: make([]Group, 0, len(gs))}
+	for _, g := range gs {
+		out.Groups = append(out.Groups, groupJSON(g))
+	}
+	return out
+}
+
+func peerStrings(ps []peer.ID) []string {
+	out := make([]string, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, p.String())
+	}
+	return out
+}
+
+func groupMessageJSON(m node.GroupMessage) GroupMessage {
+	j := GroupMessage{
+		ID: hex.EncodeToString(m.ID[:]), SenderID: m.Sender.String(), Kind: m.Kind, Text: m.Body,
+		Start: optTime(m.EventStart), Time: optTime(m.Sent), Epoch: m.Epoch, Outbound: m.Outbound,
+		Reactions: []GroupReaction{}, RSVPs: []GroupRSVP{}, DeliveredTo: peerStrings(m.DeliveredTo), ReadBy: peerStrings(m.ReadBy),
+	}
+	if m.ReplyTo != ([32]byte{}) {
+		j.ReplyTo = hex.EncodeToString(m.ReplyTo[:])
+	}
+	for _, r := range m.Reactions {
+		j.Reactions = append(j.Reactions, GroupReaction{PeerID: r.Peer.String(), Emoji: r.Emoji})
+	}
+	for _, r := range m.RSVPs {
+		j.RSVPs = append(j.RSVPs, GroupRSVP{PeerID: r.Peer.String(), Answer: r.Answer})
+	}
+	return j
+}
+
+func groupEventJSON(e node.GroupEvent) *GroupEvent {
+	j := &GroupEvent{GroupID: e.Group.String(), Epoch: e.Epoch, Kind: e.Kind, State: e.State}
+	if e.Message != ([32]byte{}) {
+		j.MessageID = hex.EncodeToString(e.Message[:])
+	}
+	if e.Member != "" {
+		j.MemberID = e.Member.String()
+	}
+	return j
+}

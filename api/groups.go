@@ -1,0 +1,294 @@
+package api
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/backchannel/backchannel/crypto/group"
+	"github.com/backchannel/backchannel/node"
+)
+
+// Paging of GET /v1/groups/{group}/messages.
+const (
+	DefaultGroupMessagesLimit = 50
+	MaxGroupMessagesLimit     = 1000
+)
+
+// groupRoutes adds the private-group endpoints to mux.
+func (s *Server) groupRoutes(mux *http.ServeMux) {
+	b := s.cfg.Backend
+	mux.HandleFunc("GET /v1/groups", s.groups)
+	mux.HandleFunc("POST /v1/groups", s.createGroup)
+	mux.HandleFunc("GET /v1/groups/{group}", s.groupDetail)
+	mux.HandleFunc("POST /v1/groups/{group}/accept", s.acceptGroup)
+	mux.HandleFunc("POST /v1/groups/{group}/decline", s.groupAction(func(r *http.Request, id group.ID) error { return b.DeclineGroupInvite(id) }))
+	mux.HandleFunc("POST /v1/groups/{group}/leave", s.groupAction(func(r *http.Request, id group.ID) error { return b.LeaveGroup(r.Context(), id) }))
+	mux.HandleFunc("POST /v1/groups/{group}/rekey", s.groupAction(func(r *http.Request, id group.ID) error { return b.Rekey(r.Context(), id) }))
+	mux.HandleFunc("POST /v1/groups/{group}/read", s.groupAction(func(r *http.Request, id group.ID) error { return b.MarkGroupRead(id) }))
+	mux.HandleFunc("POST /v1/groups/{group}/rename", s.renameGroup)
+	mux.HandleFunc("POST /v1/groups/{group}/members", s.inviteToGroup)
+	mux.HandleFunc("POST /v1/groups/{group}/members/{peer}/remove", s.groupMemberAction(b.RemoveGroupMember))
+	mux.HandleFunc("POST /v1/groups/{group}/members/{peer}/admin", s.groupAdmin)
+	mux.HandleFunc("GET /v1/groups/{group}/messages", s.groupMessages)
+	mux.HandleFunc("POST /v1/groups/{group}/messages", s.groupSend)
+}
+
+func (s *Server) groups(w http.ResponseWriter, r *http.Request) {
+	gs, err := s.cfg.Backend.Groups()
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, groupsJSON(gs))
+}
+
+func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) {
+	var req CreateGroupRequest
+	if !s.decode(w, r, &req) {
+		return
+	}
+	if strings.TrimSpace(req.Name) == "" {
+		s.fail(w, r, fmt.Errorf("%w: name is required", errBadRequest))
+		return
+	}
+	info, err := s.cfg.Backend.CreateGroup(r.Context(), req.Name)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, groupJSON(info))
+}
+
+func (s *Server) groupDetail(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.group(w, r)
+	if !ok {
+		return
+	}
+	info, err := s.cfg.Backend.Group(id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	ms, err := s.cfg.Backend.GroupMembers(id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out := GroupDetail{Group: groupJSON(info), Members: make([]GroupMember, 0, len(ms))}
+	for _, m := range ms {
+		out.Members = append(out.Members, GroupMember{PeerID: m.Peer.String(), Role: m.Role.String(), Name: m.Name})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) acceptGroup(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.group(w, r)
+	if !ok {
+		return
+	}
+	info, err := s.cfg.Backend.AcceptGroupInvite(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, groupJSON(info))
+}
+
+// groupAction serves a POST on /v1/groups/{group}/… answered 204.
+func (s *Server) groupAction(act func(r *http.Request, id group.ID) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, ok := s.group(w, r)
+		if !ok {
+			return
+		}
+		if err := act(r, id); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+// groupMemberAction serves a POST on /v1/groups/{group}/members/{peer}/….
+func (s *Server) groupMemberAction(act func(ctx context.Context, id group.ID, p peer.ID) error) http.HandlerFunc {
+	return s.groupAction(func(r *http.Request, id group.ID) error {
+		p, err := s.cfg.Backend.ResolvePeer(r.PathValue("peer"))
+		if err != nil {
+			return err
+		}
+		return act(r.Context(), id, p)
+	})
+}
+
+func (s *Server) renameGroup(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.group(w, r)
+	if !ok {
+		return
+	}
+	var req GroupRenameRequest
+	if !s.decode(w, r, &req) {
+		return
+	}
+	if strings.TrimSpace(req.Name) == "" {
+		s.fail(w, r, fmt.Errorf("%w: name is required", errBadRequest))
+		return
+	}
+	if err := s.cfg.Backend.RenameGroup(r.Context(), id, req.Name); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) inviteToGroup(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.group(w, r)
+	if !ok {
+		return
+	}
+	var req GroupPeersRequest
+	if !s.decode(w, r, &req) {
+		return
+	}
+	if len(req.Peers) == 0 {
+		s.fail(w, r, fmt.Errorf("%w: peers is required", errBadRequest))
+		return
+	}
+	var ps []peer.ID
+	for _, ref := range req.Peers {
+		p, err := s.cfg.Backend.ResolvePeer(ref)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		ps = append(ps, p)
+	}
+	if err := s.cfg.Backend.InviteToGroup(r.Context(), id, ps...); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) groupAdmin(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.group(w, r)
+	if !ok {
+		return
+	}
+	var req GroupAdminRequest
+	if !s.decode(w, r, &req) {
+		return
+	}
+	p, err := s.cfg.Backend.ResolvePeer(r.PathValue("peer"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.cfg.Backend.GrantGroupAdmin(r.Context(), id, p, req.Admin); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) groupMessages(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.group(w, r)
+	if !ok {
+		return
+	}
+	q := r.URL.Query()
+	limit := DefaultGroupMessagesLimit
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > MaxGroupMessagesLimit {
+			s.fail(w, r, fmt.Errorf("%w: limit %q: want 1 to %d", errBadRequest, v, MaxGroupMessagesLimit))
+			return
+		}
+		limit = n
+	}
+	var before time.Time
+	if v := q.Get("before"); v != "" {
+		t, err := time.Parse(time.RFC3339Nano, v)
+		if err != nil {
+			s.fail(w, r, fmt.Errorf("%w: before %q: want an RFC 3339 time", errBadRequest, v))
+			return
+		}
+		before = t
+	}
+	ms, err := s.cfg.Backend.GroupMessages(id, limit, before)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out := GroupMessages{Messages: make([]GroupMessage, 0, len(ms))}
+	for _, m := range ms {
+		out.Messages = append(out.Messages, groupMessageJSON(m))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) groupSend(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.group(w, r)
+	if !ok {
+		return
+	}
+	var req GroupSendRequest
+	if !s.decode(w, r, &req) {
+		return
+	}
+	if req.Text == "" {
+		s.fail(w, r, fmt.Errorf("%w: text is required", errBadRequest))
+		return
+	}
+	out := node.GroupOutgoing{Kind: req.Kind, Body: req.Text}
+	if req.ReplyTo != "" {
+		target, err := parseGroupMessageID(req.ReplyTo)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		out.ReplyTo = target
+	}
+	if req.Start != nil {
+		out.Start = *req.Start
+	}
+	m, err := s.cfg.Backend.GroupSend(r.Context(), id, out)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, groupMessageJSON(m))
+}
+
+// group resolves the {group} path parameter: a group ID, or the exact name
+// of a group this node knows.
+func (s *Server) group(w http.ResponseWriter, r *http.Request) (group.ID, bool) {
+	ref := strings.TrimSpace(r.PathValue("group"))
+	if ref == "" {
+		s.fail(w, r, fmt.Errorf("%w: empty group", errBadRequest))
+		return group.ID{}, false
+	}
+	id, err := s.cfg.Backend.ResolveGroup(ref)
+	if err != nil {
+		s.fail(w, r, err)
+		return group.ID{}, false
+	}
+	return id, true
+}
+
+// parseGroupMessageID parses a group message ID: 64 hex digits.
+func parseGroupMessageID(s string) ([32]byte, error) {
+	var id [32]byte
+	b, err := hex.DecodeString(s)
+	if err != nil || len(b) != len(id) {
+		return id, fmt.Errorf("%w: message ID %q: want %d hex digits", errBadRequest, s, 2*len(id))
+	}
+	copy(id[:], b)
+	return id, nil
+}
