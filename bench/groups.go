@@ -1,44 +1,467 @@
 package bench
 
-import "context"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
 
-// Groups are being built on another branch; until the groups API is on
-// main these scenarios report "not yet" with the figures they will measure,
-// rather than anything made up.
-//
-// To add them: runGroups starts 30 members (the owner and 29 others, each a
-// contact of the owner), creates the group and sends lines at roomRate from
-// one member like runRooms, measuring delivered, p50/p99 and CPU per message
-// beside raw GossipSub at 30 nodes (rawRoomOnce); then removes one member and
-// times until every remaining member has the new epoch key and a line sealed
-// under it arrives (re-key). runGroupAway closes one member (cluster.stop),
-// sends lines, restarts it from its home and counts with countFaults, like
-// runRoomCutoff.
-const groupsNotYet = "not yet: the groups API has not landed on main"
+	"github.com/libp2p/go-libp2p/core/peer"
 
-func runGroups(_ context.Context, _ *env) (ScenarioResult, error) {
-	return ScenarioResult{
-		Status: StatusNotYet,
-		Note:   groupsNotYet,
-		Figures: []Figure{
-			missing("30 members: delivered", "%", "not yet", exactly(100)),
-			missing("30 members: latency p50", "ms", "not yet", ratioAtMost(1.5)),
-			missing("30 members: latency p99", "ms", "not yet", nil),
-			missing("30 members: CPU per message", "µs", "not yet", nil),
-			missing("re-key after a removal", "ms", "not yet", nil),
-		},
-	}, nil
+	"github.com/backchannel/backchannel/crypto/group"
+	"github.com/backchannel/backchannel/node"
+)
+
+const (
+	// awayMembers is how many members besides the owner the group of the
+	// member-away scenario has; member 0 goes away.
+	awayMembers = 4
+	// groupSyncEvery is how often a group member asks another for what it
+	// missed, in the member-away scenario (the node's default is 10 s).
+	groupSyncEvery = time.Second
+	// rekeyTarget is the most a removal may take until every remaining
+	// member holds the new epoch's key.
+	rekeyTarget = 2000 // ms
+)
+
+// groupFixture is a private group: its owner and members, all joined.
+type groupFixture struct {
+	c       *cluster
+	owner   *node.Node
+	id      group.ID
+	members []*node.Node // without the owner
+	arr     *arrivals[[32]byte]
+	wg      sync.WaitGroup
+
+	mu      sync.Mutex
+	cancels []func()
+	epochAt map[int]time.Time // member index -> when it got the key of epoch wantEpoch
+	want    uint64            // the epoch whose arrival is timed (0: none)
 }
 
-func runGroupAway(_ context.Context, _ *env) (ScenarioResult, error) {
-	return ScenarioResult{
-		Status: StatusNotYet,
-		Note:   groupsNotYet,
-		Figures: []Figure{
-			missing("sent", "msgs", "not yet", nil),
-			missing("delivered", "msgs", "not yet", nil),
-			missing("lost", "msgs", "not yet", exactly(0)),
-			missing("duplicated", "msgs", "not yet", exactly(0)),
-		},
-	}, nil
+// groupNodeConfig makes group nodes: no fsync, the rooms' heartbeat, group
+// sync every interval (0: the node's default).
+func groupNodeConfig(syncEvery time.Duration, boot string) func(*node.Config) {
+	return func(cfg *node.Config) {
+		cfg.NoSync = true
+		cfg.PubSubHeartbeat = roomHeartbeat
+		cfg.GroupSyncInterval = syncEvery
+		if boot != "" {
+			cfg.Bootstrap = []string{boot}
+		}
+	}
+}
+
+// newGroupFixture starts an owner and n-1 members (four at a time), creates
+// the group, invites them all and has each accept.
+func newGroupFixture(ctx context.Context, e *env, c *cluster, n int, syncEvery time.Duration) (*groupFixture, error) {
+	owner, err := c.node(ctx, groupNodeConfig(syncEvery, ""))
+	if err != nil {
+		return nil, err
+	}
+	info, err := owner.CreateGroup(ctx, "bench")
+	if err != nil {
+		return nil, err
+	}
+	f := &groupFixture{c: c, owner: owner, id: info.ID, arr: newArrivals[[32]byte](), members: make([]*node.Node, n-1), epochAt: map[int]time.Time{}}
+	boot := owner.Addrs()[0].String()
+	sem := make(chan struct{}, 4)
+	errs := make([]error, n-1)
+	var wg sync.WaitGroup
+	for i := range n - 1 {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			nd, err := c.node(ctx, groupNodeConfig(syncEvery, boot))
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			f.members[i] = nd
+			f.listen(i, nd)
+		})
+		if (i+1)%10 == 0 {
+			e.step("%d of %d members started", i+1, n-1)
+		}
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		f.close()
+		return nil, err
+	}
+	peers := make([]peer.ID, len(f.members))
+	for i, m := range f.members {
+		peers[i] = m.ID()
+	}
+	e.step("inviting %d members", len(peers))
+	if err := owner.InviteToGroup(ctx, f.id, peers...); err != nil {
+		f.close()
+		return nil, err
+	}
+	err = waitFor(ctx, "every invitation and its key", e.deliveryTimeout, 20*time.Millisecond, func() (bool, error) {
+		for _, m := range f.members {
+			if g, err := m.Group(f.id); err != nil || g.KeyWaited {
+				return false, nil
+			}
+		}
+		return true, nil
+	})
+	if err != nil {
+		f.close()
+		return nil, err
+	}
+	for i, m := range f.members {
+		if _, err := m.AcceptGroupInvite(ctx, f.id); err != nil {
+			f.close()
+			return nil, fmt.Errorf("member %d accepts: %w", i, err)
+		}
+	}
+	return f, nil
+}
+
+// listen records group text arrivals (and epoch keys) at member i.
+func (f *groupFixture) listen(i int, nd *node.Node) {
+	evs, cancel := nd.Subscribe()
+	f.mu.Lock()
+	f.cancels = append(f.cancels, cancel)
+	f.mu.Unlock()
+	f.wg.Go(func() { // ends when the subscription is cancelled or the node closes
+		for ev := range evs {
+			switch {
+			case ev.Type == node.EventGroupMessage && ev.Group != nil && ev.Group.Kind == node.KindText:
+				f.arr.arrived(i, ev.Group.Message, time.Now())
+			case ev.Type == node.EventGroupEpoch && ev.Group != nil:
+				f.epochArrived(i, ev.Group.Epoch, time.Now())
+			}
+		}
+	})
+}
+
+func (f *groupFixture) epochArrived(i int, epoch uint64, at time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.want != 0 && epoch >= f.want {
+		if _, ok := f.epochAt[i]; !ok {
+			f.epochAt[i] = at
+		}
+	}
+}
+
+// close ends the subscriptions (the cluster closes the nodes).
+func (f *groupFixture) close() {
+	f.mu.Lock()
+	cancels := f.cancels
+	f.cancels = nil
+	f.mu.Unlock()
+	for _, c := range cancels {
+		c()
+	}
+	f.wg.Wait()
+}
+
+// send sends lines at roomRate, line i from from(i); between lines it calls
+// each(i) (may be nil). It returns the IDs sent and who sent each.
+func (f *groupFixture) send(ctx context.Context, lines int, from func(i int) *node.Node, each func(i int) error) ([][32]byte, []*node.Node, error) {
+	tick := time.NewTicker(time.Second / roomRate)
+	defer tick.Stop()
+	ids := make([][32]byte, 0, lines)
+	senders := make([]*node.Node, 0, lines)
+	for i := range lines {
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			return nil, nil, ctx.Err()
+		}
+		nd := from(i)
+		now := time.Now()
+		f.arr.mu.Lock() // the line may arrive before GroupSend returns
+		m, err := nd.GroupSend(ctx, f.id, node.GroupOutgoing{Body: fmt.Sprint("line ", i)})
+		if err == nil {
+			f.arr.sent[m.ID] = now
+		}
+		f.arr.mu.Unlock()
+		if err != nil {
+			return nil, nil, fmt.Errorf("line %d: %w", i, err)
+		}
+		ids = append(ids, m.ID)
+		senders = append(senders, nd)
+		if each != nil {
+			if err := each(i); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	return ids, senders, nil
+}
+
+// delivered counts the (line, member) pairs stored at the members, leaving
+// out each line's own sender.
+func (f *groupFixture) delivered(ids [][32]byte, senders []*node.Node, members []*node.Node) (int, error) {
+	total := 0
+	for _, nd := range members {
+		msgs, err := nd.GroupMessages(f.id, 2*len(ids)+10, time.Time{})
+		if err != nil {
+			return 0, err
+		}
+		have := make(map[[32]byte]bool, len(msgs))
+		for _, m := range msgs {
+			have[m.ID] = true
+		}
+		for i, id := range ids {
+			if senders[i] != nd && have[id] {
+				total++
+			}
+		}
+	}
+	return total, nil
+}
+
+// runGroups measures a private group of groupSize members: the owner sends
+// lines at roomRate and every other member times each arrival (stored and
+// decrypted), beside raw GossipSub on the group's own connection graph with
+// payloads of a sealed group message's size. Then the owner removes a
+// member and the scenario times until every remaining member holds the new
+// epoch's key.
+func runGroups(ctx context.Context, e *env) (res ScenarioResult, err error) {
+	n := e.groupSize
+	ours, rekey, edges, err := e.groupOnce(ctx, n)
+	if err != nil {
+		return res, err
+	}
+	size, err := node.GroupMessageSize("line 100")
+	if err != nil {
+		return res, err
+	}
+	_, secret := group.NewGroup()
+	raw, err := e.rawGossipOnce(ctx, fmt.Sprintf("%d members", n), n, edges, secret.Topic(), size, e.groupLines)
+	if err != nil {
+		return res, fmt.Errorf("raw: %w", err)
+	}
+	const base = "raw GossipSub"
+	pre := fmt.Sprintf("%d members: ", n)
+	res.Figures = []Figure{
+		figVs(pre+"delivered", "%", 100*ours.delivered, 100*raw.delivered, base, exactly(100)),
+		figVs(pre+"latency p50", "ms", ms(ours.p50), ms(raw.p50), base, ratioAtMost(1.5)),
+		figVs(pre+"latency p99", "ms", ms(ours.p99), ms(raw.p99), base, nil),
+		figVs(pre+"CPU per message", "µs", µs(ours.cpu), µs(raw.cpu), base, nil),
+		fig(pre+"duplicated", "msgs", float64(ours.faults.Duplicated), exactly(0)),
+		fig(pre+"lines sent a second (asked: 50)", "msg/s", ours.rate, nil),
+		fig("new epoch at every member after a removal", "ms", ms(rekey), atMost(rekeyTarget)),
+	}
+	res.Note = fmt.Sprintf("all nodes in one process; the owner sends %d lines at %d a second to %d members; payload %d bytes (a sealed group text) for both; "+
+		"GossipSub heartbeat %v for both; nodes skip fsync; CPU is the whole process's per delivered message; delivered counts lines in each member's store; "+
+		"a send rate under %d a second means GroupSend could not keep up on this machine; the new epoch is timed from RemoveGroupMember until the last of the %d remaining members holds its key",
+		e.groupLines, roomRate, n-1, size, roomHeartbeat, roomRate, n-2)
+	return res, nil
+}
+
+// groupOnce runs our group of n members and the removal; it returns the
+// group's figures, the time to the new epoch and the connection graph.
+func (e *env) groupOnce(ctx context.Context, n int) (r roomResult, rekey time.Duration, edges [][2]int, err error) {
+	c := newCluster(e)
+	defer func() { err = errors.Join(err, c.close()) }()
+	e.step("%d members: starting the owner and %d members", n, n-1)
+	f, err := newGroupFixture(ctx, e, c, n, 0)
+	if err != nil {
+		return r, 0, nil, err
+	}
+	defer f.close()
+	e.step("%d members: letting the mesh form (%v), then %d lines at %d/s", n, e.settle, e.groupLines, roomRate)
+	if err := sleep(ctx, e.settle); err != nil {
+		return r, 0, nil, err
+	}
+	edges = connectionGraph(append([]*node.Node{f.owner}, f.members...))
+	cpu0 := cpuTime()
+	sendStart := time.Now()
+	ids, senders, err := f.send(ctx, e.groupLines, func(int) *node.Node { return f.owner }, nil)
+	if err != nil {
+		return r, 0, nil, err
+	}
+	rate := float64(len(ids)) / time.Since(sendStart).Seconds()
+	want := len(ids) * (n - 1)
+	e.step("%d members: lines sent, waiting for %d deliveries", n, want)
+	got, polls := 0, 0
+	err = waitFor(ctx, "every line at every member", e.deliveryTimeout, 20*time.Millisecond, func() (bool, error) {
+		polls++ // the events are the cheap check, the stores the truth
+		if f.arr.count() < want && polls%25 != 0 {
+			return false, nil
+		}
+		var err error
+		got, err = f.delivered(ids, senders, f.members)
+		return got == want, err
+	})
+	cpu := cpuTime() - cpu0
+	if err != nil && !errors.Is(err, ErrTimeout) {
+		return r, 0, nil, err
+	}
+	lat := f.arr.latencies()
+	r = roomResult{
+		delivered: float64(got) / float64(want),
+		p50:       percentile(lat, .5),
+		p99:       percentile(lat, .99),
+		cpu:       cpu / time.Duration(max(1, got)),
+		faults:    Faults{Sent: want, Delivered: got, Lost: want - got, Duplicated: f.arr.duplicates()},
+		rate:      rate,
+	}
+
+	e.step("%d members: removing one, timing the new epoch", n)
+	rekey, err = f.removeOne(ctx, e)
+	return r, rekey, edges, err
+}
+
+// removeOne removes the last member and returns how long until every
+// remaining member holds the new epoch's key. The events time it; a
+// member's store is asked now and then in case its event was missed.
+func (f *groupFixture) removeOne(ctx context.Context, e *env) (time.Duration, error) {
+	info, err := f.owner.Group(f.id)
+	if err != nil {
+		return 0, err
+	}
+	removed := len(f.members) - 1
+	f.mu.Lock()
+	f.want = info.Epoch + 1
+	f.mu.Unlock()
+	start := time.Now()
+	if err := f.owner.RemoveGroupMember(ctx, f.id, f.members[removed].ID()); err != nil {
+		return 0, err
+	}
+	polls := 0
+	err = waitFor(ctx, "the new epoch at every member", e.deliveryTimeout, 5*time.Millisecond, func() (bool, error) {
+		polls++
+		for i, m := range f.members[:removed] {
+			f.mu.Lock()
+			_, ok := f.epochAt[i]
+			f.mu.Unlock()
+			if ok {
+				continue
+			}
+			if polls%20 != 0 {
+				return false, nil
+			}
+			g, err := m.Group(f.id)
+			if err != nil {
+				return false, err
+			}
+			if g.Epoch < f.want || g.KeyWaited {
+				return false, nil
+			}
+			f.epochArrived(i, f.want, time.Now())
+		}
+		return true, nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var last time.Time
+	for _, at := range f.epochAt {
+		if at.After(last) {
+			last = at
+		}
+	}
+	return last.Sub(start), nil
+}
+
+// runGroupAway: a group of the owner and awayMembers members; the owner and
+// the members other than member 0 take turns sending awayLines lines at
+// roomRate. After a third of them member 0 goes away (its node closes) and
+// after two thirds it comes back from its home. Group sync must bring it
+// every line it missed: every member ends with every line from the others,
+// once.
+func runGroupAway(ctx context.Context, e *env) (res ScenarioResult, err error) {
+	c := newCluster(e)
+	defer func() { err = errors.Join(err, c.close()) }()
+	e.step("starting a group of %d", awayMembers+1)
+	f, err := newGroupFixture(ctx, e, c, awayMembers+1, groupSyncEvery)
+	if err != nil {
+		return res, err
+	}
+	defer f.close()
+	if err := sleep(ctx, e.settle); err != nil {
+		return res, err
+	}
+	lines := e.awayLines
+	cutAt, backAt := lines/3, 2*lines/3
+	senders := append([]*node.Node{f.owner}, f.members[1:]...)
+	var (
+		missed     int
+		back       time.Time
+		repairMu   sync.Mutex
+		repairTime time.Duration
+		repairErr  error
+		repairWG   sync.WaitGroup
+	)
+	e.step("%d lines at %d/s from %d senders; member 0 away from line %d to line %d", lines, roomRate, len(senders), cutAt, backAt)
+	ids, from, err := f.send(ctx, lines, func(i int) *node.Node { return senders[i%len(senders)] }, func(i int) error {
+		switch i {
+		case cutAt:
+			e.step("line %d: member 0 away", i)
+			return c.stop(f.members[0])
+		case backAt:
+			missed = backAt - cutAt
+			e.step("line %d: member 0 back", i)
+			cfg := c.configOf(f.members[0])
+			back = time.Now()
+			nd, err := c.start(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			f.members[0] = nd
+			f.listen(0, nd)
+			// Time the repair in the background: until it holds every
+			// line sent before it came back.
+			before := f.sentSoFar()
+			repairWG.Go(func() {
+				err := waitFor(ctx, "the gap repaired", e.deliveryTimeout, 10*time.Millisecond, func() (bool, error) {
+					n, err := f.delivered(before, make([]*node.Node, len(before)), []*node.Node{nd})
+					return n == len(before), err
+				})
+				repairMu.Lock()
+				repairTime, repairErr = time.Since(back), err
+				repairMu.Unlock()
+			})
+		}
+		return nil
+	})
+	repairWG.Wait()
+	if err != nil {
+		return res, err
+	}
+	if repairErr != nil {
+		return res, repairErr
+	}
+	e.step("waiting until every member holds every line")
+	everyone := append([]*node.Node{f.owner}, f.members...)
+	want := len(ids) * (len(everyone) - 1)
+	got := 0
+	werr := waitFor(ctx, "every line at every member", e.deliveryTimeout, 50*time.Millisecond, func() (bool, error) {
+		var err error
+		got, err = f.delivered(ids, from, everyone)
+		return got == want, err
+	})
+	if werr != nil && !errors.Is(werr, ErrTimeout) {
+		return res, werr
+	}
+	faults := Faults{Sent: want, Delivered: got, Lost: want - got, Duplicated: f.arr.duplicates()}
+	res.Faults = &faults
+	res.Figures = append(faultFigures(faults),
+		fig("lines sent while member 0 was away", "msgs", float64(missed), nil),
+		fig("back to gap repaired", "s", repairTime.Seconds(), nil),
+	)
+	res.Note = fmt.Sprintf("sent counts (line, member) pairs without the line's sender: %d lines, %d members; the member away closes its node and comes back "+
+		"from its home; group sync every %v; duplicates counted as a line announced twice at a member", len(ids), len(everyone), groupSyncEvery)
+	return res, nil
+}
+
+// sentSoFar returns the IDs of the lines sent so far.
+func (f *groupFixture) sentSoFar() [][32]byte {
+	f.arr.mu.Lock()
+	defer f.arr.mu.Unlock()
+	out := make([][32]byte, 0, len(f.arr.sent))
+	for id := range f.arr.sent {
+		out = append(out, id)
+	}
+	return out
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"image/png"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -130,18 +131,52 @@ func TestRunOnly(t *testing.T) {
 	if _, err := Run(t.Context(), Options{Only: []string{"nope"}}); !errors.Is(err, ErrUnknownScenario) {
 		t.Fatalf("unknown scenario: %v", err)
 	}
-	var progress bytes.Buffer
-	rep, err := Run(t.Context(), Options{Only: []string{"groups", "group-away"}, Progress: NewProgress(&progress)})
+	if testing.Short() {
+		t.Skip("runs the group scenarios")
+	}
+	var progress syncBuffer
+	rep, err := Run(t.Context(), Options{Smoke: true, Only: []string{"groups", "group-away"}, Progress: NewProgress(&progress)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Scenarios) != 2 || rep.Scenarios[0].Status != StatusNotYet || rep.Scenarios[1].Status != StatusNotYet {
+	t.Logf("progress:\n%s", progress.String())
+	if len(rep.Scenarios) != 2 || rep.Scenarios[0].Name != "groups" || rep.Scenarios[1].Name != "group-away" {
 		t.Fatalf("scenarios %+v", rep.Scenarios)
 	}
-	if !strings.Contains(progress.String(), "groups: not yet") {
+	for _, s := range rep.Scenarios {
+		if s.Status != StatusOK {
+			t.Errorf("%s: %s %s", s.Name, s.Status, s.Error)
+		}
+	}
+	if p := rep.Problems(); len(p) != 0 {
+		t.Fatalf("problems: %v", p)
+	}
+	groups := rep.Scenarios[0]
+	if len(groups.Figures) != 7 || groups.Figures[0].Value != 100 || groups.Figures[0].Baseline == nil || groups.Figures[6].Value <= 0 {
+		t.Fatalf("group figures %+v", groups.Figures)
+	}
+	if away := rep.Scenarios[1]; away.Faults == nil || away.Faults.Sent == 0 || !away.Faults.Clean() {
+		t.Fatalf("member away: %+v", away.Faults)
+	}
+	if !strings.Contains(progress.String(), "member 0 back") {
 		t.Fatalf("progress:\n%s", progress.String())
 	}
-	if len(rep.Problems()) != 0 {
-		t.Fatalf("not yet is not a problem: %v", rep.Problems())
-	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the progress display's writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

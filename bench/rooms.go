@@ -38,6 +38,7 @@ type roomResult struct {
 	faults    Faults
 	edges     [][2]int // the room's connection graph, by node index (0: host)
 	retried   int      // joins that had to be tried again
+	rate      float64  // lines sent a second (groups: the rate achieved)
 }
 
 // runRooms measures a live room at each size: one speaker (the host) sends
@@ -380,14 +381,20 @@ func roomMessageSize(text string) (int, error) {
 // were (edges), on a topic named like a room's, with payloads of a signed
 // room message's size.
 func (e *env) rawRoomOnce(ctx context.Context, n int, edges [][2]int) (r roomResult, err error) {
-	c := newCluster(e)
-	defer func() { err = errors.Join(err, c.close()) }()
-	e.step("%d nodes, raw GossipSub: starting %d hosts", n, n)
-	topicName := node.RoomTopicPrefix + room.ID{1}.String()
 	size, err := roomMessageSize("line 100")
 	if err != nil {
 		return r, err
 	}
+	return e.rawGossipOnce(ctx, fmt.Sprintf("%d nodes", n), n, edges, node.RoomTopicPrefix+room.ID{1}.String(), size, e.roomLines)
+}
+
+// rawGossipOnce runs raw GossipSub with n hosts connected by edges, on
+// topicName: host 0 publishes lines payloads of size bytes at roomRate and
+// the others time each arrival. label starts the progress lines.
+func (e *env) rawGossipOnce(ctx context.Context, label string, n int, edges [][2]int, topicName string, size, lines int) (r roomResult, err error) {
+	c := newCluster(e)
+	defer func() { err = errors.Join(err, c.close()) }()
+	e.step("%s, raw GossipSub: starting %d hosts", label, n)
 	type member struct {
 		h     host.Host
 		ps    *pubsub.PubSub
@@ -431,7 +438,7 @@ func (e *env) rawRoomOnce(ctx context.Context, n int, edges [][2]int) (r roomRes
 			}
 		})
 	}
-	e.step("%d nodes, raw GossipSub: letting the mesh form (%v), then %d messages at %d/s", n, e.settle, e.roomLines, roomRate)
+	e.step("%s, raw GossipSub: letting the mesh form (%v), then %d messages at %d/s", label, e.settle, lines, roomRate)
 	if err := sleep(ctx, e.settle); err != nil {
 		return r, err
 	}
@@ -439,7 +446,7 @@ func (e *env) rawRoomOnce(ctx context.Context, n int, edges [][2]int) (r roomRes
 	tick := time.NewTicker(time.Second / roomRate)
 	defer tick.Stop()
 	pad := make([]byte, max(0, size-11))
-	for i := range e.roomLines {
+	for i := range lines {
 		select {
 		case <-tick.C:
 		case <-ctx.Done():
@@ -454,7 +461,7 @@ func (e *env) rawRoomOnce(ctx context.Context, n int, edges [][2]int) (r roomRes
 			return r, err
 		}
 	}
-	want := e.roomLines * (n - 1)
+	want := lines * (n - 1)
 	// Raw GossipSub has no repair: wait a while for stragglers, no longer.
 	err = waitFor(ctx, "raw deliveries", 10*time.Second, 20*time.Millisecond, func() (bool, error) { return arr.count() >= want, nil })
 	cpu := cpuTime() - cpu0

@@ -51,6 +51,9 @@ type sizes struct {
 	idle            time.Duration
 	killBurst       int           // 1:1 messages in the burst whose recipient is killed
 	cutoffLines     int           // lines sent while a listener is cut off and back
+	groupSize       int           // members of the group, its owner included
+	groupLines      int           // lines the owner sends to the group
+	awayLines       int           // group lines sent around a member away
 	floodHonest     int           // honest messages sent during the flood
 	floodStranger   int           // the stranger's valid requests
 	floodFor        time.Duration // how long the honest messages are spread over
@@ -63,15 +66,15 @@ func sizesFor(o Options) sizes {
 	case o.Smoke:
 		return sizes{mode: "smoke", dmLatency: 30, dmRaw: 30, dmThroughput: 200, roomSizes: []int{4}, roomLines: 20,
 			lateHistory: 150, lateWant: 100, storeMessages: 2000, idle: time.Second, killBurst: 200,
-			cutoffLines: 30, floodHonest: 30, floodStranger: 100, floodFor: time.Second, settle: 2 * time.Second, deliveryTimeout: 2 * time.Minute}
+			cutoffLines: 30, groupSize: 4, groupLines: 20, awayLines: 30, floodHonest: 30, floodStranger: 100, floodFor: time.Second, settle: 2 * time.Second, deliveryTimeout: 2 * time.Minute}
 	case o.Quick:
 		return sizes{mode: "quick", dmLatency: 300, dmRaw: 300, dmThroughput: 3000, roomSizes: []int{10}, roomLines: 100,
 			lateHistory: 1200, lateWant: 1000, storeMessages: 20_000, idle: 2 * time.Second, killBurst: 1000,
-			cutoffLines: 150, floodHonest: 300, floodStranger: 1000, floodFor: 3 * time.Second, settle: 3 * time.Second, deliveryTimeout: time.Minute}
+			cutoffLines: 150, groupSize: 10, groupLines: 100, awayLines: 150, floodHonest: 300, floodStranger: 1000, floodFor: 3 * time.Second, settle: 3 * time.Second, deliveryTimeout: time.Minute}
 	}
 	return sizes{mode: "full", dmLatency: 2000, dmRaw: 1000, dmThroughput: 20_000, roomSizes: []int{10, 30, 60, 100}, roomLines: 200,
 		lateHistory: 1200, lateWant: 1000, storeMessages: 1_000_000, idle: 3 * time.Second, killBurst: 5000,
-		cutoffLines: 600, floodHonest: 2000, floodStranger: 5000, floodFor: 10 * time.Second, settle: 3 * time.Second, deliveryTimeout: 3 * time.Minute}
+		cutoffLines: 600, groupSize: 30, groupLines: 200, awayLines: 600, floodHonest: 2000, floodStranger: 5000, floodFor: 10 * time.Second, settle: 3 * time.Second, deliveryTimeout: 3 * time.Minute}
 }
 
 // scenario is one entry of the suite.
@@ -80,8 +83,7 @@ type scenario struct {
 	run         func(ctx context.Context, e *env) (ScenarioResult, error)
 }
 
-// suite is every scenario, in the order a run takes them. Groups (and the
-// group member away) report "not yet" until the groups API lands.
+// suite is every scenario, in the order a run takes them.
 var suite = []scenario{
 	{"dm", "1:1 latency and throughput, persisted and acked", runDM},
 	{"rooms", "live rooms of 10 to 100 nodes", runRooms},
