@@ -234,7 +234,7 @@ func runGroups(ctx context.Context, e *env) (res ScenarioResult, err error) {
 		return res, err
 	}
 	_, secret := group.NewGroup()
-	raw, err := e.rawGossipOnce(ctx, fmt.Sprintf("%d members", n), n, edges, secret.Topic(), size, e.groupLines)
+	raw, err := e.rawGossipOnce(ctx, fmt.Sprintf("%d members", n), n, edges, secret.Topic(), size, e.groupLines, e.groupSettle)
 	if err != nil {
 		return res, fmt.Errorf("raw: %w", err)
 	}
@@ -267,8 +267,8 @@ func (e *env) groupOnce(ctx context.Context, n int) (r roomResult, rekey time.Du
 		return r, 0, nil, err
 	}
 	defer f.close()
-	e.step("%d members: letting the mesh form (%v), then %d lines at %d/s", n, e.settle, e.groupLines, roomRate)
-	if err := sleep(ctx, e.settle); err != nil {
+	e.step("%d members: letting the mesh form (%v), then %d lines at %d/s", n, e.groupSettle, e.groupLines, roomRate)
+	if err := sleep(ctx, e.groupSettle); err != nil {
 		return r, 0, nil, err
 	}
 	edges = connectionGraph(append([]*node.Node{f.owner}, f.members...))
@@ -379,7 +379,7 @@ func runGroupAway(ctx context.Context, e *env) (res ScenarioResult, err error) {
 		return res, err
 	}
 	defer f.close()
-	if err := sleep(ctx, e.settle); err != nil {
+	if err := sleep(ctx, e.groupSettle); err != nil {
 		return res, err
 	}
 	lines := e.awayLines

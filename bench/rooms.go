@@ -385,13 +385,14 @@ func (e *env) rawRoomOnce(ctx context.Context, n int, edges [][2]int) (r roomRes
 	if err != nil {
 		return r, err
 	}
-	return e.rawGossipOnce(ctx, fmt.Sprintf("%d nodes", n), n, edges, node.RoomTopicPrefix+room.ID{1}.String(), size, e.roomLines)
+	return e.rawGossipOnce(ctx, fmt.Sprintf("%d nodes", n), n, edges, node.RoomTopicPrefix+room.ID{1}.String(), size, e.roomLines, e.settle)
 }
 
 // rawGossipOnce runs raw GossipSub with n hosts connected by edges, on
-// topicName: host 0 publishes lines payloads of size bytes at roomRate and
-// the others time each arrival. label starts the progress lines.
-func (e *env) rawGossipOnce(ctx context.Context, label string, n int, edges [][2]int, topicName string, size, lines int) (r roomResult, err error) {
+// topicName: host 0 publishes lines payloads of size bytes at roomRate,
+// settle after the hosts connected, and the others time each arrival. label
+// starts the progress lines.
+func (e *env) rawGossipOnce(ctx context.Context, label string, n int, edges [][2]int, topicName string, size, lines int, settle time.Duration) (r roomResult, err error) {
 	c := newCluster(e)
 	defer func() { err = errors.Join(err, c.close()) }()
 	e.step("%s, raw GossipSub: starting %d hosts", label, n)
@@ -438,8 +439,8 @@ func (e *env) rawGossipOnce(ctx context.Context, label string, n int, edges [][2
 			}
 		})
 	}
-	e.step("%s, raw GossipSub: letting the mesh form (%v), then %d messages at %d/s", label, e.settle, lines, roomRate)
-	if err := sleep(ctx, e.settle); err != nil {
+	e.step("%s, raw GossipSub: letting the mesh form (%v), then %d messages at %d/s", label, settle, lines, roomRate)
+	if err := sleep(ctx, settle); err != nil {
 		return r, err
 	}
 	cpu0 := cpuTime()
