@@ -104,6 +104,10 @@ func TestBrowserGroup(t *testing.T) {
 		containsText("#group-log .msg.kind-event .rsvp-summary", "1 maybe"))
 	bob.waitJS("Bob's answer pressed", `document.querySelector('#group-log .msg.kind-event button.rsvp-yes').getAttribute('aria-pressed') === 'true'`)
 	alice.shot("groups")
+	alice.do("narrow window", chromedp.EmulateViewport(390, 800))
+	alice.waitJS("the composer and the members fit", `document.querySelector('#group-composer').getBoundingClientRect().right <= 390 && document.querySelector('#group-members').getBoundingClientRect().right <= 390`)
+	alice.shot("groups-narrow")
+	alice.do("wide window", chromedp.EmulateViewport(1200, 850))
 
 	// Alice removes Carol. Carol's browser says she is out; the others see
 	// two members.
