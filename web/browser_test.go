@@ -110,6 +110,10 @@ func newUser(t *testing.T, browser context.Context, name string, bootstrap ...st
 		RetryMax:         500 * time.Millisecond,
 		PubSubHeartbeat:  50 * time.Millisecond,
 		RoomSyncInterval: 300 * time.Millisecond,
+		// Group members ask each other for what they missed, and tell how
+		// far they read, sooner than by default.
+		GroupSyncInterval: 200 * time.Millisecond,
+		GroupReceiptDelay: 100 * time.Millisecond,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -6,13 +6,15 @@ const csrf = document.querySelector('meta[name="backchannel-csrf"]')?.content ??
 
 // What an error code means to a person; the server's message follows.
 const hints = {
-  not_allowed: 'Only the room\'s host or a moderator can do that',
+  not_allowed: 'Only the room\'s host or a moderator (or the group\'s owner or an admin) can do that',
   muted: 'You are muted in this room for now',
   not_speaker: 'Private questions go to the room\'s host, moderators and speakers only',
   request_pending: 'Accept their request first',
   unknown_peer: 'No contact by that name: add them on the Identity screen',
   blocked: 'You blocked them: unblock them on the Identity screen first',
   ambiguous_name: 'Two contacts have that name: use the peer ID',
+  key_pending: 'The group\'s newest key has not arrived yet: try again in a moment',
+  invalid_group: 'Not possible in this group',
 };
 
 export class APIError extends Error {

@@ -8,14 +8,15 @@ import requests from './screens/requests.js';
 import thread from './screens/thread.js';
 import rooms from './screens/rooms.js';
 import room from './screens/room.js';
+import groups from './screens/groups.js';
+import group from './screens/group.js';
 import identity from './screens/identity.js';
 import status from './screens/status.js';
 
 // The screens, in navigation order. A screen is {name, title, nav, mount};
 // mount(main, app, arg) draws it and returns a cleanup function. Screens
-// without nav are reached from others (#/chat/PEER, #/room/ID).
-// Groups will be one more module and one entry here, once /v1/groups exists.
-const screens = [inbox, requests, rooms, identity, status, thread, room];
+// without nav are reached from others (#/chat/PEER, #/room/ID, #/group/ID).
+const screens = [inbox, requests, groups, rooms, identity, status, thread, room, group];
 
 const app = {
   self: null,
@@ -86,9 +87,11 @@ function drawNav(current) {
 
 const refreshBadges = debounce(async () => {
   try {
-    const [inb, reqs] = await Promise.all([get('/v1/inbox'), get('/v1/requests')]);
+    const [inb, reqs, grs] = await Promise.all([get('/v1/inbox'), get('/v1/requests'), get('/v1/groups')]);
     badge('inbox', inb.conversations.reduce((n, c) => n + c.unread, 0), 'unread');
     badge('requests', reqs.conversations.length, 'waiting');
+    // A group's unread lines, and invitations waiting for an answer.
+    badge('groups', grs.groups.reduce((n, g) => n + (g.state === 'joined' ? g.unread : g.state === 'invited' ? 1 : 0), 0), 'unread or invitations');
   } catch (err) { /* the notices say why */ }
 }, 150);
 
@@ -117,8 +120,10 @@ const pollSoon = debounce(() => pollStatus(), 300);
 function onEvent(e) {
   if (e.type !== 'typing') pollSoon();
   if (e.type === 'contact') app.refreshContacts().catch(() => {});
-  if (['message', 'message_state', 'request', 'contact'].includes(e.type)) refreshBadges();
-  if ((e.type === 'message' || e.type === 'request') && e.message && e.message.direction === 'inbound') {
+  if (['message', 'message_state', 'request', 'contact', 'group_message', 'group_invite', 'group_member'].includes(e.type)) refreshBadges();
+  if (e.type === 'group_invite') announceInvite(e.group.group_id);
+  // (An invitation's 1:1 message is announced from its group_invite event.)
+  if ((e.type === 'message' || e.type === 'request') && e.message && e.message.direction === 'inbound' && e.message.kind !== 'group_invite') {
     const who = app.name(e.message.peer_id);
     app.announce(e.message.kind === 'reaction' ? `${who} reacted ${e.message.body}`
       : e.type === 'request' ? `New request from ${who}: ${e.message.body}` : `New message from ${who}: ${e.message.body}`);
@@ -126,6 +131,13 @@ function onEvent(e) {
   for (const fn of app.listeners) {
     try { fn(e); } catch (err) { console.error(err); }
   }
+}
+
+async function announceInvite(id) {
+  try {
+    const g = await get(`/v1/groups/${encodeURIComponent(id)}`);
+    app.announce(`${g.inviter_id ? app.name(g.inviter_id) : 'Someone'} invited you to the group ${g.name}`);
+  } catch (err) { /* the Groups screen shows it anyway */ }
 }
 
 let everOpen = false;

@@ -47,7 +47,8 @@ export default {
 export function conversationItem(app, c, route, extra) {
   const last = c.last || {};
   const name = c.name || app.name(c.peer_id);
-  const preview = last.kind === 'reaction' ? `reacted ${last.body}` : last.body;
+  const preview = last.kind === 'reaction' ? `reacted ${last.body}`
+    : last.kind === 'group_invite' ? `invitation to the group “${last.body}”` : last.body;
   const contact = app.contacts.get(c.peer_id);
   return h('li', {class: 'conversation' + (c.unread ? ' unread' : ''), dataset: {peer: c.peer_id}},
     h('a', {href: `#/${route}/${encodeURIComponent(c.peer_id)}`},

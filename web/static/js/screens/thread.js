@@ -80,6 +80,14 @@ export default {
     }
 
     function messageItem(m, reactions) {
+      if (m.kind === 'group_invite') {
+        // An invitation to a private group: answered on the Groups screen.
+        return h('li', {class: `msg ${m.direction} group-invite-line`, dataset: {id: m.id, state: m.state}},
+          h('p', {class: 'body'}, m.direction === 'inbound' ? `${name()} invited you to the group “${m.body}”. `
+            : `You invited ${name()} to the group “${m.body}”. `,
+          m.direction === 'inbound' ? h('a', {href: '#/groups'}, 'Answer in Groups') : null),
+          h('div', {class: 'meta'}, timeEl(m.sent)));
+      }
       const target = m.reply_to ? byID.get(m.reply_to) : null;
       const grouped = new Map();
       for (const r of reactions) {

@@ -1,0 +1,319 @@
+// Group: one private group, live: its thread (lines, replies, reactions,
+// events with RSVPs, how many members received and read what we sent) and
+// its members (invite a contact, remove a member, make an admin, leave).
+
+import {get, post, enc} from '../api.js';
+import {h, replace, timeEl, debounce, action, showError, shortID} from '../dom.js';
+
+const quickReactions = ['👍', '❤️', '😂', '😮'];
+const answers = [['yes', 'Going'], ['maybe', 'Maybe'], ['no', 'Not going']];
+
+export default {
+  name: 'group',
+  navAs: 'groups',
+  title: () => 'Group',
+  mount(main, app, ref) {
+    const base = `/v1/groups/${enc(ref)}`;
+    let info = null; // the group with its members
+    let replyTo = null;
+    let byID = new Map();
+
+    const memberName = p => {
+      const m = info && info.members.find(m => m.peer_id === p);
+      return (m && m.peer_id !== app.self?.peer_id && m.name) || app.name(p);
+    };
+    const mine = () => info && info.members.find(m => m.peer_id === app.self?.peer_id);
+    const canManage = () => info && info.state === 'joined' && (info.role === 'owner' || info.role === 'admin');
+
+    const heading = h('h1', {tabindex: '-1', id: 'group-title'}, 'Group');
+    const sub = h('p', {class: 'hint', id: 'group-sub'});
+    // The state of our membership when it is not plain "joined".
+    const stateNote = h('div', {class: 'notice-inline', id: 'group-state', role: 'status', hidden: true});
+    const status = h('p', {class: 'room-status error', id: 'group-status', role: 'alert'});
+    const act = (label, fn, attrs) => action(label, async () => {
+      status.textContent = '';
+      try {
+        await fn();
+      } catch (err) {
+        status.textContent = `${attrs && attrs['aria-label'] || label}: ${err.message}`;
+      }
+    }, attrs);
+
+    const log = h('ol', {class: 'thread-log group-log', id: 'group-log', role: 'log', 'aria-label': 'Group messages'});
+    const replyChip = h('div', {class: 'reply-chip', hidden: true});
+    const input = h('input', {id: 'group-composer', name: 'text', autocomplete: 'off', required: true, placeholder: 'Write to the group', maxlength: 4000});
+    const composer = h('form', {class: 'composer', id: 'group-composer-form'},
+      replyChip,
+      h('label', {for: 'group-composer', class: 'sr-only'}, 'Message to the group'),
+      input,
+      h('button', {type: 'submit', class: 'primary'}, 'Send'));
+    const eventTitle = h('input', {id: 'event-title', autocomplete: 'off', required: true, maxlength: 200});
+    const eventStart = h('input', {id: 'event-start', type: 'datetime-local', required: true});
+    const eventForm = h('form', {class: 'form event-form', id: 'event-form'},
+      h('div', {class: 'field'}, h('label', {for: 'event-title'}, 'Event title'), eventTitle),
+      h('div', {class: 'field'}, h('label', {for: 'event-start'}, 'Starts'), eventStart),
+      h('button', {type: 'submit'}, 'Post event'));
+    const eventBox = h('details', {class: 'event-box', id: 'event-box'}, h('summary', {}, 'New event with RSVPs'), eventForm);
+    const writeArea = h('div', {class: 'group-write'}, composer, eventBox);
+
+    const members = h('ul', {class: 'plain members', id: 'group-members', 'aria-label': 'Members'});
+    const contactsList = h('datalist', {id: 'group-contact-names'});
+    const inviteInput = h('input', {id: 'group-invite', autocomplete: 'off', required: true, list: 'group-contact-names',
+      placeholder: 'Contact name or peer ID'});
+    const inviteStatus = h('p', {class: 'form-status', role: 'status'});
+    const inviteForm = h('form', {class: 'form group-invite-form', id: 'group-invite-form'},
+      h('div', {class: 'field'}, h('label', {for: 'group-invite'}, 'Invite contacts (separate with commas)'), inviteInput, contactsList),
+      h('button', {type: 'submit'}, 'Invite'),
+      inviteStatus);
+    const leaveBox = h('details', {class: 'leave-box', id: 'leave-box'},
+      h('summary', {}, 'Leave this group'),
+      h('p', {class: 'hint'}, 'You keep what you have read; you get nothing new, and the others go on with a new key.'),
+      act('Leave group', async () => {
+        await post(`${base}/leave`);
+        app.announce(`You left ${info ? info.name : 'the group'}`);
+        loadInfo();
+      }, {class: 'danger', id: 'leave-group'}));
+
+    main.append(
+      h('div', {class: 'thread-head'}, h('a', {href: '#/groups', class: 'back'}, '← Groups'), heading),
+      sub, stateNote, status,
+      h('div', {class: 'group-columns'},
+        h('section', {class: 'group-thread', 'aria-label': 'Thread'}, log, writeArea),
+        h('section', {class: 'panel', 'aria-labelledby': 'members-h'},
+          h('h2', {id: 'members-h'}, 'Members'),
+          members, inviteForm, leaveBox)));
+
+    function setReply(m) {
+      replyTo = m;
+      replyChip.hidden = !m;
+      if (m) {
+        replace(replyChip, h('span', {}, 'Replying to: ', h('q', {}, m.text)),
+          h('button', {type: 'button', 'aria-label': 'Cancel reply', onclick: () => setReply(null)}, '×'));
+        input.focus();
+      }
+    }
+
+    async function send(body) {
+      await post(`${base}/messages`, body);
+      load();
+    }
+
+    function rsvpBlock(m) {
+      const mineAnswer = (m.rsvps.find(r => r.peer_id === app.self?.peer_id) || {}).answer;
+      const counts = answers.map(([a, label]) => {
+        const who = m.rsvps.filter(r => r.answer === a).map(r => memberName(r.peer_id));
+        return who.length ? h('span', {class: `rsvp-count rsvp-${a}`, title: who.join(', ')}, `${who.length} ${label.toLowerCase()}`) : null;
+      }).filter(Boolean);
+      return h('div', {class: 'rsvp'},
+        h('p', {class: 'rsvp-summary', id: `rsvp-${m.id}`}, counts.length ? counts.flatMap((c, i) => i ? [' · ', c] : [c]) : 'No answers yet'),
+        info && info.state === 'joined' ? h('div', {class: 'rsvp-buttons', role: 'group', 'aria-label': `Your answer to ${m.text}`},
+          answers.map(([a, label]) => h('button', {
+            type: 'button', class: `rsvp-${a}` + (mineAnswer === a ? ' primary' : ''), 'aria-pressed': mineAnswer === a ? 'true' : 'false',
+            'aria-label': `${label}: ${m.text}`,
+            onclick: ev => send({kind: 'rsvp', text: a, reply_to: m.id}).catch(err => showError(ev.target, err)),
+          }, label))) : null);
+    }
+
+    function receipts(m) {
+      if (!m.outbound) return null;
+      const others = info ? info.members.filter(x => x.peer_id !== app.self?.peer_id).length : 0;
+      const read = m.read_by.length;
+      const got = m.delivered_to.length;
+      const text = read ? `Read by ${read}` : got ? `Delivered to ${got}` : 'Sent';
+      return h('span', {class: `state ${read ? 'state-read' : ''}`, dataset: {read, delivered: got},
+        title: [got ? `Delivered to ${m.delivered_to.map(memberName).join(', ')}` : '', read ? `read by ${m.read_by.map(memberName).join(', ')}` : ''].filter(Boolean).join('; ')},
+      others && (read || got) ? `${text} of ${others}` : text);
+    }
+
+    function messageItem(m) {
+      const who = m.outbound ? 'You' : memberName(m.sender_id);
+      if (m.kind === 'rename' || m.kind === 'left') {
+        return h('li', {class: 'sys-line', dataset: {id: m.id, kind: m.kind}},
+          m.kind === 'rename' ? `${who} renamed the group “${m.text}”` : `${who} left the group`, ' ', timeEl(m.time));
+      }
+      const target = m.reply_to ? byID.get(m.reply_to) : null;
+      const grouped = new Map();
+      for (const r of m.reactions) {
+        const g = grouped.get(r.emoji) || {n: 0, mine: false};
+        g.n++;
+        g.mine ||= r.peer_id === app.self?.peer_id;
+        grouped.set(r.emoji, g);
+      }
+      const joined = info && info.state === 'joined';
+      return h('li', {class: `msg ${m.outbound ? 'outbound' : 'inbound'} kind-${m.kind}`, dataset: {id: m.id, kind: m.kind}},
+        m.outbound ? null : h('p', {class: 'sender'}, who),
+        m.reply_to ? h('blockquote', {class: 'quote'}, target ? target.text : 'an earlier message') : null,
+        m.kind === 'event'
+          ? h('div', {class: 'event'},
+            h('p', {class: 'body event-title'}, h('span', {'aria-hidden': 'true'}, '📅 '), m.text),
+            h('p', {class: 'event-when'}, m.start ? new Date(m.start).toLocaleString([], {dateStyle: 'full', timeStyle: 'short'}) : ''),
+            rsvpBlock(m))
+          : h('p', {class: 'body'}, m.text),
+        h('div', {class: 'meta'},
+          h('span', {class: 'sr-only'}, `${who} `), timeEl(m.time), receipts(m)),
+        grouped.size ? h('ul', {class: 'reactions', 'aria-label': 'Reactions'},
+          [...grouped].map(([emoji, g]) => h('li', {class: g.mine ? 'mine' : ''},
+            h('span', {'aria-hidden': 'true'}, emoji), h('span', {class: 'count'}, g.n),
+            h('span', {class: 'sr-only'}, ` ${emoji}${g.mine ? ' including you' : ''}`)))) : null,
+        joined ? h('div', {class: 'msg-actions'},
+          h('button', {type: 'button', class: 'link', onclick: () => setReply(m), 'aria-label': `Reply to: ${m.text}`}, 'Reply'),
+          quickReactions.map(emoji => h('button', {
+            type: 'button', class: 'react', 'aria-label': `React ${emoji} to: ${m.text}`,
+            onclick: ev => send({kind: 'reaction', text: emoji, reply_to: m.id}).catch(err => showError(ev.target, err)),
+          }, emoji))) : null);
+    }
+
+    function memberItem(m) {
+      const me = m.peer_id === app.self?.peer_id;
+      const name = me ? 'You' : memberName(m.peer_id);
+      const manage = canManage() && !me && m.role !== 'owner' && (info.role === 'owner' || m.role !== 'admin');
+      return h('li', {class: 'member', dataset: {peer: m.peer_id, role: m.role}},
+        h('span', {class: 'member-name'}, name), m.role !== 'member' ? h('span', {class: 'tag'}, m.role) : null,
+        !me && !m.name ? h('span', {class: 'peer-id', title: m.peer_id}, ` ${shortID(m.peer_id)}`) : null,
+        h('span', {class: 'member-actions'},
+          info.role === 'owner' && info.state === 'joined' && !me ? act(m.role === 'admin' ? 'Revoke admin' : 'Make admin',
+            () => post(`${base}/members/${enc(m.peer_id)}/admin`, {admin: m.role !== 'admin'}).then(loadInfo),
+            {class: 'mod', 'aria-label': `${m.role === 'admin' ? 'Revoke admin from' : 'Make admin:'} ${name}`}) : null,
+          manage ? act('Remove', async () => {
+            await post(`${base}/members/${enc(m.peer_id)}/remove`);
+            app.announce(`Removed ${name}`);
+            loadInfo();
+          }, {class: 'mod danger remove-member', 'aria-label': `Remove ${name}`}) : null));
+    }
+
+    const loadInfo = debounce(async () => {
+      try {
+        info = await get(base);
+      } catch (err) {
+        status.textContent = err.message;
+        return;
+      }
+      heading.textContent = info.name;
+      document.title = `${info.name} · Backchannel`;
+      replace(sub, `${info.member_count} member${info.member_count === 1 ? '' : 's'}`,
+        info.role !== 'none' ? ` · you are ${info.role === 'member' ? 'a member' : `the ${info.role}`}` : '',
+        ` · key epoch ${info.epoch}`);
+      const joined = info.state === 'joined';
+      stateNote.hidden = joined && !info.key_pending;
+      if (info.state === 'invited') {
+        replace(stateNote, `${info.inviter_id ? app.name(info.inviter_id) : 'Someone'} invited you to this group. `,
+          act('Join', async () => { await post(`${base}/accept`); loadInfo(); load(); }, {class: 'primary', id: 'group-join'}), ' ',
+          act('Decline', async () => { await post(`${base}/decline`); app.go('#/groups'); }, {id: 'group-decline'}));
+      } else if (info.state === 'removed') {
+        replace(stateNote, 'You are no longer a member of this group: you were removed. What you read before stays here; nothing new reaches you.');
+      } else if (info.state === 'left') {
+        replace(stateNote, 'You left this group. What you read before stays here; nothing new reaches you.');
+      } else if (info.state === 'declined') {
+        replace(stateNote, 'You declined this invitation.');
+      } else if (info.key_pending) {
+        replace(stateNote, 'Waiting for the group\'s newest key from an admin: you can send once it arrives.');
+      }
+      stateNote.dataset.state = info.key_pending && joined ? 'key_pending' : info.state;
+      writeArea.hidden = !joined;
+      leaveBox.hidden = !joined;
+      inviteForm.hidden = !canManage();
+      replace(members, info.members.map(memberItem));
+      const inGroup = new Set(info.members.map(m => m.peer_id));
+      replace(contactsList, [...app.contacts.values()].filter(c => c.state === 'accepted' && !inGroup.has(c.peer_id))
+        .map(c => h('option', {value: c.name || c.profile_name || c.peer_id}, c.peer_id)));
+      load();
+    }, 50);
+
+    let marking = false;
+    const load = debounce(async () => {
+      let messages;
+      try {
+        ({messages} = await get(`${base}/messages?limit=200`));
+      } catch (err) {
+        status.textContent = err.message;
+        return;
+      }
+      messages.reverse();
+      byID = new Map(messages.map(m => [m.id, m]));
+      const nearBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 80;
+      replace(log, messages.map(messageItem));
+      if (!messages.length) log.append(h('li', {class: 'empty sys-line'}, 'No messages yet.'));
+      if (nearBottom || !log.dataset.loaded) log.scrollTop = log.scrollHeight;
+      log.dataset.loaded = '1';
+      if (document.visibilityState === 'visible' && info && info.unread > 0 && !marking) {
+        marking = true;
+        post(`${base}/read`).then(() => { if (info) info.unread = 0; }).catch(() => {}).finally(() => { marking = false; });
+      }
+    }, 50);
+
+    composer.addEventListener('submit', async ev => {
+      ev.preventDefault();
+      const text = input.value.trim();
+      if (!text) return;
+      const btn = composer.querySelector('button[type=submit]');
+      btn.disabled = true;
+      try {
+        await send(replyTo ? {text, kind: 'reply', reply_to: replyTo.id} : {text});
+        input.value = '';
+        setReply(null);
+      } catch (err) {
+        showError(btn, err);
+      } finally {
+        btn.disabled = false;
+        input.focus();
+      }
+    });
+
+    eventForm.addEventListener('submit', async ev => {
+      ev.preventDefault();
+      const btn = eventForm.querySelector('button[type=submit]');
+      btn.disabled = true;
+      try {
+        const start = new Date(eventStart.value);
+        if (isNaN(start)) throw new Error('Pick when it starts');
+        await send({kind: 'event', text: eventTitle.value.trim(), start: start.toISOString()});
+        eventTitle.value = '';
+        eventStart.value = '';
+        eventBox.open = false;
+      } catch (err) {
+        showError(btn, err);
+      } finally {
+        btn.disabled = false;
+      }
+    });
+
+    inviteForm.addEventListener('submit', async ev => {
+      ev.preventDefault();
+      const peers = inviteInput.value.split(',').map(s => s.trim()).filter(Boolean);
+      if (!peers.length) return;
+      const btn = inviteForm.querySelector('button[type=submit]');
+      btn.disabled = true;
+      inviteStatus.classList.remove('error');
+      inviteStatus.textContent = '';
+      try {
+        await post(`${base}/members`, {peers});
+        inviteInput.value = '';
+        inviteStatus.textContent = `Invited ${peers.join(', ')}`;
+        loadInfo();
+      } catch (err) {
+        inviteStatus.classList.add('error');
+        inviteStatus.textContent = err.message;
+      } finally {
+        btn.disabled = false;
+      }
+    });
+
+    app.on(e => {
+      if (e.type === 'resync' || e.type === 'contact') { loadInfo(); return; }
+      if (!e.type.startsWith('group_') || !e.group || e.group.group_id !== (info ? info.id : ref)) return;
+      // A receipt changes only the thread; anything else may change the
+      // group too (unread count, roster, epoch, our state).
+      if (e.type === 'group_receipt') load();
+      else loadInfo();
+    });
+    const onVisible = () => { if (document.visibilityState === 'visible') loadInfo(); };
+    document.addEventListener('visibilitychange', onVisible);
+    loadInfo();
+    input.focus();
+    return () => {
+      load.cancel();
+      loadInfo.cancel();
+      document.removeEventListener('visibilitychange', onVisible);
+    };
+  },
+};
