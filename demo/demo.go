@@ -183,10 +183,14 @@ func (d *Network) Welcome(ctx context.Context, user *node.Node) error {
 	if err := d.host.n.RoomGrant(ctx, d.roomID, user.ID(), room.RoleSpeaker, 24*time.Hour); err != nil {
 		return fmt.Errorf("demo: the host makes the user a speaker: %w", err)
 	}
-	d.wg.Add(2)
+	d.wg.Add(3)
 	go func() {
 		defer d.wg.Done()
 		d.askUser(user.ID())
+	}()
+	go func() {
+		defer d.wg.Done()
+		d.runGroup(user.ID())
 	}()
 	go func() {
 		defer d.wg.Done()
@@ -212,6 +216,73 @@ func (d *Network) askUser(user peer.ID) {
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+// runGroup has the first contact start a private group with the second and
+// the user: the second joins, and they plan a dinner, with an event to
+// answer. The user finds the invitation in Groups.
+func (d *Network) runGroup(user peer.ID) {
+	if len(d.contacts) < 2 {
+		return
+	}
+	owner, friend := d.contacts[0], d.contacts[1]
+	evs, cancel := friend.n.Subscribe()
+	defer cancel()
+	warn := func(what string, err error) {
+		if d.ctx.Err() == nil {
+			d.log.Warn("demo: group", "step", what, "err", err)
+		}
+	}
+	g, err := owner.n.CreateGroup(d.ctx, "Friday dinner")
+	if err != nil {
+		warn("create", err)
+		return
+	}
+	if err := owner.n.InviteToGroup(d.ctx, g.ID, user, friend.n.ID()); err != nil {
+		warn("invite", err)
+		return
+	}
+	for joined := false; !joined; {
+		select {
+		case <-d.ctx.Done():
+			return
+		case e, ok := <-evs:
+			if !ok {
+				return
+			}
+			if e.Type == node.EventGroupInvite && e.Group != nil && e.Group.Group == g.ID {
+				if _, err := friend.n.AcceptGroupInvite(d.ctx, g.ID); err != nil {
+					warn("accept", err)
+					return
+				}
+				joined = true
+			}
+		}
+	}
+	friday := time.Now().AddDate(0, 0, (int(time.Friday)-int(time.Now().Weekday())+7)%7+7).Truncate(24 * time.Hour).Add(19*time.Hour + 30*time.Minute)
+	if _, err := owner.n.GroupSend(d.ctx, g.ID, node.GroupOutgoing{Body: "I made a group so we can plan Friday's dinner 🍝"}); err != nil {
+		warn("send", err)
+		return
+	}
+	ev, err := owner.n.GroupSend(d.ctx, g.ID, node.GroupOutgoing{Kind: node.KindEvent, Body: "Dinner at Rosa's", Start: friday})
+	if err != nil {
+		warn("event", err)
+		return
+	}
+	// The friend answers once its key for the epoch has arrived.
+	for try := 0; try < 50; try++ {
+		_, err := friend.n.GroupSend(d.ctx, g.ID, node.GroupOutgoing{Kind: node.KindRSVP, Body: node.RSVPYes, ReplyTo: ev.ID})
+		if err == nil {
+			_, _ = friend.n.GroupSend(d.ctx, g.ID, node.GroupOutgoing{Body: "I'm in! Rosa's is great."})
+			return
+		}
+		select {
+		case <-d.ctx.Done():
+			return
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	warn("rsvp", errors.New("the friend never got the group's key"))
 }
 
 // Close stops the demo's activity and its nodes. It is safe to call more

@@ -66,6 +66,10 @@ func TestDemo(t *testing.T) {
 	eventually(t, "questions in the demo room", func() bool {
 		return len(decodeJSON[api.RoomQuestions](t, ok(t, home, "room", "questions", rooms[0].ID, "--json")).Questions) >= 1
 	})
+	eventually(t, "an invitation to the demo group", func() bool {
+		gs := decodeJSON[api.Groups](t, ok(t, home, "group", "list", "--json")).Groups
+		return len(gs) == 1 && gs[0].Name == "Friday dinner" && gs[0].State == "invited"
+	})
 
 	cancel()
 	if code := <-done; code != 0 {
