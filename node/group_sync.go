@@ -1,20 +1,14 @@
 package node
 
 import (
-	"bufio"
-	"bytes"
 	"cmp"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"slices"
-	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/backchannel/backchannel/crypto/group"
 	"github.com/backchannel/backchannel/crypto/keys"
@@ -35,81 +29,19 @@ const (
 	storeBatch = 128
 )
 
-// handleSyncStream serves /backchannel/sync/1.0.0: a request about a
-// private group is answered here; any other goes to the rooms' handler,
-// which reads the request again from what was already read.
-func (n *Node) handleSyncStream(s network.Stream) {
-	p := s.Conn().RemotePeer()
-	_ = s.SetDeadline(time.Now().Add(syncTimeout))
-	r := bufio.NewReader(s)
-	raw, err := readRawFrame(r, maxFrameSize)
-	var req dmpb.SyncRequest
-	if err == nil {
-		err = proto.Unmarshal(raw[uvarintLen(raw):], &req)
-	}
-	if err != nil || req.Group == nil {
-		// Rooms (and the error for what does not decode) are handled there.
-		n.handleSync(&replayStream{Stream: s, r: io.MultiReader(bytes.NewReader(raw), r)})
-		return
-	}
-	defer s.Close()
-	resp := &dmpb.SyncResponse{}
-	if !n.gate.allowSync(p) {
-		resp.Error = "rate limited"
-	} else if g, err := n.serveGroupSync(p, req.Group); err != nil {
-		if errors.Is(err, storage.ErrNotFound) || errors.Is(err, ErrNotFound) {
-			resp.Error = "unknown group"
-		} else {
-			n.log.Warn("sync: group request failed", "from", p, "err", err)
-			resp.Error = "bad request"
-		}
-	} else {
+// serveGroupSyncRequest answers a sync request about a private group.
+func (n *Node) serveGroupSyncRequest(p peer.ID, req *dmpb.GroupSyncRequest, resp *dmpb.SyncResponse) {
+	g, err := n.serveGroupSync(p, req)
+	switch {
+	case errors.Is(err, storage.ErrNotFound) || errors.Is(err, ErrNotFound):
+		resp.Error = "unknown group"
+	case err != nil:
+		n.log.Warn("sync: group request failed", "from", p, "err", err)
+		resp.Error = "bad request"
+	default:
 		resp.Group = g
 	}
-	if err := writeFrame(s, resp); err != nil {
-		s.Reset()
-	}
 }
-
-// readRawFrame reads one varint-delimited frame and returns it whole,
-// length prefix included. What it read is returned with any error.
-func readRawFrame(r *bufio.Reader, limit uint64) ([]byte, error) {
-	var raw []byte
-	var size uint64
-	for shift := uint(0); ; shift += 7 {
-		b, err := r.ReadByte()
-		if err != nil {
-			return raw, err
-		}
-		raw = append(raw, b)
-		if shift >= 63 {
-			return raw, fmt.Errorf("%w: frame length", ErrProtocol)
-		}
-		size |= uint64(b&0x7f) << shift
-		if b < 0x80 {
-			break
-		}
-	}
-	if size > limit {
-		return raw, fmt.Errorf("%w: %w: %d bytes", ErrProtocol, errFrameTooLarge, size)
-	}
-	body := make([]byte, size)
-	k, err := io.ReadFull(r, body)
-	return append(raw, body[:k]...), err
-}
-
-func uvarintLen(b []byte) int {
-	_, k := binary.Uvarint(b)
-	return max(k, 0)
-}
-
-// replayStream is a stream whose reads first return bytes already read.
-type replayStream struct {
-	network.Stream
-	r io.Reader
-}
-
-func (s *replayStream) Read(b []byte) (int, error) { return s.r.Read(b) }
 
 // markKey names a high-water mark.
 type markKey struct {

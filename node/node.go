@@ -102,7 +102,7 @@ func (n *Node) Start(ctx context.Context) error {
 		h := n.p2p.host
 		h.SetStreamHandler(ProtocolDM, n.trackStream(n.handleDM))
 		h.SetStreamHandler(ProtocolPreKeys, n.trackStream(n.handlePreKeys))
-		h.SetStreamHandler(ProtocolSync, n.trackStream(n.handleSyncStream))
+		h.SetStreamHandler(ProtocolSync, n.trackStream(n.handleSync))
 		if n.ps, err = pubsub.New(n.ctx, pubsub.Config{
 			Host:      h,
 			Logger:    n.log,
