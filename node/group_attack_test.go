@@ -74,7 +74,7 @@ func newRawGroupPeer(t *testing.T, id identity.Identity, topic string) *rawGroup
 }
 
 // topicMessageID is the node's message ID function, for raw peers.
-var topicMessageID = withGroupIDs(messageID)
+var topicMessageID = messageID
 
 func (rp *rawGroupPeer) connect(n *testNode) {
 	rp.t.Helper()

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -74,21 +73,6 @@ func poke(ch chan struct{}) {
 	select {
 	case ch <- struct{}{}:
 	default:
-	}
-}
-
-// withGroupIDs gives GossipSub content-hash message IDs on group topics: an
-// envelope's Hash, so that a relay cannot make a corrupted copy that shadows
-// the real envelope. Other topics are left to next.
-func withGroupIDs(next func(topic string, data []byte) string) func(topic string, data []byte) string {
-	return func(topic string, data []byte) string {
-		if strings.HasPrefix(topic, group.TopicPrefix) {
-			if e, err := group.UnmarshalEnvelope(data); err == nil {
-				h := e.Hash()
-				return string(h[:])
-			}
-		}
-		return next(topic, data)
 	}
 }
 

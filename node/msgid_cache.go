@@ -1,39 +1,47 @@
 package node
 
-import (
-	"strings"
-	"sync"
-)
+import "sync"
 
-// msgIDCacheSize bounds the room messages whose GossipSub IDs are kept:
-// a few seconds of a busy room, well past the moments in which the copies of
-// one message arrive from the mesh.
+// msgIDCacheSize bounds the room and group messages whose GossipSub IDs
+// are kept: a few seconds of busy topics, well past the moments in which the
+// copies of one message arrive from the mesh.
 const msgIDCacheSize = 2048
 
-// msgIDCache remembers the GossipSub IDs of recent room messages by their
-// bytes. GossipSub asks for the ID of every copy each mesh peer forwards,
-// before it looks whether it has seen the message, and a room message's ID
-// takes decoding it and hashing its signed fields: caching it spares the
-// copies after the first that work and its garbage. Lookups compare whole
+// msgIDCache remembers the GossipSub IDs of recent room and group messages
+// by their bytes. GossipSub asks for the ID of every copy each mesh peer
+// forwards, before it looks whether it has seen the message, and such an ID
+// takes decoding the message and hashing its signed fields: caching it
+// spares the copies after the first that work and its garbage. Lookups compare whole
 // messages, so the cache can only ever answer what messageID would.
 type msgIDCache struct {
-	mu   sync.Mutex
+	mu    sync.Mutex
+	kinds [idKinds]idRing // rooms', groups': the same bytes on each have other IDs
+}
+
+// idRing is a bounded map of IDs by message bytes, oldest evicted first.
+type idRing struct {
 	ids  map[string]string
-	ring []string // keys, oldest evicted first
+	ring []string
 	next int
 }
 
 func newMsgIDCache() *msgIDCache {
-	return &msgIDCache{ids: make(map[string]string, msgIDCacheSize), ring: make([]string, msgIDCacheSize)}
+	c := &msgIDCache{}
+	for i := range c.kinds {
+		c.kinds[i] = idRing{ids: make(map[string]string, msgIDCacheSize), ring: make([]string, msgIDCacheSize)}
+	}
+	return c
 }
 
 // id is a pubsub.Config.MessageID function.
 func (c *msgIDCache) id(topic string, data []byte) string {
-	if !strings.HasPrefix(topic, RoomTopicPrefix) {
+	kind, ok := idKindOf(topic)
+	if !ok {
 		return messageID(topic, data)
 	}
+	r := &c.kinds[kind]
 	c.mu.Lock()
-	id, ok := c.ids[string(data)]
+	id, ok := r.ids[string(data)]
 	c.mu.Unlock()
 	if ok {
 		return id
@@ -41,11 +49,11 @@ func (c *msgIDCache) id(topic string, data []byte) string {
 	id = messageID(topic, data)
 	key := string(data)
 	c.mu.Lock()
-	if _, ok := c.ids[key]; !ok {
-		delete(c.ids, c.ring[c.next])
-		c.ids[key] = id
-		c.ring[c.next] = key
-		c.next = (c.next + 1) % len(c.ring)
+	if _, ok := r.ids[key]; !ok {
+		delete(r.ids, r.ring[r.next])
+		r.ids[key] = id
+		r.ring[r.next] = key
+		r.next = (r.next + 1) % len(r.ring)
 	}
 	c.mu.Unlock()
 	return id

@@ -3,13 +3,16 @@ package node
 import (
 	"fmt"
 	"testing"
+
+	"github.com/backchannel/backchannel/crypto/group"
 )
 
-// TestMsgIDCache: the cache answers what messageID answers, for room and
-// other topics, also after evicting.
+// TestMsgIDCache: the cache answers what messageID answers, for room, group
+// and other topics, also after evicting.
 func TestMsgIDCache(t *testing.T) {
 	c := newMsgIDCache()
-	topics := []string{roomTopic([32]byte{1}), "/backchannel/other"}
+	// The same bytes on a room, a group and another topic: each keeps its own ID.
+	topics := []string{roomTopic([32]byte{1}), group.TopicPrefix + "abc", "/backchannel/other"}
 	for round := range 2 {
 		for i := range msgIDCacheSize + 100 {
 			for _, topic := range topics {
@@ -20,7 +23,9 @@ func TestMsgIDCache(t *testing.T) {
 			}
 		}
 	}
-	if len(c.ids) > msgIDCacheSize {
-		t.Fatalf("cache holds %d IDs, bound %d", len(c.ids), msgIDCacheSize)
+	for k, r := range c.kinds {
+		if len(r.ids) > msgIDCacheSize {
+			t.Fatalf("cache %d holds %d IDs, bound %d", k, len(r.ids), msgIDCacheSize)
+		}
 	}
 }

@@ -107,7 +107,7 @@ func (n *Node) Start(ctx context.Context) error {
 			Host:      h,
 			Logger:    n.log,
 			Heartbeat: n.cfg.PubSubHeartbeat,
-			MessageID: withGroupIDs(newMsgIDCache().id),
+			MessageID: newMsgIDCache().id,
 			Scoring:   true,
 		}); err != nil {
 			err = fmt.Errorf("node: pubsub: %w", err)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/backchannel/backchannel/crypto/group"
 	"github.com/backchannel/backchannel/crypto/room"
 	"github.com/backchannel/backchannel/node/roomstate"
 	"github.com/backchannel/backchannel/pubsub"
@@ -431,16 +432,40 @@ func (n *Node) RoomQuestions(id room.ID) ([]roomstate.Question, error) {
 	return lr.state.Questions(), nil
 }
 
-// messageID gives GossipSub content-hash message IDs: for room topics the
-// ID of the decoded, signed message, so that a relay cannot make a corrupted
-// copy that shadows the real one.
+// messageID gives GossipSub content-hash message IDs: on room topics the ID
+// of the decoded, signed message and on group topics the envelope's Hash, so
+// that a relay cannot make a corrupted copy that shadows the real one.
 func messageID(topic string, data []byte) string {
-	if strings.HasPrefix(topic, RoomTopicPrefix) {
+	switch {
+	case strings.HasPrefix(topic, RoomTopicPrefix):
 		id := room.WireMessageID(data)
 		return string(id[:])
+	case strings.HasPrefix(topic, group.TopicPrefix):
+		if e, err := group.UnmarshalEnvelope(data); err == nil {
+			h := e.Hash()
+			return string(h[:])
+		}
 	}
 	sum := sha256.Sum256(append([]byte(topic+"\x00"), data...))
 	return string(sum[:])
+}
+
+// Topic kinds whose message IDs messageID decodes the message for, which is
+// what makes caching them worth it.
+const (
+	idKindRoom = iota
+	idKindGroup
+	idKinds
+)
+
+func idKindOf(topic string) (int, bool) {
+	switch {
+	case strings.HasPrefix(topic, RoomTopicPrefix):
+		return idKindRoom, true
+	case strings.HasPrefix(topic, group.TopicPrefix):
+		return idKindGroup, true
+	}
+	return 0, false
 }
 
 // rejoinRooms joins again, at start, the rooms joined before.
