@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/backchannel/backchannel/api"
+	"github.com/backchannel/backchannel/node"
 )
 
 // printJSON writes v indented, as the API would answer it.
@@ -99,12 +100,12 @@ func (a *app) printConversationsFrom(cs []api.Conversation, empty string, roomNa
 
 // describeOrigin turns a context such as "room:<id>" into words.
 func describeOrigin(origin string, roomNames map[string]string) string {
-	id, ok := strings.CutPrefix(origin, "room:")
+	id, ok := node.RoomFromContext(origin)
 	if !ok {
 		return oneLine(origin, 40)
 	}
-	if name := roomNames[id]; name != "" {
+	if name := roomNames[id.String()]; name != "" {
 		return fmt.Sprintf("room %q", name)
 	}
-	return "room " + oneLine(id, 12)
+	return "room " + oneLine(id.String(), 12)
 }
