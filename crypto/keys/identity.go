@@ -85,7 +85,7 @@ func (pk PublicKey) Verify(domain string, msg, sig []byte) bool {
 	if pk.IsZero() || len(sig) != SignatureSize {
 		return false
 	}
-	return ed25519.Verify(ed25519.PublicKey(pk[:]), domainMessage(domain, msg), sig)
+	return verify(pk, domainMessage(domain, msg), sig)
 }
 
 // PrivateKey is an Ed25519 identity private key: the node's libp2p key.

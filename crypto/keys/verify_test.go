@@ -1,0 +1,99 @@
+package keys
+
+import (
+	"compress/gzip"
+	"crypto/ed25519"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"testing"
+)
+
+// TestVerifyMatchesStdlib holds the voi verifier to crypto/ed25519's
+// verdicts on C2SP's ed25519vectors (testdata/ed25519vectors.json.gz, copied
+// from curve25519-voi's testdata): 768 signatures over every combination of
+// low-order, non-canonical and mixed-order A and R, and non-canonical S,
+// the cases where Ed25519 implementations disagree.
+func TestVerifyMatchesStdlib(t *testing.T) {
+	f, err := os.Open("testdata/ed25519vectors.json.gz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vectors []struct{ A, R, S, M string }
+	if err := json.NewDecoder(zr).Decode(&vectors); err != nil {
+		t.Fatal(err)
+	}
+	if len(vectors) < 700 {
+		t.Fatalf("%d vectors, want the whole set", len(vectors))
+	}
+	accepted := 0
+	for i, v := range vectors {
+		a, r, s := unhex(t, v.A), unhex(t, v.R), unhex(t, v.S)
+		var pk PublicKey
+		copy(pk[:], a)
+		sig := append(r, s...)
+		want := ed25519.Verify(a, []byte(v.M), sig)
+		for pass := range 2 { // the second pass uses the cached expanded key
+			if got := verify(pk, []byte(v.M), sig); got != want {
+				t.Errorf("vector %d (pass %d): voi says %v, crypto/ed25519 %v (A %s R %s S %s)", i, pass, got, want, v.A, v.R, v.S)
+			}
+		}
+		if want {
+			accepted++
+		}
+	}
+	if accepted == 0 || accepted == len(vectors) {
+		t.Fatalf("crypto/ed25519 accepted %d of %d: the vectors do not test both verdicts", accepted, len(vectors))
+	}
+}
+
+// FuzzVerifyMatchesStdlib: for any key, message and signature, the voi
+// verifier and crypto/ed25519 agree.
+func FuzzVerifyMatchesStdlib(f *testing.F) {
+	priv := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
+	msg := []byte("backchannel")
+	f.Add([]byte(priv.Public().(ed25519.PublicKey)), msg, ed25519.Sign(priv, msg))
+	f.Add(make([]byte, 32), msg, make([]byte, 64))
+	zero, _ := hex.DecodeString("0100000000000000000000000000000000000000000000000000000000000000")
+	f.Add(zero, msg, append(zero, make([]byte, 32)...))
+	f.Fuzz(func(t *testing.T, a, msg, sig []byte) {
+		if len(a) != PublicKeySize || len(sig) != SignatureSize {
+			return
+		}
+		var pk PublicKey
+		copy(pk[:], a)
+		if got, want := verify(pk, msg, sig), ed25519.Verify(a, msg, sig); got != want {
+			t.Fatalf("voi says %v, crypto/ed25519 %v", got, want)
+		}
+	})
+}
+
+func BenchmarkVerify(b *testing.B) {
+	priv := GeneratePrivateKey()
+	msg := make([]byte, 200)
+	sig := priv.Sign("bench", msg)
+	pk := priv.Public()
+	for b.Loop() {
+		if !pk.Verify("bench", msg, sig) {
+			b.Fatal("does not verify")
+		}
+	}
+}
+
+func BenchmarkVerifyStdlib(b *testing.B) {
+	priv := GeneratePrivateKey()
+	msg := make([]byte, 200)
+	sig := priv.Sign("bench", msg)
+	pk := priv.Public()
+	dm := domainMessage("bench", msg)
+	for b.Loop() {
+		if !ed25519.Verify(pk[:], dm, sig) {
+			b.Fatal("does not verify")
+		}
+	}
+}
