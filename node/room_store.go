@@ -20,9 +20,10 @@ import (
 // published, since our sequence numbers must have no holes.
 const (
 	// roomWriteQueue bounds the messages waiting for the store writer; a
-	// reader that finds it full waits.
+	// reader that finds it full waits (see roomWrites).
 	roomWriteQueue = 4096
-	// roomWriteBatch is the most messages one transaction stores.
+	// roomWriteBatch is the most messages one transaction stores; a full
+	// batch is stored without waiting out the linger.
 	roomWriteBatch = 512
 	// roomWriteLinger is how long the writer gathers a batch after its first
 	// message.
@@ -44,16 +45,11 @@ func roomRecord(m room.Message, id room.MessageID, data []byte, received time.Ti
 }
 
 // acceptRoomMessages applies verified messages of lr to its state, announces
-// the new ones and queues them for the store writer. It returns early, and
-// drops the rest, only when the node is closing.
+// the new ones and queues them for the store writer. It drops them from the
+// queue only when the node is closing.
 func (n *Node) acceptRoomMessages(lr *liveRoom, batch []roomArrival) {
-	for _, rec := range n.applyRoomMessages(lr, batch) {
-		select {
-		case n.rooms.writes <- rec:
-		case <-n.ctx.Done():
-			return // the next start's sync fetches what was not stored
-		}
-	}
+	// On close, the next start's sync fetches what was not stored.
+	_ = n.rooms.writes.add(n.ctx, n.applyRoomMessages(lr, batch))
 }
 
 // applyRoomMessages applies verified messages of lr to its state and
@@ -109,59 +105,45 @@ func (n *Node) storeOwnRoomMessage(lr *liveRoom, m room.Message, data []byte) er
 	return nil
 }
 
-// runRoomWriter stores queued room messages in batches until the node
-// closes, and then stores what is left in the queue.
+// runRoomWriter stores queued room messages until the node closes, and
+// then stores what is left in the queue. It waits roomWriteLinger after a
+// batch's first message, or until the batch is full, and stores the batch
+// in one transaction.
 func (n *Node) runRoomWriter() {
-	batch := make([]storage.RoomMessage, 0, roomWriteBatch)
+	q := n.rooms.writes
 	linger := time.NewTimer(roomWriteLinger)
 	linger.Stop()
 	for {
 		select {
 		case <-n.ctx.Done():
-			for {
-				select {
-				case rm := <-n.rooms.writes:
-					batch = append(batch, rm)
-					if len(batch) == roomWriteBatch {
-						n.storeRoomBatch(batch)
-						batch = batch[:0]
-					}
-				default:
-					n.storeRoomBatch(batch)
-					return
-				}
-			}
-		case rm := <-n.rooms.writes:
-			batch = append(batch, rm)
+			n.storeRoomBatch(q.take())
+			return
+		case <-q.wake:
 		}
-		linger.Reset(roomWriteLinger)
-	gather:
-		for len(batch) < roomWriteBatch {
+		if !q.full() {
+			linger.Reset(roomWriteLinger)
 			select {
-			case rm := <-n.rooms.writes:
-				batch = append(batch, rm)
 			case <-linger.C:
-				break gather
+			case <-q.wake: // a full batch
 			case <-n.ctx.Done():
-				break gather
 			}
+			linger.Stop()
 		}
-		linger.Stop()
-		n.storeRoomBatch(batch)
-		batch = batch[:0]
+		n.storeRoomBatch(q.take())
 	}
 }
 
-// storeRoomBatch stores room messages in one transaction. A message the
-// store refuses on its own (a sender that reused a sequence number) is
-// skipped, not the batch.
-func (n *Node) storeRoomBatch(batch []storage.RoomMessage) {
-	if len(batch) == 0 {
-		return
-	}
-	if err := n.store.Update(func(tx *storage.Txn) error { return n.putRoomMessages(tx, batch) }); err != nil {
-		// Not raised high-water marks make the next sync fetch them again.
-		n.log.Warn("room: messages not stored", "count", len(batch), "err", err)
+// storeRoomBatch stores room messages, roomWriteBatch to a transaction. A
+// message the store refuses on its own (a sender that reused a sequence
+// number) is skipped, not the batch.
+func (n *Node) storeRoomBatch(msgs []storage.RoomMessage) {
+	for len(msgs) > 0 {
+		batch := msgs[:min(len(msgs), roomWriteBatch)]
+		msgs = msgs[len(batch):]
+		if err := n.store.Update(func(tx *storage.Txn) error { return n.putRoomMessages(tx, batch) }); err != nil {
+			// Not raised high-water marks make the next sync fetch them again.
+			n.log.Warn("room: messages not stored", "count", len(batch), "err", err)
+		}
 	}
 }
 

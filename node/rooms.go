@@ -66,12 +66,12 @@ type rooms struct {
 
 	// writes carries received messages, already applied, to the store
 	// writer (see room_store.go).
-	writes chan storage.RoomMessage
+	writes *roomWrites
 }
 
 func newRooms() *rooms {
 	return &rooms{live: map[room.ID]*liveRoom{}, helpers: map[room.ID][]peer.ID{},
-		writes: make(chan storage.RoomMessage, roomWriteQueue)}
+		writes: newRoomWrites()}
 }
 
 // rememberHelper notes a peer that served a room's descriptor: the first to
