@@ -2,10 +2,12 @@ package node
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/ipfs/go-cid"
@@ -514,8 +516,13 @@ func (n *Node) serveSync(req *dmpb.SyncRequest, resp *dmpb.SyncResponse) error {
 			if err != nil {
 				return err
 			}
-			for i := len(ms) - 1; i >= 0; i-- {
-				resp.Messages = append(resp.Messages, ms[i].Data)
+			// Oldest first; signed times have millisecond precision, so
+			// within one a sender's messages go in their order.
+			slices.SortStableFunc(ms, func(a, b storage.RoomMessage) int {
+				return cmp.Or(a.Sent.Compare(b.Sent), cmp.Compare(a.Sender, b.Sender), cmp.Compare(a.Seq, b.Seq))
+			})
+			for _, m := range ms {
+				resp.Messages = append(resp.Messages, m.Data)
 			}
 			ours, err := tx.RoomHighWater(storage.RoomID(id))
 			if err != nil {

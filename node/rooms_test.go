@@ -9,7 +9,6 @@ import (
 
 	"github.com/backchannel/backchannel/crypto/room"
 	"github.com/backchannel/backchannel/node/internal/dmpb"
-	"github.com/backchannel/backchannel/node/roomstate"
 	"github.com/backchannel/backchannel/storage"
 )
 
@@ -200,8 +199,8 @@ func TestRoomLateJoinerNewest(t *testing.T) {
 }
 
 // TestServeSyncNewest: a newcomer's request (Newest, even with marks of its
-// own) gets the newest history and floors past the rest; a gap repair
-// request gets the oldest missing first.
+// own) gets the newest history, oldest first, and floors past the rest; a
+// gap repair request gets the oldest missing first.
 func TestServeSyncNewest(t *testing.T) {
 	host := newTestNode(t, "", fastRooms, func(c *Config) { c.NoSync = true })
 	info, err := host.CreateRoom(t.Context(), "sync", "", time.Time{})
@@ -214,26 +213,49 @@ func TestServeSyncNewest(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	var stored []storage.RoomMessage
+	if err := host.store.View(func(tx *storage.Txn) error {
+		stored, err = tx.RoomSenderMessages(storage.RoomID(info.ID), host.ID(), 0, 2*lines)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
 	other := keysOf(t, newTestNode(t, "").ID())
-	first := func(resp *dmpb.SyncResponse) string {
-		m, err := room.UnmarshalMessage(resp.Messages[0])
+	decode := func(data []byte) room.Message {
+		m, err := room.UnmarshalMessage(data)
 		if err != nil {
 			t.Fatal(err)
 		}
-		body, err := roomstate.DecodeChat(m.Body)
-		if err != nil {
-			return m.Kind.String()
+		return m
+	}
+	// newestHistory checks that resp holds exactly the messages sent at or
+	// after its oldest one's time (signed times have millisecond precision,
+	// and many lines share one), in time and then seq order.
+	newestHistory := func(t *testing.T, resp *dmpb.SyncResponse) {
+		got := map[room.MessageID]bool{}
+		var prev room.Message
+		for i, data := range resp.Messages {
+			m := decode(data)
+			got[m.ID()] = true
+			if i > 0 && (m.Timestamp.Before(prev.Timestamp) || m.Timestamp.Equal(prev.Timestamp) && m.Seq < prev.Seq) {
+				t.Fatalf("message %d (seq %d at %v) sent after seq %d at %v", i, m.Seq, m.Timestamp, prev.Seq, prev.Timestamp)
+			}
+			prev = m
 		}
-		return body.Text
+		oldest := decode(resp.Messages[0]).Timestamp
+		for _, rm := range stored {
+			if want := !rm.Sent.Before(oldest); got[rm.ID] != want && !rm.Sent.Equal(oldest) {
+				t.Fatalf("seq %d at %v: sent %v, want %v (oldest sent %v)", rm.Seq, rm.Sent, got[rm.ID], want, oldest)
+			}
+		}
 	}
 	tests := []struct {
-		name      string
-		newest    bool
-		wantFirst string
-		floors    bool
+		name   string
+		newest bool
+		floors bool
 	}{
-		{"newcomer", true, fmt.Sprint("line ", lines-maxRoomHistory), true},
-		{"gap repair", false, "", false},
+		{"newcomer", true, true},
+		{"gap repair", false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -246,11 +268,10 @@ func TestServeSyncNewest(t *testing.T) {
 			if len(resp.Messages) != maxRoomHistory {
 				t.Fatalf("%d messages, want %d", len(resp.Messages), maxRoomHistory)
 			}
-			if tt.wantFirst != "" && first(&resp) != tt.wantFirst {
-				t.Fatalf("the oldest message sent is %q, want %q", first(&resp), tt.wantFirst)
-			}
-			if !tt.newest && first(&resp) == fmt.Sprint("line ", lines-maxRoomHistory) {
-				t.Fatal("gap repair sent the newest, not the oldest missing")
+			if tt.newest {
+				newestHistory(t, &resp)
+			} else if first := decode(resp.Messages[0]); first.Seq != 1 {
+				t.Fatalf("gap repair sent seq %d first, not the oldest missing", first.Seq)
 			}
 			if got := len(resp.Floors) > 0; got != tt.floors {
 				t.Fatalf("floors %v, want %v", resp.Floors, tt.floors)
