@@ -12,7 +12,11 @@
 //     a corrupted copy that shadows the real message's ID.
 //   - A validator on every topic, run for received and for locally
 //     published messages alike: Reject drops a message, never forwards it,
-//     and (with scoring) counts against the peer that sent it.
+//     and (with scoring) counts against the peer that sent it. Validators
+//     run inline on GossipSub's validation workers (one per CPU), not in a
+//     goroutine per message: a validator that verifies a signature grows a
+//     fresh goroutine's stack every time, and on a busy room that costs as
+//     much as the verification.
 //   - Peer scoring: rejected messages push a peer's score down, out of the
 //     mesh and then onto GossipSub's graylist, where its RPCs are ignored.
 //   - Readiness: GossipSub drops a publish on a topic with no peers yet, so

@@ -151,7 +151,7 @@ func (p *PubSub) join(name string, v Validator) (t *Topic, err error) {
 	val := func(ctx context.Context, _ peer.ID, m *lpubsub.Message) lpubsub.ValidationResult {
 		return v(ctx, m.ReceivedFrom, m.Data).lib()
 	}
-	if err := p.lib.RegisterTopicValidator(name, val, lpubsub.WithValidatorTimeout(validateTimeout)); err != nil {
+	if err := p.lib.RegisterTopicValidator(name, val, lpubsub.WithValidatorTimeout(validateTimeout), lpubsub.WithValidatorInline(true)); err != nil {
 		return nil, fmt.Errorf("register validator: %w", err)
 	}
 	var lt *lpubsub.Topic
