@@ -130,7 +130,7 @@ func (f *groupFixture) listen(i int, nd *node.Node) {
 		for ev := range evs {
 			switch {
 			case ev.Type == node.EventGroupMessage && ev.Group != nil && ev.Group.Kind == node.KindText:
-				f.arr.arrived(i, ev.Group.Message, time.Now())
+				f.arr.arrived(i, ev.Group.Message, ev.Time) // see arrivalNote
 			case ev.Type == node.EventGroupEpoch && ev.Group != nil:
 				f.epochArrived(i, ev.Group.Epoch, time.Now())
 			}
@@ -250,7 +250,7 @@ func runGroups(ctx context.Context, e *env) (res ScenarioResult, err error) {
 		fig("new epoch at every member after a removal", "ms", ms(rekey), atMost(rekeyTarget)),
 	}
 	res.Note = fmt.Sprintf("all nodes in one process; the owner sends %d lines at %d a second to %d members; payload %d bytes (a sealed group text) for both; "+
-		"GossipSub heartbeat %v for both; nodes skip fsync; CPU is the whole process's per delivered message; delivered counts lines in each member's store; "+
+		"GossipSub heartbeat %v for both; nodes skip fsync; "+arrivalNote+"; CPU is the whole process's per delivered message; delivered counts lines in each member's store; "+
 		"a send rate under %d a second means GroupSend could not keep up on this machine; the new epoch is timed from RemoveGroupMember until the last of the %d remaining members holds its key",
 		e.groupLines, roomRate, n-1, size, roomHeartbeat, roomRate, n-2)
 	return res, nil
