@@ -268,7 +268,7 @@ func (e *env) groupOnce(ctx context.Context, n int) (r roomResult, rekey time.Du
 	}
 	defer f.close()
 	e.step("%d members: letting the mesh form (%v), then %d lines at %d/s", n, e.groupSettle, e.groupLines, roomRate)
-	if err := sleep(ctx, e.groupSettle); err != nil {
+	if err := settleFor(ctx, e.groupSettle); err != nil {
 		return r, 0, nil, err
 	}
 	edges = connectionGraph(append([]*node.Node{f.owner}, f.members...))

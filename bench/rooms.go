@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -316,7 +317,7 @@ func (e *env) roomOnce(ctx context.Context, n int) (r roomResult, err error) {
 	defer f.close()
 	r.retried = int(f.retried.Load())
 	e.step("%d nodes: letting the mesh form (%v), then %d lines at %d/s", n, e.settle, e.roomLines, roomRate)
-	if err := sleep(ctx, e.settle); err != nil {
+	if err := settleFor(ctx, e.settle); err != nil {
 		return r, err
 	}
 	edges := connectionGraph(append([]*node.Node{f.host}, f.listeners...))
@@ -450,7 +451,7 @@ func (e *env) rawGossipOnce(ctx context.Context, label string, n int, edges [][2
 		})
 	}
 	e.step("%s, raw GossipSub: letting the mesh form (%v), then %d messages at %d/s", label, settle, lines, roomRate)
-	if err := sleep(ctx, settle); err != nil {
+	if err := settleFor(ctx, settle); err != nil {
 		return r, err
 	}
 	cpu0 := cpuTime()
@@ -487,6 +488,17 @@ func (e *env) rawGossipOnce(ctx context.Context, label string, n int, edges [][2
 		p99:       percentile(lat, .99),
 		cpu:       cpu / time.Duration(max(1, got)),
 	}, nil
+}
+
+// settleFor lets a room's mesh form for d and then collects the garbage of
+// the sizes measured before (a hundred stores' worth), so that neither ours
+// nor raw GossipSub pays for an earlier run's heap while it is timed.
+func settleFor(ctx context.Context, d time.Duration) error {
+	if err := sleep(ctx, d); err != nil {
+		return err
+	}
+	runtime.GC()
+	return nil
 }
 
 // sleep waits d or until ctx ends.
