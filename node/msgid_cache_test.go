@@ -3,8 +3,11 @@ package node
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/backchannel/backchannel/crypto/group"
+	"github.com/backchannel/backchannel/crypto/keys"
+	"github.com/backchannel/backchannel/crypto/room"
 )
 
 // TestMsgIDCache: the cache answers what messageID answers, for room, group
@@ -26,6 +29,24 @@ func TestMsgIDCache(t *testing.T) {
 	for k, r := range c.kinds {
 		if len(r.ids) > msgIDCacheSize {
 			t.Fatalf("cache %d holds %d IDs, bound %d", k, len(r.ids), msgIDCacheSize)
+		}
+	}
+}
+
+// TestRoomArrivalID: a room message's GossipSub ID is its room message ID,
+// which readRoom takes instead of hashing the message again.
+func TestRoomArrivalID(t *testing.T) {
+	m := room.Message{Room: room.ID{1}, Kind: room.KindChat, Seq: 1, Timestamp: time.Now(), Body: []byte("hi")}
+	if err := m.Sign(keys.GeneratePrivateKey()); err != nil {
+		t.Fatal(err)
+	}
+	data, err := m.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pubsubID := range []string{messageID(roomTopic(m.Room), data), ""} {
+		if got := newRoomArrival(m, data, pubsubID).id; got != m.ID() {
+			t.Errorf("arrival under pubsub ID %x: ID %s, want %s", pubsubID, got, m.ID())
 		}
 	}
 }

@@ -87,14 +87,6 @@ func (n *Node) roomValidator(lr *liveRoom) pubsub.Validator {
 		if m.Timestamp.After(now.Add(roomClockSkew)) {
 			return pubsub.Reject
 		}
-		// Verdicts that depend on this node's state (rates, mutes, roles) are
-		// Ignore, not Reject, unless the peer handing us the message is its
-		// author: scoring punishes the forwarder, who may know less than we do.
-		byAuthor := from == m.Sender.PeerID()
-		refuse := pubsub.Ignore
-		if byAuthor {
-			refuse = pubsub.Reject
-		}
 		// Over its rate, a message is dropped, not forwarded, but not
 		// punished: an honest burst is later repaired by sync, and a flood
 		// costs the flooder's neighbours one cheap check a message.
@@ -106,8 +98,15 @@ func (n *Node) roomValidator(lr *liveRoom) pubsub.Validator {
 		err = lr.state.Allowed(m, now)
 		lr.mu.Unlock()
 		if err != nil {
+			// Verdicts that depend on this node's state (mutes, roles) are
+			// Ignore, not Reject, unless the peer handing us the message is
+			// its author: scoring punishes the forwarder, who may know less
+			// than we do.
 			n.log.Debug("room: message not allowed", "sender", m.Sender, "err", err)
-			return refuse
+			if from == m.Sender.PeerID() {
+				return pubsub.Reject
+			}
+			return pubsub.Ignore
 		}
 		return pubsub.Accept
 	}
@@ -126,7 +125,7 @@ func (n *Node) readRoom(lr *liveRoom) {
 		if err != nil {
 			return // the validator let nothing malformed through
 		}
-		batch = append(batch, roomArrival{m, msg.Data})
+		batch = append(batch, newRoomArrival(m, msg.Data, msg.ID))
 	}
 	for msg := range msgs {
 		add(msg)
@@ -331,7 +330,7 @@ func (n *Node) syncRoom(lr *liveRoom, p peer.ID) (full bool, err error) {
 		if err := m.Verify(lr.desc.Room); err != nil {
 			return false, fmt.Errorf("%w: sync: %w", ErrProtocol, err)
 		}
-		batch = append(batch, roomArrival{m, data})
+		batch = append(batch, newRoomArrival(m, data, ""))
 	}
 	floors := map[peer.ID]uint64{}
 	if newest {

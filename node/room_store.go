@@ -33,10 +33,24 @@ const (
 	roomReadBatch = 256
 )
 
-// roomArrival is a verified message of a room and its encoding.
+// roomArrival is a verified message of a room, its ID and its encoding.
 type roomArrival struct {
 	m    room.Message
+	id   room.MessageID
 	data []byte
+}
+
+// newRoomArrival makes an arrival of m, encoded as data. pubsubID is the
+// ID GossipSub delivered it under (messageID: the room message ID itself),
+// which spares hashing the message again; empty, the ID is computed.
+func newRoomArrival(m room.Message, data []byte, pubsubID string) roomArrival {
+	a := roomArrival{m: m, data: data}
+	if len(pubsubID) == len(a.id) {
+		copy(a.id[:], pubsubID)
+	} else {
+		a.id = m.ID()
+	}
+	return a
 }
 
 func roomRecord(m room.Message, id room.MessageID, data []byte, received time.Time) storage.RoomMessage {
@@ -64,7 +78,7 @@ func (n *Node) applyRoomMessages(lr *liveRoom, batch []roomArrival) []storage.Ro
 	var news []fresh
 	lr.mu.Lock()
 	for _, a := range batch {
-		id := a.m.ID()
+		id := a.id
 		if lr.state.Has(id) {
 			continue
 		}
