@@ -224,12 +224,16 @@ func (n *Node) publishLoop(lr *liveRoom) {
 
 // announceLoop announces our presence in a joined room until we leave it.
 func (n *Node) announceLoop(lr *liveRoom) {
-	n.everyWhileJoined(lr, presenceTTL/2, func() { n.announcePresence(lr.desc.Room, false) })
+	n.everyWhileJoined(lr, presenceTTL/2, func() time.Duration {
+		n.announcePresence(lr.desc.Room, false)
+		return 0
+	})
 }
 
-// everyWhileJoined runs fn at once and then every interval, in a goroutine
-// owned by the node, until the node closes or the room is left.
-func (n *Node) everyWhileJoined(lr *liveRoom, interval time.Duration, fn func()) {
+// everyWhileJoined runs fn at once and then every interval, or after what
+// fn returns when that is positive and sooner, in a goroutine owned by the
+// node, until the node closes or the room is left.
+func (n *Node) everyWhileJoined(lr *liveRoom, interval time.Duration, fn func() (sooner time.Duration)) {
 	n.wg.Add(1)
 	go func() {
 		defer n.wg.Done()
@@ -243,37 +247,62 @@ func (n *Node) everyWhileJoined(lr *liveRoom, interval time.Duration, fn func())
 				return
 			case <-t.C:
 			}
-			fn()
-			t.Reset(interval)
+			next := interval
+			if sooner := fn(); sooner > 0 {
+				next = min(next, sooner)
+			}
+			t.Reset(next)
 		}
 	}()
 }
 
+// roomFirstSyncRetry is how soon a joined room asks again while its first
+// sync has not happened (no peer known yet, or none answered).
+const roomFirstSyncRetry = 100 * time.Millisecond
+
 // syncRoomSoon pulls the history the node lacks from the room's peers at
-// once (a late joiner) and then every RoomSyncInterval (gap repair).
+// once (a late joiner, or a node back from a restart) and then every
+// RoomSyncInterval (gap repair). Until a first sync has succeeded it asks
+// again every roomFirstSyncRetry: our first message is waiting for it.
 func (n *Node) syncRoomSoon(lr *liveRoom) {
-	n.everyWhileJoined(lr, n.cfg.RoomSyncInterval, func() {
-		peers := lr.topic.Peers()
-		if len(peers) == 0 {
-			peers = lr.helpers // whoever gave us the descriptor
+	n.everyWhileJoined(lr, n.cfg.RoomSyncInterval, func() time.Duration {
+		if n.syncRoomRound(lr) {
+			lr.markSynced()
+			return 0
 		}
-		if len(peers) == 0 {
-			return
-		}
-		p := peers[rand.IntN(len(peers))]
-		// A full answer means more is waiting: ask again at once, a few
-		// times, rather than a sync interval later.
-		for range roomSyncRounds {
-			full, err := n.syncRoom(lr, p)
-			if err != nil {
-				n.log.Debug("room: sync failed", "room", lr.desc.Room, "with", p, "err", err)
-				return
-			}
-			if !full {
-				return
-			}
+		select {
+		case <-lr.synced:
+			return 0
+		default:
+			return roomFirstSyncRetry
 		}
 	})
+}
+
+// syncRoomRound syncs with one of the room's peers, again while the answers
+// come back full, and reports whether it synced.
+func (n *Node) syncRoomRound(lr *liveRoom) bool {
+	peers := lr.topic.Peers()
+	if len(peers) == 0 {
+		peers = lr.helpers // whoever gave us the descriptor
+	}
+	if len(peers) == 0 {
+		return false
+	}
+	p := peers[rand.IntN(len(peers))]
+	// A full answer means more is waiting: ask again at once, a few
+	// times, rather than a sync interval later.
+	for range roomSyncRounds {
+		full, err := n.syncRoom(lr, p)
+		if err != nil {
+			n.log.Debug("room: sync failed", "room", lr.desc.Room, "with", p, "err", err)
+			return false
+		}
+		if !full {
+			break
+		}
+	}
+	return true
 }
 
 // roomSyncRounds bounds the syncs in a row when answers come back full.
@@ -345,6 +374,7 @@ func (n *Node) syncRoom(lr *liveRoom, p peer.ID) (full bool, err error) {
 	// Stored now, not through the writer: the next sync's marks must count
 	// them.
 	recs := n.applyRoomMessages(lr, batch)
+	var own uint64 // our mark: the answer may hold messages of ours our store lacked
 	if err := n.store.Update(func(tx *storage.Txn) error {
 		if err := n.putRoomMessages(tx, recs); err != nil {
 			return err
@@ -354,10 +384,13 @@ func (n *Node) syncRoom(lr *liveRoom, p peer.ID) (full bool, err error) {
 				return err
 			}
 		}
-		return nil
+		hw, err := tx.RoomHighWater(storage.RoomID(lr.desc.Room))
+		own = hw[n.ID()]
+		return err
 	}); err != nil {
 		return false, err
 	}
+	lr.raiseSeq(own)
 	if len(recs) > 0 || len(floors) > 0 {
 		lr.newcomer.Store(false) // from now on, gaps are repaired oldest first
 	}

@@ -186,16 +186,17 @@ const roomPruneInterval = time.Hour
 // pruneLoop bounds a joined room's stored history by count and age, at once
 // and then every roomPruneInterval, until the room is left.
 func (n *Node) pruneLoop(lr *liveRoom) {
-	n.everyWhileJoined(lr, roomPruneInterval, func() {
+	n.everyWhileJoined(lr, roomPruneInterval, func() time.Duration {
 		cutoff := time.Now().Add(-n.cfg.RoomHistoryAge)
 		deleted, err := n.store.PruneRoomMessages(storage.RoomID(lr.desc.Room), roomKeep, cutoff)
 		if err != nil {
 			n.log.Warn("room: history not pruned", "room", lr.desc.Room, "err", err)
-			return
+			return 0
 		}
 		if deleted > 0 {
 			n.log.Debug("room: history pruned", "room", lr.desc.Room, "deleted", deleted)
 		}
+		return 0
 	})
 }
 

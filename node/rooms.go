@@ -54,8 +54,30 @@ type liveRoom struct {
 	// anyone else: its first sync asks for the newest history.
 	newcomer atomic.Bool
 
+	// synced is closed when the first sync after joining has ended, or
+	// found no peer to ask: our first message waits for it (up to
+	// roomFirstSyncWait), since peers may hold messages of ours that our
+	// store lacks (see publishRoom) and their numbers must not be reused.
+	synced     chan struct{}
+	syncedOnce sync.Once
+
 	pubMu sync.Mutex // serialises our own messages; guards seq
-	seq   uint64     // our last stored sequence number in the room
+	seq   uint64     // our last sequence number in the room
+}
+
+// roomFirstSyncWait bounds how long our first message in a joined room
+// waits for the first sync.
+const roomFirstSyncWait = 5 * time.Second
+
+// markSynced records that the first sync after joining has ended.
+func (lr *liveRoom) markSynced() { lr.syncedOnce.Do(func() { close(lr.synced) }) }
+
+// raiseSeq makes sure our next number in the room is past own, the
+// high-water mark of our messages in the store.
+func (lr *liveRoom) raiseSeq(own uint64) {
+	lr.pubMu.Lock()
+	lr.seq = max(lr.seq, own)
+	lr.pubMu.Unlock()
 }
 
 // rooms holds the joined rooms.
@@ -150,7 +172,7 @@ func (n *Node) saveRoom(d room.Descriptor) error {
 // room state, and asks the room's peers for what it lacks.
 func (n *Node) joinLive(ctx context.Context, d room.Descriptor) error {
 	lr := &liveRoom{desc: d, state: roomstate.New(d), done: make(chan struct{}), outq: make(chan queuedPublish, roomPublishQueue),
-		published: make(chan struct{})}
+		published: make(chan struct{}), synced: make(chan struct{})}
 	n.rooms.mu.Lock()
 	lr.helpers = n.rooms.helpers[d.Room]
 	n.rooms.mu.Unlock()
@@ -204,6 +226,12 @@ func (n *Node) replayRoom(lr *liveRoom) error {
 			return err
 		}
 		lr.seq = hw[self.PeerID()]
+		if lr.seq == 0 {
+			// Nothing of ours in the room that peers could hold and we
+			// lack (unless this identity spoke here from another store):
+			// our first message need not wait for a sync.
+			lr.markSynced()
+		}
 		delete(hw, self.PeerID())
 		lr.newcomer.Store(len(hw) == 0)
 		return nil
@@ -279,14 +307,36 @@ func (n *Node) roomInfo(id room.ID) (RoomInfo, error) {
 }
 
 // publishRoom signs and publishes one message of ours to a joined room.
+//
+// The message goes to the publisher before it is stored, and the store
+// writes it meanwhile: a speaker's line does not wait for a commit. Its
+// number is spent once signed, so it is never reused in this process. A
+// process killed between the publish and the commit comes back with a
+// store that lacks a message peers hold; the first sync after joining
+// brings it back, and our first message waits for that sync (see synced),
+// so its number is not reused either. Only a message neither published nor
+// stored (the store failing while we are alone in the room) leaves a hole
+// in our numbering, at which peers' contiguous marks of us stop.
 func (n *Node) publishRoom(ctx context.Context, id room.ID, kind room.Kind, body []byte) (room.MessageID, error) {
 	lr, ok := n.rooms.get(id)
 	if !ok {
 		return room.MessageID{}, fmt.Errorf("%w: not in room %s", ErrNotFound, id)
 	}
-	// Our sequence numbers must have no holes, or peers syncing from us stop
-	// at the hole: a number is used only once its message is stored.
+	select {
+	case <-lr.synced:
+	default:
+		t := time.NewTimer(roomFirstSyncWait)
+		select {
+		case <-lr.synced:
+		case <-t.C: // no answer: go on rather than stay silent
+		case <-ctx.Done():
+			t.Stop()
+			return room.MessageID{}, ctx.Err()
+		}
+		t.Stop()
+	}
 	lr.pubMu.Lock()
+	defer lr.pubMu.Unlock()
 	m := room.Message{Room: id, Kind: kind, Seq: lr.seq + 1, Timestamp: time.Now(), Body: body}
 	err := m.Sign(n.id.Signing())
 	if err == nil {
@@ -295,25 +345,21 @@ func (n *Node) publishRoom(ctx context.Context, id room.ID, kind room.Kind, body
 		lr.mu.Unlock()
 	}
 	if err != nil {
-		lr.pubMu.Unlock()
 		return room.MessageID{}, fmt.Errorf("%w: %w", ErrInvalidRoom, err)
 	}
 	data, err := m.MarshalBinary()
-	if err == nil {
-		// Stored first: if the publish is lost (no mesh yet), sync repairs it.
-		err = n.storeOwnRoomMessage(lr, m, data)
-	}
-	if err == nil {
-		lr.seq++
-	}
-	lr.pubMu.Unlock()
 	if err != nil {
-		return room.MessageID{}, err
+		return room.MessageID{}, fmt.Errorf("%w: %w", ErrInvalidRoom, err)
 	}
+	lr.seq++
 	select {
 	case lr.outq <- queuedPublish{data, time.Now()}:
 	default: // a burst beyond the queue: stored, and sync carries it
 		n.log.Debug("room publish queue full; sync will carry it", "room", id)
+	}
+	if err := n.storeOwnRoomMessage(lr, m, data); err != nil {
+		n.log.Error("room: our message not stored; peers that got it give it back through sync", "room", id, "seq", m.Seq, "err", err)
+		return m.ID(), fmt.Errorf("room message %d not stored: %w", m.Seq, err)
 	}
 	return m.ID(), nil
 }

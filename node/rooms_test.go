@@ -2,6 +2,8 @@ package node
 
 import (
 	"fmt"
+	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -9,6 +11,7 @@ import (
 
 	"github.com/backchannel/backchannel/crypto/room"
 	"github.com/backchannel/backchannel/node/internal/dmpb"
+	"github.com/backchannel/backchannel/node/roomstate"
 	"github.com/backchannel/backchannel/storage"
 )
 
@@ -320,5 +323,63 @@ func TestRoomGapRepair(t *testing.T) {
 			}
 		}
 		return true
+	})
+}
+
+// TestRoomSeqAfterLostStore: our lines go out before they are stored, so a
+// node killed in between comes back with a store lacking a line its peers
+// hold. It must not give a new message that line's number (the host would
+// refuse it as a second message under one number): the first sync after
+// rejoining gives the line back before the node speaks again.
+func TestRoomSeqAfterLostStore(t *testing.T) {
+	host := newTestNode(t, "", fastRooms)
+	info, err := host.CreateRoom(t.Context(), "lost store", "", time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	boot := withBootstrap(host.Addrs()[0].String())
+	say := func(nd *testNode, text string) room.MessageID {
+		t.Helper()
+		id, err := nd.RoomSay(t.Context(), info.ID, text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	storedAtHost := func(id room.MessageID) bool {
+		var ok bool
+		_ = host.store.View(func(tx *storage.Txn) error {
+			ok, err = tx.HasRoomMessage(storage.RoomID(info.ID), id)
+			return err
+		})
+		return ok
+	}
+
+	home := t.TempDir()
+	b := newTestNode(t, home, fastRooms, boot)
+	if _, err := b.JoinRoom(t.Context(), info.ID.String()); err != nil {
+		t.Fatal(err)
+	}
+	one := say(b, "one")
+	host.waitUntil("line one stored at the host", func() bool { return storedAtHost(one) })
+	b.stop()
+	// The store as it was before the next life's lines: coming back from it
+	// is coming back from a kill after they were published, before stored.
+	snapshot := t.TempDir()
+	if err := os.CopyFS(snapshot, os.DirFS(home)); err != nil {
+		t.Fatal(err)
+	}
+
+	b = newTestNode(t, home, fastRooms, boot)
+	two := say(b, "two")
+	host.waitUntil("line two stored at the host", func() bool { return storedAtHost(two) })
+	b.stop()
+
+	b = newTestNode(t, snapshot, fastRooms, boot)
+	three := say(b, "three")
+	host.waitUntil("line three stored at the host, not refused as a reused number", func() bool { return storedAtHost(three) })
+	b.waitUntil("line two given back to its author", func() bool {
+		chat, _ := b.RoomChat(info.ID, 10)
+		return slices.ContainsFunc(chat, func(c roomstate.Chat) bool { return c.ID == two })
 	})
 }
