@@ -226,14 +226,15 @@ func (n *Node) replayRoom(lr *liveRoom) error {
 			return err
 		}
 		lr.seq = hw[self.PeerID()]
-		if lr.seq == 0 {
-			// Nothing of ours in the room that peers could hold and we
-			// lack (unless this identity spoke here from another store):
-			// our first message need not wait for a sync.
-			lr.markSynced()
-		}
 		delete(hw, self.PeerID())
 		lr.newcomer.Store(len(hw) == 0)
+		if lr.seq == 0 || len(hw) == 0 {
+			// We never spoke here, or nobody else ever did (not even a
+			// listener's presence): no peer can hold a message of ours
+			// that we lack, and our first message need not wait for a
+			// sync.
+			lr.markSynced()
+		}
 		return nil
 	})
 }
