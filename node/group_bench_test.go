@@ -92,7 +92,7 @@ func benchGroup(b *testing.B, n int) (ratio float64, p50, p99, cpuPer, epochTime
 			for e := range evs {
 				switch {
 				case e.Type == EventGroupMessage && e.Group.Kind == KindText:
-					a.arrived(string(e.Group.Message[:]), time.Now())
+					a.arrived(string(e.Group.Message[:]), e.Time) // see bench.arrivalNote
 				case e.Type == EventGroupEpoch && e.Group.Epoch == epochs.want:
 					epochs.arrived(time.Now())
 				}

@@ -142,7 +142,7 @@ func benchRoom(b *testing.B, n int) (ratio float64, p50, p99, cpuPerMsg time.Dur
 		go func() { // ends when cancel closes the channel
 			for e := range evs {
 				if e.Type == EventRoomMessage && e.Room.Kind == room.KindChat {
-					a.arrived(string(e.Room.ID[:]), time.Now())
+					a.arrived(string(e.Room.ID[:]), e.Time) // when the node announced it: see bench.arrivalNote
 				}
 			}
 		}()
