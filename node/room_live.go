@@ -262,12 +262,14 @@ const roomFirstSyncRetry = 100 * time.Millisecond
 
 // syncRoomSoon pulls the history the node lacks from the room's peers at
 // once (a late joiner, or a node back from a restart) and then every
-// RoomSyncInterval (gap repair). Until a first sync has succeeded it asks
-// again every roomFirstSyncRetry: our first message is waiting for it.
+// RoomSyncInterval (gap repair). Until a first sync has succeeded, for at
+// most roomFirstSyncWait, it asks again every roomFirstSyncRetry: our first
+// message is waiting for it.
 func (n *Node) syncRoomSoon(lr *liveRoom) {
+	joined := time.Now()
 	n.everyWhileJoined(lr, n.cfg.RoomSyncInterval, func() time.Duration {
-		if n.syncRoomRound(lr) {
-			lr.markSynced()
+		if n.syncRoomRound(lr) || time.Since(joined) >= roomFirstSyncWait {
+			lr.markSynced() // synced, or given up on: nothing waits for it any more
 			return 0
 		}
 		select {

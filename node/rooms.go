@@ -329,7 +329,11 @@ func (n *Node) publishRoom(ctx context.Context, id room.ID, kind room.Kind, body
 		t := time.NewTimer(roomFirstSyncWait)
 		select {
 		case <-lr.synced:
-		case <-t.C: // no answer: go on rather than stay silent
+		case <-t.C:
+			// No answer: go on rather than stay silent, and let the next
+			// messages go on at once too (the sync may be stuck on a peer
+			// that does not answer).
+			lr.markSynced()
 		case <-ctx.Done():
 			t.Stop()
 			return room.MessageID{}, ctx.Err()

@@ -383,3 +383,54 @@ func TestRoomSeqAfterLostStore(t *testing.T) {
 		return slices.ContainsFunc(chat, func(c roomstate.Chat) bool { return c.ID == two })
 	})
 }
+
+// TestRoomBackAlone: a host back from a restart in a room others have been
+// in finds nobody to sync with; its first line goes out after the wait, and
+// the room stops waiting, so later lines do not wait again.
+func TestRoomBackAlone(t *testing.T) {
+	home := t.TempDir()
+	host := newTestNode(t, home, fastRooms)
+	info, err := host.CreateRoom(t.Context(), "back alone", "", time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	listener := newTestNode(t, "", fastRooms, withBootstrap(host.Addrs()[0].String()))
+	if _, err := listener.JoinRoom(t.Context(), info.ID.String()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := host.RoomSay(t.Context(), info.ID, "before"); err != nil {
+		t.Fatal(err)
+	}
+	host.waitUntil("the listener's presence stored", func() bool {
+		var hw map[peer.ID]uint64
+		_ = host.store.View(func(tx *storage.Txn) error {
+			hw, err = tx.RoomHighWater(storage.RoomID(info.ID))
+			return err
+		})
+		_, ok := hw[listener.ID()]
+		return ok
+	})
+	listener.stop()
+	host.stop()
+
+	host = newTestNode(t, home, fastRooms)
+	lr, ok := host.rooms.get(info.ID)
+	if !ok {
+		t.Fatal("room not rejoined")
+	}
+	select {
+	case <-lr.synced:
+		t.Fatal("a room others were in is marked synced before any sync")
+	default:
+	}
+	for _, text := range []string{"after, first", "after, second"} {
+		if _, err := host.RoomSay(t.Context(), info.ID, text); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-lr.synced:
+		default:
+			t.Fatalf("after %q the room still waits for a first sync", text)
+		}
+	}
+}
