@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/backchannel/backchannel/crypto/room"
@@ -36,10 +35,7 @@ func runRoomCutoff(ctx context.Context, e *env) (res ScenarioResult, err error) 
 	cutAt, backAt := lines/3, 2*lines/3
 	var (
 		missedFrom, missedTo int
-		repairMu             sync.Mutex
-		repairTime           time.Duration
-		repairErr            error
-		repairWG             sync.WaitGroup
+		repair               repairTimer
 	)
 	e.step("%d lines at %d/s; listener 0 away from line %d to line %d", lines, roomRate, cutAt, backAt)
 	ids, err := f.speak(ctx, lines, func(i int) error {
@@ -62,19 +58,14 @@ func runRoomCutoff(ctx context.Context, e *env) (res ScenarioResult, err error) 
 			// Time the repair in the background: until it holds every
 			// line sent before it came back.
 			before := f.sentSoFar()
-			repairWG.Go(func() {
-				err := waitFor(ctx, "the gap repaired", e.deliveryTimeout, 10*time.Millisecond, func() (bool, error) {
-					n, err := f.delivered(before, []*node.Node{nd})
-					return n == len(before), err
-				})
-				repairMu.Lock()
-				repairTime, repairErr = time.Since(back), err
-				repairMu.Unlock()
+			repair.start(ctx, e, back, func() (bool, error) {
+				n, err := f.delivered(before, []*node.Node{nd})
+				return n == len(before), err
 			})
 		}
 		return nil
 	})
-	repairWG.Wait()
+	repairTime, repairErr := repair.wait()
 	if err != nil {
 		return res, err
 	}

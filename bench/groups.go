@@ -386,12 +386,9 @@ func runGroupAway(ctx context.Context, e *env) (res ScenarioResult, err error) {
 	cutAt, backAt := lines/3, 2*lines/3
 	senders := append([]*node.Node{f.owner}, f.members[1:]...)
 	var (
-		missed     int
-		back       time.Time
-		repairMu   sync.Mutex
-		repairTime time.Duration
-		repairErr  error
-		repairWG   sync.WaitGroup
+		missed int
+		back   time.Time
+		repair repairTimer
 	)
 	e.step("%d lines at %d/s from %d senders; member 0 away from line %d to line %d", lines, roomRate, len(senders), cutAt, backAt)
 	ids, from, err := f.send(ctx, lines, func(i int) *node.Node { return senders[i%len(senders)] }, func(i int) error {
@@ -413,19 +410,14 @@ func runGroupAway(ctx context.Context, e *env) (res ScenarioResult, err error) {
 			// Time the repair in the background: until it holds every
 			// line sent before it came back.
 			before := f.sentSoFar()
-			repairWG.Go(func() {
-				err := waitFor(ctx, "the gap repaired", e.deliveryTimeout, 10*time.Millisecond, func() (bool, error) {
-					n, err := f.delivered(before, make([]*node.Node, len(before)), []*node.Node{nd})
-					return n == len(before), err
-				})
-				repairMu.Lock()
-				repairTime, repairErr = time.Since(back), err
-				repairMu.Unlock()
+			repair.start(ctx, e, back, func() (bool, error) {
+				n, err := f.delivered(before, make([]*node.Node, len(before)), []*node.Node{nd})
+				return n == len(before), err
 			})
 		}
 		return nil
 	})
-	repairWG.Wait()
+	repairTime, repairErr := repair.wait()
 	if err != nil {
 		return res, err
 	}
