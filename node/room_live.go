@@ -376,7 +376,14 @@ func (n *Node) syncRoom(lr *liveRoom, p peer.ID) (full bool, err error) {
 	// Stored now, not through the writer: the next sync's marks must count
 	// them.
 	recs := n.applyRoomMessages(lr, batch)
-	var own uint64 // our mark: the answer may hold messages of ours our store lacked
+	// The answer may give back messages of ours that our store lacked (see
+	// publishRoom): then our next number must pass them.
+	self := n.ID()
+	_, ours := floors[self]
+	for _, r := range recs {
+		ours = ours || r.Sender == self
+	}
+	var own uint64
 	if err := n.store.Update(func(tx *storage.Txn) error {
 		if err := n.putRoomMessages(tx, recs); err != nil {
 			return err
@@ -386,8 +393,11 @@ func (n *Node) syncRoom(lr *liveRoom, p peer.ID) (full bool, err error) {
 				return err
 			}
 		}
+		if !ours {
+			return nil
+		}
 		hw, err := tx.RoomHighWater(storage.RoomID(lr.desc.Room))
-		own = hw[n.ID()]
+		own = hw[self]
 		return err
 	}); err != nil {
 		return false, err

@@ -72,6 +72,28 @@ const roomFirstSyncWait = 5 * time.Second
 // markSynced records that the first sync after joining has ended.
 func (lr *liveRoom) markSynced() { lr.syncedOnce.Do(func() { close(lr.synced) }) }
 
+// waitSynced waits for the first sync after joining, up to
+// roomFirstSyncWait. Past that it gives up on it for good, rather than keep
+// us silent or make every message wait (the sync may be stuck on a peer
+// that does not answer). It fails only when ctx ends.
+func (lr *liveRoom) waitSynced(ctx context.Context) error {
+	select {
+	case <-lr.synced: // nearly always: no timer on the speaker's path
+		return nil
+	default:
+	}
+	t := time.NewTimer(roomFirstSyncWait)
+	defer t.Stop()
+	select {
+	case <-lr.synced:
+	case <-t.C:
+		lr.markSynced()
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return nil
+}
+
 // raiseSeq makes sure our next number in the room is past own, the
 // high-water mark of our messages in the store.
 func (lr *liveRoom) raiseSeq(own uint64) {
@@ -323,22 +345,8 @@ func (n *Node) publishRoom(ctx context.Context, id room.ID, kind room.Kind, body
 	if !ok {
 		return room.MessageID{}, fmt.Errorf("%w: not in room %s", ErrNotFound, id)
 	}
-	select {
-	case <-lr.synced:
-	default:
-		t := time.NewTimer(roomFirstSyncWait)
-		select {
-		case <-lr.synced:
-		case <-t.C:
-			// No answer: go on rather than stay silent, and let the next
-			// messages go on at once too (the sync may be stuck on a peer
-			// that does not answer).
-			lr.markSynced()
-		case <-ctx.Done():
-			t.Stop()
-			return room.MessageID{}, ctx.Err()
-		}
-		t.Stop()
+	if err := lr.waitSynced(ctx); err != nil {
+		return room.MessageID{}, err
 	}
 	lr.pubMu.Lock()
 	defer lr.pubMu.Unlock()
