@@ -156,7 +156,7 @@ func (sk PrivateKey) Sign(domain string, msg []byte) []byte {
 	if sk.IsZero() {
 		panic("keys: Sign with a zero PrivateKey")
 	}
-	return ed25519.Sign(sk.k, domainMessage(domain, msg))
+	return sign(sk.k, domainMessage(domain, msg))
 }
 
 // String names the key by its public half; it never prints secret bytes.

@@ -1,6 +1,7 @@
 package keys
 
 import (
+	"bytes"
 	"compress/gzip"
 	"crypto/ed25519"
 	"encoding/hex"
@@ -71,6 +72,44 @@ func FuzzVerifyMatchesStdlib(f *testing.F) {
 			t.Fatalf("voi says %v, crypto/ed25519 %v", got, want)
 		}
 	})
+}
+
+// TestSignMatchesStdlib holds voi's signatures to crypto/ed25519's bytes
+// over keys and messages of every length up to a few blocks of SHA-512.
+func TestSignMatchesStdlib(t *testing.T) {
+	for i := range 300 {
+		seed := make([]byte, ed25519.SeedSize)
+		seed[0], seed[1] = byte(i), byte(i>>8)
+		priv := ed25519.NewKeyFromSeed(seed)
+		msg := make([]byte, i)
+		for j := range msg {
+			msg[j] = byte(i * j)
+		}
+		if got, want := sign(priv, msg), ed25519.Sign(priv, msg); !bytes.Equal(got, want) {
+			t.Fatalf("key %d, %d-byte message: voi signs %x, crypto/ed25519 %x", i, len(msg), got, want)
+		}
+	}
+}
+
+func FuzzSignMatchesStdlib(f *testing.F) {
+	f.Add(make([]byte, ed25519.SeedSize), []byte("hello"))
+	f.Fuzz(func(t *testing.T, seed, msg []byte) {
+		if len(seed) != ed25519.SeedSize {
+			return
+		}
+		priv := ed25519.NewKeyFromSeed(seed)
+		if got, want := sign(priv, msg), ed25519.Sign(priv, msg); !bytes.Equal(got, want) {
+			t.Fatalf("voi signs %x, crypto/ed25519 %x", got, want)
+		}
+	})
+}
+
+func BenchmarkSign(b *testing.B) {
+	priv := GeneratePrivateKey()
+	msg := make([]byte, 200)
+	for b.Loop() {
+		priv.Sign("bench", msg)
+	}
 }
 
 func BenchmarkVerify(b *testing.B) {
