@@ -104,20 +104,27 @@ func (t *Txn) putRoomMessage(m RoomMessage) (bool, error) {
 		return false, err
 	}
 	ik := roomIndexKey(m.Room, m.ID)
-	if ok, err := t.has(ik); err != nil || ok {
-		return false, err
-	}
-	if ok, err := t.has(k); err != nil {
-		return false, err
-	} else if ok {
-		return false, fmt.Errorf("%w: another message from %s has seq %d", ErrMismatch, m.Sender, m.Seq)
-	}
 	hw, known, err := t.highWater(m.Room, m.Sender)
 	if err != nil {
 		return false, err
 	}
-	if m.Seq <= hw {
-		return false, nil
+	// The sender's next message in order needs no look-up: a mark is always
+	// raised past every stored successor (raiseHighWater), so neither seq
+	// hw+1 nor its ID is stored. Only a message out of order or below the
+	// mark is looked for, as a copy (not added) or another message with its
+	// seq (ErrMismatch).
+	if m.Seq != hw+1 {
+		if ok, err := t.has(ik); err != nil || ok {
+			return false, err
+		}
+		if ok, err := t.has(k); err != nil {
+			return false, err
+		} else if ok {
+			return false, fmt.Errorf("%w: another message from %s has seq %d", ErrMismatch, m.Sender, m.Seq)
+		}
+		if m.Seq <= hw {
+			return false, nil
+		}
 	}
 	r := &storepb.RoomMessage{
 		Id:               m.ID[:],
