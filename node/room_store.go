@@ -53,8 +53,9 @@ func newRoomArrival(m room.Message, data []byte, pubsubID string) roomArrival {
 	return a
 }
 
-func roomRecord(m room.Message, id room.MessageID, data []byte, received time.Time) storage.RoomMessage {
-	return storage.RoomMessage{Room: storage.RoomID(m.Room), ID: id, Sender: m.Sender.PeerID(), Seq: m.Seq,
+// roomRecord is m as the store keeps it; sender is m.Sender's peer ID.
+func roomRecord(m room.Message, id room.MessageID, sender peer.ID, data []byte, received time.Time) storage.RoomMessage {
+	return storage.RoomMessage{Room: storage.RoomID(m.Room), ID: id, Sender: sender, Seq: m.Seq,
 		Sent: m.Timestamp, Received: received, Data: data}
 }
 
@@ -67,34 +68,34 @@ func (n *Node) acceptRoomMessages(lr *liveRoom, batch []roomArrival) {
 }
 
 // applyRoomMessages applies verified messages of lr to its state and
-// announces the new ones, which it returns for the store.
+// announces the new ones, which it returns for the store. Each is announced
+// before its store record is made: a listener's latency ends at the event.
 func (n *Node) applyRoomMessages(lr *liveRoom, batch []roomArrival) []storage.RoomMessage {
-	now := time.Now().UTC()
 	type fresh struct {
-		rec     storage.RoomMessage
-		kind    room.Kind
+		a       roomArrival
 		applied bool
 	}
 	var news []fresh
 	lr.mu.Lock()
 	for _, a := range batch {
-		id := a.id
-		if lr.state.Has(id) {
+		if lr.state.Has(a.id) {
 			continue
 		}
 		err := lr.state.Apply(a.m)
 		if err != nil {
 			n.log.Debug("room: message not applied", "room", a.m.Room, "err", err)
 		}
-		news = append(news, fresh{roomRecord(a.m, id, a.data, now), a.m.Kind, err == nil})
+		news = append(news, fresh{a, err == nil})
 	}
 	lr.mu.Unlock()
+	now := time.Now().UTC()
 	recs := make([]storage.RoomMessage, 0, len(news))
 	for _, f := range news {
+		sender := f.a.m.Sender.PeerID()
 		if f.applied {
-			n.bus.publish(Event{Type: EventRoomMessage, Peer: f.rec.Sender, Room: &RoomEvent{Room: lr.desc.Room, ID: f.rec.ID, Kind: f.kind}})
+			n.bus.publish(Event{Type: EventRoomMessage, Peer: sender, Room: &RoomEvent{Room: lr.desc.Room, ID: f.a.id, Kind: f.a.m.Kind}})
 		}
-		recs = append(recs, f.rec)
+		recs = append(recs, roomRecord(f.a.m, f.a.id, sender, f.a.data, now))
 	}
 	return recs
 }
@@ -104,7 +105,7 @@ func (n *Node) applyRoomMessages(lr *liveRoom, batch []roomArrival) []storage.Ro
 func (n *Node) storeOwnRoomMessage(lr *liveRoom, m room.Message, data []byte) error {
 	id := m.ID()
 	if err := n.store.Update(func(tx *storage.Txn) error {
-		_, err := tx.PutRoomMessage(roomRecord(m, id, data, time.Now().UTC()))
+		_, err := tx.PutRoomMessage(roomRecord(m, id, n.ID(), data, time.Now().UTC()))
 		return err
 	}); err != nil {
 		return err
