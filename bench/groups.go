@@ -175,15 +175,11 @@ func (f *groupFixture) send(ctx context.Context, lines int, from func(i int) *no
 		}
 		nd := from(i)
 		now := time.Now()
-		f.arr.mu.Lock() // the line may arrive before GroupSend returns
 		m, err := nd.GroupSend(ctx, f.id, node.GroupOutgoing{Body: fmt.Sprint("line ", i)})
-		if err == nil {
-			f.arr.sent[m.ID] = now
-		}
-		f.arr.mu.Unlock()
 		if err != nil {
 			return nil, nil, fmt.Errorf("line %d: %w", i, err)
 		}
+		f.arr.markSent(m.ID, now)
 		ids = append(ids, m.ID)
 		senders = append(senders, nd)
 		if each != nil {

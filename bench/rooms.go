@@ -93,35 +93,44 @@ func runRooms(ctx context.Context, e *env) (res ScenarioResult, err error) {
 const arrivalNote = "latency runs from the send call to the first reader of the topic's messages: raw, the bench's reader getting the message; " +
 	"ours, the node's reader having applied the room line (or decrypted and stored the group text) and announced it (the event's time)"
 
-// arrivals records when each receiver got each line, and how often.
+// arrivals records when each receiver got each line, and how often. A line
+// may arrive before its send call has returned its ID: such arrivals wait
+// in early until markSent, so that the sender never holds the lock across
+// the send and receivers never queue behind it.
 type arrivals[K comparable] struct {
-	mu   sync.Mutex
-	sent map[K]time.Time
-	lat  []time.Duration
-	seen map[[2]any]int // (receiver, key) -> copies
+	mu    sync.Mutex
+	sent  map[K]time.Time
+	early map[K][]time.Time // first arrivals of lines not marked sent yet
+	lat   []time.Duration
+	seen  map[[2]any]int // (receiver, key) -> copies
 }
 
 func newArrivals[K comparable]() *arrivals[K] {
-	return &arrivals[K]{sent: map[K]time.Time{}, seen: map[[2]any]int{}}
+	return &arrivals[K]{sent: map[K]time.Time{}, early: map[K][]time.Time{}, seen: map[[2]any]int{}}
 }
 
 func (a *arrivals[K]) markSent(k K, at time.Time) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.sent[k] = at
+	for _, got := range a.early[k] {
+		a.lat = append(a.lat, got.Sub(at))
+	}
+	delete(a.early, k)
 }
 
 func (a *arrivals[K]) arrived(receiver int, k K, at time.Time) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	t, ok := a.sent[k]
-	if !ok {
-		return
-	}
 	key := [2]any{receiver, k}
 	a.seen[key]++
-	if a.seen[key] == 1 {
+	if a.seen[key] > 1 {
+		return
+	}
+	if t, ok := a.sent[k]; ok {
 		a.lat = append(a.lat, at.Sub(t))
+	} else {
+		a.early[k] = append(a.early[k], at)
 	}
 }
 
@@ -265,15 +274,11 @@ func (f *roomFixture) speak(ctx context.Context, lines int, each func(i int) err
 			return nil, ctx.Err()
 		}
 		now := time.Now()
-		f.arr.mu.Lock() // the line may arrive before RoomSay returns
 		id, err := f.host.RoomSay(ctx, f.id, fmt.Sprint("line ", i))
-		if err == nil {
-			f.arr.sent[id] = now
-		}
-		f.arr.mu.Unlock()
 		if err != nil {
 			return nil, err
 		}
+		f.arr.markSent(id, now)
 		ids = append(ids, id)
 		if each != nil {
 			if err := each(i); err != nil {
