@@ -196,7 +196,8 @@ func TestUpdateRetriesOnConflict(t *testing.T) {
 			return err
 		}
 		if n == 1 {
-			// A concurrent commit of the key this transaction read.
+			// A concurrent commit of the key this transaction read. (Update
+			// inside fn is safe here only because no other writer waits.)
 			if err := s.Update(func(tx *Txn) error { return tx.PutSetting("x", []byte("other")) }); err != nil {
 				return err
 			}
