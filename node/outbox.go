@@ -10,9 +10,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/peerstore"
+	"github.com/libp2p/go-libp2p/p2p/net/swarm"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/backchannel/backchannel/crypto/ratchet"
@@ -233,6 +235,7 @@ func (n *Node) connect(ctx context.Context, p peer.ID) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, dialTimeout)
 	defer cancel()
+	forgetDialBackoff(h, p)
 	if len(h.Peerstore().Addrs(p)) > 0 {
 		if err := h.Connect(ctx, peer.AddrInfo{ID: p}); err == nil {
 			return nil
@@ -247,6 +250,17 @@ func (n *Node) connect(ctx context.Context, p peer.ID) error {
 		return fmt.Errorf("peer %s unreachable: %w", p.ShortString(), err)
 	}
 	return nil
+}
+
+// forgetDialBackoff clears libp2p's dial backoff for p. After a failed
+// dial libp2p refuses to dial p's addresses again for 5 s and more, and our
+// callers retry on their own schedule (the outbox: exponential with jitter,
+// up to Config.RetryMax): without this a contact back from a restart waited
+// out the backoff, about 5 s, before its queued messages went.
+func forgetDialBackoff(h host.Host, p peer.ID) {
+	if sw, ok := h.Network().(interface{ Backoff() *swarm.DialBackoff }); ok {
+		sw.Backoff().Clear(p)
+	}
 }
 
 // ensureSession starts a session with p from a freshly fetched bundle when
