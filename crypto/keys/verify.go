@@ -35,23 +35,36 @@ const expandedKeyCache = 1024
 // room's speaker's key is decompressed once, not on every line.
 var expandedKeys = mustLRU(expandedKeyCache)
 
-func mustLRU(size int) *lru.Cache[PublicKey, *voi.ExpandedPublicKey] {
-	c, err := lru.New[PublicKey, *voi.ExpandedPublicKey](size)
+func mustLRU(size int) *lru.Cache[PublicKey, *hotKey] {
+	c, err := lru.New[PublicKey, *hotKey](size)
 	if err != nil {
 		panic(err) // only for a size below 1
 	}
 	return c
 }
 
-// verify reports whether sig is pk's Ed25519 signature of msg.
+// verify reports whether sig is pk's Ed25519 signature of msg. A key in
+// steady use is checked with its fixed-base table (table.go), others with
+// their cached expanded form.
 func verify(pk PublicKey, msg, sig []byte) bool {
-	x, ok := expandedKeys.Get(pk)
+	if t, ok := keyTables.Get(pk); ok {
+		return t.verify(msg, sig)
+	}
+	hk, ok := expandedKeys.Get(pk)
 	if !ok {
-		var err error
-		if x, err = voi.NewExpandedPublicKey(voi.PublicKey(pk[:])); err != nil {
+		x, err := voi.NewExpandedPublicKey(voi.PublicKey(pk[:]))
+		if err != nil {
 			return false // not a point on the curve: no signature verifies
 		}
-		expandedKeys.Add(pk, x)
+		hk = &hotKey{x: x}
+		expandedKeys.Add(pk, hk)
 	}
-	return voi.VerifyExpandedWithOptions(x, msg, sig, verifyOptions)
+	// Every tableAfter uses, a key without a table gets one: once when it
+	// turns hot, and again only as often if the table cache evicted it.
+	if hk.uses.Add(1)%tableAfter == 0 {
+		if t := newKeyTable(pk); t != nil {
+			keyTables.Add(pk, t)
+		}
+	}
+	return voi.VerifyExpandedWithOptions(hk.x, msg, sig, verifyOptions)
 }

@@ -44,6 +44,13 @@ func TestVerifyMatchesStdlib(t *testing.T) {
 				t.Errorf("vector %d (pass %d): voi says %v, crypto/ed25519 %v (A %s R %s S %s)", i, pass, got, want, v.A, v.R, v.S)
 			}
 		}
+		if tb := newKeyTable(pk); tb == nil {
+			if want {
+				t.Errorf("vector %d: no table for A %s, which crypto/ed25519 accepts", i, v.A)
+			}
+		} else if got := tb.verify([]byte(v.M), sig); got != want {
+			t.Errorf("vector %d (key table): says %v, crypto/ed25519 %v (A %s R %s S %s)", i, got, want, v.A, v.R, v.S)
+		}
 		if want {
 			accepted++
 		}
@@ -68,10 +75,42 @@ func FuzzVerifyMatchesStdlib(f *testing.F) {
 		}
 		var pk PublicKey
 		copy(pk[:], a)
-		if got, want := verify(pk, msg, sig), ed25519.Verify(a, msg, sig); got != want {
+		want := ed25519.Verify(a, msg, sig)
+		if got := verify(pk, msg, sig); got != want {
 			t.Fatalf("voi says %v, crypto/ed25519 %v", got, want)
 		}
+		if tb := newKeyTable(pk); tb != nil {
+			if got := tb.verify(msg, sig); got != want {
+				t.Fatalf("key table says %v, crypto/ed25519 %v", got, want)
+			}
+		} else if want {
+			t.Fatal("no key table for a key crypto/ed25519 accepts")
+		}
 	})
+}
+
+// TestVerifyTurnsToTable: a key checked often enough gets its table, and
+// the verdicts (a good signature, a forged one, another message) stay
+// crypto/ed25519's before and after.
+func TestVerifyTurnsToTable(t *testing.T) {
+	priv := GeneratePrivateKey()
+	pk := priv.Public()
+	msg := []byte("a line in a busy room")
+	sig := priv.Sign("room", msg)
+	dm := domainMessage("room", msg)
+	forged := bytes.Clone(sig)
+	forged[5] ^= 1
+	for i := range 2 * tableAfter {
+		if !verify(pk, dm, sig) {
+			t.Fatalf("check %d: a good signature fails", i)
+		}
+		if verify(pk, dm, forged) || verify(pk, []byte("another line"), sig) {
+			t.Fatalf("check %d: a forged signature passes", i)
+		}
+	}
+	if _, ok := keyTables.Get(pk); !ok {
+		t.Fatalf("no table after %d checks", 6*tableAfter)
+	}
 }
 
 // TestSignMatchesStdlib holds voi's signatures to crypto/ed25519's bytes
@@ -119,6 +158,19 @@ func BenchmarkVerify(b *testing.B) {
 	pk := priv.Public()
 	for b.Loop() {
 		if !pk.Verify("bench", msg, sig) {
+			b.Fatal("does not verify")
+		}
+	}
+}
+
+func BenchmarkVerifyTable(b *testing.B) {
+	priv := GeneratePrivateKey()
+	msg := make([]byte, 200)
+	sig := priv.Sign("bench", msg)
+	tb := newKeyTable(priv.Public())
+	dm := domainMessage("bench", msg)
+	for b.Loop() {
+		if !tb.verify(dm, sig) {
 			b.Fatal("does not verify")
 		}
 	}
