@@ -5,7 +5,6 @@ import (
 	"crypto/subtle"
 	"sync/atomic"
 
-	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/oasisprotocol/curve25519-voi/curve"
 	"github.com/oasisprotocol/curve25519-voi/curve/scalar"
 	voi "github.com/oasisprotocol/curve25519-voi/primitives/ed25519"
@@ -40,15 +39,7 @@ type keyTable struct {
 	negA *curve.EdwardsBasepointTable
 }
 
-var keyTables = mustTableLRU(tableCache)
-
-func mustTableLRU(size int) *lru.Cache[PublicKey, *keyTable] {
-	c, err := lru.New[PublicKey, *keyTable](size)
-	if err != nil {
-		panic(err) // only for a size below 1
-	}
-	return c
-}
+var keyTables = mustLRU[*keyTable](tableCache)
 
 // newKeyTable builds pk's table, or returns nil if pk is not a point.
 func newKeyTable(pk PublicKey) *keyTable {

@@ -33,10 +33,11 @@ const expandedKeyCache = 1024
 
 // expandedKeys holds the decompressed form of recently used keys, so a
 // room's speaker's key is decompressed once, not on every line.
-var expandedKeys = mustLRU(expandedKeyCache)
+var expandedKeys = mustLRU[*hotKey](expandedKeyCache)
 
-func mustLRU(size int) *lru.Cache[PublicKey, *hotKey] {
-	c, err := lru.New[PublicKey, *hotKey](size)
+// mustLRU makes an LRU cache of size entries by public key.
+func mustLRU[V any](size int) *lru.Cache[PublicKey, V] {
+	c, err := lru.New[PublicKey, V](size)
 	if err != nil {
 		panic(err) // only for a size below 1
 	}
