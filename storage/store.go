@@ -32,10 +32,6 @@ type Store struct {
 	mu     sync.RWMutex // held for reading by transactions, for writing by Close
 	closed bool
 
-	// writers is held for reading by a read-write transaction's first
-	// attempt, and for writing by a retry after a conflict (see Update).
-	writers sync.RWMutex
-
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // the value-log GC goroutine
 }
@@ -119,32 +115,28 @@ func (s *Store) View(fn func(*Txn) error) error {
 	return s.db.View(func(bt *badger.Txn) error { return fn(&Txn{txn: bt}) })
 }
 
+// maxUpdateAttempts bounds how often Update runs fn when commits conflict.
+const maxUpdateAttempts = 5
+
 // Update runs fn in a read-write transaction and commits it if fn returns
-// nil; if fn returns an error nothing is written. Once Update returns nil
-// the writes are on disk (unless Config.NoSync).
-//
-// Transactions run concurrently and optimistically. One that conflicts with
-// a concurrent commit runs fn again, alone among writers: it waits for the
-// transactions in flight and holds new ones back until it commits, so it
-// cannot conflict again and a busy key never starves a writer (32 senders
-// on one conversation used to run out of retries). fn must therefore have
-// no effects outside the transaction, and must not call Update itself.
+// nil; if fn returns an error nothing is written. On a conflict with a
+// concurrent transaction fn runs again, up to a few times, so it must have no
+// effects outside the transaction. Once Update returns nil the writes are on
+// disk (unless Config.NoSync).
 func (s *Store) Update(fn func(*Txn) error) error {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.closed {
 		return ErrClosed
 	}
-	run := func() error { return s.db.Update(func(bt *badger.Txn) error { return fn(&Txn{txn: bt}) }) }
-	s.writers.RLock()
-	err := run()
-	s.writers.RUnlock()
-	if !errors.Is(err, badger.ErrConflict) {
-		return err
+	var err error
+	for range maxUpdateAttempts {
+		err = s.db.Update(func(bt *badger.Txn) error { return fn(&Txn{txn: bt}) })
+		if !errors.Is(err, badger.ErrConflict) {
+			return err
+		}
 	}
-	s.writers.Lock()
-	defer s.writers.Unlock()
-	return run()
+	return fmt.Errorf("storage: update: %d attempts: %w", maxUpdateAttempts, err)
 }
 
 // Size returns the sizes in bytes of the LSM tree and of the value log, as
