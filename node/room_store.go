@@ -100,10 +100,9 @@ func (n *Node) applyRoomMessages(lr *liveRoom, batch []roomArrival) []storage.Ro
 	return recs
 }
 
-// storeOwnRoomMessage stores a message we are about to publish, then applies
-// and announces it.
-func (n *Node) storeOwnRoomMessage(lr *liveRoom, m room.Message, data []byte) error {
-	id := m.ID()
+// storeOwnRoomMessage stores a message of ours (ID id, encoded as data)
+// that we are publishing, then applies and announces it.
+func (n *Node) storeOwnRoomMessage(lr *liveRoom, m room.Message, id room.MessageID, data []byte) error {
 	if err := n.store.Update(func(tx *storage.Txn) error {
 		_, err := tx.PutRoomMessage(roomRecord(m, id, n.ID(), data, time.Now().UTC()))
 		return err

@@ -370,11 +370,12 @@ func (n *Node) publishRoom(ctx context.Context, id room.ID, kind room.Kind, body
 	default: // a burst beyond the queue: stored, and sync carries it
 		n.log.Debug("room publish queue full; sync will carry it", "room", id)
 	}
-	if err := n.storeOwnRoomMessage(lr, m, data); err != nil {
+	mid := m.ID()
+	if err := n.storeOwnRoomMessage(lr, m, mid, data); err != nil {
 		n.log.Error("room: our message not stored; peers that got it give it back through sync", "room", id, "seq", m.Seq, "err", err)
-		return m.ID(), fmt.Errorf("room message %d not stored: %w", m.Seq, err)
+		return mid, fmt.Errorf("room message %d not stored: %w", m.Seq, err)
 	}
-	return m.ID(), nil
+	return mid, nil
 }
 
 // Room message kinds the user sends.
