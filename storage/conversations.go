@@ -39,7 +39,15 @@ func (t *Txn) summary(p peer.ID) (*storepb.Conversation, error) {
 
 // updateSummary accounts for m having been inserted (isNew) or having
 // replaced old.
+//
+// A change that leaves the summary as it was (an outbound message sent,
+// delivered or read) neither reads nor writes it: the summary is the one key
+// every transaction of a conversation touches, and a write of it makes every
+// transaction that read it meanwhile (a new message's) conflict.
 func (t *Txn) updateSummary(m, old Message, isNew bool) error {
+	if !isNew && old.unread() == m.unread() {
+		return nil // Count, Last and Updated change only with a new message
+	}
 	r, err := t.summary(m.Peer)
 	if err != nil {
 		return err

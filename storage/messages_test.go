@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dgraph-io/badger/v4"
 	"github.com/libp2p/go-libp2p/core/peer"
 )
 
@@ -543,5 +544,53 @@ func TestStoreDeleteConversationInBatches(t *testing.T) {
 	// Deleting again, or a conversation that never was, is fine.
 	if err := s.DeleteConversation(a); err != nil {
 		t.Errorf("second delete: %v", err)
+	}
+}
+
+// A new message's transaction reads its conversation's summary. A state
+// change that leaves the summary as it was (an ack: sent to delivered)
+// must not write it, or every ack committed while a send's transaction
+// runs makes that send conflict (with 32 senders and a stream of acks, five
+// conflicts in a row failed sends).
+func TestStateChangeDoesNotConflictWithNewMessage(t *testing.T) {
+	p := newPeer(t)
+	for _, tc := range []struct {
+		name         string
+		dir          Direction
+		to           MessageState
+		wantConflict bool
+	}{
+		{"outbound message delivered", Outbound, StateDelivered, false},
+		{"outbound message sent", Outbound, StateSent, false},
+		{"outbound message read", Outbound, StateRead, false},
+		{"inbound message read", Inbound, StateSeen, true}, // unread count changes
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := openMem(t)
+			putMessages(t, s, p, tc.dir, 1)
+			send := s.db.NewTransaction(true)
+			defer send.Discard()
+			if err := (&Txn{txn: send}).PutMessage(testMessage(p, 2, Outbound)); err != nil {
+				t.Fatal(err)
+			}
+			update(t, s, func(tx *Txn) error { return tx.SetMessageState(p, msgID(1), tc.to) })
+			err := send.Commit()
+			if got := errors.Is(err, badger.ErrConflict); got != tc.wantConflict {
+				t.Fatalf("commit of the new message: %v, want conflict %v", err, tc.wantConflict)
+			}
+			if err != nil {
+				return
+			}
+			view(t, s, func(tx *Txn) error {
+				c, err := tx.Conversation(p)
+				if err != nil {
+					return err
+				}
+				if c.Count != 2 || c.Last.ID != msgID(2) || c.Last.State != StateQueued {
+					t.Errorf("summary: count %d, last %v in %v; want 2, message 2 queued", c.Count, c.Last.ID, c.Last.State)
+				}
+				return nil
+			})
+		})
 	}
 }
