@@ -65,34 +65,35 @@ func roomCID(id room.ID) cid.Cid {
 
 // roomValidator checks a room message before GossipSub delivers or forwards
 // it: form, signature and room binding, date, the sender's rate, and what the
-// room's state allows (muted senders, moderator-only kinds).
-func (n *Node) roomValidator(lr *liveRoom) pubsub.Validator {
+// room's state allows (muted senders, moderator-only kinds). It hands the
+// decoded message of each one it accepts to readRoom.
+func (n *Node) roomValidator(lr *liveRoom) pubsub.DecodingValidator {
 	limiter := pubsub.NewLimiter(roomRate, roomBurst, maxLimiters)
 	self := n.ID()
-	return func(_ context.Context, from peer.ID, data []byte) pubsub.Result {
+	return func(_ context.Context, from peer.ID, data []byte) (pubsub.Result, any) {
 		m, err := room.UnmarshalMessage(data)
 		if err != nil {
 			n.log.Debug("room: malformed message", "from", from, "err", err)
-			return pubsub.Reject
+			return pubsub.Reject, nil
 		}
 		// Our own publishes were signed by publishRoom a moment ago:
 		// verifying them again would only delay the speaker's line.
 		if from != self {
 			if err := m.Verify(lr.desc.Room); err != nil {
 				n.log.Debug("room: message rejected", "from", from, "err", err)
-				return pubsub.Reject
+				return pubsub.Reject, nil
 			}
 		}
 		now := time.Now()
 		if m.Timestamp.After(now.Add(roomClockSkew)) {
-			return pubsub.Reject
+			return pubsub.Reject, nil
 		}
 		// Over its rate, a message is dropped, not forwarded, but not
 		// punished: an honest burst is later repaired by sync, and a flood
 		// costs the flooder's neighbours one cheap check a message.
 		if from != self && m.Sender != lr.desc.Host && !limiter.Allow(string(m.Sender[:])) {
 			n.log.Debug("room: sender over its rate", "sender", m.Sender)
-			return pubsub.Ignore
+			return pubsub.Ignore, nil
 		}
 		lr.mu.Lock()
 		err = lr.state.Allowed(m, now)
@@ -104,11 +105,11 @@ func (n *Node) roomValidator(lr *liveRoom) pubsub.Validator {
 			// than we do.
 			n.log.Debug("room: message not allowed", "sender", m.Sender, "err", err)
 			if from == m.Sender.PeerID() {
-				return pubsub.Reject
+				return pubsub.Reject, nil
 			}
-			return pubsub.Ignore
+			return pubsub.Ignore, nil
 		}
-		return pubsub.Accept
+		return pubsub.Accept, m
 	}
 }
 
@@ -121,9 +122,12 @@ func (n *Node) readRoom(lr *liveRoom) {
 		if msg.Local {
 			return // stored when published
 		}
-		m, err := room.UnmarshalMessage(msg.Data)
-		if err != nil {
-			return // the validator let nothing malformed through
+		m, ok := msg.Decoded.(room.Message) // from roomValidator
+		if !ok {
+			var err error
+			if m, err = room.UnmarshalMessage(msg.Data); err != nil {
+				return // the validator let nothing malformed through
+			}
 		}
 		batch = append(batch, newRoomArrival(m, msg.Data, msg.ID))
 	}

@@ -81,7 +81,7 @@ func (n *Node) applyRoomMessages(lr *liveRoom, batch []roomArrival) []storage.Ro
 		if lr.state.Has(a.id) {
 			continue
 		}
-		err := lr.state.Apply(a.m)
+		err := lr.state.ApplyID(a.m, a.id)
 		if err != nil {
 			n.log.Debug("room: message not applied", "room", a.m.Room, "err", err)
 		}
@@ -110,7 +110,7 @@ func (n *Node) storeOwnRoomMessage(lr *liveRoom, m room.Message, id room.Message
 		return err
 	}
 	lr.mu.Lock()
-	err := lr.state.Apply(m)
+	err := lr.state.ApplyID(m, id)
 	lr.mu.Unlock()
 	if err != nil {
 		return err

@@ -201,7 +201,7 @@ func (n *Node) joinLive(ctx context.Context, d room.Descriptor) error {
 	if err := n.replayRoom(lr); err != nil {
 		return err
 	}
-	topic, err := n.ps.Join(roomTopic(d.Room), n.roomValidator(lr))
+	topic, err := n.ps.JoinDecoding(roomTopic(d.Room), n.roomValidator(lr))
 	if err != nil {
 		return fmt.Errorf("room %s: %w", d.Room, err)
 	}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
 )
 
 // TestDeliveryStar publishes from every host of a five-host star: every
@@ -115,5 +117,52 @@ func TestCustomMessageID(t *testing.T) {
 	publish(t, ta, "x")
 	if m := next(t, tb); m.ID != "id:x" {
 		t.Errorf("ID %q, want id:x", m.ID)
+	}
+}
+
+// TestDecodedReachesReader: what a DecodingValidator returns for a message
+// it accepts reaches the reader beside the message, on the receiving host
+// and on the publisher's own copy; a plain Validator's messages carry nil.
+func TestDecodedReachesReader(t *testing.T) {
+	a, b := testPubSub(t), testPubSub(t)
+	connect(t, a, b)
+	decode := func(_ context.Context, from peer.ID, data []byte) (Result, any) {
+		return Accept, fmt.Sprintf("%s from %s", data, from.ShortString())
+	}
+	ta, err := a.JoinDecoding("/test/decoded", decode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb, err := b.JoinDecoding("/test/decoded", decode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	publish(t, ta, "x")
+	want := "x from " + a.host.ID().ShortString()
+	if m := next(t, tb); m.Decoded != want {
+		t.Errorf("receiver: Decoded %v, want %q", m.Decoded, want)
+	}
+	select {
+	case m := <-ta.Messages():
+		if !m.Local || m.Decoded != want {
+			t.Errorf("publisher: got %+v, want its own message with Decoded %q", m, want)
+		}
+	case <-time.After(deadline):
+		t.Fatal("own message not delivered")
+	}
+
+	c, d := testPubSub(t), testPubSub(t)
+	connect(t, c, d)
+	tc := join(t, c, "/test/plain", acceptAll)
+	td := join(t, d, "/test/plain", acceptAll)
+	publish(t, tc, "y")
+	if m := next(t, td); m.Decoded != nil {
+		t.Errorf("plain validator: Decoded %v, want nil", m.Decoded)
+	}
+}
+
+func TestJoinDecodingNeedsValidator(t *testing.T) {
+	if _, err := testPubSub(t).JoinDecoding("/test/none", nil); !errors.Is(err, ErrNoValidator) {
+		t.Fatalf("JoinDecoding(nil): %v, want ErrNoValidator", err)
 	}
 }

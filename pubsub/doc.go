@@ -17,6 +17,8 @@
 //     goroutine per message: a validator that verifies a signature grows a
 //     fresh goroutine's stack every time, and on a busy room that costs as
 //     much as the verification.
+//     A DecodingValidator (JoinDecoding) also hands what it decoded to the
+//     topic's reader, which then need not decode the message again.
 //   - Peer scoring: rejected messages push a peer's score down, out of the
 //     mesh and then onto GossipSub's graylist, where its RPCs are ignored.
 //   - Readiness: GossipSub drops a publish on a topic with no peers yet, so

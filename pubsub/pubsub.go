@@ -131,6 +131,17 @@ func (p *PubSub) Join(name string, v Validator) (*Topic, error) {
 	if v == nil {
 		return nil, fmt.Errorf("join %q: %w", name, ErrNoValidator)
 	}
+	return p.JoinDecoding(name, func(ctx context.Context, from peer.ID, data []byte) (Result, any) {
+		return v(ctx, from, data), nil
+	})
+}
+
+// JoinDecoding is Join with a validator that hands what it decoded from each
+// message it accepts to the topic's reader (Message.Decoded).
+func (p *PubSub) JoinDecoding(name string, v DecodingValidator) (*Topic, error) {
+	if v == nil {
+		return nil, fmt.Errorf("join %q: %w", name, ErrNoValidator)
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
@@ -147,9 +158,14 @@ func (p *PubSub) Join(name string, v Validator) (*Topic, error) {
 	return t, nil
 }
 
-func (p *PubSub) join(name string, v Validator) (t *Topic, err error) {
+func (p *PubSub) join(name string, v DecodingValidator) (t *Topic, err error) {
 	val := func(ctx context.Context, _ peer.ID, m *lpubsub.Message) lpubsub.ValidationResult {
-		return v(ctx, m.ReceivedFrom, m.Data).lib()
+		r, decoded := v(ctx, m.ReceivedFrom, m.Data)
+		if r == Accept {
+			// The same *Message is what the subscription hands out.
+			m.ValidatorData = decoded
+		}
+		return r.lib()
 	}
 	if err := p.lib.RegisterTopicValidator(name, val, lpubsub.WithValidatorTimeout(validateTimeout), lpubsub.WithValidatorInline(true)); err != nil {
 		return nil, fmt.Errorf("register validator: %w", err)

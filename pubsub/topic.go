@@ -25,6 +25,9 @@ type Message struct {
 	Data []byte
 	// Local reports whether this node published the message.
 	Local bool
+	// Decoded is what the topic's DecodingValidator decoded from Data
+	// when it accepted the message; nil with a plain Validator.
+	Decoded any
 }
 
 // Topic is a joined, subscribed topic. It is safe for concurrent use.
@@ -71,7 +74,7 @@ func (t *Topic) read(ctx context.Context) {
 		if err != nil {
 			return
 		}
-		msg := Message{ID: m.ID, ReceivedFrom: m.ReceivedFrom, Data: m.Data, Local: m.ReceivedFrom == self}
+		msg := Message{ID: m.ID, ReceivedFrom: m.ReceivedFrom, Data: m.Data, Local: m.ReceivedFrom == self, Decoded: m.ValidatorData}
 		select {
 		case t.msgs <- msg:
 		case <-ctx.Done():

@@ -55,3 +55,8 @@ func (r Result) lib() lpubsub.ValidationResult {
 // itself and must be safe for that; it should return promptly (it is cut
 // off after validateTimeout) and watch ctx for long work.
 type Validator func(ctx context.Context, from peer.ID, data []byte) Result
+
+// DecodingValidator is a Validator that also returns what it decoded from
+// data to judge it. A message it accepts reaches the topic's reader with
+// that value in Message.Decoded, so the reader does not decode it again.
+type DecodingValidator func(ctx context.Context, from peer.ID, data []byte) (Result, any)

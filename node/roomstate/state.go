@@ -138,7 +138,12 @@ func (s *State) Has(id room.MessageID) bool {
 //
 // Timestamps are the sender's claim. Checking that they are fresh, and
 // rate limits, is the topic validator's work (see Allowed), not Apply's.
-func (s *State) Apply(m room.Message) error {
+func (s *State) Apply(m room.Message) error { return s.ApplyID(m, m.ID()) }
+
+// ApplyID is Apply for a message whose ID the caller has computed already
+// (the node has it from GossipSub, whose message ID for a room topic is
+// m.ID()): id must be m.ID().
+func (s *State) ApplyID(m room.Message, id room.MessageID) error {
 	if m.Room != s.desc.Room {
 		return fmt.Errorf("%w: apply: message for %s in room %s", ErrWrongRoom, m.Room, s.desc.Room)
 	}
@@ -146,7 +151,6 @@ func (s *State) Apply(m room.Message) error {
 	if err != nil {
 		return err
 	}
-	id := m.ID()
 	if _, ok := s.seen[id]; ok {
 		return nil
 	}
