@@ -26,8 +26,19 @@ func PublicKeyFromBytes(b []byte) (PublicKey, error) {
 	return pk, nil
 }
 
+// peerIDPrefix starts the peer ID of every Ed25519 key: an identity
+// multihash (code 0x00, length 36) of the libp2p protobuf PublicKey
+// {Type: Ed25519 (field 1 = 1), Data (field 2, 32 bytes)}. The key's
+// 32 bytes follow it. PeerID and PublicKeyFromPeerID build and read this
+// form directly: go-libp2p's general path (a PubKey value, its protobuf,
+// a multihash) costs microseconds and allocations on every room line.
+const peerIDPrefix = "\x00\x24\x08\x01\x12\x20"
+
 // PublicKeyFromPeerID extracts the Ed25519 key embedded in a peer ID.
 func PublicKeyFromPeerID(id peer.ID) (PublicKey, error) {
+	if len(id) == len(peerIDPrefix)+PublicKeySize && string(id[:len(peerIDPrefix)]) == peerIDPrefix {
+		return PublicKeyFromBytes([]byte(id[len(peerIDPrefix):]))
+	}
 	lk, err := id.ExtractPublicKey()
 	if err != nil {
 		return PublicKey{}, fmt.Errorf("keys: peer ID %s: %w", id, err)
@@ -64,11 +75,7 @@ func (pk PublicKey) Libp2p() lcrypto.PubKey {
 
 // PeerID returns the libp2p peer ID of this identity: the user's address.
 func (pk PublicKey) PeerID() peer.ID {
-	id, err := peer.IDFromPublicKey(pk.Libp2p())
-	if err != nil {
-		panic(err) // Ed25519 keys always make a peer ID
-	}
-	return id
+	return peer.ID(peerIDPrefix + string(pk[:]))
 }
 
 // String returns the peer ID, the form users see.

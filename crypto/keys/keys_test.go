@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/libp2p/go-libp2p/core/peer"
 )
 
 func unhex(t *testing.T, s string) []byte {
@@ -192,6 +194,45 @@ func TestPeerIDRoundTrip(t *testing.T) {
 	if pk.String() != id.String() {
 		t.Errorf("String = %q, want the peer ID %q", pk.String(), id)
 	}
+}
+
+// TestPeerIDMatchesLibp2p holds PeerID and PublicKeyFromPeerID, which
+// build and read the peer ID's bytes directly, to go-libp2p's own functions.
+func TestPeerIDMatchesLibp2p(t *testing.T) {
+	for range 200 {
+		pk := GeneratePrivateKey().Public()
+		want, err := peer.IDFromPublicKey(pk.Libp2p())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := pk.PeerID(); got != want {
+			t.Fatalf("PeerID = %x, libp2p says %x", []byte(got), []byte(want))
+		}
+		back, err := PublicKeyFromPeerID(want)
+		if err != nil || back != pk {
+			t.Fatalf("PublicKeyFromPeerID(%s) = %x, %v; want %x", want, back, err, pk)
+		}
+	}
+}
+
+// FuzzPublicKeyFromPeerID: for any bytes, the direct path gives what
+// go-libp2p's extraction gives (the same key, or an error for both).
+func FuzzPublicKeyFromPeerID(f *testing.F) {
+	f.Add([]byte(GeneratePrivateKey().Public().PeerID()))
+	f.Add([]byte(peerIDPrefix + string(make([]byte, PublicKeySize))))
+	f.Add([]byte(peerIDPrefix))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got, gotErr := PublicKeyFromPeerID(peer.ID(b))
+		var want PublicKey
+		lk, wantErr := peer.ID(b).ExtractPublicKey()
+		if wantErr == nil {
+			want, wantErr = PublicKeyFromLibp2p(lk)
+		}
+		if (gotErr == nil) != (wantErr == nil) || got != want {
+			t.Fatalf("PublicKeyFromPeerID(%x) = %x, %v; libp2p: %x, %v", b, got, gotErr, want, wantErr)
+		}
+	})
 }
 
 func TestDecodeErrors(t *testing.T) {
