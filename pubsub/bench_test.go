@@ -16,7 +16,7 @@ func BenchmarkFanout(b *testing.B) {
 	const n = 10
 	const name = "/bench/fanout"
 	ps := make([]*PubSub, n)
-	ws := make([]*meshWatcher, n)
+	ws := make([]*meshTracker, n)
 	for i := range ps {
 		ps[i], ws[i] = meshPubSub(b, func(c *Config) { c.Scoring = true })
 	}

@@ -23,7 +23,7 @@ func TestDeliveryStar(t *testing.T) {
 	const n = 5
 	const name = "/test/star"
 	ps := make([]*PubSub, n)
-	ws := make([]*meshWatcher, n)
+	ws := make([]*meshTracker, n)
 	for i := range ps {
 		ps[i], ws[i] = meshPubSub(t)
 	}

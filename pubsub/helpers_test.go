@@ -7,10 +7,8 @@ import (
 	"time"
 
 	"github.com/libp2p/go-libp2p"
-	lpubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
-	"github.com/libp2p/go-libp2p/core/protocol"
 	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
 	"go.uber.org/goleak"
 
@@ -158,73 +156,14 @@ func (r *recorder) saw() []string {
 	return append([]string(nil), r.seen...)
 }
 
-// meshWatcher follows a PubSub's mesh through its trace events.
-type meshWatcher struct {
-	mu      sync.Mutex
-	mesh    map[string]map[peer.ID]bool
-	changed chan struct{}
-}
-
-func newMeshWatcher() *meshWatcher {
-	return &meshWatcher{mesh: make(map[string]map[peer.ID]bool), changed: make(chan struct{}, 1)}
-}
-
-// Graft implements lpubsub.RawTracer.
-func (w *meshWatcher) Graft(p peer.ID, topic string) { w.set(p, topic, true) }
-
-// Prune implements lpubsub.RawTracer.
-func (w *meshWatcher) Prune(p peer.ID, topic string) { w.set(p, topic, false) }
-
-func (w *meshWatcher) set(p peer.ID, topic string, in bool) {
-	w.mu.Lock()
-	if w.mesh[topic] == nil {
-		w.mesh[topic] = make(map[peer.ID]bool)
-	}
-	w.mesh[topic][p] = in
-	w.mu.Unlock()
-	select {
-	case w.changed <- struct{}{}:
-	default:
-	}
-}
-
-// The rest of lpubsub.RawTracer: nothing to follow.
-func (w *meshWatcher) AddPeer(peer.ID, protocol.ID)                          {}
-func (w *meshWatcher) RemovePeer(peer.ID)                                    {}
-func (w *meshWatcher) OnNewOutboundStream(peer.ID, protocol.ID)              {}
-func (w *meshWatcher) OnClosedOutboundStream(peer.ID)                        {}
-func (w *meshWatcher) Join(string)                                           {}
-func (w *meshWatcher) Leave(string)                                          {}
-func (w *meshWatcher) ValidateMessage(*lpubsub.Message)                      {}
-func (w *meshWatcher) DeliverMessage(*lpubsub.Message)                       {}
-func (w *meshWatcher) RejectMessage(*lpubsub.Message, string)                {}
-func (w *meshWatcher) DuplicateMessage(*lpubsub.Message)                     {}
-func (w *meshWatcher) ThrottlePeer(peer.ID)                                  {}
-func (w *meshWatcher) RecvRPC(*lpubsub.RPC)                                  {}
-func (w *meshWatcher) SendRPC(*lpubsub.RPC, peer.ID)                         {}
-func (w *meshWatcher) SendRPCCompleted(*lpubsub.RPC, peer.ID, time.Duration) {}
-func (w *meshWatcher) DropRPC(*lpubsub.RPC, peer.ID)                         {}
-func (w *meshWatcher) UndeliverableMessage(*lpubsub.Message)                 {}
-
-func (w *meshWatcher) has(topic string, peers []peer.ID) bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	for _, p := range peers {
-		if !w.mesh[topic][p] {
-			return false
-		}
-	}
-	return true
-}
-
-// meshPubSub is testPubSub with a mesh watcher.
-func meshPubSub(tb testing.TB, mod ...func(*Config)) (*PubSub, *meshWatcher) {
-	w := newMeshWatcher()
-	return testPubSub(tb, append(mod, func(c *Config) { c.tracer = w })...), w
+// meshPubSub is testPubSub and the tracker of its meshes.
+func meshPubSub(tb testing.TB, mod ...func(*Config)) (*PubSub, *meshTracker) {
+	p := testPubSub(tb, mod...)
+	return p, p.mesh
 }
 
 // waitMesh waits until every one of peers is in w's mesh for topic.
-func waitMesh(tb testing.TB, w *meshWatcher, topic string, peers ...*PubSub) {
+func waitMesh(tb testing.TB, w *meshTracker, topic string, peers ...*PubSub) {
 	tb.Helper()
 	ids := make([]peer.ID, len(peers))
 	for i, p := range peers {

@@ -40,9 +40,6 @@ type Config struct {
 	// inspect, for tests, receives score snapshots every heartbeat (needs
 	// Scoring).
 	inspect lpubsub.ExtendedPeerScoreInspectFn
-	// tracer, for tests, follows GossipSub's events (grafts and prunes
-	// show when a mesh has formed).
-	tracer lpubsub.RawTracer
 }
 
 // PubSub is a GossipSub router on a host. It is safe for concurrent use.
@@ -51,6 +48,7 @@ type PubSub struct {
 	lib     *lpubsub.PubSub
 	log     *slog.Logger
 	scoring bool
+	mesh    *meshTracker // readiness: a mesh peer GossipSub can send to
 	cancel  context.CancelFunc
 	ctx     context.Context
 
@@ -103,9 +101,8 @@ func New(ctx context.Context, cfg Config) (*PubSub, error) {
 			opts = append(opts, lpubsub.WithPeerScoreInspect(cfg.inspect, period))
 		}
 	}
-	if cfg.tracer != nil {
-		opts = append(opts, lpubsub.WithRawTracer(cfg.tracer))
-	}
+	mesh := newMeshTracker()
+	opts = append(opts, lpubsub.WithRawTracer(mesh))
 	ctx, cancel := context.WithCancel(ctx)
 	lib, err := lpubsub.NewGossipSub(ctx, cfg.Host, opts...)
 	if err != nil {
@@ -120,6 +117,7 @@ func New(ctx context.Context, cfg Config) (*PubSub, error) {
 		ctx:     ctx,
 		cancel:  cancel,
 		topics:  make(map[string]*Topic),
+		mesh:    mesh,
 	}, nil
 }
 

@@ -54,7 +54,7 @@ func newTopic(p *PubSub, name string, lt *lpubsub.Topic, sub *lpubsub.Subscripti
 		msgs:  make(chan Message, messageBuffer),
 		stop:  stop,
 		done:  make(chan struct{}),
-		ready: lpubsub.WithReadiness(lpubsub.MinTopicSize(1)),
+		ready: lpubsub.WithReadiness(p.mesh.ready),
 	}
 	go t.read(ctx)
 	return t
@@ -89,8 +89,8 @@ func (t *Topic) Name() string { return t.name }
 // Publish validates data with the topic's validator and publishes it.
 //
 // GossipSub drops a publish on a topic with no peers, so Publish first
-// waits until at least one peer is in the topic's mesh (checked every
-// 200 ms). If ctx ends first, nothing is sent and Publish returns an error
+// waits until at least one peer is in the topic's mesh with its outbound
+// stream open (checked every 200 ms; see meshTracker). If ctx ends first, nothing is sent and Publish returns an error
 // wrapping both ErrNotReady and ctx's error: a node alone in a topic
 // blocks only as long as ctx allows, so pass a deadline. The caller keeps
 // the message (it is already stored) and the sync protocol delivers it
