@@ -156,6 +156,18 @@ func (r *recorder) saw() []string {
 	return append([]string(nil), r.seen...)
 }
 
+// has reports whether every one of peers is in topic's mesh.
+func (m *meshTracker) has(topic string, peers []peer.ID) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, p := range peers {
+		if !m.mesh[topic][p] {
+			return false
+		}
+	}
+	return true
+}
+
 // meshPubSub is testPubSub and the tracker of its meshes.
 func meshPubSub(tb testing.TB, mod ...func(*Config)) (*PubSub, *meshTracker) {
 	p := testPubSub(tb, mod...)

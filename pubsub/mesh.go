@@ -25,7 +25,7 @@ type meshTracker struct {
 	mu      sync.Mutex
 	mesh    map[string]map[peer.ID]bool
 	streams map[peer.ID]bool
-	changed chan struct{} // has room for one signal: the mesh changed
+	changed chan struct{} // one signal, for tests waiting on a mesh: it changed
 }
 
 func newMeshTracker() *meshTracker {
@@ -43,18 +43,6 @@ func (m *meshTracker) ready(_ lpubsub.PubSubRouter, topic string) (bool, error) 
 		}
 	}
 	return false, nil
-}
-
-// has reports whether every one of peers is in topic's mesh.
-func (m *meshTracker) has(topic string, peers []peer.ID) bool {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for _, p := range peers {
-		if !m.mesh[topic][p] {
-			return false
-		}
-	}
-	return true
 }
 
 func (m *meshTracker) update(fn func()) {
