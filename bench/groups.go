@@ -230,11 +230,17 @@ func runGroups(ctx context.Context, e *env) (res ScenarioResult, err error) {
 		return res, err
 	}
 	_, secret := group.NewGroup()
-	raw, err := e.rawGossipOnce(ctx, fmt.Sprintf("%d members", n), n, edges, secret.Topic(), size, e.groupLines, e.groupSettle)
+	rg := rawGossip{label: fmt.Sprintf("%d members", n), n: n, edges: edges, topic: secret.Topic(), size: size, lines: e.groupLines, settle: e.groupSettle}
+	raw, err := e.rawGossipOnce(ctx, rg)
 	if err != nil {
 		return res, fmt.Errorf("raw: %w", err)
 	}
-	const base = "raw GossipSub"
+	rg.signed = true
+	signed, err := e.rawGossipOnce(ctx, rg)
+	if err != nil {
+		return res, fmt.Errorf("signed raw: %w", err)
+	}
+	const base = rawBase
 	pre := fmt.Sprintf("%d members: ", n)
 	res.Figures = []Figure{
 		figVs(pre+"delivered", "%", 100*ours.delivered, 100*raw.delivered, base, exactly(100)),
@@ -245,9 +251,10 @@ func runGroups(ctx context.Context, e *env) (res ScenarioResult, err error) {
 		fig(pre+"lines sent a second (asked: 50)", "msg/s", ours.rate, nil),
 		fig("new epoch at every member after a removal", "ms", ms(rekey), atMost(rekeyTarget)),
 	}
+	res.Figures = append(res.Figures, signedFigures(pre, ours, raw, signed)...)
 	res.Note = fmt.Sprintf("all nodes in one process; the owner sends %d lines at %d a second to %d members; payload %d bytes (a sealed group text) for both; "+
 		"GossipSub heartbeat %v for both; nodes skip fsync; "+arrivalNote+"; CPU is the whole process's per delivered message; delivered counts lines in each member's store; "+
-		"a send rate under %d a second means GroupSend could not keep up on this machine; the new epoch is timed from RemoveGroupMember until the last of the %d remaining members holds its key",
+		"a send rate under %d a second means GroupSend could not keep up on this machine; the new epoch is timed from RemoveGroupMember until the last of the %d remaining members holds its key; "+signedNote,
 		e.groupLines, roomRate, n-1, size, roomHeartbeat, roomRate, n-2)
 	return res, nil
 }

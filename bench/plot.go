@@ -39,6 +39,7 @@ func (r *Report) WritePlot(w io.Writer) error {
 		{"Backchannel p99", func(p RoomPoint) float64 { return p.P99 }, color.RGBA{R: 200, A: 255}, true},
 		{"raw GossipSub p50", func(p RoomPoint) float64 { return p.RawP50 }, color.RGBA{B: 200, A: 255}, false},
 		{"raw GossipSub p99", func(p RoomPoint) float64 { return p.RawP99 }, color.RGBA{B: 200, A: 255}, true},
+		{"signed raw GossipSub p50", func(p RoomPoint) float64 { return p.SignedRawP50 }, color.RGBA{G: 140, A: 255}, false},
 	}
 	for _, sr := range series {
 		pts := make(plotter.XYs, 0, len(s.Rooms))

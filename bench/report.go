@@ -75,6 +75,9 @@ type RoomPoint struct {
 	P99    float64 `json:"p99_ms"`
 	RawP50 float64 `json:"raw_p50_ms"`
 	RawP99 float64 `json:"raw_p99_ms"`
+	// SignedRawP50 is raw GossipSub's p50 with every message signed and
+	// checked (rawGossip.signed).
+	SignedRawP50 float64 `json:"signed_raw_p50_ms"`
 }
 
 // Figure is one measured quantity, beside its baseline when there is one.

@@ -152,8 +152,12 @@ func TestRunOnly(t *testing.T) {
 		t.Fatalf("problems: %v", p)
 	}
 	groups := rep.Scenarios[0]
-	if len(groups.Figures) != 7 || groups.Figures[0].Value != 100 || groups.Figures[0].Baseline == nil || groups.Figures[6].Value <= 0 {
+	if len(groups.Figures) != 10 || groups.Figures[0].Value != 100 || groups.Figures[0].Baseline == nil || groups.Figures[6].Value <= 0 {
 		t.Fatalf("group figures %+v", groups.Figures)
+	}
+	// The signed raw run delivered everything and was timed.
+	if s := groups.Figures[7]; s.BaselineName != signedBase || s.Baseline == nil || *s.Baseline <= 0 || groups.Figures[9].Value != 100 {
+		t.Fatalf("signed raw figures %+v", groups.Figures[7:])
 	}
 	if away := rep.Scenarios[1]; away.Faults == nil || away.Faults.Sent == 0 || !away.Faults.Clean() {
 		t.Fatalf("member away: %+v", away.Faults)

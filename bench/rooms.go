@@ -56,7 +56,7 @@ func runRooms(ctx context.Context, e *env) (res ScenarioResult, err error) {
 		res.Note = fmt.Sprintf("all nodes in one process on this machine; the host speaks %d lines at %d a second; "+
 			"room nodes skip fsync (100 stores on one disk would measure the disk); GossipSub heartbeat %v (the default) for both; "+arrivalNote+"; "+
 			"CPU is the whole process's per delivered message; delivered counts lines in each listener's room state after sync; "+
-			"%d joins were retried while the rooms filled",
+			"%d joins were retried while the rooms filled; "+signedNote,
 			e.roomLines, roomRate, roomHeartbeat, retried)
 	}()
 	for _, n := range e.roomSizes {
@@ -65,22 +65,47 @@ func runRooms(ctx context.Context, e *env) (res ScenarioResult, err error) {
 		if err != nil {
 			return res, fmt.Errorf("%d nodes: %w", n, err)
 		}
-		raw, err := e.rawRoomOnce(ctx, n, ours.edges)
+		raw, err := e.rawRoomOnce(ctx, n, ours.edges, false)
 		if err != nil {
 			return res, fmt.Errorf("%d nodes, raw: %w", n, err)
 		}
-		const base = "raw GossipSub"
+		signed, err := e.rawRoomOnce(ctx, n, ours.edges, true)
+		if err != nil {
+			return res, fmt.Errorf("%d nodes, signed raw: %w", n, err)
+		}
 		pre := fmt.Sprintf("%d nodes: ", n)
 		res.Figures = append(res.Figures,
-			figVs(pre+"delivered", "%", 100*ours.delivered, 100*raw.delivered, base, exactly(100)),
-			figVs(pre+"latency p50", "ms", ms(ours.p50), ms(raw.p50), base, ratioAtMost(1.5)),
-			figVs(pre+"latency p99", "ms", ms(ours.p99), ms(raw.p99), base, nil),
-			figVs(pre+"CPU per message", "µs", µs(ours.cpu), µs(raw.cpu), base, nil),
+			figVs(pre+"delivered", "%", 100*ours.delivered, 100*raw.delivered, rawBase, exactly(100)),
+			figVs(pre+"latency p50", "ms", ms(ours.p50), ms(raw.p50), rawBase, ratioAtMost(1.5)),
+			figVs(pre+"latency p99", "ms", ms(ours.p99), ms(raw.p99), rawBase, nil),
+			figVs(pre+"CPU per message", "µs", µs(ours.cpu), µs(raw.cpu), rawBase, nil),
 			fig(pre+"duplicated", "msgs", float64(ours.faults.Duplicated), exactly(0)),
 		)
-		res.Rooms = append(res.Rooms, RoomPoint{Nodes: n, P50: ms(ours.p50), P99: ms(ours.p99), RawP50: ms(raw.p50), RawP99: ms(raw.p99)})
+		res.Figures = append(res.Figures, signedFigures(pre, ours, raw, signed)...)
+		res.Rooms = append(res.Rooms, RoomPoint{Nodes: n, P50: ms(ours.p50), P99: ms(ours.p99), RawP50: ms(raw.p50), RawP99: ms(raw.p99), SignedRawP50: ms(signed.p50)})
 	}
 	return res, nil
+}
+
+// signedNote says what the signed raw baseline is.
+const signedNote = "signed raw GossipSub is raw GossipSub on the same graph whose sender signs each payload with Ed25519 as it sends it " +
+	"and whose validator checks that signature before GossipSub delivers or forwards it: what the one check every room and group message needs costs by itself"
+
+// The baselines' names in the figures.
+const (
+	rawBase    = "raw GossipSub"
+	signedBase = "signed raw GossipSub"
+)
+
+// signedFigures set ours (and raw GossipSub) beside signed raw GossipSub:
+// what one Ed25519 check of every message costs by itself, and what ours
+// costs beyond it. They have no target: the target is against raw.
+func signedFigures(pre string, ours, raw, signed roomResult) []Figure {
+	return []Figure{
+		figVs(pre+"latency p50 beside signed raw", "ms", ms(ours.p50), ms(signed.p50), signedBase, nil),
+		figVs(pre+"signed raw's own p50", "ms", ms(signed.p50), ms(raw.p50), rawBase, nil),
+		figVs(pre+"signed raw delivered", "%", 100*signed.delivered, 100*raw.delivered, rawBase, nil),
+	}
 }
 
 // arrivalNote says where latency ends, ours and raw alike: at the first
@@ -395,23 +420,83 @@ func roomMessageSize(text string) (int, error) {
 
 // rawRoomOnce runs raw GossipSub with n hosts connected as the room's nodes
 // were (edges), on a topic named like a room's, with payloads of a signed
-// room message's size.
-func (e *env) rawRoomOnce(ctx context.Context, n int, edges [][2]int) (r roomResult, err error) {
+// room message's size; signed, each payload also carries an Ed25519
+// signature that every receiver checks (see rawGossip.signed).
+func (e *env) rawRoomOnce(ctx context.Context, n int, edges [][2]int, signed bool) (r roomResult, err error) {
 	size, err := roomMessageSize("line 100")
 	if err != nil {
 		return r, err
 	}
-	return e.rawGossipOnce(ctx, fmt.Sprintf("%d nodes", n), n, edges, node.RoomTopicPrefix+room.ID{1}.String(), size, e.roomLines, e.settle)
+	return e.rawGossipOnce(ctx, rawGossip{
+		label: fmt.Sprintf("%d nodes", n), n: n, edges: edges, topic: node.RoomTopicPrefix + room.ID{1}.String(),
+		size: size, lines: e.roomLines, settle: e.settle, signed: signed,
+	})
 }
 
-// rawGossipOnce runs raw GossipSub with n hosts connected by edges, on
-// topicName: host 0 publishes lines payloads of size bytes at roomRate,
-// settle after the hosts connected, and the others time each arrival. label
-// starts the progress lines.
-func (e *env) rawGossipOnce(ctx context.Context, label string, n int, edges [][2]int, topicName string, size, lines int, settle time.Duration) (r roomResult, err error) {
+// rawGossip is one raw GossipSub run: n hosts connected by edges, on topic;
+// host 0 publishes lines payloads of size bytes at roomRate, settle after the
+// hosts connected, and the others time each arrival. label starts the
+// progress lines.
+type rawGossip struct {
+	label       string
+	n           int
+	edges       [][2]int
+	topic       string
+	size, lines int
+	settle      time.Duration
+	// signed makes the publisher sign each payload with an Ed25519 key
+	// (inside the timed send, as our speaker does) and every receiver's
+	// validator check that signature, through the same keys.PublicKey.Verify
+	// our nodes use, before GossipSub delivers or forwards the message. That
+	// is the one check the rooms and groups must make of every message, with
+	// nothing else of ours: it tells what the signature alone costs.
+	signed bool
+}
+
+// rawSignDomain is the signature domain of the signed raw payloads.
+const rawSignDomain = "bench raw line"
+
+// rawLine is raw payload i of size bytes: "line NNNNNN" padded; signed, a
+// signature by sk of the rest comes first.
+func rawLine(i, size int, sk *keys.PrivateKey) []byte {
+	text := fmt.Appendf(nil, "line %06d", i)
+	if sk == nil {
+		return append(text, make([]byte, max(0, size-len(text)))...)
+	}
+	body := append(text, make([]byte, max(0, size-keys.SignatureSize-len(text)))...)
+	return append(sk.Sign(rawSignDomain, body), body...)
+}
+
+// rawValidator accepts every message, or, for signed runs, those carrying
+// pk's signature of the rest.
+func rawValidator(pk *keys.PublicKey) pubsub.Validator {
+	return func(_ context.Context, _ peer.ID, data []byte) pubsub.Result {
+		if pk == nil {
+			return pubsub.Accept
+		}
+		if len(data) < keys.SignatureSize || !pk.Verify(rawSignDomain, data[keys.SignatureSize:], data[:keys.SignatureSize]) {
+			return pubsub.Reject
+		}
+		return pubsub.Accept
+	}
+}
+
+// rawGossipOnce runs g.
+func (e *env) rawGossipOnce(ctx context.Context, g rawGossip) (r roomResult, err error) {
 	c := newCluster(e)
 	defer func() { err = errors.Join(err, c.close()) }()
-	e.step("%s, raw GossipSub: starting %d hosts", label, n)
+	what := "raw GossipSub"
+	if g.signed {
+		what = "signed raw GossipSub"
+	}
+	e.step("%s, %s: starting %d hosts", g.label, what, g.n)
+	var sk *keys.PrivateKey
+	var pk *keys.PublicKey
+	if g.signed {
+		k := keys.GeneratePrivateKey()
+		p := k.Public()
+		sk, pk = &k, &p
+	}
 	type member struct {
 		h     host.Host
 		ps    *pubsub.PubSub
@@ -426,7 +511,7 @@ func (e *env) rawGossipOnce(ctx context.Context, label string, n int, edges [][2
 		}
 		wg.Wait()
 	}()
-	for range n {
+	for range g.n {
 		h, err := c.rawHost()
 		if err != nil {
 			return r, err
@@ -435,42 +520,51 @@ func (e *env) rawGossipOnce(ctx context.Context, label string, n int, edges [][2
 		if err != nil {
 			return r, err
 		}
-		t, err := ps.Join(topicName, func(context.Context, peer.ID, []byte) pubsub.Result { return pubsub.Accept })
+		t, err := ps.Join(g.topic, rawValidator(pk))
 		if err != nil {
 			ps.Close()
 			return r, err
 		}
 		members = append(members, member{h, ps, t, peer.AddrInfo{ID: h.ID(), Addrs: h.Addrs()}})
 	}
-	for _, ed := range edges {
+	for _, ed := range g.edges {
 		if err := members[ed[1]].h.Connect(ctx, members[ed[0]].info); err != nil {
 			return r, err
 		}
 	}
+	// Lines are told apart by their message ID (the content hash), which
+	// GossipSub computed anyway.
 	arr := newArrivals[string]()
 	for i, m := range members[1:] {
 		wg.Go(func() {
 			for msg := range m.topic.Messages() {
-				arr.arrived(i, string(msg.Data[:11]), time.Now())
+				arr.arrived(i, msg.ID, time.Now())
 			}
 		})
 	}
-	e.step("%s, raw GossipSub: letting the mesh form (%v), then %d messages at %d/s", label, settle, lines, roomRate)
-	if err := settleFor(ctx, settle); err != nil {
+	e.step("%s, %s: letting the mesh form (%v), then %d messages at %d/s", g.label, what, g.settle, g.lines, roomRate)
+	if err := settleFor(ctx, g.settle); err != nil {
 		return r, err
 	}
 	cpu0 := cpuTime()
 	tick := time.NewTicker(time.Second / roomRate)
 	defer tick.Stop()
-	pad := make([]byte, max(0, size-11))
-	for i := range lines {
+	for i := range g.lines {
 		select {
 		case <-tick.C:
 		case <-ctx.Done():
 			return r, ctx.Err()
 		}
-		data := append([]byte(fmt.Sprintf("line %06d", i)), pad...)
-		arr.markSent(string(data[:11]), time.Now())
+		var data []byte
+		var sent time.Time
+		if g.signed {
+			sent = time.Now() // the signature is part of the send, as in RoomSay
+			data = rawLine(i, g.size, sk)
+		} else {
+			data = rawLine(i, g.size, nil)
+			sent = time.Now()
+		}
+		arr.markSent(pubsub.DefaultMessageID(g.topic, data), sent)
 		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		err := members[0].topic.Publish(pctx, data)
 		cancel()
@@ -478,7 +572,7 @@ func (e *env) rawGossipOnce(ctx context.Context, label string, n int, edges [][2
 			return r, err
 		}
 	}
-	want := lines * (n - 1)
+	want := g.lines * (g.n - 1)
 	// Raw GossipSub has no repair: wait a while for stragglers, no longer.
 	err = waitFor(ctx, "raw deliveries", 10*time.Second, 20*time.Millisecond, func() (bool, error) { return arr.count() >= want, nil })
 	cpu := cpuTime() - cpu0
