@@ -46,7 +46,9 @@ type roomResult struct {
 // lines at 50 a second and every other node times each arrival. Beside it,
 // raw GossipSub (our pubsub wrapper with an accept-all validator: no
 // signature, no store, no room state) on the room's own connection graph,
-// with a topic name as long and payloads as large as a room's.
+// with a topic name as long and payloads as large as a room's, and then
+// signed raw GossipSub, the same with one Ed25519 signature per payload
+// (rawGossip.signed).
 //
 // A size that fails ends the scenario with an error but keeps the figures of
 // the sizes before it.
