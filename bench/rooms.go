@@ -557,22 +557,18 @@ func (e *env) rawGossipOnce(ctx context.Context, g rawGossip) (r roomResult, err
 		case <-ctx.Done():
 			return r, ctx.Err()
 		}
-		var data []byte
-		var sent time.Time
-		if g.signed {
-			sent = time.Now() // the signature is part of the send, as in RoomSay
-			data = rawLine(i, g.size, sk)
-		} else {
-			data = rawLine(i, g.size, nil)
-			sent = time.Now()
-		}
-		arr.markSent(pubsub.DefaultMessageID(g.topic, data), sent)
+		// Making the line is part of the send (its signature, as in
+		// RoomSay); its ID is hashed after the publish, off the clock, and
+		// arrivals that beat it wait in arr until then.
+		sent := time.Now()
+		data := rawLine(i, g.size, sk)
 		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		err := members[0].topic.Publish(pctx, data)
 		cancel()
 		if err != nil {
 			return r, err
 		}
+		arr.markSent(pubsub.DefaultMessageID(g.topic, data), sent)
 	}
 	want := g.lines * (g.n - 1)
 	// Raw GossipSub has no repair: wait a while for stragglers, no longer.
