@@ -3,6 +3,7 @@ package node
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -53,7 +54,7 @@ func newRawPeer(t *testing.T) *rawPeer {
 
 func (rp *rawPeer) connect(n *testNode) {
 	rp.t.Helper()
-	if err := rp.h.Connect(context.Background(), peer.AddrInfo{ID: n.ID(), Addrs: n.p2p.host.Addrs()}); err != nil {
+	if err := rp.h.Connect(context.Background(), peer.AddrInfo{ID: n.ID(), Addrs: n.net.Host().Addrs()}); err != nil {
 		rp.t.Fatal(err)
 	}
 }
@@ -255,7 +256,4 @@ func mustFrame(t *testing.T, f *dmpb.Frame) []byte {
 	return b
 }
 
-func appendUvarint(b []byte, v uint64) []byte {
-	var buf [10]byte
-	return append(b, buf[:putUvarint(buf[:], v)]...)
-}
+func appendUvarint(b []byte, v uint64) []byte { return binary.AppendUvarint(b, v) }

@@ -44,7 +44,7 @@ func benchPair(b *testing.B) (a, c *Node, evs <-chan Event) {
 	if _, err := c.AddContact(context.Background(), a.Self().Invite, "a"); err != nil {
 		b.Fatal(err)
 	}
-	c.p2p.host.SetStreamHandler(echoProtocol, func(s network.Stream) {
+	c.net.Host().SetStreamHandler(echoProtocol, func(s network.Stream) {
 		defer s.Close()
 		io.Copy(s, s)
 	})
@@ -85,7 +85,7 @@ func rawRoundTrips(b *testing.B, from *Node, to peer.ID, n int) []time.Duration 
 	var out []time.Duration
 	for range n {
 		start := time.Now()
-		s, err := from.p2p.host.NewStream(context.Background(), to, echoProtocol)
+		s, err := from.net.Host().NewStream(context.Background(), to, echoProtocol)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -173,7 +173,7 @@ func BenchmarkThroughput(b *testing.B) {
 // rawThroughput pipelines n 256-byte messages over one stream and reads the
 // echoes.
 func rawThroughput(b *testing.B, from *Node, to peer.ID, n int) float64 {
-	s, err := from.p2p.host.NewStream(context.Background(), to, echoProtocol)
+	s, err := from.net.Host().NewStream(context.Background(), to, echoProtocol)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -5,6 +5,9 @@ import (
 	"log/slog"
 	"time"
 
+	lcrypto "github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/host"
+
 	"golang.org/x/time/rate"
 )
 
@@ -42,6 +45,12 @@ type Config struct {
 	// loopback, the node uses a LoopbackGater so that it never dials out of
 	// the machine.
 	Gater *LoopbackGater
+
+	// NewHost, when set, makes the node's libp2p host from its identity key
+	// instead of the options above (ListenAddrs, the opt-in features and
+	// Gater are then its business): fast tests pass one that adds a peer to
+	// a go-libp2p mocknet. The node owns the host and closes it.
+	NewHost func(key lcrypto.PrivKey) (host.Host, error)
 
 	// NoSync skips fsync in the store: for benchmarks only.
 	NoSync bool

@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
-	"github.com/libp2p/go-libp2p/core/peerstore"
-	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/backchannel/backchannel/crypto/keys"
 	"github.com/backchannel/backchannel/crypto/safety"
@@ -27,21 +25,9 @@ func (n *Node) loadContactAddrs() error {
 		return fmt.Errorf("node: contacts: %w", err)
 	}
 	for _, c := range cs {
-		n.addAddrs(c.Peer, c.Addrs)
+		n.net.AddAddrs(c.Peer, c.Addrs)
 	}
 	return nil
-}
-
-func (n *Node) addAddrs(p peer.ID, addrs []string) {
-	var mas []ma.Multiaddr
-	for _, s := range addrs {
-		if a, err := ma.NewMultiaddr(s); err == nil {
-			mas = append(mas, a)
-		}
-	}
-	if len(mas) > 0 {
-		n.p2p.host.Peerstore().AddAddrs(p, mas, peerstore.PermanentAddrTTL)
-	}
 }
 
 // AddContact adds (or updates) an accepted contact from an invite link or a
@@ -93,8 +79,8 @@ func (n *Node) AddContact(_ context.Context, invite, name string) (storage.Conta
 	if err != nil {
 		return storage.Contact{}, err
 	}
-	n.addAddrs(c.Peer, c.Addrs)
-	n.bus.publish(Event{Type: EventContact, Peer: c.Peer, Contact: &c})
+	n.net.AddAddrs(c.Peer, c.Addrs)
+	n.bus.Publish(Event{Type: EventContact, Peer: c.Peer, Contact: &c})
 	return c, nil
 }
 
@@ -162,7 +148,7 @@ func (n *Node) setState(p peer.ID, s storage.ContactState, deleteThread bool) er
 		return tx.PutContact(c)
 	})
 	if err == nil {
-		n.bus.publish(Event{Type: EventContact, Peer: p, Contact: &c})
+		n.bus.Publish(Event{Type: EventContact, Peer: p, Contact: &c})
 	}
 	return err
 }

@@ -149,7 +149,7 @@ func TestCrashRecovery(t *testing.T) {
 	if _, err := a.AddContact(t.Context(), listen+"/p2p/"+b.id.String(), "bob"); err != nil {
 		// A bare multiaddr is not an invite: add by invite link.
 		inv := Invite{Peer: b.id}
-		a.addAddrs(b.id, []string{listen})
+		a.net.AddAddrs(b.id, []string{listen})
 		if _, err := a.AddContact(t.Context(), inv.String(), "bob"); err != nil {
 			t.Fatal(err)
 		}

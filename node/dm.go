@@ -133,29 +133,25 @@ func (n *Node) receive(p peer.ID, batch []*dmpb.Envelope) ([]*dmpb.Ack, error) {
 		return nil, err
 	}
 	for _, e := range events {
-		n.bus.publish(e)
+		n.bus.Publish(e)
 	}
 	if len(after) > 0 {
 		// Group work that follows a commit (refreshing a live group, opening
 		// what a new key unlocks, changing a roster) takes locks of its own:
 		// never while this peer's lock is held.
-		n.wg.Add(1) // within a tracked stream handler: never after Close's Wait
-		go func() {
-			defer n.wg.Done()
+		n.life.Go(func() { // within a tracked stream handler: never after Close's Wait
 			for _, f := range after {
 				f()
 			}
-		}()
+		})
 	}
 	if profileBack {
-		n.wg.Add(1) // within a tracked stream handler: never after Close's Wait
-		go func() {
-			defer n.wg.Done()
+		n.life.Go(func() { // within a tracked stream handler: never after Close's Wait
 			profile := &dmpb.Content{Body: &dmpb.Content_Profile{Profile: &dmpb.Profile{Name: n.profileName()}}}
 			if err := n.sendControl(p, profile); err != nil {
 				n.log.Warn("profile not sent", "to", p, "err", err)
 			}
-		}()
+		})
 	}
 	return acks, nil
 }

@@ -1,40 +1,23 @@
 package node
 
-import "errors"
+import "github.com/backchannel/backchannel/node/errs"
 
-// Errors returned by Node's methods. They are wrapped with detail; test with
+// Errors returned by Node's methods: the sentinels of package errs, under
+// the names callers already use. They are wrapped with detail; test with
 // errors.Is.
 var (
-	// ErrUnknownPeer means a name or peer ID names no one we know.
-	ErrUnknownPeer = errors.New("unknown peer")
-	// ErrTooLarge means a message or field exceeds its size limit.
-	ErrTooLarge = errors.New("too large")
-	// ErrBlocked means the peer is blocked.
-	ErrBlocked = errors.New("peer is blocked")
-	// ErrRequestPending means the peer's thread is a request: accept it first.
-	ErrRequestPending = errors.New("message request not accepted yet")
-	// ErrInvalidInvite means an invite link could not be read.
-	ErrInvalidInvite = errors.New("invalid invite")
-	// ErrNotFound means the thing asked for does not exist.
-	ErrNotFound = errors.New("not found")
-	// ErrSelf means the operation names this node itself.
-	ErrSelf = errors.New("that is this node")
-	// ErrClosed means the node is closed.
-	ErrClosed = errors.New("node closed")
-	// ErrProtocol means a peer broke the wire protocol.
-	ErrProtocol = errors.New("protocol violation")
-	// ErrInvalidRoom means a room, room reference or room message is not valid.
-	ErrInvalidRoom = errors.New("invalid room")
-	// ErrInvalidGroup means a group, group reference or group message is not
-	// valid, or the group is not in a state that allows the operation.
-	ErrInvalidGroup = errors.New("invalid group")
-	// ErrNotAllowed means the operation needs a role this node does not
-	// have (a group's owner or admin).
-	ErrNotAllowed = errors.New("not allowed")
-	// ErrKeyPending means the group has a newer epoch whose key has not
-	// reached this node yet: sending waits for it.
-	ErrKeyPending = errors.New("group key not received yet")
-	// ErrNotSpeaker: a private question from a room goes only to its host,
-	// moderators and speakers.
-	ErrNotSpeaker = errors.New("not a speaker of the room")
+	ErrUnknownPeer    = errs.ErrUnknownPeer
+	ErrTooLarge       = errs.ErrTooLarge
+	ErrBlocked        = errs.ErrBlocked
+	ErrRequestPending = errs.ErrRequestPending
+	ErrInvalidInvite  = errs.ErrInvalidInvite
+	ErrNotFound       = errs.ErrNotFound
+	ErrSelf           = errs.ErrSelf
+	ErrClosed         = errs.ErrClosed
+	ErrProtocol       = errs.ErrProtocol
+	ErrInvalidRoom    = errs.ErrInvalidRoom
+	ErrInvalidGroup   = errs.ErrInvalidGroup
+	ErrNotAllowed     = errs.ErrNotAllowed
+	ErrKeyPending     = errs.ErrKeyPending
+	ErrNotSpeaker     = errs.ErrNotSpeaker
 )

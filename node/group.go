@@ -35,16 +35,6 @@ const (
 	RSVPMaybe = "maybe"
 )
 
-// GroupEvent names the group (and message, epoch or member) an event is about.
-type GroupEvent struct {
-	Group   group.ID
-	Epoch   uint64
-	Message [32]byte // zero unless the event is about a message
-	Kind    string   // the message's kind
-	Member  peer.ID  // the member a receipt or a roster change is about, if one
-	State   string   // our state in the group after a member event
-}
-
 // GroupInfo describes a group to the user.
 type GroupInfo struct {
 	ID        group.ID

@@ -78,7 +78,7 @@ var topicMessageID = messageID
 
 func (rp *rawGroupPeer) connect(n *testNode) {
 	rp.t.Helper()
-	if err := rp.host.Connect(context.Background(), peer.AddrInfo{ID: n.ID(), Addrs: n.p2p.host.Addrs()}); err != nil {
+	if err := rp.host.Connect(context.Background(), peer.AddrInfo{ID: n.ID(), Addrs: n.net.Host().Addrs()}); err != nil {
 		rp.t.Fatal(err)
 	}
 }
@@ -407,7 +407,7 @@ func TestGroupRejectsForgeries(t *testing.T) {
 		var notify map[peer.ID]bool
 		if err := from.store.Update(func(tx *storage.Txn) error {
 			var err error
-			notify, err = queueControls(tx, []queued{{a.ID(), &dmpb.Content{Body: &dmpb.Content_GroupKey{GroupKey: &dmpb.GroupKey{Key: kb, Roster: rb}}}}})
+			notify, err = a.queueControls(tx, []queued{{a.ID(), &dmpb.Content{Body: &dmpb.Content_GroupKey{GroupKey: &dmpb.GroupKey{Key: kb, Roster: rb}}}}})
 			return err
 		}); err != nil {
 			t.Fatal(err)

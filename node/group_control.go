@@ -368,7 +368,7 @@ func (n *Node) AcceptGroupInvite(_ context.Context, id group.ID) (GroupInfo, err
 	if err := n.joinGroupLive(id); err != nil {
 		return GroupInfo{}, err
 	}
-	n.bus.publish(Event{Type: EventGroupMember, Group: &GroupEvent{Group: id, State: storage.GroupJoined.String()}})
+	n.bus.Publish(Event{Type: EventGroupMember, Group: &GroupEvent{Group: id, State: storage.GroupJoined.String()}})
 	return n.Group(id)
 }
 
@@ -391,14 +391,14 @@ func (n *Node) DeclineGroupInvite(id group.ID) error {
 		if err := tx.DeleteGroupSecrets(g.ID); err != nil {
 			return err
 		}
-		notify, err = queueControls(tx, []queued{{g.Inviter, &dmpb.Content{Body: &dmpb.Content_GroupDecline{GroupDecline: &dmpb.GroupDecline{Group: id[:]}}}}})
+		notify, err = n.queueControls(tx, []queued{{g.Inviter, &dmpb.Content{Body: &dmpb.Content_GroupDecline{GroupDecline: &dmpb.GroupDecline{Group: id[:]}}}}})
 		return err
 	})
 	if err != nil {
 		return err
 	}
 	n.kickOutbox(notify)
-	n.bus.publish(Event{Type: EventGroupMember, Group: &GroupEvent{Group: id, State: storage.GroupDeclined.String()}})
+	n.bus.Publish(Event{Type: EventGroupMember, Group: &GroupEvent{Group: id, State: storage.GroupDeclined.String()}})
 	return nil
 }
 
@@ -474,7 +474,7 @@ func (n *Node) LeaveGroup(ctx context.Context, id group.ID) error {
 				qs = append(qs, queued{m.Key.PeerID(), &dmpb.Content{Body: &dmpb.Content_GroupLeave{GroupLeave: &dmpb.GroupLeave{Group: id[:]}}}})
 			}
 		}
-		notify, err = queueControls(tx, qs)
+		notify, err = n.queueControls(tx, qs)
 		return err
 	})
 	if err != nil {
@@ -482,6 +482,6 @@ func (n *Node) LeaveGroup(ctx context.Context, id group.ID) error {
 	}
 	n.kickOutbox(notify)
 	n.stopGroupLive(id)
-	n.bus.publish(Event{Type: EventGroupMember, Group: &GroupEvent{Group: id, State: storage.GroupLeft.String()}})
+	n.bus.Publish(Event{Type: EventGroupMember, Group: &GroupEvent{Group: id, State: storage.GroupLeft.String()}})
 	return nil
 }

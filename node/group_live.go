@@ -150,11 +150,9 @@ func (n *Node) joinGroupLive(id group.ID) error {
 
 // goGroup runs fn in a goroutine owned by the node.
 func (n *Node) goGroup(_ *liveGroup, fn func()) {
-	n.wg.Add(1)
-	go func() {
-		defer n.wg.Done()
+	n.life.Go(func() {
 		fn()
-	}()
+	})
 }
 
 // stopGroupLive leaves a group's topic; the store keeps what it had.
@@ -227,7 +225,7 @@ func (n *Node) keysArrived(id group.ID, epochs []uint64) {
 		if err := n.openPending(id, e); err != nil {
 			n.log.Warn("group: waiting envelopes not opened", "group", id, "epoch", e, "err", err)
 		}
-		n.bus.publish(Event{Type: EventGroupEpoch, Group: &GroupEvent{Group: id, Epoch: e}})
+		n.bus.Publish(Event{Type: EventGroupEpoch, Group: &GroupEvent{Group: id, Epoch: e}})
 	}
 	if len(epochs) > 0 {
 		n.syncGroupSoon(id)
@@ -429,7 +427,7 @@ func (n *Node) syncGroupLoop(lg *liveGroup) {
 // the DHT, which names no group.
 func (n *Node) dialMembers(lg *liveGroup) {
 	v := lg.view.Load()
-	h := n.p2p.host
+	h := n.net.Host()
 	var todo []peer.ID
 	connected := 0
 	for _, m := range v.rosters[v.latest].Members {
@@ -455,7 +453,7 @@ func (n *Node) dialMembers(lg *liveGroup) {
 			defer wg.Done()
 			ctx, cancel := context.WithTimeout(n.ctx, 5*time.Second)
 			defer cancel()
-			if err := n.connect(ctx, p); err != nil {
+			if err := n.net.Connect(ctx, p); err != nil {
 				n.log.Debug("group: member not reached", "group", lg.id, "member", p, "err", err)
 			}
 		}()

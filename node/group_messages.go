@@ -245,7 +245,7 @@ func (n *Node) sealGroupID(lg *liveGroup, gc *dmpb.GroupContent) ([]byte, [32]by
 		} else {
 			return err
 		}
-		now := sendTime()
+		now := n.clock.Now()
 		gc.SentUnixNano = now.UnixNano()
 		pt, err := proto.Marshal(gc)
 		if err != nil {
@@ -280,7 +280,7 @@ func (n *Node) sealGroupID(lg *liveGroup, gc *dmpb.GroupContent) ([]byte, [32]by
 		return nil, mid, err
 	}
 	for _, e := range events {
-		n.bus.publish(e)
+		n.bus.Publish(e)
 	}
 	return data, mid, nil
 }
@@ -369,7 +369,7 @@ func (n *Node) storeEnvelopes(id group.ID, in []incoming) error {
 		return err
 	}
 	for _, e := range events {
-		n.bus.publish(e)
+		n.bus.Publish(e)
 	}
 	if worthy {
 		if lg, ok := n.groups.get(id); ok {
@@ -508,7 +508,7 @@ func (n *Node) openPending(id group.ID, epoch uint64) error {
 			return err
 		}
 		for _, e := range events {
-			n.bus.publish(e)
+			n.bus.Publish(e)
 		}
 		if !more || opened == 0 {
 			return nil

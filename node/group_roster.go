@@ -170,7 +170,7 @@ type queued struct {
 // queueControls writes control contents into the outbox in tx, each to be
 // encrypted when its peer's session is ready, and returns the entries'
 // creation times by peer for kickOutbox. Contents keep their order per peer.
-func queueControls(tx *storage.Txn, qs []queued) (map[peer.ID]bool, error) {
+func (n *Node) queueControls(tx *storage.Txn, qs []queued) (map[peer.ID]bool, error) {
 	peers := map[peer.ID]bool{}
 	for _, q := range qs {
 		id := newMessageID()
@@ -179,7 +179,7 @@ func queueControls(tx *storage.Txn, qs []queued) (map[peer.ID]bool, error) {
 		if err != nil {
 			return nil, err
 		}
-		now := sendTime()
+		now := n.clock.Now()
 		if err := tx.PutOutbox(storage.OutboxEntry{ID: id, Peer: q.to, Content: b, Created: now, NextTry: now}); err != nil {
 			return nil, err
 		}
@@ -274,7 +274,7 @@ func (n *Node) changeRoster(_ context.Context, id group.ID, edit func(latest *gr
 				qs = append(qs, queued{m.Key.PeerID(), &dmpb.Content{Body: &dmpb.Content_GroupRemoved{GroupRemoved: &dmpb.GroupRemoved{Group: id[:], Roster: rb}}}})
 			}
 		}
-		notify, err = queueControls(tx, qs)
+		notify, err = n.queueControls(tx, qs)
 		return err
 	})
 	l.Unlock()
@@ -290,9 +290,9 @@ func (n *Node) changeRoster(_ context.Context, id group.ID, edit func(latest *gr
 // tells the subscribers.
 func (n *Node) rosterChanged(id group.ID, prev, next *group.Roster) {
 	n.refreshGroup(id)
-	n.bus.publish(Event{Type: EventGroupMember, Group: &GroupEvent{Group: id, Epoch: next.Epoch, State: storage.GroupJoined.String()}})
+	n.bus.Publish(Event{Type: EventGroupMember, Group: &GroupEvent{Group: id, Epoch: next.Epoch, State: storage.GroupJoined.String()}})
 	if prev != nil && next.Signer == n.self() {
-		n.bus.publish(Event{Type: EventGroupEpoch, Group: &GroupEvent{Group: id, Epoch: next.Epoch}})
+		n.bus.Publish(Event{Type: EventGroupEpoch, Group: &GroupEvent{Group: id, Epoch: next.Epoch}})
 	}
 }
 

@@ -160,7 +160,7 @@ func (n *Node) syncGroupOnce(lg *liveGroup) error {
 	if len(peers) == 0 {
 		for _, m := range latest.Members {
 			p := m.Key.PeerID()
-			if p != n.ID() && n.p2p.host.Network().Connectedness(p) == network.Connected {
+			if p != n.ID() && n.net.Host().Network().Connectedness(p) == network.Connected {
 				peers = append(peers, p)
 			}
 		}
@@ -293,7 +293,7 @@ func (n *Node) adoptSynced(id group.ID, encoded [][]byte) error {
 		return err
 	}
 	if changed {
-		n.bus.publish(Event{Type: EventGroupMember, Group: &GroupEvent{Group: id, State: storage.GroupJoined.String()}})
+		n.bus.Publish(Event{Type: EventGroupMember, Group: &GroupEvent{Group: id, State: storage.GroupJoined.String()}})
 	}
 	n.keysArrived(id, epochs)
 	for _, f := range reapply {

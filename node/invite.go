@@ -91,7 +91,7 @@ func tokenAdmittedKey(p peer.ID) string { return "invite-admitted/" + p.String()
 // NewInvite returns this node's invite link; with oneTime it carries a fresh
 // token, valid once, that lets its first user skip the stamp.
 func (n *Node) NewInvite(oneTime bool) (string, error) {
-	inv := Invite{Peer: n.ID(), Addrs: n.p2p.host.Addrs(), Name: n.profileName()}
+	inv := Invite{Peer: n.ID(), Addrs: n.net.Host().Addrs(), Name: n.profileName()}
 	if oneTime {
 		b := make([]byte, inviteTokenBytes)
 		rand.Read(b)

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -31,24 +30,6 @@ type Outgoing struct {
 
 // maxContextBytes bounds Outgoing.Context.
 const maxContextBytes = 128
-
-var (
-	clockMu  sync.Mutex
-	lastSent time.Time
-)
-
-// sendTime returns a strictly increasing timestamp, so messages sent in a
-// burst keep their order in the recipient's thread.
-func sendTime() time.Time {
-	clockMu.Lock()
-	defer clockMu.Unlock()
-	t := time.Now().UTC()
-	if !t.After(lastSent) {
-		t = lastSent.Add(time.Nanosecond)
-	}
-	lastSent = t
-	return t
-}
 
 func newMessageID() storage.MessageID {
 	var id storage.MessageID
@@ -193,7 +174,7 @@ func (n *Node) commitSends(group []*sendRequest) {
 		err = n.store.Update(store)
 	}
 	for i := range newContacts {
-		n.bus.publish(Event{Type: EventContact, Peer: newContacts[i].Peer, Contact: &newContacts[i]})
+		n.bus.Publish(Event{Type: EventContact, Peer: newContacts[i].Peer, Contact: &newContacts[i]})
 	}
 	for _, r := range group {
 		if err != nil {
@@ -201,7 +182,7 @@ func (n *Node) commitSends(group []*sendRequest) {
 		}
 		if r.err == nil {
 			m := r.m
-			n.bus.publish(Event{Type: EventMessage, Peer: r.to, Message: &m})
+			n.bus.Publish(Event{Type: EventMessage, Peer: r.to, Message: &m})
 			n.out.notify(r.to)
 		}
 		close(r.done)
@@ -210,7 +191,7 @@ func (n *Node) commitSends(group []*sendRequest) {
 
 // storeSend stores one send; with ps (locked), it also encrypts it.
 func (n *Node) storeSend(tx *storage.Txn, r *sendRequest, ps *peerState, newContacts *[]storage.Contact) error {
-	now := sendTime()
+	now := n.clock.Now()
 	c, err := tx.Contact(r.to)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
@@ -262,7 +243,7 @@ func (n *Node) sendControl(p peer.ID, c *dmpb.Content) error {
 		if err != nil {
 			return err
 		}
-		now := sendTime() // strictly increasing, as the outbox floor needs
+		now := n.clock.Now() // strictly increasing, as the outbox floor needs
 		if err := tx.PutOutbox(storage.OutboxEntry{ID: id, Peer: p, Frame: frame, Created: now, NextTry: now}); err != nil {
 			return err
 		}

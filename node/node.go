@@ -8,14 +8,15 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
-	"github.com/libp2p/go-libp2p/core/peerstore"
 	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/backchannel/backchannel/crypto/identity"
+	"github.com/backchannel/backchannel/node/event"
+	"github.com/backchannel/backchannel/node/internal/env"
+	"github.com/backchannel/backchannel/node/p2p"
 	"github.com/backchannel/backchannel/pubsub"
 	"github.com/backchannel/backchannel/storage"
 )
@@ -32,8 +33,8 @@ type Node struct {
 	log    *slog.Logger
 	store  *storage.Store
 	id     identity.Identity
-	p2p    *p2p
-	bus    *bus
+	net    *p2p.Network
+	bus    *event.Bus
 	gate   *admission
 	peers  *peerTable
 	out    *outbox
@@ -42,10 +43,13 @@ type Node struct {
 	rooms  *rooms
 	groups *groups
 
-	ctx       context.Context
-	cancel    context.CancelFunc
-	wg        sync.WaitGroup
-	streams   sync.Map // network.Stream -> struct{}: reset on Close
+	// env is what the node hands its services; the fields above and ctx,
+	// life and clock are its parts, for the node's own code.
+	env   env.Env
+	ctx   context.Context // ends on Close
+	life  *env.Lifetime
+	clock *env.SendClock
+
 	startOnce sync.Once
 	started   atomic.Bool
 	closeOnce sync.Once
@@ -58,7 +62,7 @@ func New(cfg Config) (*Node, error) {
 	if err := cfg.applyDefaults(); err != nil {
 		return nil, err
 	}
-	if cfg.Gater == nil && allLoopback(cfg.ListenAddrs) {
+	if cfg.Gater == nil && p2p.AllLoopback(cfg.ListenAddrs) {
 		cfg.Gater = &LoopbackGater{}
 	}
 	st, err := storage.Open(storage.Config{Dir: filepath.Join(cfg.Home, "store"), NoSync: cfg.NoSync, Logger: cfg.Logger})
@@ -70,27 +74,41 @@ func New(cfg Config) (*Node, error) {
 		st.Close()
 		return nil, fmt.Errorf("node: %w", err)
 	}
-	net, err := newP2P(&cfg, id.Signing().Libp2p())
+	net, err := p2p.New(p2p.Config{
+		Key:                id.Signing().Libp2p(),
+		ListenAddrs:        cfg.ListenAddrs,
+		Bootstrap:          cfg.Bootstrap,
+		EnableNATPortMap:   cfg.EnableNATPortMap,
+		EnableRelayClient:  cfg.EnableRelayClient,
+		EnableHolePunching: cfg.EnableHolePunching,
+		EnableMDNS:         cfg.EnableMDNS,
+		Helper:             cfg.Helper,
+		Gater:              cfg.Gater,
+		NewHost:            cfg.NewHost,
+		Logger:             cfg.Logger,
+	})
 	if err != nil {
 		st.Close()
 		return nil, fmt.Errorf("node: %w", err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	life := env.NewLifetime()
 	n := &Node{
 		cfg:    cfg,
-		log:    cfg.Logger.With("peer", net.host.ID().ShortString()),
+		log:    cfg.Logger.With("peer", net.Host().ID().ShortString()),
 		store:  st,
 		id:     id,
-		p2p:    net,
-		bus:    newBus(),
+		net:    net,
+		bus:    event.NewBus(),
 		gate:   newAdmission(cfg.Limits),
 		peers:  newPeerTable(),
 		sendq:  make(chan *sendRequest, maxSendGroup),
 		rooms:  newRooms(),
 		groups: newGroups(),
-		ctx:    ctx,
-		cancel: cancel,
+		ctx:    life.Context(),
+		life:   life,
+		clock:  &env.SendClock{},
 	}
+	n.env = env.Env{Store: n.store, Identity: n.id, Net: n.net, Bus: n.bus, Log: n.log, Life: n.life, Clock: n.clock}
 	n.out = newOutbox(n)
 	return n, nil
 }
@@ -99,10 +117,10 @@ func New(cfg Config) (*Node, error) {
 func (n *Node) Start(ctx context.Context) error {
 	var err error
 	n.startOnce.Do(func() {
-		h := n.p2p.host
-		h.SetStreamHandler(ProtocolDM, n.trackStream(n.handleDM))
-		h.SetStreamHandler(ProtocolPreKeys, n.trackStream(n.handlePreKeys))
-		h.SetStreamHandler(ProtocolSync, n.trackStream(n.handleSync))
+		h := n.net.Host()
+		n.life.Handle(h, ProtocolDM, n.handleDM)
+		n.life.Handle(h, ProtocolPreKeys, n.handlePreKeys)
+		n.life.Handle(h, ProtocolSync, n.handleSync)
 		if n.ps, err = pubsub.New(n.ctx, pubsub.Config{
 			Host:      h,
 			Logger:    n.log,
@@ -113,11 +131,9 @@ func (n *Node) Start(ctx context.Context) error {
 			err = fmt.Errorf("node: pubsub: %w", err)
 			return
 		}
-		n.wg.Add(1)
-		go func() {
-			defer n.wg.Done()
+		n.life.Go(func() {
 			n.runRoomWriter()
-		}()
+		})
 		if err = n.rejoinRooms(ctx); err != nil {
 			return
 		}
@@ -130,63 +146,23 @@ func (n *Node) Start(ctx context.Context) error {
 		if err = n.loadContactAddrs(); err != nil {
 			return
 		}
-		if err = n.p2p.dht.Bootstrap(ctx); err != nil {
-			err = fmt.Errorf("node: DHT bootstrap: %w", err)
+		if err = n.net.Start(ctx); err != nil {
+			err = fmt.Errorf("node: %w", err)
 			return
 		}
-		n.connectBootstrap(ctx)
-		n.wg.Add(2)
-		go func() {
-			defer n.wg.Done()
-			n.out.run(n.ctx)
-		}()
-		go func() {
-			defer n.wg.Done()
-			n.runSender(n.ctx)
-		}()
+		n.life.Go(func() { n.out.run(n.ctx) })
+		n.life.Go(func() { n.runSender(n.ctx) })
 		n.started.Store(true)
 		n.log.Info("node started", "peer_id", h.ID().String(), "addrs", h.Addrs())
 	})
 	return err
 }
 
-func (n *Node) connectBootstrap(ctx context.Context) {
-	infos, _ := parseAddrInfos(n.cfg.Bootstrap) // validated in New
-	for _, ai := range infos {
-		n.p2p.host.Peerstore().AddAddrs(ai.ID, ai.Addrs, peerstore.PermanentAddrTTL)
-		n.wg.Add(1)
-		go func() {
-			defer n.wg.Done()
-			cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-			defer cancel()
-			if err := n.p2p.host.Connect(cctx, ai); err != nil {
-				n.log.Warn("bootstrap peer unreachable", "bootstrap", ai.ID, "err", err)
-			}
-		}()
-	}
-}
-
-// trackStream wraps a stream handler so that Close can reset open streams and
-// wait for the handler to return.
-func (n *Node) trackStream(h func(network.Stream)) network.StreamHandler {
-	return func(s network.Stream) {
-		if n.ctx.Err() != nil {
-			s.Reset()
-			return
-		}
-		n.wg.Add(1)
-		defer n.wg.Done()
-		n.streams.Store(s, struct{}{})
-		defer n.streams.Delete(s)
-		h(s)
-	}
-}
-
 // Close stops the node and waits for everything it started. It is idempotent.
 func (n *Node) Close() error {
 	n.closeOnce.Do(func() {
-		n.cancel()
-		h := n.p2p.host
+		n.life.Cancel()
+		h := n.net.Host()
 		h.RemoveStreamHandler(ProtocolDM)
 		h.RemoveStreamHandler(ProtocolPreKeys)
 		h.RemoveStreamHandler(ProtocolSync)
@@ -194,26 +170,23 @@ func (n *Node) Close() error {
 		if n.ps != nil {
 			psErr = n.ps.Close() // ends every room's and group's reader
 		}
-		n.streams.Range(func(k, _ any) bool {
-			k.(network.Stream).Reset()
-			return true
-		})
-		netErr := n.p2p.close()
-		n.wg.Wait()
-		n.bus.closeAll()
+		n.life.ResetStreams()
+		netErr := n.net.Close()
+		n.life.Wait()
+		n.bus.CloseAll()
 		n.closeErr = errors.Join(psErr, netErr, n.store.Close())
 	})
 	return n.closeErr
 }
 
 // ID returns the node's peer ID.
-func (n *Node) ID() peer.ID { return n.p2p.host.ID() }
+func (n *Node) ID() peer.ID { return n.net.Host().ID() }
 
 // Addrs returns the addresses the node listens on, with its peer ID.
 func (n *Node) Addrs() []ma.Multiaddr {
 	var out []ma.Multiaddr
 	suffix, _ := ma.NewComponent("p2p", n.ID().String())
-	for _, a := range n.p2p.host.Addrs() {
+	for _, a := range n.net.Host().Addrs() {
 		out = append(out, a.Encapsulate(suffix.Multiaddr()))
 	}
 	return out
@@ -221,7 +194,7 @@ func (n *Node) Addrs() []ma.Multiaddr {
 
 // Subscribe returns a channel of events and a function that ends the
 // subscription. A subscriber that falls behind misses events.
-func (n *Node) Subscribe() (<-chan Event, func()) { return n.bus.subscribe() }
+func (n *Node) Subscribe() (<-chan Event, func()) { return n.bus.Subscribe() }
 
 // Gater returns the node's connection gater, or nil.
 func (n *Node) Gater() *LoopbackGater { return n.cfg.Gater }

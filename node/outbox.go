@@ -10,22 +10,18 @@ import (
 	"sync"
 	"time"
 
-	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
-	"github.com/libp2p/go-libp2p/core/peerstore"
-	"github.com/libp2p/go-libp2p/p2p/net/swarm"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/backchannel/backchannel/crypto/ratchet"
 	"github.com/backchannel/backchannel/crypto/stamp"
 	"github.com/backchannel/backchannel/node/internal/dmpb"
+	"github.com/backchannel/backchannel/node/internal/frame"
 	"github.com/backchannel/backchannel/storage"
 )
 
 const (
-	// dialTimeout bounds connecting to a peer, DHT lookup included.
-	dialTimeout = 20 * time.Second
 	// ackTimeout is how long a sender waits for any progress on acks.
 	ackTimeout = 30 * time.Second
 	// encryptBatch bounds how many outbox entries one transaction encrypts.
@@ -194,7 +190,7 @@ var errQueueEmpty = errors.New("outbox empty")
 // deliver sends p's queue until it is empty or something fails.
 func (o *outbox) deliver(ctx context.Context, p peer.ID) error {
 	n := o.n
-	if err := n.connect(ctx, p); err != nil {
+	if err := n.net.Connect(ctx, p); err != nil {
 		return err
 	}
 	if err := n.ensureSession(ctx, p); err != nil {
@@ -223,43 +219,6 @@ func (o *outbox) deliver(ctx context.Context, p peer.ID) error {
 			ps.outboxFloor = last.Add(time.Nanosecond)
 		}
 		ps.mu.Unlock()
-	}
-}
-
-// connect makes sure there is a connection to p, looking its addresses up in
-// the DHT when the peerstore has none that work.
-func (n *Node) connect(ctx context.Context, p peer.ID) error {
-	h := n.p2p.host
-	if h.Network().Connectedness(p) == network.Connected {
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(ctx, dialTimeout)
-	defer cancel()
-	forgetDialBackoff(h, p)
-	if len(h.Peerstore().Addrs(p)) > 0 {
-		if err := h.Connect(ctx, peer.AddrInfo{ID: p}); err == nil {
-			return nil
-		}
-	}
-	ai, err := n.p2p.dht.FindPeer(ctx, p)
-	if err != nil {
-		return fmt.Errorf("peer %s unreachable: %w", p.ShortString(), err)
-	}
-	h.Peerstore().AddAddrs(p, ai.Addrs, peerstore.AddressTTL)
-	if err := h.Connect(ctx, ai); err != nil {
-		return fmt.Errorf("peer %s unreachable: %w", p.ShortString(), err)
-	}
-	return nil
-}
-
-// forgetDialBackoff clears libp2p's dial backoff for p. After a failed
-// dial libp2p refuses to dial p's addresses again for 5 s and more, and our
-// callers retry on their own schedule (the outbox: exponential with jitter,
-// up to Config.RetryMax): without this a contact back from a restart waited
-// out the backoff, about 5 s, before its queued messages went.
-func forgetDialBackoff(h host.Host, p peer.ID) {
-	if sw, ok := h.Network().(interface{ Backoff() *swarm.DialBackoff }); ok {
-		sw.Backoff().Clear(p)
 	}
 }
 
@@ -418,7 +377,7 @@ func (n *Node) sealContent(s *ratchet.Session, c *dmpb.Content, difficulty uint8
 // sendFrames writes the entries' frames on a new DM stream and applies acks
 // as they come, until all are acked or something fails.
 func (n *Node) sendFrames(ctx context.Context, p peer.ID, entries []storage.OutboxEntry) error {
-	s, err := n.p2p.host.NewStream(network.WithAllowLimitedConn(ctx, "dm"), p, ProtocolDM)
+	s, err := n.net.Host().NewStream(network.WithAllowLimitedConn(ctx, "dm"), p, ProtocolDM)
 	if err != nil {
 		return fmt.Errorf("dm stream: %w", err)
 	}
@@ -430,7 +389,7 @@ func (n *Node) sendFrames(ctx context.Context, p peer.ID, entries []storage.Outb
 	go func() {
 		w := bufio.NewWriterSize(s, 64<<10)
 		for _, e := range entries {
-			if err := writeDelimited(w, e.Frame); err != nil {
+			if err := frame.WriteRaw(w, e.Frame); err != nil {
 				writeErr <- err
 				return
 			}
@@ -476,16 +435,6 @@ func (n *Node) sendFrames(ctx context.Context, p peer.ID, entries []storage.Outb
 	}
 	stopWriter()
 	return <-writeErr
-}
-
-func writeDelimited(w *bufio.Writer, frame []byte) error {
-	var buf [10]byte
-	l := putUvarint(buf[:], uint64(len(frame)))
-	if _, err := w.Write(buf[:l]); err != nil {
-		return err
-	}
-	_, err := w.Write(frame)
-	return err
 }
 
 // readAcks reads one ack, then every ack already buffered.
@@ -557,7 +506,7 @@ func (n *Node) advanceAll(p peer.ID, ids []storage.MessageID, s storage.MessageS
 		return err
 	}
 	for _, e := range events {
-		n.bus.publish(e)
+		n.bus.Publish(e)
 	}
 	return nil
 }

@@ -49,7 +49,7 @@ func (n *Node) handlePreKeys(s network.Stream) {
 func (n *Node) fetchBundle(ctx context.Context, p peer.ID) (identity.Bundle, error) {
 	ctx, cancel := context.WithTimeout(ctx, preKeyTimeout)
 	defer cancel()
-	s, err := n.p2p.host.NewStream(ctx, p, ProtocolPreKeys)
+	s, err := n.net.Host().NewStream(ctx, p, ProtocolPreKeys)
 	if err != nil {
 		return identity.Bundle{}, fmt.Errorf("prekeys: %w", err)
 	}

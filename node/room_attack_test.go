@@ -46,7 +46,7 @@ func TestRoomRejectsBadMessages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := rp.h.Connect(t.Context(), peer.AddrInfo{ID: listener.ID(), Addrs: listener.p2p.host.Addrs()}); err != nil {
+	if err := rp.h.Connect(t.Context(), peer.AddrInfo{ID: listener.ID(), Addrs: listener.net.Host().Addrs()}); err != nil {
 		t.Fatal(err)
 	}
 	sk := rp.id.Signing()

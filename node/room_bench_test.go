@@ -179,7 +179,7 @@ func connectionGraph(nodes []*Node) [][2]int {
 	}
 	var edges [][2]int
 	for i, nd := range nodes {
-		for _, p := range nd.p2p.host.Network().Peers() {
+		for _, p := range nd.net.Host().Network().Peers() {
 			if j, ok := index[p]; ok && i < j {
 				edges = append(edges, [2]int{i, j})
 			}

@@ -55,14 +55,14 @@ func (n *Node) DiscoverRooms(ctx context.Context, name string) ([]RoomInfo, erro
 	}
 	wait := 100 * time.Millisecond
 	for len(found) == 0 {
-		for ai := range n.p2p.dht.FindProvidersAsync(ctx, roomNameCID(name), 20) {
+		for ai := range n.net.DHT().FindProvidersAsync(ctx, roomNameCID(name), 20) {
 			if asked[ai.ID] {
 				continue
 			}
 			if len(ai.Addrs) > 0 {
-				n.p2p.host.Peerstore().AddAddrs(ai.ID, ai.Addrs, time.Hour)
+				n.net.Host().Peerstore().AddAddrs(ai.ID, ai.Addrs, time.Hour)
 			}
-			if err := n.p2p.host.Connect(ctx, ai); err == nil {
+			if err := n.net.Host().Connect(ctx, ai); err == nil {
 				ask(ai.ID)
 			}
 		}

@@ -43,18 +43,6 @@ const (
 	syncTimeout = 20 * time.Second
 )
 
-// Event types of rooms.
-const (
-	EventRoomMessage = "room_message" // a room message was applied (and is stored, or about to be)
-)
-
-// RoomEvent names the room message an event is about.
-type RoomEvent struct {
-	Room room.ID
-	ID   room.MessageID
-	Kind room.Kind
-}
-
 func roomCID(id room.ID) cid.Cid {
 	h, err := mh.Sum(id[:], mh.SHA2_256, -1)
 	if err != nil {
@@ -154,17 +142,15 @@ func (n *Node) readRoom(lr *liveRoom) {
 // room's ID and its name.
 func (n *Node) provideRoom(id room.ID, name string) {
 	keys := []cid.Cid{roomCID(id), roomNameCID(name)}
-	n.wg.Add(1)
-	go func() {
-		defer n.wg.Done()
+	n.life.Go(func() {
 		pctx, cancel := context.WithTimeout(n.ctx, time.Minute)
 		defer cancel()
 		for _, key := range keys {
-			if err := n.p2p.dht.Provide(pctx, key, true); err != nil {
+			if err := n.net.DHT().Provide(pctx, key, true); err != nil {
 				n.log.Debug("room: not announced in the DHT", "room", id, "err", err)
 			}
 		}
-	}()
+	})
 }
 
 // roomPublishQueue bounds our messages waiting for the room's mesh.
@@ -190,9 +176,7 @@ type queuedPublish struct {
 // When the room is left it sends what is still queued (the leaving presence
 // among it) for up to roomLeaveFlush, then closes lr.published.
 func (n *Node) publishLoop(lr *liveRoom) {
-	n.wg.Add(1)
-	go func() {
-		defer n.wg.Done()
+	n.life.Go(func() {
 		defer close(lr.published)
 		for {
 			select {
@@ -223,7 +207,7 @@ func (n *Node) publishLoop(lr *liveRoom) {
 				}
 			}
 		}
-	}()
+	})
 }
 
 // announceLoop announces our presence in a joined room until we leave it.
@@ -238,9 +222,7 @@ func (n *Node) announceLoop(lr *liveRoom) {
 // fn returns when that is positive and sooner, in a goroutine owned by the
 // node, until the node closes or the room is left.
 func (n *Node) everyWhileJoined(lr *liveRoom, interval time.Duration, fn func() (sooner time.Duration)) {
-	n.wg.Add(1)
-	go func() {
-		defer n.wg.Done()
+	n.life.Go(func() {
 		t := time.NewTimer(0)
 		defer t.Stop()
 		for {
@@ -257,7 +239,7 @@ func (n *Node) everyWhileJoined(lr *liveRoom, interval time.Duration, fn func() 
 			}
 			t.Reset(next)
 		}
-	}()
+	})
 }
 
 // roomFirstSyncRetry is how soon a joined room asks again while its first
@@ -425,7 +407,7 @@ func senderKey(p peer.ID) ([]byte, error) {
 func (n *Node) syncExchange(p peer.ID, req *dmpb.SyncRequest) (*dmpb.SyncResponse, error) {
 	ctx, cancel := context.WithTimeout(n.ctx, syncTimeout)
 	defer cancel()
-	s, err := n.p2p.host.NewStream(ctx, p, ProtocolSync)
+	s, err := n.net.Host().NewStream(ctx, p, ProtocolSync)
 	if err != nil {
 		return nil, err
 	}
@@ -473,19 +455,19 @@ func (n *Node) fetchDescriptor(ctx context.Context, id room.ID) (room.Descriptor
 	// announcement may still be spreading: look again until the deadline.
 	wait := 100 * time.Millisecond
 	for {
-		for _, p := range n.p2p.host.Network().Peers() {
+		for _, p := range n.net.Host().Network().Peers() {
 			if d, ok := try(p); ok {
 				return d, nil
 			}
 		}
-		for ai := range n.p2p.dht.FindProvidersAsync(ctx, roomCID(id), 20) {
+		for ai := range n.net.DHT().FindProvidersAsync(ctx, roomCID(id), 20) {
 			if ai.ID == n.ID() || tried[ai.ID] {
 				continue
 			}
 			if len(ai.Addrs) > 0 {
-				n.p2p.host.Peerstore().AddAddrs(ai.ID, ai.Addrs, time.Hour)
+				n.net.Host().Peerstore().AddAddrs(ai.ID, ai.Addrs, time.Hour)
 			}
-			if err := n.p2p.host.Connect(ctx, ai); err != nil {
+			if err := n.net.Host().Connect(ctx, ai); err != nil {
 				continue
 			}
 			if d, ok := try(ai.ID); ok {

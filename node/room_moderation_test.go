@@ -52,7 +52,7 @@ func newObserver(t *testing.T, id room.ID, next *testNode) *observer {
 	if o.topic, err = ps.Join(roomTopic(id), func(context.Context, peer.ID, []byte) pubsub.Result { return pubsub.Accept }); err != nil {
 		t.Fatal(err)
 	}
-	if err := o.rp.h.Connect(t.Context(), peer.AddrInfo{ID: next.ID(), Addrs: next.p2p.host.Addrs()}); err != nil {
+	if err := o.rp.h.Connect(t.Context(), peer.AddrInfo{ID: next.ID(), Addrs: next.net.Host().Addrs()}); err != nil {
 		t.Fatal(err)
 	}
 	go func() { // ends when the PubSub closes the channel
@@ -148,7 +148,7 @@ func TestRoomModeration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := atk.h.Connect(t.Context(), peer.AddrInfo{ID: listener.ID(), Addrs: listener.p2p.host.Addrs()}); err != nil {
+	if err := atk.h.Connect(t.Context(), peer.AddrInfo{ID: listener.ID(), Addrs: listener.net.Host().Addrs()}); err != nil {
 		t.Fatal(err)
 	}
 	atkKey := atk.id.Public().Key

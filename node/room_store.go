@@ -93,7 +93,7 @@ func (n *Node) applyRoomMessages(lr *liveRoom, batch []roomArrival) []storage.Ro
 	for _, f := range news {
 		sender := f.a.m.Sender.PeerID()
 		if f.applied {
-			n.bus.publish(Event{Type: EventRoomMessage, Peer: sender, Room: &RoomEvent{Room: lr.desc.Room, ID: f.a.id, Kind: f.a.m.Kind}})
+			n.bus.Publish(Event{Type: EventRoomMessage, Peer: sender, Room: &RoomEvent{Room: lr.desc.Room, ID: f.a.id, Kind: f.a.m.Kind}})
 		}
 		recs = append(recs, roomRecord(f.a.m, f.a.id, sender, f.a.data, now))
 	}
@@ -115,7 +115,7 @@ func (n *Node) storeOwnRoomMessage(lr *liveRoom, m room.Message, id room.Message
 	if err != nil {
 		return err
 	}
-	n.bus.publish(Event{Type: EventRoomMessage, Peer: n.ID(), Room: &RoomEvent{Room: m.Room, ID: id, Kind: m.Kind}})
+	n.bus.Publish(Event{Type: EventRoomMessage, Peer: n.ID(), Room: &RoomEvent{Room: m.Room, ID: id, Kind: m.Kind}})
 	return nil
 }
 

@@ -214,11 +214,9 @@ func (n *Node) joinLive(ctx context.Context, d room.Descriptor) error {
 	}
 	n.rooms.live[d.Room] = lr
 	n.rooms.mu.Unlock()
-	n.wg.Add(1)
-	go func() {
-		defer n.wg.Done()
+	n.life.Go(func() {
 		n.readRoom(lr)
-	}()
+	})
 	n.provideRoom(d.Room, d.Name)
 	n.syncRoomSoon(lr)
 	n.announceLoop(lr)

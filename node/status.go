@@ -7,6 +7,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/backchannel/backchannel/node/p2p"
 	"github.com/backchannel/backchannel/storage"
 )
 
@@ -51,7 +52,7 @@ func (n *Node) SetProfileName(name string) error {
 
 // Self returns the node's peer ID, addresses and invite link.
 func (n *Node) Self() SelfInfo {
-	inv := Invite{Peer: n.ID(), Addrs: n.p2p.host.Addrs(), Name: n.profileName()}
+	inv := Invite{Peer: n.ID(), Addrs: n.net.Host().Addrs(), Name: n.profileName()}
 	info := SelfInfo{PeerID: n.ID(), Invite: inv.String(), Name: inv.Name}
 	for _, a := range n.Addrs() {
 		info.Addrs = append(info.Addrs, a.String())
@@ -61,12 +62,12 @@ func (n *Node) Self() SelfInfo {
 
 // Status reports peers, DHT and reachability.
 func (n *Node) Status() Status {
-	h := n.p2p.host
+	h := n.net.Host()
 	st := Status{
 		PeerID:           h.ID(),
 		ConnectedPeers:   len(h.Network().Peers()),
 		DHTMode:          "server",
-		RoutingTableSize: n.p2p.dht.RoutingTable().Size(),
+		RoutingTableSize: n.net.DHT().RoutingTable().Size(),
 		Reachability:     n.reachability().String(),
 	}
 	for _, a := range h.Addrs() {
@@ -87,7 +88,7 @@ func (n *Node) Status() Status {
 }
 
 func (n *Node) reachability() network.Reachability {
-	if allLoopback(n.cfg.ListenAddrs) {
+	if p2p.AllLoopback(n.cfg.ListenAddrs) {
 		return network.ReachabilityPrivate
 	}
 	return network.ReachabilityUnknown
