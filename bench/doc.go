@@ -10,10 +10,12 @@
 // away). Every node runs on loopback behind a connection gater that refuses
 // any other address, and a scenario fails if the gater refused anything.
 //
-// Run returns a Report: a table (WriteTable), JSON (encoding/json) and a PNG
-// plot of room latency against room size (WritePlot). Fault scenarios count
-// messages sent, delivered, lost and duplicated; lost and duplicated must be
-// zero.
+// Run returns a Report: a table (WriteTable) and JSON (encoding/json). The
+// PNG plot of room latency against room size is drawn from that JSON by
+// cmd/benchplot, so that this package, linked into the daemon's binary
+// through `backchannel bench`, does not pull in gonum/plot. Fault scenarios
+// count messages sent, delivered, lost and duplicated; lost and duplicated
+// must be zero.
 //
 // The fault scenario that kills a recipient with SIGKILL runs that recipient
 // as a child process: the running executable started again with an

@@ -14,6 +14,4 @@ var (
 	ErrTimeout = errors.New("bench: timed out")
 	// ErrChild: a child process did not start or did not stop cleanly.
 	ErrChild = errors.New("bench: child process failed")
-	// ErrNoRooms: WritePlot was given a report without room figures.
-	ErrNoRooms = errors.New("bench: no room figures to plot")
 )

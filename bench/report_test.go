@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"image/png"
 	"strings"
 	"sync"
 	"testing"
@@ -107,23 +106,6 @@ func TestReportJSON(t *testing.T) {
 	f := back.Scenarios[0].Figures[0]
 	if f.Baseline == nil || *f.Baseline != 0.25 || f.Ratio == nil || *f.Ratio != 8 || f.Met == nil || !*f.Met {
 		t.Fatalf("figure after a round trip: %+v", f)
-	}
-}
-
-func TestWritePlot(t *testing.T) {
-	var b bytes.Buffer
-	if err := sampleReport().WritePlot(&b); err != nil {
-		t.Fatal(err)
-	}
-	img, err := png.Decode(&b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if img.Bounds().Dx() < 400 {
-		t.Fatalf("plot %v wide", img.Bounds().Dx())
-	}
-	if err := (&Report{}).WritePlot(&b); !errors.Is(err, ErrNoRooms) {
-		t.Fatalf("a report without rooms: %v, want ErrNoRooms", err)
 	}
 }
 

@@ -33,9 +33,12 @@ func (a *app) benchCmd() *cobra.Command {
 		Short: "Measure latency, throughput, scale and faults beside raw libp2p",
 		Long: "Run the benchmark and resilience scenarios with nodes on loopback, each figure beside a raw\n" +
 			"go-libp2p (or go-libp2p-pubsub) baseline measured in the same run. Prints a table, writes\n" +
-			"OUT/report.json and OUT/rooms-latency.png, and shows progress on stderr. It exits with\n" +
-			"status 1 if a scenario fails or a fault scenario loses or duplicates a message (missed\n" +
-			"timing targets are reported, not failed). The full run takes several minutes.\n\n" +
+			"OUT/report.json, and shows progress on stderr. It exits with status 1 if a scenario fails\n" +
+			"or a fault scenario loses or duplicates a message (missed timing targets are reported, not\n" +
+			"failed). The full run takes several minutes.\n\n" +
+			"The plot of room latency against room size is drawn from the report by a separate command\n" +
+			"(the daemon's binary does not link the plotting library): from the source tree,\n" +
+			"  go run ./cmd/benchplot OUT/report.json     # writes OUT/rooms-latency.png\n\n" +
 			"Scenarios: " + strings.Join(bench.Names(), ", ") + ".",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -46,12 +49,12 @@ func (a *app) benchCmd() *cobra.Command {
 	fl.BoolVar(&f.quick, "quick", false, "small sizes: the whole run takes under a minute (CI)")
 	fl.BoolVar(&f.smoke, "smoke", false, "smaller still, for the test that runs the suite under -race")
 	_ = fl.MarkHidden("smoke")
-	fl.StringVar(&f.out, "out", "bench-out", "folder for report.json and rooms-latency.png")
+	fl.StringVar(&f.out, "out", "bench-out", "folder for report.json")
 	fl.StringSliceVar(&f.only, "only", nil, "run only these scenarios, comma-separated")
 	return cmd
 }
 
-// runBench runs the suite and writes its table, report and plot.
+// runBench runs the suite and writes its table and report.
 func (a *app) runBench(ctx context.Context, f benchFlags) error {
 	exe, err := os.Executable()
 	if err != nil {
@@ -80,14 +83,6 @@ func (a *app) runBench(ctx context.Context, f benchFlags) error {
 	if err := writeJSONFile(reportPath, rep); err != nil {
 		return err
 	}
-	written := []string{reportPath}
-	if rep.HasPlot() {
-		plotPath := filepath.Join(f.out, "rooms-latency.png")
-		if err := writePlot(plotPath, rep); err != nil {
-			return err
-		}
-		written = append(written, plotPath)
-	}
 	if a.json {
 		if err := a.printJSON(rep); err != nil {
 			return err
@@ -96,7 +91,10 @@ func (a *app) runBench(ctx context.Context, f benchFlags) error {
 		if err := rep.WriteTable(a.stdout); err != nil {
 			return err
 		}
-		fmt.Fprintf(a.stdout, "written: %s\n", strings.Join(written, ", "))
+		fmt.Fprintf(a.stdout, "written: %s\n", reportPath)
+		if s, ok := rep.Scenario("rooms"); ok && len(s.Rooms) > 0 {
+			fmt.Fprintf(a.stdout, "plot: go run ./cmd/benchplot %s\n", reportPath)
+		}
 	}
 	if p := rep.Problems(); len(p) > 0 {
 		return fmt.Errorf("bench: %s", strings.Join(p, "; "))
@@ -111,18 +109,6 @@ func writeJSONFile(path string, v any) error {
 	}
 	enc := (&app{stdout: f}).jsonEncoder("  ")
 	if err := enc.Encode(v); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
-func writePlot(path string, rep *bench.Report) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := rep.WritePlot(f); err != nil {
 		f.Close()
 		return err
 	}

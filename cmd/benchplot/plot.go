@@ -1,6 +1,7 @@
-package bench
+package main
 
 import (
+	"errors"
 	"fmt"
 	"image/color"
 	"io"
@@ -9,15 +10,21 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/backchannel/backchannel/bench"
 )
 
-// WritePlot draws p50 and p99 latency against room size, ours beside raw
-// GossipSub, as a PNG (gonum/plot) to w. The latency axis is logarithmic:
-// ours and raw differ by orders of magnitude at the larger sizes.
-func (r *Report) WritePlot(w io.Writer) error {
+// errNoRooms: the report has no room figures to plot.
+var errNoRooms = errors.New("the report has no room figures to plot: the rooms scenario did not run, or failed")
+
+// writePlot draws p50 and p99 latency against room size, ours beside raw
+// GossipSub (and signed raw GossipSub's p50), as a PNG (gonum/plot) to w.
+// The latency axis is logarithmic: ours and raw differ by orders of
+// magnitude at the larger sizes.
+func writePlot(w io.Writer, r *bench.Report) error {
 	s, ok := r.Scenario("rooms")
 	if !ok || len(s.Rooms) == 0 {
-		return ErrNoRooms
+		return errNoRooms
 	}
 	p := plot.New()
 	p.Title.Text = fmt.Sprintf("Live room latency by room size (%s, %d cores)", r.Machine.CPU, r.Machine.Cores)
@@ -31,15 +38,15 @@ func (r *Report) WritePlot(w io.Writer) error {
 
 	series := []struct {
 		name  string
-		value func(RoomPoint) float64
+		value func(bench.RoomPoint) float64
 		color color.RGBA
 		dash  bool
 	}{
-		{"Backchannel p50", func(p RoomPoint) float64 { return p.P50 }, color.RGBA{R: 200, A: 255}, false},
-		{"Backchannel p99", func(p RoomPoint) float64 { return p.P99 }, color.RGBA{R: 200, A: 255}, true},
-		{"raw GossipSub p50", func(p RoomPoint) float64 { return p.RawP50 }, color.RGBA{B: 200, A: 255}, false},
-		{"raw GossipSub p99", func(p RoomPoint) float64 { return p.RawP99 }, color.RGBA{B: 200, A: 255}, true},
-		{"signed raw GossipSub p50", func(p RoomPoint) float64 { return p.SignedRawP50 }, color.RGBA{G: 140, A: 255}, false},
+		{"Backchannel p50", func(p bench.RoomPoint) float64 { return p.P50 }, color.RGBA{R: 200, A: 255}, false},
+		{"Backchannel p99", func(p bench.RoomPoint) float64 { return p.P99 }, color.RGBA{R: 200, A: 255}, true},
+		{"raw GossipSub p50", func(p bench.RoomPoint) float64 { return p.RawP50 }, color.RGBA{B: 200, A: 255}, false},
+		{"raw GossipSub p99", func(p bench.RoomPoint) float64 { return p.RawP99 }, color.RGBA{B: 200, A: 255}, true},
+		{"signed raw GossipSub p50", func(p bench.RoomPoint) float64 { return p.SignedRawP50 }, color.RGBA{G: 140, A: 255}, false},
 	}
 	for _, sr := range series {
 		pts := make(plotter.XYs, 0, len(s.Rooms))
@@ -70,10 +77,4 @@ func (r *Report) WritePlot(w io.Writer) error {
 	}
 	_, err = wt.WriteTo(w)
 	return err
-}
-
-// HasPlot reports whether the report has room figures to plot.
-func (r *Report) HasPlot() bool {
-	s, ok := r.Scenario("rooms")
-	return ok && len(s.Rooms) > 0
 }
