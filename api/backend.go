@@ -23,7 +23,6 @@ type Backend interface {
 
 	AddContact(ctx context.Context, invite string, name string) (storage.Contact, error)
 	Contacts() ([]storage.Contact, error)
-	ResolvePeer(nameOrID string) (peer.ID, error)
 	Block(p peer.ID) error
 	Unblock(p peer.ID) error
 	SafetyNumber(p peer.ID) (string, error)
@@ -60,7 +59,6 @@ type Backend interface {
 	CreateGroup(ctx context.Context, name string) (node.GroupInfo, error)
 	Groups() ([]node.GroupInfo, error)
 	Group(id group.ID) (node.GroupInfo, error)
-	ResolveGroup(ref string) (group.ID, error)
 	GroupMembers(id group.ID) ([]node.GroupMember, error)
 	InviteToGroup(ctx context.Context, id group.ID, peers ...peer.ID) error
 	AcceptGroupInvite(ctx context.Context, id group.ID) (node.GroupInfo, error)

@@ -119,7 +119,7 @@ func (s *Server) groupAction(act func(r *http.Request, id group.ID) error) http.
 // groupMemberAction serves a POST on /v1/groups/{group}/members/{peer}/….
 func (s *Server) groupMemberAction(act func(ctx context.Context, id group.ID, p peer.ID) error) http.HandlerFunc {
 	return s.groupAction(func(r *http.Request, id group.ID) error {
-		p, err := s.cfg.Backend.ResolvePeer(r.PathValue("peer"))
+		p, err := s.resolvePeer(r.PathValue("peer"))
 		if err != nil {
 			return err
 		}
@@ -162,7 +162,7 @@ func (s *Server) inviteToGroup(w http.ResponseWriter, r *http.Request) {
 	}
 	var ps []peer.ID
 	for _, ref := range req.Peers {
-		p, err := s.cfg.Backend.ResolvePeer(ref)
+		p, err := s.resolvePeer(ref)
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -185,7 +185,7 @@ func (s *Server) groupAdmin(w http.ResponseWriter, r *http.Request) {
 	if !s.decode(w, r, &req) {
 		return
 	}
-	p, err := s.cfg.Backend.ResolvePeer(r.PathValue("peer"))
+	p, err := s.resolvePeer(r.PathValue("peer"))
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -266,15 +266,9 @@ func (s *Server) groupSend(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, groupMessageJSON(m))
 }
 
-// group resolves the {group} path parameter: a group ID, or the exact name
-// of a group this node knows.
+// group resolves the {group} path parameter (see resolveGroup).
 func (s *Server) group(w http.ResponseWriter, r *http.Request) (group.ID, bool) {
-	ref := strings.TrimSpace(r.PathValue("group"))
-	if ref == "" {
-		s.fail(w, r, fmt.Errorf("%w: empty group", errBadRequest))
-		return group.ID{}, false
-	}
-	id, err := s.cfg.Backend.ResolveGroup(ref)
+	id, err := s.resolveGroup(r.PathValue("group"))
 	if err != nil {
 		s.fail(w, r, err)
 		return group.ID{}, false

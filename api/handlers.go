@@ -242,7 +242,7 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, fmt.Errorf("%w: a %s needs reply_to", errBadRequest, out.Kind))
 		return
 	}
-	p, err := s.cfg.Backend.ResolvePeer(req.To)
+	p, err := s.resolvePeer(req.To)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -340,12 +340,7 @@ func (s *Server) typing(w http.ResponseWriter, r *http.Request) {
 
 // peer resolves the {peer} path parameter: a peer ID or a contact's name.
 func (s *Server) peer(w http.ResponseWriter, r *http.Request) (peer.ID, bool) {
-	v := r.PathValue("peer")
-	if v == "" {
-		s.fail(w, r, fmt.Errorf("%w: empty peer", errBadRequest))
-		return "", false
-	}
-	p, err := s.cfg.Backend.ResolvePeer(v)
+	p, err := s.resolvePeer(r.PathValue("peer"))
 	if err != nil {
 		s.fail(w, r, err)
 		return "", false

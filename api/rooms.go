@@ -11,7 +11,6 @@ import (
 
 	"github.com/backchannel/backchannel/crypto/room"
 	"github.com/backchannel/backchannel/node"
-	"github.com/backchannel/backchannel/storage"
 )
 
 // Paging of GET /v1/rooms/{room}/chat.
@@ -212,7 +211,7 @@ func (s *Server) roomMute(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, fmt.Errorf("%w: peer and until are required", errBadRequest))
 		return
 	}
-	p, err := s.cfg.Backend.ResolvePeer(req.Peer)
+	p, err := s.resolvePeer(req.Peer)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -238,7 +237,7 @@ func (s *Server) roomAskSpeaker(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, fmt.Errorf("%w: peer and text are required", errBadRequest))
 		return
 	}
-	p, err := s.cfg.Backend.ResolvePeer(req.Peer)
+	p, err := s.resolvePeer(req.Peer)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -273,7 +272,7 @@ func (s *Server) roomGrant(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, fmt.Errorf("%w: ttl_seconds %d: want 1 to %d", errBadRequest, req.TTLSeconds, int64(room.MaxGrantLifetime/time.Second)))
 		return
 	}
-	p, err := s.cfg.Backend.ResolvePeer(req.Peer)
+	p, err := s.resolvePeer(req.Peer)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -328,8 +327,7 @@ func (s *Server) roomQuestions(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// room resolves the {room} path parameter: a room ID, or the name of a
-// room this node knows (case folded; a joined room wins over others).
+// room resolves the {room} path parameter (see resolveRoom).
 func (s *Server) room(w http.ResponseWriter, r *http.Request) (node.RoomInfo, bool) {
 	info, err := s.resolveRoom(r.PathValue("room"))
 	if err != nil {
@@ -337,42 +335,6 @@ func (s *Server) room(w http.ResponseWriter, r *http.Request) (node.RoomInfo, bo
 		return node.RoomInfo{}, false
 	}
 	return info, true
-}
-
-func (s *Server) resolveRoom(ref string) (node.RoomInfo, error) {
-	if strings.TrimSpace(ref) == "" {
-		return node.RoomInfo{}, fmt.Errorf("%w: empty room", errBadRequest)
-	}
-	rs, err := s.cfg.Backend.Rooms()
-	if err != nil {
-		return node.RoomInfo{}, err
-	}
-	if id, err := room.ParseID(ref); err == nil {
-		for _, info := range rs {
-			if info.ID == id {
-				return info, nil
-			}
-		}
-		return node.RoomInfo{}, fmt.Errorf("%w: room %s is not known here: join it first", node.ErrNotFound, id)
-	}
-	var named, joined []node.RoomInfo
-	for _, info := range rs {
-		if strings.EqualFold(info.Name, strings.TrimSpace(ref)) {
-			named = append(named, info)
-			if info.Joined {
-				joined = append(joined, info)
-			}
-		}
-	}
-	switch {
-	case len(named) == 1:
-		return named[0], nil
-	case len(joined) == 1:
-		return joined[0], nil
-	case len(named) == 0:
-		return node.RoomInfo{}, fmt.Errorf("%w: no known room named %q: join it first", node.ErrNotFound, ref)
-	}
-	return node.RoomInfo{}, fmt.Errorf("%d rooms are named %q: use the room ID: %w", len(named), ref, storage.ErrAmbiguous)
 }
 
 // parseRoomMessageID parses a room message ID: 64 hex digits.

@@ -207,28 +207,6 @@ func (f *Fake) Contacts() ([]storage.Contact, error) {
 	return out, nil
 }
 
-// ResolvePeer implements api.Backend: a peer ID, else a contact's name.
-func (f *Fake) ResolvePeer(nameOrID string) (peer.ID, error) {
-	if p, err := peer.Decode(nameOrID); err == nil {
-		return p, nil
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var found []peer.ID
-	for _, c := range f.contacts {
-		if c.Name == nameOrID {
-			found = append(found, c.Peer)
-		}
-	}
-	switch len(found) {
-	case 0:
-		return "", fmt.Errorf("%w: no contact named %q", node.ErrUnknownPeer, nameOrID)
-	case 1:
-		return found[0], nil
-	}
-	return "", fmt.Errorf("%q: %w", nameOrID, storage.ErrAmbiguous)
-}
-
 // Block implements api.Backend: like the node, it deletes the thread.
 func (f *Fake) Block(p peer.ID) error {
 	f.mu.Lock()

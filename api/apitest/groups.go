@@ -141,28 +141,6 @@ func (f *Fake) Group(id group.ID) (node.GroupInfo, error) {
 	return f.groupInfoLocked(g), nil
 }
 
-// ResolveGroup implements api.Backend: an ID, or the exact name of a group.
-func (f *Fake) ResolveGroup(ref string) (group.ID, error) {
-	if id, err := group.ParseID(ref); err == nil {
-		return id, nil
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var found []group.ID
-	for id, g := range f.groups {
-		if g.info.Name == ref {
-			found = append(found, id)
-		}
-	}
-	switch len(found) {
-	case 0:
-		return group.ID{}, fmt.Errorf("%w: no group named %q", node.ErrNotFound, ref)
-	case 1:
-		return found[0], nil
-	}
-	return group.ID{}, fmt.Errorf("%w: more than one group is named %q: use its ID", node.ErrInvalidGroup, ref)
-}
-
 // GroupMembers implements api.Backend: owner first, then admins, members,
 // named as contacts.
 func (f *Fake) GroupMembers(id group.ID) ([]node.GroupMember, error) {
