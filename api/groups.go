@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"encoding/hex"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -12,7 +11,6 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/backchannel/backchannel/crypto/group"
-	"github.com/backchannel/backchannel/node"
 )
 
 // Paging of GET /v1/groups/{group}/messages.
@@ -23,7 +21,7 @@ const (
 
 // groupRoutes adds the private-group endpoints to mux.
 func (s *Server) groupRoutes(mux *http.ServeMux) {
-	b := s.cfg.Backend
+	b := s.cfg.Backend.Groups
 	mux.HandleFunc("GET /v1/groups", s.groups)
 	mux.HandleFunc("POST /v1/groups", s.createGroup)
 	mux.HandleFunc("GET /v1/groups/{group}", s.groupDetail)
@@ -41,12 +39,12 @@ func (s *Server) groupRoutes(mux *http.ServeMux) {
 }
 
 func (s *Server) groups(w http.ResponseWriter, r *http.Request) {
-	gs, err := s.cfg.Backend.Groups()
+	gs, err := s.cfg.Backend.Groups.Groups()
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, groupsJSON(gs))
+	writeJSON(w, http.StatusOK, Groups{Groups: nonNil(gs)})
 }
 
 func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) {
@@ -58,12 +56,12 @@ func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, fmt.Errorf("%w: name is required", errBadRequest))
 		return
 	}
-	info, err := s.cfg.Backend.CreateGroup(r.Context(), req.Name)
+	info, err := s.cfg.Backend.Groups.CreateGroup(r.Context(), req.Name)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, groupJSON(info))
+	writeJSON(w, http.StatusCreated, info)
 }
 
 func (s *Server) groupDetail(w http.ResponseWriter, r *http.Request) {
@@ -71,21 +69,17 @@ func (s *Server) groupDetail(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	info, err := s.cfg.Backend.Group(id)
+	info, err := s.cfg.Backend.Groups.Group(id)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	ms, err := s.cfg.Backend.GroupMembers(id)
+	ms, err := s.cfg.Backend.Groups.GroupMembers(id)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	out := GroupDetail{Group: groupJSON(info), Members: make([]GroupMember, 0, len(ms))}
-	for _, m := range ms {
-		out.Members = append(out.Members, GroupMember{PeerID: m.Peer.String(), Role: m.Role.String(), Name: m.Name})
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, GroupDetail{Group: info, Members: nonNil(ms)})
 }
 
 func (s *Server) acceptGroup(w http.ResponseWriter, r *http.Request) {
@@ -93,12 +87,12 @@ func (s *Server) acceptGroup(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	info, err := s.cfg.Backend.AcceptGroupInvite(r.Context(), id)
+	info, err := s.cfg.Backend.Groups.AcceptGroupInvite(r.Context(), id)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, groupJSON(info))
+	writeJSON(w, http.StatusOK, info)
 }
 
 // groupAction serves a POST on /v1/groups/{group}/… answered 204.
@@ -140,7 +134,7 @@ func (s *Server) renameGroup(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, fmt.Errorf("%w: name is required", errBadRequest))
 		return
 	}
-	if err := s.cfg.Backend.RenameGroup(r.Context(), id, req.Name); err != nil {
+	if err := s.cfg.Backend.Groups.RenameGroup(r.Context(), id, req.Name); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -169,7 +163,7 @@ func (s *Server) inviteToGroup(w http.ResponseWriter, r *http.Request) {
 		}
 		ps = append(ps, p)
 	}
-	if err := s.cfg.Backend.InviteToGroup(r.Context(), id, ps...); err != nil {
+	if err := s.cfg.Backend.Groups.InviteToGroup(r.Context(), id, ps...); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -190,7 +184,7 @@ func (s *Server) groupAdmin(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if err := s.cfg.Backend.GrantGroupAdmin(r.Context(), id, p, req.Admin); err != nil {
+	if err := s.cfg.Backend.Groups.GrantGroupAdmin(r.Context(), id, p, req.Admin); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -221,16 +215,12 @@ func (s *Server) groupMessages(w http.ResponseWriter, r *http.Request) {
 		}
 		before = t
 	}
-	ms, err := s.cfg.Backend.GroupMessages(id, limit, before)
+	ms, err := s.cfg.Backend.Groups.GroupMessages(id, limit, before)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	out := GroupMessages{Messages: make([]GroupMessage, 0, len(ms))}
-	for _, m := range ms {
-		out.Messages = append(out.Messages, groupMessageJSON(m))
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, GroupMessages{Messages: nonNil(ms)})
 }
 
 func (s *Server) groupSend(w http.ResponseWriter, r *http.Request) {
@@ -246,7 +236,7 @@ func (s *Server) groupSend(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, fmt.Errorf("%w: text is required", errBadRequest))
 		return
 	}
-	out := node.GroupOutgoing{Kind: req.Kind, Body: req.Text}
+	out := GroupOutgoing{Kind: req.Kind, Body: req.Text}
 	if req.ReplyTo != "" {
 		target, err := parseGroupMessageID(req.ReplyTo)
 		if err != nil {
@@ -258,12 +248,12 @@ func (s *Server) groupSend(w http.ResponseWriter, r *http.Request) {
 	if req.Start != nil {
 		out.Start = *req.Start
 	}
-	m, err := s.cfg.Backend.GroupSend(r.Context(), id, out)
+	m, err := s.cfg.Backend.Groups.GroupSend(r.Context(), id, out)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, groupMessageJSON(m))
+	writeJSON(w, http.StatusCreated, m)
 }
 
 // group resolves the {group} path parameter (see resolveGroup).
@@ -274,15 +264,4 @@ func (s *Server) group(w http.ResponseWriter, r *http.Request) (group.ID, bool) 
 		return group.ID{}, false
 	}
 	return id, true
-}
-
-// parseGroupMessageID parses a group message ID: 64 hex digits.
-func parseGroupMessageID(s string) ([32]byte, error) {
-	var id [32]byte
-	b, err := hex.DecodeString(s)
-	if err != nil || len(b) != len(id) {
-		return id, fmt.Errorf("%w: message ID %q: want %d hex digits", errBadRequest, s, 2*len(id))
-	}
-	copy(id[:], b)
-	return id, nil
 }

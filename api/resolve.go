@@ -8,8 +8,6 @@ import (
 
 	"github.com/backchannel/backchannel/crypto/group"
 	"github.com/backchannel/backchannel/crypto/room"
-	"github.com/backchannel/backchannel/node"
-	"github.com/backchannel/backchannel/storage"
 )
 
 // The one place that turns what a user typed into a peer, a room or a
@@ -25,15 +23,15 @@ func (s *Server) resolvePeer(ref string) (peer.ID, error) {
 	if p, err := peer.Decode(ref); err == nil {
 		return p, nil
 	}
-	cs, err := s.cfg.Backend.Contacts()
+	cs, err := s.cfg.Backend.Contacts.Contacts()
 	if err != nil {
 		return "", err
 	}
-	for _, field := range []func(storage.Contact) string{
-		func(c storage.Contact) string { return c.Name },
-		func(c storage.Contact) string { return c.ProfileName },
+	for _, field := range []func(Contact) string{
+		func(c Contact) string { return c.Name },
+		func(c Contact) string { return c.ProfileName },
 	} {
-		var found []storage.Contact
+		var found []Contact
 		for _, c := range cs {
 			if field(c) == ref {
 				found = append(found, c)
@@ -43,33 +41,37 @@ func (s *Server) resolvePeer(ref string) (peer.ID, error) {
 		case 0:
 			continue
 		case 1:
-			return found[0].Peer, nil
+			p, err := peer.Decode(found[0].PeerID)
+			if err != nil {
+				return "", fmt.Errorf("contact %q: %w", ref, err)
+			}
+			return p, nil
 		default:
-			return "", fmt.Errorf("%w: more than one contact is named %q: use the peer ID", storage.ErrAmbiguous, ref)
+			return "", fmt.Errorf("%w: more than one contact is named %q: use the peer ID", ErrAmbiguous, ref)
 		}
 	}
-	return "", fmt.Errorf("%w: no contact named %q", node.ErrUnknownPeer, ref)
+	return "", fmt.Errorf("%w: no contact named %q", ErrUnknownPeer, ref)
 }
 
 // resolveRoom turns a room ID, or the name of a room this node knows (case
 // folded; a joined room wins over others), into the room.
-func (s *Server) resolveRoom(ref string) (node.RoomInfo, error) {
+func (s *Server) resolveRoom(ref string) (Room, room.ID, error) {
 	if strings.TrimSpace(ref) == "" {
-		return node.RoomInfo{}, fmt.Errorf("%w: empty room", errBadRequest)
+		return Room{}, room.ID{}, fmt.Errorf("%w: empty room", errBadRequest)
 	}
-	rs, err := s.cfg.Backend.Rooms()
+	rs, err := s.cfg.Backend.Rooms.Rooms()
 	if err != nil {
-		return node.RoomInfo{}, err
+		return Room{}, room.ID{}, err
 	}
 	if id, err := room.ParseID(ref); err == nil {
 		for _, info := range rs {
-			if info.ID == id {
-				return info, nil
+			if info.ID == id.String() {
+				return info, id, nil
 			}
 		}
-		return node.RoomInfo{}, fmt.Errorf("%w: room %s is not known here: join it first", node.ErrNotFound, id)
+		return Room{}, room.ID{}, fmt.Errorf("%w: room %s is not known here: join it first", ErrNotFound, id)
 	}
-	var named, joined []node.RoomInfo
+	var named, joined []Room
 	for _, info := range rs {
 		if strings.EqualFold(info.Name, strings.TrimSpace(ref)) {
 			named = append(named, info)
@@ -78,15 +80,22 @@ func (s *Server) resolveRoom(ref string) (node.RoomInfo, error) {
 			}
 		}
 	}
+	var found Room
 	switch {
 	case len(named) == 1:
-		return named[0], nil
+		found = named[0]
 	case len(joined) == 1:
-		return joined[0], nil
+		found = joined[0]
 	case len(named) == 0:
-		return node.RoomInfo{}, fmt.Errorf("%w: no known room named %q: join it first", node.ErrNotFound, ref)
+		return Room{}, room.ID{}, fmt.Errorf("%w: no known room named %q: join it first", ErrNotFound, ref)
+	default:
+		return Room{}, room.ID{}, fmt.Errorf("%d rooms are named %q: use the room ID: %w", len(named), ref, ErrAmbiguous)
 	}
-	return node.RoomInfo{}, fmt.Errorf("%d rooms are named %q: use the room ID: %w", len(named), ref, storage.ErrAmbiguous)
+	id, err := room.ParseID(found.ID)
+	if err != nil {
+		return Room{}, room.ID{}, fmt.Errorf("room %q: %w", ref, err)
+	}
+	return found, id, nil
 }
 
 // resolveGroup turns a group ID, or the exact name of a group this node
@@ -99,21 +108,25 @@ func (s *Server) resolveGroup(ref string) (group.ID, error) {
 	if id, err := group.ParseID(ref); err == nil {
 		return id, nil
 	}
-	gs, err := s.cfg.Backend.Groups()
+	gs, err := s.cfg.Backend.Groups.Groups()
 	if err != nil {
 		return group.ID{}, err
 	}
-	var found []group.ID
+	var found []Group
 	for _, g := range gs {
 		if g.Name == ref {
-			found = append(found, g.ID)
+			found = append(found, g)
 		}
 	}
 	switch len(found) {
 	case 0:
-		return group.ID{}, fmt.Errorf("%w: no group named %q", node.ErrNotFound, ref)
+		return group.ID{}, fmt.Errorf("%w: no group named %q", ErrNotFound, ref)
 	case 1:
-		return found[0], nil
+		id, err := group.ParseID(found[0].ID)
+		if err != nil {
+			return group.ID{}, fmt.Errorf("group %q: %w", ref, err)
+		}
+		return id, nil
 	}
-	return group.ID{}, fmt.Errorf("%w: more than one group is named %q: use its ID", node.ErrInvalidGroup, ref)
+	return group.ID{}, fmt.Errorf("%w: more than one group is named %q: use its ID", ErrInvalidGroup, ref)
 }
