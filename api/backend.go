@@ -8,41 +8,75 @@ import (
 
 	"github.com/backchannel/backchannel/crypto/group"
 	"github.com/backchannel/backchannel/crypto/room"
-	"github.com/backchannel/backchannel/node"
-	"github.com/backchannel/backchannel/node/roomstate"
-	"github.com/backchannel/backchannel/storage"
 )
 
-// Backend is what the API serves: *node.Node in the daemon, a fake in tests
-// (see package apitest).
-type Backend interface {
-	Self() node.SelfInfo
-	NewInvite(oneTime bool) (string, error)
-	Status() node.Status
-	SetProfileName(name string) error
+// Backend is what the API serves, one narrow interface per concern: a
+// handler uses only the one it needs. The daemon fills it from a node (see
+// package api/nodeapi), tests from a fake (package api/apitest). The
+// interfaces speak this package's types; their errors wrap this package's
+// Err* sentinels, which decide the HTTP status and code.
+type Backend struct {
+	Identity IdentityBackend
+	Contacts ContactBackend
+	Chats    ChatBackend
+	Rooms    RoomBackend
+	Groups   GroupBackend
+	Events   EventBackend
+}
 
-	AddContact(ctx context.Context, invite string, name string) (storage.Contact, error)
-	Contacts() ([]storage.Contact, error)
-	ResolvePeer(nameOrID string) (peer.ID, error)
+// IdentityBackend is who this node is: its address, invite and profile.
+type IdentityBackend interface {
+	Self() Self
+	NewInvite(oneTime bool) (string, error)
+	Status() Status
+	SetProfileName(name string) error
+}
+
+// ContactBackend keeps the address book: contacts, strangers, blocks and
+// verification.
+type ContactBackend interface {
+	AddContact(ctx context.Context, invite string, name string) (Contact, error)
+	// Contacts lists every contact, sorted by name, then peer ID.
+	Contacts() ([]Contact, error)
 	Block(p peer.ID) error
 	Unblock(p peer.ID) error
 	SafetyNumber(p peer.ID) (string, error)
 	SetVerified(p peer.ID, verified bool) error
+}
 
-	Send(ctx context.Context, to peer.ID, m node.Outgoing) (storage.Message, error)
-	Inbox() ([]storage.Conversation, error)
-	Requests() ([]storage.Conversation, error)
-	Messages(p peer.ID, limit int, before time.Time) ([]storage.Message, error)
+// Outgoing is a 1:1 message to send. Kind is "text", "reply" or
+// "reaction"; ReplyTo names the message replied or reacted to (zero: none).
+type Outgoing struct {
+	Kind    string
+	Body    string
+	ReplyTo [16]byte
+}
+
+// ChatBackend is 1:1 messaging: the inbox, the requests and the threads.
+// A Conversation it returns leaves Name and Origin to the API, which takes
+// them from the contacts.
+type ChatBackend interface {
+	Send(ctx context.Context, to peer.ID, m Outgoing) (Message, error)
+	Inbox() ([]Conversation, error)
+	Requests() ([]Conversation, error)
+	// Messages returns up to limit messages sent before before (zero: any
+	// time), newest first.
+	Messages(p peer.ID, limit int, before time.Time) ([]Message, error)
 	MarkRead(p peer.ID) error
 	Typing(p peer.ID, typing bool) error
 	Accept(ctx context.Context, p peer.ID) error
 	Decline(p peer.ID) error
+}
 
-	CreateRoom(ctx context.Context, name, description string, start time.Time) (node.RoomInfo, error)
-	JoinRoom(ctx context.Context, ref string) (node.RoomInfo, error)
+// RoomBackend is live rooms.
+type RoomBackend interface {
+	CreateRoom(ctx context.Context, name, description string, start time.Time) (Room, error)
+	// JoinRoom joins a room by ID or by name, looked up in the DHT.
+	JoinRoom(ctx context.Context, ref string) (Room, error)
 	LeaveRoom(id room.ID) error
-	Rooms() ([]node.RoomInfo, error)
-	DiscoverRooms(ctx context.Context, name string) ([]node.RoomInfo, error)
+	// Rooms lists the rooms created or joined, by name.
+	Rooms() ([]Room, error)
+	DiscoverRooms(ctx context.Context, name string) ([]Room, error)
 	RoomSay(ctx context.Context, id room.ID, text string) (room.MessageID, error)
 	RoomAsk(ctx context.Context, id room.ID, text string) (room.MessageID, error)
 	RoomUpvote(ctx context.Context, id room.ID, question room.MessageID) error
@@ -53,28 +87,65 @@ type Backend interface {
 	RoomMute(ctx context.Context, id room.ID, p peer.ID, until time.Time) error
 	RoomGrant(ctx context.Context, id room.ID, p peer.ID, role room.Role, ttl time.Duration) error
 	RoomWho(id room.ID) (listeners int, speakers []peer.ID, err error)
-	RoomChat(id room.ID, limit int) ([]roomstate.Chat, error)
-	RoomQuestions(id room.ID) ([]roomstate.Question, error)
-	RoomAskSpeaker(ctx context.Context, id room.ID, speaker peer.ID, text string) (storage.Message, error)
+	// RoomChat returns the last limit visible chat lines, oldest first.
+	RoomChat(id room.ID, limit int) ([]RoomChatLine, error)
+	// RoomQuestions returns the visible questions, most upvoted first.
+	RoomQuestions(id room.ID) ([]RoomQuestion, error)
+	RoomAskSpeaker(ctx context.Context, id room.ID, speaker peer.ID, text string) (Message, error)
+}
 
-	CreateGroup(ctx context.Context, name string) (node.GroupInfo, error)
-	Groups() ([]node.GroupInfo, error)
-	Group(id group.ID) (node.GroupInfo, error)
-	ResolveGroup(ref string) (group.ID, error)
-	GroupMembers(id group.ID) ([]node.GroupMember, error)
+// GroupOutgoing is a group message to send; see GroupSendRequest. ReplyTo
+// is zero when the message replies to nothing; Start is an event's start.
+type GroupOutgoing struct {
+	Kind    string
+	Body    string
+	ReplyTo [32]byte
+	Start   time.Time
+}
+
+// GroupBackend is private groups.
+type GroupBackend interface {
+	CreateGroup(ctx context.Context, name string) (Group, error)
+	// Groups lists every group this node knows (invited, joined, left), by
+	// name.
+	Groups() ([]Group, error)
+	Group(id group.ID) (Group, error)
+	// GroupMembers lists the newest roster, owner first.
+	GroupMembers(id group.ID) ([]GroupMember, error)
 	InviteToGroup(ctx context.Context, id group.ID, peers ...peer.ID) error
-	AcceptGroupInvite(ctx context.Context, id group.ID) (node.GroupInfo, error)
+	AcceptGroupInvite(ctx context.Context, id group.ID) (Group, error)
 	DeclineGroupInvite(id group.ID) error
 	LeaveGroup(ctx context.Context, id group.ID) error
 	RenameGroup(ctx context.Context, id group.ID, name string) error
 	RemoveGroupMember(ctx context.Context, id group.ID, p peer.ID) error
 	GrantGroupAdmin(ctx context.Context, id group.ID, p peer.ID, admin bool) error
 	Rekey(ctx context.Context, id group.ID) error
-	GroupSend(ctx context.Context, id group.ID, m node.GroupOutgoing) (node.GroupMessage, error)
-	GroupMessages(id group.ID, limit int, before time.Time) ([]node.GroupMessage, error)
+	GroupSend(ctx context.Context, id group.ID, m GroupOutgoing) (GroupMessage, error)
+	// GroupMessages returns up to limit lines sent before before (zero:
+	// any time), newest first.
+	GroupMessages(id group.ID, limit int, before time.Time) ([]GroupMessage, error)
 	MarkGroupRead(id group.ID) error
+}
 
+// EventBackend is the node's event stream.
+type EventBackend interface {
 	// Subscribe returns a stream of events until cancel is called. cancel
 	// must be safe to call more than once.
-	Subscribe() (events <-chan node.Event, cancel func())
+	Subscribe() (events <-chan Event, cancel func())
+}
+
+// missing names the first field of b that is nil, or returns "".
+func (b Backend) missing() string {
+	for _, f := range []struct {
+		name string
+		nil  bool
+	}{
+		{"Identity", b.Identity == nil}, {"Contacts", b.Contacts == nil}, {"Chats", b.Chats == nil},
+		{"Rooms", b.Rooms == nil}, {"Groups", b.Groups == nil}, {"Events", b.Events == nil},
+	} {
+		if f.nil {
+			return f.name
+		}
+	}
+	return ""
 }

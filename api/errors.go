@@ -3,10 +3,6 @@ package api
 import (
 	"errors"
 	"net/http"
-
-	"github.com/backchannel/backchannel/node"
-	"github.com/backchannel/backchannel/node/roomstate"
-	"github.com/backchannel/backchannel/storage"
 )
 
 // Error codes: the "code" field of an error body. They are stable.
@@ -32,30 +28,47 @@ const (
 	CodeUnavailable      = "unavailable"        // 503: the node is shutting down
 )
 
+// Errors a backend's errors wrap (test with errors.Is): each decides the
+// status and code of the answer. An error that wraps none is a 500.
+var (
+	ErrUnknownPeer    = errors.New("unknown peer")                     // 404 unknown_peer
+	ErrTooLarge       = errors.New("too large")                        // 413 too_large
+	ErrBlocked        = errors.New("peer is blocked")                  // 403 blocked
+	ErrInvalidInvite  = errors.New("invalid invite")                   // 400 invalid_invite
+	ErrNotFound       = errors.New("not found")                        // 404 not_found
+	ErrNotAllowed     = errors.New("not allowed")                      // 403 not_allowed
+	ErrNotSpeaker     = errors.New("not a speaker of the room")        // 403 not_speaker
+	ErrMuted          = errors.New("sender muted")                     // 403 muted
+	ErrInvalidRoom    = errors.New("invalid room")                     // 400 invalid_room
+	ErrInvalidGroup   = errors.New("invalid group")                    // 400 invalid_group
+	ErrKeyPending     = errors.New("group key not received yet")       // 409 key_pending
+	ErrRequestPending = errors.New("message request not accepted yet") // 409 request_pending
+	ErrAmbiguous      = errors.New("ambiguous name")                   // 409 ambiguous_name
+	ErrInvalid        = errors.New("invalid argument")                 // 400 bad_request
+	ErrUnavailable    = errors.New("node closed")                      // 503 unavailable
+)
+
 // errorMap maps the backend's errors to a status and code, first match wins.
 var errorMap = []struct {
 	err    error
 	status int
 	code   string
 }{
-	{node.ErrUnknownPeer, http.StatusNotFound, CodeUnknownPeer},
-	{node.ErrTooLarge, http.StatusRequestEntityTooLarge, CodeTooLarge},
-	{node.ErrBlocked, http.StatusForbidden, CodeBlocked},
-	{node.ErrInvalidInvite, http.StatusBadRequest, CodeInvalidInvite},
-	{node.ErrNotFound, http.StatusNotFound, CodeNotFound},
-	{roomstate.ErrNotAllowed, http.StatusForbidden, CodeNotAllowed},
-	{node.ErrNotSpeaker, http.StatusForbidden, CodeNotSpeaker},
-	{roomstate.ErrMuted, http.StatusForbidden, CodeMuted},
-	{node.ErrInvalidRoom, http.StatusBadRequest, CodeInvalidRoom},
-	{node.ErrNotAllowed, http.StatusForbidden, CodeNotAllowed},
-	{node.ErrInvalidGroup, http.StatusBadRequest, CodeInvalidGroup},
-	{node.ErrKeyPending, http.StatusConflict, CodeKeyPending},
-	{node.ErrRequestPending, http.StatusConflict, CodeRequestPending},
-	{node.ErrSelf, http.StatusBadRequest, CodeBadRequest},
-	{node.ErrClosed, http.StatusServiceUnavailable, CodeUnavailable},
-	{storage.ErrAmbiguous, http.StatusConflict, CodeAmbiguous},
-	{storage.ErrNotFound, http.StatusNotFound, CodeNotFound},
-	{storage.ErrInvalid, http.StatusBadRequest, CodeBadRequest},
+	{ErrUnknownPeer, http.StatusNotFound, CodeUnknownPeer},
+	{ErrTooLarge, http.StatusRequestEntityTooLarge, CodeTooLarge},
+	{ErrBlocked, http.StatusForbidden, CodeBlocked},
+	{ErrInvalidInvite, http.StatusBadRequest, CodeInvalidInvite},
+	{ErrNotFound, http.StatusNotFound, CodeNotFound},
+	{ErrNotAllowed, http.StatusForbidden, CodeNotAllowed},
+	{ErrNotSpeaker, http.StatusForbidden, CodeNotSpeaker},
+	{ErrMuted, http.StatusForbidden, CodeMuted},
+	{ErrInvalidRoom, http.StatusBadRequest, CodeInvalidRoom},
+	{ErrInvalidGroup, http.StatusBadRequest, CodeInvalidGroup},
+	{ErrKeyPending, http.StatusConflict, CodeKeyPending},
+	{ErrRequestPending, http.StatusConflict, CodeRequestPending},
+	{ErrAmbiguous, http.StatusConflict, CodeAmbiguous},
+	{ErrInvalid, http.StatusBadRequest, CodeBadRequest},
+	{ErrUnavailable, http.StatusServiceUnavailable, CodeUnavailable},
 	{errBadRequest, http.StatusBadRequest, CodeBadRequest},
 	{errTooLarge, http.StatusRequestEntityTooLarge, CodeTooLarge},
 }

@@ -4,25 +4,24 @@ import (
 	"errors"
 	"fmt"
 	"testing"
-
-	"github.com/backchannel/backchannel/node"
-	"github.com/backchannel/backchannel/node/roomstate"
 )
 
-// TestClassifyRoomErrors checks the mapping of the node's room errors,
-// which wrap a roomstate reason inside node.ErrInvalidRoom.
-func TestClassifyRoomErrors(t *testing.T) {
+// TestClassify checks the mapping of the backend's errors, wrapped with
+// detail, to a status and code.
+func TestClassify(t *testing.T) {
 	tests := []struct {
 		err    error
 		status int
 		code   string
 	}{
-		{fmt.Errorf("%w: %w", node.ErrInvalidRoom, roomstate.ErrNotAllowed), 403, CodeNotAllowed},
-		{fmt.Errorf("%w: %w", node.ErrInvalidRoom, roomstate.ErrMuted), 403, CodeMuted},
-		{fmt.Errorf("%w: %w", node.ErrInvalidRoom, roomstate.ErrBadBody), 400, CodeInvalidRoom},
-		{fmt.Errorf("%w: 2 rooms are named x", node.ErrInvalidRoom), 400, CodeInvalidRoom},
-		{fmt.Errorf("%w: not in room x", node.ErrNotFound), 404, CodeNotFound},
-		{fmt.Errorf("%w: text", node.ErrTooLarge), 413, CodeTooLarge},
+		{fmt.Errorf("%w: only the host", ErrNotAllowed), 403, CodeNotAllowed},
+		{fmt.Errorf("invalid room: %w", ErrMuted), 403, CodeMuted},
+		{fmt.Errorf("%w: bad body", ErrInvalidRoom), 400, CodeInvalidRoom},
+		{fmt.Errorf("%w: 2 rooms are named x", ErrInvalidRoom), 400, CodeInvalidRoom},
+		{fmt.Errorf("%w: not in room x", ErrNotFound), 404, CodeNotFound},
+		{fmt.Errorf("%w: text", ErrTooLarge), 413, CodeTooLarge},
+		{fmt.Errorf("%w: twins", ErrAmbiguous), 409, CodeAmbiguous},
+		{fmt.Errorf("%w: shutting down", ErrUnavailable), 503, CodeUnavailable},
 		{errors.New("disk on fire"), 500, CodeInternal},
 	}
 	for _, tt := range tests {

@@ -35,7 +35,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	}
 	defer c.CloseNow()
 
-	events, cancel := s.cfg.Backend.Subscribe()
+	events, cancel := s.cfg.Backend.Events.Subscribe()
 	defer cancel()
 
 	// CloseRead reads (and discards) what the client sends, answers pings,
@@ -55,7 +55,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 				c.Close(websocket.StatusGoingAway, "event stream ended")
 				return
 			}
-			if err := writeEvent(ctx, c, eventJSON(e)); err != nil {
+			if err := writeEvent(ctx, c, e); err != nil {
 				s.log.Debug("api: websocket write", "err", err)
 				return
 			}

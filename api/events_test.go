@@ -12,8 +12,6 @@ import (
 
 	"github.com/backchannel/backchannel/api"
 	"github.com/backchannel/backchannel/api/apitest"
-	"github.com/backchannel/backchannel/node"
-	"github.com/backchannel/backchannel/storage"
 )
 
 func dialEvents(t *testing.T, s *apitest.Server, token string) (*websocket.Conn, *http.Response, error) {
@@ -50,12 +48,12 @@ func TestEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got.Type != "message" || got.PeerID != bob.String() || got.Message == nil ||
-		got.Message.Body != "are you there?" || got.Message.ID != m.ID.String() || got.Message.State != "received" {
+		got.Message.Body != "are you there?" || got.Message.ID != m.ID || got.Message.State != "received" {
 		t.Errorf("event %+v (message %+v)", got, got.Message)
 	}
 
 	at := time.Date(2026, 1, 2, 3, 5, 0, 0, time.UTC)
-	s.Fake.Emit(node.Event{Type: "typing", Peer: bob, Typing: true, Time: at})
+	s.Fake.Emit(api.Event{Type: "typing", PeerID: bob.String(), Typing: true, Time: &at})
 	got = api.Event{}
 	if err := wsjson.Read(t.Context(), c, &got); err != nil {
 		t.Fatal(err)
@@ -64,8 +62,8 @@ func TestEvents(t *testing.T) {
 		t.Errorf("event %+v", got)
 	}
 
-	ct := storage.Contact{Peer: bob, State: storage.ContactAccepted, Name: "bob", ProfileName: "Bob"}
-	s.Fake.Emit(node.Event{Type: "contact", Peer: bob, Contact: &ct})
+	ct := api.Contact{PeerID: bob.String(), State: "accepted", Name: "bob", ProfileName: "Bob", Addrs: []string{}}
+	s.Fake.Emit(api.Event{Type: "contact", PeerID: bob.String(), Contact: &ct})
 	got = api.Event{}
 	if err := wsjson.Read(t.Context(), c, &got); err != nil {
 		t.Fatal(err)

@@ -1,13 +1,6 @@
 package api
 
-import (
-	"encoding/hex"
-	"time"
-
-	"github.com/libp2p/go-libp2p/core/peer"
-
-	"github.com/backchannel/backchannel/node"
-)
+import "time"
 
 // The JSON bodies of the private-group endpoints, stable like the others. A
 // group ID and a group message ID are 64 hex digits.
@@ -133,60 +126,4 @@ type GroupSendRequest struct {
 	Text    string     `json:"text"`
 	ReplyTo string     `json:"reply_to,omitempty"`
 	Start   *time.Time `json:"start,omitempty"`
-}
-
-// Conversions from the node's group types.
-
-func groupJSON(g node.GroupInfo) Group {
-	j := Group{ID: g.ID.String(), Name: g.Name, State: g.State.String(), Epoch: g.Epoch, Role: g.Role.String(),
-		MemberCount: g.Members, Unread: g.Unread, KeyPending: g.KeyWaited}
-	if g.Inviter != "" {
-		j.InviterID = g.Inviter.String()
-	}
-	return j
-}
-
-func groupsJSON(gs []node.GroupInfo) Groups {
-	out := Groups{Groups: make([]Group, 0, len(gs))}
-	for _, g := range gs {
-		out.Groups = append(out.Groups, groupJSON(g))
-	}
-	return out
-}
-
-func peerStrings(ps []peer.ID) []string {
-	out := make([]string, 0, len(ps))
-	for _, p := range ps {
-		out = append(out, p.String())
-	}
-	return out
-}
-
-func groupMessageJSON(m node.GroupMessage) GroupMessage {
-	j := GroupMessage{
-		ID: hex.EncodeToString(m.ID[:]), SenderID: m.Sender.String(), Kind: m.Kind, Text: m.Body,
-		Start: optTime(m.EventStart), Time: optTime(m.Sent), Epoch: m.Epoch, Outbound: m.Outbound,
-		Reactions: []GroupReaction{}, RSVPs: []GroupRSVP{}, DeliveredTo: peerStrings(m.DeliveredTo), ReadBy: peerStrings(m.ReadBy),
-	}
-	if m.ReplyTo != ([32]byte{}) {
-		j.ReplyTo = hex.EncodeToString(m.ReplyTo[:])
-	}
-	for _, r := range m.Reactions {
-		j.Reactions = append(j.Reactions, GroupReaction{PeerID: r.Peer.String(), Emoji: r.Emoji})
-	}
-	for _, r := range m.RSVPs {
-		j.RSVPs = append(j.RSVPs, GroupRSVP{PeerID: r.Peer.String(), Answer: r.Answer})
-	}
-	return j
-}
-
-func groupEventJSON(e node.GroupEvent) *GroupEvent {
-	j := &GroupEvent{GroupID: e.Group.String(), Epoch: e.Epoch, Kind: e.Kind, State: e.State}
-	if e.Message != ([32]byte{}) {
-		j.MessageID = hex.EncodeToString(e.Message[:])
-	}
-	if e.Member != "" {
-		j.MemberID = e.Member.String()
-	}
-	return j
 }

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"encoding/hex"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -12,7 +11,6 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/backchannel/backchannel/crypto/group"
-	"github.com/backchannel/backchannel/node"
 )
 
 // Paging of GET /v1/groups/{group}/messages.
@@ -23,7 +21,7 @@ const (
 
 // groupRoutes adds the private-group endpoints to mux.
 func (s *Server) groupRoutes(mux *http.ServeMux) {
-	b := s.cfg.Backend
+	b := s.cfg.Backend.Groups
 	mux.HandleFunc("GET /v1/groups", s.groups)
 	mux.HandleFunc("POST /v1/groups", s.createGroup)
 	mux.HandleFunc("GET /v1/groups/{group}", s.groupDetail)
@@ -41,12 +39,12 @@ func (s *Server) groupRoutes(mux *http.ServeMux) {
 }
 
 func (s *Server) groups(w http.ResponseWriter, r *http.Request) {
-	gs, err := s.cfg.Backend.Groups()
+	gs, err := s.cfg.Backend.Groups.Groups()
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, groupsJSON(gs))
+	writeJSON(w, http.StatusOK, Groups{Groups: nonNil(gs)})
 }
 
 func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) {
@@ -58,12 +56,12 @@ func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, fmt.Errorf("%w: name is required", errBadRequest))
 		return
 	}
-	info, err := s.cfg.Backend.CreateGroup(r.Context(), req.Name)
+	info, err := s.cfg.Backend.Groups.CreateGroup(r.Context(), req.Name)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, groupJSON(info))
+	writeJSON(w, http.StatusCreated, info)
 }
 
 func (s *Server) groupDetail(w http.ResponseWriter, r *http.Request) {
@@ -71,21 +69,17 @@ func (s *Server) groupDetail(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	info, err := s.cfg.Backend.Group(id)
+	info, err := s.cfg.Backend.Groups.Group(id)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	ms, err := s.cfg.Backend.GroupMembers(id)
+	ms, err := s.cfg.Backend.Groups.GroupMembers(id)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	out := GroupDetail{Group: groupJSON(info), Members: make([]GroupMember, 0, len(ms))}
-	for _, m := range ms {
-		out.Members = append(out.Members, GroupMember{PeerID: m.Peer.String(), Role: m.Role.String(), Name: m.Name})
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, GroupDetail{Group: info, Members: nonNil(ms)})
 }
 
 func (s *Server) acceptGroup(w http.ResponseWriter, r *http.Request) {
@@ -93,12 +87,12 @@ func (s *Server) acceptGroup(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	info, err := s.cfg.Backend.AcceptGroupInvite(r.Context(), id)
+	info, err := s.cfg.Backend.Groups.AcceptGroupInvite(r.Context(), id)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, groupJSON(info))
+	writeJSON(w, http.StatusOK, info)
 }
 
 // groupAction serves a POST on /v1/groups/{group}/… answered 204.
@@ -119,7 +113,7 @@ func (s *Server) groupAction(act func(r *http.Request, id group.ID) error) http.
 // groupMemberAction serves a POST on /v1/groups/{group}/members/{peer}/….
 func (s *Server) groupMemberAction(act func(ctx context.Context, id group.ID, p peer.ID) error) http.HandlerFunc {
 	return s.groupAction(func(r *http.Request, id group.ID) error {
-		p, err := s.cfg.Backend.ResolvePeer(r.PathValue("peer"))
+		p, err := s.resolvePeer(r.PathValue("peer"))
 		if err != nil {
 			return err
 		}
@@ -140,7 +134,7 @@ func (s *Server) renameGroup(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, fmt.Errorf("%w: name is required", errBadRequest))
 		return
 	}
-	if err := s.cfg.Backend.RenameGroup(r.Context(), id, req.Name); err != nil {
+	if err := s.cfg.Backend.Groups.RenameGroup(r.Context(), id, req.Name); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -162,14 +156,14 @@ func (s *Server) inviteToGroup(w http.ResponseWriter, r *http.Request) {
 	}
 	var ps []peer.ID
 	for _, ref := range req.Peers {
-		p, err := s.cfg.Backend.ResolvePeer(ref)
+		p, err := s.resolvePeer(ref)
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
 		ps = append(ps, p)
 	}
-	if err := s.cfg.Backend.InviteToGroup(r.Context(), id, ps...); err != nil {
+	if err := s.cfg.Backend.Groups.InviteToGroup(r.Context(), id, ps...); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -185,12 +179,12 @@ func (s *Server) groupAdmin(w http.ResponseWriter, r *http.Request) {
 	if !s.decode(w, r, &req) {
 		return
 	}
-	p, err := s.cfg.Backend.ResolvePeer(r.PathValue("peer"))
+	p, err := s.resolvePeer(r.PathValue("peer"))
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	if err := s.cfg.Backend.GrantGroupAdmin(r.Context(), id, p, req.Admin); err != nil {
+	if err := s.cfg.Backend.Groups.GrantGroupAdmin(r.Context(), id, p, req.Admin); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -221,16 +215,12 @@ func (s *Server) groupMessages(w http.ResponseWriter, r *http.Request) {
 		}
 		before = t
 	}
-	ms, err := s.cfg.Backend.GroupMessages(id, limit, before)
+	ms, err := s.cfg.Backend.Groups.GroupMessages(id, limit, before)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	out := GroupMessages{Messages: make([]GroupMessage, 0, len(ms))}
-	for _, m := range ms {
-		out.Messages = append(out.Messages, groupMessageJSON(m))
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, GroupMessages{Messages: nonNil(ms)})
 }
 
 func (s *Server) groupSend(w http.ResponseWriter, r *http.Request) {
@@ -246,7 +236,7 @@ func (s *Server) groupSend(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, fmt.Errorf("%w: text is required", errBadRequest))
 		return
 	}
-	out := node.GroupOutgoing{Kind: req.Kind, Body: req.Text}
+	out := GroupOutgoing{Kind: req.Kind, Body: req.Text}
 	if req.ReplyTo != "" {
 		target, err := parseGroupMessageID(req.ReplyTo)
 		if err != nil {
@@ -258,37 +248,20 @@ func (s *Server) groupSend(w http.ResponseWriter, r *http.Request) {
 	if req.Start != nil {
 		out.Start = *req.Start
 	}
-	m, err := s.cfg.Backend.GroupSend(r.Context(), id, out)
+	m, err := s.cfg.Backend.Groups.GroupSend(r.Context(), id, out)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, groupMessageJSON(m))
+	writeJSON(w, http.StatusCreated, m)
 }
 
-// group resolves the {group} path parameter: a group ID, or the exact name
-// of a group this node knows.
+// group resolves the {group} path parameter (see resolveGroup).
 func (s *Server) group(w http.ResponseWriter, r *http.Request) (group.ID, bool) {
-	ref := strings.TrimSpace(r.PathValue("group"))
-	if ref == "" {
-		s.fail(w, r, fmt.Errorf("%w: empty group", errBadRequest))
-		return group.ID{}, false
-	}
-	id, err := s.cfg.Backend.ResolveGroup(ref)
+	id, err := s.resolveGroup(r.PathValue("group"))
 	if err != nil {
 		s.fail(w, r, err)
 		return group.ID{}, false
 	}
 	return id, true
-}
-
-// parseGroupMessageID parses a group message ID: 64 hex digits.
-func parseGroupMessageID(s string) ([32]byte, error) {
-	var id [32]byte
-	b, err := hex.DecodeString(s)
-	if err != nil || len(b) != len(id) {
-		return id, fmt.Errorf("%w: message ID %q: want %d hex digits", errBadRequest, s, 2*len(id))
-	}
-	copy(id[:], b)
-	return id, nil
 }

@@ -27,7 +27,7 @@ func TestGroupEndpoints(t *testing.T) {
 		return fmt.Sprintf(`{"id":%q,"name":%q,"state":"joined","epoch":%d,"role":%q,"member_count":%d,"unread":0,"key_pending":false}`, club, name, epoch, role, members)
 	}
 	invitedJSON := func(state string) string {
-		return fmt.Sprintf(`{"id":%q,"name":"Book club","state":%q,"epoch":1,"role":"member","member_count":2,"inviter_id":%q,"unread":0,"key_pending":false}`, invited.ID, state, bob)
+		return fmt.Sprintf(`{"id":%q,"name":"Book club","state":%q,"epoch":1,"role":"member","member_count":2,"inviter_id":%q,"unread":0,"key_pending":false}`, invited, state, bob)
 	}
 	line := func(n byte, kind, text, extra string) string {
 		return fmt.Sprintf(`{"id":%q,"sender_id":%q,"kind":%q,"text":%q%s,"time":"2026-01-02T03:04:%02dZ","epoch":2,"outbound":true`, gmsg(n), self, kind, text, extra, 7+n)
@@ -60,7 +60,7 @@ func TestGroupEndpoints(t *testing.T) {
 		{"GET", gp, "", 200, strings.TrimSuffix(clubJSON("Supper club", "owner", 4, 2), "}") +
 			fmt.Sprintf(`,"members":[{"peer_id":%q,"role":"owner"},{"peer_id":%q,"role":"admin","name":"bob"}]}`, self, bob)},
 		{"POST", "/v1/groups/Book%20club/accept", "", 200, invitedJSON("joined")},
-		{"POST", "/v1/groups/" + invited.ID.String() + "/leave", "", 204, ""},
+		{"POST", "/v1/groups/" + invited.String() + "/leave", "", 204, ""},
 		{"GET", "/v1/groups", "", 200, `{"groups":[` + invitedJSON("left") + `,` + clubJSON("Supper club", "owner", 4, 2) + `]}`},
 	}
 	for i, tt := range tests {
@@ -79,7 +79,7 @@ func TestGroupEndpoints(t *testing.T) {
 func TestGroupErrors(t *testing.T) {
 	s := populated(t)
 	invited := s.Fake.AddGroupInvite("Book club", bob)
-	if _, err := s.Fake.AcceptGroupInvite(t.Context(), invited.ID); err != nil {
+	if _, err := s.Fake.AcceptGroupInvite(t.Context(), invited); err != nil {
 		t.Fatal(err)
 	}
 	for range 2 {
@@ -87,7 +87,7 @@ func TestGroupErrors(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	bp := "/v1/groups/" + invited.ID.String()
+	bp := "/v1/groups/" + invited.String()
 	tests := []struct {
 		name, method, path, body string
 		status                   int
@@ -142,11 +142,11 @@ func TestGroupEvents(t *testing.T) {
 	if err := wsjson.Read(t.Context(), c, &got); err != nil {
 		t.Fatal(err)
 	}
-	want := api.GroupEvent{GroupID: invited.ID.String(), Epoch: 1, State: "invited"}
+	want := api.GroupEvent{GroupID: invited.String(), Epoch: 1, State: "invited"}
 	if got.Type != "group_invite" || got.Group == nil || *got.Group != want || got.PeerID != bob.String() {
 		t.Errorf("event %+v (group %+v), want group_invite %+v", got, got.Group, want)
 	}
-	m, err := s.Fake.GroupSpeak(invited.ID, bob, "welcome")
+	m, err := s.Fake.GroupSpeak(invited, bob, "welcome")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +154,7 @@ func TestGroupEvents(t *testing.T) {
 	if err := wsjson.Read(t.Context(), c, &got); err != nil {
 		t.Fatal(err)
 	}
-	want = api.GroupEvent{GroupID: invited.ID.String(), Epoch: 1, MessageID: hex.EncodeToString(m.ID[:]), Kind: "text"}
+	want = api.GroupEvent{GroupID: invited.String(), Epoch: 1, MessageID: m.ID, Kind: "text"}
 	if got.Type != "group_message" || got.Group == nil || *got.Group != want {
 		t.Errorf("event %+v (group %+v), want group_message %+v", got, got.Group, want)
 	}

@@ -14,9 +14,6 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-
-	"github.com/backchannel/backchannel/node"
-	"github.com/backchannel/backchannel/storage"
 )
 
 // Paging of GET /v1/conversations/{peer}/messages.
@@ -42,8 +39,8 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /v1/contacts/{peer}/safety-number", s.safetyNumber)
 	mux.HandleFunc("POST /v1/contacts/{peer}/verify", s.verify)
 	mux.HandleFunc("POST /v1/messages", s.send)
-	mux.HandleFunc("GET /v1/inbox", s.conversations(s.cfg.Backend.Inbox))
-	mux.HandleFunc("GET /v1/requests", s.conversations(s.cfg.Backend.Requests))
+	mux.HandleFunc("GET /v1/inbox", s.conversations(s.cfg.Backend.Chats.Inbox))
+	mux.HandleFunc("GET /v1/requests", s.conversations(s.cfg.Backend.Chats.Requests))
 	mux.HandleFunc("POST /v1/requests/{peer}/accept", s.peerAction(s.accept))
 	mux.HandleFunc("POST /v1/requests/{peer}/decline", s.peerAction(s.decline))
 	mux.HandleFunc("POST /v1/requests/{peer}/block", s.peerAction(s.block))
@@ -84,11 +81,11 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) id(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, selfJSON(s.cfg.Backend.Self()))
+	writeJSON(w, http.StatusOK, s.cfg.Backend.Identity.Self())
 }
 
 func (s *Server) status(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, statusJSON(s.cfg.Backend.Status()))
+	writeJSON(w, http.StatusOK, s.cfg.Backend.Identity.Status())
 }
 
 func (s *Server) newInvite(w http.ResponseWriter, r *http.Request) {
@@ -96,7 +93,7 @@ func (s *Server) newInvite(w http.ResponseWriter, r *http.Request) {
 	if !s.decode(w, r, &req) {
 		return
 	}
-	link, err := s.cfg.Backend.NewInvite(req.OneTime)
+	link, err := s.cfg.Backend.Identity.NewInvite(req.OneTime)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -109,7 +106,7 @@ func (s *Server) setProfile(w http.ResponseWriter, r *http.Request) {
 	if !s.decode(w, r, &req) {
 		return
 	}
-	if err := s.cfg.Backend.SetProfileName(req.Name); err != nil {
+	if err := s.cfg.Backend.Identity.SetProfileName(req.Name); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -117,16 +114,12 @@ func (s *Server) setProfile(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) contacts(w http.ResponseWriter, r *http.Request) {
-	cs, err := s.cfg.Backend.Contacts()
+	cs, err := s.cfg.Backend.Contacts.Contacts()
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	out := Contacts{Contacts: make([]Contact, 0, len(cs))}
-	for _, c := range cs {
-		out.Contacts = append(out.Contacts, contactJSON(c))
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, Contacts{Contacts: nonNil(cs)})
 }
 
 func (s *Server) addContact(w http.ResponseWriter, r *http.Request) {
@@ -138,12 +131,12 @@ func (s *Server) addContact(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, fmt.Errorf("%w: invite is required", errBadRequest))
 		return
 	}
-	c, err := s.cfg.Backend.AddContact(r.Context(), req.Invite, req.Name)
+	c, err := s.cfg.Backend.Contacts.AddContact(r.Context(), req.Invite, req.Name)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, contactJSON(c))
+	writeJSON(w, http.StatusCreated, c)
 }
 
 // peerAction serves a POST on /…/{peer}/… whose answer is 204 No Content.
@@ -161,14 +154,14 @@ func (s *Server) peerAction(act func(r *http.Request, p peer.ID) error) http.Han
 	}
 }
 
-func (s *Server) block(r *http.Request, p peer.ID) error   { return s.cfg.Backend.Block(p) }
-func (s *Server) unblock(r *http.Request, p peer.ID) error { return s.cfg.Backend.Unblock(p) }
-func (s *Server) decline(r *http.Request, p peer.ID) error { return s.cfg.Backend.Decline(p) }
+func (s *Server) block(r *http.Request, p peer.ID) error   { return s.cfg.Backend.Contacts.Block(p) }
+func (s *Server) unblock(r *http.Request, p peer.ID) error { return s.cfg.Backend.Contacts.Unblock(p) }
+func (s *Server) decline(r *http.Request, p peer.ID) error { return s.cfg.Backend.Chats.Decline(p) }
 func (s *Server) markRead(r *http.Request, p peer.ID) error {
-	return s.cfg.Backend.MarkRead(p)
+	return s.cfg.Backend.Chats.MarkRead(p)
 }
 func (s *Server) accept(r *http.Request, p peer.ID) error {
-	return s.cfg.Backend.Accept(r.Context(), p)
+	return s.cfg.Backend.Chats.Accept(r.Context(), p)
 }
 
 func (s *Server) safetyNumber(w http.ResponseWriter, r *http.Request) {
@@ -176,15 +169,15 @@ func (s *Server) safetyNumber(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	sn, err := s.cfg.Backend.SafetyNumber(p)
+	sn, err := s.cfg.Backend.Contacts.SafetyNumber(p)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	out := SafetyNumber{PeerID: p.String(), SafetyNumber: sn}
-	if cs, err := s.cfg.Backend.Contacts(); err == nil {
+	if cs, err := s.cfg.Backend.Contacts.Contacts(); err == nil {
 		for _, c := range cs {
-			if c.Peer == p {
+			if c.PeerID == p.String() {
 				out.Verified = c.Verified
 			}
 		}
@@ -202,7 +195,7 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	verified := req.Verified == nil || *req.Verified
-	if err := s.cfg.Backend.SetVerified(p, verified); err != nil {
+	if err := s.cfg.Backend.Contacts.SetVerified(p, verified); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -218,9 +211,9 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, fmt.Errorf("%w: to and text are required", errBadRequest))
 		return
 	}
-	out := node.Outgoing{Kind: req.Kind, Body: req.Text}
+	out := Outgoing{Kind: req.Kind, Body: req.Text}
 	if req.ReplyTo != "" {
-		id, err := storage.ParseMessageID(req.ReplyTo)
+		id, err := parseMessageID(req.ReplyTo)
 		if err != nil {
 			s.fail(w, r, fmt.Errorf("%w: reply_to: %w", errBadRequest, err))
 			return
@@ -238,51 +231,42 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, fmt.Errorf("%w: kind %q: want text, reply or reaction", errBadRequest, out.Kind))
 		return
 	}
-	if out.Kind != "text" && out.ReplyTo.IsZero() {
+	if out.Kind != "text" && out.ReplyTo == ([16]byte{}) {
 		s.fail(w, r, fmt.Errorf("%w: a %s needs reply_to", errBadRequest, out.Kind))
 		return
 	}
-	p, err := s.cfg.Backend.ResolvePeer(req.To)
+	p, err := s.resolvePeer(req.To)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	m, err := s.cfg.Backend.Send(r.Context(), p, out)
+	m, err := s.cfg.Backend.Chats.Send(r.Context(), p, out)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, messageJSON(m))
+	writeJSON(w, http.StatusCreated, m)
 }
 
 // conversations serves the inbox or the requests, with each peer's name.
-func (s *Server) conversations(list func() ([]storage.Conversation, error)) http.HandlerFunc {
+func (s *Server) conversations(list func() ([]Conversation, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		convs, err := list()
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		names, origins := map[peer.ID]string{}, map[peer.ID]string{}
-		if cs, err := s.cfg.Backend.Contacts(); err == nil {
+		names, origins := map[string]string{}, map[string]string{}
+		if cs, err := s.cfg.Backend.Contacts.Contacts(); err == nil {
 			for _, c := range cs {
-				names[c.Peer] = cmp.Or(c.Name, c.ProfileName)
-				origins[c.Peer] = c.Origin
+				names[c.PeerID] = cmp.Or(c.Name, c.ProfileName)
+				origins[c.PeerID] = c.Origin
 			}
 		}
-		out := Conversations{Conversations: make([]Conversation, 0, len(convs))}
-		for _, c := range convs {
-			out.Conversations = append(out.Conversations, Conversation{
-				PeerID:  c.Peer.String(),
-				Name:    names[c.Peer],
-				Last:    messageJSON(c.Last),
-				Count:   c.Count,
-				Unread:  c.Unread,
-				Updated: optTime(c.Updated),
-				Origin:  origins[c.Peer],
-			})
+		for i, c := range convs {
+			convs[i].Name, convs[i].Origin = names[c.PeerID], origins[c.PeerID]
 		}
-		writeJSON(w, http.StatusOK, out)
+		writeJSON(w, http.StatusOK, Conversations{Conversations: nonNil(convs)})
 	}
 }
 
@@ -310,16 +294,12 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request) {
 		}
 		before = t
 	}
-	ms, err := s.cfg.Backend.Messages(p, limit, before)
+	ms, err := s.cfg.Backend.Chats.Messages(p, limit, before)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	out := Messages{Messages: make([]Message, 0, len(ms))}
-	for _, m := range ms {
-		out.Messages = append(out.Messages, messageJSON(m))
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, Messages{Messages: nonNil(ms)})
 }
 
 func (s *Server) typing(w http.ResponseWriter, r *http.Request) {
@@ -331,7 +311,7 @@ func (s *Server) typing(w http.ResponseWriter, r *http.Request) {
 	if !s.decode(w, r, &req) {
 		return
 	}
-	if err := s.cfg.Backend.Typing(p, req.Typing); err != nil {
+	if err := s.cfg.Backend.Chats.Typing(p, req.Typing); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -340,12 +320,7 @@ func (s *Server) typing(w http.ResponseWriter, r *http.Request) {
 
 // peer resolves the {peer} path parameter: a peer ID or a contact's name.
 func (s *Server) peer(w http.ResponseWriter, r *http.Request) (peer.ID, bool) {
-	v := r.PathValue("peer")
-	if v == "" {
-		s.fail(w, r, fmt.Errorf("%w: empty peer", errBadRequest))
-		return "", false
-	}
-	p, err := s.cfg.Backend.ResolvePeer(v)
+	p, err := s.resolvePeer(r.PathValue("peer"))
 	if err != nil {
 		s.fail(w, r, err)
 		return "", false

@@ -8,7 +8,6 @@ import (
 
 	"github.com/backchannel/backchannel/api"
 	"github.com/backchannel/backchannel/api/apitest"
-	"github.com/backchannel/backchannel/storage"
 )
 
 var (
@@ -92,7 +91,7 @@ func TestEndpoints(t *testing.T) {
 	if c, known := s.Fake.Contact(carol); known {
 		t.Errorf("carol %v after block and unblock, want forgotten", c.State)
 	}
-	if c, _ := s.Fake.Contact(stranger); c.State != storage.ContactAccepted {
+	if c, _ := s.Fake.Contact(stranger); c.State != "accepted" {
 		t.Errorf("stranger %v after accept", c.State)
 	}
 	if !s.Fake.IsTyping(bob) {
@@ -115,7 +114,7 @@ func TestRequestActions(t *testing.T) {
 					t.Errorf("stranger still known after decline: %+v", c)
 				}
 			case "block":
-				if c.State != storage.ContactBlocked {
+				if c.State != "blocked" {
 					t.Errorf("stranger %v after block", c.State)
 				}
 			}

@@ -16,7 +16,7 @@ const qrSize = 320
 // Like every /v1 endpoint it needs credentials: the UI fetches it with its
 // session and shows it from a blob: URL.
 func (s *Server) inviteQR(w http.ResponseWriter, r *http.Request) {
-	link := s.cfg.Backend.Self().Invite
+	link := s.cfg.Backend.Identity.Self().Invite
 	png, err := qrcode.Encode(link, qrcode.Medium, qrSize)
 	if err != nil {
 		// A long address list can overflow the medium level's capacity.

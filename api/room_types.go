@@ -1,12 +1,6 @@
 package api
 
-import (
-	"time"
-
-	"github.com/backchannel/backchannel/crypto/room"
-	"github.com/backchannel/backchannel/node"
-	"github.com/backchannel/backchannel/node/roomstate"
-)
+import "time"
 
 // The JSON bodies of the live-room endpoints, stable like the others. A
 // room ID is 52 base32 letters and digits; a room message ID is 64 hex
@@ -140,65 +134,4 @@ type RoomGrantRequest struct {
 	Peer       string `json:"peer"`
 	Role       string `json:"role"`
 	TTLSeconds int64  `json:"ttl_seconds"`
-}
-
-// Conversions from the node's room types.
-
-func roomJSON(r node.RoomInfo) Room {
-	return Room{
-		ID:          r.ID.String(),
-		Name:        r.Name,
-		Description: r.Description,
-		HostID:      r.Host.String(),
-		Start:       optTime(r.Start),
-		Joined:      r.Joined,
-		Listeners:   r.Listeners,
-	}
-}
-
-func roomsJSON(rs []node.RoomInfo) Rooms {
-	out := Rooms{Rooms: make([]Room, 0, len(rs))}
-	for _, r := range rs {
-		out.Rooms = append(out.Rooms, roomJSON(r))
-	}
-	return out
-}
-
-func reactionsJSON(rs []roomstate.Reaction) []RoomReaction {
-	out := make([]RoomReaction, 0, len(rs))
-	for _, r := range rs {
-		out = append(out, RoomReaction{Emoji: r.Emoji, Count: r.Count})
-	}
-	return out
-}
-
-func chatJSON(c roomstate.Chat) RoomChatLine {
-	j := RoomChatLine{
-		ID:        c.ID.String(),
-		SenderID:  c.Sender.PeerID().String(),
-		Time:      optTime(c.Timestamp),
-		Text:      c.Text,
-		Reactions: reactionsJSON(c.Reactions),
-	}
-	if c.ReplyTo != (room.MessageID{}) {
-		j.ReplyTo = c.ReplyTo.String()
-	}
-	return j
-}
-
-func questionJSON(q roomstate.Question) RoomQuestion {
-	return RoomQuestion{
-		ID:        q.ID.String(),
-		SenderID:  q.Sender.PeerID().String(),
-		Time:      optTime(q.Timestamp),
-		Text:      q.Text,
-		Upvotes:   q.Upvotes,
-		Answered:  q.Answered,
-		Pinned:    q.Pinned,
-		Reactions: reactionsJSON(q.Reactions),
-	}
-}
-
-func roomEventJSON(e node.RoomEvent) *RoomEvent {
-	return &RoomEvent{RoomID: e.Room.String(), MessageID: e.ID.String(), Kind: e.Kind.String()}
 }

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"encoding/hex"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -10,8 +9,6 @@ import (
 	"time"
 
 	"github.com/backchannel/backchannel/crypto/room"
-	"github.com/backchannel/backchannel/node"
-	"github.com/backchannel/backchannel/storage"
 )
 
 // Paging of GET /v1/rooms/{room}/chat.
@@ -22,7 +19,7 @@ const (
 
 // roomRoutes adds the live-room endpoints to mux.
 func (s *Server) roomRoutes(mux *http.ServeMux) {
-	b := s.cfg.Backend
+	b := s.cfg.Backend.Rooms
 	mux.HandleFunc("GET /v1/rooms", s.rooms)
 	mux.HandleFunc("POST /v1/rooms", s.createRoom)
 	mux.HandleFunc("POST /v1/rooms/join", s.joinRoom)
@@ -44,12 +41,12 @@ func (s *Server) roomRoutes(mux *http.ServeMux) {
 }
 
 func (s *Server) rooms(w http.ResponseWriter, r *http.Request) {
-	rs, err := s.cfg.Backend.Rooms()
+	rs, err := s.cfg.Backend.Rooms.Rooms()
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, roomsJSON(rs))
+	writeJSON(w, http.StatusOK, Rooms{Rooms: nonNil(rs)})
 }
 
 func (s *Server) createRoom(w http.ResponseWriter, r *http.Request) {
@@ -65,12 +62,12 @@ func (s *Server) createRoom(w http.ResponseWriter, r *http.Request) {
 	if req.Start != nil {
 		start = *req.Start
 	}
-	info, err := s.cfg.Backend.CreateRoom(r.Context(), req.Name, req.Description, start)
+	info, err := s.cfg.Backend.Rooms.CreateRoom(r.Context(), req.Name, req.Description, start)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, roomJSON(info))
+	writeJSON(w, http.StatusCreated, info)
 }
 
 func (s *Server) joinRoom(w http.ResponseWriter, r *http.Request) {
@@ -82,12 +79,12 @@ func (s *Server) joinRoom(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, fmt.Errorf("%w: ref is required", errBadRequest))
 		return
 	}
-	info, err := s.cfg.Backend.JoinRoom(r.Context(), req.Ref)
+	info, err := s.cfg.Backend.Rooms.JoinRoom(r.Context(), req.Ref)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, roomJSON(info))
+	writeJSON(w, http.StatusOK, info)
 }
 
 func (s *Server) discoverRooms(w http.ResponseWriter, r *http.Request) {
@@ -96,22 +93,22 @@ func (s *Server) discoverRooms(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, fmt.Errorf("%w: name is required", errBadRequest))
 		return
 	}
-	rs, err := s.cfg.Backend.DiscoverRooms(r.Context(), name)
+	rs, err := s.cfg.Backend.Rooms.DiscoverRooms(r.Context(), name)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, roomsJSON(rs))
+	writeJSON(w, http.StatusOK, Rooms{Rooms: nonNil(rs)})
 }
 
 func (s *Server) roomDetail(w http.ResponseWriter, r *http.Request) {
-	info, ok := s.room(w, r)
+	info, id, ok := s.room(w, r)
 	if !ok {
 		return
 	}
-	out := RoomDetail{Room: roomJSON(info), Speakers: []string{}}
+	out := RoomDetail{Room: info, Speakers: []string{}}
 	if info.Joined {
-		listeners, speakers, err := s.cfg.Backend.RoomWho(info.ID)
+		listeners, speakers, err := s.cfg.Backend.Rooms.RoomWho(id)
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -127,11 +124,11 @@ func (s *Server) roomDetail(w http.ResponseWriter, r *http.Request) {
 // roomAction serves a POST on /v1/rooms/{room}/… answered 204 No Content.
 func (s *Server) roomAction(act func(r *http.Request, id room.ID) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		info, ok := s.room(w, r)
+		_, id, ok := s.room(w, r)
 		if !ok {
 			return
 		}
-		if err := act(r, info.ID); err != nil {
+		if err := act(r, id); err != nil {
 			s.fail(w, r, err)
 			return
 		}
@@ -142,7 +139,7 @@ func (s *Server) roomAction(act func(r *http.Request, id room.ID) error) http.Ha
 // roomPost serves say and ask: a text in, the new message's ID out.
 func (s *Server) roomPost(post func(ctx context.Context, id room.ID, text string) (room.MessageID, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		info, ok := s.room(w, r)
+		_, rid, ok := s.room(w, r)
 		if !ok {
 			return
 		}
@@ -154,7 +151,7 @@ func (s *Server) roomPost(post func(ctx context.Context, id room.ID, text string
 			s.fail(w, r, fmt.Errorf("%w: text is required", errBadRequest))
 			return
 		}
-		id, err := post(r.Context(), info.ID, req.Text)
+		id, err := post(r.Context(), rid, req.Text)
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -175,7 +172,7 @@ func (s *Server) roomTarget(act func(ctx context.Context, id room.ID, target roo
 }
 
 func (s *Server) roomReact(w http.ResponseWriter, r *http.Request) {
-	info, ok := s.room(w, r)
+	_, id, ok := s.room(w, r)
 	if !ok {
 		return
 	}
@@ -192,7 +189,7 @@ func (s *Server) roomReact(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, fmt.Errorf("%w: emoji is required", errBadRequest))
 		return
 	}
-	if err := s.cfg.Backend.RoomReact(r.Context(), info.ID, target, req.Emoji); err != nil {
+	if err := s.cfg.Backend.Rooms.RoomReact(r.Context(), id, target, req.Emoji); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -200,7 +197,7 @@ func (s *Server) roomReact(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) roomMute(w http.ResponseWriter, r *http.Request) {
-	info, ok := s.room(w, r)
+	_, id, ok := s.room(w, r)
 	if !ok {
 		return
 	}
@@ -212,12 +209,12 @@ func (s *Server) roomMute(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, fmt.Errorf("%w: peer and until are required", errBadRequest))
 		return
 	}
-	p, err := s.cfg.Backend.ResolvePeer(req.Peer)
+	p, err := s.resolvePeer(req.Peer)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	if err := s.cfg.Backend.RoomMute(r.Context(), info.ID, p, req.Until); err != nil {
+	if err := s.cfg.Backend.Rooms.RoomMute(r.Context(), id, p, req.Until); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -226,7 +223,7 @@ func (s *Server) roomMute(w http.ResponseWriter, r *http.Request) {
 
 // roomAskSpeaker sends a private 1:1 question to a speaker of the room.
 func (s *Server) roomAskSpeaker(w http.ResponseWriter, r *http.Request) {
-	info, ok := s.room(w, r)
+	_, id, ok := s.room(w, r)
 	if !ok {
 		return
 	}
@@ -238,21 +235,21 @@ func (s *Server) roomAskSpeaker(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, fmt.Errorf("%w: peer and text are required", errBadRequest))
 		return
 	}
-	p, err := s.cfg.Backend.ResolvePeer(req.Peer)
+	p, err := s.resolvePeer(req.Peer)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	m, err := s.cfg.Backend.RoomAskSpeaker(r.Context(), info.ID, p, req.Text)
+	m, err := s.cfg.Backend.Rooms.RoomAskSpeaker(r.Context(), id, p, req.Text)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, messageJSON(m))
+	writeJSON(w, http.StatusCreated, m)
 }
 
 func (s *Server) roomGrant(w http.ResponseWriter, r *http.Request) {
-	info, ok := s.room(w, r)
+	_, id, ok := s.room(w, r)
 	if !ok {
 		return
 	}
@@ -273,12 +270,12 @@ func (s *Server) roomGrant(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, fmt.Errorf("%w: ttl_seconds %d: want 1 to %d", errBadRequest, req.TTLSeconds, int64(room.MaxGrantLifetime/time.Second)))
 		return
 	}
-	p, err := s.cfg.Backend.ResolvePeer(req.Peer)
+	p, err := s.resolvePeer(req.Peer)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	if err := s.cfg.Backend.RoomGrant(r.Context(), info.ID, p, role, time.Duration(req.TTLSeconds)*time.Second); err != nil {
+	if err := s.cfg.Backend.Rooms.RoomGrant(r.Context(), id, p, role, time.Duration(req.TTLSeconds)*time.Second); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -286,7 +283,7 @@ func (s *Server) roomGrant(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) roomChat(w http.ResponseWriter, r *http.Request) {
-	info, ok := s.room(w, r)
+	_, id, ok := s.room(w, r)
 	if !ok {
 		return
 	}
@@ -299,91 +296,35 @@ func (s *Server) roomChat(w http.ResponseWriter, r *http.Request) {
 		}
 		limit = n
 	}
-	cs, err := s.cfg.Backend.RoomChat(info.ID, limit)
+	cs, err := s.cfg.Backend.Rooms.RoomChat(id, limit)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	out := RoomChat{Messages: make([]RoomChatLine, 0, len(cs))}
-	for _, c := range cs {
-		out.Messages = append(out.Messages, chatJSON(c))
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, RoomChat{Messages: nonNil(cs)})
 }
 
 func (s *Server) roomQuestions(w http.ResponseWriter, r *http.Request) {
-	info, ok := s.room(w, r)
+	_, id, ok := s.room(w, r)
 	if !ok {
 		return
 	}
-	qs, err := s.cfg.Backend.RoomQuestions(info.ID)
+	qs, err := s.cfg.Backend.Rooms.RoomQuestions(id)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	out := RoomQuestions{Questions: make([]RoomQuestion, 0, len(qs))}
-	for _, q := range qs {
-		out.Questions = append(out.Questions, questionJSON(q))
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, RoomQuestions{Questions: nonNil(qs)})
 }
 
-// room resolves the {room} path parameter: a room ID, or the name of a
-// room this node knows (case folded; a joined room wins over others).
-func (s *Server) room(w http.ResponseWriter, r *http.Request) (node.RoomInfo, bool) {
-	info, err := s.resolveRoom(r.PathValue("room"))
+// room resolves the {room} path parameter (see resolveRoom).
+func (s *Server) room(w http.ResponseWriter, r *http.Request) (Room, room.ID, bool) {
+	info, id, err := s.resolveRoom(r.PathValue("room"))
 	if err != nil {
 		s.fail(w, r, err)
-		return node.RoomInfo{}, false
+		return Room{}, room.ID{}, false
 	}
-	return info, true
-}
-
-func (s *Server) resolveRoom(ref string) (node.RoomInfo, error) {
-	if strings.TrimSpace(ref) == "" {
-		return node.RoomInfo{}, fmt.Errorf("%w: empty room", errBadRequest)
-	}
-	rs, err := s.cfg.Backend.Rooms()
-	if err != nil {
-		return node.RoomInfo{}, err
-	}
-	if id, err := room.ParseID(ref); err == nil {
-		for _, info := range rs {
-			if info.ID == id {
-				return info, nil
-			}
-		}
-		return node.RoomInfo{}, fmt.Errorf("%w: room %s is not known here: join it first", node.ErrNotFound, id)
-	}
-	var named, joined []node.RoomInfo
-	for _, info := range rs {
-		if strings.EqualFold(info.Name, strings.TrimSpace(ref)) {
-			named = append(named, info)
-			if info.Joined {
-				joined = append(joined, info)
-			}
-		}
-	}
-	switch {
-	case len(named) == 1:
-		return named[0], nil
-	case len(joined) == 1:
-		return joined[0], nil
-	case len(named) == 0:
-		return node.RoomInfo{}, fmt.Errorf("%w: no known room named %q: join it first", node.ErrNotFound, ref)
-	}
-	return node.RoomInfo{}, fmt.Errorf("%d rooms are named %q: use the room ID: %w", len(named), ref, storage.ErrAmbiguous)
-}
-
-// parseRoomMessageID parses a room message ID: 64 hex digits.
-func parseRoomMessageID(s string) (room.MessageID, error) {
-	var id room.MessageID
-	b, err := hex.DecodeString(s)
-	if err != nil || len(b) != len(id) {
-		return id, fmt.Errorf("%w: message ID %q: want %d hex digits", errBadRequest, s, 2*len(id))
-	}
-	copy(id[:], b)
-	return id, nil
+	return info, id, true
 }
 
 // parseRole parses "speaker" or "moderator".

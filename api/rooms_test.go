@@ -23,7 +23,7 @@ func TestRoomEndpoints(t *testing.T) {
 	town := s.Fake.AddRemoteRoom("Town Hall", "questions for the mayor", bob)
 	standup := apitest.RoomID(2)
 	townJSON := func(joined bool, listeners int) string {
-		return fmt.Sprintf(`{"id":%q,"name":"Town Hall","description":"questions for the mayor","host_id":%q,"joined":%t,"listeners":%d}`, town.ID, bob, joined, listeners)
+		return fmt.Sprintf(`{"id":%q,"name":"Town Hall","description":"questions for the mayor","host_id":%q,"joined":%t,"listeners":%d}`, town, bob, joined, listeners)
 	}
 	standupJSON := func(joined bool) string {
 		return fmt.Sprintf(`{"id":%q,"name":"Standup","description":"daily","host_id":%q,"start":"2026-02-01T10:00:00Z","joined":%t,"listeners":0}`, standup, self, joined)
@@ -38,7 +38,7 @@ func TestRoomEndpoints(t *testing.T) {
 		{"POST", "/v1/rooms", `{"name":"Standup","description":"daily","start":"2026-02-01T10:00:00Z"}`, 201, standupJSON(true)},
 		{"GET", "/v1/rooms/discover?name=town%20hall", "", 200, `{"rooms":[` + townJSON(false, 0) + `]}`},
 		{"POST", "/v1/rooms/join", `{"ref":"Town Hall"}`, 200, townJSON(true, 1)},
-		{"POST", "/v1/rooms/join", fmt.Sprintf(`{"ref":%q}`, town.ID), 200, townJSON(true, 1)},
+		{"POST", "/v1/rooms/join", fmt.Sprintf(`{"ref":%q}`, town), 200, townJSON(true, 1)},
 		{"GET", "/v1/rooms", "", 200, `{"rooms":[` + standupJSON(true) + `,` + townJSON(true, 1) + `]}`},
 		{"POST", "/v1/rooms/standup/say", `{"text":"hello"}`, 201, fmt.Sprintf(`{"id":%q}`, msg(3))},
 		{"POST", sp + "/ask", `{"text":"when do we ship?"}`, 201, fmt.Sprintf(`{"id":%q}`, msg(4))},
@@ -50,7 +50,7 @@ func TestRoomEndpoints(t *testing.T) {
 		{"GET", sp + "/questions", "", 200, fmt.Sprintf(`{"questions":[{"id":%q,"sender_id":%q,"time":"2026-01-02T03:04:09Z","text":"when do we ship?","upvotes":1,"answered":true,"pinned":true,"reactions":[]}]}`, msg(4), self)},
 		{"POST", sp + "/grant", `{"peer":"bob","role":"speaker","ttl_seconds":3600}`, 204, ""},
 		{"GET", "/v1/rooms/Standup", "", 200, strings.TrimSuffix(standupJSON(true), "}") + fmt.Sprintf(`,"speakers":[%q,%q]}`, self, bob)},
-		{"GET", "/v1/rooms/" + town.ID.String(), "", 200, strings.TrimSuffix(townJSON(true, 1), "}") + fmt.Sprintf(`,"speakers":[%q]}`, bob)},
+		{"GET", "/v1/rooms/" + town.String(), "", 200, strings.TrimSuffix(townJSON(true, 1), "}") + fmt.Sprintf(`,"speakers":[%q]}`, bob)},
 		{"POST", sp + "/mute", `{"peer":"bob","until":"2026-01-02T04:00:00Z"}`, 204, ""},
 		{"POST", sp + "/messages/" + msg(3) + "/hide", "", 204, ""},
 		{"GET", sp + "/chat?limit=10", "", 200, `{"messages":[]}`},
@@ -83,7 +83,7 @@ func TestRoomErrors(t *testing.T) {
 	if _, err := s.Fake.JoinRoom(t.Context(), "Town Hall"); err != nil {
 		t.Fatal(err)
 	}
-	q, err := s.Fake.RoomAsk(t.Context(), town.ID, "why?")
+	q, err := s.Fake.RoomAsk(t.Context(), town, "why?")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +92,7 @@ func TestRoomErrors(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	tp := "/v1/rooms/" + town.ID.String()
+	tp := "/v1/rooms/" + town.String()
 	tests := []struct {
 		name, method, path, body string
 		status                   int
@@ -147,7 +147,7 @@ func TestRoomEvents(t *testing.T) {
 	defer c.CloseNow()
 	waitSubscribers(t, s.Fake, 1)
 
-	id, err := s.Fake.RoomSpeak(town.ID, bob, "welcome")
+	id, err := s.Fake.RoomSpeak(town, bob, "welcome")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +155,7 @@ func TestRoomEvents(t *testing.T) {
 	if err := wsjson.Read(t.Context(), c, &got); err != nil {
 		t.Fatal(err)
 	}
-	want := api.RoomEvent{RoomID: town.ID.String(), MessageID: id.String(), Kind: "chat"}
+	want := api.RoomEvent{RoomID: town.String(), MessageID: id.String(), Kind: "chat"}
 	if got.Type != "room_message" || got.Room == nil || *got.Room != want || got.Time == nil {
 		t.Errorf("event %+v (room %+v), want room_message %+v", got, got.Room, want)
 	}
@@ -167,7 +167,7 @@ func TestRoomAskSpeaker(t *testing.T) {
 	if status, body := do(t, s, "POST", "/v1/rooms/join", `{"ref":"Town Hall"}`, nil); status != 200 {
 		t.Fatalf("join: %d %s", status, body)
 	}
-	path := "/v1/rooms/" + town.ID.String() + "/ask-speaker"
+	path := "/v1/rooms/" + town.String() + "/ask-speaker"
 	status, body := do(t, s, "POST", path, fmt.Sprintf(`{"peer":%q,"text":"a word in private?"}`, bob), nil)
 	if status != 201 {
 		t.Fatalf("ask the host: %d %s", status, body)
@@ -176,7 +176,7 @@ func TestRoomAskSpeaker(t *testing.T) {
 	if err := json.Unmarshal(body, &m); err != nil {
 		t.Fatal(err)
 	}
-	if m.PeerID != bob.String() || m.Body != "a word in private?" || m.Context != "room:"+town.ID.String() {
+	if m.PeerID != bob.String() || m.Body != "a word in private?" || m.Context != "room:"+town.String() {
 		t.Fatalf("the question: %+v", m)
 	}
 	tests := []struct {

@@ -35,7 +35,8 @@ type Config struct {
 	// Home is the node's home folder, where the server writes api.json and
 	// keeps api.token. Required.
 	Home string
-	// Backend is the node served. Required.
+	// Backend is the node served, one interface per concern. Required, every
+	// field set.
 	Backend Backend
 	// Logger receives the server's logs; nil discards them.
 	Logger *slog.Logger
@@ -79,8 +80,8 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Home == "" {
 		return nil, errors.New("api: config: Home is required")
 	}
-	if cfg.Backend == nil {
-		return nil, errors.New("api: config: Backend is required")
+	if f := cfg.Backend.missing(); f != "" {
+		return nil, fmt.Errorf("api: config: Backend.%s is required", f)
 	}
 	if cfg.Addr == "" {
 		cfg.Addr = DefaultAddr

@@ -117,14 +117,23 @@ func TestChecks(t *testing.T) {
 func TestNewRefusesNonLoopback(t *testing.T) {
 	f := apitest.NewFake(apitest.PeerID(0))
 	for _, addr := range []string{"0.0.0.0:0", ":0", "192.168.1.10:8080", "[::]:0", "example.com:80", "127.0.0.1", "127.0.0.1:99999"} {
-		if _, err := api.New(api.Config{Addr: addr, Home: t.TempDir(), Backend: f}); err == nil {
+		if _, err := api.New(api.Config{Addr: addr, Home: t.TempDir(), Backend: f.Backend()}); err == nil {
 			t.Errorf("New with Addr %q: no error", addr)
 		}
 	}
 	for _, addr := range []string{"", "127.0.0.1:0", "127.0.0.2:0", "localhost:0", "[::1]:0"} {
-		if _, err := api.New(api.Config{Addr: addr, Home: t.TempDir(), Backend: f}); err != nil {
+		if _, err := api.New(api.Config{Addr: addr, Home: t.TempDir(), Backend: f.Backend()}); err != nil {
 			t.Errorf("New with Addr %q: %v", addr, err)
 		}
+	}
+}
+
+func TestNewNeedsEveryBackend(t *testing.T) {
+	b := apitest.NewFake(apitest.PeerID(0)).Backend()
+	b.Groups = nil
+	_, err := api.New(api.Config{Home: t.TempDir(), Backend: b})
+	if err == nil || !strings.Contains(err.Error(), "Backend.Groups") {
+		t.Errorf("New without Backend.Groups: %v", err)
 	}
 }
 
@@ -133,7 +142,7 @@ func TestFiles(t *testing.T) {
 	f := apitest.NewFake(apitest.PeerID(0))
 	start := func() *api.Server {
 		t.Helper()
-		s, err := api.New(api.Config{Home: home, Backend: f})
+		s, err := api.New(api.Config{Home: home, Backend: f.Backend()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -195,7 +204,7 @@ func TestCloseIdempotent(t *testing.T) {
 		}
 	}
 	// A server never started closes too.
-	n, err := api.New(api.Config{Home: t.TempDir(), Backend: s.Fake})
+	n, err := api.New(api.Config{Home: t.TempDir(), Backend: s.Fake.Backend()})
 	if err != nil {
 		t.Fatal(err)
 	}

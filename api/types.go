@@ -1,11 +1,6 @@
 package api
 
-import (
-	"time"
-
-	"github.com/backchannel/backchannel/node"
-	"github.com/backchannel/backchannel/storage"
-)
+import "time"
 
 // The JSON bodies of the API. Field names are snake_case and stable: add
 // fields, never rename or remove one. Times are RFC 3339 with nanoseconds,
@@ -176,86 +171,6 @@ type InviteResponse struct {
 // ProfileRequest is the body of PUT /v1/profile.
 type ProfileRequest struct {
 	Name string `json:"name"`
-}
-
-// Conversions from the node's types.
-
-func optTime(t time.Time) *time.Time {
-	if t.IsZero() {
-		return nil
-	}
-	u := t.UTC()
-	return &u
-}
-
-func selfJSON(s node.SelfInfo) Self {
-	return Self{PeerID: s.PeerID.String(), Name: s.Name, Addrs: nonNil(s.Addrs), Invite: s.Invite}
-}
-
-func statusJSON(s node.Status) Status {
-	return Status{
-		PeerID:           s.PeerID.String(),
-		ConnectedPeers:   s.ConnectedPeers,
-		DHTMode:          s.DHTMode,
-		RoutingTableSize: s.RoutingTableSize,
-		Reachability:     s.Reachability,
-		ListenAddrs:      nonNil(s.ListenAddrs),
-		OutboxPending:    s.OutboxPending,
-	}
-}
-
-func contactJSON(c storage.Contact) Contact {
-	return Contact{
-		PeerID:      c.Peer.String(),
-		State:       c.State.String(),
-		Name:        c.Name,
-		ProfileName: c.ProfileName,
-		Addrs:       nonNil(c.Addrs),
-		Verified:    c.Verified,
-		Origin:      c.Origin,
-		Created:     optTime(c.Created),
-		Updated:     optTime(c.Updated),
-	}
-}
-
-func messageJSON(m storage.Message) Message {
-	j := Message{
-		ID:        m.ID.String(),
-		PeerID:    m.Peer.String(),
-		Direction: m.Direction.String(),
-		Kind:      m.Kind,
-		Body:      m.Body,
-		Sent:      optTime(m.Sent),
-		Received:  optTime(m.Received),
-		State:     m.State.String(),
-		Context:   m.Context,
-	}
-	if !m.ReplyTo.IsZero() {
-		j.ReplyTo = m.ReplyTo.String()
-	}
-	return j
-}
-
-func eventJSON(e node.Event) Event {
-	j := Event{Type: e.Type, Typing: e.Typing, Time: optTime(e.Time)}
-	if e.Peer != "" {
-		j.PeerID = e.Peer.String()
-	}
-	if e.Message != nil {
-		m := messageJSON(*e.Message)
-		j.Message = &m
-	}
-	if e.Contact != nil {
-		c := contactJSON(*e.Contact)
-		j.Contact = &c
-	}
-	if e.Room != nil {
-		j.Room = roomEventJSON(*e.Room)
-	}
-	if e.Group != nil {
-		j.Group = groupEventJSON(*e.Group)
-	}
-	return j
 }
 
 // nonNil makes an empty list encode as [] rather than null.

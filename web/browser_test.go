@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/backchannel/backchannel/api"
+	"github.com/backchannel/backchannel/api/nodeapi"
 	"github.com/backchannel/backchannel/demo"
 	"github.com/backchannel/backchannel/node"
 	"github.com/backchannel/backchannel/storage"
@@ -124,7 +125,7 @@ func newUser(t *testing.T, browser context.Context, name string, bootstrap ...st
 		t.Fatal(err)
 	}
 	reg := prometheus.NewRegistry()
-	srv, err := api.New(api.Config{Home: home, Backend: n, UI: web.FS(), Registry: reg})
+	srv, err := api.New(api.Config{Home: home, Backend: nodeapi.New(n), UI: web.FS(), Registry: reg})
 	if err == nil {
 		err = srv.Start(ctx)
 	}

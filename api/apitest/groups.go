@@ -4,22 +4,28 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"slices"
-	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/backchannel/backchannel/api"
 	"github.com/backchannel/backchannel/crypto/group"
-	"github.com/backchannel/backchannel/node"
-	"github.com/backchannel/backchannel/storage"
 )
 
 // fakeGroup is a group as the fake keeps it: no keys, no network. The
 // roster is a list of members; every roster change moves the epoch on.
 type fakeGroup struct {
-	info    node.GroupInfo
-	members []node.GroupMember
-	lines   []node.GroupMessage // oldest first
+	id      group.ID
+	info    api.Group // Role and MemberCount are filled in by groupLocked
+	members []member
+	lines   []api.GroupMessage // oldest first
+}
+
+// member is one member of a fake group's roster.
+type member struct {
+	peer peer.ID
+	role group.Role
 }
 
 // GroupID is the ID of the n-th group the fake makes (from 1).
@@ -38,367 +44,138 @@ func GroupMessageID(n byte) [32]byte {
 
 // AddGroupInvite makes inviter (the owner) invite this node to a group:
 // the group is "invited" and a "group_invite" event is emitted.
-func (f *Fake) AddGroupInvite(name string, inviter peer.ID) node.GroupInfo {
+func (f *Fake) AddGroupInvite(name string, inviter peer.ID) group.ID {
 	f.mu.Lock()
+	g := f.addGroupLocked(name, "invited", member{inviter, group.RoleOwner}, member{f.self, group.RoleMember})
+	g.info.Epoch, g.info.InviterID = 1, inviter.String()
+	now := f.Now
+	f.mu.Unlock()
+	f.Emit(api.Event{Type: "group_invite", PeerID: inviter.String(), Group: &api.GroupEvent{GroupID: g.id.String(), Epoch: 1, State: "invited"}, Time: at(now)})
+	return g.id
+}
+
+func (f *Fake) addGroupLocked(name, state string, members ...member) *fakeGroup {
 	f.nextGroup++
-	g := &fakeGroup{
-		info:    node.GroupInfo{ID: GroupID(f.nextGroup), Name: name, State: storage.GroupInvited, Epoch: 1, Role: group.RoleMember, Inviter: inviter},
-		members: []node.GroupMember{{Peer: inviter, Role: group.RoleOwner}, {Peer: f.SelfInfo.PeerID, Role: group.RoleMember}},
-	}
-	f.groups[g.info.ID] = g
-	info := f.groupInfoLocked(g)
-	f.mu.Unlock()
-	f.Emit(node.Event{Type: node.EventGroupInvite, Peer: inviter, Group: &node.GroupEvent{Group: info.ID, Epoch: 1, State: "invited"}, Time: f.Now})
-	return info
+	id := GroupID(f.nextGroup)
+	g := &fakeGroup{id: id, info: api.Group{ID: id.String(), Name: name, State: state}, members: members}
+	f.groups[id] = g
+	return g
 }
 
-// GroupSpeak posts a line as p in a group, as if it came from the network,
-// and emits a "group_message" event.
-func (f *Fake) GroupSpeak(id group.ID, p peer.ID, text string) (node.GroupMessage, error) {
-	f.mu.Lock()
-	g, ok := f.groups[id]
-	if !ok {
-		f.mu.Unlock()
-		return node.GroupMessage{}, fmt.Errorf("%w: group %s", node.ErrNotFound, id)
-	}
-	m := f.newGroupLine(g, p, node.KindText, text)
-	m.Received = m.Sent
-	g.lines = append(g.lines, m)
-	g.info.Unread++
-	f.mu.Unlock()
-	f.Emit(node.Event{Type: node.EventGroupMessage, Peer: p, Group: &node.GroupEvent{Group: id, Epoch: m.Epoch, Message: m.ID, Kind: m.Kind}, Time: m.Sent})
-	return m, nil
-}
-
-// newGroupLine makes a line with the next ID and time; f.mu is held.
-func (f *Fake) newGroupLine(g *fakeGroup, p peer.ID, kind, text string) node.GroupMessage {
-	f.nextGroupMsg++
-	f.Now = f.Now.Add(time.Second)
-	m := node.GroupMessage{}
-	m.Group, m.ID, m.Epoch, m.Sender, m.Kind, m.Body, m.Sent = storage.GroupID(g.info.ID), GroupMessageID(f.nextGroupMsg), g.info.Epoch, p, kind, text, f.Now
-	m.Outbound = p == f.SelfInfo.PeerID
-	return m
-}
-
-func (f *Fake) groupInfoLocked(g *fakeGroup) node.GroupInfo {
+// groupLocked is g's info with our role and its member count; f.mu is
+// held.
+func (f *Fake) groupLocked(g *fakeGroup) api.Group {
 	info := g.info
-	info.Members = len(g.members)
-	info.Role = group.RoleNone
-	for _, m := range g.members {
-		if m.Peer == f.SelfInfo.PeerID {
-			info.Role = m.Role
-		}
-	}
+	info.MemberCount = len(g.members)
+	info.Role = f.roleLocked(g).String()
 	return info
 }
 
-// CreateGroup implements api.Backend.
-func (f *Fake) CreateGroup(ctx context.Context, name string) (node.GroupInfo, error) {
-	if name == "" || len(name) > 100 {
-		return node.GroupInfo{}, fmt.Errorf("%w: a group name is 1 to 100 bytes", node.ErrInvalidGroup)
+// roleLocked is this node's role in g; f.mu is held.
+func (f *Fake) roleLocked(g *fakeGroup) group.Role {
+	if i := memberIndex(g, f.self); i >= 0 {
+		return g.members[i].role
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.nextGroup++
-	g := &fakeGroup{
-		info:    node.GroupInfo{ID: GroupID(f.nextGroup), Name: name, State: storage.GroupJoined},
-		members: []node.GroupMember{{Peer: f.SelfInfo.PeerID, Role: group.RoleOwner}},
-	}
-	f.groups[g.info.ID] = g
-	return f.groupInfoLocked(g), nil
+	return group.RoleNone
 }
 
-// Groups implements api.Backend: by name, then ID.
-func (f *Fake) Groups() ([]node.GroupInfo, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []node.GroupInfo
-	for _, g := range f.groups {
-		out = append(out, f.groupInfoLocked(g))
-	}
-	slices.SortFunc(out, func(a, b node.GroupInfo) int {
-		return cmp.Or(cmp.Compare(a.Name, b.Name), slices.Compare(a.ID[:], b.ID[:]))
-	})
-	return out, nil
+func memberIndex(g *fakeGroup, p peer.ID) int {
+	return slices.IndexFunc(g.members, func(m member) bool { return m.peer == p })
 }
 
-func (f *Fake) groupLocked(id group.ID) (*fakeGroup, error) {
+// findLocked returns a group the fake knows; f.mu is held.
+func (f *Fake) findLocked(id group.ID) (*fakeGroup, error) {
 	g, ok := f.groups[id]
 	if !ok {
-		return nil, fmt.Errorf("%w: group %s", node.ErrNotFound, id)
+		return nil, fmt.Errorf("%w: group %s", api.ErrNotFound, id)
 	}
 	return g, nil
 }
 
-// Group implements api.Backend.
-func (f *Fake) Group(id group.ID) (node.GroupInfo, error) {
+// CreateGroup implements api.GroupBackend.
+func (f *Fake) CreateGroup(ctx context.Context, name string) (api.Group, error) {
+	if name == "" || len(name) > 100 {
+		return api.Group{}, fmt.Errorf("%w: a group name is 1 to 100 bytes", api.ErrInvalidGroup)
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	g, err := f.groupLocked(id)
-	if err != nil {
-		return node.GroupInfo{}, err
-	}
-	return f.groupInfoLocked(g), nil
+	return f.groupLocked(f.addGroupLocked(name, "joined", member{f.self, group.RoleOwner})), nil
 }
 
-// ResolveGroup implements api.Backend: an ID, or the exact name of a group.
-func (f *Fake) ResolveGroup(ref string) (group.ID, error) {
-	if id, err := group.ParseID(ref); err == nil {
-		return id, nil
-	}
+// Groups implements api.GroupBackend: by name, then ID.
+func (f *Fake) Groups() ([]api.Group, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	var found []group.ID
-	for id, g := range f.groups {
-		if g.info.Name == ref {
-			found = append(found, id)
-		}
+	gs := slices.Collect(maps.Values(f.groups))
+	slices.SortFunc(gs, func(a, b *fakeGroup) int {
+		return cmp.Or(cmp.Compare(a.info.Name, b.info.Name), slices.Compare(a.id[:], b.id[:]))
+	})
+	out := make([]api.Group, 0, len(gs))
+	for _, g := range gs {
+		out = append(out, f.groupLocked(g))
 	}
-	switch len(found) {
-	case 0:
-		return group.ID{}, fmt.Errorf("%w: no group named %q", node.ErrNotFound, ref)
-	case 1:
-		return found[0], nil
-	}
-	return group.ID{}, fmt.Errorf("%w: more than one group is named %q: use its ID", node.ErrInvalidGroup, ref)
-}
-
-// GroupMembers implements api.Backend: owner first, then admins, members,
-// named as contacts.
-func (f *Fake) GroupMembers(id group.ID) ([]node.GroupMember, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	g, err := f.groupLocked(id)
-	if err != nil {
-		return nil, err
-	}
-	out := slices.Clone(g.members)
-	for i := range out {
-		if c, ok := f.contacts[out[i].Peer]; ok {
-			out[i].Name = cmp.Or(c.Name, c.ProfileName)
-		}
-	}
-	slices.SortStableFunc(out, func(a, b node.GroupMember) int { return cmp.Compare(a.Role, b.Role) })
 	return out, nil
 }
 
-// changeLocked checks that this node may change the roster of a joined
-// group (needOwner: only the owner) and moves its epoch on.
-func (f *Fake) changeLocked(id group.ID, needOwner bool, edit func(g *fakeGroup) error) error {
-	g, err := f.groupLocked(id)
+// Group implements api.GroupBackend.
+func (f *Fake) Group(id group.ID) (api.Group, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	g, err := f.findLocked(id)
 	if err != nil {
-		return err
+		return api.Group{}, err
 	}
-	if g.info.State != storage.GroupJoined {
-		return fmt.Errorf("%w: not in group %s (%s)", node.ErrInvalidGroup, id, g.info.State)
-	}
-	role := f.groupInfoLocked(g).Role
-	if role != group.RoleOwner && (needOwner || role != group.RoleAdmin) {
-		return fmt.Errorf("%w: only the group's owner or an admin can do that", node.ErrNotAllowed)
-	}
-	if err := edit(g); err != nil {
-		return err
-	}
-	g.info.Epoch++
-	return nil
+	return f.groupLocked(g), nil
 }
 
-func memberIndex(g *fakeGroup, p peer.ID) int {
-	return slices.IndexFunc(g.members, func(m node.GroupMember) bool { return m.Peer == p })
-}
-
-// InviteToGroup implements api.Backend.
-func (f *Fake) InviteToGroup(ctx context.Context, id group.ID, peers ...peer.ID) error {
+// GroupMembers implements api.GroupBackend: owner first, then admins,
+// members, named as contacts.
+func (f *Fake) GroupMembers(id group.ID) ([]api.GroupMember, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.changeLocked(id, false, func(g *fakeGroup) error {
-		for _, p := range peers {
-			if memberIndex(g, p) >= 0 {
-				return fmt.Errorf("%w: %s is already a member", node.ErrInvalidGroup, p)
-			}
-		}
-		for _, p := range peers {
-			g.members = append(g.members, node.GroupMember{Peer: p, Role: group.RoleMember})
-		}
-		return nil
-	})
-}
-
-// RemoveGroupMember implements api.Backend.
-func (f *Fake) RemoveGroupMember(ctx context.Context, id group.ID, p peer.ID) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.changeLocked(id, false, func(g *fakeGroup) error {
-		i := memberIndex(g, p)
-		if i < 0 {
-			return fmt.Errorf("%w: %s is not a member", node.ErrNotFound, p)
-		}
-		if g.members[i].Role == group.RoleOwner {
-			return fmt.Errorf("%w: the owner cannot be removed", node.ErrNotAllowed)
-		}
-		g.members = slices.Delete(g.members, i, i+1)
-		return nil
-	})
-}
-
-// GrantGroupAdmin implements api.Backend: only the owner may.
-func (f *Fake) GrantGroupAdmin(ctx context.Context, id group.ID, p peer.ID, admin bool) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.changeLocked(id, true, func(g *fakeGroup) error {
-		i := memberIndex(g, p)
-		if i < 0 {
-			return fmt.Errorf("%w: %s is not a member", node.ErrNotFound, p)
-		}
-		g.members[i].Role = group.RoleMember
-		if admin {
-			g.members[i].Role = group.RoleAdmin
-		}
-		return nil
-	})
-}
-
-// Rekey implements api.Backend.
-func (f *Fake) Rekey(ctx context.Context, id group.ID) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.changeLocked(id, false, func(*fakeGroup) error { return nil })
+	g, err := f.findLocked(id)
+	if err != nil {
+		return nil, err
+	}
+	ms := slices.Clone(g.members)
+	slices.SortStableFunc(ms, func(a, b member) int { return cmp.Compare(a.role, b.role) })
+	out := make([]api.GroupMember, 0, len(ms))
+	for _, m := range ms {
+		c := f.contacts[m.peer]
+		out = append(out, api.GroupMember{PeerID: m.peer.String(), Role: m.role.String(), Name: cmp.Or(c.Name, c.ProfileName)})
+	}
+	return out, nil
 }
 
 // setGroupState moves a group from one state to another.
-func (f *Fake) setGroupState(id group.ID, from, to storage.GroupState) error {
+func (f *Fake) setGroupState(id group.ID, from, to string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	g, err := f.groupLocked(id)
+	g, err := f.findLocked(id)
 	if err != nil {
 		return err
 	}
 	if g.info.State != from {
-		return fmt.Errorf("%w: group %s is %s", node.ErrInvalidGroup, id, g.info.State)
+		return fmt.Errorf("%w: group %s is %s", api.ErrInvalidGroup, id, g.info.State)
 	}
 	g.info.State = to
 	return nil
 }
 
-// AcceptGroupInvite implements api.Backend.
-func (f *Fake) AcceptGroupInvite(ctx context.Context, id group.ID) (node.GroupInfo, error) {
-	if err := f.setGroupState(id, storage.GroupInvited, storage.GroupJoined); err != nil {
-		return node.GroupInfo{}, err
+// AcceptGroupInvite implements api.GroupBackend.
+func (f *Fake) AcceptGroupInvite(ctx context.Context, id group.ID) (api.Group, error) {
+	if err := f.setGroupState(id, "invited", "joined"); err != nil {
+		return api.Group{}, err
 	}
 	return f.Group(id)
 }
 
-// DeclineGroupInvite implements api.Backend.
+// DeclineGroupInvite implements api.GroupBackend.
 func (f *Fake) DeclineGroupInvite(id group.ID) error {
-	return f.setGroupState(id, storage.GroupInvited, storage.GroupDeclined)
+	return f.setGroupState(id, "invited", "declined")
 }
 
-// LeaveGroup implements api.Backend.
+// LeaveGroup implements api.GroupBackend.
 func (f *Fake) LeaveGroup(ctx context.Context, id group.ID) error {
-	return f.setGroupState(id, storage.GroupJoined, storage.GroupLeft)
-}
-
-// RenameGroup implements api.Backend: owner or admin.
-func (f *Fake) RenameGroup(ctx context.Context, id group.ID, name string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	g, err := f.groupLocked(id)
-	if err != nil {
-		return err
-	}
-	if r := f.groupInfoLocked(g).Role; r != group.RoleOwner && r != group.RoleAdmin {
-		return fmt.Errorf("%w: only the group's owner or an admin can rename it", node.ErrNotAllowed)
-	}
-	g.info.Name = name
-	g.lines = append(g.lines, f.newGroupLine(g, f.SelfInfo.PeerID, node.KindRename, name))
-	return nil
-}
-
-// GroupSend implements api.Backend. Reactions and RSVPs go on their target.
-func (f *Fake) GroupSend(ctx context.Context, id group.ID, out node.GroupOutgoing) (node.GroupMessage, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	g, err := f.groupLocked(id)
-	if err != nil {
-		return node.GroupMessage{}, err
-	}
-	if g.info.State != storage.GroupJoined {
-		return node.GroupMessage{}, fmt.Errorf("%w: not in group %s", node.ErrInvalidGroup, id)
-	}
-	if len(out.Body) > MaxText {
-		return node.GroupMessage{}, fmt.Errorf("%w: message of %d bytes", node.ErrTooLarge, len(out.Body))
-	}
-	kind := cmp.Or(out.Kind, node.KindText)
-	if kind == node.KindText && out.ReplyTo != ([32]byte{}) {
-		kind = node.KindReply
-	}
-	target := slices.IndexFunc(g.lines, func(m node.GroupMessage) bool { return m.ID == out.ReplyTo })
-	self := f.SelfInfo.PeerID
-	switch kind {
-	case node.KindText, node.KindReply:
-	case node.KindEvent:
-		if out.Start.IsZero() {
-			return node.GroupMessage{}, fmt.Errorf("%w: an event needs a start time", node.ErrInvalidGroup)
-		}
-	case node.KindReaction, node.KindRSVP:
-		if target < 0 {
-			return node.GroupMessage{}, fmt.Errorf("%w: no message %x", node.ErrNotFound, out.ReplyTo[:4])
-		}
-		t := &g.lines[target]
-		if kind == node.KindReaction {
-			t.Reactions = append(t.Reactions, node.GroupReaction{Peer: self, Emoji: out.Body})
-		} else {
-			if t.Kind != node.KindEvent || (out.Body != node.RSVPYes && out.Body != node.RSVPNo && out.Body != node.RSVPMaybe) {
-				return node.GroupMessage{}, fmt.Errorf("%w: an RSVP answers an event with yes, no or maybe", node.ErrInvalidGroup)
-			}
-			t.RSVPs = slices.DeleteFunc(t.RSVPs, func(r node.GroupRSVP) bool { return r.Peer == self })
-			t.RSVPs = append(t.RSVPs, node.GroupRSVP{Peer: self, Answer: out.Body})
-		}
-		m := f.newGroupLine(g, self, kind, out.Body)
-		m.ReplyTo = out.ReplyTo
-		return m, nil
-	default:
-		return node.GroupMessage{}, fmt.Errorf("%w: unknown message kind %q", node.ErrInvalidGroup, kind)
-	}
-	m := f.newGroupLine(g, self, kind, out.Body)
-	m.ReplyTo, m.EventStart = out.ReplyTo, out.Start.UTC()
-	if out.Start.IsZero() {
-		m.EventStart = time.Time{}
-	}
-	g.lines = append(g.lines, m)
-	return m, nil
-}
-
-// GroupMessages implements api.Backend: newest first.
-func (f *Fake) GroupMessages(id group.ID, limit int, before time.Time) ([]node.GroupMessage, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	g, err := f.groupLocked(id)
-	if err != nil {
-		return nil, err
-	}
-	var out []node.GroupMessage
-	for i := len(g.lines) - 1; i >= 0 && len(out) < limit; i-- {
-		if before.IsZero() || g.lines[i].Sent.Before(before) {
-			out = append(out, g.lines[i])
-		}
-	}
-	return out, nil
-}
-
-// MarkGroupRead implements api.Backend.
-func (f *Fake) MarkGroupRead(id group.ID) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	g, err := f.groupLocked(id)
-	if err != nil {
-		return err
-	}
-	g.info.Unread = 0
-	for i := range g.lines {
-		if !g.lines[i].Outbound && !slices.Contains(g.lines[i].ReadBy, f.SelfInfo.PeerID) {
-			g.lines[i].ReadBy = append(g.lines[i].ReadBy, f.SelfInfo.PeerID)
-		}
-	}
-	return nil
+	return f.setGroupState(id, "joined", "left")
 }

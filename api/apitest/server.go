@@ -29,7 +29,7 @@ func StartServerWithUI(t testing.TB, ui fs.FS) *Server {
 	t.Helper()
 	home := t.TempDir()
 	f := NewFake(PeerID(0))
-	s, err := api.New(api.Config{Home: home, Backend: f, UI: ui})
+	s, err := api.New(api.Config{Home: home, Backend: f.Backend(), UI: ui})
 	if err != nil {
 		t.Fatal(err)
 	}

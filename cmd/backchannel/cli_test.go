@@ -16,7 +16,6 @@ import (
 	"github.com/backchannel/backchannel/api"
 	"github.com/backchannel/backchannel/api/apitest"
 	"github.com/backchannel/backchannel/bench"
-	"github.com/backchannel/backchannel/storage"
 )
 
 func TestMain(m *testing.M) {
@@ -152,7 +151,7 @@ func TestActions(t *testing.T) {
 		t.Error("profile name not set")
 	}
 	ok(t, h, "contacts", "block", "bob")
-	if c, _ := s.Fake.Contact(bob); c.State != storage.ContactBlocked {
+	if c, _ := s.Fake.Contact(bob); c.State != "blocked" {
 		t.Errorf("bob %v after block", c.State)
 	}
 	ok(t, h, "contacts", "unblock", bob.String())
@@ -160,13 +159,13 @@ func TestActions(t *testing.T) {
 		t.Errorf("bob %v after unblock, want forgotten", c.State)
 	}
 	ok(t, h, "requests", "accept", stranger.String())
-	if c, _ := s.Fake.Contact(stranger); c.State != storage.ContactAccepted {
+	if c, _ := s.Fake.Contact(stranger); c.State != "accepted" {
 		t.Errorf("stranger %v after accept", c.State)
 	}
 	other := apitest.PeerID(4)
 	s.Fake.AddStranger(other, "spam")
 	ok(t, h, "requests", "block", other.String())
-	if c, _ := s.Fake.Contact(other); c.State != storage.ContactBlocked {
+	if c, _ := s.Fake.Contact(other); c.State != "blocked" {
 		t.Errorf("other %v after requests block", c.State)
 	}
 	third := apitest.PeerID(5)

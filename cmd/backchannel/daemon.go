@@ -14,12 +14,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/backchannel/backchannel/api"
+	"github.com/backchannel/backchannel/api/nodeapi"
 	"github.com/backchannel/backchannel/node"
 	"github.com/backchannel/backchannel/web"
 )
-
-// The node must serve everything the API offers.
-var _ api.Backend = (*node.Node)(nil)
 
 // nodeStarted, when not nil, is called with each daemon's node once it has
 // started and before the API serves. Tests set it (before any daemon runs)
@@ -142,7 +140,7 @@ func (a *app) runDaemon(ctx context.Context, f daemonFlags, started func(ctx con
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	srv, err := api.New(api.Config{Addr: f.apiAddr, Home: a.home, Backend: n, Logger: log, Registry: reg, UI: web.FS()})
+	srv, err := api.New(api.Config{Addr: f.apiAddr, Home: a.home, Backend: nodeapi.New(n), Logger: log, Registry: reg, UI: web.FS()})
 	if err == nil {
 		err = srv.Start(ctx)
 	}

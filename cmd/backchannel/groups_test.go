@@ -64,10 +64,10 @@ func TestGroupCommands(t *testing.T) {
 	out = ok(t, h, "group", "members", "Supper club", "--json")
 	sameJSON(t, out, fmt.Sprintf(`{"id":%q,"name":"Supper club","state":"joined","epoch":6,"role":"owner","member_count":2,"unread":0,"key_pending":false,"members":[{"peer_id":%q,"role":"owner"},{"peer_id":%q,"role":"member","name":"bob"}]}`, supper, self, bob))
 
-	if out := ok(t, h, "group", "join", "Book club"); !strings.Contains(out, invited.ID.String()) {
+	if out := ok(t, h, "group", "join", "Book club"); !strings.Contains(out, invited.String()) {
 		t.Errorf("join printed\n%s", out)
 	}
-	ok(t, h, "group", "leave", invited.ID.String())
+	ok(t, h, "group", "leave", invited.String())
 	if _, errs, code := cli(t, h, "group", "send", "Book club", "still here?"); code == 0 || !strings.Contains(errs, "not in group") {
 		t.Errorf("send after leaving: exit %d, %q", code, errs)
 	}

@@ -21,7 +21,7 @@ func TestRoomCommands(t *testing.T) {
 		t.Errorf("create printed\n%s", out)
 	}
 	out = ok(t, h, "room", "discover", "town hall", "--json")
-	sameJSON(t, out, fmt.Sprintf(`{"rooms":[{"id":%q,"name":"Town Hall","description":"ask the mayor","host_id":%q,"joined":false,"listeners":0}]}`, town.ID, bob))
+	sameJSON(t, out, fmt.Sprintf(`{"rooms":[{"id":%q,"name":"Town Hall","description":"ask the mayor","host_id":%q,"joined":false,"listeners":0}]}`, town, bob))
 	ok(t, h, "room", "join", "Town Hall")
 	out = ok(t, h, "room", "list")
 	if !strings.Contains(out, "Standup") || !strings.Contains(out, "Town Hall") || !strings.Contains(out, "NAME") {
@@ -72,7 +72,7 @@ func TestRoomCommandErrors(t *testing.T) {
 	if _, err := s.Fake.JoinRoom(t.Context(), "Town Hall"); err != nil {
 		t.Fatal(err)
 	}
-	q, err := s.Fake.RoomAsk(t.Context(), town.ID, "why?")
+	q, err := s.Fake.RoomAsk(t.Context(), town, "why?")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,78 @@
+package nodeapi
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/backchannel/backchannel/api"
+	"github.com/backchannel/backchannel/api/apitest"
+	"github.com/backchannel/backchannel/node"
+	"github.com/backchannel/backchannel/node/roomstate"
+	"github.com/backchannel/backchannel/storage"
+)
+
+// TestAPIError checks the api sentinel given to the node's errors: a room
+// error wraps a roomstate reason inside node.ErrInvalidRoom, and the
+// reason decides. The message stays the node's.
+func TestAPIError(t *testing.T) {
+	tests := []struct {
+		err  error
+		want error
+	}{
+		{fmt.Errorf("%w: %w", node.ErrInvalidRoom, roomstate.ErrNotAllowed), api.ErrNotAllowed},
+		{fmt.Errorf("%w: %w", node.ErrInvalidRoom, roomstate.ErrMuted), api.ErrMuted},
+		{fmt.Errorf("%w: %w", node.ErrInvalidRoom, roomstate.ErrBadBody), api.ErrInvalidRoom},
+		{fmt.Errorf("%w: 2 rooms are named x", node.ErrInvalidRoom), api.ErrInvalidRoom},
+		{fmt.Errorf("%w: not in room x", node.ErrNotFound), api.ErrNotFound},
+		{fmt.Errorf("%w: text", node.ErrTooLarge), api.ErrTooLarge},
+		{fmt.Errorf("%w: no contact named x", node.ErrUnknownPeer), api.ErrUnknownPeer},
+		{node.ErrSelf, api.ErrInvalid},
+		{fmt.Errorf("send: %w", node.ErrClosed), api.ErrUnavailable},
+		{fmt.Errorf("x: %w", storage.ErrAmbiguous), api.ErrAmbiguous},
+		{fmt.Errorf("x: %w", storage.ErrInvalid), api.ErrInvalid},
+	}
+	for _, tt := range tests {
+		got := apiError(tt.err)
+		if !errors.Is(got, tt.want) || !errors.Is(got, tt.err) || got.Error() != tt.err.Error() {
+			t.Errorf("apiError(%v) = %v, want it to wrap %v", tt.err, got, tt.want)
+		}
+	}
+	if err := errors.New("disk on fire"); apiError(err) != err {
+		t.Error("an unknown error changed")
+	}
+	if apiError(nil) != nil {
+		t.Error("nil became an error")
+	}
+}
+
+// TestEventJSON checks the conversion of the node's events: a contact
+// event with its contact, a message event with its message.
+func TestEventJSON(t *testing.T) {
+	bob := apitest.PeerID(1)
+	at := time.Date(2026, 1, 2, 3, 5, 0, 0, time.FixedZone("x", 3600))
+	ct := storage.Contact{Peer: bob, State: storage.ContactAccepted, Name: "bob", ProfileName: "Bob", Created: at}
+	got, err := json.Marshal(eventJSON(node.Event{Type: "contact", Peer: bob, Contact: &ct, Time: at}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf(`{"type":"contact","peer_id":%q,"contact":{"peer_id":%q,"state":"accepted","name":"bob",`+
+		`"profile_name":"Bob","addrs":[],"verified":false,"created":"2026-01-02T02:05:00Z"},"time":"2026-01-02T02:05:00Z"}`, bob, bob)
+	if string(got) != want {
+		t.Errorf("contact event\n got %s\nwant %s", got, want)
+	}
+
+	m := storage.Message{ID: storage.MessageID{15: 1}, Peer: bob, Direction: storage.Inbound, Kind: "text", Body: "hi",
+		Sent: at, State: storage.StateReceived}
+	got, err = json.Marshal(eventJSON(node.Event{Type: "message", Peer: bob, Message: &m, Typing: false}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = fmt.Sprintf(`{"type":"message","peer_id":%q,"message":{"id":"00000000000000000000000000000001","peer_id":%q,`+
+		`"direction":"inbound","kind":"text","body":"hi","sent":"2026-01-02T02:05:00Z","state":"received"}}`, bob, bob)
+	if string(got) != want {
+		t.Errorf("message event\n got %s\nwant %s", got, want)
+	}
+}

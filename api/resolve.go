@@ -1,0 +1,132 @@
+package api
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/backchannel/backchannel/crypto/group"
+	"github.com/backchannel/backchannel/crypto/room"
+)
+
+// The one place that turns what a user typed into a peer, a room or a
+// group, from the backend's lists.
+
+// resolvePeer turns a peer ID or a contact's name into a peer ID. A name
+// is matched exactly against the contacts' local names and, if none has
+// it, against the names they gave themselves.
+func (s *Server) resolvePeer(ref string) (peer.ID, error) {
+	if ref == "" {
+		return "", fmt.Errorf("%w: empty peer", errBadRequest)
+	}
+	if p, err := peer.Decode(ref); err == nil {
+		return p, nil
+	}
+	cs, err := s.cfg.Backend.Contacts.Contacts()
+	if err != nil {
+		return "", err
+	}
+	for _, field := range []func(Contact) string{
+		func(c Contact) string { return c.Name },
+		func(c Contact) string { return c.ProfileName },
+	} {
+		var found []Contact
+		for _, c := range cs {
+			if field(c) == ref {
+				found = append(found, c)
+			}
+		}
+		switch len(found) {
+		case 0:
+			continue
+		case 1:
+			p, err := peer.Decode(found[0].PeerID)
+			if err != nil {
+				return "", fmt.Errorf("contact %q: %w", ref, err)
+			}
+			return p, nil
+		default:
+			return "", fmt.Errorf("%w: more than one contact is named %q: use the peer ID", ErrAmbiguous, ref)
+		}
+	}
+	return "", fmt.Errorf("%w: no contact named %q", ErrUnknownPeer, ref)
+}
+
+// resolveRoom turns a room ID, or the name of a room this node knows (case
+// folded; a joined room wins over others), into the room.
+func (s *Server) resolveRoom(ref string) (Room, room.ID, error) {
+	if strings.TrimSpace(ref) == "" {
+		return Room{}, room.ID{}, fmt.Errorf("%w: empty room", errBadRequest)
+	}
+	rs, err := s.cfg.Backend.Rooms.Rooms()
+	if err != nil {
+		return Room{}, room.ID{}, err
+	}
+	if id, err := room.ParseID(ref); err == nil {
+		for _, info := range rs {
+			if info.ID == id.String() {
+				return info, id, nil
+			}
+		}
+		return Room{}, room.ID{}, fmt.Errorf("%w: room %s is not known here: join it first", ErrNotFound, id)
+	}
+	var named, joined []Room
+	for _, info := range rs {
+		if strings.EqualFold(info.Name, strings.TrimSpace(ref)) {
+			named = append(named, info)
+			if info.Joined {
+				joined = append(joined, info)
+			}
+		}
+	}
+	var found Room
+	switch {
+	case len(named) == 1:
+		found = named[0]
+	case len(joined) == 1:
+		found = joined[0]
+	case len(named) == 0:
+		return Room{}, room.ID{}, fmt.Errorf("%w: no known room named %q: join it first", ErrNotFound, ref)
+	default:
+		return Room{}, room.ID{}, fmt.Errorf("%d rooms are named %q: use the room ID: %w", len(named), ref, ErrAmbiguous)
+	}
+	id, err := room.ParseID(found.ID)
+	if err != nil {
+		return Room{}, room.ID{}, fmt.Errorf("room %q: %w", ref, err)
+	}
+	return found, id, nil
+}
+
+// resolveGroup turns a group ID, or the exact name of a group this node
+// knows, into its ID.
+func (s *Server) resolveGroup(ref string) (group.ID, error) {
+	ref = strings.TrimSpace(ref)
+	if ref == "" {
+		return group.ID{}, fmt.Errorf("%w: empty group", errBadRequest)
+	}
+	if id, err := group.ParseID(ref); err == nil {
+		return id, nil
+	}
+	gs, err := s.cfg.Backend.Groups.Groups()
+	if err != nil {
+		return group.ID{}, err
+	}
+	var found []Group
+	for _, g := range gs {
+		if g.Name == ref {
+			found = append(found, g)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return group.ID{}, fmt.Errorf("%w: no group named %q", ErrNotFound, ref)
+	case 1:
+		id, err := group.ParseID(found[0].ID)
+		if err != nil {
+			return group.ID{}, fmt.Errorf("group %q: %w", ref, err)
+		}
+		return id, nil
+	}
+	return group.ID{}, fmt.Errorf("%w: more than one group is named %q: use its ID", ErrInvalidGroup, ref)
+}
