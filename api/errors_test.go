@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/backchannel/backchannel/node"
-	"github.com/backchannel/backchannel/node/roomstate"
+	"github.com/backchannel/backchannel/node/rooms/roomstate"
 )
 
 // TestClassifyRoomErrors checks the mapping of the node's room errors,

@@ -121,6 +121,7 @@ func (n *Node) Start(ctx context.Context) error {
 		n.life.Handle(h, ProtocolDM, n.handleDM)
 		n.life.Handle(h, ProtocolPreKeys, n.handlePreKeys)
 		n.life.Handle(h, ProtocolSync, n.handleSync)
+		n.life.Handle(h, ProtocolGroupSync, n.handleGroupSync)
 		if n.ps, err = pubsub.New(n.ctx, pubsub.Config{
 			Host:      h,
 			Logger:    n.log,
@@ -166,6 +167,7 @@ func (n *Node) Close() error {
 		h.RemoveStreamHandler(ProtocolDM)
 		h.RemoveStreamHandler(ProtocolPreKeys)
 		h.RemoveStreamHandler(ProtocolSync)
+		h.RemoveStreamHandler(ProtocolGroupSync)
 		var psErr error
 		if n.ps != nil {
 			psErr = n.ps.Close() // ends every room's and group's reader
