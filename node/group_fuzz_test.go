@@ -207,18 +207,6 @@ func FuzzGroupSync(f *testing.F) {
 	})
 }
 
-// FuzzReadSyncRequest: a room sync request frame decodes or fails with an
-// error.
-func FuzzReadSyncRequest(f *testing.F) {
-	fr, _ := appendFrame(nil, &dmpb.SyncRequest{Room: make([]byte, 32), Newest: true, Limit: 10})
-	f.Add(fr)
-	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f})
-	f.Fuzz(func(t *testing.T, b []byte) {
-		var req dmpb.SyncRequest
-		_ = readFrame(bufio.NewReader(bytes.NewReader(b)), &req)
-	})
-}
-
 // FuzzReadGroupSyncRequest: a group sync request frame decodes or fails
 // with an error.
 func FuzzReadGroupSyncRequest(f *testing.F) {

@@ -37,6 +37,10 @@ const (
 	maxGroupSyncRounds = 32
 	// storeBatch bounds how many synced envelopes one transaction stores.
 	storeBatch = 128
+	// maxUnreadScan bounds the newest messages a group's unread count
+	// looks at (the bound rooms put on their history, which it used to
+	// borrow).
+	maxUnreadScan = 1000
 )
 
 // handleGroupSync serves /backchannel/groups/sync/1.0.0: one request, one

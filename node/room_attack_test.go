@@ -10,6 +10,7 @@ import (
 
 	"github.com/backchannel/backchannel/crypto/keys"
 	"github.com/backchannel/backchannel/crypto/room"
+	"github.com/backchannel/backchannel/node/rooms"
 	"github.com/backchannel/backchannel/node/rooms/roomstate"
 	"github.com/backchannel/backchannel/pubsub"
 )
@@ -42,7 +43,7 @@ func TestRoomRejectsBadMessages(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ps.Close() })
-	topic, err := ps.Join(roomTopic(info.ID), func(context.Context, peer.ID, []byte) pubsub.Result { return pubsub.Accept })
+	topic, err := ps.Join(rooms.Topic(info.ID), func(context.Context, peer.ID, []byte) pubsub.Result { return pubsub.Accept })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +135,7 @@ func TestRoomRejectsBadMessages(t *testing.T) {
 				continue
 			}
 		}
-		if spam > roomBurst+int(roomRate)*10 {
+		if spam > rooms.SenderBurst+int(rooms.SenderRate)*10 {
 			t.Fatalf("%s shows %d of %d flood lines", n.ID().ShortString(), spam, flood)
 		}
 		if !hasChat(lines, real) {

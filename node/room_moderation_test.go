@@ -11,6 +11,7 @@ import (
 
 	"github.com/backchannel/backchannel/crypto/keys"
 	"github.com/backchannel/backchannel/crypto/room"
+	"github.com/backchannel/backchannel/node/rooms"
 	"github.com/backchannel/backchannel/node/rooms/roomstate"
 	"github.com/backchannel/backchannel/pubsub"
 	"github.com/backchannel/backchannel/storage"
@@ -19,13 +20,9 @@ import (
 // roomState runs fn on a joined room's state, under its lock.
 func roomState(t *testing.T, n *testNode, id room.ID, fn func(*roomstate.State)) {
 	t.Helper()
-	lr, ok := n.rooms.get(id)
-	if !ok {
-		t.Fatalf("%s is not in room %s", n.ID().ShortString(), id)
+	if err := n.rooms.State(id, fn); err != nil {
+		t.Fatalf("%s is not in room %s: %v", n.ID().ShortString(), id, err)
 	}
-	lr.mu.Lock()
-	defer lr.mu.Unlock()
-	fn(lr.state)
 }
 
 func roleOf(t *testing.T, n *testNode, id room.ID, p keys.PublicKey) (r roomstate.Role) {
@@ -49,7 +46,7 @@ func newObserver(t *testing.T, id room.ID, next *testNode) *observer {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ps.Close() })
-	if o.topic, err = ps.Join(roomTopic(id), func(context.Context, peer.ID, []byte) pubsub.Result { return pubsub.Accept }); err != nil {
+	if o.topic, err = ps.Join(rooms.Topic(id), func(context.Context, peer.ID, []byte) pubsub.Result { return pubsub.Accept }); err != nil {
 		t.Fatal(err)
 	}
 	if err := o.rp.h.Connect(t.Context(), peer.AddrInfo{ID: next.ID(), Addrs: next.net.Host().Addrs()}); err != nil {
@@ -144,7 +141,7 @@ func TestRoomModeration(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { aps.Close() })
-	atopic, err := aps.Join(roomTopic(info.ID), func(context.Context, peer.ID, []byte) pubsub.Result { return pubsub.Accept })
+	atopic, err := aps.Join(rooms.Topic(info.ID), func(context.Context, peer.ID, []byte) pubsub.Result { return pubsub.Accept })
 	if err != nil {
 		t.Fatal(err)
 	}

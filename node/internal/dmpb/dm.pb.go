@@ -1797,92 +1797,6 @@ func (x *PreKeyResponse) GetError() string {
 	return ""
 }
 
-// SyncRequest asks a room member on /backchannel/sync/1.0.0 for a room's
-// descriptor and the messages the asker lacks.
-type SyncRequest struct {
-	state          protoimpl.MessageState `protogen:"open.v1"`
-	Room           []byte                 `protobuf:"bytes,1,opt,name=room,proto3" json:"room,omitempty"`
-	Have           []*HighWater           `protobuf:"bytes,2,rep,name=have,proto3" json:"have,omitempty"` // per sender: every seq up to it is held
-	WantDescriptor bool                   `protobuf:"varint,3,opt,name=want_descriptor,json=wantDescriptor,proto3" json:"want_descriptor,omitempty"`
-	Limit          uint32                 `protobuf:"varint,4,opt,name=limit,proto3" json:"limit,omitempty"`   // at most this many messages back
-	Name           string                 `protobuf:"bytes,5,opt,name=name,proto3" json:"name,omitempty"`      // instead of room: the rooms of this name the peer is in
-	Newest         bool                   `protobuf:"varint,7,opt,name=newest,proto3" json:"newest,omitempty"` // a newcomer: the newest history (as with no have), and floors
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
-}
-
-func (x *SyncRequest) Reset() {
-	*x = SyncRequest{}
-	mi := &file_dm_proto_msgTypes[26]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *SyncRequest) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*SyncRequest) ProtoMessage() {}
-
-func (x *SyncRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dm_proto_msgTypes[26]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use SyncRequest.ProtoReflect.Descriptor instead.
-func (*SyncRequest) Descriptor() ([]byte, []int) {
-	return file_dm_proto_rawDescGZIP(), []int{26}
-}
-
-func (x *SyncRequest) GetRoom() []byte {
-	if x != nil {
-		return x.Room
-	}
-	return nil
-}
-
-func (x *SyncRequest) GetHave() []*HighWater {
-	if x != nil {
-		return x.Have
-	}
-	return nil
-}
-
-func (x *SyncRequest) GetWantDescriptor() bool {
-	if x != nil {
-		return x.WantDescriptor
-	}
-	return false
-}
-
-func (x *SyncRequest) GetLimit() uint32 {
-	if x != nil {
-		return x.Limit
-	}
-	return 0
-}
-
-func (x *SyncRequest) GetName() string {
-	if x != nil {
-		return x.Name
-	}
-	return ""
-}
-
-func (x *SyncRequest) GetNewest() bool {
-	if x != nil {
-		return x.Newest
-	}
-	return false
-}
-
 // GroupSyncRequest asks a fellow member of a private group, on
 // /backchannel/groups/sync/1.0.0, for the envelopes and rosters the asker
 // lacks. It is served only to members of the epochs asked about.
@@ -1898,7 +1812,7 @@ type GroupSyncRequest struct {
 
 func (x *GroupSyncRequest) Reset() {
 	*x = GroupSyncRequest{}
-	mi := &file_dm_proto_msgTypes[27]
+	mi := &file_dm_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1910,7 +1824,7 @@ func (x *GroupSyncRequest) String() string {
 func (*GroupSyncRequest) ProtoMessage() {}
 
 func (x *GroupSyncRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dm_proto_msgTypes[27]
+	mi := &file_dm_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1923,7 +1837,7 @@ func (x *GroupSyncRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupSyncRequest.ProtoReflect.Descriptor instead.
 func (*GroupSyncRequest) Descriptor() ([]byte, []int) {
-	return file_dm_proto_rawDescGZIP(), []int{27}
+	return file_dm_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *GroupSyncRequest) GetGroup() []byte {
@@ -1954,137 +1868,6 @@ func (x *GroupSyncRequest) GetLimit() uint32 {
 	return 0
 }
 
-type HighWater struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Sender        []byte                 `protobuf:"bytes,1,opt,name=sender,proto3" json:"sender,omitempty"` // Ed25519 public key
-	Seq           uint64                 `protobuf:"varint,2,opt,name=seq,proto3" json:"seq,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *HighWater) Reset() {
-	*x = HighWater{}
-	mi := &file_dm_proto_msgTypes[28]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *HighWater) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*HighWater) ProtoMessage() {}
-
-func (x *HighWater) ProtoReflect() protoreflect.Message {
-	mi := &file_dm_proto_msgTypes[28]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use HighWater.ProtoReflect.Descriptor instead.
-func (*HighWater) Descriptor() ([]byte, []int) {
-	return file_dm_proto_rawDescGZIP(), []int{28}
-}
-
-func (x *HighWater) GetSender() []byte {
-	if x != nil {
-		return x.Sender
-	}
-	return nil
-}
-
-func (x *HighWater) GetSeq() uint64 {
-	if x != nil {
-		return x.Seq
-	}
-	return 0
-}
-
-// SyncResponse answers it.
-type SyncResponse struct {
-	state            protoimpl.MessageState `protogen:"open.v1"`
-	SignedDescriptor []byte                 `protobuf:"bytes,1,opt,name=signed_descriptor,json=signedDescriptor,proto3" json:"signed_descriptor,omitempty"` // crypto/room Descriptor encoding, if asked for
-	Messages         [][]byte               `protobuf:"bytes,2,rep,name=messages,proto3" json:"messages,omitempty"`                                         // crypto/room Message encodings, oldest first
-	Error            string                 `protobuf:"bytes,3,opt,name=error,proto3" json:"error,omitempty"`
-	Rooms            [][]byte               `protobuf:"bytes,4,rep,name=rooms,proto3" json:"rooms,omitempty"` // descriptors of the rooms named in the request
-	// With newest: per sender, the seq up to which its history was left out
-	// (older than what was sent); a newcomer gives those messages up.
-	Floors        []*HighWater `protobuf:"bytes,6,rep,name=floors,proto3" json:"floors,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *SyncResponse) Reset() {
-	*x = SyncResponse{}
-	mi := &file_dm_proto_msgTypes[29]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *SyncResponse) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*SyncResponse) ProtoMessage() {}
-
-func (x *SyncResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dm_proto_msgTypes[29]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use SyncResponse.ProtoReflect.Descriptor instead.
-func (*SyncResponse) Descriptor() ([]byte, []int) {
-	return file_dm_proto_rawDescGZIP(), []int{29}
-}
-
-func (x *SyncResponse) GetSignedDescriptor() []byte {
-	if x != nil {
-		return x.SignedDescriptor
-	}
-	return nil
-}
-
-func (x *SyncResponse) GetMessages() [][]byte {
-	if x != nil {
-		return x.Messages
-	}
-	return nil
-}
-
-func (x *SyncResponse) GetError() string {
-	if x != nil {
-		return x.Error
-	}
-	return ""
-}
-
-func (x *SyncResponse) GetRooms() [][]byte {
-	if x != nil {
-		return x.Rooms
-	}
-	return nil
-}
-
-func (x *SyncResponse) GetFloors() []*HighWater {
-	if x != nil {
-		return x.Floors
-	}
-	return nil
-}
-
 // GroupSyncResponse answers a GroupSyncRequest.
 type GroupSyncResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -2098,7 +1881,7 @@ type GroupSyncResponse struct {
 
 func (x *GroupSyncResponse) Reset() {
 	*x = GroupSyncResponse{}
-	mi := &file_dm_proto_msgTypes[30]
+	mi := &file_dm_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2110,7 +1893,7 @@ func (x *GroupSyncResponse) String() string {
 func (*GroupSyncResponse) ProtoMessage() {}
 
 func (x *GroupSyncResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dm_proto_msgTypes[30]
+	mi := &file_dm_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2123,7 +1906,7 @@ func (x *GroupSyncResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupSyncResponse.ProtoReflect.Descriptor instead.
 func (*GroupSyncResponse) Descriptor() ([]byte, []int) {
-	return file_dm_proto_rawDescGZIP(), []int{30}
+	return file_dm_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *GroupSyncResponse) GetEnvelopes() [][]byte {
@@ -2263,28 +2046,12 @@ const file_dm_proto_rawDesc = "" +
 	"\rPreKeyRequest\">\n" +
 	"\x0ePreKeyResponse\x12\x16\n" +
 	"\x06bundle\x18\x01 \x01(\fR\x06bundle\x12\x14\n" +
-	"\x05error\x18\x02 \x01(\tR\x05error\"\xc9\x01\n" +
-	"\vSyncRequest\x12\x12\n" +
-	"\x04room\x18\x01 \x01(\fR\x04room\x125\n" +
-	"\x04have\x18\x02 \x03(\v2!.backchannel.node.dm.v1.HighWaterR\x04have\x12'\n" +
-	"\x0fwant_descriptor\x18\x03 \x01(\bR\x0ewantDescriptor\x12\x14\n" +
-	"\x05limit\x18\x04 \x01(\rR\x05limit\x12\x12\n" +
-	"\x04name\x18\x05 \x01(\tR\x04name\x12\x16\n" +
-	"\x06newest\x18\a \x01(\bR\x06newestJ\x04\b\x06\x10\a\"\x98\x01\n" +
+	"\x05error\x18\x02 \x01(\tR\x05error\"\x98\x01\n" +
 	"\x10GroupSyncRequest\x12\x14\n" +
 	"\x05group\x18\x01 \x01(\fR\x05group\x125\n" +
 	"\x04have\x18\x02 \x03(\v2!.backchannel.node.dm.v1.GroupMarkR\x04have\x12!\n" +
 	"\froster_epoch\x18\x03 \x01(\x04R\vrosterEpoch\x12\x14\n" +
-	"\x05limit\x18\x04 \x01(\rR\x05limit\"5\n" +
-	"\tHighWater\x12\x16\n" +
-	"\x06sender\x18\x01 \x01(\fR\x06sender\x12\x10\n" +
-	"\x03seq\x18\x02 \x01(\x04R\x03seq\"\xc4\x01\n" +
-	"\fSyncResponse\x12+\n" +
-	"\x11signed_descriptor\x18\x01 \x01(\fR\x10signedDescriptor\x12\x1a\n" +
-	"\bmessages\x18\x02 \x03(\fR\bmessages\x12\x14\n" +
-	"\x05error\x18\x03 \x01(\tR\x05error\x12\x14\n" +
-	"\x05rooms\x18\x04 \x03(\fR\x05rooms\x129\n" +
-	"\x06floors\x18\x06 \x03(\v2!.backchannel.node.dm.v1.HighWaterR\x06floorsJ\x04\b\x05\x10\x06\"u\n" +
+	"\x05limit\x18\x04 \x01(\rR\x05limit\"u\n" +
 	"\x11GroupSyncResponse\x12\x1c\n" +
 	"\tenvelopes\x18\x01 \x03(\fR\tenvelopes\x12\x18\n" +
 	"\arosters\x18\x02 \x03(\fR\arosters\x12\x12\n" +
@@ -2304,7 +2071,7 @@ func file_dm_proto_rawDescGZIP() []byte {
 }
 
 var file_dm_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_dm_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
+var file_dm_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
 var file_dm_proto_goTypes = []any{
 	(Ack_Status)(0),           // 0: backchannel.node.dm.v1.Ack.Status
 	(GroupRsvp_Answer)(0),     // 1: backchannel.node.dm.v1.GroupRsvp.Answer
@@ -2334,11 +2101,8 @@ var file_dm_proto_goTypes = []any{
 	(*GroupLeft)(nil),         // 25: backchannel.node.dm.v1.GroupLeft
 	(*PreKeyRequest)(nil),     // 26: backchannel.node.dm.v1.PreKeyRequest
 	(*PreKeyResponse)(nil),    // 27: backchannel.node.dm.v1.PreKeyResponse
-	(*SyncRequest)(nil),       // 28: backchannel.node.dm.v1.SyncRequest
-	(*GroupSyncRequest)(nil),  // 29: backchannel.node.dm.v1.GroupSyncRequest
-	(*HighWater)(nil),         // 30: backchannel.node.dm.v1.HighWater
-	(*SyncResponse)(nil),      // 31: backchannel.node.dm.v1.SyncResponse
-	(*GroupSyncResponse)(nil), // 32: backchannel.node.dm.v1.GroupSyncResponse
+	(*GroupSyncRequest)(nil),  // 28: backchannel.node.dm.v1.GroupSyncRequest
+	(*GroupSyncResponse)(nil), // 29: backchannel.node.dm.v1.GroupSyncResponse
 }
 var file_dm_proto_depIdxs = []int32{
 	3,  // 0: backchannel.node.dm.v1.Frame.envelope:type_name -> backchannel.node.dm.v1.Envelope
@@ -2365,14 +2129,12 @@ var file_dm_proto_depIdxs = []int32{
 	1,  // 21: backchannel.node.dm.v1.GroupRsvp.answer:type_name -> backchannel.node.dm.v1.GroupRsvp.Answer
 	24, // 22: backchannel.node.dm.v1.GroupReceipt.delivered:type_name -> backchannel.node.dm.v1.GroupMark
 	24, // 23: backchannel.node.dm.v1.GroupReceipt.read:type_name -> backchannel.node.dm.v1.GroupMark
-	30, // 24: backchannel.node.dm.v1.SyncRequest.have:type_name -> backchannel.node.dm.v1.HighWater
-	24, // 25: backchannel.node.dm.v1.GroupSyncRequest.have:type_name -> backchannel.node.dm.v1.GroupMark
-	30, // 26: backchannel.node.dm.v1.SyncResponse.floors:type_name -> backchannel.node.dm.v1.HighWater
-	27, // [27:27] is the sub-list for method output_type
-	27, // [27:27] is the sub-list for method input_type
-	27, // [27:27] is the sub-list for extension type_name
-	27, // [27:27] is the sub-list for extension extendee
-	0,  // [0:27] is the sub-list for field type_name
+	24, // 24: backchannel.node.dm.v1.GroupSyncRequest.have:type_name -> backchannel.node.dm.v1.GroupMark
+	25, // [25:25] is the sub-list for method output_type
+	25, // [25:25] is the sub-list for method input_type
+	25, // [25:25] is the sub-list for extension type_name
+	25, // [25:25] is the sub-list for extension extendee
+	0,  // [0:25] is the sub-list for field type_name
 }
 
 func init() { file_dm_proto_init() }
@@ -2412,7 +2174,7 @@ func file_dm_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_dm_proto_rawDesc), len(file_dm_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   31,
+			NumMessages:   28,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -1,4 +1,4 @@
-package node
+package rooms
 
 import (
 	"fmt"
@@ -35,7 +35,7 @@ func TestLateJoinerHistory(t *testing.T) {
 			t.Fatal(err)
 		}
 		if err := st.Update(func(tx *storage.Txn) error {
-			_, err := tx.PutRoomMessage(roomRecord(m, m.ID(), m.Sender.PeerID(), data, at))
+			_, err := tx.PutRoomMessage(record(m, m.ID(), m.Sender.PeerID(), data, at))
 			return err
 		}); err != nil {
 			t.Fatal(err)
