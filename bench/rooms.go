@@ -15,7 +15,7 @@ import (
 	"github.com/backchannel/backchannel/crypto/keys"
 	"github.com/backchannel/backchannel/crypto/room"
 	"github.com/backchannel/backchannel/node"
-	"github.com/backchannel/backchannel/node/roomstate"
+	"github.com/backchannel/backchannel/node/rooms/roomstate"
 	"github.com/backchannel/backchannel/pubsub"
 )
 

@@ -98,7 +98,8 @@ type Limits struct {
 	// PreKeyRate and PreKeyBurst rate-limit bundle requests per peer.
 	PreKeyRate  rate.Limit
 	PreKeyBurst int
-	// SyncRate and SyncBurst rate-limit room history requests per peer.
+	// SyncRate and SyncBurst rate-limit history requests per peer: the
+	// rooms' sync protocol and the groups' each have a limiter of their own.
 	SyncRate  rate.Limit
 	SyncBurst int
 }

@@ -212,7 +212,7 @@ func (n *Node) groupInfo(tx *storage.Txn, g storage.Group) (GroupInfo, error) {
 			return GroupInfo{}, err
 		}
 	}
-	ms, err := tx.GroupMessages(g.ID, maxRoomHistory, time.Time{})
+	ms, err := tx.GroupMessages(g.ID, maxUnreadScan, time.Time{})
 	if err != nil {
 		return GroupInfo{}, err
 	}

@@ -1,11 +1,14 @@
 package node
 
 import (
+	"bufio"
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -16,31 +19,87 @@ import (
 	"github.com/backchannel/backchannel/storage"
 )
 
+// ProtocolGroupSync serves a private group's history to its members.
+const ProtocolGroupSync = "/backchannel/groups/sync/1.0.0"
+
 const (
+	// maxGroupSyncFrame bounds a group sync answer on the wire.
+	maxGroupSyncFrame = 8 << 20
+	// groupSyncTimeout bounds one group sync exchange.
+	groupSyncTimeout = 20 * time.Second
 	// maxGroupSync bounds the envelopes one group sync answer carries.
 	maxGroupSync = 1000
 	// maxGroupSyncBytes bounds an answer's envelopes in bytes, well below
-	// maxSyncFrame.
+	// maxGroupSyncFrame.
 	maxGroupSyncBytes = 4 << 20
 	// maxGroupSyncRounds bounds how many exchanges one sync makes with a
 	// peer whose answers say there is more.
 	maxGroupSyncRounds = 32
 	// storeBatch bounds how many synced envelopes one transaction stores.
 	storeBatch = 128
+	// maxUnreadScan bounds the newest messages a group's unread count
+	// looks at (the bound rooms put on their history, which it used to
+	// borrow).
+	maxUnreadScan = 1000
 )
 
+// handleGroupSync serves /backchannel/groups/sync/1.0.0: one request, one
+// answer, rate limited per peer.
+func (n *Node) handleGroupSync(s network.Stream) {
+	defer s.Close()
+	p := s.Conn().RemotePeer()
+	_ = s.SetDeadline(time.Now().Add(groupSyncTimeout))
+	var req dmpb.GroupSyncRequest
+	if err := readFrame(bufio.NewReader(s), &req); err != nil {
+		n.log.Warn("group sync: malformed request", "from", p, "err", err)
+		s.Reset()
+		return
+	}
+	resp := &dmpb.GroupSyncResponse{Error: "rate limited"}
+	if n.gate.allowSync(p) {
+		resp = n.serveGroupSyncRequest(p, &req)
+	}
+	if err := writeFrame(s, resp); err != nil {
+		s.Reset()
+	}
+}
+
 // serveGroupSyncRequest answers a sync request about a private group.
-func (n *Node) serveGroupSyncRequest(p peer.ID, req *dmpb.GroupSyncRequest, resp *dmpb.SyncResponse) {
+func (n *Node) serveGroupSyncRequest(p peer.ID, req *dmpb.GroupSyncRequest) *dmpb.GroupSyncResponse {
 	g, err := n.serveGroupSync(p, req)
 	switch {
 	case errors.Is(err, storage.ErrNotFound) || errors.Is(err, ErrNotFound):
-		resp.Error = "unknown group"
+		return &dmpb.GroupSyncResponse{Error: "unknown group"}
 	case err != nil:
-		n.log.Warn("sync: group request failed", "from", p, "err", err)
-		resp.Error = "bad request"
-	default:
-		resp.Group = g
+		n.log.Warn("group sync: request failed", "from", p, "err", err)
+		return &dmpb.GroupSyncResponse{Error: "bad request"}
 	}
+	return g
+}
+
+// groupSyncExchange runs one request/response on the group sync protocol.
+func (n *Node) groupSyncExchange(p peer.ID, req *dmpb.GroupSyncRequest) (*dmpb.GroupSyncResponse, error) {
+	ctx, cancel := context.WithTimeout(n.ctx, groupSyncTimeout)
+	defer cancel()
+	s, err := n.net.Host().NewStream(ctx, p, ProtocolGroupSync)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	_ = s.SetDeadline(time.Now().Add(groupSyncTimeout))
+	if err := writeFrame(s, req); err != nil {
+		s.Reset()
+		return nil, err
+	}
+	var resp dmpb.GroupSyncResponse
+	if err := readFrameLimit(bufio.NewReader(s), &resp, maxGroupSyncFrame); err != nil {
+		s.Reset()
+		return nil, err
+	}
+	if resp.Error != "" {
+		return nil, fmt.Errorf("group sync: %s says: %s", p.ShortString(), resp.Error)
+	}
+	return &resp, nil
 }
 
 // markKey names a high-water mark.
@@ -174,18 +233,15 @@ func (n *Node) syncGroupOnce(lg *liveGroup) error {
 		if err != nil {
 			return err
 		}
-		resp, err := n.syncExchange(p, &dmpb.SyncRequest{Group: req})
+		resp, err := n.groupSyncExchange(p, req)
 		if err != nil {
 			return err
 		}
-		if resp.Group == nil {
-			return fmt.Errorf("%w: sync answer without a group part", ErrProtocol)
-		}
-		if err := n.applyGroupSync(lg, resp.Group); err != nil {
+		if err := n.applyGroupSync(lg, resp); err != nil {
 			return err
 		}
-		n.log.Debug("group: synced", "group", lg.id, "with", p, "rosters", len(resp.Group.Rosters), "envelopes", len(resp.Group.Envelopes))
-		if !resp.Group.More || len(resp.Group.Envelopes) == 0 {
+		n.log.Debug("group: synced", "group", lg.id, "with", p, "rosters", len(resp.Rosters), "envelopes", len(resp.Envelopes))
+		if !resp.More || len(resp.Envelopes) == 0 {
 			return nil
 		}
 	}

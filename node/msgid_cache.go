@@ -1,6 +1,49 @@
 package node
 
-import "sync"
+import (
+	"crypto/sha256"
+	"strings"
+	"sync"
+
+	"github.com/backchannel/backchannel/crypto/group"
+	"github.com/backchannel/backchannel/node/rooms"
+)
+
+// messageID gives GossipSub content-hash message IDs: on room topics the ID
+// of the decoded, signed message (rooms.MessageID) and on group topics the
+// envelope's Hash, so that a relay cannot make a corrupted copy that shadows
+// the real one. It stays in the node, which knows both formats.
+func messageID(topic string, data []byte) string {
+	switch {
+	case strings.HasPrefix(topic, rooms.TopicPrefix):
+		return rooms.MessageID(data)
+	case strings.HasPrefix(topic, group.TopicPrefix):
+		if e, err := group.UnmarshalEnvelope(data); err == nil {
+			h := e.Hash()
+			return string(h[:])
+		}
+	}
+	sum := sha256.Sum256(append([]byte(topic+"\x00"), data...))
+	return string(sum[:])
+}
+
+// Topic kinds whose message IDs messageID decodes the message for, which is
+// what makes caching them worth it.
+const (
+	idKindRoom = iota
+	idKindGroup
+	idKinds
+)
+
+func idKindOf(topic string) (int, bool) {
+	switch {
+	case strings.HasPrefix(topic, rooms.TopicPrefix):
+		return idKindRoom, true
+	case strings.HasPrefix(topic, group.TopicPrefix):
+		return idKindGroup, true
+	}
+	return 0, false
+}
 
 // msgIDCacheSize bounds the room and group messages whose GossipSub IDs
 // are kept: a few seconds of busy topics, well past the moments in which the

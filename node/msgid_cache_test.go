@@ -8,6 +8,7 @@ import (
 	"github.com/backchannel/backchannel/crypto/group"
 	"github.com/backchannel/backchannel/crypto/keys"
 	"github.com/backchannel/backchannel/crypto/room"
+	"github.com/backchannel/backchannel/node/rooms"
 )
 
 // TestMsgIDCache: the cache answers what messageID answers, for room, group
@@ -15,7 +16,7 @@ import (
 func TestMsgIDCache(t *testing.T) {
 	c := newMsgIDCache()
 	// The same bytes on a room, a group and another topic: each keeps its own ID.
-	topics := []string{roomTopic([32]byte{1}), group.TopicPrefix + "abc", "/backchannel/other"}
+	topics := []string{rooms.Topic([32]byte{1}), group.TopicPrefix + "abc", "/backchannel/other"}
 	for round := range 2 {
 		for i := range msgIDCacheSize + 100 {
 			for _, topic := range topics {
@@ -33,9 +34,10 @@ func TestMsgIDCache(t *testing.T) {
 	}
 }
 
-// TestRoomArrivalID: a room message's GossipSub ID is its room message ID,
-// which readRoom takes instead of hashing the message again.
-func TestRoomArrivalID(t *testing.T) {
+// TestRoomTopicMessageID: on a room's topic the node's GossipSub ID is the
+// rooms' MessageID, the room message ID that readRoom takes as it is (see
+// package rooms' TestRoomArrivalID).
+func TestRoomTopicMessageID(t *testing.T) {
 	m := room.Message{Room: room.ID{1}, Kind: room.KindChat, Seq: 1, Timestamp: time.Now(), Body: []byte("hi")}
 	if err := m.Sign(keys.GeneratePrivateKey()); err != nil {
 		t.Fatal(err)
@@ -44,9 +46,8 @@ func TestRoomArrivalID(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, pubsubID := range []string{messageID(roomTopic(m.Room), data), ""} {
-		if got := newRoomArrival(m, data, pubsubID).id; got != m.ID() {
-			t.Errorf("arrival under pubsub ID %x: ID %s, want %s", pubsubID, got, m.ID())
-		}
+	id := m.ID()
+	if got := messageID(rooms.Topic(m.Room), data); got != rooms.MessageID(data) || got != string(id[:]) {
+		t.Errorf("room topic ID %x, want %x", got, id)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/backchannel/backchannel/node/event"
 	"github.com/backchannel/backchannel/node/internal/env"
 	"github.com/backchannel/backchannel/node/p2p"
+	"github.com/backchannel/backchannel/node/rooms"
 	"github.com/backchannel/backchannel/pubsub"
 	"github.com/backchannel/backchannel/storage"
 )
@@ -40,7 +41,7 @@ type Node struct {
 	out    *outbox
 	sendq  chan *sendRequest
 	ps     *pubsub.PubSub
-	rooms  *rooms
+	rooms  *rooms.Service // made at Start, over the node's GossipSub
 	groups *groups
 
 	// env is what the node hands its services; the fields above and ctx,
@@ -102,7 +103,6 @@ func New(cfg Config) (*Node, error) {
 		gate:   newAdmission(cfg.Limits),
 		peers:  newPeerTable(),
 		sendq:  make(chan *sendRequest, maxSendGroup),
-		rooms:  newRooms(),
 		groups: newGroups(),
 		ctx:    life.Context(),
 		life:   life,
@@ -120,7 +120,7 @@ func (n *Node) Start(ctx context.Context) error {
 		h := n.net.Host()
 		n.life.Handle(h, ProtocolDM, n.handleDM)
 		n.life.Handle(h, ProtocolPreKeys, n.handlePreKeys)
-		n.life.Handle(h, ProtocolSync, n.handleSync)
+		n.life.Handle(h, ProtocolGroupSync, n.handleGroupSync)
 		if n.ps, err = pubsub.New(n.ctx, pubsub.Config{
 			Host:      h,
 			Logger:    n.log,
@@ -131,10 +131,16 @@ func (n *Node) Start(ctx context.Context) error {
 			err = fmt.Errorf("node: pubsub: %w", err)
 			return
 		}
-		n.life.Go(func() {
-			n.runRoomWriter()
+		n.rooms = rooms.New(rooms.Config{
+			Env:          n.env,
+			PubSub:       n.ps,
+			SyncInterval: n.cfg.RoomSyncInterval,
+			HistoryAge:   n.cfg.RoomHistoryAge,
+			SyncRate:     n.cfg.Limits.SyncRate,
+			SyncBurst:    n.cfg.Limits.SyncBurst,
 		})
-		if err = n.rejoinRooms(ctx); err != nil {
+		if err = n.rooms.Start(ctx); err != nil {
+			err = fmt.Errorf("node: %w", err)
 			return
 		}
 		if err = n.rejoinGroups(); err != nil {
@@ -165,16 +171,19 @@ func (n *Node) Close() error {
 		h := n.net.Host()
 		h.RemoveStreamHandler(ProtocolDM)
 		h.RemoveStreamHandler(ProtocolPreKeys)
-		h.RemoveStreamHandler(ProtocolSync)
-		var psErr error
+		h.RemoveStreamHandler(ProtocolGroupSync)
+		var roomsErr, psErr error
+		if n.rooms != nil {
+			roomsErr = n.rooms.Close() // leaves the rooms' topics, waits for their goroutines
+		}
 		if n.ps != nil {
-			psErr = n.ps.Close() // ends every room's and group's reader
+			psErr = n.ps.Close() // ends every group's reader
 		}
 		n.life.ResetStreams()
 		netErr := n.net.Close()
 		n.life.Wait()
 		n.bus.CloseAll()
-		n.closeErr = errors.Join(psErr, netErr, n.store.Close())
+		n.closeErr = errors.Join(roomsErr, psErr, netErr, n.store.Close())
 	})
 	return n.closeErr
 }

@@ -10,7 +10,8 @@ import (
 
 	"github.com/backchannel/backchannel/crypto/keys"
 	"github.com/backchannel/backchannel/crypto/room"
-	"github.com/backchannel/backchannel/node/roomstate"
+	"github.com/backchannel/backchannel/node/rooms"
+	"github.com/backchannel/backchannel/node/rooms/roomstate"
 	"github.com/backchannel/backchannel/pubsub"
 )
 
@@ -42,7 +43,7 @@ func TestRoomRejectsBadMessages(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ps.Close() })
-	topic, err := ps.Join(roomTopic(info.ID), func(context.Context, peer.ID, []byte) pubsub.Result { return pubsub.Accept })
+	topic, err := ps.Join(rooms.Topic(info.ID), func(context.Context, peer.ID, []byte) pubsub.Result { return pubsub.Accept })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,24 +123,32 @@ func TestRoomRejectsBadMessages(t *testing.T) {
 		return false
 	})
 	for _, n := range []*testNode{listener, host} {
-		lines, _ := n.RoomChat(info.ID, 0)
-		spam := 0
-		for _, l := range lines {
-			switch {
-			case l.Text == "forged" || l.Text == "from another room":
-				t.Fatalf("%s shows %q", n.ID().ShortString(), l.Text)
-			case len(l.Text) > 5 && l.Text[:5] == "spam ":
-				spam++
-			case l.ID == real:
-				continue
-			}
+		checkAttackDropped(t, n, info.ID, real, flood)
+	}
+}
+
+// checkAttackDropped fails the test if n's chat of the room shows the
+// forged or replayed line, more of the flood than the sender limits let
+// through, or lacks real (hidden by the attacker's hide).
+func checkAttackDropped(t *testing.T, n *testNode, id room.ID, real room.MessageID, flood int) {
+	t.Helper()
+	lines, _ := n.RoomChat(id, 0)
+	spam := 0
+	for _, l := range lines {
+		switch {
+		case l.Text == "forged" || l.Text == "from another room":
+			t.Fatalf("%s shows %q", n.ID().ShortString(), l.Text)
+		case len(l.Text) > 5 && l.Text[:5] == "spam ":
+			spam++
+		case l.ID == real:
+			continue
 		}
-		if spam > roomBurst+int(roomRate)*10 {
-			t.Fatalf("%s shows %d of %d flood lines", n.ID().ShortString(), spam, flood)
-		}
-		if !hasChat(lines, real) {
-			t.Fatalf("%s: the attacker's hide took effect", n.ID().ShortString())
-		}
+	}
+	if spam > rooms.SenderBurst+int(rooms.SenderRate)*10 {
+		t.Fatalf("%s shows %d of %d flood lines", n.ID().ShortString(), spam, flood)
+	}
+	if !hasChat(lines, real) {
+		t.Fatalf("%s: the attacker's hide took effect", n.ID().ShortString())
 	}
 }
 

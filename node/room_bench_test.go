@@ -15,7 +15,8 @@ import (
 
 	"github.com/backchannel/backchannel/crypto/keys"
 	"github.com/backchannel/backchannel/crypto/room"
-	"github.com/backchannel/backchannel/node/roomstate"
+	"github.com/backchannel/backchannel/node/rooms"
+	"github.com/backchannel/backchannel/node/rooms/roomstate"
 	"github.com/backchannel/backchannel/pubsub"
 )
 
@@ -192,7 +193,7 @@ func connectionGraph(nodes []*Node) [][2]int {
 // the room's nodes were (edges), the same topic name length and payloads of
 // the size of a signed room message.
 func benchRawGossip(b *testing.B, n int, edges [][2]int) (float64, time.Duration, time.Duration, time.Duration) {
-	topicName := roomTopic(room.ID{1})
+	topicName := rooms.Topic(room.ID{1})
 	rawSize := sampleRoomMessageSize(b)
 	type member struct {
 		h     host.Host

@@ -11,7 +11,8 @@ import (
 
 	"github.com/backchannel/backchannel/crypto/keys"
 	"github.com/backchannel/backchannel/crypto/room"
-	"github.com/backchannel/backchannel/node/roomstate"
+	"github.com/backchannel/backchannel/node/rooms"
+	"github.com/backchannel/backchannel/node/rooms/roomstate"
 	"github.com/backchannel/backchannel/pubsub"
 	"github.com/backchannel/backchannel/storage"
 )
@@ -19,13 +20,9 @@ import (
 // roomState runs fn on a joined room's state, under its lock.
 func roomState(t *testing.T, n *testNode, id room.ID, fn func(*roomstate.State)) {
 	t.Helper()
-	lr, ok := n.rooms.get(id)
-	if !ok {
-		t.Fatalf("%s is not in room %s", n.ID().ShortString(), id)
+	if err := n.rooms.State(id, fn); err != nil {
+		t.Fatalf("%s is not in room %s: %v", n.ID().ShortString(), id, err)
 	}
-	lr.mu.Lock()
-	defer lr.mu.Unlock()
-	fn(lr.state)
 }
 
 func roleOf(t *testing.T, n *testNode, id room.ID, p keys.PublicKey) (r roomstate.Role) {
@@ -49,7 +46,7 @@ func newObserver(t *testing.T, id room.ID, next *testNode) *observer {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ps.Close() })
-	if o.topic, err = ps.Join(roomTopic(id), func(context.Context, peer.ID, []byte) pubsub.Result { return pubsub.Accept }); err != nil {
+	if o.topic, err = ps.Join(rooms.Topic(id), func(context.Context, peer.ID, []byte) pubsub.Result { return pubsub.Accept }); err != nil {
 		t.Fatal(err)
 	}
 	if err := o.rp.h.Connect(t.Context(), peer.AddrInfo{ID: next.ID(), Addrs: next.net.Host().Addrs()}); err != nil {
@@ -96,45 +93,7 @@ func TestRoomModeration(t *testing.T) {
 	}
 	everyone := []*testNode{host, mod, listener}
 
-	// A moderator grant, end to end.
-	modKey := mod.id.Public().Key
-	if err := host.RoomGrant(t.Context(), info.ID, mod.ID(), room.RoleModerator, time.Hour); err != nil {
-		t.Fatal(err)
-	}
-	for _, n := range everyone {
-		n.waitUntil("the moderator grant", func() bool { return roleOf(t, n, info.ID, modKey) == roomstate.RoleModerator })
-	}
-	q, err := listener.RoomAsk(t.Context(), info.ID, "will there be slides?")
-	if err != nil {
-		t.Fatal(err)
-	}
-	line, err := listener.RoomSay(t.Context(), info.ID, "off-topic line")
-	if err != nil {
-		t.Fatal(err)
-	}
-	mod.waitUntil("the question and the line", func() bool { return hasQuestion(mod, info.ID, q) && roomHas(t, mod, info.ID, line) })
-	if err := mod.RoomAnswer(t.Context(), info.ID, q); err != nil {
-		t.Fatal(err)
-	}
-	if err := mod.RoomHide(t.Context(), info.ID, line); err != nil {
-		t.Fatal(err)
-	}
-	for _, n := range everyone {
-		n.waitUntil("the answer and the hide", func() bool {
-			var answered, hidden bool
-			roomState(t, n, info.ID, func(s *roomstate.State) {
-				hidden = s.Hidden(line)
-				for _, qq := range s.Questions() {
-					answered = answered || (qq.ID == q && qq.Answered)
-				}
-			})
-			return answered && hidden
-		})
-	}
-	// A listener may do neither.
-	if err := listener.RoomHide(t.Context(), info.ID, q); !errors.Is(err, ErrInvalidRoom) {
-		t.Fatalf("a listener's hide: %v, want ErrInvalidRoom", err)
-	}
+	moderateEndToEnd(t, info.ID, host, mod, listener)
 
 	// The attacker and the observer, each connected only to the listener.
 	obs := newObserver(t, info.ID, listener)
@@ -144,7 +103,7 @@ func TestRoomModeration(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { aps.Close() })
-	atopic, err := aps.Join(roomTopic(info.ID), func(context.Context, peer.ID, []byte) pubsub.Result { return pubsub.Accept })
+	atopic, err := aps.Join(rooms.Topic(info.ID), func(context.Context, peer.ID, []byte) pubsub.Result { return pubsub.Accept })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,30 +125,7 @@ func TestRoomModeration(t *testing.T) {
 	}
 	listener.waitUntil("the welcome", func() bool { return roomHas(t, listener, info.ID, welcome) })
 
-	sign := func(sk keys.PrivateKey, seq uint64, kind room.Kind, body []byte, err error) room.Message {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-		m := room.Message{Room: info.ID, Kind: kind, Seq: seq, Timestamp: time.Now(), Body: body}
-		if err := m.Sign(sk); err != nil {
-			t.Fatal(err)
-		}
-		return m
-	}
-	chatBody, err := roomstate.EncodeChat("I am muted", room.MessageID{})
-	muted := sign(atk.id.Signing(), 1, room.KindChat, chatBody, err)
-	// Another key of the attacker's, not muted, grants itself moderator.
-	self := keys.GeneratePrivateKey()
-	g := room.RoleGrant{Room: info.ID, Grantee: self.Public(), Role: room.RoleModerator, IssuedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}
-	if err := g.Sign(self); err != nil {
-		t.Fatal(err)
-	}
-	grantBody, err := roomstate.EncodeRoleGrant(g)
-	fakeGrant := sign(self, 1, room.KindRoleGrant, grantBody, err)
-	hideBody, err := roomstate.EncodeHide(welcome)
-	fakeHide := sign(self, 2, room.KindHide, hideBody, err)
-	bad := []room.Message{muted, fakeGrant, fakeHide}
+	bad, self := attackerMessages(t, info.ID, atk.id.Signing(), welcome)
 	for _, m := range bad {
 		data, err := m.MarshalBinary()
 		if err != nil {
@@ -230,6 +166,85 @@ func TestRoomModeration(t *testing.T) {
 			t.Errorf("%s: the self-granted key is a %s", n.ID().ShortString(), r)
 		}
 	}
+}
+
+// moderateEndToEnd: the host grants mod moderator; mod answers the
+// listener's question and hides its line, on every node; the listener may
+// do neither.
+func moderateEndToEnd(t *testing.T, id room.ID, host, mod, listener *testNode) {
+	t.Helper()
+	everyone := []*testNode{host, mod, listener}
+	// A moderator grant, end to end.
+	modKey := mod.id.Public().Key
+	if err := host.RoomGrant(t.Context(), id, mod.ID(), room.RoleModerator, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range everyone {
+		n.waitUntil("the moderator grant", func() bool { return roleOf(t, n, id, modKey) == roomstate.RoleModerator })
+	}
+	q, err := listener.RoomAsk(t.Context(), id, "will there be slides?")
+	if err != nil {
+		t.Fatal(err)
+	}
+	line, err := listener.RoomSay(t.Context(), id, "off-topic line")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod.waitUntil("the question and the line", func() bool { return hasQuestion(mod, id, q) && roomHas(t, mod, id, line) })
+	if err := mod.RoomAnswer(t.Context(), id, q); err != nil {
+		t.Fatal(err)
+	}
+	if err := mod.RoomHide(t.Context(), id, line); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range everyone {
+		n.waitUntil("the answer and the hide", func() bool {
+			var answered, hidden bool
+			roomState(t, n, id, func(s *roomstate.State) {
+				hidden = s.Hidden(line)
+				for _, qq := range s.Questions() {
+					answered = answered || (qq.ID == q && qq.Answered)
+				}
+			})
+			return answered && hidden
+		})
+	}
+	// A listener may do neither.
+	if err := listener.RoomHide(t.Context(), id, q); !errors.Is(err, ErrInvalidRoom) {
+		t.Fatalf("a listener's hide: %v, want ErrInvalidRoom", err)
+	}
+
+}
+
+// attackerMessages signs what the attacker publishes: a chat line of its
+// muted key, and from another key of its own a moderator grant to itself
+// and a hide of welcome under it. self is that other key.
+func attackerMessages(t *testing.T, id room.ID, mutedKey keys.PrivateKey, welcome room.MessageID) (bad []room.Message, self keys.PrivateKey) {
+	t.Helper()
+	sign := func(sk keys.PrivateKey, seq uint64, kind room.Kind, body []byte, err error) room.Message {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := room.Message{Room: id, Kind: kind, Seq: seq, Timestamp: time.Now(), Body: body}
+		if err := m.Sign(sk); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	chatBody, err := roomstate.EncodeChat("I am muted", room.MessageID{})
+	muted := sign(mutedKey, 1, room.KindChat, chatBody, err)
+	// Another key of the attacker's, not muted, grants itself moderator.
+	self = keys.GeneratePrivateKey()
+	g := room.RoleGrant{Room: id, Grantee: self.Public(), Role: room.RoleModerator, IssuedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}
+	if err := g.Sign(self); err != nil {
+		t.Fatal(err)
+	}
+	grantBody, err := roomstate.EncodeRoleGrant(g)
+	fakeGrant := sign(self, 1, room.KindRoleGrant, grantBody, err)
+	hideBody, err := roomstate.EncodeHide(welcome)
+	fakeHide := sign(self, 2, room.KindHide, hideBody, err)
+	return []room.Message{muted, fakeGrant, fakeHide}, self
 }
 
 func roomHas(t *testing.T, n *testNode, id room.ID, m room.MessageID) (ok bool) {

@@ -10,8 +10,8 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/backchannel/backchannel/crypto/room"
-	"github.com/backchannel/backchannel/node/internal/dmpb"
-	"github.com/backchannel/backchannel/node/roomstate"
+	"github.com/backchannel/backchannel/node/rooms"
+	"github.com/backchannel/backchannel/node/rooms/roomstate"
 	"github.com/backchannel/backchannel/storage"
 )
 
@@ -166,7 +166,7 @@ func TestRoomLateJoinerNewest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const lines = maxRoomHistory + 200
+	const lines = rooms.MaxHistory + 200
 	ids := make([]room.MessageID, lines)
 	for i := range lines {
 		if ids[i], err = host.RoomSay(t.Context(), info.ID, fmt.Sprint("line ", i)); err != nil {
@@ -180,7 +180,7 @@ func TestRoomLateJoinerNewest(t *testing.T) {
 	// The newest lines, down to the 1,000th newest less the host's own
 	// presence and room messages among them.
 	late.waitUntil("the newest lines", func() bool {
-		for _, id := range ids[lines-maxRoomHistory+10:] {
+		for _, id := range ids[lines-rooms.MaxHistory+10:] {
 			if !roomHas(t, late, info.ID, id) {
 				return false
 			}
@@ -197,98 +197,8 @@ func TestRoomLateJoinerNewest(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		return hw[host.ID()] >= lines-maxRoomHistory
+		return hw[host.ID()] >= lines-rooms.MaxHistory
 	})
-}
-
-// TestServeSyncNewest: a newcomer's request (Newest, even with marks of its
-// own) gets the newest history, oldest first, and floors past the rest; a
-// gap repair request gets the oldest missing first.
-func TestServeSyncNewest(t *testing.T) {
-	host := newTestNode(t, "", fastRooms, func(c *Config) { c.NoSync = true })
-	info, err := host.CreateRoom(t.Context(), "sync", "", time.Time{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	const lines = maxRoomHistory + 200
-	for i := range lines {
-		if _, err := host.RoomSay(t.Context(), info.ID, fmt.Sprint("line ", i)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var stored []storage.RoomMessage
-	if err := host.store.View(func(tx *storage.Txn) error {
-		stored, err = tx.RoomSenderMessages(storage.RoomID(info.ID), host.ID(), 0, 2*lines)
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	other := keysOf(t, newTestNode(t, "").ID())
-	decode := func(data []byte) room.Message {
-		m, err := room.UnmarshalMessage(data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return m
-	}
-	// newestHistory checks that resp holds exactly the messages sent at or
-	// after its oldest one's time (signed times have millisecond precision,
-	// and many lines share one), in time and then seq order.
-	newestHistory := func(t *testing.T, resp *dmpb.SyncResponse) {
-		got := map[room.MessageID]bool{}
-		var prev room.Message
-		for i, data := range resp.Messages {
-			m := decode(data)
-			got[m.ID()] = true
-			if i > 0 && (m.Timestamp.Before(prev.Timestamp) || m.Timestamp.Equal(prev.Timestamp) && m.Seq < prev.Seq) {
-				t.Fatalf("message %d (seq %d at %v) sent after seq %d at %v", i, m.Seq, m.Timestamp, prev.Seq, prev.Timestamp)
-			}
-			prev = m
-		}
-		oldest := decode(resp.Messages[0]).Timestamp
-		for _, rm := range stored {
-			if want := !rm.Sent.Before(oldest); got[rm.ID] != want && !rm.Sent.Equal(oldest) {
-				t.Fatalf("seq %d at %v: sent %v, want %v (oldest sent %v)", rm.Seq, rm.Sent, got[rm.ID], want, oldest)
-			}
-		}
-	}
-	tests := []struct {
-		name   string
-		newest bool
-		floors bool
-	}{
-		{"newcomer", true, true},
-		{"gap repair", false, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			req := &dmpb.SyncRequest{Room: info.ID[:], Limit: maxRoomHistory, Newest: tt.newest,
-				Have: []*dmpb.HighWater{{Sender: other, Seq: 1}}}
-			var resp dmpb.SyncResponse
-			if err := host.serveSync(req, &resp); err != nil {
-				t.Fatal(err)
-			}
-			if len(resp.Messages) != maxRoomHistory {
-				t.Fatalf("%d messages, want %d", len(resp.Messages), maxRoomHistory)
-			}
-			if tt.newest {
-				newestHistory(t, &resp)
-			} else if first := decode(resp.Messages[0]); first.Seq != 1 {
-				t.Fatalf("gap repair sent seq %d first, not the oldest missing", first.Seq)
-			}
-			if got := len(resp.Floors) > 0; got != tt.floors {
-				t.Fatalf("floors %v, want %v", resp.Floors, tt.floors)
-			}
-		})
-	}
-}
-
-func keysOf(t *testing.T, p peer.ID) []byte {
-	k, err := senderKey(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
 }
 
 // TestRoomGapRepair: a listener away for a while rejoins the room at start
@@ -382,55 +292,4 @@ func TestRoomSeqAfterLostStore(t *testing.T) {
 		chat, _ := b.RoomChat(info.ID, 10)
 		return slices.ContainsFunc(chat, func(c roomstate.Chat) bool { return c.ID == two })
 	})
-}
-
-// TestRoomBackAlone: a host back from a restart in a room others have been
-// in finds nobody to sync with; its first line goes out after the wait, and
-// the room stops waiting, so later lines do not wait again.
-func TestRoomBackAlone(t *testing.T) {
-	home := t.TempDir()
-	host := newTestNode(t, home, fastRooms)
-	info, err := host.CreateRoom(t.Context(), "back alone", "", time.Time{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	listener := newTestNode(t, "", fastRooms, withBootstrap(host.Addrs()[0].String()))
-	if _, err := listener.JoinRoom(t.Context(), info.ID.String()); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := host.RoomSay(t.Context(), info.ID, "before"); err != nil {
-		t.Fatal(err)
-	}
-	host.waitUntil("the listener's presence stored", func() bool {
-		var hw map[peer.ID]uint64
-		_ = host.store.View(func(tx *storage.Txn) error {
-			hw, err = tx.RoomHighWater(storage.RoomID(info.ID))
-			return err
-		})
-		_, ok := hw[listener.ID()]
-		return ok
-	})
-	listener.stop()
-	host.stop()
-
-	host = newTestNode(t, home, fastRooms)
-	lr, ok := host.rooms.get(info.ID)
-	if !ok {
-		t.Fatal("room not rejoined")
-	}
-	select {
-	case <-lr.synced:
-		t.Fatal("a room others were in is marked synced before any sync")
-	default:
-	}
-	for _, text := range []string{"after, first", "after, second"} {
-		if _, err := host.RoomSay(t.Context(), info.ID, text); err != nil {
-			t.Fatal(err)
-		}
-		select {
-		case <-lr.synced:
-		default:
-			t.Fatalf("after %q the room still waits for a first sync", text)
-		}
-	}
 }

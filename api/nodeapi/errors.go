@@ -5,7 +5,7 @@ import (
 
 	"github.com/backchannel/backchannel/api"
 	"github.com/backchannel/backchannel/node"
-	"github.com/backchannel/backchannel/node/roomstate"
+	"github.com/backchannel/backchannel/node/rooms/roomstate"
 	"github.com/backchannel/backchannel/storage"
 )
 

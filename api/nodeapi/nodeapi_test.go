@@ -10,7 +10,7 @@ import (
 	"github.com/backchannel/backchannel/api"
 	"github.com/backchannel/backchannel/api/apitest"
 	"github.com/backchannel/backchannel/node"
-	"github.com/backchannel/backchannel/node/roomstate"
+	"github.com/backchannel/backchannel/node/rooms/roomstate"
 	"github.com/backchannel/backchannel/storage"
 )
 

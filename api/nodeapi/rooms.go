@@ -9,7 +9,7 @@ import (
 	"github.com/backchannel/backchannel/api"
 	"github.com/backchannel/backchannel/crypto/room"
 	"github.com/backchannel/backchannel/node"
-	"github.com/backchannel/backchannel/node/roomstate"
+	"github.com/backchannel/backchannel/node/rooms/roomstate"
 )
 
 // Live rooms.

@@ -1,4 +1,4 @@
-package node
+package rooms
 
 import (
 	"context"
@@ -18,7 +18,7 @@ func recs(n int) []storage.RoomMessage {
 }
 
 // woken reports whether a wake signal is waiting, and consumes it.
-func woken(q *roomWrites) bool {
+func woken(q *writeQueue) bool {
 	select {
 	case <-q.wake:
 		return true
@@ -30,16 +30,16 @@ func woken(q *roomWrites) bool {
 // TestRoomWritesWake: the writer is woken when the queue turns non-empty and
 // when a batch fills, not for every message in between.
 func TestRoomWritesWake(t *testing.T) {
-	q := newRoomWrites()
+	q := newWriteQueue()
 	ctx := t.Context()
 	steps := []struct {
 		add      int
 		wantWake bool
 	}{
-		{1, true},                   // first message
-		{1, false},                  // the writer already knows
-		{roomWriteBatch - 3, false}, // one short of a batch
-		{1, true},                   // the batch is full
+		{1, true},               // first message
+		{1, false},              // the writer already knows
+		{writeBatch - 3, false}, // one short of a batch
+		{1, true},               // the batch is full
 		{1, false},
 	}
 	total := 0
@@ -69,8 +69,8 @@ func TestRoomWritesWake(t *testing.T) {
 // TestRoomWritesFull: a reader finding the queue full waits until the writer
 // takes it, then queues the rest in order; it gives up when its context ends.
 func TestRoomWritesFull(t *testing.T) {
-	q := newRoomWrites()
-	in := recs(roomWriteQueue + 10)
+	q := newWriteQueue()
+	in := recs(writeQueueSize + 10)
 	done := make(chan error, 1)
 	go func() { done <- q.add(t.Context(), in) }()
 
@@ -94,7 +94,7 @@ func TestRoomWritesFull(t *testing.T) {
 	}
 
 	ctx, cancel := context.WithCancel(t.Context())
-	if err := q.add(ctx, recs(roomWriteQueue)); err != nil {
+	if err := q.add(ctx, recs(writeQueueSize)); err != nil {
 		t.Fatal(err)
 	}
 	go func() { done <- q.add(ctx, recs(1)) }()

@@ -9,7 +9,7 @@ import (
 
 	"github.com/backchannel/backchannel/crypto/keys"
 	"github.com/backchannel/backchannel/crypto/room"
-	"github.com/backchannel/backchannel/node/roomstate/internal/roomstatepb"
+	"github.com/backchannel/backchannel/node/rooms/roomstate/internal/roomstatepb"
 )
 
 // Limits of message payloads.

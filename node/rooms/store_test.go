@@ -1,4 +1,4 @@
-package node
+package rooms
 
 import (
 	"fmt"
@@ -7,7 +7,7 @@ import (
 
 	"github.com/backchannel/backchannel/crypto/keys"
 	"github.com/backchannel/backchannel/crypto/room"
-	"github.com/backchannel/backchannel/node/roomstate"
+	"github.com/backchannel/backchannel/node/rooms/roomstate"
 	"github.com/backchannel/backchannel/storage"
 )
 
@@ -35,7 +35,7 @@ func TestLateJoinerHistory(t *testing.T) {
 			t.Fatal(err)
 		}
 		if err := st.Update(func(tx *storage.Txn) error {
-			_, err := tx.PutRoomMessage(roomRecord(m, m.ID(), m.Sender.PeerID(), data, at))
+			_, err := tx.PutRoomMessage(record(m, m.ID(), m.Sender.PeerID(), data, at))
 			return err
 		}); err != nil {
 			t.Fatal(err)

@@ -405,7 +405,7 @@ const file_roomstate_proto_rawDesc = "" +
 	"\x04Mute\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\rR\aversion\x12\x12\n" +
 	"\x04peer\x18\x02 \x01(\fR\x04peer\x12\"\n" +
-	"\runtil_unix_ms\x18\x03 \x01(\x03R\vuntilUnixMsBHZFgithub.com/backchannel/backchannel/node/roomstate/internal/roomstatepbb\x06proto3"
+	"\runtil_unix_ms\x18\x03 \x01(\x03R\vuntilUnixMsBNZLgithub.com/backchannel/backchannel/node/rooms/roomstate/internal/roomstatepbb\x06proto3"
 
 var (
 	file_roomstate_proto_rawDescOnce sync.Once

@@ -1,0 +1,187 @@
+package rooms
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/ipfs/go-cid"
+	"github.com/libp2p/go-libp2p/core/peer"
+	mh "github.com/multiformats/go-multihash"
+
+	"github.com/backchannel/backchannel/crypto/room"
+	"github.com/backchannel/backchannel/node/errs"
+	"github.com/backchannel/backchannel/node/rooms/internal/roomspb"
+	"github.com/backchannel/backchannel/storage"
+)
+
+// roomCID is the DHT key under which members of a room announce themselves.
+func roomCID(id room.ID) cid.Cid {
+	h, err := mh.Sum(id[:], mh.SHA2_256, -1)
+	if err != nil {
+		panic(err) // SHA-256 is always available
+	}
+	return cid.NewCidV1(cid.Raw, h)
+}
+
+// roomNameCID is the DHT key under which members of rooms named name
+// announce themselves: a hash of the folded name, so lookups ignore case.
+func roomNameCID(name string) cid.Cid {
+	sum := sha256.Sum256([]byte("backchannel/room-name/v1\x00" + strings.ToLower(strings.TrimSpace(name))))
+	h, err := mh.Encode(sum[:], mh.SHA2_256)
+	if err != nil {
+		panic(err)
+	}
+	return cid.NewCidV1(cid.Raw, h)
+}
+
+// provideRoom announces in the DHT, for up to a minute, that this node is
+// in the room, under the room's ID and its name. Leaving the room ends it.
+func (s *Service) provideRoom(lr *liveRoom) {
+	id := lr.desc.Room
+	keys := []cid.Cid{roomCID(id), roomNameCID(lr.desc.Name)}
+	s.goRoom(lr, func() {
+		pctx, cancel := context.WithTimeout(lr.ctx, time.Minute)
+		defer cancel()
+		for _, key := range keys {
+			if err := s.env.Net.DHT().Provide(pctx, key, true); err != nil {
+				s.env.Log.Debug("room: not announced in the DHT", "room", id, "err", err)
+			}
+		}
+	})
+}
+
+// fetchDescriptor finds a peer in the room (connected peers first, then DHT
+// providers) and asks it for the room's descriptor.
+func (s *Service) fetchDescriptor(ctx context.Context, id room.ID) (room.Descriptor, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	h := s.env.Net.Host()
+	tried := map[peer.ID]bool{s.self(): true}
+	try := func(p peer.ID) (room.Descriptor, bool) {
+		if tried[p] {
+			return room.Descriptor{}, false
+		}
+		tried[p] = true
+		resp, err := s.syncExchange(ctx, p, &roomspb.SyncRequest{Room: id[:], WantDescriptor: true})
+		if err != nil || len(resp.SignedDescriptor) == 0 {
+			return room.Descriptor{}, false
+		}
+		d, err := room.UnmarshalDescriptor(resp.SignedDescriptor)
+		if err != nil || d.Verify() != nil || d.Room != id {
+			s.env.Log.Warn("room: bad descriptor", "from", p, "room", id)
+			return room.Descriptor{}, false
+		}
+		s.rememberHelper(id, p)
+		return d, true
+	}
+	// The DHT may still be filling (a node that just started) and the host's
+	// announcement may still be spreading: look again until the deadline.
+	wait := 100 * time.Millisecond
+	for {
+		for _, p := range h.Network().Peers() {
+			if d, ok := try(p); ok {
+				return d, nil
+			}
+		}
+		for ai := range s.env.Net.DHT().FindProvidersAsync(ctx, roomCID(id), 20) {
+			if ai.ID == s.self() || tried[ai.ID] {
+				continue
+			}
+			if len(ai.Addrs) > 0 {
+				h.Peerstore().AddAddrs(ai.ID, ai.Addrs, time.Hour)
+			}
+			if err := h.Connect(ctx, ai); err != nil {
+				continue
+			}
+			if d, ok := try(ai.ID); ok {
+				return d, nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return room.Descriptor{}, fmt.Errorf("%w: no peer found in room %s", errs.ErrNotFound, id)
+		case <-time.After(wait):
+		}
+		// Peers already asked may have joined since: ask them again.
+		clear(tried)
+		tried[s.self()] = true
+		wait = min(2*wait, 2*time.Second)
+	}
+}
+
+// DiscoverRooms finds rooms by name: it asks the DHT for peers that announced
+// the name and asks them for the rooms of that name they are in. Each result
+// is a verified, host-signed descriptor.
+func (s *Service) DiscoverRooms(ctx context.Context, name string) ([]Info, error) {
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	h := s.env.Net.Host()
+	found := map[room.ID]room.Descriptor{}
+	asked := map[peer.ID]bool{s.self(): true}
+	ask := func(p peer.ID) {
+		if asked[p] {
+			return
+		}
+		asked[p] = true
+		resp, err := s.syncExchange(ctx, p, &roomspb.SyncRequest{Name: name})
+		if err != nil {
+			return
+		}
+		for _, b := range resp.Rooms {
+			d, err := room.UnmarshalDescriptor(b)
+			if err != nil || d.Verify() != nil || !strings.EqualFold(d.Name, strings.TrimSpace(name)) {
+				continue
+			}
+			found[d.Room] = d
+			s.rememberHelper(d.Room, p)
+		}
+	}
+	wait := 100 * time.Millisecond
+	for len(found) == 0 {
+		for ai := range s.env.Net.DHT().FindProvidersAsync(ctx, roomNameCID(name), 20) {
+			if asked[ai.ID] {
+				continue
+			}
+			if len(ai.Addrs) > 0 {
+				h.Peerstore().AddAddrs(ai.ID, ai.Addrs, time.Hour)
+			}
+			if err := h.Connect(ctx, ai); err == nil {
+				ask(ai.ID)
+			}
+		}
+		if len(found) > 0 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w: no room named %q found", errs.ErrNotFound, name)
+		case <-time.After(wait):
+		}
+		clear(asked)
+		asked[s.self()] = true
+		wait = min(2*wait, 2*time.Second)
+	}
+	var out []Info
+	for _, d := range found {
+		out = append(out, Info{ID: d.Room, Name: d.Name, Description: d.Description, Host: d.Host.PeerID(), Start: d.Start})
+	}
+	return out, nil
+}
+
+// roomsNamed returns the descriptors of joined rooms with this name.
+func roomsNamed(tx *storage.Txn, name string) ([][]byte, error) {
+	rs, err := tx.Rooms()
+	if err != nil {
+		return nil, err
+	}
+	var out [][]byte
+	for _, r := range rs {
+		if r.Joined && strings.EqualFold(r.Name, strings.TrimSpace(name)) {
+			out = append(out, r.Descriptor)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,187 @@
+package rooms
+
+import (
+	"context"
+	"math/rand/v2"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+	"golang.org/x/time/rate"
+
+	"github.com/backchannel/backchannel/crypto/room"
+	"github.com/backchannel/backchannel/pubsub"
+)
+
+const (
+	// clockSkew is how far in the future a room message may be dated.
+	clockSkew = 5 * time.Minute
+	// SenderRate and SenderBurst bound each sender's messages in a room
+	// (the host's are not bounded: it is the host's room). Over them a
+	// message is dropped, not forwarded.
+	SenderRate  = rate.Limit(20)
+	SenderBurst = 50
+	// readBatch is the most messages readRoom takes from the topic at once.
+	readBatch = 256
+	// firstSyncRetry is how soon a joined room asks again while its first
+	// sync has not happened (no peer known yet, or none answered).
+	firstSyncRetry = 100 * time.Millisecond
+	// syncRounds bounds the syncs in a row when answers come back full.
+	syncRounds = 5
+)
+
+// validator checks a room message before GossipSub delivers or forwards
+// it: form, signature and room binding, date, the sender's rate, and what the
+// room's state allows (muted senders, moderator-only kinds). It hands the
+// decoded message of each one it accepts to readRoom.
+func (s *Service) validator(lr *liveRoom) pubsub.DecodingValidator {
+	limiter := pubsub.NewLimiter(SenderRate, SenderBurst, maxLimiters)
+	self := s.self()
+	log := s.env.Log
+	return func(_ context.Context, from peer.ID, data []byte) (pubsub.Result, any) {
+		m, err := room.UnmarshalMessage(data)
+		if err != nil {
+			log.Debug("room: malformed message", "from", from, "err", err)
+			return pubsub.Reject, nil
+		}
+		// Our own publishes were signed by publish a moment ago: verifying
+		// them again would only delay the speaker's line.
+		if from != self {
+			if err := m.Verify(lr.desc.Room); err != nil {
+				log.Debug("room: message rejected", "from", from, "err", err)
+				return pubsub.Reject, nil
+			}
+		}
+		now := time.Now()
+		if m.Timestamp.After(now.Add(clockSkew)) {
+			return pubsub.Reject, nil
+		}
+		// Over its rate, a message is dropped, not forwarded, but not
+		// punished: an honest burst is later repaired by sync, and a flood
+		// costs the flooder's neighbours one cheap check a message.
+		if from != self && m.Sender != lr.desc.Host && !limiter.Allow(string(m.Sender[:])) {
+			log.Debug("room: sender over its rate", "sender", m.Sender)
+			return pubsub.Ignore, nil
+		}
+		lr.mu.Lock()
+		err = lr.state.Allowed(m, now)
+		lr.mu.Unlock()
+		if err != nil {
+			// Verdicts that depend on this node's state (mutes, roles) are
+			// Ignore, not Reject, unless the peer handing us the message is
+			// its author: scoring punishes the forwarder, who may know less
+			// than we do.
+			log.Debug("room: message not allowed", "sender", m.Sender, "err", err)
+			if from == m.Sender.PeerID() {
+				return pubsub.Reject, nil
+			}
+			return pubsub.Ignore, nil
+		}
+		return pubsub.Accept, m
+	}
+}
+
+// readRoom applies the room's messages until the topic closes, taking what
+// is waiting in one batch.
+func (s *Service) readRoom(lr *liveRoom) {
+	msgs := lr.topic.Messages()
+	var batch []arrival
+	add := func(msg pubsub.Message) {
+		if msg.Local {
+			return // stored when published
+		}
+		m, ok := msg.Decoded.(room.Message) // from validator
+		if !ok {
+			var err error
+			if m, err = room.UnmarshalMessage(msg.Data); err != nil {
+				return // the validator let nothing malformed through
+			}
+		}
+		batch = append(batch, newArrival(m, msg.Data, msg.ID))
+	}
+	for msg := range msgs {
+		add(msg)
+	drain:
+		for len(batch) < readBatch {
+			select {
+			case msg, ok := <-msgs:
+				if !ok {
+					break drain
+				}
+				add(msg)
+			default:
+				break drain
+			}
+		}
+		s.accept(lr, batch)
+		batch = batch[:0]
+	}
+}
+
+// everyWhileJoined runs fn at once and then every interval, or after what
+// fn returns when that is positive and sooner, in a goroutine of the room,
+// until the service closes or the room is left.
+func (s *Service) everyWhileJoined(lr *liveRoom, interval time.Duration, fn func() (sooner time.Duration)) {
+	s.goRoom(lr, func() {
+		t := time.NewTimer(0)
+		defer t.Stop()
+		for {
+			select {
+			case <-lr.done: // also when the service closes
+				return
+			case <-t.C:
+			}
+			next := interval
+			if sooner := fn(); sooner > 0 {
+				next = min(next, sooner)
+			}
+			t.Reset(next)
+		}
+	})
+}
+
+// syncRoomSoon pulls the history the node lacks from the room's peers at
+// once (a late joiner, or a node back from a restart) and then every
+// SyncInterval (gap repair). Until a first sync has succeeded, for at most
+// firstSyncWait, it asks again every firstSyncRetry: our first message is
+// waiting for it.
+func (s *Service) syncRoomSoon(lr *liveRoom) {
+	joined := time.Now()
+	s.everyWhileJoined(lr, s.cfg.SyncInterval, func() time.Duration {
+		if s.syncRoomRound(lr) || time.Since(joined) >= firstSyncWait {
+			lr.markSynced() // synced, or given up on: nothing waits for it any more
+			return 0
+		}
+		select {
+		case <-lr.synced:
+			return 0
+		default:
+			return firstSyncRetry
+		}
+	})
+}
+
+// syncRoomRound syncs with one of the room's peers, again while the answers
+// come back full, and reports whether it synced.
+func (s *Service) syncRoomRound(lr *liveRoom) bool {
+	peers := lr.topic.Peers()
+	if len(peers) == 0 {
+		peers = lr.helpers // whoever gave us the descriptor
+	}
+	if len(peers) == 0 {
+		return false
+	}
+	p := peers[rand.IntN(len(peers))]
+	// A full answer means more is waiting: ask again at once, a few
+	// times, rather than a sync interval later.
+	for range syncRounds {
+		full, err := s.syncRoom(lr, p)
+		if err != nil {
+			s.env.Log.Debug("room: sync failed", "room", lr.desc.Room, "with", p, "err", err)
+			return false
+		}
+		if !full {
+			break
+		}
+	}
+	return true
+}

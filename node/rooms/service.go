@@ -1,0 +1,169 @@
+package rooms
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+	"golang.org/x/time/rate"
+
+	"github.com/backchannel/backchannel/crypto/room"
+	"github.com/backchannel/backchannel/node/errs"
+	"github.com/backchannel/backchannel/node/internal/env"
+	"github.com/backchannel/backchannel/pubsub"
+)
+
+// Config configures a Service.
+type Config struct {
+	// Env is the node's environment: store, identity, network, event bus,
+	// logger and lifetime.
+	Env env.Env
+	// PubSub carries the rooms' topics. The service closes its topics; the
+	// node closes the PubSub.
+	PubSub *pubsub.PubSub
+	// SyncInterval is how often a joined room asks a peer for messages it
+	// missed (10 s when zero).
+	SyncInterval time.Duration
+	// HistoryAge bounds a room's history by age: older messages are neither
+	// served to peers nor kept (7 days when zero).
+	HistoryAge time.Duration
+	// SyncRate and SyncBurst rate-limit, per peer, the sync requests the
+	// service serves (2/s, burst 10, when zero).
+	SyncRate  rate.Limit
+	SyncBurst int
+}
+
+func (c *Config) applyDefaults() {
+	if c.SyncInterval == 0 {
+		c.SyncInterval = 10 * time.Second
+	}
+	if c.HistoryAge == 0 {
+		c.HistoryAge = 7 * 24 * time.Hour
+	}
+	if c.SyncRate == 0 {
+		c.SyncRate, c.SyncBurst = 2, 10
+	}
+}
+
+// Service is a node's live rooms: the rooms it joined, their topics and
+// state, the store writer of their messages and the sync protocol.
+type Service struct {
+	cfg    Config
+	env    env.Env
+	ps     *pubsub.PubSub
+	syncs  *pubsub.Limiter
+	writes *writeQueue
+
+	// ctx ends on Close; every goroutine of the service is counted in wg.
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu      sync.Mutex
+	closed  bool
+	live    map[room.ID]*liveRoom
+	helpers map[room.ID][]peer.ID // peers that served a room's descriptor
+
+	startOnce sync.Once
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// maxLimiters bounds the per-peer sync limiter table; the least recently
+// used entries go first.
+const maxLimiters = 10000
+
+// New makes the rooms service; Start makes it serve.
+func New(cfg Config) *Service {
+	cfg.applyDefaults()
+	ctx, cancel := context.WithCancel(cfg.Env.Life.Context())
+	return &Service{
+		cfg:     cfg,
+		env:     cfg.Env,
+		ps:      cfg.PubSub,
+		syncs:   pubsub.NewLimiter(cfg.SyncRate, cfg.SyncBurst, maxLimiters),
+		writes:  newWriteQueue(),
+		ctx:     ctx,
+		cancel:  cancel,
+		live:    map[room.ID]*liveRoom{},
+		helpers: map[room.ID][]peer.ID{},
+	}
+}
+
+// Start serves the sync protocol, starts the store writer and rejoins the
+// rooms joined before.
+func (s *Service) Start(ctx context.Context) error {
+	var err error
+	s.startOnce.Do(func() {
+		s.env.Life.Handle(s.env.Net.Host(), ProtocolSync, s.handleSync)
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			err = fmt.Errorf("rooms: %w", errs.ErrClosed)
+			return
+		}
+		s.wg.Add(1)
+		s.mu.Unlock()
+		go func() {
+			defer s.wg.Done()
+			s.runWriter()
+		}()
+		err = s.rejoin(ctx)
+	})
+	return err
+}
+
+// Close leaves the rooms' topics (without the leaving presence: the rooms
+// stay joined for the next start), stores what the writer holds and waits
+// for every goroutine of the service. It is idempotent.
+func (s *Service) Close() error {
+	s.closeOnce.Do(func() {
+		s.env.Net.Host().RemoveStreamHandler(ProtocolSync)
+		s.mu.Lock()
+		s.closed = true
+		live := s.live
+		s.live = map[room.ID]*liveRoom{}
+		s.mu.Unlock()
+		s.cancel()
+		var err error
+		for _, lr := range live {
+			lr.cancel()
+			<-lr.published
+			err = errors.Join(err, lr.topic.Close()) // ends the room's reader
+		}
+		s.wg.Wait()
+		s.closeErr = err
+	})
+	return s.closeErr
+}
+
+// get returns a joined room.
+func (s *Service) get(id room.ID) (*liveRoom, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	lr, ok := s.live[id]
+	return lr, ok
+}
+
+// joined returns a joined room, or an error wrapping errs.ErrNotFound.
+func (s *Service) joined(id room.ID) (*liveRoom, error) {
+	lr, ok := s.get(id)
+	if !ok {
+		return nil, fmt.Errorf("%w: not in room %s", errs.ErrNotFound, id)
+	}
+	return lr, nil
+}
+
+// rememberHelper notes a peer that served a room's descriptor: the first to
+// ask for history.
+func (s *Service) rememberHelper(id room.ID, p peer.ID) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.helpers[id] = append(s.helpers[id], p)
+}
+
+// self is our peer ID.
+func (s *Service) self() peer.ID { return s.env.Net.Host().ID() }
