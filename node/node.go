@@ -15,6 +15,7 @@ import (
 
 	"github.com/backchannel/backchannel/crypto/identity"
 	"github.com/backchannel/backchannel/node/event"
+	"github.com/backchannel/backchannel/node/groups"
 	"github.com/backchannel/backchannel/node/internal/env"
 	"github.com/backchannel/backchannel/node/p2p"
 	"github.com/backchannel/backchannel/pubsub"
@@ -41,7 +42,7 @@ type Node struct {
 	sendq  chan *sendRequest
 	ps     *pubsub.PubSub
 	rooms  *rooms
-	groups *groups
+	groups *groups.Service
 
 	// env is what the node hands its services; the fields above and ctx,
 	// life and clock are its parts, for the node's own code.
@@ -93,22 +94,22 @@ func New(cfg Config) (*Node, error) {
 	}
 	life := env.NewLifetime()
 	n := &Node{
-		cfg:    cfg,
-		log:    cfg.Logger.With("peer", net.Host().ID().ShortString()),
-		store:  st,
-		id:     id,
-		net:    net,
-		bus:    event.NewBus(),
-		gate:   newAdmission(cfg.Limits),
-		peers:  newPeerTable(),
-		sendq:  make(chan *sendRequest, maxSendGroup),
-		rooms:  newRooms(),
-		groups: newGroups(),
-		ctx:    life.Context(),
-		life:   life,
-		clock:  &env.SendClock{},
+		cfg:   cfg,
+		log:   cfg.Logger.With("peer", net.Host().ID().ShortString()),
+		store: st,
+		id:    id,
+		net:   net,
+		bus:   event.NewBus(),
+		gate:  newAdmission(cfg.Limits),
+		peers: newPeerTable(),
+		sendq: make(chan *sendRequest, maxSendGroup),
+		rooms: newRooms(),
+		ctx:   life.Context(),
+		life:  life,
+		clock: &env.SendClock{},
 	}
 	n.env = env.Env{Store: n.store, Identity: n.id, Net: n.net, Bus: n.bus, Log: n.log, Life: n.life, Clock: n.clock}
+	n.groups = n.newGroups()
 	n.out = newOutbox(n)
 	return n, nil
 }
@@ -137,7 +138,7 @@ func (n *Node) Start(ctx context.Context) error {
 		if err = n.rejoinRooms(ctx); err != nil {
 			return
 		}
-		if err = n.rejoinGroups(); err != nil {
+		if err = n.groups.Start(n.ps); err != nil {
 			return
 		}
 		h.Network().Notify(&network.NotifyBundle{ConnectedF: func(_ network.Network, c network.Conn) {
@@ -162,6 +163,7 @@ func (n *Node) Start(ctx context.Context) error {
 func (n *Node) Close() error {
 	n.closeOnce.Do(func() {
 		n.life.Cancel()
+		n.groups.Close() // leaves the groups' topics, waits for their goroutines
 		h := n.net.Host()
 		h.RemoveStreamHandler(ProtocolDM)
 		h.RemoveStreamHandler(ProtocolPreKeys)

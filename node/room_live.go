@@ -487,7 +487,7 @@ func (n *Node) fetchDescriptor(ctx context.Context, id room.ID) (room.Descriptor
 }
 
 // handleSync serves /backchannel/sync/1.0.0: a room's descriptor and
-// history, or a private group's history, to a peer.
+// history to a peer.
 func (n *Node) handleSync(s network.Stream) {
 	defer s.Close()
 	p := s.Conn().RemotePeer()
@@ -501,8 +501,6 @@ func (n *Node) handleSync(s network.Stream) {
 	resp := &dmpb.SyncResponse{}
 	if !n.gate.allowSync(p) {
 		resp.Error = "rate limited"
-	} else if req.Group != nil {
-		n.serveGroupSyncRequest(p, req.Group, resp)
 	} else if err := n.serveSync(&req, resp); err != nil {
 		if errors.Is(err, storage.ErrNotFound) {
 			resp.Error = "unknown room"
