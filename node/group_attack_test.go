@@ -306,32 +306,13 @@ func TestGroupRejectsForgeries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	attacks := []struct {
-		name string
-		data []byte
-	}{
+	attacks := []attack{
 		{"signed by a non-member", mustEnc(t, outsider)},
 		{"tampered", tampered},
 		{"replayed from another group", replayed},
 		{"garbage", []byte("not an envelope")},
 	}
-	v := func(ctx context.Context, from peer.ID, data []byte) pubsub.Result {
-		res, ok := a.groups.Validate(ctx, f.id, from, data)
-		if !ok {
-			t.Fatal("a's group is not live")
-		}
-		return res
-	}
-	for _, at := range attacks {
-		if got := v(t.Context(), mallory.Public().Key.PeerID(), at.data); got != pubsub.Reject {
-			t.Errorf("%s: validator says %s, want reject", at.name, got)
-		}
-	}
-	future := *outsider
-	future.Epoch += 1000
-	if got := v(t.Context(), mallory.Public().Key.PeerID(), mustEnc(t, &future)); got != pubsub.Ignore {
-		t.Errorf("an unknown far epoch: validator says %s, want ignore", got)
-	}
+	validatorRejects(t, a, f.id, mallory, outsider, attacks)
 
 	// Over the network: mallory next to a, an observer behind the owner.
 	evil := newRawGroupPeer(t, mallory, topic)
@@ -367,9 +348,42 @@ func TestGroupRejectsForgeries(t *testing.T) {
 		}
 	}
 
-	// Forged rosters over 1:1, both sent by their claimed signers: a
-	// tampered roster of the owner's adding mallory, and a roster that b (a
-	// plain member) signed on a chain it made up.
+	forgedRostersIgnored(t, f, owner, a, b, mallory)
+}
+
+// attack is a forged envelope.
+type attack struct {
+	name string
+	data []byte
+}
+
+// validatorRejects: a's validator rejects every attack, and ignores an
+// envelope of a far unknown epoch.
+func validatorRejects(t *testing.T, a *testNode, id group.ID, mallory identity.Identity, outsider *group.Envelope, attacks []attack) {
+	v := func(ctx context.Context, from peer.ID, data []byte) pubsub.Result {
+		res, ok := a.groups.Validate(ctx, id, from, data)
+		if !ok {
+			t.Fatal("a's group is not live")
+		}
+		return res
+	}
+	for _, at := range attacks {
+		if got := v(t.Context(), mallory.Public().Key.PeerID(), at.data); got != pubsub.Reject {
+			t.Errorf("%s: validator says %s, want reject", at.name, got)
+		}
+	}
+	future := *outsider
+	future.Epoch += 1000
+	if got := v(t.Context(), mallory.Public().Key.PeerID(), mustEnc(t, &future)); got != pubsub.Ignore {
+		t.Errorf("an unknown far epoch: validator says %s, want ignore", got)
+	}
+}
+
+// forgedRostersIgnored: forged rosters over 1:1, both sent by their
+// claimed signers: a tampered roster of the owner's adding mallory, and a
+// roster that b (a plain member) signed on a chain it made up. a takes
+// neither.
+func forgedRostersIgnored(t *testing.T, f *groupFixture, owner, a, b *testNode, mallory identity.Identity) {
 	epoch := a.groupEpoch(f.id)
 	var latest *group.Roster
 	if err := owner.store.View(func(tx *storage.Txn) error {
