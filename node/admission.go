@@ -15,7 +15,6 @@ type admission struct {
 	all       *rate.Limiter // all strangers together
 	strangers *pubsub.Limiter
 	prekeys   *pubsub.Limiter
-	syncs     *pubsub.Limiter
 }
 
 // maxLimiters bounds the per-peer limiter tables; the least recently used
@@ -27,7 +26,6 @@ func newAdmission(l Limits) *admission {
 		all:       rate.NewLimiter(l.AllStrangersRate, l.AllStrangersBurst),
 		strangers: pubsub.NewLimiter(l.StrangerRate, l.StrangerBurst, maxLimiters),
 		prekeys:   pubsub.NewLimiter(l.PreKeyRate, l.PreKeyBurst, maxLimiters),
-		syncs:     pubsub.NewLimiter(l.SyncRate, l.SyncBurst, maxLimiters),
 	}
 }
 
@@ -38,6 +36,3 @@ func (a *admission) allowStranger(p peer.ID) bool {
 
 // allowPreKey reports whether p may fetch another bundle now.
 func (a *admission) allowPreKey(p peer.ID) bool { return a.prekeys.Allow(string(p)) }
-
-// allowSync reports whether p may make another room sync request now.
-func (a *admission) allowSync(p peer.ID) bool { return a.syncs.Allow(string(p)) }

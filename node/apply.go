@@ -86,16 +86,8 @@ func (rc *receipt) apply(id storage.MessageID, c *dmpb.Content) error {
 		c := rc.contact
 		rc.events = append(rc.events, Event{Type: EventContact, Peer: rc.p, Contact: &c})
 		return nil
-	case *dmpb.Content_GroupInvite:
-		return rc.groupInvite(id, c, b.GroupInvite)
-	case *dmpb.Content_GroupKey:
-		return rc.groupKey(b.GroupKey)
-	case *dmpb.Content_GroupDecline:
-		return rc.groupDecline(b.GroupDecline)
-	case *dmpb.Content_GroupLeave:
-		return rc.groupLeave(b.GroupLeave)
-	case *dmpb.Content_GroupRemoved:
-		return rc.groupRemoved(b.GroupRemoved)
+	case *dmpb.Content_GroupInvite, *dmpb.Content_GroupKey, *dmpb.Content_GroupDecline, *dmpb.Content_GroupLeave, *dmpb.Content_GroupRemoved:
+		return rc.groupControl(id, c)
 	case *dmpb.Content_RequestAccepted:
 		if rc.contact.State == storage.ContactAccepted {
 			rc.profileBack = true // they accepted us: now they may know our name

@@ -21,4 +21,8 @@
 // through the DHT. Messages from peers not yet accepted land in the requests
 // inbox, within caps and rate limits; blocked peers' messages are acked and
 // dropped.
+//
+// Private groups run in package groups (node/groups), which serves
+// /backchannel/groups/sync/1.0.0; groups_glue.go joins it to the 1:1 code
+// and re-exports its types.
 package node

@@ -17,10 +17,6 @@ const maxFrameSize = ratchet.MaxMessageSize + 1024
 // readFrame reads one frame of at most maxFrameSize bytes.
 func readFrame(r *bufio.Reader, m proto.Message) error { return frame.Read(r, m, maxFrameSize) }
 
-func readFrameLimit(r *bufio.Reader, m proto.Message, limit uint64) error {
-	return frame.Read(r, m, limit)
-}
-
 func appendFrame(b []byte, m proto.Message) ([]byte, error) { return frame.Append(b, m) }
 
 func writeFrame(w io.Writer, m proto.Message) error { return frame.Write(w, m) }

@@ -9,9 +9,11 @@ import (
 
 	"github.com/libp2p/go-libp2p"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/backchannel/backchannel/crypto/group"
 	"github.com/backchannel/backchannel/crypto/identity"
+	"github.com/backchannel/backchannel/node/groups"
 	"github.com/backchannel/backchannel/node/internal/dmpb"
 	"github.com/backchannel/backchannel/pubsub"
 	"github.com/backchannel/backchannel/storage"
@@ -139,11 +141,7 @@ func (tn *testNode) epochKey(id group.ID, epoch uint64) group.GroupKey {
 }
 
 func (tn *testNode) rejected(id group.ID) int64 {
-	lg, ok := tn.groups.get(id)
-	if !ok {
-		return 0
-	}
-	return lg.rejected.Load()
+	return tn.groups.Rejected(id)
 }
 
 func mustEnc(t *testing.T, e *group.Envelope) []byte {
@@ -165,8 +163,7 @@ func TestGroupRemovedMemberLockedOut(t *testing.T) {
 	owner, a, b, m := nodes[0], nodes[1], nodes[2], nodes[3]
 	e0 := owner.groupEpoch(f.id)
 	oldKey := m.epochKey(f.id, e0)
-	lg, _ := owner.groups.get(f.id)
-	topic := lg.topic.Name()
+	topic, _ := owner.groups.Topic(f.id)
 
 	// m is removed while it is away; its stand-in keeps its identity and
 	// keys and stays on the topic, next to a and b.
@@ -264,8 +261,7 @@ func TestGroupRejectsForgeries(t *testing.T) {
 	nodes := newGroupNodes(t, 3)
 	f := newGroup(t, "guarded", nodes)
 	owner, a, b := nodes[0], nodes[1], nodes[2]
-	lg, _ := a.groups.get(f.id)
-	topic := lg.topic.Name()
+	topic, _ := a.groups.Topic(f.id)
 	// A second group with a, whose envelope will be replayed in the first.
 	f2 := newGroup(t, "other", []*testNode{owner, a})
 	other, err := a.GroupSend(t.Context(), f2.id, GroupOutgoing{Body: "in the other group"})
@@ -310,26 +306,13 @@ func TestGroupRejectsForgeries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	attacks := []struct {
-		name string
-		data []byte
-	}{
+	attacks := []attack{
 		{"signed by a non-member", mustEnc(t, outsider)},
 		{"tampered", tampered},
 		{"replayed from another group", replayed},
 		{"garbage", []byte("not an envelope")},
 	}
-	v := a.groupValidator(lg)
-	for _, at := range attacks {
-		if got := v(t.Context(), mallory.Public().Key.PeerID(), at.data); got != pubsub.Reject {
-			t.Errorf("%s: validator says %s, want reject", at.name, got)
-		}
-	}
-	future := *outsider
-	future.Epoch += 1000
-	if got := v(t.Context(), mallory.Public().Key.PeerID(), mustEnc(t, &future)); got != pubsub.Ignore {
-		t.Errorf("an unknown far epoch: validator says %s, want ignore", got)
-	}
+	validatorRejects(t, a, f.id, mallory, outsider, attacks)
 
 	// Over the network: mallory next to a, an observer behind the owner.
 	evil := newRawGroupPeer(t, mallory, topic)
@@ -352,7 +335,7 @@ func TestGroupRejectsForgeries(t *testing.T) {
 		return len(observer.received(func(e *group.Envelope) bool { return e.Hash() == marker.ID })) > 0
 	})
 	if got := observer.received(func(e *group.Envelope) bool {
-		tamper := e.Sender == b.self() && e.Epoch == genuine.Epoch && e.Seq == genuine.Seq && e.Hash() != genuine.ID
+		tamper := e.Sender == b.id.Public().Key && e.Epoch == genuine.Epoch && e.Seq == genuine.Seq && e.Hash() != genuine.ID
 		return e.Sender == mallory.Public().Key || e.Group != f.id || tamper
 	}); len(got) > 0 {
 		t.Fatalf("the observer got %d forged envelopes", len(got))
@@ -365,9 +348,42 @@ func TestGroupRejectsForgeries(t *testing.T) {
 		}
 	}
 
-	// Forged rosters over 1:1, both sent by their claimed signers: a
-	// tampered roster of the owner's adding mallory, and a roster that b (a
-	// plain member) signed on a chain it made up.
+	forgedRostersIgnored(t, f, owner, a, b, mallory)
+}
+
+// attack is a forged envelope.
+type attack struct {
+	name string
+	data []byte
+}
+
+// validatorRejects: a's validator rejects every attack, and ignores an
+// envelope of a far unknown epoch.
+func validatorRejects(t *testing.T, a *testNode, id group.ID, mallory identity.Identity, outsider *group.Envelope, attacks []attack) {
+	v := func(ctx context.Context, from peer.ID, data []byte) pubsub.Result {
+		res, ok := a.groups.Validate(ctx, id, from, data)
+		if !ok {
+			t.Fatal("a's group is not live")
+		}
+		return res
+	}
+	for _, at := range attacks {
+		if got := v(t.Context(), mallory.Public().Key.PeerID(), at.data); got != pubsub.Reject {
+			t.Errorf("%s: validator says %s, want reject", at.name, got)
+		}
+	}
+	future := *outsider
+	future.Epoch += 1000
+	if got := v(t.Context(), mallory.Public().Key.PeerID(), mustEnc(t, &future)); got != pubsub.Ignore {
+		t.Errorf("an unknown far epoch: validator says %s, want ignore", got)
+	}
+}
+
+// forgedRostersIgnored: forged rosters over 1:1, both sent by their
+// claimed signers: a tampered roster of the owner's adding mallory, and a
+// roster that b (a plain member) signed on a chain it made up. a takes
+// neither.
+func forgedRostersIgnored(t *testing.T, f *groupFixture, owner, a, b *testNode, mallory identity.Identity) {
 	epoch := a.groupEpoch(f.id)
 	var latest *group.Roster
 	if err := owner.store.View(func(tx *storage.Txn) error {
@@ -384,13 +400,13 @@ func TestGroupRejectsForgeries(t *testing.T) {
 	tamperedRoster.PrevHash = latest.Hash()
 	tamperedRoster.Members = append(append([]group.Member(nil), latest.Members...), group.Member{Key: mallory.Public().Key, Role: group.RoleMember})
 	sortMembers(tamperedRoster.Members)
-	fake0, err := group.Genesis(b.id.Signing(), f.id, []group.Member{{Key: b.self(), Role: group.RoleOwner}})
+	fake0, err := group.Genesis(b.id.Signing(), f.id, []group.Member{{Key: b.id.Public().Key, Role: group.RoleOwner}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	fake := fake0
 	for fake.Epoch <= epoch {
-		if fake, err = fake.Next(b.id.Signing(), append(latest.Members[:0:0], group.Member{Key: b.self(), Role: group.RoleOwner},
+		if fake, err = fake.Next(b.id.Signing(), append(latest.Members[:0:0], group.Member{Key: b.id.Public().Key, Role: group.RoleOwner},
 			group.Member{Key: mallory.Public().Key, Role: group.RoleMember})); err != nil {
 			t.Fatal(err)
 		}
@@ -404,15 +420,16 @@ func TestGroupRejectsForgeries(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var notify map[peer.ID]bool
+		data, err := proto.Marshal(&dmpb.GroupKey{Key: kb, Roster: rb})
+		if err != nil {
+			t.Fatal(err)
+		}
 		if err := from.store.Update(func(tx *storage.Txn) error {
-			var err error
-			notify, err = a.queueControls(tx, []queued{{a.ID(), &dmpb.Content{Body: &dmpb.Content_GroupKey{GroupKey: &dmpb.GroupKey{Key: kb, Roster: rb}}}}})
-			return err
+			return groupChats{from.Node}.Queue(tx, a.ID(), groups.ControlKey, data)
 		}); err != nil {
 			t.Fatal(err)
 		}
-		from.kickOutbox(notify)
+		groupChats{from.Node}.Kick([]peer.ID{a.ID()})
 		from.waitUntil("the forged key delivered", func() bool {
 			var es []storage.OutboxEntry
 			_ = from.store.View(func(tx *storage.Txn) error {

@@ -1,10 +1,7 @@
 package node
 
 import (
-	"bufio"
-	"bytes"
 	"crypto/sha256"
-	"errors"
 	"testing"
 	"time"
 
@@ -16,16 +13,13 @@ import (
 	"github.com/backchannel/backchannel/storage"
 )
 
-// fuzzGroup is a node (not started) in a group with one other member,
-// whose envelopes the fuzzers start from.
+// fuzzGroup is a node (not started) in a group with one other member.
 type fuzzGroup struct {
 	n      *Node
 	id     group.ID
 	other  identity.Identity
 	gk     group.GroupKey
 	roster *group.Roster
-	lg     *liveGroup
-	seeds  [][]byte // encoded envelopes of the other member
 }
 
 func newFuzzGroup(f *testing.F) *fuzzGroup {
@@ -43,7 +37,8 @@ func newFuzzGroup(f *testing.F) *fuzzGroup {
 	fg := &fuzzGroup{n: n, other: identity.New()}
 	var secret group.Secret
 	fg.id, secret = group.NewGroup()
-	fg.roster, err = group.Genesis(n.id.Signing(), fg.id, []group.Member{{Key: n.self(), Role: group.RoleOwner}, {Key: fg.other.Public().Key, Role: group.RoleMember}})
+	self := n.id.Public().Key
+	fg.roster, err = group.Genesis(n.id.Signing(), fg.id, []group.Member{{Key: self, Role: group.RoleOwner}, {Key: fg.other.Public().Key, Role: group.RoleMember}})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -64,77 +59,7 @@ func newFuzzGroup(f *testing.F) *fuzzGroup {
 	if err != nil {
 		f.Fatal(err)
 	}
-	fg.lg = &liveGroup{id: fg.id, stash: map[uint64][][]byte{}}
-	if err := n.loadView(fg.lg); err != nil {
-		f.Fatal(err)
-	}
-	n.groups.live[fg.id] = fg.lg
-	sc, err := group.NewSendChain(fg.gk, fg.other.Signing())
-	if err != nil {
-		f.Fatal(err)
-	}
-	for _, c := range fuzzContents() {
-		pt, _ := proto.Marshal(c)
-		e, err := sc.Seal(pt)
-		if err != nil {
-			f.Fatal(err)
-		}
-		b, _ := e.MarshalBinary()
-		fg.seeds = append(fg.seeds, b)
-	}
 	return fg
-}
-
-func fuzzContents() []*dmpb.GroupContent {
-	target := make([]byte, 32)
-	mark := &dmpb.GroupMark{Epoch: 0, Sender: make([]byte, 32), Next: 3}
-	return []*dmpb.GroupContent{
-		{SentUnixNano: 1, Body: &dmpb.GroupContent_Text{Text: &dmpb.GroupText{Body: "hi", ReplyTo: target}}},
-		{Body: &dmpb.GroupContent_Reaction{Reaction: &dmpb.GroupReaction{Target: target, Emoji: "👍"}}},
-		{Body: &dmpb.GroupContent_Event{Event: &dmpb.GroupEvent{Title: "picnic", StartUnixNano: 5}}},
-		{Body: &dmpb.GroupContent_Rsvp{Rsvp: &dmpb.GroupRsvp{Event: target, Answer: dmpb.GroupRsvp_MAYBE}}},
-		{Body: &dmpb.GroupContent_Rename{Rename: &dmpb.GroupRename{Name: "new name"}}},
-		{Body: &dmpb.GroupContent_Receipt{Receipt: &dmpb.GroupReceipt{Delivered: []*dmpb.GroupMark{mark}, Read: []*dmpb.GroupMark{mark}}}},
-		{Body: &dmpb.GroupContent_Left{Left: &dmpb.GroupLeft{}}},
-	}
-}
-
-// FuzzGroupContent feeds arbitrary plaintexts, as if decrypted from a
-// member's envelope, to what stores them: bad content is dropped, never a
-// panic nor a failed transaction.
-func FuzzGroupContent(f *testing.F) {
-	fg := newFuzzGroup(f)
-	for _, c := range fuzzContents() {
-		b, _ := proto.Marshal(c)
-		f.Add(b)
-	}
-	env, err := group.UnmarshalEnvelope(fg.seeds[0])
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		var gc dmpb.GroupContent
-		if proto.Unmarshal(b, &gc) != nil {
-			return
-		}
-		e := *env
-		err := fg.n.store.Update(func(tx *storage.Txn) error {
-			g, err := getGroup(tx, fg.id)
-			if err != nil {
-				return err
-			}
-			chain, err := loadChain(tx, g)
-			if err != nil {
-				return err
-			}
-			id := sha256.Sum256(b) // another message each time
-			_, _, err = fg.n.applyGroupContent(tx, &g, chain, &e, id, &gc, false, time.Now().UTC())
-			return err
-		})
-		if err != nil {
-			t.Fatalf("content %x: %v", b, err)
-		}
-	})
 }
 
 // FuzzGroupControl feeds arbitrary group control contents, as if decrypted
@@ -176,45 +101,5 @@ func FuzzGroupControl(f *testing.F) {
 		if err != nil {
 			t.Fatalf("control %x: %v", b, err)
 		}
-	})
-}
-
-// FuzzGroupSync feeds arbitrary sync requests to the server and arbitrary
-// answers to the client: neither panics, a request is answered or refused
-// with an error, and an answer that does not check out changes nothing it
-// should not.
-func FuzzGroupSync(f *testing.F) {
-	fg := newFuzzGroup(f)
-	rb, _ := fg.roster.MarshalBinary()
-	req, _ := proto.Marshal(&dmpb.GroupSyncRequest{Group: fg.id[:], Have: []*dmpb.GroupMark{{Epoch: 0, Sender: fg.other.Public().Key.Bytes(), Next: 1}}, Limit: 10})
-	resp, _ := proto.Marshal(&dmpb.GroupSyncResponse{Envelopes: fg.seeds, Rosters: [][]byte{rb}, More: true})
-	f.Add(req)
-	f.Add(resp)
-	from := fg.other.Public().Key.PeerID()
-	f.Fuzz(func(t *testing.T, b []byte) {
-		var q dmpb.GroupSyncRequest
-		if proto.Unmarshal(b, &q) == nil {
-			if r, err := fg.n.serveGroupSync(from, &q); err == nil && len(r.Envelopes) > maxGroupSync {
-				t.Fatalf("answer of %d envelopes", len(r.Envelopes))
-			}
-		}
-		var a dmpb.GroupSyncResponse
-		if proto.Unmarshal(b, &a) == nil {
-			if err := fg.n.applyGroupSync(fg.lg, &a); err != nil && !errors.Is(err, ErrProtocol) {
-				t.Fatalf("answer %x: %v", b, err)
-			}
-		}
-	})
-}
-
-// FuzzReadGroupSyncRequest: a group sync request frame decodes or fails
-// with an error.
-func FuzzReadGroupSyncRequest(f *testing.F) {
-	fr, _ := appendFrame(nil, &dmpb.GroupSyncRequest{Group: make([]byte, 32)})
-	f.Add(fr)
-	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f})
-	f.Fuzz(func(t *testing.T, b []byte) {
-		var req dmpb.GroupSyncRequest
-		_ = readFrame(bufio.NewReader(bytes.NewReader(b)), &req)
 	})
 }

@@ -15,6 +15,8 @@ import (
 	"github.com/backchannel/backchannel/storage"
 )
 
+func sid(id group.ID) storage.GroupID { return storage.GroupID(id) }
+
 func fastGroups(c *Config) {
 	c.PubSubHeartbeat = 50 * time.Millisecond
 	c.GroupSyncInterval = 200 * time.Millisecond
@@ -139,11 +141,10 @@ func TestGroupEightMembers(t *testing.T) {
 	}
 	f := newGroup(t, "Secret supper club", nodes)
 
-	lg, ok := f.owner.groups.get(f.id)
+	topic, ok := f.owner.groups.Topic(f.id)
 	if !ok {
 		t.Fatal("the owner's group is not live")
 	}
-	topic := lg.topic.Name()
 	if strings.Contains(topic, f.id.String()) || strings.Contains(strings.ToLower(topic), "supper") {
 		t.Fatalf("topic %q names the group", topic)
 	}
@@ -247,7 +248,7 @@ func TestGroupOfflineMemberCatchesUp(t *testing.T) {
 
 	back := newTestNode(t, home, fastGroups, withBootstrap(helper.Addrs()[0].String()))
 	back.waitUntil("the 200 lines after the restart", func() bool { return fromAuthor(back) == total })
-	authorKey := author.self()
+	authorKey := author.id.Public().Key
 	if err := back.store.View(func(tx *storage.Txn) error {
 		for _, l := range back.groupLines(f.id) {
 			if l.Sender != author.ID() {
@@ -289,6 +290,14 @@ func (tn *testNode) groupLine(id group.ID, mid [32]byte) (GroupMessage, bool) {
 func TestGroupThread(t *testing.T) {
 	nodes := newGroupNodes(t, 3)
 	f := newGroup(t, "thread", nodes)
+	hello := threadNotes(t, f, nodes)
+	threadRename(t, f, nodes)
+	threadReadState(t, f, nodes, hello)
+}
+
+// threadNotes: a reply, a reaction, an event and RSVPs, seen by everyone.
+// It returns the first message's ID.
+func threadNotes(t *testing.T, f *groupFixture, nodes []*testNode) [32]byte {
 	owner, a, b := nodes[0], nodes[1], nodes[2]
 	hello, err := owner.GroupSend(t.Context(), f.id, GroupOutgoing{Body: "hello"})
 	if err != nil {
@@ -327,21 +336,29 @@ func TestGroupThread(t *testing.T) {
 		t.Fatalf("RSVP to a line that is no event: %v", err)
 	}
 	for _, n := range nodes {
-		n.waitUntil("the reaction and the answers", func() bool {
-			h, ok1 := n.groupLine(f.id, hello.ID)
-			p, ok2 := n.groupLine(f.id, picnic.ID)
-			r, ok3 := n.groupLine(f.id, reply.ID)
-			if !ok1 || !ok2 || !ok3 || r.ReplyTo != hello.ID || len(h.Reactions) != 1 || h.Reactions[0].Emoji != "👍" || h.Reactions[0].Peer != b.ID() {
-				return false
-			}
-			answers := map[peer.ID]string{}
-			for _, x := range p.RSVPs {
-				answers[x.Peer] = x.Answer
-			}
-			return len(answers) == 2 && answers[a.ID()] == RSVPNo && answers[b.ID()] == RSVPMaybe
-		})
+		n.waitUntil("the reaction and the answers", func() bool { return notesSeen(n, f.id, a, b, hello.ID, reply.ID, picnic.ID) })
 	}
+	return hello.ID
+}
 
+// notesSeen: n holds the reply to hello, b's reaction on hello, and the
+// latest answers of a (no) and b (maybe) to picnic.
+func notesSeen(n *testNode, id group.ID, a, b *testNode, hello, reply, picnic [32]byte) bool {
+	h, ok1 := n.groupLine(id, hello)
+	p, ok2 := n.groupLine(id, picnic)
+	r, ok3 := n.groupLine(id, reply)
+	if !ok1 || !ok2 || !ok3 || r.ReplyTo != hello || len(h.Reactions) != 1 || h.Reactions[0].Emoji != "👍" || h.Reactions[0].Peer != b.ID() {
+		return false
+	}
+	answers := map[peer.ID]string{}
+	for _, x := range p.RSVPs {
+		answers[x.Peer] = x.Answer
+	}
+	return len(answers) == 2 && answers[a.ID()] == RSVPNo && answers[b.ID()] == RSVPMaybe
+}
+
+func threadRename(t *testing.T, f *groupFixture, nodes []*testNode) {
+	owner, a, b := nodes[0], nodes[1], nodes[2]
 	// Renames: a member may not; the owner may, and everyone follows.
 	if err := a.RenameGroup(t.Context(), f.id, "mine now"); !errors.Is(err, ErrNotAllowed) {
 		t.Fatalf("a member renamed the group: %v", err)
@@ -358,7 +375,10 @@ func TestGroupThread(t *testing.T) {
 	if id, err := b.ResolveGroup("thread, renamed"); err != nil || id != f.id {
 		t.Fatalf("ResolveGroup by the new name: %v, %v", id, err)
 	}
+}
 
+func threadReadState(t *testing.T, f *groupFixture, nodes []*testNode, hello [32]byte) {
+	owner, a, b := nodes[0], nodes[1], nodes[2]
 	// Read state: b reads; the owner sees b among the readers of hello.
 	b.waitUntil("everything at b", func() bool { return len(b.groupLines(f.id)) == len(owner.groupLines(f.id)) })
 	if g, _ := b.Group(f.id); g.Unread == 0 {
@@ -371,7 +391,7 @@ func TestGroupThread(t *testing.T) {
 		t.Fatalf("b has %d unread after reading", g.Unread)
 	}
 	owner.waitUntil("b's read receipt", func() bool {
-		h, _ := owner.groupLine(f.id, hello.ID)
+		h, _ := owner.groupLine(f.id, hello)
 		return slices.Contains(h.ReadBy, b.ID()) && !slices.Contains(h.ReadBy, a.ID()) && slices.Contains(h.DeliveredTo, a.ID())
 	})
 }
@@ -380,14 +400,14 @@ func (tn *testNode) latestRoster(id group.ID) *group.Roster {
 	tn.t.Helper()
 	var r *group.Roster
 	err := tn.store.View(func(tx *storage.Txn) error {
-		g, err := getGroup(tx, id)
+		recs, err := tx.GroupRosters(sid(id))
 		if err != nil {
 			return err
 		}
-		chain, err := loadChain(tx, g)
-		if err == nil {
-			r = chain.latest()
+		if len(recs) == 0 {
+			return fmt.Errorf("group %s: no roster", id)
 		}
+		r, err = group.UnmarshalRoster(recs[len(recs)-1].Data)
 		return err
 	})
 	if err != nil {
@@ -415,7 +435,7 @@ func waitSameRoster(t *testing.T, id group.ID, nodes []*testNode, want ...*testN
 			return false
 		}
 		for _, w := range want {
-			if !r.IsMember(w.self()) {
+			if !r.IsMember(w.id.Public().Key) {
 				return false
 			}
 		}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/backchannel/backchannel/crypto/identity"
 	"github.com/backchannel/backchannel/node/event"
+	"github.com/backchannel/backchannel/node/groups"
 	"github.com/backchannel/backchannel/node/internal/env"
 	"github.com/backchannel/backchannel/node/p2p"
 	"github.com/backchannel/backchannel/node/rooms"
@@ -42,7 +43,7 @@ type Node struct {
 	sendq  chan *sendRequest
 	ps     *pubsub.PubSub
 	rooms  *rooms.Service // made at Start, over the node's GossipSub
-	groups *groups
+	groups *groups.Service
 
 	// env is what the node hands its services; the fields above and ctx,
 	// life and clock are its parts, for the node's own code.
@@ -94,21 +95,21 @@ func New(cfg Config) (*Node, error) {
 	}
 	life := env.NewLifetime()
 	n := &Node{
-		cfg:    cfg,
-		log:    cfg.Logger.With("peer", net.Host().ID().ShortString()),
-		store:  st,
-		id:     id,
-		net:    net,
-		bus:    event.NewBus(),
-		gate:   newAdmission(cfg.Limits),
-		peers:  newPeerTable(),
-		sendq:  make(chan *sendRequest, maxSendGroup),
-		groups: newGroups(),
-		ctx:    life.Context(),
-		life:   life,
-		clock:  &env.SendClock{},
+		cfg:   cfg,
+		log:   cfg.Logger.With("peer", net.Host().ID().ShortString()),
+		store: st,
+		id:    id,
+		net:   net,
+		bus:   event.NewBus(),
+		gate:  newAdmission(cfg.Limits),
+		peers: newPeerTable(),
+		sendq: make(chan *sendRequest, maxSendGroup),
+		ctx:   life.Context(),
+		life:  life,
+		clock: &env.SendClock{},
 	}
 	n.env = env.Env{Store: n.store, Identity: n.id, Net: n.net, Bus: n.bus, Log: n.log, Life: n.life, Clock: n.clock}
+	n.groups = n.newGroups()
 	n.out = newOutbox(n)
 	return n, nil
 }
@@ -120,7 +121,6 @@ func (n *Node) Start(ctx context.Context) error {
 		h := n.net.Host()
 		n.life.Handle(h, ProtocolDM, n.handleDM)
 		n.life.Handle(h, ProtocolPreKeys, n.handlePreKeys)
-		n.life.Handle(h, ProtocolGroupSync, n.handleGroupSync)
 		if n.ps, err = pubsub.New(n.ctx, pubsub.Config{
 			Host:      h,
 			Logger:    n.log,
@@ -143,7 +143,7 @@ func (n *Node) Start(ctx context.Context) error {
 			err = fmt.Errorf("node: %w", err)
 			return
 		}
-		if err = n.rejoinGroups(); err != nil {
+		if err = n.groups.Start(n.ps); err != nil {
 			return
 		}
 		h.Network().Notify(&network.NotifyBundle{ConnectedF: func(_ network.Network, c network.Conn) {
@@ -168,6 +168,7 @@ func (n *Node) Start(ctx context.Context) error {
 func (n *Node) Close() error {
 	n.closeOnce.Do(func() {
 		n.life.Cancel()
+		n.groups.Close() // leaves the groups' topics, waits for their goroutines
 		h := n.net.Host()
 		h.RemoveStreamHandler(ProtocolDM)
 		h.RemoveStreamHandler(ProtocolPreKeys)

@@ -1,4 +1,4 @@
-package node
+package groups
 
 import (
 	"context"
@@ -14,6 +14,8 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/backchannel/backchannel/crypto/group"
+	"github.com/backchannel/backchannel/node/errs"
+	"github.com/backchannel/backchannel/node/event"
 	"github.com/backchannel/backchannel/pubsub"
 	"github.com/backchannel/backchannel/storage"
 )
@@ -54,8 +56,10 @@ type groupView struct {
 type liveGroup struct {
 	id      group.ID
 	topic   *pubsub.Topic
-	done    chan struct{} // closed when the group is left
-	outq    chan []byte   // our stored envelopes waiting to be published
+	ctx     context.Context // ends when the group is left or the service closes
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup // the group's goroutines
+	outq    chan []byte    // our stored envelopes waiting to be published
 	view    atomic.Pointer[groupView]
 	limiter *pubsub.Limiter
 	syncNow chan struct{}
@@ -77,9 +81,9 @@ func poke(ch chan struct{}) {
 }
 
 // rejoinGroups joins again, at start, the groups joined before.
-func (n *Node) rejoinGroups() error {
+func (s *Service) rejoinGroups() error {
 	var gs []storage.Group
-	if err := n.store.View(func(tx *storage.Txn) error {
+	if err := s.store.View(func(tx *storage.Txn) error {
 		var err error
 		gs, err = tx.Groups()
 		return err
@@ -90,7 +94,7 @@ func (n *Node) rejoinGroups() error {
 		if g.State != storage.GroupJoined {
 			continue
 		}
-		if err := n.joinGroupLive(group.ID(g.ID)); err != nil {
+		if err := s.joinGroupLive(group.ID(g.ID)); err != nil {
 			return fmt.Errorf("node: group %s: %w", g.ID, err)
 		}
 	}
@@ -98,15 +102,15 @@ func (n *Node) rejoinGroups() error {
 }
 
 // joinGroupLive subscribes to a joined group's topic and starts serving it.
-func (n *Node) joinGroupLive(id group.ID) error {
-	n.groups.mu.Lock()
-	_, ok := n.groups.live[id]
-	n.groups.mu.Unlock()
+func (s *Service) joinGroupLive(id group.ID) error {
+	s.mu.Lock()
+	_, ok := s.live[id]
+	s.mu.Unlock()
 	if ok {
 		return nil
 	}
 	var secret group.Secret
-	if err := n.store.View(func(tx *storage.Txn) error {
+	if err := s.store.View(func(tx *storage.Txn) error {
 		g, err := getGroup(tx, id)
 		if err != nil {
 			return err
@@ -116,63 +120,80 @@ func (n *Node) joinGroupLive(id group.ID) error {
 	}); err != nil {
 		return err
 	}
+	ctx, cancel := context.WithCancel(s.ctx)
 	lg := &liveGroup{
 		id:      id,
-		done:    make(chan struct{}),
+		ctx:     ctx,
+		cancel:  cancel,
 		outq:    make(chan []byte, groupPublishQueue),
 		limiter: pubsub.NewLimiter(groupRate, groupBurst, group.MaxMembers),
 		syncNow: make(chan struct{}, 1),
 		receipt: make(chan struct{}, 1),
 		stash:   map[uint64][][]byte{},
 	}
-	if err := n.loadView(lg); err != nil {
+	if err := s.loadView(lg); err != nil {
+		cancel()
 		return err
 	}
-	topic, err := n.ps.Join(secret.Topic(), n.groupValidator(lg))
+	topic, err := s.ps.Join(secret.Topic(), s.groupValidator(lg))
 	if err != nil {
+		cancel()
 		return fmt.Errorf("group %s: %w", id, err)
 	}
 	lg.topic = topic
-	n.groups.mu.Lock()
-	if _, dup := n.groups.live[id]; dup {
-		n.groups.mu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, dup := s.live[id]
+	if dup || s.ctx.Err() != nil {
+		cancel()
 		topic.Close()
-		return nil
+		if dup {
+			return nil
+		}
+		return fmt.Errorf("%w: group %s", errs.ErrClosed, id)
 	}
-	n.groups.live[id] = lg
-	n.groups.mu.Unlock()
-	n.goGroup(lg, func() { n.readGroup(lg) })
-	n.goGroup(lg, func() { n.publishGroupLoop(lg) })
-	n.goGroup(lg, func() { n.syncGroupLoop(lg) })
-	n.goGroup(lg, func() { n.receiptLoop(lg) })
+	s.live[id] = lg
+	// Started under s.mu, so that Close, which takes s.mu after ending
+	// s.ctx, finds the group and waits for them.
+	s.goGroup(lg, func() { s.readGroup(lg) })
+	s.goGroup(lg, func() { s.publishGroupLoop(lg) })
+	s.goGroup(lg, func() { s.syncGroupLoop(lg) })
+	s.goGroup(lg, func() { s.receiptLoop(lg) })
 	return nil
 }
 
-// goGroup runs fn in a goroutine owned by the node.
-func (n *Node) goGroup(_ *liveGroup, fn func()) {
-	n.life.Go(func() {
+// goGroup runs fn in a goroutine of the group, which stopGroupLive and
+// Close wait for.
+func (s *Service) goGroup(lg *liveGroup, fn func()) {
+	s.wg.Add(1)
+	lg.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer lg.wg.Done()
 		fn()
-	})
+	}()
 }
 
-// stopGroupLive leaves a group's topic; the store keeps what it had.
-func (n *Node) stopGroupLive(id group.ID) {
-	n.groups.mu.Lock()
-	lg, ok := n.groups.live[id]
-	delete(n.groups.live, id)
-	n.groups.mu.Unlock()
+// stopGroupLive leaves a group's topic and waits for the group's
+// goroutines; the store keeps what it had. It must not run on one of them.
+func (s *Service) stopGroupLive(id group.ID) {
+	s.mu.Lock()
+	lg, ok := s.live[id]
+	delete(s.live, id)
+	s.mu.Unlock()
 	if !ok {
 		return
 	}
-	close(lg.done)
+	lg.cancel()
 	if err := lg.topic.Close(); err != nil {
-		n.log.Debug("group: topic not closed cleanly", "group", id, "err", err)
+		s.log.Debug("group: topic not closed cleanly", "group", id, "err", err)
 	}
+	lg.wg.Wait()
 }
 
 // loadView reads the group's rosters into a fresh validator view.
-func (n *Node) loadView(lg *liveGroup) error {
-	return n.store.View(func(tx *storage.Txn) error {
+func (s *Service) loadView(lg *liveGroup) error {
+	return s.store.View(func(tx *storage.Txn) error {
 		g, err := getGroup(tx, lg.id)
 		if err != nil {
 			return err
@@ -192,13 +213,13 @@ func (n *Node) loadView(lg *liveGroup) error {
 
 // refreshGroup reloads a live group's rosters after they changed and hands
 // on the envelopes that waited for them.
-func (n *Node) refreshGroup(id group.ID) {
-	lg, ok := n.groups.get(id)
+func (s *Service) refreshGroup(id group.ID) {
+	lg, ok := s.get(id)
 	if !ok {
 		return
 	}
-	if err := n.loadView(lg); err != nil {
-		n.log.Warn("group: rosters not reloaded", "group", id, "err", err)
+	if err := s.loadView(lg); err != nil {
+		s.log.Warn("group: rosters not reloaded", "group", id, "err", err)
 		return
 	}
 	v := lg.view.Load()
@@ -213,100 +234,35 @@ func (n *Node) refreshGroup(id group.ID) {
 	}
 	lg.stashMu.Unlock()
 	if len(ready) > 0 {
-		n.acceptVerified(lg, ready)
+		s.acceptVerified(lg, ready)
 	}
 }
 
 // keysArrived opens what waited for the new keys, tells subscribers, and
 // asks a fellow member for what this node missed of those epochs.
-func (n *Node) keysArrived(id group.ID, epochs []uint64) {
-	n.refreshGroup(id)
+func (s *Service) keysArrived(id group.ID, epochs []uint64) {
+	s.refreshGroup(id)
 	for _, e := range epochs {
-		if err := n.openPending(id, e); err != nil {
-			n.log.Warn("group: waiting envelopes not opened", "group", id, "epoch", e, "err", err)
+		if err := s.openPending(id, e); err != nil {
+			s.log.Warn("group: waiting envelopes not opened", "group", id, "epoch", e, "err", err)
 		}
-		n.bus.Publish(Event{Type: EventGroupEpoch, Group: &GroupEvent{Group: id, Epoch: e}})
+		s.bus.Publish(event.Event{Type: event.GroupEpoch, Group: &event.Group{Group: id, Epoch: e}})
 	}
 	if len(epochs) > 0 {
-		n.syncGroupSoon(id)
+		s.syncGroupSoon(id)
 	}
 }
 
 // syncGroupSoon asks the group's sync loop to run now.
-func (n *Node) syncGroupSoon(id group.ID) {
-	if lg, ok := n.groups.get(id); ok {
+func (s *Service) syncGroupSoon(id group.ID) {
+	if lg, ok := s.get(id); ok {
 		poke(lg.syncNow)
 	}
 }
 
-// groupValidator checks an envelope before GossipSub delivers or forwards
-// it: form, group, the sender's rate, membership at the envelope's epoch
-// and the signature. Forged envelopes, non-members and other groups'
-// envelopes are Reject (scored); what depends on this node's state is
-// Ignore: an epoch it does not know yet (kept aside until its roster
-// arrives), a duplicate of a stored envelope, a sender over its rate.
-func (n *Node) groupValidator(lg *liveGroup) pubsub.Validator {
-	self := n.ID()
-	return func(_ context.Context, from peer.ID, data []byte) pubsub.Result {
-		e, err := group.UnmarshalEnvelope(data)
-		if err != nil {
-			lg.rejected.Add(1)
-			return pubsub.Reject
-		}
-		if e.Group != lg.id {
-			n.log.Debug("group: envelope of another group", "from", from)
-			lg.rejected.Add(1)
-			return pubsub.Reject
-		}
-		if from != self && !lg.limiter.Allow(string(e.Sender[:])) {
-			return pubsub.Ignore
-		}
-		v := lg.view.Load()
-		r := v.rosters[e.Epoch]
-		if r == nil {
-			if e.Epoch > v.latest && e.Epoch-v.latest <= maxEpochAhead && e.VerifySignature() == nil {
-				lg.keep(e.Epoch, data)
-			}
-			return pubsub.Ignore
-		}
-		if err := r.CheckSender(e); err != nil {
-			// A relay that forwards a non-member's envelope may hold the
-			// other side of a roster fork: only its author is punished.
-			if errors.Is(err, group.ErrNotMember) && from != e.Sender.PeerID() {
-				return pubsub.Ignore
-			}
-			n.log.Debug("group: envelope rejected", "from", from, "err", err)
-			lg.rejected.Add(1)
-			return pubsub.Reject
-		}
-		if from != self {
-			var dup bool
-			_ = n.store.View(func(tx *storage.Txn) error {
-				dup, _ = tx.HasGroupEnvelope(sid(lg.id), e.Hash())
-				return nil
-			})
-			if dup {
-				return pubsub.Ignore
-			}
-		}
-		return pubsub.Accept
-	}
-}
-
-// keep stashes an envelope of an epoch whose roster has not arrived.
-func (lg *liveGroup) keep(epoch uint64, data []byte) {
-	lg.stashMu.Lock()
-	defer lg.stashMu.Unlock()
-	if lg.stashed >= maxGroupStash {
-		return // sync brings it later
-	}
-	lg.stash[epoch] = append(lg.stash[epoch], data)
-	lg.stashed++
-}
-
 // readGroup stores and opens the group's envelopes until the topic closes,
 // a batch of those already waiting per transaction.
-func (n *Node) readGroup(lg *liveGroup) {
+func (s *Service) readGroup(lg *liveGroup) {
 	msgs := lg.topic.Messages()
 	for msg := range msgs {
 		var batch [][]byte
@@ -328,21 +284,21 @@ func (n *Node) readGroup(lg *liveGroup) {
 			}
 		}
 		if len(batch) > 0 {
-			n.acceptGroupData(lg, batch, false)
+			s.acceptGroupData(lg, batch, false)
 		}
 	}
 }
 
 // acceptVerified takes envelopes that were kept aside: they are checked
 // against the rosters now held before they are stored.
-func (n *Node) acceptVerified(lg *liveGroup, datas [][]byte) {
-	n.acceptGroupData(lg, datas, true)
+func (s *Service) acceptVerified(lg *liveGroup, datas [][]byte) {
+	s.acceptGroupData(lg, datas, true)
 }
 
 // acceptGroupData decodes envelopes and stores and opens them. With check,
 // each is first checked against the roster of its epoch (the validator did
 // that for what came through GossipSub).
-func (n *Node) acceptGroupData(lg *liveGroup, datas [][]byte, check bool) {
+func (s *Service) acceptGroupData(lg *liveGroup, datas [][]byte, check bool) {
 	v := lg.view.Load()
 	var in []incoming
 	for _, d := range datas {
@@ -358,26 +314,26 @@ func (n *Node) acceptGroupData(lg *liveGroup, datas [][]byte, check bool) {
 		}
 		in = append(in, incoming{e, d})
 	}
-	if err := n.storeEnvelopes(lg.id, in); err != nil {
-		n.log.Warn("group: envelopes not stored", "group", lg.id, "err", err)
+	if err := s.storeEnvelopes(lg.id, in); err != nil {
+		s.log.Warn("group: envelopes not stored", "group", lg.id, "err", err)
 	}
 }
 
 // publishGroupLoop publishes our stored envelopes in order, each waiting up
 // to groupPublishWait for the mesh.
-func (n *Node) publishGroupLoop(lg *liveGroup) {
+func (s *Service) publishGroupLoop(lg *liveGroup) {
 	for {
 		select {
-		case <-n.ctx.Done():
+		case <-s.ctx.Done():
 			return
-		case <-lg.done:
+		case <-lg.ctx.Done():
 			return
 		case data := <-lg.outq:
-			ctx, cancel := context.WithTimeout(n.ctx, groupPublishWait)
+			ctx, cancel := context.WithTimeout(lg.ctx, groupPublishWait)
 			err := lg.topic.Publish(ctx, data)
 			cancel()
 			if err != nil {
-				n.log.Debug("group publish not sent; sync will carry it", "group", lg.id, "err", err)
+				s.log.Debug("group publish not sent; sync will carry it", "group", lg.id, "err", err)
 			}
 		}
 	}
@@ -396,21 +352,21 @@ func (lg *liveGroup) enqueue(data []byte) bool {
 // syncGroupLoop keeps the node connected to some fellow members and pulls
 // what it missed from one of them: at once, then every GroupSyncInterval
 // and whenever asked (a new key, a roster gap).
-func (n *Node) syncGroupLoop(lg *liveGroup) {
+func (s *Service) syncGroupLoop(lg *liveGroup) {
 	t := time.NewTimer(0)
 	defer t.Stop()
 	for {
 		select {
-		case <-n.ctx.Done():
+		case <-s.ctx.Done():
 			return
-		case <-lg.done:
+		case <-lg.ctx.Done():
 			return
 		case <-t.C:
 		case <-lg.syncNow:
 		}
-		n.dialMembers(lg)
-		if err := n.syncGroupOnce(lg); err != nil {
-			n.log.Debug("group: sync failed", "group", lg.id, "err", err)
+		s.dialMembers(lg)
+		if err := s.syncGroupOnce(lg); err != nil {
+			s.log.Debug("group: sync failed", "group", lg.id, "err", err)
 		}
 		if !t.Stop() {
 			select {
@@ -418,21 +374,21 @@ func (n *Node) syncGroupLoop(lg *liveGroup) {
 			default:
 			}
 		}
-		t.Reset(n.cfg.GroupSyncInterval)
+		t.Reset(s.cfg.SyncInterval)
 	}
 }
 
 // dialMembers connects to a few members of the newest roster when fewer
 // than groupDialTarget are connected: peers found through the peerstore or
 // the DHT, which names no group.
-func (n *Node) dialMembers(lg *liveGroup) {
+func (s *Service) dialMembers(lg *liveGroup) {
 	v := lg.view.Load()
-	h := n.net.Host()
+	h := s.net.Host()
 	var todo []peer.ID
 	connected := 0
 	for _, m := range v.rosters[v.latest].Members {
 		p := m.Key.PeerID()
-		if p == n.ID() {
+		if p == s.selfID() {
 			continue
 		}
 		if h.Network().Connectedness(p) == network.Connected {
@@ -451,10 +407,10 @@ func (n *Node) dialMembers(lg *liveGroup) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ctx, cancel := context.WithTimeout(n.ctx, 5*time.Second)
+			ctx, cancel := context.WithTimeout(lg.ctx, 5*time.Second)
 			defer cancel()
-			if err := n.net.Connect(ctx, p); err != nil {
-				n.log.Debug("group: member not reached", "group", lg.id, "member", p, "err", err)
+			if err := s.net.Connect(ctx, p); err != nil {
+				s.log.Debug("group: member not reached", "group", lg.id, "member", p, "err", err)
 			}
 		}()
 	}
@@ -463,24 +419,24 @@ func (n *Node) dialMembers(lg *liveGroup) {
 
 // receiptLoop tells the group how far this node has received and read, a
 // while after messages arrived or at once when the user read them.
-func (n *Node) receiptLoop(lg *liveGroup) {
+func (s *Service) receiptLoop(lg *liveGroup) {
 	for {
 		select {
-		case <-n.ctx.Done():
+		case <-s.ctx.Done():
 			return
-		case <-lg.done:
+		case <-lg.ctx.Done():
 			return
 		case <-lg.receipt:
 		}
 		select {
-		case <-n.ctx.Done():
+		case <-s.ctx.Done():
 			return
-		case <-lg.done:
+		case <-lg.ctx.Done():
 			return
-		case <-time.After(n.cfg.GroupReceiptDelay):
+		case <-time.After(s.cfg.ReceiptDelay):
 		}
-		if err := n.publishReceipt(lg); err != nil && !errors.Is(err, ErrKeyPending) {
-			n.log.Debug("group: receipt not sent", "group", lg.id, "err", err)
+		if err := s.publishReceipt(lg); err != nil && !errors.Is(err, errs.ErrKeyPending) {
+			s.log.Debug("group: receipt not sent", "group", lg.id, "err", err)
 		}
 	}
 }

@@ -1,0 +1,167 @@
+package groups
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+	"unicode/utf8"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/backchannel/backchannel/crypto/group"
+	"github.com/backchannel/backchannel/crypto/keys"
+	"github.com/backchannel/backchannel/node/errs"
+	"github.com/backchannel/backchannel/storage"
+)
+
+// maxGroupName bounds a group's name.
+const maxGroupName = 100
+
+// maxUnreadCount bounds how many of a group's newest messages count as
+// unread.
+const maxUnreadCount = 1000
+
+// maxEmojiBytes bounds a reaction.
+const maxEmojiBytes = 64
+
+func sid(id group.ID) storage.GroupID { return storage.GroupID(id) }
+
+// ResolveGroup turns a group ID (hex) or the exact name of a known group
+// into its ID.
+func (s *Service) ResolveGroup(ref string) (group.ID, error) {
+	if id, err := group.ParseID(ref); err == nil {
+		return id, nil
+	}
+	var g storage.Group
+	err := s.store.View(func(tx *storage.Txn) error {
+		var err error
+		g, err = tx.GroupByName(ref)
+		return err
+	})
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return group.ID{}, fmt.Errorf("%w: no group named %q", errs.ErrNotFound, ref)
+	case errors.Is(err, storage.ErrAmbiguous):
+		return group.ID{}, fmt.Errorf("%w: more than one group is named %q: use its ID", errs.ErrInvalidGroup, ref)
+	case err != nil:
+		return group.ID{}, err
+	}
+	return group.ID(g.ID), nil
+}
+
+// Groups lists the groups this node knows: joined, invited to, left.
+func (s *Service) Groups() ([]Info, error) {
+	var out []Info
+	err := s.store.View(func(tx *storage.Txn) error {
+		gs, err := tx.Groups()
+		if err != nil {
+			return err
+		}
+		for _, g := range gs {
+			info, err := s.groupInfo(tx, g)
+			if err != nil {
+				return err
+			}
+			out = append(out, info)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Group describes one group.
+func (s *Service) Group(id group.ID) (Info, error) {
+	var info Info
+	err := s.store.View(func(tx *storage.Txn) error {
+		g, err := getGroup(tx, id)
+		if err != nil {
+			return err
+		}
+		info, err = s.groupInfo(tx, g)
+		return err
+	})
+	return info, err
+}
+
+func getGroup(tx *storage.Txn, id group.ID) (storage.Group, error) {
+	g, err := tx.Group(sid(id))
+	if errors.Is(err, storage.ErrNotFound) {
+		return g, fmt.Errorf("%w: group %s", errs.ErrNotFound, id)
+	}
+	return g, err
+}
+
+func (s *Service) groupInfo(tx *storage.Txn, g storage.Group) (Info, error) {
+	info := Info{ID: group.ID(g.ID), Name: g.Name, State: g.State, Inviter: g.Inviter}
+	chain, err := loadChain(tx, g)
+	if err != nil {
+		return Info{}, err
+	}
+	latest := chain.latest()
+	info.Epoch, info.Members, info.Role = latest.Epoch, len(latest.Members), latest.Role(s.self())
+	if g.State == storage.GroupJoined || g.State == storage.GroupInvited {
+		if _, err := tx.GroupEpochKey(g.ID, latest.Epoch); errors.Is(err, storage.ErrNotFound) {
+			info.KeyWaited = true
+		} else if err != nil {
+			return Info{}, err
+		}
+	}
+	ms, err := tx.GroupMessages(g.ID, maxUnreadCount, time.Time{})
+	if err != nil {
+		return Info{}, err
+	}
+	for _, m := range ms {
+		if !m.Sent.After(g.LastRead) {
+			break
+		}
+		if !m.Outbound {
+			info.Unread++
+		}
+	}
+	return info, nil
+}
+
+// GroupMembers lists the members of a group's newest roster, owner first,
+// then admins, then members.
+func (s *Service) GroupMembers(id group.ID) ([]Member, error) {
+	var out []Member
+	err := s.store.View(func(tx *storage.Txn) error {
+		g, err := getGroup(tx, id)
+		if err != nil {
+			return err
+		}
+		chain, err := loadChain(tx, g)
+		if err != nil {
+			return err
+		}
+		for _, m := range chain.latest().Members {
+			gm := Member{Peer: m.Key.PeerID(), Role: m.Role}
+			if c, err := tx.Contact(gm.Peer); err == nil {
+				gm.Name = c.Name
+				if gm.Name == "" {
+					gm.Name = c.ProfileName
+				}
+			}
+			out = append(out, gm)
+		}
+		return nil
+	})
+	slices.SortStableFunc(out, func(a, b Member) int { return int(a.Role) - int(b.Role) })
+	return out, err
+}
+
+func checkGroupName(name string) error {
+	if name == "" || len(name) > maxGroupName || !utf8.ValidString(name) {
+		return fmt.Errorf("%w: a group name is 1 to %d bytes of UTF-8", errs.ErrInvalidGroup, maxGroupName)
+	}
+	return nil
+}
+
+func peerKey(p peer.ID) (keys.PublicKey, error) {
+	pk, err := keys.PublicKeyFromPeerID(p)
+	if err != nil {
+		return keys.PublicKey{}, fmt.Errorf("%w: %w", errs.ErrUnknownPeer, err)
+	}
+	return pk, nil
+}
