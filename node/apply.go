@@ -7,14 +7,12 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/backchannel/backchannel/node/contacts"
 	"github.com/backchannel/backchannel/node/internal/dmpb"
 	"github.com/backchannel/backchannel/storage"
 )
 
 func protoUnmarshal(b []byte, m proto.Message) error { return proto.Unmarshal(b, m) }
-
-// maxProfileName bounds a display name.
-const maxProfileName = 64
 
 // apply stores or acts on one decrypted content.
 func (rc *receipt) apply(id storage.MessageID, c *dmpb.Content) error {
@@ -72,7 +70,7 @@ func (rc *receipt) apply(id storage.MessageID, c *dmpb.Content) error {
 		return nil
 	case *dmpb.Content_Profile:
 		name := b.Profile.Name
-		if len(name) > maxProfileName || !utf8.ValidString(name) {
+		if len(name) > contacts.MaxNameBytes || !utf8.ValidString(name) {
 			return fmt.Errorf("%w: profile name too long", ErrProtocol)
 		}
 		if !rc.known {

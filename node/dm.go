@@ -15,6 +15,7 @@ import (
 	"github.com/backchannel/backchannel/crypto/keys"
 	"github.com/backchannel/backchannel/crypto/ratchet"
 	"github.com/backchannel/backchannel/crypto/stamp"
+	"github.com/backchannel/backchannel/node/contacts"
 	"github.com/backchannel/backchannel/node/internal/dmpb"
 	"github.com/backchannel/backchannel/storage"
 )
@@ -147,7 +148,7 @@ func (n *Node) receive(p peer.ID, batch []*dmpb.Envelope) ([]*dmpb.Ack, error) {
 	}
 	if profileBack {
 		n.life.Go(func() { // within a tracked stream handler: never after Close's Wait
-			profile := &dmpb.Content{Body: &dmpb.Content_Profile{Profile: &dmpb.Profile{Name: n.profileName()}}}
+			profile := &dmpb.Content{Body: &dmpb.Content_Profile{Profile: &dmpb.Profile{Name: n.contacts.ProfileName()}}}
 			if err := n.sendControl(p, profile); err != nil {
 				n.log.Warn("profile not sent", "to", p, "err", err)
 			}
@@ -299,15 +300,15 @@ func (rc *receipt) admitStranger(env *dmpb.Envelope) (string, error) {
 // skip the stamp: a valid token is used up by the first message carrying it
 // and admits that peer from then on.
 func (rc *receipt) tokenAdmits(env *dmpb.Envelope) (bool, error) {
-	if _, err := rc.tx.GetSetting(tokenAdmittedKey(rc.p)); err == nil {
+	if _, err := rc.tx.GetSetting(contacts.TokenAdmittedKey(rc.p)); err == nil {
 		return true, nil
 	} else if !errors.Is(err, storage.ErrNotFound) {
 		return false, err
 	}
-	if len(env.InviteToken) != inviteTokenBytes {
+	if len(env.InviteToken) != contacts.TokenBytes {
 		return false, nil
 	}
-	key := tokenKey(hex.EncodeToString(env.InviteToken))
+	key := contacts.TokenKey(hex.EncodeToString(env.InviteToken))
 	if _, err := rc.tx.GetSetting(key); errors.Is(err, storage.ErrNotFound) {
 		return false, nil
 	} else if err != nil {
@@ -316,7 +317,7 @@ func (rc *receipt) tokenAdmits(env *dmpb.Envelope) (bool, error) {
 	if err := rc.tx.DeleteSetting(key); err != nil {
 		return false, err
 	}
-	return true, rc.tx.PutSetting(tokenAdmittedKey(rc.p), []byte{1})
+	return true, rc.tx.PutSetting(contacts.TokenAdmittedKey(rc.p), []byte{1})
 }
 
 // decrypt finds or makes the session for msg and decrypts it.

@@ -259,40 +259,11 @@ func (n *Node) sendControl(p peer.ID, c *dmpb.Content) error {
 	return nil
 }
 
-// conversations lists threads whose contact is (or is not) accepted.
-func (n *Node) conversations(accepted bool) ([]storage.Conversation, error) {
-	var out []storage.Conversation
-	err := n.store.View(func(tx *storage.Txn) error {
-		cs, err := tx.Conversations()
-		if err != nil {
-			return err
-		}
-		for _, c := range cs {
-			ct, err := tx.Contact(c.Peer)
-			if err != nil && !errors.Is(err, storage.ErrNotFound) {
-				return err
-			}
-			state := storage.ContactUnknown
-			if err == nil {
-				state = ct.State
-			}
-			if state == storage.ContactBlocked {
-				continue
-			}
-			if (state == storage.ContactAccepted) == accepted {
-				out = append(out, c)
-			}
-		}
-		return nil
-	})
-	return out, err
-}
-
 // Inbox lists conversations with accepted contacts, newest first.
-func (n *Node) Inbox() ([]storage.Conversation, error) { return n.conversations(true) }
+func (n *Node) Inbox() ([]storage.Conversation, error) { return n.contacts.Threads(true) }
 
 // Requests lists strangers' conversations, newest first.
-func (n *Node) Requests() ([]storage.Conversation, error) { return n.conversations(false) }
+func (n *Node) Requests() ([]storage.Conversation, error) { return n.contacts.Threads(false) }
 
 // Messages returns up to limit messages of the conversation with p, newest
 // first, older than before (zero: from the newest).
@@ -304,19 +275,6 @@ func (n *Node) Messages(p peer.ID, limit int, before time.Time) ([]storage.Messa
 		return err
 	})
 	return ms, err
-}
-
-func (n *Node) contactState(p peer.ID) (storage.ContactState, error) {
-	var s storage.ContactState
-	err := n.store.View(func(tx *storage.Txn) error {
-		c, err := tx.Contact(p)
-		if errors.Is(err, storage.ErrNotFound) {
-			return fmt.Errorf("%w: %s", ErrUnknownPeer, p)
-		}
-		s = c.State
-		return err
-	})
-	return s, err
 }
 
 // MarkRead marks p's messages read; an accepted contact gets read receipts,
@@ -348,7 +306,7 @@ func (n *Node) MarkRead(p peer.ID) error {
 
 // Typing tells an accepted contact that the user is (not) typing.
 func (n *Node) Typing(p peer.ID, typing bool) error {
-	s, err := n.contactState(p)
+	s, err := n.contacts.State(p)
 	if err != nil || s != storage.ContactAccepted {
 		return err
 	}
@@ -358,14 +316,14 @@ func (n *Node) Typing(p peer.ID, typing bool) error {
 // Accept moves a stranger's thread into the inbox and sends them our profile
 // and an acceptance notice.
 func (n *Node) Accept(_ context.Context, p peer.ID) error {
-	s, err := n.contactState(p)
+	s, err := n.contacts.State(p)
 	if err != nil {
 		return err
 	}
 	if s == storage.ContactBlocked {
 		return fmt.Errorf("%w: unblock it first", ErrBlocked)
 	}
-	if err := n.setState(p, storage.ContactAccepted, false); err != nil {
+	if err := n.contacts.SetState(p, storage.ContactAccepted, false); err != nil {
 		return err
 	}
 	// Messages read while the thread was a request got no receipt; now that
@@ -383,7 +341,7 @@ func (n *Node) Accept(_ context.Context, p peer.ID) error {
 	if err != nil {
 		return err
 	}
-	if err := n.sendControl(p, &dmpb.Content{Body: &dmpb.Content_Profile{Profile: &dmpb.Profile{Name: n.profileName()}}}); err != nil {
+	if err := n.sendControl(p, &dmpb.Content{Body: &dmpb.Content_Profile{Profile: &dmpb.Profile{Name: n.contacts.ProfileName()}}}); err != nil {
 		return err
 	}
 	if err := n.sendControl(p, &dmpb.Content{Body: &dmpb.Content_RequestAccepted{RequestAccepted: &dmpb.RequestAccepted{}}}); err != nil {
@@ -398,7 +356,7 @@ func (n *Node) Accept(_ context.Context, p peer.ID) error {
 // Decline deletes a stranger's thread silently; their next message is a new
 // request.
 func (n *Node) Decline(p peer.ID) error {
-	s, err := n.contactState(p)
+	s, err := n.contacts.State(p)
 	if err != nil {
 		return err
 	}

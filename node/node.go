@@ -14,6 +14,7 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/backchannel/backchannel/crypto/identity"
+	"github.com/backchannel/backchannel/node/contacts"
 	"github.com/backchannel/backchannel/node/event"
 	"github.com/backchannel/backchannel/node/internal/env"
 	"github.com/backchannel/backchannel/node/p2p"
@@ -42,6 +43,8 @@ type Node struct {
 	ps     *pubsub.PubSub
 	rooms  *rooms
 	groups *groups
+
+	contacts *contacts.Service
 
 	// env is what the node hands its services; the fields above and ctx,
 	// life and clock are its parts, for the node's own code.
@@ -109,6 +112,7 @@ func New(cfg Config) (*Node, error) {
 		clock:  &env.SendClock{},
 	}
 	n.env = env.Env{Store: n.store, Identity: n.id, Net: n.net, Bus: n.bus, Log: n.log, Life: n.life, Clock: n.clock}
+	n.contacts = contacts.New(n.env)
 	n.out = newOutbox(n)
 	return n, nil
 }
@@ -143,7 +147,8 @@ func (n *Node) Start(ctx context.Context) error {
 		h.Network().Notify(&network.NotifyBundle{ConnectedF: func(_ network.Network, c network.Conn) {
 			n.out.peerConnected(c.RemotePeer())
 		}})
-		if err = n.loadContactAddrs(); err != nil {
+		if err = n.contacts.LoadAddrs(); err != nil {
+			err = fmt.Errorf("node: %w", err)
 			return
 		}
 		if err = n.net.Start(ctx); err != nil {

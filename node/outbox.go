@@ -16,6 +16,7 @@ import (
 
 	"github.com/backchannel/backchannel/crypto/ratchet"
 	"github.com/backchannel/backchannel/crypto/stamp"
+	"github.com/backchannel/backchannel/node/contacts"
 	"github.com/backchannel/backchannel/node/internal/dmpb"
 	"github.com/backchannel/backchannel/node/internal/frame"
 	"github.com/backchannel/backchannel/storage"
@@ -280,7 +281,7 @@ func (n *Node) encryptQueued(p peer.ID) ([]storage.OutboxEntry, error) {
 			}
 			difficulty, token := uint8(0), []byte(nil)
 			if ps.cur.AwaitingReply() {
-				if t, err := tx.GetSetting(tokenForKey(p)); err == nil {
+				if t, err := tx.GetSetting(contacts.TokenForKey(p)); err == nil {
 					token, _ = hex.DecodeString(string(t)) // the token replaces the stamp
 				} else if d, err := tx.GetSetting(difficultyKey(p)); err == nil && len(d) == 1 {
 					difficulty = d[0]
