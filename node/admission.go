@@ -1,43 +1,24 @@
 package node
 
 import (
-	"time"
-
 	"github.com/libp2p/go-libp2p/core/peer"
-	"golang.org/x/time/rate"
 
 	"github.com/backchannel/backchannel/pubsub"
 )
 
-// admission holds the rate limiters that protect a node from strangers and
-// from peers that ask too often.
+// admission rate-limits room sync requests per peer. Strangers' messages
+// and bundle requests are node/requests' business.
 type admission struct {
-	all       *rate.Limiter // all strangers together
-	strangers *pubsub.Limiter
-	prekeys   *pubsub.Limiter
-	syncs     *pubsub.Limiter
+	syncs *pubsub.Limiter
 }
 
-// maxLimiters bounds the per-peer limiter tables; the least recently used
+// maxLimiters bounds the per-peer limiter table; the least recently used
 // entries go first.
 const maxLimiters = 10000
 
 func newAdmission(l Limits) *admission {
-	return &admission{
-		all:       rate.NewLimiter(l.AllStrangersRate, l.AllStrangersBurst),
-		strangers: pubsub.NewLimiter(l.StrangerRate, l.StrangerBurst, maxLimiters),
-		prekeys:   pubsub.NewLimiter(l.PreKeyRate, l.PreKeyBurst, maxLimiters),
-		syncs:     pubsub.NewLimiter(l.SyncRate, l.SyncBurst, maxLimiters),
-	}
+	return &admission{syncs: pubsub.NewLimiter(l.SyncRate, l.SyncBurst, maxLimiters)}
 }
-
-// allowStranger reports whether a stranger may deliver one more message now.
-func (a *admission) allowStranger(p peer.ID) bool {
-	return a.strangers.Allow(string(p)) && a.all.AllowN(time.Now(), 1)
-}
-
-// allowPreKey reports whether p may fetch another bundle now.
-func (a *admission) allowPreKey(p peer.ID) bool { return a.prekeys.Allow(string(p)) }
 
 // allowSync reports whether p may make another room sync request now.
 func (a *admission) allowSync(p peer.ID) bool { return a.syncs.Allow(string(p)) }

@@ -1,18 +1,17 @@
 // Package node is a Backchannel node: it owns the libp2p host, the Kademlia
-// DHT, the local store and the 1:1 protocols.
+// DHT and the local store, and wires one service per protocol over them.
 //
 // A Node is made with New from a Config, started with Start and stopped with
-// Close. It speaks two stream protocols:
+// Close. Each service gets an env.Env (store, identity, network, event bus,
+// logger, lifetime, send clock) and its own Config, never the Node:
 //
-//   - /backchannel/prekeys/1.0.0: a peer asks for a prekey bundle; the node
-//     mints a fresh one-time prekey for each request (rate limited).
-//   - /backchannel/dm/1.0.0: varint-delimited protobuf frames. The sender
-//     writes encrypted envelopes; the recipient commits each to its store and
-//     only then acks it.
+//   - node/dm: 1:1 chats over /backchannel/dm/1.0.0 and
+//     /backchannel/prekeys/1.0.0: the sender, the persistent outbox, the
+//     receive transaction, sessions and prekey bundles;
+//   - node/contacts: contacts, invites, profile name, safety numbers;
+//   - node/requests: the requests inbox and what strangers may do.
 //
-// Messages to a peer wait in a persistent outbox until acked; it retries with
-// backoff, flushes at once when the peer connects, and finds a moved peer
-// through the DHT. Messages from peers not yet accepted land in the requests
-// inbox, within caps and rate limits; blocked peers' messages are acked and
-// dropped.
+// Groups and rooms still live in this package. The Node's exported methods
+// delegate to the services in one line, so callers (api, cmd, bench, demo)
+// see one type.
 package node

@@ -11,6 +11,7 @@ import (
 
 	"github.com/backchannel/backchannel/crypto/group"
 	"github.com/backchannel/backchannel/crypto/keys"
+	"github.com/backchannel/backchannel/node/dm"
 	"github.com/backchannel/backchannel/node/internal/dmpb"
 	"github.com/backchannel/backchannel/storage"
 )
@@ -23,74 +24,80 @@ const KindGroupInvite = "group_invite"
 // A group control content that does not check out is acked and dropped with
 // a log line, not treated as a broken protocol: the sender's outbox would
 // otherwise send it again forever.
-func (rc *receipt) dropGroup(what string, err error) error {
-	rc.n.log.Warn("group: "+what+" dropped", "from", rc.p, "err", err)
+func (n *Node) dropGroup(rc dm.Receipt, what string, err error) error {
+	n.log.Warn("group: "+what+" dropped", "from", rc.Peer(), "err", err)
 	return nil
 }
 
-// groupInvite stores an invitation: the group's secret, name and the
-// roster of the epoch that added us, signed by the inviter, whom we trust
-// for it. It shows as a message in the inviter's thread.
-func (rc *receipt) groupInvite(id storage.MessageID, c *dmpb.Content, inv *dmpb.GroupInvite) error {
-	n := rc.n
+// checkInvite decodes an invitation and checks that its roster is the
+// inviter's, for this group, and lists us.
+func (n *Node) checkInvite(rc dm.Receipt, inv *dmpb.GroupInvite) (group.ID, group.Secret, *group.Roster, error) {
 	gid, err := group.IDFromBytes(inv.Group)
 	if err != nil {
-		return rc.dropGroup("invite", err)
+		return gid, group.Secret{}, nil, err
 	}
 	secret, err := group.UnmarshalSecret(inv.Secret)
 	if err != nil {
-		return rc.dropGroup("invite", err)
+		return gid, secret, nil, err
 	}
 	if err := checkGroupName(inv.Name); err != nil {
-		return rc.dropGroup("invite", err)
+		return gid, secret, nil, err
 	}
 	r, err := group.UnmarshalRoster(inv.Roster)
 	if err == nil {
 		err = r.VerifySignature()
 	}
-	if err == nil && (r.Group != gid || r.Signer != rc.pk || !r.IsMember(n.self())) {
+	if err == nil && (r.Group != gid || r.Signer != rc.Key() || !r.IsMember(n.self())) {
 		err = fmt.Errorf("%w: the roster is not the inviter's for this group, or does not list us", ErrProtocol)
 	}
+	return gid, secret, r, err
+}
+
+// groupInvite stores an invitation: the group's secret, name and the
+// roster of the epoch that added us, signed by the inviter, whom we trust
+// for it. It shows as a message in the inviter's thread.
+func (n *Node) groupInvite(rc dm.Receipt, id storage.MessageID, sent time.Time, inv *dmpb.GroupInvite) error {
+	gid, secret, r, err := n.checkInvite(rc, inv)
 	if err != nil {
-		return rc.dropGroup("invite", err)
+		return n.dropGroup(rc, "invite", err)
 	}
 	l := n.groups.lock(gid)
 	l.Lock()
 	defer l.Unlock()
 	now := time.Now().UTC()
-	g, err := rc.tx.Group(sid(gid))
+	g, err := rc.Txn().Group(sid(gid))
 	switch {
 	case err == nil && g.State == storage.GroupJoined:
 		// Already in: take the roster if it follows ours, or start again
 		// from it if it is newer and does not (we were re-added after a fork
 		// we did not see).
-		chain, err := loadChain(rc.tx, g)
+		chain, err := loadChain(rc.Txn(), g)
 		if err != nil {
 			return err
 		}
-		if res, _, err := adoptRoster(rc.tx, gid, chain, r); err == nil && res != adoptGap && res != adoptLost {
-			rc.after = append(rc.after, func() { n.refreshGroup(gid) })
+		if res, _, err := adoptRoster(rc.Txn(), gid, chain, r); err == nil && res != adoptGap && res != adoptLost {
+			rc.After(func() { n.refreshGroup(gid) })
 			return nil
 		}
 		if r.Epoch <= chain.latest().Epoch {
 			return nil
 		}
-		if err := rc.tx.DeleteGroupRostersFrom(g.ID, 0); err != nil {
+		if err := rc.Txn().DeleteGroupRostersFrom(g.ID, 0); err != nil {
 			return err
 		}
 		g.BaseEpoch, g.Updated = r.Epoch, now
-		if err := rc.tx.PutGroup(g); err != nil {
+		if err := rc.Txn().PutGroup(g); err != nil {
 			return err
 		}
-		rc.after = append(rc.after, func() { n.refreshGroup(gid) })
-		return rc.tx.PutGroupRoster(g.ID, r.Epoch, inv.Roster)
+		rc.After(func() { n.refreshGroup(gid) })
+		return rc.Txn().PutGroupRoster(g.ID, r.Epoch, inv.Roster)
 	case err == nil:
 		// An invitation again (after leaving, declining, or a newer one):
 		// start from its roster.
-		if err := rc.tx.DeleteGroupRostersFrom(g.ID, 0); err != nil {
+		if err := rc.Txn().DeleteGroupRostersFrom(g.ID, 0); err != nil {
 			return err
 		}
-		if err := rc.tx.DeleteGroupSecrets(g.ID); err != nil {
+		if err := rc.Txn().DeleteGroupSecrets(g.ID); err != nil {
 			return err
 		}
 	case errors.Is(err, storage.ErrNotFound):
@@ -100,44 +107,43 @@ func (rc *receipt) groupInvite(id storage.MessageID, c *dmpb.Content, inv *dmpb.
 	}
 	sb, _ := secret.MarshalBinary()
 	g.Secret, g.Name, g.NameSent, g.NameID = sb, inv.Name, time.Time{}, [32]byte{}
-	g.State, g.Inviter, g.InviteMessage, g.BaseEpoch, g.Updated = storage.GroupInvited, rc.p, id, r.Epoch, now
-	if err := rc.tx.PutGroup(g); err != nil {
+	g.State, g.Inviter, g.InviteMessage, g.BaseEpoch, g.Updated = storage.GroupInvited, rc.Peer(), id, r.Epoch, now
+	if err := rc.Txn().PutGroup(g); err != nil {
 		return err
 	}
-	if err := rc.tx.PutGroupRoster(g.ID, r.Epoch, inv.Roster); err != nil {
+	if err := rc.Txn().PutGroupRoster(g.ID, r.Epoch, inv.Roster); err != nil {
 		return err
 	}
-	if err := rc.store(storage.Message{ID: id, Peer: rc.p, Direction: storage.Inbound, Kind: KindGroupInvite, Body: inv.Name,
-		Sent: sentTime(c, now), Received: now, State: storage.StateReceived}); err != nil {
+	if err := rc.Store(storage.Message{ID: id, Peer: rc.Peer(), Direction: storage.Inbound, Kind: KindGroupInvite, Body: inv.Name,
+		Sent: sent, Received: now, State: storage.StateReceived}); err != nil {
 		return err
 	}
-	rc.events = append(rc.events, Event{Type: EventGroupInvite, Peer: rc.p, Group: &GroupEvent{Group: gid, Epoch: r.Epoch, State: storage.GroupInvited.String()}})
+	rc.Emit(Event{Type: EventGroupInvite, Peer: rc.Peer(), Group: &GroupEvent{Group: gid, Epoch: r.Epoch, State: storage.GroupInvited.String()}})
 	return nil
 }
 
 // groupKey accepts an epoch's key from the signer of that epoch's roster,
 // which comes with it. A roster that does not link to ours yet (we missed
 // one) is parked with its key until history sync brings the rosters between.
-func (rc *receipt) groupKey(m *dmpb.GroupKey) error {
-	n := rc.n
+func (n *Node) groupKey(rc dm.Receipt, m *dmpb.GroupKey) error {
 	gk, err := group.UnmarshalGroupKey(m.Key)
 	if err != nil {
-		return rc.dropGroup("key", err)
+		return n.dropGroup(rc, "key", err)
 	}
 	r, err := group.UnmarshalRoster(m.Roster)
 	if err != nil {
-		return rc.dropGroup("key", err)
+		return n.dropGroup(rc, "key", err)
 	}
-	if r.Group != gk.Group || r.Epoch != gk.Epoch || r.Signer != rc.pk {
-		return rc.dropGroup("key", fmt.Errorf("%w: key for epoch %d not from the signer of its roster", ErrProtocol, gk.Epoch))
+	if r.Group != gk.Group || r.Epoch != gk.Epoch || r.Signer != rc.Key() {
+		return n.dropGroup(rc, "key", fmt.Errorf("%w: key for epoch %d not from the signer of its roster", ErrProtocol, gk.Epoch))
 	}
 	gid := gk.Group
 	l := n.groups.lock(gid)
 	l.Lock()
 	defer l.Unlock()
-	g, err := rc.tx.Group(sid(gid))
+	g, err := rc.Txn().Group(sid(gid))
 	if errors.Is(err, storage.ErrNotFound) {
-		return rc.dropGroup("key", fmt.Errorf("unknown group %s", gid))
+		return n.dropGroup(rc, "key", fmt.Errorf("unknown group %s", gid))
 	}
 	if err != nil {
 		return err
@@ -145,42 +151,42 @@ func (rc *receipt) groupKey(m *dmpb.GroupKey) error {
 	if g.State != storage.GroupJoined && g.State != storage.GroupInvited {
 		return nil // we left: keys are of no use
 	}
-	chain, err := loadChain(rc.tx, g)
+	chain, err := loadChain(rc.Txn(), g)
 	if err != nil {
 		return err
 	}
-	res, lost, err := adoptRoster(rc.tx, gid, chain, r)
+	res, lost, err := adoptRoster(rc.Txn(), gid, chain, r)
 	if err != nil && r.VerifySignature() != nil {
-		return rc.dropGroup("key", err)
+		return n.dropGroup(rc, "key", err)
 	}
 	switch {
 	case err != nil || res == adoptGap:
 		// Rosters are missing between ours and this one, or it follows a
 		// roster of a fork we have not switched to (yet): it waits.
-		if err := parkKey(rc.tx, g, storage.ParkedGroupKey{Epoch: r.Epoch, From: rc.p, Key: m.Key, Roster: m.Roster}); err != nil {
+		if err := parkKey(rc.Txn(), g, storage.ParkedGroupKey{Epoch: r.Epoch, From: rc.Peer(), Key: m.Key, Roster: m.Roster}); err != nil {
 			return err
 		}
-		rc.after = append(rc.after, func() { n.syncGroupSoon(gid) })
+		rc.After(func() { n.syncGroupSoon(gid) })
 		return nil
 	case res == adoptLost || res == adoptStale:
 		return nil
 	}
 	epochs := []uint64{}
-	if ok, err := putKey(rc.tx, g, chain, gk, m.Key, rc.pk.PeerID(), n.self()); err != nil {
+	if ok, err := putKey(rc.Txn(), g, chain, gk, m.Key, rc.Key().PeerID(), n.self()); err != nil {
 		return err
 	} else if ok {
 		epochs = append(epochs, gk.Epoch)
 	}
-	more, err := unparkKeys(rc.tx, g, chain, n.self())
+	more, err := unparkKeys(rc.Txn(), g, chain, n.self())
 	if err != nil {
 		return err
 	}
 	epochs = append(epochs, more...)
 	if res == adoptSwitched && lost.Signer == n.self() {
 		prev := chain.at(r.Epoch - 1)
-		rc.after = append(rc.after, func() { n.reapply(gid, prev, lost) })
+		rc.After(func() { n.reapply(gid, prev, lost) })
 	}
-	rc.after = append(rc.after, func() { n.keysArrived(gid, epochs) })
+	rc.After(func() { n.keysArrived(gid, epochs) })
 	return nil
 }
 
@@ -259,24 +265,24 @@ func unparkKeys(tx *storage.Txn, g storage.Group, chain *rosterChain, self keys.
 }
 
 // groupDecline: the peer we invited declined; we remove it again.
-func (rc *receipt) groupDecline(m *dmpb.GroupDecline) error {
+func (n *Node) groupDecline(rc dm.Receipt, m *dmpb.GroupDecline) error {
 	gid, err := group.IDFromBytes(m.Group)
 	if err != nil {
-		return rc.dropGroup("decline", err)
+		return n.dropGroup(rc, "decline", err)
 	}
-	p := rc.p
-	rc.after = append(rc.after, func() { rc.n.removeOnRequest(gid, p, "declined") })
+	p := rc.Peer()
+	rc.After(func() { n.removeOnRequest(gid, p, "declined") })
 	return nil
 }
 
 // groupLeave: a member left; as owner or admin we start an epoch without it.
-func (rc *receipt) groupLeave(m *dmpb.GroupLeave) error {
+func (n *Node) groupLeave(rc dm.Receipt, m *dmpb.GroupLeave) error {
 	gid, err := group.IDFromBytes(m.Group)
 	if err != nil {
-		return rc.dropGroup("leave", err)
+		return n.dropGroup(rc, "leave", err)
 	}
-	p := rc.p
-	rc.after = append(rc.after, func() { rc.n.removeOnRequest(gid, p, "left") })
+	p := rc.Peer()
+	rc.After(func() { n.removeOnRequest(gid, p, "left") })
 	return nil
 }
 
@@ -296,23 +302,22 @@ func (n *Node) removeOnRequest(id group.ID, p peer.ID, why string) {
 // groupRemoved: the signer of a roster that no longer lists us says so. We
 // check the roster follows ours, then stop: our secrets go, the history
 // stays.
-func (rc *receipt) groupRemoved(m *dmpb.GroupRemoved) error {
-	n := rc.n
+func (n *Node) groupRemoved(rc dm.Receipt, m *dmpb.GroupRemoved) error {
 	gid, err := group.IDFromBytes(m.Group)
 	if err != nil {
-		return rc.dropGroup("removal", err)
+		return n.dropGroup(rc, "removal", err)
 	}
 	r, err := group.UnmarshalRoster(m.Roster)
 	if err != nil {
-		return rc.dropGroup("removal", err)
+		return n.dropGroup(rc, "removal", err)
 	}
-	if r.Group != gid || r.Signer != rc.pk || r.IsMember(n.self()) {
-		return rc.dropGroup("removal", fmt.Errorf("%w: not a roster of this group by the sender without us", ErrProtocol))
+	if r.Group != gid || r.Signer != rc.Key() || r.IsMember(n.self()) {
+		return n.dropGroup(rc, "removal", fmt.Errorf("%w: not a roster of this group by the sender without us", ErrProtocol))
 	}
 	l := n.groups.lock(gid)
 	l.Lock()
 	defer l.Unlock()
-	g, err := rc.tx.Group(sid(gid))
+	g, err := rc.Txn().Group(sid(gid))
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil
 	}
@@ -322,26 +327,26 @@ func (rc *receipt) groupRemoved(m *dmpb.GroupRemoved) error {
 	if g.State != storage.GroupJoined && g.State != storage.GroupInvited {
 		return nil
 	}
-	chain, err := loadChain(rc.tx, g)
+	chain, err := loadChain(rc.Txn(), g)
 	if err != nil {
 		return err
 	}
-	res, _, err := adoptRoster(rc.tx, gid, chain, r)
+	res, _, err := adoptRoster(rc.Txn(), gid, chain, r)
 	if err != nil || res == adoptGap || res == adoptLost || res == adoptStale {
 		if res == adoptGap {
-			rc.after = append(rc.after, func() { n.syncGroupSoon(gid) })
+			rc.After(func() { n.syncGroupSoon(gid) })
 		}
-		return rc.dropGroup("removal", err)
+		return n.dropGroup(rc, "removal", err)
 	}
-	if err := rc.tx.DeleteGroupSecrets(g.ID); err != nil {
+	if err := rc.Txn().DeleteGroupSecrets(g.ID); err != nil {
 		return err
 	}
 	g.State, g.Updated = storage.GroupRemoved, time.Now().UTC()
-	if err := rc.tx.PutGroup(g); err != nil {
+	if err := rc.Txn().PutGroup(g); err != nil {
 		return err
 	}
-	rc.events = append(rc.events, Event{Type: EventGroupMember, Peer: rc.p, Group: &GroupEvent{Group: gid, Epoch: r.Epoch, State: g.State.String()}})
-	rc.after = append(rc.after, func() { n.stopGroupLive(gid) })
+	rc.Emit(Event{Type: EventGroupMember, Peer: rc.Peer(), Group: &GroupEvent{Group: gid, Epoch: r.Epoch, State: g.State.String()}})
+	rc.After(func() { n.stopGroupLive(gid) })
 	return nil
 }
 

@@ -12,8 +12,11 @@ import (
 
 	"github.com/backchannel/backchannel/crypto/group"
 	"github.com/backchannel/backchannel/crypto/identity"
+	"github.com/backchannel/backchannel/crypto/keys"
+	"github.com/backchannel/backchannel/node/event"
 	"github.com/backchannel/backchannel/node/internal/dmpb"
 	"github.com/backchannel/backchannel/storage"
+	"github.com/libp2p/go-libp2p/core/peer"
 )
 
 // fuzzGroup is a node (not started) in a group with one other member,
@@ -166,17 +169,43 @@ func FuzzGroupControl(f *testing.F) {
 			return
 		}
 		sum := sha256.Sum256(b)
-		err := fg.n.store.Update(func(tx *storage.Txn) error {
-			rc := &receipt{n: fg.n, tx: tx, ps: &peerState{}, p: from}
-			if err := rc.begin(); err != nil {
-				return err
-			}
-			return rc.apply(storage.MessageID(sum[:16]), &c)
+		gc, err := groupControlOf(&c)
+		if err != nil {
+			t.Fatalf("control %x: %v", b, err)
+		}
+		err = fg.n.store.Update(func(tx *storage.Txn) error {
+			rc := &fuzzReceipt{tx: tx, p: from, pk: fg.other.Public().Key}
+			return fg.n.groupControl(rc, storage.MessageID(sum[:16]), time.Now().UTC(), gc)
 		})
 		if err != nil {
 			t.Fatalf("control %x: %v", b, err)
 		}
 	})
+}
+
+// fuzzReceipt stands for the 1:1 receive transaction of a stranger's
+// content, as dm hands it to the group handler.
+type fuzzReceipt struct {
+	tx *storage.Txn
+	p  peer.ID
+	pk keys.PublicKey
+}
+
+func (r *fuzzReceipt) Txn() *storage.Txn   { return r.tx }
+func (r *fuzzReceipt) Peer() peer.ID       { return r.p }
+func (r *fuzzReceipt) Key() keys.PublicKey { return r.pk }
+func (r *fuzzReceipt) Stranger() bool      { return true }
+func (r *fuzzReceipt) Emit(event.Event)    {}
+func (r *fuzzReceipt) After(func())        {}
+func (r *fuzzReceipt) Store(m storage.Message) error {
+	if _, err := r.tx.Contact(r.p); errors.Is(err, storage.ErrNotFound) {
+		if err := r.tx.PutContact(storage.Contact{Peer: r.p, State: storage.ContactUnknown, Created: m.Received, Updated: m.Received}); err != nil {
+			return err
+		}
+	} else if err != nil {
+		return err
+	}
+	return r.tx.PutMessage(m)
 }
 
 // FuzzGroupSync feeds arbitrary sync requests to the server and arbitrary

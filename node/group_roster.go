@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/backchannel/backchannel/crypto/group"
 	"github.com/backchannel/backchannel/crypto/keys"
@@ -159,46 +158,6 @@ func (n *Node) Rekey(ctx context.Context, id group.ID) error {
 	return n.changeRoster(ctx, id, func(latest *group.Roster) ([]group.Member, error) {
 		return slices.Clone(latest.Members), nil
 	}, nil)
-}
-
-// queued is a control content to put in a peer's outbox.
-type queued struct {
-	to peer.ID
-	c  *dmpb.Content
-}
-
-// queueControls writes control contents into the outbox in tx, each to be
-// encrypted when its peer's session is ready, and returns the entries'
-// creation times by peer for kickOutbox. Contents keep their order per peer.
-func (n *Node) queueControls(tx *storage.Txn, qs []queued) (map[peer.ID]bool, error) {
-	peers := map[peer.ID]bool{}
-	for _, q := range qs {
-		id := newMessageID()
-		q.c.Id, q.c.SentUnixNano = id[:], time.Now().UnixNano()
-		b, err := proto.Marshal(q.c)
-		if err != nil {
-			return nil, err
-		}
-		now := n.clock.Now()
-		if err := tx.PutOutbox(storage.OutboxEntry{ID: id, Peer: q.to, Content: b, Created: now, NextTry: now}); err != nil {
-			return nil, err
-		}
-		peers[q.to] = true
-	}
-	return peers, nil
-}
-
-// kickOutbox makes the outbox deliver what queueControls queued: entries
-// written outside the peers' locks may be older than the floor a busy
-// deliverer is about to set, so the floor is reset.
-func (n *Node) kickOutbox(peers map[peer.ID]bool) {
-	for p := range peers {
-		ps := n.peers.get(p)
-		ps.mu.Lock()
-		ps.outboxFloor, ps.floorReset = time.Time{}, true
-		ps.mu.Unlock()
-		n.out.notify(p)
-	}
 }
 
 // changeRoster makes and signs the next epoch's roster from the newest one

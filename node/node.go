@@ -9,23 +9,24 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/backchannel/backchannel/crypto/identity"
 	"github.com/backchannel/backchannel/node/contacts"
+	"github.com/backchannel/backchannel/node/dm"
 	"github.com/backchannel/backchannel/node/event"
 	"github.com/backchannel/backchannel/node/internal/env"
 	"github.com/backchannel/backchannel/node/p2p"
+	"github.com/backchannel/backchannel/node/requests"
 	"github.com/backchannel/backchannel/pubsub"
 	"github.com/backchannel/backchannel/storage"
 )
 
 // Protocol IDs.
 const (
-	ProtocolPreKeys = "/backchannel/prekeys/1.0.0"
-	ProtocolDM      = "/backchannel/dm/1.0.0"
+	ProtocolPreKeys = dm.ProtocolPreKeys
+	ProtocolDM      = dm.ProtocolDM
 )
 
 // Node is a running Backchannel node.
@@ -36,15 +37,15 @@ type Node struct {
 	id     identity.Identity
 	net    *p2p.Network
 	bus    *event.Bus
-	gate   *admission
-	peers  *peerTable
-	out    *outbox
-	sendq  chan *sendRequest
+	gate   *admission // room sync requests
 	ps     *pubsub.PubSub
 	rooms  *rooms
 	groups *groups
 
+	// The services: 1:1 chats, contacts and the requests inbox.
 	contacts *contacts.Service
+	dm       *dm.Service
+	requests *requests.Service
 
 	// env is what the node hands its services; the fields above and ctx,
 	// life and clock are its parts, for the node's own code.
@@ -103,8 +104,6 @@ func New(cfg Config) (*Node, error) {
 		net:    net,
 		bus:    event.NewBus(),
 		gate:   newAdmission(cfg.Limits),
-		peers:  newPeerTable(),
-		sendq:  make(chan *sendRequest, maxSendGroup),
 		rooms:  newRooms(),
 		groups: newGroups(),
 		ctx:    life.Context(),
@@ -113,7 +112,20 @@ func New(cfg Config) (*Node, error) {
 	}
 	n.env = env.Env{Store: n.store, Identity: n.id, Net: n.net, Bus: n.bus, Log: n.log, Life: n.life, Clock: n.clock}
 	n.contacts = contacts.New(n.env)
-	n.out = newOutbox(n)
+	n.dm = dm.New(n.env, dm.Config{
+		Contacts: n.contacts,
+		Gate: requests.NewAdmission(requests.AdmissionConfig{
+			Limits: cfg.Limits, Self: id.Public().Key, StampDifficulty: cfg.StampDifficulty,
+		}),
+		Groups:          n.groupControl,
+		MaxTextBytes:    cfg.Limits.MaxTextBytes,
+		StampDifficulty: cfg.StampDifficulty,
+		RetryBase:       cfg.RetryBase,
+		RetryMax:        cfg.RetryMax,
+	})
+	n.requests = requests.New(n.env, requests.Config{
+		Contacts: n.contacts, Sender: n.dm, RequestMessagesPerSender: cfg.Limits.RequestMessagesPerSender,
+	})
 	return n, nil
 }
 
@@ -122,8 +134,7 @@ func (n *Node) Start(ctx context.Context) error {
 	var err error
 	n.startOnce.Do(func() {
 		h := n.net.Host()
-		n.life.Handle(h, ProtocolDM, n.handleDM)
-		n.life.Handle(h, ProtocolPreKeys, n.handlePreKeys)
+		n.dm.Handlers()
 		n.life.Handle(h, ProtocolSync, n.handleSync)
 		if n.ps, err = pubsub.New(n.ctx, pubsub.Config{
 			Host:      h,
@@ -144,9 +155,6 @@ func (n *Node) Start(ctx context.Context) error {
 		if err = n.rejoinGroups(); err != nil {
 			return
 		}
-		h.Network().Notify(&network.NotifyBundle{ConnectedF: func(_ network.Network, c network.Conn) {
-			n.out.peerConnected(c.RemotePeer())
-		}})
 		if err = n.contacts.LoadAddrs(); err != nil {
 			err = fmt.Errorf("node: %w", err)
 			return
@@ -155,8 +163,7 @@ func (n *Node) Start(ctx context.Context) error {
 			err = fmt.Errorf("node: %w", err)
 			return
 		}
-		n.life.Go(func() { n.out.run(n.ctx) })
-		n.life.Go(func() { n.runSender(n.ctx) })
+		n.dm.Start()
 		n.started.Store(true)
 		n.log.Info("node started", "peer_id", h.ID().String(), "addrs", h.Addrs())
 	})
@@ -167,9 +174,8 @@ func (n *Node) Start(ctx context.Context) error {
 func (n *Node) Close() error {
 	n.closeOnce.Do(func() {
 		n.life.Cancel()
+		n.dm.Close()
 		h := n.net.Host()
-		h.RemoveStreamHandler(ProtocolDM)
-		h.RemoveStreamHandler(ProtocolPreKeys)
 		h.RemoveStreamHandler(ProtocolSync)
 		var psErr error
 		if n.ps != nil {

@@ -1,11 +1,12 @@
-package node
+package dm
 
 import (
 	"bufio"
 	"bytes"
 	"testing"
 
-	"github.com/backchannel/backchannel/node/internal/dmpb"
+	"github.com/backchannel/backchannel/node/dm/dmpb"
+	"github.com/backchannel/backchannel/node/internal/frame"
 )
 
 // FuzzReadEnvelopes feeds arbitrary bytes to the DM stream's frame reader.
@@ -23,7 +24,7 @@ func FuzzReadEnvelopes(f *testing.F) {
 }
 
 func mustFrameF(f *testing.F, fr *dmpb.Frame) []byte {
-	b, err := appendFrame(nil, fr)
+	b, err := frame.Append(nil, fr)
 	if err != nil {
 		f.Fatal(err)
 	}
