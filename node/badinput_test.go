@@ -19,7 +19,8 @@ import (
 
 	"github.com/backchannel/backchannel/crypto/identity"
 	"github.com/backchannel/backchannel/crypto/ratchet"
-	"github.com/backchannel/backchannel/node/internal/dmpb"
+	"github.com/backchannel/backchannel/node/dm"
+	"github.com/backchannel/backchannel/node/dm/dmpb"
 	"github.com/backchannel/backchannel/storage"
 )
 
@@ -91,7 +92,7 @@ func (rp *rawPeer) envelope(text string) []byte { return rp.envelopeWithToken(te
 func (rp *rawPeer) envelopeWithToken(text, token string) []byte {
 	rp.t.Helper()
 	tok, _ := hex.DecodeString(token)
-	id := newMessageID()
+	id := dm.NewMessageID()
 	pt, _ := proto.Marshal(&dmpb.Content{Id: id[:], SentUnixNano: time.Now().UnixNano(),
 		Body: &dmpb.Content_Text{Text: &dmpb.Text{Body: text}}})
 	m, err := rp.sess.Encrypt(pt)

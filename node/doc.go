@@ -1,28 +1,24 @@
-// Package node is a Backchannel node: it owns the libp2p host, the Kademlia
-// DHT, GossipSub, the local store, the 1:1 protocols and private groups, and
-// composes the services of its subpackages (live rooms: package rooms, which
-// the node starts over its environment and GossipSub and whose methods it
-// hands each room call to).
+// Package node is a Backchannel node: the composition root. It owns the
+// libp2p host, the Kademlia DHT, GossipSub and the local store, and wires
+// one service per protocol over them.
 //
 // A Node is made with New from a Config, started with Start and stopped with
-// Close. It speaks three stream protocols of its own (the rooms service
-// serves /backchannel/rooms/sync/1.0.0):
+// Close. Each service gets an env.Env (store, identity, network, event bus,
+// logger, lifetime, send clock) and its own Config, never the Node:
 //
-//   - /backchannel/prekeys/1.0.0: a peer asks for a prekey bundle; the node
-//     mints a fresh one-time prekey for each request (rate limited).
-//   - /backchannel/dm/1.0.0: varint-delimited protobuf frames. The sender
-//     writes encrypted envelopes; the recipient commits each to its store and
-//     only then acks it.
-//   - /backchannel/groups/sync/1.0.0: a fellow member of a private group
-//     asks for the envelopes and rosters it lacks (rate limited).
+//   - node/dm: 1:1 chats over /backchannel/dm/1.0.0 and
+//     /backchannel/prekeys/1.0.0: the sender, the persistent outbox, the
+//     receive transaction, sessions and prekey bundles;
+//   - node/contacts: contacts, invites, profile name, safety numbers;
+//   - node/requests: the requests inbox and what strangers may do;
+//   - node/rooms: live rooms, their GossipSub topics and
+//     /backchannel/rooms/sync/1.0.0;
+//   - node/groups: private groups, their GossipSub topics and
+//     /backchannel/groups/sync/1.0.0.
 //
-// Messages to a peer wait in a persistent outbox until acked; it retries with
-// backoff, flushes at once when the peer connects, and finds a moved peer
-// through the DHT. Messages from peers not yet accepted land in the requests
-// inbox, within caps and rate limits; blocked peers' messages are acked and
-// dropped.
-//
-// Private groups run in package groups (node/groups), which serves
-// /backchannel/groups/sync/1.0.0; groups_glue.go joins it to the 1:1 code
-// and re-exports its types.
+// Groups send their control contents (invitations, keys, leaves, removals)
+// over 1:1 sessions: groups_glue.go joins the two through the interfaces
+// package groups declares, so that dm and groups do not import each other.
+// The Node's exported methods delegate to the services in one line, so
+// callers (api, cmd, bench, demo) see one type.
 package node

@@ -425,11 +425,11 @@ func forgedRostersIgnored(t *testing.T, f *groupFixture, owner, a, b *testNode, 
 			t.Fatal(err)
 		}
 		if err := from.store.Update(func(tx *storage.Txn) error {
-			return groupChats{from.Node}.Queue(tx, a.ID(), groups.ControlKey, data)
+			return groupChats{from.dm}.Queue(tx, a.ID(), groups.ControlKey, data)
 		}); err != nil {
 			t.Fatal(err)
 		}
-		groupChats{from.Node}.Kick([]peer.ID{a.ID()})
+		groupChats{from.dm}.Kick([]peer.ID{a.ID()})
 		from.waitUntil("the forged key delivered", func() bool {
 			var es []storage.OutboxEntry
 			_ = from.store.View(func(tx *storage.Txn) error {

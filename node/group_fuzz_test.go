@@ -2,6 +2,8 @@ package node
 
 import (
 	"crypto/sha256"
+	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -9,8 +11,12 @@ import (
 
 	"github.com/backchannel/backchannel/crypto/group"
 	"github.com/backchannel/backchannel/crypto/identity"
+	"github.com/backchannel/backchannel/crypto/keys"
+	"github.com/backchannel/backchannel/node/dm"
+	"github.com/backchannel/backchannel/node/event"
 	"github.com/backchannel/backchannel/node/internal/dmpb"
 	"github.com/backchannel/backchannel/storage"
+	"github.com/libp2p/go-libp2p/core/peer"
 )
 
 // fuzzGroup is a node (not started) in a group with one other member.
@@ -91,15 +97,65 @@ func FuzzGroupControl(f *testing.F) {
 			return
 		}
 		sum := sha256.Sum256(b)
-		err := fg.n.store.Update(func(tx *storage.Txn) error {
-			rc := &receipt{n: fg.n, tx: tx, ps: &peerState{}, p: from}
-			if err := rc.begin(); err != nil {
-				return err
-			}
-			return rc.apply(storage.MessageID(sum[:16]), &c)
+		gc, err := groupControlOf(&c)
+		if err != nil {
+			t.Fatalf("control %x: %v", b, err)
+		}
+		err = fg.n.store.Update(func(tx *storage.Txn) error {
+			rc := &fuzzReceipt{tx: tx, p: from, pk: fg.other.Public().Key}
+			return fg.n.groupControl(rc, storage.MessageID(sum[:16]), time.Now().UTC(), gc)
 		})
 		if err != nil {
 			t.Fatalf("control %x: %v", b, err)
 		}
 	})
+}
+
+// fuzzReceipt stands for the 1:1 receive transaction of a stranger's
+// content, as dm hands it to the group handler.
+type fuzzReceipt struct {
+	tx *storage.Txn
+	p  peer.ID
+	pk keys.PublicKey
+}
+
+func (r *fuzzReceipt) Txn() *storage.Txn   { return r.tx }
+func (r *fuzzReceipt) Peer() peer.ID       { return r.p }
+func (r *fuzzReceipt) Key() keys.PublicKey { return r.pk }
+func (r *fuzzReceipt) Stranger() bool      { return true }
+func (r *fuzzReceipt) Emit(event.Event)    {}
+func (r *fuzzReceipt) After(func())        {}
+func (r *fuzzReceipt) Store(m storage.Message) error {
+	if _, err := r.tx.Contact(r.p); errors.Is(err, storage.ErrNotFound) {
+		if err := r.tx.PutContact(storage.Contact{Peer: r.p, State: storage.ContactUnknown, Created: m.Received, Updated: m.Received}); err != nil {
+			return err
+		}
+	} else if err != nil {
+		return err
+	}
+	return r.tx.PutMessage(m)
+}
+
+// groupControlOf is the group control a content of the old all-in-one
+// wire type carries: its kind and its message's encoding, which is the
+// groupspb encoding (the field numbers are the same).
+func groupControlOf(c *dmpb.Content) (dm.GroupControl, error) {
+	var kind dm.GroupKind
+	var m proto.Message
+	switch b := c.Body.(type) {
+	case *dmpb.Content_GroupInvite:
+		kind, m = dm.GroupInvite, b.GroupInvite
+	case *dmpb.Content_GroupKey:
+		kind, m = dm.GroupKey, b.GroupKey
+	case *dmpb.Content_GroupDecline:
+		kind, m = dm.GroupDecline, b.GroupDecline
+	case *dmpb.Content_GroupLeave:
+		kind, m = dm.GroupLeave, b.GroupLeave
+	case *dmpb.Content_GroupRemoved:
+		kind, m = dm.GroupRemoved, b.GroupRemoved
+	default:
+		return dm.GroupControl{}, fmt.Errorf("not a group control: %T", c.Body)
+	}
+	body, err := proto.Marshal(m)
+	return dm.GroupControl{Kind: kind, Body: body}, err
 }

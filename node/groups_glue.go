@@ -6,20 +6,18 @@ import (
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/backchannel/backchannel/crypto/group"
-	"github.com/backchannel/backchannel/node/event"
+	"github.com/backchannel/backchannel/node/dm"
 	"github.com/backchannel/backchannel/node/groups"
-	"github.com/backchannel/backchannel/node/internal/dmpb"
 	"github.com/backchannel/backchannel/storage"
 )
 
 // This file joins package groups to the node: the types and names it
 // re-exports, the operations it delegates, and the two adapters groups
-// declares for 1:1 chats (groups.Chats, groups.Inbound). A group control
-// content crosses as a groups.ControlKind and the encoding of its dmpb
-// message, whose field numbers groups' own wire types share.
+// declares for 1:1 chats (groups.Chats; dm.Receipt serves as groups.Inbound).
+// A group control content crosses as its kind and its groupspb encoding,
+// which the 1:1 content carries as bytes in the field of that kind.
 
 // Group types, as package groups defines them.
 type (
@@ -49,7 +47,7 @@ const ProtocolGroupSync = groups.ProtocolSync
 func (n *Node) newGroups() *groups.Service {
 	return groups.New(groups.Config{
 		Env:          n.env,
-		Chats:        groupChats{n},
+		Chats:        groupChats{n.dm},
 		SyncInterval: n.cfg.GroupSyncInterval,
 		ReceiptDelay: n.cfg.GroupReceiptDelay,
 		MaxTextBytes: n.cfg.Limits.MaxTextBytes,
@@ -58,105 +56,48 @@ func (n *Node) newGroups() *groups.Service {
 	})
 }
 
-// groupChats is groups.Chats over the node's outbox.
-type groupChats struct{ n *Node }
+// controlKinds pairs the group control kinds of the two packages.
+var controlKinds = map[dm.GroupKind]groups.ControlKind{
+	dm.GroupInvite:  groups.ControlInvite,
+	dm.GroupKey:     groups.ControlKey,
+	dm.GroupDecline: groups.ControlDecline,
+	dm.GroupLeave:   groups.ControlLeave,
+	dm.GroupRemoved: groups.ControlRemoved,
+}
 
-// Queue writes the content into the outbox, to be encrypted when to's
+// groupControl is the 1:1 service's dm.GroupHandler: it hands a group
+// control content to groups inside the receive transaction (a dm.Receipt
+// is a groups.Inbound).
+func (n *Node) groupControl(rc dm.Receipt, id storage.MessageID, sent time.Time, c dm.GroupControl) error {
+	kind, ok := controlKinds[c.Kind]
+	if !ok {
+		return fmt.Errorf("%w: unknown group control %d", ErrProtocol, c.Kind)
+	}
+	return n.groups.HandleControl(rc, groups.Control{Kind: kind, Data: c.Body, ID: id, SentUnixNano: sent.UnixNano()})
+}
+
+// groupChats is groups.Chats over the 1:1 service's outbox.
+type groupChats struct{ dm *dm.Service }
+
+// Queue puts the content into to's outbox in tx, to be encrypted when to's
 // session is ready.
 func (c groupChats) Queue(tx *storage.Txn, to peer.ID, kind groups.ControlKind, data []byte) error {
-	content, err := groupControlContent(kind, data)
-	if err != nil {
-		return err
+	for k, gk := range controlKinds {
+		if gk == kind {
+			_, err := c.dm.QueueControls(tx, []dm.QueuedControl{{To: to, GroupControl: dm.GroupControl{Kind: k, Body: data}}})
+			return err
+		}
 	}
-	id := newMessageID()
-	content.Id, content.SentUnixNano = id[:], time.Now().UnixNano()
-	b, err := proto.Marshal(content)
-	if err != nil {
-		return err
-	}
-	now := c.n.clock.Now()
-	return tx.PutOutbox(storage.OutboxEntry{ID: id, Peer: to, Content: b, Created: now, NextTry: now})
+	return fmt.Errorf("%w: group control content %d", ErrInvalidGroup, kind)
 }
 
-// Kick makes the outbox deliver what Queue queued: entries written outside
-// the peers' locks may be older than the floor a busy deliverer is about
-// to set, so the floor is reset.
+// Kick makes the outbox deliver what Queue queued.
 func (c groupChats) Kick(peers []peer.ID) {
+	set := make(map[peer.ID]bool, len(peers))
 	for _, p := range peers {
-		ps := c.n.peers.get(p)
-		ps.mu.Lock()
-		ps.outboxFloor, ps.floorReset = time.Time{}, true
-		ps.mu.Unlock()
-		c.n.out.notify(p)
+		set[p] = true
 	}
-}
-
-// groupInbound is groups.Inbound over a 1:1 receipt.
-type groupInbound struct{ rc *receipt }
-
-func (i groupInbound) Txn() *storage.Txn                    { return i.rc.tx }
-func (i groupInbound) Peer() peer.ID                        { return i.rc.p }
-func (i groupInbound) Stranger() bool                       { return i.rc.stranger() }
-func (i groupInbound) StoreMessage(m storage.Message) error { return i.rc.store(m) }
-func (i groupInbound) Emit(e event.Event)                   { i.rc.events = append(i.rc.events, e) }
-func (i groupInbound) After(f func())                       { i.rc.after = append(i.rc.after, f) }
-
-// groupControl hands a group control content to groups.
-func (rc *receipt) groupControl(id storage.MessageID, c *dmpb.Content) error {
-	var (
-		kind groups.ControlKind
-		m    proto.Message
-	)
-	switch b := c.Body.(type) {
-	case *dmpb.Content_GroupInvite:
-		kind, m = groups.ControlInvite, b.GroupInvite
-	case *dmpb.Content_GroupKey:
-		kind, m = groups.ControlKey, b.GroupKey
-	case *dmpb.Content_GroupDecline:
-		kind, m = groups.ControlDecline, b.GroupDecline
-	case *dmpb.Content_GroupLeave:
-		kind, m = groups.ControlLeave, b.GroupLeave
-	case *dmpb.Content_GroupRemoved:
-		kind, m = groups.ControlRemoved, b.GroupRemoved
-	default:
-		return fmt.Errorf("%w: not a group control content", ErrProtocol)
-	}
-	data, err := proto.Marshal(m)
-	if err != nil {
-		return err
-	}
-	return rc.n.groups.HandleControl(groupInbound{rc}, groups.Control{Kind: kind, Data: data, ID: id, SentUnixNano: c.SentUnixNano})
-}
-
-// groupControlContent is the 1:1 content carrying a group control content.
-func groupControlContent(kind groups.ControlKind, data []byte) (*dmpb.Content, error) {
-	var (
-		c dmpb.Content
-		m proto.Message
-	)
-	switch kind {
-	case groups.ControlInvite:
-		b := &dmpb.GroupInvite{}
-		c.Body, m = &dmpb.Content_GroupInvite{GroupInvite: b}, b
-	case groups.ControlKey:
-		b := &dmpb.GroupKey{}
-		c.Body, m = &dmpb.Content_GroupKey{GroupKey: b}, b
-	case groups.ControlDecline:
-		b := &dmpb.GroupDecline{}
-		c.Body, m = &dmpb.Content_GroupDecline{GroupDecline: b}, b
-	case groups.ControlLeave:
-		b := &dmpb.GroupLeave{}
-		c.Body, m = &dmpb.Content_GroupLeave{GroupLeave: b}, b
-	case groups.ControlRemoved:
-		b := &dmpb.GroupRemoved{}
-		c.Body, m = &dmpb.Content_GroupRemoved{GroupRemoved: b}, b
-	default:
-		return nil, fmt.Errorf("%w: group control content %d", ErrInvalidGroup, kind)
-	}
-	if err := proto.Unmarshal(data, m); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidGroup, err)
-	}
-	return &c, nil
+	c.dm.KickOutbox(set)
 }
 
 // The group operations, delegated to package groups.

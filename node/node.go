@@ -9,15 +9,17 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/backchannel/backchannel/crypto/identity"
+	"github.com/backchannel/backchannel/node/contacts"
+	"github.com/backchannel/backchannel/node/dm"
 	"github.com/backchannel/backchannel/node/event"
 	"github.com/backchannel/backchannel/node/groups"
 	"github.com/backchannel/backchannel/node/internal/env"
 	"github.com/backchannel/backchannel/node/p2p"
+	"github.com/backchannel/backchannel/node/requests"
 	"github.com/backchannel/backchannel/node/rooms"
 	"github.com/backchannel/backchannel/pubsub"
 	"github.com/backchannel/backchannel/storage"
@@ -25,8 +27,8 @@ import (
 
 // Protocol IDs.
 const (
-	ProtocolPreKeys = "/backchannel/prekeys/1.0.0"
-	ProtocolDM      = "/backchannel/dm/1.0.0"
+	ProtocolPreKeys = dm.ProtocolPreKeys
+	ProtocolDM      = dm.ProtocolDM
 )
 
 // Node is a running Backchannel node.
@@ -37,13 +39,14 @@ type Node struct {
 	id     identity.Identity
 	net    *p2p.Network
 	bus    *event.Bus
-	gate   *admission
-	peers  *peerTable
-	out    *outbox
-	sendq  chan *sendRequest
 	ps     *pubsub.PubSub
 	rooms  *rooms.Service // made at Start, over the node's GossipSub
 	groups *groups.Service
+
+	// The services: 1:1 chats, contacts and the requests inbox.
+	contacts *contacts.Service
+	dm       *dm.Service
+	requests *requests.Service
 
 	// env is what the node hands its services; the fields above and ctx,
 	// life and clock are its parts, for the node's own code.
@@ -101,16 +104,27 @@ func New(cfg Config) (*Node, error) {
 		id:    id,
 		net:   net,
 		bus:   event.NewBus(),
-		gate:  newAdmission(cfg.Limits),
-		peers: newPeerTable(),
-		sendq: make(chan *sendRequest, maxSendGroup),
 		ctx:   life.Context(),
 		life:  life,
 		clock: &env.SendClock{},
 	}
 	n.env = env.Env{Store: n.store, Identity: n.id, Net: n.net, Bus: n.bus, Log: n.log, Life: n.life, Clock: n.clock}
+	n.contacts = contacts.New(n.env)
+	n.dm = dm.New(n.env, dm.Config{
+		Contacts: n.contacts,
+		Gate: requests.NewAdmission(requests.AdmissionConfig{
+			Limits: cfg.Limits, Self: id.Public().Key, StampDifficulty: cfg.StampDifficulty,
+		}),
+		Groups:          n.groupControl,
+		MaxTextBytes:    cfg.Limits.MaxTextBytes,
+		StampDifficulty: cfg.StampDifficulty,
+		RetryBase:       cfg.RetryBase,
+		RetryMax:        cfg.RetryMax,
+	})
+	n.requests = requests.New(n.env, requests.Config{
+		Contacts: n.contacts, Sender: n.dm, RequestMessagesPerSender: cfg.Limits.RequestMessagesPerSender,
+	})
 	n.groups = n.newGroups()
-	n.out = newOutbox(n)
 	return n, nil
 }
 
@@ -119,8 +133,7 @@ func (n *Node) Start(ctx context.Context) error {
 	var err error
 	n.startOnce.Do(func() {
 		h := n.net.Host()
-		n.life.Handle(h, ProtocolDM, n.handleDM)
-		n.life.Handle(h, ProtocolPreKeys, n.handlePreKeys)
+		n.dm.Handlers()
 		if n.ps, err = pubsub.New(n.ctx, pubsub.Config{
 			Host:      h,
 			Logger:    n.log,
@@ -146,18 +159,15 @@ func (n *Node) Start(ctx context.Context) error {
 		if err = n.groups.Start(n.ps); err != nil {
 			return
 		}
-		h.Network().Notify(&network.NotifyBundle{ConnectedF: func(_ network.Network, c network.Conn) {
-			n.out.peerConnected(c.RemotePeer())
-		}})
-		if err = n.loadContactAddrs(); err != nil {
+		if err = n.contacts.LoadAddrs(); err != nil {
+			err = fmt.Errorf("node: %w", err)
 			return
 		}
 		if err = n.net.Start(ctx); err != nil {
 			err = fmt.Errorf("node: %w", err)
 			return
 		}
-		n.life.Go(func() { n.out.run(n.ctx) })
-		n.life.Go(func() { n.runSender(n.ctx) })
+		n.dm.Start()
 		n.started.Store(true)
 		n.log.Info("node started", "peer_id", h.ID().String(), "addrs", h.Addrs())
 	})
@@ -169,10 +179,7 @@ func (n *Node) Close() error {
 	n.closeOnce.Do(func() {
 		n.life.Cancel()
 		n.groups.Close() // leaves the groups' topics, waits for their goroutines
-		h := n.net.Host()
-		h.RemoveStreamHandler(ProtocolDM)
-		h.RemoveStreamHandler(ProtocolPreKeys)
-		h.RemoveStreamHandler(ProtocolGroupSync)
+		n.dm.Close()
 		var roomsErr, psErr error
 		if n.rooms != nil {
 			roomsErr = n.rooms.Close() // leaves the rooms' topics, waits for their goroutines

@@ -3,7 +3,7 @@ package node
 import (
 	"testing"
 
-	"github.com/backchannel/backchannel/node/internal/dmpb"
+	"github.com/backchannel/backchannel/node/dm/dmpb"
 	"github.com/backchannel/backchannel/storage"
 )
 

@@ -1,9 +1,6 @@
 package node
 
 import (
-	"fmt"
-	"unicode/utf8"
-
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 
@@ -30,29 +27,9 @@ type Status struct {
 	OutboxPending    int
 }
 
-const settingProfileName = "profile/name"
-
-func (n *Node) profileName() string {
-	var name string
-	_ = n.store.View(func(tx *storage.Txn) error {
-		b, err := tx.GetSetting(settingProfileName)
-		name = string(b)
-		return err
-	})
-	return name
-}
-
-// SetProfileName sets the display name shared with accepted contacts.
-func (n *Node) SetProfileName(name string) error {
-	if len(name) > maxProfileName || !utf8.ValidString(name) {
-		return fmt.Errorf("%w: name longer than %d bytes or not UTF-8", ErrTooLarge, maxProfileName)
-	}
-	return n.store.Update(func(tx *storage.Txn) error { return tx.PutSetting(settingProfileName, []byte(name)) })
-}
-
 // Self returns the node's peer ID, addresses and invite link.
 func (n *Node) Self() SelfInfo {
-	inv := Invite{Peer: n.ID(), Addrs: n.net.Host().Addrs(), Name: n.profileName()}
+	inv := n.contacts.Self()
 	info := SelfInfo{PeerID: n.ID(), Invite: inv.String(), Name: inv.Name}
 	for _, a := range n.Addrs() {
 		info.Addrs = append(info.Addrs, a.String())

@@ -47,9 +47,9 @@ type Inbound interface {
 	Peer() peer.ID
 	// Stranger reports whether the sender is not an accepted contact.
 	Stranger() bool
-	// StoreMessage stores a message in the sender's 1:1 thread under the
+	// Store stores a message in the sender's 1:1 thread under the
 	// stranger rules (the inbox for a contact, requests for a stranger).
-	StoreMessage(m storage.Message) error
+	Store(m storage.Message) error
 	// Emit publishes e once the transaction has committed.
 	Emit(e event.Event)
 	// After runs f once the transaction has committed, outside the 1:1

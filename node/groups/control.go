@@ -58,7 +58,7 @@ func (rc *control) groupInvite(c Control, inv *groupspb.GroupInvite) error {
 	if err := rc.tx.PutGroupRoster(g.ID, r.Epoch, inv.Roster); err != nil {
 		return err
 	}
-	if err := rc.in.StoreMessage(storage.Message{ID: c.ID, Peer: rc.p, Direction: storage.Inbound, Kind: KindGroupInvite, Body: inv.Name,
+	if err := rc.in.Store(storage.Message{ID: c.ID, Peer: rc.p, Direction: storage.Inbound, Kind: KindGroupInvite, Body: inv.Name,
 		Sent: groupSentTime(c.SentUnixNano, now), Received: now, State: storage.StateReceived}); err != nil {
 		return err
 	}

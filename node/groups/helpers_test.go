@@ -58,7 +58,7 @@ type fakeInbound struct {
 func (i *fakeInbound) Txn() *storage.Txn { return i.tx }
 func (i *fakeInbound) Peer() peer.ID     { return i.p }
 func (i *fakeInbound) Stranger() bool    { return i.stranger }
-func (i *fakeInbound) StoreMessage(m storage.Message) error {
+func (i *fakeInbound) Store(m storage.Message) error {
 	i.stored = append(i.stored, m)
 	return i.tx.PutMessage(m)
 }

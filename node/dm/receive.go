@@ -1,8 +1,7 @@
-package node
+package dm
 
 import (
 	"bufio"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -10,12 +9,15 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/backchannel/backchannel/crypto/identity"
 	"github.com/backchannel/backchannel/crypto/keys"
 	"github.com/backchannel/backchannel/crypto/ratchet"
-	"github.com/backchannel/backchannel/crypto/stamp"
-	"github.com/backchannel/backchannel/node/internal/dmpb"
+	"github.com/backchannel/backchannel/node/dm/dmpb"
+	"github.com/backchannel/backchannel/node/errs"
+	"github.com/backchannel/backchannel/node/event"
+	"github.com/backchannel/backchannel/node/internal/frame"
 	"github.com/backchannel/backchannel/storage"
 )
 
@@ -26,33 +28,37 @@ const (
 	maxBatch = 256
 )
 
+// maxFrameSize bounds one frame on a DM or prekey stream: the largest
+// ratchet message plus room for the envelope, stamp and token.
+const maxFrameSize = ratchet.MaxMessageSize + 1024
+
 // handleDM serves one inbound DM stream: it reads envelopes, commits each
 // batch of them in one transaction and only then acks them. A peer that
 // breaks the protocol (garbage, oversized frames, forged or foreign
 // envelopes) gets a log line and a reset stream.
-func (n *Node) handleDM(s network.Stream) {
+func (d *Service) handleDM(s network.Stream) {
 	p := s.Conn().RemotePeer()
 	r := bufio.NewReaderSize(s, 64<<10)
 	for {
 		_ = s.SetReadDeadline(time.Now().Add(dmIdleTimeout))
 		batch, readErr := readEnvelopes(r)
 		if len(batch) > 0 {
-			acks, err := n.receive(p, batch)
+			acks, err := d.receive(p, batch)
 			if err != nil {
-				n.log.Warn("dm: dropping stream", "from", p, "err", err)
+				d.env.Log.Warn("dm: dropping stream", "from", p, "err", err)
 				s.Reset()
 				return
 			}
 			var out []byte
 			for _, a := range acks {
-				if out, err = appendFrame(out, &dmpb.Frame{Body: &dmpb.Frame_Ack{Ack: a}}); err != nil {
+				if out, err = frame.Append(out, &dmpb.Frame{Body: &dmpb.Frame_Ack{Ack: a}}); err != nil {
 					s.Reset()
 					return
 				}
 			}
 			_ = s.SetWriteDeadline(time.Now().Add(time.Minute))
 			if _, err := s.Write(out); err != nil {
-				n.log.Debug("dm: acks not sent", "to", p, "err", err)
+				d.env.Log.Debug("dm: acks not sent", "to", p, "err", err)
 				s.Reset()
 				return
 			}
@@ -62,10 +68,10 @@ func (n *Node) handleDM(s network.Stream) {
 				s.Close()
 				return
 			}
-			if errors.Is(readErr, ErrProtocol) {
-				n.log.Warn("dm: dropping stream", "from", p, "err", readErr)
+			if errors.Is(readErr, errs.ErrProtocol) {
+				d.env.Log.Warn("dm: dropping stream", "from", p, "err", readErr)
 			} else {
-				n.log.Debug("dm: stream ended", "from", p, "err", readErr)
+				d.env.Log.Debug("dm: stream ended", "from", p, "err", readErr)
 			}
 			s.Reset()
 			return
@@ -79,12 +85,12 @@ func readEnvelopes(r *bufio.Reader) ([]*dmpb.Envelope, error) {
 	var batch []*dmpb.Envelope
 	for len(batch) < maxBatch {
 		var f dmpb.Frame
-		if err := readFrame(r, &f); err != nil {
+		if err := frame.Read(r, &f, maxFrameSize); err != nil {
 			return batch, err
 		}
 		env := f.GetEnvelope()
 		if env == nil {
-			return batch, fmt.Errorf("%w: expected an envelope", ErrProtocol)
+			return batch, fmt.Errorf("%w: expected an envelope", errs.ErrProtocol)
 		}
 		batch = append(batch, env)
 		if r.Buffered() == 0 {
@@ -103,19 +109,19 @@ func retryLater(id []byte, reason string) *dmpb.Ack {
 // receive processes a batch of envelopes from p in one transaction and
 // returns the acks to send once it has committed. An error means p broke the
 // protocol or the store failed: nothing is acked and nothing was stored.
-func (n *Node) receive(p peer.ID, batch []*dmpb.Envelope) ([]*dmpb.Ack, error) {
-	ps := n.peers.get(p)
+func (d *Service) receive(p peer.ID, batch []*dmpb.Envelope) ([]*dmpb.Ack, error) {
+	ps := d.peers.get(p)
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
 	var (
 		acks        []*dmpb.Ack
-		events      []Event
+		events      []event.Event
 		after       []func()
 		profileBack bool
 	)
-	err := n.updateSessions(ps, p, func(tx *storage.Txn) error {
+	err := d.updateSessions(ps, p, func(tx *storage.Txn) error {
 		acks, events = acks[:0], events[:0]
-		rc := &receipt{n: n, tx: tx, ps: ps, p: p}
+		rc := &receipt{d: d, tx: tx, ps: ps, p: p}
 		if err := rc.begin(); err != nil {
 			return err
 		}
@@ -133,23 +139,22 @@ func (n *Node) receive(p peer.ID, batch []*dmpb.Envelope) ([]*dmpb.Ack, error) {
 		return nil, err
 	}
 	for _, e := range events {
-		n.bus.Publish(e)
+		d.env.Bus.Publish(e)
 	}
 	if len(after) > 0 {
 		// Group work that follows a commit (refreshing a live group, opening
 		// what a new key unlocks, changing a roster) takes locks of its own:
 		// never while this peer's lock is held.
-		n.life.Go(func() { // within a tracked stream handler: never after Close's Wait
+		d.env.Life.Go(func() { // within a tracked stream handler: never after Close's Wait
 			for _, f := range after {
 				f()
 			}
 		})
 	}
 	if profileBack {
-		n.life.Go(func() { // within a tracked stream handler: never after Close's Wait
-			profile := &dmpb.Content{Body: &dmpb.Content_Profile{Profile: &dmpb.Profile{Name: n.profileName()}}}
-			if err := n.sendControl(p, profile); err != nil {
-				n.log.Warn("profile not sent", "to", p, "err", err)
+		d.env.Life.Go(func() { // within a tracked stream handler: never after Close's Wait
+			if err := d.SendProfile(p); err != nil {
+				d.env.Log.Warn("profile not sent", "to", p, "err", err)
 			}
 		})
 	}
@@ -158,7 +163,7 @@ func (n *Node) receive(p peer.ID, batch []*dmpb.Envelope) ([]*dmpb.Ack, error) {
 
 // receipt is the state of one receive transaction.
 type receipt struct {
-	n       *Node
+	d       *Service
 	tx      *storage.Txn
 	ps      *peerState
 	p       peer.ID
@@ -166,7 +171,7 @@ type receipt struct {
 	contact storage.Contact
 	known   bool // a contact record exists
 	stored  int  // messages stored for p in this transaction
-	events  []Event
+	events  []event.Event
 	// profileBack: p accepted our request, so we send our profile.
 	profileBack bool
 	// after runs once the transaction has committed, outside the peer's lock.
@@ -176,7 +181,7 @@ type receipt struct {
 func (rc *receipt) begin() error {
 	pk, err := keys.PublicKeyFromPeerID(rc.p)
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrProtocol, err)
+		return fmt.Errorf("%w: %w", errs.ErrProtocol, err)
 	}
 	rc.pk = pk
 	c, err := rc.tx.Contact(rc.p)
@@ -208,13 +213,15 @@ func (rc *receipt) envelope(env *dmpb.Envelope) (*dmpb.Ack, error) {
 		return rc.dropBlocked(env)
 	}
 	if rc.stranger() {
-		if reason, err := rc.admitStranger(env); err != nil || reason != "" {
+		reason, err := rc.d.cfg.Gate.AdmitStranger(rc.tx, Stranger{Peer: rc.p, Key: rc.pk, Known: rc.known, Stored: rc.stored,
+			RatchetMessage: env.RatchetMessage, Stamp: env.Stamp, InviteToken: env.InviteToken})
+		if err != nil || reason != "" {
 			return retryLater(env.Id, reason), err
 		}
 	}
 	msg, err := ratchet.UnmarshalMessage(env.RatchetMessage)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrProtocol, err)
+		return nil, fmt.Errorf("%w: %w", errs.ErrProtocol, err)
 	}
 	pt, err := rc.decrypt(msg)
 	if errors.Is(err, ratchet.ErrDuplicate) {
@@ -230,11 +237,11 @@ func (rc *receipt) envelope(env *dmpb.Envelope) (*dmpb.Ack, error) {
 		return nil, err
 	}
 	var c dmpb.Content
-	if err := protoUnmarshal(pt, &c); err != nil {
-		return nil, fmt.Errorf("%w: content: %w", ErrProtocol, err)
+	if err := proto.Unmarshal(pt, &c); err != nil {
+		return nil, fmt.Errorf("%w: content: %w", errs.ErrProtocol, err)
 	}
 	if string(c.Id) != string(env.Id) {
-		return nil, fmt.Errorf("%w: envelope and content IDs differ", ErrProtocol)
+		return nil, fmt.Errorf("%w: envelope and content IDs differ", errs.ErrProtocol)
 	}
 	if err := rc.apply(id, &c); err != nil {
 		return nil, err
@@ -248,7 +255,7 @@ func (rc *receipt) envelope(env *dmpb.Envelope) (*dmpb.Ack, error) {
 func (rc *receipt) dropBlocked(env *dmpb.Envelope) (*dmpb.Ack, error) {
 	msg, err := ratchet.UnmarshalMessage(env.RatchetMessage)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrProtocol, err)
+		return nil, fmt.Errorf("%w: %w", errs.ErrProtocol, err)
 	}
 	if _, err := rc.decrypt(msg); err != nil && !errors.Is(err, ratchet.ErrDuplicate) {
 		return nil, err
@@ -256,74 +263,11 @@ func (rc *receipt) dropBlocked(env *dmpb.Envelope) (*dmpb.Ack, error) {
 	return ack(env.Id), nil
 }
 
-// admitStranger applies the caps, rate limits and stamp requirement to a
-// stranger's envelope. A non-empty reason asks the sender to retry later.
-func (rc *receipt) admitStranger(env *dmpb.Envelope) (string, error) {
-	l := rc.n.cfg.Limits
-	if !rc.n.gate.allowStranger(rc.p) {
-		return "rate limited", nil
-	}
-	count, err := rc.tx.CountMessages(rc.p)
-	if err != nil {
-		return "", err
-	}
-	if count+rc.stored >= l.RequestMessagesPerSender {
-		return "request thread full until accepted", nil
-	}
-	if !rc.known && rc.stored == 0 {
-		threads, err := rc.n.requestThreads(rc.tx)
-		if err != nil {
-			return "", err
-		}
-		if threads >= l.RequestThreads {
-			return "requests inbox full", nil
-		}
-	}
-	if ok, err := rc.tokenAdmits(env); err != nil || ok {
-		return "", err
-	}
-	if d := rc.n.cfg.StampDifficulty; d > 0 {
-		st, err := stamp.UnmarshalStamp(env.Stamp)
-		if err != nil {
-			return "proof-of-work stamp required", nil
-		}
-		ctx := stamp.Context{Recipient: rc.n.id.Public().Key, Sender: rc.pk, MessageHash: stamp.HashMessage(env.RatchetMessage)}
-		if err := st.Verify(ctx, d, time.Now()); err != nil {
-			return "proof-of-work stamp rejected", nil
-		}
-	}
-	return "", nil
-}
-
-// tokenAdmits reports whether a one-time invite token lets this stranger
-// skip the stamp: a valid token is used up by the first message carrying it
-// and admits that peer from then on.
-func (rc *receipt) tokenAdmits(env *dmpb.Envelope) (bool, error) {
-	if _, err := rc.tx.GetSetting(tokenAdmittedKey(rc.p)); err == nil {
-		return true, nil
-	} else if !errors.Is(err, storage.ErrNotFound) {
-		return false, err
-	}
-	if len(env.InviteToken) != inviteTokenBytes {
-		return false, nil
-	}
-	key := tokenKey(hex.EncodeToString(env.InviteToken))
-	if _, err := rc.tx.GetSetting(key); errors.Is(err, storage.ErrNotFound) {
-		return false, nil
-	} else if err != nil {
-		return false, err
-	}
-	if err := rc.tx.DeleteSetting(key); err != nil {
-		return false, err
-	}
-	return true, rc.tx.PutSetting(tokenAdmittedKey(rc.p), []byte{1})
-}
-
 // decrypt finds or makes the session for msg and decrypts it.
 func (rc *receipt) decrypt(msg ratchet.Message) ([]byte, error) {
 	if h := msg.X3DH; h != nil {
 		if h.Initiator.Key != rc.pk {
-			return nil, fmt.Errorf("%w: X3DH header names another identity", ErrProtocol)
+			return nil, fmt.Errorf("%w: X3DH header names another identity", errs.ErrProtocol)
 		}
 		if cands := rc.ps.candidates(h); len(cands) == 0 {
 			s, err := rc.respond(msg)
@@ -332,7 +276,7 @@ func (rc *receipt) decrypt(msg ratchet.Message) ([]byte, error) {
 			}
 			pt, err := s.Decrypt(msg)
 			if err != nil {
-				return nil, fmt.Errorf("%w: first message: %w", ErrProtocol, err)
+				return nil, fmt.Errorf("%w: first message: %w", errs.ErrProtocol, err)
 			}
 			rc.ps.adopt(s)
 			return pt, nil
@@ -340,7 +284,7 @@ func (rc *receipt) decrypt(msg ratchet.Message) ([]byte, error) {
 	}
 	cands := rc.ps.candidates(msg.X3DH)
 	if len(cands) == 0 {
-		return nil, fmt.Errorf("%w: no session with this peer", ErrProtocol)
+		return nil, fmt.Errorf("%w: no session with this peer", errs.ErrProtocol)
 	}
 	dup, ahead := false, false
 	for _, s := range cands {
@@ -355,9 +299,9 @@ func (rc *receipt) decrypt(msg ratchet.Message) ([]byte, error) {
 	case dup:
 		return nil, ratchet.ErrDuplicate
 	case ahead:
-		return nil, fmt.Errorf("%w: message does not decrypt: %w", ErrProtocol, ratchet.ErrTooManySkipped)
+		return nil, fmt.Errorf("%w: message does not decrypt: %w", errs.ErrProtocol, ratchet.ErrTooManySkipped)
 	}
-	return nil, fmt.Errorf("%w: message does not decrypt", ErrProtocol)
+	return nil, fmt.Errorf("%w: message does not decrypt", errs.ErrProtocol)
 }
 
 // respond starts a responder session from msg's X3DH header, taking the
@@ -367,7 +311,7 @@ func (rc *receipt) respond(msg ratchet.Message) (*ratchet.Session, error) {
 	b, err := rc.tx.SignedPreKey(h.SignedPreKeyID)
 	if err != nil {
 		if errors.Is(err, storage.ErrNotFound) {
-			return nil, fmt.Errorf("%w: unknown signed prekey %d", ErrProtocol, h.SignedPreKeyID)
+			return nil, fmt.Errorf("%w: unknown signed prekey %d", errs.ErrProtocol, h.SignedPreKeyID)
 		}
 		return nil, err
 	}
@@ -380,7 +324,7 @@ func (rc *receipt) respond(msg ratchet.Message) (*ratchet.Session, error) {
 		b, err := rc.tx.TakeOneTimePreKey(h.OneTimePreKeyID)
 		if err != nil {
 			if errors.Is(err, storage.ErrNotFound) {
-				return nil, fmt.Errorf("%w: one-time prekey %d unknown or used", ErrProtocol, h.OneTimePreKeyID)
+				return nil, fmt.Errorf("%w: one-time prekey %d unknown or used", errs.ErrProtocol, h.OneTimePreKeyID)
 			}
 			return nil, err
 		}
@@ -390,9 +334,9 @@ func (rc *receipt) respond(msg ratchet.Message) (*ratchet.Session, error) {
 		}
 		opk = &pair
 	}
-	s, err := ratchet.Respond(rc.n.id, spk, opk, *h)
+	s, err := ratchet.Respond(rc.d.env.Identity, spk, opk, *h)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrProtocol, err)
+		return nil, fmt.Errorf("%w: %w", errs.ErrProtocol, err)
 	}
 	return s, nil
 }

@@ -1,4 +1,4 @@
-package node
+package dm
 
 import (
 	"errors"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/backchannel/backchannel/crypto/keys"
 	"github.com/backchannel/backchannel/crypto/ratchet"
 	"github.com/backchannel/backchannel/crypto/x3dh"
 	"github.com/backchannel/backchannel/storage"
@@ -140,9 +141,9 @@ func (ps *peerState) candidates(h *x3dh.Header) []*ratchet.Session {
 // fn may change the cached sessions (encrypting or decrypting advances
 // them); if the transaction is retried or fails, the cache is dropped so that
 // it never runs ahead of the store. Call with ps.mu held.
-func (n *Node) updateSessions(ps *peerState, p peer.ID, fn func(tx *storage.Txn) error) error {
+func (d *Service) updateSessions(ps *peerState, p peer.ID, fn func(tx *storage.Txn) error) error {
 	first := true
-	err := n.store.Update(func(tx *storage.Txn) error {
+	err := d.env.Store.Update(func(tx *storage.Txn) error {
 		if !first {
 			ps.invalidate()
 		}
@@ -156,4 +157,17 @@ func (n *Node) updateSessions(ps *peerState, p peer.ID, fn func(tx *storage.Txn)
 		ps.invalidate()
 	}
 	return err
+}
+
+// SessionInitiator tells who started the session this node sends to p on,
+// and whether an older session is kept beside it (after a tie or a restart).
+// ok is false without a session. For tests and diagnostics.
+func (d *Service) SessionInitiator(p peer.ID) (initiator keys.PublicKey, hasPrevious, ok bool) {
+	ps := d.peers.get(p)
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	if ps.cur == nil {
+		return keys.PublicKey{}, false, false
+	}
+	return ps.cur.Initiator(), ps.prev != nil, true
 }

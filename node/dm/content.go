@@ -1,10 +1,11 @@
-package node
+package dm
 
 import (
 	"fmt"
 	"time"
 
-	"github.com/backchannel/backchannel/node/internal/dmpb"
+	"github.com/backchannel/backchannel/node/dm/dmpb"
+	"github.com/backchannel/backchannel/node/errs"
 	"github.com/backchannel/backchannel/storage"
 )
 
@@ -15,8 +16,8 @@ const (
 	KindReaction = "reaction"
 )
 
-// maxEmojiBytes bounds a reaction.
-const maxEmojiBytes = 64
+// MaxEmojiBytes bounds a reaction.
+const MaxEmojiBytes = 64
 
 func contentFromMessage(m storage.Message) (*dmpb.Content, error) {
 	c := &dmpb.Content{Id: m.ID[:], SentUnixNano: m.Sent.UnixNano()}
@@ -38,7 +39,7 @@ func contentFromMessage(m storage.Message) (*dmpb.Content, error) {
 func messageIDFrom(b []byte) (storage.MessageID, error) {
 	var id storage.MessageID
 	if len(b) != len(id) {
-		return id, fmt.Errorf("%w: message ID of %d bytes", ErrProtocol, len(b))
+		return id, fmt.Errorf("%w: message ID of %d bytes", errs.ErrProtocol, len(b))
 	}
 	copy(id[:], b)
 	return id, nil

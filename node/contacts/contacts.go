@@ -1,0 +1,218 @@
+package contacts
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/backchannel/backchannel/crypto/keys"
+	"github.com/backchannel/backchannel/node/errs"
+	"github.com/backchannel/backchannel/node/event"
+	"github.com/backchannel/backchannel/node/internal/env"
+	"github.com/backchannel/backchannel/storage"
+)
+
+// Service keeps the node's contacts. It starts no goroutines: there is
+// nothing to start or close.
+type Service struct {
+	env env.Env
+}
+
+// New returns the contacts service of the node e describes.
+func New(e env.Env) *Service { return &Service{env: e} }
+
+// LoadAddrs gives the peerstore the addresses of every known contact.
+func (s *Service) LoadAddrs() error {
+	cs, err := s.List()
+	if err != nil {
+		return fmt.Errorf("contacts: %w", err)
+	}
+	for _, c := range cs {
+		s.env.Net.AddAddrs(c.Peer, c.Addrs)
+	}
+	return nil
+}
+
+// Add adds (or updates) an accepted contact from an invite link or a bare
+// peer ID, with an optional local name.
+func (s *Service) Add(_ context.Context, invite, name string) (storage.Contact, error) {
+	inv, err := ParseInvite(invite)
+	if err != nil {
+		return storage.Contact{}, err
+	}
+	if inv.Peer == s.env.Net.Host().ID() {
+		return storage.Contact{}, errs.ErrSelf
+	}
+	if _, err := keys.PublicKeyFromPeerID(inv.Peer); err != nil {
+		return storage.Contact{}, fmt.Errorf("%w: %w", errs.ErrInvalidInvite, err)
+	}
+	if len(name) > MaxNameBytes {
+		return storage.Contact{}, fmt.Errorf("%w: name longer than %d bytes", errs.ErrTooLarge, MaxNameBytes)
+	}
+	var c storage.Contact
+	err = s.env.Store.Update(func(tx *storage.Txn) error {
+		var err error
+		c, err = tx.Contact(inv.Peer)
+		now := time.Now().UTC()
+		if errors.Is(err, storage.ErrNotFound) {
+			c = storage.Contact{Peer: inv.Peer, Created: now}
+		} else if err != nil {
+			return err
+		}
+		if c.State == storage.ContactBlocked {
+			return fmt.Errorf("%w: unblock it first", errs.ErrBlocked)
+		}
+		c.State = storage.ContactAccepted
+		if name != "" {
+			c.Name = name
+		} else if c.Name == "" {
+			c.Name = inv.Name
+		}
+		for _, a := range inv.Addrs {
+			c.Addrs = appendUnique(c.Addrs, a.String())
+		}
+		c.Updated = now
+		if inv.Token != "" {
+			if err := tx.PutSetting(TokenForKey(inv.Peer), []byte(inv.Token)); err != nil {
+				return err
+			}
+		}
+		return tx.PutContact(c)
+	})
+	if err != nil {
+		return storage.Contact{}, err
+	}
+	s.env.Net.AddAddrs(c.Peer, c.Addrs)
+	s.env.Bus.Publish(event.Event{Type: event.Contact, Peer: c.Peer, Contact: &c})
+	return c, nil
+}
+
+func appendUnique(list []string, s string) []string {
+	for _, x := range list {
+		if x == s {
+			return list
+		}
+	}
+	return append(list, s)
+}
+
+// List lists every contact: accepted, strangers with a request, blocked.
+func (s *Service) List() ([]storage.Contact, error) {
+	var cs []storage.Contact
+	err := s.env.Store.View(func(tx *storage.Txn) error {
+		var err error
+		cs, err = tx.Contacts()
+		return err
+	})
+	return cs, err
+}
+
+// Resolve turns a contact's name or a peer ID into a peer ID.
+func (s *Service) Resolve(nameOrID string) (peer.ID, error) {
+	if id, err := peer.Decode(nameOrID); err == nil {
+		return id, nil
+	}
+	var c storage.Contact
+	err := s.env.Store.View(func(tx *storage.Txn) error {
+		var err error
+		c, err = tx.ContactByName(nameOrID)
+		return err
+	})
+	if errors.Is(err, storage.ErrNotFound) {
+		return "", fmt.Errorf("%w: no contact named %q", errs.ErrUnknownPeer, nameOrID)
+	}
+	if errors.Is(err, storage.ErrAmbiguous) {
+		return "", fmt.Errorf("%w: more than one contact is named %q: use the peer ID", errs.ErrUnknownPeer, nameOrID)
+	}
+	return c.Peer, err
+}
+
+// State returns p's contact state; errs.ErrUnknownPeer if p has no record.
+func (s *Service) State(p peer.ID) (storage.ContactState, error) {
+	var st storage.ContactState
+	err := s.env.Store.View(func(tx *storage.Txn) error {
+		c, err := tx.Contact(p)
+		if errors.Is(err, storage.ErrNotFound) {
+			return fmt.Errorf("%w: %s", errs.ErrUnknownPeer, p)
+		}
+		st = c.State
+		return err
+	})
+	return st, err
+}
+
+// SetState changes a contact's state, creating the record if needed, and
+// with deleteThread drops the conversation in the same transaction.
+func (s *Service) SetState(p peer.ID, st storage.ContactState, deleteThread bool) error {
+	if p == s.env.Net.Host().ID() {
+		return errs.ErrSelf
+	}
+	var c storage.Contact
+	err := s.env.Store.Update(func(tx *storage.Txn) error {
+		var err error
+		c, err = tx.Contact(p)
+		now := time.Now().UTC()
+		if errors.Is(err, storage.ErrNotFound) {
+			c = storage.Contact{Peer: p, Created: now}
+		} else if err != nil {
+			return err
+		}
+		c.State, c.Updated = st, now
+		if deleteThread {
+			if err := tx.DeleteConversation(p); err != nil {
+				return err
+			}
+		}
+		return tx.PutContact(c)
+	})
+	if err == nil {
+		s.env.Bus.Publish(event.Event{Type: event.Contact, Peer: p, Contact: &c})
+	}
+	return err
+}
+
+// Block drops the peer's thread and every later message from it (still
+// acked, so the peer learns nothing).
+func (s *Service) Block(p peer.ID) error { return s.SetState(p, storage.ContactBlocked, true) }
+
+// Unblock makes a blocked peer a stranger again: its next message is a request.
+func (s *Service) Unblock(p peer.ID) error {
+	st, err := s.State(p)
+	if err != nil || st != storage.ContactBlocked {
+		return err
+	}
+	return s.env.Store.Update(func(tx *storage.Txn) error { return tx.DeleteContact(p) })
+}
+
+// Threads lists the conversations whose contact is (or, with accepted
+// false, is not) accepted, newest first; blocked peers' never.
+func (s *Service) Threads(accepted bool) ([]storage.Conversation, error) {
+	var out []storage.Conversation
+	err := s.env.Store.View(func(tx *storage.Txn) error {
+		cs, err := tx.Conversations()
+		if err != nil {
+			return err
+		}
+		for _, c := range cs {
+			ct, err := tx.Contact(c.Peer)
+			if err != nil && !errors.Is(err, storage.ErrNotFound) {
+				return err
+			}
+			state := storage.ContactUnknown
+			if err == nil {
+				state = ct.State
+			}
+			if state == storage.ContactBlocked {
+				continue
+			}
+			if (state == storage.ContactAccepted) == accepted {
+				out = append(out, c)
+			}
+		}
+		return nil
+	})
+	return out, err
+}

@@ -1,0 +1,119 @@
+package contacts
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+	ma "github.com/multiformats/go-multiaddr"
+
+	"github.com/backchannel/backchannel/node/errs"
+	"github.com/backchannel/backchannel/storage"
+)
+
+// invitePrefix starts every invite link.
+const invitePrefix = "backchannel://invite?"
+
+// Invite is what a link or QR code carries so that someone can reach a node:
+// its peer ID, addresses and, optionally, a display name and a one-time
+// token. A first message that carries a valid token skips the proof-of-work
+// stamp asked of strangers.
+type Invite struct {
+	Peer  peer.ID
+	Addrs []ma.Multiaddr
+	Name  string
+	Token string // hex, or empty
+}
+
+// TokenBytes is the size of a one-time invite token.
+const TokenBytes = 16
+
+// String encodes the invite as a link.
+func (i Invite) String() string {
+	v := url.Values{}
+	v.Set("peer", i.Peer.String())
+	for _, a := range i.Addrs {
+		v.Add("addr", a.String())
+	}
+	if i.Name != "" {
+		v.Set("name", i.Name)
+	}
+	if i.Token != "" {
+		v.Set("token", i.Token)
+	}
+	return invitePrefix + v.Encode()
+}
+
+// ParseInvite reads an invite link, or a bare peer ID.
+func ParseInvite(s string) (Invite, error) {
+	s = strings.TrimSpace(s)
+	if !strings.HasPrefix(s, invitePrefix) {
+		id, err := peer.Decode(s)
+		if err != nil {
+			return Invite{}, fmt.Errorf("%w: neither an invite link nor a peer ID", errs.ErrInvalidInvite)
+		}
+		return Invite{Peer: id}, nil
+	}
+	v, err := url.ParseQuery(strings.TrimPrefix(s, invitePrefix))
+	if err != nil {
+		return Invite{}, fmt.Errorf("%w: %w", errs.ErrInvalidInvite, err)
+	}
+	id, err := peer.Decode(v.Get("peer"))
+	if err != nil {
+		return Invite{}, fmt.Errorf("%w: peer ID: %w", errs.ErrInvalidInvite, err)
+	}
+	inv := Invite{Peer: id, Name: v.Get("name"), Token: v.Get("token")}
+	if len(inv.Name) > MaxNameBytes {
+		return Invite{}, fmt.Errorf("%w: name too long", errs.ErrInvalidInvite)
+	}
+	if inv.Token != "" {
+		if b, err := hex.DecodeString(inv.Token); err != nil || len(b) != TokenBytes {
+			return Invite{}, fmt.Errorf("%w: token", errs.ErrInvalidInvite)
+		}
+	}
+	for _, s := range v["addr"] {
+		a, err := ma.NewMultiaddr(s)
+		if err != nil {
+			return Invite{}, fmt.Errorf("%w: address %q: %w", errs.ErrInvalidInvite, s, err)
+		}
+		inv.Addrs = append(inv.Addrs, a)
+	}
+	return inv, nil
+}
+
+// Settings keys for invite tokens: a token this node handed out and not yet
+// used, the token to send to a peer (from its invite), and a peer a token
+// admitted.
+
+// TokenKey names a token this node handed out (hex).
+func TokenKey(token string) string { return "invite-token/" + token }
+
+// TokenForKey names the token (hex) to send to p with the first messages.
+func TokenForKey(p peer.ID) string { return "invite-use/" + p.String() }
+
+// TokenAdmittedKey marks p as admitted by a token.
+func TokenAdmittedKey(p peer.ID) string { return "invite-admitted/" + p.String() }
+
+// Self returns this node's invite, without a token.
+func (s *Service) Self() Invite {
+	return Invite{Peer: s.env.Net.Host().ID(), Addrs: s.env.Net.Host().Addrs(), Name: s.ProfileName()}
+}
+
+// NewInvite returns this node's invite link; with oneTime it carries a fresh
+// token, valid once, that lets its first user skip the stamp.
+func (s *Service) NewInvite(oneTime bool) (string, error) {
+	inv := s.Self()
+	if oneTime {
+		b := make([]byte, TokenBytes)
+		rand.Read(b)
+		inv.Token = hex.EncodeToString(b)
+		err := s.env.Store.Update(func(tx *storage.Txn) error { return tx.PutSetting(TokenKey(inv.Token), []byte{1}) })
+		if err != nil {
+			return "", err
+		}
+	}
+	return inv.String(), nil
+}

@@ -1,0 +1,279 @@
+package dm
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/backchannel/backchannel/crypto/ratchet"
+	"github.com/backchannel/backchannel/node/dm/dmpb"
+	"github.com/backchannel/backchannel/node/errs"
+	"github.com/backchannel/backchannel/node/event"
+	"github.com/backchannel/backchannel/node/internal/frame"
+	"github.com/backchannel/backchannel/storage"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+)
+
+// errQueueEmpty ends a deliverer that has nothing left to send.
+var errQueueEmpty = errors.New("outbox empty")
+
+// deliver sends p's queue until it is empty or something fails.
+func (o *outbox) deliver(ctx context.Context, p peer.ID) error {
+	d := o.d
+	if err := d.env.Net.Connect(ctx, p); err != nil {
+		return err
+	}
+	if err := d.ensureSession(ctx, p); err != nil {
+		return err
+	}
+	for round := 0; ; round++ {
+		entries, err := d.encryptQueued(p)
+		if err != nil {
+			return err
+		}
+		if len(entries) == 0 {
+			return errQueueEmpty
+		}
+		if err := d.sendFrames(ctx, p, entries); err != nil {
+			return err
+		}
+		// All acked: later reads need not look before the newest of them.
+		// Entries are created with strictly increasing times (sendTime).
+		ps := d.peers.get(p)
+		ps.mu.Lock()
+		if ps.floorReset {
+			// Entries were queued outside this peer's lock meanwhile (group
+			// keys): one of them may be older than these; read from the start.
+			ps.floorReset = false
+		} else if last := entries[len(entries)-1].Created; !last.Before(ps.outboxFloor) {
+			ps.outboxFloor = last.Add(time.Nanosecond)
+		}
+		ps.mu.Unlock()
+	}
+}
+
+// ensureSession starts a session with p from a freshly fetched bundle when
+// there is none. The session is persisted with the first encrypted message.
+func (d *Service) ensureSession(ctx context.Context, p peer.ID) error {
+	ps := d.peers.get(p)
+	ps.mu.Lock()
+	var err error
+	if !ps.loaded {
+		err = d.env.Store.View(func(tx *storage.Txn) error { return ps.load(tx, p) })
+	}
+	has := ps.cur != nil
+	ps.mu.Unlock()
+	if err != nil || has {
+		return err
+	}
+	b, err := d.fetchBundle(ctx, p)
+	if err != nil {
+		return err
+	}
+	s, err := ratchet.Initiate(d.env.Identity, b, time.Now())
+	if err != nil {
+		return err
+	}
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	if ps.cur == nil {
+		ps.cur = s
+	}
+	return d.env.Store.Update(func(tx *storage.Txn) error {
+		if err := tx.PutSetting(difficultyKey(p), []byte{b.StampDifficulty}); err != nil {
+			return err
+		}
+		return ps.save(tx, p)
+	})
+}
+
+func difficultyKey(p peer.ID) string { return "stamp-difficulty/" + p.String() }
+
+// encryptQueued encrypts the queue's entries that have no frame yet, in
+// order, persisting each ciphertext with the session in one transaction so it
+// is retransmitted, never re-encrypted. It returns every queued entry.
+func (d *Service) encryptQueued(p peer.ID) ([]storage.OutboxEntry, error) {
+	ps := d.peers.get(p)
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	var entries []storage.OutboxEntry
+	for {
+		more := false
+		err := d.updateSessions(ps, p, func(tx *storage.Txn) error {
+			var err error
+			if entries, err = tx.OutboxFrom(p, ps.outboxFloor); err != nil {
+				return err
+			}
+			more, err = d.sealPending(tx, ps, p, entries)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		if !more {
+			return entries, nil
+		}
+	}
+}
+
+// sendFrames writes the entries' frames on a new DM stream and applies acks
+// as they come, until all are acked or something fails.
+func (d *Service) sendFrames(ctx context.Context, p peer.ID, entries []storage.OutboxEntry) error {
+	s, err := d.env.Net.Host().NewStream(network.WithAllowLimitedConn(ctx, "dm"), p, ProtocolDM)
+	if err != nil {
+		return fmt.Errorf("dm stream: %w", err)
+	}
+	defer s.Close()
+	defer context.AfterFunc(ctx, func() { s.Reset() })() // Close ends a blocked exchange
+	writeErr := make(chan error, 1)
+	acksDone := make(chan struct{})
+	stopWriter := sync.OnceFunc(func() { close(acksDone) })
+	defer stopWriter()
+	go func() {
+		w := bufio.NewWriterSize(s, 64<<10)
+		for _, e := range entries {
+			if err := frame.WriteRaw(w, e.Frame); err != nil {
+				writeErr <- err
+				return
+			}
+		}
+		if err := w.Flush(); err != nil {
+			writeErr <- err
+			return
+		}
+		// Messages still unacked after a moment show as sent; on a fast
+		// link the acks come first and spare the store a commit.
+		select {
+		case <-acksDone:
+			writeErr <- nil
+		case <-time.After(sentGrace):
+			writeErr <- d.markSent(p, entries)
+		}
+	}()
+	pending := make(map[storage.MessageID]bool, len(entries))
+	for _, e := range entries {
+		pending[e.ID] = true
+	}
+	r := bufio.NewReaderSize(s, 64<<10)
+	for len(pending) > 0 {
+		_ = s.SetReadDeadline(time.Now().Add(ackTimeout))
+		acked, retry, err := readAcks(r, pending)
+		if len(acked) > 0 {
+			if aerr := d.applyAcks(p, acked); aerr != nil {
+				s.Reset()
+				stopWriter()
+				<-writeErr
+				return aerr
+			}
+		}
+		if err != nil || retry != "" {
+			s.Reset()
+			stopWriter()
+			<-writeErr
+			if err == nil {
+				err = fmt.Errorf("%s asked to retry later: %s", p.ShortString(), retry)
+			}
+			return err
+		}
+	}
+	stopWriter()
+	return <-writeErr
+}
+
+// readAcks reads one ack, then every ack already buffered.
+func readAcks(r *bufio.Reader, pending map[storage.MessageID]bool) (acked []storage.MessageID, retry string, err error) {
+	for {
+		var f dmpb.Frame
+		if err := frame.Read(r, &f, maxFrameSize); err != nil {
+			return acked, "", err
+		}
+		a := f.GetAck()
+		if a == nil {
+			return acked, "", fmt.Errorf("%w: expected an ack", errs.ErrProtocol)
+		}
+		id, err := messageIDFrom(a.Id)
+		if err != nil {
+			return acked, "", err
+		}
+		if !pending[id] {
+			return acked, "", fmt.Errorf("%w: ack for a message not sent", errs.ErrProtocol)
+		}
+		if a.Status != dmpb.Ack_OK {
+			return acked, a.Reason, nil
+		}
+		delete(pending, id)
+		acked = append(acked, id)
+		if r.Buffered() == 0 || len(pending) == 0 {
+			return acked, "", nil
+		}
+	}
+}
+
+// markSent moves queued messages to sent once their frames are written.
+func (d *Service) markSent(p peer.ID, entries []storage.OutboxEntry) error {
+	ids := make([]storage.MessageID, len(entries))
+	for i, e := range entries {
+		ids[i] = e.ID
+	}
+	return d.advanceAll(p, ids, storage.StateSent, false)
+}
+
+// applyAcks marks acked messages delivered and drops them from the outbox.
+func (d *Service) applyAcks(p peer.ID, ids []storage.MessageID) error {
+	return d.advanceAll(p, ids, storage.StateDelivered, true)
+}
+
+// advanceAll moves our messages to p forward to state s in one transaction,
+// dropping their outbox entries when dequeue is set, and publishes the changes.
+func (d *Service) advanceAll(p peer.ID, ids []storage.MessageID, s storage.MessageState, dequeue bool) error {
+	var events []event.Event
+	err := d.env.Store.Update(func(tx *storage.Txn) error {
+		events = events[:0]
+		for _, id := range ids {
+			if dequeue {
+				if err := tx.DeleteOutbox(p, id); err != nil {
+					return err
+				}
+			}
+			e, err := advanceState(tx, p, id, s)
+			if err != nil {
+				return err
+			}
+			if e != nil {
+				events = append(events, *e)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, e := range events {
+		d.env.Bus.Publish(e)
+	}
+	return nil
+}
+
+// advanceState moves one of our outbound messages forward to state s, never
+// back. Control messages (receipts, profiles) are not stored: nothing to do.
+func advanceState(tx *storage.Txn, p peer.ID, id storage.MessageID, s storage.MessageState) (*event.Event, error) {
+	m, err := tx.Message(p, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if m.Direction != storage.Outbound || m.State >= s {
+		return nil, nil
+	}
+	if err := tx.SetMessageState(p, id, s); err != nil {
+		return nil, err
+	}
+	m.State = s
+	return &event.Event{Type: event.MessageState, Peer: p, Message: &m}, nil
+}
