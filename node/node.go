@@ -40,7 +40,7 @@ type Node struct {
 	net    *p2p.Network
 	bus    *event.Bus
 	ps     *pubsub.PubSub
-	rooms  *rooms.Service // made at Start, over the node's GossipSub
+	rooms  *rooms.Service
 	groups *groups.Service
 
 	// The services: 1:1 chats, contacts and the requests inbox.
@@ -125,6 +125,29 @@ func New(cfg Config) (*Node, error) {
 		Contacts: n.contacts, Sender: n.dm, RequestMessagesPerSender: cfg.Limits.RequestMessagesPerSender,
 	})
 	n.groups = n.newGroups()
+	// GossipSub is made here, not at Start, so that every service exists
+	// from New on: a call before Start (or after a failed one) gets an
+	// error from the service, never a nil pointer.
+	if n.ps, err = pubsub.New(n.ctx, pubsub.Config{
+		Host:      net.Host(),
+		Logger:    n.log,
+		Heartbeat: cfg.PubSubHeartbeat,
+		MessageID: newMsgIDCache().id,
+		Scoring:   true,
+	}); err != nil {
+		life.Cancel()
+		net.Close()
+		st.Close()
+		return nil, fmt.Errorf("node: pubsub: %w", err)
+	}
+	n.rooms = rooms.New(rooms.Config{
+		Env:          n.env,
+		PubSub:       n.ps,
+		SyncInterval: cfg.RoomSyncInterval,
+		HistoryAge:   cfg.RoomHistoryAge,
+		SyncRate:     cfg.Limits.SyncRate,
+		SyncBurst:    cfg.Limits.SyncBurst,
+	})
 	return n, nil
 }
 
@@ -134,24 +157,6 @@ func (n *Node) Start(ctx context.Context) error {
 	n.startOnce.Do(func() {
 		h := n.net.Host()
 		n.dm.Handlers()
-		if n.ps, err = pubsub.New(n.ctx, pubsub.Config{
-			Host:      h,
-			Logger:    n.log,
-			Heartbeat: n.cfg.PubSubHeartbeat,
-			MessageID: newMsgIDCache().id,
-			Scoring:   true,
-		}); err != nil {
-			err = fmt.Errorf("node: pubsub: %w", err)
-			return
-		}
-		n.rooms = rooms.New(rooms.Config{
-			Env:          n.env,
-			PubSub:       n.ps,
-			SyncInterval: n.cfg.RoomSyncInterval,
-			HistoryAge:   n.cfg.RoomHistoryAge,
-			SyncRate:     n.cfg.Limits.SyncRate,
-			SyncBurst:    n.cfg.Limits.SyncBurst,
-		})
 		if err = n.rooms.Start(ctx); err != nil {
 			err = fmt.Errorf("node: %w", err)
 			return
@@ -180,13 +185,8 @@ func (n *Node) Close() error {
 		n.life.Cancel()
 		n.groups.Close() // leaves the groups' topics, waits for their goroutines
 		n.dm.Close()
-		var roomsErr, psErr error
-		if n.rooms != nil {
-			roomsErr = n.rooms.Close() // leaves the rooms' topics, waits for their goroutines
-		}
-		if n.ps != nil {
-			psErr = n.ps.Close() // ends every group's reader
-		}
+		roomsErr := n.rooms.Close() // leaves the rooms' topics, waits for their goroutines
+		psErr := n.ps.Close()
 		n.life.ResetStreams()
 		netErr := n.net.Close()
 		n.life.Wait()
