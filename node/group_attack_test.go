@@ -15,6 +15,7 @@ import (
 	"github.com/backchannel/backchannel/crypto/identity"
 	"github.com/backchannel/backchannel/node/groups"
 	"github.com/backchannel/backchannel/node/internal/dmpb"
+	"github.com/backchannel/backchannel/node/internal/msgid"
 	"github.com/backchannel/backchannel/pubsub"
 	"github.com/backchannel/backchannel/storage"
 )
@@ -76,7 +77,7 @@ func newRawGroupPeer(t *testing.T, id identity.Identity, topic string) *rawGroup
 }
 
 // topicMessageID is the node's message ID function, for raw peers.
-var topicMessageID = messageID
+var topicMessageID = msgid.Of
 
 func (rp *rawGroupPeer) connect(n *testNode) {
 	rp.t.Helper()

@@ -18,6 +18,7 @@ import (
 	"github.com/backchannel/backchannel/node/event"
 	"github.com/backchannel/backchannel/node/groups"
 	"github.com/backchannel/backchannel/node/internal/env"
+	"github.com/backchannel/backchannel/node/internal/msgid"
 	"github.com/backchannel/backchannel/node/p2p"
 	"github.com/backchannel/backchannel/node/requests"
 	"github.com/backchannel/backchannel/node/rooms"
@@ -132,7 +133,7 @@ func New(cfg Config) (*Node, error) {
 		Host:      net.Host(),
 		Logger:    n.log,
 		Heartbeat: cfg.PubSubHeartbeat,
-		MessageID: newMsgIDCache().id,
+		MessageID: msgid.NewCache().ID,
 		Scoring:   true,
 	}); err != nil {
 		life.Cancel()

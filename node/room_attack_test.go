@@ -10,6 +10,7 @@ import (
 
 	"github.com/backchannel/backchannel/crypto/keys"
 	"github.com/backchannel/backchannel/crypto/room"
+	"github.com/backchannel/backchannel/node/internal/msgid"
 	"github.com/backchannel/backchannel/node/rooms"
 	"github.com/backchannel/backchannel/node/rooms/roomstate"
 	"github.com/backchannel/backchannel/pubsub"
@@ -38,7 +39,7 @@ func TestRoomRejectsBadMessages(t *testing.T) {
 	// The attacker: a bare host with a GossipSub router that accepts anything,
 	// connected only to the listener.
 	rp := newRawPeer(t)
-	ps, err := pubsub.New(t.Context(), pubsub.Config{Host: rp.h, Heartbeat: 50 * time.Millisecond, MessageID: messageID})
+	ps, err := pubsub.New(t.Context(), pubsub.Config{Host: rp.h, Heartbeat: 50 * time.Millisecond, MessageID: msgid.Of})
 	if err != nil {
 		t.Fatal(err)
 	}

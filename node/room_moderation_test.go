@@ -11,6 +11,7 @@ import (
 
 	"github.com/backchannel/backchannel/crypto/keys"
 	"github.com/backchannel/backchannel/crypto/room"
+	"github.com/backchannel/backchannel/node/internal/msgid"
 	"github.com/backchannel/backchannel/node/rooms"
 	"github.com/backchannel/backchannel/node/rooms/roomstate"
 	"github.com/backchannel/backchannel/pubsub"
@@ -41,7 +42,7 @@ type observer struct {
 
 func newObserver(t *testing.T, id room.ID, next *testNode) *observer {
 	o := &observer{rp: newRawPeer(t), got: map[room.MessageID]room.Message{}}
-	ps, err := pubsub.New(t.Context(), pubsub.Config{Host: o.rp.h, Heartbeat: 50 * time.Millisecond, MessageID: messageID})
+	ps, err := pubsub.New(t.Context(), pubsub.Config{Host: o.rp.h, Heartbeat: 50 * time.Millisecond, MessageID: msgid.Of})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +99,7 @@ func TestRoomModeration(t *testing.T) {
 	// The attacker and the observer, each connected only to the listener.
 	obs := newObserver(t, info.ID, listener)
 	atk := newRawPeer(t)
-	aps, err := pubsub.New(t.Context(), pubsub.Config{Host: atk.h, Heartbeat: 50 * time.Millisecond, MessageID: messageID})
+	aps, err := pubsub.New(t.Context(), pubsub.Config{Host: atk.h, Heartbeat: 50 * time.Millisecond, MessageID: msgid.Of})
 	if err != nil {
 		t.Fatal(err)
 	}

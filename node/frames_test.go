@@ -10,7 +10,8 @@ import (
 	"github.com/backchannel/backchannel/node/internal/frame"
 )
 
-// maxFrameSize bounds one frame on a DM or prekey stream: the largest
+// maxFrameSize is the DM and prekey streams' frame bound (see package dm):
+// the tests that speak those protocols by hand read with it. It is the largest
 // ratchet message plus room for the envelope, stamp and token.
 const maxFrameSize = ratchet.MaxMessageSize + 1024
 

@@ -1,4 +1,4 @@
-package node
+package msgid
 
 import (
 	"fmt"
@@ -11,25 +11,25 @@ import (
 	"github.com/backchannel/backchannel/node/rooms"
 )
 
-// TestMsgIDCache: the cache answers what messageID answers, for room, group
+// TestMsgIDCache: the cache answers what Of answers, for room, group
 // and other topics, also after evicting.
 func TestMsgIDCache(t *testing.T) {
-	c := newMsgIDCache()
+	c := NewCache()
 	// The same bytes on a room, a group and another topic: each keeps its own ID.
 	topics := []string{rooms.Topic([32]byte{1}), group.TopicPrefix + "abc", "/backchannel/other"}
 	for round := range 2 {
-		for i := range msgIDCacheSize + 100 {
+		for i := range cacheSize + 100 {
 			for _, topic := range topics {
 				data := []byte(fmt.Sprint("message ", i))
-				if got, want := c.id(topic, data), messageID(topic, data); got != want {
+				if got, want := c.ID(topic, data), Of(topic, data); got != want {
 					t.Fatalf("round %d, %q on %s: cached ID differs", round, data, topic)
 				}
 			}
 		}
 	}
 	for k, r := range c.kinds {
-		if len(r.ids) > msgIDCacheSize {
-			t.Fatalf("cache %d holds %d IDs, bound %d", k, len(r.ids), msgIDCacheSize)
+		if len(r.ids) > cacheSize {
+			t.Fatalf("cache %d holds %d IDs, bound %d", k, len(r.ids), cacheSize)
 		}
 	}
 }
@@ -47,7 +47,7 @@ func TestRoomTopicMessageID(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := m.ID()
-	if got := messageID(rooms.Topic(m.Room), data); got != rooms.MessageID(data) || got != string(id[:]) {
+	if got := Of(rooms.Topic(m.Room), data); got != rooms.MessageID(data) || got != string(id[:]) {
 		t.Errorf("room topic ID %x, want %x", got, id)
 	}
 }

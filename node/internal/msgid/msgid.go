@@ -1,4 +1,10 @@
-package node
+// Package msgid gives GossipSub its message IDs: content hashes, computed
+// for room and group topics from the decoded message (a room message's ID,
+// a group envelope's hash) so that a relay cannot make a corrupted copy that
+// shadows the real one, and cached by the message's bytes, since GossipSub
+// asks for the ID of every copy it receives. It is the one place that knows
+// both formats; rooms and groups do not know each other.
+package msgid
 
 import (
 	"crypto/sha256"
@@ -9,11 +15,11 @@ import (
 	"github.com/backchannel/backchannel/node/rooms"
 )
 
-// messageID gives GossipSub content-hash message IDs: on room topics the ID
+// Of gives GossipSub content-hash message IDs: on room topics the ID
 // of the decoded, signed message (rooms.MessageID) and on group topics the
 // envelope's Hash, so that a relay cannot make a corrupted copy that shadows
-// the real one. It stays in the node, which knows both formats.
-func messageID(topic string, data []byte) string {
+// the real one.
+func Of(topic string, data []byte) string {
 	switch {
 	case strings.HasPrefix(topic, rooms.TopicPrefix):
 		return rooms.MessageID(data)
@@ -27,7 +33,7 @@ func messageID(topic string, data []byte) string {
 	return string(sum[:])
 }
 
-// Topic kinds whose message IDs messageID decodes the message for, which is
+// Topic kinds whose message IDs Of decodes the message for, which is
 // what makes caching them worth it.
 const (
 	idKindRoom = iota
@@ -45,18 +51,18 @@ func idKindOf(topic string) (int, bool) {
 	return 0, false
 }
 
-// msgIDCacheSize bounds the room and group messages whose GossipSub IDs
+// cacheSize bounds the room and group messages whose GossipSub IDs
 // are kept: a few seconds of busy topics, well past the moments in which the
 // copies of one message arrive from the mesh.
-const msgIDCacheSize = 2048
+const cacheSize = 2048
 
-// msgIDCache remembers the GossipSub IDs of recent room and group messages
+// Cache remembers the GossipSub IDs of recent room and group messages
 // by their bytes. GossipSub asks for the ID of every copy each mesh peer
 // forwards, before it looks whether it has seen the message, and such an ID
 // takes decoding the message and hashing its signed fields: caching it
 // spares the copies after the first that work and its garbage. Lookups compare whole
-// messages, so the cache can only ever answer what messageID would.
-type msgIDCache struct {
+// messages, so the cache can only ever answer what Of would.
+type Cache struct {
 	mu    sync.Mutex
 	kinds [idKinds]idRing // rooms', groups': the same bytes on each have other IDs
 }
@@ -68,19 +74,21 @@ type idRing struct {
 	next int
 }
 
-func newMsgIDCache() *msgIDCache {
-	c := &msgIDCache{}
+// NewCache returns an empty cache; its ID method is a
+// pubsub.Config.MessageID function.
+func NewCache() *Cache {
+	c := &Cache{}
 	for i := range c.kinds {
-		c.kinds[i] = idRing{ids: make(map[string]string, msgIDCacheSize), ring: make([]string, msgIDCacheSize)}
+		c.kinds[i] = idRing{ids: make(map[string]string, cacheSize), ring: make([]string, cacheSize)}
 	}
 	return c
 }
 
-// id is a pubsub.Config.MessageID function.
-func (c *msgIDCache) id(topic string, data []byte) string {
+// ID returns the GossipSub message ID of data on topic.
+func (c *Cache) ID(topic string, data []byte) string {
 	kind, ok := idKindOf(topic)
 	if !ok {
-		return messageID(topic, data)
+		return Of(topic, data)
 	}
 	r := &c.kinds[kind]
 	c.mu.Lock()
@@ -89,7 +97,7 @@ func (c *msgIDCache) id(topic string, data []byte) string {
 	if ok {
 		return id
 	}
-	id = messageID(topic, data)
+	id = Of(topic, data)
 	key := string(data)
 	c.mu.Lock()
 	if _, ok := r.ids[key]; !ok {
