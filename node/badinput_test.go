@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/libp2p/go-libp2p"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -38,8 +37,7 @@ func newRawPeer(t *testing.T) *rawPeer {
 	t.Helper()
 	id := identity.New()
 	g := &LoopbackGater{}
-	h, err := libp2p.New(libp2p.Identity(id.Signing().Libp2p()), libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"),
-		libp2p.ConnectionGater(g), libp2p.DisableRelay())
+	h, err := newTestHost(t, id.Signing().Libp2p(), g)
 	if err != nil {
 		t.Fatal(err)
 	}
