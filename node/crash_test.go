@@ -135,7 +135,8 @@ func TestCrashRecovery(t *testing.T) {
 		t.Skip("spawns processes and sends 5,000 messages")
 	}
 	const total = 5000
-	useTCP(t) // the peer is a child process
+	// useTCP: the peer is a child process.
+	useTCP(t)
 	a := newTestNode(t, "")
 	bHome := t.TempDir()
 	listen := fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", freeLoopbackPort(t))

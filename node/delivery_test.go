@@ -17,7 +17,8 @@ func withBootstrap(addr string) func(*Config) {
 // another port, A finds it through the DHT and every message arrives once,
 // in order, and shows delivered at A.
 func TestOfflineDelivery(t *testing.T) {
-	useTCP(t)               // its peer restarts under the same key
+	// useTCP: its peer restarts under the same key.
+	useTCP(t)
 	d := newTestNode(t, "") // a DHT node both know
 	boot := d.Addrs()[0].String()
 	a := newTestNode(t, "", withBootstrap(boot))

@@ -157,7 +157,8 @@ func mustEnc(t *testing.T, e *group.Envelope) []byte {
 // reads nothing of the next epoch, and what it sends at the new epoch is
 // rejected by the members next to it and never reaches a peer behind them.
 func TestGroupRemovedMemberLockedOut(t *testing.T) {
-	useTCP(t) // raw GossipSub peers whose mesh timing the test was written for
+	// useTCP: raw GossipSub peers whose mesh timing the test was written for.
+	useTCP(t)
 	nodes := newGroupNodes(t, 4)
 	f := newGroup(t, "locked", nodes)
 	owner, a, b, m := nodes[0], nodes[1], nodes[2], nodes[3]

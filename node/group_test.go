@@ -222,7 +222,8 @@ func TestGroupEightMembers(t *testing.T) {
 // 200 messages; the author then goes offline too. Restarted, the member
 // gets all 200 from the others, each envelope verified as the author's.
 func TestGroupOfflineMemberCatchesUp(t *testing.T) {
-	useTCP(t) // its peer restarts under the same key
+	// useTCP: its peer restarts under the same key.
+	useTCP(t)
 	nodes := newGroupNodes(t, 4)
 	f := newGroup(t, "catch up", nodes)
 	author, helper, away := nodes[1], nodes[2], nodes[3]
@@ -470,7 +471,8 @@ func waitSameRoster(t *testing.T, id group.ID, nodes []*testNode, want ...*testN
 // is removed by the owner and the admin at once (a fork both resolve the
 // same way); a rekey; and a restart keeps it all.
 func TestGroupMembership(t *testing.T) {
-	useTCP(t) // its peer restarts under the same key
+	// useTCP: its peer restarts under the same key.
+	useTCP(t)
 	nodes := newGroupNodes(t, 5)
 	owner, a, b, c, d := nodes[0], nodes[1], nodes[2], nodes[3], nodes[4]
 	if _, err := b.AddContact(t.Context(), owner.invite(), "the owner"); err != nil {
@@ -612,7 +614,8 @@ func (tn *testNode) hasBody(id group.ID, body string) bool {
 // epoch from another member, keeps them unopened, and opens them when the
 // signer returns and its outbox delivers the key.
 func TestGroupKeyArrivesLate(t *testing.T) {
-	useTCP(t) // its peer restarts under the same key
+	// useTCP: its peer restarts under the same key.
+	useTCP(t)
 	nodes := newGroupNodes(t, 3)
 	f := newGroup(t, "late key", nodes)
 	owner, a, c := nodes[0], nodes[1], nodes[2]

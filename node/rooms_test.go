@@ -204,7 +204,8 @@ func TestRoomLateJoinerNewest(t *testing.T) {
 // TestRoomGapRepair: a listener away for a while rejoins the room at start
 // and fills the gap from the others.
 func TestRoomGapRepair(t *testing.T) {
-	useTCP(t) // its peer restarts under the same key
+	// useTCP: its peer restarts under the same key.
+	useTCP(t)
 	host := newTestNode(t, "", fastRooms)
 	boot := host.Addrs()[0].String()
 	info, err := host.CreateRoom(t.Context(), "gaps", "", time.Time{})
@@ -243,7 +244,8 @@ func TestRoomGapRepair(t *testing.T) {
 // refuse it as a second message under one number): the first sync after
 // rejoining gives the line back before the node speaks again.
 func TestRoomSeqAfterLostStore(t *testing.T) {
-	useTCP(t) // b comes back under the same key
+	// useTCP: b comes back under the same key.
+	useTCP(t)
 	host := newTestNode(t, "", fastRooms)
 	info, err := host.CreateRoom(t.Context(), "lost store", "", time.Time{})
 	if err != nil {
