@@ -24,8 +24,25 @@ func TestRequestInbox(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	hi := requestLandsInRequests(t, a, b)
+	acceptMovesToInbox(t, a, b, hi)
+	declineThenBlock(t, a, c)
 
-	// B, a stranger, messages A.
+	// Unblocked, C is a stranger again and its session still works.
+	if err := a.Unblock(c.ID()); err != nil {
+		t.Fatal(err)
+	}
+	c4 := c.send(a.ID(), "friends again?")
+	c.waitState(a.ID(), c4.ID, storage.StateDelivered)
+	if reqs, _ := a.Requests(); !threadPeers(reqs)[c.ID()] {
+		t.Fatal("unblocked peer's message not in requests")
+	}
+}
+
+// requestLandsInRequests: B, a stranger, messages A; the thread is in A's
+// requests only, and reading it sends B no receipt.
+func requestLandsInRequests(t *testing.T, a, b *testNode) storage.Message {
+	t.Helper()
 	hi := b.send(a.ID(), "hello from b")
 	a.waitEvent("b's request", func(e Event) bool { return e.Type == EventRequest && e.Peer == b.ID() })
 	b.waitState(a.ID(), hi.ID, storage.StateDelivered)
@@ -48,8 +65,14 @@ func TestRequestInbox(t *testing.T) {
 	if m := b.message(a.ID(), hi.ID); m.State != storage.StateDelivered {
 		t.Fatalf("b's message is %s before accept, want delivered", m.State)
 	}
+	return hi
+}
 
-	// A accepts B: the thread moves to the inbox and B learns A's profile.
+// acceptMovesToInbox: A accepts B; the thread moves to the inbox, both learn
+// each other's profile, hi (read while a request) gets its receipt, and
+// read receipts flow from then on.
+func acceptMovesToInbox(t *testing.T, a, b *testNode, hi storage.Message) {
+	t.Helper()
 	if err := a.Accept(context.Background(), b.ID()); err != nil {
 		t.Fatal(err)
 	}
@@ -61,8 +84,8 @@ func TestRequestInbox(t *testing.T) {
 	})
 	// Read while a request, it gets its receipt once accepted.
 	b.waitState(a.ID(), hi.ID, storage.StateRead)
-	inbox, _ = a.Inbox()
-	reqs, _ = a.Requests()
+	inbox, _ := a.Inbox()
+	reqs, _ := a.Requests()
 	if !threadPeers(inbox)[b.ID()] || threadPeers(reqs)[b.ID()] {
 		t.Fatal("accepted thread did not move to the inbox")
 	}
@@ -73,8 +96,12 @@ func TestRequestInbox(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.waitState(a.ID(), second.ID, storage.StateRead)
+}
 
-	// C, another stranger: declined silently.
+// declineThenBlock: C, another stranger, is declined silently; C writes
+// again and A blocks it: later messages are acked and dropped.
+func declineThenBlock(t *testing.T, a, c *testNode) {
+	t.Helper()
 	c1 := c.send(a.ID(), "buy my stuff")
 	a.waitEvent("c's request", func(e Event) bool { return e.Type == EventRequest && e.Peer == c.ID() })
 	c.waitState(a.ID(), c1.ID, storage.StateDelivered)
@@ -84,8 +111,6 @@ func TestRequestInbox(t *testing.T) {
 	if reqs, _ := a.Requests(); threadPeers(reqs)[c.ID()] {
 		t.Fatal("declined thread still in requests")
 	}
-
-	// C writes again, A blocks: later messages are acked and dropped.
 	c2 := c.send(a.ID(), "again")
 	a.waitEvent("c's second request", func(e Event) bool { return e.Type == EventRequest && e.Peer == c.ID() })
 	c.waitState(a.ID(), c2.ID, storage.StateDelivered)
@@ -99,15 +124,5 @@ func TestRequestInbox(t *testing.T) {
 	}
 	if reqs, _ := a.Requests(); threadPeers(reqs)[c.ID()] {
 		t.Fatal("blocked peer in requests")
-	}
-
-	// Unblocked, C is a stranger again and its session still works.
-	if err := a.Unblock(c.ID()); err != nil {
-		t.Fatal(err)
-	}
-	c4 := c.send(a.ID(), "friends again?")
-	c.waitState(a.ID(), c4.ID, storage.StateDelivered)
-	if reqs, _ := a.Requests(); !threadPeers(reqs)[c.ID()] {
-		t.Fatal("unblocked peer's message not in requests")
 	}
 }

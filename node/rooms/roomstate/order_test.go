@@ -115,6 +115,21 @@ func TestScenarioFacts(t *testing.T) {
 	sc := newScenario(t)
 	s := sc.f.state()
 	applyAll(t, s, sc.msgs)
+	checkScenarioQuestions(t, sc, s)
+	checkScenarioChat(t, sc, s)
+	l, sp := s.Presence(at(100))
+	if l != 18 || len(sp) != 2 { // 20 listeners less one leaving, less the speaker; host and speaker
+		t.Errorf("presence %d listeners, %d speakers; want 18, 2", l, len(sp))
+	}
+	if l, sp := s.Presence(at(1000)); l != 0 || len(sp) != 0 {
+		t.Errorf("presence after every TTL: %d listeners, %d speakers", l, len(sp))
+	}
+}
+
+// checkScenarioQuestions: the Q&A queue of the scenario, ordered by votes,
+// with its moderation applied.
+func checkScenarioQuestions(t *testing.T, sc *scenario, s *State) {
+	t.Helper()
 	qs := s.Questions()
 	if len(qs) == 0 || qs[0].ID != sc.top || qs[0].Upvotes < 20 {
 		t.Fatalf("top question %+v, want %s with at least 20 votes", qs[0], sc.top)
@@ -156,6 +171,12 @@ func TestScenarioFacts(t *testing.T) {
 	if len(qs) != 30-2 { // 30 questions, two hidden, the muted one left out
 		t.Errorf("%d questions listed, want 28", len(qs))
 	}
+}
+
+// checkScenarioChat: the chat of the scenario, with hides, the mute from its
+// timestamp on, and reactions.
+func checkScenarioChat(t *testing.T, sc *scenario, s *State) {
+	t.Helper()
 	chat := s.Chat(0)
 	// 60 lines and the muted line; chat 10 hidden; listener 19's chat 59
 	// (at 182 s) muted, its chat 39 (at 122 s) sent before the mute.
@@ -179,13 +200,6 @@ func TestScenarioFacts(t *testing.T) {
 	}
 	if last := s.Chat(5); len(last) != 5 || last[4].ID != chat[len(chat)-1].ID || last[0].ID != chat[len(chat)-5].ID {
 		t.Errorf("Chat(5) is not the last five lines")
-	}
-	l, sp := s.Presence(at(100))
-	if l != 18 || len(sp) != 2 { // 20 listeners less one leaving, less the speaker; host and speaker
-		t.Errorf("presence %d listeners, %d speakers; want 18, 2", l, len(sp))
-	}
-	if l, sp := s.Presence(at(1000)); l != 0 || len(sp) != 0 {
-		t.Errorf("presence after every TTL: %d listeners, %d speakers", l, len(sp))
 	}
 }
 
