@@ -16,6 +16,7 @@ import (
 	"github.com/backchannel/backchannel/crypto/group"
 	"github.com/backchannel/backchannel/node/errs"
 	"github.com/backchannel/backchannel/node/event"
+	"github.com/backchannel/backchannel/node/internal/topic"
 	"github.com/backchannel/backchannel/pubsub"
 	"github.com/backchannel/backchannel/storage"
 )
@@ -59,7 +60,7 @@ type liveGroup struct {
 	ctx     context.Context // ends when the group is left or the service closes
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup // the group's goroutines
-	outq    chan []byte    // our stored envelopes waiting to be published
+	pub     *topic.Queue   // our stored envelopes waiting to be published
 	view    atomic.Pointer[groupView]
 	limiter *pubsub.Limiter
 	syncNow chan struct{}
@@ -125,7 +126,6 @@ func (s *Service) joinGroupLive(id group.ID) error {
 		id:      id,
 		ctx:     ctx,
 		cancel:  cancel,
-		outq:    make(chan []byte, groupPublishQueue),
 		limiter: pubsub.NewLimiter(groupRate, groupBurst, group.MaxMembers),
 		syncNow: make(chan struct{}, 1),
 		receipt: make(chan struct{}, 1),
@@ -135,18 +135,19 @@ func (s *Service) joinGroupLive(id group.ID) error {
 		cancel()
 		return err
 	}
-	topic, err := s.ps.Join(secret.Topic(), s.groupValidator(lg))
+	t, err := s.ps.Join(secret.Topic(), s.groupValidator(lg))
 	if err != nil {
 		cancel()
 		return fmt.Errorf("group %s: %w", id, err)
 	}
-	lg.topic = topic
+	lg.topic = t
+	lg.pub = topic.NewQueue(t, publishPolicy)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	_, dup := s.live[id]
 	if dup || s.ctx.Err() != nil {
 		cancel()
-		topic.Close()
+		t.Close()
 		if dup {
 			return nil
 		}
@@ -157,22 +158,17 @@ func (s *Service) joinGroupLive(id group.ID) error {
 	// s.ctx, finds the group and waits for them.
 	s.goGroup(lg, func() { s.readGroup(lg) })
 	s.goGroup(lg, func() { s.publishGroupLoop(lg) })
-	s.goGroup(lg, func() { s.syncGroupLoop(lg) })
-	s.goGroup(lg, func() { s.receiptLoop(lg) })
+	// lg.ctx also ends when the service closes.
+	s.goGroup(lg, func() {
+		topic.Every(lg.ctx.Done(), s.cfg.SyncInterval, lg.syncNow, func() time.Duration { s.syncGroupRound(lg); return 0 })
+	})
+	s.goGroup(lg, func() { topic.AfterPoke(lg.ctx.Done(), lg.receipt, s.cfg.ReceiptDelay, func() { s.sendReceipt(lg) }) })
 	return nil
 }
 
 // goGroup runs fn in a goroutine of the group, which stopGroupLive and
 // Close wait for.
-func (s *Service) goGroup(lg *liveGroup, fn func()) {
-	s.wg.Add(1)
-	lg.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		defer lg.wg.Done()
-		fn()
-	}()
-}
+func (s *Service) goGroup(lg *liveGroup, fn func()) { topic.Go(&lg.wg, &s.wg, fn) }
 
 // stopGroupLive leaves a group's topic and waits for the group's
 // goroutines; the store keeps what it had. It must not run on one of them.
@@ -263,31 +259,12 @@ func (s *Service) syncGroupSoon(id group.ID) {
 // readGroup stores and opens the group's envelopes until the topic closes,
 // a batch of those already waiting per transaction.
 func (s *Service) readGroup(lg *liveGroup) {
-	msgs := lg.topic.Messages()
-	for msg := range msgs {
-		var batch [][]byte
-		if !msg.Local {
-			batch = append(batch, msg.Data)
-		}
-	drain:
-		for len(batch) < groupReadBatch {
-			select {
-			case m, ok := <-msgs:
-				if !ok {
-					break drain
-				}
-				if !m.Local {
-					batch = append(batch, m.Data)
-				}
-			default:
-				break drain
-			}
-		}
-		if len(batch) > 0 {
-			s.acceptGroupData(lg, batch, false)
-		}
-	}
+	topic.ReadBatches(lg.topic.Messages(), groupReadBatch, remoteData, func(batch [][]byte) { s.acceptGroupData(lg, batch, false) })
 }
+
+// remoteData is the envelope of a message from the topic, unless it is our
+// own (stored before it was published).
+func remoteData(m pubsub.Message) ([]byte, bool) { return m.Data, !m.Local }
 
 // acceptVerified takes envelopes that were kept aside: they are checked
 // against the rosters now held before they are stored.
@@ -319,62 +296,29 @@ func (s *Service) acceptGroupData(lg *liveGroup, datas [][]byte, check bool) {
 	}
 }
 
-// publishGroupLoop publishes our stored envelopes in order, each waiting up
-// to groupPublishWait for the mesh.
+// publishPolicy is how a group's queue publishes our stored envelopes, in
+// order, each waiting up to groupPublishWait for the mesh; leaving drops
+// what is queued (sync carries it) and ends a publish under way.
+var publishPolicy = topic.Policy{Size: groupPublishQueue, Wait: groupPublishWait, LeaveAborts: true}
+
+// publishGroupLoop publishes our stored envelopes until the group is left.
 func (s *Service) publishGroupLoop(lg *liveGroup) {
-	for {
-		select {
-		case <-s.ctx.Done():
-			return
-		case <-lg.ctx.Done():
-			return
-		case data := <-lg.outq:
-			ctx, cancel := context.WithTimeout(lg.ctx, groupPublishWait)
-			err := lg.topic.Publish(ctx, data)
-			cancel()
-			if err != nil {
-				s.log.Debug("group publish not sent; sync will carry it", "group", lg.id, "err", err)
-			}
-		}
-	}
+	lg.pub.Run(s.ctx, lg.ctx, func(err error) {
+		s.log.Debug("group publish not sent; sync will carry it", "group", lg.id, "err", err)
+	})
 }
 
-// enqueue hands a stored envelope to the publish loop.
-func (lg *liveGroup) enqueue(data []byte) bool {
-	select {
-	case lg.outq <- data:
-		return true
-	default:
-		return false // stored: sync carries it
-	}
-}
+// enqueue hands a stored envelope to the publish loop; false means the
+// queue is full (stored: sync carries it).
+func (lg *liveGroup) enqueue(data []byte) bool { return lg.pub.Enqueue(data) }
 
-// syncGroupLoop keeps the node connected to some fellow members and pulls
-// what it missed from one of them: at once, then every GroupSyncInterval
-// and whenever asked (a new key, a roster gap).
-func (s *Service) syncGroupLoop(lg *liveGroup) {
-	t := time.NewTimer(0)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.ctx.Done():
-			return
-		case <-lg.ctx.Done():
-			return
-		case <-t.C:
-		case <-lg.syncNow:
-		}
-		s.dialMembers(lg)
-		if err := s.syncGroupOnce(lg); err != nil {
-			s.log.Debug("group: sync failed", "group", lg.id, "err", err)
-		}
-		if !t.Stop() {
-			select {
-			case <-t.C:
-			default:
-			}
-		}
-		t.Reset(s.cfg.SyncInterval)
+// syncGroupRound keeps the node connected to some fellow members and pulls
+// what it missed from one of them; the group's loop runs it at once, then
+// every GroupSyncInterval and whenever asked (a new key, a roster gap).
+func (s *Service) syncGroupRound(lg *liveGroup) {
+	s.dialMembers(lg)
+	if err := s.syncGroupOnce(lg); err != nil {
+		s.log.Debug("group: sync failed", "group", lg.id, "err", err)
 	}
 }
 
@@ -417,26 +361,11 @@ func (s *Service) dialMembers(lg *liveGroup) {
 	wg.Wait()
 }
 
-// receiptLoop tells the group how far this node has received and read, a
-// while after messages arrived or at once when the user read them.
-func (s *Service) receiptLoop(lg *liveGroup) {
-	for {
-		select {
-		case <-s.ctx.Done():
-			return
-		case <-lg.ctx.Done():
-			return
-		case <-lg.receipt:
-		}
-		select {
-		case <-s.ctx.Done():
-			return
-		case <-lg.ctx.Done():
-			return
-		case <-time.After(s.cfg.ReceiptDelay):
-		}
-		if err := s.publishReceipt(lg); err != nil && !errors.Is(err, errs.ErrKeyPending) {
-			s.log.Debug("group: receipt not sent", "group", lg.id, "err", err)
-		}
+// sendReceipt tells the group how far this node has received and read; the
+// group's receipt loop runs it GroupReceiptDelay after messages arrived
+// (reading publishes a receipt at once, without it).
+func (s *Service) sendReceipt(lg *liveGroup) {
+	if err := s.publishReceipt(lg); err != nil && !errors.Is(err, errs.ErrKeyPending) {
+		s.log.Debug("group: receipt not sent", "group", lg.id, "err", err)
 	}
 }

@@ -1,7 +1,6 @@
 package groups
 
 import (
-	"bufio"
 	"cmp"
 	"context"
 	"errors"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/backchannel/backchannel/crypto/group"
 	"github.com/backchannel/backchannel/crypto/keys"
@@ -50,24 +50,19 @@ const (
 
 // handleSync serves /backchannel/groups/sync/1.0.0 to a fellow member.
 func (s *Service) handleSync(st network.Stream) {
-	defer st.Close()
 	p := st.Conn().RemotePeer()
-	_ = st.SetDeadline(time.Now().Add(syncTimeout))
 	var req groupspb.GroupSyncRequest
-	if err := frame.Read(bufio.NewReader(st), &req, maxSyncRequest); err != nil {
+	if err := frame.Serve(st, syncTimeout, &req, maxSyncRequest, func() proto.Message { return s.answerSync(p, &req) }); err != nil {
 		s.log.Warn("group sync: malformed request", "from", p, "err", err)
-		st.Reset()
-		return
 	}
-	var resp *groupspb.GroupSyncResponse
+}
+
+// answerSync answers a request within the peer's rate, or says why not.
+func (s *Service) answerSync(p peer.ID, req *groupspb.GroupSyncRequest) *groupspb.GroupSyncResponse {
 	if !s.syncs.Allow(string(p)) {
-		resp = &groupspb.GroupSyncResponse{Error: "rate limited"}
-	} else {
-		resp = s.serveSyncRequest(p, &req)
+		return &groupspb.GroupSyncResponse{Error: "rate limited"}
 	}
-	if err := frame.Write(st, resp); err != nil {
-		st.Reset()
-	}
+	return s.serveSyncRequest(p, req)
 }
 
 // serveSyncRequest answers a sync request, or says why not.
@@ -85,22 +80,9 @@ func (s *Service) serveSyncRequest(p peer.ID, req *groupspb.GroupSyncRequest) *g
 
 // exchange runs one request/response with p.
 func (s *Service) exchange(ctx context.Context, p peer.ID, req *groupspb.GroupSyncRequest) (*groupspb.GroupSyncResponse, error) {
-	ctx, cancel := context.WithTimeout(ctx, syncTimeout)
-	defer cancel()
-	st, err := s.net.Host().NewStream(ctx, p, ProtocolSync)
-	if err != nil {
-		return nil, err
-	}
-	defer st.Close()
-	_ = st.SetDeadline(time.Now().Add(syncTimeout))
-	if err := frame.Write(st, req); err != nil {
-		st.Reset()
-		return nil, err
-	}
 	var resp groupspb.GroupSyncResponse
-	if err := frame.Read(bufio.NewReader(st), &resp, maxSyncFrame); err != nil {
-		st.Reset()
-		return nil, err
+	if err := frame.Exchange(ctx, s.net.Host(), p, ProtocolSync, syncTimeout, req, &resp, maxSyncFrame); err != nil {
+		return nil, fmt.Errorf("group sync with %s: %w", p.ShortString(), err)
 	}
 	if resp.Error != "" {
 		return nil, fmt.Errorf("group sync: %s says: %s", p.ShortString(), resp.Error)
