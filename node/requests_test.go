@@ -74,6 +74,13 @@ func TestRequestInbox(t *testing.T) {
 	}
 	b.waitState(a.ID(), second.ID, storage.StateRead)
 
+	declineBlockUnblock(t, a, c)
+}
+
+// declineBlockUnblock is the walk-through's second half: c, a stranger to a,
+// is declined, blocked and unblocked.
+func declineBlockUnblock(t *testing.T, a, c *testNode) {
+	t.Helper()
 	// C, another stranger: declined silently.
 	c1 := c.send(a.ID(), "buy my stuff")
 	a.waitEvent("c's request", func(e Event) bool { return e.Type == EventRequest && e.Peer == c.ID() })

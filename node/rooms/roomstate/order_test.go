@@ -115,6 +115,12 @@ func TestScenarioFacts(t *testing.T) {
 	sc := newScenario(t)
 	s := sc.f.state()
 	applyAll(t, s, sc.msgs)
+	checkScenarioQuestions(t, sc, s)
+}
+
+// checkScenarioQuestions checks the scenario's Q&A facts.
+func checkScenarioQuestions(t *testing.T, sc *scenario, s *State) {
+	t.Helper()
 	qs := s.Questions()
 	if len(qs) == 0 || qs[0].ID != sc.top || qs[0].Upvotes < 20 {
 		t.Fatalf("top question %+v, want %s with at least 20 votes", qs[0], sc.top)
@@ -156,6 +162,12 @@ func TestScenarioFacts(t *testing.T) {
 	if len(qs) != 30-2 { // 30 questions, two hidden, the muted one left out
 		t.Errorf("%d questions listed, want 28", len(qs))
 	}
+	checkScenarioChat(t, sc, s)
+}
+
+// checkScenarioChat checks the scenario's chat and presence facts.
+func checkScenarioChat(t *testing.T, sc *scenario, s *State) {
+	t.Helper()
 	chat := s.Chat(0)
 	// 60 lines and the muted line; chat 10 hidden; listener 19's chat 59
 	// (at 182 s) muted, its chat 39 (at 122 s) sent before the mute.
