@@ -6,16 +6,16 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
-	"golang.org/x/time/rate"
 
 	"github.com/backchannel/backchannel/crypto/group"
 	"github.com/backchannel/backchannel/node/errs"
 	"github.com/backchannel/backchannel/node/event"
+	"github.com/backchannel/backchannel/node/groups/gate"
+	"github.com/backchannel/backchannel/node/groups/rosterchain"
 	"github.com/backchannel/backchannel/node/internal/topic"
 	"github.com/backchannel/backchannel/pubsub"
 	"github.com/backchannel/backchannel/storage"
@@ -27,31 +27,13 @@ const (
 	// groupPublishWait bounds how long a publish waits for the mesh; what
 	// is not sent by then reaches the others through sync.
 	groupPublishWait = 5 * time.Second
-	// groupRate and groupBurst bound each member's envelopes that a node
-	// forwards; beyond them the validator ignores (sync repairs honest
-	// bursts).
-	groupRate  = rate.Limit(100)
-	groupBurst = 500
 	// groupReadBatch bounds how many received envelopes one transaction
 	// stores.
 	groupReadBatch = 64
-	// maxGroupStash bounds the envelopes of epochs not known yet that a
-	// node keeps in memory until their roster arrives.
-	maxGroupStash = 4096
-	// maxEpochAhead bounds how far ahead of the newest known epoch a
-	// stashed envelope may be.
-	maxEpochAhead = 64
 	// groupDialTarget is how many fellow members a node tries to stay
 	// connected to, so that the group's mesh forms and sync finds peers.
 	groupDialTarget = 3
 )
-
-// groupView is what the topic validator needs, swapped whole when the
-// rosters change: the verified rosters from the base epoch on.
-type groupView struct {
-	base, latest uint64
-	rosters      map[uint64]*group.Roster
-}
 
 // liveGroup is a joined group: its topic and the goroutines that serve it.
 type liveGroup struct {
@@ -61,17 +43,9 @@ type liveGroup struct {
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup // the group's goroutines
 	pub     *topic.Queue   // our stored envelopes waiting to be published
-	view    atomic.Pointer[groupView]
-	limiter *pubsub.Limiter
+	gate    *gate.Gate     // the topic's validator, with the rosters it checks against
 	syncNow chan struct{}
 	receipt chan struct{}
-	// rejected counts envelopes the validator rejected (forged, from
-	// non-members, of another group).
-	rejected atomic.Int64
-
-	stashMu sync.Mutex
-	stash   map[uint64][][]byte // epoch -> envelopes waiting for its roster
-	stashed int
 }
 
 func poke(ch chan struct{}) {
@@ -126,16 +100,15 @@ func (s *Service) joinGroupLive(id group.ID) error {
 		id:      id,
 		ctx:     ctx,
 		cancel:  cancel,
-		limiter: pubsub.NewLimiter(groupRate, groupBurst, group.MaxMembers),
+		gate:    s.newGate(id),
 		syncNow: make(chan struct{}, 1),
 		receipt: make(chan struct{}, 1),
-		stash:   map[uint64][][]byte{},
 	}
-	if err := s.loadView(lg); err != nil {
+	if _, err := s.loadView(lg); err != nil {
 		cancel()
 		return err
 	}
-	t, err := s.ps.Join(secret.Topic(), s.groupValidator(lg))
+	t, err := s.ps.Join(secret.Topic(), lg.gate.Validate)
 	if err != nil {
 		cancel()
 		return fmt.Errorf("group %s: %w", id, err)
@@ -187,24 +160,36 @@ func (s *Service) stopGroupLive(id group.ID) {
 	lg.wg.Wait()
 }
 
-// loadView reads the group's rosters into a fresh validator view.
-func (s *Service) loadView(lg *liveGroup) error {
-	return s.store.View(func(tx *storage.Txn) error {
+// newGate makes the topic validator of group id.
+func (s *Service) newGate(id group.ID) *gate.Gate {
+	stored := func(hash [32]byte) bool {
+		var dup bool
+		_ = s.store.View(func(tx *storage.Txn) error {
+			dup, _ = tx.HasGroupEnvelope(sid(id), hash)
+			return nil
+		})
+		return dup
+	}
+	return gate.New(id, s.selfID(), stored, s.log)
+}
+
+// loadView reads the group's rosters into its gate, and returns the
+// envelopes kept aside whose epochs they now reach.
+func (s *Service) loadView(lg *liveGroup) ([][]byte, error) {
+	var ready [][]byte
+	err := s.store.View(func(tx *storage.Txn) error {
 		g, err := getGroup(tx, lg.id)
 		if err != nil {
 			return err
 		}
-		chain, err := loadChain(tx, g)
+		chain, err := rosterchain.Load(tx, g)
 		if err != nil {
 			return err
 		}
-		v := &groupView{base: chain.base, latest: chain.latest().Epoch, rosters: make(map[uint64]*group.Roster, len(chain.rosters))}
-		for _, r := range chain.rosters {
-			v.rosters[r.Epoch] = r
-		}
-		lg.view.Store(v)
+		ready = lg.gate.SetView(gate.ViewOf(chain))
 		return nil
 	})
+	return ready, err
 }
 
 // refreshGroup reloads a live group's rosters after they changed and hands
@@ -214,21 +199,11 @@ func (s *Service) refreshGroup(id group.ID) {
 	if !ok {
 		return
 	}
-	if err := s.loadView(lg); err != nil {
+	ready, err := s.loadView(lg)
+	if err != nil {
 		s.log.Warn("group: rosters not reloaded", "group", id, "err", err)
 		return
 	}
-	v := lg.view.Load()
-	lg.stashMu.Lock()
-	var ready [][]byte
-	for epoch, datas := range lg.stash {
-		if epoch <= v.latest {
-			ready = append(ready, datas...)
-			lg.stashed -= len(datas)
-			delete(lg.stash, epoch)
-		}
-	}
-	lg.stashMu.Unlock()
 	if len(ready) > 0 {
 		s.acceptVerified(lg, ready)
 	}
@@ -276,7 +251,7 @@ func (s *Service) acceptVerified(lg *liveGroup, datas [][]byte) {
 // each is first checked against the roster of its epoch (the validator did
 // that for what came through GossipSub).
 func (s *Service) acceptGroupData(lg *liveGroup, datas [][]byte, check bool) {
-	v := lg.view.Load()
+	v := lg.gate.View()
 	var in []incoming
 	for _, d := range datas {
 		e, err := group.UnmarshalEnvelope(d)
@@ -284,7 +259,7 @@ func (s *Service) acceptGroupData(lg *liveGroup, datas [][]byte, check bool) {
 			continue
 		}
 		if check {
-			r := v.rosters[e.Epoch]
+			r := v.Rosters[e.Epoch]
 			if r == nil || r.CheckSender(e) != nil {
 				continue
 			}
@@ -326,11 +301,11 @@ func (s *Service) syncGroupRound(lg *liveGroup) {
 // than groupDialTarget are connected: peers found through the peerstore or
 // the DHT, which names no group.
 func (s *Service) dialMembers(lg *liveGroup) {
-	v := lg.view.Load()
+	v := lg.gate.View()
 	h := s.net.Host()
 	var todo []peer.ID
 	connected := 0
-	for _, m := range v.rosters[v.latest].Members {
+	for _, m := range v.Rosters[v.Latest].Members {
 		p := m.Key.PeerID()
 		if p == s.selfID() {
 			continue
