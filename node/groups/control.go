@@ -8,7 +8,9 @@ import (
 	"github.com/backchannel/backchannel/crypto/group"
 	"github.com/backchannel/backchannel/node/errs"
 	"github.com/backchannel/backchannel/node/event"
+	"github.com/backchannel/backchannel/node/groups/content"
 	"github.com/backchannel/backchannel/node/groups/internal/groupspb"
+	"github.com/backchannel/backchannel/node/groups/rosterchain"
 	"github.com/backchannel/backchannel/storage"
 )
 
@@ -59,7 +61,7 @@ func (rc *control) groupInvite(c Control, inv *groupspb.GroupInvite) error {
 		return err
 	}
 	if err := rc.in.Store(storage.Message{ID: c.ID, Peer: rc.p, Direction: storage.Inbound, Kind: KindGroupInvite, Body: inv.Name,
-		Sent: groupSentTime(c.SentUnixNano, now), Received: now, State: storage.StateReceived}); err != nil {
+		Sent: content.SentTime(c.SentUnixNano, now), Received: now, State: storage.StateReceived}); err != nil {
 		return err
 	}
 	rc.in.Emit(event.Event{Type: event.GroupInvite, Peer: rc.p, Group: &event.Group{Group: gid, Epoch: r.Epoch, State: storage.GroupInvited.String()}})
@@ -77,7 +79,7 @@ func (rc *control) checkInvite(inv *groupspb.GroupInvite) (group.ID, group.Secre
 	if err != nil {
 		return gid, secret, nil, err
 	}
-	if err := checkGroupName(inv.Name); err != nil {
+	if err := content.CheckName(inv.Name); err != nil {
 		return gid, secret, nil, err
 	}
 	r, err := group.UnmarshalRoster(inv.Roster)
@@ -95,15 +97,15 @@ func (rc *control) checkInvite(inv *groupspb.GroupInvite) (group.ID, group.Secre
 // were re-added after a fork we did not see).
 func (rc *control) inviteWhileIn(g storage.Group, r *group.Roster, rb []byte, now time.Time) error {
 	s, gid := rc.s, group.ID(g.ID)
-	chain, err := loadChain(rc.tx, g)
+	chain, err := rosterchain.Load(rc.tx, g)
 	if err != nil {
 		return err
 	}
-	if res, _, err := adoptRoster(rc.tx, gid, chain, r); err == nil && res != adoptGap && res != adoptLost {
+	if res, _, err := rosterchain.Adopt(rc.tx, gid, chain, r); err == nil && res != rosterchain.Gap && res != rosterchain.Lost {
 		rc.in.After(func() { s.refreshGroup(gid) })
 		return nil
 	}
-	if r.Epoch <= chain.latest().Epoch {
+	if r.Epoch <= chain.Latest().Epoch {
 		return nil
 	}
 	if err := rc.tx.DeleteGroupRostersFrom(g.ID, 0); err != nil {
@@ -145,39 +147,39 @@ func (rc *control) groupKey(m *groupspb.GroupKey) error {
 	if g.State != storage.GroupJoined && g.State != storage.GroupInvited {
 		return nil // we left: keys are of no use
 	}
-	chain, err := loadChain(rc.tx, g)
+	chain, err := rosterchain.Load(rc.tx, g)
 	if err != nil {
 		return err
 	}
-	res, lost, err := adoptRoster(rc.tx, gid, chain, r)
+	res, lost, err := rosterchain.Adopt(rc.tx, gid, chain, r)
 	if err != nil && r.VerifySignature() != nil {
 		return rc.dropGroup("key", err)
 	}
 	switch {
-	case err != nil || res == adoptGap:
+	case err != nil || res == rosterchain.Gap:
 		// Rosters are missing between ours and this one, or it follows a
 		// roster of a fork we have not switched to (yet): it waits.
-		if err := parkKey(rc.tx, g, storage.ParkedGroupKey{Epoch: r.Epoch, From: rc.p, Key: m.Key, Roster: m.Roster}); err != nil {
+		if err := rosterchain.ParkKey(rc.tx, g, storage.ParkedGroupKey{Epoch: r.Epoch, From: rc.p, Key: m.Key, Roster: m.Roster}); err != nil {
 			return err
 		}
 		rc.in.After(func() { s.syncGroupSoon(gid) })
 		return nil
-	case res == adoptLost || res == adoptStale:
+	case res == rosterchain.Lost || res == rosterchain.Stale:
 		return nil
 	}
 	epochs := []uint64{}
-	if ok, err := putKey(rc.tx, g, chain, gk, m.Key, rc.pk.PeerID(), s.self()); err != nil {
+	if ok, err := rosterchain.PutKey(rc.tx, g, chain, gk, m.Key, rc.pk.PeerID(), s.self()); err != nil {
 		return err
 	} else if ok {
 		epochs = append(epochs, gk.Epoch)
 	}
-	more, err := unparkKeys(rc.tx, g, chain, s.self())
+	more, err := rosterchain.UnparkKeys(rc.tx, g, chain, s.self())
 	if err != nil {
 		return err
 	}
 	epochs = append(epochs, more...)
-	if res == adoptSwitched && lost.Signer == s.self() {
-		prev := chain.at(r.Epoch - 1)
+	if res == rosterchain.Switched && lost.Signer == s.self() {
+		prev := chain.At(r.Epoch - 1)
 		rc.in.After(func() { s.reapply(gid, prev, lost) })
 	}
 	rc.in.After(func() { s.keysArrived(gid, epochs) })
@@ -233,13 +235,13 @@ func (rc *control) groupRemoved(m *groupspb.GroupRemoved) error {
 	if g.State != storage.GroupJoined && g.State != storage.GroupInvited {
 		return nil
 	}
-	chain, err := loadChain(rc.tx, g)
+	chain, err := rosterchain.Load(rc.tx, g)
 	if err != nil {
 		return err
 	}
-	res, _, err := adoptRoster(rc.tx, gid, chain, r)
-	if err != nil || res == adoptGap || res == adoptLost || res == adoptStale {
-		if res == adoptGap {
+	res, _, err := rosterchain.Adopt(rc.tx, gid, chain, r)
+	if err != nil || res == rosterchain.Gap || res == rosterchain.Lost || res == rosterchain.Stale {
+		if res == rosterchain.Gap {
 			rc.in.After(func() { s.syncGroupSoon(gid) })
 		}
 		return rc.dropGroup("removal", err)

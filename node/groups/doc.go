@@ -16,12 +16,19 @@
 // wire types.
 //
 // Files: service.go (Service, lifecycle, per-group locks), chats.go (the
-// 1:1 interfaces, HandleControl), control.go and keys.go (control contents
-// received, parked keys), roster.go and chain.go (roster changes, the
-// verified roster chain, forks), membership.go (accept, decline, leave),
-// live.go and validator.go (a joined group's topic and goroutines),
-// send.go, receive.go, content.go (sealing, storing, opening, applying
-// messages), receipts.go and messages.go (delivery and read state, the
-// thread), sync.go and sync_client.go (history sync), info.go (listing),
-// types.go (the types package node re-exports).
+// 1:1 interfaces, HandleControl), control.go (control contents received),
+// roster.go (roster changes, forks re-applied), membership.go (accept,
+// decline, leave), live.go (a joined group's topic and goroutines, over
+// node/internal/topic), send.go and receive.go (sealing, storing,
+// opening), receipts.go and messages.go (delivery and read state, the
+// thread), sync.go (when and with whom to sync, adopting the answer),
+// info.go (listing), types.go (the types package node re-exports).
+//
+// Subpackages, each with one job and none importing this one:
+// rosterchain (the verified roster chain, its adoption and fork rules, the
+// keys stored and parked on it), content (message kinds, encoding an
+// outgoing message, applying an opened one to the store, receipts' marks),
+// gate (the topic validator, its rosters view and the envelopes kept
+// aside) and groupsync (the history sync protocol: asking, serving,
+// answering from the store, checking an answer).
 package groups

@@ -12,7 +12,9 @@ import (
 
 	"github.com/backchannel/backchannel/crypto/group"
 	"github.com/backchannel/backchannel/node/errs"
+	"github.com/backchannel/backchannel/node/groups/groupsync"
 	"github.com/backchannel/backchannel/node/groups/internal/groupspb"
+	"github.com/backchannel/backchannel/node/groups/rosterchain"
 	"github.com/backchannel/backchannel/node/internal/frame"
 	"github.com/backchannel/backchannel/storage"
 )
@@ -41,7 +43,7 @@ func FuzzGroupContent(f *testing.F) {
 			if err != nil {
 				return err
 			}
-			chain, err := loadChain(tx, g)
+			chain, err := rosterchain.Load(tx, g)
 			if err != nil {
 				return err
 			}
@@ -105,7 +107,7 @@ func FuzzGroupSync(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var q groupspb.GroupSyncRequest
 		if proto.Unmarshal(b, &q) == nil {
-			if r, err := fg.s.serveGroupSync(from, &q); err == nil && len(r.Envelopes) > maxGroupSync {
+			if r, err := fg.s.serveGroupSync(from, &q); err == nil && len(r.Envelopes) > groupsync.MaxEnvelopes {
 				t.Fatalf("answer of %d envelopes", len(r.Envelopes))
 			}
 		}
@@ -128,8 +130,8 @@ func FuzzReadGroupSyncFrames(f *testing.F) {
 	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var req groupspb.GroupSyncRequest
-		_ = frame.Read(bufio.NewReader(bytes.NewReader(b)), &req, maxSyncRequest)
+		_ = frame.Read(bufio.NewReader(bytes.NewReader(b)), &req, groupsync.MaxRequestFrame)
 		var resp groupspb.GroupSyncResponse
-		_ = frame.Read(bufio.NewReader(bytes.NewReader(b)), &resp, maxSyncFrame)
+		_ = frame.Read(bufio.NewReader(bytes.NewReader(b)), &resp, groupsync.MaxResponseFrame)
 	})
 }

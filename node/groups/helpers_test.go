@@ -133,8 +133,8 @@ func newFuzzGroup(tb testing.TB) *fuzzGroup {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	fg.lg = &liveGroup{id: fg.id, stash: map[uint64][][]byte{}}
-	if err := s.loadView(fg.lg); err != nil {
+	fg.lg = &liveGroup{id: fg.id, gate: s.newGate(fg.id)}
+	if _, err := s.loadView(fg.lg); err != nil {
 		tb.Fatal(err)
 	}
 	s.live[fg.id] = fg.lg

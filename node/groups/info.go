@@ -5,25 +5,19 @@ import (
 	"fmt"
 	"slices"
 	"time"
-	"unicode/utf8"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/backchannel/backchannel/crypto/group"
 	"github.com/backchannel/backchannel/crypto/keys"
 	"github.com/backchannel/backchannel/node/errs"
+	"github.com/backchannel/backchannel/node/groups/rosterchain"
 	"github.com/backchannel/backchannel/storage"
 )
-
-// maxGroupName bounds a group's name.
-const maxGroupName = 100
 
 // maxUnreadCount bounds how many of a group's newest messages count as
 // unread.
 const maxUnreadCount = 1000
-
-// maxEmojiBytes bounds a reaction.
-const maxEmojiBytes = 64
 
 func sid(id group.ID) storage.GroupID { return storage.GroupID(id) }
 
@@ -94,11 +88,11 @@ func getGroup(tx *storage.Txn, id group.ID) (storage.Group, error) {
 
 func (s *Service) groupInfo(tx *storage.Txn, g storage.Group) (Info, error) {
 	info := Info{ID: group.ID(g.ID), Name: g.Name, State: g.State, Inviter: g.Inviter}
-	chain, err := loadChain(tx, g)
+	chain, err := rosterchain.Load(tx, g)
 	if err != nil {
 		return Info{}, err
 	}
-	latest := chain.latest()
+	latest := chain.Latest()
 	info.Epoch, info.Members, info.Role = latest.Epoch, len(latest.Members), latest.Role(s.self())
 	if g.State == storage.GroupJoined || g.State == storage.GroupInvited {
 		if _, err := tx.GroupEpochKey(g.ID, latest.Epoch); errors.Is(err, storage.ErrNotFound) {
@@ -131,11 +125,11 @@ func (s *Service) GroupMembers(id group.ID) ([]Member, error) {
 		if err != nil {
 			return err
 		}
-		chain, err := loadChain(tx, g)
+		chain, err := rosterchain.Load(tx, g)
 		if err != nil {
 			return err
 		}
-		for _, m := range chain.latest().Members {
+		for _, m := range chain.Latest().Members {
 			gm := Member{Peer: m.Key.PeerID(), Role: m.Role}
 			if c, err := tx.Contact(gm.Peer); err == nil {
 				gm.Name = c.Name
@@ -149,13 +143,6 @@ func (s *Service) GroupMembers(id group.ID) ([]Member, error) {
 	})
 	slices.SortStableFunc(out, func(a, b Member) int { return int(a.Role) - int(b.Role) })
 	return out, err
-}
-
-func checkGroupName(name string) error {
-	if name == "" || len(name) > maxGroupName || !utf8.ValidString(name) {
-		return fmt.Errorf("%w: a group name is 1 to %d bytes of UTF-8", errs.ErrInvalidGroup, maxGroupName)
-	}
-	return nil
 }
 
 func peerKey(p peer.ID) (keys.PublicKey, error) {

@@ -6,16 +6,17 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
-	"golang.org/x/time/rate"
 
 	"github.com/backchannel/backchannel/crypto/group"
 	"github.com/backchannel/backchannel/node/errs"
 	"github.com/backchannel/backchannel/node/event"
+	"github.com/backchannel/backchannel/node/groups/gate"
+	"github.com/backchannel/backchannel/node/groups/rosterchain"
+	"github.com/backchannel/backchannel/node/internal/topic"
 	"github.com/backchannel/backchannel/pubsub"
 	"github.com/backchannel/backchannel/storage"
 )
@@ -26,31 +27,13 @@ const (
 	// groupPublishWait bounds how long a publish waits for the mesh; what
 	// is not sent by then reaches the others through sync.
 	groupPublishWait = 5 * time.Second
-	// groupRate and groupBurst bound each member's envelopes that a node
-	// forwards; beyond them the validator ignores (sync repairs honest
-	// bursts).
-	groupRate  = rate.Limit(100)
-	groupBurst = 500
 	// groupReadBatch bounds how many received envelopes one transaction
 	// stores.
 	groupReadBatch = 64
-	// maxGroupStash bounds the envelopes of epochs not known yet that a
-	// node keeps in memory until their roster arrives.
-	maxGroupStash = 4096
-	// maxEpochAhead bounds how far ahead of the newest known epoch a
-	// stashed envelope may be.
-	maxEpochAhead = 64
 	// groupDialTarget is how many fellow members a node tries to stay
 	// connected to, so that the group's mesh forms and sync finds peers.
 	groupDialTarget = 3
 )
-
-// groupView is what the topic validator needs, swapped whole when the
-// rosters change: the verified rosters from the base epoch on.
-type groupView struct {
-	base, latest uint64
-	rosters      map[uint64]*group.Roster
-}
 
 // liveGroup is a joined group: its topic and the goroutines that serve it.
 type liveGroup struct {
@@ -59,18 +42,10 @@ type liveGroup struct {
 	ctx     context.Context // ends when the group is left or the service closes
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup // the group's goroutines
-	outq    chan []byte    // our stored envelopes waiting to be published
-	view    atomic.Pointer[groupView]
-	limiter *pubsub.Limiter
+	pub     *topic.Queue   // our stored envelopes waiting to be published
+	gate    *gate.Gate     // the topic's validator, with the rosters it checks against
 	syncNow chan struct{}
 	receipt chan struct{}
-	// rejected counts envelopes the validator rejected (forged, from
-	// non-members, of another group).
-	rejected atomic.Int64
-
-	stashMu sync.Mutex
-	stash   map[uint64][][]byte // epoch -> envelopes waiting for its roster
-	stashed int
 }
 
 func poke(ch chan struct{}) {
@@ -125,28 +100,27 @@ func (s *Service) joinGroupLive(id group.ID) error {
 		id:      id,
 		ctx:     ctx,
 		cancel:  cancel,
-		outq:    make(chan []byte, groupPublishQueue),
-		limiter: pubsub.NewLimiter(groupRate, groupBurst, group.MaxMembers),
+		gate:    s.newGate(id),
 		syncNow: make(chan struct{}, 1),
 		receipt: make(chan struct{}, 1),
-		stash:   map[uint64][][]byte{},
 	}
-	if err := s.loadView(lg); err != nil {
+	if _, err := s.loadView(lg); err != nil {
 		cancel()
 		return err
 	}
-	topic, err := s.ps.Join(secret.Topic(), s.groupValidator(lg))
+	t, err := s.ps.Join(secret.Topic(), lg.gate.Validate)
 	if err != nil {
 		cancel()
 		return fmt.Errorf("group %s: %w", id, err)
 	}
-	lg.topic = topic
+	lg.topic = t
+	lg.pub = topic.NewQueue(t, publishPolicy)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	_, dup := s.live[id]
 	if dup || s.ctx.Err() != nil {
 		cancel()
-		topic.Close()
+		t.Close()
 		if dup {
 			return nil
 		}
@@ -157,22 +131,17 @@ func (s *Service) joinGroupLive(id group.ID) error {
 	// s.ctx, finds the group and waits for them.
 	s.goGroup(lg, func() { s.readGroup(lg) })
 	s.goGroup(lg, func() { s.publishGroupLoop(lg) })
-	s.goGroup(lg, func() { s.syncGroupLoop(lg) })
-	s.goGroup(lg, func() { s.receiptLoop(lg) })
+	// lg.ctx also ends when the service closes.
+	s.goGroup(lg, func() {
+		topic.Every(lg.ctx.Done(), s.cfg.SyncInterval, lg.syncNow, func() time.Duration { s.syncGroupRound(lg); return 0 })
+	})
+	s.goGroup(lg, func() { topic.AfterPoke(lg.ctx.Done(), lg.receipt, s.cfg.ReceiptDelay, func() { s.sendReceipt(lg) }) })
 	return nil
 }
 
 // goGroup runs fn in a goroutine of the group, which stopGroupLive and
 // Close wait for.
-func (s *Service) goGroup(lg *liveGroup, fn func()) {
-	s.wg.Add(1)
-	lg.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		defer lg.wg.Done()
-		fn()
-	}()
-}
+func (s *Service) goGroup(lg *liveGroup, fn func()) { topic.Go(&lg.wg, &s.wg, fn) }
 
 // stopGroupLive leaves a group's topic and waits for the group's
 // goroutines; the store keeps what it had. It must not run on one of them.
@@ -191,24 +160,36 @@ func (s *Service) stopGroupLive(id group.ID) {
 	lg.wg.Wait()
 }
 
-// loadView reads the group's rosters into a fresh validator view.
-func (s *Service) loadView(lg *liveGroup) error {
-	return s.store.View(func(tx *storage.Txn) error {
+// newGate makes the topic validator of group id.
+func (s *Service) newGate(id group.ID) *gate.Gate {
+	stored := func(hash [32]byte) bool {
+		var dup bool
+		_ = s.store.View(func(tx *storage.Txn) error {
+			dup, _ = tx.HasGroupEnvelope(sid(id), hash)
+			return nil
+		})
+		return dup
+	}
+	return gate.New(id, s.selfID(), stored, s.log)
+}
+
+// loadView reads the group's rosters into its gate, and returns the
+// envelopes kept aside whose epochs they now reach.
+func (s *Service) loadView(lg *liveGroup) ([][]byte, error) {
+	var ready [][]byte
+	err := s.store.View(func(tx *storage.Txn) error {
 		g, err := getGroup(tx, lg.id)
 		if err != nil {
 			return err
 		}
-		chain, err := loadChain(tx, g)
+		chain, err := rosterchain.Load(tx, g)
 		if err != nil {
 			return err
 		}
-		v := &groupView{base: chain.base, latest: chain.latest().Epoch, rosters: make(map[uint64]*group.Roster, len(chain.rosters))}
-		for _, r := range chain.rosters {
-			v.rosters[r.Epoch] = r
-		}
-		lg.view.Store(v)
+		ready = lg.gate.SetView(gate.ViewOf(chain))
 		return nil
 	})
+	return ready, err
 }
 
 // refreshGroup reloads a live group's rosters after they changed and hands
@@ -218,21 +199,11 @@ func (s *Service) refreshGroup(id group.ID) {
 	if !ok {
 		return
 	}
-	if err := s.loadView(lg); err != nil {
+	ready, err := s.loadView(lg)
+	if err != nil {
 		s.log.Warn("group: rosters not reloaded", "group", id, "err", err)
 		return
 	}
-	v := lg.view.Load()
-	lg.stashMu.Lock()
-	var ready [][]byte
-	for epoch, datas := range lg.stash {
-		if epoch <= v.latest {
-			ready = append(ready, datas...)
-			lg.stashed -= len(datas)
-			delete(lg.stash, epoch)
-		}
-	}
-	lg.stashMu.Unlock()
 	if len(ready) > 0 {
 		s.acceptVerified(lg, ready)
 	}
@@ -263,31 +234,12 @@ func (s *Service) syncGroupSoon(id group.ID) {
 // readGroup stores and opens the group's envelopes until the topic closes,
 // a batch of those already waiting per transaction.
 func (s *Service) readGroup(lg *liveGroup) {
-	msgs := lg.topic.Messages()
-	for msg := range msgs {
-		var batch [][]byte
-		if !msg.Local {
-			batch = append(batch, msg.Data)
-		}
-	drain:
-		for len(batch) < groupReadBatch {
-			select {
-			case m, ok := <-msgs:
-				if !ok {
-					break drain
-				}
-				if !m.Local {
-					batch = append(batch, m.Data)
-				}
-			default:
-				break drain
-			}
-		}
-		if len(batch) > 0 {
-			s.acceptGroupData(lg, batch, false)
-		}
-	}
+	topic.ReadBatches(lg.topic.Messages(), groupReadBatch, remoteData, func(batch [][]byte) { s.acceptGroupData(lg, batch, false) })
 }
+
+// remoteData is the envelope of a message from the topic, unless it is our
+// own (stored before it was published).
+func remoteData(m pubsub.Message) ([]byte, bool) { return m.Data, !m.Local }
 
 // acceptVerified takes envelopes that were kept aside: they are checked
 // against the rosters now held before they are stored.
@@ -299,7 +251,7 @@ func (s *Service) acceptVerified(lg *liveGroup, datas [][]byte) {
 // each is first checked against the roster of its epoch (the validator did
 // that for what came through GossipSub).
 func (s *Service) acceptGroupData(lg *liveGroup, datas [][]byte, check bool) {
-	v := lg.view.Load()
+	v := lg.gate.View()
 	var in []incoming
 	for _, d := range datas {
 		e, err := group.UnmarshalEnvelope(d)
@@ -307,7 +259,7 @@ func (s *Service) acceptGroupData(lg *liveGroup, datas [][]byte, check bool) {
 			continue
 		}
 		if check {
-			r := v.rosters[e.Epoch]
+			r := v.Rosters[e.Epoch]
 			if r == nil || r.CheckSender(e) != nil {
 				continue
 			}
@@ -319,62 +271,29 @@ func (s *Service) acceptGroupData(lg *liveGroup, datas [][]byte, check bool) {
 	}
 }
 
-// publishGroupLoop publishes our stored envelopes in order, each waiting up
-// to groupPublishWait for the mesh.
+// publishPolicy is how a group's queue publishes our stored envelopes, in
+// order, each waiting up to groupPublishWait for the mesh; leaving drops
+// what is queued (sync carries it) and ends a publish under way.
+var publishPolicy = topic.Policy{Size: groupPublishQueue, Wait: groupPublishWait, LeaveAborts: true}
+
+// publishGroupLoop publishes our stored envelopes until the group is left.
 func (s *Service) publishGroupLoop(lg *liveGroup) {
-	for {
-		select {
-		case <-s.ctx.Done():
-			return
-		case <-lg.ctx.Done():
-			return
-		case data := <-lg.outq:
-			ctx, cancel := context.WithTimeout(lg.ctx, groupPublishWait)
-			err := lg.topic.Publish(ctx, data)
-			cancel()
-			if err != nil {
-				s.log.Debug("group publish not sent; sync will carry it", "group", lg.id, "err", err)
-			}
-		}
-	}
+	lg.pub.Run(s.ctx, lg.ctx, func(err error) {
+		s.log.Debug("group publish not sent; sync will carry it", "group", lg.id, "err", err)
+	})
 }
 
-// enqueue hands a stored envelope to the publish loop.
-func (lg *liveGroup) enqueue(data []byte) bool {
-	select {
-	case lg.outq <- data:
-		return true
-	default:
-		return false // stored: sync carries it
-	}
-}
+// enqueue hands a stored envelope to the publish loop; false means the
+// queue is full (stored: sync carries it).
+func (lg *liveGroup) enqueue(data []byte) bool { return lg.pub.Enqueue(data) }
 
-// syncGroupLoop keeps the node connected to some fellow members and pulls
-// what it missed from one of them: at once, then every GroupSyncInterval
-// and whenever asked (a new key, a roster gap).
-func (s *Service) syncGroupLoop(lg *liveGroup) {
-	t := time.NewTimer(0)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.ctx.Done():
-			return
-		case <-lg.ctx.Done():
-			return
-		case <-t.C:
-		case <-lg.syncNow:
-		}
-		s.dialMembers(lg)
-		if err := s.syncGroupOnce(lg); err != nil {
-			s.log.Debug("group: sync failed", "group", lg.id, "err", err)
-		}
-		if !t.Stop() {
-			select {
-			case <-t.C:
-			default:
-			}
-		}
-		t.Reset(s.cfg.SyncInterval)
+// syncGroupRound keeps the node connected to some fellow members and pulls
+// what it missed from one of them; the group's loop runs it at once, then
+// every GroupSyncInterval and whenever asked (a new key, a roster gap).
+func (s *Service) syncGroupRound(lg *liveGroup) {
+	s.dialMembers(lg)
+	if err := s.syncGroupOnce(lg); err != nil {
+		s.log.Debug("group: sync failed", "group", lg.id, "err", err)
 	}
 }
 
@@ -382,11 +301,11 @@ func (s *Service) syncGroupLoop(lg *liveGroup) {
 // than groupDialTarget are connected: peers found through the peerstore or
 // the DHT, which names no group.
 func (s *Service) dialMembers(lg *liveGroup) {
-	v := lg.view.Load()
+	v := lg.gate.View()
 	h := s.net.Host()
 	var todo []peer.ID
 	connected := 0
-	for _, m := range v.rosters[v.latest].Members {
+	for _, m := range v.Rosters[v.Latest].Members {
 		p := m.Key.PeerID()
 		if p == s.selfID() {
 			continue
@@ -417,26 +336,11 @@ func (s *Service) dialMembers(lg *liveGroup) {
 	wg.Wait()
 }
 
-// receiptLoop tells the group how far this node has received and read, a
-// while after messages arrived or at once when the user read them.
-func (s *Service) receiptLoop(lg *liveGroup) {
-	for {
-		select {
-		case <-s.ctx.Done():
-			return
-		case <-lg.ctx.Done():
-			return
-		case <-lg.receipt:
-		}
-		select {
-		case <-s.ctx.Done():
-			return
-		case <-lg.ctx.Done():
-			return
-		case <-time.After(s.cfg.ReceiptDelay):
-		}
-		if err := s.publishReceipt(lg); err != nil && !errors.Is(err, errs.ErrKeyPending) {
-			s.log.Debug("group: receipt not sent", "group", lg.id, "err", err)
-		}
+// sendReceipt tells the group how far this node has received and read; the
+// group's receipt loop runs it GroupReceiptDelay after messages arrived
+// (reading publishes a receipt at once, without it).
+func (s *Service) sendReceipt(lg *liveGroup) {
+	if err := s.publishReceipt(lg); err != nil && !errors.Is(err, errs.ErrKeyPending) {
+		s.log.Debug("group: receipt not sent", "group", lg.id, "err", err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/backchannel/backchannel/node/errs"
 	"github.com/backchannel/backchannel/node/event"
 	"github.com/backchannel/backchannel/node/groups/internal/groupspb"
+	"github.com/backchannel/backchannel/node/groups/rosterchain"
 	"github.com/backchannel/backchannel/storage"
 	"github.com/libp2p/go-libp2p/core/peer"
 )
@@ -99,9 +100,9 @@ func (s *Service) LeaveGroup(ctx context.Context, id group.ID) error {
 		if g.State != storage.GroupJoined {
 			return fmt.Errorf("%w: not in group %s (%s)", errs.ErrInvalidGroup, id, g.State)
 		}
-		chain, err := loadChain(tx, g)
+		chain, err := rosterchain.Load(tx, g)
 		if err == nil {
-			latest = chain.latest()
+			latest = chain.Latest()
 		}
 		return err
 	}); err != nil {

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/backchannel/backchannel/crypto/group"
+	"github.com/backchannel/backchannel/node/groups/content"
 	"github.com/backchannel/backchannel/storage"
 )
 
@@ -58,10 +59,10 @@ func (s *Service) groupMessages(id group.ID, list func(tx *storage.Txn) ([]stora
 				if r.Member == m.Sender || r.Member == s.selfID() {
 					continue
 				}
-				if markCovers(r.Delivered, m) {
+				if content.Covers(r.Delivered, m) {
 					gm.DeliveredTo = append(gm.DeliveredTo, r.Member)
 				}
-				if markCovers(r.Read, m) {
+				if content.Covers(r.Read, m) {
 					gm.ReadBy = append(gm.ReadBy, r.Member)
 				}
 			}
@@ -70,13 +71,4 @@ func (s *Service) groupMessages(id group.ID, list func(tx *storage.Txn) ([]stora
 		return nil
 	})
 	return out, err
-}
-
-func markCovers(marks []storage.GroupMark, m storage.GroupMessage) bool {
-	for _, k := range marks {
-		if k.Epoch == m.Epoch && k.Sender == m.Sender && k.Next > m.Seq {
-			return true
-		}
-	}
-	return false
 }

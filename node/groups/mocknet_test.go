@@ -20,6 +20,7 @@ import (
 	"github.com/backchannel/backchannel/crypto/group"
 	"github.com/backchannel/backchannel/crypto/identity"
 	"github.com/backchannel/backchannel/node/event"
+	"github.com/backchannel/backchannel/node/groups/groupsync"
 	"github.com/backchannel/backchannel/node/groups/internal/groupspb"
 	"github.com/backchannel/backchannel/node/internal/env"
 	"github.com/backchannel/backchannel/node/p2p"
@@ -227,7 +228,7 @@ func TestSyncRefusesStrangers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = stranger.s.exchange(t.Context(), owner.s.selfID(), &groupspb.GroupSyncRequest{Group: info.ID[:]})
+	_, err = groupsync.Ask(t.Context(), stranger.s.net.Host(), owner.s.selfID(), &groupspb.GroupSyncRequest{Group: info.ID[:]})
 	if err == nil || !strings.Contains(err.Error(), "unknown group") {
 		t.Fatalf("a stranger's sync: %v, want unknown group", err)
 	}

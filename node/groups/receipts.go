@@ -5,8 +5,8 @@ import (
 	"time"
 
 	"github.com/backchannel/backchannel/crypto/group"
-	"github.com/backchannel/backchannel/crypto/keys"
 	"github.com/backchannel/backchannel/node/errs"
+	"github.com/backchannel/backchannel/node/groups/groupsync"
 	"github.com/backchannel/backchannel/node/groups/internal/groupspb"
 	"github.com/backchannel/backchannel/storage"
 )
@@ -27,18 +27,6 @@ func (s *Service) receiptMarks(tx *storage.Txn, g storage.Group, latest uint64) 
 	return out, nil
 }
 
-func marksToWire(ms []storage.GroupMark) []*groupspb.GroupMark {
-	var out []*groupspb.GroupMark
-	for _, m := range ms {
-		pk, err := keys.PublicKeyFromPeerID(m.Sender)
-		if err != nil {
-			continue
-		}
-		out = append(out, &groupspb.GroupMark{Epoch: m.Epoch, Sender: pk[:], Next: m.Next})
-	}
-	return out
-}
-
 // publishReceipt tells the group how far this node has received and read.
 func (s *Service) publishReceipt(lg *liveGroup) error {
 	var r *groupspb.GroupReceipt
@@ -47,7 +35,7 @@ func (s *Service) publishReceipt(lg *liveGroup) error {
 		if err != nil {
 			return err
 		}
-		delivered, err := s.receiptMarks(tx, g, lg.view.Load().latest)
+		delivered, err := s.receiptMarks(tx, g, lg.gate.View().Latest)
 		if err != nil {
 			return err
 		}
@@ -55,7 +43,7 @@ func (s *Service) publishReceipt(lg *liveGroup) error {
 		if err != nil && !errors.Is(err, storage.ErrNotFound) {
 			return err
 		}
-		r = &groupspb.GroupReceipt{Delivered: marksToWire(delivered), Read: marksToWire(own.Read)}
+		r = &groupspb.GroupReceipt{Delivered: groupsync.MarksToWire(delivered), Read: groupsync.MarksToWire(own.Read)}
 		return nil
 	})
 	if err != nil {
@@ -94,7 +82,7 @@ func (s *Service) MarkGroupRead(id group.ID) error {
 		if !live {
 			return nil
 		}
-		marks, err := s.receiptMarks(tx, g, lg.view.Load().latest)
+		marks, err := s.receiptMarks(tx, g, lg.gate.View().Latest)
 		if err != nil {
 			return err
 		}

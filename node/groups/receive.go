@@ -6,7 +6,9 @@ import (
 
 	"github.com/backchannel/backchannel/crypto/group"
 	"github.com/backchannel/backchannel/node/event"
+	"github.com/backchannel/backchannel/node/groups/content"
 	"github.com/backchannel/backchannel/node/groups/internal/groupspb"
+	"github.com/backchannel/backchannel/node/groups/rosterchain"
 	"github.com/backchannel/backchannel/storage"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"google.golang.org/protobuf/proto"
@@ -38,7 +40,7 @@ func (s *Service) storeEnvelopes(id group.ID, in []incoming) error {
 		if g.State != storage.GroupJoined {
 			return nil
 		}
-		chain, err := loadChain(tx, g)
+		chain, err := rosterchain.Load(tx, g)
 		if err != nil {
 			return err
 		}
@@ -74,7 +76,7 @@ func (s *Service) storeEnvelopes(id group.ID, in []incoming) error {
 // storeEnvelope stores one checked envelope, unless held already, and
 // opens it if its epoch key is here. It returns the event to publish and
 // whether a receipt is worth sending.
-func (s *Service) storeEnvelope(tx *storage.Txn, g *storage.Group, chain *rosterChain, keys epochKeys, x incoming, now time.Time) (*event.Event, bool, error) {
+func (s *Service) storeEnvelope(tx *storage.Txn, g *storage.Group, chain *rosterchain.Chain, keys epochKeys, x incoming, now time.Time) (*event.Event, bool, error) {
 	se := storage.GroupEnvelope{Group: g.ID, Epoch: x.e.Epoch, Sender: x.e.Sender.PeerID(), Seq: x.e.Seq, ID: x.e.Hash(), Data: x.data, Received: now}
 	if dup, err := tx.HasGroupEnvelope(g.ID, se.ID); err != nil || dup {
 		return nil, false, err
@@ -164,7 +166,7 @@ func (s *Service) openEnvelope(tx *storage.Txn, g storage.Group, keys epochKeys,
 // opened stores the receive chain that opened a stored envelope and
 // applies what the envelope says. It returns the event to publish and
 // whether the message is one that members acknowledge with a receipt.
-func (s *Service) opened(tx *storage.Txn, g *storage.Group, chain *rosterChain, e *group.Envelope, se storage.GroupEnvelope, pt []byte, rc *group.ReceiveChain, now time.Time) (*event.Event, bool, error) {
+func (s *Service) opened(tx *storage.Txn, g *storage.Group, chain *rosterchain.Chain, e *group.Envelope, se storage.GroupEnvelope, pt []byte, rc *group.ReceiveChain, now time.Time) (*event.Event, bool, error) {
 	cb, err := rc.MarshalBinary()
 	if err != nil {
 		return nil, false, err
@@ -199,7 +201,7 @@ func (s *Service) openPending(id group.ID, epoch uint64) error {
 			if g.State != storage.GroupJoined {
 				return nil
 			}
-			chain, err := loadChain(tx, g)
+			chain, err := rosterchain.Load(tx, g)
 			if err != nil {
 				return err
 			}
@@ -248,4 +250,10 @@ func (s *Service) openPending(id group.ID, epoch uint64) error {
 			return nil
 		}
 	}
+}
+
+// applyGroupContent stores what an opened envelope says (content.Apply)
+// under the service's limits.
+func (s *Service) applyGroupContent(tx *storage.Txn, g *storage.Group, chain *rosterchain.Chain, e *group.Envelope, id [32]byte, gc *groupspb.GroupContent, outbound bool, now time.Time) (*event.Event, bool, error) {
+	return content.Apply(tx, g, chain, e, id, gc, outbound, now, content.Limits{MaxTextBytes: s.cfg.MaxTextBytes, Log: s.log})
 }

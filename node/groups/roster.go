@@ -13,14 +13,16 @@ import (
 	"github.com/backchannel/backchannel/crypto/keys"
 	"github.com/backchannel/backchannel/node/errs"
 	"github.com/backchannel/backchannel/node/event"
+	"github.com/backchannel/backchannel/node/groups/content"
 	"github.com/backchannel/backchannel/node/groups/internal/groupspb"
+	"github.com/backchannel/backchannel/node/groups/rosterchain"
 	"github.com/backchannel/backchannel/storage"
 )
 
 // CreateGroup makes a private group owned by this node, alone in it at
 // epoch 0, and joins its topic. Invite members with InviteToGroup.
 func (s *Service) CreateGroup(_ context.Context, name string) (Info, error) {
-	if err := checkGroupName(name); err != nil {
+	if err := content.CheckName(name); err != nil {
 		return Info{}, err
 	}
 	if !s.started.Load() {
@@ -185,11 +187,11 @@ func (s *Service) changeRoster(_ context.Context, id group.ID, edit func(latest 
 		if g.State != storage.GroupJoined {
 			return fmt.Errorf("%w: not in group %s (%s)", errs.ErrInvalidGroup, id, g.State)
 		}
-		chain, err := loadChain(tx, g)
+		chain, err := rosterchain.Load(tx, g)
 		if err != nil {
 			return err
 		}
-		prev = chain.latest()
+		prev = chain.Latest()
 		if r := prev.Role(s.self()); r != group.RoleOwner && r != group.RoleAdmin {
 			return fmt.Errorf("%w: only the group's owner or an admin can change its members", errs.ErrNotAllowed)
 		}

@@ -4,82 +4,22 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
-	"unicode/utf8"
 
 	"github.com/backchannel/backchannel/crypto/group"
-	"github.com/backchannel/backchannel/crypto/keys"
 	"github.com/backchannel/backchannel/node/errs"
 	"github.com/backchannel/backchannel/node/event"
+	"github.com/backchannel/backchannel/node/groups/content"
 	"github.com/backchannel/backchannel/node/groups/internal/groupspb"
+	"github.com/backchannel/backchannel/node/groups/rosterchain"
 	"github.com/backchannel/backchannel/storage"
 	"google.golang.org/protobuf/proto"
 )
-
-// groupContent builds the plaintext of an outgoing message.
-func (s *Service) groupContent(out Outgoing) (*groupspb.GroupContent, error) {
-	if out.Kind == "" {
-		out.Kind = KindText
-		if out.ReplyTo != ([32]byte{}) {
-			out.Kind = KindReply
-		}
-	}
-	var zero [32]byte
-	text := func() error {
-		if out.Body == "" || len(out.Body) > s.cfg.MaxTextBytes || !utf8.ValidString(out.Body) {
-			return fmt.Errorf("%w: a text is 1 to %d bytes of UTF-8", errs.ErrTooLarge, s.cfg.MaxTextBytes)
-		}
-		return nil
-	}
-	switch out.Kind {
-	case KindText, KindReply:
-		if err := text(); err != nil {
-			return nil, err
-		}
-		t := &groupspb.GroupText{Body: out.Body}
-		if out.ReplyTo != zero {
-			t.ReplyTo = out.ReplyTo[:]
-		}
-		return &groupspb.GroupContent{Body: &groupspb.GroupContent_Text{Text: t}}, nil
-	case KindReaction:
-		if out.ReplyTo == zero || out.Body == "" || len(out.Body) > maxEmojiBytes || !utf8.ValidString(out.Body) {
-			return nil, fmt.Errorf("%w: a reaction needs a target and a short emoji", errs.ErrInvalidGroup)
-		}
-		return &groupspb.GroupContent{Body: &groupspb.GroupContent_Reaction{Reaction: &groupspb.GroupReaction{Target: out.ReplyTo[:], Emoji: out.Body}}}, nil
-	case KindEvent:
-		if err := text(); err != nil {
-			return nil, err
-		}
-		if out.Start.IsZero() || out.Start.Before(time.Unix(0, 0)) {
-			return nil, fmt.Errorf("%w: an event needs a start time", errs.ErrInvalidGroup)
-		}
-		return &groupspb.GroupContent{Body: &groupspb.GroupContent_Event{Event: &groupspb.GroupEvent{Title: out.Body, StartUnixNano: out.Start.UnixNano()}}}, nil
-	case KindRSVP:
-		a, ok := rsvpAnswers[out.Body]
-		if !ok || out.ReplyTo == zero {
-			return nil, fmt.Errorf("%w: an RSVP names an event and answers yes, no or maybe", errs.ErrInvalidGroup)
-		}
-		return &groupspb.GroupContent{Body: &groupspb.GroupContent_Rsvp{Rsvp: &groupspb.GroupRsvp{Event: out.ReplyTo[:], Answer: a}}}, nil
-	}
-	return nil, fmt.Errorf("%w: unknown message kind %q", errs.ErrInvalidGroup, out.Kind)
-}
-
-var rsvpAnswers = map[string]groupspb.GroupRsvp_Answer{RSVPYes: groupspb.GroupRsvp_YES, RSVPNo: groupspb.GroupRsvp_NO, RSVPMaybe: groupspb.GroupRsvp_MAYBE}
-
-func rsvpName(a groupspb.GroupRsvp_Answer) (string, bool) {
-	for name, x := range rsvpAnswers {
-		if x == a {
-			return name, true
-		}
-	}
-	return "", false
-}
 
 // GroupSend seals a message with this node's chain of the group's newest
 // epoch, stores it and publishes it on the group's topic (if the mesh is not
 // there yet, members get it through sync).
 func (s *Service) GroupSend(_ context.Context, id group.ID, out Outgoing) (Message, error) {
-	gc, err := s.groupContent(out)
+	gc, err := content.Encode(out, s.cfg.MaxTextBytes)
 	if err != nil {
 		return Message{}, err
 	}
@@ -121,15 +61,15 @@ func (s *Service) GroupSend(_ context.Context, id group.ID, out Outgoing) (Messa
 
 // RenameGroup renames the group for every member (owner or admin).
 func (s *Service) RenameGroup(_ context.Context, id group.ID, name string) error {
-	if err := checkGroupName(name); err != nil {
+	if err := content.CheckName(name); err != nil {
 		return err
 	}
 	lg, ok := s.get(id)
 	if !ok {
 		return fmt.Errorf("%w: not in group %s", errs.ErrInvalidGroup, id)
 	}
-	v := lg.view.Load()
-	if r := v.rosters[v.latest].Role(s.self()); r != group.RoleOwner && r != group.RoleAdmin {
+	v := lg.gate.View()
+	if r := v.Rosters[v.Latest].Role(s.self()); r != group.RoleOwner && r != group.RoleAdmin {
 		return fmt.Errorf("%w: only the group's owner or an admin can rename it", errs.ErrNotAllowed)
 	}
 	data, _, err := s.sealGroupID(lg, &groupspb.GroupContent{Body: &groupspb.GroupContent_Rename{Rename: &groupspb.GroupRename{Name: name}}})
@@ -166,11 +106,11 @@ func (s *Service) sealGroupID(lg *liveGroup, gc *groupspb.GroupContent) ([]byte,
 		if g.State != storage.GroupJoined {
 			return fmt.Errorf("%w: not in group %s (%s)", errs.ErrInvalidGroup, lg.id, g.State)
 		}
-		chain, err := loadChain(tx, g)
+		chain, err := rosterchain.Load(tx, g)
 		if err != nil {
 			return err
 		}
-		latest := chain.latest()
+		latest := chain.Latest()
 		if !latest.IsMember(s.self()) {
 			return fmt.Errorf("%w: not a member of epoch %d", errs.ErrInvalidGroup, latest.Epoch)
 		}
@@ -240,21 +180,4 @@ func (s *Service) sealGroupID(lg *liveGroup, gc *groupspb.GroupContent) ([]byte,
 
 // MessageSize is how many bytes a text message with body text takes on the
 // wire (its sealed, signed envelope).
-func MessageSize(text string) (int, error) {
-	id, _ := group.NewGroup()
-	sc, err := group.NewSendChain(group.GroupKey{Group: id, Epoch: 1, Key: group.NewEpochKey()}, keys.GeneratePrivateKey())
-	if err != nil {
-		return 0, err
-	}
-	pt, err := proto.Marshal(&groupspb.GroupContent{SentUnixNano: time.Now().UnixNano(),
-		Body: &groupspb.GroupContent_Text{Text: &groupspb.GroupText{Body: text}}})
-	if err != nil {
-		return 0, err
-	}
-	env, err := sc.Seal(pt)
-	if err != nil {
-		return 0, err
-	}
-	data, err := env.MarshalBinary()
-	return len(data), err
-}
+func MessageSize(text string) (int, error) { return content.MessageSize(text) }

@@ -167,7 +167,7 @@ func (s *Service) Rejected(id group.ID) int64 {
 	if !ok {
 		return 0
 	}
-	return lg.rejected.Load()
+	return lg.gate.Rejected()
 }
 
 func (s *Service) selfID() peer.ID { return s.id.Public().Key.PeerID() }
@@ -190,5 +190,5 @@ func (s *Service) Validate(ctx context.Context, id group.ID, from peer.ID, data 
 	if !ok {
 		return 0, false
 	}
-	return s.groupValidator(lg)(ctx, from, data), true
+	return lg.gate.Validate(ctx, from, data), true
 }

@@ -1,32 +1,23 @@
 package groups
 
 import (
-	"bufio"
-	"cmp"
-	"context"
-	"errors"
 	"fmt"
-	"slices"
-	"time"
+	"math/rand/v2"
 
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/backchannel/backchannel/crypto/group"
 	"github.com/backchannel/backchannel/crypto/keys"
-	"github.com/backchannel/backchannel/crypto/ratchet"
 	"github.com/backchannel/backchannel/node/errs"
+	"github.com/backchannel/backchannel/node/event"
+	"github.com/backchannel/backchannel/node/groups/groupsync"
 	"github.com/backchannel/backchannel/node/groups/internal/groupspb"
-	"github.com/backchannel/backchannel/node/internal/frame"
+	"github.com/backchannel/backchannel/node/groups/rosterchain"
 	"github.com/backchannel/backchannel/storage"
 )
 
 const (
-	// maxGroupSync bounds the envelopes one group sync answer carries.
-	maxGroupSync = 1000
-	// maxGroupSyncBytes bounds an answer's envelopes in bytes, well below
-	// maxSyncFrame.
-	maxGroupSyncBytes = 4 << 20
 	// maxGroupSyncRounds bounds how many exchanges one sync makes with a
 	// peer whose answers say there is more.
 	maxGroupSyncRounds = 32
@@ -34,90 +25,15 @@ const (
 	storeBatch = 128
 )
 
-// ProtocolSync is the group history sync protocol: one varint-delimited
-// GroupSyncRequest, one GroupSyncResponse.
-const ProtocolSync = "/backchannel/groups/sync/1.0.0"
+// ProtocolSync is the group history sync protocol (package groupsync).
+const ProtocolSync = groupsync.Protocol
 
-const (
-	// maxSyncFrame bounds a sync response.
-	maxSyncFrame = 8 << 20
-	// maxSyncRequest bounds a sync request (a mark per epoch and sender of
-	// what the asker holds) as the node bounds every request frame.
-	maxSyncRequest = ratchet.MaxMessageSize + 1024
-	// syncTimeout bounds one sync exchange.
-	syncTimeout = 20 * time.Second
-)
-
-// handleSync serves /backchannel/groups/sync/1.0.0 to a fellow member.
+// handleSync serves ProtocolSync to a fellow member, within its rate.
 func (s *Service) handleSync(st network.Stream) {
-	defer st.Close()
-	p := st.Conn().RemotePeer()
-	_ = st.SetDeadline(time.Now().Add(syncTimeout))
-	var req groupspb.GroupSyncRequest
-	if err := frame.Read(bufio.NewReader(st), &req, maxSyncRequest); err != nil {
-		s.log.Warn("group sync: malformed request", "from", p, "err", err)
-		st.Reset()
-		return
-	}
-	var resp *groupspb.GroupSyncResponse
-	if !s.syncs.Allow(string(p)) {
-		resp = &groupspb.GroupSyncResponse{Error: "rate limited"}
-	} else {
-		resp = s.serveSyncRequest(p, &req)
-	}
-	if err := frame.Write(st, resp); err != nil {
-		st.Reset()
-	}
+	groupsync.Serve(st, func(p peer.ID) bool { return s.syncs.Allow(string(p)) }, s.log, s.serveGroupSync)
 }
 
-// serveSyncRequest answers a sync request, or says why not.
-func (s *Service) serveSyncRequest(p peer.ID, req *groupspb.GroupSyncRequest) *groupspb.GroupSyncResponse {
-	resp, err := s.serveGroupSync(p, req)
-	switch {
-	case errors.Is(err, storage.ErrNotFound) || errors.Is(err, errs.ErrNotFound):
-		return &groupspb.GroupSyncResponse{Error: "unknown group"}
-	case err != nil:
-		s.log.Warn("group sync: request failed", "from", p, "err", err)
-		return &groupspb.GroupSyncResponse{Error: "bad request"}
-	}
-	return resp
-}
-
-// exchange runs one request/response with p.
-func (s *Service) exchange(ctx context.Context, p peer.ID, req *groupspb.GroupSyncRequest) (*groupspb.GroupSyncResponse, error) {
-	ctx, cancel := context.WithTimeout(ctx, syncTimeout)
-	defer cancel()
-	st, err := s.net.Host().NewStream(ctx, p, ProtocolSync)
-	if err != nil {
-		return nil, err
-	}
-	defer st.Close()
-	_ = st.SetDeadline(time.Now().Add(syncTimeout))
-	if err := frame.Write(st, req); err != nil {
-		st.Reset()
-		return nil, err
-	}
-	var resp groupspb.GroupSyncResponse
-	if err := frame.Read(bufio.NewReader(st), &resp, maxSyncFrame); err != nil {
-		st.Reset()
-		return nil, err
-	}
-	if resp.Error != "" {
-		return nil, fmt.Errorf("group sync: %s says: %s", p.ShortString(), resp.Error)
-	}
-	return &resp, nil
-}
-
-// markKey names a high-water mark.
-type markKey struct {
-	epoch  uint64
-	sender peer.ID
-}
-
-// serveGroupSync answers a fellow member: the rosters after the one it
-// holds (if it is in the newest), and the envelopes above its marks of every
-// epoch whose roster lists it. A peer that is no member of any epoch we hold
-// learns nothing, not even that we know the group.
+// serveGroupSync answers p about a group this node is in (groupsync.Answer).
 func (s *Service) serveGroupSync(p peer.ID, req *groupspb.GroupSyncRequest) (*groupspb.GroupSyncResponse, error) {
 	gid, err := group.IDFromBytes(req.Group)
 	if err != nil {
@@ -130,108 +46,147 @@ func (s *Service) serveGroupSync(p peer.ID, req *groupspb.GroupSyncRequest) (*gr
 	if _, ok := s.get(gid); !ok {
 		return nil, storage.ErrNotFound
 	}
-	have, err := haveMarks(req.Have)
-	if err != nil {
-		return nil, err
-	}
-	limit := maxGroupSync
-	if req.Limit > 0 {
-		limit = min(limit, int(req.Limit))
-	}
-	resp := &groupspb.GroupSyncResponse{}
+	var resp *groupspb.GroupSyncResponse
 	err = s.store.View(func(tx *storage.Txn) error {
 		g, err := getGroup(tx, gid)
 		if err != nil {
 			return err
 		}
-		if g.State != storage.GroupJoined {
-			return storage.ErrNotFound
+		resp, err = groupsync.Answer(tx, g, pk, req)
+		return err
+	})
+	return resp, err
+}
+
+// syncGroupOnce pulls rosters and envelopes this node lacks from one fellow
+// member, as long as its answers say there is more.
+func (s *Service) syncGroupOnce(lg *liveGroup) error {
+	v := lg.gate.View()
+	latest := v.Rosters[v.Latest]
+	var peers []peer.ID
+	for _, p := range lg.topic.Peers() {
+		if pk, err := keys.PublicKeyFromPeerID(p); err == nil && latest.IsMember(pk) {
+			peers = append(peers, p)
 		}
-		chain, err := loadChain(tx, g)
+	}
+	if len(peers) == 0 {
+		for _, m := range latest.Members {
+			p := m.Key.PeerID()
+			if p != s.selfID() && s.net.Host().Network().Connectedness(p) == network.Connected {
+				peers = append(peers, p)
+			}
+		}
+	}
+	if len(peers) == 0 {
+		return nil
+	}
+	p := peers[rand.IntN(len(peers))]
+	for range maxGroupSyncRounds {
+		req, err := s.groupSyncRequest(lg)
 		if err != nil {
 			return err
 		}
-		if !slices.ContainsFunc(chain.rosters, func(r *group.Roster) bool { return r.IsMember(pk) }) {
-			return storage.ErrNotFound
-		}
-		if chain.latest().IsMember(pk) {
-			if resp.Rosters, err = rostersAfter(chain, req.RosterEpoch); err != nil {
-				return err
-			}
-		}
-		return envelopesAbove(tx, g, chain, pk, have, limit, resp)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return resp, nil
-}
-
-// haveMarks reads the marks of a request.
-func haveMarks(wire []*groupspb.GroupMark) (map[markKey]uint64, error) {
-	have := map[markKey]uint64{}
-	for _, m := range wire {
-		spk, err := keys.PublicKeyFromBytes(m.Sender)
+		resp, err := groupsync.Ask(lg.ctx, s.net.Host(), p, req)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %w", errs.ErrProtocol, err)
+			return err
 		}
-		have[markKey{m.Epoch, spk.PeerID()}] = m.Next
-	}
-	return have, nil
-}
-
-// rostersAfter encodes the chain's rosters after epoch.
-func rostersAfter(chain *rosterChain, epoch uint64) ([][]byte, error) {
-	var out [][]byte
-	for _, r := range chain.rosters {
-		if r.Epoch > epoch {
-			b, err := r.MarshalBinary()
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, b)
+		if err := s.applyGroupSync(lg, resp); err != nil {
+			return err
+		}
+		s.log.Debug("group: synced", "group", lg.id, "with", p, "rosters", len(resp.Rosters), "envelopes", len(resp.Envelopes))
+		if !resp.More || len(resp.Envelopes) == 0 {
+			return nil
 		}
 	}
-	return out, nil
+	return nil
 }
 
-// envelopesAbove adds to resp the envelopes above the asker's marks of the
-// epochs whose rosters list it, up to limit envelopes or maxGroupSyncBytes,
-// setting More when it stops short.
-func envelopesAbove(tx *storage.Txn, g storage.Group, chain *rosterChain, pk keys.PublicKey, have map[markKey]uint64, limit int, resp *groupspb.GroupSyncResponse) error {
-	marks, err := tx.GroupMarks(g.ID)
+// groupSyncRequest states what this node holds.
+func (s *Service) groupSyncRequest(lg *liveGroup) (*groupspb.GroupSyncRequest, error) {
+	var req *groupspb.GroupSyncRequest
+	err := s.store.View(func(tx *storage.Txn) error {
+		var err error
+		req, err = groupsync.Request(tx, lg.id, lg.gate.View().Latest)
+		return err
+	})
+	return req, err
+}
+
+// applyGroupSync adopts the rosters of a sync answer (taking the parked keys
+// they unlock) and stores the envelopes, each checked against the roster of
+// its epoch: the author's signature, whoever served it.
+func (s *Service) applyGroupSync(lg *liveGroup, resp *groupspb.GroupSyncResponse) error {
+	if len(resp.Rosters) > 0 {
+		if err := s.adoptSynced(lg.id, resp); err != nil {
+			return err
+		}
+	}
+	v := lg.gate.View()
+	var batch []incoming
+	err := groupsync.Envelopes(resp, lg.id, func(epoch uint64) *group.Roster { return v.Rosters[epoch] }, func(e *group.Envelope, d []byte) error {
+		batch = append(batch, incoming{e, d})
+		if len(batch) < storeBatch {
+			return nil
+		}
+		err := s.storeEnvelopes(lg.id, batch)
+		batch = batch[:0]
+		return err
+	})
 	if err != nil {
 		return err
 	}
-	slices.SortFunc(marks, func(a, b storage.GroupMark) int {
-		return cmp.Or(cmp.Compare(a.Epoch, b.Epoch), cmp.Compare(a.Sender, b.Sender))
-	})
-	size, count := 0, 0
-	for _, m := range marks {
-		if r := chain.at(m.Epoch); r == nil || !r.IsMember(pk) {
-			continue
-		}
-		from := have[markKey{m.Epoch, m.Sender}]
-		if m.Next <= from && m.Next > 0 {
-			continue // they hold all we hold without a gap
-		}
-		es, err := tx.GroupEnvelopes(g.ID, m.Epoch, m.Sender, from, limit-count)
+	return s.storeEnvelopes(lg.id, batch)
+}
+
+// adoptSynced adopts rosters a fellow member served, oldest first.
+func (s *Service) adoptSynced(id group.ID, resp *groupspb.GroupSyncResponse) error {
+	rs, err := groupsync.Rosters(resp)
+	if err != nil {
+		return err
+	}
+	unlock := s.lock(id)
+	var (
+		epochs  []uint64
+		changed bool
+		reapply []func()
+	)
+	err = s.store.Update(func(tx *storage.Txn) error {
+		epochs, changed, reapply = nil, false, nil
+		g, err := getGroup(tx, id)
 		if err != nil {
 			return err
 		}
-		for _, e := range es {
-			if count >= limit || size+len(e.Data) > maxGroupSyncBytes {
-				resp.More = true
-				return nil
-			}
-			resp.Envelopes = append(resp.Envelopes, e.Data)
-			size += len(e.Data)
-			count++
-		}
-		if count >= limit {
-			resp.More = true
+		if g.State != storage.GroupJoined {
 			return nil
 		}
+		chain, err := rosterchain.Load(tx, g)
+		if err != nil {
+			return err
+		}
+		for _, r := range rs {
+			res, lost, err := rosterchain.Adopt(tx, id, chain, r)
+			if err != nil {
+				return err
+			}
+			changed = changed || res == rosterchain.Appended || res == rosterchain.Switched
+			if res == rosterchain.Switched && lost.Signer == s.self() {
+				prev := chain.At(r.Epoch - 1)
+				reapply = append(reapply, func() { s.reapply(id, prev, lost) })
+			}
+		}
+		epochs, err = rosterchain.UnparkKeys(tx, g, chain, s.self())
+		return err
+	})
+	unlock()
+	if err != nil {
+		return err
+	}
+	if changed {
+		s.bus.Publish(event.Event{Type: event.GroupMember, Group: &event.Group{Group: id, State: storage.GroupJoined.String()}})
+	}
+	s.keysArrived(id, epochs)
+	for _, f := range reapply {
+		f()
 	}
 	return nil
 }

@@ -1,9 +1,8 @@
 package groups
 
 import (
-	"time"
-
 	"github.com/backchannel/backchannel/crypto/group"
+	"github.com/backchannel/backchannel/node/groups/content"
 	"github.com/backchannel/backchannel/storage"
 	"github.com/libp2p/go-libp2p/core/peer"
 )
@@ -12,20 +11,20 @@ import (
 // lines of the thread: they hang on their target (Message.Reactions,
 // Message.RSVPs).
 const (
-	KindText     = "text"     // a text (the 1:1 kind of the same name)
-	KindReply    = "reply"    // a text replying to another message
-	KindReaction = "reaction" // an emoji on another message
-	KindEvent    = "event"    // an event with a title and a start time; members RSVP
-	KindRSVP     = "rsvp"     // yes, no or maybe to an event
-	KindRename   = "rename"   // an owner or admin renamed the group
-	KindLeft     = "left"     // a member left the group
+	KindText     = content.KindText     // a text (the 1:1 kind of the same name)
+	KindReply    = content.KindReply    // a text replying to another message
+	KindReaction = content.KindReaction // an emoji on another message
+	KindEvent    = content.KindEvent    // an event with a title and a start time; members RSVP
+	KindRSVP     = content.KindRSVP     // yes, no or maybe to an event
+	KindRename   = content.KindRename   // an owner or admin renamed the group
+	KindLeft     = content.KindLeft     // a member left the group
 )
 
 // RSVP answers.
 const (
-	RSVPYes   = "yes"
-	RSVPNo    = "no"
-	RSVPMaybe = "maybe"
+	RSVPYes   = content.RSVPYes
+	RSVPNo    = content.RSVPNo
+	RSVPMaybe = content.RSVPMaybe
 )
 
 // Info describes a group to the user.
@@ -49,19 +48,7 @@ type Member struct {
 }
 
 // Outgoing is a group message the user sends.
-type Outgoing struct {
-	// Kind is KindText (the default), KindReply, KindReaction, KindEvent
-	// or KindRSVP.
-	Kind string
-	// Body is the text, the emoji of a reaction, the title of an event, or
-	// the answer of an RSVP (RSVPYes, RSVPNo, RSVPMaybe).
-	Body string
-	// ReplyTo names the message replied or reacted to, or the event
-	// answered.
-	ReplyTo [32]byte
-	// Start is an event's start time.
-	Start time.Time
-}
+type Outgoing = content.Outgoing
 
 // Message is a group message as the user sees it, with the reactions
 // and RSVPs on it and which members have received and read it.

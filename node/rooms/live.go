@@ -9,6 +9,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/backchannel/backchannel/crypto/room"
+	"github.com/backchannel/backchannel/node/internal/topic"
 	"github.com/backchannel/backchannel/pubsub"
 )
 
@@ -83,60 +84,30 @@ func (s *Service) validator(lr *liveRoom) pubsub.DecodingValidator {
 // readRoom applies the room's messages until the topic closes, taking what
 // is waiting in one batch.
 func (s *Service) readRoom(lr *liveRoom) {
-	msgs := lr.topic.Messages()
-	var batch []arrival
-	add := func(msg pubsub.Message) {
-		if msg.Local {
-			return // stored when published
-		}
-		m, ok := msg.Decoded.(room.Message) // from validator
-		if !ok {
-			var err error
-			if m, err = room.UnmarshalMessage(msg.Data); err != nil {
-				return // the validator let nothing malformed through
-			}
-		}
-		batch = append(batch, newArrival(m, msg.Data, msg.ID))
+	topic.ReadBatches(lr.topic.Messages(), readBatch, arrivalOf, func(batch []arrival) { s.accept(lr, batch) })
+}
+
+// arrivalOf is the arrival of a message from the topic, unless it is our
+// own (stored when published).
+func arrivalOf(msg pubsub.Message) (arrival, bool) {
+	if msg.Local {
+		return arrival{}, false
 	}
-	for msg := range msgs {
-		add(msg)
-	drain:
-		for len(batch) < readBatch {
-			select {
-			case msg, ok := <-msgs:
-				if !ok {
-					break drain
-				}
-				add(msg)
-			default:
-				break drain
-			}
+	m, ok := msg.Decoded.(room.Message) // from validator
+	if !ok {
+		var err error
+		if m, err = room.UnmarshalMessage(msg.Data); err != nil {
+			return arrival{}, false // the validator let nothing malformed through
 		}
-		s.accept(lr, batch)
-		batch = batch[:0]
 	}
+	return newArrival(m, msg.Data, msg.ID), true
 }
 
 // everyWhileJoined runs fn at once and then every interval, or after what
 // fn returns when that is positive and sooner, in a goroutine of the room,
 // until the service closes or the room is left.
 func (s *Service) everyWhileJoined(lr *liveRoom, interval time.Duration, fn func() (sooner time.Duration)) {
-	s.goRoom(lr, func() {
-		t := time.NewTimer(0)
-		defer t.Stop()
-		for {
-			select {
-			case <-lr.done: // also when the service closes
-				return
-			case <-t.C:
-			}
-			next := interval
-			if sooner := fn(); sooner > 0 {
-				next = min(next, sooner)
-			}
-			t.Reset(next)
-		}
-	})
+	s.goRoom(lr, func() { topic.Every(lr.done, interval, nil, fn) }) // lr.done also ends when the service closes
 }
 
 // syncRoomSoon pulls the history the node lacks from the room's peers at

@@ -10,6 +10,7 @@ import (
 	"github.com/backchannel/backchannel/crypto/keys"
 	"github.com/backchannel/backchannel/crypto/room"
 	"github.com/backchannel/backchannel/node/errs"
+	"github.com/backchannel/backchannel/node/internal/topic"
 	"github.com/backchannel/backchannel/node/rooms/roomstate"
 )
 
@@ -25,11 +26,9 @@ const (
 	presenceTTL = 2 * time.Minute
 )
 
-// queuedPublish is one of our stored messages waiting to be published.
-type queuedPublish struct {
-	data   []byte
-	queued time.Time
-}
+// publishPolicy is how a room's queue publishes our messages (see
+// publishLoop).
+var publishPolicy = topic.Policy{Size: publishQueue, Wait: publishWait, MaxAge: publishWait, Flush: leaveFlush}
 
 // publish signs and publishes one message of ours to a joined room.
 //
@@ -67,9 +66,7 @@ func (s *Service) publish(ctx context.Context, id room.ID, kind room.Kind, body 
 		return room.MessageID{}, fmt.Errorf("%w: %w", errs.ErrInvalidRoom, err)
 	}
 	lr.seq++
-	select {
-	case lr.outq <- queuedPublish{data, time.Now()}:
-	default: // a burst beyond the queue: stored, and sync carries it
+	if !lr.pub.Enqueue(data) { // a burst beyond the queue: stored, and sync carries it
 		s.env.Log.Debug("room publish queue full; sync will carry it", "room", id)
 	}
 	mid := m.ID()
@@ -167,42 +164,10 @@ func (s *Service) RoomGrant(ctx context.Context, id room.ID, p peer.ID, role roo
 func (s *Service) publishLoop(lr *liveRoom) {
 	s.goRoom(lr, func() {
 		defer close(lr.published)
-		for {
-			select {
-			case <-s.ctx.Done():
-				return
-			case <-lr.done:
-				s.flushOnLeave(lr)
-				return
-			case q := <-lr.outq:
-				if time.Since(q.queued) > publishWait {
-					continue
-				}
-				ctx, cancel := context.WithTimeout(s.ctx, publishWait)
-				err := lr.topic.Publish(ctx, q.data)
-				cancel()
-				if err != nil {
-					s.env.Log.Debug("room publish not sent; sync will carry it", "room", lr.desc.Room, "err", err)
-				}
-			}
-		}
+		lr.pub.Run(s.ctx, lr.ctx, func(err error) {
+			s.env.Log.Debug("room publish not sent; sync will carry it", "room", lr.desc.Room, "err", err)
+		})
 	})
-}
-
-// flushOnLeave publishes what is queued, for up to leaveFlush.
-func (s *Service) flushOnLeave(lr *liveRoom) {
-	ctx, cancel := context.WithTimeout(s.ctx, leaveFlush)
-	defer cancel()
-	for {
-		select {
-		case q := <-lr.outq:
-			if err := lr.topic.Publish(ctx, q.data); err != nil {
-				return // sync carries it, if we come back
-			}
-		default:
-			return
-		}
-	}
 }
 
 // announceLoop announces our presence in a joined room until we leave it.

@@ -9,6 +9,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/backchannel/backchannel/crypto/room"
+	"github.com/backchannel/backchannel/node/internal/topic"
 	"github.com/backchannel/backchannel/node/rooms/roomstate"
 	"github.com/backchannel/backchannel/pubsub"
 )
@@ -24,8 +25,8 @@ type liveRoom struct {
 	done   <-chan struct{}
 	// wg counts the room's goroutines (reader, publisher, timers, prune
 	// loop, DHT announcement): leaving the room waits for them.
-	wg   sync.WaitGroup
-	outq chan queuedPublish // our stored messages waiting to be published
+	wg  sync.WaitGroup
+	pub *topic.Queue // our stored messages waiting to be published
 	// published is closed when publishLoop has stopped, after the room is
 	// left and what was queued is sent.
 	published chan struct{}
@@ -58,7 +59,7 @@ const firstSyncWait = 5 * time.Second
 func newLiveRoom(parent context.Context, d room.Descriptor) *liveRoom {
 	ctx, cancel := context.WithCancel(parent)
 	return &liveRoom{desc: d, state: roomstate.New(d), ctx: ctx, cancel: cancel, done: ctx.Done(),
-		outq: make(chan queuedPublish, publishQueue), published: make(chan struct{}), synced: make(chan struct{})}
+		published: make(chan struct{}), synced: make(chan struct{})}
 }
 
 // markSynced records that the first sync after joining has ended.
@@ -97,12 +98,4 @@ func (lr *liveRoom) raiseSeq(own uint64) {
 // goRoom runs fn in a goroutine that leaving the room and closing the
 // service wait for. The caller holds s.mu, or knows the room's goroutines
 // cannot have been waited for yet (see joinLive).
-func (s *Service) goRoom(lr *liveRoom, fn func()) {
-	lr.wg.Add(1)
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		defer lr.wg.Done()
-		fn()
-	}()
-}
+func (s *Service) goRoom(lr *liveRoom, fn func()) { topic.Go(&lr.wg, &s.wg, fn) }

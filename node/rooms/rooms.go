@@ -10,6 +10,7 @@ import (
 
 	"github.com/backchannel/backchannel/crypto/room"
 	"github.com/backchannel/backchannel/node/errs"
+	"github.com/backchannel/backchannel/node/internal/topic"
 	"github.com/backchannel/backchannel/storage"
 )
 
@@ -106,17 +107,18 @@ func (s *Service) joinLive(_ context.Context, d room.Descriptor) error {
 		lr.cancel()
 		return err
 	}
-	topic, err := s.ps.JoinDecoding(Topic(d.Room), s.validator(lr))
+	t, err := s.ps.JoinDecoding(Topic(d.Room), s.validator(lr))
 	if err != nil {
 		lr.cancel()
 		return fmt.Errorf("room %s: %w", d.Room, err)
 	}
-	lr.topic = topic
+	lr.topic = t
+	lr.pub = topic.NewQueue(t, publishPolicy)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, dup := s.live[d.Room]; dup || s.closed {
 		lr.cancel()
-		topic.Close()
+		t.Close()
 		if s.closed {
 			return fmt.Errorf("room %s: %w", d.Room, errs.ErrClosed)
 		}

@@ -1,7 +1,6 @@
 package rooms
 
 import (
-	"bufio"
 	"cmp"
 	"context"
 	"errors"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/backchannel/backchannel/crypto/keys"
 	"github.com/backchannel/backchannel/crypto/ratchet"
@@ -123,26 +123,9 @@ func (s *Service) syncRoom(lr *liveRoom, p peer.ID) (full bool, err error) {
 
 // syncExchange runs one request/response on the sync protocol.
 func (s *Service) syncExchange(ctx context.Context, p peer.ID, req *roomspb.SyncRequest) (*roomspb.SyncResponse, error) {
-	ctx, cancel := context.WithTimeout(ctx, syncTimeout)
-	defer cancel()
-	st, err := s.env.Net.Host().NewStream(ctx, p, ProtocolSync)
-	if err != nil {
-		return nil, err
-	}
-	defer st.Close()
-	// Reads and writes do not watch ctx: leaving the room or closing the
-	// service resets the stream rather than wait out the deadline.
-	stop := context.AfterFunc(ctx, func() { st.Reset() })
-	defer stop()
-	_ = st.SetDeadline(time.Now().Add(syncTimeout))
-	if err := frame.Write(st, req); err != nil {
-		st.Reset()
-		return nil, err
-	}
 	var resp roomspb.SyncResponse
-	if err := frame.Read(bufio.NewReader(st), &resp, maxResponseFrame); err != nil {
-		st.Reset()
-		return nil, err
+	if err := frame.Exchange(ctx, s.env.Net.Host(), p, ProtocolSync, syncTimeout, req, &resp, maxResponseFrame); err != nil {
+		return nil, fmt.Errorf("sync with %s: %w", p.ShortString(), err)
 	}
 	if resp.Error != "" {
 		return nil, fmt.Errorf("sync: %s says: %s", p.ShortString(), resp.Error)
@@ -153,15 +136,15 @@ func (s *Service) syncExchange(ctx context.Context, p peer.ID, req *roomspb.Sync
 // handleSync serves ProtocolSync: a room's descriptor and history, or the
 // rooms of a name, to a peer.
 func (s *Service) handleSync(st network.Stream) {
-	defer st.Close()
 	p := st.Conn().RemotePeer()
-	_ = st.SetDeadline(time.Now().Add(syncTimeout))
-	req, err := readRequest(bufio.NewReader(st))
-	if err != nil {
+	var req roomspb.SyncRequest
+	if err := frame.Serve(st, syncTimeout, &req, maxRequestFrame, func() proto.Message { return s.answerSync(p, &req) }); err != nil {
 		s.env.Log.Warn("sync: malformed request", "from", p, "err", err)
-		st.Reset()
-		return
 	}
+}
+
+// answerSync answers a sync request, or says why not.
+func (s *Service) answerSync(p peer.ID, req *roomspb.SyncRequest) *roomspb.SyncResponse {
 	resp := &roomspb.SyncResponse{}
 	if !s.syncs.Allow(string(p)) {
 		resp.Error = "rate limited"
@@ -173,18 +156,7 @@ func (s *Service) handleSync(st network.Stream) {
 			resp.Error = "bad request"
 		}
 	}
-	if err := frame.Write(st, resp); err != nil {
-		st.Reset()
-	}
-}
-
-// readRequest reads one sync request frame.
-func readRequest(r *bufio.Reader) (*roomspb.SyncRequest, error) {
-	var req roomspb.SyncRequest
-	if err := frame.Read(r, &req, maxRequestFrame); err != nil {
-		return nil, err
-	}
-	return &req, nil
+	return resp
 }
 
 func (s *Service) serveSync(req *roomspb.SyncRequest, resp *roomspb.SyncResponse) error {

@@ -39,6 +39,7 @@ func FuzzReadSyncRequest(f *testing.F) {
 	f.Add(fr)
 	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		_, _ = readRequest(bufio.NewReader(bytes.NewReader(b)))
+		var req roomspb.SyncRequest
+		_ = frame.Read(bufio.NewReader(bytes.NewReader(b)), &req, maxRequestFrame)
 	})
 }

@@ -1,4 +1,4 @@
-package groups
+package rosterchain
 
 import (
 	"errors"
@@ -9,10 +9,10 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 )
 
-// putKey stores an epoch key if the chain's roster of that epoch lists us
+// PutKey stores an epoch key if the chain's roster of that epoch lists us
 // and was signed by from, and we have none for it yet.
-func putKey(tx *storage.Txn, g storage.Group, chain *rosterChain, gk group.GroupKey, kb []byte, from peer.ID, self keys.PublicKey) (bool, error) {
-	r := chain.at(gk.Epoch)
+func PutKey(tx *storage.Txn, g storage.Group, chain *Chain, gk group.GroupKey, kb []byte, from peer.ID, self keys.PublicKey) (bool, error) {
+	r := chain.At(gk.Epoch)
 	if r == nil || r.Signer.PeerID() != from || !r.IsMember(self) {
 		return false, nil
 	}
@@ -27,9 +27,9 @@ func putKey(tx *storage.Txn, g storage.Group, chain *rosterChain, gk group.Group
 // maxParkedKeys bounds the keys a group keeps waiting for their rosters.
 const maxParkedKeys = 32
 
-// parkKey keeps a key whose roster does not follow the chain yet, unless
+// ParkKey keeps a key whose roster does not follow the chain yet, unless
 // too many wait already.
-func parkKey(tx *storage.Txn, g storage.Group, k storage.ParkedGroupKey) error {
+func ParkKey(tx *storage.Txn, g storage.Group, k storage.ParkedGroupKey) error {
 	parked, err := tx.ParkedGroupKeys(g.ID)
 	if err != nil {
 		return err
@@ -40,18 +40,18 @@ func parkKey(tx *storage.Txn, g storage.Group, k storage.ParkedGroupKey) error {
 	return tx.PutParkedGroupKey(g.ID, k)
 }
 
-// unparkKeys takes the parked keys whose rosters now follow the chain, in
+// UnparkKeys takes the parked keys whose rosters now follow the chain, in
 // epoch order, and returns the epochs whose keys it stored. A key whose
 // roster still does not follow (a fork not resolved here yet) keeps
 // waiting; one that lost, or is older than the base, goes.
-func unparkKeys(tx *storage.Txn, g storage.Group, chain *rosterChain, self keys.PublicKey) ([]uint64, error) {
+func UnparkKeys(tx *storage.Txn, g storage.Group, chain *Chain, self keys.PublicKey) ([]uint64, error) {
 	parked, err := tx.ParkedGroupKeys(g.ID)
 	if err != nil {
 		return nil, err
 	}
 	var epochs []uint64
 	for _, pk := range parked {
-		if pk.Epoch > chain.latest().Epoch+1 {
+		if pk.Epoch > chain.Latest().Epoch+1 {
 			break // still a gap
 		}
 		gk, err1 := group.UnmarshalGroupKey(pk.Key)
@@ -62,17 +62,17 @@ func unparkKeys(tx *storage.Txn, g storage.Group, chain *rosterChain, self keys.
 			}
 			continue
 		}
-		res, _, err := adoptRoster(tx, group.ID(g.ID), chain, r)
+		res, _, err := Adopt(tx, group.ID(g.ID), chain, r)
 		if err != nil {
 			continue // does not follow our roster of the epoch before: waits
 		}
 		if err := tx.DeleteParkedGroupKey(g.ID, pk.Epoch, pk.From); err != nil {
 			return nil, err
 		}
-		if res == adoptLost || res == adoptStale || res == adoptGap {
+		if res == Lost || res == Stale || res == Gap {
 			continue
 		}
-		ok, err := putKey(tx, g, chain, gk, pk.Key, pk.From, self)
+		ok, err := PutKey(tx, g, chain, gk, pk.Key, pk.From, self)
 		if err != nil {
 			return nil, err
 		}
