@@ -13,7 +13,7 @@ import (
 	"github.com/backchannel/backchannel/crypto/group"
 	"github.com/backchannel/backchannel/crypto/identity"
 	"github.com/backchannel/backchannel/node/groups"
-	"github.com/backchannel/backchannel/node/internal/dmpb"
+	"github.com/backchannel/backchannel/node/groups/groupspb"
 	"github.com/backchannel/backchannel/node/internal/msgid"
 	"github.com/backchannel/backchannel/pubsub"
 	"github.com/backchannel/backchannel/storage"
@@ -421,7 +421,7 @@ func forgedRostersIgnored(t *testing.T, f *groupFixture, owner, a, b *testNode, 
 		if err != nil {
 			t.Fatal(err)
 		}
-		data, err := proto.Marshal(&dmpb.GroupKey{Key: kb, Roster: rb})
+		data, err := proto.Marshal(&groupspb.GroupKey{Key: kb, Roster: rb})
 		if err != nil {
 			t.Fatal(err)
 		}

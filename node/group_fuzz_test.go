@@ -13,8 +13,9 @@ import (
 	"github.com/backchannel/backchannel/crypto/identity"
 	"github.com/backchannel/backchannel/crypto/keys"
 	"github.com/backchannel/backchannel/node/dm"
+	"github.com/backchannel/backchannel/node/dm/dmpb"
 	"github.com/backchannel/backchannel/node/event"
-	"github.com/backchannel/backchannel/node/internal/dmpb"
+	"github.com/backchannel/backchannel/node/groups/groupspb"
 	"github.com/backchannel/backchannel/storage"
 	"github.com/libp2p/go-libp2p/core/peer"
 )
@@ -75,12 +76,13 @@ func FuzzGroupControl(f *testing.F) {
 	fg := newFuzzGroup(f)
 	rb, _ := fg.roster.MarshalBinary()
 	kb, _ := fg.gk.MarshalBinary()
+	body := func(m proto.Message) []byte { b, _ := proto.Marshal(m); return b }
 	for _, c := range []*dmpb.Content{
-		{Body: &dmpb.Content_GroupInvite{GroupInvite: &dmpb.GroupInvite{Group: fg.id[:], Secret: make([]byte, 32), Name: "g", Roster: rb}}},
-		{Body: &dmpb.Content_GroupKey{GroupKey: &dmpb.GroupKey{Key: kb, Roster: rb}}},
-		{Body: &dmpb.Content_GroupDecline{GroupDecline: &dmpb.GroupDecline{Group: fg.id[:]}}},
-		{Body: &dmpb.Content_GroupLeave{GroupLeave: &dmpb.GroupLeave{Group: fg.id[:]}}},
-		{Body: &dmpb.Content_GroupRemoved{GroupRemoved: &dmpb.GroupRemoved{Group: fg.id[:], Roster: rb}}},
+		{Body: &dmpb.Content_GroupInvite{GroupInvite: body(&groupspb.GroupInvite{Group: fg.id[:], Secret: make([]byte, 32), Name: "g", Roster: rb})}},
+		{Body: &dmpb.Content_GroupKey{GroupKey: body(&groupspb.GroupKey{Key: kb, Roster: rb})}},
+		{Body: &dmpb.Content_GroupDecline{GroupDecline: body(&groupspb.GroupDecline{Group: fg.id[:]})}},
+		{Body: &dmpb.Content_GroupLeave{GroupLeave: body(&groupspb.GroupLeave{Group: fg.id[:]})}},
+		{Body: &dmpb.Content_GroupRemoved{GroupRemoved: body(&groupspb.GroupRemoved{Group: fg.id[:], Roster: rb})}},
 	} {
 		b, _ := proto.Marshal(c)
 		f.Add(b)
@@ -136,26 +138,20 @@ func (r *fuzzReceipt) Store(m storage.Message) error {
 	return r.tx.PutMessage(m)
 }
 
-// groupControlOf is the group control a content of the old all-in-one
-// wire type carries: its kind and its message's encoding, which is the
-// groupspb encoding (the field numbers are the same).
+// groupControlOf is the group control a 1:1 content carries, as dm hands
+// it to the group handler.
 func groupControlOf(c *dmpb.Content) (dm.GroupControl, error) {
-	var kind dm.GroupKind
-	var m proto.Message
 	switch b := c.Body.(type) {
 	case *dmpb.Content_GroupInvite:
-		kind, m = dm.GroupInvite, b.GroupInvite
+		return dm.GroupControl{Kind: dm.GroupInvite, Body: b.GroupInvite}, nil
 	case *dmpb.Content_GroupKey:
-		kind, m = dm.GroupKey, b.GroupKey
+		return dm.GroupControl{Kind: dm.GroupKey, Body: b.GroupKey}, nil
 	case *dmpb.Content_GroupDecline:
-		kind, m = dm.GroupDecline, b.GroupDecline
+		return dm.GroupControl{Kind: dm.GroupDecline, Body: b.GroupDecline}, nil
 	case *dmpb.Content_GroupLeave:
-		kind, m = dm.GroupLeave, b.GroupLeave
+		return dm.GroupControl{Kind: dm.GroupLeave, Body: b.GroupLeave}, nil
 	case *dmpb.Content_GroupRemoved:
-		kind, m = dm.GroupRemoved, b.GroupRemoved
-	default:
-		return dm.GroupControl{}, fmt.Errorf("not a group control: %T", c.Body)
+		return dm.GroupControl{Kind: dm.GroupRemoved, Body: b.GroupRemoved}, nil
 	}
-	body, err := proto.Marshal(m)
-	return dm.GroupControl{Kind: kind, Body: body}, err
+	return dm.GroupControl{}, fmt.Errorf("not a group control: %T", c.Body)
 }

@@ -12,8 +12,8 @@ import (
 
 	"github.com/backchannel/backchannel/crypto/group"
 	"github.com/backchannel/backchannel/node/errs"
+	"github.com/backchannel/backchannel/node/groups/groupspb"
 	"github.com/backchannel/backchannel/node/groups/groupsync"
-	"github.com/backchannel/backchannel/node/groups/internal/groupspb"
 	"github.com/backchannel/backchannel/node/groups/rosterchain"
 	"github.com/backchannel/backchannel/node/internal/frame"
 	"github.com/backchannel/backchannel/storage"

@@ -13,7 +13,7 @@ import (
 	"github.com/backchannel/backchannel/crypto/group"
 	"github.com/backchannel/backchannel/crypto/identity"
 	"github.com/backchannel/backchannel/node/event"
-	"github.com/backchannel/backchannel/node/groups/internal/groupspb"
+	"github.com/backchannel/backchannel/node/groups/groupspb"
 	"github.com/backchannel/backchannel/node/internal/env"
 	"github.com/backchannel/backchannel/storage"
 )

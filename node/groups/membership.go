@@ -10,7 +10,7 @@ import (
 	"github.com/backchannel/backchannel/crypto/group"
 	"github.com/backchannel/backchannel/node/errs"
 	"github.com/backchannel/backchannel/node/event"
-	"github.com/backchannel/backchannel/node/groups/internal/groupspb"
+	"github.com/backchannel/backchannel/node/groups/groupspb"
 	"github.com/backchannel/backchannel/node/groups/rosterchain"
 	"github.com/backchannel/backchannel/storage"
 	"github.com/libp2p/go-libp2p/core/peer"

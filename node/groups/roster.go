@@ -14,7 +14,7 @@ import (
 	"github.com/backchannel/backchannel/node/errs"
 	"github.com/backchannel/backchannel/node/event"
 	"github.com/backchannel/backchannel/node/groups/content"
-	"github.com/backchannel/backchannel/node/groups/internal/groupspb"
+	"github.com/backchannel/backchannel/node/groups/groupspb"
 	"github.com/backchannel/backchannel/node/groups/rosterchain"
 	"github.com/backchannel/backchannel/storage"
 )

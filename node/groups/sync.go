@@ -11,8 +11,8 @@ import (
 	"github.com/backchannel/backchannel/crypto/keys"
 	"github.com/backchannel/backchannel/node/errs"
 	"github.com/backchannel/backchannel/node/event"
+	"github.com/backchannel/backchannel/node/groups/groupspb"
 	"github.com/backchannel/backchannel/node/groups/groupsync"
-	"github.com/backchannel/backchannel/node/groups/internal/groupspb"
 	"github.com/backchannel/backchannel/node/groups/rosterchain"
 	"github.com/backchannel/backchannel/storage"
 )

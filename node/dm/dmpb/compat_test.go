@@ -2,90 +2,93 @@ package dmpb_test
 
 import (
 	"bytes"
+	"encoding/hex"
 	"testing"
 
 	"go.uber.org/goleak"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/backchannel/backchannel/node/dm/dmpb"
-	old "github.com/backchannel/backchannel/node/internal/dmpb"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// TestGroupControlsCompatible: a group control content encoded with the old
-// Content (message fields) decodes with dm's Content (bytes fields of the
-// same numbers) to exactly the group message's encoding, and back, so the
-// wire and outbox entries stored by older nodes are unchanged.
+// Encodings made by the all-in-one wire package dm's types replaced
+// (node/internal/dmpb, whose Content held the group controls as message
+// fields), for contents with ID 07…07 and sent time 5. The group control's
+// own encoding is given where there is one.
+var oldContents = []struct {
+	name    string
+	content string // hex
+	control string // hex of the group message inside, for group controls
+}{
+	{"group invite", "0a100707070707070707070707070707070710054a4b0a200101010101010101010101010101010101010101010101010101010101010101122002020202020202020202020202020202020202020202020202020202020202021a016722020304",
+		"0a200101010101010101010101010101010101010101010101010101010101010101122002020202020202020202020202020202020202020202020202020202020202021a016722020304"},
+	{"group key", "0a1007070707070707070707070707070707100552060a0105120106", "0a0105120106"},
+	{"group decline", "0a100707070707070707070707070707070710055a030a0108", "0a0108"},
+	{"group leave", "0a100707070707070707070707070707070710056200", ""},
+	{"group removed", "0a100707070707070707070707070707070710056a060a010912010a", "0a010912010a"},
+	{"text", "0a100707070707070707070707070707070710051a1e0a0268691210070707070707070707070707070707071a06726f6f6d3a78", ""},
+	{"read receipt", "0a10070707070707070707070707070707072a120a1007070707070707070707070707070707", ""},
+}
+
+// TestGroupControlsCompatible: a content encoded with the old type decodes
+// with dm's Content (the group controls are bytes fields of the same
+// numbers) to exactly the group message's encoding, and re-encodes to the
+// same bytes, so the wire and the outbox entries older nodes stored are
+// unchanged.
 func TestGroupControlsCompatible(t *testing.T) {
-	id := bytes.Repeat([]byte{7}, 16)
-	for _, c := range []*old.Content{
-		{Id: id, SentUnixNano: 5, Body: &old.Content_GroupInvite{GroupInvite: &old.GroupInvite{Group: bytes.Repeat([]byte{1}, 32), Secret: bytes.Repeat([]byte{2}, 32), Name: "g", Roster: []byte{3, 4}}}},
-		{Id: id, SentUnixNano: 5, Body: &old.Content_GroupKey{GroupKey: &old.GroupKey{Key: []byte{5}, Roster: []byte{6}}}},
-		{Id: id, SentUnixNano: 5, Body: &old.Content_GroupDecline{GroupDecline: &old.GroupDecline{Group: []byte{8}}}},
-		{Id: id, SentUnixNano: 5, Body: &old.Content_GroupLeave{GroupLeave: &old.GroupLeave{}}},
-		{Id: id, SentUnixNano: 5, Body: &old.Content_GroupRemoved{GroupRemoved: &old.GroupRemoved{Group: []byte{9}, Roster: []byte{10}}}},
-		{Id: id, SentUnixNano: 5, Body: &old.Content_Text{Text: &old.Text{Body: "hi", ReplyTo: id, Context: "room:x"}}},
-		{Id: id, Body: &old.Content_ReadReceipt{ReadReceipt: &old.ReadReceipt{Ids: [][]byte{id}}}},
-	} {
-		enc, err := proto.MarshalOptions{Deterministic: true}.Marshal(c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var nc dmpb.Content
-		if err := proto.Unmarshal(enc, &nc); err != nil {
-			t.Fatalf("%T: new type does not decode the old encoding: %v", c.Body, err)
-		}
-		if nc.Body == nil {
-			t.Fatalf("%T: oneof lost", c.Body)
-		}
-		var want proto.Message
-		var got []byte
-		switch b := c.Body.(type) {
-		case *old.Content_GroupInvite:
-			want, got = b.GroupInvite, nc.GetGroupInvite()
-		case *old.Content_GroupKey:
-			want, got = b.GroupKey, nc.GetGroupKey()
-		case *old.Content_GroupDecline:
-			want, got = b.GroupDecline, nc.GetGroupDecline()
-		case *old.Content_GroupLeave:
-			want, got = b.GroupLeave, nc.GetGroupLeave()
-		case *old.Content_GroupRemoved:
-			want, got = b.GroupRemoved, nc.GetGroupRemoved()
-		}
-		if want != nil {
-			wb, _ := proto.MarshalOptions{Deterministic: true}.Marshal(want)
-			if !bytes.Equal(wb, got) {
-				t.Fatalf("%T: bytes %x, want the message's encoding %x", c.Body, got, wb)
+	for _, tc := range oldContents {
+		t.Run(tc.name, func(t *testing.T) {
+			enc, _ := hex.DecodeString(tc.content)
+			want, _ := hex.DecodeString(tc.control)
+			var c dmpb.Content
+			if err := proto.Unmarshal(enc, &c); err != nil {
+				t.Fatalf("does not decode the old encoding: %v", err)
 			}
-		}
-		back, err := proto.MarshalOptions{Deterministic: true}.Marshal(&nc)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(back, enc) {
-			t.Fatalf("%T: re-encoded %x, want %x", c.Body, back, enc)
-		}
-		var oc old.Content
-		if err := proto.Unmarshal(back, &oc); err != nil || !proto.Equal(&oc, c) {
-			t.Fatalf("%T: old type does not read the new encoding back: %v", c.Body, err)
-		}
+			if c.Body == nil {
+				t.Fatal("oneof lost")
+			}
+			var got []byte
+			switch b := c.Body.(type) {
+			case *dmpb.Content_GroupInvite:
+				got = b.GroupInvite
+			case *dmpb.Content_GroupKey:
+				got = b.GroupKey
+			case *dmpb.Content_GroupDecline:
+				got = b.GroupDecline
+			case *dmpb.Content_GroupLeave:
+				got = b.GroupLeave
+			case *dmpb.Content_GroupRemoved:
+				got = b.GroupRemoved
+			}
+			if !bytes.Equal(got, want) {
+				t.Fatalf("group control %x, want %x", got, want)
+			}
+			back, err := proto.MarshalOptions{Deterministic: true}.Marshal(&c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(back, enc) {
+				t.Fatalf("re-encoded %x, want %x", back, enc)
+			}
+		})
 	}
 }
 
-// TestFramesCompatible: frames and prekey messages keep their encoding.
+// TestFramesCompatible: frames and prekey messages keep the old encodings.
 func TestFramesCompatible(t *testing.T) {
-	of := &old.Frame{Body: &old.Frame_Envelope{Envelope: &old.Envelope{Id: []byte{1}, RatchetMessage: []byte{2}, Stamp: []byte{3}, InviteToken: []byte{4}}}}
-	nf := &dmpb.Frame{Body: &dmpb.Frame_Envelope{Envelope: &dmpb.Envelope{Id: []byte{1}, RatchetMessage: []byte{2}, Stamp: []byte{3}, InviteToken: []byte{4}}}}
-	oa := &old.Frame{Body: &old.Frame_Ack{Ack: &old.Ack{Id: []byte{1}, Status: old.Ack_RETRY_LATER, Reason: "later"}}}
-	na := &dmpb.Frame{Body: &dmpb.Frame_Ack{Ack: &dmpb.Ack{Id: []byte{1}, Status: dmpb.Ack_RETRY_LATER, Reason: "later"}}}
-	op := &old.PreKeyResponse{Bundle: []byte{1, 2}, Error: "e"}
-	np := &dmpb.PreKeyResponse{Bundle: []byte{1, 2}, Error: "e"}
-	for _, pair := range [][2]proto.Message{{of, nf}, {oa, na}, {op, np}} {
-		a, _ := proto.MarshalOptions{Deterministic: true}.Marshal(pair[0])
-		b, _ := proto.MarshalOptions{Deterministic: true}.Marshal(pair[1])
-		if !bytes.Equal(a, b) {
-			t.Fatalf("%T: %x, want %x", pair[1], b, a)
+	for _, tc := range []struct {
+		m    proto.Message
+		want string
+	}{
+		{&dmpb.Frame{Body: &dmpb.Frame_Envelope{Envelope: &dmpb.Envelope{Id: []byte{1}, RatchetMessage: []byte{2}, Stamp: []byte{3}, InviteToken: []byte{4}}}}, "0a0c0a01011201021a0103220104"},
+		{&dmpb.Frame{Body: &dmpb.Frame_Ack{Ack: &dmpb.Ack{Id: []byte{1}, Status: dmpb.Ack_RETRY_LATER, Reason: "later"}}}, "120c0a010110011a056c61746572"},
+		{&dmpb.PreKeyResponse{Bundle: []byte{1, 2}, Error: "e"}, "0a020102120165"},
+	} {
+		b, _ := proto.MarshalOptions{Deterministic: true}.Marshal(tc.m)
+		if got := hex.EncodeToString(b); got != tc.want {
+			t.Errorf("%T: %s, want %s", tc.m, got, tc.want)
 		}
 	}
 }

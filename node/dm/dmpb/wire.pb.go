@@ -487,9 +487,10 @@ type Content_RequestAccepted struct {
 
 type Content_GroupInvite struct {
 	// Group control contents belong to private groups, which encode them
-	// (node/internal/dmpb's GroupInvite, GroupKey, GroupDecline, GroupLeave,
+	// (node/groups/groupspb's GroupInvite, GroupKey, GroupDecline, GroupLeave,
 	// GroupRemoved). A message field and a bytes field of the same number
-	// encode alike, so these bytes are exactly those messages.
+	// encode alike, so these bytes are exactly those messages, and contents
+	// encoded when these were message fields decode unchanged.
 	GroupInvite []byte `protobuf:"bytes,9,opt,name=group_invite,json=groupInvite,proto3,oneof"`
 }
 

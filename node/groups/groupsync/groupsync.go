@@ -26,7 +26,7 @@ import (
 	"github.com/backchannel/backchannel/crypto/keys"
 	"github.com/backchannel/backchannel/crypto/ratchet"
 	"github.com/backchannel/backchannel/node/errs"
-	"github.com/backchannel/backchannel/node/groups/internal/groupspb"
+	"github.com/backchannel/backchannel/node/groups/groupspb"
 	"github.com/backchannel/backchannel/node/groups/rosterchain"
 	"github.com/backchannel/backchannel/node/internal/frame"
 	"github.com/backchannel/backchannel/storage"

@@ -9,7 +9,7 @@ import (
 	"github.com/backchannel/backchannel/crypto/group"
 	"github.com/backchannel/backchannel/crypto/keys"
 	"github.com/backchannel/backchannel/node/errs"
-	"github.com/backchannel/backchannel/node/groups/internal/groupspb"
+	"github.com/backchannel/backchannel/node/groups/groupspb"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
