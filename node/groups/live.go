@@ -205,7 +205,7 @@ func (s *Service) refreshGroup(id group.ID) {
 		return
 	}
 	if len(ready) > 0 {
-		s.acceptVerified(lg, ready)
+		s.acceptGroupData(lg, ready, true) // kept aside: checked against the rosters now held
 	}
 }
 
@@ -240,12 +240,6 @@ func (s *Service) readGroup(lg *liveGroup) {
 // remoteData is the envelope of a message from the topic, unless it is our
 // own (stored before it was published).
 func remoteData(m pubsub.Message) ([]byte, bool) { return m.Data, !m.Local }
-
-// acceptVerified takes envelopes that were kept aside: they are checked
-// against the rosters now held before they are stored.
-func (s *Service) acceptVerified(lg *liveGroup, datas [][]byte) {
-	s.acceptGroupData(lg, datas, true)
-}
 
 // acceptGroupData decodes envelopes and stores and opens them. With check,
 // each is first checked against the roster of its epoch (the validator did
@@ -282,10 +276,6 @@ func (s *Service) publishGroupLoop(lg *liveGroup) {
 		s.log.Debug("group publish not sent; sync will carry it", "group", lg.id, "err", err)
 	})
 }
-
-// enqueue hands a stored envelope to the publish loop; false means the
-// queue is full (stored: sync carries it).
-func (lg *liveGroup) enqueue(data []byte) bool { return lg.pub.Enqueue(data) }
 
 // syncGroupRound keeps the node connected to some fellow members and pulls
 // what it missed from one of them; the group's loop runs it at once, then

@@ -56,7 +56,7 @@ func (s *Service) publishReceipt(lg *liveGroup) error {
 	if err != nil {
 		return err
 	}
-	lg.enqueue(data)
+	lg.pub.Enqueue(data)
 	return nil
 }
 

@@ -42,7 +42,7 @@ func (s *Service) GroupSend(_ context.Context, id group.ID, out Outgoing) (Messa
 	if err != nil {
 		return Message{}, err
 	}
-	if !lg.enqueue(data) {
+	if !lg.pub.Enqueue(data) {
 		s.log.Debug("group publish queue full; sync will carry it", "group", id)
 	}
 	ms, err := s.groupMessages(id, func(tx *storage.Txn) ([]storage.GroupMessage, error) {
@@ -76,7 +76,7 @@ func (s *Service) RenameGroup(_ context.Context, id group.ID, name string) error
 	if err != nil {
 		return err
 	}
-	lg.enqueue(data)
+	lg.pub.Enqueue(data)
 	return nil
 }
 
