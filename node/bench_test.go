@@ -208,3 +208,26 @@ func outboxEmpty(b *testing.B, n *Node) bool {
 	}
 	return len(peers) == 0
 }
+
+// newBenchNode starts a node for the node benchmarks: on loopback (the
+// benchmarks time real sockets), without fsync, with a short GossipSub
+// heartbeat, bootstrapped from boot if given. The caller closes it.
+func newBenchNode(b *testing.B, boot string, mod ...func(*Config)) *Node {
+	b.Helper()
+	cfg := Config{Home: b.TempDir(), ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}, Gater: &LoopbackGater{}, NoSync: true,
+		PubSubHeartbeat: 100 * time.Millisecond}
+	if boot != "" {
+		cfg.Bootstrap = []string{boot}
+	}
+	for _, f := range mod {
+		f(&cfg)
+	}
+	nd, err := New(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := nd.Start(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	return nd
+}

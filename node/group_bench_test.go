@@ -37,19 +37,7 @@ func BenchmarkGroup(b *testing.B) {
 
 func benchGroup(b *testing.B, n int) (ratio float64, p50, p99, cpuPer, epochTime time.Duration, edges [][2]int) {
 	mk := func(boot string) *Node {
-		cfg := Config{Home: b.TempDir(), ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}, Gater: &LoopbackGater{}, NoSync: true,
-			PubSubHeartbeat: 100 * time.Millisecond, RetryBase: 50 * time.Millisecond, RetryMax: time.Second}
-		if boot != "" {
-			cfg.Bootstrap = []string{boot}
-		}
-		nd, err := New(cfg)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := nd.Start(context.Background()); err != nil {
-			b.Fatal(err)
-		}
-		return nd
+		return newBenchNode(b, boot, func(c *Config) { c.RetryBase, c.RetryMax = 50*time.Millisecond, time.Second })
 	}
 	ctx := context.Background()
 	owner := mk("")

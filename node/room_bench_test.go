@@ -108,21 +108,7 @@ func waitComplete(a *arrivals, receivers int, limit time.Duration) {
 }
 
 func benchRoom(b *testing.B, n int) (ratio float64, p50, p99, cpuPerMsg time.Duration, edges [][2]int) {
-	mk := func(boot string) *Node {
-		cfg := Config{Home: b.TempDir(), ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}, Gater: &LoopbackGater{}, NoSync: true,
-			PubSubHeartbeat: 100 * time.Millisecond}
-		if boot != "" {
-			cfg.Bootstrap = []string{boot}
-		}
-		nd, err := New(cfg)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := nd.Start(context.Background()); err != nil {
-			b.Fatal(err)
-		}
-		return nd
-	}
+	mk := func(boot string) *Node { return newBenchNode(b, boot) }
 	host := mk("")
 	defer host.Close()
 	info, err := host.CreateRoom(context.Background(), "bench", "", time.Time{})
