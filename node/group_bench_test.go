@@ -89,21 +89,10 @@ func benchGroup(b *testing.B, n int) (ratio float64, p50, p99, cpuPer, epochTime
 	}
 	time.Sleep(2 * time.Second) // let the mesh form, as a group in use has
 	cpu0 := cpuTime()
-	tick := time.NewTicker(time.Second / benchRate)
-	for i := range benchLines {
-		<-tick.C
-		now := time.Now()
-		a.mu.Lock()
+	a.sendLines(b, func(i int) (string, error) {
 		m, err := owner.GroupSend(ctx, id, GroupOutgoing{Body: fmt.Sprint("line ", i)})
-		if err == nil {
-			a.sent[string(m.ID[:])] = now
-		}
-		a.mu.Unlock()
-		if err != nil {
-			b.Fatal(err)
-		}
-	}
-	tick.Stop()
+		return string(m.ID[:]), err
+	})
 	waitComplete(a, n-1, 30*time.Second)
 	cpu := cpuTime() - cpu0
 	ratio, p50, p99 = a.result(n - 1)

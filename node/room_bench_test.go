@@ -100,6 +100,27 @@ func (a *arrivals) complete(receivers int) bool {
 	return true
 }
 
+// sendLines sends benchLines lines at benchRate through send, which
+// returns a line's ID, and records when each went. The lock is held across
+// the send so that no arrival is recorded before its sent time.
+func (a *arrivals) sendLines(b *testing.B, send func(i int) (string, error)) {
+	tick := time.NewTicker(time.Second / benchRate)
+	defer tick.Stop()
+	for i := range benchLines {
+		<-tick.C
+		now := time.Now()
+		a.mu.Lock()
+		id, err := send(i)
+		if err == nil {
+			a.sent[id] = now
+		}
+		a.mu.Unlock()
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 func waitComplete(a *arrivals, receivers int, limit time.Duration) {
 	deadline := time.Now().Add(limit)
 	for !a.complete(receivers) && time.Now().Before(deadline) {
@@ -137,21 +158,10 @@ func benchRoom(b *testing.B, n int) (ratio float64, p50, p99, cpuPerMsg time.Dur
 	time.Sleep(2 * time.Second) // let the mesh form, as a live room has
 	edges = connectionGraph(nodes)
 	cpu0 := cpuTime()
-	tick := time.NewTicker(time.Second / benchRate)
-	for i := range benchLines {
-		<-tick.C
-		now := time.Now()
-		a.mu.Lock()
+	a.sendLines(b, func(i int) (string, error) {
 		id, err := host.RoomSay(context.Background(), info.ID, fmt.Sprint("line ", i))
-		if err == nil {
-			a.sent[string(id[:])] = now
-		}
-		a.mu.Unlock()
-		if err != nil {
-			b.Fatal(err)
-		}
-	}
-	tick.Stop()
+		return string(id[:]), err
+	})
 	waitComplete(a, n-1, 30*time.Second)
 	cpu := cpuTime() - cpu0
 	ratio, p50, p99 = a.result(n - 1)
