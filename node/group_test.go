@@ -272,7 +272,7 @@ func TestGroupOfflineMemberCatchesUp(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if author.ctx.Err() == nil {
+	if author.life.Context().Err() == nil {
 		t.Fatal("the author was still running")
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"path/filepath"
 	"sync"
-	"sync/atomic"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
@@ -49,15 +48,12 @@ type Node struct {
 	dm       *dm.Service
 	requests *requests.Service
 
-	// env is what the node hands its services; the fields above and ctx,
-	// life and clock are its parts, for the node's own code.
-	env   env.Env
-	ctx   context.Context // ends on Close
-	life  *env.Lifetime
-	clock *env.SendClock
+	// env is what the node hands its services; life, like the fields
+	// above, is one of its parts, for the node's own code.
+	env  env.Env
+	life *env.Lifetime
 
 	startOnce sync.Once
-	started   atomic.Bool
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -105,11 +101,9 @@ func New(cfg Config) (*Node, error) {
 		id:    id,
 		net:   net,
 		bus:   event.NewBus(),
-		ctx:   life.Context(),
 		life:  life,
-		clock: &env.SendClock{},
 	}
-	n.env = env.Env{Store: n.store, Identity: n.id, Net: n.net, Bus: n.bus, Log: n.log, Life: n.life, Clock: n.clock}
+	n.env = env.Env{Store: n.store, Identity: n.id, Net: n.net, Bus: n.bus, Log: n.log, Life: n.life, Clock: &env.SendClock{}}
 	n.contacts = contacts.New(n.env)
 	n.dm = dm.New(n.env, dm.Config{
 		Contacts: n.contacts,
@@ -129,7 +123,7 @@ func New(cfg Config) (*Node, error) {
 	// GossipSub is made here, not at Start, so that every service exists
 	// from New on: a call before Start (or after a failed one) gets an
 	// error from the service, never a nil pointer.
-	if n.ps, err = pubsub.New(n.ctx, pubsub.Config{
+	if n.ps, err = pubsub.New(life.Context(), pubsub.Config{
 		Host:      net.Host(),
 		Logger:    n.log,
 		Heartbeat: cfg.PubSubHeartbeat,
@@ -174,7 +168,6 @@ func (n *Node) Start(ctx context.Context) error {
 			return
 		}
 		n.dm.Start()
-		n.started.Store(true)
 		n.log.Info("node started", "peer_id", h.ID().String(), "addrs", h.Addrs())
 	})
 	return err
