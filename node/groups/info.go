@@ -86,6 +86,16 @@ func getGroup(tx *storage.Txn, id group.ID) (storage.Group, error) {
 	return g, err
 }
 
+// joinedChain reads a group and its roster chain in tx; joined is false
+// (and nothing else set) when the node is not in the group now.
+func joinedChain(tx *storage.Txn, id group.ID) (g storage.Group, chain *rosterchain.Chain, joined bool, err error) {
+	if g, err = getGroup(tx, id); err != nil || g.State != storage.GroupJoined {
+		return g, nil, false, err
+	}
+	chain, err = rosterchain.Load(tx, g)
+	return g, chain, err == nil, err
+}
+
 func (s *Service) groupInfo(tx *storage.Txn, g storage.Group) (Info, error) {
 	info := Info{ID: group.ID(g.ID), Name: g.Name, State: g.State, Inviter: g.Inviter}
 	chain, err := rosterchain.Load(tx, g)

@@ -33,15 +33,8 @@ func (s *Service) storeEnvelopes(id group.ID, in []incoming) error {
 	)
 	err := s.store.Update(func(tx *storage.Txn) error {
 		events, worthy = events[:0], false
-		g, err := getGroup(tx, id)
-		if err != nil {
-			return err
-		}
-		if g.State != storage.GroupJoined {
-			return nil
-		}
-		chain, err := rosterchain.Load(tx, g)
-		if err != nil {
+		g, chain, joined, err := joinedChain(tx, id)
+		if err != nil || !joined {
 			return err
 		}
 		now := time.Now().UTC()
@@ -194,15 +187,8 @@ func (s *Service) openPending(id group.ID, epoch uint64) error {
 		)
 		err := s.store.Update(func(tx *storage.Txn) error {
 			events, opened, more = events[:0], 0, false
-			g, err := getGroup(tx, id)
-			if err != nil {
-				return err
-			}
-			if g.State != storage.GroupJoined {
-				return nil
-			}
-			chain, err := rosterchain.Load(tx, g)
-			if err != nil {
+			g, chain, joined, err := joinedChain(tx, id)
+			if err != nil || !joined {
 				return err
 			}
 			es, err := tx.UnopenedGroupEnvelopes(g.ID, epoch, groupReadBatch)

@@ -152,15 +152,8 @@ func (s *Service) adoptSynced(id group.ID, resp *groupspb.GroupSyncResponse) err
 	)
 	err = s.store.Update(func(tx *storage.Txn) error {
 		epochs, changed, reapply = nil, false, nil
-		g, err := getGroup(tx, id)
-		if err != nil {
-			return err
-		}
-		if g.State != storage.GroupJoined {
-			return nil
-		}
-		chain, err := rosterchain.Load(tx, g)
-		if err != nil {
+		g, chain, joined, err := joinedChain(tx, id)
+		if err != nil || !joined {
 			return err
 		}
 		for _, r := range rs {
