@@ -11,6 +11,7 @@ import (
 
 	"github.com/backchannel/backchannel/crypto/group"
 	"github.com/backchannel/backchannel/crypto/keys"
+	"github.com/backchannel/backchannel/node/groups/internal/grouptest"
 	"github.com/backchannel/backchannel/pubsub"
 )
 
@@ -19,29 +20,10 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // TestValidate: the verdicts of the gate's validator, and envelopes of an
 // epoch not known yet kept aside until a view reaches it.
 func TestValidate(t *testing.T) {
-	owner, member, stranger := keys.GeneratePrivateKey(), keys.GeneratePrivateKey(), keys.GeneratePrivateKey()
-	id, _ := group.NewGroup()
-	other, _ := group.NewGroup()
-	r0, err := group.Genesis(owner, id, []group.Member{{Key: owner.Public(), Role: group.RoleOwner}, {Key: member.Public(), Role: group.RoleMember}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	seal := func(g group.ID, epoch uint64, by keys.PrivateKey) []byte {
-		t.Helper()
-		sc, err := group.NewSendChain(group.GroupKey{Group: g, Epoch: epoch, Key: group.NewEpochKey()}, by)
-		if err != nil {
-			t.Fatal(err)
-		}
-		e, err := sc.Seal([]byte("hi"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := e.MarshalBinary()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
+	f := grouptest.New(t)
+	owner, member, stranger := f.Owner, f.Member, f.Stranger
+	id, other, r0 := f.ID, f.Other, f.Genesis
+	seal := func(g group.ID, epoch uint64, by keys.PrivateKey) []byte { return grouptest.Seal(t, g, epoch, by) }
 	stored := seal(id, 0, member)
 	storedEnv, _ := group.UnmarshalEnvelope(stored)
 	ahead := seal(id, 3, member)

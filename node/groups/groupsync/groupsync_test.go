@@ -10,6 +10,7 @@ import (
 	"github.com/backchannel/backchannel/crypto/keys"
 	"github.com/backchannel/backchannel/node/errs"
 	"github.com/backchannel/backchannel/node/groups/groupspb"
+	"github.com/backchannel/backchannel/node/groups/internal/grouptest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -18,29 +19,10 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // against their epoch's roster; one of an epoch not held is left out, and
 // anything malformed, foreign or forged ends the answer as a protocol error.
 func TestEnvelopes(t *testing.T) {
-	owner, member, stranger := keys.GeneratePrivateKey(), keys.GeneratePrivateKey(), keys.GeneratePrivateKey()
-	id, _ := group.NewGroup()
-	other, _ := group.NewGroup()
-	r0, err := group.Genesis(owner, id, []group.Member{{Key: owner.Public(), Role: group.RoleOwner}, {Key: member.Public(), Role: group.RoleMember}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	seal := func(g group.ID, epoch uint64, by keys.PrivateKey) []byte {
-		t.Helper()
-		sc, err := group.NewSendChain(group.GroupKey{Group: g, Epoch: epoch, Key: group.NewEpochKey()}, by)
-		if err != nil {
-			t.Fatal(err)
-		}
-		e, err := sc.Seal([]byte("hi"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := e.MarshalBinary()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
+	f := grouptest.New(t)
+	owner, member, stranger := f.Owner, f.Member, f.Stranger
+	id, other, r0 := f.ID, f.Other, f.Genesis
+	seal := func(g group.ID, epoch uint64, by keys.PrivateKey) []byte { return grouptest.Seal(t, g, epoch, by) }
 	a, b, unknown := seal(id, 0, member), seal(id, 0, owner), seal(id, 5, member)
 	rosterAt := func(epoch uint64) *group.Roster {
 		if epoch == 0 {
