@@ -116,7 +116,7 @@ func TestChecks(t *testing.T) {
 
 func TestNewRefusesNonLoopback(t *testing.T) {
 	f := apitest.NewFake(apitest.PeerID(0))
-	for _, addr := range []string{"0.0.0.0:0", ":0", "192.168.1.10:8080", "[::]:0", "example.com:80", "127.0.0.1", "127.0.0.1:99999"} {
+	for _, addr := range []string{"0.0.0.0:0", ":0", "198.18.0.10:8080", "[::]:0", "example.com:80", "127.0.0.1", "127.0.0.1:99999"} {
 		if _, err := api.New(api.Config{Addr: addr, Home: t.TempDir(), Backend: f.Backend()}); err == nil {
 			t.Errorf("New with Addr %q: no error", addr)
 		}
