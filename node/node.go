@@ -71,7 +71,7 @@ func New(cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("node: %w", err)
 	}
-	id, err := loadOrCreateIdentity(st)
+	id, err := env.LoadOrCreateIdentity(st)
 	if err != nil {
 		st.Close()
 		return nil, fmt.Errorf("node: %w", err)

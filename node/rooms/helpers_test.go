@@ -19,7 +19,6 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 	"go.uber.org/goleak"
 
-	"github.com/backchannel/backchannel/crypto/identity"
 	"github.com/backchannel/backchannel/internal/loopback"
 	"github.com/backchannel/backchannel/node/event"
 	"github.com/backchannel/backchannel/node/internal/env"
@@ -100,7 +99,7 @@ func newTestService(t *testing.T, tn *testNet, home string) *testService {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id, err := testIdentity(st)
+	id, err := env.LoadOrCreateIdentity(st)
 	if err != nil {
 		st.Close()
 		t.Fatal(err)
@@ -135,27 +134,6 @@ func newTestService(t *testing.T, tn *testNet, home string) *testService {
 		t.Fatal(err)
 	}
 	return ts
-}
-
-// testIdentity loads the identity in st, or makes and stores one.
-func testIdentity(st *storage.Store) (identity.Identity, error) {
-	var id identity.Identity
-	err := st.Update(func(tx *storage.Txn) error {
-		b, err := tx.Identity()
-		if err == nil {
-			id, err = identity.UnmarshalIdentity(b)
-			return err
-		}
-		if !errors.Is(err, storage.ErrNotFound) {
-			return err
-		}
-		id = identity.New()
-		if b, err = id.MarshalBinary(); err != nil {
-			return err
-		}
-		return tx.PutIdentity(b)
-	})
-	return id, err
 }
 
 // stop closes the service and what it runs on, in the node's order.

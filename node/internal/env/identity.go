@@ -1,4 +1,4 @@
-package node
+package env
 
 import (
 	"errors"
@@ -8,9 +8,9 @@ import (
 	"github.com/backchannel/backchannel/storage"
 )
 
-// loadOrCreateIdentity returns the node's identity, creating and storing it
-// on first start.
-func loadOrCreateIdentity(st *storage.Store) (identity.Identity, error) {
+// LoadOrCreateIdentity returns the identity st holds, creating and storing
+// one on first use: the node's at start, and a test service's the same way.
+func LoadOrCreateIdentity(st *storage.Store) (identity.Identity, error) {
 	var id identity.Identity
 	err := st.Update(func(tx *storage.Txn) error {
 		b, err := tx.Identity()
