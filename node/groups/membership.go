@@ -11,7 +11,6 @@ import (
 	"github.com/backchannel/backchannel/node/errs"
 	"github.com/backchannel/backchannel/node/event"
 	"github.com/backchannel/backchannel/node/groups/groupspb"
-	"github.com/backchannel/backchannel/node/groups/rosterchain"
 	"github.com/backchannel/backchannel/storage"
 	"github.com/libp2p/go-libp2p/core/peer"
 )
@@ -93,18 +92,15 @@ func (s *Service) DeclineGroupInvite(id group.ID) error {
 func (s *Service) LeaveGroup(ctx context.Context, id group.ID) error {
 	var latest *group.Roster
 	if err := s.store.View(func(tx *storage.Txn) error {
-		g, err := getGroup(tx, id)
+		g, chain, joined, err := joinedChain(tx, id)
 		if err != nil {
 			return err
 		}
-		if g.State != storage.GroupJoined {
+		if !joined {
 			return fmt.Errorf("%w: not in group %s (%s)", errs.ErrInvalidGroup, id, g.State)
 		}
-		chain, err := rosterchain.Load(tx, g)
-		if err == nil {
-			latest = chain.Latest()
-		}
-		return err
+		latest = chain.Latest()
+		return nil
 	}); err != nil {
 		return err
 	}

@@ -15,7 +15,6 @@ import (
 	"github.com/backchannel/backchannel/node/event"
 	"github.com/backchannel/backchannel/node/groups/content"
 	"github.com/backchannel/backchannel/node/groups/groupspb"
-	"github.com/backchannel/backchannel/node/groups/rosterchain"
 	"github.com/backchannel/backchannel/storage"
 )
 
@@ -180,16 +179,12 @@ func (s *Service) changeRoster(_ context.Context, id group.ID, edit func(latest 
 		notify map[peer.ID]bool
 	)
 	err := s.store.Update(func(tx *storage.Txn) error {
-		g, err := getGroup(tx, id)
+		g, chain, joined, err := joinedChain(tx, id)
 		if err != nil {
 			return err
 		}
-		if g.State != storage.GroupJoined {
+		if !joined {
 			return fmt.Errorf("%w: not in group %s (%s)", errs.ErrInvalidGroup, id, g.State)
-		}
-		chain, err := rosterchain.Load(tx, g)
-		if err != nil {
-			return err
 		}
 		prev = chain.Latest()
 		if r := prev.Role(s.self()); r != group.RoleOwner && r != group.RoleAdmin {
