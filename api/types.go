@@ -22,7 +22,21 @@ type Status struct {
 	RoutingTableSize int      `json:"routing_table_size"`
 	Reachability     string   `json:"reachability"`
 	ListenAddrs      []string `json:"listen_addrs"`
+	ObservedAddrs    []string `json:"observed_addrs"`
+	Relays           []string `json:"relays"`
+	Links            []Link   `json:"links"`
 	OutboxPending    int      `json:"outbox_pending"`
+	// Refused counts connections refused for an address outside loopback
+	// and the allowed ranges (--allow-net).
+	Refused int64 `json:"refused_connections"`
+}
+
+// Link is how the node is connected to one contact: Kind is "direct" or
+// "relayed" (through a helper's relay).
+type Link struct {
+	PeerID string `json:"peer_id"`
+	Name   string `json:"name"`
+	Kind   string `json:"kind"`
 }
 
 // Contact is one contact. State is "unknown" (a stranger whose thread is a

@@ -3,6 +3,7 @@ package node
 import (
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"time"
 
 	lcrypto "github.com/libp2p/go-libp2p/core/crypto"
@@ -33,6 +34,10 @@ type Config struct {
 	// Helper runs the node as an always-on helper for a community: DHT server
 	// and relay service.
 	Helper bool
+	// PublicRanges are address ranges treated as the public internet besides
+	// those go-libp2p calls public: a namespace lab's "internet". Empty
+	// outside tests; see p2p.Config.
+	PublicRanges []netip.Prefix
 
 	// StampDifficulty is the proof-of-work, in bits, asked of strangers'
 	// messages (0: none). Published in the node's prekey bundle.

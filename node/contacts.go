@@ -4,14 +4,39 @@ import (
 	"context"
 
 	"github.com/libp2p/go-libp2p/core/peer"
+	ma "github.com/multiformats/go-multiaddr"
 
+	"github.com/backchannel/backchannel/node/contacts"
 	"github.com/backchannel/backchannel/storage"
 )
 
 // AddContact adds (or updates) an accepted contact from an invite link or a
 // bare peer ID, with an optional local name.
 func (n *Node) AddContact(ctx context.Context, invite, name string) (storage.Contact, error) {
-	return n.contacts.Add(ctx, invite, name)
+	c, err := n.contacts.Add(ctx, invite, name)
+	if err == nil {
+		n.rememberInviteRelays(invite)
+	}
+	return c, err
+}
+
+// rememberInviteRelays remembers the relays an invite's circuit addresses
+// go through (the inviter's helpers): a node behind a NAT reserves a slot
+// on the relays it knows.
+func (n *Node) rememberInviteRelays(invite string) {
+	inv, err := contacts.ParseInvite(invite)
+	if err != nil {
+		return
+	}
+	for _, a := range inv.Addrs {
+		relay, _ := ma.SplitFunc(a, func(c ma.Component) bool { return c.Protocol().Code == ma.P_CIRCUIT })
+		if len(relay) == 0 || len(relay) == len(a) {
+			continue // not a circuit address
+		}
+		if ai, err := peer.AddrInfoFromP2pAddr(relay); err == nil {
+			n.book.RememberRelay(ai.ID, ai.Addrs)
+		}
+	}
 }
 
 // Contacts lists every contact: accepted, strangers with a request, blocked.

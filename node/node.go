@@ -19,6 +19,7 @@ import (
 	"github.com/backchannel/backchannel/node/internal/env"
 	"github.com/backchannel/backchannel/node/internal/msgid"
 	"github.com/backchannel/backchannel/node/p2p"
+	"github.com/backchannel/backchannel/node/peerbook"
 	"github.com/backchannel/backchannel/node/requests"
 	"github.com/backchannel/backchannel/node/rooms"
 	"github.com/backchannel/backchannel/pubsub"
@@ -42,6 +43,7 @@ type Node struct {
 	ps     *pubsub.PubSub
 	rooms  *rooms.Service
 	groups *groups.Service
+	book   *peerbook.Book // where peers were: dialled again at start
 
 	// The services: 1:1 chats, contacts and the requests inbox.
 	contacts *contacts.Service
@@ -76,10 +78,19 @@ func New(cfg Config) (*Node, error) {
 		st.Close()
 		return nil, fmt.Errorf("node: %w", err)
 	}
+	bootstrap, err := p2p.ParseAddrInfos(cfg.Bootstrap)
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("node: %w", err)
+	}
+	var book *peerbook.Book // made once the network exists; asked only after Start
 	net, err := p2p.New(p2p.Config{
 		Key:                id.Signing().Libp2p(),
 		ListenAddrs:        cfg.ListenAddrs,
 		Bootstrap:          cfg.Bootstrap,
+		Remembered:         func() []peer.AddrInfo { return book.Remembered() },
+		Relays:             func() []peer.AddrInfo { return book.Relays() },
+		PublicRanges:       cfg.PublicRanges,
 		EnableNATPortMap:   cfg.EnableNATPortMap,
 		EnableRelayClient:  cfg.EnableRelayClient,
 		EnableHolePunching: cfg.EnableHolePunching,
@@ -104,6 +115,8 @@ func New(cfg Config) (*Node, error) {
 		life:  life,
 	}
 	n.env = env.Env{Store: n.store, Identity: n.id, Net: n.net, Bus: n.bus, Log: n.log, Life: n.life, Clock: &env.SendClock{}}
+	book = peerbook.New(peerbook.Config{Env: n.env, Wanted: n.wantedPeers, Bootstrap: bootstrap})
+	n.book = book
 	n.contacts = contacts.New(n.env)
 	n.dm = dm.New(n.env, dm.Config{
 		Contacts: n.contacts,
@@ -163,11 +176,19 @@ func (n *Node) Start(ctx context.Context) error {
 			err = fmt.Errorf("node: %w", err)
 			return
 		}
+		if err = n.book.Load(); err != nil {
+			err = fmt.Errorf("node: %w", err)
+			return
+		}
 		if err = n.net.Start(ctx); err != nil {
 			err = fmt.Errorf("node: %w", err)
 			return
 		}
 		n.dm.Start()
+		if err = n.book.Start(n.life.Context()); err != nil {
+			err = fmt.Errorf("node: %w", err)
+			return
+		}
 		n.log.Info("node started", "peer_id", h.ID().String(), "addrs", h.Addrs())
 	})
 	return err
@@ -177,6 +198,7 @@ func (n *Node) Start(ctx context.Context) error {
 func (n *Node) Close() error {
 	n.closeOnce.Do(func() {
 		n.life.Cancel()
+		n.book.Close()   // writes what it learnt
 		n.groups.Close() // leaves the groups' topics, waits for their goroutines
 		n.dm.Close()
 		roomsErr := n.rooms.Close() // leaves the rooms' topics, waits for their goroutines

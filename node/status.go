@@ -1,10 +1,11 @@
 package node
 
 import (
-	"github.com/libp2p/go-libp2p/core/network"
+	"cmp"
+	"strings"
+
 	"github.com/libp2p/go-libp2p/core/peer"
 
-	"github.com/backchannel/backchannel/node/p2p"
 	"github.com/backchannel/backchannel/storage"
 )
 
@@ -20,11 +21,24 @@ type SelfInfo struct {
 type Status struct {
 	PeerID           peer.ID
 	ConnectedPeers   int
-	DHTMode          string
+	DHTMode          string // "server" or "client", as the DHT runs now
 	RoutingTableSize int
-	Reachability     string
+	Reachability     string // "public", "private" or "unknown"
 	ListenAddrs      []string
+	ObservedAddrs    []string  // the node's addresses as its peers see them
+	Relays           []peer.ID // relays holding a reservation for the node
+	Links            []Link    // one per connected contact
 	OutboxPending    int
+	// Refused counts connections the node's gater refused (addresses
+	// outside loopback and the allowed ranges); 0 without a gater.
+	Refused int64
+}
+
+// Link is how the node is connected to one contact.
+type Link struct {
+	Peer peer.ID
+	Name string
+	Kind string // "direct" or "relayed"
 }
 
 // Self returns the node's peer ID, addresses and invite link.
@@ -43,13 +57,32 @@ func (n *Node) Status() Status {
 	st := Status{
 		PeerID:           h.ID(),
 		ConnectedPeers:   len(h.Network().Peers()),
-		DHTMode:          "server",
+		DHTMode:          n.net.DHTMode(),
 		RoutingTableSize: n.net.DHT().RoutingTable().Size(),
-		Reachability:     n.reachability().String(),
+		Reachability:     strings.ToLower(n.net.Reachability().String()),
+		Relays:           n.net.Relays(),
+	}
+	if n.cfg.Gater != nil {
+		st.Refused = n.cfg.Gater.Refused()
 	}
 	for _, a := range h.Addrs() {
 		st.ListenAddrs = append(st.ListenAddrs, a.String())
 	}
+	for _, a := range n.net.ObservedAddrs() {
+		st.ObservedAddrs = append(st.ObservedAddrs, a.String())
+	}
+	_ = n.store.View(func(tx *storage.Txn) error {
+		cs, err := tx.Contacts()
+		if err != nil {
+			return err
+		}
+		for _, c := range cs {
+			if kind := n.net.LinkKind(c.Peer); kind != "" && c.State == storage.ContactAccepted {
+				st.Links = append(st.Links, Link{Peer: c.Peer, Name: cmp.Or(c.Name, c.ProfileName), Kind: kind})
+			}
+		}
+		return nil
+	})
 	_ = n.store.View(func(tx *storage.Txn) error {
 		peers, err := tx.OutboxPeers()
 		for _, p := range peers {
@@ -62,11 +95,4 @@ func (n *Node) Status() Status {
 		return err
 	})
 	return st
-}
-
-func (n *Node) reachability() network.Reachability {
-	if p2p.AllLoopback(n.cfg.ListenAddrs) {
-		return network.ReachabilityPrivate
-	}
-	return network.ReachabilityUnknown
 }

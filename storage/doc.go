@@ -63,6 +63,7 @@
 //	gmi/<group><id 32>            uint64 sent time of a group message (dedup index)
 //	ga/<group><target><sender><kind><value> GroupNote (reaction, RSVP)
 //	gx/<group><member>            GroupReceipt
+//	n/<peer>                      KnownPeer (where a peer was last seen)
 //
 // # Schema
 //

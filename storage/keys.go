@@ -41,6 +41,7 @@ const (
 	prefixGroupMsgIndex = "gmi/"
 	prefixGroupNote     = "ga/"
 	prefixGroupReceipt  = "gx/"
+	prefixKnownPeer     = "n/"
 )
 
 // maxPeerIDLen is the longest peer ID a key can hold (one length byte).

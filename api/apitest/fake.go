@@ -51,7 +51,7 @@ func NewFake(self peer.ID) *Fake {
 		SelfInfo: api.Self{PeerID: self.String(), Addrs: addrs, Invite: "backchannel://invite/" + self.String()},
 		State: api.Status{
 			PeerID: self.String(), ConnectedPeers: 2, DHTMode: "server", RoutingTableSize: 2,
-			Reachability: "private", ListenAddrs: addrs,
+			Reachability: "private", ListenAddrs: addrs, ObservedAddrs: []string{}, Relays: []string{}, Links: []api.Link{},
 		},
 		Now:      time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
 		self:     self,

@@ -32,15 +32,26 @@ func selfJSON(s node.SelfInfo) api.Self {
 }
 
 func statusJSON(s node.Status) api.Status {
-	return api.Status{
+	st := api.Status{
 		PeerID:           s.PeerID.String(),
 		ConnectedPeers:   s.ConnectedPeers,
 		DHTMode:          s.DHTMode,
 		RoutingTableSize: s.RoutingTableSize,
 		Reachability:     s.Reachability,
 		ListenAddrs:      nonNil(s.ListenAddrs),
+		ObservedAddrs:    nonNil(s.ObservedAddrs),
+		Relays:           []string{},
+		Links:            []api.Link{},
 		OutboxPending:    s.OutboxPending,
+		Refused:          s.Refused,
 	}
+	for _, r := range s.Relays {
+		st.Relays = append(st.Relays, r.String())
+	}
+	for _, l := range s.Links {
+		st.Links = append(st.Links, api.Link{PeerID: l.Peer.String(), Name: l.Name, Kind: l.Kind})
+	}
+	return st
 }
 
 func contactJSON(c storage.Contact) api.Contact {

@@ -90,7 +90,7 @@ func TestJSONOutput(t *testing.T) {
 	sameJSON(t, ok(t, h, "id", "--one-time", "--json"), fmt.Sprintf(
 		`{"peer_id":%q,"name":"","addrs":["/ip4/127.0.0.1/tcp/4001"],"invite":"backchannel://invite/%s&token=00112233445566778899aabbccddeeff"}`, self, self))
 	sameJSON(t, ok(t, h, "status", "--json"), fmt.Sprintf(
-		`{"peer_id":%q,"connected_peers":2,"dht_mode":"server","routing_table_size":2,"reachability":"private","listen_addrs":["/ip4/127.0.0.1/tcp/4001"],"outbox_pending":0}`, self))
+		`{"peer_id":%q,"connected_peers":2,"dht_mode":"server","routing_table_size":2,"reachability":"private","listen_addrs":["/ip4/127.0.0.1/tcp/4001"],"observed_addrs":[],"relays":[],"links":[],"outbox_pending":0,"refused_connections":0}`, self))
 	sameJSON(t, ok(t, h, "contacts", "list", "--json"), fmt.Sprintf(`{"contacts":[`+
 		`{"peer_id":%q,"state":"unknown","name":"","profile_name":"","addrs":[],"verified":false,"created":"2026-01-02T03:04:06Z","updated":"2026-01-02T03:04:06Z"},`+
 		`{"peer_id":%q,"state":"accepted","name":"bob","profile_name":"","addrs":[],"verified":false,"created":"2026-01-02T03:04:05Z","updated":"2026-01-02T03:04:05Z"}]}`, stranger, bob))

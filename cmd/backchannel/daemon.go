@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -27,14 +30,20 @@ var nodeStarted func(home string, n *node.Node)
 func (a *app) initCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "init",
-		Short: "Create the home folder and the node's identity; print the peer ID",
-		Long:  "Create the home folder and the node's identity (done on first start anyway) and print the peer ID.",
-		Args:  cobra.NoArgs,
+		Short: "Create the home folder, the node's identity and settings; print the peer ID",
+		Long: "Create the home folder, the node's identity and HOME/config.json with the listen\n" +
+			"addresses (a port chosen now, kept from then on), and print the peer ID.\n" +
+			"The daemon's first start does the same.",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := os.MkdirAll(a.home, 0o700); err != nil {
 				return err
 			}
-			n, err := node.New(node.Config{Home: a.home, Logger: slog.New(slog.DiscardHandler)})
+			conf, err := loadHomeConfig(a.home)
+			if err != nil {
+				return err
+			}
+			n, err := node.New(node.Config{Home: a.home, ListenAddrs: conf.Listen, Logger: slog.New(slog.DiscardHandler)})
 			if err != nil {
 				return err
 			}
@@ -58,6 +67,7 @@ func (a *app) initCmd() *cobra.Command {
 // daemonFlags are the flags of `backchannel daemon`.
 type daemonFlags struct {
 	listen, bootstrap                           []string
+	allowNets, publicNets                       []string
 	apiAddr                                     string
 	natPortMap, relayClient, holePunching, mdns bool
 	helper                                      bool
@@ -80,7 +90,7 @@ func (a *app) daemonCmd() *cobra.Command {
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringArrayVar(&f.listen, "listen", nil, "multiaddr to listen on, repeatable (default loopback TCP and QUIC on free ports)")
+	fl.StringArrayVar(&f.listen, "listen", nil, "multiaddr to listen on, repeatable (default: HOME/config.json's, loopback TCP and QUIC on a port chosen at the first start)")
 	fl.StringVar(&f.apiAddr, "api", api.DefaultAddr, "loopback HOST:PORT of the local API; port 0 picks a free port")
 	fl.StringArrayVar(&f.bootstrap, "bootstrap", nil, "bootstrap peer multiaddr ending in /p2p/PEER-ID, repeatable")
 	fl.BoolVar(&f.natPortMap, "nat-portmap", false, "ask the router for a port mapping (UPnP / NAT-PMP)")
@@ -88,6 +98,9 @@ func (a *app) daemonCmd() *cobra.Command {
 	fl.BoolVar(&f.holePunching, "hole-punching", false, "try hole punching through NATs")
 	fl.BoolVar(&f.mdns, "mdns", false, "find peers on the local network with mDNS")
 	fl.BoolVar(&f.helper, "helper", false, "run as an always-on helper for a community (DHT server and relay service)")
+	fl.StringArrayVar(&f.allowNets, "allow-net", nil, "CIDR the node may connect with besides loopback, repeatable; refuses every other address (default: no limit when listening beyond loopback)")
+	fl.StringArrayVar(&f.publicNets, "public-net", nil, "CIDR to treat as the public internet, repeatable: for test labs whose \"internet\" is a private range")
+	_ = fl.MarkHidden("public-net")
 	fl.Uint8Var(&f.stampDifficulty, "stamp-difficulty", 0, "proof-of-work bits asked of strangers' messages (0: none)")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	return cmd
@@ -115,9 +128,31 @@ func (a *app) runDaemon(ctx context.Context, f daemonFlags, started func(ctx con
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	listen := f.listen
+	if len(listen) == 0 {
+		conf, err := loadHomeConfig(a.home)
+		if err != nil {
+			return err
+		}
+		listen = conf.Listen
+	}
+	var gater *node.LoopbackGater
+	if len(f.allowNets) > 0 {
+		allow, err := parsePrefixes("--allow-net", f.allowNets)
+		if err != nil {
+			return err
+		}
+		gater = &node.LoopbackGater{Allow: allow}
+	}
+	public, err := parsePrefixes("--public-net", f.publicNets)
+	if err != nil {
+		return err
+	}
 	n, err := node.New(node.Config{
 		Home:               a.home,
-		ListenAddrs:        f.listen,
+		ListenAddrs:        listen,
+		Gater:              gater,
+		PublicRanges:       public,
 		Bootstrap:          f.bootstrap,
 		EnableNATPortMap:   f.natPortMap,
 		EnableRelayClient:  f.relayClient,
@@ -128,6 +163,9 @@ func (a *app) runDaemon(ctx context.Context, f daemonFlags, started func(ctx con
 		Logger:             log,
 	})
 	if err != nil {
+		if isAddrInUse(err) && len(f.listen) == 0 {
+			return fmt.Errorf("%w\nthe listen port in %s is taken by another program: change it there, or pass --listen", err, filepath.Join(a.home, homeConfigFile))
+		}
 		return err
 	}
 	if err := n.Start(ctx); err != nil {
@@ -160,4 +198,22 @@ func (a *app) runDaemon(ctx context.Context, f daemonFlags, started func(ctx con
 	stop() // a second signal now kills the process the usual way
 	log.Info("shutting down")
 	return errors.Join(srv.Close(), n.Close())
+}
+
+// parsePrefixes reads CIDRs given to flag.
+func parsePrefixes(flag string, ss []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range ss {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return nil, fmt.Errorf("%s %q: want a CIDR such as 198.18.0.0/15: %w", flag, s, err)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
+
+// isAddrInUse reports whether err says a listen address is taken.
+func isAddrInUse(err error) bool {
+	return errors.Is(err, syscall.EADDRINUSE) || strings.Contains(err.Error(), "address already in use")
 }

@@ -67,14 +67,28 @@ func (a *app) statusCmd() *cobra.Command {
 			if a.json {
 				return a.printJSON(st)
 			}
-			printKV(a.stdout,
-				[2]string{"peer ID", st.PeerID},
-				[2]string{"connected peers", strconv.Itoa(st.ConnectedPeers)},
-				[2]string{"DHT", fmt.Sprintf("%s mode, %d peers in the routing table", st.DHTMode, st.RoutingTableSize)},
-				[2]string{"reachability", st.Reachability},
-				[2]string{"outbox", fmt.Sprintf("%d messages pending", st.OutboxPending)},
-				[2]string{"listening on", strings.Join(st.ListenAddrs, "\n\t")},
-			)
+			rows := [][2]string{
+				{"peer ID", st.PeerID},
+				{"connected peers", strconv.Itoa(st.ConnectedPeers)},
+				{"DHT", fmt.Sprintf("%s mode, %d peers in the routing table", st.DHTMode, st.RoutingTableSize)},
+				{"reachability", st.Reachability},
+				{"outbox", fmt.Sprintf("%d messages pending", st.OutboxPending)},
+				{"listening on", strings.Join(st.ListenAddrs, "\n\t")},
+			}
+			if len(st.ObservedAddrs) > 0 {
+				rows = append(rows, [2]string{"seen by peers as", strings.Join(st.ObservedAddrs, "\n\t")})
+			}
+			if len(st.Relays) > 0 {
+				rows = append(rows, [2]string{"relays", strings.Join(st.Relays, "\n\t")})
+			}
+			var links []string
+			for _, l := range st.Links {
+				links = append(links, fmt.Sprintf("%s: %s", terminalSafe(who(l.Name, l.PeerID)), l.Kind))
+			}
+			if len(links) > 0 {
+				rows = append(rows, [2]string{"contacts online", strings.Join(links, "\n\t")})
+			}
+			printKV(a.stdout, rows...)
 			return nil
 		},
 	}

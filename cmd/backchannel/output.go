@@ -6,13 +6,28 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
 
 	"github.com/backchannel/backchannel/api"
 	"github.com/backchannel/backchannel/node"
 )
+
+// terminalSafe returns s as it is when every rune in it prints as itself,
+// and quoted with Go escapes otherwise, so that text a remote peer wrote can
+// neither drive the terminal (escape sequences) nor reorder what it shows
+// (bidirectional controls).
+func terminalSafe(s string) string {
+	for _, r := range s {
+		if !unicode.IsGraphic(r) || unicode.Is(unicode.Bidi_Control, r) {
+			return strconv.QuoteToGraphic(s)
+		}
+	}
+	return s
+}
 
 // printJSON writes v indented, as the API would answer it.
 func (a *app) printJSON(v any) error {

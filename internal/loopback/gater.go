@@ -1,9 +1,11 @@
 // Package loopback holds a connection gater that keeps a libp2p host on
-// loopback addresses, for nodes that listen only there and for every test.
+// loopback addresses (and on ranges it is told to allow, such as a test
+// lab's), for nodes that listen only there and for every test.
 package loopback
 
 import (
 	"net"
+	"net/netip"
 	"sync/atomic"
 
 	"github.com/libp2p/go-libp2p/core/control"
@@ -14,10 +16,14 @@ import (
 )
 
 // Gater is a connection gater that allows only loopback addresses
-// (127.0.0.0/8 and ::1) and counts what it refuses. A node whose listen
-// addresses are all loopback uses it, and so does every test: a test asserts
-// Refused() == 0 to prove nothing tried to leave the machine.
+// (127.0.0.0/8 and ::1), and those in Allow, and counts what it refuses. A
+// node whose listen addresses are all loopback uses it, and so does every
+// test: a test asserts Refused() == 0 to prove nothing tried to leave the
+// machine (or, in a namespace lab, the lab's range).
 type Gater struct {
+	// Allow lists ranges allowed besides loopback; set it before use.
+	Allow []netip.Prefix
+
 	refused atomic.Int64
 }
 
@@ -25,10 +31,32 @@ type Gater struct {
 func (g *Gater) Refused() int64 { return g.refused.Load() }
 
 func (g *Gater) allow(a ma.Multiaddr) bool {
-	if IsLoopback(a) {
+	if IsLoopback(a) || g.inAllowed(a) {
 		return true
 	}
 	g.refused.Add(1)
+	return false
+}
+
+// inAllowed reports whether a is an IP address in one of g.Allow.
+func (g *Gater) inAllowed(a ma.Multiaddr) bool {
+	if len(g.Allow) == 0 {
+		return false
+	}
+	ip, err := manet.ToIP(a)
+	if err != nil {
+		return false
+	}
+	addr, ok := netip.AddrFromSlice(ip)
+	if !ok {
+		return false
+	}
+	addr = addr.Unmap()
+	for _, p := range g.Allow {
+		if p.Contains(addr) {
+			return true
+		}
+	}
 	return false
 }
 
@@ -45,10 +73,10 @@ func IsLoopback(a ma.Multiaddr) bool {
 // InterceptPeerDial allows every peer; addresses are checked one by one.
 func (g *Gater) InterceptPeerDial(peer.ID) bool { return true }
 
-// InterceptAddrDial allows loopback addresses only.
+// InterceptAddrDial allows loopback and allowed addresses only.
 func (g *Gater) InterceptAddrDial(_ peer.ID, a ma.Multiaddr) bool { return g.allow(a) }
 
-// InterceptAccept allows connections from loopback addresses only.
+// InterceptAccept allows connections from loopback and allowed addresses only.
 func (g *Gater) InterceptAccept(c network.ConnMultiaddrs) bool {
 	return g.allow(c.RemoteMultiaddr())
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
+	"slices"
 	"sync"
 	"time"
 
@@ -17,9 +19,9 @@ import (
 	"github.com/libp2p/go-libp2p/core/peerstore"
 	"github.com/libp2p/go-libp2p/core/routing"
 	"github.com/libp2p/go-libp2p/p2p/discovery/mdns"
-	"github.com/libp2p/go-libp2p/p2p/host/autorelay"
 	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
 	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
+	"github.com/libp2p/go-libp2p/p2p/protocol/holepunch"
 	noise "github.com/libp2p/go-libp2p/p2p/security/noise"
 	tls "github.com/libp2p/go-libp2p/p2p/security/tls"
 	quic "github.com/libp2p/go-libp2p/p2p/transport/quic"
@@ -40,14 +42,28 @@ type Config struct {
 	ListenAddrs []string
 	// Bootstrap peers, as multiaddrs ending in /p2p/<peer ID>.
 	Bootstrap []string
+	// Remembered, when set, returns peers the node remembers from earlier
+	// runs; the DHT bootstraps from them (besides Bootstrap) whenever its
+	// routing table is empty.
+	Remembered func() []peer.AddrInfo
+	// Relays, when set, returns the relays (helpers) the node knows; a node
+	// that is not publicly reachable reserves a slot on one of them.
+	Relays func() []peer.AddrInfo
 
-	// Opt-in network features; all off by default.
+	// Opt-in network features; all off by default. Relay client and hole
+	// punching do nothing for a node that listens only on loopback.
 	EnableNATPortMap   bool
 	EnableRelayClient  bool
 	EnableHolePunching bool
 	EnableMDNS         bool
-	// Helper runs the node as a relay service too.
+	// Helper runs the node as an always-on helper: publicly reachable by
+	// declaration, DHT server, relay service and AutoNAT server.
 	Helper bool
+
+	// PublicRanges are address ranges to treat as the public internet
+	// besides those go-libp2p calls public: a namespace lab's "internet"
+	// (go-libp2p counts 198.18.0.0/15 as not public). Empty outside tests.
+	PublicRanges []netip.Prefix
 
 	// Gater filters connections of a host built here; nil: none.
 	Gater *loopback.Gater
@@ -64,13 +80,18 @@ type Config struct {
 
 // Network is a node's libp2p host and DHT.
 type Network struct {
-	host      host.Host
+	cfg       Config
+	host      host.Host // the host as built; Host() wraps it
 	dht       *dht.IpfsDHT
 	mdns      mdns.Service
+	holepunch *holepunch.Service
+	relays    *reservations
+	observed  *observedAddrs
 	bootstrap []peer.AddrInfo
 	log       *slog.Logger
 
-	wg        sync.WaitGroup // bootstrap dials
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup // bootstrap dials, event loops
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -78,7 +99,10 @@ type Network struct {
 // dialTimeout bounds connecting to a peer, DHT lookup included.
 const dialTimeout = 20 * time.Second
 
-// New builds the host and the DHT. The DHT runs in server mode.
+// New builds the host and the DHT. The DHT runs in server mode on a helper
+// and on a node that listens only on loopback (every peer that can reach it
+// at all can dial it), and in auto mode otherwise: client until AutoNAT
+// finds the node publicly reachable.
 func New(cfg Config) (*Network, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -87,11 +111,11 @@ func New(cfg Config) (*Network, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Network{bootstrap: bootstrap, log: cfg.Logger}
+	n := &Network{cfg: cfg, bootstrap: bootstrap, log: cfg.Logger, observed: newObservedAddrs(cfg.PublicRanges)}
 	dhtOpts := []dht.Option{
 		dht.ProtocolPrefix(DHTProtocolPrefix),
-		dht.Mode(dht.ModeServer),
-		dht.BootstrapPeers(bootstrap...),
+		dht.Mode(n.dhtMode()),
+		dht.BootstrapPeersFunc(n.bootstrapPeers),
 	}
 	if cfg.NewHost != nil {
 		if n.host, err = cfg.NewHost(cfg.Key); err != nil {
@@ -103,12 +127,20 @@ func New(cfg Config) (*Network, error) {
 		}
 		return n, nil
 	}
-	if n.host, err = newHost(cfg, bootstrap, func(h host.Host) (routing.PeerRouting, error) {
+	n.relays = newReservations(cfg.Relays, cfg.Logger)
+	if n.host, err = newHost(cfg, n.relays, func(h host.Host) (routing.PeerRouting, error) {
 		d, err := dht.New(h, dhtOpts...)
 		n.dht = d
 		return d, err
 	}); err != nil {
 		return nil, err
+	}
+	n.relays.h = n.host
+	if cfg.EnableHolePunching && !n.loopbackOnly() {
+		if n.holepunch, err = newHolePunching(n.host, n.holePunchAddrs); err != nil {
+			n.host.Close()
+			return nil, fmt.Errorf("hole punching: %w", err)
+		}
 	}
 	if cfg.EnableMDNS {
 		n.mdns = mdns.NewMdnsService(n.host, "backchannel", mdnsNotifee{h: n.host, log: cfg.Logger})
@@ -116,8 +148,31 @@ func New(cfg Config) (*Network, error) {
 	return n, nil
 }
 
+// loopbackOnly reports whether the node listens only on loopback (a
+// test's mocknet host counts as loopback).
+func (n *Network) loopbackOnly() bool {
+	return n.cfg.NewHost != nil || AllLoopback(n.cfg.ListenAddrs)
+}
+
+// dhtMode is the DHT mode the node starts in; see New.
+func (n *Network) dhtMode() dht.ModeOpt {
+	if n.cfg.Helper || n.loopbackOnly() {
+		return dht.ModeServer
+	}
+	return dht.ModeAuto
+}
+
+// bootstrapPeers are the configured bootstrap peers and the remembered ones.
+func (n *Network) bootstrapPeers() []peer.AddrInfo {
+	out := slices.Clone(n.bootstrap)
+	if n.cfg.Remembered != nil {
+		out = append(out, n.cfg.Remembered()...)
+	}
+	return out
+}
+
 // newHost builds a libp2p host from cfg, with routing as its peer routing.
-func newHost(cfg Config, bootstrap []peer.AddrInfo, routing func(host.Host) (routing.PeerRouting, error)) (host.Host, error) {
+func newHost(cfg Config, relays *reservations, routing func(host.Host) (routing.PeerRouting, error)) (host.Host, error) {
 	cm, err := connmgr.NewConnManager(64, 256, connmgr.WithGracePeriod(time.Minute))
 	if err != nil {
 		return nil, err
@@ -143,17 +198,7 @@ func newHost(cfg Config, bootstrap []peer.AddrInfo, routing func(host.Host) (rou
 	if cfg.EnableNATPortMap {
 		opts = append(opts, libp2p.NATPortMap())
 	}
-	if cfg.EnableHolePunching {
-		opts = append(opts, libp2p.EnableHolePunching())
-	}
-	if cfg.EnableRelayClient {
-		opts = append(opts, libp2p.EnableRelay(), libp2p.EnableAutoRelayWithStaticRelays(bootstrap, autorelay.WithMinCandidates(1)))
-	} else {
-		opts = append(opts, libp2p.DisableRelay())
-	}
-	if cfg.Helper {
-		opts = append(opts, libp2p.EnableRelay(), libp2p.EnableRelayService())
-	}
+	opts = append(opts, reachabilityOptions(cfg, relays)...)
 	h, err := libp2p.New(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("libp2p host: %w", err)
@@ -161,8 +206,9 @@ func newHost(cfg Config, bootstrap []peer.AddrInfo, routing func(host.Host) (rou
 	return h, nil
 }
 
-// Host returns the libp2p host.
-func (n *Network) Host() host.Host { return n.host }
+// Host returns the libp2p host. Streams it opens may run over a relayed
+// connection when that is all there is to a peer (see relayedOK).
+func (n *Network) Host() host.Host { return relayedOK{n.host} }
 
 // DHT returns the Kademlia DHT.
 func (n *Network) DHT() *dht.IpfsDHT { return n.dht }
@@ -172,6 +218,17 @@ func (n *Network) DHT() *dht.IpfsDHT { return n.dht }
 func (n *Network) Start(ctx context.Context) error {
 	if err := n.dht.Bootstrap(ctx); err != nil {
 		return fmt.Errorf("DHT bootstrap: %w", err)
+	}
+	ctx, n.cancel = context.WithCancel(ctx)
+	if err := n.observed.start(ctx, n.host, &n.wg); err != nil {
+		return err
+	}
+	if n.relays != nil && n.cfg.EnableRelayClient && !n.loopbackOnly() {
+		n.wg.Add(1)
+		go func() {
+			defer n.wg.Done()
+			n.relays.run(ctx)
+		}()
 	}
 	for _, ai := range n.bootstrap {
 		n.host.Peerstore().AddAddrs(ai.ID, ai.Addrs, peerstore.PermanentAddrTTL)
@@ -193,6 +250,12 @@ func (n *Network) Start(ctx context.Context) error {
 func (n *Network) Close() error {
 	n.closeOnce.Do(func() {
 		var errs []error
+		if n.cancel != nil {
+			n.cancel()
+		}
+		if n.holepunch != nil {
+			errs = append(errs, n.holepunch.Close())
+		}
 		if n.mdns != nil {
 			errs = append(errs, n.mdns.Close())
 		}

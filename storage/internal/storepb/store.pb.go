@@ -1064,6 +1064,91 @@ func (x *GroupReceipt) GetUpdatedUnixNano() int64 {
 	return 0
 }
 
+// KnownPeer is the value under a known-peer key: where a peer was last seen.
+type KnownPeer struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	Addrs            []string               `protobuf:"bytes,1,rep,name=addrs,proto3" json:"addrs,omitempty"`                                   // multiaddrs, without /p2p/<peer>
+	SignedRecord     []byte                 `protobuf:"bytes,2,opt,name=signed_record,json=signedRecord,proto3" json:"signed_record,omitempty"` // libp2p signed peer record envelope, may be empty
+	LastSeenUnixNano int64                  `protobuf:"varint,3,opt,name=last_seen_unix_nano,json=lastSeenUnixNano,proto3" json:"last_seen_unix_nano,omitempty"`
+	Bootstrap        bool                   `protobuf:"varint,4,opt,name=bootstrap,proto3" json:"bootstrap,omitempty"`                  // given as a bootstrap peer
+	Relay            bool                   `protobuf:"varint,5,opt,name=relay,proto3" json:"relay,omitempty"`                          // offers circuit relay v2 (a helper)
+	DhtServer        bool                   `protobuf:"varint,6,opt,name=dht_server,json=dhtServer,proto3" json:"dht_server,omitempty"` // serves the DHT
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *KnownPeer) Reset() {
+	*x = KnownPeer{}
+	mi := &file_store_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KnownPeer) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KnownPeer) ProtoMessage() {}
+
+func (x *KnownPeer) ProtoReflect() protoreflect.Message {
+	mi := &file_store_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KnownPeer.ProtoReflect.Descriptor instead.
+func (*KnownPeer) Descriptor() ([]byte, []int) {
+	return file_store_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *KnownPeer) GetAddrs() []string {
+	if x != nil {
+		return x.Addrs
+	}
+	return nil
+}
+
+func (x *KnownPeer) GetSignedRecord() []byte {
+	if x != nil {
+		return x.SignedRecord
+	}
+	return nil
+}
+
+func (x *KnownPeer) GetLastSeenUnixNano() int64 {
+	if x != nil {
+		return x.LastSeenUnixNano
+	}
+	return 0
+}
+
+func (x *KnownPeer) GetBootstrap() bool {
+	if x != nil {
+		return x.Bootstrap
+	}
+	return false
+}
+
+func (x *KnownPeer) GetRelay() bool {
+	if x != nil {
+		return x.Relay
+	}
+	return false
+}
+
+func (x *KnownPeer) GetDhtServer() bool {
+	if x != nil {
+		return x.DhtServer
+	}
+	return false
+}
+
 var File_store_proto protoreflect.FileDescriptor
 
 const file_store_proto_rawDesc = "" +
@@ -1152,7 +1237,15 @@ const file_store_proto_rawDesc = "" +
 	"\fGroupReceipt\x12?\n" +
 	"\tdelivered\x18\x01 \x03(\v2!.backchannel.storage.v1.GroupMarkR\tdelivered\x125\n" +
 	"\x04read\x18\x02 \x03(\v2!.backchannel.storage.v1.GroupMarkR\x04read\x12*\n" +
-	"\x11updated_unix_nano\x18\x03 \x01(\x03R\x0fupdatedUnixNanoB=Z;github.com/backchannel/backchannel/storage/internal/storepbb\x06proto3"
+	"\x11updated_unix_nano\x18\x03 \x01(\x03R\x0fupdatedUnixNano\"\xc8\x01\n" +
+	"\tKnownPeer\x12\x14\n" +
+	"\x05addrs\x18\x01 \x03(\tR\x05addrs\x12#\n" +
+	"\rsigned_record\x18\x02 \x01(\fR\fsignedRecord\x12-\n" +
+	"\x13last_seen_unix_nano\x18\x03 \x01(\x03R\x10lastSeenUnixNano\x12\x1c\n" +
+	"\tbootstrap\x18\x04 \x01(\bR\tbootstrap\x12\x14\n" +
+	"\x05relay\x18\x05 \x01(\bR\x05relay\x12\x1d\n" +
+	"\n" +
+	"dht_server\x18\x06 \x01(\bR\tdhtServerB=Z;github.com/backchannel/backchannel/storage/internal/storepbb\x06proto3"
 
 var (
 	file_store_proto_rawDescOnce sync.Once
@@ -1166,7 +1259,7 @@ func file_store_proto_rawDescGZIP() []byte {
 	return file_store_proto_rawDescData
 }
 
-var file_store_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_store_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_store_proto_goTypes = []any{
 	(*Contact)(nil),         // 0: backchannel.storage.v1.Contact
 	(*Message)(nil),         // 1: backchannel.storage.v1.Message
@@ -1181,6 +1274,7 @@ var file_store_proto_goTypes = []any{
 	(*GroupAnnotation)(nil), // 10: backchannel.storage.v1.GroupAnnotation
 	(*GroupMark)(nil),       // 11: backchannel.storage.v1.GroupMark
 	(*GroupReceipt)(nil),    // 12: backchannel.storage.v1.GroupReceipt
+	(*KnownPeer)(nil),       // 13: backchannel.storage.v1.KnownPeer
 }
 var file_store_proto_depIdxs = []int32{
 	11, // 0: backchannel.storage.v1.GroupReceipt.delivered:type_name -> backchannel.storage.v1.GroupMark
@@ -1203,7 +1297,7 @@ func file_store_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_store_proto_rawDesc), len(file_store_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   13,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -1,0 +1,368 @@
+package peerbook
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/event"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/peerstore"
+	"github.com/libp2p/go-libp2p/core/protocol"
+	"github.com/libp2p/go-libp2p/core/record"
+	ma "github.com/multiformats/go-multiaddr"
+
+	"github.com/backchannel/backchannel/node/internal/env"
+	"github.com/backchannel/backchannel/node/p2p"
+	"github.com/backchannel/backchannel/storage"
+)
+
+// Protocols that mark a peer as a relay or a DHT server.
+const (
+	relayHop  = protocol.ID("/libp2p/circuit/relay/0.2.0/hop")
+	dhtServer = protocol.ID(p2p.DHTProtocolPrefix + "/kad/1.0.0")
+)
+
+// Bounds on what the book keeps.
+const (
+	maxAddrs       = 16
+	maxAddrBytes   = 256
+	maxRecordBytes = 4096
+)
+
+// Config configures a Book.
+type Config struct {
+	// Env is the node's environment.
+	Env env.Env
+	// Wanted returns the peers to dial at start, in order: those with
+	// pending work first. They are never forgotten.
+	Wanted func() ([]peer.ID, error)
+	// Bootstrap peers given on the command line: remembered for good.
+	Bootstrap []peer.AddrInfo
+	// MaxPeers bounds the book (512 when zero).
+	MaxPeers int
+	// DialRecent is how many recently seen peers the node dials at start
+	// besides the wanted ones (16 when zero).
+	DialRecent int
+	// FlushEvery is how often what was learnt is written (10 s when zero);
+	// Close writes the rest.
+	FlushEvery time.Duration
+}
+
+// Book remembers peers; see the package doc.
+type Book struct {
+	cfg Config
+	env env.Env
+
+	mu    sync.Mutex
+	peers map[peer.ID]*storage.KnownPeer
+	dirty map[peer.ID]bool
+
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	closeOnce sync.Once
+}
+
+// New returns an empty book; Load fills it from the store.
+func New(cfg Config) *Book {
+	if cfg.MaxPeers == 0 {
+		cfg.MaxPeers = 512
+	}
+	if cfg.DialRecent == 0 {
+		cfg.DialRecent = 16
+	}
+	if cfg.FlushEvery == 0 {
+		cfg.FlushEvery = 10 * time.Second
+	}
+	return &Book{cfg: cfg, env: cfg.Env, peers: map[peer.ID]*storage.KnownPeer{}, dirty: map[peer.ID]bool{}}
+}
+
+// Load reads the remembered peers, remembers the configured bootstrap
+// peers, and gives libp2p's peerstore every address and signed record.
+func (b *Book) Load() error {
+	var known []storage.KnownPeer
+	err := b.env.Store.Update(func(tx *storage.Txn) error {
+		for _, ai := range b.cfg.Bootstrap {
+			kp, err := tx.KnownPeer(ai.ID)
+			if err != nil {
+				kp = storage.KnownPeer{Peer: ai.ID}
+			}
+			kp.Bootstrap = true
+			kp.Addrs = mergeAddrs(kp.Addrs, ai.Addrs)
+			if err := tx.PutKnownPeer(kp); err != nil {
+				return err
+			}
+		}
+		var err error
+		known, err = tx.KnownPeers()
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("peerbook: load: %w", err)
+	}
+	ps := b.env.Net.Host().Peerstore()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for i := range known {
+		kp := &known[i]
+		b.peers[kp.Peer] = kp
+		ttl := peerstore.RecentlyConnectedAddrTTL
+		if kp.Bootstrap {
+			ttl = peerstore.PermanentAddrTTL
+		}
+		if addrs := parseAddrs(kp.Addrs); len(addrs) > 0 {
+			ps.AddAddrs(kp.Peer, addrs, ttl)
+		}
+		if len(kp.SignedRecord) > 0 {
+			if env, _, err := record.ConsumeEnvelope(kp.SignedRecord, peer.PeerRecordEnvelopeDomain); err == nil {
+				if cab, ok := peerstore.GetCertifiedAddrBook(ps); ok {
+					_, _ = cab.ConsumePeerRecord(env, ttl)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// Start records what identify learns and dials the remembered peers.
+func (b *Book) Start(ctx context.Context) error {
+	sub, err := b.env.Net.Host().EventBus().Subscribe(new(event.EvtPeerIdentificationCompleted))
+	if err != nil {
+		return fmt.Errorf("peerbook: %w", err)
+	}
+	ctx, b.cancel = context.WithCancel(ctx)
+	b.wg.Add(3)
+	go func() {
+		defer b.wg.Done()
+		defer sub.Close()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case e, ok := <-sub.Out():
+				if !ok {
+					return
+				}
+				if ev, ok := e.(event.EvtPeerIdentificationCompleted); ok {
+					b.learn(ev)
+				}
+			}
+		}
+	}()
+	go func() {
+		defer b.wg.Done()
+		t := time.NewTicker(b.cfg.FlushEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				b.flush()
+			}
+		}
+	}()
+	go func() {
+		defer b.wg.Done()
+		b.reconnect(ctx)
+	}()
+	return nil
+}
+
+// Close stops the book and writes what it learnt. It is idempotent.
+func (b *Book) Close() {
+	b.closeOnce.Do(func() {
+		if b.cancel != nil {
+			b.cancel()
+		}
+		b.wg.Wait()
+		b.flush()
+	})
+}
+
+// learn records what identify says of a peer.
+func (b *Book) learn(ev event.EvtPeerIdentificationCompleted) {
+	if ev.Peer == b.env.Net.Host().ID() {
+		return
+	}
+	addrs := make([]string, 0, len(ev.ListenAddrs))
+	for _, a := range ev.ListenAddrs {
+		if s := a.String(); len(s) <= maxAddrBytes && len(addrs) < maxAddrs {
+			addrs = append(addrs, s)
+		}
+	}
+	var rec []byte
+	if ev.SignedPeerRecord != nil {
+		if raw, err := ev.SignedPeerRecord.Marshal(); err == nil && len(raw) <= maxRecordBytes {
+			rec = raw
+		}
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	kp, ok := b.peers[ev.Peer]
+	if !ok {
+		kp = &storage.KnownPeer{Peer: ev.Peer}
+		b.peers[ev.Peer] = kp
+	}
+	if len(addrs) > 0 {
+		kp.Addrs = addrs
+		kp.SignedRecord = rec
+	}
+	kp.LastSeen = time.Now().UTC()
+	kp.Relay = slices.Contains(ev.Protocols, relayHop)
+	kp.DHTServer = slices.Contains(ev.Protocols, dhtServer)
+	b.dirty[ev.Peer] = true
+}
+
+// flush writes the peers learnt since the last flush and forgets the least
+// recently seen ones past MaxPeers.
+func (b *Book) flush() {
+	b.mu.Lock()
+	var put []storage.KnownPeer
+	for p := range b.dirty {
+		if kp, ok := b.peers[p]; ok {
+			put = append(put, *kp)
+		}
+	}
+	clear(b.dirty)
+	over := len(b.peers) - b.cfg.MaxPeers
+	b.mu.Unlock()
+	var drop []peer.ID
+	if over > 0 {
+		drop = b.evict(over)
+	}
+	if len(put) == 0 && len(drop) == 0 {
+		return
+	}
+	err := b.env.Store.Update(func(tx *storage.Txn) error {
+		for _, kp := range put {
+			if err := tx.PutKnownPeer(kp); err != nil {
+				return err
+			}
+		}
+		for _, p := range drop {
+			if err := tx.DeleteKnownPeer(p); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.env.Log.Warn("peerbook: not written", "err", err)
+	}
+}
+
+// evict forgets n peers, the least recently seen first, sparing bootstrap
+// peers and wanted ones, and returns them.
+func (b *Book) evict(n int) []peer.ID {
+	keep := map[peer.ID]bool{}
+	if b.cfg.Wanted != nil {
+		wanted, _ := b.cfg.Wanted()
+		for _, p := range wanted {
+			keep[p] = true
+		}
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var cands []*storage.KnownPeer
+	for p, kp := range b.peers {
+		if !kp.Bootstrap && !keep[p] {
+			cands = append(cands, kp)
+		}
+	}
+	slices.SortFunc(cands, func(x, y *storage.KnownPeer) int { return x.LastSeen.Compare(y.LastSeen) })
+	var out []peer.ID
+	for _, kp := range cands[:min(n, len(cands))] {
+		delete(b.peers, kp.Peer)
+		delete(b.dirty, kp.Peer)
+		out = append(out, kp.Peer)
+	}
+	return out
+}
+
+// Remembered returns the bootstrap peers and the DHT servers the book
+// knows, the most recently seen first, for the DHT to bootstrap from.
+func (b *Book) Remembered() []peer.AddrInfo {
+	return b.pick(func(kp *storage.KnownPeer) bool { return kp.Bootstrap || kp.DHTServer }, b.cfg.DialRecent+len(b.cfg.Bootstrap))
+}
+
+// Relays returns the relays (helpers) the book knows, the most recently
+// seen first.
+func (b *Book) Relays() []peer.AddrInfo {
+	return b.pick(func(kp *storage.KnownPeer) bool { return kp.Relay }, 8)
+}
+
+// pick returns up to n peers that keep accepts, the most recent first.
+func (b *Book) pick(keep func(*storage.KnownPeer) bool, n int) []peer.AddrInfo {
+	b.mu.Lock()
+	var kps []storage.KnownPeer
+	for _, kp := range b.peers {
+		if keep(kp) {
+			kps = append(kps, *kp)
+		}
+	}
+	b.mu.Unlock()
+	slices.SortFunc(kps, func(x, y storage.KnownPeer) int { return y.LastSeen.Compare(x.LastSeen) })
+	var out []peer.AddrInfo
+	for _, kp := range kps[:min(n, len(kps))] {
+		out = append(out, peer.AddrInfo{ID: kp.Peer, Addrs: parseAddrs(kp.Addrs)})
+	}
+	return out
+}
+
+// RememberRelay records p, with addrs, as a relay: a helper named in an
+// invite the user took.
+func (b *Book) RememberRelay(p peer.ID, addrs []ma.Multiaddr) {
+	if p == b.env.Net.Host().ID() {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	kp, ok := b.peers[p]
+	if !ok {
+		kp = &storage.KnownPeer{Peer: p, LastSeen: time.Now().UTC()}
+		b.peers[p] = kp
+	}
+	kp.Relay = true
+	var strs []string
+	for _, a := range addrs {
+		strs = append(strs, a.String())
+	}
+	kp.Addrs = mergeStrings(kp.Addrs, strs)
+	b.dirty[p] = true
+}
+
+func parseAddrs(ss []string) []ma.Multiaddr {
+	var out []ma.Multiaddr
+	for _, s := range ss {
+		if a, err := ma.NewMultiaddr(s); err == nil {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func mergeAddrs(have []string, add []ma.Multiaddr) []string {
+	var strs []string
+	for _, a := range add {
+		strs = append(strs, a.String())
+	}
+	return mergeStrings(have, strs)
+}
+
+// mergeStrings adds the new entries of add to have, newest first, at most
+// maxAddrs in all.
+func mergeStrings(have, add []string) []string {
+	out := slices.Clone(add)
+	for _, s := range have {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	if len(out) > maxAddrs {
+		out = out[:maxAddrs]
+	}
+	return out
+}
