@@ -83,7 +83,7 @@ func New(cfg Config) (*Node, error) {
 		st.Close()
 		return nil, fmt.Errorf("node: %w", err)
 	}
-	var book *peerbook.Book // made once the network exists; asked only after Start
+	book := peerbook.New(peerbook.Config{Store: st, Log: cfg.Logger, Bootstrap: bootstrap})
 	net, err := p2p.New(p2p.Config{
 		Key:                id.Signing().Libp2p(),
 		ListenAddrs:        cfg.ListenAddrs,
@@ -115,7 +115,6 @@ func New(cfg Config) (*Node, error) {
 		life:  life,
 	}
 	n.env = env.Env{Store: n.store, Identity: n.id, Net: n.net, Bus: n.bus, Log: n.log, Life: n.life, Clock: &env.SendClock{}}
-	book = peerbook.New(peerbook.Config{Env: n.env, Wanted: n.wantedPeers, Bootstrap: bootstrap})
 	n.book = book
 	n.contacts = contacts.New(n.env)
 	n.dm = dm.New(n.env, dm.Config{
@@ -176,7 +175,7 @@ func (n *Node) Start(ctx context.Context) error {
 			err = fmt.Errorf("node: %w", err)
 			return
 		}
-		if err = n.book.Load(); err != nil {
+		if err = n.book.Load(n.net); err != nil {
 			err = fmt.Errorf("node: %w", err)
 			return
 		}
@@ -185,7 +184,7 @@ func (n *Node) Start(ctx context.Context) error {
 			return
 		}
 		n.dm.Start()
-		if err = n.book.Start(n.life.Context()); err != nil {
+		if err = n.book.Start(n.life.Context(), n.wantedPeers); err != nil {
 			err = fmt.Errorf("node: %w", err)
 			return
 		}

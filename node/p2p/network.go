@@ -213,8 +213,9 @@ func (n *Network) Host() host.Host { return relayedOK{n.host} }
 // DHT returns the Kademlia DHT.
 func (n *Network) DHT() *dht.IpfsDHT { return n.dht }
 
-// Start bootstraps the DHT and dials the bootstrap peers in the background
-// (a bootstrap peer that does not answer is logged, not fatal).
+// Start bootstraps the DHT and dials the bootstrap peers, configured and
+// remembered, in the background (a bootstrap peer that does not answer is
+// logged, not fatal).
 func (n *Network) Start(ctx context.Context) error {
 	if err := n.dht.Bootstrap(ctx); err != nil {
 		return fmt.Errorf("DHT bootstrap: %w", err)
@@ -230,7 +231,10 @@ func (n *Network) Start(ctx context.Context) error {
 			n.relays.run(ctx)
 		}()
 	}
-	for _, ai := range n.bootstrap {
+	for _, ai := range n.bootstrapPeers() {
+		if ai.ID == n.host.ID() {
+			continue
+		}
 		n.host.Peerstore().AddAddrs(ai.ID, ai.Addrs, peerstore.PermanentAddrTTL)
 		n.wg.Add(1)
 		go func() {

@@ -3,6 +3,7 @@ package peerbook
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sync"
 	"time"
@@ -14,7 +15,6 @@ import (
 	"github.com/libp2p/go-libp2p/core/record"
 	ma "github.com/multiformats/go-multiaddr"
 
-	"github.com/backchannel/backchannel/node/internal/env"
 	"github.com/backchannel/backchannel/node/p2p"
 	"github.com/backchannel/backchannel/storage"
 )
@@ -34,11 +34,10 @@ const (
 
 // Config configures a Book.
 type Config struct {
-	// Env is the node's environment.
-	Env env.Env
-	// Wanted returns the peers to dial at start, in order: those with
-	// pending work first. They are never forgotten.
-	Wanted func() ([]peer.ID, error)
+	// Store keeps the book.
+	Store *storage.Store
+	// Log receives what went wrong; nil discards it.
+	Log *slog.Logger
 	// Bootstrap peers given on the command line: remembered for good.
 	Bootstrap []peer.AddrInfo
 	// MaxPeers bounds the book (512 when zero).
@@ -53,8 +52,13 @@ type Config struct {
 
 // Book remembers peers; see the package doc.
 type Book struct {
-	cfg Config
-	env env.Env
+	cfg   Config
+	store *storage.Store
+	log   *slog.Logger
+	net   *p2p.Network // set by Load
+	// wanted returns the peers to dial at start, in order, those with
+	// pending work first; they are never forgotten. Set by Start.
+	wanted func() ([]peer.ID, error)
 
 	mu    sync.Mutex
 	peers map[peer.ID]*storage.KnownPeer
@@ -65,8 +69,12 @@ type Book struct {
 	closeOnce sync.Once
 }
 
-// New returns an empty book; Load fills it from the store.
+// New returns an empty book; Load fills it from the store. Remembered and
+// Relays may be called from then on.
 func New(cfg Config) *Book {
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
 	if cfg.MaxPeers == 0 {
 		cfg.MaxPeers = 512
 	}
@@ -76,14 +84,15 @@ func New(cfg Config) *Book {
 	if cfg.FlushEvery == 0 {
 		cfg.FlushEvery = 10 * time.Second
 	}
-	return &Book{cfg: cfg, env: cfg.Env, peers: map[peer.ID]*storage.KnownPeer{}, dirty: map[peer.ID]bool{}}
+	return &Book{cfg: cfg, store: cfg.Store, log: cfg.Log, peers: map[peer.ID]*storage.KnownPeer{}, dirty: map[peer.ID]bool{}}
 }
 
 // Load reads the remembered peers, remembers the configured bootstrap
-// peers, and gives libp2p's peerstore every address and signed record.
-func (b *Book) Load() error {
+// peers, and gives net's peerstore every address and signed record.
+func (b *Book) Load(net *p2p.Network) error {
+	b.net = net
 	var known []storage.KnownPeer
-	err := b.env.Store.Update(func(tx *storage.Txn) error {
+	err := b.store.Update(func(tx *storage.Txn) error {
 		for _, ai := range b.cfg.Bootstrap {
 			kp, err := tx.KnownPeer(ai.ID)
 			if err != nil {
@@ -102,7 +111,7 @@ func (b *Book) Load() error {
 	if err != nil {
 		return fmt.Errorf("peerbook: load: %w", err)
 	}
-	ps := b.env.Net.Host().Peerstore()
+	ps := b.net.Host().Peerstore()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for i := range known {
@@ -126,9 +135,12 @@ func (b *Book) Load() error {
 	return nil
 }
 
-// Start records what identify learns and dials the remembered peers.
-func (b *Book) Start(ctx context.Context) error {
-	sub, err := b.env.Net.Host().EventBus().Subscribe(new(event.EvtPeerIdentificationCompleted))
+// Start records what identify learns and dials the wanted peers, then
+// recently seen ones; wanted lists the first in order, those with pending
+// work first.
+func (b *Book) Start(ctx context.Context, wanted func() ([]peer.ID, error)) error {
+	b.wanted = wanted
+	sub, err := b.net.Host().EventBus().Subscribe(new(event.EvtPeerIdentificationCompleted))
 	if err != nil {
 		return fmt.Errorf("peerbook: %w", err)
 	}
@@ -184,7 +196,7 @@ func (b *Book) Close() {
 
 // learn records what identify says of a peer.
 func (b *Book) learn(ev event.EvtPeerIdentificationCompleted) {
-	if ev.Peer == b.env.Net.Host().ID() {
+	if ev.Peer == b.net.Host().ID() {
 		return
 	}
 	addrs := make([]string, 0, len(ev.ListenAddrs))
@@ -236,7 +248,7 @@ func (b *Book) flush() {
 	if len(put) == 0 && len(drop) == 0 {
 		return
 	}
-	err := b.env.Store.Update(func(tx *storage.Txn) error {
+	err := b.store.Update(func(tx *storage.Txn) error {
 		for _, kp := range put {
 			if err := tx.PutKnownPeer(kp); err != nil {
 				return err
@@ -250,7 +262,7 @@ func (b *Book) flush() {
 		return nil
 	})
 	if err != nil {
-		b.env.Log.Warn("peerbook: not written", "err", err)
+		b.log.Warn("peerbook: not written", "err", err)
 	}
 }
 
@@ -258,8 +270,8 @@ func (b *Book) flush() {
 // peers and wanted ones, and returns them.
 func (b *Book) evict(n int) []peer.ID {
 	keep := map[peer.ID]bool{}
-	if b.cfg.Wanted != nil {
-		wanted, _ := b.cfg.Wanted()
+	if b.wanted != nil {
+		wanted, _ := b.wanted()
 		for _, p := range wanted {
 			keep[p] = true
 		}
@@ -315,7 +327,7 @@ func (b *Book) pick(keep func(*storage.KnownPeer) bool, n int) []peer.AddrInfo {
 // RememberRelay records p, with addrs, as a relay: a helper named in an
 // invite the user took.
 func (b *Book) RememberRelay(p peer.ID, addrs []ma.Multiaddr) {
-	if p == b.env.Net.Host().ID() {
+	if p == b.net.Host().ID() {
 		return
 	}
 	b.mu.Lock()

@@ -21,13 +21,13 @@ const dialParallel = 8
 // connects, whoever dialled.
 func (b *Book) reconnect(ctx context.Context) {
 	var wanted []peer.ID
-	if b.cfg.Wanted != nil {
+	if b.wanted != nil {
 		var err error
-		if wanted, err = b.cfg.Wanted(); err != nil {
-			b.env.Log.Warn("peerbook: wanted peers", "err", err)
+		if wanted, err = b.wanted(); err != nil {
+			b.log.Warn("peerbook: wanted peers", "err", err)
 		}
 	}
-	b.dialAll(ctx, wanted, func(ctx context.Context, p peer.ID) error { return b.env.Net.Connect(ctx, p) })
+	b.dialAll(ctx, wanted, func(ctx context.Context, p peer.ID) error { return b.net.Connect(ctx, p) })
 	if ctx.Err() != nil {
 		return
 	}
@@ -39,14 +39,14 @@ func (b *Book) reconnect(ctx context.Context) {
 	for _, ai := range b.pick(func(kp *storage.KnownPeer) bool { return !seen[kp.Peer] }, b.cfg.DialRecent) {
 		recent = append(recent, ai.ID)
 	}
-	h := b.env.Net.Host()
+	h := b.net.Host()
 	b.dialAll(ctx, recent, func(ctx context.Context, p peer.ID) error { return h.Connect(ctx, peer.AddrInfo{ID: p}) })
 }
 
 // dialAll dials ps, dialParallel at a time, in order, skipping connected
 // peers, and returns when all have been tried.
 func (b *Book) dialAll(ctx context.Context, ps []peer.ID, dial func(context.Context, peer.ID) error) {
-	h := b.env.Net.Host()
+	h := b.net.Host()
 	sem := make(chan struct{}, dialParallel)
 	var wg sync.WaitGroup
 	for _, p := range ps {
@@ -61,7 +61,7 @@ func (b *Book) dialAll(ctx context.Context, ps []peer.ID, dial func(context.Cont
 				defer wg.Done()
 				defer func() { <-sem }()
 				if err := dial(ctx, p); err != nil {
-					b.env.Log.Debug("peerbook: not reached at start", "peer", p, "err", err)
+					b.log.Debug("peerbook: not reached at start", "peer", p, "err", err)
 				}
 			}()
 		}
