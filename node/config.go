@@ -69,6 +69,11 @@ type Config struct {
 	// RoomHistoryAge bounds a room's history by age: older messages are
 	// neither served to peers nor kept (7 days by default).
 	RoomHistoryAge time.Duration
+	// ReprovideInterval is how often the node announces again in the DHT
+	// what it provides there (its rooms, by ID and by name): 12 h by
+	// default (p2p.DefaultReprovideInterval), well inside the 48 h after
+	// which DHT peers drop an announcement.
+	ReprovideInterval time.Duration
 	// PubSubHeartbeat shortens GossipSub's heartbeat (tests); 0: default.
 	PubSubHeartbeat time.Duration
 	// GroupSyncInterval is how often a joined group asks a fellow member

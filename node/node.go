@@ -154,6 +154,8 @@ func New(cfg Config) (*Node, error) {
 		HistoryAge:   cfg.RoomHistoryAge,
 		SyncRate:     cfg.Limits.SyncRate,
 		SyncBurst:    cfg.Limits.SyncBurst,
+
+		ReprovideInterval: cfg.ReprovideInterval,
 	})
 	return n, nil
 }

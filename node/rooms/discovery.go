@@ -13,6 +13,7 @@ import (
 
 	"github.com/backchannel/backchannel/crypto/room"
 	"github.com/backchannel/backchannel/node/errs"
+	"github.com/backchannel/backchannel/node/p2p"
 	"github.com/backchannel/backchannel/node/rooms/internal/roomspb"
 	"github.com/backchannel/backchannel/storage"
 )
@@ -37,20 +38,17 @@ func roomNameCID(name string) cid.Cid {
 	return cid.NewCidV1(cid.Raw, h)
 }
 
-// provideRoom announces in the DHT, for up to a minute, that this node is
-// in the room, under the room's ID and its name. Leaving the room ends it.
+// provideRoom keeps this node announced in the DHT as a member of the
+// room, under the room's ID and its name, until the room is left: as soon
+// as the node has a DHT peer, again after failures and every
+// ReprovideInterval (see p2p.Provider).
 func (s *Service) provideRoom(lr *liveRoom) {
-	id := lr.desc.Room
-	keys := []cid.Cid{roomCID(id), roomNameCID(lr.desc.Name)}
-	s.goRoom(lr, func() {
-		pctx, cancel := context.WithTimeout(lr.ctx, time.Minute)
-		defer cancel()
-		for _, key := range keys {
-			if err := s.env.Net.DHT().Provide(pctx, key, true); err != nil {
-				s.env.Log.Debug("room: not announced in the DHT", "room", id, "err", err)
-			}
-		}
-	})
+	p := p2p.Provider{
+		Keys:      []cid.Cid{roomCID(lr.desc.Room), roomNameCID(lr.desc.Name)},
+		Reprovide: s.cfg.ReprovideInterval,
+		Log:       s.env.Log.With("room", lr.desc.Room),
+	}
+	s.goRoom(lr, func() { p.Run(lr.ctx, s.env.Net) })
 }
 
 // fetchDescriptor finds a peer in the room (connected peers first, then DHT

@@ -86,7 +86,7 @@ type testService struct {
 	once   sync.Once
 }
 
-func newTestService(t *testing.T, tn *testNet, home string) *testService {
+func newTestService(t *testing.T, tn *testNet, home string, mod ...func(*Config)) *testService {
 	t.Helper()
 	if home == "" {
 		home = t.TempDir()
@@ -121,7 +121,11 @@ func newTestService(t *testing.T, tn *testNet, home string) *testService {
 	}
 	bus := event.NewBus()
 	e := env.Env{Store: st, Identity: id, Net: net, Bus: bus, Log: log, Life: life, Clock: &env.SendClock{}}
-	svc := New(Config{Env: e, PubSub: ps, SyncInterval: 200 * time.Millisecond})
+	scfg := Config{Env: e, PubSub: ps, SyncInterval: 200 * time.Millisecond}
+	for _, f := range mod {
+		f(&scfg)
+	}
+	svc := New(scfg)
 	ev, unsub := bus.Subscribe()
 	ts := &testService{Service: svc, t: t, home: home, store: st, net: net, ps: ps, life: life, events: ev, unsub: unsub}
 	t.Cleanup(ts.stop)

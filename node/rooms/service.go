@@ -13,6 +13,7 @@ import (
 	"github.com/backchannel/backchannel/crypto/room"
 	"github.com/backchannel/backchannel/node/errs"
 	"github.com/backchannel/backchannel/node/internal/env"
+	"github.com/backchannel/backchannel/node/p2p"
 	"github.com/backchannel/backchannel/pubsub"
 )
 
@@ -34,6 +35,10 @@ type Config struct {
 	// service serves (2/s, burst 10, when zero).
 	SyncRate  rate.Limit
 	SyncBurst int
+	// ReprovideInterval is how often a joined room is announced again in
+	// the DHT (p2p.DefaultReprovideInterval, 12 h, when zero: well inside
+	// the 48 h after which DHT peers drop the announcement).
+	ReprovideInterval time.Duration
 }
 
 func (c *Config) applyDefaults() {
@@ -45,6 +50,9 @@ func (c *Config) applyDefaults() {
 	}
 	if c.SyncRate == 0 {
 		c.SyncRate, c.SyncBurst = 2, 10
+	}
+	if c.ReprovideInterval == 0 {
+		c.ReprovideInterval = p2p.DefaultReprovideInterval
 	}
 }
 
