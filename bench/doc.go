@@ -7,7 +7,7 @@
 // messages, the idle daemon's memory, groups (not yet: the groups API has not
 // landed), and the fault scenarios (a recipient killed mid-burst, a room
 // listener cut off and back, a node flooded by a stranger, a group member
-// away). Every node runs on loopback behind a connection gater that refuses
+// away, every node restarting at once with messages queued). Every node runs on loopback behind a connection gater that refuses
 // any other address, and a scenario fails if the gater refused anything.
 //
 // Run returns a Report: a table (WriteTable) and JSON (encoding/json). The

@@ -12,7 +12,12 @@ import (
 	"time"
 
 	"github.com/libp2p/go-libp2p"
+	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/host"
+	noise "github.com/libp2p/go-libp2p/p2p/security/noise"
+	tls "github.com/libp2p/go-libp2p/p2p/security/tls"
+	quic "github.com/libp2p/go-libp2p/p2p/transport/quic"
+	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
 
 	"github.com/backchannel/backchannel/node"
 )
@@ -49,12 +54,21 @@ func (c *cluster) nodeConfig() node.Config {
 
 // start makes and starts a node from cfg; the cluster closes it.
 func (c *cluster) start(ctx context.Context, cfg node.Config) (*node.Node, error) {
+	return c.startHooked(ctx, cfg, nil)
+}
+
+// startHooked is start with hook, when not nil, called between New and
+// Start: a subscription made there misses none of the node's events.
+func (c *cluster) startHooked(ctx context.Context, cfg node.Config, hook func(*node.Node)) (*node.Node, error) {
 	if cfg.Gater == nil {
 		cfg.Gater = &node.LoopbackGater{}
 	}
 	n, err := node.New(cfg)
 	if err != nil {
 		return nil, err
+	}
+	if hook != nil {
+		hook(n)
 	}
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
@@ -111,6 +125,43 @@ func (c *cluster) rawHost() (host.Host, error) {
 	c.gaters = append(c.gaters, g)
 	c.mu.Unlock()
 	return h, nil
+}
+
+// nodeLikeHost starts a bare go-libp2p host with the node's transports and
+// security (TCP and QUIC, TLS and Noise; yamux, the default muxer) on the
+// given loopback addresses, with key as its identity, behind a loopback
+// gater: a raw host that restarts where it was, as a node does.
+func (c *cluster) nodeLikeHost(key crypto.PrivKey, listen []string) (host.Host, error) {
+	g := &node.LoopbackGater{}
+	h, err := libp2p.New(
+		libp2p.Identity(key),
+		libp2p.ListenAddrStrings(listen...),
+		libp2p.Transport(tcp.NewTCPTransport),
+		libp2p.Transport(quic.NewTransport),
+		libp2p.Security(tls.ID, tls.New),
+		libp2p.Security(noise.ID, noise.New),
+		libp2p.ConnectionGater(g),
+		libp2p.DisableRelay(),
+	)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	c.hosts = append(c.hosts, h)
+	c.gaters = append(c.gaters, g)
+	c.mu.Unlock()
+	return h, nil
+}
+
+// stopHost closes one raw host early; close skips it later.
+func (c *cluster) stopHost(h host.Host) error {
+	c.mu.Lock()
+	i := slices.Index(c.hosts, h)
+	if i >= 0 {
+		c.hosts = slices.Delete(c.hosts, i, i+1)
+	}
+	c.mu.Unlock()
+	return h.Close()
 }
 
 // close stops every node and host, in parallel (a room of 100 nodes would

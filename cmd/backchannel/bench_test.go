@@ -47,6 +47,7 @@ func TestBenchQuick(t *testing.T) {
 		"dm": bench.StatusOK, "rooms": bench.StatusOK, "late-joiner": bench.StatusOK, "store": bench.StatusOK,
 		"idle-memory": bench.StatusOK, "groups": bench.StatusOK, "kill-recipient": bench.StatusOK,
 		"room-cutoff": bench.StatusOK, "flood": bench.StatusOK, "group-away": bench.StatusOK,
+		"reconnect": bench.StatusOK,
 	}
 	if len(rep.Scenarios) != len(want) {
 		t.Errorf("%d scenarios, want %d", len(rep.Scenarios), len(want))
@@ -64,7 +65,7 @@ func TestBenchQuick(t *testing.T) {
 			}
 		}
 	}
-	for _, name := range []string{"kill-recipient", "room-cutoff", "flood"} {
+	for _, name := range []string{"kill-recipient", "room-cutoff", "flood", "reconnect"} {
 		s, _ := rep.Scenario(name)
 		if s.Faults == nil || s.Faults.Sent == 0 || s.Faults.Delivered != s.Faults.Sent {
 			t.Errorf("%s: faults %+v, want every message delivered", name, s.Faults)
