@@ -37,6 +37,8 @@ type Link struct {
 	PeerID string `json:"peer_id"`
 	Name   string `json:"name"`
 	Kind   string `json:"kind"`
+	// HolePunched: the link began relayed and a hole punch made it direct.
+	HolePunched bool `json:"hole_punched"`
 }
 
 // Contact is one contact. State is "unknown" (a stranger whose thread is a

@@ -39,6 +39,8 @@ type Link struct {
 	Peer peer.ID
 	Name string
 	Kind string // "direct" or "relayed"
+	// HolePunched: a hole punch made the link direct (it began relayed).
+	HolePunched bool
 }
 
 // Self returns the node's peer ID, addresses and invite link.
@@ -78,7 +80,7 @@ func (n *Node) Status() Status {
 		}
 		for _, c := range cs {
 			if kind := n.net.LinkKind(c.Peer); kind != "" && c.State == storage.ContactAccepted {
-				st.Links = append(st.Links, Link{Peer: c.Peer, Name: cmp.Or(c.Name, c.ProfileName), Kind: kind})
+				st.Links = append(st.Links, Link{Peer: c.Peer, Name: cmp.Or(c.Name, c.ProfileName), Kind: kind, HolePunched: n.net.HolePunched(c.Peer)})
 			}
 		}
 		return nil

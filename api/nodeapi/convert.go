@@ -49,7 +49,7 @@ func statusJSON(s node.Status) api.Status {
 		st.Relays = append(st.Relays, r.String())
 	}
 	for _, l := range s.Links {
-		st.Links = append(st.Links, api.Link{PeerID: l.Peer.String(), Name: l.Name, Kind: l.Kind})
+		st.Links = append(st.Links, api.Link{PeerID: l.Peer.String(), Name: l.Name, Kind: l.Kind, HolePunched: l.HolePunched})
 	}
 	return st
 }

@@ -83,7 +83,11 @@ func (a *app) statusCmd() *cobra.Command {
 			}
 			var links []string
 			for _, l := range st.Links {
-				links = append(links, fmt.Sprintf("%s: %s", terminalSafe(who(l.Name, l.PeerID)), l.Kind))
+				kind := l.Kind
+				if l.HolePunched && kind == "direct" {
+					kind = "direct (hole punched)"
+				}
+				links = append(links, fmt.Sprintf("%s: %s", terminalSafe(who(l.Name, l.PeerID)), kind))
 			}
 			if len(links) > 0 {
 				rows = append(rows, [2]string{"contacts online", strings.Join(links, "\n\t")})

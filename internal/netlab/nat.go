@@ -37,7 +37,10 @@ func (n NATType) String() string {
 
 // natRuleset is a router's nftables ruleset: masquerade out of the WAN
 // interface, and forward from the LAN out, and back in only what belongs
-// to connections the LAN opened. UDP, TCP and ICMP alike.
+// to connections the LAN opened. UDP, TCP and ICMP alike. What arrives on
+// the WAN for the router itself, unasked, is dropped without an answer,
+// as home routers do: a reset or an ICMP error would end a hole punch
+// whose first packet arrives before the other side's went out.
 func natRuleset(n NATType) string {
 	masquerade := "masquerade"
 	if n == Symmetric {
@@ -52,6 +55,11 @@ func natRuleset(n NATType) string {
 		type filter hook forward priority filter; policy drop;
 		ct state established,related accept
 		iifname "lan" oifname "wan" accept
+	}
+	chain input {
+		type filter hook input priority filter; policy accept;
+		iifname "wan" ct state established,related accept
+		iifname "wan" drop
 	}
 }
 `

@@ -17,6 +17,25 @@ import (
 // in no other way. When a direct connection exists, libp2p prefers it.
 type relayedOK struct{ host.Host }
 
+// Network is the host's network, with a relayed connection counted as a
+// connection (see relayedNetwork).
+func (h relayedOK) Network() network.Network { return relayedNetwork{h.Host.Network()} }
+
+// relayedNetwork reports a peer reached only through a relay as Connected,
+// not Limited. GossipSub (go-libp2p-pubsub) runs only with peers it sees
+// Connected, so without this a contact behind a symmetric NAT, whose every
+// link is relayed, would get no room or group message live, only through
+// the next sync.
+type relayedNetwork struct{ network.Network }
+
+// Connectedness is Connected for a peer with only relayed connections.
+func (n relayedNetwork) Connectedness(p peer.ID) network.Connectedness {
+	if c := n.Network.Connectedness(p); c != network.Limited {
+		return c
+	}
+	return network.Connected
+}
+
 // NewStream opens a stream to p, over a relayed connection if need be.
 func (h relayedOK) NewStream(ctx context.Context, p peer.ID, pids ...protocol.ID) (network.Stream, error) {
 	return h.Host.NewStream(network.WithAllowLimitedConn(ctx, "backchannel"), p, pids...)

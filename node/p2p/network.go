@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/libp2p/go-libp2p"
@@ -85,11 +86,13 @@ type Network struct {
 	dht       *dht.IpfsDHT
 	mdns      mdns.Service
 	holepunch *holepunch.Service
+	punched   punchedPeers
 	relays    *reservations
 	observed  *observedAddrs
 	bootstrap []peer.AddrInfo
 	log       *slog.Logger
 
+	started   atomic.Bool
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup // bootstrap dials, event loops
 	closeOnce sync.Once
@@ -121,6 +124,10 @@ func New(cfg Config) (*Network, error) {
 		if n.host, err = cfg.NewHost(cfg.Key); err != nil {
 			return nil, fmt.Errorf("libp2p host: %w", err)
 		}
+		if err := n.observed.subscribe(n.host); err != nil {
+			n.host.Close()
+			return nil, err
+		}
 		if n.dht, err = dht.New(n.host, dhtOpts...); err != nil {
 			n.host.Close()
 			return nil, fmt.Errorf("DHT: %w", err)
@@ -129,6 +136,9 @@ func New(cfg Config) (*Network, error) {
 	}
 	n.relays = newReservations(cfg.Relays, cfg.Logger)
 	if n.host, err = newHost(cfg, n.relays, func(h host.Host) (routing.PeerRouting, error) {
+		if err := n.observed.subscribe(h); err != nil {
+			return nil, err
+		}
 		d, err := dht.New(h, dhtOpts...)
 		n.dht = d
 		return d, err
@@ -137,7 +147,7 @@ func New(cfg Config) (*Network, error) {
 	}
 	n.relays.h = n.host
 	if cfg.EnableHolePunching && !n.loopbackOnly() {
-		if n.holepunch, err = newHolePunching(n.host, n.holePunchAddrs); err != nil {
+		if n.holepunch, err = newHolePunching(n.host, n.holePunchAddrs, &n.punched); err != nil {
 			n.host.Close()
 			return nil, fmt.Errorf("hole punching: %w", err)
 		}
@@ -162,8 +172,14 @@ func (n *Network) dhtMode() dht.ModeOpt {
 	return dht.ModeAuto
 }
 
-// bootstrapPeers are the configured bootstrap peers and the remembered ones.
+// bootstrapPeers are the configured bootstrap peers and the remembered
+// ones, once the network has started. The DHT asks as soon as it exists,
+// before the host listens: a dial then would leave from a passing port,
+// and the bootstrap peer would see the node where nothing listens.
 func (n *Network) bootstrapPeers() []peer.AddrInfo {
+	if !n.started.Load() {
+		return nil
+	}
 	out := slices.Clone(n.bootstrap)
 	if n.cfg.Remembered != nil {
 		out = append(out, n.cfg.Remembered()...)
@@ -217,13 +233,16 @@ func (n *Network) DHT() *dht.IpfsDHT { return n.dht }
 // remembered, in the background (a bootstrap peer that does not answer is
 // logged, not fatal).
 func (n *Network) Start(ctx context.Context) error {
+	n.started.Store(true)
 	if err := n.dht.Bootstrap(ctx); err != nil {
 		return fmt.Errorf("DHT bootstrap: %w", err)
 	}
 	ctx, n.cancel = context.WithCancel(ctx)
-	if err := n.observed.start(ctx, n.host, &n.wg); err != nil {
-		return err
-	}
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		n.observed.run(ctx)
+	}()
 	if n.relays != nil && n.cfg.EnableRelayClient && !n.loopbackOnly() {
 		n.wg.Add(1)
 		go func() {
@@ -255,7 +274,9 @@ func (n *Network) Close() error {
 	n.closeOnce.Do(func() {
 		var errs []error
 		if n.cancel != nil {
-			n.cancel()
+			n.cancel() // ends observed.run, which closes its subscription
+		} else if n.observed.sub != nil {
+			n.observed.sub.Close() // never started
 		}
 		if n.holepunch != nil {
 			errs = append(errs, n.holepunch.Close())

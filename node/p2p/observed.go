@@ -23,7 +23,9 @@ import (
 // public and, for the host's addresses, only those four peers agree on;
 // a node that knows one helper has one observer.
 type observedAddrs struct {
-	extra []netip.Prefix // ranges counted as public besides go-libp2p's
+	extra  []netip.Prefix // ranges counted as public besides go-libp2p's
+	sub    event.Subscription
+	listen func() []ma.Multiaddr // the host's listen addresses
 
 	mu   sync.Mutex
 	seen map[string]observation
@@ -43,31 +45,58 @@ func newObservedAddrs(extra []netip.Prefix) *observedAddrs {
 	return &observedAddrs{extra: extra, seen: map[string]observation{}}
 }
 
-// start records what identify reports until ctx ends.
-func (o *observedAddrs) start(ctx context.Context, h host.Host, wg *sync.WaitGroup) error {
+// subscribe subscribes to what identify reports. It is called as soon as
+// the host exists: the DHT dials its bootstrap peers at once, and an
+// identification missed is not repeated.
+func (o *observedAddrs) subscribe(h host.Host) error {
 	sub, err := h.EventBus().Subscribe(new(event.EvtPeerIdentificationCompleted))
 	if err != nil {
 		return fmt.Errorf("observed addresses: %w", err)
 	}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		defer sub.Close()
-		for {
-			select {
-			case <-ctx.Done():
+	o.sub = sub
+	o.listen = h.Network().ListenAddresses
+	return nil
+}
+
+// fromListenPort reports whether a connection's local address is one the
+// node listens on (same transport and port; same IP unless listening on
+// all). Only then does what the peer observed say where others can reach
+// the node: a connection dialled from a passing port was seen on a port
+// nothing listens on, and behind a NAT on a mapping made for that peer
+// alone. go-libp2p's own observed-address manager has the same rule.
+func fromListenPort(local ma.Multiaddr, listen []ma.Multiaddr) bool {
+	if len(local) < 2 {
+		return false
+	}
+	for _, l := range listen {
+		if len(l) < 2 || !l[1].Equal(&local[1]) {
+			continue
+		}
+		if ip, err := manet.ToIP(l); err == nil && (ip.IsUnspecified() || l[0].Equal(&local[0])) {
+			return true
+		}
+	}
+	return false
+}
+
+// run records what identify reports until ctx ends, then closes the
+// subscription.
+func (o *observedAddrs) run(ctx context.Context) {
+	defer o.sub.Close()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case e, ok := <-o.sub.Out():
+			if !ok {
 				return
-			case e, ok := <-sub.Out():
-				if !ok {
-					return
-				}
-				if ev, ok := e.(event.EvtPeerIdentificationCompleted); ok && ev.ObservedAddr != nil {
-					o.add(ev.ObservedAddr)
-				}
+			}
+			if ev, ok := e.(event.EvtPeerIdentificationCompleted); ok && ev.ObservedAddr != nil && ev.Conn != nil &&
+				fromListenPort(ev.Conn.LocalMultiaddr(), o.listen()) {
+				o.add(ev.ObservedAddr)
 			}
 		}
-	}()
-	return nil
+	}
 }
 
 // add records a, unless it says nothing others could use.

@@ -75,7 +75,10 @@ func (r *reservations) step(ctx context.Context) {
 	now := time.Now()
 	r.mu.Lock()
 	for p, exp := range r.active {
-		if !now.Before(exp) {
+		// A relay keeps a reservation only while the connection that made
+		// it lives: one lost (the relay restarted, our NAT changed its
+		// address) is made again.
+		if !now.Before(exp) || r.h.Network().Connectedness(p) != network.Connected {
 			delete(r.active, p)
 		}
 	}

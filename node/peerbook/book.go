@@ -59,6 +59,7 @@ type Book struct {
 	// wanted returns the peers to dial at start, in order, those with
 	// pending work first; they are never forgotten. Set by Start.
 	wanted func() ([]peer.ID, error)
+	sub    event.Subscription // made by Load, read by Start's loop
 
 	mu    sync.Mutex
 	peers map[peer.ID]*storage.KnownPeer
@@ -91,8 +92,15 @@ func New(cfg Config) *Book {
 // peers, and gives net's peerstore every address and signed record.
 func (b *Book) Load(net *p2p.Network) error {
 	b.net = net
+	// Subscribe before the network starts: identifications missed are not
+	// repeated.
+	sub, err := net.Host().EventBus().Subscribe(new(event.EvtPeerIdentificationCompleted))
+	if err != nil {
+		return fmt.Errorf("peerbook: %w", err)
+	}
+	b.sub = sub
 	var known []storage.KnownPeer
-	err := b.store.Update(func(tx *storage.Txn) error {
+	err = b.store.Update(func(tx *storage.Txn) error {
 		for _, ai := range b.cfg.Bootstrap {
 			kp, err := tx.KnownPeer(ai.ID)
 			if err != nil {
@@ -139,11 +147,11 @@ func (b *Book) Load(net *p2p.Network) error {
 // recently seen ones; wanted lists the first in order, those with pending
 // work first.
 func (b *Book) Start(ctx context.Context, wanted func() ([]peer.ID, error)) error {
-	b.wanted = wanted
-	sub, err := b.net.Host().EventBus().Subscribe(new(event.EvtPeerIdentificationCompleted))
-	if err != nil {
-		return fmt.Errorf("peerbook: %w", err)
+	if b.sub == nil {
+		return fmt.Errorf("peerbook: Start before Load")
 	}
+	b.wanted = wanted
+	sub := b.sub
 	ctx, b.cancel = context.WithCancel(ctx)
 	b.wg.Add(3)
 	go func() {
@@ -188,6 +196,8 @@ func (b *Book) Close() {
 	b.closeOnce.Do(func() {
 		if b.cancel != nil {
 			b.cancel()
+		} else if b.sub != nil {
+			b.sub.Close() // loaded, never started
 		}
 		b.wg.Wait()
 		b.flush()

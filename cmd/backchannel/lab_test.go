@@ -1,0 +1,376 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/backchannel/backchannel/api"
+	"github.com/backchannel/backchannel/internal/netlab"
+)
+
+// labWait bounds every wait in the lab: hole punching, relay reservations
+// and backoffs take seconds, not milliseconds.
+const labWait = 90 * time.Second
+
+// labNode is a daemon in a lab namespace, run as a child process (the test
+// binary running main), and driven with the CLI run inside its namespace:
+// its API listens on that namespace's loopback.
+type labNode struct {
+	t     *testing.T
+	name  string
+	host  *netlab.Host
+	home  string
+	flags []string // daemon flags after the first start's (no --bootstrap)
+	first []string // extra flags of the first start only
+
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+	done   chan struct{}
+	stderr *bytes.Buffer
+}
+
+func newLabNode(t *testing.T, name string, h *netlab.Host, flags, first []string) *labNode {
+	return &labNode{t: t, name: name, host: h, home: filepath.Join(t.TempDir(), name), flags: flags, first: first}
+}
+
+// start runs the daemon (with the first-start flags the first time) and
+// waits for its API.
+func (n *labNode) start(first bool) {
+	n.t.Helper()
+	args := append([]string{"--home", n.home, "daemon", "--log-level", "info"}, n.flags...)
+	if first {
+		args = append(args, n.first...)
+	}
+	os.Remove(filepath.Join(n.home, api.APIFileName))
+	cmd := n.host.Command(context.Background(), os.Args[0], args...)
+	cmd.Env = append(os.Environ(), envRunMain+"=1")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		n.t.Fatalf("%s: %v", n.name, err)
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	n.mu.Lock()
+	n.cmd, n.done, n.stderr = cmd, done, &stderr
+	n.mu.Unlock()
+	deadline := time.Now().Add(labWait)
+	for {
+		if _, err := os.Stat(filepath.Join(n.home, api.APIFileName)); err == nil {
+			if _, _, code := n.cli("status"); code == 0 {
+				return
+			}
+		}
+		select {
+		case <-done:
+			n.t.Fatalf("%s: daemon exited: %s", n.name, stderr.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			n.t.Fatalf("%s: daemon did not start", n.name)
+		}
+	}
+}
+
+// stop ends the daemon with sig and waits for it.
+func (n *labNode) stop(sig syscall.Signal) {
+	n.t.Helper()
+	n.mu.Lock()
+	cmd, done := n.cmd, n.done
+	n.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	_ = cmd.Process.Signal(sig)
+	select {
+	case <-done:
+	case <-time.After(labWait):
+		_ = cmd.Process.Kill()
+		n.t.Fatalf("%s: daemon did not stop on %v", n.name, sig)
+	}
+	n.mu.Lock()
+	n.cmd = nil
+	n.mu.Unlock()
+}
+
+// cli runs the command line inside the node's namespace.
+func (n *labNode) cli(args ...string) (string, string, int) {
+	cmd := n.host.Command(context.Background(), os.Args[0], append([]string{"--home", n.home}, args...)...)
+	cmd.Env = append(os.Environ(), envRunMain+"=1")
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if err != nil {
+		code = 1
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		}
+	}
+	return out.String(), errb.String(), code
+}
+
+// ok runs the command line and fails the test unless it succeeds.
+func (n *labNode) ok(args ...string) string {
+	n.t.Helper()
+	out, errs, code := n.cli(args...)
+	if code != 0 {
+		n.t.Fatalf("%s: %v: exit %d: %s", n.name, args, code, errs)
+	}
+	return out
+}
+
+func (n *labNode) status() api.Status {
+	n.t.Helper()
+	return decodeJSON[api.Status](n.t, n.ok("status", "--json"))
+}
+
+func (n *labNode) self() api.Self {
+	n.t.Helper()
+	return decodeJSON[api.Self](n.t, n.ok("id", "--json"))
+}
+
+// link is how n is connected to p now: "direct", "relayed" or "".
+func (n *labNode) link(p string) string {
+	for _, l := range n.status().Links {
+		if l.PeerID == p {
+			return l.Kind
+		}
+	}
+	return ""
+}
+
+// punched reports whether n says a hole punch made its link to p direct.
+func (n *labNode) punched(p string) bool {
+	for _, l := range n.status().Links {
+		if l.PeerID == p {
+			return l.HolePunched
+		}
+	}
+	return false
+}
+
+func (n *labNode) logs() string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.stderr == nil {
+		return ""
+	}
+	return n.stderr.String()
+}
+
+// labEventually waits for cond, failing with the nodes' logs at the deadline.
+func labEventually(t *testing.T, what string, nodes []*labNode, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(labWait)
+	for !cond() {
+		if time.Now().After(deadline) {
+			for _, n := range nodes {
+				t.Logf("--- %s's log:\n%s", n.name, n.logs())
+			}
+			t.Fatalf("gave up waiting %v: %s", labWait, what)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// TestLab runs the network in a namespace lab (internal/netlab): a helper
+// on the "internet"; Alice and Bob each behind a home NAT that keeps a
+// socket's public port for every destination; Carol behind a symmetric
+// NAT (a new port per destination). Every daemon's gater allows loopback
+// and the lab's range only, and none refused anything.
+func TestLab(t *testing.T) {
+	lab := netlab.New(t)
+	helperHost := lab.PublicHost("helper")
+	alice := lab.NATHost("alice", netlab.EndpointIndependent)
+	bob := lab.NATHost("bob", netlab.EndpointIndependent)
+	carol := lab.NATHost("carol", netlab.Symmetric)
+
+	common := []string{"--allow-net", netlab.Range.String(), "--public-net", netlab.Internet.String()}
+	listen := func(h *netlab.Host) []string {
+		ip := h.IP().String()
+		return []string{"--listen", "/ip4/" + ip + "/tcp/4001", "--listen", "/ip4/" + ip + "/udp/4001/quic-v1"}
+	}
+	helper := newLabNode(t, "helper", helperHost, slices.Concat(listen(helperHost), common, []string{"--helper"}), nil)
+	helper.start(true)
+	t.Cleanup(func() { helper.stop(syscall.SIGTERM) })
+	boot := helper.self().Addrs[0] + "/p2p/" + helper.self().PeerID
+
+	user := func(name string, h *netlab.Host) *labNode {
+		n := newLabNode(t, name, h, slices.Concat(listen(h), common, []string{"--relay-client", "--hole-punching"}),
+			[]string{"--bootstrap", boot}) // given once: remembered
+		n.start(true)
+		t.Cleanup(func() { n.stop(syscall.SIGTERM) })
+		return n
+	}
+	a, b, c := user("alice", alice), user("bob", bob), user("carol", carol)
+	all := []*labNode{helper, a, b, c}
+	t.Cleanup(func() {
+		for _, n := range all {
+			if n.cmd == nil {
+				continue
+			}
+			if r := n.status().Refused; r != 0 {
+				t.Errorf("%s refused %d connections outside loopback and the lab", n.name, r)
+			}
+		}
+	})
+
+	// Every NATed node reserves a slot on the helper's relay and says so in
+	// its invite; the helper serves the DHT, the others are DHT clients.
+	if st := helper.status(); st.DHTMode != "server" || st.Reachability != "public" {
+		t.Errorf("helper: DHT %s, reachability %s; want server, public", st.DHTMode, st.Reachability)
+	}
+	for _, n := range []*labNode{a, b, c} {
+		labEventually(t, n.name+" has a relay reservation and a relay address", all, func() bool {
+			return len(n.status().Relays) > 0 && strings.Contains(n.self().Invite, "p2p-circuit")
+		})
+		if st := n.status(); st.DHTMode != "client" || st.Reachability != "private" {
+			t.Errorf("%s: DHT %s, reachability %s; want client, private", n.name, st.DHTMode, st.Reachability)
+		}
+	}
+	ids := map[*labNode]api.Self{}
+	for _, n := range all {
+		ids[n] = n.self()
+	}
+	befriend := func(x, y *labNode) {
+		x.ok("contacts", "add", ids[y].Invite, "--name", y.name)
+		y.ok("contacts", "add", ids[x].Invite, "--name", x.name)
+	}
+	send := func(from, to *labNode, text string) api.Message {
+		return decodeJSON[api.Message](t, from.ok("send", to.name, text, "--json"))
+	}
+	delivered := func(from, to *labNode, m api.Message) {
+		t.Helper()
+		labEventually(t, fmt.Sprintf("%s's %q delivered to %s", from.name, m.Body, to.name), all, func() bool {
+			for _, got := range decodeJSON[api.Messages](t, from.ok("read", to.name, "--json", "--limit", "500")).Messages {
+				if got.ID == m.ID {
+					return got.State == "delivered" || got.State == "read"
+				}
+			}
+			return false
+		})
+	}
+
+	t.Run("relay then hole punch", func(t *testing.T) {
+		befriend(a, b)
+		m := send(a, b, "hello bob, through the relay")
+		delivered(a, b, m)
+		// Neither NAT lets in what its host did not send out first: a direct
+		// link between Alice and Bob can only be a punched hole.
+		labEventually(t, "Alice's link to Bob becomes direct", all, func() bool { return a.link(ids[b].PeerID) == "direct" })
+		labEventually(t, "Bob's link to Alice becomes direct", all, func() bool { return b.link(ids[a].PeerID) == "direct" })
+		// DCUtR starts only over a relayed connection: a punched hole says
+		// the first link went through the helper.
+		if !a.punched(ids[b].PeerID) && !b.punched(ids[a].PeerID) {
+			t.Error("the link is direct but neither side says a hole punch made it so")
+		}
+		delivered(b, a, send(b, a, "hello alice, directly"))
+	})
+
+	t.Run("symmetric NAT stays relayed", func(t *testing.T) {
+		befriend(a, c)
+		delivered(c, a, send(c, a, "hi alice, from behind a symmetric NAT"))
+		delivered(a, c, send(a, c, "hi carol"))
+		if k := a.link(ids[c].PeerID); k != "relayed" {
+			t.Errorf("Alice's link to Carol is %q, want relayed", k)
+		}
+	})
+
+	t.Run("room and group", func(t *testing.T) {
+		befriend(b, c)
+		a.ok("room", "create", "Lab Hall", "--json")
+		for _, n := range []*labNode{b, c} {
+			labEventually(t, n.name+" joins Lab Hall by name", all, func() bool {
+				_, _, code := n.cli("room", "join", "Lab Hall", "--json")
+				return code == 0
+			})
+		}
+		say := map[*labNode]string{a: "welcome to the lab", b: "bob here", c: "carol here"}
+		for n, text := range say {
+			n.ok("room", "say", "Lab Hall", text)
+		}
+		for _, n := range []*labNode{a, b, c} {
+			var missing []string
+			labEventually(t, n.name+" sees every line in Lab Hall", all, func() bool {
+				lines := decodeJSON[api.RoomChat](t, n.ok("room", "read", "Lab Hall", "--json")).Messages
+				var now []string
+				for _, text := range say {
+					if !slices.ContainsFunc(lines, func(l api.RoomChatLine) bool { return l.Text == text }) {
+						now = append(now, text)
+					}
+				}
+				if !slices.Equal(now, missing) {
+					t.Logf("%s misses %q", n.name, now)
+					missing = now
+				}
+				return len(now) == 0
+			})
+		}
+
+		a.ok("group", "create", "Lab Crew", "--json")
+		a.ok("group", "invite", "Lab Crew", ids[b].PeerID, ids[c].PeerID)
+		for _, n := range []*labNode{b, c} {
+			labEventually(t, n.name+" is invited to Lab Crew", all, func() bool {
+				gs := decodeJSON[api.Groups](t, n.ok("group", "list", "--json")).Groups
+				return len(gs) == 1 && gs[0].State == "invited"
+			})
+			n.ok("group", "join", "Lab Crew", "--json")
+		}
+		for _, n := range []*labNode{a, b, c} {
+			labEventually(t, n.name+" has Lab Crew's key", all, func() bool {
+				return !decodeJSON[api.GroupDetail](t, n.ok("group", "members", "Lab Crew", "--json")).KeyPending
+			})
+		}
+		posts := map[*labNode]string{a: "crew, assemble", b: "bob reporting", c: "carol reporting"}
+		for n, text := range posts {
+			n.ok("group", "send", "Lab Crew", text)
+		}
+		for _, n := range []*labNode{a, b, c} {
+			labEventually(t, n.name+" reads every post in Lab Crew", all, func() bool {
+				ms := decodeJSON[api.GroupMessages](t, n.ok("group", "read", "Lab Crew", "--json", "--limit", "100")).Messages
+				for _, text := range posts {
+					if !slices.ContainsFunc(ms, func(m api.GroupMessage) bool { return m.Text == text }) {
+						return false
+					}
+				}
+				return true
+			})
+		}
+	})
+
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGKILL} {
+		t.Run("restart after "+sig.String(), func(t *testing.T) {
+			// Bob and Carol go down; Alice queues for both, then goes down too.
+			b.stop(sig)
+			c.stop(sig)
+			mb, mc := send(a, b, "while you were away, bob ("+sig.String()+")"), send(a, c, "while you were away, carol ("+sig.String()+")")
+			a.stop(sig)
+			for _, n := range []*labNode{a, b, c} {
+				n.start(false) // the same command, without --bootstrap
+			}
+			delivered(a, b, mb)
+			delivered(a, c, mc)
+			delivered(b, c, send(b, c, "back again ("+sig.String()+")"))
+		})
+	}
+
+	t.Run("Bob's NAT changes its public address", func(t *testing.T) {
+		old := bob.PublicIP()
+		if now := lab.ChangePublicIP(t, bob); now == old {
+			t.Fatalf("public address still %s", old)
+		}
+		delivered(a, b, send(a, b, "still there, bob?"))
+		delivered(b, a, send(b, a, "yes, from a new address"))
+	})
+}
