@@ -1,15 +1,9 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -21,168 +15,6 @@ import (
 // labWait bounds every wait in the lab: hole punching, relay reservations
 // and backoffs take seconds, not milliseconds.
 const labWait = 90 * time.Second
-
-// labNode is a daemon in a lab namespace, run as a child process (the test
-// binary running main), and driven with the CLI run inside its namespace:
-// its API listens on that namespace's loopback.
-type labNode struct {
-	t     *testing.T
-	name  string
-	host  *netlab.Host
-	home  string
-	flags []string // daemon flags after the first start's (no --bootstrap)
-	first []string // extra flags of the first start only
-
-	mu     sync.Mutex
-	cmd    *exec.Cmd
-	done   chan struct{}
-	stderr *bytes.Buffer
-}
-
-func newLabNode(t *testing.T, name string, h *netlab.Host, flags, first []string) *labNode {
-	return &labNode{t: t, name: name, host: h, home: filepath.Join(t.TempDir(), name), flags: flags, first: first}
-}
-
-// start runs the daemon (with the first-start flags the first time) and
-// waits for its API.
-func (n *labNode) start(first bool) {
-	n.t.Helper()
-	args := append([]string{"--home", n.home, "daemon", "--log-level", "info"}, n.flags...)
-	if first {
-		args = append(args, n.first...)
-	}
-	os.Remove(filepath.Join(n.home, api.APIFileName))
-	cmd := n.host.Command(context.Background(), os.Args[0], args...)
-	cmd.Env = append(os.Environ(), envRunMain+"=1")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		n.t.Fatalf("%s: %v", n.name, err)
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	n.mu.Lock()
-	n.cmd, n.done, n.stderr = cmd, done, &stderr
-	n.mu.Unlock()
-	deadline := time.Now().Add(labWait)
-	for {
-		if _, err := os.Stat(filepath.Join(n.home, api.APIFileName)); err == nil {
-			if _, _, code := n.cli("status"); code == 0 {
-				return
-			}
-		}
-		select {
-		case <-done:
-			n.t.Fatalf("%s: daemon exited: %s", n.name, stderr.String())
-		case <-time.After(50 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			n.t.Fatalf("%s: daemon did not start", n.name)
-		}
-	}
-}
-
-// stop ends the daemon with sig and waits for it.
-func (n *labNode) stop(sig syscall.Signal) {
-	n.t.Helper()
-	n.mu.Lock()
-	cmd, done := n.cmd, n.done
-	n.mu.Unlock()
-	if cmd == nil {
-		return
-	}
-	_ = cmd.Process.Signal(sig)
-	select {
-	case <-done:
-	case <-time.After(labWait):
-		_ = cmd.Process.Kill()
-		n.t.Fatalf("%s: daemon did not stop on %v", n.name, sig)
-	}
-	n.mu.Lock()
-	n.cmd = nil
-	n.mu.Unlock()
-}
-
-// cli runs the command line inside the node's namespace.
-func (n *labNode) cli(args ...string) (string, string, int) {
-	cmd := n.host.Command(context.Background(), os.Args[0], append([]string{"--home", n.home}, args...)...)
-	cmd.Env = append(os.Environ(), envRunMain+"=1")
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if err != nil {
-		code = 1
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		}
-	}
-	return out.String(), errb.String(), code
-}
-
-// ok runs the command line and fails the test unless it succeeds.
-func (n *labNode) ok(args ...string) string {
-	n.t.Helper()
-	out, errs, code := n.cli(args...)
-	if code != 0 {
-		n.t.Fatalf("%s: %v: exit %d: %s", n.name, args, code, errs)
-	}
-	return out
-}
-
-func (n *labNode) status() api.Status {
-	n.t.Helper()
-	return decodeJSON[api.Status](n.t, n.ok("status", "--json"))
-}
-
-func (n *labNode) self() api.Self {
-	n.t.Helper()
-	return decodeJSON[api.Self](n.t, n.ok("id", "--json"))
-}
-
-// link is how n is connected to p now: "direct", "relayed" or "".
-func (n *labNode) link(p string) string {
-	for _, l := range n.status().Links {
-		if l.PeerID == p {
-			return l.Kind
-		}
-	}
-	return ""
-}
-
-// punched reports whether n says a hole punch made its link to p direct.
-func (n *labNode) punched(p string) bool {
-	for _, l := range n.status().Links {
-		if l.PeerID == p {
-			return l.HolePunched
-		}
-	}
-	return false
-}
-
-func (n *labNode) logs() string {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.stderr == nil {
-		return ""
-	}
-	return n.stderr.String()
-}
-
-// labEventually waits for cond, failing with the nodes' logs at the deadline.
-func labEventually(t *testing.T, what string, nodes []*labNode, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(labWait)
-	for !cond() {
-		if time.Now().After(deadline) {
-			for _, n := range nodes {
-				t.Logf("--- %s's log:\n%s", n.name, n.logs())
-			}
-			t.Fatalf("gave up waiting %v: %s", labWait, what)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-}
 
 // TestLab runs the network in a namespace lab (internal/netlab): a helper
 // on the "internet"; Alice and Bob each behind a home NAT that keeps a
@@ -357,7 +189,10 @@ func TestLab(t *testing.T) {
 			mb, mc := send(a, b, "while you were away, bob ("+sig.String()+")"), send(a, c, "while you were away, carol ("+sig.String()+")")
 			a.stop(sig)
 			for _, n := range []*labNode{a, b, c} {
-				n.start(false) // the same command, without --bootstrap
+				n.launch(false) // the same command, without --bootstrap; all at once
+			}
+			for _, n := range []*labNode{a, b, c} {
+				n.waitReady()
 			}
 			delivered(a, b, mb)
 			delivered(a, c, mc)

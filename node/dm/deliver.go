@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"time"
 
@@ -176,6 +177,13 @@ func (d *Service) sendFrames(ctx context.Context, p peer.ID, entries []storage.O
 			<-writeErr
 			if err == nil {
 				err = fmt.Errorf("%s asked to retry later: %s", p.ShortString(), retry)
+			}
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				// No ack for ackTimeout: the link is likely dead (the peer's
+				// NAT changed its address, a laptop slept) though libp2p still
+				// counts it. Close it so that the next attempt dials anew,
+				// through the peer's current addresses or the DHT.
+				_ = d.env.Net.Host().Network().ClosePeer(p)
 			}
 			return err
 		}

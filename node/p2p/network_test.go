@@ -57,7 +57,7 @@ func newTestNetwork(t *testing.T) *Network {
 func TestConnectForgetsDialBackoff(t *testing.T) {
 	a := newTestNetwork(t)
 	b := newTestNetwork(t)
-	h := a.Host()
+	h := a.host // the host as built: Host() wraps its network
 	sw, ok := h.Network().(*swarm.Swarm)
 	if !ok {
 		t.Fatalf("the host's network is a %T, not a swarm", h.Network())
