@@ -31,16 +31,17 @@ type Gater struct {
 func (g *Gater) Refused() int64 { return g.refused.Load() }
 
 func (g *Gater) allow(a ma.Multiaddr) bool {
-	if IsLoopback(a) || g.inAllowed(a) {
+	if IsLoopback(a) || InRanges(a, g.Allow) {
 		return true
 	}
 	g.refused.Add(1)
 	return false
 }
 
-// inAllowed reports whether a is an IP address in one of g.Allow.
-func (g *Gater) inAllowed(a ma.Multiaddr) bool {
-	if len(g.Allow) == 0 {
+// InRanges reports whether a is an IP address in one of ranges (an IPv4
+// address written as IPv6, ::ffff:a.b.c.d, counts as IPv4).
+func InRanges(a ma.Multiaddr, ranges []netip.Prefix) bool {
+	if len(ranges) == 0 {
 		return false
 	}
 	ip, err := manet.ToIP(a)
@@ -52,7 +53,7 @@ func (g *Gater) inAllowed(a ma.Multiaddr) bool {
 		return false
 	}
 	addr = addr.Unmap()
-	for _, p := range g.Allow {
+	for _, p := range ranges {
 		if p.Contains(addr) {
 			return true
 		}

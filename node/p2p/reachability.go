@@ -11,6 +11,8 @@ import (
 	relayv2 "github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/relay"
 	ma "github.com/multiformats/go-multiaddr"
 	manet "github.com/multiformats/go-multiaddr/net"
+
+	"github.com/backchannel/backchannel/internal/loopback"
 )
 
 // Reachability policy (see New for the DHT mode that follows from it):
@@ -94,24 +96,7 @@ func anyPublic(addrs []ma.Multiaddr, extra []netip.Prefix) bool {
 // isPublic reports whether a is a public IP address (go-libp2p's rule) or
 // in one of the extra ranges.
 func isPublic(a ma.Multiaddr, extra []netip.Prefix) bool {
-	if manet.IsPublicAddr(a) {
-		return true
-	}
-	ip, err := manet.ToIP(a)
-	if err != nil {
-		return false
-	}
-	addr, ok := netip.AddrFromSlice(ip)
-	if !ok {
-		return false
-	}
-	addr = addr.Unmap()
-	for _, p := range extra {
-		if p.Contains(addr) {
-			return true
-		}
-	}
-	return false
+	return manet.IsPublicAddr(a) || loopback.InRanges(a, extra)
 }
 
 // Reachability is what the node knows of whether others can dial it.
