@@ -528,6 +528,10 @@ func TestBrowserRoom(t *testing.T) {
 	kim.goTo("#/status", "status")
 	kim.waitJS("Kim's peers", `Number(document.querySelector('#st-peers')?.textContent) >= 1`)
 	kim.shot("status")
+	// The host accepted Kim: its status lists Kim among the contacts
+	// online, with how they are linked.
+	host.goTo("#/status", "status")
+	host.waitJS("Kim online, linked directly", containsText("#st-links", "direct"))
 }
 
 // TestBrowserOtherOrigin: a page from another origin (another port of
