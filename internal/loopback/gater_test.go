@@ -8,7 +8,10 @@ import (
 )
 
 func TestGater(t *testing.T) {
-	lab := netip.MustParsePrefix("198.18.0.0/15")
+	// Addresses outside the allowed range are from the lab range too (a
+	// narrower prefix is allowed): the gater is a pure check, but no test
+	// names an address it may not use.
+	lab := netip.MustParsePrefix("198.18.0.0/16")
 	tests := []struct {
 		addr  string
 		allow []netip.Prefix
@@ -20,13 +23,13 @@ func TestGater(t *testing.T) {
 		{"/ip4/0.0.0.0/tcp/1", nil, false},
 		{"/ip4/198.18.0.10/tcp/1", nil, false},
 		{"/ip4/198.18.0.10/tcp/1", []netip.Prefix{lab}, true},
-		{"/ip4/198.19.255.255/tcp/1", []netip.Prefix{lab}, true},
-		{"/ip4/198.20.0.1/tcp/1", []netip.Prefix{lab}, false},
-		{"/ip4/192.168.1.1/tcp/1", []netip.Prefix{lab}, false},
+		{"/ip4/198.18.255.255/tcp/1", []netip.Prefix{lab}, true},
+		{"/ip4/198.19.0.1/tcp/1", []netip.Prefix{lab}, false},
 		{"/ip6/::ffff:198.18.0.1/tcp/1", []netip.Prefix{lab}, true},
+		{"/ip6/::ffff:198.19.0.1/tcp/1", []netip.Prefix{lab}, false},
 		{"/dns4/localhost/tcp/1", []netip.Prefix{lab}, false},
 		{"/ip4/198.18.0.10/tcp/1/p2p/12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo/p2p-circuit", []netip.Prefix{lab}, true},
-		{"/ip4/8.8.8.8/tcp/1/p2p/12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo/p2p-circuit", []netip.Prefix{lab}, false},
+		{"/ip4/198.19.0.10/tcp/1/p2p/12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo/p2p-circuit", []netip.Prefix{lab}, false},
 	}
 	for _, tc := range tests {
 		g := &Gater{Allow: tc.allow}
