@@ -83,9 +83,6 @@ func (n *Node) Status() Status {
 				st.Links = append(st.Links, Link{Peer: c.Peer, Name: cmp.Or(c.Name, c.ProfileName), Kind: kind, HolePunched: n.net.HolePunched(c.Peer)})
 			}
 		}
-		return nil
-	})
-	_ = n.store.View(func(tx *storage.Txn) error {
 		peers, err := tx.OutboxPeers()
 		for _, p := range peers {
 			es, err := tx.Outbox(p)

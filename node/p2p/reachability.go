@@ -107,10 +107,7 @@ func (n *Network) Reachability() network.Reachability {
 	if n.loopbackOnly() {
 		return network.ReachabilityPrivate
 	}
-	if r, ok := n.host.(interface{ Reachability() network.Reachability }); ok {
-		return r.Reachability()
-	}
-	return network.ReachabilityUnknown
+	return reachability(n.host)
 }
 
 // DHTMode is "server" or "client": the mode the DHT runs in now. A DHT

@@ -304,10 +304,12 @@ func (b *Book) evict(n int) []peer.ID {
 	return out
 }
 
-// Remembered returns the bootstrap peers and the DHT servers the book
-// knows, the most recently seen first, for the DHT to bootstrap from.
+// Remembered returns, for the DHT to bootstrap from, every bootstrap peer
+// the book keeps and up to DialRecent other DHT servers, the most recently
+// seen first.
 func (b *Book) Remembered() []peer.AddrInfo {
-	return b.pick(func(kp *storage.KnownPeer) bool { return kp.Bootstrap || kp.DHTServer }, b.cfg.DialRecent+len(b.cfg.Bootstrap))
+	boot := b.pick(func(kp *storage.KnownPeer) bool { return kp.Bootstrap }, b.cfg.MaxPeers)
+	return append(boot, b.pick(func(kp *storage.KnownPeer) bool { return kp.DHTServer && !kp.Bootstrap }, b.cfg.DialRecent)...)
 }
 
 // Relays returns the relays (helpers) the book knows, the most recently
