@@ -3,12 +3,12 @@ package dm
 import (
 	"context"
 	"errors"
-	"math/rand/v2"
 	"sync"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/backchannel/backchannel/node/p2p"
 	"github.com/backchannel/backchannel/storage"
 )
 
@@ -153,7 +153,7 @@ func (o *outbox) finished(p peer.ID, err error) {
 		o.due[p] = time.Time{}
 	default:
 		o.attempts[p]++
-		wait := backoff(o.d.cfg.RetryBase, o.d.cfg.RetryMax, o.attempts[p])
+		wait := p2p.Backoff(o.d.cfg.RetryBase, o.d.cfg.RetryMax, o.attempts[p])
 		o.due[p] = time.Now().Add(wait)
 		if o.d.ctx.Err() == nil {
 			o.d.env.Log.Info("outbox: delivery failed, will retry", "to", p, "in", wait.Round(time.Millisecond), "err", err)
@@ -161,14 +161,4 @@ func (o *outbox) finished(p peer.ID, err error) {
 	}
 	delete(o.again, p)
 	o.wake()
-}
-
-// backoff is exponential with jitter, between base and max.
-func backoff(base, max time.Duration, attempts int) time.Duration {
-	d := base
-	for i := 1; i < attempts && d < max; i++ {
-		d *= 2
-	}
-	d = min(d, max)
-	return d/2 + rand.N(d/2+1)
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"time"
 
 	"github.com/ipfs/go-cid"
@@ -76,7 +75,7 @@ func (p Provider) run(ctx context.Context, hasPeer func() bool, provide func(con
 					return
 				}
 				failures++
-				wait := retryDelay(failures)
+				wait := Backoff(retryMin, retryMax, failures)
 				log.Debug("not announced in the DHT", "err", err, "retry_in", wait)
 				due = time.Now().Add(wait)
 			} else {
@@ -103,14 +102,6 @@ func (p Provider) provideAll(ctx context.Context, provide func(context.Context, 
 		}
 	}
 	return nil
-}
-
-// retryDelay is the wait after the nth failure in a row: retryMin doubling
-// up to retryMax, less a random part of up to half, so that nodes which
-// failed together do not retry together.
-func retryDelay(n int) time.Duration {
-	d := min(retryMin<<min(n-1, 6), retryMax)
-	return d/2 + rand.N(d/2)
 }
 
 // hasDHTPeer reports whether a peer of the DHT's routing table is

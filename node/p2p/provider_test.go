@@ -149,11 +149,11 @@ func TestProviderReprovides(t *testing.T) {
 	}
 }
 
-func TestRetryDelay(t *testing.T) {
+func TestBackoff(t *testing.T) {
 	for n := 1; n < 70; n++ {
 		want := min(retryMin<<min(n-1, 6), retryMax)
-		if d := retryDelay(n); d < want/2 || d >= want {
-			t.Errorf("retryDelay(%d) = %v, want in [%v, %v)", n, d, want/2, want)
+		if d := Backoff(retryMin, retryMax, n); d < want/2 || d > want {
+			t.Errorf("Backoff(%v, %v, %d) = %v, want in [%v, %v]", retryMin, retryMax, n, d, want/2, want)
 		}
 	}
 }

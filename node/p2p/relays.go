@@ -3,7 +3,6 @@ package p2p
 import (
 	"context"
 	"log/slog"
-	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -39,10 +38,10 @@ type reservations struct {
 	candidates func() []peer.AddrInfo
 	log        *slog.Logger
 
-	mu      sync.Mutex
-	active  map[peer.ID]time.Time // relay → reservation expiry
-	retryAt map[peer.ID]time.Time
-	backoff map[peer.ID]time.Duration
+	mu       sync.Mutex
+	active   map[peer.ID]time.Time // relay → reservation expiry
+	retryAt  map[peer.ID]time.Time
+	failures map[peer.ID]int // in a row, per relay
 }
 
 func newReservations(candidates func() []peer.AddrInfo, log *slog.Logger) *reservations {
@@ -51,7 +50,7 @@ func newReservations(candidates func() []peer.AddrInfo, log *slog.Logger) *reser
 		log:        log,
 		active:     map[peer.ID]time.Time{},
 		retryAt:    map[peer.ID]time.Time{},
-		backoff:    map[peer.ID]time.Duration{},
+		failures:   map[peer.ID]int{},
 	}
 }
 
@@ -110,9 +109,8 @@ func (r *reservations) reserve(ctx context.Context, ai peer.AddrInfo) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if err != nil {
-		b := min(max(2*r.backoff[ai.ID], 2*time.Second), relayBackoffMax)
-		r.backoff[ai.ID] = b
-		r.retryAt[ai.ID] = time.Now().Add(b/2 + rand.N(b/2))
+		r.failures[ai.ID]++
+		r.retryAt[ai.ID] = time.Now().Add(Backoff(2*time.Second, relayBackoffMax, r.failures[ai.ID]))
 		r.log.Debug("relay reservation failed", "relay", ai.ID, "err", err)
 		return
 	}
@@ -120,7 +118,7 @@ func (r *reservations) reserve(ctx context.Context, ai peer.AddrInfo) {
 		r.log.Info("relay reservation made", "relay", ai.ID, "expires", rsvp.Expiration)
 	}
 	r.active[ai.ID] = rsvp.Expiration
-	delete(r.backoff, ai.ID)
+	delete(r.failures, ai.ID)
 	delete(r.retryAt, ai.ID)
 }
 
