@@ -70,5 +70,8 @@ func (h *Host) RouterNamespace() string {
 func (h *Host) Command(ctx context.Context, name string, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", h.ns, name}, args...)...)
 	dieWithParent(cmd)
+	h.lab.mu.Lock()
+	h.lab.commands = append(h.lab.commands, cmd)
+	h.lab.mu.Unlock()
 	return cmd
 }

@@ -3,6 +3,7 @@ package netlab
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"regexp"
 	"slices"
 	"sync"
@@ -25,6 +26,7 @@ type Lab struct {
 	ports      int             // the internet bridge's ports so far
 	hosts      map[string]bool // host names taken
 	namespaces []string        // in the order made; removed in reverse
+	commands   []*exec.Cmd     // made by Host.Command: killed at removal
 }
 
 // labs numbers the labs of this process, so that two may live at once.
@@ -110,6 +112,16 @@ func (l *Lab) addNamespace(ns string) error {
 func (l *Lab) remove() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	// A program started a moment ago may not be inside its namespace yet
+	// (`ip netns exec` enters it, then runs the program, in one process):
+	// `ip netns pids` would miss it. Kill what Host.Command started first;
+	// one that has ended already gives an error, and is left alone.
+	for _, cmd := range l.commands {
+		if cmd.Process != nil {
+			_ = cmd.Process.Kill()
+		}
+	}
+	l.commands = nil
 	for _, ns := range slices.Backward(l.namespaces) {
 		if err := removeNamespace(ns); err != nil {
 			l.t.Errorf("netlab: removing the lab: %v", err)
