@@ -532,6 +532,7 @@ func TestBrowserRoom(t *testing.T) {
 	// online, with how they are linked.
 	host.goTo("#/status", "status")
 	host.waitJS("Kim online, linked directly", containsText("#st-links", "direct"))
+	host.shot("status-links")
 }
 
 // TestBrowserOtherOrigin: a page from another origin (another port of
