@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 	"golang.org/x/time/rate"
@@ -27,9 +28,13 @@ const (
 	// bursts).
 	memberRate  = rate.Limit(100)
 	memberBurst = 500
-	// maxStash bounds the envelopes of epochs not known yet that a node
-	// keeps in memory until their roster arrives.
-	maxStash = 4096
+	// The envelopes of epochs not known yet that a node keeps in memory
+	// until their roster arrives are bounded in count, in bytes, in bytes
+	// per forwarding peer, and in age; what does not fit, sync brings later.
+	maxStash        = 4096
+	maxStashBytes   = 4 << 20
+	maxStashPerPeer = 1 << 20
+	stashTTL        = 2 * time.Minute
 	// maxEpochAhead bounds how far ahead of the newest known epoch a
 	// stashed envelope may be.
 	maxEpochAhead = 64
@@ -64,8 +69,18 @@ type Gate struct {
 	rejected atomic.Int64
 
 	stashMu sync.Mutex
-	stash   map[uint64][][]byte // epoch -> envelopes waiting for its roster
-	stashed int
+	stash   map[uint64][]stashed // epoch -> envelopes waiting for its roster
+	stashN  int                  // envelopes in stash
+	bytes   int                  // their bytes
+	byPeer  map[peer.ID]int      // their bytes, per forwarding peer
+	now     func() time.Time     // time.Now; tests move it
+}
+
+// stashed is an envelope kept aside: what it is, who forwarded it, when.
+type stashed struct {
+	data []byte
+	from peer.ID
+	at   time.Time
 }
 
 // New makes the gate of group id for this node (self). stored reports
@@ -73,7 +88,8 @@ type Gate struct {
 // before the gate validates.
 func New(id group.ID, self peer.ID, stored func(hash [32]byte) bool, log *slog.Logger) *Gate {
 	return &Gate{id: id, self: self, stored: stored, log: log,
-		limiter: pubsub.NewLimiter(memberRate, memberBurst, group.MaxMembers), stash: map[uint64][][]byte{}}
+		limiter: pubsub.NewLimiter(memberRate, memberBurst, group.MaxMembers),
+		stash:   map[uint64][]stashed{}, byPeer: map[peer.ID]int{}, now: time.Now}
 }
 
 // View is the rosters the gate checks against now.
@@ -86,11 +102,12 @@ func (g *Gate) SetView(v *View) (ready [][]byte) {
 	g.view.Store(v)
 	g.stashMu.Lock()
 	defer g.stashMu.Unlock()
-	for epoch, datas := range g.stash {
+	for epoch, kept := range g.stash {
 		if epoch <= v.Latest {
-			ready = append(ready, datas...)
-			g.stashed -= len(datas)
-			delete(g.stash, epoch)
+			for _, k := range kept {
+				ready = append(ready, k.data)
+			}
+			g.drop(epoch, len(kept))
 		}
 	}
 	return ready
@@ -103,8 +120,9 @@ func (g *Gate) Rejected() int64 { return g.rejected.Load() }
 // form, group, the sender's rate, membership at the envelope's epoch and
 // the signature. Forged envelopes, non-members and other groups' envelopes
 // are Reject (scored); what depends on this node's state is Ignore: an
-// epoch it does not know yet (kept aside until its roster arrives), a
-// duplicate of a stored envelope, a sender over its rate.
+// epoch it does not know yet (kept aside until its roster arrives, if a
+// member of the newest roster signed it; see ahead), a duplicate of a
+// stored envelope, a sender over its rate.
 func (g *Gate) Validate(_ context.Context, from peer.ID, data []byte) pubsub.Result {
 	e, err := group.UnmarshalEnvelope(data)
 	if err != nil {
@@ -122,10 +140,7 @@ func (g *Gate) Validate(_ context.Context, from peer.ID, data []byte) pubsub.Res
 	v := g.view.Load()
 	r := v.Rosters[e.Epoch]
 	if r == nil {
-		if e.Epoch > v.Latest && e.Epoch-v.Latest <= maxEpochAhead && e.VerifySignature() == nil {
-			g.keep(e.Epoch, data)
-		}
-		return pubsub.Ignore
+		return g.ahead(v, from, e, data)
 	}
 	if err := r.CheckSender(e); err != nil {
 		// A relay that forwards a non-member's envelope may hold the
@@ -143,13 +158,77 @@ func (g *Gate) Validate(_ context.Context, from peer.ID, data []byte) pubsub.Res
 	return pubsub.Accept
 }
 
-// keep stashes an envelope of an epoch whose roster has not arrived.
-func (g *Gate) keep(epoch uint64, data []byte) {
+// ahead judges an envelope of an epoch this node has no roster for. Only
+// an envelope a member of the newest known roster signed, for an epoch
+// not far ahead, is kept aside (a sender not in the newest roster cannot
+// be in the next, but for an addition, which sync repairs). A non-member's
+// envelope is Reject when its author sent it (scored: a fresh key per
+// envelope no longer fills the node's memory for free), Ignore when relayed.
+func (g *Gate) ahead(v *View, from peer.ID, e *group.Envelope, data []byte) pubsub.Result {
+	latest := v.Rosters[v.Latest]
+	if e.Epoch <= v.Latest || e.Epoch-v.Latest > maxEpochAhead || latest == nil {
+		return pubsub.Ignore
+	}
+	if !latest.IsMember(e.Sender) {
+		if from == e.Sender.PeerID() {
+			g.rejected.Add(1)
+			return pubsub.Reject
+		}
+		return pubsub.Ignore
+	}
+	if e.VerifySignature() != nil {
+		g.rejected.Add(1)
+		return pubsub.Reject
+	}
+	g.keep(e.Epoch, from, data)
+	return pubsub.Ignore
+}
+
+// keep stashes an envelope of an epoch whose roster has not arrived, within
+// the stash's bounds, after dropping what has waited longer than stashTTL.
+func (g *Gate) keep(epoch uint64, from peer.ID, data []byte) {
 	g.stashMu.Lock()
 	defer g.stashMu.Unlock()
-	if g.stashed >= maxStash {
+	now := g.now()
+	for ep, kept := range g.stash {
+		n := 0
+		for n < len(kept) && now.Sub(kept[n].at) > stashTTL {
+			n++
+		}
+		g.drop(ep, n)
+	}
+	if g.stashN >= maxStash || g.bytes+len(data) > maxStashBytes || g.byPeer[from]+len(data) > maxStashPerPeer {
 		return // sync brings it later
 	}
-	g.stash[epoch] = append(g.stash[epoch], data)
-	g.stashed++
+	g.stash[epoch] = append(g.stash[epoch], stashed{data: data, from: from, at: now})
+	g.stashN++
+	g.bytes += len(data)
+	g.byPeer[from] += len(data)
+}
+
+// drop takes the n oldest envelopes of epoch out of the stash.
+func (g *Gate) drop(epoch uint64, n int) {
+	if n == 0 {
+		return
+	}
+	kept := g.stash[epoch]
+	for _, k := range kept[:n] {
+		g.stashN--
+		g.bytes -= len(k.data)
+		if g.byPeer[k.from] -= len(k.data); g.byPeer[k.from] <= 0 {
+			delete(g.byPeer, k.from)
+		}
+	}
+	if n == len(kept) {
+		delete(g.stash, epoch)
+		return
+	}
+	g.stash[epoch] = kept[n:]
+}
+
+// stashBytes is the bytes kept aside now.
+func (g *Gate) stashBytes() int {
+	g.stashMu.Lock()
+	defer g.stashMu.Unlock()
+	return g.bytes
 }

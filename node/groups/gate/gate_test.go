@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"slices"
 	"testing"
+	"time"
 
 	"go.uber.org/goleak"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/backchannel/backchannel/crypto/keys"
 	"github.com/backchannel/backchannel/node/groups/internal/grouptest"
 	"github.com/backchannel/backchannel/pubsub"
+	"github.com/libp2p/go-libp2p/core/peer"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -64,5 +66,77 @@ func TestValidate(t *testing.T) {
 	}
 	if ready := g.SetView(&View{Latest: 3, Rosters: map[uint64]*group.Roster{0: r0}}); !slices.EqualFunc(ready, [][]byte{ahead}, slices.Equal) {
 		t.Errorf("view of epoch 3 handed on %d envelopes, want the one kept", len(ready))
+	}
+}
+
+// sealSized seals an envelope of about size bytes for epoch, by by.
+func sealSized(t *testing.T, g group.ID, epoch uint64, by keys.PrivateKey, size int) []byte {
+	t.Helper()
+	sc, err := group.NewSendChain(group.GroupKey{Group: g, Epoch: epoch, Key: group.NewEpochKey()}, by)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := sc.Seal(make([]byte, size))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := e.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestStashBounded: what an outsider or a busy forwarder can make a member
+// keep aside for epochs it does not know yet is bounded. Envelopes of
+// fresh keys (not in the newest roster) are rejected from their author,
+// so scored, and never kept; a member's envelopes are kept up to the
+// per-forwarder and total byte bounds, and expire.
+func TestStashBounded(t *testing.T) {
+	f := grouptest.New(t)
+	owner, member := f.Owner, f.Member
+	g := New(f.ID, owner.Public().PeerID(), func([32]byte) bool { return false }, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	g.SetView(&View{Latest: 0, Rosters: map[uint64]*group.Roster{0: f.Genesis}})
+	const size = 60 << 10
+
+	// Outsiders, a fresh key per envelope, each sending its own.
+	for i := range 64 {
+		k := keys.GeneratePrivateKey()
+		data := sealSized(t, f.ID, uint64(1+i%maxEpochAhead), k, size)
+		if got := g.Validate(context.Background(), k.Public().PeerID(), data); got != pubsub.Reject {
+			t.Fatalf("outsider's future envelope from its author: %v, want Reject", got)
+		}
+	}
+	if got := g.stashBytes(); got != 0 {
+		t.Fatalf("outsiders made the gate keep %d bytes", got)
+	}
+	if got := g.Rejected(); got != 64 {
+		t.Errorf("rejected %d, want 64 (scored)", got)
+	}
+
+	// A member's envelopes for epoch 1, through two forwarders.
+	fwd1, fwd2 := keys.GeneratePrivateKey().Public().PeerID(), keys.GeneratePrivateKey().Public().PeerID()
+	for range 40 {
+		for _, fwd := range []peer.ID{fwd1, fwd2} {
+			if got := g.Validate(context.Background(), fwd, sealSized(t, f.ID, 1, member, size)); got != pubsub.Ignore {
+				t.Fatalf("member's future envelope: %v, want Ignore", got)
+			}
+		}
+	}
+	if got := g.stashBytes(); got > 2*maxStashPerPeer || got < maxStashPerPeer {
+		t.Errorf("stash holds %d bytes from two forwarders, want at most %d each", got, maxStashPerPeer)
+	}
+
+	// Later, the same forwarder again: what waited past stashTTL is gone.
+	g.now = func() time.Time { return time.Now().Add(stashTTL + time.Second) }
+	g.Validate(context.Background(), fwd1, sealSized(t, f.ID, 1, member, size))
+	if got := g.stashBytes(); got > 2*size {
+		t.Errorf("after stashTTL the stash holds %d bytes, want only the newest envelope", got)
+	}
+	if ready := g.SetView(&View{Latest: 1, Rosters: map[uint64]*group.Roster{0: f.Genesis}}); len(ready) != 1 {
+		t.Errorf("view of epoch 1 handed on %d envelopes, want 1", len(ready))
+	}
+	if got := g.stashBytes(); got != 0 {
+		t.Errorf("stash holds %d bytes after handing on everything", got)
 	}
 }
