@@ -87,7 +87,7 @@ func New(cfg Config) (*Node, error) {
 	net, err := p2p.New(p2p.Config{
 		Key:                id.Signing().Libp2p(),
 		ListenAddrs:        cfg.ListenAddrs,
-		Bootstrap:          cfg.Bootstrap,
+		Bootstrap:          bootstrap,
 		Remembered:         func() []peer.AddrInfo { return book.Remembered() },
 		Relays:             func() []peer.AddrInfo { return book.Relays() },
 		PublicRanges:       cfg.PublicRanges,

@@ -41,8 +41,8 @@ type Config struct {
 	Key lcrypto.PrivKey
 	// ListenAddrs are multiaddrs to listen on.
 	ListenAddrs []string
-	// Bootstrap peers, as multiaddrs ending in /p2p/<peer ID>.
-	Bootstrap []string
+	// Bootstrap peers (ParseAddrInfos reads them from multiaddrs).
+	Bootstrap []peer.AddrInfo
 	// Remembered, when set, returns peers the node remembers from earlier
 	// runs; the DHT bootstraps from them (besides Bootstrap) whenever its
 	// routing table is empty.
@@ -89,7 +89,6 @@ type Network struct {
 	punched   punchedPeers
 	relays    *reservations
 	observed  *observedAddrs
-	bootstrap []peer.AddrInfo
 	log       *slog.Logger
 
 	started   atomic.Bool
@@ -110,11 +109,8 @@ func New(cfg Config) (*Network, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	bootstrap, err := ParseAddrInfos(cfg.Bootstrap)
-	if err != nil {
-		return nil, err
-	}
-	n := &Network{cfg: cfg, bootstrap: bootstrap, log: cfg.Logger, observed: newObservedAddrs(cfg.PublicRanges)}
+	var err error
+	n := &Network{cfg: cfg, log: cfg.Logger, observed: newObservedAddrs(cfg.PublicRanges)}
 	dhtOpts := []dht.Option{
 		dht.ProtocolPrefix(DHTProtocolPrefix),
 		dht.Mode(n.dhtMode()),
@@ -180,7 +176,7 @@ func (n *Network) bootstrapPeers() []peer.AddrInfo {
 	if !n.started.Load() {
 		return nil
 	}
-	out := slices.Clone(n.bootstrap)
+	out := slices.Clone(n.cfg.Bootstrap)
 	if n.cfg.Remembered != nil {
 		out = append(out, n.cfg.Remembered()...)
 	}
