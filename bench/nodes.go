@@ -115,16 +115,7 @@ func (c *cluster) stop(n *node.Node) error {
 // rawHost starts a bare go-libp2p host for a baseline: loopback TCP, the
 // default security (Noise, TLS) and muxer (yamux), behind a loopback gater.
 func (c *cluster) rawHost() (host.Host, error) {
-	g := &node.LoopbackGater{}
-	h, err := libp2p.New(libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"), libp2p.ConnectionGater(g), libp2p.DisableRelay())
-	if err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	c.hosts = append(c.hosts, h)
-	c.gaters = append(c.gaters, g)
-	c.mu.Unlock()
-	return h, nil
+	return c.newRawHost(libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"))
 }
 
 // nodeLikeHost starts a bare go-libp2p host with the node's transports and
@@ -132,17 +123,21 @@ func (c *cluster) rawHost() (host.Host, error) {
 // given loopback addresses, with key as its identity, behind a loopback
 // gater: a raw host that restarts where it was, as a node does.
 func (c *cluster) nodeLikeHost(key crypto.PrivKey, listen []string) (host.Host, error) {
-	g := &node.LoopbackGater{}
-	h, err := libp2p.New(
+	return c.newRawHost(
 		libp2p.Identity(key),
 		libp2p.ListenAddrStrings(listen...),
 		libp2p.Transport(tcp.NewTCPTransport),
 		libp2p.Transport(quic.NewTransport),
 		libp2p.Security(tls.ID, tls.New),
 		libp2p.Security(noise.ID, noise.New),
-		libp2p.ConnectionGater(g),
-		libp2p.DisableRelay(),
 	)
+}
+
+// newRawHost starts a go-libp2p host with opts, no relay, behind a
+// loopback gater the cluster checks at close, and keeps it for close.
+func (c *cluster) newRawHost(opts ...libp2p.Option) (host.Host, error) {
+	g := &node.LoopbackGater{}
+	h, err := libp2p.New(append(opts, libp2p.ConnectionGater(g), libp2p.DisableRelay())...)
 	if err != nil {
 		return nil, err
 	}
