@@ -71,20 +71,7 @@ func TestValidate(t *testing.T) {
 
 // sealSized seals an envelope of about size bytes for epoch, by by.
 func sealSized(t *testing.T, g group.ID, epoch uint64, by keys.PrivateKey, size int) []byte {
-	t.Helper()
-	sc, err := group.NewSendChain(group.GroupKey{Group: g, Epoch: epoch, Key: group.NewEpochKey()}, by)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := sc.Seal(make([]byte, size))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := e.MarshalBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return grouptest.SealPayload(t, g, epoch, by, make([]byte, size))
 }
 
 // TestStashBounded: what an outsider or a busy forwarder can make a member
