@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sync"
 	"syscall"
 	"testing"
@@ -204,5 +205,42 @@ func labEventually(t *testing.T, what string, nodes []*labNode, cond func() bool
 			t.Fatalf("gave up waiting %v: %s", labWait, what)
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// hostRoom has host create a room named name and each of joiners join it
+// by name (retried while the announcement spreads through the DHT).
+func hostRoom(t *testing.T, all []*labNode, name string, host *labNode, joiners ...*labNode) {
+	t.Helper()
+	host.ok("room", "create", name, "--json")
+	for _, n := range joiners {
+		labEventually(t, n.name+" joins "+name+" by name", all, func() bool {
+			_, _, code := n.cli("room", "join", name, "--json")
+			return code == 0
+		})
+	}
+}
+
+// formGroup has owner create a group named name and invite members, who
+// join it; it returns when every one of them holds the group's key.
+func formGroup(t *testing.T, all []*labNode, name string, owner *labNode, members ...*labNode) {
+	t.Helper()
+	owner.ok("group", "create", name, "--json")
+	invite := []string{"group", "invite", name}
+	for _, m := range members {
+		invite = append(invite, m.self().PeerID)
+	}
+	owner.ok(invite...)
+	for _, n := range members {
+		labEventually(t, n.name+" is invited to "+name, all, func() bool {
+			gs := decodeJSON[api.Groups](t, n.ok("group", "list", "--json")).Groups
+			return slices.ContainsFunc(gs, func(g api.Group) bool { return g.Name == name && g.State == "invited" })
+		})
+		n.ok("group", "join", name, "--json")
+	}
+	for _, n := range append([]*labNode{owner}, members...) {
+		labEventually(t, n.name+" has "+name+"'s key", all, func() bool {
+			return !decodeJSON[api.GroupDetail](t, n.ok("group", "members", name, "--json")).KeyPending
+		})
 	}
 }

@@ -121,13 +121,7 @@ func TestLab(t *testing.T) {
 
 	t.Run("room and group", func(t *testing.T) {
 		befriend(b, c)
-		a.ok("room", "create", "Lab Hall", "--json")
-		for _, n := range []*labNode{b, c} {
-			labEventually(t, n.name+" joins Lab Hall by name", all, func() bool {
-				_, _, code := n.cli("room", "join", "Lab Hall", "--json")
-				return code == 0
-			})
-		}
+		hostRoom(t, all, "Lab Hall", a, b, c)
 		say := map[*labNode]string{a: "welcome to the lab", b: "bob here", c: "carol here"}
 		for n, text := range say {
 			n.ok("room", "say", "Lab Hall", text)
@@ -150,20 +144,7 @@ func TestLab(t *testing.T) {
 			})
 		}
 
-		a.ok("group", "create", "Lab Crew", "--json")
-		a.ok("group", "invite", "Lab Crew", ids[b].PeerID, ids[c].PeerID)
-		for _, n := range []*labNode{b, c} {
-			labEventually(t, n.name+" is invited to Lab Crew", all, func() bool {
-				gs := decodeJSON[api.Groups](t, n.ok("group", "list", "--json")).Groups
-				return len(gs) == 1 && gs[0].State == "invited"
-			})
-			n.ok("group", "join", "Lab Crew", "--json")
-		}
-		for _, n := range []*labNode{a, b, c} {
-			labEventually(t, n.name+" has Lab Crew's key", all, func() bool {
-				return !decodeJSON[api.GroupDetail](t, n.ok("group", "members", "Lab Crew", "--json")).KeyPending
-			})
-		}
+		formGroup(t, all, "Lab Crew", a, b, c)
 		posts := map[*labNode]string{a: "crew, assemble", b: "bob reporting", c: "carol reporting"}
 		for n, text := range posts {
 			n.ok("group", "send", "Lab Crew", text)

@@ -45,27 +45,8 @@ func TestRestartAll(t *testing.T) {
 	}
 	daveInvite := ids[nodes[3]].Invite // taken before any restart
 
-	a.ok("room", "create", "Porch", "--json")
-	for _, n := range nodes[1:] {
-		labEventually(t, n.name+" joins Porch", nodes, func() bool {
-			_, _, code := n.cli("room", "join", "Porch", "--json")
-			return code == 0
-		})
-	}
-	a.ok("group", "create", "Four", "--json")
-	a.ok("group", "invite", "Four", ids[nodes[1]].PeerID, ids[nodes[2]].PeerID, ids[nodes[3]].PeerID)
-	for _, n := range nodes[1:] {
-		labEventually(t, n.name+" is invited to Four", nodes, func() bool {
-			gs := decodeJSON[api.Groups](t, n.ok("group", "list", "--json")).Groups
-			return len(gs) == 1 && gs[0].State == "invited"
-		})
-		n.ok("group", "join", "Four", "--json")
-	}
-	for _, n := range nodes {
-		labEventually(t, n.name+" has Four's key", nodes, func() bool {
-			return !decodeJSON[api.GroupDetail](t, n.ok("group", "members", "Four", "--json")).KeyPending
-		})
-	}
+	hostRoom(t, nodes, "Porch", a, nodes[1:]...)
+	formGroup(t, nodes, "Four", a, nodes[1:]...)
 
 	for round, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGKILL} {
 		// Bob, Carol and Dave go down; Alice writes to each; Alice goes down.
