@@ -246,22 +246,38 @@ func (n *Network) Start(ctx context.Context) error {
 			n.relays.run(ctx)
 		}()
 	}
-	for _, ai := range n.bootstrapPeers() {
-		if ai.ID == n.host.ID() {
-			continue
-		}
+	// Configured bootstrap peers keep their addresses for good and are worth
+	// a warning when down; remembered ones are in the peerstore already (the
+	// peerbook put them there) and may well be gone.
+	for _, ai := range n.cfg.Bootstrap {
 		n.host.Peerstore().AddAddrs(ai.ID, ai.Addrs, peerstore.PermanentAddrTTL)
-		n.wg.Add(1)
-		go func() {
-			defer n.wg.Done()
-			cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-			defer cancel()
-			if err := n.host.Connect(cctx, ai); err != nil {
-				n.log.Warn("bootstrap peer unreachable", "bootstrap", ai.ID, "err", err)
+		n.dialBootstrap(ctx, ai, slog.LevelWarn)
+	}
+	if n.cfg.Remembered != nil {
+		for _, ai := range n.cfg.Remembered() {
+			if !slices.ContainsFunc(n.cfg.Bootstrap, func(b peer.AddrInfo) bool { return b.ID == ai.ID }) {
+				n.dialBootstrap(ctx, ai, slog.LevelDebug)
 			}
-		}()
+		}
 	}
 	return nil
+}
+
+// dialBootstrap dials a bootstrap peer in the background, logging a failure
+// at level.
+func (n *Network) dialBootstrap(ctx context.Context, ai peer.AddrInfo, level slog.Level) {
+	if ai.ID == n.host.ID() {
+		return
+	}
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		if err := n.host.Connect(cctx, ai); err != nil {
+			n.log.Log(ctx, level, "bootstrap peer unreachable", "bootstrap", ai.ID, "err", err)
+		}
+	}()
 }
 
 // Close stops the DHT, mDNS and the host, and waits for bootstrap dials.
