@@ -15,9 +15,10 @@ const dialParallel = 8
 
 // reconnect dials, at start, the wanted peers (those with pending work
 // first, as Wanted orders them) and then up to DialRecent recently seen
-// peers. A wanted peer that does not answer is looked up in the DHT (its
-// addresses may have changed); a recent one is simply skipped. The outbox
-// keeps retrying its own peers with backoff, and flushes as soon as one
+// peers besides the bootstrap peers and DHT servers the network dials. A
+// wanted peer that does not answer is looked up in the DHT (its addresses
+// may have changed); a recent one is simply skipped. The outbox keeps
+// retrying its own peers with backoff, and flushes as soon as one
 // connects, whoever dialled.
 func (b *Book) reconnect(ctx context.Context) {
 	var wanted []peer.ID
@@ -31,9 +32,14 @@ func (b *Book) reconnect(ctx context.Context) {
 	if ctx.Err() != nil {
 		return
 	}
+	// Skip the wanted peers, just dialled, and those the network dials as
+	// bootstrap peers at its start (Remembered).
 	seen := map[peer.ID]bool{}
 	for _, p := range wanted {
 		seen[p] = true
+	}
+	for _, ai := range b.Remembered() {
+		seen[ai.ID] = true
 	}
 	var recent []peer.ID
 	for _, ai := range b.pick(func(kp *storage.KnownPeer) bool { return !seen[kp.Peer] }, b.cfg.DialRecent) {
