@@ -14,21 +14,31 @@ import (
 
 // Limits on envelopes.
 const (
-	// MaxPlaintext is the largest message a sender may seal.
-	MaxPlaintext = 64 << 10
+	// MaxPlaintext is the largest message a sender may seal: one byte less
+	// than the largest padded size (see padding.go).
+	MaxPlaintext = maxPadded - 1
 	// MaxCiphertext is the largest ciphertext an envelope may carry.
-	MaxCiphertext = MaxPlaintext + aead.Overhead
+	MaxCiphertext = maxPadded + aead.Overhead
 	// MaxSeq bounds sequence numbers: every envelope's Seq is below it. A
 	// chain that reaches it is exhausted and the group needs a new epoch.
 	MaxSeq = 1 << 32
 )
 
 const (
-	envelopeVersion = 1
+	// envelopeVersion is the stored form this code writes: its plaintext is
+	// padded (padding.go). legacyEnvelopeVersion, from before padding, is
+	// still read, so that history stored then can be served and opened.
+	envelopeVersion       = 2
+	legacyEnvelopeVersion = 1
 	// maxEnvelopeBytes bounds an encoded envelope before it is parsed.
 	maxEnvelopeBytes = MaxCiphertext + 256
 
-	domainEnvelope    = "group/envelope/v1"               // the sender's signature
+	// The sender's signature: a version of its own per stored form, so
+	// that no one can pass a padded envelope off as a legacy one or the
+	// other way round.
+	domainEnvelope       = "group/envelope/v2"
+	domainLegacyEnvelope = "group/envelope/v1"
+
 	labelAD           = "backchannel/group/message-ad/v1" // associated data
 	labelMessage      = "backchannel/group/message/v1"    // AEAD key and nonce from the message key
 	labelEnvelopeHash = "backchannel/group/envelope-hash/v1"
@@ -37,6 +47,10 @@ const (
 // Envelope is one group message: the header, the ciphertext and the sender's
 // Ed25519 signature over all of them. It carries no nonce: the AEAD key and
 // nonce are both derived from the message key, which is used only once.
+//
+// This is the form members store and exchange in history sync, where the
+// header is in clear. On a topic an envelope travels as a Frame (frame.go),
+// which hides the header from everyone without the epoch key.
 type Envelope struct {
 	Group      ID
 	Epoch      uint64
@@ -44,6 +58,18 @@ type Envelope struct {
 	Seq        uint64 // per (group, epoch, sender), from 0
 	Ciphertext []byte
 	Signature  []byte
+
+	// legacy marks an envelope of the stored form from before padding:
+	// its plaintext is not padded and its signature has the old domain.
+	legacy bool
+}
+
+// domain is the signature domain of the envelope's form.
+func (e *Envelope) domain() string {
+	if e.legacy {
+		return domainLegacyEnvelope
+	}
+	return domainEnvelope
 }
 
 func (e *Envelope) header(b *canon.Builder) *canon.Builder {
@@ -89,7 +115,7 @@ func (e *Envelope) VerifySignature() error {
 	if err := e.validate(); err != nil {
 		return err
 	}
-	if !e.Sender.Verify(domainEnvelope, e.signedBytes(), e.Signature) {
+	if !e.Sender.Verify(e.domain(), e.signedBytes(), e.Signature) {
 		return fmt.Errorf("%w: envelope %d from %s in group %s epoch %d", ErrBadSignature, e.Seq, e.Sender, e.Group, e.Epoch)
 	}
 	return nil
@@ -110,8 +136,12 @@ func (e *Envelope) MarshalBinary() ([]byte, error) {
 	if err := e.validate(); err != nil {
 		return nil, err
 	}
+	version := uint32(envelopeVersion)
+	if e.legacy {
+		version = legacyEnvelopeVersion
+	}
 	return proto.Marshal(&grouppb.Envelope{
-		Version:    envelopeVersion,
+		Version:    version,
 		Group:      e.Group.Bytes(),
 		Epoch:      e.Epoch,
 		Sender:     e.Sender.Bytes(),
@@ -131,7 +161,7 @@ func UnmarshalEnvelope(b []byte) (*Envelope, error) {
 	if err := proto.Unmarshal(b, &m); err != nil {
 		return nil, fmt.Errorf("%w: envelope: %w", ErrMalformed, err)
 	}
-	if m.Version != envelopeVersion {
+	if m.Version != envelopeVersion && m.Version != legacyEnvelopeVersion {
 		return nil, fmt.Errorf("%w: envelope version %d", ErrVersion, m.Version)
 	}
 	id, err := IDFromBytes(m.Group)
@@ -149,6 +179,7 @@ func UnmarshalEnvelope(b []byte) (*Envelope, error) {
 		Seq:        m.Seq,
 		Ciphertext: m.Ciphertext,
 		Signature:  m.Signature,
+		legacy:     m.Version == legacyEnvelopeVersion,
 	}
 	if err := e.validate(); err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package group
 
 import (
+	"bytes"
 	"reflect"
 	"testing"
 
@@ -184,6 +185,30 @@ func FuzzUnmarshalSecret(f *testing.F) {
 		again, err := UnmarshalSecret(mustMarshal(t, s))
 		if err != nil || !again.Equal(s) {
 			t.Fatalf("round trip changed the secret: %v", err)
+		}
+	})
+}
+
+func FuzzUnframe(f *testing.F) {
+	gk := fuzzGroupKey(3)
+	send := mustSendChain(f, gk, fuzzKey(f, 1))
+	for _, msg := range []string{"", "hello", string(make([]byte, 300))} {
+		fr, err := gk.Frame(mustSeal(f, send, msg))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(fr)
+	}
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		e, err := gk.Unframe(b)
+		if err != nil {
+			return
+		}
+		_ = e.VerifySignature() // must not panic
+		again, err := gk.Frame(e)
+		if err != nil || !bytes.Equal(again, b) {
+			t.Fatalf("a frame that decodes does not encode back to itself: %v", err)
 		}
 	})
 }

@@ -173,6 +173,12 @@ func open(mk kdf.Key, e *Envelope) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: message %d from %s in group %s epoch %d", ErrDecrypt, e.Seq, e.Sender, e.Group, e.Epoch)
 	}
+	if e.legacy {
+		return pt, nil
+	}
+	if pt, err = unpad(pt); err != nil {
+		return nil, fmt.Errorf("message %d from %s in group %s epoch %d: %w", e.Seq, e.Sender, e.Group, e.Epoch, err)
+	}
 	return pt, nil
 }
 

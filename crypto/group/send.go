@@ -58,7 +58,8 @@ func (c *SendChain) Sender() keys.PublicKey { return c.signer.Public() }
 // Next returns the sequence number the next sealed message will carry.
 func (c *SendChain) Next() uint64 { return c.pos.next }
 
-// Seal encrypts plaintext as the chain's next message and signs the envelope.
+// Seal pads plaintext to one of a few sizes, encrypts it as the chain's next
+// message and signs the envelope.
 // It fails on a plaintext over MaxPlaintext and when the chain is exhausted
 // (MaxSeq messages), leaving the chain unchanged.
 func (c *SendChain) Seal(plaintext []byte) (*Envelope, error) {
@@ -73,8 +74,8 @@ func (c *SendChain) Seal(plaintext []byte) (*Envelope, error) {
 	}
 	mk, next := c.pos.step()
 	e := &Envelope{Group: c.group, Epoch: c.epoch, Sender: c.signer.Public(), Seq: c.pos.next}
-	e.Ciphertext = aead.Seal(mk, labelMessage, plaintext, e.associatedData())
-	e.Signature = c.signer.Sign(domainEnvelope, e.signedBytes())
+	e.Ciphertext = aead.Seal(mk, labelMessage, pad(plaintext), e.associatedData())
+	e.Signature = c.signer.Sign(e.domain(), e.signedBytes())
 	c.pos = next
 	return e, nil
 }

@@ -95,7 +95,8 @@ func (x *GroupKey) GetKey() []byte {
 	return nil
 }
 
-// Envelope is one group message as published on the group's topic.
+// Envelope is one group message as members store it and exchange it over
+// history sync (version 2: padded plaintext; 1: before padding).
 type Envelope struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Version       uint32                 `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
@@ -566,6 +567,69 @@ func (x *SendChain) GetChainKey() []byte {
 	return nil
 }
 
+// Frame is one group message as published on its epoch's topic: the sender,
+// sequence number and signature are sealed under a key only members of the
+// epoch hold, and the ciphertext is padded to a few sizes.
+type Frame struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Version       uint32                 `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
+	SenderData    []byte                 `protobuf:"bytes,2,opt,name=sender_data,json=senderData,proto3" json:"sender_data,omitempty"` // sealed sender key, sequence number and signature
+	Ciphertext    []byte                 `protobuf:"bytes,3,opt,name=ciphertext,proto3" json:"ciphertext,omitempty"`                   // the envelope's ciphertext
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Frame) Reset() {
+	*x = Frame{}
+	mi := &file_group_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Frame) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Frame) ProtoMessage() {}
+
+func (x *Frame) ProtoReflect() protoreflect.Message {
+	mi := &file_group_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Frame.ProtoReflect.Descriptor instead.
+func (*Frame) Descriptor() ([]byte, []int) {
+	return file_group_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *Frame) GetVersion() uint32 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *Frame) GetSenderData() []byte {
+	if x != nil {
+		return x.SenderData
+	}
+	return nil
+}
+
+func (x *Frame) GetCiphertext() []byte {
+	if x != nil {
+		return x.Ciphertext
+	}
+	return nil
+}
+
 var File_group_proto protoreflect.FileDescriptor
 
 const file_group_proto_rawDesc = "" +
@@ -615,7 +679,14 @@ const file_group_proto_rawDesc = "" +
 	"\x05epoch\x18\x03 \x01(\x04R\x05epoch\x12\x16\n" +
 	"\x06sender\x18\x04 \x01(\fR\x06sender\x12\x12\n" +
 	"\x04next\x18\x05 \x01(\x04R\x04next\x12\x1b\n" +
-	"\tchain_key\x18\x06 \x01(\fR\bchainKeyBBZ@github.com/backchannel/backchannel/crypto/group/internal/grouppbb\x06proto3"
+	"\tchain_key\x18\x06 \x01(\fR\bchainKey\"b\n" +
+	"\x05Frame\x12\x18\n" +
+	"\aversion\x18\x01 \x01(\rR\aversion\x12\x1f\n" +
+	"\vsender_data\x18\x02 \x01(\fR\n" +
+	"senderData\x12\x1e\n" +
+	"\n" +
+	"ciphertext\x18\x03 \x01(\fR\n" +
+	"ciphertextBBZ@github.com/backchannel/backchannel/crypto/group/internal/grouppbb\x06proto3"
 
 var (
 	file_group_proto_rawDescOnce sync.Once
@@ -629,7 +700,7 @@ func file_group_proto_rawDescGZIP() []byte {
 	return file_group_proto_rawDescData
 }
 
-var file_group_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_group_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_group_proto_goTypes = []any{
 	(*GroupKey)(nil),     // 0: backchannel.crypto.group.v1.GroupKey
 	(*Envelope)(nil),     // 1: backchannel.crypto.group.v1.Envelope
@@ -638,6 +709,7 @@ var file_group_proto_goTypes = []any{
 	(*SkippedKey)(nil),   // 4: backchannel.crypto.group.v1.SkippedKey
 	(*ReceiveChain)(nil), // 5: backchannel.crypto.group.v1.ReceiveChain
 	(*SendChain)(nil),    // 6: backchannel.crypto.group.v1.SendChain
+	(*Frame)(nil),        // 7: backchannel.crypto.group.v1.Frame
 }
 var file_group_proto_depIdxs = []int32{
 	2, // 0: backchannel.crypto.group.v1.Roster.members:type_name -> backchannel.crypto.group.v1.Member
@@ -660,7 +732,7 @@ func file_group_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_group_proto_rawDesc), len(file_group_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   7,
+			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
