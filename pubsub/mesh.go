@@ -26,6 +26,7 @@ type meshTracker struct {
 	mesh    map[string]map[peer.ID]bool
 	streams map[peer.ID]bool
 	changed chan struct{} // one signal, for tests waiting on a mesh: it changed
+	gone    func(peer.ID) // if set, told of a peer whose stream closed
 }
 
 func newMeshTracker() *meshTracker {
@@ -89,6 +90,9 @@ func (m *meshTracker) OnClosedOutboundStream(p peer.ID) {
 			delete(peers, p)
 		}
 	})
+	if m.gone != nil {
+		m.gone(p)
+	}
 }
 
 // The rest of lpubsub.RawTracer: nothing to follow.

@@ -33,6 +33,9 @@ type Config struct {
 	// room.WireMessageID for room topics, so a relay cannot make a
 	// corrupted copy that shadows a message.
 	MessageID func(topic string, data []byte) string
+	// Private, if set, keeps private topics among the peers it allows
+	// (see Private); the node's group topics are private.
+	Private *Private
 	// Scoring enables peer scoring (on in the node): peers whose messages
 	// are rejected are pushed out of the mesh, then graylisted.
 	Scoring bool
@@ -102,9 +105,15 @@ func New(ctx context.Context, cfg Config) (*PubSub, error) {
 		}
 	}
 	mesh := newMeshTracker()
+	h := cfg.Host
+	if a := cfg.Private; a != nil {
+		opts = append(opts, lpubsub.WithPeerFilter(a.Allowed), lpubsub.WithSubscriptionFilter(a))
+		mesh.gone = a.peerGone
+		h = privateHost{Host: h, private: a}
+	}
 	opts = append(opts, lpubsub.WithRawTracer(mesh))
 	ctx, cancel := context.WithCancel(ctx)
-	lib, err := lpubsub.NewGossipSub(ctx, cfg.Host, opts...)
+	lib, err := lpubsub.NewGossipSub(ctx, h, opts...)
 	if err != nil {
 		cancel()
 		return nil, fmt.Errorf("pubsub: start gossipsub: %w", err)

@@ -1,0 +1,269 @@
+package pubsub
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"strings"
+	"sync"
+
+	lpubsub "github.com/libp2p/go-libp2p-pubsub"
+	pb "github.com/libp2p/go-libp2p-pubsub/pb"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/protocol"
+	"google.golang.org/protobuf/proto"
+)
+
+const (
+	// maxTopicsPerPeer bounds the topics a peer's subscriptions are kept
+	// for; past it, its further subscriptions are dropped (GossipSub keeps
+	// each one for as long as the peer is connected).
+	maxTopicsPerPeer = 256
+	// maxSubsPerRPC bounds the subscriptions in one RPC; an RPC with more
+	// is dropped whole.
+	maxSubsPerRPC = 512
+)
+
+// Private keeps private topics (the node's group topics: names with a given
+// prefix) among the peers allowed on each. GossipSub announces every
+// subscription to every connected peer and forwards to whoever announced
+// one; with a Private in Config, on a private topic this node
+//
+//   - announces its subscription only to allowed peers (the RPCs it writes
+//     to any other peer are stripped of the topic: subscriptions, messages,
+//     gossip and grafts);
+//   - records only allowed peers' subscriptions, so it neither publishes nor
+//     forwards to anyone else;
+//   - grafts, gossips and answers IWANT only with allowed peers (GossipSub's
+//     peer filter).
+//
+// The topic's validator must still check who a message came from: a peer
+// that learnt the name some other way can send to it.
+//
+// A peer's subscription to a private topic this node has not joined yet is
+// kept if the peer is allowed on some private topic the node is on: a fellow
+// member announcing the next epoch's topic before this node holds its key.
+type Private struct {
+	prefix string
+
+	mu      sync.RWMutex
+	allowed map[string]map[peer.ID]struct{} // joined private topic -> peers allowed
+	fellows map[peer.ID]int                 // peer -> joined private topics it is allowed on
+	subs    map[peer.ID]map[string]struct{} // peer -> topics its subscriptions are kept for
+}
+
+// NewPrivate makes the access list of the topics whose names start with
+// prefix.
+func NewPrivate(prefix string) *Private {
+	return &Private{prefix: prefix, allowed: map[string]map[peer.ID]struct{}{}, fellows: map[peer.ID]int{}, subs: map[peer.ID]map[string]struct{}{}}
+}
+
+// Allow sets the peers allowed on a private topic, replacing any set before.
+// Set it before joining the topic.
+func (a *Private) Allow(topic string, peers []peer.ID) {
+	set := make(map[peer.ID]struct{}, len(peers))
+	for _, p := range peers {
+		set[p] = struct{}{}
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.forgetLocked(topic)
+	a.allowed[topic] = set
+	for p := range set {
+		a.fellows[p]++
+	}
+}
+
+// Forget drops a private topic's list once it is left: no one is allowed
+// on it any more.
+func (a *Private) Forget(topic string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.forgetLocked(topic)
+}
+
+func (a *Private) forgetLocked(topic string) {
+	for p := range a.allowed[topic] {
+		if a.fellows[p]--; a.fellows[p] <= 0 {
+			delete(a.fellows, p)
+		}
+	}
+	delete(a.allowed, topic)
+}
+
+// Allowed reports whether p may see topic: any peer on a public topic, the
+// listed peers on a private one, no one on a private topic not listed.
+func (a *Private) Allowed(p peer.ID, topic string) bool {
+	if !strings.HasPrefix(topic, a.prefix) {
+		return true
+	}
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	_, ok := a.allowed[topic][p]
+	return ok
+}
+
+// mayAnnounce reports whether p's subscription to topic is kept.
+func (a *Private) mayAnnounce(p peer.ID, topic string) bool {
+	if !strings.HasPrefix(topic, a.prefix) {
+		return true
+	}
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	if set, joined := a.allowed[topic]; joined {
+		_, ok := set[p]
+		return ok
+	}
+	return a.fellows[p] > 0
+}
+
+// CanSubscribe is part of GossipSub's SubscriptionFilter: this node may
+// join any topic.
+func (a *Private) CanSubscribe(string) bool { return true }
+
+// FilterIncomingSubscriptions is part of GossipSub's SubscriptionFilter: it
+// keeps the subscriptions of from that mayAnnounce allows, up to
+// maxTopicsPerPeer topics per peer.
+func (a *Private) FilterIncomingSubscriptions(from peer.ID, subs []*pb.RPC_SubOpts) ([]*pb.RPC_SubOpts, error) {
+	if len(subs) > maxSubsPerRPC {
+		return nil, fmt.Errorf("%d subscriptions in one RPC, limit %d", len(subs), maxSubsPerRPC)
+	}
+	subs = lpubsub.FilterSubscriptions(subs, func(topic string) bool { return a.mayAnnounce(from, topic) })
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	kept := subs[:0]
+	for _, s := range subs {
+		topic := s.GetTopicid()
+		held := a.subs[from]
+		_, had := held[topic]
+		switch {
+		case !s.GetSubscribe():
+			delete(held, topic)
+			if len(held) == 0 {
+				delete(a.subs, from)
+			}
+		case had:
+		case len(held) >= maxTopicsPerPeer:
+			continue
+		default:
+			if held == nil {
+				held = map[string]struct{}{}
+				a.subs[from] = held
+			}
+			held[topic] = struct{}{}
+		}
+		kept = append(kept, s)
+	}
+	return kept, nil
+}
+
+// peerGone forgets the topics of a peer GossipSub dropped.
+func (a *Private) peerGone(p peer.ID) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	delete(a.subs, p)
+}
+
+// strip removes from one encoded RPC (a uvarint length and the message) what
+// concerns a private topic p may not see. It returns the RPC unchanged when
+// it names no private topic, and nil when nothing is left to send.
+func (a *Private) strip(p peer.ID, frame []byte) []byte {
+	if !bytes.Contains(frame, []byte(a.prefix)) {
+		return frame
+	}
+	_, n := binary.Uvarint(frame)
+	var rpc pb.RPC
+	if err := proto.Unmarshal(frame[n:], &rpc); err != nil {
+		return frame // not ours to judge; the peer will drop it
+	}
+	ok := func(topic string) bool { return a.Allowed(p, topic) }
+	changed := false
+	rpc.Subscriptions = keep(rpc.Subscriptions, func(s *pb.RPC_SubOpts) bool { return ok(s.GetTopicid()) }, &changed)
+	rpc.Publish = keep(rpc.Publish, func(m *pb.Message) bool { return ok(m.GetTopic()) }, &changed)
+	if c := rpc.Control; c != nil {
+		c.Ihave = keep(c.Ihave, func(m *pb.ControlIHave) bool { return ok(m.GetTopicID()) }, &changed)
+		c.Graft = keep(c.Graft, func(m *pb.ControlGraft) bool { return ok(m.GetTopicID()) }, &changed)
+		c.Prune = keep(c.Prune, func(m *pb.ControlPrune) bool { return ok(m.GetTopicID()) }, &changed)
+	}
+	if !changed {
+		return frame
+	}
+	size := proto.Size(&rpc)
+	if size == 0 {
+		return nil
+	}
+	out := binary.AppendUvarint(make([]byte, 0, binary.MaxVarintLen64+size), uint64(size))
+	out, err := proto.MarshalOptions{}.MarshalAppend(out, &rpc)
+	if err != nil {
+		return nil
+	}
+	return out
+}
+
+// keep returns the items of xs that ok keeps, setting *changed if it
+// dropped any.
+func keep[T any](xs []T, ok func(T) bool, changed *bool) []T {
+	out := xs[:0]
+	for _, x := range xs {
+		if ok(x) {
+			out = append(out, x)
+		} else {
+			*changed = true
+		}
+	}
+	return out
+}
+
+// privateHost is the host GossipSub runs on when topics are private: the
+// streams it opens strip what each peer may not see.
+type privateHost struct {
+	host.Host
+	private *Private
+}
+
+func (h privateHost) NewStream(ctx context.Context, p peer.ID, pids ...protocol.ID) (network.Stream, error) {
+	s, err := h.Host.NewStream(ctx, p, pids...)
+	if err != nil {
+		return nil, err
+	}
+	return &strippingStream{Stream: s, private: h.private, peer: p}, nil
+}
+
+// strippingStream is a GossipSub stream to one peer whose RPCs pass through
+// Private.strip. GossipSub writes each RPC whole, but the stream does not
+// rely on it: it cuts what it is given into RPCs and keeps a partial one
+// until the rest comes.
+type strippingStream struct {
+	network.Stream
+	private *Private
+	peer    peer.ID
+	pending []byte
+}
+
+func (s *strippingStream) Write(b []byte) (int, error) {
+	buf := b
+	if len(s.pending) > 0 {
+		buf = append(s.pending, b...)
+	}
+	for {
+		size, n := binary.Uvarint(buf)
+		if n < 0 {
+			return 0, fmt.Errorf("pubsub: RPC length overflows")
+		}
+		if n == 0 || uint64(len(buf)-n) < size {
+			break
+		}
+		end := n + int(size)
+		if out := s.private.strip(s.peer, buf[:end]); len(out) > 0 {
+			if _, err := s.Stream.Write(out); err != nil {
+				return 0, err
+			}
+		}
+		buf = buf[end:]
+	}
+	s.pending = append(s.pending[:0], buf...)
+	return len(b), nil
+}
