@@ -23,9 +23,9 @@ const privatePrefix = "/private/"
 // RPC it receives, as an attacker connected to a member would.
 type outsider struct {
 	*meshTracker // the RawTracer methods it does not record
-	mu          sync.Mutex
-	heard       []string // every topic named in a received RPC
-	grafted     bool
+	mu           sync.Mutex
+	heard        []string // every topic named in a received RPC
+	grafted      bool
 }
 
 func (o *outsider) RecvRPC(rpc *lpubsub.RPC) {
@@ -238,7 +238,9 @@ func TestStrippingStream(t *testing.T) {
 	access := NewPrivate(privatePrefix)
 	const member, outsiderPeer = peer.ID("member"), peer.ID("outsider")
 	access.Allow(privatePrefix+"g", []peer.ID{member})
-	sub := func(topic string) *pb.RPC_SubOpts { return &pb.RPC_SubOpts{Topicid: proto.String(topic), Subscribe: proto.Bool(true)} }
+	sub := func(topic string) *pb.RPC_SubOpts {
+		return &pb.RPC_SubOpts{Topicid: proto.String(topic), Subscribe: proto.Bool(true)}
+	}
 	rpcs := encodeRPC(t, &pb.RPC{Subscriptions: []*pb.RPC_SubOpts{sub("/room/1"), sub(privatePrefix + "g")}})
 	rpcs = append(rpcs, encodeRPC(t, &pb.RPC{Publish: []*pb.Message{{Topic: proto.String(privatePrefix + "g"), Data: []byte("secret")}}})...)
 	rpcs = append(rpcs, encodeRPC(t, &pb.RPC{Publish: []*pb.Message{{Topic: proto.String("/room/1"), Data: []byte("public")}}})...)
