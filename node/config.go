@@ -83,6 +83,10 @@ type Config struct {
 	// before it tells the group how far it got (5 s by default: every
 	// receipt is a message every member verifies and stores).
 	GroupReceiptDelay time.Duration
+	// GroupEpochGrace is how long a node stays on a group epoch's topic
+	// after a newer epoch began (groups.DefaultEpochGrace when zero); tests
+	// shorten it.
+	GroupEpochGrace time.Duration
 
 	// Logger receives structured logs; nil discards them.
 	Logger *slog.Logger

@@ -53,6 +53,8 @@ func (n *Node) newGroups() *groups.Service {
 		MaxTextBytes: n.cfg.Limits.MaxTextBytes,
 		SyncRate:     n.cfg.Limits.SyncRate,
 		SyncBurst:    n.cfg.Limits.SyncBurst,
+		Private:      n.private,
+		EpochGrace:   n.cfg.GroupEpochGrace,
 	})
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
 
+	"github.com/backchannel/backchannel/crypto/group"
 	"github.com/backchannel/backchannel/crypto/identity"
 	"github.com/backchannel/backchannel/node/contacts"
 	"github.com/backchannel/backchannel/node/dm"
@@ -34,16 +35,18 @@ const (
 
 // Node is a running Backchannel node.
 type Node struct {
-	cfg    Config
-	log    *slog.Logger
-	store  *storage.Store
-	id     identity.Identity
-	net    *p2p.Network
-	bus    *event.Bus
-	ps     *pubsub.PubSub
-	rooms  *rooms.Service
-	groups *groups.Service
-	book   *peerbook.Book // where peers were: dialled again at start
+	cfg   Config
+	log   *slog.Logger
+	store *storage.Store
+	id    identity.Identity
+	net   *p2p.Network
+	bus   *event.Bus
+	ps    *pubsub.PubSub
+	// private keeps group topics among each epoch's members.
+	private *pubsub.Private
+	rooms   *rooms.Service
+	groups  *groups.Service
+	book    *peerbook.Book // where peers were: dialled again at start
 
 	// The services: 1:1 chats, contacts and the requests inbox.
 	contacts *contacts.Service
@@ -131,6 +134,7 @@ func New(cfg Config) (*Node, error) {
 	n.requests = requests.New(n.env, requests.Config{
 		Contacts: n.contacts, Sender: n.dm, RequestMessagesPerSender: cfg.Limits.RequestMessagesPerSender,
 	})
+	n.private = pubsub.NewPrivate(group.TopicPrefix)
 	n.groups = n.newGroups()
 	// GossipSub is made here, not at Start, so that every service exists
 	// from New on: a call before Start (or after a failed one) gets an
@@ -140,6 +144,7 @@ func New(cfg Config) (*Node, error) {
 		Logger:    n.log,
 		Heartbeat: cfg.PubSubHeartbeat,
 		MessageID: msgid.NewCache().ID,
+		Private:   n.private,
 		Scoring:   true,
 	}); err != nil {
 		life.Cancel()

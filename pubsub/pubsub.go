@@ -52,6 +52,7 @@ type PubSub struct {
 	log     *slog.Logger
 	scoring bool
 	mesh    *meshTracker // readiness: a mesh peer GossipSub can send to
+	scores  *scoreBoard  // the peer scores of the last heartbeat
 	cancel  context.CancelFunc
 	ctx     context.Context
 
@@ -97,12 +98,16 @@ func New(ctx context.Context, cfg Config) (*PubSub, error) {
 		lpubsub.WithFloodPublish(true), // GossipSub's default, stated: a publish reaches every topic peer
 		lpubsub.WithLogger(log),
 	}
+	scores := &scoreBoard{}
 	if cfg.Scoring {
 		opts = append(opts, lpubsub.WithPeerScore(peerScoreParams(), peerScoreThresholds()))
-		if cfg.inspect != nil {
-			period := params.HeartbeatInterval
-			opts = append(opts, lpubsub.WithPeerScoreInspect(cfg.inspect, period))
-		}
+		inspect := cfg.inspect
+		opts = append(opts, lpubsub.WithPeerScoreInspect(lpubsub.ExtendedPeerScoreInspectFn(func(snap map[peer.ID]*lpubsub.PeerScoreSnapshot) {
+			scores.set(snap)
+			if inspect != nil {
+				inspect(snap)
+			}
+		}), params.HeartbeatInterval))
 	}
 	mesh := newMeshTracker()
 	h := cfg.Host
@@ -127,6 +132,7 @@ func New(ctx context.Context, cfg Config) (*PubSub, error) {
 		cancel:  cancel,
 		topics:  make(map[string]*Topic),
 		mesh:    mesh,
+		scores:  scores,
 	}, nil
 }
 
@@ -203,6 +209,32 @@ func (p *PubSub) join(name string, v DecodingValidator) (t *Topic, err error) {
 	return newTopic(p, name, lt, sub), nil
 }
 
+// PeerScore is p's score at the last heartbeat (with Config.Scoring), and
+// whether GossipSub scored it.
+func (p *PubSub) PeerScore(id peer.ID) (float64, bool) { return p.scores.get(id) }
+
+// scoreBoard keeps the last score snapshot GossipSub handed out.
+type scoreBoard struct {
+	mu   sync.Mutex
+	snap map[peer.ID]*lpubsub.PeerScoreSnapshot
+}
+
+func (b *scoreBoard) set(snap map[peer.ID]*lpubsub.PeerScoreSnapshot) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.snap = snap
+}
+
+func (b *scoreBoard) get(id peer.ID) (float64, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s, ok := b.snap[id]
+	if !ok {
+		return 0, false
+	}
+	return s.Score, true
+}
+
 // forget drops a closed topic from the PubSub's set.
 func (p *PubSub) forget(t *Topic) {
 	p.mu.Lock()
@@ -236,3 +268,7 @@ func (p *PubSub) Close() error {
 	p.cancel()
 	return firstErr
 }
+
+// Peers lists the peers GossipSub counts on a topic: those whose
+// subscription it recorded.
+func (p *PubSub) Peers(topic string) []peer.ID { return p.lib.ListPeers(topic) }

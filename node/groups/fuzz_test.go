@@ -3,6 +3,7 @@ package groups
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"errors"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	"github.com/backchannel/backchannel/node/groups/groupsync"
 	"github.com/backchannel/backchannel/node/groups/rosterchain"
 	"github.com/backchannel/backchannel/node/internal/frame"
+	"github.com/backchannel/backchannel/pubsub"
 	"github.com/backchannel/backchannel/storage"
 )
 
@@ -116,6 +118,30 @@ func FuzzGroupSync(f *testing.F) {
 			if err := fg.s.applyGroupSync(fg.lg, &a); err != nil && !errors.Is(err, errs.ErrProtocol) {
 				t.Fatalf("answer %x: %v", b, err)
 			}
+		}
+	})
+}
+
+// FuzzTopicFrame: whatever a member forwards on an epoch's topic, the
+// validator judges it without panicking, and what it accepts is stored.
+func FuzzTopicFrame(f *testing.F) {
+	fg := newFuzzGroup(f)
+	for _, fr := range fg.frames {
+		f.Add(fr)
+	}
+	from := fg.other.Public().Key.PeerID()
+	validate := fg.lg.gate.Validator(fg.gk)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r, decoded := validate(context.Background(), from, b)
+		if r != pubsub.Accept {
+			return
+		}
+		in, ok := remoteEnvelope(pubsub.Message{Data: b, Decoded: decoded})
+		if !ok {
+			t.Fatalf("accepted frame %x does not convert", b)
+		}
+		if err := fg.s.storeEnvelopes(fg.id, []incoming{in}); err != nil {
+			t.Fatalf("frame %x: %v", b, err)
 		}
 	})
 }

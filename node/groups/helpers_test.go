@@ -1,6 +1,7 @@
 package groups
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"sync"
@@ -103,6 +104,7 @@ type fuzzGroup struct {
 	roster *group.Roster
 	lg     *liveGroup
 	seeds  [][]byte // encoded envelopes of the other member
+	frames [][]byte // the same, framed for the epoch's topic
 }
 
 func newFuzzGroup(tb testing.TB) *fuzzGroup {
@@ -133,8 +135,11 @@ func newFuzzGroup(tb testing.TB) *fuzzGroup {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	fg.lg = &liveGroup{id: fg.id, gate: s.newGate(fg.id)}
-	if _, err := s.loadView(fg.lg); err != nil {
+	// A group with no topics: its context is over, so nothing joins any.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	fg.lg = &liveGroup{id: fg.id, gate: s.newGate(fg.id), ctx: ctx, cancel: cancel}
+	if err := s.loadView(fg.lg); err != nil {
 		tb.Fatal(err)
 	}
 	s.live[fg.id] = fg.lg
@@ -155,6 +160,8 @@ func newFuzzGroup(tb testing.TB) *fuzzGroup {
 		}
 		b, _ := e.MarshalBinary()
 		fg.seeds = append(fg.seeds, b)
+		fr, _ := fg.gk.Frame(e)
+		fg.frames = append(fg.frames, fr)
 	}
 	return fg
 }

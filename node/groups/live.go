@@ -35,17 +35,62 @@ const (
 	groupDialTarget = 3
 )
 
-// liveGroup is a joined group: its topic and the goroutines that serve it.
+// liveGroup is a joined group: its epochs' topics and the goroutines that
+// serve them.
 type liveGroup struct {
 	id      group.ID
-	topic   *pubsub.Topic
 	ctx     context.Context // ends when the group is left or the service closes
 	cancel  context.CancelFunc
-	wg      sync.WaitGroup // the group's goroutines
-	pub     *topic.Queue   // our stored envelopes waiting to be published
-	gate    *gate.Gate     // the topic's validator, with the rosters it checks against
+	wg      sync.WaitGroup       // the group's goroutines
+	pub     *topic.Queue[framed] // our stored envelopes waiting to be published
+	gate    *gate.Gate           // the topics' validator, with the rosters it checks against
 	syncNow chan struct{}
 	receipt chan struct{}
+	retopic chan struct{} // the epochs' topics need another look
+
+	mu      sync.Mutex
+	topics  map[uint64]*epochTopic // joined epoch topics
+	current uint64                 // the epoch we publish in (its topic, if joined)
+}
+
+// epochTopic is the topic of one epoch of a joined group: the newest epoch
+// whose key this node holds, or an older one in its grace window.
+type epochTopic struct {
+	key group.GroupKey
+	t   *pubsub.Topic
+	end time.Time // zero while current; when it closes, once a newer epoch began
+}
+
+// framed is one of our envelopes as it goes on its epoch's topic.
+type framed struct {
+	epoch uint64
+	data  []byte
+}
+
+// errEpochLeft means a queued envelope's epoch topic was left before it
+// went out (sync carries it).
+var errEpochLeft = errors.New("the epoch's topic was left")
+
+// Publish is how the publish queue sends one of our frames: on the topic
+// of its epoch.
+func (lg *liveGroup) Publish(ctx context.Context, f framed) error {
+	lg.mu.Lock()
+	et := lg.topics[f.epoch]
+	lg.mu.Unlock()
+	if et == nil {
+		return fmt.Errorf("epoch %d: %w", f.epoch, errEpochLeft)
+	}
+	return et.t.Publish(ctx, f.data)
+}
+
+// currentTopic is the topic we publish on now, if joined.
+func (lg *liveGroup) currentTopic() *pubsub.Topic {
+	lg.mu.Lock()
+	defer lg.mu.Unlock()
+	if et := lg.topics[lg.current]; et != nil {
+		return et.t
+	}
+	return nil
 }
 
 func poke(ch chan struct{}) {
@@ -76,24 +121,13 @@ func (s *Service) rejoinGroups() error {
 	return nil
 }
 
-// joinGroupLive subscribes to a joined group's topic and starts serving it.
+// joinGroupLive joins a joined group's topics and starts serving it.
 func (s *Service) joinGroupLive(id group.ID) error {
 	s.mu.Lock()
 	_, ok := s.live[id]
 	s.mu.Unlock()
 	if ok {
 		return nil
-	}
-	var secret group.Secret
-	if err := s.store.View(func(tx *storage.Txn) error {
-		g, err := getGroup(tx, id)
-		if err != nil {
-			return err
-		}
-		secret, err = group.UnmarshalSecret(g.Secret)
-		return err
-	}); err != nil {
-		return err
 	}
 	ctx, cancel := context.WithCancel(s.ctx)
 	lg := &liveGroup{
@@ -103,39 +137,41 @@ func (s *Service) joinGroupLive(id group.ID) error {
 		gate:    s.newGate(id),
 		syncNow: make(chan struct{}, 1),
 		receipt: make(chan struct{}, 1),
+		retopic: make(chan struct{}, 1),
+		topics:  map[uint64]*epochTopic{},
 	}
-	if _, err := s.loadView(lg); err != nil {
+	lg.pub = topic.NewQueue[framed](lg, publishPolicy)
+	if err := s.loadView(lg); err != nil {
 		cancel()
 		return err
 	}
-	t, err := s.ps.Join(secret.Topic(), lg.gate.Validate)
-	if err != nil {
-		cancel()
-		return fmt.Errorf("group %s: %w", id, err)
-	}
-	lg.topic = t
-	lg.pub = topic.NewQueue(t, publishPolicy)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	_, dup := s.live[id]
-	if dup || s.ctx.Err() != nil {
+	if _, dup := s.live[id]; dup || s.ctx.Err() != nil {
 		cancel()
-		t.Close()
 		if dup {
 			return nil
 		}
 		return fmt.Errorf("%w: group %s", errs.ErrClosed, id)
 	}
 	s.live[id] = lg
+	if _, err := s.updateTopics(lg); err != nil {
+		delete(s.live, id)
+		cancel()
+		s.closeTopics(lg)
+		return fmt.Errorf("group %s: %w", id, err)
+	}
 	// Started under s.mu, so that Close, which takes s.mu after ending
 	// s.ctx, finds the group and waits for them.
-	s.goGroup(lg, func() { s.readGroup(lg) })
 	s.goGroup(lg, func() { s.publishGroupLoop(lg) })
 	// lg.ctx also ends when the service closes.
 	s.goGroup(lg, func() {
 		topic.Every(lg.ctx.Done(), s.cfg.SyncInterval, lg.syncNow, func() time.Duration { s.syncGroupRound(lg); return 0 })
 	})
 	s.goGroup(lg, func() { topic.AfterPoke(lg.ctx.Done(), lg.receipt, s.cfg.ReceiptDelay, func() { s.sendReceipt(lg) }) })
+	s.goGroup(lg, func() {
+		topic.Every(lg.ctx.Done(), s.cfg.EpochGrace, lg.retopic, func() time.Duration { return s.retopic(lg) })
+	})
 	return nil
 }
 
@@ -143,7 +179,7 @@ func (s *Service) joinGroupLive(id group.ID) error {
 // Close wait for.
 func (s *Service) goGroup(lg *liveGroup, fn func()) { topic.Go(&lg.wg, &s.wg, fn) }
 
-// stopGroupLive leaves a group's topic and waits for the group's
+// stopGroupLive leaves a group's topics and waits for the group's
 // goroutines; the store keeps what it had. It must not run on one of them.
 func (s *Service) stopGroupLive(id group.ID) {
 	s.mu.Lock()
@@ -154,9 +190,7 @@ func (s *Service) stopGroupLive(id group.ID) {
 		return
 	}
 	lg.cancel()
-	if err := lg.topic.Close(); err != nil {
-		s.log.Debug("group: topic not closed cleanly", "group", id, "err", err)
-	}
+	s.closeTopics(lg)
 	lg.wg.Wait()
 }
 
@@ -173,11 +207,9 @@ func (s *Service) newGate(id group.ID) *gate.Gate {
 	return gate.New(id, s.selfID(), stored, s.log)
 }
 
-// loadView reads the group's rosters into its gate, and returns the
-// envelopes kept aside whose epochs they now reach.
-func (s *Service) loadView(lg *liveGroup) ([][]byte, error) {
-	var ready [][]byte
-	err := s.store.View(func(tx *storage.Txn) error {
+// loadView reads the group's rosters into its gate.
+func (s *Service) loadView(lg *liveGroup) error {
+	return s.store.View(func(tx *storage.Txn) error {
 		g, err := getGroup(tx, lg.id)
 		if err != nil {
 			return err
@@ -186,27 +218,26 @@ func (s *Service) loadView(lg *liveGroup) ([][]byte, error) {
 		if err != nil {
 			return err
 		}
-		ready = lg.gate.SetView(gate.ViewOf(chain))
+		lg.gate.SetView(gate.ViewOf(chain))
 		return nil
 	})
-	return ready, err
 }
 
-// refreshGroup reloads a live group's rosters after they changed and hands
-// on the envelopes that waited for them.
+// refreshGroup reloads a live group's rosters after they changed, and
+// moves it to the topic of the newest epoch whose key is here.
 func (s *Service) refreshGroup(id group.ID) {
 	lg, ok := s.get(id)
 	if !ok {
 		return
 	}
-	ready, err := s.loadView(lg)
-	if err != nil {
+	if err := s.loadView(lg); err != nil {
 		s.log.Warn("group: rosters not reloaded", "group", id, "err", err)
 		return
 	}
-	if len(ready) > 0 {
-		s.acceptGroupData(lg, ready, true) // kept aside: checked against the rosters now held
+	if _, err := s.updateTopics(lg); err != nil {
+		s.log.Warn("group: epoch topic not joined", "group", id, "err", err)
 	}
+	poke(lg.retopic) // a grace window may have begun: the topic loop times it
 }
 
 // keysArrived opens what waited for the new keys, tells subscribers, and
@@ -231,38 +262,29 @@ func (s *Service) syncGroupSoon(id group.ID) {
 	}
 }
 
-// readGroup stores and opens the group's envelopes until the topic closes,
-// a batch of those already waiting per transaction.
-func (s *Service) readGroup(lg *liveGroup) {
-	topic.ReadBatches(lg.topic.Messages(), groupReadBatch, remoteData, func(batch [][]byte) { s.acceptGroupData(lg, batch, false) })
+// readTopic stores and opens the envelopes of an epoch's topic until it
+// closes, a batch of those already waiting per transaction.
+func (s *Service) readTopic(lg *liveGroup, t *pubsub.Topic) {
+	topic.ReadBatches(t.Messages(), groupReadBatch, remoteEnvelope, func(batch []incoming) {
+		if err := s.storeEnvelopes(lg.id, batch); err != nil {
+			s.log.Warn("group: envelopes not stored", "group", lg.id, "err", err)
+		}
+	})
 }
 
-// remoteData is the envelope of a message from the topic, unless it is our
-// own (stored before it was published).
-func remoteData(m pubsub.Message) ([]byte, bool) { return m.Data, !m.Local }
-
-// acceptGroupData decodes envelopes and stores and opens them. With check,
-// each is first checked against the roster of its epoch (the validator did
-// that for what came through GossipSub).
-func (s *Service) acceptGroupData(lg *liveGroup, datas [][]byte, check bool) {
-	v := lg.gate.View()
-	var in []incoming
-	for _, d := range datas {
-		e, err := group.UnmarshalEnvelope(d)
-		if err != nil || e.Group != lg.id {
-			continue
-		}
-		if check {
-			r := v.Rosters[e.Epoch]
-			if r == nil || r.CheckSender(e) != nil {
-				continue
-			}
-		}
-		in = append(in, incoming{e, d})
+// remoteEnvelope is the envelope the validator opened from a frame on the
+// topic, with its stored form, unless it is our own (stored before it was
+// published).
+func remoteEnvelope(m pubsub.Message) (incoming, bool) {
+	e, ok := m.Decoded.(*group.Envelope)
+	if m.Local || !ok {
+		return incoming{}, false
 	}
-	if err := s.storeEnvelopes(lg.id, in); err != nil {
-		s.log.Warn("group: envelopes not stored", "group", lg.id, "err", err)
+	data, err := e.MarshalBinary()
+	if err != nil {
+		return incoming{}, false
 	}
+	return incoming{e, data}, true
 }
 
 // publishPolicy is how a group's queue publishes our stored envelopes, in

@@ -105,9 +105,9 @@ func (s *Service) LeaveGroup(ctx context.Context, id group.ID) error {
 		return err
 	}
 	if lg, ok := s.get(id); ok {
-		if data, err := s.sealGroup(lg, &groupspb.GroupContent{Body: &groupspb.GroupContent_Left{Left: &groupspb.GroupLeft{}}}); err == nil {
+		if f, err := s.sealGroup(lg, &groupspb.GroupContent{Body: &groupspb.GroupContent_Left{Left: &groupspb.GroupLeft{}}}); err == nil {
 			pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-			if err := lg.topic.Publish(pctx, data); err != nil {
+			if err := lg.Publish(pctx, f); err != nil {
 				s.log.Debug("group: leave notice not published", "group", id, "err", err)
 			}
 			cancel()

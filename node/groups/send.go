@@ -38,11 +38,11 @@ func (s *Service) GroupSend(_ context.Context, id group.ID, out Outgoing) (Messa
 	if !ok {
 		return Message{}, fmt.Errorf("%w: not in group %s", errs.ErrInvalidGroup, id)
 	}
-	data, mid, err := s.sealGroupID(lg, gc)
+	f, mid, err := s.sealGroupID(lg, gc)
 	if err != nil {
 		return Message{}, err
 	}
-	if !lg.pub.Enqueue(data) {
+	if !lg.pub.Enqueue(f) {
 		s.log.Debug("group publish queue full; sync will carry it", "group", id)
 	}
 	ms, err := s.groupMessages(id, func(tx *storage.Txn) ([]storage.GroupMessage, error) {
@@ -72,28 +72,30 @@ func (s *Service) RenameGroup(_ context.Context, id group.ID, name string) error
 	if r := v.Rosters[v.Latest].Role(s.self()); r != group.RoleOwner && r != group.RoleAdmin {
 		return fmt.Errorf("%w: only the group's owner or an admin can rename it", errs.ErrNotAllowed)
 	}
-	data, _, err := s.sealGroupID(lg, &groupspb.GroupContent{Body: &groupspb.GroupContent_Rename{Rename: &groupspb.GroupRename{Name: name}}})
+	f, _, err := s.sealGroupID(lg, &groupspb.GroupContent{Body: &groupspb.GroupContent_Rename{Rename: &groupspb.GroupRename{Name: name}}})
 	if err != nil {
 		return err
 	}
-	lg.pub.Enqueue(data)
+	lg.pub.Enqueue(f)
 	return nil
 }
 
-// sealGroup seals, stores and returns an envelope of ours.
-func (s *Service) sealGroup(lg *liveGroup, gc *groupspb.GroupContent) ([]byte, error) {
-	data, _, err := s.sealGroupID(lg, gc)
-	return data, err
+// sealGroup seals and stores an envelope of ours, and returns it framed
+// for its epoch's topic.
+func (s *Service) sealGroup(lg *liveGroup, gc *groupspb.GroupContent) (framed, error) {
+	f, _, err := s.sealGroupID(lg, gc)
+	return f, err
 }
 
 // sealGroupID seals gc as the next message of our chain in the newest epoch
 // and stores, in one transaction, the advanced chain, the envelope and what
 // it says; only then may it be published (sealing again from an older chain
-// would reuse a message key).
-func (s *Service) sealGroupID(lg *liveGroup, gc *groupspb.GroupContent) ([]byte, [32]byte, error) {
+// would reuse a message key). It returns the envelope framed for its
+// epoch's topic, and its ID.
+func (s *Service) sealGroupID(lg *liveGroup, gc *groupspb.GroupContent) (framed, [32]byte, error) {
 	defer s.lock(lg.id)()
 	var (
-		data   []byte
+		f      framed
 		mid    [32]byte
 		events []event.Event
 	)
@@ -155,9 +157,14 @@ func (s *Service) sealGroupID(lg *liveGroup, gc *groupspb.GroupContent) ([]byte,
 		if err := tx.PutGroupSendChain(g.ID, latest.Epoch, scb); err != nil {
 			return err
 		}
-		if data, err = env.MarshalBinary(); err != nil {
+		data, err := env.MarshalBinary()
+		if err != nil {
 			return err
 		}
+		if f.data, err = gk.Frame(env); err != nil {
+			return err
+		}
+		f.epoch = env.Epoch
 		mid = env.Hash()
 		se := storage.GroupEnvelope{Group: g.ID, Epoch: env.Epoch, Sender: s.selfID(), Seq: env.Seq, ID: mid, Data: data, Received: now, Opened: true}
 		if _, err := tx.PutGroupEnvelope(se); err != nil {
@@ -170,12 +177,12 @@ func (s *Service) sealGroupID(lg *liveGroup, gc *groupspb.GroupContent) ([]byte,
 		return err
 	})
 	if err != nil {
-		return nil, mid, err
+		return framed{}, mid, err
 	}
 	for _, e := range events {
 		s.bus.Publish(e)
 	}
-	return data, mid, nil
+	return f, mid, nil
 }
 
 // MessageSize is how many bytes a text message with body text takes on the

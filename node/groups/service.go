@@ -37,7 +37,19 @@ type Config struct {
 	// SyncRate and SyncBurst rate-limit group sync requests per peer.
 	SyncRate  rate.Limit
 	SyncBurst int
+	// Private keeps each epoch's topic among the epoch's members; the node
+	// gives the one its GossipSub runs with. Nil (some tests) lets anyone
+	// on.
+	Private *pubsub.Private
+	// EpochGrace is how long a node stays on an epoch's topic after a
+	// newer epoch began, and accepts envelopes there; 2 minutes when zero.
+	EpochGrace time.Duration
 }
+
+// DefaultEpochGrace is Config.EpochGrace when zero: long enough for the new
+// key to reach members who are online, short enough that a removed member
+// soon cannot post.
+const DefaultEpochGrace = 2 * time.Minute
 
 // maxSyncLimiters bounds the peers whose sync rate is tracked at once.
 const maxSyncLimiters = 10000
@@ -75,6 +87,9 @@ func New(cfg Config) *Service {
 	}
 	if cfg.ReceiptDelay == 0 {
 		cfg.ReceiptDelay = 5 * time.Second
+	}
+	if cfg.EpochGrace == 0 {
+		cfg.EpochGrace = DefaultEpochGrace
 	}
 	e := cfg.Env
 	ctx, cancel := context.WithCancel(e.Life.Context())
@@ -174,21 +189,33 @@ func (s *Service) selfID() peer.ID { return s.id.Public().Key.PeerID() }
 
 func (s *Service) self() keys.PublicKey { return s.id.Public().Key }
 
-// Topic names a live group's GossipSub topic: a diagnostic.
+// Topic names the topic a live group publishes on now: a diagnostic.
 func (s *Service) Topic(id group.ID) (string, bool) {
 	lg, ok := s.get(id)
 	if !ok {
 		return "", false
 	}
-	return lg.topic.Name(), true
+	t := lg.currentTopic()
+	if t == nil {
+		return "", false
+	}
+	return t.Name(), true
 }
 
-// Validate runs a live group's topic validator on data as if from had
-// forwarded it: a diagnostic (false ok when the group is not live).
-func (s *Service) Validate(ctx context.Context, id group.ID, from peer.ID, data []byte) (res pubsub.Result, ok bool) {
+// Validate runs the validator of a live group's topic of epoch on data as
+// if from had forwarded it: a diagnostic (false ok when the group is not
+// live or not on that epoch's topic).
+func (s *Service) Validate(ctx context.Context, id group.ID, epoch uint64, from peer.ID, data []byte) (res pubsub.Result, ok bool) {
 	lg, ok := s.get(id)
 	if !ok {
 		return 0, false
 	}
-	return lg.gate.Validate(ctx, from, data), true
+	lg.mu.Lock()
+	et := lg.topics[epoch]
+	lg.mu.Unlock()
+	if et == nil {
+		return 0, false
+	}
+	r, _ := lg.gate.Validator(et.key)(ctx, from, data)
+	return r, true
 }

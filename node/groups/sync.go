@@ -64,7 +64,11 @@ func (s *Service) syncGroupOnce(lg *liveGroup) error {
 	v := lg.gate.View()
 	latest := v.Rosters[v.Latest]
 	var peers []peer.ID
-	for _, p := range lg.topic.Peers() {
+	var topicPeers []peer.ID
+	if t := lg.currentTopic(); t != nil {
+		topicPeers = t.Peers()
+	}
+	for _, p := range topicPeers {
 		if pk, err := keys.PublicKeyFromPeerID(p); err == nil && latest.IsMember(pk) {
 			peers = append(peers, p)
 		}

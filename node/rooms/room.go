@@ -26,7 +26,7 @@ type liveRoom struct {
 	// wg counts the room's goroutines (reader, publisher, timers, prune
 	// loop, DHT announcement): leaving the room waits for them.
 	wg  sync.WaitGroup
-	pub *topic.Queue // our stored messages waiting to be published
+	pub *topic.Queue[[]byte] // our stored messages waiting to be published
 	// published is closed when publishLoop has stopped, after the room is
 	// left and what was queued is sent.
 	published chan struct{}

@@ -113,7 +113,7 @@ func (s *Service) joinLive(_ context.Context, d room.Descriptor) error {
 		return fmt.Errorf("room %s: %w", d.Room, err)
 	}
 	lr.topic = t
-	lr.pub = topic.NewQueue(t, publishPolicy)
+	lr.pub = topic.NewQueue[[]byte](t, publishPolicy)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, dup := s.live[d.Room]; dup || s.closed {

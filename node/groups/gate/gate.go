@@ -1,9 +1,16 @@
-// Package gate admits a private group's envelopes from its GossipSub topic.
-// A Gate holds the rosters the validator checks against (a View, swapped
-// whole when the rosters change), each member's rate, the count of
-// envelopes rejected, and the envelopes of epochs not known yet, kept aside
-// until their roster arrives. Package groups makes one per joined group;
+// Package gate admits a private group's envelopes from its epochs' GossipSub
+// topics. A Gate holds the rosters the validator checks against (a View,
+// swapped whole when the rosters change), each member's rate, the time each
+// old epoch's topic closes, and the count of envelopes rejected. Package
+// groups makes one per joined group and one validator per epoch topic;
 // storing and opening what passes is its business.
+//
+// Each epoch has its own topic, which only the epoch's members can name and
+// on which only they are allowed (pubsub.Private). An envelope travels there
+// as a frame whose sender, sequence number and signature only the epoch's
+// members can read; the validator opens the frame with the epoch key.
+// Nothing is kept in memory for later: a frame either passes now or is
+// dropped (history sync brings what was missed).
 package gate
 
 import (
@@ -18,6 +25,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/backchannel/backchannel/crypto/group"
+	"github.com/backchannel/backchannel/crypto/keys"
 	"github.com/backchannel/backchannel/node/groups/rosterchain"
 	"github.com/backchannel/backchannel/pubsub"
 )
@@ -28,16 +36,6 @@ const (
 	// bursts).
 	memberRate  = rate.Limit(100)
 	memberBurst = 500
-	// The envelopes of epochs not known yet that a node keeps in memory
-	// until their roster arrives are bounded in count, in bytes, in bytes
-	// per forwarding peer, and in age; what does not fit, sync brings later.
-	maxStash        = 4096
-	maxStashBytes   = 4 << 20
-	maxStashPerPeer = 1 << 20
-	stashTTL        = 2 * time.Minute
-	// maxEpochAhead bounds how far ahead of the newest known epoch a
-	// stashed envelope may be.
-	maxEpochAhead = 64
 )
 
 // View is what the validator checks against: the verified rosters from
@@ -64,23 +62,13 @@ type Gate struct {
 	log     *slog.Logger
 	view    atomic.Pointer[View]
 	limiter *pubsub.Limiter
-	// rejected counts envelopes the validator rejected (forged, from
-	// non-members, of another group).
+	// rejected counts envelopes the validator rejected (forged, from or
+	// through non-members, late posts into a closed epoch).
 	rejected atomic.Int64
 
-	stashMu sync.Mutex
-	stash   map[uint64][]stashed // epoch -> envelopes waiting for its roster
-	stashN  int                  // envelopes in stash
-	bytes   int                  // their bytes
-	byPeer  map[peer.ID]int      // their bytes, per forwarding peer
+	mu      sync.Mutex
+	closing map[uint64]time.Time // epoch -> end of its topic's grace window
 	now     func() time.Time     // time.Now; tests move it
-}
-
-// stashed is an envelope kept aside: what it is, who forwarded it, when.
-type stashed struct {
-	data []byte
-	from peer.ID
-	at   time.Time
 }
 
 // New makes the gate of group id for this node (self). stored reports
@@ -89,146 +77,110 @@ type stashed struct {
 func New(id group.ID, self peer.ID, stored func(hash [32]byte) bool, log *slog.Logger) *Gate {
 	return &Gate{id: id, self: self, stored: stored, log: log,
 		limiter: pubsub.NewLimiter(memberRate, memberBurst, group.MaxMembers),
-		stash:   map[uint64][]stashed{}, byPeer: map[peer.ID]int{}, now: time.Now}
+		closing: map[uint64]time.Time{}, now: time.Now}
 }
 
 // View is the rosters the gate checks against now.
 func (g *Gate) View() *View { return g.view.Load() }
 
-// SetView swaps the rosters, and takes out the envelopes kept aside whose
-// epochs they reach: the caller checks those against the rosters and
-// stores them.
-func (g *Gate) SetView(v *View) (ready [][]byte) {
-	g.view.Store(v)
-	g.stashMu.Lock()
-	defer g.stashMu.Unlock()
-	for epoch, kept := range g.stash {
-		if epoch <= v.Latest {
-			for _, k := range kept {
-				ready = append(ready, k.data)
-			}
-			g.drop(epoch, len(kept))
-		}
-	}
-	return ready
+// SetView swaps the rosters.
+func (g *Gate) SetView(v *View) { g.view.Store(v) }
+
+// Close says that epoch's topic closes at end, a grace window after the
+// next epoch began: envelopes of the epoch that arrive later are refused.
+// Open undoes it (the next epoch was dropped in a fork).
+func (g *Gate) Close(epoch uint64, end time.Time) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.closing[epoch] = end
+}
+
+// Open forgets a closing time set by Close.
+func (g *Gate) Open(epoch uint64) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	delete(g.closing, epoch)
+}
+
+// closed reports whether epoch's grace window is over.
+func (g *Gate) closed(epoch uint64) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	end, ok := g.closing[epoch]
+	return ok && g.now().After(end)
 }
 
 // Rejected counts the envelopes the validator rejected.
 func (g *Gate) Rejected() int64 { return g.rejected.Load() }
 
-// Validate checks an envelope before GossipSub delivers or forwards it:
-// form, group, the sender's rate, membership at the envelope's epoch and
-// the signature. Forged envelopes, non-members and other groups' envelopes
-// are Reject (scored); what depends on this node's state is Ignore: an
-// epoch it does not know yet (kept aside until its roster arrives, if a
-// member of the newest roster signed it; see ahead), a duplicate of a
-// stored envelope, a sender over its rate.
-func (g *Gate) Validate(_ context.Context, from peer.ID, data []byte) pubsub.Result {
-	e, err := group.UnmarshalEnvelope(data)
-	if err != nil {
-		g.rejected.Add(1)
-		return pubsub.Reject
+// Validator is the validator of the topic of gk's epoch. What it accepts
+// it hands on decoded (a *group.Envelope).
+func (g *Gate) Validator(gk group.GroupKey) pubsub.DecodingValidator {
+	return func(_ context.Context, from peer.ID, data []byte) (pubsub.Result, any) {
+		r, e := g.validate(gk, from, data)
+		if r != pubsub.Accept {
+			return r, nil
+		}
+		return r, e
 	}
-	if e.Group != g.id {
-		g.log.Debug("group: envelope of another group", "from", from)
-		g.rejected.Add(1)
-		return pubsub.Reject
-	}
-	if from != g.self && !g.limiter.Allow(string(e.Sender[:])) {
-		return pubsub.Ignore
-	}
+}
+
+// validate checks a frame before GossipSub delivers or forwards it: that it
+// came from a member of the epoch (the topic is theirs alone), that it
+// opens under the epoch key, the sender's rate, its membership and
+// signature, the epoch's grace window. What a member could not have sent in
+// good faith is Reject (scored); what depends on this node's state is
+// Ignore: a duplicate of a stored envelope, a sender over its rate, a
+// relayed envelope this node's roster disowns (the relay may hold the other
+// side of a fork).
+func (g *Gate) validate(gk group.GroupKey, from peer.ID, data []byte) (pubsub.Result, *group.Envelope) {
 	v := g.view.Load()
-	r := v.Rosters[e.Epoch]
+	r := v.Rosters[gk.Epoch]
 	if r == nil {
-		return g.ahead(v, from, e, data)
+		return pubsub.Ignore, nil // the epoch was dropped in a fork; its topic is closing
+	}
+	local := from == g.self
+	if !local && !isMember(r, from) {
+		g.log.Debug("group: frame from a peer not in the epoch", "from", from, "epoch", gk.Epoch)
+		return g.reject(), nil
+	}
+	e, err := gk.Unframe(data)
+	if err != nil {
+		g.log.Debug("group: frame does not open", "from", from, "epoch", gk.Epoch, "err", err)
+		return g.reject(), nil
+	}
+	author := from == e.Sender.PeerID()
+	if !local && !g.limiter.Allow(string(e.Sender[:])) {
+		return pubsub.Ignore, nil
 	}
 	if err := r.CheckSender(e); err != nil {
-		// A relay that forwards a non-member's envelope may hold the
-		// other side of a roster fork: only its author is punished.
-		if errors.Is(err, group.ErrNotMember) && from != e.Sender.PeerID() {
-			return pubsub.Ignore
+		if errors.Is(err, group.ErrNotMember) && !author {
+			return pubsub.Ignore, nil
 		}
 		g.log.Debug("group: envelope rejected", "from", from, "err", err)
-		g.rejected.Add(1)
-		return pubsub.Reject
+		return g.reject(), nil
 	}
-	if from != g.self && g.stored(e.Hash()) {
-		return pubsub.Ignore
-	}
-	return pubsub.Accept
-}
-
-// ahead judges an envelope of an epoch this node has no roster for. Only
-// an envelope a member of the newest known roster signed, for an epoch
-// not far ahead, is kept aside (a sender not in the newest roster cannot
-// be in the next, but for an addition, which sync repairs). A non-member's
-// envelope is Reject when its author sent it (scored: a fresh key per
-// envelope no longer fills the node's memory for free), Ignore when relayed.
-func (g *Gate) ahead(v *View, from peer.ID, e *group.Envelope, data []byte) pubsub.Result {
-	latest := v.Rosters[v.Latest]
-	if e.Epoch <= v.Latest || e.Epoch-v.Latest > maxEpochAhead || latest == nil {
-		return pubsub.Ignore
-	}
-	if !latest.IsMember(e.Sender) {
-		if from == e.Sender.PeerID() {
-			g.rejected.Add(1)
-			return pubsub.Reject
+	if g.closed(gk.Epoch) {
+		// A post into an epoch that ended a grace window ago: what a
+		// removed member would do. Its author is punished; a member
+		// relaying it late is not.
+		if author {
+			return g.reject(), nil
 		}
-		return pubsub.Ignore
+		return pubsub.Ignore, nil
 	}
-	if e.VerifySignature() != nil {
-		g.rejected.Add(1)
-		return pubsub.Reject
+	if !local && g.stored(e.Hash()) {
+		return pubsub.Ignore, nil
 	}
-	g.keep(e.Epoch, from, data)
-	return pubsub.Ignore
+	return pubsub.Accept, e
 }
 
-// keep stashes an envelope of an epoch whose roster has not arrived, within
-// the stash's bounds, after dropping what has waited longer than stashTTL.
-func (g *Gate) keep(epoch uint64, from peer.ID, data []byte) {
-	g.stashMu.Lock()
-	defer g.stashMu.Unlock()
-	now := g.now()
-	for ep, kept := range g.stash {
-		n := 0
-		for n < len(kept) && now.Sub(kept[n].at) > stashTTL {
-			n++
-		}
-		g.drop(ep, n)
-	}
-	if g.stashN >= maxStash || g.bytes+len(data) > maxStashBytes || g.byPeer[from]+len(data) > maxStashPerPeer {
-		return // sync brings it later
-	}
-	g.stash[epoch] = append(g.stash[epoch], stashed{data: data, from: from, at: now})
-	g.stashN++
-	g.bytes += len(data)
-	g.byPeer[from] += len(data)
+func (g *Gate) reject() pubsub.Result {
+	g.rejected.Add(1)
+	return pubsub.Reject
 }
 
-// drop takes the n oldest envelopes of epoch out of the stash.
-func (g *Gate) drop(epoch uint64, n int) {
-	if n == 0 {
-		return
-	}
-	kept := g.stash[epoch]
-	for _, k := range kept[:n] {
-		g.stashN--
-		g.bytes -= len(k.data)
-		if g.byPeer[k.from] -= len(k.data); g.byPeer[k.from] <= 0 {
-			delete(g.byPeer, k.from)
-		}
-	}
-	if n == len(kept) {
-		delete(g.stash, epoch)
-		return
-	}
-	g.stash[epoch] = kept[n:]
-}
-
-// stashBytes is the bytes kept aside now.
-func (g *Gate) stashBytes() int {
-	g.stashMu.Lock()
-	defer g.stashMu.Unlock()
-	return g.bytes
+func isMember(r *group.Roster, p peer.ID) bool {
+	pk, err := keys.PublicKeyFromPeerID(p)
+	return err == nil && r.IsMember(pk)
 }

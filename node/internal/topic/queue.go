@@ -5,10 +5,10 @@ import (
 	"time"
 )
 
-// Publisher publishes one message on a topic (*pubsub.Topic), waiting
-// until ctx ends for the mesh to be ready.
-type Publisher interface {
-	Publish(ctx context.Context, data []byte) error
+// Publisher publishes one message on a topic (*pubsub.Topic, with T
+// []byte), waiting until ctx ends for the mesh to be ready.
+type Publisher[T any] interface {
+	Publish(ctx context.Context, msg T) error
 }
 
 // Policy is how a Queue publishes.
@@ -31,29 +31,29 @@ type Policy struct {
 }
 
 // queued is one message waiting in a Queue.
-type queued struct {
-	data []byte
+type queued[T any] struct {
+	data T
 	at   time.Time // when it was queued, if Policy.MaxAge is set
 }
 
 // Queue is a topic's publish queue: our stored messages, published in
 // order by Run.
-type Queue struct {
-	topic  Publisher
+type Queue[T any] struct {
+	topic  Publisher[T]
 	policy Policy
-	q      chan queued
+	q      chan queued[T]
 }
 
 // NewQueue makes a queue that publishes on t under p.
-func NewQueue(t Publisher, p Policy) *Queue {
-	return &Queue{topic: t, policy: p, q: make(chan queued, p.Size)}
+func NewQueue[T any](t Publisher[T], p Policy) *Queue[T] {
+	return &Queue[T]{topic: t, policy: p, q: make(chan queued[T], p.Size)}
 }
 
 // Enqueue hands data to the publishing goroutine without waiting; it
 // reports false when the queue is full (the message is stored: sync carries
 // it).
-func (q *Queue) Enqueue(data []byte) bool {
-	it := queued{data: data}
+func (q *Queue[T]) Enqueue(data T) bool {
+	it := queued[T]{data: data}
 	if q.policy.MaxAge > 0 {
 		it.at = time.Now()
 	}
@@ -70,7 +70,7 @@ func (q *Queue) Enqueue(data []byte) bool {
 // queued for up to Flush. Each publish that fails is handed to failed.
 // Run is the queue's one consumer: the owner runs it in a goroutine of the
 // join.
-func (q *Queue) Run(svc, join context.Context, failed func(error)) {
+func (q *Queue[T]) Run(svc, join context.Context, failed func(error)) {
 	parent := svc
 	if q.policy.LeaveAborts {
 		parent = join
@@ -100,7 +100,7 @@ func (q *Queue) Run(svc, join context.Context, failed func(error)) {
 
 // flush publishes what is queued, for up to Policy.Flush in all, and stops
 // at the first failure (sync carries the rest, if we come back).
-func (q *Queue) flush(svc context.Context) {
+func (q *Queue[T]) flush(svc context.Context) {
 	ctx, cancel := context.WithTimeout(svc, q.policy.Flush)
 	defer cancel()
 	for {

@@ -63,7 +63,7 @@ func (f *fakeTopic) published() []string {
 
 // run runs q until svc or join ends, and returns a channel closed when Run
 // has returned.
-func run(q *Queue, svc, join context.Context, failed func(error)) <-chan struct{} {
+func run(q *Queue[[]byte], svc, join context.Context, failed func(error)) <-chan struct{} {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -90,7 +90,7 @@ func TestQueueEnqueueFull(t *testing.T) {
 		{"group policy", Policy{Size: 2, Wait: time.Hour, LeaveAborts: true}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			q := NewQueue(newFakeTopic(false), tc.policy)
+			q := NewQueue[[]byte](newFakeTopic(false), tc.policy)
 			got := []bool{q.Enqueue([]byte("a")), q.Enqueue([]byte("b")), q.Enqueue([]byte("c"))}
 			if want := []bool{true, true, false}; !slices.Equal(got, want) {
 				t.Errorf("Enqueue past Size %d: %v, want %v", tc.policy.Size, got, want)
@@ -117,9 +117,9 @@ func TestQueuePublishesInOrder(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFakeTopic(false)
-			q := NewQueue(f, tc.policy)
+			q := NewQueue[[]byte](f, tc.policy)
 			if tc.stale {
-				q.q <- queued{data: []byte("stale"), at: time.Now().Add(-2 * time.Hour)}
+				q.q <- queued[[]byte]{data: []byte("stale"), at: time.Now().Add(-2 * time.Hour)}
 			}
 			for _, s := range tc.want {
 				if !q.Enqueue([]byte(s)) {
@@ -161,7 +161,7 @@ func TestQueueLeave(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFakeTopic(true)
-			q := NewQueue(f, tc.policy)
+			q := NewQueue[[]byte](f, tc.policy)
 			for _, s := range []string{"a", "b", "c"} {
 				q.Enqueue([]byte(s))
 			}

@@ -17,6 +17,8 @@ type Fixture struct {
 	ID, Other group.ID
 	// Genesis is ID's epoch-0 roster: Owner as owner, Member as member.
 	Genesis *group.Roster
+	// Key is ID's epoch-0 key.
+	Key group.GroupKey
 }
 
 // New makes a fixture with fresh keys and groups.
@@ -25,6 +27,7 @@ func New(t testing.TB) Fixture {
 	f := Fixture{Owner: keys.GeneratePrivateKey(), Member: keys.GeneratePrivateKey(), Stranger: keys.GeneratePrivateKey()}
 	f.ID, _ = group.NewGroup()
 	f.Other, _ = group.NewGroup()
+	f.Key = group.GroupKey{Group: f.ID, Epoch: 0, Key: group.NewEpochKey()}
 	var err error
 	f.Genesis, err = group.Genesis(f.Owner, f.ID, []group.Member{{Key: f.Owner.Public(), Role: group.RoleOwner}, {Key: f.Member.Public(), Role: group.RoleMember}})
 	if err != nil {
@@ -53,6 +56,25 @@ func SealPayload(t testing.TB, g group.ID, epoch uint64, by keys.PrivateKey, pay
 		t.Fatal(err)
 	}
 	b, err := e.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// Frame returns an envelope of gk's group and epoch, sealed by by with the
+// given plaintext, framed for the epoch's topic.
+func Frame(t testing.TB, gk group.GroupKey, by keys.PrivateKey, payload []byte) []byte {
+	t.Helper()
+	sc, err := group.NewSendChain(gk, by)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := sc.Seal(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := gk.Frame(e)
 	if err != nil {
 		t.Fatal(err)
 	}
