@@ -17,20 +17,36 @@
 // http://127.0.0.1:PORT or http://localhost:PORT; otherwise 403
 // "forbidden". The server refuses to listen on anything but loopback.
 //
-// # The web UI's session
+// # The web UI's login and session
 //
-// When the server has a web UI (Config.UI, package web), GET / serves its
-// page and GET /ui/... its files, without credentials. The page sets a
-// session cookie, backchannel_session_PORT (HttpOnly, SameSite=Strict,
-// Path=/, random per server run, kept in memory only), and carries a second
-// per-run value in <meta name="backchannel-csrf">. Any /v1 request (and
-// /metrics) is then accepted with that cookie instead of the bearer token
-// if it also carries the header X-Backchannel-CSRF with that value; the
-// WebSocket of GET /v1/events, which cannot carry headers, is accepted with
-// the cookie and an Origin header (browsers always send one, and it must
-// name this server as above). A cross-site form, image or script can send
-// neither the header nor an allowed Origin. The token never appears in a
-// URL.
+// When the server has a web UI (Config.UI, package web), a browser gets a
+// session only against the bearer token, in one of two ways:
+//
+//   - a one-time login link, GET /login?code=CODE (not HEAD, which a link
+//     checker sends and which spends nothing): the code is random
+//     (128 bits), works once and expires (LoginLinkTTL, two minutes, for a
+//     link from POST /v1/login-links, which only the bearer token may call;
+//     the daemon logs one at start that lasts ten); at most 16 wait at once;
+//   - the login screen's form, POST /login with the field "token" holding
+//     the bearer token.
+//
+// Either answers 303 to / and sets a session cookie,
+// backchannel_session_PORT (HttpOnly, SameSite=Strict, Path=/, 256 random
+// bits, kept in memory for the server's run; at most 32 sessions, a new
+// login ending the oldest). A wrong code or token gets 401 and the login
+// screen saying why. Without a session, GET / is the login screen
+// (index.html's sibling login.html) and nothing else: no CSRF value, no
+// script; of the UI's files only those under /ui/public/ (the login
+// screen's style sheet and icon) are served without the session cookie.
+//
+// With a session, GET / is the UI's page, carrying the session's CSRF value
+// in <meta name="backchannel-csrf">. Any /v1 request (and /metrics) is then
+// accepted with the cookie instead of the bearer token if it also carries
+// the header X-Backchannel-CSRF with that value; the WebSocket of GET
+// /v1/events, which cannot carry headers, is accepted with the cookie and
+// an Origin header (browsers always send one, and it must name this server
+// as above). A cross-site form, image or script can send neither the
+// header nor an allowed Origin. The token never appears in a URL.
 //
 // # Endpoints
 //
@@ -40,6 +56,8 @@
 // in UTC. "204" answers have no body.
 //
 //	GET  /v1/health                            200 Health {"status": "ok"}
+//	POST /v1/login-links                       201 LoginLink {"url", "expires"}: a one-time login link
+//	                                               to the web UI (bearer token only, not a session)
 //	GET  /v1/id                                200 Self {"peer_id", "name", "addrs", "invite"}
 //	GET  /v1/id/qr.png                         200 image/png: the invite link as a QR code
 //	POST /v1/invites {"one_time"}               200 {"invite"}: one_time adds a one-time token

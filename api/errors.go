@@ -73,6 +73,12 @@ var errorMap = []struct {
 	{errTooLarge, http.StatusRequestEntityTooLarge, CodeTooLarge},
 }
 
+// Errors of the Server's own methods.
+var (
+	ErrNotStarted = errors.New("api: server not started")   // LoginURL before Start
+	ErrNoUI       = errors.New("api: server has no web UI") // LoginURL without Config.UI
+)
+
 // Errors the handlers make themselves.
 var (
 	errBadRequest = errors.New("bad request")

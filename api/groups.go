@@ -20,7 +20,7 @@ const (
 )
 
 // groupRoutes adds the private-group endpoints to mux.
-func (s *Server) groupRoutes(mux *http.ServeMux) {
+func (s *Server) groupRoutes(mux *routeMux) {
 	b := s.cfg.Backend.Groups
 	mux.HandleFunc("GET /v1/groups", s.groups)
 	mux.HandleFunc("POST /v1/groups", s.createGroup)

@@ -25,7 +25,7 @@ const (
 // routes builds the handler: every route behind the checks of guard, all
 // counted by instrument.
 func (s *Server) routes() http.Handler {
-	mux := http.NewServeMux()
+	mux := &routeMux{ServeMux: http.NewServeMux()}
 	mux.HandleFunc("GET /v1/health", s.health)
 	mux.HandleFunc("GET /v1/id", s.id)
 	mux.HandleFunc("GET /v1/id/qr.png", s.inviteQR)
@@ -54,8 +54,26 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{}))
 	// The catch-all matches every method, so the mux never answers 405
 	// itself: unmatched tells 405 from 404, in JSON like every error.
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { unmatched(mux, w, r) })
+	mux.ServeMux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { unmatched(mux.ServeMux, w, r) })
+	s.patterns = mux.patterns
 	return s.instrument(s.guard(mux))
+}
+
+// routeMux is a ServeMux that remembers its patterns, so that a test can
+// check every route's credentials.
+type routeMux struct {
+	*http.ServeMux
+	patterns []string
+}
+
+func (m *routeMux) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
+	m.patterns = append(m.patterns, pattern)
+	m.ServeMux.HandleFunc(pattern, h)
+}
+
+func (m *routeMux) Handle(pattern string, h http.Handler) {
+	m.patterns = append(m.patterns, pattern)
+	m.ServeMux.Handle(pattern, h)
 }
 
 // unmatched answers a request no route took: 405 with Allow when the path

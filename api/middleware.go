@@ -33,9 +33,10 @@ func newAllowedHosts(port int) allowedHosts {
 }
 
 // guard runs every check a request must pass before it reaches a handler:
-// Host, Origin, credentials (the bearer token, or the web UI's session
-// cookie with its CSRF header); then it bounds the body. The web UI's page
-// and files need no credentials.
+// Host, Origin, credentials (the bearer token, or a web UI session's cookie
+// with its CSRF header); then it bounds the body. Without credentials only
+// the login screen is served (publicRequest); the UI's files need the
+// session cookie.
 func (s *Server) guard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !s.allowed.hosts[strings.ToLower(r.Host)] {
@@ -46,7 +47,7 @@ func (s *Server) guard(next http.Handler) http.Handler {
 			writeError(w, http.StatusForbidden, CodeForbidden, "origin not allowed")
 			return
 		}
-		if !s.uiRequest(r) && !s.authorized(r) && !s.sessionAuthorized(r) {
+		if !s.publicRequest(r) && !s.uiFileRequest(r) && !s.authorized(r) && !s.sessionAuthorized(r) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="backchannel"`)
 			writeError(w, http.StatusUnauthorized, CodeUnauthorized, "missing or wrong bearer token (or web UI session)")
 			return

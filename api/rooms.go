@@ -18,7 +18,7 @@ const (
 )
 
 // roomRoutes adds the live-room endpoints to mux.
-func (s *Server) roomRoutes(mux *http.ServeMux) {
+func (s *Server) roomRoutes(mux *routeMux) {
 	b := s.cfg.Backend.Rooms
 	mux.HandleFunc("GET /v1/rooms", s.rooms)
 	mux.HandleFunc("POST /v1/rooms", s.createRoom)

@@ -43,20 +43,21 @@ type Config struct {
 	// Registry receives the request metrics and is served on /metrics; nil
 	// means a private registry.
 	Registry *prometheus.Registry
-	// UI is the web UI served at / (its index.html) and under /ui/ (every
-	// file); nil serves none. See package web.
+	// UI is the web UI: its index.html is served at / to a browser logged
+	// in, its login.html to any other, its files under /ui/ (to a session,
+	// but those under public/); nil serves none. See package web.
 	UI fs.FS
 }
 
 // Server is the local HTTP and WebSocket API of a node.
 type Server struct {
-	cfg     Config
-	log     *slog.Logger
-	token   []byte
-	session []byte // the UI's session cookie value, per run
-	csrf    []byte // the UI's CSRF header value, per run
-	metrics *metrics
-	handler http.Handler
+	cfg      Config
+	log      *slog.Logger
+	token    []byte
+	logins   *logins  // the web UI's login codes and sessions
+	patterns []string // the routes, for tests
+	metrics  *metrics
+	handler  http.Handler
 
 	mu         sync.Mutex
 	started    bool
@@ -102,7 +103,7 @@ func New(cfg Config) (*Server, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{
 		cfg: cfg, log: cfg.Logger, metrics: m, ctx: ctx, cancel: cancel,
-		session: secretHex(32), csrf: secretHex(32),
+		logins: newLogins(),
 	}
 	s.handler = s.routes()
 	return s, nil

@@ -134,6 +134,13 @@ type Health struct {
 	Status string `json:"status"`
 }
 
+// LoginLink is the body of POST /v1/login-links: a link that opens the web
+// UI with a new session, once, until Expires.
+type LoginLink struct {
+	URL     string    `json:"url"`
+	Expires time.Time `json:"expires"`
+}
+
 // Error is the body of every error response. Code is one of the Code*
 // constants.
 type Error struct {

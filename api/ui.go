@@ -2,24 +2,25 @@ package api
 
 import (
 	"bytes"
-	"crypto/rand"
 	"crypto/subtle"
-	"encoding/hex"
+	"html"
 	"io/fs"
 	"net/http"
+	"path"
 	"strconv"
 	"strings"
 )
 
-// The web UI's session. Serving the UI's page sets a session cookie
-// (HttpOnly, SameSite=Strict, random per server run, held in memory); the
-// API accepts that cookie in place of the bearer token when the request also
-// carries CSRFHeader with the per-run value the page holds in a <meta> tag.
-// A cross-site form or image cannot set the header, and a cross-origin
-// script cannot read the page; the WebSocket, which cannot carry headers,
-// accepts the cookie when the browser's Origin header names this server.
+// The web UI's session. A browser gets it by logging in (login.go): a
+// session cookie (HttpOnly, SameSite=Strict, random per login, held in
+// memory) and, in the UI's page, a CSRF value of that session. The API
+// accepts the cookie in place of the bearer token when the request also
+// carries CSRFHeader with that value. A cross-site form or image cannot set
+// the header, and a cross-origin script cannot read the page; the
+// WebSocket, which cannot carry headers, accepts the cookie when the
+// browser's Origin header names this server.
 const (
-	// CSRFHeader carries the UI's per-run CSRF value on every API call made
+	// CSRFHeader carries the session's CSRF value on every API call made
 	// with the session cookie.
 	CSRFHeader = "X-Backchannel-CSRF"
 	// SessionCookiePrefix begins the session cookie's name; the port
@@ -27,51 +28,75 @@ const (
 	SessionCookiePrefix = "backchannel_session_"
 	// csrfPlaceholder is replaced in the UI's index.html by the CSRF value.
 	csrfPlaceholder = "{{CSRF}}"
-	// uiPrefix is where the UI's static files are served.
-	uiPrefix = "/ui/"
+	// messagePlaceholder is replaced in the UI's login.html by what the
+	// login screen says (why a login failed).
+	messagePlaceholder = "{{MESSAGE}}"
+	// uiPrefix is where the UI's static files are served: to a session
+	// only, but for those under publicPrefix, which the login screen uses.
+	uiPrefix     = "/ui/"
+	publicPrefix = uiPrefix + "public/"
+	// The UI's pages: the app, for a session; the login screen, for anyone.
+	appFile   = "index.html"
+	loginFile = "login.html"
 )
 
-// secretHex returns n random bytes in hex.
-func secretHex(n int) []byte {
-	b := make([]byte, n)
-	rand.Read(b)
-	return []byte(hex.EncodeToString(b))
-}
-
-// uiRequest tells whether r asks for the web UI (its page or a static
-// file), which needs no credentials: serving the page is what hands the
-// browser its session.
-func (s *Server) uiRequest(r *http.Request) bool {
-	if s.cfg.UI == nil || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
+// publicRequest tells whether r asks for what the web UI serves without a
+// session: the page at / (which is the login screen without one), the
+// login itself, and the login screen's files.
+func (s *Server) publicRequest(r *http.Request) bool {
+	if s.cfg.UI == nil {
 		return false
 	}
-	return r.URL.Path == "/" || strings.HasPrefix(r.URL.Path, uiPrefix)
+	switch p := r.URL.Path; {
+	// The path cleaned, too: the file server cleans an escaped dot-dot
+	// ("/ui/public/%2e%2e/app.js") that the mux lets through.
+	case p == "/", strings.HasPrefix(p, publicPrefix) && strings.HasPrefix(path.Clean(p)+"/", publicPrefix):
+		return r.Method == http.MethodGet || r.Method == http.MethodHead
+	case p == LoginPath:
+		// Not HEAD: a link checker's HEAD would spend a login code.
+		return r.Method == http.MethodGet || r.Method == http.MethodPost
+	}
+	return false
 }
 
-// sessionAuthorized tells whether r carries the UI's session: the cookie,
-// and the CSRF header, or for the event stream's WebSocket an Origin header
+// uiFileRequest tells whether r asks for one of the UI's files with a
+// session cookie: a script or style sheet load sends the cookie but cannot
+// add the CSRF header.
+func (s *Server) uiFileRequest(r *http.Request) bool {
+	if s.cfg.UI == nil || (r.Method != http.MethodGet && r.Method != http.MethodHead) || !strings.HasPrefix(r.URL.Path, uiPrefix) {
+		return false
+	}
+	_, ok := s.session(r)
+	return ok
+}
+
+// sessionAuthorized tells whether r carries a UI session: its cookie, and
+// its CSRF header, or for the event stream's WebSocket an Origin header
 // (guard has checked that it names this server).
 func (s *Server) sessionAuthorized(r *http.Request) bool {
-	c, err := r.Cookie(s.cookieName)
-	if err != nil || subtle.ConstantTimeCompare([]byte(c.Value), s.session) != 1 {
+	csrf, ok := s.session(r)
+	if !ok {
 		return false
 	}
 	if h := r.Header.Get(CSRFHeader); h != "" {
-		return subtle.ConstantTimeCompare([]byte(h), s.csrf) == 1
+		return subtle.ConstantTimeCompare([]byte(h), csrf) == 1
 	}
 	return r.URL.Path == "/v1/events" && r.Header.Get("Origin") != "" &&
 		strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
 }
 
-// uiRoutes adds the web UI to mux when the server has one.
-func (s *Server) uiRoutes(mux *http.ServeMux) {
+// uiRoutes adds the web UI and its login to mux when the server has one.
+func (s *Server) uiRoutes(mux *routeMux) {
 	if s.cfg.UI == nil {
 		return
 	}
 	files := http.StripPrefix(uiPrefix, http.FileServerFS(s.cfg.UI))
 	mux.HandleFunc("GET /{$}", s.uiIndex)
+	mux.HandleFunc("GET "+LoginPath, s.loginWithCode)
+	mux.HandleFunc("POST "+LoginPath, s.loginWithToken)
+	mux.HandleFunc("POST /v1/login-links", s.newLoginLink)
 	mux.HandleFunc("GET "+uiPrefix, func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasSuffix(r.URL.Path, "/") || strings.HasSuffix(r.URL.Path, "/index.html") {
+		if strings.HasSuffix(r.URL.Path, "/") || strings.HasSuffix(r.URL.Path, ".html") {
 			writeError(w, http.StatusNotFound, CodeNotFound, "no such file: "+r.URL.Path)
 			return
 		}
@@ -80,32 +105,42 @@ func (s *Server) uiRoutes(mux *http.ServeMux) {
 	})
 }
 
-// uiIndex serves the UI's page with the CSRF value in it, and sets the
-// session cookie.
+// uiIndex serves the UI's page, with the session's CSRF value in it, to a
+// session, and the login screen to anyone else.
 func (s *Server) uiIndex(w http.ResponseWriter, r *http.Request) {
-	page, err := fs.ReadFile(s.cfg.UI, "index.html")
+	csrf, ok := s.session(r)
+	if !ok {
+		s.loginPage(w, r, http.StatusOK, loginAsk)
+		return
+	}
+	s.servePage(w, r, http.StatusOK, appFile, csrfPlaceholder, string(csrf))
+}
+
+// loginPage serves the login screen with msg (one of the login* constants,
+// never anything a request carried).
+func (s *Server) loginPage(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	s.servePage(w, r, status, loginFile, messagePlaceholder, html.EscapeString(msg))
+}
+
+// servePage serves the UI's page name with placeholder replaced by value.
+func (s *Server) servePage(w http.ResponseWriter, r *http.Request, status int, name, placeholder, value string) {
+	page, err := fs.ReadFile(s.cfg.UI, name)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	page = bytes.ReplaceAll(page, []byte(csrfPlaceholder), s.csrf)
-	http.SetCookie(w, &http.Cookie{
-		Name:     s.cookieName,
-		Value:    string(s.session),
-		Path:     "/",
-		HttpOnly: true,
-		SameSite: http.SameSiteStrictMode,
-	})
+	page = bytes.ReplaceAll(page, []byte(placeholder), []byte(value))
 	uiHeaders(w, s.port)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusOK)
+	w.WriteHeader(status)
 	w.Write(page)
 }
 
 // uiHeaders sets the headers of every UI response: nothing but this server
 // may be loaded or contacted, the page may not be framed, and no Referer
-// leaves it.
+// leaves for another origin. (Not "no-referrer": under it a browser sends
+// "Origin: null" with the login screen's form, which guard refuses.)
 func uiHeaders(w http.ResponseWriter, port int) {
 	p := strconv.Itoa(port)
 	h := w.Header()
@@ -113,6 +148,6 @@ func uiHeaders(w http.ResponseWriter, port int) {
 		"connect-src 'self' ws://127.0.0.1:"+p+" ws://localhost:"+p+" ws://[::1]:"+p+"; "+
 		"frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 	h.Set("X-Frame-Options", "DENY")
-	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Referrer-Policy", "same-origin")
 	h.Set("X-Content-Type-Options", "nosniff")
 }

@@ -17,28 +17,40 @@ import (
 )
 
 var testUI = fstest.MapFS{
-	"index.html":   {Data: []byte(`<meta name="backchannel-csrf" content="{{CSRF}}"><script src="/ui/app.js"></script>`)},
-	"app.js":       {Data: []byte(`console.log("hi")`)},
-	"js/screen.js": {Data: []byte(`export {}`)},
+	"index.html":       {Data: []byte(`<meta name="backchannel-csrf" content="{{CSRF}}"><script src="/ui/app.js"></script>`)},
+	"login.html":       {Data: []byte(`<title>log in</title><link rel="stylesheet" href="/ui/public/style.css"><p>{{MESSAGE}}</p><form method="post" action="/login"><input name="token"></form>`)},
+	"app.js":           {Data: []byte(`console.log("hi")`)},
+	"js/screen.js":     {Data: []byte(`export {}`)},
+	"public/style.css": {Data: []byte(`body {}`)},
 }
 
-// uiSession opens the UI's page as a browser would and returns the session
-// cookie it set and the CSRF value in the page.
-func uiSession(t *testing.T, s *apitest.Server) (*http.Cookie, string) {
+// noRedirect is a client that shows redirects instead of following them.
+var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+// login opens a new one-time login link of s as a browser would and
+// returns the session cookie it set.
+func login(t *testing.T, s *apitest.Server) *http.Cookie {
 	t.Helper()
-	resp, err := http.Get("http://" + s.Addr() + "/")
+	link, err := s.LoginURL(api.LoginLinkTTL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
+	resp, err := noRedirect.Get(link.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
 	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 {
-		t.Fatalf("GET /: %d %s", resp.StatusCode, body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" {
+		t.Fatalf("GET %s: %d to %q, want 303 to /: %s", link.URL, resp.StatusCode, resp.Header.Get("Location"), body)
 	}
-	m := regexp.MustCompile(`content="([0-9a-f]{64})"`).FindSubmatch(body)
-	if m == nil {
-		t.Fatalf("page has no CSRF value: %s", body)
-	}
+	return sessionCookie(t, s, resp)
+}
+
+// sessionCookie returns the session cookie resp sets, after checking its
+// name and attributes.
+func sessionCookie(t *testing.T, s *apitest.Server, resp *http.Response) *http.Cookie {
+	t.Helper()
 	var cookie *http.Cookie
 	for _, c := range resp.Cookies() {
 		if strings.HasPrefix(c.Name, api.SessionCookiePrefix) {
@@ -46,11 +58,31 @@ func uiSession(t *testing.T, s *apitest.Server) (*http.Cookie, string) {
 		}
 	}
 	if cookie == nil {
-		t.Fatalf("GET / set no session cookie: %v", resp.Header["Set-Cookie"])
+		t.Fatalf("no session cookie set: %v", resp.Header["Set-Cookie"])
 	}
 	port := s.Addr()[strings.LastIndex(s.Addr(), ":")+1:]
 	if cookie.Name != api.SessionCookiePrefix+port || !cookie.HttpOnly || cookie.SameSite != http.SameSiteStrictMode || cookie.Path != "/" {
 		t.Errorf("session cookie %+v: want %s%s, HttpOnly, SameSite=Strict, Path=/", cookie, api.SessionCookiePrefix, port)
+	}
+	if len(cookie.Value) < 64 {
+		t.Errorf("session cookie value %q: want 256 random bits", cookie.Value)
+	}
+	return cookie
+}
+
+// uiSession logs in to s and opens the UI's page with the session, as a
+// browser would, and returns the session cookie and the CSRF value in the
+// page.
+func uiSession(t *testing.T, s *apitest.Server) (*http.Cookie, string) {
+	t.Helper()
+	cookie := login(t, s)
+	status, body, hdr := get(t, s, "/", cookie)
+	if status != 200 {
+		t.Fatalf("GET / with the session: %d %s", status, body)
+	}
+	m := regexp.MustCompile(`content="([0-9a-f]{64})"`).FindSubmatch(body)
+	if m == nil {
+		t.Fatalf("page has no CSRF value: %s", body)
 	}
 	if string(m[1]) == cookie.Value {
 		t.Error("the CSRF value is the session cookie")
@@ -58,11 +90,34 @@ func uiSession(t *testing.T, s *apitest.Server) (*http.Cookie, string) {
 	if bytes.Contains(body, []byte(s.Token)) {
 		t.Error("the page holds the bearer token")
 	}
-	csp := resp.Header.Get("Content-Security-Policy")
+	csp := hdr.Get("Content-Security-Policy")
 	if !strings.Contains(csp, "default-src 'self'") || !strings.Contains(csp, "frame-ancestors 'none'") {
 		t.Errorf("page CSP %q", csp)
 	}
 	return cookie, string(m[1])
+}
+
+// get sends GET path to s as a browser would, with no token and with
+// cookie when not nil.
+func get(t *testing.T, s *apitest.Server, path string, cookie *http.Cookie) (int, []byte, http.Header) {
+	t.Helper()
+	req, err := http.NewRequest("GET", "http://"+s.Addr()+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cookie != nil {
+		req.AddCookie(cookie)
+	}
+	resp, err := noRedirect.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, b, resp.Header
 }
 
 func TestUISession(t *testing.T) {
@@ -83,10 +138,17 @@ func TestUISession(t *testing.T) {
 		status   int
 		wantCode string
 	}{
-		{"static file without credentials", "GET", "/ui/app.js", nil, nil, 200, ""},
-		{"nested static file", "GET", "/ui/js/screen.js", nil, nil, 200, ""},
-		{"no listing", "GET", "/ui/js/", nil, nil, 404, api.CodeNotFound},
-		{"missing file", "GET", "/ui/nope.js", nil, nil, 404, ""},
+		{"static file without a session", "GET", "/ui/app.js", nil, nil, 401, api.CodeUnauthorized},
+		{"static file with a stale cookie", "GET", "/ui/app.js", stale, nil, 401, api.CodeUnauthorized},
+		{"static file with the session cookie", "GET", "/ui/app.js", cookie, nil, 200, ""},
+		{"nested static file", "GET", "/ui/js/screen.js", cookie, nil, 200, ""},
+		{"the login screen's file without a session", "GET", "/ui/public/style.css", nil, nil, 200, ""},
+		{"no listing", "GET", "/ui/js/", cookie, nil, 404, api.CodeNotFound},
+		{"no listing of public files", "GET", "/ui/public/", nil, nil, 404, api.CodeNotFound},
+		{"out of public files by dot-dot", "GET", "/ui/public/../app.js", nil, nil, 401, api.CodeUnauthorized},
+		{"out of public files by escaped dot-dot", "GET", "/ui/public/%2e%2e/app.js", nil, nil, 401, api.CodeUnauthorized},
+		{"no app page under /ui/", "GET", "/ui/index.html", cookie, nil, 404, api.CodeNotFound},
+		{"missing file", "GET", "/ui/nope.js", cookie, nil, 404, ""},
 		{"page from another host", "GET", "/", nil, map[string]string{"Host": "evil.example:" + port}, 403, api.CodeForbidden},
 		{"post to the page needs credentials", "POST", "/", nil, nil, 401, api.CodeUnauthorized},
 		{"cookie and csrf", "GET", "/v1/id", cookie, map[string]string{api.CSRFHeader: csrf}, 200, ""},
@@ -138,7 +200,7 @@ func doCookie(t *testing.T, s *apitest.Server, method, path, body string, c *htt
 
 func TestUISessionEvents(t *testing.T) {
 	s := apitest.StartServerWithUI(t, testUI)
-	cookie, _ := uiSession(t, s)
+	cookie := login(t, s)
 	port := s.Addr()[strings.LastIndex(s.Addr(), ":")+1:]
 	dial := func(h http.Header) (*websocket.Conn, *http.Response, error) {
 		return websocket.Dial(t.Context(), "ws://"+s.Addr()+"/v1/events", &websocket.DialOptions{HTTPHeader: h})

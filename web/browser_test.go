@@ -88,6 +88,7 @@ func newBrowser(t *testing.T) context.Context {
 type user struct {
 	t    *testing.T
 	name string
+	home string
 	n    *node.Node
 	url  string
 	tab  context.Context
@@ -133,7 +134,7 @@ func newUser(t *testing.T, browser context.Context, name string, bootstrap ...st
 		n.Close()
 		t.Fatal(err)
 	}
-	u := &user{t: t, name: name, n: n, url: "http://" + srv.Addr() + "/", reg: reg, srv: srv}
+	u := &user{t: t, name: name, home: home, n: n, url: "http://" + srv.Addr() + "/", reg: reg, srv: srv}
 	t.Cleanup(func() {
 		if err := srv.Close(); err != nil {
 			t.Errorf("%s: api Close: %v", name, err)
@@ -148,23 +149,45 @@ func newUser(t *testing.T, browser context.Context, name string, bootstrap ...st
 	if err := n.SetProfileName(name); err != nil {
 		t.Fatal(err)
 	}
+	u.openTab(browser)
+	// Log in as a user would: open a one-time login link.
+	link, err := srv.LoginURL(api.LoginLinkTTL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(u.tab, chromedp.Navigate(link.URL)); err != nil {
+		t.Fatalf("%s: open the UI: %v", name, err)
+	}
+	u.waitJS("the UI has started", `document.querySelectorAll('#nav a').length >= 5`)
+	return u
+}
+
+// openTab gives u a tab in a browser context of its own (its own cookies),
+// not logged in.
+func (u *user) openTab(browser context.Context) {
 	tab, cancelTab := chromedp.NewContext(browser, chromedp.WithNewBrowserContext(), chromedp.WithListener(u.listen))
-	t.Cleanup(func() {
+	u.t.Cleanup(func() {
 		u.mu.Lock()
 		u.done = true
 		errs := u.jsErrors
 		u.mu.Unlock()
 		for _, e := range errs {
-			t.Errorf("%s: JavaScript error in the page: %s", name, e)
+			u.t.Errorf("%s: JavaScript error in the page: %s", u.name, e)
 		}
 		cancelTab()
 	})
-	u.tab = tab
-	if err := chromedp.Do(tab, chromedp.Navigate(u.url)); err != nil { // the first Run: no timeout
-		t.Fatalf("%s: open the UI: %v", name, err)
+	if err := chromedp.Do(tab); err != nil { // the first Run opens the tab: no timeout
+		u.t.Fatalf("%s: open a tab: %v", u.name, err)
 	}
-	u.waitJS("the UI has started", `document.querySelectorAll('#nav a').length >= 5`)
-	return u
+	u.tab = tab
+}
+
+// newTab returns another visitor of u's UI, in a browser context of its
+// own and not logged in.
+func (u *user) newTab(browser context.Context, name string) *user {
+	v := &user{t: u.t, name: name, home: u.home, n: u.n, url: u.url, reg: u.reg, srv: u.srv}
+	v.openTab(browser)
+	return v
 }
 
 // listen records uncaught exceptions and console errors in the page.

@@ -7,8 +7,9 @@
 //
 // The page talks only to the local API (/v1/...) and its WebSocket event
 // stream, with the session cookie and CSRF header the API server hands out
-// when it serves the page (see package api): the bearer token never reaches
-// the browser. Screens live one per module in static/js/screens/ and are
+// once the browser has logged in (see package api): the bearer token never
+// reaches the page. Without a login the server serves login.html, the
+// login screen, and only the files under static/public/ beside it. Screens live one per module in static/js/screens/ and are
 // listed in static/js/app.js; a new screen (groups, once their API exists)
 // is one module and one line there.
 package web

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"io/fs"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -31,6 +32,30 @@ func TestAssets(t *testing.T) {
 	}
 	if !strings.Contains(string(page), `content="{{CSRF}}"`) {
 		t.Error("index.html lacks the CSRF placeholder")
+	}
+	// The login screen, served to anyone: its message, and nothing of the
+	// app (no script, no CSRF value, no file a session alone may load).
+	login, err := fs.ReadFile(ui, "login.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(login), "{{MESSAGE}}") || !strings.Contains(string(login), `name="token"`) {
+		t.Error("login.html lacks its message placeholder or the token field")
+	}
+	for _, bad := range []string{"<script", "CSRF", "csrf", "/ui/js/"} {
+		if strings.Contains(string(login), bad) {
+			t.Errorf("login.html holds %q", bad)
+		}
+	}
+	for _, m := range regexp.MustCompile(`(?:href|src)="(/[^"]*)"`).FindAllStringSubmatch(string(login), -1) {
+		if m[1] != "/login" && !strings.HasPrefix(m[1], "/ui/public/") {
+			t.Errorf("login.html loads %s, which needs a session", m[1])
+		}
+		if p, ok := strings.CutPrefix(m[1], "/ui/"); ok {
+			if _, err := fs.Stat(ui, p); err != nil {
+				t.Errorf("login.html loads %s: %v", m[1], err)
+			}
+		}
 	}
 	n := 0
 	err = fs.WalkDir(ui, ".", func(path string, d fs.DirEntry, err error) error {

@@ -9,7 +9,9 @@ import (
 var static embed.FS
 
 // FS returns the UI's files: index.html at the root (with the placeholder
-// {{CSRF}} that the API server fills in), the rest beside it.
+// {{CSRF}} that the API server fills in), login.html (the login screen,
+// with the placeholder {{MESSAGE}}), the files anyone may load under
+// public/, the rest beside them.
 func FS() fs.FS {
 	sub, err := fs.Sub(static, "static")
 	if err != nil {

@@ -142,6 +142,13 @@ func (c *Client) NewInvite(ctx context.Context, oneTime bool) (string, error) {
 	return v.Invite, err
 }
 
+// LoginLink returns a new one-time login link to the daemon's web UI.
+func (c *Client) LoginLink(ctx context.Context) (api.LoginLink, error) {
+	var v api.LoginLink
+	err := c.do(ctx, http.MethodPost, "/v1/login-links", nil, &v)
+	return v, err
+}
+
 // SetProfileName sets the name the node shows its contacts.
 func (c *Client) SetProfileName(ctx context.Context, name string) error {
 	return c.do(ctx, http.MethodPut, "/v1/profile", api.ProfileRequest{Name: name}, nil)

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -82,6 +83,7 @@ func (a *app) daemonCmd() *cobra.Command {
 		Short: "Run the node and its local API until SIGINT or SIGTERM",
 		Long: "Run the node and its local API. The API listens on loopback only; the daemon writes\n" +
 			"its address to HOME/api.json and keeps the bearer token in HOME/api.token.\n" +
+			"It logs a one-time login link to its web UI; `backchannel ui` prints another.\n" +
 			"By default the node listens on loopback only and contacts no one: pass --listen\n" +
 			"and --bootstrap to reach other machines.",
 		Args: cobra.NoArgs,
@@ -106,10 +108,15 @@ func (a *app) daemonCmd() *cobra.Command {
 	return cmd
 }
 
+// startLoginTTL is how long the web UI's login link that the daemon logs at
+// start (and the demo prints) stays good: longer than a link asked for with
+// `backchannel ui`, since one often starts the daemon before a browser.
+const startLoginTTL = 10 * time.Minute
+
 // runDaemon runs the node and the API until ctx ends or a signal comes.
-// started, when not nil, is called once both serve (the demo uses it); an
-// error from it stops the daemon.
-func (a *app) runDaemon(ctx context.Context, f daemonFlags, started func(ctx context.Context, n *node.Node, uiURL string) error) error {
+// started, when not nil, is called once both serve (the demo uses it) with
+// a one-time login link to the web UI; an error from it stops the daemon.
+func (a *app) runDaemon(ctx context.Context, f daemonFlags, started func(ctx context.Context, n *node.Node, loginURL string) error) error {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
 		return fmt.Errorf("--log-level %q: want debug, info, warn or error", f.logLevel)
@@ -186,10 +193,14 @@ func (a *app) runDaemon(ctx context.Context, f daemonFlags, started func(ctx con
 		return errors.Join(err, n.Close())
 	}
 	self := n.Self()
-	uiURL := "http://" + srv.Addr() + "/"
-	log.Info("daemon running", "peer", self.PeerID, "api", srv.Addr(), "home", a.home, "ui", uiURL)
+	link, err := srv.LoginURL(startLoginTTL)
+	if err != nil {
+		return errors.Join(err, srv.Close(), n.Close())
+	}
+	log.Info("daemon running", "peer", self.PeerID, "api", srv.Addr(), "home", a.home)
+	log.Info("web UI: open this one-time login link; `backchannel ui` prints another", "url", link.URL, "valid_for", startLoginTTL)
 	if started != nil {
-		if err := started(ctx, n, uiURL); err != nil {
+		if err := started(ctx, n, link.URL); err != nil {
 			return errors.Join(err, srv.Close(), n.Close())
 		}
 	}

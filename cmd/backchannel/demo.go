@@ -23,11 +23,11 @@ func (a *app) demoCmd() *cobra.Command {
 	var pace time.Duration
 	cmd := &cobra.Command{
 		Use:   "demo",
-		Short: "Run your node beside a small demo network on this machine; print the web UI's address",
+		Short: "Run your node beside a small demo network on this machine; print a login link to the web UI",
 		Long: "Run a daemon for your node together with a few demo nodes in the same process, all on\n" +
 			"loopback: a room hosted by a demo node whose audience chats, asks and upvotes; two\n" +
 			"contacts who write to you and answer; a stranger whose message lands in your requests.\n" +
-			"Open the printed address in a browser. Without --home the demo uses a fresh temporary\n" +
+			"Open the printed login link in a browser. Without --home the demo uses a fresh temporary\n" +
 			"home, so your own identity and contacts are left alone; everything is removed on exit.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -65,11 +65,14 @@ func (a *app) demoCmd() *cobra.Command {
 				demoStarted(net)
 			}
 			f.bootstrap = []string{net.BootstrapAddr()}
-			return a.runDaemon(cmd.Context(), f, func(ctx context.Context, n *node.Node, uiURL string) error {
+			return a.runDaemon(cmd.Context(), f, func(ctx context.Context, n *node.Node, loginURL string) error {
 				if err := net.Welcome(ctx, n); err != nil {
 					return err
 				}
-				fmt.Fprintf(a.stdout, "Backchannel demo running (home %s).\nOpen %s in your browser. Ctrl-C stops it.\n", a.home, uiURL)
+				fmt.Fprintf(a.stdout, "Backchannel demo running (home %s).\n"+
+					"Open %s in your browser. Ctrl-C stops it.\n"+
+					"(The link logs one browser in, within %v; `backchannel --home %s ui` prints another.)\n",
+					a.home, loginURL, startLoginTTL, a.home)
 				return nil
 			})
 		},

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"regexp"
 	"slices"
@@ -37,20 +36,19 @@ func TestDemo(t *testing.T) {
 			t.Fatalf("demo exited with %d: %s", code, errs.String())
 		default:
 		}
-		m := regexp.MustCompile(`Open (http://127\.0\.0\.1:\d+/) in your browser`).FindStringSubmatch(out.String())
+		m := regexp.MustCompile(`Open (` + loginLink.String() + `) in your browser`).FindStringSubmatch(out.String())
 		if m != nil {
 			uiURL = m[1]
 		}
 		return m != nil
 	})
-	resp, err := http.Get(uiURL)
-	if err != nil {
-		t.Fatal(err)
+	// The printed link logs one browser in, once.
+	status, page := openUI(t, uiURL)
+	if status != http.StatusSeeOther || !isApp(page) || !strings.Contains(page, "<title>Backchannel</title>") {
+		t.Errorf("GET %s: %d %.100s", uiURL, status, page)
 	}
-	page, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 || !strings.Contains(string(page), "<title>Backchannel</title>") {
-		t.Errorf("GET %s: %d %.100s", uiURL, resp.StatusCode, page)
+	if status, page := openUI(t, uiURL); status != http.StatusUnauthorized || isApp(page) {
+		t.Errorf("GET %s again: %d %.100s", uiURL, status, page)
 	}
 
 	eventually(t, "Ada and Grace in the inbox", func() bool {

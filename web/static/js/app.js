@@ -175,7 +175,7 @@ async function pollStatus() {
 }
 
 async function start() {
-  onSessionLost(() => notice('session', 'This page\'s session has ended (the daemon restarted).',
+  onSessionLost(() => notice('session', 'This page\'s session has ended (the daemon restarted): reload the page and log in again.',
     h('button', {type: 'button', onclick: () => location.reload()}, 'Reload')));
   try {
     app.self = await get('/v1/id');
