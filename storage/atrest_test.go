@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
 )
 
 // secretRecords writes records that must not be readable in the store's
@@ -127,7 +129,8 @@ func TestEncryptionAtRest(t *testing.T) {
 
 // TestWrongKeyIsRefused: a store opens only the way it was created; a wrong
 // key, no key for an encrypted store or a key for a plain one gives
-// ErrWrongKey and loses nothing; a key of the wrong size is ErrInvalid.
+// ErrWrongKey, loses nothing and leaves no goroutine behind (Badger's Open
+// would); a key of the wrong size is ErrInvalid.
 func TestWrongKeyIsRefused(t *testing.T) {
 	key, other := make([]byte, EncryptionKeySize), make([]byte, EncryptionKeySize)
 	rand.Read(key)
@@ -158,6 +161,7 @@ func TestWrongKeyIsRefused(t *testing.T) {
 				}
 				t.Fatalf("open: err = %v, want %v", err, tc.want)
 			}
+			goleak.VerifyNone(t)
 			s, err = Open(Config{Dir: dir, EncryptionKey: tc.created})
 			if err != nil {
 				t.Fatalf("reopen with the right key: %v", err)
@@ -211,4 +215,62 @@ func TestStoreFilesArePrivate(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("after Close")
+}
+
+// TestChangeKey: after ChangeKey the store opens with the new key only and
+// holds what it held; a wrong old key, an open store, a store in clear or
+// no store are refused and change nothing.
+func TestChangeKey(t *testing.T) {
+	keys := make([][]byte, 3)
+	for i := range keys {
+		keys[i] = make([]byte, EncryptionKeySize)
+		rand.Read(keys[i])
+	}
+	dir := t.TempDir()
+	s, err := Open(Config{Dir: dir, EncryptionKey: keys[0]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	needles := secretRecords(t, s)
+	if err := ChangeKey(dir, keys[0], keys[1]); !errors.Is(err, ErrLocked) {
+		t.Errorf("change key of an open store: err = %v, want ErrLocked", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name     string
+		dir      string
+		old, new []byte
+		want     error
+	}{
+		{"wrong old key", dir, keys[2], keys[1], ErrWrongKey},
+		{"to clear", dir, keys[0], nil, ErrInvalid},
+		{"no store", t.TempDir(), keys[0], keys[1], ErrNotFound},
+	} {
+		if err := ChangeKey(tc.dir, tc.old, tc.new); !errors.Is(err, tc.want) {
+			t.Errorf("%s: err = %v, want %v", tc.name, err, tc.want)
+		}
+	}
+	if err := ChangeKey(dir, keys[0], keys[1]); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := Open(Config{Dir: dir, EncryptionKey: keys[0]}); !errors.Is(err, ErrWrongKey) {
+		if err == nil {
+			s.Close()
+		}
+		t.Fatalf("open with the old key: err = %v, want ErrWrongKey", err)
+	}
+	s, err = Open(Config{Dir: dir, EncryptionKey: keys[1]})
+	if err != nil {
+		t.Fatalf("open with the new key: %v", err)
+	}
+	defer s.Close()
+	view(t, s, func(tx *Txn) error {
+		id, err := tx.Identity()
+		if err == nil && !bytes.Equal(id, needles["identity"]) {
+			t.Errorf("identity after the key change differs")
+		}
+		return err
+	})
 }

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -14,6 +15,21 @@ import (
 // (a wrong key, none for an encrypted store, or one for a plain store).
 func isKeyMismatch(err error) bool {
 	return errors.Is(err, badger.ErrEncryptionKeyMismatch)
+}
+
+// checkKey refuses cfg.EncryptionKey with ErrWrongKey if the store's key
+// registry says it is not the store's key. It reads the registry alone:
+// badger.Open would say the same but leaves goroutines running when it
+// does. Other errors are left for badger.Open to report.
+func checkKey(cfg Config) error {
+	if cfg.InMemory {
+		return nil
+	}
+	_, err := badger.OpenKeyRegistry(badger.KeyRegistryOptions{Dir: cfg.Dir, ReadOnly: true, EncryptionKey: cfg.EncryptionKey})
+	if isKeyMismatch(err) {
+		return fmt.Errorf("storage: open %q: %w (%w)", cfg.Dir, ErrWrongKey, err)
+	}
+	return nil
 }
 
 // restrictModes makes the store's folder 0700 and its files 0600. Badger

@@ -63,6 +63,9 @@ func Open(cfg Config) (*Store, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	if err := checkKey(cfg); err != nil {
+		return nil, err
+	}
 	db, err := badger.Open(badgerOptions(cfg, logger))
 	if err != nil {
 		if isKeyMismatch(err) {
