@@ -160,7 +160,7 @@ func (a *app) readPassphrase(src passSource, confirm bool) ([]byte, error) {
 	}
 	fd := int(os.Stdin.Fd())
 	if !term.IsTerminal(fd) {
-		return nil, fmt.Errorf("the store in %s is encrypted and no passphrase was given: run on a terminal, or pass %s N, or set $%s", a.home, src.flag, src.env)
+		return nil, fmt.Errorf("no passphrase was given for the store in %s: run on a terminal, or pass %s N, or set $%s", a.home, src.flag, src.env)
 	}
 	fmt.Fprint(a.stderr, src.prompt)
 	pass, err := term.ReadPassword(fd)

@@ -26,9 +26,9 @@ const (
 
 // Cost is Argon2id's cost: passes over the memory, memory in KiB, lanes.
 type Cost struct {
-	Time      uint32 `json:"time"`
-	MemoryKiB uint32 `json:"memory_kib"`
-	Threads   uint8  `json:"threads"`
+	Time      uint32 `json:"time,omitempty"`
+	MemoryKiB uint32 `json:"memory_kib,omitempty"`
+	Threads   uint8  `json:"threads,omitempty"`
 }
 
 // DefaultCost is RFC 9106's second recommended option: 3 passes, 64 MiB,
