@@ -27,8 +27,8 @@
 // file encrypted under the given key, beside a check value that lets [Open]
 // tell a wrong key ([ErrWrongKey]) before it reads or writes anything.
 // Badger makes a new data key every 10 days; files written since use it,
-// older files keep theirs until compaction rewrites them. The given key
-// itself never changes: changing it means rewriting the store. Badger's
+// older files keep theirs until compaction rewrites them. [ChangeKey]
+// re-encrypts the data keys under a new key (not the data). Badger's
 // encryption keeps the contents secret but does not authenticate them (CTR,
 // no MAC); the files' names, sizes and times stay visible. Keys, being
 // inside the encrypted tables, are secret too. Without a key everything is
