@@ -57,6 +57,11 @@ type Config struct {
 	// a go-libp2p mocknet. The node owns the host and closes it.
 	NewHost func(key lcrypto.PrivKey) (host.Host, error)
 
+	// StoreKey, when set, encrypts the store at rest: 32 bytes, see
+	// storage.Config.EncryptionKey. The store must be opened with the key it
+	// was created with (none for a store created without).
+	StoreKey []byte
+
 	// NoSync skips fsync in the store: for benchmarks only.
 	NoSync bool
 

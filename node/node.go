@@ -72,7 +72,7 @@ func New(cfg Config) (*Node, error) {
 	if cfg.Gater == nil && p2p.AllLoopback(cfg.ListenAddrs) {
 		cfg.Gater = &LoopbackGater{}
 	}
-	st, err := storage.Open(storage.Config{Dir: filepath.Join(cfg.Home, "store"), NoSync: cfg.NoSync, Logger: cfg.Logger})
+	st, err := storage.Open(storage.Config{Dir: filepath.Join(cfg.Home, "store"), NoSync: cfg.NoSync, EncryptionKey: cfg.StoreKey, Logger: cfg.Logger})
 	if err != nil {
 		return nil, fmt.Errorf("node: %w", err)
 	}

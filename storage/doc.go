@@ -19,6 +19,29 @@
 // Update has returned nil, the data survives kill -9 and power loss. Only
 // [Config.NoSync], meant for benchmarks, gives that up.
 //
+// # Encryption at rest
+//
+// With [Config.EncryptionKey] (32 bytes) the store uses Badger's encryption:
+// every table, value-log file and memtable log is encrypted with AES-256 in
+// CTR mode under a data key, and the data keys are kept in the KEYREGISTRY
+// file encrypted under the given key, beside a check value that lets [Open]
+// tell a wrong key ([ErrWrongKey]) before it reads or writes anything.
+// Badger makes a new data key every 10 days; files written since use it,
+// older files keep theirs until compaction rewrites them. [ChangeKey]
+// re-encrypts the data keys under a new key (not the data). Badger's
+// encryption keeps the contents secret but does not authenticate them (CTR,
+// no MAC); the files' names, sizes and times stay visible. Keys, being
+// inside the encrypted tables, are secret too. Without a key everything is
+// in clear: messages, contacts, peer IDs, the identity key, ratchet and
+// group secrets.
+//
+// # Files
+//
+// [Open] and [Store.Close] make the store's folder 0700 and its files 0600.
+// Files Badger creates in between get 0666 less the process umask (its
+// tables and memtables; the rest it creates 0600), so a process that keeps
+// a store open sets its umask to 077 to keep them private (the daemon does).
+//
 // # Key layout
 //
 // Every key starts with a short prefix naming the record kind. <peer> is one

@@ -24,6 +24,13 @@ var (
 	// direction, which are part of its identity; or PutRoomMessage was given
 	// a different message with the sender and seq of a stored one.
 	ErrMismatch = errors.New("storage: message does not match the stored one")
+	// ErrWrongKey: the store cannot be opened with Config.EncryptionKey: it
+	// is encrypted under another key, or encrypted and no key was given, or
+	// not encrypted and a key was. It wraps Badger's
+	// ErrEncryptionKeyMismatch; nothing on disk was changed.
+	ErrWrongKey = errors.New("storage: wrong encryption key")
+	// ErrLocked: ChangeKey found the store open in a process.
+	ErrLocked = errors.New("storage: store in use")
 	// ErrCorrupt: a stored record cannot be decoded.
 	ErrCorrupt = errors.New("storage: corrupt record")
 	// ErrConflict: a transaction still conflicted with concurrent ones after

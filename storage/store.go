@@ -20,14 +20,28 @@ type Config struct {
 	// NoSync skips fsync on commit. For benchmarks only: it gives up the
 	// guarantee that a committed transaction survives kill -9 or power loss.
 	NoSync bool
+	// EncryptionKey, when not empty, encrypts the store at rest (Badger's
+	// encryption, AES-256): it must be 32 bytes. A store is created
+	// encrypted or not and must be opened the same way; a different key, or
+	// none for an encrypted store, or one for a plain store, gives
+	// ErrWrongKey and changes nothing on disk.
+	EncryptionKey []byte
 	// Logger receives Badger's warnings and errors; nil discards them.
 	Logger *slog.Logger
 }
+
+// EncryptionKeySize is the length of Config.EncryptionKey: AES-256.
+const EncryptionKeySize = 32
+
+// dataKeyRotation is how often Badger makes a new data key under the
+// encryption key (see "Encryption at rest" in the package doc).
+const dataKeyRotation = 10 * 24 * time.Hour
 
 // Store is a node's local database. It is safe for concurrent use.
 type Store struct {
 	db     *badger.DB
 	logger *slog.Logger
+	dir    string // "" in memory
 
 	mu     sync.RWMutex // held for reading by transactions, for writing by Close
 	closed bool
@@ -42,15 +56,28 @@ func Open(cfg Config) (*Store, error) {
 	if cfg.Dir == "" && !cfg.InMemory {
 		return nil, fmt.Errorf("storage: open: %w: Dir is required unless InMemory", ErrInvalid)
 	}
+	if n := len(cfg.EncryptionKey); n != 0 && n != EncryptionKeySize {
+		return nil, fmt.Errorf("storage: open: %w: EncryptionKey is %d bytes, want %d", ErrInvalid, n, EncryptionKeySize)
+	}
 	logger := cfg.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	if err := checkKey(cfg); err != nil {
+		return nil, err
+	}
 	db, err := badger.Open(badgerOptions(cfg, logger))
 	if err != nil {
+		if isKeyMismatch(err) {
+			return nil, fmt.Errorf("storage: open %q: %w (%w)", cfg.Dir, ErrWrongKey, err)
+		}
 		return nil, fmt.Errorf("storage: open %q: %w", cfg.Dir, err)
 	}
 	s := &Store{db: db, logger: logger}
+	if !cfg.InMemory {
+		s.dir = cfg.Dir
+		s.restrictModes()
+	}
 	if err := s.migrate(); err != nil {
 		_ = db.Close()
 		return nil, err
@@ -65,7 +92,10 @@ func Open(cfg Config) (*Store, error) {
 }
 
 // badgerOptions is the small-footprint profile: a node's data is small and it
-// shares the machine with a desktop, so caches and tables stay small.
+// shares the machine with a desktop, so caches and tables stay small. The
+// block and index caches also serve encryption: Badger needs a block cache
+// when it decrypts (it panics without one) and keeps decrypted table indexes
+// in the index cache rather than decrypting them on every read.
 func badgerOptions(cfg Config, logger *slog.Logger) badger.Options {
 	dir := cfg.Dir
 	if cfg.InMemory {
@@ -85,6 +115,8 @@ func badgerOptions(cfg Config, logger *slog.Logger) badger.Options {
 		WithNumCompactors(2).
 		WithNumVersionsToKeep(1).
 		WithMetricsEnabled(false).
+		WithEncryptionKey(cfg.EncryptionKey).
+		WithEncryptionKeyRotationDuration(dataKeyRotation).
 		WithLogger(badgerLogger{logger})
 }
 
@@ -101,6 +133,9 @@ func (s *Store) Close() error {
 	s.wg.Wait()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("storage: close: %w", err)
+	}
+	if s.dir != "" {
+		s.restrictModes() // the tables Badger wrote while open
 	}
 	return nil
 }

@@ -29,24 +29,38 @@ import (
 var nodeStarted func(home string, n *node.Node)
 
 func (a *app) initCmd() *cobra.Command {
-	return &cobra.Command{
+	var (
+		encrypt bool
+		keys    keyFlags
+	)
+	cmd := &cobra.Command{
 		Use:   "init",
 		Short: "Create the home folder, the node's identity and settings; print the peer ID",
 		Long: "Create the home folder, the node's identity and HOME/config.json with the listen\n" +
 			"addresses (a port chosen now, kept from then on), and print the peer ID.\n" +
-			"The daemon's first start does the same.",
+			"The daemon's first start does the same, with a store in clear.\n" +
+			"With --encrypt the store is encrypted at rest under a key derived from a passphrase\n" +
+			"(asked twice on a terminal, or read from --passphrase-fd or $" + envPassphrase + "),\n" +
+			"or with --key-file under a key file (made if missing); the daemon then asks for it\n" +
+			"at every start. Encryption is chosen here, once, for a new home.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			keys.parsed(cmd)
+			privateFiles()
 			if err := os.MkdirAll(a.home, 0o700); err != nil {
+				return err
+			}
+			key, from, err := a.storeKey(keys, encrypt || keys.keyFile != "")
+			if err != nil {
 				return err
 			}
 			conf, err := loadHomeConfig(a.home)
 			if err != nil {
 				return err
 			}
-			n, err := node.New(node.Config{Home: a.home, ListenAddrs: conf.Listen, Logger: slog.New(slog.DiscardHandler)})
+			n, err := node.New(node.Config{Home: a.home, ListenAddrs: conf.Listen, StoreKey: key, Logger: slog.New(slog.DiscardHandler)})
 			if err != nil {
-				return err
+				return a.explainWrongKey(err, from)
 			}
 			if err := n.Start(cmd.Context()); err != nil {
 				n.Close()
@@ -63,6 +77,9 @@ func (a *app) initCmd() *cobra.Command {
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&encrypt, "encrypt", false, "encrypt the new store at rest (a passphrase, or --key-file)")
+	keys.addFlags(cmd)
+	return cmd
 }
 
 // daemonFlags are the flags of `backchannel daemon`.
@@ -74,6 +91,7 @@ type daemonFlags struct {
 	helper                                      bool
 	stampDifficulty                             uint8
 	logLevel                                    string
+	keys                                        keyFlags
 }
 
 func (a *app) daemonCmd() *cobra.Command {
@@ -85,12 +103,16 @@ func (a *app) daemonCmd() *cobra.Command {
 			"its address to HOME/api.json and keeps the bearer token in HOME/api.token.\n" +
 			"It logs a one-time login link to its web UI; `backchannel ui` prints another.\n" +
 			"By default the node listens on loopback only and contacts no one: pass --listen\n" +
-			"and --bootstrap to reach other machines.",
+			"and --bootstrap to reach other machines.\n" +
+			"A store made with `init --encrypt` needs its passphrase (asked on a terminal, or read\n" +
+			"from --passphrase-fd or $" + envPassphrase + ") or its key file.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			f.keys.parsed(cmd)
 			return a.runDaemon(cmd.Context(), f, nil)
 		},
 	}
+	f.keys.addFlags(cmd)
 	fl := cmd.Flags()
 	fl.StringArrayVar(&f.listen, "listen", nil, "multiaddr to listen on, repeatable (default: HOME/config.json's, loopback TCP and QUIC on a port chosen at the first start)")
 	fl.StringVar(&f.apiAddr, "api", api.DefaultAddr, "loopback HOST:PORT of the local API; port 0 picks a free port")
@@ -128,7 +150,12 @@ func (a *app) runDaemon(ctx context.Context, f daemonFlags, started func(ctx con
 		return fmt.Errorf("a daemon is already running for home %s", a.home)
 	}
 	log := slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level}))
+	privateFiles()
 	if err := os.MkdirAll(a.home, 0o700); err != nil {
+		return err
+	}
+	key, from, err := a.storeKey(f.keys, false)
+	if err != nil {
 		return err
 	}
 
@@ -167,13 +194,14 @@ func (a *app) runDaemon(ctx context.Context, f daemonFlags, started func(ctx con
 		EnableMDNS:         f.mdns,
 		Helper:             f.helper,
 		StampDifficulty:    f.stampDifficulty,
+		StoreKey:           key,
 		Logger:             log,
 	})
 	if err != nil {
 		if isAddrInUse(err) && len(f.listen) == 0 {
 			return fmt.Errorf("%w\nthe listen port in %s is taken by another program: change it there, or pass --listen", err, filepath.Join(a.home, homeConfigFile))
 		}
-		return err
+		return a.explainWrongKey(err, from)
 	}
 	if err := n.Start(ctx); err != nil {
 		n.Close()
