@@ -126,3 +126,42 @@ func declineThenBlock(t *testing.T, a, c *testNode) {
 		t.Fatal("blocked peer in requests")
 	}
 }
+
+// TestStrangerProfileWaitsForAccept: a stranger's profile is not kept while
+// its thread is a request, however often it sends it; once accepted, the
+// profile it sends in answer to the acceptance shows.
+func TestStrangerProfileWaitsForAccept(t *testing.T) {
+	a := newTestNode(t, "")
+	b := newTestNode(t, "")
+	const lie = "Your Bank (verified)"
+	if err := b.SetProfileName(lie); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.AddContact(context.Background(), a.invite(), "a"); err != nil {
+		t.Fatal(err)
+	}
+	hi := b.send(a.ID(), "please confirm your account")
+	b.waitState(a.ID(), hi.ID, storage.StateDelivered)
+	// Sent unasked, before and after the thread exists at a: both dropped.
+	for range 2 {
+		if err := b.dm.SendProfile(a.ID()); err != nil {
+			t.Fatal(err)
+		}
+		b.waitUntil("b's profile acked", func() bool { return b.Status().OutboxPending == 0 })
+	}
+	cs, err := a.Contacts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cs {
+		if c.Peer == b.ID() && c.ProfileName != "" {
+			t.Fatalf("a stranger's profile name %q kept before accept", c.ProfileName)
+		}
+	}
+	if err := a.Accept(context.Background(), b.ID()); err != nil {
+		t.Fatal(err)
+	}
+	a.waitEvent("b's profile once accepted", func(e Event) bool {
+		return e.Type == EventContact && e.Peer == b.ID() && e.Contact.ProfileName == lie
+	})
+}

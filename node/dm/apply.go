@@ -104,8 +104,11 @@ func (rc *receipt) profile(now time.Time, p *dmpb.Profile) error {
 	if len(name) > contacts.MaxNameBytes || !utf8.ValidString(name) {
 		return fmt.Errorf("%w: profile name too long", errs.ErrProtocol)
 	}
-	if !rc.known {
-		return nil // profiles come with acceptance; a stranger's is ignored
+	if rc.stranger() {
+		// A name comes with acceptance: the requester answers our
+		// acceptance notice with its profile. Until then whatever a
+		// stranger calls itself ("Your Bank (verified)") is not kept.
+		return nil
 	}
 	rc.contact.ProfileName = name
 	rc.contact.Updated = now
