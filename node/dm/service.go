@@ -36,9 +36,11 @@ type Gate interface {
 type Stranger struct {
 	Peer peer.ID
 	Key  keys.PublicKey
-	// Known: p has a contact record (an earlier request).
+	// Known: p has a contact record (an earlier request, or a block).
 	Known bool
-	// Stored: messages from p stored earlier in this transaction.
+	// Stored: messages that count against p's request thread besides those
+	// stored before this transaction: stored earlier in it, or, for a
+	// blocked peer, those its thread held when blocked and dropped since.
 	Stored         int
 	RatchetMessage []byte
 	Stamp          []byte
