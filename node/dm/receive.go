@@ -344,10 +344,11 @@ func (rc *receipt) decrypt(msg ratchet.Message) ([]byte, error) {
 // one-time prekey it names (given back if the transaction aborts).
 func (rc *receipt) respond(msg ratchet.Message) (*ratchet.Session, error) {
 	h := msg.X3DH
+	now := rc.d.now()
 	b, err := rc.tx.SignedPreKey(h.SignedPreKeyID)
 	if err != nil {
 		if errors.Is(err, storage.ErrNotFound) {
-			return nil, fmt.Errorf("%w: unknown signed prekey %d", errs.ErrProtocol, h.SignedPreKeyID)
+			return nil, fmt.Errorf("%w: %w: signed prekey %d unknown or deleted", errs.ErrProtocol, errs.ErrStalePreKey, h.SignedPreKeyID)
 		}
 		return nil, err
 	}
@@ -355,14 +356,21 @@ func (rc *receipt) respond(msg ratchet.Message) (*ratchet.Session, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !now.Before(spk.Expires) {
+		return nil, fmt.Errorf("%w: %w: signed prekey %d expired at %s", errs.ErrProtocol, errs.ErrStalePreKey,
+			h.SignedPreKeyID, spk.Expires.Format(time.RFC3339))
+	}
 	var opk *identity.OneTimePreKeyPair
 	if h.HasOneTimePreKey {
-		b, err := rc.tx.TakeOneTimePreKey(h.OneTimePreKeyID)
+		b, made, err := rc.tx.TakeOneTimePreKey(h.OneTimePreKeyID)
 		if err != nil {
 			if errors.Is(err, storage.ErrNotFound) {
-				return nil, fmt.Errorf("%w: one-time prekey %d unknown or used", errs.ErrProtocol, h.OneTimePreKeyID)
+				return nil, fmt.Errorf("%w: %w: one-time prekey %d unknown or used", errs.ErrProtocol, errs.ErrStalePreKey, h.OneTimePreKeyID)
 			}
 			return nil, err
+		}
+		if !made.IsZero() && now.Sub(made) >= oneTimePreKeyLifetime {
+			return nil, fmt.Errorf("%w: %w: one-time prekey %d expired", errs.ErrProtocol, errs.ErrStalePreKey, h.OneTimePreKeyID)
 		}
 		pair, err := identity.UnmarshalOneTimePreKeyPair(b)
 		if err != nil {
