@@ -72,7 +72,7 @@ func runRecipient() error {
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
 	g := &node.LoopbackGater{}
 	n, err := node.New(node.Config{Home: os.Getenv(envHome), ListenAddrs: []string{os.Getenv(envListen)}, Gater: g,
-		Logger: slog.New(slog.DiscardHandler)})
+		NoStamp: true, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return err
 	}

@@ -49,6 +49,7 @@ func (c *cluster) nodeConfig() node.Config {
 		ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"},
 		Gater:       &node.LoopbackGater{},
 		Logger:      c.e.log,
+		NoStamp:     true, // the bench measures messaging, not proof of work
 	}
 }
 

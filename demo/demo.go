@@ -329,6 +329,7 @@ func (d *Network) startPerson(ctx context.Context, name string, bootstrap []stri
 		RoomSyncInterval: 2 * time.Second,
 		RetryBase:        100 * time.Millisecond,
 		RetryMax:         2 * time.Second,
+		NoStamp:          true, // its strangers are the demo's own
 		Logger:           d.log.With("demo", name),
 	})
 	if err != nil {

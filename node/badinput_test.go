@@ -58,9 +58,9 @@ func (rp *rawPeer) connect(n *testNode) {
 	}
 }
 
-// startSession fetches n's bundle over the prekeys protocol and starts a
-// ratchet session with it.
-func (rp *rawPeer) startSession(n *testNode) {
+// startSession fetches n's bundle over the prekeys protocol, starts a
+// ratchet session with it and returns the bundle.
+func (rp *rawPeer) startSession(n *testNode) identity.Bundle {
 	rp.t.Helper()
 	s, err := rp.h.NewStream(context.Background(), n.ID(), ProtocolPreKeys)
 	if err != nil {
@@ -81,6 +81,7 @@ func (rp *rawPeer) startSession(n *testNode) {
 	if rp.sess, err = ratchet.Initiate(rp.id, b, time.Now()); err != nil {
 		rp.t.Fatal(err)
 	}
+	return b
 }
 
 // envelope encrypts a text message into a frame.

@@ -27,7 +27,7 @@ const echoProtocol = "/backchannel-bench/echo/1.0.0"
 func benchPair(b *testing.B) (a, c *Node, evs <-chan Event) {
 	b.Helper()
 	mk := func() *Node {
-		n, err := New(Config{Home: b.TempDir(), ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}, Gater: &LoopbackGater{}, NoSync: os.Getenv("BENCH_NOSYNC") != ""})
+		n, err := New(Config{Home: b.TempDir(), ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}, Gater: &LoopbackGater{}, NoStamp: true, NoSync: os.Getenv("BENCH_NOSYNC") != ""})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -214,7 +214,7 @@ func outboxEmpty(b *testing.B, n *Node) bool {
 // heartbeat, bootstrapped from boot if given. The caller closes it.
 func newBenchNode(b *testing.B, boot string, mod ...func(*Config)) *Node {
 	b.Helper()
-	cfg := Config{Home: b.TempDir(), ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}, Gater: &LoopbackGater{}, NoSync: true,
+	cfg := Config{Home: b.TempDir(), ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}, Gater: &LoopbackGater{}, NoStamp: true, NoSync: true,
 		PubSubHeartbeat: 100 * time.Millisecond}
 	if boot != "" {
 		cfg.Bootstrap = []string{boot}

@@ -9,6 +9,7 @@ import (
 	lcrypto "github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/host"
 
+	"github.com/backchannel/backchannel/crypto/stamp"
 	"github.com/backchannel/backchannel/node/requests"
 )
 
@@ -40,8 +41,13 @@ type Config struct {
 	PublicRanges []netip.Prefix
 
 	// StampDifficulty is the proof-of-work, in bits, asked of strangers'
-	// messages (0: none). Published in the node's prekey bundle.
+	// messages, published in the node's prekey bundle:
+	// stamp.DefaultDifficulty (11 bits, about 0.7 s of a sender's CPU per
+	// message until its first reply) when zero.
 	StampDifficulty uint8
+	// NoStamp asks strangers for no stamp when StampDifficulty is zero:
+	// for tests, benchmarks and demo nodes, whose strangers are our own.
+	NoStamp bool
 
 	// Limits on strangers and message sizes; DefaultLimits when zero.
 	Limits Limits
@@ -101,6 +107,10 @@ type Config struct {
 // do, and the size of messages; see requests.Limits.
 type Limits = requests.Limits
 
+// DefaultStampDifficulty is the proof-of-work, in bits, a node asks of
+// strangers' messages unless configured: see Config.StampDifficulty.
+const DefaultStampDifficulty = stamp.DefaultDifficulty
+
 // DefaultLimits are the limits a node uses unless configured.
 var DefaultLimits = requests.DefaultLimits
 
@@ -113,6 +123,9 @@ func (c *Config) applyDefaults() error {
 	}
 	if c.Limits == (Limits{}) {
 		c.Limits = DefaultLimits
+	}
+	if c.StampDifficulty == 0 && !c.NoStamp {
+		c.StampDifficulty = DefaultStampDifficulty
 	}
 	if c.RetryBase == 0 {
 		c.RetryBase = time.Second

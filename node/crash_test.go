@@ -29,7 +29,7 @@ const (
 // runChild runs a recipient node until SIGTERM (or SIGKILL, which is the
 // point). It prints "READY <peer ID>" once serving.
 func runChild() int {
-	n, err := New(Config{Home: os.Getenv(envHome), ListenAddrs: []string{os.Getenv(envListen)}, Gater: &LoopbackGater{}})
+	n, err := New(Config{Home: os.Getenv(envHome), ListenAddrs: []string{os.Getenv(envListen)}, Gater: &LoopbackGater{}, NoStamp: true})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

@@ -56,6 +56,9 @@ func newTestNode(t *testing.T, home string, mod ...func(*Config)) *testNode {
 		Gater:       &LoopbackGater{},
 		RetryBase:   20 * time.Millisecond,
 		RetryMax:    500 * time.Millisecond,
+		// A stamp of the default 11 bits takes seconds under -race: tests
+		// that are about stamps set StampDifficulty.
+		NoStamp: true,
 	}
 	if onMocknet(t) {
 		cfg.NewHost = func(key lcrypto.PrivKey) (host.Host, error) { return addMocknetPeer(t, key) }

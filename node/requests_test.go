@@ -2,7 +2,11 @@ package node
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"testing"
+
+	"google.golang.org/protobuf/proto"
 
 	"github.com/backchannel/backchannel/storage"
 )
@@ -124,5 +128,102 @@ func declineThenBlock(t *testing.T, a, c *testNode) {
 	}
 	if reqs, _ := a.Requests(); threadPeers(reqs)[c.ID()] {
 		t.Fatal("blocked peer in requests")
+	}
+}
+
+// TestStrangerProfileWaitsForAccept: a stranger's profile is not kept while
+// its thread is a request, however often it sends it; once accepted, the
+// profile it sends in answer to the acceptance shows.
+func TestStrangerProfileWaitsForAccept(t *testing.T) {
+	a := newTestNode(t, "")
+	b := newTestNode(t, "")
+	const lie = "Your Bank (verified)"
+	if err := b.SetProfileName(lie); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.AddContact(context.Background(), a.invite(), "a"); err != nil {
+		t.Fatal(err)
+	}
+	hi := b.send(a.ID(), "please confirm your account")
+	b.waitState(a.ID(), hi.ID, storage.StateDelivered)
+	// Sent unasked, before and after the thread exists at a: both dropped.
+	for range 2 {
+		if err := b.dm.SendProfile(a.ID()); err != nil {
+			t.Fatal(err)
+		}
+		b.waitUntil("b's profile acked", func() bool { return b.Status().OutboxPending == 0 })
+	}
+	cs, err := a.Contacts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cs {
+		if c.Peer == b.ID() && c.ProfileName != "" {
+			t.Fatalf("a stranger's profile name %q kept before accept", c.ProfileName)
+		}
+	}
+	if err := a.Accept(context.Background(), b.ID()); err != nil {
+		t.Fatal(err)
+	}
+	a.waitEvent("b's profile once accepted", func(e Event) bool {
+		return e.Type == EventContact && e.Peer == b.ID() && e.Contact.ProfileName == lie
+	})
+}
+
+// TestBlockedLooksPending: a blocked peer gets back, envelope by envelope,
+// byte for byte what a stranger whose request stays pending gets: acks
+// until its thread would be full, then RETRY_LATER with the same reason, a
+// resent message acked as a duplicate, the stream never reset.
+func TestBlockedLooksPending(t *testing.T) {
+	a := newTestNode(t, "", func(c *Config) {
+		c.Limits = DefaultLimits
+		c.Limits.StrangerRate, c.Limits.StrangerBurst = 1e6, 1e6 // the thread cap, not the clock, decides
+		c.Limits.AllStrangersRate, c.Limits.AllStrangersBurst = 1e6, 1e6
+	})
+	pending, blocked := newRawPeer(t), newRawPeer(t)
+	// answers sends n messages, one per stream, then the first one again,
+	// and returns the ack frames as encoded (message IDs cleared).
+	answers := func(rp *rawPeer, n int) []string {
+		var out []string
+		var first []byte
+		for i := range n + 1 {
+			f := first
+			if i < n {
+				f = rp.envelope(fmt.Sprintf("message %d", i))
+			}
+			if i == 0 {
+				first = f
+			}
+			acks, reset := rp.exchange(a, f, 1)
+			if reset || len(acks) != 1 {
+				t.Fatalf("message %d: %d acks, reset %v", i, len(acks), reset)
+			}
+			acks[0].Id = nil
+			b, err := proto.Marshal(acks[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, fmt.Sprintf("%x (%v %q)", b, acks[0].Status, acks[0].Reason))
+		}
+		return out
+	}
+	for _, rp := range []*rawPeer{pending, blocked} {
+		rp.connect(a)
+		rp.startSession(a)
+		answers(rp, 3) // a request thread of 3 at a
+	}
+	if err := a.Block(blocked.h.ID()); err != nil {
+		t.Fatal(err)
+	}
+	n := DefaultLimits.RequestMessagesPerSender // well past the cap
+	want, got := answers(pending, n), answers(blocked, n)
+	if !slices.Equal(got, want) {
+		t.Fatalf("blocked peer's answers differ from a pending stranger's:\nblocked %q\npending %q", got, want)
+	}
+	if want[0] == want[n-1] || want[n] != want[0] {
+		t.Fatalf("the pending stranger never met its thread cap, or its resent first message was refused: %q", want)
+	}
+	if ms, _ := a.Messages(blocked.h.ID(), 100, zeroTime); len(ms) != 0 {
+		t.Fatalf("a stored %d of the blocked peer's messages", len(ms))
 	}
 }

@@ -71,3 +71,34 @@ func TestInviteTokenSkipsStamp(t *testing.T) {
 		t.Fatalf("reused token: acks %v, want RETRY_LATER", acks)
 	}
 }
+
+// TestStampDefault: a node configured with nothing about stamps publishes
+// DefaultStampDifficulty (the 11 bits DESIGN.md documents) in its bundle
+// and refuses a stranger's message without a stamp; NoStamp turns it off.
+func TestStampDefault(t *testing.T) {
+	if DefaultStampDifficulty != 11 {
+		t.Fatalf("DefaultStampDifficulty = %d; DESIGN.md and --stamp-difficulty's help say 11", DefaultStampDifficulty)
+	}
+	for _, tt := range []struct {
+		name    string
+		noStamp bool
+		want    uint8
+		status  dmpb.Ack_Status
+	}{
+		{"default", false, DefaultStampDifficulty, dmpb.Ack_RETRY_LATER},
+		{"NoStamp", true, 0, dmpb.Ack_OK},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			a := newTestNode(t, "", func(c *Config) { c.NoStamp = tt.noStamp })
+			rp := newRawPeer(t)
+			rp.connect(a)
+			if b := rp.startSession(a); b.StampDifficulty != tt.want {
+				t.Fatalf("bundle asks %d bits, want %d", b.StampDifficulty, tt.want)
+			}
+			acks, reset := rp.exchange(a, rp.envelope("no stamp"), 1)
+			if reset || len(acks) != 1 || acks[0].Status != tt.status {
+				t.Fatalf("unstamped request: acks %v, reset %v; want %v", acks, reset, tt.status)
+			}
+		})
+	}
+}

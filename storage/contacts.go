@@ -20,7 +20,8 @@ const (
 	ContactUnknown ContactState = iota
 	// ContactAccepted is a contact whose thread is in the inbox.
 	ContactAccepted
-	// ContactBlocked is a peer whose messages are dropped (and still acked).
+	// ContactBlocked is a peer whose messages are dropped (answered as a
+	// pending stranger's would be).
 	ContactBlocked
 )
 

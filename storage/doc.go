@@ -59,6 +59,7 @@
 //	k/spk/<id uint32>             signed prekey, opaque bytes
 //	k/spkcur                      uint32 ID of the current signed prekey
 //	k/otk/<id uint32>             one-time prekey, opaque bytes
+//	k/otkt/<id uint32>            uint64 time the one-time prekey was made (absent: unknown)
 //	q/<name>                      uint64 counter (NextSequence)
 //	g/<key>                       setting, opaque bytes
 //	c/<peer>                      Contact

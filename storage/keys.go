@@ -14,6 +14,7 @@ const (
 	prefixSignedPreKey  = "k/spk/"
 	prefixCurrentSPK    = "k/spkcur"
 	prefixOneTimeKey    = "k/otk/"
+	prefixOneTimeTime   = "k/otkt/"
 	prefixSequence      = "q/"
 	prefixSetting       = "g/"
 	prefixContact       = "c/"

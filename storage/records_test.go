@@ -36,14 +36,15 @@ func testMessage(p peer.ID, n int, d Direction) Message {
 
 func TestSecretsRoundTrip(t *testing.T) {
 	s := openMem(t)
+	made := time.Unix(1700000000, 0).UTC()
 	update(t, s, func(tx *Txn) error {
 		for _, err := range []error{
 			tx.PutIdentity([]byte("identity")),
 			tx.PutSignedPreKey(7, []byte("spk7")),
 			tx.PutSignedPreKey(8, []byte("spk8")),
 			tx.SetCurrentSignedPreKeyID(8),
-			tx.PutOneTimePreKey(1, []byte("otk1")),
-			tx.PutOneTimePreKey(2, []byte("otk2")),
+			tx.PutOneTimePreKey(1, made, []byte("otk1")),
+			tx.PutOneTimePreKey(2, time.Time{}, []byte("otk2")),
 			tx.PutSetting("difficulty", []byte{12}),
 			tx.DeleteSignedPreKey(7),
 			tx.DeleteSignedPreKey(99),
@@ -79,6 +80,29 @@ func TestSecretsRoundTrip(t *testing.T) {
 		if n, err := tx.CountOneTimePreKeys(); n != 2 || err != nil {
 			t.Errorf("CountOneTimePreKeys = %d, %v; want 2", n, err)
 		}
+		if ids, err := tx.SignedPreKeyIDs(); !slices.Equal(ids, []uint32{8}) || err != nil {
+			t.Errorf("SignedPreKeyIDs = %v, %v; want [8]", ids, err)
+		}
+		times, err := tx.OneTimePreKeyTimes()
+		if err != nil || len(times) != 2 || !times[1].Equal(made) || !times[2].IsZero() {
+			t.Errorf("OneTimePreKeyTimes = %v, %v; want 1 at %v, 2 unknown", times, err, made)
+		}
+		return nil
+	})
+	update(t, s, func(tx *Txn) error {
+		if err := tx.SetOneTimePreKeyTime(2, made); err != nil {
+			return err
+		}
+		if err := tx.SetOneTimePreKeyTime(3, made); !errors.Is(err, ErrNotFound) {
+			t.Errorf("SetOneTimePreKeyTime of a missing key: %v, want ErrNotFound", err)
+		}
+		return tx.DeleteOneTimePreKey(1)
+	})
+	view(t, s, func(tx *Txn) error {
+		times, err := tx.OneTimePreKeyTimes()
+		if err != nil || len(times) != 1 || !times[2].Equal(made) {
+			t.Errorf("after setting 2's time and deleting 1: %v, %v", times, err)
+		}
 		return nil
 	})
 }
@@ -101,19 +125,20 @@ func TestEmptyStoreReportsNotFound(t *testing.T) {
 
 func TestTakeOneTimePreKeyOnlyOnce(t *testing.T) {
 	s := openMem(t)
-	update(t, s, func(tx *Txn) error { return tx.PutOneTimePreKey(5, []byte("otk5")) })
+	made := time.Unix(1700000000, 5).UTC()
+	update(t, s, func(tx *Txn) error { return tx.PutOneTimePreKey(5, made, []byte("otk5")) })
 	update(t, s, func(tx *Txn) error {
-		b, err := tx.TakeOneTimePreKey(5)
-		if err != nil || string(b) != "otk5" {
-			t.Errorf("first take = %q, %v", b, err)
+		b, created, err := tx.TakeOneTimePreKey(5)
+		if err != nil || string(b) != "otk5" || !created.Equal(made) {
+			t.Errorf("first take = %q, %v, %v", b, created, err)
 		}
-		if _, err := tx.TakeOneTimePreKey(5); !errors.Is(err, ErrNotFound) {
+		if _, _, err := tx.TakeOneTimePreKey(5); !errors.Is(err, ErrNotFound) {
 			t.Errorf("second take in the same txn: %v, want ErrNotFound", err)
 		}
 		return nil
 	})
 	err := s.Update(func(tx *Txn) error {
-		_, err := tx.TakeOneTimePreKey(5)
+		_, _, err := tx.TakeOneTimePreKey(5)
 		return err
 	})
 	if !errors.Is(err, ErrNotFound) {

@@ -1,9 +1,11 @@
 package storage
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Identity returns the node's identity record (opaque bytes from the crypto
@@ -65,27 +67,114 @@ func (t *Txn) SetCurrentSignedPreKeyID(id uint32) error {
 	return wrap("set current signed prekey", t.set([]byte(prefixCurrentSPK), binary.BigEndian.AppendUint32(nil, id)))
 }
 
-// PutOneTimePreKey stores a one-time prekey record under its ID.
-func (t *Txn) PutOneTimePreKey(id uint32, b []byte) error {
+// SignedPreKeyIDs lists the IDs of the signed prekeys held, in order.
+func (t *Txn) SignedPreKeyIDs() ([]uint32, error) {
+	return t.uint32IDs(prefixSignedPreKey, "signed prekeys")
+}
+
+// PutOneTimePreKey stores a one-time prekey record under its ID, with the
+// time it was made (the zero time: unknown).
+func (t *Txn) PutOneTimePreKey(id uint32, created time.Time, b []byte) error {
 	if len(b) == 0 {
 		return fmt.Errorf("storage: put one-time prekey %d: %w: empty", id, ErrInvalid)
 	}
-	return wrap("put one-time prekey", t.set(uint32Key(prefixOneTimeKey, id), b))
+	if err := t.set(uint32Key(prefixOneTimeKey, id), b); err != nil {
+		return wrap("put one-time prekey", err)
+	}
+	return t.setOneTimePreKeyTime(id, created)
 }
 
-// TakeOneTimePreKey returns the one-time prekey with the given ID and deletes
-// it in the same transaction, so it is used at most once; ErrNotFound if it
-// does not exist or was already taken.
-func (t *Txn) TakeOneTimePreKey(id uint32) ([]byte, error) {
+func (t *Txn) setOneTimePreKeyTime(id uint32, created time.Time) error {
+	k := uint32Key(prefixOneTimeTime, id)
+	if created.IsZero() {
+		return wrap("put one-time prekey time", t.delete(k))
+	}
+	return wrap("put one-time prekey time", t.set(k, binary.BigEndian.AppendUint64(nil, uint64(toUnixNano(created)))))
+}
+
+// SetOneTimePreKeyTime records when an existing one-time prekey was made:
+// for keys stored before their times were (schema 1 stores without them).
+func (t *Txn) SetOneTimePreKeyTime(id uint32, created time.Time) error {
+	if ok, err := t.has(uint32Key(prefixOneTimeKey, id)); err != nil || !ok {
+		return fmt.Errorf("storage: one-time prekey %d: %w", id, cmp.Or(err, ErrNotFound))
+	}
+	return t.setOneTimePreKeyTime(id, created)
+}
+
+// oneTimePreKeyTime returns when a one-time prekey was made, the zero time
+// if that is not recorded.
+func (t *Txn) oneTimePreKeyTime(id uint32) (time.Time, error) {
+	b, err := t.get(uint32Key(prefixOneTimeTime, id))
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return time.Time{}, nil
+	case err != nil:
+		return time.Time{}, fmt.Errorf("storage: one-time prekey %d time: %w", id, err)
+	case len(b) != 8:
+		return time.Time{}, fmt.Errorf("storage: one-time prekey %d time: %w", id, ErrCorrupt)
+	}
+	return unixNano(int64(binary.BigEndian.Uint64(b))), nil
+}
+
+// OneTimePreKeyTimes returns, for every one-time prekey held, when it was
+// made (the zero time: not recorded).
+func (t *Txn) OneTimePreKeyTimes() (map[uint32]time.Time, error) {
+	ids, err := t.uint32IDs(prefixOneTimeKey, "one-time prekeys")
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[uint32]time.Time, len(ids))
+	for _, id := range ids {
+		if out[id], err = t.oneTimePreKeyTime(id); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// TakeOneTimePreKey returns the one-time prekey with the given ID and when
+// it was made (the zero time: not recorded), and deletes it in the same
+// transaction, so it is used at most once; ErrNotFound if it does not exist
+// or was already taken.
+func (t *Txn) TakeOneTimePreKey(id uint32) ([]byte, time.Time, error) {
 	k := uint32Key(prefixOneTimeKey, id)
 	b, err := t.get(k)
 	if err != nil {
-		return nil, fmt.Errorf("storage: take one-time prekey %d: %w", id, err)
+		return nil, time.Time{}, fmt.Errorf("storage: take one-time prekey %d: %w", id, err)
 	}
-	if err := t.delete(k); err != nil {
-		return nil, fmt.Errorf("storage: take one-time prekey %d: %w", id, err)
+	created, err := t.oneTimePreKeyTime(id)
+	if err != nil {
+		return nil, time.Time{}, err
 	}
-	return b, nil
+	if err := t.DeleteOneTimePreKey(id); err != nil {
+		return nil, time.Time{}, err
+	}
+	return b, created, nil
+}
+
+// DeleteOneTimePreKey deletes a one-time prekey and its time; deleting a
+// missing one is not an error.
+func (t *Txn) DeleteOneTimePreKey(id uint32) error {
+	if err := t.delete(uint32Key(prefixOneTimeKey, id)); err != nil {
+		return fmt.Errorf("storage: delete one-time prekey %d: %w", id, err)
+	}
+	return wrap("delete one-time prekey time", t.delete(uint32Key(prefixOneTimeTime, id)))
+}
+
+// uint32IDs lists the IDs of the keys prefix followed by a uint32.
+func (t *Txn) uint32IDs(prefix, what string) ([]uint32, error) {
+	ks, err := t.keys([]byte(prefix))
+	if err != nil {
+		return nil, fmt.Errorf("storage: %s: %w", what, err)
+	}
+	ids := make([]uint32, 0, len(ks))
+	for _, k := range ks {
+		if len(k) != len(prefix)+4 {
+			return nil, fmt.Errorf("storage: %s: %w: key %q", what, ErrCorrupt, k)
+		}
+		ids = append(ids, binary.BigEndian.Uint32(k[len(prefix):]))
+	}
+	return ids, nil
 }
 
 // CountOneTimePreKeys returns how many one-time prekeys are left.

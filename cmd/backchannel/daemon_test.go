@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -111,9 +113,14 @@ func loopbackGater(t *testing.T, home string) *node.LoopbackGater {
 
 // startDaemon runs a daemon for home in process, with the daemon flags
 // given, until the test ends; stop stops it and checks that it exited
-// cleanly and that its loopback gater refused nothing.
+// cleanly and that its loopback gater refused nothing. It asks strangers
+// for no stamp unless flags say otherwise: under -race a stamp of the
+// default difficulty takes seconds.
 func startDaemon(t *testing.T, home string, flags ...string) (stop func()) {
 	t.Helper()
+	if !slices.ContainsFunc(flags, func(f string) bool { return strings.HasPrefix(f, "--stamp-difficulty") }) {
+		flags = append([]string{"--stamp-difficulty", "0"}, flags...)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var stderr syncBuffer
 	done := make(chan int, 1)
@@ -197,4 +204,13 @@ func decodeJSON[T any](t *testing.T, s string) T {
 		t.Fatalf("%v: %s", err, s)
 	}
 	return v
+}
+
+// TestDaemonStampDefault: the daemon asks strangers for the node's default
+// proof of work (the 11 bits DESIGN.md documents) unless told otherwise.
+func TestDaemonStampDefault(t *testing.T) {
+	f := (&app{}).daemonCmd().Flags().Lookup("stamp-difficulty")
+	if f == nil || f.DefValue != strconv.Itoa(int(node.DefaultStampDifficulty)) || node.DefaultStampDifficulty != 11 {
+		t.Fatalf("--stamp-difficulty default %v, node's %d; want both 11", f, node.DefaultStampDifficulty)
+	}
 }

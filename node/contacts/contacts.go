@@ -2,8 +2,10 @@ package contacts
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -160,6 +162,17 @@ func (s *Service) SetState(p peer.ID, st storage.ContactState, deleteThread bool
 		} else if err != nil {
 			return err
 		}
+		if st == storage.ContactBlocked && c.State != storage.ContactBlocked {
+			// The peer must not tell a block from a request left
+			// pending: its thread's count carries on (BlockedDropsKey).
+			n, err := tx.CountMessages(p)
+			if err != nil {
+				return err
+			}
+			if err := tx.PutSetting(BlockedDropsKey(p), EncodeBlockedDrops(n, nil)); err != nil {
+				return err
+			}
+		}
 		c.State, c.Updated = st, now
 		if deleteThread {
 			if err := tx.DeleteConversation(p); err != nil {
@@ -174,8 +187,10 @@ func (s *Service) SetState(p peer.ID, st storage.ContactState, deleteThread bool
 	return err
 }
 
-// Block drops the peer's thread and every later message from it (still
-// acked, so the peer learns nothing).
+// Block drops the peer's thread and every later message from it. The peer
+// is answered as a stranger whose request stays pending would be (acked
+// until the thread would be full, then asked to retry later), so it cannot
+// tell it is blocked.
 func (s *Service) Block(p peer.ID) error { return s.SetState(p, storage.ContactBlocked, true) }
 
 // Unblock makes a blocked peer a stranger again: its next message is a request.
@@ -184,7 +199,43 @@ func (s *Service) Unblock(p peer.ID) error {
 	if err != nil || st != storage.ContactBlocked {
 		return err
 	}
-	return s.env.Store.Update(func(tx *storage.Txn) error { return tx.DeleteContact(p) })
+	return s.env.Store.Update(func(tx *storage.Txn) error {
+		if err := tx.DeleteSetting(BlockedDropsKey(p)); err != nil {
+			return err
+		}
+		return tx.DeleteContact(p)
+	})
+}
+
+// BlockedDropsKey is the setting that stands, for a blocked peer, for the
+// request thread it would have if it were a stranger left pending: how many
+// messages that thread held when the peer was blocked, and the IDs of the
+// ones dropped since (so a resent one is acked as a duplicate). The 1:1
+// receiver counts them against the stranger caps as if they were stored;
+// those caps bound its size.
+func BlockedDropsKey(p peer.ID) string { return "blocked-drops/" + p.String() }
+
+// EncodeBlockedDrops encodes a BlockedDropsKey value: the count at block
+// time, then 16-byte message IDs.
+func EncodeBlockedDrops(before int, ids []storage.MessageID) []byte {
+	b := binary.BigEndian.AppendUint32(nil, uint32(min(max(before, 0), math.MaxUint32)))
+	for _, id := range ids {
+		b = append(b, id[:]...)
+	}
+	return b
+}
+
+// DecodeBlockedDrops decodes a BlockedDropsKey value; a malformed one (it is
+// ours, in our store) counts as nothing held.
+func DecodeBlockedDrops(b []byte) (before int, ids []storage.MessageID) {
+	if len(b) < 4 || (len(b)-4)%len(storage.MessageID{}) != 0 {
+		return 0, nil
+	}
+	before = int(binary.BigEndian.Uint32(b))
+	for b = b[4:]; len(b) > 0; b = b[len(storage.MessageID{}):] {
+		ids = append(ids, storage.MessageID(b))
+	}
+	return before, ids
 }
 
 // Threads lists the conversations whose contact is (or, with accepted

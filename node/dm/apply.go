@@ -32,6 +32,9 @@ func (rc *receipt) apply(id storage.MessageID, c *dmpb.Content) error {
 	case *dmpb.Content_Profile:
 		return rc.profile(now, b.Profile)
 	case *dmpb.Content_RequestAccepted:
+		if rc.blocked() {
+			return nil
+		}
 		if rc.contact.State == storage.ContactAccepted {
 			rc.profileBack = true // they accepted us: now they may know our name
 		}
@@ -40,7 +43,7 @@ func (rc *receipt) apply(id storage.MessageID, c *dmpb.Content) error {
 		return nil
 	}
 	if gc, ok := groupControlOf(c); ok {
-		if rc.d.cfg.Groups == nil {
+		if rc.d.cfg.Groups == nil || rc.blocked() {
 			return nil
 		}
 		return rc.d.cfg.Groups(rc, id, sentTime(c, now), gc)
@@ -104,8 +107,11 @@ func (rc *receipt) profile(now time.Time, p *dmpb.Profile) error {
 	if len(name) > contacts.MaxNameBytes || !utf8.ValidString(name) {
 		return fmt.Errorf("%w: profile name too long", errs.ErrProtocol)
 	}
-	if !rc.known {
-		return nil // profiles come with acceptance; a stranger's is ignored
+	if rc.stranger() {
+		// A name comes with acceptance: the requester answers our
+		// acceptance notice with its profile. Until then whatever a
+		// stranger calls itself ("Your Bank (verified)") is not kept.
+		return nil
 	}
 	rc.contact.ProfileName = name
 	rc.contact.Updated = now
@@ -118,8 +124,12 @@ func (rc *receipt) profile(now time.Time, p *dmpb.Profile) error {
 }
 
 // store saves an inbound message, creating the stranger's contact record
-// (which makes the thread a request) on their first message.
+// (which makes the thread a request) on their first message. A blocked
+// peer's message is only counted, as its pending thread would count it.
 func (rc *receipt) store(m storage.Message) error {
+	if rc.blocked() {
+		return rc.drop(m.ID)
+	}
 	if !rc.known {
 		rc.contact.Created, rc.contact.Updated = m.Received, m.Received
 		if err := rc.tx.PutContact(rc.contact); err != nil {

@@ -21,8 +21,9 @@ import (
 // preKeyTimeout bounds one bundle exchange.
 const preKeyTimeout = 10 * time.Second
 
-// handlePreKeys answers one bundle request with a bundle holding a freshly
-// minted one-time prekey, within the per-peer rate limit.
+// handlePreKeys answers one bundle request, within the per-peer rate limit,
+// with a bundle holding a freshly minted one-time prekey, or none when the
+// peer has had its share of them or the node holds its cap.
 func (d *Service) handlePreKeys(s network.Stream) {
 	defer s.Close()
 	p := s.Conn().RemotePeer()
@@ -36,7 +37,7 @@ func (d *Service) handlePreKeys(s network.Stream) {
 	var resp dmpb.PreKeyResponse
 	if !d.cfg.Gate.AllowPreKey(p) {
 		resp.Error = "rate limited"
-	} else if b, err := d.mintBundle(time.Now()); err != nil {
+	} else if b, err := d.mintBundle(d.now(), p); err != nil {
 		d.env.Log.Error("minting bundle failed", "err", err)
 		resp.Error = "internal error"
 	} else if resp.Bundle, err = b.MarshalBinary(); err != nil {
@@ -90,15 +91,37 @@ func (d *Service) fetchBundle(ctx context.Context, p peer.ID) (identity.Bundle, 
 }
 
 const (
-	// signedPreKeyLifetime is how long a signed prekey is valid; the node
-	// rotates it once less than signedPreKeyRenew remains, and keeps old ones
-	// (to answer late first messages) until they expire.
-	signedPreKeyLifetime = 30 * 24 * time.Hour
-	signedPreKeyRenew    = 7 * 24 * time.Hour
+	// A signed prekey is published for signedPreKeyRotate, then kept for
+	// signedPreKeyGrace after its successor replaces it (a first message
+	// made from a bundle fetched just before may wait in an outbox), then
+	// deleted. Its signed expiry is the end of that grace: a first message
+	// naming it after that is refused, deleted or not.
+	signedPreKeyRotate   = 7 * 24 * time.Hour
+	signedPreKeyGrace    = 14 * 24 * time.Hour
+	signedPreKeyLifetime = signedPreKeyRotate + signedPreKeyGrace
+	// oneTimePreKeyLifetime: a one-time prekey handed out and not used
+	// within it is deleted, and a first message naming it after that is
+	// refused. It is useless by then anyway: the signed prekey of its
+	// bundle has expired. With the per-peer allowance (one an hour, burst
+	// 3: requests.Limits.OneTimePreKey*) one peer holds at most
+	// 3 + 24 × 21 = 507 of them, a quarter of the cap.
+	oneTimePreKeyLifetime = signedPreKeyLifetime
 	// maxOneTimePreKeys bounds the one-time prekeys handed out and not yet
-	// used; past it, bundles carry none (X3DH works without).
+	// used or expired; past it, bundles carry none (X3DH works without,
+	// as Signal's does when its one-time prekeys run out).
 	maxOneTimePreKeys = 2000
+	// preKeySweepInterval is how often the node rotates its signed prekey
+	// when due and deletes expired prekeys.
+	preKeySweepInterval = time.Hour
 )
+
+// now is the time prekeys are minted, rotated, expired and checked at.
+func (d *Service) now() time.Time {
+	if d.cfg.Now != nil {
+		return d.cfg.Now()
+	}
+	return time.Now()
+}
 
 func nextKeyID(tx *storage.Txn) (uint32, error) {
 	n, err := tx.NextSequence("prekey")
@@ -108,8 +131,8 @@ func nextKeyID(tx *storage.Txn) (uint32, error) {
 	return uint32(n), nil
 }
 
-// currentSignedPreKey returns the signed prekey to publish, rotating it when
-// it nears expiry.
+// currentSignedPreKey returns the signed prekey to publish, rotating it once
+// it has been published for signedPreKeyRotate (only its grace is left).
 func currentSignedPreKey(tx *storage.Txn, id identity.Identity, now time.Time) (identity.SignedPreKeyPair, error) {
 	cur, err := tx.CurrentSignedPreKeyID()
 	if err == nil {
@@ -121,7 +144,7 @@ func currentSignedPreKey(tx *storage.Txn, id identity.Identity, now time.Time) (
 		if err != nil {
 			return identity.SignedPreKeyPair{}, err
 		}
-		if spk.Expires.Sub(now) > signedPreKeyRenew {
+		if spk.Expires.Sub(now) > signedPreKeyGrace {
 			return spk, nil
 		}
 	} else if !errors.Is(err, storage.ErrNotFound) {
@@ -142,9 +165,10 @@ func currentSignedPreKey(tx *storage.Txn, id identity.Identity, now time.Time) (
 	return spk, tx.SetCurrentSignedPreKeyID(kid)
 }
 
-// mintBundle makes a bundle with a fresh one-time prekey, stored in the same
-// transaction.
-func (d *Service) mintBundle(now time.Time) (identity.Bundle, error) {
+// mintBundle makes a bundle for p with a fresh one-time prekey, stored in
+// the same transaction, if p may have one more and the cap allows.
+func (d *Service) mintBundle(now time.Time, p peer.ID) (identity.Bundle, error) {
+	withOPK := d.cfg.Gate.AllowOneTimePreKey(p)
 	var b identity.Bundle
 	err := d.env.Store.Update(func(tx *storage.Txn) error {
 		spk, err := currentSignedPreKey(tx, d.env.Identity, now)
@@ -156,7 +180,7 @@ func (d *Service) mintBundle(now time.Time) (identity.Bundle, error) {
 			return err
 		}
 		var opk *identity.OneTimePreKey
-		if count < maxOneTimePreKeys {
+		if withOPK && count < maxOneTimePreKeys {
 			kid, err := nextKeyID(tx)
 			if err != nil {
 				return err
@@ -166,7 +190,7 @@ func (d *Service) mintBundle(now time.Time) (identity.Bundle, error) {
 			if err != nil {
 				return err
 			}
-			if err := tx.PutOneTimePreKey(kid, enc); err != nil {
+			if err := tx.PutOneTimePreKey(kid, now, enc); err != nil {
 				return err
 			}
 			opk = &pair.OneTimePreKey
@@ -175,4 +199,81 @@ func (d *Service) mintBundle(now time.Time) (identity.Bundle, error) {
 		return nil
 	})
 	return b, err
+}
+
+// sweepPreKeys rotates the signed prekey when due and deletes the prekeys
+// expired at now: signed prekeys past their signed expiry (never the
+// current one, which rotation replaces first), one-time prekeys unused for
+// oneTimePreKeyLifetime. A one-time prekey stored without its time (before
+// times were kept) starts its lifetime now.
+func (d *Service) sweepPreKeys(now time.Time) (signed, oneTime int, err error) {
+	err = d.env.Store.Update(func(tx *storage.Txn) error {
+		signed, oneTime = 0, 0
+		cur, err := currentSignedPreKey(tx, d.env.Identity, now)
+		if err != nil {
+			return err
+		}
+		ids, err := tx.SignedPreKeyIDs()
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if id == cur.ID {
+				continue
+			}
+			b, err := tx.SignedPreKey(id)
+			if err != nil {
+				return err
+			}
+			spk, err := identity.UnmarshalSignedPreKeyPair(b)
+			if err != nil {
+				return fmt.Errorf("signed prekey %d: %w", id, err)
+			}
+			if !now.Before(spk.Expires) {
+				if err := tx.DeleteSignedPreKey(id); err != nil {
+					return err
+				}
+				signed++
+			}
+		}
+		times, err := tx.OneTimePreKeyTimes()
+		if err != nil {
+			return err
+		}
+		for id, made := range times {
+			switch {
+			case made.IsZero():
+				err = tx.SetOneTimePreKeyTime(id, now)
+			case now.Sub(made) >= oneTimePreKeyLifetime:
+				err = tx.DeleteOneTimePreKey(id)
+				oneTime++
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return signed, oneTime, err
+}
+
+// runPreKeySweeper sweeps prekeys now and every preKeySweepInterval until
+// ctx ends.
+func (d *Service) runPreKeySweeper(ctx context.Context) {
+	t := time.NewTicker(preKeySweepInterval)
+	defer t.Stop()
+	for {
+		signed, oneTime, err := d.sweepPreKeys(d.now())
+		switch {
+		case err != nil:
+			d.env.Log.Error("prekeys: sweep failed", "err", err)
+		case signed+oneTime > 0:
+			d.env.Log.Debug("prekeys: expired ones deleted", "signed", signed, "one_time", oneTime)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

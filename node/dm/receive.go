@@ -14,6 +14,7 @@ import (
 	"github.com/backchannel/backchannel/crypto/identity"
 	"github.com/backchannel/backchannel/crypto/keys"
 	"github.com/backchannel/backchannel/crypto/ratchet"
+	"github.com/backchannel/backchannel/node/contacts"
 	"github.com/backchannel/backchannel/node/dm/dmpb"
 	"github.com/backchannel/backchannel/node/errs"
 	"github.com/backchannel/backchannel/node/event"
@@ -133,6 +134,9 @@ func (d *Service) receive(p peer.ID, batch []*dmpb.Envelope) ([]*dmpb.Ack, error
 			acks = append(acks, a)
 		}
 		events, profileBack, after = rc.events, rc.profileBack, rc.after
+		if err := rc.saveDrops(); err != nil {
+			return err
+		}
 		return ps.save(tx, p)
 	})
 	if err != nil {
@@ -176,6 +180,11 @@ type receipt struct {
 	profileBack bool
 	// after runs once the transaction has committed, outside the peer's lock.
 	after []func()
+	// A blocked peer's stand-in for a request thread (contacts.BlockedDropsKey):
+	// the count when blocked, the IDs dropped since, whether they changed.
+	dropsBefore int
+	drops       []storage.MessageID
+	dropsDirty  bool
 }
 
 func (rc *receipt) begin() error {
@@ -193,10 +202,50 @@ func (rc *receipt) begin() error {
 	default:
 		return err
 	}
+	if rc.blocked() {
+		b, err := rc.tx.GetSetting(contacts.BlockedDropsKey(rc.p))
+		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return err
+		}
+		rc.dropsBefore, rc.drops = contacts.DecodeBlockedDrops(b)
+	}
 	return nil
 }
 
+// stranger reports whether p is not an accepted contact: a stranger, or a
+// blocked peer (which is answered as a stranger left pending).
 func (rc *receipt) stranger() bool { return rc.contact.State != storage.ContactAccepted }
+
+func (rc *receipt) blocked() bool { return rc.contact.State == storage.ContactBlocked }
+
+// held is how many messages count against p's request thread besides those
+// stored before this transaction: stored in it, or dropped while blocked.
+func (rc *receipt) held() int { return rc.stored + rc.dropsBefore + len(rc.drops) }
+
+// dropped reports whether id is a blocked peer's message already dropped.
+func (rc *receipt) dropped(id storage.MessageID) bool {
+	for _, d := range rc.drops {
+		if d == id {
+			return true
+		}
+	}
+	return false
+}
+
+// drop counts a blocked peer's message as its pending thread would and
+// stores nothing else of it.
+func (rc *receipt) drop(id storage.MessageID) error {
+	rc.drops = append(rc.drops, id)
+	rc.dropsDirty = true
+	return nil
+}
+
+func (rc *receipt) saveDrops() error {
+	if !rc.dropsDirty {
+		return nil
+	}
+	return rc.tx.PutSetting(contacts.BlockedDropsKey(rc.p), contacts.EncodeBlockedDrops(rc.dropsBefore, rc.drops))
+}
 
 // envelope handles one envelope; an error aborts the whole batch.
 func (rc *receipt) envelope(env *dmpb.Envelope) (*dmpb.Ack, error) {
@@ -206,14 +255,15 @@ func (rc *receipt) envelope(env *dmpb.Envelope) (*dmpb.Ack, error) {
 	}
 	if dup, err := rc.tx.HasMessage(rc.p, id); err != nil {
 		return nil, err
-	} else if dup {
+	} else if dup || rc.dropped(id) {
 		return ack(env.Id), nil
 	}
-	if rc.contact.State == storage.ContactBlocked {
-		return rc.dropBlocked(env)
-	}
+	// A blocked peer goes the stranger's way to the end (caps, stamp,
+	// decryption, content checks), and only then is its message dropped
+	// instead of stored: what it gets back, and when, is what a stranger
+	// whose request stays pending gets, so it cannot tell it is blocked.
 	if rc.stranger() {
-		reason, err := rc.d.cfg.Gate.AdmitStranger(rc.tx, Stranger{Peer: rc.p, Key: rc.pk, Known: rc.known, Stored: rc.stored,
+		reason, err := rc.d.cfg.Gate.AdmitStranger(rc.tx, Stranger{Peer: rc.p, Key: rc.pk, Known: rc.known, Stored: rc.held(),
 			RatchetMessage: env.RatchetMessage, Stamp: env.Stamp, InviteToken: env.InviteToken})
 		if err != nil || reason != "" {
 			return retryLater(env.Id, reason), err
@@ -244,20 +294,6 @@ func (rc *receipt) envelope(env *dmpb.Envelope) (*dmpb.Ack, error) {
 		return nil, fmt.Errorf("%w: envelope and content IDs differ", errs.ErrProtocol)
 	}
 	if err := rc.apply(id, &c); err != nil {
-		return nil, err
-	}
-	return ack(env.Id), nil
-}
-
-// dropBlocked acks a blocked peer's envelope and stores nothing, so the peer
-// learns nothing. It still decrypts it, so that the session stays in step
-// and works again if the peer is unblocked.
-func (rc *receipt) dropBlocked(env *dmpb.Envelope) (*dmpb.Ack, error) {
-	msg, err := ratchet.UnmarshalMessage(env.RatchetMessage)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", errs.ErrProtocol, err)
-	}
-	if _, err := rc.decrypt(msg); err != nil && !errors.Is(err, ratchet.ErrDuplicate) {
 		return nil, err
 	}
 	return ack(env.Id), nil
@@ -308,10 +344,11 @@ func (rc *receipt) decrypt(msg ratchet.Message) ([]byte, error) {
 // one-time prekey it names (given back if the transaction aborts).
 func (rc *receipt) respond(msg ratchet.Message) (*ratchet.Session, error) {
 	h := msg.X3DH
+	now := rc.d.now()
 	b, err := rc.tx.SignedPreKey(h.SignedPreKeyID)
 	if err != nil {
 		if errors.Is(err, storage.ErrNotFound) {
-			return nil, fmt.Errorf("%w: unknown signed prekey %d", errs.ErrProtocol, h.SignedPreKeyID)
+			return nil, fmt.Errorf("%w: %w: signed prekey %d unknown or deleted", errs.ErrProtocol, errs.ErrStalePreKey, h.SignedPreKeyID)
 		}
 		return nil, err
 	}
@@ -319,14 +356,21 @@ func (rc *receipt) respond(msg ratchet.Message) (*ratchet.Session, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !now.Before(spk.Expires) {
+		return nil, fmt.Errorf("%w: %w: signed prekey %d expired at %s", errs.ErrProtocol, errs.ErrStalePreKey,
+			h.SignedPreKeyID, spk.Expires.Format(time.RFC3339))
+	}
 	var opk *identity.OneTimePreKeyPair
 	if h.HasOneTimePreKey {
-		b, err := rc.tx.TakeOneTimePreKey(h.OneTimePreKeyID)
+		b, made, err := rc.tx.TakeOneTimePreKey(h.OneTimePreKeyID)
 		if err != nil {
 			if errors.Is(err, storage.ErrNotFound) {
-				return nil, fmt.Errorf("%w: one-time prekey %d unknown or used", errs.ErrProtocol, h.OneTimePreKeyID)
+				return nil, fmt.Errorf("%w: %w: one-time prekey %d unknown or used", errs.ErrProtocol, errs.ErrStalePreKey, h.OneTimePreKeyID)
 			}
 			return nil, err
+		}
+		if !made.IsZero() && now.Sub(made) >= oneTimePreKeyLifetime {
+			return nil, fmt.Errorf("%w: %w: one-time prekey %d expired", errs.ErrProtocol, errs.ErrStalePreKey, h.OneTimePreKeyID)
 		}
 		pair, err := identity.UnmarshalOneTimePreKeyPair(b)
 		if err != nil {

@@ -25,6 +25,10 @@ const (
 type Gate interface {
 	// AllowPreKey reports whether p may fetch another bundle now.
 	AllowPreKey(p peer.ID) bool
+	// AllowOneTimePreKey reports whether the bundle p fetches now may hold
+	// a fresh one-time prekey (a slower allowance than bundles: without
+	// it, one peer could use up the node's cap).
+	AllowOneTimePreKey(p peer.ID) bool
 	// AdmitStranger applies the caps, rate limits, stamp and token rules to
 	// a stranger's envelope, in the receive transaction tx. A non-empty
 	// reason asks the sender to retry later.
@@ -36,9 +40,11 @@ type Gate interface {
 type Stranger struct {
 	Peer peer.ID
 	Key  keys.PublicKey
-	// Known: p has a contact record (an earlier request).
+	// Known: p has a contact record (an earlier request, or a block).
 	Known bool
-	// Stored: messages from p stored earlier in this transaction.
+	// Stored: messages that count against p's request thread besides those
+	// stored before this transaction: stored earlier in it, or, for a
+	// blocked peer, those its thread held when blocked and dropped since.
 	Stored         int
 	RatchetMessage []byte
 	Stamp          []byte
@@ -60,6 +66,9 @@ type Config struct {
 	StampDifficulty uint8
 	// RetryBase and RetryMax bound the outbox's exponential backoff.
 	RetryBase, RetryMax time.Duration
+	// Now is the clock prekeys are minted, rotated, expired and checked by;
+	// time.Now when nil (tests set it).
+	Now func() time.Time
 }
 
 // Service is the 1:1 chat service: it sends, delivers and receives
@@ -104,6 +113,7 @@ func (d *Service) Start() {
 	d.startOnce.Do(func() {
 		d.goOwned(func() { d.out.run(d.ctx) })
 		d.goOwned(func() { d.runSender(d.ctx) })
+		d.goOwned(func() { d.runPreKeySweeper(d.ctx) })
 		d.started.Store(true)
 	})
 }

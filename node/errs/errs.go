@@ -24,6 +24,10 @@ var (
 	ErrClosed = errors.New("node closed")
 	// ErrProtocol means a peer broke the wire protocol.
 	ErrProtocol = errors.New("protocol violation")
+	// ErrStalePreKey means a first message names a prekey of ours that is
+	// expired, deleted, already used or never made: it is refused (with
+	// ErrProtocol), as its session cannot be started.
+	ErrStalePreKey = errors.New("prekey expired, used or unknown")
 	// ErrInvalidRoom means a room, room reference or room message is not valid.
 	ErrInvalidRoom = errors.New("invalid room")
 	// ErrInvalidGroup means a group, group reference or group message is not

@@ -37,16 +37,21 @@ type Admission struct {
 	all       *rate.Limiter // all strangers together
 	strangers *pubsub.Limiter
 	prekeys   *pubsub.Limiter
+	oneTime   *pubsub.Limiter
 }
 
 // NewAdmission returns the stranger checks for cfg.
 func NewAdmission(cfg AdmissionConfig) *Admission {
 	l := cfg.Limits
+	if l.OneTimePreKeyRate == 0 && l.OneTimePreKeyBurst == 0 {
+		l.OneTimePreKeyRate, l.OneTimePreKeyBurst = DefaultLimits.OneTimePreKeyRate, DefaultLimits.OneTimePreKeyBurst
+	}
 	return &Admission{
 		cfg:       cfg,
 		all:       rate.NewLimiter(l.AllStrangersRate, l.AllStrangersBurst),
 		strangers: pubsub.NewLimiter(l.StrangerRate, l.StrangerBurst, maxLimiters),
 		prekeys:   pubsub.NewLimiter(l.PreKeyRate, l.PreKeyBurst, maxLimiters),
+		oneTime:   pubsub.NewLimiter(l.OneTimePreKeyRate, l.OneTimePreKeyBurst, maxLimiters),
 	}
 }
 
@@ -57,6 +62,10 @@ func (a *Admission) allowStranger(p peer.ID) bool {
 
 // AllowPreKey reports whether p may fetch another bundle now.
 func (a *Admission) AllowPreKey(p peer.ID) bool { return a.prekeys.Allow(string(p)) }
+
+// AllowOneTimePreKey reports whether the bundle p fetches now may carry a
+// fresh one-time prekey.
+func (a *Admission) AllowOneTimePreKey(p peer.ID) bool { return a.oneTime.Allow(string(p)) }
 
 // AdmitStranger applies the caps, rate limits and stamp requirement to a
 // stranger's envelope. A non-empty reason asks the sender to retry later.

@@ -104,3 +104,25 @@ func TestAdmissionCaps(t *testing.T) {
 		t.Fatalf("burst: %q", r)
 	}
 }
+
+// TestOneTimePreKeyAllowance: by default a peer's bundles carry a one-time
+// prekey three times in a row, then not (the signed prekey alone) while
+// another peer still gets its own; bundles themselves come faster.
+func TestOneTimePreKeyAllowance(t *testing.T) {
+	for _, l := range []Limits{DefaultLimits, {PreKeyRate: 1, PreKeyBurst: 5}} { // zero: the defaults'
+		a := NewAdmission(AdmissionConfig{Limits: l, Self: keys.GeneratePrivateKey().Public()})
+		greedy, other := stranger().Peer, stranger().Peer
+		got := 0
+		for range 10 {
+			if a.AllowOneTimePreKey(greedy) {
+				got++
+			}
+		}
+		if got != DefaultLimits.OneTimePreKeyBurst {
+			t.Errorf("limits %+v: %d of 10 bundles in a row with a one-time prekey, want %d", l, got, DefaultLimits.OneTimePreKeyBurst)
+		}
+		if !a.AllowOneTimePreKey(other) {
+			t.Errorf("limits %+v: another peer refused a one-time prekey", l)
+		}
+	}
+}

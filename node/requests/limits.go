@@ -1,6 +1,10 @@
 package requests
 
-import "golang.org/x/time/rate"
+import (
+	"time"
+
+	"golang.org/x/time/rate"
+)
 
 // Limits bound what strangers (peers not accepted) can make a node store and
 // do, and the size of messages.
@@ -22,6 +26,12 @@ type Limits struct {
 	// PreKeyRate and PreKeyBurst rate-limit bundle requests per peer.
 	PreKeyRate  rate.Limit
 	PreKeyBurst int
+	// OneTimePreKeyRate and OneTimePreKeyBurst bound how many of the
+	// bundles a peer fetches carry a fresh one-time prekey (the others
+	// carry none), so that no one peer uses up the node's cap; zero: the
+	// defaults'.
+	OneTimePreKeyRate  rate.Limit
+	OneTimePreKeyBurst int
 	// SyncRate and SyncBurst rate-limit history requests per peer: the
 	// rooms' sync protocol and the groups' each have a limiter of their own.
 	SyncRate  rate.Limit
@@ -39,6 +49,8 @@ var DefaultLimits = Limits{
 	AllStrangersBurst:        200,
 	PreKeyRate:               1,
 	PreKeyBurst:              5,
+	OneTimePreKeyRate:        rate.Every(time.Hour),
+	OneTimePreKeyBurst:       3,
 	SyncRate:                 2,
 	SyncBurst:                10,
 }
