@@ -28,6 +28,12 @@ type Config struct {
 	// Heartbeat is GossipSub's heartbeat interval; 0 keeps its default
 	// (1 s). Tests shorten it to form meshes and gossip quickly.
 	Heartbeat time.Duration
+	// SeenTTL is how long GossipSub remembers the ID of a message it has
+	// seen, dropping copies of it unvalidated; 0 keeps its default (2 min).
+	// Tests shorten it to replay a message past that window. (GossipSub
+	// sweeps the memory once a minute, so an entry lives up to a minute
+	// past it.)
+	SeenTTL time.Duration
 	// MessageID returns a content-hash ID for a message on a topic; nil
 	// uses hex(SHA-256(topic ‖ 0 ‖ data)). The node passes
 	// room.WireMessageID for room topics, so a relay cannot make a
@@ -93,6 +99,9 @@ func New(ctx context.Context, cfg Config) (*PubSub, error) {
 		lpubsub.WithMessageIdFn(func(m *pb.Message) string { return idFn(m.GetTopic(), m.GetData()) }),
 		lpubsub.WithFloodPublish(true), // GossipSub's default, stated: a publish reaches every topic peer
 		lpubsub.WithLogger(log),
+	}
+	if cfg.SeenTTL > 0 {
+		opts = append(opts, lpubsub.WithSeenMessagesTTL(cfg.SeenTTL))
 	}
 	if cfg.Scoring {
 		opts = append(opts, lpubsub.WithPeerScore(peerScoreParams(), peerScoreThresholds()))
