@@ -44,7 +44,7 @@ type Config struct {
 	Scoring bool
 
 	// inspect, for tests, receives score snapshots every heartbeat (needs
-	// Scoring).
+	// Scoring), after the PubSub's own inspection.
 	inspect lpubsub.ExtendedPeerScoreInspectFn
 }
 
@@ -55,6 +55,7 @@ type PubSub struct {
 	log     *slog.Logger
 	scoring bool
 	mesh    *meshTracker // readiness: a mesh peer GossipSub can send to
+	scores  *scoreWatch  // the last scores inspected; nil without scoring
 	cancel  context.CancelFunc
 	ctx     context.Context
 
@@ -103,12 +104,13 @@ func New(ctx context.Context, cfg Config) (*PubSub, error) {
 	if cfg.SeenTTL > 0 {
 		opts = append(opts, lpubsub.WithSeenMessagesTTL(cfg.SeenTTL))
 	}
+	var scores *scoreWatch
 	if cfg.Scoring {
-		opts = append(opts, lpubsub.WithPeerScore(peerScoreParams(), peerScoreThresholds()))
-		if cfg.inspect != nil {
-			period := params.HeartbeatInterval
-			opts = append(opts, lpubsub.WithPeerScoreInspect(cfg.inspect, period))
-		}
+		// Scores are inspected every heartbeat: for Stats, and to log
+		// graylisting (scoreWatch).
+		scores = newScoreWatch(log, cfg.inspect)
+		opts = append(opts, lpubsub.WithPeerScore(peerScoreParams(), peerScoreThresholds()),
+			lpubsub.WithPeerScoreInspect(scores.inspect, params.HeartbeatInterval))
 	}
 	mesh := newMeshTracker()
 	opts = append(opts, lpubsub.WithRawTracer(mesh))
@@ -127,6 +129,7 @@ func New(ctx context.Context, cfg Config) (*PubSub, error) {
 		cancel:  cancel,
 		topics:  make(map[string]*Topic),
 		mesh:    mesh,
+		scores:  scores,
 	}, nil
 }
 
