@@ -63,7 +63,7 @@
 //	POST /v1/invites {"one_time"}               200 {"invite"}: one_time adds a one-time token
 //	GET  /v1/status                            200 Status {"peer_id", "connected_peers", "dht_mode",
 //	                                               "routing_table_size", "reachability", "listen_addrs",
-//	                                               "outbox_pending"}
+//	                                               "outbox_pending", "topics": [TopicStatus]}
 //	PUT  /v1/profile                           {"name"} → 204
 //	GET  /v1/contacts                          200 {"contacts": [Contact]}
 //	POST /v1/contacts                          {"invite", "name"?} → 201 Contact

@@ -40,7 +40,7 @@ func TestEndpoints(t *testing.T) {
 		{"GET", "/v1/id", "", 200, fmt.Sprintf(`{"peer_id":%q,"name":"","addrs":["/ip4/127.0.0.1/tcp/4001"],"invite":"backchannel://invite/%s"}`, apitest.PeerID(0), apitest.PeerID(0))},
 		{"POST", "/v1/invites", `{"one_time":false}`, 200, fmt.Sprintf(`{"invite":"backchannel://invite/%s"}`, apitest.PeerID(0))},
 		{"POST", "/v1/invites", `{"one_time":true}`, 200, fmt.Sprintf(`{"invite":"backchannel://invite/%s&token=00112233445566778899aabbccddeeff"}`, apitest.PeerID(0))},
-		{"GET", "/v1/status", "", 200, fmt.Sprintf(`{"peer_id":%q,"connected_peers":2,"dht_mode":"server","routing_table_size":2,"reachability":"private","listen_addrs":["/ip4/127.0.0.1/tcp/4001"],"observed_addrs":[],"relays":[],"links":[],"outbox_pending":0,"refused_connections":0}`, apitest.PeerID(0))},
+		{"GET", "/v1/status", "", 200, fmt.Sprintf(`{"peer_id":%q,"connected_peers":2,"dht_mode":"server","routing_table_size":2,"reachability":"private","listen_addrs":["/ip4/127.0.0.1/tcp/4001"],"observed_addrs":[],"relays":[],"links":[],"outbox_pending":0,"refused_connections":0,"topics":[]}`, apitest.PeerID(0))},
 		{"PUT", "/v1/profile", `{"name":"alice"}`, 204, ""},
 		{"GET", "/v1/contacts", "", 200, fmt.Sprintf(`{"contacts":[`+
 			`{"peer_id":%q,"state":"unknown","name":"","profile_name":"","addrs":[],"verified":false,"created":"2026-01-02T03:04:06Z","updated":"2026-01-02T03:04:06Z"},`+

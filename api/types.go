@@ -29,6 +29,29 @@ type Status struct {
 	// Refused counts connections refused for an address outside loopback
 	// and the allowed ranges (--allow-net).
 	Refused int64 `json:"refused_connections"`
+	// Topics are the GossipSub topics the node has joined: its live rooms
+	// and groups.
+	Topics []TopicStatus `json:"topics"`
+}
+
+// TopicStatus is one joined GossipSub topic. Kind is "room" (Name is the
+// room's ID), "group" (Name is the group's name) or "other" (Name is the
+// topic's). Peers counts the peers subscribed to it, MeshPeers those the
+// node forwards its messages to; LowestScores are the lowest GossipSub
+// scores among its peers, lowest first, at most three (below -80 a peer is
+// graylisted: its messages are dropped unread).
+type TopicStatus struct {
+	Kind         string      `json:"kind"`
+	Name         string      `json:"name"`
+	Peers        int         `json:"peers"`
+	MeshPeers    int         `json:"mesh_peers"`
+	LowestScores []PeerScore `json:"lowest_scores"`
+}
+
+// PeerScore is a peer's GossipSub score.
+type PeerScore struct {
+	PeerID string  `json:"peer_id"`
+	Score  float64 `json:"score"`
 }
 
 // Link is how the node is connected to one contact: Kind is "direct" or

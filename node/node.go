@@ -19,6 +19,7 @@ import (
 	"github.com/backchannel/backchannel/node/groups"
 	"github.com/backchannel/backchannel/node/internal/env"
 	"github.com/backchannel/backchannel/node/internal/msgid"
+	"github.com/backchannel/backchannel/node/internal/ratelog"
 	"github.com/backchannel/backchannel/node/p2p"
 	"github.com/backchannel/backchannel/node/peerbook"
 	"github.com/backchannel/backchannel/node/requests"
@@ -69,6 +70,9 @@ func New(cfg Config) (*Node, error) {
 	if err := cfg.applyDefaults(); err != nil {
 		return nil, err
 	}
+	// Peers can make the node warn at will (malformed streams and
+	// requests): a kind of warning is written at most every 10 s.
+	cfg.Logger = ratelog.Wrap(cfg.Logger)
 	if cfg.Gater == nil && p2p.AllLoopback(cfg.ListenAddrs) {
 		cfg.Gater = &LoopbackGater{}
 	}

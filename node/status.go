@@ -2,10 +2,14 @@ package node
 
 import (
 	"cmp"
+	"fmt"
 	"strings"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/backchannel/backchannel/crypto/group"
+	"github.com/backchannel/backchannel/node/rooms"
+	"github.com/backchannel/backchannel/pubsub"
 	"github.com/backchannel/backchannel/storage"
 )
 
@@ -32,6 +36,21 @@ type Status struct {
 	// Refused counts connections the node's gater refused (addresses
 	// outside loopback and the allowed ranges); 0 without a gater.
 	Refused int64
+	// Topics are the GossipSub topics the node has joined (its live rooms
+	// and groups), by kind and name.
+	Topics []TopicStatus
+}
+
+// TopicStatus is one joined GossipSub topic: its peers, how many of them
+// are in the node's mesh, and the lowest peer scores (see pubsub.Stats).
+type TopicStatus struct {
+	Kind string // "room", "group", or "other"
+	// Name is the room's ID or the group's name (the topic's name is not
+	// shown for a group); for another topic, the topic's name.
+	Name      string
+	Peers     int
+	MeshPeers int
+	Lowest    []pubsub.PeerScore // at most three, lowest first
 }
 
 // Link is how the node is connected to one contact.
@@ -73,6 +92,7 @@ func (n *Node) Status() Status {
 	for _, a := range n.net.ObservedAddrs() {
 		st.ObservedAddrs = append(st.ObservedAddrs, a.String())
 	}
+	st.Topics = n.topicStatus()
 	_ = n.store.View(func(tx *storage.Txn) error {
 		cs, err := tx.Contacts()
 		if err != nil {
@@ -94,4 +114,31 @@ func (n *Node) Status() Status {
 		return err
 	})
 	return st
+}
+
+// topicStatus names the joined topics' statistics: rooms by ID, groups by
+// name.
+func (n *Node) topicStatus() []TopicStatus {
+	groupNames := map[string]string{} // by topic
+	if gs, err := n.groups.Groups(); err == nil {
+		for _, g := range gs {
+			for t, epoch := range n.groups.EpochTopics(g.ID) {
+				groupNames[t] = fmt.Sprintf("%s (epoch %d)", g.Name, epoch)
+			}
+		}
+	}
+	stats := n.ps.Stats()
+	out := make([]TopicStatus, 0, len(stats))
+	for _, ts := range stats {
+		t := TopicStatus{Kind: "other", Name: ts.Topic, Peers: ts.Peers, MeshPeers: ts.Mesh, Lowest: ts.Lowest}
+		if id, ok := strings.CutPrefix(ts.Topic, rooms.TopicPrefix); ok {
+			t.Kind, t.Name = "room", id
+		} else if name, ok := groupNames[ts.Topic]; ok {
+			t.Kind, t.Name = "group", name
+		} else if strings.HasPrefix(ts.Topic, group.TopicPrefix) {
+			t.Kind, t.Name = "group", "(closing)" // its name is a secret of the epoch
+		}
+		out = append(out, t)
+	}
+	return out
 }

@@ -46,6 +46,13 @@ func (m *meshTracker) ready(_ lpubsub.PubSubRouter, topic string) (bool, error) 
 	return false, nil
 }
 
+// size returns how many peers topic's mesh holds.
+func (m *meshTracker) size(topic string) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.mesh[topic])
+}
+
 func (m *meshTracker) update(fn func()) {
 	m.mu.Lock()
 	fn()

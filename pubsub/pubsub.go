@@ -28,6 +28,12 @@ type Config struct {
 	// Heartbeat is GossipSub's heartbeat interval; 0 keeps its default
 	// (1 s). Tests shorten it to form meshes and gossip quickly.
 	Heartbeat time.Duration
+	// SeenTTL is how long GossipSub remembers the ID of a message it has
+	// seen, dropping copies of it unvalidated; 0 keeps its default (2 min).
+	// Tests shorten it to replay a message past that window. (GossipSub
+	// sweeps the memory once a minute, so an entry lives up to a minute
+	// past it.)
+	SeenTTL time.Duration
 	// MessageID returns a content-hash ID for a message on a topic; nil
 	// uses hex(SHA-256(topic ‖ 0 ‖ data)). The node passes
 	// room.WireMessageID for room topics, so a relay cannot make a
@@ -41,7 +47,7 @@ type Config struct {
 	Scoring bool
 
 	// inspect, for tests, receives score snapshots every heartbeat (needs
-	// Scoring).
+	// Scoring), after the PubSub's own inspection.
 	inspect lpubsub.ExtendedPeerScoreInspectFn
 }
 
@@ -52,7 +58,7 @@ type PubSub struct {
 	log     *slog.Logger
 	scoring bool
 	mesh    *meshTracker // readiness: a mesh peer GossipSub can send to
-	scores  *scoreBoard  // the peer scores of the last heartbeat
+	scores  *scoreWatch  // the last scores inspected; nil without scoring
 	cancel  context.CancelFunc
 	ctx     context.Context
 
@@ -98,16 +104,16 @@ func New(ctx context.Context, cfg Config) (*PubSub, error) {
 		lpubsub.WithFloodPublish(true), // GossipSub's default, stated: a publish reaches every topic peer
 		lpubsub.WithLogger(log),
 	}
-	scores := &scoreBoard{}
+	if cfg.SeenTTL > 0 {
+		opts = append(opts, lpubsub.WithSeenMessagesTTL(cfg.SeenTTL))
+	}
+	var scores *scoreWatch
 	if cfg.Scoring {
-		opts = append(opts, lpubsub.WithPeerScore(peerScoreParams(), peerScoreThresholds()))
-		inspect := cfg.inspect
-		opts = append(opts, lpubsub.WithPeerScoreInspect(lpubsub.ExtendedPeerScoreInspectFn(func(snap map[peer.ID]*lpubsub.PeerScoreSnapshot) {
-			scores.set(snap)
-			if inspect != nil {
-				inspect(snap)
-			}
-		}), params.HeartbeatInterval))
+		// Scores are inspected every heartbeat: for Stats, and to log
+		// graylisting (scoreWatch).
+		scores = newScoreWatch(log, cfg.inspect)
+		opts = append(opts, lpubsub.WithPeerScore(peerScoreParams(), peerScoreThresholds()),
+			lpubsub.WithPeerScoreInspect(scores.inspect, params.HeartbeatInterval))
 	}
 	mesh := newMeshTracker()
 	h := cfg.Host
@@ -211,28 +217,14 @@ func (p *PubSub) join(name string, v DecodingValidator) (t *Topic, err error) {
 
 // PeerScore is p's score at the last heartbeat (with Config.Scoring), and
 // whether GossipSub scored it.
-func (p *PubSub) PeerScore(id peer.ID) (float64, bool) { return p.scores.get(id) }
-
-// scoreBoard keeps the last score snapshot GossipSub handed out.
-type scoreBoard struct {
-	mu   sync.Mutex
-	snap map[peer.ID]*lpubsub.PeerScoreSnapshot
-}
-
-func (b *scoreBoard) set(snap map[peer.ID]*lpubsub.PeerScoreSnapshot) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.snap = snap
-}
-
-func (b *scoreBoard) get(id peer.ID) (float64, bool) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	s, ok := b.snap[id]
-	if !ok {
+func (p *PubSub) PeerScore(id peer.ID) (float64, bool) {
+	if p.scores == nil {
 		return 0, false
 	}
-	return s.Score, true
+	p.scores.mu.Lock()
+	defer p.scores.mu.Unlock()
+	s, ok := p.scores.scores[id]
+	return s, ok
 }
 
 // forget drops a closed topic from the PubSub's set.

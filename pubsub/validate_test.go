@@ -3,6 +3,7 @@ package pubsub
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"testing"
@@ -84,15 +85,18 @@ func TestLocalReject(t *testing.T) {
 
 // TestScoringGraylists: a peer M that keeps sending messages B rejects falls
 // below B's graylist threshold. Asserted deterministically through B's
-// score inspector. The follow-up check that B then ignores M's valid
+// score inspector; B logs it once at INFO, and its Stats show the topic's
+// two peers, M's score the lowest. The follow-up check that B then ignores M's valid
 // messages is weaker: it can only show that a valid message M publishes
 // before H's marker has not reached B when the marker has, so it could pass
 // if M's message were merely slow, but it never fails falsely.
 func TestScoringGraylists(t *testing.T) {
 	const name = "/test/score"
 	scores := make(chan map[peer.ID]*lpubsub.PeerScoreSnapshot, 16)
+	logs := newLogCounter()
 	b := testPubSub(t, func(c *Config) {
 		c.Scoring = true
+		c.Logger = slog.New(logs)
 		c.inspect = func(s map[peer.ID]*lpubsub.PeerScoreSnapshot) {
 			select {
 			case scores <- s:
@@ -134,13 +138,28 @@ func TestScoringGraylists(t *testing.T) {
 			t.Fatal("M never fell below the graylist threshold")
 		}
 	}
-	select {
-	case s := <-scores:
-		if hs := s[h.host.ID()]; hs != nil && hs.Score < 0 {
-			t.Errorf("honest H has a negative score %v", hs.Score)
+	for range 3 { // inspections after the fall
+		select {
+		case s := <-scores:
+			if hs := s[h.host.ID()]; hs != nil && hs.Score < 0 {
+				t.Errorf("honest H has a negative score %v", hs.Score)
+			}
+		case <-timer.C:
+			t.Fatal("no score snapshot")
 		}
-	case <-timer.C:
-		t.Fatal("no score snapshot")
+	}
+	if got := logs.count(slog.LevelInfo, graylistedLog); got != 1 {
+		t.Errorf("B logged M's graylisting %d times at INFO, want once", got)
+	}
+	stats := b.Stats()
+	if len(stats) != 1 || stats[0].Topic != name || stats[0].Peers != 2 || len(stats[0].Lowest) != 2 {
+		t.Fatalf("B's stats: %+v, want %s with 2 peers and their 2 scores", stats, name)
+	}
+	if low := stats[0].Lowest[0]; low.Peer != m.host.ID() || low.Score >= graylistThreshold {
+		t.Errorf("lowest score %v, want M's, below %v", low, graylistThreshold)
+	}
+	if mesh := stats[0].Mesh; mesh > 1 {
+		t.Errorf("B's mesh holds %d peers, want at most H (M is pruned)", mesh)
 	}
 
 	// The weaker part: B drops M's RPCs unread now.

@@ -119,6 +119,28 @@ func (t *Txn) RoomHighWater(room RoomID) (map[peer.ID]uint64, error) {
 	return hws, nil
 }
 
+// RoomHeld reports whether room holds sender's message seq or has given it
+// up: seq is at or below the sender's high-water mark (stored, pruned or
+// skipped as a newcomer), or a message of sender with that seq is stored.
+// A topic validator asks it of every message from a peer: what it reports
+// held is a replay (or a reused seq) and is not forwarded again. Two point
+// reads, no iterator.
+func (t *Txn) RoomHeld(room RoomID, sender peer.ID, seq uint64) (bool, error) {
+	hw, _, err := t.highWater(room, sender)
+	if err != nil {
+		return false, fmt.Errorf("storage: room held: %w", err)
+	}
+	if seq <= hw {
+		return true, nil
+	}
+	k, err := roomMessageKey(room, sender, seq)
+	if err != nil {
+		return false, fmt.Errorf("storage: room held: %w", err)
+	}
+	ok, err := t.has(k)
+	return ok, wrap("room held", err)
+}
+
 // RoomMissing returns, in ascending order, up to limit seqs of sender in
 // [1, upTo] that room lacks: those above the sender's high-water mark that
 // are not stored. A node that learns a peer has sender's messages up to upTo

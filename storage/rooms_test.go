@@ -367,6 +367,47 @@ func TestRoomHighWaterEmpty(t *testing.T) {
 	})
 }
 
+// TestRoomHeld: a seq is held when it is at or below the sender's mark
+// (stored, or given up by SkipRoomHistory) or stored above it; a gap, a seq
+// past everything, another sender's or another room's are not.
+func TestRoomHeld(t *testing.T) {
+	s := openMem(t)
+	room := roomID(1)
+	a, b, c := newPeer(t), newPeer(t), newPeer(t)
+	putRoomMsgs(t, s, roomMsg(room, a, 1, 1), roomMsg(room, a, 2, 2), roomMsg(room, a, 5, 3),
+		roomMsg(roomID(2), c, 1, 4))
+	update(t, s, func(tx *Txn) error { return tx.SkipRoomHistory(room, b, 10) })
+	tests := []struct {
+		name   string
+		sender peer.ID
+		seq    uint64
+		want   bool
+	}{
+		{"below the mark", a, 1, true},
+		{"at the mark", a, 2, true},
+		{"in a gap", a, 3, false},
+		{"stored above the mark", a, 5, true},
+		{"past everything", a, 6, false},
+		{"given up by a newcomer", b, 7, true},
+		{"above a newcomer's floor", b, 11, false},
+		{"unknown sender", c, 1, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			view(t, s, func(tx *Txn) error {
+				got, err := tx.RoomHeld(room, tt.sender, tt.seq)
+				if err != nil {
+					return err
+				}
+				if got != tt.want {
+					t.Errorf("RoomHeld(seq %d) = %v, want %v", tt.seq, got, tt.want)
+				}
+				return nil
+			})
+		})
+	}
+}
+
 func TestPruneRoomMessages(t *testing.T) {
 	a, b := newPeer(t), newPeer(t)
 	room := roomID(1)

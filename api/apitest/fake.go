@@ -52,6 +52,7 @@ func NewFake(self peer.ID) *Fake {
 		State: api.Status{
 			PeerID: self.String(), ConnectedPeers: 2, DHTMode: "server", RoutingTableSize: 2,
 			Reachability: "private", ListenAddrs: addrs, ObservedAddrs: []string{}, Relays: []string{}, Links: []api.Link{},
+			Topics: []api.TopicStatus{},
 		},
 		Now:      time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
 		self:     self,

@@ -44,6 +44,14 @@ func statusJSON(s node.Status) api.Status {
 		Links:            []api.Link{},
 		OutboxPending:    s.OutboxPending,
 		Refused:          s.Refused,
+		Topics:           []api.TopicStatus{},
+	}
+	for _, t := range s.Topics {
+		ts := api.TopicStatus{Kind: t.Kind, Name: t.Name, Peers: t.Peers, MeshPeers: t.MeshPeers, LowestScores: []api.PeerScore{}}
+		for _, ps := range t.Lowest {
+			ts.LowestScores = append(ts.LowestScores, api.PeerScore{PeerID: ps.Peer.String(), Score: ps.Score})
+		}
+		st.Topics = append(st.Topics, ts)
 	}
 	for _, r := range s.Relays {
 		st.Relays = append(st.Relays, r.String())

@@ -90,7 +90,7 @@ func TestJSONOutput(t *testing.T) {
 	sameJSON(t, ok(t, h, "id", "--one-time", "--json"), fmt.Sprintf(
 		`{"peer_id":%q,"name":"","addrs":["/ip4/127.0.0.1/tcp/4001"],"invite":"backchannel://invite/%s&token=00112233445566778899aabbccddeeff"}`, self, self))
 	sameJSON(t, ok(t, h, "status", "--json"), fmt.Sprintf(
-		`{"peer_id":%q,"connected_peers":2,"dht_mode":"server","routing_table_size":2,"reachability":"private","listen_addrs":["/ip4/127.0.0.1/tcp/4001"],"observed_addrs":[],"relays":[],"links":[],"outbox_pending":0,"refused_connections":0}`, self))
+		`{"peer_id":%q,"connected_peers":2,"dht_mode":"server","routing_table_size":2,"reachability":"private","listen_addrs":["/ip4/127.0.0.1/tcp/4001"],"observed_addrs":[],"relays":[],"links":[],"outbox_pending":0,"refused_connections":0,"topics":[]}`, self))
 	sameJSON(t, ok(t, h, "contacts", "list", "--json"), fmt.Sprintf(`{"contacts":[`+
 		`{"peer_id":%q,"state":"unknown","name":"","profile_name":"","addrs":[],"verified":false,"created":"2026-01-02T03:04:06Z","updated":"2026-01-02T03:04:06Z"},`+
 		`{"peer_id":%q,"state":"accepted","name":"bob","profile_name":"","addrs":[],"verified":false,"created":"2026-01-02T03:04:05Z","updated":"2026-01-02T03:04:05Z"}]}`, stranger, bob))
@@ -140,6 +140,34 @@ func TestTextOutput(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestStatusTopics: status lists the joined topics, a group's name escaped
+// (a remote peer may have chosen it), with peers, mesh peers and the lowest
+// scores; --json has them as the API gives them.
+func TestStatusTopics(t *testing.T) {
+	s := populated(t)
+	s.Fake.State.Topics = []api.TopicStatus{
+		{Kind: "room", Name: "roomid", Peers: 3, MeshPeers: 2,
+			LowestScores: []api.PeerScore{{PeerID: stranger.String(), Score: -92.5}, {PeerID: bob.String(), Score: 1}}},
+		{Kind: "group", Name: "evil\x1b[2Jname", Peers: 1, MeshPeers: 1, LowestScores: []api.PeerScore{}},
+	}
+	out := ok(t, s.Home, "status")
+	for _, w := range []string{
+		"room roomid: 3 peers, 2 in the mesh; lowest scores " + stranger.String() + " -92.5, " + bob.String() + " 1.0",
+		`group "evil\x1b[2Jname": 1 peers, 1 in the mesh`,
+	} {
+		if !strings.Contains(out, w) {
+			t.Errorf("status lacks %q:\n%s", w, out)
+		}
+	}
+	if strings.Contains(out, "\x1b") {
+		t.Errorf("status prints a raw escape:\n%q", out)
+	}
+	st := decodeJSON[api.Status](t, ok(t, s.Home, "status", "--json"))
+	if len(st.Topics) != 2 || st.Topics[0].LowestScores[0].Score != -92.5 || st.Topics[1].Name != "evil\x1b[2Jname" {
+		t.Errorf("status --json topics: %+v", st.Topics)
 	}
 }
 

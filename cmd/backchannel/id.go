@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/backchannel/backchannel/api"
 )
 
 func (a *app) idCmd() *cobra.Command {
@@ -92,6 +94,9 @@ func (a *app) statusCmd() *cobra.Command {
 			if len(links) > 0 {
 				rows = append(rows, [2]string{"contacts online", strings.Join(links, "\n\t")})
 			}
+			if len(st.Topics) > 0 {
+				rows = append(rows, [2]string{"topics", strings.Join(topicLines(st.Topics), "\n\t")})
+			}
 			printKV(a.stdout, rows...)
 			return nil
 		},
@@ -116,4 +121,22 @@ func (a *app) profileCmd() *cobra.Command {
 		},
 	})
 	return cmd
+}
+
+// topicLines describes each joined topic on a line: kind and name, peers,
+// mesh peers and the lowest scores.
+func topicLines(ts []api.TopicStatus) []string {
+	var lines []string
+	for _, t := range ts {
+		line := fmt.Sprintf("%s %s: %d peers, %d in the mesh", t.Kind, terminalSafe(t.Name), t.Peers, t.MeshPeers)
+		if len(t.LowestScores) > 0 {
+			var low []string
+			for _, s := range t.LowestScores {
+				low = append(low, fmt.Sprintf("%s %.1f", s.PeerID, s.Score))
+			}
+			line += "; lowest scores " + strings.Join(low, ", ")
+		}
+		lines = append(lines, line)
+	}
+	return lines
 }

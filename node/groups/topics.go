@@ -172,3 +172,19 @@ func (s *Service) heldKeys(id group.ID, base, latest uint64) (map[uint64]*group.
 	})
 	return held, err
 }
+
+// EpochTopics names the topics a live group is on, with their epochs: a
+// diagnostic for status.
+func (s *Service) EpochTopics(id group.ID) map[string]uint64 {
+	lg, ok := s.get(id)
+	if !ok {
+		return nil
+	}
+	lg.mu.Lock()
+	defer lg.mu.Unlock()
+	out := make(map[string]uint64, len(lg.topics))
+	for e, et := range lg.topics {
+		out[et.t.Name()] = e
+	}
+	return out
+}

@@ -50,6 +50,9 @@ var overTCP = os.Getenv("ROOMS_TEST_NET") == "tcp"
 type testNet struct {
 	mn   mocknet.Mocknet
 	port atomic.Int32
+	// seenTTL, if set, shortens GossipSub's seen-message memory on the
+	// services made after it is set.
+	seenTTL time.Duration
 }
 
 func newTestNet(t *testing.T) *testNet {
@@ -117,7 +120,7 @@ func newTestService(t *testing.T, tn *testNet, home string, mod ...func(*Config)
 		t.Fatal(err)
 	}
 	life := env.NewLifetime()
-	ps, err := pubsub.New(life.Context(), pubsub.Config{Host: net.Host(), Logger: log, Heartbeat: 50 * time.Millisecond,
+	ps, err := pubsub.New(life.Context(), pubsub.Config{Host: net.Host(), Logger: log, Heartbeat: 50 * time.Millisecond, SeenTTL: tn.seenTTL,
 		MessageID: func(topic string, data []byte) string { return MessageID(data) }, Scoring: true})
 	if err != nil {
 		t.Fatal(err)

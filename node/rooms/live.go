@@ -11,6 +11,7 @@ import (
 	"github.com/backchannel/backchannel/crypto/room"
 	"github.com/backchannel/backchannel/node/internal/topic"
 	"github.com/backchannel/backchannel/pubsub"
+	"github.com/backchannel/backchannel/storage"
 )
 
 const (
@@ -21,6 +22,13 @@ const (
 	// message is dropped, not forwarded.
 	SenderRate  = rate.Limit(20)
 	SenderBurst = 50
+	// HostForwardRate and HostForwardBurst bound, per forwarding peer, the
+	// host's messages that reach us from a peer other than the host: a relay
+	// must not be able to flood the room with the host's genuine messages.
+	// They are above SenderRate because one forwarder may be the first to
+	// hand us every line of a fast host (the benchmark's speaks 50 a second).
+	HostForwardRate  = rate.Limit(100)
+	HostForwardBurst = 200
 	// readBatch is the most messages readRoom takes from the topic at once.
 	readBatch = 256
 	// firstSyncRetry is how soon a joined room asks again while its first
@@ -31,12 +39,15 @@ const (
 )
 
 // validator checks a room message before GossipSub delivers or forwards
-// it: form, signature and room binding, date, the sender's rate, and what the
-// room's state allows (muted senders, moderator-only kinds). It hands the
-// decoded message of each one it accepts to readRoom.
+// it: form, signature and room binding, date, whether we hold it already,
+// the rates, and what the room's state allows (muted senders,
+// moderator-only kinds). It hands the decoded message of each one it
+// accepts to readRoom.
 func (s *Service) validator(lr *liveRoom) pubsub.DecodingValidator {
-	limiter := pubsub.NewLimiter(SenderRate, SenderBurst, maxLimiters)
+	senders := pubsub.NewLimiter(SenderRate, SenderBurst, maxLimiters)
+	forwarders := pubsub.NewLimiter(HostForwardRate, HostForwardBurst, maxLimiters)
 	self := s.self()
+	host := lr.desc.Host.PeerID()
 	log := s.env.Log
 	return func(_ context.Context, from peer.ID, data []byte) (pubsub.Result, any) {
 		m, err := room.UnmarshalMessage(data)
@@ -44,41 +55,72 @@ func (s *Service) validator(lr *liveRoom) pubsub.DecodingValidator {
 			log.Debug("room: malformed message", "from", from, "err", err)
 			return pubsub.Reject, nil
 		}
-		// Our own publishes were signed by publish a moment ago: verifying
-		// them again would only delay the speaker's line.
-		if from != self {
-			if err := m.Verify(lr.desc.Room); err != nil {
-				log.Debug("room: message rejected", "from", from, "err", err)
-				return pubsub.Reject, nil
-			}
+		// Our own publishes were signed by publish a moment ago (and stored
+		// already): checking them again would only delay the speaker's line.
+		if from == self {
+			return s.allowed(lr, m, from)
+		}
+		if err := m.Verify(lr.desc.Room); err != nil {
+			log.Debug("room: message rejected", "from", from, "err", err)
+			return pubsub.Reject, nil
 		}
 		now := time.Now()
 		if m.Timestamp.After(now.Add(clockSkew)) {
 			return pubsub.Reject, nil
 		}
-		// Over its rate, a message is dropped, not forwarded, but not
+		// Over a rate, a message is dropped, not forwarded, but not
 		// punished: an honest burst is later repaired by sync, and a flood
-		// costs the flooder's neighbours one cheap check a message.
-		if from != self && m.Sender != lr.desc.Host && !limiter.Allow(string(m.Sender[:])) {
+		// costs the flooder's neighbours one cheap check a message. The
+		// host's messages are bounded per forwarder, before the store is
+		// read, so a relay replaying them is cut off cheaply.
+		isHost := m.Sender == lr.desc.Host
+		if isHost && from != host && !forwarders.Allow(string(from)) {
+			log.Debug("room: forwarder over its rate for the host's messages", "from", from)
+			return pubsub.Ignore, nil
+		}
+		// A message we hold, or gave up, is a replay (GossipSub's seen
+		// cache forgets a message after two minutes) or a reused number:
+		// never worth forwarding again. Checked before the sender's rate,
+		// so that replays do not spend the genuine sender's tokens.
+		if held, err := s.held(lr, m); err != nil || held {
+			log.Debug("room: message held already", "from", from, "sender", m.Sender, "seq", m.Seq, "err", err)
+			return pubsub.Ignore, nil
+		}
+		if !isHost && !senders.Allow(string(m.Sender[:])) {
 			log.Debug("room: sender over its rate", "sender", m.Sender)
 			return pubsub.Ignore, nil
 		}
-		lr.mu.Lock()
-		err = lr.state.Allowed(m, now)
-		lr.mu.Unlock()
-		if err != nil {
-			// Verdicts that depend on this node's state (mutes, roles) are
-			// Ignore, not Reject, unless the peer handing us the message is
-			// its author: scoring punishes the forwarder, who may know less
-			// than we do.
-			log.Debug("room: message not allowed", "sender", m.Sender, "err", err)
-			if from == m.Sender.PeerID() {
-				return pubsub.Reject, nil
-			}
-			return pubsub.Ignore, nil
-		}
-		return pubsub.Accept, m
+		return s.allowed(lr, m, from)
 	}
+}
+
+// held reports whether the store holds m (its sender and seq), or holds the
+// sender's messages past it (see storage.Txn.RoomHeld).
+func (s *Service) held(lr *liveRoom, m room.Message) (held bool, err error) {
+	err = s.env.Store.View(func(tx *storage.Txn) error {
+		held, err = tx.RoomHeld(storage.RoomID(lr.desc.Room), m.Sender.PeerID(), m.Seq)
+		return err
+	})
+	return held, err
+}
+
+// allowed is the validator's last step: what the room's state allows.
+func (s *Service) allowed(lr *liveRoom, m room.Message, from peer.ID) (pubsub.Result, any) {
+	lr.mu.Lock()
+	err := lr.state.Allowed(m, time.Now())
+	lr.mu.Unlock()
+	if err != nil {
+		// Verdicts that depend on this node's state (mutes, roles) are
+		// Ignore, not Reject, unless the peer handing us the message is
+		// its author: scoring punishes the forwarder, who may know less
+		// than we do.
+		s.env.Log.Debug("room: message not allowed", "sender", m.Sender, "err", err)
+		if from == m.Sender.PeerID() {
+			return pubsub.Reject, nil
+		}
+		return pubsub.Ignore, nil
+	}
+	return pubsub.Accept, m
 }
 
 // readRoom applies the room's messages until the topic closes, taking what
