@@ -38,6 +38,7 @@ type rawGossipPeer struct {
 	host    host.Host
 	streams map[peer.ID]network.Stream // ours to each member
 	readers sync.WaitGroup
+	closed  bool // under mu: no more readers start
 
 	mu      sync.Mutex
 	heard   []string // every topic named in an RPC it received
@@ -57,6 +58,9 @@ func newRawGossipPeer(t *testing.T, id identity.Identity) *rawGossipPeer {
 		h.SetStreamHandler(pid, rp.read)
 	}
 	t.Cleanup(func() {
+		rp.mu.Lock()
+		rp.closed = true
+		rp.mu.Unlock()
 		h.Close()
 		rp.readers.Wait()
 		if g.Refused() != 0 {
@@ -68,9 +72,15 @@ func newRawGossipPeer(t *testing.T, id identity.Identity) *rawGossipPeer {
 
 // read records the RPCs a member sends on its stream to the peer.
 func (rp *rawGossipPeer) read(s network.Stream) {
-	rp.readers.Add(1)
-	defer rp.readers.Done()
 	defer s.Reset()
+	rp.mu.Lock()
+	if rp.closed {
+		rp.mu.Unlock()
+		return
+	}
+	rp.readers.Add(1)
+	rp.mu.Unlock()
+	defer rp.readers.Done()
 	r := bufio.NewReader(s)
 	for {
 		size, err := binary.ReadUvarint(r)
