@@ -1,9 +1,10 @@
-// Package msgid gives GossipSub its message IDs: content hashes, computed
-// for room and group topics from the decoded message (a room message's ID,
-// a group envelope's hash) so that a relay cannot make a corrupted copy that
-// shadows the real one, and cached by the message's bytes, since GossipSub
-// asks for the ID of every copy it receives. It is the one place that knows
-// both formats; rooms and groups do not know each other.
+// Package msgid gives GossipSub its message IDs: content hashes. On room
+// topics the ID is computed from the decoded message, so that a relay cannot
+// make a corrupted copy that shadows the real one, and cached by a hash of
+// the message's bytes, since GossipSub asks for the ID of every copy it
+// receives. On every other topic (group topics among them: a group frame
+// has one encoding, checked when it is opened) it is SHA-256 of the topic
+// and the bytes.
 package msgid
 
 import (
@@ -11,100 +12,64 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/backchannel/backchannel/crypto/group"
 	"github.com/backchannel/backchannel/node/rooms"
 )
 
-// Of gives GossipSub content-hash message IDs: on room topics the ID
-// of the decoded, signed message (rooms.MessageID) and on group topics the
-// envelope's Hash, so that a relay cannot make a corrupted copy that shadows
-// the real one.
+// Of gives GossipSub content-hash message IDs: on room topics the ID of
+// the decoded, signed message (rooms.MessageID), so that a relay cannot make
+// a corrupted copy that shadows the real one; elsewhere SHA-256 of the topic
+// and the bytes.
 func Of(topic string, data []byte) string {
-	switch {
-	case strings.HasPrefix(topic, rooms.TopicPrefix):
+	if strings.HasPrefix(topic, rooms.TopicPrefix) {
 		return rooms.MessageID(data)
-	case strings.HasPrefix(topic, group.TopicPrefix):
-		if e, err := group.UnmarshalEnvelope(data); err == nil {
-			h := e.Hash()
-			return string(h[:])
-		}
 	}
 	sum := sha256.Sum256(append([]byte(topic+"\x00"), data...))
 	return string(sum[:])
 }
 
-// Topic kinds whose message IDs Of decodes the message for, which is
-// what makes caching them worth it.
-const (
-	idKindRoom = iota
-	idKindGroup
-	idKinds
-)
-
-func idKindOf(topic string) (int, bool) {
-	switch {
-	case strings.HasPrefix(topic, rooms.TopicPrefix):
-		return idKindRoom, true
-	case strings.HasPrefix(topic, group.TopicPrefix):
-		return idKindGroup, true
-	}
-	return 0, false
-}
-
-// cacheSize bounds the room and group messages whose GossipSub IDs
+// cacheSize bounds the room messages whose GossipSub IDs
 // are kept: a few seconds of busy topics, well past the moments in which the
 // copies of one message arrive from the mesh.
 const cacheSize = 2048
 
-// Cache remembers the GossipSub IDs of recent room and group messages
-// by their bytes. GossipSub asks for the ID of every copy each mesh peer
+// Cache remembers the GossipSub IDs of recent room messages by the
+// SHA-256 of their bytes (32 bytes a message, whatever a peer sends). GossipSub asks for the ID of every copy each mesh peer
 // forwards, before it looks whether it has seen the message, and such an ID
 // takes decoding the message and hashing its signed fields: caching it
-// spares the copies after the first that work and its garbage. Lookups compare whole
-// messages, so the cache can only ever answer what Of would.
+// spares the copies after the first that work and its garbage. Lookups
+// compare hashes of whole messages, so the cache answers what Of would.
 type Cache struct {
-	mu    sync.Mutex
-	kinds [idKinds]idRing // rooms', groups': the same bytes on each have other IDs
-}
-
-// idRing is a bounded map of IDs by message bytes, oldest evicted first.
-type idRing struct {
-	ids  map[string]string
-	ring []string
+	mu   sync.Mutex
+	ids  map[[32]byte]string // by SHA-256 of the bytes, on room topics
+	ring [][32]byte          // the keys, oldest evicted first
 	next int
 }
 
 // NewCache returns an empty cache; its ID method is a
 // pubsub.Config.MessageID function.
 func NewCache() *Cache {
-	c := &Cache{}
-	for i := range c.kinds {
-		c.kinds[i] = idRing{ids: make(map[string]string, cacheSize), ring: make([]string, cacheSize)}
-	}
-	return c
+	return &Cache{ids: make(map[[32]byte]string, cacheSize), ring: make([][32]byte, cacheSize)}
 }
 
 // ID returns the GossipSub message ID of data on topic.
 func (c *Cache) ID(topic string, data []byte) string {
-	kind, ok := idKindOf(topic)
-	if !ok {
+	if !strings.HasPrefix(topic, rooms.TopicPrefix) {
 		return Of(topic, data)
 	}
-	r := &c.kinds[kind]
+	key := sha256.Sum256(data)
 	c.mu.Lock()
-	id, ok := r.ids[string(data)]
+	id, ok := c.ids[key]
 	c.mu.Unlock()
 	if ok {
 		return id
 	}
 	id = Of(topic, data)
-	key := string(data)
 	c.mu.Lock()
-	if _, ok := r.ids[key]; !ok {
-		delete(r.ids, r.ring[r.next])
-		r.ids[key] = id
-		r.ring[r.next] = key
-		r.next = (r.next + 1) % len(r.ring)
+	if _, ok := c.ids[key]; !ok {
+		delete(c.ids, c.ring[c.next])
+		c.ids[key] = id
+		c.ring[c.next] = key
+		c.next = (c.next + 1) % len(c.ring)
 	}
 	c.mu.Unlock()
 	return id
