@@ -38,7 +38,8 @@ type rawGossipPeer struct {
 	host    host.Host
 	streams map[peer.ID]network.Stream // ours to each member
 	readers sync.WaitGroup
-	closed  bool // under mu: no more readers start
+	closed  bool                        // under mu: no more readers start
+	inbound map[network.Stream]struct{} // under mu: the members' streams being read
 
 	mu      sync.Mutex
 	heard   []string // every topic named in an RPC it received
@@ -53,13 +54,16 @@ func newRawGossipPeer(t *testing.T, id identity.Identity) *rawGossipPeer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rp := &rawGossipPeer{t: t, host: h, streams: map[peer.ID]network.Stream{}}
+	rp := &rawGossipPeer{t: t, host: h, streams: map[peer.ID]network.Stream{}, inbound: map[network.Stream]struct{}{}}
 	for _, pid := range []protocol.ID{lpubsub.GossipSubID_v13, lpubsub.GossipSubID_v12, lpubsub.GossipSubID_v11, lpubsub.GossipSubID_v10} {
 		h.SetStreamHandler(pid, rp.read)
 	}
 	t.Cleanup(func() {
 		rp.mu.Lock()
 		rp.closed = true
+		for s := range rp.inbound {
+			s.Reset() // a mocknet host's Close leaves its streams open
+		}
 		rp.mu.Unlock()
 		h.Close()
 		rp.readers.Wait()
@@ -79,6 +83,7 @@ func (rp *rawGossipPeer) read(s network.Stream) {
 		return
 	}
 	rp.readers.Add(1)
+	rp.inbound[s] = struct{}{}
 	rp.mu.Unlock()
 	defer rp.readers.Done()
 	r := bufio.NewReader(s)
