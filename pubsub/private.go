@@ -44,21 +44,23 @@ const (
 // that learnt the name some other way can send to it.
 //
 // A peer's subscription to a private topic this node has not joined yet is
-// kept if the peer is allowed on some private topic the node is on: a fellow
-// member announcing the next epoch's topic before this node holds its key.
+// kept (within the per-peer bound): it may be a member announcing an epoch
+// whose key is still on its way here, and this node will need to know it is
+// there once it joins. Should it turn out not to be allowed, nothing reaches
+// it: the streams strip the topic's messages, and the peer filter keeps it
+// out of the mesh and gossip.
 type Private struct {
 	prefix string
 
 	mu      sync.RWMutex
 	allowed map[string]map[peer.ID]struct{} // joined private topic -> peers allowed
-	fellows map[peer.ID]int                 // peer -> joined private topics it is allowed on
 	subs    map[peer.ID]map[string]struct{} // peer -> topics its subscriptions are kept for
 }
 
 // NewPrivate makes the access list of the topics whose names start with
 // prefix.
 func NewPrivate(prefix string) *Private {
-	return &Private{prefix: prefix, allowed: map[string]map[peer.ID]struct{}{}, fellows: map[peer.ID]int{}, subs: map[peer.ID]map[string]struct{}{}}
+	return &Private{prefix: prefix, allowed: map[string]map[peer.ID]struct{}{}, subs: map[peer.ID]map[string]struct{}{}}
 }
 
 // Allow sets the peers allowed on a private topic, replacing any set before.
@@ -70,11 +72,7 @@ func (a *Private) Allow(topic string, peers []peer.ID) {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.forgetLocked(topic)
 	a.allowed[topic] = set
-	for p := range set {
-		a.fellows[p]++
-	}
 }
 
 // Forget drops a private topic's list once it is left: no one is allowed
@@ -82,15 +80,6 @@ func (a *Private) Allow(topic string, peers []peer.ID) {
 func (a *Private) Forget(topic string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.forgetLocked(topic)
-}
-
-func (a *Private) forgetLocked(topic string) {
-	for p := range a.allowed[topic] {
-		if a.fellows[p]--; a.fellows[p] <= 0 {
-			delete(a.fellows, p)
-		}
-	}
 	delete(a.allowed, topic)
 }
 
@@ -117,7 +106,7 @@ func (a *Private) mayAnnounce(p peer.ID, topic string) bool {
 		_, ok := set[p]
 		return ok
 	}
-	return a.fellows[p] > 0
+	return true
 }
 
 // CanSubscribe is part of GossipSub's SubscriptionFilter: this node may
