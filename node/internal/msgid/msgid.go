@@ -56,30 +56,51 @@ func idKindOf(topic string) (int, bool) {
 // copies of one message arrive from the mesh.
 const cacheSize = 2048
 
+// cacheBytes bounds, per kind, the bytes the cache holds (the messages it is
+// keyed by and their IDs). The count alone is no bound: GossipSub asks for
+// the ID of whatever a peer sends on a joined topic, before any validator
+// looks at it, and an RPC may be 1 MiB, so 2,048 junk messages per kind
+// would have pinned 2 GiB. Honest messages are small (a room message at
+// most room.MaxMessageSize, a group envelope about 65 KiB at most): this
+// holds over a hundred of the largest and the whole count of room messages.
+const cacheBytes = 8 << 20
+
+// maxCached is the largest message whose ID is cached; a larger one is
+// not a valid room message or group envelope (its ID is computed again for
+// every copy, and the validator rejects it, scoring its sender).
+const maxCached = 128 << 10
+
 // Cache remembers the GossipSub IDs of recent room and group messages
 // by their bytes. GossipSub asks for the ID of every copy each mesh peer
 // forwards, before it looks whether it has seen the message, and such an ID
 // takes decoding the message and hashing its signed fields: caching it
 // spares the copies after the first that work and its garbage. Lookups compare whole
-// messages, so the cache can only ever answer what Of would.
+// messages, so the cache can only ever answer what Of would. It holds at
+// most cacheSize entries and cacheBytes bytes per kind, oldest evicted first.
 type Cache struct {
-	mu    sync.Mutex
-	kinds [idKinds]idRing // rooms', groups': the same bytes on each have other IDs
+	mu       sync.Mutex
+	maxBytes int
+	maxEntry int
+	kinds    [idKinds]idRing // rooms', groups': the same bytes on each have other IDs
 }
 
 // idRing is a bounded map of IDs by message bytes, oldest evicted first.
 type idRing struct {
-	ids  map[string]string
-	ring []string
-	next int
+	ids   map[string]string
+	ring  []string // keys, oldest at head
+	head  int
+	n     int // keys in ring
+	bytes int // of the keys and IDs held
 }
 
 // NewCache returns an empty cache; its ID method is a
 // pubsub.Config.MessageID function.
-func NewCache() *Cache {
-	c := &Cache{}
+func NewCache() *Cache { return newCache(cacheSize, cacheBytes, maxCached) }
+
+func newCache(entries, bytes, entry int) *Cache {
+	c := &Cache{maxBytes: bytes, maxEntry: entry}
 	for i := range c.kinds {
-		c.kinds[i] = idRing{ids: make(map[string]string, cacheSize), ring: make([]string, cacheSize)}
+		c.kinds[i] = idRing{ids: make(map[string]string), ring: make([]string, entries)}
 	}
 	return c
 }
@@ -87,7 +108,7 @@ func NewCache() *Cache {
 // ID returns the GossipSub message ID of data on topic.
 func (c *Cache) ID(topic string, data []byte) string {
 	kind, ok := idKindOf(topic)
-	if !ok {
+	if !ok || len(data) > c.maxEntry {
 		return Of(topic, data)
 	}
 	r := &c.kinds[kind]
@@ -101,11 +122,26 @@ func (c *Cache) ID(topic string, data []byte) string {
 	key := string(data)
 	c.mu.Lock()
 	if _, ok := r.ids[key]; !ok {
-		delete(r.ids, r.ring[r.next])
-		r.ids[key] = id
-		r.ring[r.next] = key
-		r.next = (r.next + 1) % len(r.ring)
+		r.add(key, id, c.maxBytes)
 	}
 	c.mu.Unlock()
 	return id
+}
+
+// add keeps key's id, evicting the oldest entries until it fits both
+// bounds.
+func (r *idRing) add(key, id string, maxBytes int) {
+	size := len(key) + len(id)
+	for r.n > 0 && (r.n == len(r.ring) || r.bytes+size > maxBytes) {
+		old := r.ring[r.head]
+		r.bytes -= len(old) + len(r.ids[old])
+		delete(r.ids, old)
+		r.ring[r.head] = ""
+		r.head = (r.head + 1) % len(r.ring)
+		r.n--
+	}
+	r.ids[key] = id
+	r.ring[(r.head+r.n)%len(r.ring)] = key
+	r.n++
+	r.bytes += size
 }

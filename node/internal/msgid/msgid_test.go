@@ -51,3 +51,50 @@ func TestRoomTopicMessageID(t *testing.T) {
 		t.Errorf("room topic ID %x, want %x", got, id)
 	}
 }
+
+// TestMsgIDCacheBytes: what the cache holds stays under its byte bound
+// whatever the messages' sizes (GossipSub asks for the ID of any message a
+// peer sends on a joined topic, before validation), a message too large to
+// be valid is not kept at all, and every answer is still Of's.
+func TestMsgIDCacheBytes(t *testing.T) {
+	const (
+		entries = 64
+		bytes   = 64 << 10
+		entry   = 16 << 10
+	)
+	tests := []struct {
+		name  string
+		topic string
+		size  int // of each message
+		count int
+		held  int // entries the cache should hold at the end, -1: any within the bounds
+	}{
+		{"small room messages: the count binds", rooms.Topic([32]byte{1}), 100, 3 * entries, entries},
+		{"large room messages: the bytes bind", rooms.Topic([32]byte{1}), 8 << 10, 3 * entries, -1},
+		{"large group envelopes: the bytes bind", group.TopicPrefix + "abc", 12 << 10, 3 * entries, -1},
+		{"oversized junk: not kept", group.TopicPrefix + "abc", entry + 1, 3 * entries, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newCache(entries, bytes, entry)
+			for i := range tc.count {
+				data := make([]byte, tc.size)
+				copy(data, fmt.Sprint("message ", i))
+				if got, want := c.ID(tc.topic, data), Of(tc.topic, data); got != want {
+					t.Fatalf("message %d: cached ID differs", i)
+				}
+			}
+			kind, _ := idKindOf(tc.topic)
+			held := 0
+			for k, id := range c.kinds[kind].ids {
+				held += len(k) + len(id)
+			}
+			if held > bytes {
+				t.Errorf("cache holds %d bytes, bound %d", held, bytes)
+			}
+			if n := len(c.kinds[kind].ids); n > entries || (tc.held >= 0 && n != tc.held) {
+				t.Errorf("cache holds %d entries, want %d (bound %d)", n, tc.held, entries)
+			}
+		})
+	}
+}
