@@ -27,6 +27,11 @@ const (
 	dmIdleTimeout = 10 * time.Minute
 	// maxBatch bounds how many envelopes one store transaction commits.
 	maxBatch = 256
+	// maxBatchBytes bounds the envelopes of one batch in bytes: a batch is
+	// held in memory until committed, and 256 envelopes of up to
+	// maxFrameSize would be 17 MiB per stream, on as many streams as a peer
+	// may open.
+	maxBatchBytes = 1 << 20
 )
 
 // maxFrameSize bounds one frame on a DM or prekey stream: the largest
@@ -81,10 +86,10 @@ func (d *Service) handleDM(s network.Stream) {
 }
 
 // readEnvelopes reads one envelope, then as many more as are already
-// buffered, up to maxBatch.
+// buffered, up to maxBatch envelopes or until they reach maxBatchBytes.
 func readEnvelopes(r *bufio.Reader) ([]*dmpb.Envelope, error) {
 	var batch []*dmpb.Envelope
-	for len(batch) < maxBatch {
+	for size := 0; len(batch) < maxBatch && size < maxBatchBytes; {
 		var f dmpb.Frame
 		if err := frame.Read(r, &f, maxFrameSize); err != nil {
 			return batch, err
@@ -94,6 +99,7 @@ func readEnvelopes(r *bufio.Reader) ([]*dmpb.Envelope, error) {
 			return batch, fmt.Errorf("%w: expected an envelope", errs.ErrProtocol)
 		}
 		batch = append(batch, env)
+		size += proto.Size(env)
 		if r.Buffered() == 0 {
 			break
 		}

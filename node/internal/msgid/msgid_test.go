@@ -50,3 +50,27 @@ func TestRoomTopicMessageID(t *testing.T) {
 		t.Errorf("room topic ID %x, want %x", got, id)
 	}
 }
+
+// TestMsgIDCacheBytes: whatever the messages' sizes (GossipSub asks for
+// the ID of any message a peer sends on a joined topic, before validation),
+// the cache holds at most cacheSize entries of a fixed size: a 32-byte hash
+// of the bytes and an ID of at most 64 bytes.
+func TestMsgIDCacheBytes(t *testing.T) {
+	c := NewCache()
+	topic := rooms.Topic([32]byte{1})
+	for i := range 2 * cacheSize {
+		data := make([]byte, 64<<10)
+		copy(data, fmt.Sprint("junk ", i))
+		if got, want := c.ID(topic, data), Of(topic, data); got != want {
+			t.Fatalf("message %d: cached ID differs", i)
+		}
+	}
+	if len(c.ids) > cacheSize {
+		t.Fatalf("cache holds %d entries, bound %d", len(c.ids), cacheSize)
+	}
+	for _, id := range c.ids {
+		if len(id) > 64 {
+			t.Fatalf("an ID of %d bytes", len(id))
+		}
+	}
+}

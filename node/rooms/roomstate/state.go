@@ -2,6 +2,7 @@ package roomstate
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/backchannel/backchannel/crypto/keys"
@@ -16,7 +17,9 @@ import (
 // depends on other messages (is this sender a moderator at that time, is that
 // message hidden, is that peer muted) is made by the queries, over everything
 // recorded. That is what makes the result independent of the order and
-// multiplicity of Apply calls.
+// multiplicity of Apply calls, within the state's bounds: past
+// DefaultMaxMessages or DefaultMaxBytes (SetLimits) it forgets the messages
+// applied first, and answers as a state given only the rest would.
 type State struct {
 	desc room.Descriptor
 
@@ -34,7 +37,38 @@ type State struct {
 	mutes     map[keys.PublicKey][]muteRecord // by muted peer
 	grants    map[keys.PublicKey][]room.RoleGrant
 	presence  map[keys.PublicKey]presenceRecord // the latest per sender
+
+	// Every message recorded but role grants, oldest applied first: what
+	// the bounds evict (see SetLimits).
+	order       []applied
+	head        int // order[head:] are held
+	bytes       int // estimated, of the messages in order[head:]
+	maxMessages int
+	maxBytes    int
 }
+
+// applied is a recorded message, as much of it as forgetting it takes.
+type applied struct {
+	id     room.MessageID
+	sender keys.PublicKey
+	at     time.Time
+	body   any // decoded, as recorded
+	size   int
+}
+
+// Bounds of a room's state (SetLimits changes them). Anyone may speak in a
+// room, with a fresh key per message if it likes, so the sender's rate
+// limit does not bound what a room brings; the store keeps at most
+// 20,000 messages of a room, and so does its state in memory, and at most
+// DefaultMaxBytes of them. Past either, the messages applied first are
+// forgotten, as the store's pruning forgets the oldest.
+const (
+	DefaultMaxMessages = 20_000
+	DefaultMaxBytes    = 32 << 20
+	// messageOverhead is what a recorded message costs besides its body
+	// (its ID in seen, its record and map entries), roughly.
+	messageOverhead = 256
+)
 
 // action is a moderation message: who sent it, when, and its ID for ties.
 type action struct {
@@ -86,7 +120,19 @@ func New(d room.Descriptor) *State {
 		mutes:     make(map[keys.PublicKey][]muteRecord),
 		grants:    make(map[keys.PublicKey][]room.RoleGrant),
 		presence:  make(map[keys.PublicKey]presenceRecord),
+
+		maxMessages: DefaultMaxMessages,
+		maxBytes:    DefaultMaxBytes,
 	}
+}
+
+// SetLimits bounds the messages the state holds, in count and in estimated
+// bytes (a body's length plus a fixed overhead each), forgetting the
+// messages applied first past them. Role grants are neither counted nor
+// forgotten: only the room's host signs them.
+func (s *State) SetLimits(messages, bytes int) {
+	s.maxMessages, s.maxBytes = max(messages, 1), max(bytes, 1)
+	s.trim()
 }
 
 // Descriptor returns the descriptor the state was made with.
@@ -204,7 +250,83 @@ func (s *State) ApplyID(m room.Message, id room.MessageID) error {
 	case MuteBody:
 		s.mutes[b.Peer] = append(s.mutes[b.Peer], muteRecord{action: act, until: b.Until})
 	}
+	if _, grant := p.(room.RoleGrant); !grant {
+		s.order = append(s.order, applied{id: id, sender: m.Sender, at: m.Timestamp, body: p, size: len(m.Body) + messageOverhead})
+		s.bytes += len(m.Body) + messageOverhead
+		s.trim()
+	}
 	return nil
+}
+
+// trim forgets the messages applied first until the state is within its
+// bounds.
+func (s *State) trim() {
+	for held := len(s.order) - s.head; held > 0 && (held > s.maxMessages || s.bytes > s.maxBytes); held-- {
+		a := s.order[s.head]
+		s.order[s.head] = applied{}
+		s.head++
+		s.bytes -= a.size
+		s.forget(a)
+	}
+	if s.head > len(s.order)/2 {
+		s.order = append(s.order[:0], s.order[s.head:]...)
+		s.head = 0
+	}
+}
+
+// forget undoes what ApplyID recorded of a.
+func (s *State) forget(a applied) {
+	delete(s.seen, a.id)
+	byID := func(x action) bool { return x.id == a.id }
+	switch b := a.body.(type) {
+	case ChatBody:
+		delete(s.chats, a.id)
+	case questionText:
+		delete(s.questions, a.id)
+	case upvote:
+		forgetTime(s.upvotes, b.question, a.sender, a.at)
+	case answered:
+		deleteFrom(s.answered, b.question, byID)
+	case pin:
+		s.pins = slices.DeleteFunc(s.pins, func(p pinRecord) bool { return p.id == a.id })
+	case hide:
+		deleteFrom(s.hides, b.target, byID)
+	case ReactionBody:
+		if byEmoji := s.reactions[b.Target]; byEmoji != nil {
+			forgetTime(byEmoji, b.Emoji, a.sender, a.at)
+			if len(byEmoji) == 0 {
+				delete(s.reactions, b.Target)
+			}
+		}
+	case PresenceBody:
+		if s.presence[a.sender].id == a.id {
+			delete(s.presence, a.sender)
+		}
+	case MuteBody:
+		deleteFrom(s.mutes, b.Peer, func(m muteRecord) bool { return m.id == a.id })
+	}
+}
+
+// forgetTime removes one of sender's times t under k in m, and what that
+// leaves empty.
+func forgetTime[K comparable](m map[K]map[keys.PublicKey][]time.Time, k K, sender keys.PublicKey, t time.Time) {
+	who := m[k]
+	if i := slices.IndexFunc(who[sender], t.Equal); i >= 0 {
+		who[sender] = slices.Delete(who[sender], i, i+1)
+	}
+	if len(who[sender]) == 0 {
+		delete(who, sender)
+	}
+	if len(who) == 0 {
+		delete(m, k)
+	}
+}
+
+// deleteFrom removes from m[k] what del matches, and m[k] once empty.
+func deleteFrom[K comparable, V any](m map[K][]V, k K, del func(V) bool) {
+	if m[k] = slices.DeleteFunc(m[k], del); len(m[k]) == 0 {
+		delete(m, k)
+	}
 }
 
 // later reports whether (t1, id1) sorts after (t2, id2).
