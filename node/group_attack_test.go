@@ -436,7 +436,7 @@ func TestGroupRejectsForgeries(t *testing.T) {
 	}
 	outsider := sealFrame(t, sc, gk, []byte("hello from outside"))
 	attacks := []attack{
-		{"signed by a non-member", outsider, pubsub.Ignore}, // relayed by a member: it may hold a fork's other side
+		{"signed by a non-member", outsider, pubsub.Reject},
 		{"tampered", tampered, pubsub.Reject},
 		{"replayed from another group", replayed, pubsub.Reject},
 		{"garbage", []byte("not an envelope"), pubsub.Reject},

@@ -15,7 +15,6 @@ package gate
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -130,9 +129,8 @@ func (g *Gate) Validator(gk group.GroupKey) pubsub.DecodingValidator {
 // opens under the epoch key, the sender's rate, its membership and
 // signature, the epoch's grace window. What a member could not have sent in
 // good faith is Reject (scored); what depends on this node's state is
-// Ignore: a duplicate of a stored envelope, a sender over its rate, a
-// relayed envelope this node's roster disowns (the relay may hold the other
-// side of a fork).
+// Ignore: a duplicate of a stored envelope, a sender over its rate, a late
+// post relayed (the relay's window may have closed a little later).
 func (g *Gate) validate(gk group.GroupKey, from peer.ID, data []byte) (pubsub.Result, *group.Envelope) {
 	v := g.view.Load()
 	r := v.Rosters[gk.Epoch]
@@ -154,9 +152,10 @@ func (g *Gate) validate(gk group.GroupKey, from peer.ID, data []byte) (pubsub.Re
 		return pubsub.Ignore, nil
 	}
 	if err := r.CheckSender(e); err != nil {
-		if errors.Is(err, group.ErrNotMember) && !author {
-			return pubsub.Ignore, nil
-		}
+		// Only holders of this epoch's key can make a frame that opens
+		// here, and both sides of a roster fork have keys of their own
+		// (so topics of their own): a relay that forwards a non-member's
+		// frame forged it or did not check it.
 		g.log.Debug("group: envelope rejected", "from", from, "err", err)
 		return g.reject(), nil
 	}

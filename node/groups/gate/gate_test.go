@@ -47,7 +47,7 @@ func TestValidate(t *testing.T) {
 		{"another group's", member, grouptest.Frame(t, otherGroup, member, []byte("hi")), pubsub.Reject, true},
 		{"forwarded by a non-member", stranger, frame(member), pubsub.Reject, true},
 		{"a non-member's, from its author", stranger, frame(stranger), pubsub.Reject, true},
-		{"a non-member's, relayed by a member", member, frame(stranger), pubsub.Ignore, false},
+		{"a non-member's, relayed by a member", member, frame(stranger), pubsub.Reject, true},
 		{"already stored", member, stored, pubsub.Ignore, false},
 		{"our own, stored", owner, stored, pubsub.Accept, false},
 	} {
