@@ -14,6 +14,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -50,7 +51,8 @@ const (
 // it: the streams strip the topic's messages, and the peer filter keeps it
 // out of the mesh and gossip.
 type Private struct {
-	prefix string
+	prefix      string
+	prefixBytes []byte
 
 	mu      sync.RWMutex
 	allowed map[string]map[peer.ID]struct{} // joined private topic -> peers allowed
@@ -60,7 +62,7 @@ type Private struct {
 // NewPrivate makes the access list of the topics whose names start with
 // prefix.
 func NewPrivate(prefix string) *Private {
-	return &Private{prefix: prefix, allowed: map[string]map[peer.ID]struct{}{}, subs: map[peer.ID]map[string]struct{}{}}
+	return &Private{prefix: prefix, prefixBytes: []byte(prefix), allowed: map[string]map[peer.ID]struct{}{}, subs: map[peer.ID]map[string]struct{}{}}
 }
 
 // Allow sets the peers allowed on a private topic, replacing any set before.
@@ -160,10 +162,13 @@ func (a *Private) peerGone(p peer.ID) {
 // concerns a private topic p may not see. It returns the RPC unchanged when
 // it names no private topic, and nil when nothing is left to send.
 func (a *Private) strip(p peer.ID, frame []byte) []byte {
-	if !bytes.Contains(frame, []byte(a.prefix)) {
+	if !bytes.Contains(frame, a.prefixBytes) {
 		return frame
 	}
 	_, n := binary.Uvarint(frame)
+	if a.allAllowed(p, frame[n:]) {
+		return frame // the common case, a member's traffic: no copy, no re-encoding
+	}
 	var rpc pb.RPC
 	if err := proto.Unmarshal(frame[n:], &rpc); err != nil {
 		return frame // not ours to judge; the peer will drop it
@@ -176,6 +181,9 @@ func (a *Private) strip(p peer.ID, frame []byte) []byte {
 		c.Ihave = keep(c.Ihave, func(m *pb.ControlIHave) bool { return ok(m.GetTopicID()) }, &changed)
 		c.Graft = keep(c.Graft, func(m *pb.ControlGraft) bool { return ok(m.GetTopicID()) }, &changed)
 		c.Prune = keep(c.Prune, func(m *pb.ControlPrune) bool { return ok(m.GetTopicID()) }, &changed)
+	}
+	if pm := rpc.Partial; pm != nil && !ok(pm.GetTopicID()) {
+		rpc.Partial, changed = nil, true
 	}
 	if !changed {
 		return frame
@@ -190,6 +198,90 @@ func (a *Private) strip(p peer.ID, frame []byte) []byte {
 		return nil
 	}
 	return out
+}
+
+// allAllowed reports whether p is allowed on every topic an encoded RPC
+// names, reading the message in place (GossipSub's RPC: subscriptions (1)
+// name a topic in field 1, messages (2) in field 4, and the control message
+// (3) names one in field 1 of its IHAVE (1), GRAFT (3) and PRUNE (4)
+// entries, the partial messages extension (10) in its field 1). It says false for what it cannot read, so that strip decodes
+// it fully.
+func (a *Private) allAllowed(p peer.ID, rpc []byte) bool {
+	ok := true
+	named := func(topic []byte) {
+		if ok && !a.Allowed(p, string(topic)) {
+			ok = false
+		}
+	}
+	control := func(b []byte) bool {
+		return eachField(b, func(num protowire.Number, v []byte) bool {
+			switch num {
+			case 1, 3, 4:
+				return eachField(v, func(n protowire.Number, t []byte) bool {
+					if n == 1 {
+						named(t)
+					}
+					return true
+				})
+			}
+			return true
+		})
+	}
+	read := eachField(rpc, func(num protowire.Number, v []byte) bool {
+		switch num {
+		case 1, 2:
+			field := protowire.Number(2) // a subscription's topic
+			if num == 2 {
+				field = 4 // a message's
+			}
+			return eachField(v, func(n protowire.Number, t []byte) bool {
+				if n == field {
+					named(t)
+				}
+				return true
+			})
+		case 3:
+			return control(v)
+		case 10: // the partial messages extension, which names its topic too
+			return eachField(v, func(n protowire.Number, t []byte) bool {
+				if n == 1 {
+					named(t)
+				}
+				return true
+			})
+		}
+		return true
+	})
+	return read && ok
+}
+
+// eachField calls fn with the number and bytes of each length-delimited
+// field of an encoded message (skipping the others), until fn says stop;
+// it reports whether the message read to its end.
+func eachField(b []byte, fn func(protowire.Number, []byte) bool) bool {
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return false
+		}
+		b = b[n:]
+		if typ != protowire.BytesType {
+			if n = protowire.ConsumeFieldValue(num, typ, b); n < 0 {
+				return false
+			}
+			b = b[n:]
+			continue
+		}
+		v, n := protowire.ConsumeBytes(b)
+		if n < 0 {
+			return false
+		}
+		b = b[n:]
+		if !fn(num, v) {
+			return false
+		}
+	}
+	return true
 }
 
 // keep returns the items of xs that ok keeps, setting *changed if it
