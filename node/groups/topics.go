@@ -67,10 +67,10 @@ func (s *Service) updateTopics(lg *liveGroup) (time.Duration, error) {
 			continue
 		case e == lg.current:
 			et.end = time.Time{}
-			lg.gate.Open(e)
+			lg.gate.ReopenEpoch(e)
 		case et.end.IsZero():
 			et.end = now.Add(s.cfg.EpochGrace)
-			lg.gate.Close(e, et.end)
+			lg.gate.EndEpoch(e, et.end)
 		case !now.Before(et.end):
 			s.leaveTopic(lg, e)
 			continue

@@ -85,17 +85,17 @@ func (g *Gate) View() *View { return g.view.Load() }
 // SetView swaps the rosters.
 func (g *Gate) SetView(v *View) { g.view.Store(v) }
 
-// Close says that epoch's topic closes at end, a grace window after the
+// EndEpoch says that epoch's topic closes at end, a grace window after the
 // next epoch began: envelopes of the epoch that arrive later are refused.
-// Open undoes it (the next epoch was dropped in a fork).
-func (g *Gate) Close(epoch uint64, end time.Time) {
+// ReopenEpoch undoes it (the next epoch was dropped in a fork).
+func (g *Gate) EndEpoch(epoch uint64, end time.Time) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.closing[epoch] = end
 }
 
-// Open forgets a closing time set by Close.
-func (g *Gate) Open(epoch uint64) {
+// ReopenEpoch forgets a closing time set by EndEpoch.
+func (g *Gate) ReopenEpoch(epoch uint64) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	delete(g.closing, epoch)

@@ -69,7 +69,7 @@ func TestValidate(t *testing.T) {
 
 // TestValidateGraceWindow: once an epoch's grace window is over, its
 // author's posts into it are rejected (scored) and relayed ones ignored;
-// before, and after Open, they pass.
+// before, and after ReopenEpoch, they pass.
 func TestValidateGraceWindow(t *testing.T) {
 	f := grouptest.New(t)
 	g := New(f.ID, f.Owner.Public().PeerID(), func([32]byte) bool { return false }, slog.New(slog.NewTextHandler(io.Discard, nil)))
@@ -81,7 +81,7 @@ func TestValidateGraceWindow(t *testing.T) {
 		r, _ := v(context.Background(), from.Public().PeerID(), grouptest.Frame(t, f.Key, f.Member, []byte("late")))
 		return r
 	}
-	g.Close(0, now.Add(time.Minute))
+	g.EndEpoch(0, now.Add(time.Minute))
 	if got := post(f.Member); got != pubsub.Accept {
 		t.Fatalf("inside the window: %v", got)
 	}
@@ -92,8 +92,8 @@ func TestValidateGraceWindow(t *testing.T) {
 	if got := post(f.Owner); got != pubsub.Ignore {
 		t.Fatalf("after the window, relayed by a member: %v, want Ignore", got)
 	}
-	g.Open(0)
+	g.ReopenEpoch(0)
 	if got := post(f.Member); got != pubsub.Accept {
-		t.Fatalf("after Open: %v", got)
+		t.Fatalf("after ReopenEpoch: %v", got)
 	}
 }
