@@ -23,8 +23,11 @@ func Of(topic string, data []byte) string {
 	if strings.HasPrefix(topic, rooms.TopicPrefix) {
 		return rooms.MessageID(data)
 	}
-	sum := sha256.Sum256(append([]byte(topic+"\x00"), data...))
-	return string(sum[:])
+	h := sha256.New()
+	h.Write([]byte(topic))
+	h.Write([]byte{0})
+	h.Write(data) // not appended to the topic: that copied every message
+	return string(h.Sum(nil))
 }
 
 // cacheSize bounds the room messages whose GossipSub IDs
