@@ -2,11 +2,13 @@ package node
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
 	"io"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -44,7 +46,8 @@ type rawGossipPeer struct {
 	mu      sync.Mutex
 	heard   []string // every topic named in an RPC it received
 	grafted bool
-	frames  int // messages it received on any group topic
+	frames  int      // messages it received on any group topic
+	data    [][]byte // their bytes, as they came on the wire
 }
 
 func newRawGossipPeer(t *testing.T, id identity.Identity) *rawGossipPeer {
@@ -113,6 +116,7 @@ func (rp *rawGossipPeer) record(rpc *pb.RPC) {
 		rp.heard = append(rp.heard, m.GetTopic())
 		if strings.HasPrefix(m.GetTopic(), group.TopicPrefix) {
 			rp.frames++
+			rp.data = append(rp.data, m.GetData())
 		}
 	}
 	for _, g := range rpc.GetControl().GetGraft() {
@@ -301,6 +305,73 @@ func TestGroupHostileOutsider(t *testing.T) {
 		}
 	}
 	t.Logf("%d of %d envelopes written before the member stopped reading", sent, floods)
+}
+
+// TestGroupFrameOnTheWire: what a member's node publishes, as captured on
+// the wire by a fellow member's hand-driven peer, names no sender and no
+// sequence number, has one of the padded sizes, and opens for no one
+// holding another group's key (a member of another group).
+func TestGroupFrameOnTheWire(t *testing.T) {
+	useTCP(t) // m's identity comes back as a raw peer
+	nodes := newGroupNodes(t, 3)
+	f := newGroup(t, "wire", nodes)
+	owner, a, m := nodes[0], nodes[1], nodes[2]
+	other := newGroup(t, "another", []*testNode{owner, m})
+	otherKey := m.epochKey(other.id, m.groupEpoch(other.id))
+	topic, _ := a.groups.Topic(f.id)
+	gk := a.epochKey(f.id, a.groupEpoch(f.id))
+	mID := m.id
+	m.stop()
+	tap := newRawGossipPeer(t, mID) // a member: a sends it the topic's frames
+	tap.connect(a)
+	tap.subscribe(a.ID(), topic)
+	var sent []GroupMessage
+	for i := range 3 {
+		msg, err := a.GroupSend(t.Context(), f.id, GroupOutgoing{Body: strings.Repeat("x", 300*i+1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sent = append(sent, msg)
+	}
+	a.waitUntil("the frames at the tap", func() bool {
+		tap.mu.Lock()
+		defer tap.mu.Unlock()
+		return len(tap.data) >= len(sent)
+	})
+	tap.mu.Lock()
+	frames := slices.Clone(tap.data)
+	tap.mu.Unlock()
+	sizes := map[int]bool{}
+	for _, n := range group.PaddedSizes {
+		sc, err := group.NewSendChain(gk, keys.GeneratePrivateKey())
+		if err != nil {
+			t.Fatal(err)
+		}
+		sizes[len(sealFrame(t, sc, gk, make([]byte, n-1)))] = true
+	}
+	aKey := a.id.Public().Key
+	for _, fr := range frames {
+		if !sizes[len(fr)] {
+			t.Errorf("a %d-byte frame, not one of the padded sizes %v", len(fr), sizes)
+		}
+		if bytes.Contains(fr, aKey[:]) || bytes.Contains(fr, []byte(a.ID())) || bytes.Contains(fr, f.id[:]) {
+			t.Error("a frame carries the sender's key, peer ID or the group ID in clear")
+		}
+		if _, err := otherKey.Unframe(fr); err == nil {
+			t.Error("another group's key opens a frame")
+		}
+		e, err := gk.Unframe(fr)
+		if err != nil {
+			t.Fatalf("the epoch's key does not open a frame: %v", err)
+		}
+		if e.Sender != aKey {
+			continue // a receipt or a line of the owner's
+		}
+		seq := binary.BigEndian.AppendUint64(nil, e.Seq)
+		if e.Seq > 0 && bytes.Contains(fr, seq) {
+			t.Errorf("frame of seq %d carries it in clear", e.Seq)
+		}
+	}
 }
 
 func hasLine(ls []GroupMessage, id [32]byte) bool {
