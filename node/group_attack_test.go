@@ -259,7 +259,7 @@ func TestGroupHostileOutsider(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		a.waitUntil("a line at a", func() bool { return hasLine(a.groupLines(f.id), m.ID) })
+		a.waitUntil("a line at a", func() bool { _, ok := a.groupLine(f.id, m.ID); return ok })
 	}
 	if topics, grafted, frames := x.groupTopics(); len(topics) > 0 || grafted || frames > 0 {
 		t.Fatalf("the outsider heard of %d group topics (grafted %v) and got %d frames", len(topics), grafted, frames)
@@ -374,15 +374,6 @@ func TestGroupFrameOnTheWire(t *testing.T) {
 	}
 }
 
-func hasLine(ls []GroupMessage, id [32]byte) bool {
-	for _, l := range ls {
-		if l.ID == id {
-			return true
-		}
-	}
-	return false
-}
-
 // TestGroupRemovedMemberLockedOut: a member removed while away comes back
 // as a bare GossipSub peer with its identity and its old key. It does not
 // know the new epoch's topic, so it receives nothing of it; the members
@@ -426,7 +417,7 @@ func TestGroupRemovedMemberLockedOut(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		owner.waitUntil("the line at the owner", func() bool { return hasLine(owner.groupLines(f.id), msg.ID) })
+		owner.waitUntil("the line at the owner", func() bool { _, ok := owner.groupLine(f.id, msg.ID); return ok })
 	}
 	// m writes into the old epoch with the key it kept, straight to a.
 	sc, err := group.NewSendChain(oldKey, mID.Signing())
@@ -446,7 +437,7 @@ func TestGroupRemovedMemberLockedOut(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	owner.waitUntil("the marker at the owner", func() bool { return hasLine(owner.groupLines(f.id), marker.ID) })
+	owner.waitUntil("the marker at the owner", func() bool { _, ok := owner.groupLine(f.id, marker.ID); return ok })
 	if topics, _, frames := evil.groupTopics(); frames > 0 || strings.Contains(strings.Join(topics, " "), newTopic) {
 		t.Fatalf("the removed member heard of the new topic or got %d frames", frames)
 	}
@@ -534,7 +525,7 @@ func TestGroupRejectsForgeries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	owner.waitUntil("the marker at the owner", func() bool { return hasLine(owner.groupLines(f.id), marker.ID) })
+	owner.waitUntil("the marker at the owner", func() bool { _, ok := owner.groupLine(f.id, marker.ID); return ok })
 	for _, n := range nodes {
 		for _, l := range n.groupLines(f.id) {
 			if l.Body != "genuine" && l.Body != "marker" {

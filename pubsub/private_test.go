@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -163,22 +164,13 @@ func TestPrivateTopicJoinedLate(t *testing.T) {
 	accessB.Allow(topic, members)
 	tb := join(t, b, topic, acceptAll)
 	// a has not joined the topic yet: b's subscription must be kept anyway.
-	waitFor(t, func() bool { return slicesContains(a.lib.ListPeers(topic), b.host.ID()) })
+	waitFor(t, func() bool { return slices.Contains(a.lib.ListPeers(topic), b.host.ID()) })
 	accessA.Allow(topic, members)
 	ta := join(t, a, topic, acceptAll)
 	publish(t, ta, "late")
 	if got := next(t, tb); string(got.Data) != "late" {
 		t.Fatalf("b got %q", got.Data)
 	}
-}
-
-func slicesContains(ps []peer.ID, p peer.ID) bool {
-	for _, q := range ps {
-		if q == p {
-			return true
-		}
-	}
-	return false
 }
 
 func waitFor(tb testing.TB, cond func() bool) {

@@ -40,18 +40,11 @@ func New(t testing.TB) Fixture {
 // by under a fresh epoch key.
 func Seal(t testing.TB, g group.ID, epoch uint64, by keys.PrivateKey) []byte {
 	t.Helper()
-	return SealPayload(t, g, epoch, by, []byte("hi"))
-}
-
-// SealPayload is Seal with the given plaintext (its size sets the
-// envelope's).
-func SealPayload(t testing.TB, g group.ID, epoch uint64, by keys.PrivateKey, payload []byte) []byte {
-	t.Helper()
 	sc, err := group.NewSendChain(group.GroupKey{Group: g, Epoch: epoch, Key: group.NewEpochKey()}, by)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := sc.Seal(payload)
+	e, err := sc.Seal([]byte("hi"))
 	if err != nil {
 		t.Fatal(err)
 	}
