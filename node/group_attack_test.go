@@ -210,6 +210,14 @@ func (tn *testNode) epochKey(id group.ID, epoch uint64) group.GroupKey {
 	return gk
 }
 
+// waitScored waits until tn's GossipSub scores p: only then does a
+// message it rejects from p count against p (GossipSub adds a peer to its
+// scores a moment after the connection).
+func (tn *testNode) waitScored(p peer.ID) {
+	tn.t.Helper()
+	tn.waitUntil("GossipSub to score the peer", func() bool { _, ok := tn.ps.PeerScore(p); return ok })
+}
+
 func (tn *testNode) rejected(id group.ID) int64 {
 	return tn.groups.Rejected(id)
 }
@@ -273,6 +281,7 @@ func TestGroupHostileOutsider(t *testing.T) {
 	}
 
 	// The flood: fresh keys, an epoch ahead, 60 KiB each.
+	a.waitScored(x.host.ID())
 	const floods, size = 4096, 60 << 10
 	epoch := a.groupEpoch(f.id) + 1
 	payload := make([]byte, size)
@@ -508,6 +517,7 @@ func TestGroupRejectsForgeries(t *testing.T) {
 	// Over the network: mallory writes them straight to a.
 	evil := newRawGossipPeer(t, mallory)
 	evil.connect(a)
+	a.waitScored(mallory.Public().Key.PeerID())
 	before := a.rejected(f.id)
 	evil.inject(a.ID(), topic, func(yield func([]byte) bool) {
 		for _, at := range attacks {
