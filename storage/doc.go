@@ -1,8 +1,8 @@
 // Package storage is a Backchannel node's local store: identity and prekeys,
 // contacts, 1:1 messages and conversation summaries, the outbox, ratchet
-// sessions, small settings, live rooms with their messages, and private
-// groups with their rosters, keys, envelopes and messages, all in one Badger
-// database.
+// sessions, small settings, live rooms with their messages, private groups
+// with their rosters, keys, envelopes and messages, and the mailboxes this
+// node keeps for offline recipients, all in one Badger database.
 //
 // # Transactions
 //
@@ -51,7 +51,8 @@
 // order is time order. <room> and <group> are the 32 raw bytes of a room or
 // group ID, <sender> and <member> a peer as above, <seq> and <epoch>
 // big-endian uint64s; <target> is a 32-byte message ID, length-prefixed like
-// a peer, as are <kind> and <value>. Record values are protobuf
+// a peer, as are <kind>, <value> and <depositor> (1 to 64 bytes: a
+// capability label or a stranger's peer ID). Record values are protobuf
 // (internal/storepb) unless said otherwise.
 //
 //	meta/schema                   uint32 schema version (SchemaVersion)
@@ -88,6 +89,9 @@
 //	ga/<group><target><sender><kind><value> GroupNote (reaction, RSVP)
 //	gx/<group><member>            GroupReceipt
 //	n/<peer>                      KnownPeer (where a peer was last seen)
+//	mb/<peer>                     MailboxRegistration (a recipient this node holds mail for)
+//	mq/<peer><seq>                MailboxItem, per recipient in seq order
+//	md/<peer><depositor>          MailboxCounter (what a depositor has queued for the recipient)
 //
 // # Schema
 //

@@ -43,6 +43,9 @@ const (
 	prefixGroupNote     = "ga/"
 	prefixGroupReceipt  = "gx/"
 	prefixKnownPeer     = "n/"
+	prefixMailbox       = "mb/"
+	prefixMailboxItem   = "mq/"
+	prefixMailboxDep    = "md/"
 )
 
 // maxPeerIDLen is the longest peer ID a key can hold (one length byte).

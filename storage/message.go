@@ -51,7 +51,10 @@ func (d Direction) String() string {
 }
 
 // MessageState is where a message is in its life. Outbound messages go
-// queued → sent → delivered → read; inbound ones received → seen.
+// queued → sent → in mailbox → delivered → read; inbound ones received →
+// seen. States are stored as numbers, so a new state is appended whatever its
+// place in the life: compare states with [MessageState.Rank] or
+// [MessageState.Before], never as numbers.
 type MessageState uint8
 
 const (
@@ -67,7 +70,36 @@ const (
 	StateReceived
 	// StateSeen: inbound, seen by the user.
 	StateSeen
+	// StateInMailbox: outbound, deposited in the peer's mailbox (between
+	// sent and delivered): a node holds it until the peer drains it.
+	StateInMailbox
 )
+
+// Rank is s's place in its direction's life: queued 0, sent 1, in mailbox 2,
+// delivered 3, read 4; received 5, seen 6. A state this build does not know
+// has rank -1.
+func (s MessageState) Rank() int {
+	switch s {
+	case StateQueued:
+		return 0
+	case StateSent:
+		return 1
+	case StateInMailbox:
+		return 2
+	case StateDelivered:
+		return 3
+	case StateRead:
+		return 4
+	case StateReceived:
+		return 5
+	case StateSeen:
+		return 6
+	}
+	return -1
+}
+
+// Before reports whether s comes before o in a message's life.
+func (s MessageState) Before(o MessageState) bool { return s.Rank() < o.Rank() }
 
 // String returns the state's lower-case name.
 func (s MessageState) String() string {
@@ -84,6 +116,8 @@ func (s MessageState) String() string {
 		return "received"
 	case StateSeen:
 		return "seen"
+	case StateInMailbox:
+		return "in_mailbox"
 	}
 	return fmt.Sprintf("MessageState(%d)", uint8(s))
 }
@@ -94,7 +128,10 @@ func (s MessageState) validFor(d Direction) bool {
 	case Inbound:
 		return s == StateReceived || s == StateSeen
 	case Outbound:
-		return s <= StateRead
+		switch s {
+		case StateQueued, StateSent, StateInMailbox, StateDelivered, StateRead:
+			return true
+		}
 	}
 	return false
 }

@@ -196,7 +196,7 @@ func TestSetMessageState(t *testing.T) {
 	s := openMem(t)
 	p := newPeer(t)
 	putMessages(t, s, p, Outbound, 1)
-	for _, st := range []MessageState{StateSent, StateDelivered, StateRead} {
+	for _, st := range []MessageState{StateSent, StateInMailbox, StateDelivered, StateRead} {
 		update(t, s, func(tx *Txn) error { return tx.SetMessageState(p, msgID(1), st) })
 		view(t, s, func(tx *Txn) error {
 			m, err := tx.Message(p, msgID(1))

@@ -387,6 +387,7 @@ func TestStateStrings(t *testing.T) {
 		{StateRead.String(), "read"},
 		{StateReceived.String(), "received"},
 		{StateSeen.String(), "seen"},
+		{StateInMailbox.String(), "in_mailbox"},
 		{MessageState(42).String(), "MessageState(42)"},
 	}
 	for _, tt := range tests {

@@ -1149,6 +1149,241 @@ func (x *KnownPeer) GetDhtServer() bool {
 	return false
 }
 
+// MailboxRegistration is the value under a mailbox registration key: a
+// recipient this node holds mail for, and the counters of its queue.
+type MailboxRegistration struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	Appointment       []byte                 `protobuf:"bytes,1,opt,name=appointment,proto3" json:"appointment,omitempty"`                                 // the recipient's signed statement, as received
+	CapabilityKey     []byte                 `protobuf:"bytes,2,opt,name=capability_key,json=capabilityKey,proto3" json:"capability_key,omitempty"`        // 32 bytes
+	StampDifficulty   uint32                 `protobuf:"varint,3,opt,name=stamp_difficulty,json=stampDifficulty,proto3" json:"stamp_difficulty,omitempty"` // 0..255
+	AppointedUnixNano int64                  `protobuf:"varint,4,opt,name=appointed_unix_nano,json=appointedUnixNano,proto3" json:"appointed_unix_nano,omitempty"`
+	ExpiresUnixNano   int64                  `protobuf:"varint,5,opt,name=expires_unix_nano,json=expiresUnixNano,proto3" json:"expires_unix_nano,omitempty"`
+	Items             uint64                 `protobuf:"varint,6,opt,name=items,proto3" json:"items,omitempty"`                                      // items queued
+	StrangerItems     uint64                 `protobuf:"varint,7,opt,name=stranger_items,json=strangerItems,proto3" json:"stranger_items,omitempty"` // of which deposited by strangers
+	Bytes             uint64                 `protobuf:"varint,8,opt,name=bytes,proto3" json:"bytes,omitempty"`                                      // sum of the queued items' sealed bytes
+	NextSeq           uint64                 `protobuf:"varint,9,opt,name=next_seq,json=nextSeq,proto3" json:"next_seq,omitempty"`                   // seq of the next item, at least 1
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *MailboxRegistration) Reset() {
+	*x = MailboxRegistration{}
+	mi := &file_store_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MailboxRegistration) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MailboxRegistration) ProtoMessage() {}
+
+func (x *MailboxRegistration) ProtoReflect() protoreflect.Message {
+	mi := &file_store_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MailboxRegistration.ProtoReflect.Descriptor instead.
+func (*MailboxRegistration) Descriptor() ([]byte, []int) {
+	return file_store_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *MailboxRegistration) GetAppointment() []byte {
+	if x != nil {
+		return x.Appointment
+	}
+	return nil
+}
+
+func (x *MailboxRegistration) GetCapabilityKey() []byte {
+	if x != nil {
+		return x.CapabilityKey
+	}
+	return nil
+}
+
+func (x *MailboxRegistration) GetStampDifficulty() uint32 {
+	if x != nil {
+		return x.StampDifficulty
+	}
+	return 0
+}
+
+func (x *MailboxRegistration) GetAppointedUnixNano() int64 {
+	if x != nil {
+		return x.AppointedUnixNano
+	}
+	return 0
+}
+
+func (x *MailboxRegistration) GetExpiresUnixNano() int64 {
+	if x != nil {
+		return x.ExpiresUnixNano
+	}
+	return 0
+}
+
+func (x *MailboxRegistration) GetItems() uint64 {
+	if x != nil {
+		return x.Items
+	}
+	return 0
+}
+
+func (x *MailboxRegistration) GetStrangerItems() uint64 {
+	if x != nil {
+		return x.StrangerItems
+	}
+	return 0
+}
+
+func (x *MailboxRegistration) GetBytes() uint64 {
+	if x != nil {
+		return x.Bytes
+	}
+	return 0
+}
+
+func (x *MailboxRegistration) GetNextSeq() uint64 {
+	if x != nil {
+		return x.NextSeq
+	}
+	return 0
+}
+
+// MailboxItem is the value under a mailbox item key: one deposit held for a
+// recipient.
+type MailboxItem struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	Depositor         []byte                 `protobuf:"bytes,1,opt,name=depositor,proto3" json:"depositor,omitempty"` // 1..64 bytes: a capability label or a stranger's peer ID
+	Stranger          bool                   `protobuf:"varint,2,opt,name=stranger,proto3" json:"stranger,omitempty"`
+	DepositedUnixNano int64                  `protobuf:"varint,3,opt,name=deposited_unix_nano,json=depositedUnixNano,proto3" json:"deposited_unix_nano,omitempty"`
+	Sealed            []byte                 `protobuf:"bytes,4,opt,name=sealed,proto3" json:"sealed,omitempty"` // the opaque sealed item, not empty
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *MailboxItem) Reset() {
+	*x = MailboxItem{}
+	mi := &file_store_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MailboxItem) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MailboxItem) ProtoMessage() {}
+
+func (x *MailboxItem) ProtoReflect() protoreflect.Message {
+	mi := &file_store_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MailboxItem.ProtoReflect.Descriptor instead.
+func (*MailboxItem) Descriptor() ([]byte, []int) {
+	return file_store_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *MailboxItem) GetDepositor() []byte {
+	if x != nil {
+		return x.Depositor
+	}
+	return nil
+}
+
+func (x *MailboxItem) GetStranger() bool {
+	if x != nil {
+		return x.Stranger
+	}
+	return false
+}
+
+func (x *MailboxItem) GetDepositedUnixNano() int64 {
+	if x != nil {
+		return x.DepositedUnixNano
+	}
+	return 0
+}
+
+func (x *MailboxItem) GetSealed() []byte {
+	if x != nil {
+		return x.Sealed
+	}
+	return nil
+}
+
+// MailboxCounter is the value under a mailbox depositor key: what one
+// depositor has queued for a recipient. A depositor with nothing queued has
+// no record.
+type MailboxCounter struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Items         uint64                 `protobuf:"varint,1,opt,name=items,proto3" json:"items,omitempty"`
+	Bytes         uint64                 `protobuf:"varint,2,opt,name=bytes,proto3" json:"bytes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MailboxCounter) Reset() {
+	*x = MailboxCounter{}
+	mi := &file_store_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MailboxCounter) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MailboxCounter) ProtoMessage() {}
+
+func (x *MailboxCounter) ProtoReflect() protoreflect.Message {
+	mi := &file_store_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MailboxCounter.ProtoReflect.Descriptor instead.
+func (*MailboxCounter) Descriptor() ([]byte, []int) {
+	return file_store_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *MailboxCounter) GetItems() uint64 {
+	if x != nil {
+		return x.Items
+	}
+	return 0
+}
+
+func (x *MailboxCounter) GetBytes() uint64 {
+	if x != nil {
+		return x.Bytes
+	}
+	return 0
+}
+
 var File_store_proto protoreflect.FileDescriptor
 
 const file_store_proto_rawDesc = "" +
@@ -1245,7 +1480,25 @@ const file_store_proto_rawDesc = "" +
 	"\tbootstrap\x18\x04 \x01(\bR\tbootstrap\x12\x14\n" +
 	"\x05relay\x18\x05 \x01(\bR\x05relay\x12\x1d\n" +
 	"\n" +
-	"dht_server\x18\x06 \x01(\bR\tdhtServerB=Z;github.com/backchannel/backchannel/storage/internal/storepbb\x06proto3"
+	"dht_server\x18\x06 \x01(\bR\tdhtServer\"\xd3\x02\n" +
+	"\x13MailboxRegistration\x12 \n" +
+	"\vappointment\x18\x01 \x01(\fR\vappointment\x12%\n" +
+	"\x0ecapability_key\x18\x02 \x01(\fR\rcapabilityKey\x12)\n" +
+	"\x10stamp_difficulty\x18\x03 \x01(\rR\x0fstampDifficulty\x12.\n" +
+	"\x13appointed_unix_nano\x18\x04 \x01(\x03R\x11appointedUnixNano\x12*\n" +
+	"\x11expires_unix_nano\x18\x05 \x01(\x03R\x0fexpiresUnixNano\x12\x14\n" +
+	"\x05items\x18\x06 \x01(\x04R\x05items\x12%\n" +
+	"\x0estranger_items\x18\a \x01(\x04R\rstrangerItems\x12\x14\n" +
+	"\x05bytes\x18\b \x01(\x04R\x05bytes\x12\x19\n" +
+	"\bnext_seq\x18\t \x01(\x04R\anextSeq\"\x8f\x01\n" +
+	"\vMailboxItem\x12\x1c\n" +
+	"\tdepositor\x18\x01 \x01(\fR\tdepositor\x12\x1a\n" +
+	"\bstranger\x18\x02 \x01(\bR\bstranger\x12.\n" +
+	"\x13deposited_unix_nano\x18\x03 \x01(\x03R\x11depositedUnixNano\x12\x16\n" +
+	"\x06sealed\x18\x04 \x01(\fR\x06sealed\"<\n" +
+	"\x0eMailboxCounter\x12\x14\n" +
+	"\x05items\x18\x01 \x01(\x04R\x05items\x12\x14\n" +
+	"\x05bytes\x18\x02 \x01(\x04R\x05bytesB=Z;github.com/backchannel/backchannel/storage/internal/storepbb\x06proto3"
 
 var (
 	file_store_proto_rawDescOnce sync.Once
@@ -1259,22 +1512,25 @@ func file_store_proto_rawDescGZIP() []byte {
 	return file_store_proto_rawDescData
 }
 
-var file_store_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_store_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_store_proto_goTypes = []any{
-	(*Contact)(nil),         // 0: backchannel.storage.v1.Contact
-	(*Message)(nil),         // 1: backchannel.storage.v1.Message
-	(*Conversation)(nil),    // 2: backchannel.storage.v1.Conversation
-	(*OutboxEntry)(nil),     // 3: backchannel.storage.v1.OutboxEntry
-	(*Room)(nil),            // 4: backchannel.storage.v1.Room
-	(*RoomMessage)(nil),     // 5: backchannel.storage.v1.RoomMessage
-	(*Group)(nil),           // 6: backchannel.storage.v1.Group
-	(*ParkedGroupKey)(nil),  // 7: backchannel.storage.v1.ParkedGroupKey
-	(*GroupEnvelope)(nil),   // 8: backchannel.storage.v1.GroupEnvelope
-	(*GroupMessage)(nil),    // 9: backchannel.storage.v1.GroupMessage
-	(*GroupAnnotation)(nil), // 10: backchannel.storage.v1.GroupAnnotation
-	(*GroupMark)(nil),       // 11: backchannel.storage.v1.GroupMark
-	(*GroupReceipt)(nil),    // 12: backchannel.storage.v1.GroupReceipt
-	(*KnownPeer)(nil),       // 13: backchannel.storage.v1.KnownPeer
+	(*Contact)(nil),             // 0: backchannel.storage.v1.Contact
+	(*Message)(nil),             // 1: backchannel.storage.v1.Message
+	(*Conversation)(nil),        // 2: backchannel.storage.v1.Conversation
+	(*OutboxEntry)(nil),         // 3: backchannel.storage.v1.OutboxEntry
+	(*Room)(nil),                // 4: backchannel.storage.v1.Room
+	(*RoomMessage)(nil),         // 5: backchannel.storage.v1.RoomMessage
+	(*Group)(nil),               // 6: backchannel.storage.v1.Group
+	(*ParkedGroupKey)(nil),      // 7: backchannel.storage.v1.ParkedGroupKey
+	(*GroupEnvelope)(nil),       // 8: backchannel.storage.v1.GroupEnvelope
+	(*GroupMessage)(nil),        // 9: backchannel.storage.v1.GroupMessage
+	(*GroupAnnotation)(nil),     // 10: backchannel.storage.v1.GroupAnnotation
+	(*GroupMark)(nil),           // 11: backchannel.storage.v1.GroupMark
+	(*GroupReceipt)(nil),        // 12: backchannel.storage.v1.GroupReceipt
+	(*KnownPeer)(nil),           // 13: backchannel.storage.v1.KnownPeer
+	(*MailboxRegistration)(nil), // 14: backchannel.storage.v1.MailboxRegistration
+	(*MailboxItem)(nil),         // 15: backchannel.storage.v1.MailboxItem
+	(*MailboxCounter)(nil),      // 16: backchannel.storage.v1.MailboxCounter
 }
 var file_store_proto_depIdxs = []int32{
 	11, // 0: backchannel.storage.v1.GroupReceipt.delivered:type_name -> backchannel.storage.v1.GroupMark
@@ -1297,7 +1553,7 @@ func file_store_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_store_proto_rawDesc), len(file_store_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   14,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
