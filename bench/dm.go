@@ -220,7 +220,7 @@ func newAckTracker(evs <-chan node.Event) *ackTracker {
 	go func() { // ends when the subscription is cancelled
 		defer close(t.done)
 		for ev := range evs {
-			if ev.Type == node.EventMessageState && ev.Message != nil && ev.Message.State >= storage.StateDelivered {
+			if ev.Type == node.EventMessageState && ev.Message != nil && ev.Message.State.Rank() >= storage.StateDelivered.Rank() {
 				t.mu.Lock()
 				t.acked[ev.Message.ID] = true
 				t.mu.Unlock()

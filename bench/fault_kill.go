@@ -159,7 +159,7 @@ func deliveredIDs(a *node.Node, p peer.ID, n int) (map[storage.MessageID]bool, e
 	}
 	out := map[storage.MessageID]bool{}
 	for _, m := range ms {
-		if m.Direction == storage.Outbound && m.State >= storage.StateDelivered {
+		if m.Direction == storage.Outbound && m.State.Rank() >= storage.StateDelivered.Rank() {
 			out[m.ID] = true
 		}
 	}

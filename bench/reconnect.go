@@ -390,7 +390,7 @@ func (t *drainTracker) read(evs <-chan node.Event) {
 		case m == nil:
 		case ev.Type == node.EventMessage && m.Direction == storage.Inbound:
 			t.mark(m.ID, ev.Time, false, false)
-		case ev.Type == node.EventMessageState && m.Direction == storage.Outbound && m.State >= storage.StateDelivered:
+		case ev.Type == node.EventMessageState && m.Direction == storage.Outbound && m.State.Rank() >= storage.StateDelivered.Rank():
 			t.mark(m.ID, ev.Time, true, false)
 		}
 	}
@@ -453,7 +453,7 @@ func (t *drainTracker) poll(nodes []*node.Node, ids []peer.ID) error {
 				return err
 			}
 			for _, m := range ms {
-				if !ack && m.Direction == storage.Inbound || ack && m.Direction == storage.Outbound && m.State >= storage.StateDelivered {
+				if !ack && m.Direction == storage.Inbound || ack && m.Direction == storage.Outbound && m.State.Rank() >= storage.StateDelivered.Rank() {
 					t.mark(m.ID, now, ack, true)
 				}
 			}

@@ -10,6 +10,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/host"
 
 	"github.com/backchannel/backchannel/crypto/stamp"
+	"github.com/backchannel/backchannel/node/mailbox"
 	"github.com/backchannel/backchannel/node/requests"
 )
 
@@ -99,6 +100,14 @@ type Config struct {
 	// shorten it.
 	GroupEpochGrace time.Duration
 
+	// MailboxDepositAfter is how long the outbox tries an unreachable peer
+	// before it deposits in one of the peer's mailboxes
+	// (DefaultDepositAfter when zero; negative: at the first failure).
+	MailboxDepositAfter time.Duration
+	// MailboxLimits bound what the node holds as a mailbox for others;
+	// mailbox.DefaultLimits when zero.
+	MailboxLimits mailbox.Limits
+
 	// Logger receives structured logs; nil discards them.
 	Logger *slog.Logger
 }
@@ -144,6 +153,12 @@ func (c *Config) applyDefaults() error {
 	}
 	if c.RoomHistoryAge == 0 {
 		c.RoomHistoryAge = 7 * 24 * time.Hour
+	}
+	switch {
+	case c.MailboxDepositAfter == 0:
+		c.MailboxDepositAfter = DefaultDepositAfter
+	case c.MailboxDepositAfter < 0:
+		c.MailboxDepositAfter = 0
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

@@ -164,7 +164,7 @@ func TestCrashRecovery(t *testing.T) {
 	// Kill the recipient once a good part of the burst is acked, while the
 	// rest is still flowing.
 	a.waitUntil("a fifth of the burst acked", func() bool {
-		return a.message(b.id, sent[total/5].ID).State >= storage.StateDelivered
+		return a.message(b.id, sent[total/5].ID).State.Rank() >= storage.StateDelivered.Rank()
 	})
 	if err := b.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
@@ -175,7 +175,7 @@ func TestCrashRecovery(t *testing.T) {
 	// Everything A saw acked is in B's store.
 	acked := map[storage.MessageID]bool{}
 	for _, m := range sent {
-		if a.message(b.id, m.ID).State >= storage.StateDelivered {
+		if a.message(b.id, m.ID).State.Rank() >= storage.StateDelivered.Rank() {
 			acked[m.ID] = true
 		}
 	}

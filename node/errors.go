@@ -20,4 +20,6 @@ var (
 	ErrNotAllowed     = errs.ErrNotAllowed
 	ErrKeyPending     = errs.ErrKeyPending
 	ErrNotSpeaker     = errs.ErrNotSpeaker
+	ErrNoMailbox      = errs.ErrNoMailbox
+	ErrMailboxRefused = errs.ErrMailboxRefused
 )

@@ -120,7 +120,7 @@ func (tn *testNode) waitEvent(what string, match func(Event) bool) Event {
 // event was dropped (a subscriber that falls behind misses events).
 func (tn *testNode) waitState(p peer.ID, id storage.MessageID, s storage.MessageState) {
 	tn.t.Helper()
-	tn.waitUntil("message "+id.String()+" "+s.String(), func() bool { return tn.message(p, id).State >= s })
+	tn.waitUntil("message "+id.String()+" "+s.String(), func() bool { return !tn.message(p, id).State.Before(s) })
 }
 
 // waitUntil waits for cond, re-checking on every event and every 50 ms.

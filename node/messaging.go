@@ -23,7 +23,11 @@ const (
 // Send stores a message for p and queues it; the outbox delivers it. Writing
 // to someone who is not a contact yet makes them one.
 func (n *Node) Send(ctx context.Context, to peer.ID, out Outgoing) (storage.Message, error) {
-	return n.dm.Send(ctx, to, out)
+	m, err := n.dm.Send(ctx, to, out)
+	if err == nil {
+		n.pushMailboxes(to)
+	}
+	return m, err
 }
 
 // Inbox lists conversations with accepted contacts, newest first.
@@ -47,7 +51,13 @@ func (n *Node) Typing(p peer.ID, typing bool) error { return n.dm.Typing(p, typi
 
 // Accept moves a stranger's thread into the inbox and sends them our profile
 // and an acceptance notice.
-func (n *Node) Accept(ctx context.Context, p peer.ID) error { return n.requests.Accept(ctx, p) }
+func (n *Node) Accept(ctx context.Context, p peer.ID) error {
+	if err := n.requests.Accept(ctx, p); err != nil {
+		return err
+	}
+	n.pushMailboxes(p)
+	return nil
+}
 
 // Decline deletes a stranger's thread silently; their next message is a new
 // request.

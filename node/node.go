@@ -20,6 +20,7 @@ import (
 	"github.com/backchannel/backchannel/node/internal/env"
 	"github.com/backchannel/backchannel/node/internal/msgid"
 	"github.com/backchannel/backchannel/node/internal/ratelog"
+	"github.com/backchannel/backchannel/node/mailbox"
 	"github.com/backchannel/backchannel/node/p2p"
 	"github.com/backchannel/backchannel/node/peerbook"
 	"github.com/backchannel/backchannel/node/requests"
@@ -53,6 +54,7 @@ type Node struct {
 	contacts *contacts.Service
 	dm       *dm.Service
 	requests *requests.Service
+	mailbox  *mailbox.Service
 
 	// env is what the node hands its services; life, like the fields
 	// above, is one of its parts, for the node's own code.
@@ -124,12 +126,15 @@ func New(cfg Config) (*Node, error) {
 	n.env = env.Env{Store: n.store, Identity: n.id, Net: n.net, Bus: n.bus, Log: n.log, Life: n.life, Clock: &env.SendClock{}}
 	n.book = book
 	n.contacts = contacts.New(n.env)
+	n.mailbox = n.newMailbox()
 	n.dm = dm.New(n.env, dm.Config{
 		Contacts: n.contacts,
 		Gate: requests.NewAdmission(requests.AdmissionConfig{
 			Limits: cfg.Limits, Self: id.Public().Key, StampDifficulty: cfg.StampDifficulty,
 		}),
 		Groups:          n.groupControl,
+		Mailboxes:       n.mailbox,
+		DepositAfter:    cfg.MailboxDepositAfter,
 		MaxTextBytes:    cfg.Limits.MaxTextBytes,
 		StampDifficulty: cfg.StampDifficulty,
 		RetryBase:       cfg.RetryBase,
@@ -175,6 +180,10 @@ func (n *Node) Start(ctx context.Context) error {
 	n.startOnce.Do(func() {
 		h := n.net.Host()
 		n.dm.Handlers()
+		if err = n.mailbox.Handlers(); err != nil {
+			err = fmt.Errorf("node: %w", err)
+			return
+		}
 		if err = n.rooms.Start(ctx); err != nil {
 			err = fmt.Errorf("node: %w", err)
 			return
@@ -195,6 +204,7 @@ func (n *Node) Start(ctx context.Context) error {
 			return
 		}
 		n.dm.Start()
+		n.mailbox.Start()
 		if err = n.book.Start(n.life.Context(), n.wantedPeers); err != nil {
 			err = fmt.Errorf("node: %w", err)
 			return
@@ -210,6 +220,7 @@ func (n *Node) Close() error {
 		n.life.Cancel()
 		n.book.Close()   // writes what it learnt
 		n.groups.Close() // leaves the groups' topics, waits for their goroutines
+		n.mailbox.Close()
 		n.dm.Close()
 		roomsErr := n.rooms.Close() // leaves the rooms' topics, waits for their goroutines
 		psErr := n.ps.Close()

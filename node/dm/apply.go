@@ -24,6 +24,13 @@ func (rc *receipt) apply(id storage.MessageID, c *dmpb.Content) error {
 		return rc.reaction(id, sentTime(c, now), now, b.Reaction)
 	case *dmpb.Content_ReadReceipt:
 		return rc.readReceipt(b.ReadReceipt)
+	case *dmpb.Content_DeliveryReceipt:
+		return rc.deliveryReceipt(b.DeliveryReceipt)
+	case *dmpb.Content_Mailboxes:
+		if rc.blocked() || rc.d.cfg.Mailboxes == nil {
+			return nil
+		}
+		return rc.d.cfg.Mailboxes.Learn(rc.tx, rc.p, b.Mailboxes)
 	case *dmpb.Content_Typing:
 		if !rc.stranger() {
 			rc.events = append(rc.events, event.Event{Type: event.Typing, Peer: rc.p, Typing: b.Typing.Typing})
@@ -96,6 +103,27 @@ func (rc *receipt) readReceipt(rr *dmpb.ReadReceipt) error {
 			return err
 		}
 		if err := rc.advance(mid, storage.StateRead); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// deliveryReceipt marks our messages p committed after taking them from
+// its mailbox as delivered, as p's ack would have.
+func (rc *receipt) deliveryReceipt(dr *dmpb.DeliveryReceipt) error {
+	if rc.blocked() || len(dr.Ids) > maxBatch {
+		return nil
+	}
+	for _, raw := range dr.Ids {
+		mid, err := messageIDFrom(raw)
+		if err != nil {
+			return err
+		}
+		if err := rc.tx.DeleteOutbox(rc.p, mid); err != nil {
+			return err
+		}
+		if err := rc.advance(mid, storage.StateDelivered); err != nil {
 			return err
 		}
 	}

@@ -22,8 +22,47 @@ import (
 // errQueueEmpty ends a deliverer that has nothing left to send.
 var errQueueEmpty = errors.New("outbox empty")
 
-// deliver sends p's queue until it is empty or something fails.
+// deliver sends p's queue until it is empty or something fails. Once p has
+// been unreachable for DepositAfter, it deposits the queue in one of p's
+// mailboxes instead.
 func (o *outbox) deliver(ctx context.Context, p peer.ID) error {
+	err := o.deliverDirect(ctx, p)
+	if err == nil || errors.Is(err, errQueueEmpty) || ctx.Err() != nil {
+		o.mu.Lock()
+		delete(o.unreachable, p)
+		o.mu.Unlock()
+		return err
+	}
+	if o.d.cfg.Mailboxes == nil {
+		return err
+	}
+	o.mu.Lock()
+	since, ok := o.unreachable[p]
+	if !ok {
+		since = time.Now()
+		o.unreachable[p] = since
+	}
+	o.mu.Unlock()
+	if time.Since(since) < o.d.cfg.DepositAfter {
+		return err
+	}
+	empty, derr := o.d.depositQueued(ctx, p)
+	switch {
+	case derr == nil && empty:
+		return errQueueEmpty
+	case derr == nil:
+		return err
+	case errors.Is(derr, errs.ErrNoMailbox):
+		o.d.env.Log.Debug("outbox: no mailbox to deposit in", "to", p, "err", derr)
+	default:
+		o.d.env.Log.Info("outbox: deposit failed", "to", p, "err", derr)
+	}
+	return err
+}
+
+// deliverDirect sends p's queue over a DM stream until it is empty or
+// something fails.
+func (o *outbox) deliverDirect(ctx context.Context, p peer.ID) error {
 	d := o.d
 	if err := d.env.Net.Connect(ctx, p); err != nil {
 		return err
@@ -276,7 +315,7 @@ func advanceState(tx *storage.Txn, p peer.ID, id storage.MessageID, s storage.Me
 	if err != nil {
 		return nil, err
 	}
-	if m.Direction != storage.Outbound || m.State >= s {
+	if m.Direction != storage.Outbound || !m.State.Before(s) {
 		return nil, nil
 	}
 	if err := tx.SetMessageState(p, id, s); err != nil {

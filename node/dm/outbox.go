@@ -32,6 +32,9 @@ type outbox struct {
 	active   map[peer.ID]bool
 	again    map[peer.ID]bool
 	attempts map[peer.ID]int
+	// unreachable: when a peer's deliveries started failing, for the
+	// mailbox deposit's delay.
+	unreachable map[peer.ID]time.Time
 }
 
 func newOutbox(d *Service) *outbox {
@@ -42,6 +45,8 @@ func newOutbox(d *Service) *outbox {
 		active:   map[peer.ID]bool{},
 		again:    map[peer.ID]bool{},
 		attempts: map[peer.ID]int{},
+
+		unreachable: map[peer.ID]time.Time{},
 	}
 }
 
@@ -67,6 +72,7 @@ func (o *outbox) notify(p peer.ID) {
 // peerConnected flushes p's queue at once, if it has one.
 func (o *outbox) peerConnected(p peer.ID) {
 	o.mu.Lock()
+	delete(o.unreachable, p)
 	_, queued := o.due[p]
 	if queued && !o.active[p] {
 		o.due[p] = time.Time{}

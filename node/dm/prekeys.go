@@ -43,6 +43,8 @@ func (d *Service) handlePreKeys(s network.Stream) {
 	} else if resp.Bundle, err = b.MarshalBinary(); err != nil {
 		d.env.Log.Error("encoding bundle failed", "err", err)
 		resp.Bundle, resp.Error = nil, "internal error"
+	} else if d.cfg.Mailboxes != nil {
+		resp.Mailboxes = d.cfg.Mailboxes.Published()
 	}
 	if err := frame.Write(s, &resp); err != nil {
 		d.env.Log.Debug("prekey response not sent", "to", p, "err", err)
@@ -86,6 +88,11 @@ func (d *Service) fetchBundle(ctx context.Context, p peer.ID) (identity.Bundle, 
 	}
 	if err := b.Verify(time.Now()); err != nil {
 		return identity.Bundle{}, fmt.Errorf("prekeys: %w", err)
+	}
+	if d.cfg.Mailboxes != nil && len(resp.Mailboxes) > 0 {
+		if err := d.cfg.Mailboxes.LearnPublished(p, resp.Mailboxes); err != nil {
+			d.env.Log.Info("prekeys: mailbox list refused", "from", p, "err", err)
+		}
 	}
 	return b, nil
 }

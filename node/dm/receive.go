@@ -49,7 +49,7 @@ func (d *Service) handleDM(s network.Stream) {
 		_ = s.SetReadDeadline(time.Now().Add(dmIdleTimeout))
 		batch, readErr := readEnvelopes(r)
 		if len(batch) > 0 {
-			acks, err := d.receive(p, batch)
+			acks, err := d.receive(p, batch, false)
 			if err != nil {
 				d.env.Log.Warn("dm: dropping stream", "from", p, "err", err)
 				s.Reset()
@@ -116,7 +116,9 @@ func retryLater(id []byte, reason string) *dmpb.Ack {
 // receive processes a batch of envelopes from p in one transaction and
 // returns the acks to send once it has committed. An error means p broke the
 // protocol or the store failed: nothing is acked and nothing was stored.
-func (d *Service) receive(p peer.ID, batch []*dmpb.Envelope) ([]*dmpb.Ack, error) {
+// Envelopes drained from a mailbox (drained) are answered with a delivery
+// receipt queued in the same transaction, since p is not on the line.
+func (d *Service) receive(p peer.ID, batch []*dmpb.Envelope, drained bool) ([]*dmpb.Ack, error) {
 	ps := d.peers.get(p)
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
@@ -125,10 +127,13 @@ func (d *Service) receive(p peer.ID, batch []*dmpb.Envelope) ([]*dmpb.Ack, error
 		events      []event.Event
 		after       []func()
 		profileBack bool
+		// receiptQueued: a delivery receipt for drained envelopes waits in
+		// the outbox.
+		receiptQueued bool
 	)
 	err := d.updateSessions(ps, p, func(tx *storage.Txn) error {
 		acks, events = acks[:0], events[:0]
-		rc := &receipt{d: d, tx: tx, ps: ps, p: p}
+		rc := &receipt{d: d, tx: tx, ps: ps, p: p, drained: drained}
 		if err := rc.begin(); err != nil {
 			return err
 		}
@@ -143,6 +148,10 @@ func (d *Service) receive(p peer.ID, batch []*dmpb.Envelope) ([]*dmpb.Ack, error
 		if err := rc.saveDrops(); err != nil {
 			return err
 		}
+		if err := rc.queueDeliveryReceipt(); err != nil {
+			return err
+		}
+		receiptQueued = rc.receiptQueued
 		return ps.save(tx, p)
 	})
 	if err != nil {
@@ -150,6 +159,9 @@ func (d *Service) receive(p peer.ID, batch []*dmpb.Envelope) ([]*dmpb.Ack, error
 	}
 	for _, e := range events {
 		d.env.Bus.Publish(e)
+	}
+	if receiptQueued {
+		d.out.notify(p)
 	}
 	if len(after) > 0 {
 		// Group work that follows a commit (refreshing a live group, opening
@@ -191,6 +203,11 @@ type receipt struct {
 	dropsBefore int
 	drops       []storage.MessageID
 	dropsDirty  bool
+	// drained: the envelopes came from a mailbox; delivered lists those
+	// to name in the delivery receipt, receiptQueued that one was queued.
+	drained       bool
+	delivered     []storage.MessageID
+	receiptQueued bool
 }
 
 func (rc *receipt) begin() error {
@@ -262,6 +279,7 @@ func (rc *receipt) envelope(env *dmpb.Envelope) (*dmpb.Ack, error) {
 	if dup, err := rc.tx.HasMessage(rc.p, id); err != nil {
 		return nil, err
 	} else if dup || rc.dropped(id) {
+		rc.delivered = append(rc.delivered, id)
 		return ack(env.Id), nil
 	}
 	// A blocked peer goes the stranger's way to the end (caps, stamp,
@@ -281,6 +299,7 @@ func (rc *receipt) envelope(env *dmpb.Envelope) (*dmpb.Ack, error) {
 	}
 	pt, err := rc.decrypt(msg)
 	if errors.Is(err, ratchet.ErrDuplicate) {
+		rc.delivered = append(rc.delivered, id)
 		return ack(env.Id), nil // a retransmission of something processed
 	}
 	if errors.Is(err, ratchet.ErrTooManySkipped) && rc.stranger() {
@@ -302,7 +321,42 @@ func (rc *receipt) envelope(env *dmpb.Envelope) (*dmpb.Ack, error) {
 	if err := rc.apply(id, &c); err != nil {
 		return nil, err
 	}
+	if wantsDeliveryReceipt(&c) {
+		rc.delivered = append(rc.delivered, id)
+	}
 	return ack(env.Id), nil
+}
+
+// wantsDeliveryReceipt reports whether a drained content is answered with a
+// delivery receipt: everything but receipts, typing and mailbox lists, which
+// nobody waits on (and a receipt of a receipt would never end).
+func wantsDeliveryReceipt(c *dmpb.Content) bool {
+	switch c.Body.(type) {
+	case *dmpb.Content_DeliveryReceipt, *dmpb.Content_ReadReceipt, *dmpb.Content_Typing, *dmpb.Content_Mailboxes:
+		return false
+	}
+	return true
+}
+
+// queueDeliveryReceipt encrypts a delivery receipt for what this
+// transaction took from a mailbox and queues it, in the transaction.
+func (rc *receipt) queueDeliveryReceipt() error {
+	if !rc.drained || len(rc.delivered) == 0 || rc.ps.cur == nil || !rc.ps.cur.CanSend() {
+		return nil
+	}
+	dr := &dmpb.DeliveryReceipt{}
+	for _, id := range rc.delivered {
+		dr.Ids = append(dr.Ids, id[:])
+	}
+	id := NewMessageID()
+	c := &dmpb.Content{Id: id[:], SentUnixNano: time.Now().UnixNano(), Body: &dmpb.Content_DeliveryReceipt{DeliveryReceipt: dr}}
+	now := rc.d.env.Clock.Now()
+	e := storage.OutboxEntry{ID: id, Peer: rc.p, Created: now, NextTry: now}
+	if err := rc.d.sealEntry(rc.tx, rc.ps, &e, c, proofFor(rc.tx, rc.ps, rc.p)); err != nil {
+		return err
+	}
+	rc.receiptQueued = true
+	return nil
 }
 
 // decrypt finds or makes the session for msg and decrypts it.

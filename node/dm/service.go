@@ -51,6 +51,22 @@ type Stranger struct {
 	InviteToken    []byte
 }
 
+// Mailboxes is what the 1:1 service needs of mailboxes (node/mailbox
+// implements it): depositing for a peer that cannot be reached, keeping the
+// lists peers send us, and the list our bundles publish.
+type Mailboxes interface {
+	// Deposit seals frames to p's identity key to and stores them in one of
+	// p's mailboxes; it returns how many leading frames were stored.
+	// errs.ErrNoMailbox: p has none we know of.
+	Deposit(ctx context.Context, p peer.ID, to keys.DHPublic, frames [][]byte) (int, error)
+	// Learn keeps the mailbox list p sent, in the receive transaction.
+	Learn(tx *storage.Txn, p peer.ID, list []byte) error
+	// Published is our list for our bundles; nil without mailboxes.
+	Published() []byte
+	// LearnPublished keeps the list in p's bundle.
+	LearnPublished(p peer.ID, list []byte) error
+}
+
 // Config configures the 1:1 service.
 type Config struct {
 	// Contacts gives the profile name sent on acceptance.
@@ -60,6 +76,10 @@ type Config struct {
 	// Groups receives group control contents inside the receive
 	// transaction; nil drops them (acked).
 	Groups GroupHandler
+	// Mailboxes, when set, takes what the outbox cannot deliver once a peer
+	// has been unreachable for DepositAfter (0: at the first failed try).
+	Mailboxes    Mailboxes
+	DepositAfter time.Duration
 	// MaxTextBytes bounds one text message.
 	MaxTextBytes int
 	// StampDifficulty is published in bundles (0: no stamp asked).

@@ -42,4 +42,11 @@ var (
 	// ErrNotSpeaker: a private question from a room goes only to its host,
 	// moderators and speakers.
 	ErrNotSpeaker = errors.New("not a speaker of the room")
+	// ErrNoMailbox means the peer appointed no mailbox we know of (or none
+	// that is still valid), so a message for it waits for it to come online.
+	ErrNoMailbox = errors.New("no mailbox known for the peer")
+	// ErrMailboxRefused means a mailbox refused a request: it holds no mail
+	// for that recipient, a quota or rate limit is reached, or it does not
+	// agree to hold mail for us.
+	ErrMailboxRefused = errors.New("mailbox refused")
 )

@@ -302,6 +302,8 @@ type Content struct {
 	//	*Content_GroupDecline
 	//	*Content_GroupLeave
 	//	*Content_GroupRemoved
+	//	*Content_DeliveryReceipt
+	//	*Content_Mailboxes
 	Body          isContent_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -457,6 +459,24 @@ func (x *Content) GetGroupRemoved() []byte {
 	return nil
 }
 
+func (x *Content) GetDeliveryReceipt() *DeliveryReceipt {
+	if x != nil {
+		if x, ok := x.Body.(*Content_DeliveryReceipt); ok {
+			return x.DeliveryReceipt
+		}
+	}
+	return nil
+}
+
+func (x *Content) GetMailboxes() []byte {
+	if x != nil {
+		if x, ok := x.Body.(*Content_Mailboxes); ok {
+			return x.Mailboxes
+		}
+	}
+	return nil
+}
+
 type isContent_Body interface {
 	isContent_Body()
 }
@@ -510,6 +530,16 @@ type Content_GroupRemoved struct {
 	GroupRemoved []byte `protobuf:"bytes,13,opt,name=group_removed,json=groupRemoved,proto3,oneof"`
 }
 
+type Content_DeliveryReceipt struct {
+	DeliveryReceipt *DeliveryReceipt `protobuf:"bytes,14,opt,name=delivery_receipt,json=deliveryReceipt,proto3,oneof"`
+}
+
+type Content_Mailboxes struct {
+	// The sender's mailbox list (node/mailbox/mailboxpb's MailboxList):
+	// where to deposit for it while it is offline, with our capability.
+	Mailboxes []byte `protobuf:"bytes,15,opt,name=mailboxes,proto3,oneof"`
+}
+
 func (*Content_Text) isContent_Body() {}
 
 func (*Content_Reaction) isContent_Body() {}
@@ -531,6 +561,10 @@ func (*Content_GroupDecline) isContent_Body() {}
 func (*Content_GroupLeave) isContent_Body() {}
 
 func (*Content_GroupRemoved) isContent_Body() {}
+
+func (*Content_DeliveryReceipt) isContent_Body() {}
+
+func (*Content_Mailboxes) isContent_Body() {}
 
 type Text struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -688,6 +722,53 @@ func (x *ReadReceipt) GetIds() [][]byte {
 	return nil
 }
 
+// DeliveryReceipt says the messages ids were committed by their recipient
+// after it took them from a mailbox: the ack of a deposited message, which
+// travels back like any content (through the sender's mailbox if need be).
+type DeliveryReceipt struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Ids           [][]byte               `protobuf:"bytes,1,rep,name=ids,proto3" json:"ids,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeliveryReceipt) Reset() {
+	*x = DeliveryReceipt{}
+	mi := &file_wire_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeliveryReceipt) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeliveryReceipt) ProtoMessage() {}
+
+func (x *DeliveryReceipt) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeliveryReceipt.ProtoReflect.Descriptor instead.
+func (*DeliveryReceipt) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *DeliveryReceipt) GetIds() [][]byte {
+	if x != nil {
+		return x.Ids
+	}
+	return nil
+}
+
 type Typing struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Typing        bool                   `protobuf:"varint,1,opt,name=typing,proto3" json:"typing,omitempty"`
@@ -697,7 +778,7 @@ type Typing struct {
 
 func (x *Typing) Reset() {
 	*x = Typing{}
-	mi := &file_wire_proto_msgTypes[7]
+	mi := &file_wire_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -709,7 +790,7 @@ func (x *Typing) String() string {
 func (*Typing) ProtoMessage() {}
 
 func (x *Typing) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[7]
+	mi := &file_wire_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -722,7 +803,7 @@ func (x *Typing) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Typing.ProtoReflect.Descriptor instead.
 func (*Typing) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{7}
+	return file_wire_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Typing) GetTyping() bool {
@@ -741,7 +822,7 @@ type Profile struct {
 
 func (x *Profile) Reset() {
 	*x = Profile{}
-	mi := &file_wire_proto_msgTypes[8]
+	mi := &file_wire_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -753,7 +834,7 @@ func (x *Profile) String() string {
 func (*Profile) ProtoMessage() {}
 
 func (x *Profile) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[8]
+	mi := &file_wire_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -766,7 +847,7 @@ func (x *Profile) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Profile.ProtoReflect.Descriptor instead.
 func (*Profile) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{8}
+	return file_wire_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Profile) GetName() string {
@@ -784,7 +865,7 @@ type RequestAccepted struct {
 
 func (x *RequestAccepted) Reset() {
 	*x = RequestAccepted{}
-	mi := &file_wire_proto_msgTypes[9]
+	mi := &file_wire_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -796,7 +877,7 @@ func (x *RequestAccepted) String() string {
 func (*RequestAccepted) ProtoMessage() {}
 
 func (x *RequestAccepted) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[9]
+	mi := &file_wire_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -809,7 +890,7 @@ func (x *RequestAccepted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestAccepted.ProtoReflect.Descriptor instead.
 func (*RequestAccepted) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{9}
+	return file_wire_proto_rawDescGZIP(), []int{10}
 }
 
 // PreKeyRequest asks for a bundle on /backchannel/prekeys/1.0.0.
@@ -821,7 +902,7 @@ type PreKeyRequest struct {
 
 func (x *PreKeyRequest) Reset() {
 	*x = PreKeyRequest{}
-	mi := &file_wire_proto_msgTypes[10]
+	mi := &file_wire_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -833,7 +914,7 @@ func (x *PreKeyRequest) String() string {
 func (*PreKeyRequest) ProtoMessage() {}
 
 func (x *PreKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[10]
+	mi := &file_wire_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -846,21 +927,24 @@ func (x *PreKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PreKeyRequest.ProtoReflect.Descriptor instead.
 func (*PreKeyRequest) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{10}
+	return file_wire_proto_rawDescGZIP(), []int{11}
 }
 
 // PreKeyResponse answers it.
 type PreKeyResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Bundle        []byte                 `protobuf:"bytes,1,opt,name=bundle,proto3" json:"bundle,omitempty"` // crypto/identity Bundle encoding
-	Error         string                 `protobuf:"bytes,2,opt,name=error,proto3" json:"error,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Bundle []byte                 `protobuf:"bytes,1,opt,name=bundle,proto3" json:"bundle,omitempty"` // crypto/identity Bundle encoding
+	Error  string                 `protobuf:"bytes,2,opt,name=error,proto3" json:"error,omitempty"`
+	// The responder's mailboxes (node/mailbox/mailboxpb's MailboxList, no
+	// capability): a stranger may deposit there, paying with stamps.
+	Mailboxes     []byte `protobuf:"bytes,3,opt,name=mailboxes,proto3" json:"mailboxes,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *PreKeyResponse) Reset() {
 	*x = PreKeyResponse{}
-	mi := &file_wire_proto_msgTypes[11]
+	mi := &file_wire_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -872,7 +956,7 @@ func (x *PreKeyResponse) String() string {
 func (*PreKeyResponse) ProtoMessage() {}
 
 func (x *PreKeyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[11]
+	mi := &file_wire_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -885,7 +969,7 @@ func (x *PreKeyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PreKeyResponse.ProtoReflect.Descriptor instead.
 func (*PreKeyResponse) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{11}
+	return file_wire_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *PreKeyResponse) GetBundle() []byte {
@@ -900,6 +984,13 @@ func (x *PreKeyResponse) GetError() string {
 		return x.Error
 	}
 	return ""
+}
+
+func (x *PreKeyResponse) GetMailboxes() []byte {
+	if x != nil {
+		return x.Mailboxes
+	}
+	return nil
 }
 
 var File_wire_proto protoreflect.FileDescriptor
@@ -923,7 +1014,7 @@ const file_wire_proto_rawDesc = "" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\"!\n" +
 	"\x06Status\x12\x06\n" +
 	"\x02OK\x10\x00\x12\x0f\n" +
-	"\vRETRY_LATER\x10\x01\"\xe9\x04\n" +
+	"\vRETRY_LATER\x10\x01\"\xda\x05\n" +
 	"\aContent\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12$\n" +
 	"\x0esent_unix_nano\x18\x02 \x01(\x03R\fsentUnixNano\x12-\n" +
@@ -939,7 +1030,9 @@ const file_wire_proto_rawDesc = "" +
 	"\rgroup_decline\x18\v \x01(\fH\x00R\fgroupDecline\x12!\n" +
 	"\vgroup_leave\x18\f \x01(\fH\x00R\n" +
 	"groupLeave\x12%\n" +
-	"\rgroup_removed\x18\r \x01(\fH\x00R\fgroupRemovedB\x06\n" +
+	"\rgroup_removed\x18\r \x01(\fH\x00R\fgroupRemoved\x12O\n" +
+	"\x10delivery_receipt\x18\x0e \x01(\v2\".backchannel.dm.v1.DeliveryReceiptH\x00R\x0fdeliveryReceipt\x12\x1e\n" +
+	"\tmailboxes\x18\x0f \x01(\fH\x00R\tmailboxesB\x06\n" +
 	"\x04body\"O\n" +
 	"\x04Text\x12\x12\n" +
 	"\x04body\x18\x01 \x01(\tR\x04body\x12\x19\n" +
@@ -949,16 +1042,19 @@ const file_wire_proto_rawDesc = "" +
 	"\x06target\x18\x01 \x01(\fR\x06target\x12\x14\n" +
 	"\x05emoji\x18\x02 \x01(\tR\x05emoji\"\x1f\n" +
 	"\vReadReceipt\x12\x10\n" +
+	"\x03ids\x18\x01 \x03(\fR\x03ids\"#\n" +
+	"\x0fDeliveryReceipt\x12\x10\n" +
 	"\x03ids\x18\x01 \x03(\fR\x03ids\" \n" +
 	"\x06Typing\x12\x16\n" +
 	"\x06typing\x18\x01 \x01(\bR\x06typing\"\x1d\n" +
 	"\aProfile\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"\x11\n" +
 	"\x0fRequestAccepted\"\x0f\n" +
-	"\rPreKeyRequest\">\n" +
+	"\rPreKeyRequest\"\\\n" +
 	"\x0ePreKeyResponse\x12\x16\n" +
 	"\x06bundle\x18\x01 \x01(\fR\x06bundle\x12\x14\n" +
-	"\x05error\x18\x02 \x01(\tR\x05errorB1Z/github.com/backchannel/backchannel/node/dm/dmpbb\x06proto3"
+	"\x05error\x18\x02 \x01(\tR\x05error\x12\x1c\n" +
+	"\tmailboxes\x18\x03 \x01(\fR\tmailboxesB1Z/github.com/backchannel/backchannel/node/dm/dmpbb\x06proto3"
 
 var (
 	file_wire_proto_rawDescOnce sync.Once
@@ -973,7 +1069,7 @@ func file_wire_proto_rawDescGZIP() []byte {
 }
 
 var file_wire_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_wire_proto_goTypes = []any{
 	(Ack_Status)(0),         // 0: backchannel.dm.v1.Ack.Status
 	(*Frame)(nil),           // 1: backchannel.dm.v1.Frame
@@ -983,11 +1079,12 @@ var file_wire_proto_goTypes = []any{
 	(*Text)(nil),            // 5: backchannel.dm.v1.Text
 	(*Reaction)(nil),        // 6: backchannel.dm.v1.Reaction
 	(*ReadReceipt)(nil),     // 7: backchannel.dm.v1.ReadReceipt
-	(*Typing)(nil),          // 8: backchannel.dm.v1.Typing
-	(*Profile)(nil),         // 9: backchannel.dm.v1.Profile
-	(*RequestAccepted)(nil), // 10: backchannel.dm.v1.RequestAccepted
-	(*PreKeyRequest)(nil),   // 11: backchannel.dm.v1.PreKeyRequest
-	(*PreKeyResponse)(nil),  // 12: backchannel.dm.v1.PreKeyResponse
+	(*DeliveryReceipt)(nil), // 8: backchannel.dm.v1.DeliveryReceipt
+	(*Typing)(nil),          // 9: backchannel.dm.v1.Typing
+	(*Profile)(nil),         // 10: backchannel.dm.v1.Profile
+	(*RequestAccepted)(nil), // 11: backchannel.dm.v1.RequestAccepted
+	(*PreKeyRequest)(nil),   // 12: backchannel.dm.v1.PreKeyRequest
+	(*PreKeyResponse)(nil),  // 13: backchannel.dm.v1.PreKeyResponse
 }
 var file_wire_proto_depIdxs = []int32{
 	2,  // 0: backchannel.dm.v1.Frame.envelope:type_name -> backchannel.dm.v1.Envelope
@@ -996,14 +1093,15 @@ var file_wire_proto_depIdxs = []int32{
 	5,  // 3: backchannel.dm.v1.Content.text:type_name -> backchannel.dm.v1.Text
 	6,  // 4: backchannel.dm.v1.Content.reaction:type_name -> backchannel.dm.v1.Reaction
 	7,  // 5: backchannel.dm.v1.Content.read_receipt:type_name -> backchannel.dm.v1.ReadReceipt
-	8,  // 6: backchannel.dm.v1.Content.typing:type_name -> backchannel.dm.v1.Typing
-	9,  // 7: backchannel.dm.v1.Content.profile:type_name -> backchannel.dm.v1.Profile
-	10, // 8: backchannel.dm.v1.Content.request_accepted:type_name -> backchannel.dm.v1.RequestAccepted
-	9,  // [9:9] is the sub-list for method output_type
-	9,  // [9:9] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	9,  // 6: backchannel.dm.v1.Content.typing:type_name -> backchannel.dm.v1.Typing
+	10, // 7: backchannel.dm.v1.Content.profile:type_name -> backchannel.dm.v1.Profile
+	11, // 8: backchannel.dm.v1.Content.request_accepted:type_name -> backchannel.dm.v1.RequestAccepted
+	8,  // 9: backchannel.dm.v1.Content.delivery_receipt:type_name -> backchannel.dm.v1.DeliveryReceipt
+	10, // [10:10] is the sub-list for method output_type
+	10, // [10:10] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_wire_proto_init() }
@@ -1027,6 +1125,8 @@ func file_wire_proto_init() {
 		(*Content_GroupDecline)(nil),
 		(*Content_GroupLeave)(nil),
 		(*Content_GroupRemoved)(nil),
+		(*Content_DeliveryReceipt)(nil),
+		(*Content_Mailboxes)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -1034,7 +1134,7 @@ func file_wire_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_wire_proto_rawDesc), len(file_wire_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   12,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

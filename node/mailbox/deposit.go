@@ -1,0 +1,113 @@
+package mailbox
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/backchannel/backchannel/crypto/keys"
+	mbcrypto "github.com/backchannel/backchannel/crypto/mailbox"
+	"github.com/backchannel/backchannel/crypto/stamp"
+	"github.com/backchannel/backchannel/node/dm/dmpb"
+	"github.com/backchannel/backchannel/node/errs"
+	"github.com/backchannel/backchannel/node/mailbox/mailboxpb"
+	"github.com/backchannel/backchannel/storage"
+)
+
+// Deposit seals frames, DM frames our outbox made for p, to p's identity
+// key to, and deposits them in the first of p's mailboxes that takes them.
+// It returns how many leading frames a mailbox stored (fsynced); the rest
+// stay with the caller. errs.ErrNoMailbox: p told us of no valid mailbox.
+func (s *Service) Deposit(ctx context.Context, p peer.ID, to keys.DHPublic, frames [][]byte) (int, error) {
+	var l *mailboxpb.MailboxList
+	if err := s.view(func(tx *storage.Txn) (err error) { l, err = readList(tx, ofKey(p)); return err }); err != nil {
+		return 0, err
+	}
+	now := s.now()
+	type target struct {
+		mb    peer.ID
+		addrs []string
+	}
+	var targets []target
+	for _, e := range l.Entries {
+		if a, err := mbcrypto.UnmarshalAppointment(e.Appointment); err == nil && now.Before(a.Expires) {
+			targets = append(targets, target{a.Mailbox, e.Addrs})
+		}
+	}
+	if len(targets) == 0 {
+		return 0, fmt.Errorf("%w: %s", errs.ErrNoMailbox, p.ShortString())
+	}
+	self := s.env.Net.Host().ID()
+	sealed, err := mbcrypto.SealBatch(to, p, self, frames)
+	if err != nil {
+		return 0, err
+	}
+	items := make([]*mailboxpb.Item, len(sealed))
+	for i, b := range sealed {
+		items[i] = &mailboxpb.Item{Sealed: b}
+		if len(l.Capability) == 0 {
+			// As a stranger we pay the mailbox with the stamps our
+			// messages carry anyway.
+			items[i].Stamp, items[i].MessageHash = stampOf(frames[i])
+		}
+	}
+	var lastErr error
+	for _, t := range targets {
+		if t.mb == self {
+			continue
+		}
+		s.env.Net.AddAddrs(t.mb, t.addrs)
+		if err := s.env.Net.Connect(ctx, t.mb); err != nil {
+			lastErr = err
+			continue
+		}
+		n, err := s.depositAt(ctx, t.mb, p, l.Capability, items)
+		if n > 0 || err == nil {
+			return n, err
+		}
+		lastErr = err
+	}
+	return 0, lastErr
+}
+
+// depositAt sends items to mb in requests of at most maxDepositBytes.
+func (s *Service) depositAt(ctx context.Context, mb, rcpt peer.ID, capability []byte, items []*mailboxpb.Item) (int, error) {
+	accepted := 0
+	for len(items) > 0 {
+		n, size := 0, 0
+		for n < len(items) && (n == 0 || size+len(items[n].Sealed) <= maxDepositBytes) {
+			size += len(items[n].Sealed)
+			n++
+		}
+		req := &mailboxpb.Request{Body: &mailboxpb.Request_Deposit{Deposit: &mailboxpb.Deposit{
+			Recipient: []byte(rcpt), Capability: capability, Items: items[:n],
+		}}}
+		resp, err := s.exchange(ctx, mb, req)
+		if err != nil {
+			return accepted, err
+		}
+		got := int(resp.Accepted)
+		if got > n {
+			return accepted, fmt.Errorf("%w: mailbox %s claims %d of %d items", errs.ErrProtocol, mb.ShortString(), got, n)
+		}
+		accepted += got
+		if got < n {
+			return accepted, fmt.Errorf("%w: %s: %s", ErrRefused, mb.ShortString(), resp.Refused)
+		}
+		items = items[n:]
+	}
+	return accepted, nil
+}
+
+// stampOf returns the stamp a DM frame's envelope carries and the hash of
+// its ratchet message, which the stamp binds.
+func stampOf(fr []byte) (st, hash []byte) {
+	var f dmpb.Frame
+	if err := proto.Unmarshal(fr, &f); err != nil || f.GetEnvelope() == nil || len(f.GetEnvelope().Stamp) == 0 {
+		return nil, nil
+	}
+	h := stamp.HashMessage(f.GetEnvelope().RatchetMessage)
+	return f.GetEnvelope().Stamp, h[:]
+}

@@ -1,0 +1,183 @@
+package mailbox
+
+import (
+	"context"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	mbcrypto "github.com/backchannel/backchannel/crypto/mailbox"
+	"github.com/backchannel/backchannel/node/mailbox/mailboxpb"
+)
+
+// kick asks for a drain of mb now ("": of every mailbox of ours).
+func (s *Service) kick(mb peer.ID) {
+	select {
+	case s.drainKick <- mb:
+	default:
+		// The queue is full of kicks already: one for all covers this one.
+		select {
+		case s.drainKick <- "":
+		default:
+		}
+	}
+}
+
+// Drain drains every mailbox of ours now and waits for it.
+func (s *Service) Drain(ctx context.Context) error {
+	var first error
+	for _, mb := range s.mineList() {
+		if err := s.drainOnce(ctx, mb); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// runDrains drains our mailboxes when kicked and every drainInterval, one
+// goroutine per mailbox at a time; a kick during a drain makes it run again.
+func (s *Service) runDrains(ctx context.Context) {
+	t := time.NewTicker(drainInterval)
+	defer t.Stop()
+	again := map[peer.ID]bool{}
+	done := make(chan peer.ID)
+	start := func(mb peer.ID) {
+		s.mu.Lock()
+		busy := s.draining[mb]
+		s.draining[mb] = true
+		s.mu.Unlock()
+		if busy {
+			again[mb] = true
+			return
+		}
+		s.goOwned(func() {
+			if err := s.drain(ctx, mb); err != nil && ctx.Err() == nil {
+				s.env.Log.Info("mailbox: drain failed", "mailbox", mb, "err", err)
+			}
+			select {
+			case done <- mb:
+			case <-ctx.Done():
+			}
+		})
+	}
+	all := func() {
+		for _, mb := range s.mineList() {
+			start(mb)
+		}
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case mb := <-s.drainKick:
+			if mb == "" {
+				all()
+			} else if s.isMine(mb) {
+				start(mb)
+			}
+		case <-t.C:
+			all()
+		case mb := <-done:
+			s.mu.Lock()
+			delete(s.draining, mb)
+			s.mu.Unlock()
+			if again[mb] {
+				delete(again, mb)
+				start(mb)
+			}
+		}
+	}
+}
+
+// drainOnce drains mb unless a drain of it is under way.
+func (s *Service) drainOnce(ctx context.Context, mb peer.ID) error {
+	s.mu.Lock()
+	busy := s.draining[mb]
+	s.draining[mb] = true
+	s.mu.Unlock()
+	if busy {
+		return nil
+	}
+	defer func() {
+		s.mu.Lock()
+		delete(s.draining, mb)
+		s.mu.Unlock()
+	}()
+	return s.drain(ctx, mb)
+}
+
+// drain fetches mb's items for us in batches, hands each batch to the
+// Receiver, and deletes from mb what the Receiver committed, then fetches
+// on. Items the Receiver leaves (their senders are asked to retry later)
+// stay in mb for a later drain.
+func (s *Service) drain(ctx context.Context, mb peer.ID) (err error) {
+	defer func() {
+		s.mu.Lock()
+		if err == nil {
+			s.lastDrain[mb] = s.now()
+			delete(s.drainErr, mb)
+		} else {
+			s.drainErr[mb] = err.Error()
+		}
+		s.mu.Unlock()
+	}()
+	s.env.Log.Debug("mailbox: draining", "mailbox", mb)
+	if err := s.env.Net.Connect(ctx, mb); err != nil {
+		return err
+	}
+	opener := mbcrypto.NewOpener(s.env.Identity.DH(), s.env.Net.Host().ID())
+	var after uint64
+	for {
+		resp, err := s.exchange(ctx, mb, &mailboxpb.Request{Body: &mailboxpb.Request_Fetch{Fetch: &mailboxpb.Fetch{After: after}}})
+		if err != nil {
+			return err
+		}
+		if len(resp.Items) == 0 {
+			return nil
+		}
+		s.env.Log.Debug("mailbox: drained", "mailbox", mb, "items", len(resp.Items), "more", resp.More)
+		var (
+			items []Drained
+			seqs  []uint64
+			del   []uint64
+		)
+		for _, it := range resp.Items {
+			if it.Seq <= after {
+				return ErrRefused // a mailbox going backwards would make us loop
+			}
+			after = it.Seq
+			from, fr, err := opener.Open(it.Sealed)
+			if err != nil {
+				// Not for us, or damaged: no drain will ever open it.
+				s.env.Log.Warn("mailbox: item does not open; deleting it", "mailbox", mb, "seq", it.Seq, "err", err)
+				del = append(del, it.Seq)
+				continue
+			}
+			items = append(items, Drained{From: from, Frame: fr})
+			seqs = append(seqs, it.Seq)
+		}
+		var recvErr error
+		if len(items) > 0 {
+			var done []bool
+			done, recvErr = s.cfg.Receiver.ReceiveDrained(items)
+			for i, ok := range done {
+				if ok {
+					del = append(del, seqs[i])
+				}
+			}
+		}
+		if len(del) > 0 {
+			// Only now, after the commit: a mailbox killed before it
+			// deletes hands the items again, and they are duplicates.
+			if _, err := s.exchange(ctx, mb, &mailboxpb.Request{Body: &mailboxpb.Request_Delete{Delete: &mailboxpb.Delete{Seqs: del}}}); err != nil {
+				return err
+			}
+		}
+		if recvErr != nil {
+			return recvErr
+		}
+		if !resp.More {
+			return nil
+		}
+	}
+}

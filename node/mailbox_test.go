@@ -1,0 +1,196 @@
+package node
+
+import (
+	"bytes"
+	"crypto/rand"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/backchannel/backchannel/node/mailbox"
+	"github.com/backchannel/backchannel/storage"
+)
+
+// depositAt once deposits at the first failed delivery: tests need not wait.
+func depositAt(c *Config) { c.MailboxDepositAfter = -1 }
+
+func asHelper(c *Config) { c.Helper = true }
+
+// mailboxPair makes a helper h and contacts a and b, each of which has
+// written to the other (so both have sessions) and appointed h; it returns
+// once each knows the other's mailbox.
+func mailboxPair(t *testing.T, aHome, bHome string, mods ...func(*Config)) (h, a, b *testNode) {
+	t.Helper()
+	h = newTestNode(t, "", asHelper)
+	boot := withBootstrap(h.Addrs()[0].String())
+	mods = append([]func(*Config){boot, depositAt}, mods...)
+	a = newTestNode(t, aHome, mods...)
+	b = newTestNode(t, bHome, mods...)
+	if _, err := a.AddContact(t.Context(), b.invite(), "bob"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.AddContact(t.Context(), a.invite(), "alice"); err != nil {
+		t.Fatal(err)
+	}
+	a.waitState(b.ID(), a.send(b.ID(), "hi bob").ID, storage.StateDelivered)
+	b.waitState(a.ID(), b.send(a.ID(), "hi alice").ID, storage.StateDelivered)
+	for _, n := range []*testNode{a, b} {
+		if _, err := n.AppointMailbox(t.Context(), h.ID(), time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	knows := func(n *testNode, p peer.ID) func() bool {
+		return func() bool {
+			ks, err := n.MailboxesOf(p)
+			return err == nil && len(ks) == 1 && ks[0].Mailbox == h.ID() && ks[0].Capability
+		}
+	}
+	a.waitUntil("a knows b's mailbox", knows(a, b.ID()))
+	b.waitUntil("b knows a's mailbox", knows(b, a.ID()))
+	return h, a, b
+}
+
+// TestMailboxDelivery: Alice sends 100 messages while Bob is offline, then
+// stops. Bob starts and gets all 100 once, in order, from his mailbox, and
+// reads them. Alice starts later and sees them delivered and read, though
+// Bob is offline again. The helper holds nothing after, and its store
+// never held the text.
+func TestMailboxDelivery(t *testing.T) {
+	useTCP(t) // nodes restart under their keys
+	aHome, bHome := t.TempDir(), t.TempDir()
+	h, a, b := mailboxPair(t, aHome, bHome)
+	aID, bID := a.ID(), b.ID()
+	b.stop()
+
+	const count = 100
+	var sent []storage.Message
+	for i := range count {
+		sent = append(sent, a.send(bID, fmt.Sprintf("%03d %s", i, incompressible())))
+	}
+	for _, m := range sent {
+		a.waitState(bID, m.ID, storage.StateInMailbox)
+	}
+	if got := a.message(bID, sent[0].ID).State; got != storage.StateInMailbox {
+		t.Fatalf("state %v, want in mailbox", got)
+	}
+	assertNoOutbox(t, a, bID)
+	a.stop()
+	if held := heldFor(t, h, bID); held.Items != count {
+		t.Fatalf("helper holds %d items for bob, want %d", held.Items, count)
+	}
+	texts := make([]string, len(sent))
+	for i, m := range sent {
+		texts[i] = m.Body
+	}
+	// The same search finds texts in Alice's own store (not encrypted at
+	// rest), so it would find them in the helper's. Not every one: Badger
+	// compresses its tables, and a few bytes of one text may match others.
+	if textsIn(t, aHome, texts) == 0 {
+		t.Fatal("alice's store holds none of her texts: the search is broken")
+	}
+	if n := textsIn(t, h.home, texts); n != 0 {
+		t.Fatalf("the helper's files hold %d of the texts", n)
+	}
+
+	b = newTestNode(t, bHome, withBootstrap(h.Addrs()[0].String()), depositAt)
+	b.waitUntil("bob has alice's messages", func() bool {
+		ms, err := b.Messages(aID, 2*count, zeroTime)
+		return err == nil && len(ms) == count+2
+	})
+	got, err := b.Messages(aID, 2*count, zeroTime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = got[:count] // newest first; the two greetings are older
+	for i, m := range got {
+		want := sent[count-1-i]
+		if m.ID != want.ID || m.Body != want.Body {
+			t.Fatalf("message %d is %q, want %q (order or duplicate)", i, m.Body, want.Body)
+		}
+	}
+	if err := b.MarkRead(aID); err != nil {
+		t.Fatal(err)
+	}
+	// Bob's delivery and read receipts go to Alice's mailbox: she is away.
+	b.waitUntil("bob's receipts deposited", func() bool { return outboxLen(t, b, aID) == 0 })
+	h.waitUntil("helper let go of bob's items", func() bool { return heldFor(t, h, bID).Items == 0 })
+	b.stop()
+
+	a = newTestNode(t, aHome, withBootstrap(h.Addrs()[0].String()), depositAt)
+	for _, m := range sent {
+		a.waitState(bID, m.ID, storage.StateRead)
+	}
+	h.waitUntil("helper let go of alice's items", func() bool { return heldFor(t, h, aID).Items == 0 })
+}
+
+// incompressible is a random text no compressor shortens in a store's
+// files: 12 characters from 20,992 CJK ideographs, so that no four bytes of
+// it are likely to repeat elsewhere (Snappy's back-references need four).
+func incompressible() string {
+	var b [24]byte
+	rand.Read(b[:])
+	var out []rune
+	for i := 0; i < len(b); i += 2 {
+		out = append(out, 0x4e00+rune(uint16(b[i])<<8|uint16(b[i+1]))%20992)
+	}
+	return string(out)
+}
+
+func heldFor(t *testing.T, h *testNode, p peer.ID) mailbox.Held {
+	t.Helper()
+	hs, err := h.MailboxHeld()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range hs {
+		if x.Recipient == p {
+			return x
+		}
+	}
+	t.Fatalf("helper holds no mailbox for %s", p)
+	return mailbox.Held{}
+}
+
+func outboxLen(t *testing.T, n *testNode, p peer.ID) int {
+	t.Helper()
+	var es []storage.OutboxEntry
+	if err := n.store.View(func(tx *storage.Txn) (err error) { es, err = tx.Outbox(p); return err }); err != nil {
+		t.Fatal(err)
+	}
+	return len(es)
+}
+
+// textsIn counts the texts found in any file under dir; it reads each file
+// once (Badger's value log is sparse but large).
+func textsIn(t *testing.T, dir string, texts []string) int {
+	t.Helper()
+	files, found := 0, map[string]bool{}
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		files++
+		for _, text := range texts {
+			if bytes.Contains(b, []byte(text)) {
+				found[text] = true
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if files == 0 {
+		t.Fatalf("no files under %s", dir)
+	}
+	return len(found)
+}
