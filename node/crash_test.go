@@ -24,12 +24,14 @@ const (
 	envHome   = "BACKCHANNEL_NODE_TEST_HOME"
 	envListen = "BACKCHANNEL_NODE_TEST_LISTEN"
 	envAccept = "BACKCHANNEL_NODE_TEST_ACCEPT"
+	envHelper = "BACKCHANNEL_NODE_TEST_HELPER" // "1": run as a helper (a mailbox)
 )
 
 // runChild runs a recipient node until SIGTERM (or SIGKILL, which is the
 // point). It prints "READY <peer ID>" once serving.
 func runChild() int {
-	n, err := New(Config{Home: os.Getenv(envHome), ListenAddrs: []string{os.Getenv(envListen)}, Gater: &LoopbackGater{}, NoStamp: true})
+	n, err := New(Config{Home: os.Getenv(envHome), ListenAddrs: []string{os.Getenv(envListen)}, Gater: &LoopbackGater{}, NoStamp: true,
+		Helper: os.Getenv(envHelper) == "1"})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -38,9 +40,11 @@ func runChild() int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	if _, err := n.AddContact(context.Background(), os.Getenv(envAccept), "sender"); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+	if accept := os.Getenv(envAccept); accept != "" {
+		if _, err := n.AddContact(context.Background(), accept, "sender"); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
 	}
 	fmt.Printf("READY %s\n", n.ID())
 	sig := make(chan os.Signal, 1)
@@ -58,10 +62,15 @@ type child struct {
 	id  peer.ID
 }
 
-func startChild(t *testing.T, home, listen string, accept peer.ID) *child {
+func startChild(t *testing.T, home, listen string, accept peer.ID, env ...string) *child {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), envChild+"=1", envHome+"="+home, envListen+"="+listen, envAccept+"="+accept.String())
+	acc := ""
+	if accept != "" {
+		acc = accept.String()
+	}
+	cmd.Env = append(os.Environ(), envChild+"=1", envHome+"="+home, envListen+"="+listen, envAccept+"="+acc)
+	cmd.Env = append(cmd.Env, env...)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {

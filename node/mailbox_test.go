@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -27,8 +28,15 @@ func asHelper(c *Config) { c.Helper = true }
 func mailboxPair(t *testing.T, aHome, bHome string, mods ...func(*Config)) (h, a, b *testNode) {
 	t.Helper()
 	h = newTestNode(t, "", asHelper)
-	boot := withBootstrap(h.Addrs()[0].String())
-	mods = append([]func(*Config){boot, depositAt}, mods...)
+	a, b = mailboxContacts(t, h.ID(), h.Addrs()[0].String(), aHome, bHome, mods...)
+	return h, a, b
+}
+
+// mailboxContacts makes contacts a and b that both appointed the helper hID
+// (at hAddr, their bootstrap peer) and know each other's mailbox.
+func mailboxContacts(t *testing.T, hID peer.ID, hAddr, aHome, bHome string, mods ...func(*Config)) (a, b *testNode) {
+	t.Helper()
+	mods = append([]func(*Config){withBootstrap(hAddr), depositAt}, mods...)
 	a = newTestNode(t, aHome, mods...)
 	b = newTestNode(t, bHome, mods...)
 	if _, err := a.AddContact(t.Context(), b.invite(), "bob"); err != nil {
@@ -40,19 +48,19 @@ func mailboxPair(t *testing.T, aHome, bHome string, mods ...func(*Config)) (h, a
 	a.waitState(b.ID(), a.send(b.ID(), "hi bob").ID, storage.StateDelivered)
 	b.waitState(a.ID(), b.send(a.ID(), "hi alice").ID, storage.StateDelivered)
 	for _, n := range []*testNode{a, b} {
-		if _, err := n.AppointMailbox(t.Context(), h.ID(), time.Time{}); err != nil {
+		if _, err := n.AppointMailbox(t.Context(), hID, time.Time{}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	knows := func(n *testNode, p peer.ID) func() bool {
 		return func() bool {
 			ks, err := n.MailboxesOf(p)
-			return err == nil && len(ks) == 1 && ks[0].Mailbox == h.ID() && ks[0].Capability
+			return err == nil && len(ks) == 1 && ks[0].Mailbox == hID && ks[0].Capability
 		}
 	}
 	a.waitUntil("a knows b's mailbox", knows(a, b.ID()))
 	b.waitUntil("b knows a's mailbox", knows(b, a.ID()))
-	return h, a, b
+	return a, b
 }
 
 // TestMailboxDelivery: Alice sends 100 messages while Bob is offline, then
@@ -193,4 +201,150 @@ func textsIn(t *testing.T, dir string, texts []string) int {
 		t.Fatalf("no files under %s", dir)
 	}
 	return len(found)
+}
+
+// TestMailboxKilledDuringDrain: the mailbox (a helper in a child process)
+// is killed with SIGKILL as soon as Bob committed his first drained batch,
+// and restarted on its home and port. Bob goes on draining by himself and
+// ends with every message exactly once; the mailbox ends holding nothing.
+func TestMailboxKilledDuringDrain(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns processes")
+	}
+	useTCP(t)
+	hHome := t.TempDir()
+	listen := fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", freeLoopbackPort(t))
+	h := startChild(t, hHome, listen, "", envHelper+"=1")
+	defer func() {
+		if h != nil {
+			h.cmd.Process.Kill()
+			h.cmd.Wait()
+		}
+	}()
+	hAddr := listen + "/p2p/" + h.id.String()
+	bHome := t.TempDir()
+	a, b := mailboxContacts(t, h.id, hAddr, "", bHome)
+	aID, bID := a.ID(), b.ID()
+	b.stop()
+
+	const count = 1000
+	var sent []storage.Message
+	for i := range count {
+		sent = append(sent, a.send(bID, fmt.Sprint("kept safe ", i)))
+	}
+	for _, m := range sent {
+		a.waitState(bID, m.ID, storage.StateInMailbox)
+	}
+
+	b = newTestNode(t, bHome, withBootstrap(hAddr), depositAt)
+	b.waitEvent("bob's first drained message", func(e Event) bool {
+		return e.Type == EventMessage && e.Peer == aID
+	})
+	if err := h.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	h.cmd.Wait()
+	var got int
+	if ms, err := b.Messages(aID, 2*count, zeroTime); err == nil {
+		got = len(ms) - 2 // the greetings
+	}
+	if got <= 0 || got >= count {
+		t.Fatalf("bob had %d of %d messages when the mailbox was killed: not in the middle of the drain", got, count)
+	}
+	t.Logf("mailbox killed with %d of %d messages committed", got, count)
+	h = startChild(t, hHome, listen, "", envHelper+"=1")
+
+	b.waitUntil("bob has every message", func() bool {
+		ms, err := b.Messages(aID, 2*count, zeroTime)
+		return err == nil && len(ms) == count+2
+	})
+	for _, m := range sent {
+		a.waitState(bID, m.ID, storage.StateDelivered)
+	}
+	b.stop()
+	ids := storedIDs(t, bHome, aID) // fails on a duplicate
+	for _, m := range sent {
+		if !ids[m.ID] {
+			t.Fatalf("message %s lost", m.ID)
+		}
+	}
+	if err := h.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	h.cmd.Wait()
+	h = nil
+	st, err := storage.Open(storage.Config{Dir: hHome + "/store"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	err = st.View(func(tx *storage.Txn) error {
+		regs, err := tx.MailboxRegistrations()
+		for _, r := range regs {
+			if r.Items != 0 {
+				return fmt.Errorf("the mailbox still holds %d items for %s", r.Items, r.Recipient)
+			}
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestMailboxStrangerFlood: a stranger who fetched Bob's bundle (which
+// names his mailbox) floods it while Bob is away: the mailbox takes no more
+// of it than Bob's request limits, each deposit paying Bob's stamp, and
+// Alice's messages still get in and reach Bob when he is back.
+func TestMailboxStrangerFlood(t *testing.T) {
+	useTCP(t)
+	bHome := t.TempDir()
+	// Bob asks strangers for a small stamp, so that the mailbox checks them.
+	stamped := func(c *Config) { c.StampDifficulty, c.NoStamp = 4, false }
+	h, a, b := mailboxPair(t, "", bHome, stamped)
+	bID := b.ID()
+	s := newTestNode(t, "", withBootstrap(h.Addrs()[0].String()), depositAt)
+	if _, err := s.AddContact(t.Context(), b.invite(), ""); err != nil {
+		t.Fatal(err)
+	}
+	s.waitState(bID, s.send(bID, "hello, a stranger here").ID, storage.StateDelivered)
+	s.waitUntil("the stranger learnt bob's mailbox from his bundle", func() bool {
+		ks, err := s.MailboxesOf(bID)
+		return err == nil && len(ks) == 1 && !ks[0].Capability
+	})
+	b.stop()
+
+	const flood = 60
+	var floodSent []storage.Message
+	for i := range flood {
+		floodSent = append(floodSent, s.send(bID, fmt.Sprint("buy now ", i)))
+	}
+	limit := mailbox.DefaultLimits.PerStrangerItems
+	s.waitUntil("the stranger's deposits capped", func() bool { return heldFor(t, h, bID).StrangerItems == limit })
+
+	var fromAlice []storage.Message
+	for i := range 5 {
+		fromAlice = append(fromAlice, a.send(bID, fmt.Sprint("dinner at ", 7+i)))
+	}
+	for _, m := range fromAlice {
+		a.waitState(bID, m.ID, storage.StateInMailbox)
+	}
+	held := heldFor(t, h, bID)
+	if held.StrangerItems != limit || held.Items != limit+len(fromAlice) {
+		t.Fatalf("mailbox holds %d items, %d from strangers; want %d and %d", held.Items, held.StrangerItems, limit+len(fromAlice), limit)
+	}
+	inMailbox := 0
+	for _, m := range floodSent {
+		if s.message(bID, m.ID).State == storage.StateInMailbox {
+			inMailbox++
+		}
+	}
+	if inMailbox != limit {
+		t.Fatalf("%d of the stranger's messages in the mailbox, want %d (the rest wait in its outbox)", inMailbox, limit)
+	}
+
+	b = newTestNode(t, bHome, withBootstrap(h.Addrs()[0].String()), depositAt, stamped)
+	for _, m := range fromAlice {
+		a.waitState(bID, m.ID, storage.StateDelivered)
+	}
 }

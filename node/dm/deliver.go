@@ -52,8 +52,8 @@ func (o *outbox) deliver(ctx context.Context, p peer.ID) error {
 		return errQueueEmpty
 	case derr == nil:
 		return err
-	case errors.Is(derr, errs.ErrNoMailbox):
-		o.d.env.Log.Debug("outbox: no mailbox to deposit in", "to", p, "err", derr)
+	case errors.Is(derr, errs.ErrNoMailbox), errors.Is(derr, errs.ErrMailboxRefused):
+		o.d.env.Log.Debug("outbox: not deposited", "to", p, "err", derr)
 	default:
 		o.d.env.Log.Info("outbox: deposit failed", "to", p, "err", derr)
 	}

@@ -8,6 +8,7 @@ import (
 
 	mbcrypto "github.com/backchannel/backchannel/crypto/mailbox"
 	"github.com/backchannel/backchannel/node/mailbox/mailboxpb"
+	"github.com/backchannel/backchannel/node/p2p"
 )
 
 // kick asks for a drain of mb now ("": of every mailbox of ours).
@@ -35,13 +36,26 @@ func (s *Service) Drain(ctx context.Context) error {
 }
 
 // runDrains drains our mailboxes when kicked and every drainInterval, one
-// goroutine per mailbox at a time; a kick during a drain makes it run again.
+// goroutine per mailbox at a time; a kick during a drain makes it run again,
+// and a failed drain is tried again with backoff (the mailbox restarted, or
+// the link dropped) until one succeeds.
 func (s *Service) runDrains(ctx context.Context) {
-	t := time.NewTicker(drainInterval)
-	defer t.Stop()
-	again := map[peer.ID]bool{}
-	done := make(chan peer.ID)
+	tick := time.NewTicker(drainInterval)
+	defer tick.Stop()
+	retry := time.NewTimer(time.Hour)
+	defer retry.Stop()
+	type result struct {
+		mb  peer.ID
+		err error
+	}
+	var (
+		again    = map[peer.ID]bool{}
+		failures = map[peer.ID]int{}
+		retryAt  = map[peer.ID]time.Time{}
+		done     = make(chan result)
+	)
 	start := func(mb peer.ID) {
+		delete(retryAt, mb)
 		s.mu.Lock()
 		busy := s.draining[mb]
 		s.draining[mb] = true
@@ -51,11 +65,9 @@ func (s *Service) runDrains(ctx context.Context) {
 			return
 		}
 		s.goOwned(func() {
-			if err := s.drain(ctx, mb); err != nil && ctx.Err() == nil {
-				s.env.Log.Info("mailbox: drain failed", "mailbox", mb, "err", err)
-			}
+			err := s.drain(ctx, mb)
 			select {
-			case done <- mb:
+			case done <- result{mb, err}:
 			case <-ctx.Done():
 			}
 		})
@@ -75,16 +87,41 @@ func (s *Service) runDrains(ctx context.Context) {
 			} else if s.isMine(mb) {
 				start(mb)
 			}
-		case <-t.C:
+		case <-tick.C:
 			all()
-		case mb := <-done:
-			s.mu.Lock()
-			delete(s.draining, mb)
-			s.mu.Unlock()
-			if again[mb] {
-				delete(again, mb)
-				start(mb)
+		case <-retry.C:
+			now := time.Now()
+			for mb, at := range retryAt {
+				if !at.After(now) && s.isMine(mb) {
+					start(mb)
+				}
 			}
+		case r := <-done:
+			s.mu.Lock()
+			delete(s.draining, r.mb)
+			s.mu.Unlock()
+			switch {
+			case r.err == nil:
+				delete(failures, r.mb)
+			case ctx.Err() == nil:
+				failures[r.mb]++
+				wait := p2p.Backoff(time.Second, time.Minute, failures[r.mb])
+				retryAt[r.mb] = time.Now().Add(wait)
+				s.env.Log.Info("mailbox: drain failed, will retry", "mailbox", r.mb, "in", wait.Round(time.Millisecond), "err", r.err)
+			}
+			if again[r.mb] {
+				delete(again, r.mb)
+				start(r.mb)
+			}
+		}
+		if len(retryAt) > 0 {
+			next := time.Now().Add(time.Hour)
+			for _, at := range retryAt {
+				if at.Before(next) {
+					next = at
+				}
+			}
+			retry.Reset(time.Until(next))
 		}
 	}
 }

@@ -21,7 +21,9 @@ type Limits struct {
 	// StrangerItems what all strangers have: a recipient's request limits.
 	PerStrangerItems int
 	StrangerItems    int
-	// DepositRate and DepositBurst bound deposit requests per depositor;
+	// DepositRate and DepositBurst bound deposit requests per depositor
+	// (each costs the mailbox a commit; a sender's outbox deposits as
+	// messages come, so a burst of sends is a burst of requests);
 	// StrangerRate and StrangerBurst all strangers' deposit requests for
 	// one recipient together.
 	DepositRate   rate.Limit
@@ -45,8 +47,8 @@ var DefaultLimits = Limits{
 	PerDepositorBytes: 16 << 20,
 	PerStrangerItems:  20,
 	StrangerItems:     200,
-	DepositRate:       20,
-	DepositBurst:      40,
+	DepositRate:       100,
+	DepositBurst:      200,
 	StrangerRate:      1,
 	StrangerBurst:     10,
 	TTL:               30 * 24 * time.Hour,
