@@ -231,7 +231,7 @@ func (s *Service) pushAll() {
 // Learn keeps the mailbox list p sent us over 1:1, inside the receive
 // transaction tx. A list that does not check out breaks the protocol.
 func (s *Service) Learn(tx *storage.Txn, p peer.ID, b []byte) error {
-	l, err := s.checkList(p, b)
+	l, err := checkList(p, b)
 	if err != nil {
 		return err
 	}
@@ -251,7 +251,7 @@ func (s *Service) LearnPublished(p peer.ID, b []byte) error {
 	if len(b) == 0 {
 		return nil
 	}
-	l, err := s.checkList(p, b)
+	l, err := checkList(p, b)
 	if err != nil {
 		return err
 	}
@@ -266,7 +266,7 @@ func (s *Service) LearnPublished(p peer.ID, b []byte) error {
 }
 
 // checkList decodes a list p sent and checks every appointment is p's.
-func (s *Service) checkList(p peer.ID, b []byte) (*mailboxpb.MailboxList, error) {
+func checkList(p peer.ID, b []byte) (*mailboxpb.MailboxList, error) {
 	var l mailboxpb.MailboxList
 	if err := proto.Unmarshal(b, &l); err != nil {
 		return nil, fmt.Errorf("%w: mailbox list: %w", errs.ErrProtocol, err)
