@@ -346,5 +346,8 @@ func TestMailboxStrangerFlood(t *testing.T) {
 	b = newTestNode(t, bHome, withBootstrap(h.Addrs()[0].String()), depositAt, stamped)
 	for _, m := range fromAlice {
 		a.waitState(bID, m.ID, storage.StateDelivered)
+		if got := b.message(a.ID(), m.ID); got.Body != m.Body {
+			t.Fatalf("bob has %q, want %q", got.Body, m.Body)
+		}
 	}
 }
