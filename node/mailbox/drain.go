@@ -89,6 +89,7 @@ func (s *Service) runDrains(ctx context.Context) {
 			}
 		case <-tick.C:
 			all()
+			s.goOwned(func() { s.renewDue(ctx) })
 		case <-retry.C:
 			now := time.Now()
 			for mb, at := range retryAt {
@@ -215,6 +216,27 @@ func (s *Service) drain(ctx context.Context, mb peer.ID) (err error) {
 		}
 		if !resp.More {
 			return nil
+		}
+	}
+}
+
+// renewDue appoints again, for as long as before, every mailbox of ours
+// whose appointment has less than a third of its time left, so that a
+// running node never loses its mailboxes to expiry.
+func (s *Service) renewDue(ctx context.Context) {
+	mine, err := s.Mine()
+	if err != nil {
+		s.env.Log.Warn("mailbox: cannot read our appointments", "err", err)
+		return
+	}
+	now := s.now()
+	for _, a := range mine {
+		life := a.Expires.Sub(a.Issued)
+		if a.Expires.Sub(now) >= life/3 {
+			continue
+		}
+		if _, err := s.Appoint(ctx, a.Mailbox, now.Add(life)); err != nil {
+			s.env.Log.Info("mailbox: appointment not renewed; will retry", "mailbox", a.Mailbox, "expires", a.Expires, "err", err)
 		}
 	}
 }

@@ -38,6 +38,14 @@ func TestMain(m *testing.M) {
 // host; its requests are answered by calling answer, not over streams.
 func newTestService(t testing.TB, helper bool, limits Limits) *Service {
 	t.Helper()
+	mn := mocknet.New()
+	t.Cleanup(func() { mn.Close() })
+	return newTestServiceOn(t, mn, helper, limits)
+}
+
+// newTestServiceOn is newTestService on a mocknet shared with others.
+func newTestServiceOn(t testing.TB, mn mocknet.Mocknet, helper bool, limits Limits) *Service {
+	t.Helper()
 	st, err := storage.Open(storage.Config{InMemory: true})
 	if err != nil {
 		t.Fatal(err)
@@ -46,12 +54,15 @@ func newTestService(t testing.TB, helper bool, limits Limits) *Service {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mn := mocknet.New()
 	net, err := p2p.New(p2p.Config{
 		Key: id.Signing().Libp2p(), ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}, Gater: &loopback.Gater{},
 		Logger: slog.New(slog.DiscardHandler),
 		NewHost: func(k lcrypto.PrivKey) (host.Host, error) {
-			return mn.AddPeer(k, ma.StringCast("/ip4/127.0.0.1/tcp/4001"))
+			h, err := mn.AddPeer(k, ma.StringCast("/ip4/127.0.0.1/tcp/4001"))
+			if err != nil {
+				return nil, err
+			}
+			return h, mn.LinkAll()
 		},
 	})
 	if err != nil {
@@ -66,7 +77,6 @@ func newTestService(t testing.TB, helper bool, limits Limits) *Service {
 		s.Close()
 		life.Cancel()
 		net.Close()
-		mn.Close()
 		life.Wait()
 		st.Close()
 	})
@@ -374,4 +384,39 @@ func FuzzCheckList(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestRenewDue: a running node appoints its mailbox again once a third of
+// the appointment's time is left, for as long again.
+func TestRenewDue(t *testing.T) {
+	mn := mocknet.New()
+	t.Cleanup(func() { mn.Close() })
+	h := newTestServiceOn(t, mn, true, Limits{})
+	r := newTestServiceOn(t, mn, false, Limits{})
+	if err := mn.ConnectAllButSelf(); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Handlers(); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now().Truncate(time.Second)
+	if _, err := r.Appoint(t.Context(), h.env.Net.Host().ID(), start.Add(30*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	r.renewDue(t.Context()) // a whole life left: nothing to do
+	if mine, _ := r.Mine(); len(mine) != 1 || !mine[0].Expires.Equal(start.Add(30*time.Hour)) {
+		t.Fatalf("renewed too early: %+v", mine)
+	}
+	later := start.Add(21 * time.Hour) // 9 h of 30 left
+	r.cfg.Now = func() time.Time { return later }
+	h.cfg.Now = r.cfg.Now
+	r.renewDue(t.Context())
+	mine, err := r.Mine()
+	if err != nil || len(mine) != 1 || !mine[0].Expires.Equal(later.Add(30*time.Hour)) {
+		t.Fatalf("after renewal: %+v, %v; want expiry %s", mine, err, later.Add(30*time.Hour))
+	}
+	held, err := h.Held()
+	if err != nil || len(held) != 1 || !held[0].Expires.Equal(later.Add(30*time.Hour)) {
+		t.Fatalf("the mailbox holds %+v, %v", held, err)
+	}
 }
