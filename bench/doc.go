@@ -7,8 +7,12 @@
 // messages, the idle daemon's memory, groups (not yet: the groups API has not
 // landed), and the fault scenarios (a recipient killed mid-burst, a room
 // listener cut off and back, a node flooded by a stranger, a group member
-// away, every node restarting at once with messages queued). Every node runs on loopback behind a connection gater that refuses
-// any other address, and a scenario fails if the gater refused anything.
+// away, every node restarting at once with messages queued), and a mailbox
+// drain (messages deposited at a helper while the recipient is away, timed
+// from the recipient's start to its last commit, beside one raw stream and a
+// raw Badger write of the same bytes). Every node runs on loopback behind a
+// connection gater that refuses any other address, and a scenario fails if
+// the gater refused anything.
 //
 // Run returns a Report: a table (WriteTable) and JSON (encoding/json). The
 // PNG plot of room latency against room size is drawn from that JSON by

@@ -55,6 +55,25 @@ type ScenarioResult struct {
 	Faults *Faults `json:"faults,omitempty"`
 	// Rooms holds one point per room size (the rooms scenario), for the plot.
 	Rooms []RoomPoint `json:"rooms,omitempty"`
+	// Mailbox holds one entry per run of the mailbox scenario.
+	Mailbox []MailboxRun `json:"mailbox_runs,omitempty"`
+}
+
+// MailboxRun is one away-and-back cycle of the mailbox scenario: times
+// from just before the recipient's node.New, in ms, and the same bytes'
+// floors measured right after it.
+type MailboxRun struct {
+	Messages      int     `json:"messages"`
+	HeldItems     int     `json:"held_items"` // what the helper held for the recipient
+	HeldBytes     int64   `json:"held_bytes"`
+	LastCommitMs  float64 `json:"last_commit_ms"`
+	FirstCommitMs float64 `json:"first_commit_ms"`
+	// DrainBeginsMs and FirstFetchMs are the times of the recipient's
+	// first "mailbox: draining" and "mailbox: drained" log lines.
+	DrainBeginsMs float64 `json:"drain_begins_ms"`
+	FirstFetchMs  float64 `json:"first_fetch_ms"`
+	RawStreamMs   float64 `json:"raw_stream_ms"`
+	RawBadgerMs   float64 `json:"raw_badger_ms"`
 }
 
 // Faults counts a fault scenario's messages. Lost and Duplicated must be 0.

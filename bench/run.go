@@ -60,6 +60,8 @@ type sizes struct {
 	floodFor        time.Duration // how long the honest messages are spread over
 	reconnectNodes  int           // nodes that restart at once
 	reconnectMsgs   int           // messages each node queues per contact while all are down
+	mailboxMsgs     int           // messages deposited while the recipient is away, per run
+	mailboxRuns     int           // away-and-back cycles of the mailbox scenario
 	settle          time.Duration
 	deliveryTimeout time.Duration
 }
@@ -69,15 +71,15 @@ func sizesFor(o Options) sizes {
 	case o.Smoke:
 		return sizes{mode: "smoke", dmLatency: 30, dmRaw: 30, dmThroughput: 200, roomSizes: []int{4}, roomLines: 20,
 			lateHistory: 150, lateWant: 100, storeMessages: 2000, idle: time.Second, killBurst: 200,
-			cutoffLines: 30, groupSize: 4, groupLines: 20, awayLines: 30, groupSettle: 500 * time.Millisecond, floodHonest: 30, floodStranger: 100, floodFor: time.Second, reconnectNodes: 4, reconnectMsgs: 2, settle: 2 * time.Second, deliveryTimeout: 2 * time.Minute}
+			cutoffLines: 30, groupSize: 4, groupLines: 20, awayLines: 30, groupSettle: 500 * time.Millisecond, floodHonest: 30, floodStranger: 100, floodFor: time.Second, reconnectNodes: 4, reconnectMsgs: 2, mailboxMsgs: 50, mailboxRuns: 1, settle: 2 * time.Second, deliveryTimeout: 2 * time.Minute}
 	case o.Quick:
 		return sizes{mode: "quick", dmLatency: 300, dmRaw: 300, dmThroughput: 3000, roomSizes: []int{10}, roomLines: 100,
 			lateHistory: 1200, lateWant: 1000, storeMessages: 20_000, idle: 2 * time.Second, killBurst: 1000,
-			cutoffLines: 150, groupSize: 10, groupLines: 100, awayLines: 150, groupSettle: 3 * time.Second, floodHonest: 300, floodStranger: 1000, floodFor: 3 * time.Second, reconnectNodes: 4, reconnectMsgs: 3, settle: 3 * time.Second, deliveryTimeout: time.Minute}
+			cutoffLines: 150, groupSize: 10, groupLines: 100, awayLines: 150, groupSettle: 3 * time.Second, floodHonest: 300, floodStranger: 1000, floodFor: 3 * time.Second, reconnectNodes: 4, reconnectMsgs: 3, mailboxMsgs: 300, mailboxRuns: 1, settle: 3 * time.Second, deliveryTimeout: time.Minute}
 	}
 	return sizes{mode: "full", dmLatency: 2000, dmRaw: 1000, dmThroughput: 20_000, roomSizes: []int{10, 30, 60, 100}, roomLines: 200,
 		lateHistory: 1200, lateWant: 1000, storeMessages: 1_000_000, idle: 3 * time.Second, killBurst: 5000,
-		cutoffLines: 600, groupSize: 30, groupLines: 200, awayLines: 600, groupSettle: 3 * time.Second, floodHonest: 2000, floodStranger: 5000, floodFor: 10 * time.Second, reconnectNodes: 10, reconnectMsgs: 5, settle: 3 * time.Second, deliveryTimeout: 3 * time.Minute}
+		cutoffLines: 600, groupSize: 30, groupLines: 200, awayLines: 600, groupSettle: 3 * time.Second, floodHonest: 2000, floodStranger: 5000, floodFor: 10 * time.Second, reconnectNodes: 10, reconnectMsgs: 5, mailboxMsgs: 1000, mailboxRuns: 5, settle: 3 * time.Second, deliveryTimeout: 3 * time.Minute}
 }
 
 // scenario is one entry of the suite.
@@ -99,6 +101,7 @@ var suite = []scenario{
 	{"flood", "fault: node flooded by a stranger", runFlood},
 	{"group-away", "fault: group member away for a while", runGroupAway},
 	{"reconnect", "fault: every node restarts at once and drains its outbox", runReconnect},
+	{"mailbox", "1,000 messages deposited while the recipient is away, drained at its start", runMailbox},
 }
 
 // Names lists the scenarios a run can take, in order.

@@ -47,7 +47,7 @@ func TestBenchQuick(t *testing.T) {
 		"dm": bench.StatusOK, "rooms": bench.StatusOK, "late-joiner": bench.StatusOK, "store": bench.StatusOK,
 		"idle-memory": bench.StatusOK, "groups": bench.StatusOK, "kill-recipient": bench.StatusOK,
 		"room-cutoff": bench.StatusOK, "flood": bench.StatusOK, "group-away": bench.StatusOK,
-		"reconnect": bench.StatusOK,
+		"reconnect": bench.StatusOK, "mailbox": bench.StatusOK,
 	}
 	if len(rep.Scenarios) != len(want) {
 		t.Errorf("%d scenarios, want %d", len(rep.Scenarios), len(want))
@@ -65,7 +65,7 @@ func TestBenchQuick(t *testing.T) {
 			}
 		}
 	}
-	for _, name := range []string{"kill-recipient", "room-cutoff", "flood", "reconnect"} {
+	for _, name := range []string{"kill-recipient", "room-cutoff", "flood", "reconnect", "mailbox"} {
 		s, _ := rep.Scenario(name)
 		if s.Faults == nil || s.Faults.Sent == 0 || s.Faults.Delivered != s.Faults.Sent {
 			t.Errorf("%s: faults %+v, want every message delivered", name, s.Faults)
