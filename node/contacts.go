@@ -16,6 +16,7 @@ func (n *Node) AddContact(ctx context.Context, invite, name string) (storage.Con
 	c, err := n.contacts.Add(ctx, invite, name)
 	if err == nil {
 		n.rememberInviteRelays(invite)
+		n.pushMailboxes(c.Peer)
 	}
 	return c, err
 }

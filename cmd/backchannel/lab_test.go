@@ -189,4 +189,43 @@ func TestLab(t *testing.T) {
 		delivered(a, b, send(a, b, "still there, bob?"))
 		delivered(b, a, send(b, a, "yes, from a new address"))
 	})
+
+	t.Run("mailbox while Bob is away", func(t *testing.T) {
+		// Bob, behind his NAT, appoints the helper on the internet as his
+		// mailbox; Alice too, for the receipts.
+		for _, n := range []*labNode{b, a} {
+			n.ok("mailbox", "appoint", ids[helper].PeerID)
+		}
+		labEventually(t, "Alice knows Bob's mailbox", all, func() bool {
+			out := a.ok("mailbox", "list", "--of", b.name, "--json")
+			return strings.Contains(out, ids[helper].PeerID)
+		})
+		b.stop(syscall.SIGTERM)
+		m := send(a, b, "left with your helper, bob")
+		labEventually(t, "Alice's message in Bob's mailbox", all, func() bool {
+			for _, got := range decodeJSON[api.Messages](t, a.ok("read", b.name, "--json", "--limit", "500")).Messages {
+				if got.ID == m.ID {
+					return got.State == "in_mailbox"
+				}
+			}
+			return false
+		})
+		a.stop(syscall.SIGTERM) // never online together again until Bob has it
+		if held := helper.ok("mailbox", "held", "--json"); !strings.Contains(held, ids[b].PeerID) {
+			t.Errorf("the helper holds nothing for Bob: %s", held)
+		}
+		b.launch(false)
+		b.waitReady()
+		labEventually(t, "Bob drained his mailbox", all, func() bool {
+			for _, got := range decodeJSON[api.Messages](t, b.ok("read", a.name, "--json", "--limit", "500")).Messages {
+				if got.ID == m.ID {
+					return true
+				}
+			}
+			return false
+		})
+		a.launch(false)
+		a.waitReady()
+		delivered(a, b, m)
+	})
 }

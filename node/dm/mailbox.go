@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 	"google.golang.org/protobuf/proto"
@@ -64,9 +65,28 @@ func (d *Service) depositQueued(ctx context.Context, p peer.ID) (bool, error) {
 	return n == len(entries), nil
 }
 
-// SendMailboxList sends p our mailbox list (node/mailbox's encoding).
+// SendMailboxList queues our mailbox list (node/mailbox's encoding) for p.
+// Unlike receipts it waits in the outbox for a session if there is none
+// yet, and survives a restart: a contact must learn where to deposit.
 func (d *Service) SendMailboxList(p peer.ID, list []byte) error {
-	return d.sendControl(p, &dmpb.Content{Body: &dmpb.Content_Mailboxes{Mailboxes: list}})
+	id := NewMessageID()
+	c := &dmpb.Content{Id: id[:], SentUnixNano: time.Now().UnixNano(), Body: &dmpb.Content_Mailboxes{Mailboxes: list}}
+	b, err := proto.Marshal(c)
+	if err != nil {
+		return err
+	}
+	ps := d.peers.get(p)
+	ps.mu.Lock()
+	err = d.env.Store.Update(func(tx *storage.Txn) error {
+		now := d.env.Clock.Now() // strictly increasing, under p's lock: the outbox floor holds
+		return tx.PutOutbox(storage.OutboxEntry{ID: id, Peer: p, Content: b, Created: now, NextTry: now})
+	})
+	ps.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	d.out.notify(p)
+	return nil
 }
 
 // Drained is an item taken from one of our mailboxes: a DM frame From wrote.
