@@ -16,6 +16,11 @@ func (n *Node) AddContact(ctx context.Context, invite, name string) (storage.Con
 	c, err := n.contacts.Add(ctx, invite, name)
 	if err == nil {
 		n.rememberInviteRelays(invite)
+		if inv, perr := contacts.ParseInvite(invite); perr == nil && len(inv.Mailboxes) > 0 {
+			if err := n.mailbox.LearnInvite(inv.Peer, inv.Mailboxes); err != nil {
+				n.log.Info("invite's mailbox list ignored", "peer", inv.Peer, "err", err)
+			}
+		}
 		n.pushMailboxes(c.Peer)
 	}
 	return c, err

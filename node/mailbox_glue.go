@@ -40,6 +40,8 @@ func (g mailboxGlue) SendMailboxList(p peer.ID, list []byte) error {
 	return g.n.dm.SendMailboxList(p, list)
 }
 
+func (g mailboxGlue) MailboxBundle() ([]byte, error) { return g.n.dm.MailboxBundle() }
+
 func (n *Node) newMailbox() *mailbox.Service {
 	return mailbox.New(mailbox.Config{
 		Env:             n.env,

@@ -351,3 +351,48 @@ func TestMailboxStrangerFlood(t *testing.T) {
 		}
 	}
 }
+
+// TestMailboxFirstContact: Alice takes Bob's invite while Bob is away and
+// writes first. Bob's mailbox, named in the invite, serves his prekey
+// bundle, so Alice starts a session and deposits; Bob finds her message
+// when he is back. With a one-time token the invite carries a capability;
+// without one Alice deposits as a stranger and pays Bob's stamp.
+func TestMailboxFirstContact(t *testing.T) {
+	for _, oneTime := range []bool{true, false} {
+		t.Run(fmt.Sprint("one-time token ", oneTime), func(t *testing.T) {
+			useTCP(t)
+			stamped := func(c *Config) { c.StampDifficulty, c.NoStamp = 4, false }
+			h := newTestNode(t, "", asHelper)
+			boot := withBootstrap(h.Addrs()[0].String())
+			bHome := t.TempDir()
+			b := newTestNode(t, bHome, boot, stamped)
+			if _, err := b.AppointMailbox(t.Context(), h.ID(), time.Time{}); err != nil {
+				t.Fatal(err)
+			}
+			invite, err := b.NewInvite(oneTime)
+			if err != nil {
+				t.Fatal(err)
+			}
+			bID := b.ID()
+			b.stop()
+
+			a := newTestNode(t, "", boot, depositAt)
+			if _, err := a.AddContact(t.Context(), invite, "bob"); err != nil {
+				t.Fatal(err)
+			}
+			ks, err := a.MailboxesOf(bID)
+			if err != nil || len(ks) != 1 || ks[0].Mailbox != h.ID() || ks[0].Capability != oneTime {
+				t.Fatalf("mailboxes from the invite: %+v, %v", ks, err)
+			}
+			m := a.send(bID, "hello bob, we have not met online")
+			a.waitState(bID, m.ID, storage.StateInMailbox)
+
+			b = newTestNode(t, bHome, boot, stamped)
+			b.waitUntil("bob has alice's first message", func() bool {
+				ms, err := b.Messages(a.ID(), 10, zeroTime)
+				return err == nil && len(ms) == 1 && ms[0].ID == m.ID
+			})
+			a.waitState(bID, m.ID, storage.StateDelivered)
+		})
+	}
+}

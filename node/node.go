@@ -127,6 +127,7 @@ func New(cfg Config) (*Node, error) {
 	n.book = book
 	n.contacts = contacts.New(n.env)
 	n.mailbox = n.newMailbox()
+	n.contacts.SetInviteMailboxes(n.mailbox.InviteList)
 	n.dm = dm.New(n.env, dm.Config{
 		Contacts: n.contacts,
 		Gate: requests.NewAdmission(requests.AdmissionConfig{

@@ -35,6 +35,10 @@ type MailboxRegistration struct {
 	StampDifficulty uint8  // what strangers' deposits must carry
 	Appointed       time.Time
 	Expires         time.Time
+	// Bundle is the recipient's prekey bundle (its signed prekey, no
+	// one-time prekey), which the mailbox serves to whoever asks, so that a
+	// first message can be deposited while the recipient is away.
+	Bundle []byte
 	// Kept by the store:
 	Items, StrangerItems int    // items queued, and of those deposited by strangers
 	Bytes                int64  // sum of the queued items' len(Sealed)
@@ -146,6 +150,7 @@ func mailboxRegistrationRecord(reg MailboxRegistration) *storepb.MailboxRegistra
 		StrangerItems:     uint64(reg.StrangerItems),
 		Bytes:             uint64(reg.Bytes),
 		NextSeq:           reg.NextSeq,
+		Bundle:            reg.Bundle,
 	}
 }
 
@@ -171,6 +176,7 @@ func decodeMailboxRegistration(r peer.ID, b []byte) (MailboxRegistration, error)
 	return MailboxRegistration{
 		Recipient:       r,
 		Appointment:     rec.GetAppointment(),
+		Bundle:          rec.GetBundle(),
 		CapabilityKey:   rec.GetCapabilityKey(),
 		StampDifficulty: uint8(rec.GetStampDifficulty()),
 		Appointed:       unixNano(rec.GetAppointedUnixNano()),

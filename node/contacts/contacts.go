@@ -21,6 +21,9 @@ import (
 // nothing to start or close.
 type Service struct {
 	env env.Env
+	// mailboxes gives invites the node's mailbox list (SetInviteMailboxes);
+	// set once, before the node starts.
+	mailboxes func(token string) []byte
 }
 
 // New returns the contacts service of the node e describes.

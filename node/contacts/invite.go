@@ -2,6 +2,7 @@ package contacts
 
 import (
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"net/url"
@@ -26,7 +27,13 @@ type Invite struct {
 	Addrs []ma.Multiaddr
 	Name  string
 	Token string // hex, or empty
+	// Mailboxes is where to deposit for the peer while it is away
+	// (node/mailbox's list, opaque here); empty without mailboxes.
+	Mailboxes []byte
 }
+
+// MaxInviteMailboxes bounds an invite's mailbox list.
+const MaxInviteMailboxes = 4 << 10
 
 // TokenBytes is the size of a one-time invite token.
 const TokenBytes = 16
@@ -43,6 +50,9 @@ func (i Invite) String() string {
 	}
 	if i.Token != "" {
 		v.Set("token", i.Token)
+	}
+	if len(i.Mailboxes) > 0 {
+		v.Set("mbox", base64.RawURLEncoding.EncodeToString(i.Mailboxes))
 	}
 	return invitePrefix + v.Encode()
 }
@@ -74,6 +84,13 @@ func ParseInvite(s string) (Invite, error) {
 			return Invite{}, fmt.Errorf("%w: token", errs.ErrInvalidInvite)
 		}
 	}
+	if m := v.Get("mbox"); m != "" {
+		b, err := base64.RawURLEncoding.DecodeString(m)
+		if err != nil || len(b) > MaxInviteMailboxes {
+			return Invite{}, fmt.Errorf("%w: mailbox list", errs.ErrInvalidInvite)
+		}
+		inv.Mailboxes = b
+	}
 	for _, s := range v["addr"] {
 		a, err := ma.NewMultiaddr(s)
 		if err != nil {
@@ -99,8 +116,16 @@ func TokenAdmittedKey(p peer.ID) string { return "invite-admitted/" + p.String()
 
 // Self returns this node's invite, without a token.
 func (s *Service) Self() Invite {
-	return Invite{Peer: s.env.Net.Host().ID(), Addrs: s.env.Net.Host().Addrs(), Name: s.ProfileName()}
+	inv := Invite{Peer: s.env.Net.Host().ID(), Addrs: s.env.Net.Host().Addrs(), Name: s.ProfileName()}
+	if s.mailboxes != nil {
+		inv.Mailboxes = s.mailboxes("")
+	}
+	return inv
 }
+
+// SetInviteMailboxes makes invites carry the node's mailbox list: f returns
+// it for an invite with token (or none, "").
+func (s *Service) SetInviteMailboxes(f func(token string) []byte) { s.mailboxes = f }
 
 // NewInvite returns this node's invite link; with oneTime it carries a fresh
 // token, valid once, that lets its first user skip the stamp.
@@ -110,6 +135,9 @@ func (s *Service) NewInvite(oneTime bool) (string, error) {
 		b := make([]byte, TokenBytes)
 		rand.Read(b)
 		inv.Token = hex.EncodeToString(b)
+		if s.mailboxes != nil {
+			inv.Mailboxes = s.mailboxes(inv.Token)
+		}
 		err := s.env.Store.Update(func(tx *storage.Txn) error { return tx.PutSetting(TokenKey(inv.Token), []byte{1}) })
 		if err != nil {
 			return "", err

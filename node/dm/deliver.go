@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/backchannel/backchannel/crypto/identity"
 	"github.com/backchannel/backchannel/crypto/ratchet"
 	"github.com/backchannel/backchannel/node/dm/dmpb"
 	"github.com/backchannel/backchannel/node/errs"
@@ -99,6 +100,12 @@ func (o *outbox) deliverDirect(ctx context.Context, p peer.ID) error {
 // ensureSession starts a session with p from a freshly fetched bundle when
 // there is none. The session is persisted with the first encrypted message.
 func (d *Service) ensureSession(ctx context.Context, p peer.ID) error {
+	return d.ensureSessionFrom(ctx, p, d.fetchBundle)
+}
+
+// ensureSessionFrom is ensureSession with the bundle from fetch: p itself,
+// or one of p's mailboxes.
+func (d *Service) ensureSessionFrom(ctx context.Context, p peer.ID, fetch func(context.Context, peer.ID) (identity.Bundle, error)) error {
 	ps := d.peers.get(p)
 	ps.mu.Lock()
 	var err error
@@ -110,7 +117,7 @@ func (d *Service) ensureSession(ctx context.Context, p peer.ID) error {
 	if err != nil || has {
 		return err
 	}
-	b, err := d.fetchBundle(ctx, p)
+	b, err := fetch(ctx, p)
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/backchannel/backchannel/crypto/identity"
 	"github.com/backchannel/backchannel/crypto/keys"
 	"github.com/backchannel/backchannel/node/dm/dmpb"
 	"github.com/backchannel/backchannel/node/errs"
@@ -21,9 +22,19 @@ import (
 // mailbox"; its delivery receipt comes back as a content. It reports
 // whether the queue is empty.
 func (d *Service) depositQueued(ctx context.Context, p peer.ID) (bool, error) {
+	// A first message needs p's bundle: p's mailbox serves one.
+	err := d.ensureSessionFrom(ctx, p, func(ctx context.Context, p peer.ID) (identity.Bundle, error) {
+		enc, err := d.cfg.Mailboxes.Bundle(ctx, p)
+		if err != nil {
+			return identity.Bundle{}, err
+		}
+		return checkBundle(p, enc)
+	})
+	if err != nil {
+		return false, err
+	}
 	ps := d.peers.get(p)
 	ps.mu.Lock()
-	var err error
 	if !ps.loaded {
 		err = d.env.Store.View(func(tx *storage.Txn) error { return ps.load(tx, p) })
 	}
@@ -37,7 +48,6 @@ func (d *Service) depositQueued(ctx context.Context, p peer.ID) (bool, error) {
 		return false, err
 	}
 	if !can {
-		// A first message needs p's bundle, which only p serves.
 		return false, fmt.Errorf("%w: no session with %s yet", errs.ErrNoMailbox, p.ShortString())
 	}
 	entries, err := d.encryptQueued(p)

@@ -52,6 +52,25 @@ func (d *Service) handlePreKeys(s network.Stream) {
 	}
 }
 
+// checkBundle decodes a bundle and verifies it is p's.
+func checkBundle(p peer.ID, enc []byte) (identity.Bundle, error) {
+	b, err := identity.UnmarshalBundle(enc)
+	if err != nil {
+		return identity.Bundle{}, fmt.Errorf("prekeys: %w", err)
+	}
+	want, err := keys.PublicKeyFromPeerID(p)
+	if err != nil {
+		return identity.Bundle{}, fmt.Errorf("prekeys: %w", err)
+	}
+	if b.Identity.Key != want {
+		return identity.Bundle{}, fmt.Errorf("prekeys: %w: bundle of another identity", errs.ErrProtocol)
+	}
+	if err := b.Verify(time.Now()); err != nil {
+		return identity.Bundle{}, fmt.Errorf("prekeys: %w", err)
+	}
+	return b, nil
+}
+
 // fetchBundle asks p for a prekey bundle and verifies it is p's.
 func (d *Service) fetchBundle(ctx context.Context, p peer.ID) (identity.Bundle, error) {
 	ctx, cancel := context.WithTimeout(ctx, preKeyTimeout)
@@ -75,19 +94,9 @@ func (d *Service) fetchBundle(ctx context.Context, p peer.ID) (identity.Bundle, 
 	if resp.Error != "" {
 		return identity.Bundle{}, fmt.Errorf("prekeys: %s refused: %s", p.ShortString(), resp.Error)
 	}
-	b, err := identity.UnmarshalBundle(resp.Bundle)
+	b, err := checkBundle(p, resp.Bundle)
 	if err != nil {
-		return identity.Bundle{}, fmt.Errorf("prekeys: %w", err)
-	}
-	want, err := keys.PublicKeyFromPeerID(p)
-	if err != nil {
-		return identity.Bundle{}, fmt.Errorf("prekeys: %w", err)
-	}
-	if b.Identity.Key != want {
-		return identity.Bundle{}, fmt.Errorf("prekeys: %w: bundle of another identity", errs.ErrProtocol)
-	}
-	if err := b.Verify(time.Now()); err != nil {
-		return identity.Bundle{}, fmt.Errorf("prekeys: %w", err)
+		return identity.Bundle{}, err
 	}
 	if d.cfg.Mailboxes != nil && len(resp.Mailboxes) > 0 {
 		if err := d.cfg.Mailboxes.LearnPublished(p, resp.Mailboxes); err != nil {
@@ -206,6 +215,26 @@ func (d *Service) mintBundle(now time.Time, p peer.ID) (identity.Bundle, error) 
 		return nil
 	})
 	return b, err
+}
+
+// MailboxBundle is the bundle our mailboxes serve for us while we are
+// away: the current signed prekey and no one-time prekey (a mailbox could
+// hand one out to anyone, and would use them all up), as Signal's server
+// does when its one-time prekeys run out.
+func (d *Service) MailboxBundle() ([]byte, error) {
+	var b identity.Bundle
+	err := d.env.Store.Update(func(tx *storage.Txn) error { // the first signed prekey is made on first use
+		spk, err := currentSignedPreKey(tx, d.env.Identity, d.now())
+		if err != nil {
+			return err
+		}
+		b = d.env.Identity.NewBundle(spk.SignedPreKey, nil, d.cfg.StampDifficulty)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return b.MarshalBinary()
 }
 
 // sweepPreKeys rotates the signed prekey when due and deletes the prekeys

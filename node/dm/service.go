@@ -65,6 +65,9 @@ type Mailboxes interface {
 	Published() []byte
 	// LearnPublished keeps the list in p's bundle.
 	LearnPublished(p peer.ID, list []byte) error
+	// Bundle fetches p's prekey bundle from one of p's mailboxes, for a
+	// first message to deposit; the caller verifies it.
+	Bundle(ctx context.Context, p peer.ID) ([]byte, error)
 }
 
 // Config configures the 1:1 service.

@@ -2,6 +2,7 @@ package mailbox
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"time"
 
@@ -72,15 +73,22 @@ func (s *Service) Appoint(ctx context.Context, mb peer.ID, until time.Time) (App
 	if count >= maxMailboxes && !s.isMine(mb) {
 		return Appointed{}, fmt.Errorf("%w: at most %d mailboxes; revoke one first", ErrRefused, maxMailboxes)
 	}
+	bundle, err := s.cfg.Sender.MailboxBundle()
+	if err != nil {
+		return Appointed{}, err
+	}
 	if err := s.env.Net.Connect(ctx, mb); err != nil {
 		return Appointed{}, err
 	}
 	req := &mailboxpb.Request{Body: &mailboxpb.Request_Appoint{Appoint: &mailboxpb.Appoint{
-		Appointment: ab, CapabilityKey: ck[:], StampDifficulty: uint32(s.cfg.StampDifficulty),
+		Appointment: ab, CapabilityKey: ck[:], StampDifficulty: uint32(s.cfg.StampDifficulty), Bundle: bundle,
 	}}}
 	if _, err := s.exchange(ctx, mb, req); err != nil {
 		return Appointed{}, err
 	}
+	s.mu.Lock()
+	s.uploaded[mb] = sha256.Sum256(bundle)
+	s.mu.Unlock()
 	err = s.update(func(tx *storage.Txn) error {
 		own, err := readList(tx, ownKey)
 		if err != nil {

@@ -21,23 +21,9 @@ import (
 // It returns how many leading frames a mailbox stored (fsynced); the rest
 // stay with the caller. errs.ErrNoMailbox: p told us of no valid mailbox.
 func (s *Service) Deposit(ctx context.Context, p peer.ID, to keys.DHPublic, frames [][]byte) (int, error) {
-	var l *mailboxpb.MailboxList
-	if err := s.view(func(tx *storage.Txn) (err error) { l, err = readList(tx, ofKey(p)); return err }); err != nil {
+	targets, capability, err := s.targets(p)
+	if err != nil {
 		return 0, err
-	}
-	now := s.now()
-	type target struct {
-		mb    peer.ID
-		addrs []string
-	}
-	var targets []target
-	for _, e := range l.Entries {
-		if a, err := mbcrypto.UnmarshalAppointment(e.Appointment); err == nil && now.Before(a.Expires) {
-			targets = append(targets, target{a.Mailbox, e.Addrs})
-		}
-	}
-	if len(targets) == 0 {
-		return 0, fmt.Errorf("%w: %s", errs.ErrNoMailbox, p.ShortString())
 	}
 	self := s.env.Net.Host().ID()
 	sealed, err := mbcrypto.SealBatch(to, p, self, frames)
@@ -47,7 +33,7 @@ func (s *Service) Deposit(ctx context.Context, p peer.ID, to keys.DHPublic, fram
 	items := make([]*mailboxpb.Item, len(sealed))
 	for i, b := range sealed {
 		items[i] = &mailboxpb.Item{Sealed: b}
-		if len(l.Capability) == 0 {
+		if len(capability) == 0 {
 			// As a stranger we pay the mailbox with the stamps our
 			// messages carry anyway.
 			items[i].Stamp, items[i].MessageHash = stampOf(frames[i])
@@ -55,21 +41,70 @@ func (s *Service) Deposit(ctx context.Context, p peer.ID, to keys.DHPublic, fram
 	}
 	var lastErr error
 	for _, t := range targets {
-		if t.mb == self {
-			continue
-		}
 		s.env.Net.AddAddrs(t.mb, t.addrs)
 		if err := s.env.Net.Connect(ctx, t.mb); err != nil {
 			lastErr = err
 			continue
 		}
-		n, err := s.depositAt(ctx, t.mb, p, l.Capability, items)
+		n, err := s.depositAt(ctx, t.mb, p, capability, items)
 		if n > 0 || err == nil {
 			return n, err
 		}
 		lastErr = err
 	}
 	return 0, lastErr
+}
+
+// Bundle fetches p's prekey bundle from the first of p's mailboxes that
+// serves one: a first message to p can then be deposited while p is away.
+// The caller verifies it is p's.
+func (s *Service) Bundle(ctx context.Context, p peer.ID) ([]byte, error) {
+	targets, _, err := s.targets(p)
+	if err != nil {
+		return nil, err
+	}
+	var lastErr error
+	for _, t := range targets {
+		s.env.Net.AddAddrs(t.mb, t.addrs)
+		if err := s.env.Net.Connect(ctx, t.mb); err != nil {
+			lastErr = err
+			continue
+		}
+		req := &mailboxpb.Request{Body: &mailboxpb.Request_GetBundle{GetBundle: &mailboxpb.GetBundle{Recipient: []byte(p)}}}
+		resp, err := s.exchange(ctx, t.mb, req)
+		if err == nil && len(resp.Bundle) > 0 {
+			return resp.Bundle, nil
+		}
+		lastErr = err
+	}
+	return nil, lastErr
+}
+
+// target is a mailbox of a peer, with the address hints we were given.
+type target struct {
+	mb    peer.ID
+	addrs []string
+}
+
+// targets lists p's valid mailboxes, and the capability p gave us (nil: we
+// deposit as a stranger). errs.ErrNoMailbox: none.
+func (s *Service) targets(p peer.ID) ([]target, []byte, error) {
+	var l *mailboxpb.MailboxList
+	if err := s.view(func(tx *storage.Txn) (err error) { l, err = readList(tx, ofKey(p)); return err }); err != nil {
+		return nil, nil, err
+	}
+	now := s.now()
+	self := s.env.Net.Host().ID()
+	var out []target
+	for _, e := range l.Entries {
+		if a, err := mbcrypto.UnmarshalAppointment(e.Appointment); err == nil && now.Before(a.Expires) && a.Mailbox != self {
+			out = append(out, target{a.Mailbox, e.Addrs})
+		}
+	}
+	if len(out) == 0 {
+		return nil, nil, fmt.Errorf("%w: %s", errs.ErrNoMailbox, p.ShortString())
+	}
+	return out, l.Capability, nil
 }
 
 // depositAt sends items to mb in requests of at most maxDepositBytes.

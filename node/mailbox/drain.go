@@ -2,6 +2,7 @@ package mailbox
 
 import (
 	"context"
+	"crypto/sha256"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -163,6 +164,9 @@ func (s *Service) drain(ctx context.Context, mb peer.ID) (err error) {
 	if err := s.env.Net.Connect(ctx, mb); err != nil {
 		return err
 	}
+	if err := s.uploadBundle(ctx, mb); err != nil {
+		return err
+	}
 	opener := mbcrypto.NewOpener(s.env.Identity.DH(), s.env.Net.Host().ID())
 	var after uint64
 	for {
@@ -239,4 +243,27 @@ func (s *Service) renewDue(ctx context.Context) {
 			s.env.Log.Info("mailbox: appointment not renewed; will retry", "mailbox", a.Mailbox, "expires", a.Expires, "err", err)
 		}
 	}
+}
+
+// uploadBundle gives mb our current bundle if it serves another one (our
+// signed prekey rotated, or the node restarted and does not know).
+func (s *Service) uploadBundle(ctx context.Context, mb peer.ID) error {
+	bundle, err := s.cfg.Sender.MailboxBundle()
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256(bundle)
+	s.mu.Lock()
+	same := s.uploaded[mb] == sum
+	s.mu.Unlock()
+	if same {
+		return nil
+	}
+	if _, err := s.exchange(ctx, mb, &mailboxpb.Request{Body: &mailboxpb.Request_PutBundle{PutBundle: &mailboxpb.PutBundle{Bundle: bundle}}}); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.uploaded[mb] = sum
+	s.mu.Unlock()
+	return nil
 }

@@ -70,6 +70,11 @@ const (
 	maxAddrs = 8
 	// maxAddrBytes bounds one address hint.
 	maxAddrBytes = 256
+	// maxBundleSize bounds a prekey bundle a mailbox keeps for a recipient.
+	maxBundleSize = 4 << 10
+	// bundleRate and bundleBurst bound GetBundle requests per asker.
+	bundleRate  = 1
+	bundleBurst = 5
 	// maxLimiters bounds the rate limiters kept in memory; past it they are
 	// all forgotten (a flood of fresh identities resets everyone's bucket,
 	// which gives each at most one burst more).

@@ -162,6 +162,64 @@ func (s *Service) Published() []byte {
 	return b
 }
 
+// InviteList is our list as an invite carries it: the appointments with two
+// address hints each and, for an invite with a one-time token, a capability
+// for whoever takes it (an invite without a token may be posted anywhere,
+// so its takers deposit as strangers, with stamps). Nil without mailboxes.
+func (s *Service) InviteList(token string) []byte {
+	var b []byte
+	_ = s.view(func(tx *storage.Txn) error {
+		own, err := readList(tx, ownKey)
+		if err != nil || len(own.Entries) == 0 {
+			return err
+		}
+		for _, e := range own.Entries {
+			if a, err := mbcrypto.UnmarshalAppointment(e.Appointment); err == nil {
+				e.Addrs = s.addrHints(a.Mailbox)
+				if len(e.Addrs) > 2 {
+					e.Addrs = e.Addrs[:2]
+				}
+			}
+		}
+		if token != "" {
+			k, err := capabilityKey(tx)
+			if err != nil {
+				return err
+			}
+			ls, err := labelSecret(tx)
+			if err != nil {
+				return err
+			}
+			// The label names the token's taker, whose peer ID we do not
+			// know: the token stands for it.
+			c := mbcrypto.MakeCapability(k, ls, peer.ID("invite-token:"+token))
+			own.Capability = c[:]
+		}
+		b, err = proto.Marshal(own)
+		return err
+	})
+	return b
+}
+
+// LearnInvite keeps the list an invite of p carried (with its capability,
+// if any), unless p's own newer list is already here.
+func (s *Service) LearnInvite(p peer.ID, b []byte) error {
+	l, err := checkList(p, b)
+	if err != nil {
+		return err
+	}
+	return s.update(func(tx *storage.Txn) error {
+		old, err := readList(tx, ofKey(p))
+		if err != nil {
+			return err
+		}
+		if len(old.Entries) > 0 && old.Version >= l.Version {
+			return nil
+		}
+		return writeList(tx, ofKey(p), l)
+	})
+}
+
 // EnsurePushed sends p our current list if p is an accepted contact that
 // has not had it yet. The node calls it when p becomes a contact (we wrote
 // to p, or accepted p) and after our list changed.
@@ -239,8 +297,9 @@ func (s *Service) Learn(tx *storage.Txn, p peer.ID, b []byte) error {
 	if err != nil {
 		return err
 	}
-	if len(old.Capability) > 0 && old.Version >= l.Version {
-		return nil // a late copy of an older list
+	if len(old.Capability) > 0 && old.Version > l.Version {
+		return nil // a late copy of an older list (one of the same version
+		// replaces a list from an invite: its capability is p's own for us)
 	}
 	return writeList(tx, ofKey(p), l)
 }

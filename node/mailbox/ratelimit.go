@@ -46,3 +46,13 @@ func (ls *limiters) get(k string, r rate.Limit, b int) *rate.Limiter {
 	}
 	return l
 }
+
+// allowBundle takes one bundle request of asker from its bucket.
+func (ls *limiters) allowBundle(asker peer.ID) bool {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	if len(ls.by) >= maxLimiters {
+		clear(ls.by)
+	}
+	return ls.get("b/"+string(asker), bundleRate, bundleBurst).Allow()
+}

@@ -9,6 +9,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/backchannel/backchannel/crypto/identity"
 	"github.com/backchannel/backchannel/crypto/keys"
 	mbcrypto "github.com/backchannel/backchannel/crypto/mailbox"
 	"github.com/backchannel/backchannel/crypto/stamp"
@@ -51,6 +52,10 @@ func (s *Service) answer(from peer.ID, req *mailboxpb.Request) (*mailboxpb.Respo
 		return s.serveFetch(from, b.Fetch)
 	case *mailboxpb.Request_Delete:
 		return &mailboxpb.Response{}, s.serveDelete(from, b.Delete)
+	case *mailboxpb.Request_PutBundle:
+		return &mailboxpb.Response{}, s.servePutBundle(from, b.PutBundle.Bundle)
+	case *mailboxpb.Request_GetBundle:
+		return s.serveGetBundle(from, b.GetBundle)
 	case *mailboxpb.Request_Notify:
 		if s.isMine(from) {
 			s.kick(from)
@@ -77,6 +82,11 @@ func (s *Service) serveAppoint(from peer.ID, a *mailboxpb.Appoint) error {
 	if len(a.CapabilityKey) != len(mbcrypto.CapabilityKey{}) || a.StampDifficulty > stamp.MaxDifficulty {
 		return fmt.Errorf("%w: capability key of %d bytes, stamp difficulty %d", errs.ErrProtocol, len(a.CapabilityKey), a.StampDifficulty)
 	}
+	if len(a.Bundle) > 0 {
+		if err := checkBundle(from, a.Bundle, now); err != nil {
+			return err
+		}
+	}
 	if app.Expires.After(now.Add(s.cfg.Limits.MaxAppointment)) {
 		return fmt.Errorf("%w: appointment until %s: at most %s ahead", ErrRefused, app.Expires.Format(time.DateOnly), s.cfg.Limits.MaxAppointment)
 	}
@@ -102,7 +112,7 @@ func (s *Service) serveAppoint(from peer.ID, a *mailboxpb.Appoint) error {
 		}
 		return tx.PutMailboxRegistration(storage.MailboxRegistration{
 			Recipient: from, Appointment: a.Appointment, CapabilityKey: a.CapabilityKey,
-			StampDifficulty: uint8(a.StampDifficulty), Appointed: now, Expires: app.Expires,
+			StampDifficulty: uint8(a.StampDifficulty), Appointed: now, Expires: app.Expires, Bundle: a.Bundle,
 		})
 	})
 }
@@ -204,6 +214,68 @@ func (s *Service) serveDeposit(from peer.ID, d *mailboxpb.Deposit) (*mailboxpb.R
 		s.notify(rcpt)
 	}
 	return &resp, nil
+}
+
+// checkBundle checks a bundle a recipient gives its mailbox to serve: its
+// own, current, and without a one-time prekey.
+func checkBundle(from peer.ID, b []byte, now time.Time) error {
+	if len(b) > maxBundleSize {
+		return fmt.Errorf("%w: bundle of %d bytes", errs.ErrProtocol, len(b))
+	}
+	bundle, err := identity.UnmarshalBundle(b)
+	if err != nil {
+		return fmt.Errorf("%w: bundle: %w", errs.ErrProtocol, err)
+	}
+	want, err := keys.PublicKeyFromPeerID(from)
+	if err != nil || bundle.Identity.Key != want {
+		return fmt.Errorf("%w: bundle of another identity", errs.ErrProtocol)
+	}
+	if bundle.OneTimePreKey != nil {
+		return fmt.Errorf("%w: a bundle for a mailbox carries no one-time prekey", errs.ErrProtocol)
+	}
+	if err := bundle.Verify(now); err != nil {
+		return fmt.Errorf("%w: bundle: %w", errs.ErrProtocol, err)
+	}
+	return nil
+}
+
+// servePutBundle replaces the bundle served for from.
+func (s *Service) servePutBundle(from peer.ID, b []byte) error {
+	if err := checkBundle(from, b, s.now()); err != nil {
+		return err
+	}
+	return s.update(func(tx *storage.Txn) error {
+		reg, err := tx.MailboxRegistration(from)
+		if errors.Is(err, storage.ErrNotFound) {
+			return fmt.Errorf("%w: no mailbox here for you", ErrRefused)
+		}
+		if err != nil {
+			return err
+		}
+		reg.Bundle = b
+		return tx.PutMailboxRegistration(reg)
+	})
+}
+
+// serveGetBundle hands anyone the bundle a recipient left here.
+func (s *Service) serveGetBundle(from peer.ID, g *mailboxpb.GetBundle) (*mailboxpb.Response, error) {
+	rcpt, err := peer.IDFromBytes(g.Recipient)
+	if err != nil {
+		return nil, fmt.Errorf("%w: recipient: %w", errs.ErrProtocol, err)
+	}
+	if !s.limiters.allowBundle(from) {
+		return nil, fmt.Errorf("%w: rate limited: try again later", ErrRefused)
+	}
+	var resp mailboxpb.Response
+	err = s.view(func(tx *storage.Txn) error {
+		reg, err := tx.MailboxRegistration(rcpt)
+		if errors.Is(err, storage.ErrNotFound) || err == nil && (!s.now().Before(reg.Expires) || len(reg.Bundle) == 0) {
+			return fmt.Errorf("%w: no bundle here for %s", ErrRefused, rcpt.ShortString())
+		}
+		resp.Bundle = reg.Bundle
+		return err
+	})
+	return &resp, err
 }
 
 // depositorOf is who a deposit counts against.

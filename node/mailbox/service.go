@@ -47,9 +47,11 @@ type Receiver interface {
 	ReceiveDrained(items []Drained) (done []bool, err error)
 }
 
-// Sender sends a contact our mailbox list over 1:1: the 1:1 service.
+// Sender is what the mailbox service needs of 1:1 for itself: sending a
+// contact our mailbox list, and the prekey bundle our mailboxes serve.
 type Sender interface {
 	SendMailboxList(p peer.ID, list []byte) error
+	MailboxBundle() ([]byte, error)
 }
 
 // Config configures the mailbox service.
@@ -85,6 +87,7 @@ type Service struct {
 	draining  map[peer.ID]bool
 	lastDrain map[peer.ID]time.Time
 	drainErr  map[peer.ID]string
+	uploaded  map[peer.ID][32]byte // the hash of the bundle each of our mailboxes serves
 
 	ctx       context.Context
 	cancel    context.CancelFunc
@@ -112,6 +115,7 @@ func New(cfg Config) *Service {
 		draining:  map[peer.ID]bool{},
 		lastDrain: map[peer.ID]time.Time{},
 		drainErr:  map[peer.ID]string{},
+		uploaded:  map[peer.ID][32]byte{},
 		ctx:       ctx,
 		cancel:    cancel,
 	}

@@ -37,6 +37,8 @@ type Request struct {
 	//	*Request_Fetch
 	//	*Request_Delete
 	//	*Request_Notify
+	//	*Request_PutBundle
+	//	*Request_GetBundle
 	Body          isRequest_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -133,6 +135,24 @@ func (x *Request) GetNotify() *Notify {
 	return nil
 }
 
+func (x *Request) GetPutBundle() *PutBundle {
+	if x != nil {
+		if x, ok := x.Body.(*Request_PutBundle); ok {
+			return x.PutBundle
+		}
+	}
+	return nil
+}
+
+func (x *Request) GetGetBundle() *GetBundle {
+	if x != nil {
+		if x, ok := x.Body.(*Request_GetBundle); ok {
+			return x.GetBundle
+		}
+	}
+	return nil
+}
+
 type isRequest_Body interface {
 	isRequest_Body()
 }
@@ -161,6 +181,14 @@ type Request_Notify struct {
 	Notify *Notify `protobuf:"bytes,6,opt,name=notify,proto3,oneof"`
 }
 
+type Request_PutBundle struct {
+	PutBundle *PutBundle `protobuf:"bytes,7,opt,name=put_bundle,json=putBundle,proto3,oneof"`
+}
+
+type Request_GetBundle struct {
+	GetBundle *GetBundle `protobuf:"bytes,8,opt,name=get_bundle,json=getBundle,proto3,oneof"`
+}
+
 func (*Request_Appoint) isRequest_Body() {}
 
 func (*Request_Revoke) isRequest_Body() {}
@@ -173,12 +201,17 @@ func (*Request_Delete) isRequest_Body() {}
 
 func (*Request_Notify) isRequest_Body() {}
 
+func (*Request_PutBundle) isRequest_Body() {}
+
+func (*Request_GetBundle) isRequest_Body() {}
+
 // Appoint asks the mailbox to hold mail for the stream's peer.
 type Appoint struct {
 	state           protoimpl.MessageState `protogen:"open.v1"`
 	Appointment     []byte                 `protobuf:"bytes,1,opt,name=appointment,proto3" json:"appointment,omitempty"`                                 // crypto/mailbox Appointment, signed by the peer, naming the mailbox
 	CapabilityKey   []byte                 `protobuf:"bytes,2,opt,name=capability_key,json=capabilityKey,proto3" json:"capability_key,omitempty"`        // 32 bytes: checks contacts' capabilities
 	StampDifficulty uint32                 `protobuf:"varint,3,opt,name=stamp_difficulty,json=stampDifficulty,proto3" json:"stamp_difficulty,omitempty"` // what strangers' deposits must carry
+	Bundle          []byte                 `protobuf:"bytes,4,opt,name=bundle,proto3" json:"bundle,omitempty"`                                           // the peer's prekey bundle, signed prekey only: see PutBundle
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
@@ -232,6 +265,13 @@ func (x *Appoint) GetStampDifficulty() uint32 {
 		return x.StampDifficulty
 	}
 	return 0
+}
+
+func (x *Appoint) GetBundle() []byte {
+	if x != nil {
+		return x.Bundle
+	}
+	return nil
 }
 
 // Revoke ends the stream's peer's appointment and deletes what is held for it.
@@ -522,6 +562,98 @@ func (*Notify) Descriptor() ([]byte, []int) {
 	return file_mailbox_proto_rawDescGZIP(), []int{7}
 }
 
+// PutBundle replaces the prekey bundle the mailbox serves for the stream's
+// peer (its signed prekey rotated).
+type PutBundle struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Bundle        []byte                 `protobuf:"bytes,1,opt,name=bundle,proto3" json:"bundle,omitempty"` // crypto/identity Bundle encoding, without a one-time prekey
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PutBundle) Reset() {
+	*x = PutBundle{}
+	mi := &file_mailbox_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PutBundle) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PutBundle) ProtoMessage() {}
+
+func (x *PutBundle) ProtoReflect() protoreflect.Message {
+	mi := &file_mailbox_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PutBundle.ProtoReflect.Descriptor instead.
+func (*PutBundle) Descriptor() ([]byte, []int) {
+	return file_mailbox_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *PutBundle) GetBundle() []byte {
+	if x != nil {
+		return x.Bundle
+	}
+	return nil
+}
+
+// GetBundle asks for a recipient's prekey bundle: a first message to it can
+// then be deposited while it is away.
+type GetBundle struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Recipient     []byte                 `protobuf:"bytes,1,opt,name=recipient,proto3" json:"recipient,omitempty"` // peer ID bytes
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetBundle) Reset() {
+	*x = GetBundle{}
+	mi := &file_mailbox_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetBundle) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetBundle) ProtoMessage() {}
+
+func (x *GetBundle) ProtoReflect() protoreflect.Message {
+	mi := &file_mailbox_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetBundle.ProtoReflect.Descriptor instead.
+func (*GetBundle) Descriptor() ([]byte, []int) {
+	return file_mailbox_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *GetBundle) GetRecipient() []byte {
+	if x != nil {
+		return x.Recipient
+	}
+	return nil
+}
+
 // Response answers a Request.
 type Response struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -530,13 +662,14 @@ type Response struct {
 	Refused       string                 `protobuf:"bytes,3,opt,name=refused,proto3" json:"refused,omitempty"`    // Deposit: why the next item was not stored
 	Items         []*Stored              `protobuf:"bytes,4,rep,name=items,proto3" json:"items,omitempty"`        // Fetch
 	More          bool                   `protobuf:"varint,5,opt,name=more,proto3" json:"more,omitempty"`         // Fetch: more items follow
+	Bundle        []byte                 `protobuf:"bytes,6,opt,name=bundle,proto3" json:"bundle,omitempty"`      // GetBundle
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Response) Reset() {
 	*x = Response{}
-	mi := &file_mailbox_proto_msgTypes[8]
+	mi := &file_mailbox_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -548,7 +681,7 @@ func (x *Response) String() string {
 func (*Response) ProtoMessage() {}
 
 func (x *Response) ProtoReflect() protoreflect.Message {
-	mi := &file_mailbox_proto_msgTypes[8]
+	mi := &file_mailbox_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -561,7 +694,7 @@ func (x *Response) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Response.ProtoReflect.Descriptor instead.
 func (*Response) Descriptor() ([]byte, []int) {
-	return file_mailbox_proto_rawDescGZIP(), []int{8}
+	return file_mailbox_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Response) GetError() string {
@@ -599,6 +732,13 @@ func (x *Response) GetMore() bool {
 	return false
 }
 
+func (x *Response) GetBundle() []byte {
+	if x != nil {
+		return x.Bundle
+	}
+	return nil
+}
+
 // Stored is an item as held.
 type Stored struct {
 	state             protoimpl.MessageState `protogen:"open.v1"`
@@ -611,7 +751,7 @@ type Stored struct {
 
 func (x *Stored) Reset() {
 	*x = Stored{}
-	mi := &file_mailbox_proto_msgTypes[9]
+	mi := &file_mailbox_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -623,7 +763,7 @@ func (x *Stored) String() string {
 func (*Stored) ProtoMessage() {}
 
 func (x *Stored) ProtoReflect() protoreflect.Message {
-	mi := &file_mailbox_proto_msgTypes[9]
+	mi := &file_mailbox_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -636,7 +776,7 @@ func (x *Stored) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Stored.ProtoReflect.Descriptor instead.
 func (*Stored) Descriptor() ([]byte, []int) {
-	return file_mailbox_proto_rawDescGZIP(), []int{9}
+	return file_mailbox_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Stored) GetSeq() uint64 {
@@ -673,7 +813,7 @@ type MailboxList struct {
 
 func (x *MailboxList) Reset() {
 	*x = MailboxList{}
-	mi := &file_mailbox_proto_msgTypes[10]
+	mi := &file_mailbox_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -685,7 +825,7 @@ func (x *MailboxList) String() string {
 func (*MailboxList) ProtoMessage() {}
 
 func (x *MailboxList) ProtoReflect() protoreflect.Message {
-	mi := &file_mailbox_proto_msgTypes[10]
+	mi := &file_mailbox_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -698,7 +838,7 @@ func (x *MailboxList) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MailboxList.ProtoReflect.Descriptor instead.
 func (*MailboxList) Descriptor() ([]byte, []int) {
-	return file_mailbox_proto_rawDescGZIP(), []int{10}
+	return file_mailbox_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *MailboxList) GetEntries() []*MailboxList_Entry {
@@ -732,7 +872,7 @@ type MailboxList_Entry struct {
 
 func (x *MailboxList_Entry) Reset() {
 	*x = MailboxList_Entry{}
-	mi := &file_mailbox_proto_msgTypes[11]
+	mi := &file_mailbox_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -744,7 +884,7 @@ func (x *MailboxList_Entry) String() string {
 func (*MailboxList_Entry) ProtoMessage() {}
 
 func (x *MailboxList_Entry) ProtoReflect() protoreflect.Message {
-	mi := &file_mailbox_proto_msgTypes[11]
+	mi := &file_mailbox_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -757,7 +897,7 @@ func (x *MailboxList_Entry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MailboxList_Entry.ProtoReflect.Descriptor instead.
 func (*MailboxList_Entry) Descriptor() ([]byte, []int) {
-	return file_mailbox_proto_rawDescGZIP(), []int{10, 0}
+	return file_mailbox_proto_rawDescGZIP(), []int{12, 0}
 }
 
 func (x *MailboxList_Entry) GetAppointment() []byte {
@@ -778,19 +918,24 @@ var File_mailbox_proto protoreflect.FileDescriptor
 
 const file_mailbox_proto_rawDesc = "" +
 	"\n" +
-	"\rmailbox.proto\x12\x16backchannel.mailbox.v1\"\xf0\x02\n" +
+	"\rmailbox.proto\x12\x16backchannel.mailbox.v1\"\xf8\x03\n" +
 	"\aRequest\x12;\n" +
 	"\aappoint\x18\x01 \x01(\v2\x1f.backchannel.mailbox.v1.AppointH\x00R\aappoint\x128\n" +
 	"\x06revoke\x18\x02 \x01(\v2\x1e.backchannel.mailbox.v1.RevokeH\x00R\x06revoke\x12;\n" +
 	"\adeposit\x18\x03 \x01(\v2\x1f.backchannel.mailbox.v1.DepositH\x00R\adeposit\x125\n" +
 	"\x05fetch\x18\x04 \x01(\v2\x1d.backchannel.mailbox.v1.FetchH\x00R\x05fetch\x128\n" +
 	"\x06delete\x18\x05 \x01(\v2\x1e.backchannel.mailbox.v1.DeleteH\x00R\x06delete\x128\n" +
-	"\x06notify\x18\x06 \x01(\v2\x1e.backchannel.mailbox.v1.NotifyH\x00R\x06notifyB\x06\n" +
-	"\x04body\"}\n" +
+	"\x06notify\x18\x06 \x01(\v2\x1e.backchannel.mailbox.v1.NotifyH\x00R\x06notify\x12B\n" +
+	"\n" +
+	"put_bundle\x18\a \x01(\v2!.backchannel.mailbox.v1.PutBundleH\x00R\tputBundle\x12B\n" +
+	"\n" +
+	"get_bundle\x18\b \x01(\v2!.backchannel.mailbox.v1.GetBundleH\x00R\tgetBundleB\x06\n" +
+	"\x04body\"\x95\x01\n" +
 	"\aAppoint\x12 \n" +
 	"\vappointment\x18\x01 \x01(\fR\vappointment\x12%\n" +
 	"\x0ecapability_key\x18\x02 \x01(\fR\rcapabilityKey\x12)\n" +
-	"\x10stamp_difficulty\x18\x03 \x01(\rR\x0fstampDifficulty\"\b\n" +
+	"\x10stamp_difficulty\x18\x03 \x01(\rR\x0fstampDifficulty\x12\x16\n" +
+	"\x06bundle\x18\x04 \x01(\fR\x06bundle\"\b\n" +
 	"\x06Revoke\"{\n" +
 	"\aDeposit\x12\x1c\n" +
 	"\trecipient\x18\x01 \x01(\fR\trecipient\x12\x1e\n" +
@@ -806,13 +951,18 @@ const file_mailbox_proto_rawDesc = "" +
 	"\x05after\x18\x01 \x01(\x04R\x05after\"\x1c\n" +
 	"\x06Delete\x12\x12\n" +
 	"\x04seqs\x18\x01 \x03(\x04R\x04seqs\"\b\n" +
-	"\x06Notify\"\xa0\x01\n" +
+	"\x06Notify\"#\n" +
+	"\tPutBundle\x12\x16\n" +
+	"\x06bundle\x18\x01 \x01(\fR\x06bundle\")\n" +
+	"\tGetBundle\x12\x1c\n" +
+	"\trecipient\x18\x01 \x01(\fR\trecipient\"\xb8\x01\n" +
 	"\bResponse\x12\x14\n" +
 	"\x05error\x18\x01 \x01(\tR\x05error\x12\x1a\n" +
 	"\baccepted\x18\x02 \x01(\rR\baccepted\x12\x18\n" +
 	"\arefused\x18\x03 \x01(\tR\arefused\x124\n" +
 	"\x05items\x18\x04 \x03(\v2\x1e.backchannel.mailbox.v1.StoredR\x05items\x12\x12\n" +
-	"\x04more\x18\x05 \x01(\bR\x04more\"b\n" +
+	"\x04more\x18\x05 \x01(\bR\x04more\x12\x16\n" +
+	"\x06bundle\x18\x06 \x01(\fR\x06bundle\"b\n" +
 	"\x06Stored\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12\x16\n" +
 	"\x06sealed\x18\x02 \x01(\fR\x06sealed\x12.\n" +
@@ -839,7 +989,7 @@ func file_mailbox_proto_rawDescGZIP() []byte {
 	return file_mailbox_proto_rawDescData
 }
 
-var file_mailbox_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_mailbox_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_mailbox_proto_goTypes = []any{
 	(*Request)(nil),           // 0: backchannel.mailbox.v1.Request
 	(*Appoint)(nil),           // 1: backchannel.mailbox.v1.Appoint
@@ -849,10 +999,12 @@ var file_mailbox_proto_goTypes = []any{
 	(*Fetch)(nil),             // 5: backchannel.mailbox.v1.Fetch
 	(*Delete)(nil),            // 6: backchannel.mailbox.v1.Delete
 	(*Notify)(nil),            // 7: backchannel.mailbox.v1.Notify
-	(*Response)(nil),          // 8: backchannel.mailbox.v1.Response
-	(*Stored)(nil),            // 9: backchannel.mailbox.v1.Stored
-	(*MailboxList)(nil),       // 10: backchannel.mailbox.v1.MailboxList
-	(*MailboxList_Entry)(nil), // 11: backchannel.mailbox.v1.MailboxList.Entry
+	(*PutBundle)(nil),         // 8: backchannel.mailbox.v1.PutBundle
+	(*GetBundle)(nil),         // 9: backchannel.mailbox.v1.GetBundle
+	(*Response)(nil),          // 10: backchannel.mailbox.v1.Response
+	(*Stored)(nil),            // 11: backchannel.mailbox.v1.Stored
+	(*MailboxList)(nil),       // 12: backchannel.mailbox.v1.MailboxList
+	(*MailboxList_Entry)(nil), // 13: backchannel.mailbox.v1.MailboxList.Entry
 }
 var file_mailbox_proto_depIdxs = []int32{
 	1,  // 0: backchannel.mailbox.v1.Request.appoint:type_name -> backchannel.mailbox.v1.Appoint
@@ -861,14 +1013,16 @@ var file_mailbox_proto_depIdxs = []int32{
 	5,  // 3: backchannel.mailbox.v1.Request.fetch:type_name -> backchannel.mailbox.v1.Fetch
 	6,  // 4: backchannel.mailbox.v1.Request.delete:type_name -> backchannel.mailbox.v1.Delete
 	7,  // 5: backchannel.mailbox.v1.Request.notify:type_name -> backchannel.mailbox.v1.Notify
-	4,  // 6: backchannel.mailbox.v1.Deposit.items:type_name -> backchannel.mailbox.v1.Item
-	9,  // 7: backchannel.mailbox.v1.Response.items:type_name -> backchannel.mailbox.v1.Stored
-	11, // 8: backchannel.mailbox.v1.MailboxList.entries:type_name -> backchannel.mailbox.v1.MailboxList.Entry
-	9,  // [9:9] is the sub-list for method output_type
-	9,  // [9:9] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	8,  // 6: backchannel.mailbox.v1.Request.put_bundle:type_name -> backchannel.mailbox.v1.PutBundle
+	9,  // 7: backchannel.mailbox.v1.Request.get_bundle:type_name -> backchannel.mailbox.v1.GetBundle
+	4,  // 8: backchannel.mailbox.v1.Deposit.items:type_name -> backchannel.mailbox.v1.Item
+	11, // 9: backchannel.mailbox.v1.Response.items:type_name -> backchannel.mailbox.v1.Stored
+	13, // 10: backchannel.mailbox.v1.MailboxList.entries:type_name -> backchannel.mailbox.v1.MailboxList.Entry
+	11, // [11:11] is the sub-list for method output_type
+	11, // [11:11] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_mailbox_proto_init() }
@@ -883,6 +1037,8 @@ func file_mailbox_proto_init() {
 		(*Request_Fetch)(nil),
 		(*Request_Delete)(nil),
 		(*Request_Notify)(nil),
+		(*Request_PutBundle)(nil),
+		(*Request_GetBundle)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -890,7 +1046,7 @@ func file_mailbox_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mailbox_proto_rawDesc), len(file_mailbox_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   12,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

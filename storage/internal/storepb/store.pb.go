@@ -1162,6 +1162,7 @@ type MailboxRegistration struct {
 	StrangerItems     uint64                 `protobuf:"varint,7,opt,name=stranger_items,json=strangerItems,proto3" json:"stranger_items,omitempty"` // of which deposited by strangers
 	Bytes             uint64                 `protobuf:"varint,8,opt,name=bytes,proto3" json:"bytes,omitempty"`                                      // sum of the queued items' sealed bytes
 	NextSeq           uint64                 `protobuf:"varint,9,opt,name=next_seq,json=nextSeq,proto3" json:"next_seq,omitempty"`                   // seq of the next item, at least 1
+	Bundle            []byte                 `protobuf:"bytes,10,opt,name=bundle,proto3" json:"bundle,omitempty"`                                    // the recipient's prekey bundle, served to whoever asks
 	unknownFields     protoimpl.UnknownFields
 	sizeCache         protoimpl.SizeCache
 }
@@ -1257,6 +1258,13 @@ func (x *MailboxRegistration) GetNextSeq() uint64 {
 		return x.NextSeq
 	}
 	return 0
+}
+
+func (x *MailboxRegistration) GetBundle() []byte {
+	if x != nil {
+		return x.Bundle
+	}
+	return nil
 }
 
 // MailboxItem is the value under a mailbox item key: one deposit held for a
@@ -1480,7 +1488,7 @@ const file_store_proto_rawDesc = "" +
 	"\tbootstrap\x18\x04 \x01(\bR\tbootstrap\x12\x14\n" +
 	"\x05relay\x18\x05 \x01(\bR\x05relay\x12\x1d\n" +
 	"\n" +
-	"dht_server\x18\x06 \x01(\bR\tdhtServer\"\xd3\x02\n" +
+	"dht_server\x18\x06 \x01(\bR\tdhtServer\"\xeb\x02\n" +
 	"\x13MailboxRegistration\x12 \n" +
 	"\vappointment\x18\x01 \x01(\fR\vappointment\x12%\n" +
 	"\x0ecapability_key\x18\x02 \x01(\fR\rcapabilityKey\x12)\n" +
@@ -1490,7 +1498,9 @@ const file_store_proto_rawDesc = "" +
 	"\x05items\x18\x06 \x01(\x04R\x05items\x12%\n" +
 	"\x0estranger_items\x18\a \x01(\x04R\rstrangerItems\x12\x14\n" +
 	"\x05bytes\x18\b \x01(\x04R\x05bytes\x12\x19\n" +
-	"\bnext_seq\x18\t \x01(\x04R\anextSeq\"\x8f\x01\n" +
+	"\bnext_seq\x18\t \x01(\x04R\anextSeq\x12\x16\n" +
+	"\x06bundle\x18\n" +
+	" \x01(\fR\x06bundle\"\x8f\x01\n" +
 	"\vMailboxItem\x12\x1c\n" +
 	"\tdepositor\x18\x01 \x01(\fR\tdepositor\x12\x1a\n" +
 	"\bstranger\x18\x02 \x01(\bR\bstranger\x12.\n" +
