@@ -16,12 +16,13 @@ import (
 // interfaces speak this package's types; their errors wrap this package's
 // Err* sentinels, which decide the HTTP status and code.
 type Backend struct {
-	Identity IdentityBackend
-	Contacts ContactBackend
-	Chats    ChatBackend
-	Rooms    RoomBackend
-	Groups   GroupBackend
-	Events   EventBackend
+	Identity  IdentityBackend
+	Contacts  ContactBackend
+	Chats     ChatBackend
+	Rooms     RoomBackend
+	Groups    GroupBackend
+	Mailboxes MailboxBackend
+	Events    EventBackend
 }
 
 // IdentityBackend is who this node is: its address, invite and profile.
@@ -127,6 +128,31 @@ type GroupBackend interface {
 	MarkGroupRead(id group.ID) error
 }
 
+// MailboxBackend is mailboxes: the peers we appoint to hold our 1:1 mail
+// while we are offline, the mailboxes our contacts told us of, and what
+// this node holds for others (counts only: the items are sealed to their
+// recipients).
+type MailboxBackend interface {
+	// AppointMailbox asks mb to hold our mail for d (zero: the node's
+	// default, 90 days), or renews its appointment.
+	AppointMailbox(ctx context.Context, mb peer.ID, d time.Duration) (Mailbox, error)
+	// RevokeMailbox ends mb's appointment after draining it; ErrNotFound
+	// when mb is not one of ours.
+	RevokeMailbox(ctx context.Context, mb peer.ID) error
+	// Mailboxes lists the mailboxes we appointed.
+	Mailboxes() ([]Mailbox, error)
+	// MailboxesOf lists the mailboxes p told us of that are still valid.
+	MailboxesOf(p peer.ID) ([]KnownMailbox, error)
+	// DrainMailboxes takes what our mailboxes hold for us now.
+	DrainMailboxes(ctx context.Context) error
+	// MailboxHeld lists what this node holds as a mailbox, per recipient.
+	MailboxHeld() ([]MailboxHeld, error)
+	// SetMailboxServeContacts says whether we hold mail for accepted
+	// contacts that appoint us.
+	SetMailboxServeContacts(on bool) error
+	MailboxServing() (MailboxServing, error)
+}
+
 // EventBackend is the node's event stream.
 type EventBackend interface {
 	// Subscribe returns a stream of events until cancel is called. cancel
@@ -141,7 +167,8 @@ func (b Backend) missing() string {
 		nil  bool
 	}{
 		{"Identity", b.Identity == nil}, {"Contacts", b.Contacts == nil}, {"Chats", b.Chats == nil},
-		{"Rooms", b.Rooms == nil}, {"Groups", b.Groups == nil}, {"Events", b.Events == nil},
+		{"Rooms", b.Rooms == nil}, {"Groups", b.Groups == nil}, {"Mailboxes", b.Mailboxes == nil},
+		{"Events", b.Events == nil},
 	} {
 		if f.nil {
 			return f.name

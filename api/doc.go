@@ -117,6 +117,15 @@
 //	GET  /v1/groups/{group}/messages           ?limit=1..1000 (default 50)&before=RFC3339
 //	                                           → 200 {"messages": [GroupMessage]}, newest first
 //	POST /v1/groups/{group}/messages           {"text", "kind"?, "reply_to"?, "start"?} → 201 GroupMessage
+//	GET  /v1/mailboxes                         200 {"mailboxes": [Mailbox]} (the mailboxes we appointed)
+//	POST /v1/mailboxes                         {"peer", "days"? (1 to 400; default 90)} → 201 Mailbox
+//	                                           (asks the peer to hold our mail; again: renews it)
+//	DELETE /v1/mailboxes/{peer}                204 (drains it if it can, then ends the appointment)
+//	POST /v1/mailboxes/drain                   204 (takes what our mailboxes hold for us now)
+//	GET  /v1/mailbox/held                      200 {"held": [MailboxHeld]} (what we hold for others)
+//	GET  /v1/mailbox/serve                     200 {"helper", "contacts"}: whom we hold mail for
+//	PUT  /v1/mailbox/serve                     {"contacts": bool} → 200 {"helper", "contacts"}
+//	GET  /v1/contacts/{peer}/mailboxes         200 {"peer_id", "mailboxes": [KnownMailbox]}
 //	GET  /v1/events                            WebSocket: one JSON Event per message
 //	GET  /metrics                              Prometheus text format
 //
@@ -125,7 +134,7 @@
 // "updated"?}. Message is {"id" (32 hex digits), "peer_id", "direction"
 // ("inbound" | "outbound"), "kind" ("text" | "reply" | "reaction"), "body",
 // "reply_to"?, "sent"?, "received"?, "state" ("queued" | "sent" |
-// "delivered" | "read" | "received" | "seen")}. Conversation is {"peer_id",
+// "in_mailbox" | "delivered" | "read" | "received" | "seen")}. Conversation is {"peer_id",
 // "name", "last": Message, "count", "unread", "updated"?}. Event is
 // {"type" ("message" | "message_state" | "request" | "contact" | "typing" |
 // "room_message" | "group_message" | "group_invite" | "group_member" |
@@ -172,13 +181,34 @@
 // a bad group message), and 409 key_pending while the newest epoch's key
 // has not arrived (sending waits for it).
 //
+// # Mailboxes
+//
+// A mailbox holds our 1:1 mail while we are offline: a helper (a node run
+// with --helper holds mail for anyone who appoints it) or a contact who
+// agreed (PUT /v1/mailbox/serve {"contacts": true}). Our contacts learn of
+// the mailboxes we appoint and deposit there, sealed to us, what they
+// cannot deliver; such a message of theirs is "in_mailbox" until we drain
+// it and our delivery receipt reaches them. Mailbox is {"peer_id",
+// "issued"?, "expires"?, "last_drain"? (left out: not since the node
+// started), "drain_error"? (why the last drain failed; may quote the
+// mailbox)}. KnownMailbox is {"peer_id", "expires"?, "capability" (we
+// deposit as the peer's contact; else as a stranger)}. MailboxHeld is
+// {"recipient", "items", "stranger_items", "bytes", "appointed"?,
+// "expires"?}: counts only, since the items are sealed to the recipient.
+// Appointing answers 409 mailbox_refused when the peer will not hold our
+// mail (not a helper, not a contact who agreed, a limit reached: its words
+// are in the message) or when we already have four mailboxes; revoking a
+// peer that is not one of ours is 404 not_found; 404 no_mailbox says a
+// peer has no mailbox we know of.
+//
 // # Errors
 //
 // Every error is {"error": "what went wrong", "code": CODE} with the HTTP
 // status of its code: bad_request, invalid_invite, invalid_room and
 // invalid_group 400, unauthorized 401, forbidden, blocked, not_allowed and
-// muted 403, not_found and unknown_peer 404, method_not_allowed 405,
-// ambiguous_name, request_pending and key_pending 409, too_large
+// muted 403, not_found, unknown_peer and no_mailbox 404, method_not_allowed
+// 405, ambiguous_name, request_pending, key_pending and mailbox_refused
+// 409, too_large
 // 413, internal 500, unavailable 503 (the node is shutting down). The codes are stable;
 // the messages are for people.
 //

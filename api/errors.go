@@ -20,9 +20,11 @@ const (
 	CodeMuted            = "muted"              // 403: we are muted in the room
 	CodeNotFound         = "not_found"          // 404: no such route or record
 	CodeUnknownPeer      = "unknown_peer"       // 404: no contact by that name or ID
+	CodeNoMailbox        = "no_mailbox"         // 404: the peer appointed no mailbox we know of
 	CodeMethodNotAllowed = "method_not_allowed" // 405: the path exists, not with this method
 	CodeAmbiguous        = "ambiguous_name"     // 409: two contacts have that name
 	CodeRequestPending   = "request_pending"    // 409: the peer's thread is a request: accept it first
+	CodeMailboxRefused   = "mailbox_refused"    // 409: a mailbox (or our own limit on them) refused the request
 	CodeTooLarge         = "too_large"          // 413: body or message too large
 	CodeInternal         = "internal"           // 500
 	CodeUnavailable      = "unavailable"        // 503: the node is shutting down
@@ -46,6 +48,8 @@ var (
 	ErrAmbiguous      = errors.New("ambiguous name")                   // 409 ambiguous_name
 	ErrInvalid        = errors.New("invalid argument")                 // 400 bad_request
 	ErrUnavailable    = errors.New("node closed")                      // 503 unavailable
+	ErrNoMailbox      = errors.New("no mailbox known for the peer")    // 404 no_mailbox
+	ErrMailboxRefused = errors.New("mailbox refused")                  // 409 mailbox_refused
 )
 
 // errorMap maps the backend's errors to a status and code, first match wins.
@@ -69,6 +73,8 @@ var errorMap = []struct {
 	{ErrAmbiguous, http.StatusConflict, CodeAmbiguous},
 	{ErrInvalid, http.StatusBadRequest, CodeBadRequest},
 	{ErrUnavailable, http.StatusServiceUnavailable, CodeUnavailable},
+	{ErrNoMailbox, http.StatusNotFound, CodeNoMailbox},
+	{ErrMailboxRefused, http.StatusConflict, CodeMailboxRefused},
 	{errBadRequest, http.StatusBadRequest, CodeBadRequest},
 	{errTooLarge, http.StatusRequestEntityTooLarge, CodeTooLarge},
 }

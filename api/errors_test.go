@@ -22,6 +22,8 @@ func TestClassify(t *testing.T) {
 		{fmt.Errorf("%w: text", ErrTooLarge), 413, CodeTooLarge},
 		{fmt.Errorf("%w: twins", ErrAmbiguous), 409, CodeAmbiguous},
 		{fmt.Errorf("%w: shutting down", ErrUnavailable), 503, CodeUnavailable},
+		{fmt.Errorf("%w: quota reached", ErrMailboxRefused), 409, CodeMailboxRefused},
+		{fmt.Errorf("%w: bob", ErrNoMailbox), 404, CodeNoMailbox},
 		{errors.New("disk on fire"), 500, CodeInternal},
 	}
 	for _, tt := range tests {

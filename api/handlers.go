@@ -49,6 +49,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /v1/conversations/{peer}/typing", s.typing)
 	s.roomRoutes(mux)
 	s.groupRoutes(mux)
+	s.mailboxRoutes(mux)
 	s.uiRoutes(mux)
 	mux.HandleFunc("GET /v1/events", s.events)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{}))
@@ -80,7 +81,7 @@ func (m *routeMux) Handle(pattern string, h http.Handler) {
 // exists under other methods, else 404.
 func unmatched(mux *http.ServeMux, w http.ResponseWriter, r *http.Request) {
 	var allow []string
-	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut} {
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete} {
 		probe := &http.Request{Method: m, URL: r.URL, Host: r.Host}
 		if _, pattern := mux.Handler(probe); pattern != "/" && pattern != "" {
 			allow = append(allow, m)

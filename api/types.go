@@ -84,9 +84,10 @@ type Contacts struct {
 }
 
 // Message is one 1:1 message. Direction is "inbound" or "outbound"; State
-// is "queued", "sent", "delivered" or "read" for outbound messages and
-// "received" or "seen" for inbound ones. ReplyTo is empty when the message
-// replies to nothing.
+// is "queued", "sent", "in_mailbox" (held by the recipient's mailbox until
+// the recipient comes online), "delivered" or "read" for outbound messages,
+// in that order, and "received" or "seen" for inbound ones. ReplyTo is
+// empty when the message replies to nothing.
 type Message struct {
 	ID        string     `json:"id"`
 	PeerID    string     `json:"peer_id"`

@@ -102,8 +102,14 @@ type user struct {
 
 func newUser(t *testing.T, browser context.Context, name string, bootstrap ...string) *user {
 	t.Helper()
+	return newUserWith(t, browser, name, nil, bootstrap...)
+}
+
+// newUserWith is newUser whose node's config mod changes first (nil: none).
+func newUserWith(t *testing.T, browser context.Context, name string, mod func(*node.Config), bootstrap ...string) *user {
+	t.Helper()
 	home := t.TempDir()
-	n, err := node.New(node.Config{
+	cfg := node.Config{
 		Home:             home,
 		ListenAddrs:      []string{"/ip4/127.0.0.1/tcp/0"},
 		Bootstrap:        bootstrap,
@@ -116,7 +122,11 @@ func newUser(t *testing.T, browser context.Context, name string, bootstrap ...st
 		// far they read, sooner than by default.
 		GroupSyncInterval: 200 * time.Millisecond,
 		GroupReceiptDelay: 100 * time.Millisecond,
-	})
+	}
+	if mod != nil {
+		mod(&cfg)
+	}
+	n, err := node.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,6 +42,7 @@ type Fake struct {
 	// nextGroup and nextGroupMsg number the fake's groups and group messages.
 	nextGroup    byte
 	nextGroupMsg byte
+	mb           fakeMailboxes
 }
 
 // NewFake returns a Fake whose own peer ID is self.
@@ -68,7 +69,7 @@ func NewFake(self peer.ID) *Fake {
 // Backend returns the api.Backend the fake serves: itself, for every
 // concern.
 func (f *Fake) Backend() api.Backend {
-	return api.Backend{Identity: f, Contacts: f, Chats: f, Rooms: f, Groups: f, Events: f}
+	return api.Backend{Identity: f, Contacts: f, Chats: f, Rooms: f, Groups: f, Mailboxes: f, Events: f}
 }
 
 // at is t as the API's JSON holds it.

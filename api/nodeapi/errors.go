@@ -28,6 +28,8 @@ var errorMap = []struct{ node, api error }{
 	{node.ErrRequestPending, api.ErrRequestPending},
 	{node.ErrSelf, api.ErrInvalid},
 	{node.ErrClosed, api.ErrUnavailable},
+	{node.ErrNoMailbox, api.ErrNoMailbox},
+	{node.ErrMailboxRefused, api.ErrMailboxRefused},
 	{storage.ErrAmbiguous, api.ErrAmbiguous},
 	{storage.ErrNotFound, api.ErrNotFound},
 	{storage.ErrInvalid, api.ErrInvalid},

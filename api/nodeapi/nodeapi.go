@@ -15,7 +15,7 @@ type adapter struct{ n *node.Node }
 // New returns the api.Backend that serves n.
 func New(n *node.Node) api.Backend {
 	a := adapter{n: n}
-	return api.Backend{Identity: a, Contacts: a, Chats: a, Rooms: a, Groups: a, Events: a}
+	return api.Backend{Identity: a, Contacts: a, Chats: a, Rooms: a, Groups: a, Mailboxes: a, Events: a}
 }
 
 // one converts a node call's answer with conv, or its error with apiError.

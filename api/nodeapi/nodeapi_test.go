@@ -33,6 +33,8 @@ func TestAPIError(t *testing.T) {
 		{fmt.Errorf("send: %w", node.ErrClosed), api.ErrUnavailable},
 		{fmt.Errorf("x: %w", storage.ErrAmbiguous), api.ErrAmbiguous},
 		{fmt.Errorf("x: %w", storage.ErrInvalid), api.ErrInvalid},
+		{fmt.Errorf("deposit: %w: quota reached", node.ErrMailboxRefused), api.ErrMailboxRefused},
+		{fmt.Errorf("send: %w", node.ErrNoMailbox), api.ErrNoMailbox},
 	}
 	for _, tt := range tests {
 		got := apiError(tt.err)
@@ -74,5 +76,35 @@ func TestEventJSON(t *testing.T) {
 		`"direction":"inbound","kind":"text","body":"hi","sent":"2026-01-02T02:05:00Z","state":"received"}}`, bob, bob)
 	if string(got) != want {
 		t.Errorf("message event\n got %s\nwant %s", got, want)
+	}
+}
+
+// TestMailboxJSON checks the conversion of the node's mailbox types, and
+// that a message in a mailbox reads "in_mailbox".
+func TestMailboxJSON(t *testing.T) {
+	bob, helper := apitest.PeerID(1), apitest.PeerID(9)
+	at := time.Date(2026, 1, 2, 3, 5, 0, 0, time.FixedZone("x", 3600))
+	tests := []struct {
+		v    any
+		want string
+	}{
+		{mailboxJSON(node.Mailbox{Mailbox: helper, Issued: at, Expires: at.Add(time.Hour), DrainErr: "mailbox refused: quota"}),
+			fmt.Sprintf(`{"peer_id":%q,"issued":"2026-01-02T02:05:00Z","expires":"2026-01-02T03:05:00Z","drain_error":"mailbox refused: quota"}`, helper)},
+		{knownMailboxJSON(node.KnownMailbox{Mailbox: helper, Expires: at, Capability: true}),
+			fmt.Sprintf(`{"peer_id":%q,"expires":"2026-01-02T02:05:00Z","capability":true}`, helper)},
+		{mailboxHeldJSON(node.MailboxHeld{Recipient: bob, Items: 3, StrangerItems: 1, Bytes: 4096, Appointed: at}),
+			fmt.Sprintf(`{"recipient":%q,"items":3,"stranger_items":1,"bytes":4096,"appointed":"2026-01-02T02:05:00Z"}`, bob)},
+		{messageJSON(storage.Message{ID: storage.MessageID{15: 2}, Peer: bob, Direction: storage.Outbound, Kind: "text", Body: "hi",
+			State: storage.StateInMailbox}),
+			fmt.Sprintf(`{"id":"00000000000000000000000000000002","peer_id":%q,"direction":"outbound","kind":"text","body":"hi","state":"in_mailbox"}`, bob)},
+	}
+	for _, tt := range tests {
+		got, err := json.Marshal(tt.v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != tt.want {
+			t.Errorf("\n got %s\nwant %s", got, tt.want)
+		}
 	}
 }

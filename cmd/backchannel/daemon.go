@@ -89,6 +89,7 @@ type daemonFlags struct {
 	apiAddr                                     string
 	natPortMap, relayClient, holePunching, mdns bool
 	helper                                      bool
+	depositAfter                                time.Duration
 	stampDifficulty                             uint8
 	logLevel                                    string
 	keys                                        keyFlags
@@ -121,7 +122,9 @@ func (a *app) daemonCmd() *cobra.Command {
 	fl.BoolVar(&f.relayClient, "relay-client", false, "use circuit relays when not reachable directly")
 	fl.BoolVar(&f.holePunching, "hole-punching", false, "try hole punching through NATs")
 	fl.BoolVar(&f.mdns, "mdns", false, "find peers on the local network with mDNS")
-	fl.BoolVar(&f.helper, "helper", false, "run as an always-on helper for a community (DHT server and relay service)")
+	fl.BoolVar(&f.helper, "helper", false, "run as an always-on helper for a community (DHT server and relay service), holding mail for the identities that appoint it as their mailbox")
+	fl.DurationVar(&f.depositAfter, "deposit-after", node.DefaultDepositAfter,
+		"how long to try delivering a 1:1 message directly before depositing it in the recipient's mailbox, if it has one (0: at the first failure)")
 	fl.StringArrayVar(&f.allowNets, "allow-net", nil, "CIDR the node may connect with besides loopback, repeatable; refuses every other address (default: no limit when listening beyond loopback)")
 	fl.StringArrayVar(&f.publicNets, "public-net", nil, "CIDR to treat as the public internet, repeatable: for test labs whose \"internet\" is a private range")
 	_ = fl.MarkHidden("public-net")
@@ -184,20 +187,21 @@ func (a *app) runDaemon(ctx context.Context, f daemonFlags, started func(ctx con
 		return err
 	}
 	n, err := node.New(node.Config{
-		Home:               a.home,
-		ListenAddrs:        listen,
-		Gater:              gater,
-		PublicRanges:       public,
-		Bootstrap:          f.bootstrap,
-		EnableNATPortMap:   f.natPortMap,
-		EnableRelayClient:  f.relayClient,
-		EnableHolePunching: f.holePunching,
-		EnableMDNS:         f.mdns,
-		Helper:             f.helper,
-		StampDifficulty:    f.stampDifficulty,
-		StoreKey:           key,
-		NoStamp:            f.stampDifficulty == 0,
-		Logger:             log,
+		Home:                a.home,
+		ListenAddrs:         listen,
+		Gater:               gater,
+		PublicRanges:        public,
+		Bootstrap:           f.bootstrap,
+		EnableNATPortMap:    f.natPortMap,
+		EnableRelayClient:   f.relayClient,
+		EnableHolePunching:  f.holePunching,
+		EnableMDNS:          f.mdns,
+		Helper:              f.helper,
+		MailboxDepositAfter: depositAfter(f.depositAfter),
+		StampDifficulty:     f.stampDifficulty,
+		StoreKey:            key,
+		NoStamp:             f.stampDifficulty == 0,
+		Logger:              log,
 	})
 	if err != nil {
 		if isAddrInUse(err) && len(f.listen) == 0 {
@@ -239,6 +243,16 @@ func (a *app) runDaemon(ctx context.Context, f daemonFlags, started func(ctx con
 	stop() // a second signal now kills the process the usual way
 	log.Info("shutting down")
 	return errors.Join(srv.Close(), n.Close())
+}
+
+// depositAfter maps --deposit-after to node.Config.MailboxDepositAfter,
+// where zero means the default: 0 on the command line (or less) deposits
+// at the first failure.
+func depositAfter(d time.Duration) time.Duration {
+	if d <= 0 {
+		return -1
+	}
+	return d
 }
 
 // parsePrefixes reads CIDRs given to flag.

@@ -19,7 +19,7 @@ import (
 var demoStarted func(*demo.Network)
 
 func (a *app) demoCmd() *cobra.Command {
-	f := daemonFlags{}
+	f := daemonFlags{depositAfter: node.DefaultDepositAfter}
 	var pace time.Duration
 	cmd := &cobra.Command{
 		Use:   "demo",

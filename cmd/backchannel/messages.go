@@ -43,7 +43,7 @@ func (a *app) sendCmd() *cobra.Command {
 			if a.json {
 				return a.printJSON(m)
 			}
-			fmt.Fprintf(a.stdout, "%s %s\n", m.State, m.ID)
+			fmt.Fprintf(a.stdout, "%s %s\n", showState(m.State), m.ID)
 			return nil
 		},
 	}
@@ -109,7 +109,7 @@ func (a *app) readCmd() *cobra.Command {
 				if m.ReplyTo != "" {
 					text = fmt.Sprintf("(%s to %s) %s", m.Kind, m.ReplyTo, text)
 				}
-				fmt.Fprintf(a.stdout, "%s  %s: %s  [%s %s]\n", showTime(m.Sent), from, text, m.State, m.ID)
+				fmt.Fprintf(a.stdout, "%s  %s: %s  [%s %s]\n", showTime(m.Sent), from, text, showState(m.State), m.ID)
 			}
 			return nil
 		},

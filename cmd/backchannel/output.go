@@ -56,6 +56,13 @@ func showTime(t *time.Time) string {
 	return t.Local().Format(timeFormat)
 }
 
+// showState is a message's state for people: "in mailbox" for
+// "in_mailbox" (held by the recipient's mailbox until they come online);
+// the others read as they are. --json keeps the API's form.
+func showState(s string) string {
+	return strings.ReplaceAll(s, "_", " ")
+}
+
 // oneLine shortens s to n runes on one line, for tables.
 func oneLine(s string, n int) string {
 	s = strings.Join(strings.Fields(s), " ")

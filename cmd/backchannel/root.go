@@ -62,7 +62,7 @@ func (a *app) rootCmd() *cobra.Command {
 	root.AddCommand(
 		a.initCmd(), a.daemonCmd(), a.idCmd(), a.statusCmd(), a.profileCmd(),
 		a.contactsCmd(), a.sendCmd(), a.inboxCmd(), a.readCmd(), a.requestsCmd(), a.eventsCmd(),
-		a.roomCmd(), a.groupCmd(), a.uiCmd(), a.demoCmd(), a.benchCmd(), a.passphraseCmd(),
+		a.roomCmd(), a.groupCmd(), a.mailboxCmd(), a.uiCmd(), a.demoCmd(), a.benchCmd(), a.passphraseCmd(),
 	)
 	return root
 }
@@ -109,6 +109,12 @@ func (a *app) explain(err error) string {
 			return ae.Message + " (the new key is on its way from whoever changed the group; try again shortly)"
 		case api.CodeMuted:
 			return ae.Message + " (you are muted in this room for now)"
+		case api.CodeMailboxRefused:
+			// The refusal may be in the mailbox's own words.
+			if strings.Contains(ae.Message, "revoke one first") {
+				return ae.Message
+			}
+			return terminalSafe(ae.Message) + " (a mailbox must be a helper, or a contact who ran `backchannel mailbox serve on`)"
 		case api.CodeUnauthorized:
 			return ae.Message + fmt.Sprintf(" (is %s the daemon's home?)", a.home)
 		}

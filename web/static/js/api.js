@@ -15,6 +15,8 @@ const hints = {
   ambiguous_name: 'Two contacts have that name: use the peer ID',
   key_pending: 'The group\'s newest key has not arrived yet: try again in a moment',
   invalid_group: 'Not possible in this group',
+  mailbox_refused: 'That peer will not hold your mail: a mailbox is a helper, or a contact who chose to hold mail for contacts',
+  no_mailbox: 'They have no mailbox that you know of',
 };
 
 export class APIError extends Error {
@@ -60,6 +62,7 @@ export async function call(method, path, body) {
 export const get = path => call('GET', path);
 export const post = (path, body) => call('POST', path, body);
 export const put = (path, body) => call('PUT', path, body);
+export const del = path => call('DELETE', path);
 
 export const enc = encodeURIComponent;
 

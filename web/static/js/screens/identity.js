@@ -1,9 +1,10 @@
 // Identity: who we are (profile name, peer ID, invite link and its QR code),
-// adding a contact from an invite, and our contacts with their safety
-// numbers and "verified" marks.
+// adding a contact from an invite, our contacts with their safety numbers
+// and "verified" marks, and our mailboxes (see mailboxes.js).
 
 import {get, post, put, enc} from '../api.js';
 import {h, replace, form, action, shortID, debounce} from '../dom.js';
+import {mailboxesPanel} from './mailboxes.js';
 
 export default {
   name: 'identity',
@@ -15,6 +16,7 @@ export default {
     const oneTime = h('div', {id: 'one-time'});
     const contacts = h('ul', {class: 'contacts', id: 'contacts-list', 'aria-label': 'Contacts'});
     let qrURL = null;
+    const mailboxes = mailboxesPanel(app);
 
     main.append(
       h('h1', {tabindex: '-1'}, 'Identity'),
@@ -57,7 +59,8 @@ export default {
             return `Added ${c.name || shortID(c.peer_id)}`;
           }),
           h('h2', {id: 'contacts-h'}, 'Contacts'),
-          contacts)));
+          contacts)),
+      mailboxes.el);
 
     async function loadMe() {
       app.self = await get('/v1/id');
@@ -74,10 +77,15 @@ export default {
         .sort((a, b) => app.name(a.peer_id).localeCompare(app.name(b.peer_id)));
       replace(contacts, list.length ? list.map(c => contactItem(app, c, load)) : h('li', {class: 'empty'}, 'No contacts yet.'));
     }, 100);
-    app.on(e => { if (e.type === 'contact' || e.type === 'resync') load(); });
+    app.on(e => {
+      if (e.type === 'contact' || e.type === 'resync') { load(); mailboxes.load(); }
+    });
     loadMe().catch(err => replace(oneTime, h('p', {class: 'error'}, err.message)));
     load();
-    return () => { load.cancel(); if (qrURL) URL.revokeObjectURL(qrURL); };
+    mailboxes.load();
+    // Drains and deposits raise no event: re-read the mailboxes now and then.
+    const poll = setInterval(() => mailboxes.load(), 10000);
+    return () => { load.cancel(); mailboxes.load.cancel(); clearInterval(poll); if (qrURL) URL.revokeObjectURL(qrURL); };
   },
 };
 

@@ -3,7 +3,7 @@
 
 import {get, post} from '../api.js';
 import {h, replace, timeEl, debounce, form} from '../dom.js';
-import {stateLabel} from './thread.js';
+import {stateEl} from './thread.js';
 
 export default {
   name: 'inbox',
@@ -61,6 +61,6 @@ export function conversationItem(app, c, route, extra) {
       h('span', {class: 'conv-meta'},
         timeEl(c.updated),
         c.unread ? h('span', {class: 'badge', 'aria-label': `${c.unread} unread`}, c.unread) : null,
-        last.direction === 'outbound' ? h('span', {class: `state state-${last.state}`}, stateLabel(last.state)) : null)),
+        last.direction === 'outbound' ? stateEl(last.state) : null)),
     extra || null);
 }

@@ -1,5 +1,6 @@
 // Thread: one 1:1 conversation, live: replies, reactions, typing, and the
-// state of what we sent (queued, sent, delivered, read).
+// state of what we sent (queued, sent, in the recipient's mailbox,
+// delivered, read).
 
 import {get, post, enc} from '../api.js';
 import {h, replace, timeEl, debounce, action, shortID, showError} from '../dom.js';
@@ -7,7 +8,21 @@ import {h, replace, timeEl, debounce, action, shortID, showError} from '../dom.j
 const quickReactions = ['👍', '❤️', '😂', '😮'];
 
 export function stateLabel(s) {
-  return {queued: 'Queued', sent: 'Sent', delivered: 'Delivered', read: 'Read', received: '', seen: ''}[s] ?? s;
+  return {queued: 'Queued', sent: 'Sent', in_mailbox: 'In mailbox', delivered: 'Delivered', read: 'Read', received: '', seen: ''}[s] ?? s;
+}
+
+// stateTitle explains a state where its label alone may not.
+export function stateTitle(s) {
+  return {
+    queued: 'Waiting to be sent',
+    in_mailbox: 'Held by the recipient\'s mailbox until they come online',
+  }[s] ?? null;
+}
+
+// stateEl is how an outbound message shows its state.
+export function stateEl(s) {
+  return h('span', {class: `state state-${s}`, title: stateTitle(s)},
+    s === 'in_mailbox' ? h('span', {class: 'state-icon', 'aria-hidden': 'true'}, '✉ ') : null, stateLabel(s));
 }
 
 export default {
@@ -104,7 +119,7 @@ export default {
         h('div', {class: 'meta'},
           m.direction === 'inbound' ? h('span', {class: 'sr-only'}, `${name()} `) : h('span', {class: 'sr-only'}, 'You '),
           timeEl(m.sent),
-          m.direction === 'outbound' ? h('span', {class: `state state-${m.state}`}, stateLabel(m.state)) : null),
+          m.direction === 'outbound' ? stateEl(m.state) : null),
         grouped.size ? h('ul', {class: 'reactions', 'aria-label': 'Reactions'},
           [...grouped].map(([emoji, g]) => h('li', {class: g.mine ? 'mine' : ''},
             h('span', {'aria-hidden': 'true'}, emoji), h('span', {class: 'count'}, g.n),
