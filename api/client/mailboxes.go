@@ -51,8 +51,8 @@ func (c *Client) SetMailboxServeContacts(ctx context.Context, on bool) (api.Mail
 	return v, err
 }
 
-// MailboxesOf lists the mailboxes a peer told the node of.
-func (c *Client) MailboxesOf(ctx context.Context, peer string) ([]api.KnownMailbox, error) {
-	v, err := get[api.KnownMailboxes](ctx, c, peerPath("contacts", peer, "mailboxes"))
-	return v.Mailboxes, err
+// MailboxesOf lists the mailboxes a peer (ID or name) told the node of,
+// with the peer's resolved ID.
+func (c *Client) MailboxesOf(ctx context.Context, peer string) (api.KnownMailboxes, error) {
+	return get[api.KnownMailboxes](ctx, c, peerPath("contacts", peer, "mailboxes"))
 }

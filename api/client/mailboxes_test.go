@@ -48,7 +48,7 @@ func TestMailboxes(t *testing.T) {
 	if ms, err := c.Mailboxes(ctx); err != nil || len(ms) != 1 || ms[0].PeerID != helper.String() || ms[0].LastDrain == nil {
 		t.Errorf("Mailboxes: %+v, %v", ms, err)
 	}
-	if ks, err := c.MailboxesOf(ctx, "bob"); err != nil || len(ks) != 1 || !ks[0].Capability {
+	if ks, err := c.MailboxesOf(ctx, "bob"); err != nil || ks.PeerID != bob.String() || len(ks.Mailboxes) != 1 || !ks.Mailboxes[0].Capability {
 		t.Errorf("MailboxesOf: %+v, %v", ks, err)
 	}
 	if hs, err := c.MailboxHeld(ctx); err != nil || len(hs) != 1 || hs[0].Items != 2 {

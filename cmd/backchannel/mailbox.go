@@ -55,15 +55,25 @@ func (a *app) mailboxAppointCmd() *cobra.Command {
 }
 
 func (a *app) mailboxListCmd() *cobra.Command {
-	return &cobra.Command{
+	var of string
+	cmd := &cobra.Command{
 		Use:   "list",
-		Short: "List your mailboxes: when they expire, when they were last drained",
-		Long:  "List the mailboxes you appointed.\n--json prints the body of GET /v1/mailboxes: {\"mailboxes\": [...]}.",
-		Args:  cobra.NoArgs,
+		Short: "List your mailboxes (or, with --of, a contact's): when they expire, when they were last drained",
+		Long: "List the mailboxes you appointed.\n--json prints the body of GET /v1/mailboxes: {\"mailboxes\": [...]}.\n" +
+			"With --of PEER, the mailboxes that peer told you of, where your node deposits for it\n" +
+			"(--json: the body of GET /v1/contacts/{peer}/mailboxes).",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := a.client()
 			if err != nil {
 				return err
+			}
+			if of != "" {
+				ms, err := c.MailboxesOf(cmd.Context(), of)
+				if err != nil {
+					return err
+				}
+				return a.printKnownMailboxes(of, ms, a.names(cmd.Context(), c))
 			}
 			ms, err := c.Mailboxes(cmd.Context())
 			if err != nil {
@@ -72,6 +82,30 @@ func (a *app) mailboxListCmd() *cobra.Command {
 			return a.printMailboxes(ms, a.names(cmd.Context(), c))
 		},
 	}
+	cmd.Flags().StringVar(&of, "of", "", "list the mailboxes this peer (ID or contact name) told you of")
+	return cmd
+}
+
+// printKnownMailboxes prints the mailboxes a peer told us of.
+func (a *app) printKnownMailboxes(of string, known api.KnownMailboxes, names peerNames) error {
+	if a.json {
+		return a.printJSON(known)
+	}
+	ms := known.Mailboxes
+	if len(ms) == 0 {
+		fmt.Fprintf(a.stdout, "%s told you of no mailbox: messages to it wait until it is online\n", terminalSafe(of))
+		return nil
+	}
+	tw := a.table()
+	fmt.Fprintln(tw, "MAILBOX\tPEER ID\tEXPIRES\tAS")
+	for _, m := range ms {
+		as := "stranger (with stamps)"
+		if m.Capability {
+			as = "contact"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", terminalSafe(dash(names[m.PeerID])), m.PeerID, showTime(m.Expires), as)
+	}
+	return tw.Flush()
 }
 
 // printMailboxes prints our mailboxes; the last drain's error may quote

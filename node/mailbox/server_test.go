@@ -1,6 +1,7 @@
 package mailbox
 
 import (
+	"bytes"
 	"errors"
 	"log/slog"
 	"strings"
@@ -71,7 +72,7 @@ func newTestServiceOn(t testing.TB, mn mocknet.Mocknet, helper bool, limits Limi
 	life := env.NewLifetime()
 	s := New(Config{
 		Env:    env.Env{Store: st, Identity: id, Net: net, Log: slog.New(slog.DiscardHandler), Life: life, Clock: &env.SendClock{}},
-		Helper: helper, Limits: limits,
+		Helper: helper, Limits: limits, Sender: fakeSender{id},
 	})
 	t.Cleanup(func() {
 		s.Close()
@@ -81,6 +82,20 @@ func newTestServiceOn(t testing.TB, mn mocknet.Mocknet, helper bool, limits Limi
 		st.Close()
 	})
 	return s
+}
+
+// fakeSender stands for the 1:1 service: it sends no lists and makes
+// bundles from the identity.
+type fakeSender struct{ id identity.Identity }
+
+func (fakeSender) SendMailboxList(peer.ID, []byte) error { return nil }
+
+func (f fakeSender) MailboxBundle() ([]byte, error) { return bundleOf(f.id) }
+
+// bundleOf is a bundle of id as a recipient gives its mailbox.
+func bundleOf(id identity.Identity) ([]byte, error) {
+	spk := id.NewSignedPreKey(1, time.Now().Add(24*time.Hour))
+	return id.NewBundle(spk.SignedPreKey, nil, 0).MarshalBinary()
 }
 
 // recipient is an identity that appoints the service's node.
@@ -418,5 +433,59 @@ func TestRenewDue(t *testing.T) {
 	held, err := h.Held()
 	if err != nil || len(held) != 1 || !held[0].Expires.Equal(later.Add(30*time.Hour)) {
 		t.Fatalf("the mailbox holds %+v, %v", held, err)
+	}
+}
+
+// TestServeBundle: a mailbox keeps the bundle its recipient gives it, only
+// the recipient's own and without a one-time prekey, and hands it to anyone
+// who asks, within a rate limit.
+func TestServeBundle(t *testing.T) {
+	s := newTestService(t, true, Limits{})
+	bob, other := newRecipient(), newRecipient()
+	if err := bob.appoint(t, s, 0); err != nil {
+		t.Fatal(err)
+	}
+	put := func(from peer.ID, b []byte) error {
+		_, err := s.answer(from, &mailboxpb.Request{Body: &mailboxpb.Request_PutBundle{PutBundle: &mailboxpb.PutBundle{Bundle: b}}})
+		return err
+	}
+	get := func(asker, of peer.ID) ([]byte, error) {
+		resp, err := s.answer(asker, &mailboxpb.Request{Body: &mailboxpb.Request_GetBundle{GetBundle: &mailboxpb.GetBundle{Recipient: []byte(of)}}})
+		if err != nil {
+			return nil, err
+		}
+		return resp.Bundle, nil
+	}
+	if _, err := get(other.pid, bob.pid); !errors.Is(err, ErrRefused) {
+		t.Fatalf("a bundle before bob gave one: %v", err)
+	}
+	own, _ := bundleOf(bob.id)
+	foreign, _ := bundleOf(other.id)
+	spk := bob.id.NewSignedPreKey(2, time.Now().Add(time.Hour))
+	otk := identity.NewOneTimePreKey(3)
+	withOTK, _ := bob.id.NewBundle(spk.SignedPreKey, &otk.OneTimePreKey, 0).MarshalBinary()
+	for name, b := range map[string][]byte{"another identity's": foreign, "with a one-time prekey": withOTK, "garbage": []byte("x")} {
+		if err := put(bob.pid, b); !errors.Is(err, errs.ErrProtocol) {
+			t.Errorf("bundle %s: %v, want a protocol error", name, err)
+		}
+	}
+	if err := put(other.pid, foreign); !errors.Is(err, ErrRefused) {
+		t.Errorf("a bundle from a peer with no mailbox here: %v", err)
+	}
+	if err := put(bob.pid, own); err != nil {
+		t.Fatal(err)
+	}
+	got, err := get(other.pid, bob.pid)
+	if err != nil || !bytes.Equal(got, own) {
+		t.Fatalf("bundle served: %v", err)
+	}
+	var limited bool
+	for range 2 * bundleBurst {
+		if _, err := get(other.pid, bob.pid); errors.Is(err, ErrRefused) {
+			limited = true
+		}
+	}
+	if !limited {
+		t.Error("bundle requests are not rate limited")
 	}
 }
