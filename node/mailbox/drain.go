@@ -3,6 +3,7 @@ package mailbox
 import (
 	"context"
 	"crypto/sha256"
+	"strings"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -156,7 +157,12 @@ func (s *Service) drain(ctx context.Context, mb peer.ID) (err error) {
 			s.lastDrain[mb] = s.now()
 			delete(s.drainErr, mb)
 		} else {
-			s.drainErr[mb] = err.Error()
+			// The text may quote the mailbox: keep a line of it.
+			msg := err.Error()
+			if len(msg) > 300 {
+				msg = strings.ToValidUTF8(msg[:300], "") + "…"
+			}
+			s.drainErr[mb] = msg
 		}
 		s.mu.Unlock()
 	}()
