@@ -623,7 +623,7 @@ func rawFetch(ctx context.Context, asker, server host.Host, sizes []int) (time.D
 // transaction to the last commit. The store is removed after.
 func rawBadgerWrite(ctx context.Context, dir string, sizes []int) (time.Duration, error) {
 	defer os.RemoveAll(dir)
-	db, err := badger.Open(storageLikeOptions(dir))
+	db, err := badger.Open(storage.BadgerOptions(storage.Config{Dir: dir}))
 	if err != nil {
 		return 0, err
 	}
@@ -654,24 +654,4 @@ func rawBadgerWrite(ctx context.Context, dir string, sizes []int) (time.Duration
 	}
 	elapsed := time.Since(start)
 	return elapsed, db.Close()
-}
-
-// storageLikeOptions are the Badger options storage.Open uses (its
-// small-footprint profile, sync writes on, no encryption at rest), which
-// storage does not export.
-func storageLikeOptions(dir string) badger.Options {
-	return badger.DefaultOptions(dir).
-		WithSyncWrites(true).
-		WithDetectConflicts(true).
-		WithMemTableSize(16 << 20).
-		WithNumMemtables(2).
-		WithNumLevelZeroTables(2).
-		WithNumLevelZeroTablesStall(4).
-		WithBlockCacheSize(8 << 20).
-		WithIndexCacheSize(4 << 20).
-		WithValueLogFileSize(64 << 20).
-		WithNumCompactors(2).
-		WithNumVersionsToKeep(1).
-		WithMetricsEnabled(false).
-		WithLogger(nil)
 }

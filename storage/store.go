@@ -120,6 +120,13 @@ func badgerOptions(cfg Config, logger *slog.Logger) badger.Options {
 		WithLogger(badgerLogger{logger})
 }
 
+// BadgerOptions are the options Open gives Badger for cfg, without a
+// logger: for benchmarks whose floor is a raw Badger write on the store's
+// own profile.
+func BadgerOptions(cfg Config) badger.Options {
+	return badgerOptions(cfg, slog.New(slog.DiscardHandler)).WithLogger(nil)
+}
+
 // Close closes the store, waiting for running transactions and the GC
 // goroutine. Closing twice is not an error.
 func (s *Store) Close() error {

@@ -94,13 +94,7 @@ func (s *Service) Appoint(ctx context.Context, mb peer.ID, until time.Time) (App
 		if err != nil {
 			return err
 		}
-		entries := own.Entries[:0]
-		for _, e := range own.Entries {
-			if a, err := mbcrypto.UnmarshalAppointment(e.Appointment); err == nil && a.Mailbox != mb {
-				entries = append(entries, e)
-			}
-		}
-		own.Entries = append(entries, &mailboxpb.MailboxList_Entry{Appointment: ab})
+		own.Entries = append(without(own.Entries, mb), &mailboxpb.MailboxList_Entry{Appointment: ab})
 		own.Version++
 		return writeList(tx, ownKey, own)
 	})
@@ -131,13 +125,7 @@ func (s *Service) Revoke(ctx context.Context, mb peer.ID) error {
 		if err != nil {
 			return err
 		}
-		entries := own.Entries[:0]
-		for _, e := range own.Entries {
-			if a, err := mbcrypto.UnmarshalAppointment(e.Appointment); err == nil && a.Mailbox != mb {
-				entries = append(entries, e)
-			}
-		}
-		own.Entries = entries
+		own.Entries = without(own.Entries, mb)
 		own.Version++
 		return writeList(tx, ownKey, own)
 	})
@@ -153,6 +141,17 @@ func (s *Service) Revoke(ctx context.Context, mb peer.ID) error {
 		}
 	}
 	return nil
+}
+
+// without returns the entries but mb's (and any that does not decode).
+func without(entries []*mailboxpb.MailboxList_Entry, mb peer.ID) []*mailboxpb.MailboxList_Entry {
+	var out []*mailboxpb.MailboxList_Entry
+	for _, e := range entries {
+		if a, err := mbcrypto.UnmarshalAppointment(e.Appointment); err == nil && a.Mailbox != mb {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // Mine lists the mailboxes we appointed.

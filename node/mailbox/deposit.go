@@ -41,8 +41,7 @@ func (s *Service) Deposit(ctx context.Context, p peer.ID, to keys.DHPublic, fram
 	}
 	var lastErr error
 	for _, t := range targets {
-		s.env.Net.AddAddrs(t.mb, t.addrs)
-		if err := s.env.Net.Connect(ctx, t.mb); err != nil {
+		if err := s.reach(ctx, t); err != nil {
 			lastErr = err
 			continue
 		}
@@ -65,8 +64,7 @@ func (s *Service) Bundle(ctx context.Context, p peer.ID) ([]byte, error) {
 	}
 	var lastErr error
 	for _, t := range targets {
-		s.env.Net.AddAddrs(t.mb, t.addrs)
-		if err := s.env.Net.Connect(ctx, t.mb); err != nil {
+		if err := s.reach(ctx, t); err != nil {
 			lastErr = err
 			continue
 		}
@@ -84,6 +82,12 @@ func (s *Service) Bundle(ctx context.Context, p peer.ID) ([]byte, error) {
 type target struct {
 	mb    peer.ID
 	addrs []string
+}
+
+// reach connects to a mailbox, trying the hints we were given too.
+func (s *Service) reach(ctx context.Context, t target) error {
+	s.env.Net.AddAddrs(t.mb, t.addrs)
+	return s.env.Net.Connect(ctx, t.mb)
 }
 
 // targets lists p's valid mailboxes, and the capability p gave us (nil: we

@@ -122,11 +122,7 @@ func (s *Service) listFor(tx *storage.Txn, p peer.ID) (*mailboxpb.MailboxList, e
 		return nil, err
 	}
 	c := mbcrypto.MakeCapability(k, ls, p)
-	for _, e := range own.Entries {
-		if a, err := mbcrypto.UnmarshalAppointment(e.Appointment); err == nil {
-			e.Addrs = s.addrHints(a.Mailbox)
-		}
-	}
+	s.withHints(own, maxAddrs)
 	own.Capability = c[:]
 	return own, nil
 }
@@ -135,11 +131,24 @@ func (s *Service) listFor(tx *storage.Txn, p peer.ID) (*mailboxpb.MailboxList, e
 func (s *Service) addrHints(p peer.ID) []string {
 	var out []string
 	for _, a := range s.env.Net.Host().Peerstore().Addrs(p) {
-		if str := a.String(); len(str) <= maxAddrBytes && len(out) < maxAddrs {
+		if str := a.String(); len(str) <= maxAddrBytes {
 			out = append(out, str)
 		}
 	}
 	return out
+}
+
+// withHints sets every entry's address hints to those we know for its
+// mailbox, at most max of them.
+func (s *Service) withHints(l *mailboxpb.MailboxList, max int) {
+	for _, e := range l.Entries {
+		if a, err := mbcrypto.UnmarshalAppointment(e.Appointment); err == nil {
+			e.Addrs = s.addrHints(a.Mailbox)
+			if len(e.Addrs) > max {
+				e.Addrs = e.Addrs[:max]
+			}
+		}
+	}
 }
 
 // Published is our list as anyone may see it (in our prekey bundles): the
@@ -151,11 +160,7 @@ func (s *Service) Published() []byte {
 		if err != nil || len(own.Entries) == 0 {
 			return err
 		}
-		for _, e := range own.Entries {
-			if a, err := mbcrypto.UnmarshalAppointment(e.Appointment); err == nil {
-				e.Addrs = s.addrHints(a.Mailbox)
-			}
-		}
+		s.withHints(own, maxAddrs)
 		b, err = proto.Marshal(own)
 		return err
 	})
@@ -173,14 +178,7 @@ func (s *Service) InviteList(token string) []byte {
 		if err != nil || len(own.Entries) == 0 {
 			return err
 		}
-		for _, e := range own.Entries {
-			if a, err := mbcrypto.UnmarshalAppointment(e.Appointment); err == nil {
-				e.Addrs = s.addrHints(a.Mailbox)
-				if len(e.Addrs) > 2 {
-					e.Addrs = e.Addrs[:2]
-				}
-			}
-		}
+		s.withHints(own, 2)
 		if token != "" {
 			k, err := capabilityKey(tx)
 			if err != nil {
