@@ -42,6 +42,8 @@ func (g mailboxGlue) SendMailboxList(p peer.ID, list []byte) error {
 
 func (g mailboxGlue) MailboxBundle() ([]byte, error) { return g.n.dm.MailboxBundle() }
 
+func (g mailboxGlue) Answered(p peer.ID) bool { return g.n.dm.Answered(p) }
+
 func (n *Node) newMailbox() *mailbox.Service {
 	return mailbox.New(mailbox.Config{
 		Env:             n.env,

@@ -99,6 +99,21 @@ func (d *Service) SendMailboxList(p peer.ID, list []byte) error {
 	return nil
 }
 
+// Answered reports whether p has written to us on our current session: until
+// then every message to p pays its stamp, and a mailbox list, which p does
+// not need before it answers, would cost a second stamp.
+func (d *Service) Answered(p peer.ID) bool {
+	ps := d.peers.get(p)
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	if !ps.loaded {
+		if err := d.env.Store.View(func(tx *storage.Txn) error { return ps.load(tx, p) }); err != nil {
+			return false
+		}
+	}
+	return ps.cur != nil && !ps.cur.AwaitingReply()
+}
+
 // Drained is an item taken from one of our mailboxes: a DM frame From wrote.
 type Drained struct {
 	From  peer.ID

@@ -91,7 +91,11 @@ func (s *Service) runDrains(ctx context.Context) {
 			}
 		case <-tick.C:
 			all()
-			s.goOwned(func() { s.renewDue(ctx) })
+			s.goOwned(func() {
+				s.renewDue(ctx)
+				// Contacts who answered us since: they get our list now.
+				s.pushAll()
+			})
 		case <-retry.C:
 			now := time.Now()
 			for mb, at := range retryAt {

@@ -219,9 +219,12 @@ func (s *Service) LearnInvite(p peer.ID, b []byte) error {
 }
 
 // EnsurePushed sends p our current list if p is an accepted contact that
-// has not had it yet. The node calls it when p becomes a contact (we wrote
-// to p, or accepted p) and after our list changed.
+// has answered us and has not had it yet. The node calls it when we write to
+// p, accept or add p, and after our list changed.
 func (s *Service) EnsurePushed(p peer.ID) error {
+	if !s.cfg.Sender.Answered(p) {
+		return nil
+	}
 	var (
 		list    []byte
 		version uint64

@@ -90,6 +90,8 @@ type fakeSender struct{ id identity.Identity }
 
 func (fakeSender) SendMailboxList(peer.ID, []byte) error { return nil }
 
+func (fakeSender) Answered(peer.ID) bool { return true }
+
 func (f fakeSender) MailboxBundle() ([]byte, error) { return bundleOf(f.id) }
 
 // bundleOf is a bundle of id as a recipient gives its mailbox.

@@ -48,9 +48,11 @@ type Receiver interface {
 }
 
 // Sender is what the mailbox service needs of 1:1 for itself: sending a
-// contact our mailbox list, and the prekey bundle our mailboxes serve.
+// contact our mailbox list (once the contact has answered us: before, each
+// message to it pays a stamp), and the prekey bundle our mailboxes serve.
 type Sender interface {
 	SendMailboxList(p peer.ID, list []byte) error
+	Answered(p peer.ID) bool
 	MailboxBundle() ([]byte, error)
 }
 
