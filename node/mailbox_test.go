@@ -2,11 +2,14 @@ package node
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -395,4 +398,59 @@ func TestMailboxFirstContact(t *testing.T) {
 			a.waitState(bID, m.ID, storage.StateDelivered)
 		})
 	}
+}
+
+// TestMailboxDepositorHidden: a contact deposits from a throwaway identity,
+// so the mailbox never sees the depositor's peer ID on a deposit; a
+// stranger deposits as itself (its stamps name it anyway).
+func TestMailboxDepositorHidden(t *testing.T) {
+	useTCP(t) // a mocknet cannot make throwaway hosts
+	deposits := &depositLog{}
+	h := newTestNode(t, "", asHelper, func(c *Config) { c.Logger = slog.New(deposits) })
+	a, b := mailboxContacts(t, h.ID(), h.Addrs()[0].String(), "", "")
+	bID := b.ID()
+	b.stop()
+	m := a.send(bID, "only bob knows this is from me")
+	a.waitState(bID, m.ID, storage.StateInMailbox)
+	froms := deposits.froms()
+	if len(froms) == 0 {
+		t.Fatal("no deposit seen at the mailbox")
+	}
+	for _, f := range froms {
+		if f == a.ID().String() {
+			t.Fatalf("the mailbox saw alice's peer ID on a deposit")
+		}
+	}
+}
+
+// depositLog keeps the "from" of the mailbox's deposit records.
+type depositLog struct {
+	mu   sync.Mutex
+	from []string
+}
+
+func (l *depositLog) Enabled(context.Context, slog.Level) bool { return true }
+
+func (l *depositLog) Handle(_ context.Context, r slog.Record) error {
+	if r.Message != "mailbox: deposit" {
+		return nil
+	}
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == "from" {
+			l.mu.Lock()
+			l.from = append(l.from, a.Value.String())
+			l.mu.Unlock()
+		}
+		return true
+	})
+	return nil
+}
+
+func (l *depositLog) WithAttrs([]slog.Attr) slog.Handler { return l }
+func (l *depositLog) WithGroup(string) slog.Handler      { return l }
+
+func (l *depositLog) froms() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.from...)
 }

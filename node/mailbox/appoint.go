@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 
@@ -83,7 +84,7 @@ func (s *Service) Appoint(ctx context.Context, mb peer.ID, until time.Time) (App
 	req := &mailboxpb.Request{Body: &mailboxpb.Request_Appoint{Appoint: &mailboxpb.Appoint{
 		Appointment: ab, CapabilityKey: ck[:], StampDifficulty: uint32(s.cfg.StampDifficulty), Bundle: bundle,
 	}}}
-	if _, err := s.exchange(ctx, mb, req); err != nil {
+	if _, err := s.exchange(ctx, s.env.Net.Host(), mb, req); err != nil {
 		return Appointed{}, err
 	}
 	s.mu.Lock()
@@ -136,7 +137,7 @@ func (s *Service) Revoke(ctx context.Context, mb peer.ID) error {
 	s.goOwned(s.pushAll)
 	if reachable {
 		req := &mailboxpb.Request{Body: &mailboxpb.Request_Revoke{Revoke: &mailboxpb.Revoke{}}}
-		if _, err := s.exchange(ctx, mb, req); err != nil {
+		if _, err := s.exchange(ctx, s.env.Net.Host(), mb, req); err != nil {
 			s.env.Log.Warn("mailbox: revocation not delivered; the appointment expires", "mailbox", mb, "err", err)
 		}
 	}
@@ -218,12 +219,13 @@ func (s *Service) mineList() []peer.ID {
 	return out
 }
 
-// exchange sends one request to a mailbox and returns its answer; an answer
-// that carries an error is returned as ErrRefused.
-func (s *Service) exchange(ctx context.Context, mb peer.ID, req *mailboxpb.Request) (*mailboxpb.Response, error) {
+// exchange sends one request to a mailbox from h (the node's host, or a
+// throwaway one) and returns its answer; an answer that carries an error is
+// returned as ErrRefused.
+func (s *Service) exchange(ctx context.Context, h host.Host, mb peer.ID, req *mailboxpb.Request) (*mailboxpb.Response, error) {
 	var resp mailboxpb.Response
 	ctx = network.WithAllowLimitedConn(ctx, "mailbox")
-	if err := frame.Exchange(ctx, s.env.Net.Host(), mb, Protocol, exchangeTimeout, req, &resp, maxResponseSize); err != nil {
+	if err := frame.Exchange(ctx, h, mb, Protocol, exchangeTimeout, req, &resp, maxResponseSize); err != nil {
 		return nil, err
 	}
 	if resp.Error != "" {

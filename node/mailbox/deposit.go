@@ -2,8 +2,10 @@ package mailbox
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
+	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"google.golang.org/protobuf/proto"
 
@@ -13,6 +15,7 @@ import (
 	"github.com/backchannel/backchannel/node/dm/dmpb"
 	"github.com/backchannel/backchannel/node/errs"
 	"github.com/backchannel/backchannel/node/mailbox/mailboxpb"
+	"github.com/backchannel/backchannel/node/p2p"
 	"github.com/backchannel/backchannel/storage"
 )
 
@@ -41,17 +44,53 @@ func (s *Service) Deposit(ctx context.Context, p peer.ID, to keys.DHPublic, fram
 	}
 	var lastErr error
 	for _, t := range targets {
-		if err := s.reach(ctx, t); err != nil {
+		h, done, err := s.depositHost(ctx, t, capability != nil)
+		if err != nil {
 			lastErr = err
 			continue
 		}
-		n, err := s.depositAt(ctx, t.mb, p, capability, items)
+		n, err := s.depositAt(ctx, h, t.mb, p, capability, items)
+		done()
 		if n > 0 || err == nil {
 			return n, err
 		}
 		lastErr = err
 	}
 	return 0, lastErr
+}
+
+// depositHost is the host to deposit at t from. A contact, who names
+// itself to the mailbox only by its capability's label, deposits from a
+// throwaway identity, so that the mailbox cannot tell which contact
+// deposited (it still sees the address the connection comes from, and when).
+// A stranger deposits as itself: its stamps name it anyway. done closes a
+// throwaway host.
+func (s *Service) depositHost(ctx context.Context, t target, sealedSender bool) (host.Host, func(), error) {
+	own := func() (host.Host, func(), error) {
+		if err := s.reach(ctx, t); err != nil {
+			return nil, nil, err
+		}
+		return s.env.Net.Host(), func() {}, nil
+	}
+	if !sealedSender {
+		return own()
+	}
+	s.env.Net.AddAddrs(t.mb, t.addrs)
+	h, err := s.env.Net.Ephemeral(ctx, t.mb)
+	if errors.Is(err, p2p.ErrNoEphemeral) {
+		return own() // a test's mocknet
+	}
+	if err != nil {
+		// No address that works: find the mailbox as ourselves (the DHT),
+		// then try again.
+		if err := s.reach(ctx, t); err != nil {
+			return nil, nil, err
+		}
+		if h, err = s.env.Net.Ephemeral(ctx, t.mb); err != nil {
+			return nil, nil, err
+		}
+	}
+	return h, func() { h.Close() }, nil
 }
 
 // Bundle fetches p's prekey bundle from the first of p's mailboxes that
@@ -69,7 +108,7 @@ func (s *Service) Bundle(ctx context.Context, p peer.ID) ([]byte, error) {
 			continue
 		}
 		req := &mailboxpb.Request{Body: &mailboxpb.Request_GetBundle{GetBundle: &mailboxpb.GetBundle{Recipient: []byte(p)}}}
-		resp, err := s.exchange(ctx, t.mb, req)
+		resp, err := s.exchange(ctx, s.env.Net.Host(), t.mb, req)
 		if err == nil && len(resp.Bundle) > 0 {
 			return resp.Bundle, nil
 		}
@@ -111,8 +150,8 @@ func (s *Service) targets(p peer.ID) ([]target, []byte, error) {
 	return out, l.Capability, nil
 }
 
-// depositAt sends items to mb in requests of at most maxDepositBytes.
-func (s *Service) depositAt(ctx context.Context, mb, rcpt peer.ID, capability []byte, items []*mailboxpb.Item) (int, error) {
+// depositAt sends items to mb from h in requests of at most maxDepositBytes.
+func (s *Service) depositAt(ctx context.Context, h host.Host, mb, rcpt peer.ID, capability []byte, items []*mailboxpb.Item) (int, error) {
 	accepted := 0
 	for len(items) > 0 {
 		n, size := 0, 0
@@ -123,7 +162,7 @@ func (s *Service) depositAt(ctx context.Context, mb, rcpt peer.ID, capability []
 		req := &mailboxpb.Request{Body: &mailboxpb.Request_Deposit{Deposit: &mailboxpb.Deposit{
 			Recipient: []byte(rcpt), Capability: capability, Items: items[:n],
 		}}}
-		resp, err := s.exchange(ctx, mb, req)
+		resp, err := s.exchange(ctx, h, mb, req)
 		if err != nil {
 			return accepted, err
 		}

@@ -180,7 +180,7 @@ func (s *Service) drain(ctx context.Context, mb peer.ID) (err error) {
 	opener := mbcrypto.NewOpener(s.env.Identity.DH(), s.env.Net.Host().ID())
 	var after uint64
 	for {
-		resp, err := s.exchange(ctx, mb, &mailboxpb.Request{Body: &mailboxpb.Request_Fetch{Fetch: &mailboxpb.Fetch{After: after}}})
+		resp, err := s.exchange(ctx, s.env.Net.Host(), mb, &mailboxpb.Request{Body: &mailboxpb.Request_Fetch{Fetch: &mailboxpb.Fetch{After: after}}})
 		if err != nil {
 			return err
 		}
@@ -221,7 +221,7 @@ func (s *Service) drain(ctx context.Context, mb peer.ID) (err error) {
 		if len(del) > 0 {
 			// Only now, after the commit: a mailbox killed before it
 			// deletes hands the items again, and they are duplicates.
-			if _, err := s.exchange(ctx, mb, &mailboxpb.Request{Body: &mailboxpb.Request_Delete{Delete: &mailboxpb.Delete{Seqs: del}}}); err != nil {
+			if _, err := s.exchange(ctx, s.env.Net.Host(), mb, &mailboxpb.Request{Body: &mailboxpb.Request_Delete{Delete: &mailboxpb.Delete{Seqs: del}}}); err != nil {
 				return err
 			}
 		}
@@ -269,7 +269,7 @@ func (s *Service) uploadBundle(ctx context.Context, mb peer.ID) error {
 	if same {
 		return nil
 	}
-	if _, err := s.exchange(ctx, mb, &mailboxpb.Request{Body: &mailboxpb.Request_PutBundle{PutBundle: &mailboxpb.PutBundle{Bundle: bundle}}}); err != nil {
+	if _, err := s.exchange(ctx, s.env.Net.Host(), mb, &mailboxpb.Request{Body: &mailboxpb.Request_PutBundle{PutBundle: &mailboxpb.PutBundle{Bundle: bundle}}}); err != nil {
 		return err
 	}
 	s.mu.Lock()

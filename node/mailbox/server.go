@@ -210,6 +210,8 @@ func (s *Service) serveDeposit(from peer.ID, d *mailboxpb.Deposit) (*mailboxpb.R
 	if err != nil {
 		return nil, err
 	}
+	s.env.Log.Debug("mailbox: deposit", "from", from, "recipient", rcpt, "items", len(d.Items), "accepted", resp.Accepted,
+		"capability", len(d.Capability) > 0)
 	if notify {
 		s.notify(rcpt)
 	}

@@ -224,6 +224,11 @@ func (b *Book) learn(ev event.EvtPeerIdentificationCompleted) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	kp, ok := b.peers[ev.Peer]
+	if !ok && len(addrs) == 0 {
+		// It listens nowhere (a throwaway identity that deposited in our
+		// mailbox, a client): there is nowhere to dial it again.
+		return
+	}
 	if !ok {
 		kp = &storage.KnownPeer{Peer: ev.Peer}
 		b.peers[ev.Peer] = kp
