@@ -3,12 +3,14 @@ package mailbox
 import (
 	"context"
 	"crypto/sha256"
+	"fmt"
 	"strings"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	mbcrypto "github.com/backchannel/backchannel/crypto/mailbox"
+	"github.com/backchannel/backchannel/node/errs"
 	"github.com/backchannel/backchannel/node/mailbox/mailboxpb"
 	"github.com/backchannel/backchannel/node/p2p"
 )
@@ -195,7 +197,8 @@ func (s *Service) drain(ctx context.Context, mb peer.ID) (err error) {
 		)
 		for _, it := range resp.Items {
 			if it.Seq <= after {
-				return ErrRefused // a mailbox going backwards would make us loop
+				// A mailbox going backwards would make us loop.
+				return fmt.Errorf("%w: mailbox %s handed item %d after %d", errs.ErrProtocol, mb.ShortString(), it.Seq, after)
 			}
 			after = it.Seq
 			from, fr, err := opener.Open(it.Sealed)
