@@ -67,7 +67,16 @@ func (n *Node) SetVerified(p peer.ID, verified bool) error {
 }
 
 // SetProfileName sets the display name shared with accepted contacts.
-func (n *Node) SetProfileName(name string) error { return n.contacts.SetProfileName(name) }
+// Contacts who have answered us get the new name at once.
+func (n *Node) SetProfileName(name string) error {
+	if err := n.contacts.SetProfileName(name); err != nil {
+		return err
+	}
+	if err := n.dm.SendProfileToAll(); err != nil {
+		n.log.Warn("profile not sent to every contact", "err", err)
+	}
+	return nil
+}
 
 // NewInvite returns this node's invite link; with oneTime it carries a fresh
 // token, valid once, that lets its first user skip the stamp.

@@ -26,6 +26,9 @@ func (n *Node) Send(ctx context.Context, to peer.ID, out Outgoing) (storage.Mess
 	m, err := n.dm.Send(ctx, to, out)
 	if err == nil {
 		n.pushMailboxes(to)
+		if err := n.dm.EnsureProfileSent(to); err != nil {
+			n.log.Warn("profile not sent", "to", to, "err", err)
+		}
 	}
 	return m, err
 }

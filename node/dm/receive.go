@@ -122,6 +122,8 @@ func (d *Service) receive(p peer.ID, batch []*dmpb.Envelope, drained bool) ([]*d
 	ps := d.peers.get(p)
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
+	// p's first answer on a session we started: p may now get our name.
+	wasAwaiting := ps.loaded && ps.cur != nil && ps.cur.AwaitingReply()
 	var (
 		acks        []*dmpb.Ack
 		events      []event.Event
@@ -170,6 +172,13 @@ func (d *Service) receive(p peer.ID, batch []*dmpb.Envelope, drained bool) ([]*d
 		d.env.Life.Go(func() { // within a tracked stream handler: never after Close's Wait
 			for _, f := range after {
 				f()
+			}
+		})
+	}
+	if wasAwaiting && ps.cur != nil && !ps.cur.AwaitingReply() && !profileBack {
+		d.env.Life.Go(func() { // within a tracked stream handler: never after Close's Wait
+			if err := d.EnsureProfileSent(p); err != nil {
+				d.env.Log.Warn("profile not sent", "to", p, "err", err)
 			}
 		})
 	}
