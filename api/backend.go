@@ -51,6 +51,9 @@ type Outgoing struct {
 	Kind    string
 	Body    string
 	ReplyTo [16]byte
+	// Key makes the send idempotent: a retry with the same key returns
+	// the first send's message (see SendRequest.Key).
+	Key string
 }
 
 // ChatBackend is 1:1 messaging: the inbox, the requests and the threads.
@@ -67,6 +70,10 @@ type ChatBackend interface {
 	Typing(p peer.ID, typing bool) error
 	Accept(ctx context.Context, p peer.ID) error
 	Decline(p peer.ID) error
+	// Pending lists our messages still waiting to be delivered; Cancel
+	// stops trying one (it shows failed; ErrNotFound if not waiting).
+	Pending() ([]Message, error)
+	Cancel(id [16]byte) (Message, error)
 }
 
 // RoomBackend is live rooms.

@@ -71,7 +71,10 @@
 //	POST /v1/contacts/{peer}/unblock           204 (forgets the peer: its next message is a request)
 //	GET  /v1/contacts/{peer}/safety-number     200 {"peer_id", "safety_number", "verified"}
 //	POST /v1/contacts/{peer}/verify            {"verified"?: bool, default true} or empty → 204
-//	POST /v1/messages                          {"to", "text", "kind"?, "reply_to"?} → 201 Message
+//	POST /v1/messages                          {"to", "text", "kind"?, "reply_to"?, "key"?} → 201 Message
+//	                                           (a key already used with that peer returns the first message: retries are safe)
+//	GET  /v1/outbox                            → {"messages": [Message]}: ours still waiting to be delivered
+//	POST /v1/outbox/{id}/cancel                → Message, now "failed" (id: the ID or 6+ of its first hex digits)
 //	GET  /v1/inbox                             200 {"conversations": [Conversation]} (accepted contacts)
 //	GET  /v1/requests                          200 {"conversations": [Conversation]} (strangers)
 //	POST /v1/requests/{peer}/accept            204 (moves the thread to the inbox, sends our profile)

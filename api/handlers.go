@@ -50,6 +50,7 @@ func (s *Server) routes() http.Handler {
 	s.roomRoutes(mux)
 	s.groupRoutes(mux)
 	s.mailboxRoutes(mux)
+	s.outboxRoutes(mux)
 	s.uiRoutes(mux)
 	mux.HandleFunc("GET /v1/events", s.events)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{}))
@@ -230,7 +231,7 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, fmt.Errorf("%w: to and text are required", errBadRequest))
 		return
 	}
-	out := Outgoing{Kind: req.Kind, Body: req.Text}
+	out := Outgoing{Kind: req.Kind, Body: req.Text, Key: req.Key}
 	if req.ReplyTo != "" {
 		id, err := parseMessageID(req.ReplyTo)
 		if err != nil {

@@ -196,6 +196,10 @@ type SendRequest struct {
 	Text    string `json:"text"`
 	Kind    string `json:"kind,omitempty"`
 	ReplyTo string `json:"reply_to,omitempty"`
+	// Key, chosen by the client (at most 64 bytes), makes the send
+	// idempotent: sent again with the same key (after a lost answer), it
+	// returns the message the first one stored instead of a second one.
+	Key string `json:"key,omitempty"`
 }
 
 // TypingRequest is the body of POST /v1/conversations/{peer}/typing.

@@ -104,6 +104,9 @@ type Config struct {
 	// before it deposits in one of the peer's mailboxes
 	// (DefaultDepositAfter when zero; negative: at the first failure).
 	MailboxDepositAfter time.Duration
+	// OutboxFailAfter is how long the outbox tries a message before it
+	// marks it failed (dm.DefaultFailAfter, 30 days, when zero).
+	OutboxFailAfter time.Duration
 	// MailboxLimits bound what the node holds as a mailbox for others;
 	// mailbox.DefaultLimits when zero.
 	MailboxLimits mailbox.Limits

@@ -1,8 +1,10 @@
 package node
 
 import (
+	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 
@@ -71,4 +73,49 @@ func assertNoOutbox(t *testing.T, n *testNode, p peer.ID) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestOutboxCancelAndFail: a message to a peer that never comes online is
+// listed as waiting; cancelling it makes it failed and stops the outbox; one
+// left waiting past FailAfter fails by itself; a send retried with the same
+// key stores one message.
+func TestOutboxCancelAndFail(t *testing.T) {
+	a := newTestNode(t, "", func(c *Config) { c.OutboxFailAfter = 300 * time.Millisecond })
+	away := newTestNode(t, "")
+	awayID := away.ID()
+	if _, err := a.AddContact(t.Context(), away.invite(), "away"); err != nil {
+		t.Fatal(err)
+	}
+	away.stop()
+
+	m1, err := a.Send(t.Context(), awayID, Outgoing{Body: "are you there?", Key: "k1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := a.Send(t.Context(), awayID, Outgoing{Body: "are you there?", Key: "k1"})
+	if err != nil || again.ID != m1.ID {
+		t.Fatalf("retried send: %v, %v; want the first message %s", again.ID, err, m1.ID)
+	}
+	if ms, _ := a.Messages(awayID, 10, zeroTime); len(ms) != 1 {
+		t.Fatalf("%d messages after a retried send, want 1", len(ms))
+	}
+	pending, err := a.PendingMessages()
+	if err != nil || len(pending) != 1 || pending[0].ID != m1.ID {
+		t.Fatalf("pending: %v, %v", pending, err)
+	}
+	got, err := a.CancelMessage(m1.ID)
+	if err != nil || got.State != storage.StateFailed {
+		t.Fatalf("cancel: %v, %v", got.State, err)
+	}
+	if a.message(awayID, m1.ID).State != storage.StateFailed {
+		t.Fatal("cancelled message not failed in the store")
+	}
+	if _, err := a.CancelMessage(m1.ID); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("cancelling twice: %v, want ErrNotFound", err)
+	}
+	assertNoOutbox(t, a, awayID)
+
+	m2 := a.send(awayID, "still there?")
+	a.waitState(awayID, m2.ID, storage.StateFailed)
+	assertNoOutbox(t, a, awayID)
 }

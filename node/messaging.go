@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -9,6 +10,10 @@ import (
 	"github.com/backchannel/backchannel/node/dm"
 	"github.com/backchannel/backchannel/storage"
 )
+
+// DefaultFailAfter is how long the outbox tries a message before it marks
+// it failed.
+const DefaultFailAfter = dm.DefaultFailAfter
 
 // Outgoing is a message the user sends; see dm.Outgoing.
 type Outgoing = dm.Outgoing
@@ -65,3 +70,21 @@ func (n *Node) Accept(ctx context.Context, p peer.ID) error {
 // Decline deletes a stranger's thread silently; their next message is a new
 // request.
 func (n *Node) Decline(p peer.ID) error { return n.requests.Decline(p) }
+
+// PendingMessages lists our messages the outbox still tries to deliver.
+func (n *Node) PendingMessages() ([]storage.Message, error) { return n.dm.Pending() }
+
+// CancelMessage stops trying to deliver our message id: it shows failed.
+// ErrNotFound: it is not waiting to be sent.
+func (n *Node) CancelMessage(id storage.MessageID) (storage.Message, error) {
+	ms, err := n.dm.Pending()
+	if err != nil {
+		return storage.Message{}, err
+	}
+	for _, m := range ms {
+		if m.ID == id {
+			return n.dm.Cancel(m.Peer, id)
+		}
+	}
+	return storage.Message{}, fmt.Errorf("%w: message %s is not waiting to be sent", ErrNotFound, id)
+}

@@ -136,6 +136,7 @@ func New(cfg Config) (*Node, error) {
 		Groups:          n.groupControl,
 		Mailboxes:       n.mailbox,
 		DepositAfter:    cfg.MailboxDepositAfter,
+		FailAfter:       cfg.OutboxFailAfter,
 		MaxTextBytes:    cfg.Limits.MaxTextBytes,
 		StampDifficulty: cfg.StampDifficulty,
 		RetryBase:       cfg.RetryBase,

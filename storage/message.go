@@ -51,8 +51,10 @@ func (d Direction) String() string {
 }
 
 // MessageState is where a message is in its life. Outbound messages go
-// queued → sent → in mailbox → delivered → read; inbound ones received →
-// seen. States are stored as numbers, so a new state is appended whatever its
+// queued → sent → in mailbox → delivered → read, or queued/sent → failed
+// (given up after the outbox's time limit, or cancelled by the user; a
+// delivery or read receipt that still comes moves it on); inbound ones
+// received → seen. States are stored as numbers, so a new state is appended whatever its
 // place in the life: compare states with [MessageState.Rank] or
 // [MessageState.Before], never as numbers.
 type MessageState uint8
@@ -73,27 +75,32 @@ const (
 	// StateInMailbox: outbound, deposited in the peer's mailbox (between
 	// sent and delivered): a node holds it until the peer drains it.
 	StateInMailbox
+	// StateFailed: outbound, no longer tried: the outbox gave up on it
+	// (too old) or the user cancelled it.
+	StateFailed
 )
 
-// Rank is s's place in its direction's life: queued 0, sent 1, in mailbox 2,
-// delivered 3, read 4; received 5, seen 6. A state this build does not know
-// has rank -1.
+// Rank is s's place in its direction's life: queued 0, sent 1, failed 2,
+// in mailbox 3, delivered 4, read 5; received 6, seen 7. A state this build
+// does not know has rank -1.
 func (s MessageState) Rank() int {
 	switch s {
 	case StateQueued:
 		return 0
 	case StateSent:
 		return 1
-	case StateInMailbox:
+	case StateFailed:
 		return 2
-	case StateDelivered:
+	case StateInMailbox:
 		return 3
-	case StateRead:
+	case StateDelivered:
 		return 4
-	case StateReceived:
+	case StateRead:
 		return 5
-	case StateSeen:
+	case StateReceived:
 		return 6
+	case StateSeen:
+		return 7
 	}
 	return -1
 }
@@ -118,6 +125,8 @@ func (s MessageState) String() string {
 		return "seen"
 	case StateInMailbox:
 		return "in_mailbox"
+	case StateFailed:
+		return "failed"
 	}
 	return fmt.Sprintf("MessageState(%d)", uint8(s))
 }
@@ -129,7 +138,7 @@ func (s MessageState) validFor(d Direction) bool {
 		return s == StateReceived || s == StateSeen
 	case Outbound:
 		switch s {
-		case StateQueued, StateSent, StateInMailbox, StateDelivered, StateRead:
+		case StateQueued, StateSent, StateInMailbox, StateDelivered, StateRead, StateFailed:
 			return true
 		}
 	}

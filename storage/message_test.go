@@ -18,12 +18,13 @@ func TestMessageStates(t *testing.T) {
 	}{
 		{StateQueued, 0, "queued", 0, false, true},
 		{StateSent, 1, "sent", 1, false, true},
-		{StateInMailbox, 6, "in_mailbox", 2, false, true},
-		{StateDelivered, 2, "delivered", 3, false, true},
-		{StateRead, 3, "read", 4, false, true},
-		{StateReceived, 4, "received", 5, true, false},
-		{StateSeen, 5, "seen", 6, true, false},
-		{MessageState(7), 7, "MessageState(7)", -1, false, false},
+		{StateFailed, 7, "failed", 2, false, true},
+		{StateInMailbox, 6, "in_mailbox", 3, false, true},
+		{StateDelivered, 2, "delivered", 4, false, true},
+		{StateRead, 3, "read", 5, false, true},
+		{StateReceived, 4, "received", 6, true, false},
+		{StateSeen, 5, "seen", 7, true, false},
+		{MessageState(8), 8, "MessageState(8)", -1, false, false},
 		{MessageState(255), 255, "MessageState(255)", -1, false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -50,7 +51,7 @@ func TestMessageStates(t *testing.T) {
 }
 
 func TestMessageStateBefore(t *testing.T) {
-	life := []MessageState{StateQueued, StateSent, StateInMailbox, StateDelivered, StateRead}
+	life := []MessageState{StateQueued, StateSent, StateFailed, StateInMailbox, StateDelivered, StateRead}
 	for i, a := range life {
 		for j, b := range life {
 			if got := a.Before(b); got != (i < j) {

@@ -59,6 +59,11 @@ func (f *Fake) send(to peer.ID, m api.Outgoing, origin string) (api.Message, err
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if m.Key != "" {
+		if sent, ok := f.sendKeys[to.String()+"/"+m.Key]; ok {
+			return sent, nil
+		}
+	}
 	c, ok := f.contacts[to]
 	if c.State == stateBlocked {
 		return api.Message{}, fmt.Errorf("%s: %w", to, api.ErrBlocked)
@@ -70,6 +75,12 @@ func (f *Fake) send(to peer.ID, m api.Outgoing, origin string) (api.Message, err
 	msg.State = "sent"
 	msg.Context = origin
 	f.messages[to] = append(f.messages[to], msg)
+	if m.Key != "" {
+		if f.sendKeys == nil {
+			f.sendKeys = map[string]api.Message{}
+		}
+		f.sendKeys[to.String()+"/"+m.Key] = msg
+	}
 	return msg, nil
 }
 
@@ -165,4 +176,36 @@ func (f *Fake) Decline(p peer.ID) error {
 	delete(f.contacts, p)
 	delete(f.messages, p)
 	return nil
+}
+
+// Pending implements api.ChatBackend: our messages still "queued" or "sent".
+func (f *Fake) Pending() ([]api.Message, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []api.Message
+	for _, ms := range f.messages {
+		for _, m := range ms {
+			if m.Direction == "outbound" && (m.State == "queued" || m.State == "sent") {
+				out = append(out, m)
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b api.Message) int { return cmp.Compare(a.ID, b.ID) })
+	return out, nil
+}
+
+// Cancel implements api.ChatBackend: a waiting message becomes "failed".
+func (f *Fake) Cancel(id [16]byte) (api.Message, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	want := hex.EncodeToString(id[:])
+	for p, ms := range f.messages {
+		for i, m := range ms {
+			if m.ID == want && m.Direction == "outbound" && (m.State == "queued" || m.State == "sent") {
+				f.messages[p][i].State = "failed"
+				return f.messages[p][i], nil
+			}
+		}
+	}
+	return api.Message{}, fmt.Errorf("message %s: %w", want, api.ErrNotFound)
 }

@@ -43,6 +43,7 @@ type Fake struct {
 	nextGroup    byte
 	nextGroupMsg byte
 	mb           fakeMailboxes
+	sendKeys     map[string]api.Message // peer ID + "/" + key: idempotent sends
 }
 
 // NewFake returns a Fake whose own peer ID is self.

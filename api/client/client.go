@@ -23,6 +23,11 @@ import (
 // api.json, or nothing answers at the address it names.
 var ErrNoDaemon = errors.New("no daemon running")
 
+// ErrNoAnswer means the daemon took the request but the connection ended
+// before its answer (it stopped, or was killed): the request may or may not
+// have been carried out.
+var ErrNoAnswer = errors.New("the daemon did not answer")
+
 // Error is an error answer of the API.
 type Error struct {
 	Status  int    // HTTP status
@@ -94,6 +99,9 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	if err != nil {
 		if errors.Is(err, syscall.ECONNREFUSED) {
 			return fmt.Errorf("%w: nothing answers at %s", ErrNoDaemon, c.base)
+		}
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) {
+			return fmt.Errorf("%w: %w", ErrNoAnswer, err)
 		}
 		return err
 	}
@@ -196,6 +204,21 @@ func (c *Client) SetVerified(ctx context.Context, peer string, verified bool) er
 func (c *Client) Send(ctx context.Context, req api.SendRequest) (api.Message, error) {
 	var v api.Message
 	err := c.do(ctx, http.MethodPost, "/v1/messages", req, &v)
+	return v, err
+}
+
+// Outbox lists our messages still waiting to be delivered.
+func (c *Client) Outbox(ctx context.Context) ([]api.Message, error) {
+	v, err := get[api.Messages](ctx, c, "/v1/outbox")
+	return v.Messages, err
+}
+
+// CancelMessage stops trying to deliver a waiting message, named by its ID
+// or a unique prefix of 6 hex digits or more; it answers the message, now
+// failed.
+func (c *Client) CancelMessage(ctx context.Context, ref string) (api.Message, error) {
+	var v api.Message
+	err := c.do(ctx, http.MethodPost, "/v1/outbox/"+url.PathEscape(ref)+"/cancel", nil, &v)
 	return v, err
 }
 

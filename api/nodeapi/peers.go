@@ -49,7 +49,7 @@ func (a adapter) Contacts() ([]api.Contact, error) {
 }
 
 func (a adapter) Send(ctx context.Context, to peer.ID, m api.Outgoing) (api.Message, error) {
-	sent, err := a.n.Send(ctx, to, node.Outgoing{Kind: m.Kind, Body: m.Body, ReplyTo: storage.MessageID(m.ReplyTo)})
+	sent, err := a.n.Send(ctx, to, node.Outgoing{Kind: m.Kind, Body: m.Body, ReplyTo: storage.MessageID(m.ReplyTo), Key: m.Key})
 	return one(sent, err, messageJSON)
 }
 
@@ -66,4 +66,14 @@ func (a adapter) Requests() ([]api.Conversation, error) {
 func (a adapter) Messages(p peer.ID, limit int, before time.Time) ([]api.Message, error) {
 	ms, err := a.n.Messages(p, limit, before)
 	return all(ms, err, messageJSON)
+}
+
+func (a adapter) Pending() ([]api.Message, error) {
+	ms, err := a.n.PendingMessages()
+	return all(ms, err, messageJSON)
+}
+
+func (a adapter) Cancel(id [16]byte) (api.Message, error) {
+	m, err := a.n.CancelMessage(storage.MessageID(id))
+	return one(m, err, messageJSON)
 }

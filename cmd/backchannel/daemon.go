@@ -90,6 +90,7 @@ type daemonFlags struct {
 	natPortMap, relayClient, holePunching, mdns bool
 	helper                                      bool
 	depositAfter                                time.Duration
+	failAfter                                   time.Duration
 	stampDifficulty                             uint8
 	logLevel                                    string
 	keys                                        keyFlags
@@ -123,6 +124,8 @@ func (a *app) daemonCmd() *cobra.Command {
 	fl.BoolVar(&f.holePunching, "hole-punching", false, "try hole punching through NATs")
 	fl.BoolVar(&f.mdns, "mdns", false, "find peers on the local network with mDNS")
 	fl.BoolVar(&f.helper, "helper", false, "run as an always-on helper for a community (DHT server and relay service), holding mail for the identities that appoint it as their mailbox")
+	fl.DurationVar(&f.failAfter, "fail-after", node.DefaultFailAfter,
+		"how long to keep trying to deliver a 1:1 message before giving up on it (it then shows failed)")
 	fl.DurationVar(&f.depositAfter, "deposit-after", node.DefaultDepositAfter,
 		"how long to try delivering a 1:1 message directly before depositing it in the recipient's mailbox, if it has one (0: at the first failure)")
 	fl.StringArrayVar(&f.allowNets, "allow-net", nil, "CIDR the node may connect with besides loopback, repeatable; refuses every other address (default: no limit when listening beyond loopback)")
@@ -198,6 +201,7 @@ func (a *app) runDaemon(ctx context.Context, f daemonFlags, started func(ctx con
 		EnableMDNS:          f.mdns,
 		Helper:              f.helper,
 		MailboxDepositAfter: depositAfter(f.depositAfter),
+		OutboxFailAfter:     f.failAfter,
 		StampDifficulty:     f.stampDifficulty,
 		StoreKey:            key,
 		NoStamp:             f.stampDifficulty == 0,

@@ -3,6 +3,8 @@ package main
 import (
 	"cmp"
 	"context"
+	"crypto/rand"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -15,7 +17,7 @@ import (
 )
 
 func (a *app) sendCmd() *cobra.Command {
-	var replyTo, react string
+	var replyTo, react, key string
 	cmd := &cobra.Command{
 		Use:   "send TO TEXT...",
 		Short: "Send a message to a contact (a name or a peer ID)",
@@ -29,7 +31,10 @@ func (a *app) sendCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			req := api.SendRequest{To: args[0], Text: strings.Join(args[1:], " "), ReplyTo: replyTo}
+			if key == "" {
+				key = rand.Text() // the daemon stores one message per key
+			}
+			req := api.SendRequest{To: args[0], Text: strings.Join(args[1:], " "), ReplyTo: replyTo, Key: key}
 			if react != "" {
 				if replyTo != "" {
 					return fmt.Errorf("--react and --reply-to: choose one")
@@ -37,6 +42,13 @@ func (a *app) sendCmd() *cobra.Command {
 				req.Kind, req.ReplyTo = "reaction", react
 			}
 			m, err := c.Send(cmd.Context(), req)
+			if errors.Is(err, client.ErrNoAnswer) {
+				// It may have stored the message before it went: the same
+				// key once it is back sends it at most once.
+				return fmt.Errorf("the daemon stopped before it answered; it may have stored your message, "+
+					"and then sends it when it runs again. To be sure, once it is back run the same command "+
+					"with --key %s: the message is then sent once, whether or not it was stored", key)
+			}
 			if err != nil {
 				return err
 			}
@@ -49,6 +61,7 @@ func (a *app) sendCmd() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&replyTo, "reply-to", "", "ID of the message this replies to")
 	cmd.Flags().StringVar(&react, "react", "", "ID of the message this reacts to (TEXT is the emoji)")
+	cmd.Flags().StringVar(&key, "key", "", "idempotency key: a send retried with the same key stores one message (random by default)")
 	return cmd
 }
 

@@ -62,7 +62,7 @@ func (a *app) rootCmd() *cobra.Command {
 	root.AddCommand(
 		a.initCmd(), a.daemonCmd(), a.idCmd(), a.statusCmd(), a.profileCmd(),
 		a.contactsCmd(), a.sendCmd(), a.inboxCmd(), a.readCmd(), a.requestsCmd(), a.eventsCmd(),
-		a.roomCmd(), a.groupCmd(), a.mailboxCmd(), a.uiCmd(), a.demoCmd(), a.benchCmd(), a.passphraseCmd(),
+		a.roomCmd(), a.groupCmd(), a.mailboxCmd(), a.outboxCmd(), a.uiCmd(), a.demoCmd(), a.benchCmd(), a.passphraseCmd(),
 	)
 	return root
 }

@@ -26,6 +26,11 @@ type Outgoing struct {
 	// for a question to a room's speaker; the recipient sees it with a
 	// request. At most MaxContextBytes; text messages only.
 	Context string
+	// Key, when set, makes the send idempotent: a send with the same key to
+	// the same peer returns the message the first one stored instead of
+	// storing another (a client retrying after a lost answer). At most
+	// MaxKeyBytes.
+	Key string
 }
 
 // MaxContextBytes bounds Outgoing.Context.
@@ -62,6 +67,9 @@ func (d *Service) checkOutgoing(m *Outgoing) error {
 	}
 	if !utf8.ValidString(m.Body) {
 		return fmt.Errorf("message is not valid UTF-8")
+	}
+	if len(m.Key) > MaxKeyBytes {
+		return fmt.Errorf("%w: an idempotency key is at most %d bytes", errs.ErrTooLarge, MaxKeyBytes)
 	}
 	if len(m.Context) > MaxContextBytes || !utf8.ValidString(m.Context) || (m.Context != "" && m.Kind == KindReaction) {
 		return fmt.Errorf("%w: a context is at most %d bytes of UTF-8, on text only", errs.ErrTooLarge, MaxContextBytes)
@@ -208,7 +216,18 @@ func (d *Service) storeSend(tx *storage.Txn, r *sendRequest, ps *peerState, newC
 	case c.State == storage.ContactUnknown:
 		return fmt.Errorf("%w: accept or decline it first", errs.ErrRequestPending)
 	}
-	r.m = storage.Message{ID: NewMessageID(), Peer: r.to, Direction: storage.Outbound, Kind: r.out.Kind,
+	id := NewMessageID()
+	if r.out.Key != "" {
+		id = keyedID(r.to, r.out.Key)
+		switch m, err := tx.Message(r.to, id); {
+		case err == nil:
+			r.m = m // a retry: the first send stored it
+			return nil
+		case !errors.Is(err, storage.ErrNotFound):
+			return err
+		}
+	}
+	r.m = storage.Message{ID: id, Peer: r.to, Direction: storage.Outbound, Kind: r.out.Kind,
 		Body: r.out.Body, ReplyTo: r.out.ReplyTo, Sent: now, State: storage.StateQueued, Context: r.out.Context}
 	if err := tx.PutMessage(r.m); err != nil {
 		return err

@@ -83,6 +83,9 @@ type Config struct {
 	// has been unreachable for DepositAfter (0: at the first failed try).
 	Mailboxes    Mailboxes
 	DepositAfter time.Duration
+	// FailAfter is how long the outbox tries a message before it marks it
+	// failed (DefaultFailAfter when zero).
+	FailAfter time.Duration
 	// MaxTextBytes bounds one text message.
 	MaxTextBytes int
 	// StampDifficulty is published in bundles (0: no stamp asked).
@@ -114,6 +117,9 @@ type Service struct {
 
 // New returns the 1:1 service of the node e describes; Start makes it serve.
 func New(e env.Env, cfg Config) *Service {
+	if cfg.FailAfter == 0 {
+		cfg.FailAfter = DefaultFailAfter
+	}
 	ctx, cancel := context.WithCancel(e.Life.Context())
 	d := &Service{env: e, cfg: cfg, peers: newPeerTable(), sendq: make(chan *sendRequest, maxSendGroup), ctx: ctx, cancel: cancel}
 	d.out = newOutbox(d)
@@ -137,6 +143,7 @@ func (d *Service) Start() {
 		d.goOwned(func() { d.out.run(d.ctx) })
 		d.goOwned(func() { d.runSender(d.ctx) })
 		d.goOwned(func() { d.runPreKeySweeper(d.ctx) })
+		d.goOwned(func() { d.runFailSweeper(d.ctx) })
 		d.started.Store(true)
 	})
 }

@@ -8,7 +8,7 @@ import {h, replace, timeEl, debounce, action, shortID, showError} from '../dom.j
 const quickReactions = ['👍', '❤️', '😂', '😮'];
 
 export function stateLabel(s) {
-  return {queued: 'Queued', sent: 'Sent', in_mailbox: 'In mailbox', delivered: 'Delivered', read: 'Read', received: '', seen: ''}[s] ?? s;
+  return {queued: 'Queued', sent: 'Sent', failed: 'Not sent', in_mailbox: 'In mailbox', delivered: 'Delivered', read: 'Read', received: '', seen: ''}[s] ?? s;
 }
 
 // stateTitle explains a state where its label alone may not.
@@ -16,6 +16,7 @@ export function stateTitle(s) {
   return {
     queued: 'Waiting to be sent',
     in_mailbox: 'Held by the recipient\'s mailbox until they come online',
+    failed: 'Never delivered: given up after the outbox\'s time limit, or cancelled',
   }[s] ?? null;
 }
 

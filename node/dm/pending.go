@@ -1,0 +1,156 @@
+package dm
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/backchannel/backchannel/node/errs"
+	"github.com/backchannel/backchannel/storage"
+)
+
+// DefaultFailAfter is how long the outbox tries a message before it gives
+// up and marks it failed.
+const DefaultFailAfter = 30 * 24 * time.Hour
+
+// MaxKeyBytes bounds an Outgoing's idempotency key.
+const MaxKeyBytes = 64
+
+// keyedID is the message ID of a send with an idempotency key: the same key
+// to the same peer always names the same message, so a retried send finds
+// the first one. The key comes from our own client (random per send), so
+// the ID is as unpredictable as a random one.
+func keyedID(to peer.ID, key string) storage.MessageID {
+	h := sha256.New()
+	h.Write([]byte("backchannel/dm/send-key/v1\x00"))
+	h.Write([]byte(to))
+	h.Write([]byte{0})
+	h.Write([]byte(key))
+	var id storage.MessageID
+	copy(id[:], h.Sum(nil))
+	return id
+}
+
+// Pending is the user's messages the outbox still tries to deliver (not
+// control contents), oldest first per peer.
+func (d *Service) Pending() ([]storage.Message, error) {
+	var out []storage.Message
+	err := d.env.Store.View(func(tx *storage.Txn) error {
+		out = out[:0]
+		peers, err := tx.OutboxPeers()
+		if err != nil {
+			return err
+		}
+		for _, p := range peers {
+			es, err := tx.Outbox(p)
+			if err != nil {
+				return err
+			}
+			for _, e := range es {
+				m, err := tx.Message(p, e.ID)
+				if errors.Is(err, storage.ErrNotFound) {
+					continue // a control content
+				}
+				if err != nil {
+					return err
+				}
+				out = append(out, m)
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Cancel stops trying to deliver our message id to p: it leaves the outbox
+// and shows failed. A message no longer waiting (delivered, in a mailbox,
+// already failed) gives errs.ErrNotFound. One already written to p's stream
+// but not acked may still arrive; then its receipt moves it on.
+func (d *Service) Cancel(p peer.ID, id storage.MessageID) (storage.Message, error) {
+	ps := d.peers.get(p)
+	ps.mu.Lock() // no deliverer of p encrypts or reads the queue meanwhile
+	defer ps.mu.Unlock()
+	var m storage.Message
+	err := d.env.Store.View(func(tx *storage.Txn) error {
+		es, err := tx.Outbox(p)
+		if err != nil {
+			return err
+		}
+		for _, e := range es {
+			if e.ID == id {
+				m, err = tx.Message(p, id)
+				return err
+			}
+		}
+		return fmt.Errorf("%w: message %s is not waiting to be sent", errs.ErrNotFound, id)
+	})
+	if err != nil {
+		return storage.Message{}, err
+	}
+	if err := d.advanceAll(p, []storage.MessageID{id}, storage.StateFailed, true); err != nil {
+		return storage.Message{}, err
+	}
+	m.State = storage.StateFailed
+	return m, nil
+}
+
+// failExpired gives up on what has waited in the outbox longer than
+// FailAfter: it leaves the outbox, and the user's messages show failed.
+func (d *Service) failExpired(now time.Time) error {
+	cutoff := now.Add(-d.cfg.FailAfter)
+	var due map[peer.ID][]storage.MessageID
+	err := d.env.Store.View(func(tx *storage.Txn) error {
+		due = map[peer.ID][]storage.MessageID{}
+		peers, err := tx.OutboxPeers()
+		if err != nil {
+			return err
+		}
+		for _, p := range peers {
+			es, err := tx.Outbox(p)
+			if err != nil {
+				return err
+			}
+			for _, e := range es {
+				if e.Created.Before(cutoff) {
+					due[p] = append(due[p], e.ID)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for p, ids := range due {
+		ps := d.peers.get(p)
+		ps.mu.Lock()
+		err := d.advanceAll(p, ids, storage.StateFailed, true)
+		ps.mu.Unlock()
+		if err != nil {
+			return err
+		}
+		d.env.Log.Info("outbox: gave up on messages", "to", p, "count", len(ids), "after", d.cfg.FailAfter)
+	}
+	return nil
+}
+
+// runFailSweeper fails expired outbox entries at start and every hour (a
+// quarter of FailAfter when that is shorter: tests).
+func (d *Service) runFailSweeper(ctx context.Context) {
+	t := time.NewTicker(min(time.Hour, max(d.cfg.FailAfter/4, 10*time.Millisecond)))
+	defer t.Stop()
+	for {
+		if err := d.failExpired(time.Now()); err != nil {
+			d.env.Log.Warn("outbox: expiry sweep failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
