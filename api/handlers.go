@@ -232,10 +232,15 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := Outgoing{Kind: req.Kind, Body: req.Text, Key: req.Key}
+	p, err := s.resolvePeer(req.To)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	if req.ReplyTo != "" {
-		id, err := parseMessageID(req.ReplyTo)
+		id, err := s.resolveMessageID(p, req.ReplyTo)
 		if err != nil {
-			s.fail(w, r, fmt.Errorf("%w: reply_to: %w", errBadRequest, err))
+			s.fail(w, r, fmt.Errorf("reply_to: %w", err))
 			return
 		}
 		out.ReplyTo = id
@@ -253,11 +258,6 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request) {
 	}
 	if out.Kind != "text" && out.ReplyTo == ([16]byte{}) {
 		s.fail(w, r, fmt.Errorf("%w: a %s needs reply_to", errBadRequest, out.Kind))
-		return
-	}
-	p, err := s.resolvePeer(req.To)
-	if err != nil {
-		s.fail(w, r, err)
 		return
 	}
 	m, err := s.cfg.Backend.Chats.Send(r.Context(), p, out)

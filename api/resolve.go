@@ -3,6 +3,7 @@ package api
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 
@@ -87,7 +88,18 @@ func (s *Server) resolveRoom(ref string) (Room, room.ID, error) {
 	case len(joined) == 1:
 		found = joined[0]
 	case len(named) == 0:
-		return Room{}, room.ID{}, fmt.Errorf("%w: no known room named %q: join it first", ErrNotFound, ref)
+		ids := make([]string, len(rs))
+		for i, info := range rs {
+			ids[i] = info.ID
+		}
+		i, err := byPrefix(ref, ids, "rooms")
+		if err != nil {
+			return Room{}, room.ID{}, err
+		}
+		if i < 0 {
+			return Room{}, room.ID{}, fmt.Errorf("%w: no known room named %q: join it first", ErrNotFound, ref)
+		}
+		found = rs[i]
 	default:
 		return Room{}, room.ID{}, fmt.Errorf("%d rooms are named %q: use the room ID: %w", len(named), ref, ErrAmbiguous)
 	}
@@ -120,7 +132,18 @@ func (s *Server) resolveGroup(ref string) (group.ID, error) {
 	}
 	switch len(found) {
 	case 0:
-		return group.ID{}, fmt.Errorf("%w: no group named %q", ErrNotFound, ref)
+		ids := make([]string, len(gs))
+		for i, g := range gs {
+			ids[i] = g.ID
+		}
+		i, err := byPrefix(ref, ids, "groups")
+		if err != nil {
+			return group.ID{}, err
+		}
+		if i < 0 {
+			return group.ID{}, fmt.Errorf("%w: no group named %q", ErrNotFound, ref)
+		}
+		return group.ParseID(gs[i].ID)
 	case 1:
 		id, err := group.ParseID(found[0].ID)
 		if err != nil {
@@ -129,4 +152,59 @@ func (s *Server) resolveGroup(ref string) (group.ID, error) {
 		return id, nil
 	}
 	return group.ID{}, fmt.Errorf("%w: more than one group is named %q: use its ID", ErrInvalidGroup, ref)
+}
+
+// minPrefix is the shortest ID prefix a user may type for an ID.
+const minPrefix = 6
+
+// byPrefix finds the one ID of ids that starts with ref (case folded), at
+// least minPrefix characters of it: its index, -1 if ref is too short or
+// none starts so, an ErrAmbiguous error if several do.
+func byPrefix(ref string, ids []string, what string) (int, error) {
+	ref = strings.ToLower(strings.TrimSpace(ref))
+	if len(ref) < minPrefix {
+		return -1, nil
+	}
+	found := -1
+	for i, id := range ids {
+		if strings.HasPrefix(strings.ToLower(id), ref) {
+			if found >= 0 {
+				return -1, fmt.Errorf("%w: several %s' IDs start with %q: give more of it", ErrAmbiguous, what, ref)
+			}
+			found = i
+		}
+	}
+	return found, nil
+}
+
+// resolveMessageID turns a 1:1 message ID, or a unique prefix of at least
+// minPrefix hex digits of one in p's conversation (its newest 1,000
+// messages), into the ID.
+func (s *Server) resolveMessageID(p peer.ID, ref string) ([16]byte, error) {
+	if len(ref) == 32 {
+		id, err := parseMessageID(ref)
+		if err != nil {
+			return id, fmt.Errorf("%w: %w", errBadRequest, err)
+		}
+		return id, nil
+	}
+	if len(ref) < minPrefix || len(ref) > 32 || strings.Trim(strings.ToLower(ref), "0123456789abcdef") != "" {
+		return [16]byte{}, fmt.Errorf("%w: %q: a message ID, or at least %d of its first hex digits", errBadRequest, ref, minPrefix)
+	}
+	ms, err := s.cfg.Backend.Chats.Messages(p, 1000, time.Time{})
+	if err != nil {
+		return [16]byte{}, err
+	}
+	ids := make([]string, len(ms))
+	for i, m := range ms {
+		ids[i] = m.ID
+	}
+	i, err := byPrefix(ref, ids, "messages")
+	if err != nil {
+		return [16]byte{}, err
+	}
+	if i < 0 {
+		return [16]byte{}, fmt.Errorf("%w: no message %q in this conversation (an ID, or at least %d of its first hex digits)", ErrNotFound, ref, minPrefix)
+	}
+	return parseMessageID(ms[i].ID)
 }

@@ -59,8 +59,8 @@ func (a *app) sendCmd() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&replyTo, "reply-to", "", "ID of the message this replies to")
-	cmd.Flags().StringVar(&react, "react", "", "ID of the message this reacts to (TEXT is the emoji)")
+	cmd.Flags().StringVar(&replyTo, "reply-to", "", "ID of the message this replies to (or 6+ of its first hex digits)")
+	cmd.Flags().StringVar(&react, "react", "", "ID of the message this reacts to, or 6+ of its first hex digits (TEXT is the emoji)")
 	cmd.Flags().StringVar(&key, "key", "", "idempotency key: a send retried with the same key stores one message (random by default)")
 	return cmd
 }
