@@ -112,7 +112,7 @@ func (a *app) explain(err error) string {
 		case api.CodeAmbiguous:
 			return ae.Message + " (use the peer ID)"
 		case api.CodeNotAllowed:
-			if strings.Contains(ae.Message, "group") {
+			if strings.Contains(ae.Message, "group") || strings.HasPrefix(ae.Message, "only ") { // already says who can
 				return ae.Message
 			}
 			return ae.Message + " (only the room's host or a moderator can do that; grants only the host)"
