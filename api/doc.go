@@ -132,7 +132,7 @@
 //	GET  /v1/events                            WebSocket: one JSON Event per message
 //	GET  /metrics                              Prometheus text format
 //
-// Contact is {"peer_id", "state" ("unknown" | "accepted" | "blocked"),
+// Contact is {"peer_id", "state" ("pending": a stranger whose request is not accepted | "accepted" | "blocked"),
 // "name", "profile_name", "addrs", "verified", "origin"?, "created"?,
 // "updated"?}. Message is {"id" (32 hex digits), "peer_id", "direction"
 // ("inbound" | "outbound"), "kind" ("text" | "reply" | "reaction"), "body",

@@ -403,6 +403,11 @@ func bodyError(err error) error {
 // fail answers with the error body for err.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	status, code := classify(err)
+	// An error in the user's words keeps the code's words for the log.
+	var said interface{ Detail() error }
+	if errors.As(err, &said) && said.Detail() != nil {
+		s.log.Debug("api: refused in the user's words", "method", r.Method, "path", r.URL.Path, "detail", said.Detail())
+	}
 	if status >= 500 {
 		s.log.Error("api: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	} else {

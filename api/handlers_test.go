@@ -43,7 +43,7 @@ func TestEndpoints(t *testing.T) {
 		{"GET", "/v1/status", "", 200, fmt.Sprintf(`{"peer_id":%q,"connected_peers":2,"dht_mode":"server","routing_table_size":2,"reachability":"private","listen_addrs":["/ip4/127.0.0.1/tcp/4001"],"observed_addrs":[],"relays":[],"links":[],"outbox_pending":0,"refused_connections":0,"topics":[]}`, apitest.PeerID(0))},
 		{"PUT", "/v1/profile", `{"name":"alice"}`, 204, ""},
 		{"GET", "/v1/contacts", "", 200, fmt.Sprintf(`{"contacts":[`+
-			`{"peer_id":%q,"state":"unknown","name":"","profile_name":"","addrs":[],"verified":false,"created":"2026-01-02T03:04:06Z","updated":"2026-01-02T03:04:06Z"},`+
+			`{"peer_id":%q,"state":"pending","name":"","profile_name":"","addrs":[],"verified":false,"created":"2026-01-02T03:04:06Z","updated":"2026-01-02T03:04:06Z"},`+
 			`{"peer_id":%q,"state":"accepted","name":"bob","profile_name":"","addrs":[],"verified":false,"created":"2026-01-02T03:04:05Z","updated":"2026-01-02T03:04:05Z"}]}`, stranger, bob)},
 		{"POST", "/v1/contacts", fmt.Sprintf(`{"invite":"backchannel://invite/%s","name":"carol"}`, carol), 201,
 			fmt.Sprintf(`{"peer_id":%q,"state":"accepted","name":"carol","profile_name":"","addrs":[],"verified":false,"created":"2026-01-02T03:04:07Z","updated":"2026-01-02T03:04:07Z"}`, carol)},

@@ -64,8 +64,8 @@ type Link struct {
 	HolePunched bool `json:"hole_punched"`
 }
 
-// Contact is one contact. State is "unknown" (a stranger whose thread is a
-// request), "accepted" or "blocked".
+// Contact is one contact. State is ContactPending (a stranger whose
+// request is not accepted), "accepted" or "blocked".
 type Contact struct {
 	PeerID      string     `json:"peer_id"`
 	State       string     `json:"state"`
@@ -231,3 +231,6 @@ func nonNil[T any](s []T) []T {
 	}
 	return s
 }
+
+// ContactPending is the state of a stranger whose request is not accepted.
+const ContactPending = "pending"

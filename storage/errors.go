@@ -29,7 +29,7 @@ var (
 	// not encrypted and a key was. It wraps Badger's
 	// ErrEncryptionKeyMismatch; nothing on disk was changed.
 	ErrWrongKey = errors.New("storage: wrong encryption key")
-	// ErrLocked: ChangeKey found the store open in a process.
+	// ErrLocked: Open or ChangeKey found the store open in a process.
 	ErrLocked = errors.New("storage: store in use")
 	// ErrCorrupt: a stored record cannot be decoded.
 	ErrCorrupt = errors.New("storage: corrupt record")

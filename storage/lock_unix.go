@@ -3,6 +3,7 @@
 package storage
 
 import (
+	"errors"
 	"os"
 	"syscall"
 )
@@ -19,4 +20,16 @@ func lockDir(dir string) (unlock func(), err error) {
 		return nil, ErrLocked
 	}
 	return func() { f.Close() }, nil
+}
+
+// InUse reports whether a process has the store in dir open: Badger's
+// folder lock is held. A folder that is missing or cannot be read is not
+// in use.
+func InUse(dir string) bool {
+	unlock, err := lockDir(dir)
+	if err != nil {
+		return errors.Is(err, ErrLocked)
+	}
+	unlock()
+	return false
 }

@@ -71,6 +71,9 @@ func Open(cfg Config) (*Store, error) {
 		if isKeyMismatch(err) {
 			return nil, fmt.Errorf("storage: open %q: %w (%w)", cfg.Dir, ErrWrongKey, err)
 		}
+		if !cfg.InMemory && InUse(cfg.Dir) { // Badger's lock error, in our words
+			return nil, fmt.Errorf("storage: open %q: %w (%w)", cfg.Dir, ErrLocked, err)
+		}
 		return nil, fmt.Errorf("storage: open %q: %w", cfg.Dir, err)
 	}
 	s := &Store{db: db, logger: logger}

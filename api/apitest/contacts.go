@@ -14,7 +14,7 @@ import (
 
 // A contact's states, as api.Contact has them.
 const (
-	stateUnknown  = "unknown"
+	stateUnknown  = "pending"
 	stateAccepted = "accepted"
 	stateBlocked  = "blocked"
 )

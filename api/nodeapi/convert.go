@@ -62,10 +62,19 @@ func statusJSON(s node.Status) api.Status {
 	return st
 }
 
+// contactState is a contact's state in the API's words: a stranger whose
+// request is not accepted is "pending", not "unknown".
+func contactState(s storage.ContactState) string {
+	if s == storage.ContactUnknown {
+		return api.ContactPending
+	}
+	return s.String()
+}
+
 func contactJSON(c storage.Contact) api.Contact {
 	return api.Contact{
 		PeerID:      c.Peer.String(),
-		State:       c.State.String(),
+		State:       contactState(c.State),
 		Name:        c.Name,
 		ProfileName: c.ProfileName,
 		Addrs:       nonNil(c.Addrs),

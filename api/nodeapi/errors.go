@@ -27,6 +27,7 @@ var errorMap = []struct{ node, api error }{
 	{node.ErrKeyPending, api.ErrKeyPending},
 	{node.ErrRequestPending, api.ErrRequestPending},
 	{node.ErrSelf, api.ErrInvalid},
+	{node.ErrInvalidInput, api.ErrInvalid},
 	{node.ErrClosed, api.ErrUnavailable},
 	{node.ErrNoMailbox, api.ErrNoMailbox},
 	{node.ErrMailboxRefused, api.ErrMailboxRefused},

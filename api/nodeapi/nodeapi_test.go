@@ -10,6 +10,7 @@ import (
 	"github.com/backchannel/backchannel/api"
 	"github.com/backchannel/backchannel/api/apitest"
 	"github.com/backchannel/backchannel/node"
+	"github.com/backchannel/backchannel/node/errs"
 	"github.com/backchannel/backchannel/node/rooms/roomstate"
 	"github.com/backchannel/backchannel/storage"
 )
@@ -35,6 +36,12 @@ func TestAPIError(t *testing.T) {
 		{fmt.Errorf("x: %w", storage.ErrInvalid), api.ErrInvalid},
 		{fmt.Errorf("deposit: %w: quota reached", node.ErrMailboxRefused), api.ErrMailboxRefused},
 		{fmt.Errorf("send: %w", node.ErrNoMailbox), api.ErrNoMailbox},
+		// Refusals in the user's words: 400, 403, the sentence kept.
+		{errs.Say(node.ErrInvalidInput, errors.New("a message cannot be empty or only spaces"), nil), api.ErrInvalid},
+		{errs.Say(node.ErrInvalidRoom, errors.New("a reaction is one emoji"), nil), api.ErrInvalidRoom},
+		{errs.Say(node.ErrInvalidGroup, errors.New("the event's time has passed"), nil), api.ErrInvalidGroup},
+		{errs.Say(roomstate.ErrNotAllowed, errors.New("only the room's host can make speakers"), fmt.Errorf("%w: not the host", node.ErrInvalidRoom)), api.ErrNotAllowed},
+		{errs.Say(node.ErrInvalidInvite, errors.New("this invite link is incomplete: copy the whole link"), errors.New("digest too long")), api.ErrInvalidInvite},
 	}
 	for _, tt := range tests {
 		got := apiError(tt.err)

@@ -92,7 +92,7 @@ func TestJSONOutput(t *testing.T) {
 	sameJSON(t, ok(t, h, "status", "--json"), fmt.Sprintf(
 		`{"peer_id":%q,"connected_peers":2,"dht_mode":"server","routing_table_size":2,"reachability":"private","listen_addrs":["/ip4/127.0.0.1/tcp/4001"],"observed_addrs":[],"relays":[],"links":[],"outbox_pending":0,"refused_connections":0,"topics":[]}`, self))
 	sameJSON(t, ok(t, h, "contacts", "list", "--json"), fmt.Sprintf(`{"contacts":[`+
-		`{"peer_id":%q,"state":"unknown","name":"","profile_name":"","addrs":[],"verified":false,"created":"2026-01-02T03:04:06Z","updated":"2026-01-02T03:04:06Z"},`+
+		`{"peer_id":%q,"state":"pending","name":"","profile_name":"","addrs":[],"verified":false,"created":"2026-01-02T03:04:06Z","updated":"2026-01-02T03:04:06Z"},`+
 		`{"peer_id":%q,"state":"accepted","name":"bob","profile_name":"","addrs":[],"verified":false,"created":"2026-01-02T03:04:05Z","updated":"2026-01-02T03:04:05Z"}]}`, stranger, bob))
 	sameJSON(t, ok(t, h, "send", "bob", "hello", "bob", "--json"), fmt.Sprintf(
 		`{"id":"00000000000000000000000000000003","peer_id":%q,"direction":"outbound","kind":"text","body":"hello bob","sent":"2026-01-02T03:04:08Z","state":"sent"}`, bob))
@@ -121,7 +121,7 @@ func TestTextOutput(t *testing.T) {
 	}{
 		{[]string{"id"}, []string{"peer ID", self.String(), "backchannel://invite/" + self.String()}},
 		{[]string{"status"}, []string{"connected peers", "server mode, 2 peers", "private"}},
-		{[]string{"contacts", "list"}, []string{"NAME", "bob", "accepted", bob.String(), "unknown"}},
+		{[]string{"contacts", "list"}, []string{"NAME", "bob", "accepted", bob.String(), "pending"}},
 		{[]string{"inbox"}, []string{"PEER", "bob", "2026-01-02 03:04", "hi"}},
 		{[]string{"requests"}, []string{stranger.String(), "hello?"}},
 		{[]string{"send", "bob", "how", "are", "you"}, []string{"sent 00000000000000000000000000000003"}},

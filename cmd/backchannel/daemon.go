@@ -20,6 +20,7 @@ import (
 	"github.com/backchannel/backchannel/api"
 	"github.com/backchannel/backchannel/api/nodeapi"
 	"github.com/backchannel/backchannel/node"
+	"github.com/backchannel/backchannel/storage"
 	"github.com/backchannel/backchannel/web"
 )
 
@@ -50,6 +51,9 @@ func (a *app) initCmd() *cobra.Command {
 			if err := os.MkdirAll(a.home, 0o700); err != nil {
 				return err
 			}
+			if a.storeInUse() { // before asking for a passphrase
+				return errDaemonRuns
+			}
 			key, from, err := a.storeKey(keys, encrypt || keys.keyFile != "")
 			if err != nil {
 				return err
@@ -59,6 +63,9 @@ func (a *app) initCmd() *cobra.Command {
 				return err
 			}
 			n, err := node.New(node.Config{Home: a.home, ListenAddrs: conf.Listen, StoreKey: key, Logger: slog.New(slog.DiscardHandler)})
+			if errors.Is(err, storage.ErrLocked) { // a daemon started meanwhile
+				return errDaemonRuns
+			}
 			if err != nil {
 				return a.explainWrongKey(err, from)
 			}

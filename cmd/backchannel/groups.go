@@ -311,6 +311,9 @@ func (a *app) groupReadCmd() *cobra.Command {
 			"--json prints the body of GET /v1/groups/{group}/messages: {\"messages\": [...]}, newest first.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkLimit(limit, maxGroupLimit); err != nil {
+				return err
+			}
 			c, err := a.client()
 			if err != nil {
 				return err

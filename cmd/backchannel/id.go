@@ -117,7 +117,10 @@ func (a *app) profileCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return c.SetProfileName(cmd.Context(), args[0])
+			if err := c.SetProfileName(cmd.Context(), args[0]); err != nil {
+				return err
+			}
+			return a.done("your contacts now see you as %s", terminalSafe(args[0]))
 		},
 	})
 	return cmd

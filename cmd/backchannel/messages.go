@@ -94,6 +94,9 @@ func (a *app) readCmd() *cobra.Command {
 			"the conversation read.\n--json prints the body of GET /v1/conversations/{peer}/messages: {\"messages\": [...]}, newest first.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkLimit(limit, maxMessagesLimit); err != nil {
+				return err
+			}
 			c, err := a.client()
 			if err != nil {
 				return err

@@ -13,8 +13,16 @@ type (
 	peerFunc   = func(ctx context.Context, peer string) error
 )
 
+// peerDid says what each peer command did, by its verb.
+var peerDid = map[string]string{
+	"accept":  "accepted %s: the conversation is in your inbox",
+	"decline": "declined %s's request",
+	"block":   "blocked %s",
+	"unblock": "unblocked %s",
+}
+
 // peerCmd makes a command that applies one client call to one peer (a
-// name or peer ID) and prints nothing on success.
+// name or peer ID) and prints what it did (peerDid).
 func (a *app) peerCmd(use, short string, pick func(peerClient) peerFunc) *cobra.Command {
 	return &cobra.Command{
 		Use:   use,
@@ -25,7 +33,14 @@ func (a *app) peerCmd(use, short string, pick func(peerClient) peerFunc) *cobra.
 			if err != nil {
 				return err
 			}
-			return pick(c)(cmd.Context(), args[0])
+			if err := pick(c)(cmd.Context(), args[0]); err != nil {
+				return err
+			}
+			did, ok := peerDid[cmd.Name()]
+			if !ok {
+				did = cmd.Name() + " %s: done"
+			}
+			return a.done(did, terminalSafe(args[0]))
 		},
 	}
 }

@@ -35,10 +35,10 @@ func (a *app) roomCmd() *cobra.Command {
 		a.roomPostCmd("say", "Send a chat line to a room", (*client.Client).RoomSay),
 		a.roomPostCmd("ask", "Ask the speakers a question", (*client.Client).RoomAsk),
 		a.roomReadCmd(), a.roomQuestionsCmd(),
-		a.roomMsgCmd("upvote ROOM QUESTION", "Upvote a question (once; more votes do not count)", (*client.Client).RoomUpvote),
-		a.roomMsgCmd("answer ROOM QUESTION", "Mark a question answered (host or moderator)", (*client.Client).RoomAnswer),
-		a.roomMsgCmd("pin ROOM MSG", "Pin a message: a room has one pinned message (host or moderator)", (*client.Client).RoomPin),
-		a.roomMsgCmd("hide ROOM MSG", "Hide a message for everyone (host or moderator)", (*client.Client).RoomHide),
+		a.roomMsgCmd("upvote ROOM QUESTION", "Upvote a question (once; more votes do not count)", "upvoted question %s in %s", (*client.Client).RoomUpvote),
+		a.roomMsgCmd("answer ROOM QUESTION", "Mark a question answered (host or moderator)", "marked question %s answered in %s", (*client.Client).RoomAnswer),
+		a.roomMsgCmd("pin ROOM MSG", "Pin a message: a room has one pinned message (host or moderator)", "pinned message %s in %s", (*client.Client).RoomPin),
+		a.roomMsgCmd("hide ROOM MSG", "Hide a message for everyone (host or moderator)", "hid message %s in %s", (*client.Client).RoomHide),
 		a.roomReactCmd(), a.roomMuteCmd(), a.roomGrantCmd(), a.roomAskSpeakerCmd(),
 		&cobra.Command{
 			Use:   "leave ROOM",
@@ -249,6 +249,9 @@ func (a *app) roomReadCmd() *cobra.Command {
 		Long:  "Print a room's latest chat lines, oldest first.\n--json prints the body of GET /v1/rooms/{room}/chat: {\"messages\": [...]}.",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkLimit(limit, maxRoomChatLimit); err != nil {
+				return err
+			}
 			c, err := a.client()
 			if err != nil {
 				return err
@@ -318,7 +321,9 @@ func (a *app) roomQuestionsCmd() *cobra.Command {
 type roomMsgFunc = func(c *client.Client, ctx context.Context, room, msg string) error
 
 // roomMsgCmd makes a command that applies one action to one room message.
-func (a *app) roomMsgCmd(use, short string, act roomMsgFunc) *cobra.Command {
+// roomMsgCmd makes a command that applies act to one message of a room and
+// prints did, formatted with the message's ID and the room as typed.
+func (a *app) roomMsgCmd(use, short, did string, act roomMsgFunc) *cobra.Command {
 	return &cobra.Command{
 		Use:   use,
 		Short: short,
@@ -332,7 +337,10 @@ func (a *app) roomMsgCmd(use, short string, act roomMsgFunc) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return act(c, cmd.Context(), args[0], id)
+			if err := act(c, cmd.Context(), args[0], id); err != nil {
+				return err
+			}
+			return a.done(did, id, terminalSafe(args[0]))
 		},
 	}
 }

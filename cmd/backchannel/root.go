@@ -13,6 +13,7 @@ import (
 
 	"github.com/backchannel/backchannel/api"
 	"github.com/backchannel/backchannel/api/client"
+	"github.com/backchannel/backchannel/storage"
 )
 
 // app holds what every command shares: the global flags and the outputs.
@@ -88,9 +89,19 @@ func (a *app) client() (*client.Client, error) {
 	return client.FromHome(a.home)
 }
 
+// errDaemonRuns: a command that opens the store itself found it open.
+var errDaemonRuns = errors.New("the daemon is running with this home: stop it first")
+
+// storeInUse reports whether a process (a daemon, starting or running) has
+// the home's store open.
+func (a *app) storeInUse() bool { return storage.InUse(filepath.Join(a.home, "store")) }
+
 // explain turns an error into the line the user reads.
 func (a *app) explain(err error) string {
 	if errors.Is(err, client.ErrNoDaemon) {
+		if a.storeInUse() { // the daemon has the store but no API yet
+			return "the daemon is starting; try again in a moment"
+		}
 		return fmt.Sprintf("no daemon running for home %s: start it with `backchannel daemon`", a.home)
 	}
 	var ae *client.Error
@@ -101,7 +112,7 @@ func (a *app) explain(err error) string {
 		case api.CodeAmbiguous:
 			return ae.Message + " (use the peer ID)"
 		case api.CodeNotAllowed:
-			if strings.Contains(ae.Message, "group") {
+			if strings.Contains(ae.Message, "group") || strings.HasPrefix(ae.Message, "only ") { // already says who can
 				return ae.Message
 			}
 			return ae.Message + " (only the room's host or a moderator can do that; grants only the host)"

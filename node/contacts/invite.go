@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -57,6 +58,16 @@ func (i Invite) String() string {
 	return invitePrefix + v.Encode()
 }
 
+// ErrIncompleteInvite is an invite link that cannot be read, in the user's
+// words: most often it was cut short when copied.
+var ErrIncompleteInvite = errors.New("this invite link is incomplete: copy the whole link")
+
+// incomplete is an invite link's part that cannot be read: the user reads
+// ErrIncompleteInvite, the daemon's log the detail.
+func incomplete(detail error) error {
+	return errs.Say(errs.ErrInvalidInvite, ErrIncompleteInvite, fmt.Errorf("%w: %w", errs.ErrInvalidInvite, detail))
+}
+
 // ParseInvite reads an invite link, or a bare peer ID.
 func ParseInvite(s string) (Invite, error) {
 	s = strings.TrimSpace(s)
@@ -69,11 +80,11 @@ func ParseInvite(s string) (Invite, error) {
 	}
 	v, err := url.ParseQuery(strings.TrimPrefix(s, invitePrefix))
 	if err != nil {
-		return Invite{}, fmt.Errorf("%w: %w", errs.ErrInvalidInvite, err)
+		return Invite{}, incomplete(err)
 	}
 	id, err := peer.Decode(v.Get("peer"))
 	if err != nil {
-		return Invite{}, fmt.Errorf("%w: peer ID: %w", errs.ErrInvalidInvite, err)
+		return Invite{}, incomplete(fmt.Errorf("peer ID: %w", err))
 	}
 	inv := Invite{Peer: id, Name: v.Get("name"), Token: v.Get("token")}
 	if len(inv.Name) > MaxNameBytes {
@@ -81,20 +92,20 @@ func ParseInvite(s string) (Invite, error) {
 	}
 	if inv.Token != "" {
 		if b, err := hex.DecodeString(inv.Token); err != nil || len(b) != TokenBytes {
-			return Invite{}, fmt.Errorf("%w: token", errs.ErrInvalidInvite)
+			return Invite{}, incomplete(errors.New("token"))
 		}
 	}
 	if m := v.Get("mbox"); m != "" {
 		b, err := base64.RawURLEncoding.DecodeString(m)
 		if err != nil || len(b) > MaxInviteMailboxes {
-			return Invite{}, fmt.Errorf("%w: mailbox list", errs.ErrInvalidInvite)
+			return Invite{}, incomplete(errors.New("mailbox list"))
 		}
 		inv.Mailboxes = b
 	}
 	for _, s := range v["addr"] {
 		a, err := ma.NewMultiaddr(s)
 		if err != nil {
-			return Invite{}, fmt.Errorf("%w: address %q: %w", errs.ErrInvalidInvite, s, err)
+			return Invite{}, incomplete(fmt.Errorf("address %q: %w", s, err))
 		}
 		inv.Addrs = append(inv.Addrs, a)
 	}

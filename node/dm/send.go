@@ -11,6 +11,7 @@ import (
 
 	"github.com/backchannel/backchannel/node/errs"
 	"github.com/backchannel/backchannel/node/event"
+	"github.com/backchannel/backchannel/node/internal/input"
 	"github.com/backchannel/backchannel/storage"
 )
 
@@ -52,15 +53,21 @@ func (d *Service) checkOutgoing(m *Outgoing) error {
 	}
 	switch m.Kind {
 	case KindText, KindReply:
-		if m.Body == "" {
-			return fmt.Errorf("%w: empty message", errs.ErrNotFound)
+		if err := input.Text(m.Body); err != nil {
+			return errs.Say(errs.ErrInvalidInput, err, nil)
 		}
 		if len(m.Body) > d.cfg.MaxTextBytes {
 			return fmt.Errorf("%w: message of %d bytes, limit %d", errs.ErrTooLarge, len(m.Body), d.cfg.MaxTextBytes)
 		}
 	case KindReaction:
-		if m.ReplyTo.IsZero() || len(m.Body) > MaxEmojiBytes || m.Body == "" {
-			return fmt.Errorf("%w: a reaction needs a target and a short emoji", errs.ErrTooLarge)
+		if m.ReplyTo.IsZero() {
+			return fmt.Errorf("%w: a reaction needs the message it reacts to", errs.ErrInvalidInput)
+		}
+		if len(m.Body) > MaxEmojiBytes {
+			return fmt.Errorf("%w: a reaction of %d bytes, limit %d", errs.ErrTooLarge, len(m.Body), MaxEmojiBytes)
+		}
+		if err := input.Reaction(m.Body); err != nil {
+			return errs.Say(errs.ErrInvalidInput, err, nil)
 		}
 	default:
 		return fmt.Errorf("unknown message kind %q", m.Kind)

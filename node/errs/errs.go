@@ -49,4 +49,32 @@ var (
 	// for that recipient, a quota or rate limit is reached, or it does not
 	// agree to hold mail for us.
 	ErrMailboxRefused = errors.New("mailbox refused")
+	// ErrInvalidInput means what the user asked to send is not valid: a
+	// blank message, a reaction that is not one emoji (rooms and groups say
+	// ErrInvalidRoom and ErrInvalidGroup).
+	ErrInvalidInput = errors.New("invalid input")
 )
+
+// Said is an error in the user's words: it reads as its reason alone and
+// wraps the sentinel that decides how callers treat it, the reason, and
+// the detail in the code's words, if any, which the daemon logs (Detail)
+// but does not show the user.
+type Said struct {
+	kind, reason, detail error
+}
+
+// Say returns a Said of kind that reads as reason; detail may be nil.
+func Say(kind, reason, detail error) error { return &Said{kind: kind, reason: reason, detail: detail} }
+
+func (e *Said) Error() string { return e.reason.Error() }
+
+// Unwrap returns the kind, the reason and the detail (if any).
+func (e *Said) Unwrap() []error {
+	if e.detail == nil {
+		return []error{e.kind, e.reason}
+	}
+	return []error{e.kind, e.reason, e.detail}
+}
+
+// Detail returns the error in the code's words, or nil.
+func (e *Said) Detail() error { return e.detail }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/backchannel/backchannel/crypto/group"
 	"github.com/backchannel/backchannel/node/errs"
@@ -11,6 +12,7 @@ import (
 	"github.com/backchannel/backchannel/node/groups/content"
 	"github.com/backchannel/backchannel/node/groups/groupspb"
 	"github.com/backchannel/backchannel/node/groups/rosterchain"
+	"github.com/backchannel/backchannel/node/internal/input"
 	"github.com/backchannel/backchannel/storage"
 	"google.golang.org/protobuf/proto"
 )
@@ -19,6 +21,9 @@ import (
 // epoch, stores it and publishes it on the group's topic (if the mesh is not
 // there yet, members get it through sync).
 func (s *Service) GroupSend(_ context.Context, id group.ID, out Outgoing) (Message, error) {
+	if err := checkInput(out, time.Now()); err != nil {
+		return Message{}, errs.Say(errs.ErrInvalidGroup, err, nil)
+	}
 	gc, err := content.Encode(out, s.cfg.MaxTextBytes)
 	if err != nil {
 		return Message{}, err
@@ -188,3 +193,21 @@ func (s *Service) sealGroupID(lg *liveGroup, gc *groupspb.GroupContent) (framed,
 // MessageSize is how many bytes a text message with body text takes on the
 // wire (its sealed, signed envelope).
 func MessageSize(text string) (int, error) { return content.MessageSize(text) }
+
+// checkInput refuses what the user should not send: a blank text or event
+// title, a reaction that is not one emoji, an event whose time has passed.
+// Only sending checks it: received messages keep the rules of content.
+func checkInput(out Outgoing, now time.Time) error {
+	switch out.Kind {
+	case "", KindText, KindReply:
+		return input.Text(out.Body)
+	case KindReaction:
+		return input.Reaction(out.Body)
+	case KindEvent:
+		if err := input.Text(out.Body); err != nil {
+			return err
+		}
+		return input.Start(out.Start, now)
+	}
+	return nil
+}

@@ -2,6 +2,7 @@ package rooms
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/backchannel/backchannel/crypto/keys"
 	"github.com/backchannel/backchannel/crypto/room"
 	"github.com/backchannel/backchannel/node/errs"
+	"github.com/backchannel/backchannel/node/internal/input"
 	"github.com/backchannel/backchannel/node/internal/topic"
 	"github.com/backchannel/backchannel/node/rooms/roomstate"
 )
@@ -88,6 +90,9 @@ func (s *Service) publishBody(ctx context.Context, id room.ID, kind room.Kind, b
 
 // RoomSay sends a chat message.
 func (s *Service) RoomSay(ctx context.Context, id room.ID, text string) (room.MessageID, error) {
+	if err := input.Text(text); err != nil {
+		return room.MessageID{}, errs.Say(errs.ErrInvalidRoom, err, nil)
+	}
 	body, err := roomstate.EncodeChat(text, room.MessageID{})
 	if err != nil {
 		return room.MessageID{}, fmt.Errorf("%w: %w", errs.ErrTooLarge, err)
@@ -97,6 +102,9 @@ func (s *Service) RoomSay(ctx context.Context, id room.ID, text string) (room.Me
 
 // RoomAsk asks the speakers a question.
 func (s *Service) RoomAsk(ctx context.Context, id room.ID, text string) (room.MessageID, error) {
+	if err := input.Text(text); err != nil {
+		return room.MessageID{}, errs.Say(errs.ErrInvalidRoom, err, nil)
+	}
 	body, err := roomstate.EncodeQuestion(text)
 	if err != nil {
 		return room.MessageID{}, fmt.Errorf("%w: %w", errs.ErrTooLarge, err)
@@ -111,8 +119,15 @@ func (s *Service) RoomUpvote(ctx context.Context, id room.ID, question room.Mess
 
 // RoomAnswer marks a question answered (host or moderator).
 func (s *Service) RoomAnswer(ctx context.Context, id room.ID, question room.MessageID) error {
-	return s.publishBody(ctx, id, room.KindAnswered, func() ([]byte, error) { return roomstate.EncodeAnswered(question) })
+	err := s.publishBody(ctx, id, room.KindAnswered, func() ([]byte, error) { return roomstate.EncodeAnswered(question) })
+	if errors.Is(err, roomstate.ErrNotAllowed) {
+		return errs.Say(roomstate.ErrNotAllowed, errNotAnswerer, err)
+	}
+	return err
 }
+
+// errNotAnswerer is a listener's answer refused, in the user's words.
+var errNotAnswerer = errors.New("only the room's host and moderators can answer questions")
 
 // RoomPin pins a message, or unpins with the zero ID (host or moderator).
 func (s *Service) RoomPin(ctx context.Context, id room.ID, target room.MessageID) error {
@@ -121,6 +136,9 @@ func (s *Service) RoomPin(ctx context.Context, id room.ID, target room.MessageID
 
 // RoomReact reacts to a message with an emoji.
 func (s *Service) RoomReact(ctx context.Context, id room.ID, target room.MessageID, emoji string) error {
+	if err := input.Reaction(emoji); err != nil {
+		return errs.Say(errs.ErrInvalidRoom, err, nil)
+	}
 	return s.publishBody(ctx, id, room.KindReaction, func() ([]byte, error) { return roomstate.EncodeReaction(target, emoji) })
 }
 
@@ -143,6 +161,10 @@ func (s *Service) RoomGrant(ctx context.Context, id room.ID, p peer.ID, role roo
 	pk, err := keys.PublicKeyFromPeerID(p)
 	if err != nil {
 		return fmt.Errorf("%w: %w", errs.ErrUnknownPeer, err)
+	}
+	if lr, ok := s.get(id); ok && lr.desc.Host != s.env.Identity.Signing().Public() {
+		return errs.Say(roomstate.ErrNotAllowed, fmt.Errorf("only the room's host can make %ss", role),
+			fmt.Errorf("%w: %s grant to %s: this node is not the host", errs.ErrInvalidRoom, role, p))
 	}
 	now := time.Now()
 	g := room.RoleGrant{Room: id, Grantee: pk, Role: role, IssuedAt: now, ExpiresAt: now.Add(ttl)}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/backchannel/backchannel/crypto/room"
 	"github.com/backchannel/backchannel/node/errs"
+	"github.com/backchannel/backchannel/node/internal/input"
 	"github.com/backchannel/backchannel/node/internal/topic"
 	"github.com/backchannel/backchannel/storage"
 )
@@ -41,6 +42,9 @@ type Info struct {
 
 // CreateRoom makes a room hosted by this node and joins it.
 func (s *Service) CreateRoom(ctx context.Context, name, description string, start time.Time) (Info, error) {
+	if err := input.Start(start, time.Now()); err != nil {
+		return Info{}, errs.Say(errs.ErrInvalidRoom, err, nil)
+	}
 	d := room.Descriptor{Nonce: room.NewNonce(), Name: name, Description: description, Start: start, Created: time.Now()}
 	if err := d.Sign(s.env.Identity.Signing()); err != nil {
 		return Info{}, fmt.Errorf("%w: %w", errs.ErrInvalidRoom, err)

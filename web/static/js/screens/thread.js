@@ -81,7 +81,7 @@ export default {
       const c = app.contacts.get(peer);
       replace(document.getElementById('verified-mark'),
         c && c.verified ? h('span', {class: 'verified'}, '✓ verified') : null);
-      requestNote.hidden = !(c && c.state === 'unknown');
+      requestNote.hidden = !(c && c.state === 'pending');
       heading.textContent = name();
     }
 
