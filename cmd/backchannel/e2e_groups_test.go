@@ -61,7 +61,7 @@ func TestGroupThreeDaemons(t *testing.T) {
 	}
 	reply := decodeJSON[api.GroupMessage](t, ok(t, homeB, "group", "send", "Friends", "hi", "A", "--reply-to", hello.ID[:10], "--json"))
 	ok(t, homeC, "group", "send", "Friends", "🎉", "--react", hello.ID)
-	picnic := decodeJSON[api.GroupMessage](t, ok(t, homeA, "group", "send", "Friends", "Picnic", "--event", "2026-06-01T12:00:00Z", "--json"))
+	picnic := decodeJSON[api.GroupMessage](t, ok(t, homeA, "group", "send", "Friends", "Picnic", "--event", "2036-06-01T12:00:00Z", "--json"))
 	eventually(t, "the event at B", func() bool { return has(homeB, func(m api.GroupMessage) bool { return m.ID == picnic.ID }) })
 	ok(t, homeB, "group", "send", "Friends", "yes", "--rsvp", picnic.ID)
 	eventually(t, "the reply, the reaction, the RSVP and B's read receipt at A", func() bool {
