@@ -9,6 +9,7 @@ import (
 
 	"github.com/backchannel/backchannel/api"
 	"github.com/backchannel/backchannel/api/apitest"
+	"github.com/backchannel/backchannel/crypto/safename"
 	"github.com/backchannel/backchannel/node"
 	"github.com/backchannel/backchannel/node/rooms/roomstate"
 	"github.com/backchannel/backchannel/storage"
@@ -35,6 +36,8 @@ func TestAPIError(t *testing.T) {
 		{fmt.Errorf("x: %w", storage.ErrInvalid), api.ErrInvalid},
 		{fmt.Errorf("deposit: %w: quota reached", node.ErrMailboxRefused), api.ErrMailboxRefused},
 		{fmt.Errorf("send: %w", node.ErrNoMailbox), api.ErrNoMailbox},
+		{fmt.Errorf("name: %w: control character U+001B", safename.ErrInvalid), api.ErrInvalid},
+		{fmt.Errorf("%w: %w", node.ErrInvalidInvite, safename.ErrInvalid), api.ErrInvalidInvite},
 	}
 	for _, tt := range tests {
 		got := apiError(tt.err)
