@@ -89,7 +89,7 @@ func (a *app) statusCmd() *cobra.Command {
 				if l.HolePunched && kind == "direct" {
 					kind = "direct (hole punched)"
 				}
-				links = append(links, fmt.Sprintf("%s: %s", terminalSafe(who(l.Name, l.PeerID)), kind))
+				links = append(links, fmt.Sprintf("%s: %s", sanitize(who(l.Name, l.PeerID)), kind))
 			}
 			if len(links) > 0 {
 				rows = append(rows, [2]string{"contacts online", strings.Join(links, "\n\t")})
@@ -128,7 +128,7 @@ func (a *app) profileCmd() *cobra.Command {
 func topicLines(ts []api.TopicStatus) []string {
 	var lines []string
 	for _, t := range ts {
-		line := fmt.Sprintf("%s %s: %d peers, %d in the mesh", t.Kind, terminalSafe(t.Name), t.Peers, t.MeshPeers)
+		line := fmt.Sprintf("%s %s: %d peers, %d in the mesh", t.Kind, sanitize(t.Name), t.Peers, t.MeshPeers)
 		if len(t.LowestScores) > 0 {
 			var low []string
 			for _, s := range t.LowestScores {
