@@ -63,12 +63,12 @@ func TestBrowserRemoteText(t *testing.T) {
 	if !inOrder(msg) {
 		t.Error("the text around the override is drawn out of order")
 	}
+	alice.shot("remote-text")
 	// The check sees the attack: the same text set raw reads out of order.
 	raw := `(() => { const p = document.createElement('p'); p.textContent = ` + jsString(body) + `; document.body.append(p); return p })()`
 	if inOrder(raw) {
 		t.Error("the order check does not see a raw override")
 	}
-	alice.shot("remote-text")
 
 	// The functions themselves, on every kind of character.
 	got := eval[map[string]string](alice, `import('/ui/js/dom.js').then(d => {
