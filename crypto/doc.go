@@ -12,6 +12,8 @@
 //   - room: room IDs, descriptors, signed room messages, role grants.
 //   - stamp: memory-hard proof-of-work stamps for messages from strangers.
 //   - safety: safety numbers for verifying a contact out of band.
+//   - safename: the rule for names shown to others (room, group, profile,
+//     contact names): UTF-8, no control character, no bidirectional control.
 //
 // Nothing here imports any other Backchannel package.
 package crypto

@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/backchannel/backchannel/api"
+	"github.com/backchannel/backchannel/crypto/safename"
 	"github.com/backchannel/backchannel/node"
 	"github.com/backchannel/backchannel/node/rooms/roomstate"
 	"github.com/backchannel/backchannel/storage"
@@ -34,6 +35,7 @@ var errorMap = []struct{ node, api error }{
 	{storage.ErrAmbiguous, api.ErrAmbiguous},
 	{storage.ErrNotFound, api.ErrNotFound},
 	{storage.ErrInvalid, api.ErrInvalid},
+	{safename.ErrInvalid, api.ErrInvalid}, // a profile or contact name with a control character
 }
 
 // mapped is a node error that also wraps its api sentinel; it reads as the

@@ -9,6 +9,7 @@ import (
 
 	"github.com/backchannel/backchannel/api"
 	"github.com/backchannel/backchannel/api/apitest"
+	"github.com/backchannel/backchannel/crypto/safename"
 	"github.com/backchannel/backchannel/node"
 	"github.com/backchannel/backchannel/node/errs"
 	"github.com/backchannel/backchannel/node/rooms/roomstate"
@@ -42,6 +43,8 @@ func TestAPIError(t *testing.T) {
 		{errs.Say(node.ErrInvalidGroup, errors.New("the event's time has passed"), nil), api.ErrInvalidGroup},
 		{errs.Say(roomstate.ErrNotAllowed, errors.New("only the room's host can make speakers"), fmt.Errorf("%w: not the host", node.ErrInvalidRoom)), api.ErrNotAllowed},
 		{errs.Say(node.ErrInvalidInvite, errors.New("this invite link is incomplete: copy the whole link"), errors.New("digest too long")), api.ErrInvalidInvite},
+		{fmt.Errorf("name: %w: control character U+001B", safename.ErrInvalid), api.ErrInvalid},
+		{fmt.Errorf("%w: %w", node.ErrInvalidInvite, safename.ErrInvalid), api.ErrInvalidInvite},
 	}
 	for _, tt := range tests {
 		got := apiError(tt.err)

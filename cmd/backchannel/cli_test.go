@@ -156,7 +156,7 @@ func TestStatusTopics(t *testing.T) {
 	out := ok(t, s.Home, "status")
 	for _, w := range []string{
 		"room roomid: 3 peers, 2 in the mesh; lowest scores " + stranger.String() + " -92.5, " + bob.String() + " 1.0",
-		`group "evil\x1b[2Jname": 1 peers, 1 in the mesh`,
+		`group evil\x1b[2Jname: 1 peers, 1 in the mesh`,
 	} {
 		if !strings.Contains(out, w) {
 			t.Errorf("status lacks %q:\n%s", w, out)

@@ -61,7 +61,7 @@ func (a *app) contactsCmd() *cobra.Command {
 			tw := a.table()
 			fmt.Fprintln(tw, "NAME\tPROFILE NAME\tSTATE\tVERIFIED\tPEER ID")
 			for _, ct := range cs {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", dash(ct.Name), dash(ct.ProfileName), ct.State, yesNo(ct.Verified), ct.PeerID)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", sanitize(dash(ct.Name)), sanitize(dash(ct.ProfileName)), ct.State, yesNo(ct.Verified), ct.PeerID)
 			}
 			return tw.Flush()
 		},

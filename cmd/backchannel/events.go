@@ -64,5 +64,7 @@ func describeEvent(e api.Event) string {
 			b.WriteString("  stopped typing")
 		}
 	}
-	return b.String()
+	// Bodies and names are a peer's words; kinds and states pass through
+	// the API from the node: the whole line is sanitized.
+	return sanitize(b.String())
 }

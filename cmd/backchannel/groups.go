@@ -94,7 +94,7 @@ func (a *app) groupListCmd() *cobra.Command {
 				}
 				inviter := "-"
 				if g.InviterID != "" {
-					inviter = names.of(g.InviterID)
+					inviter = sanitize(names.of(g.InviterID))
 				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%s\t%s\n", oneLine(g.Name, 30), state, g.Role, g.MemberCount, g.Unread, g.Epoch, inviter, g.ID)
 			}
@@ -127,7 +127,7 @@ func (a *app) groupMembersCmd() *cobra.Command {
 			tw := a.table()
 			fmt.Fprintln(tw, "ROLE\tMEMBER\tPEER ID")
 			for _, m := range d.Members {
-				fmt.Fprintf(tw, "%s\t%s\t%s\n", m.Role, names.of(m.PeerID), m.PeerID)
+				fmt.Fprintf(tw, "%s\t%s\t%s\n", m.Role, sanitize(names.of(m.PeerID)), m.PeerID)
 			}
 			return tw.Flush()
 		},
@@ -380,7 +380,8 @@ func describeGroupLine(m api.GroupMessage, names peerNames) string {
 		fmt.Fprintf(&b, "  (delivered %d, read %d)", len(m.DeliveredTo), len(m.ReadBy))
 	}
 	fmt.Fprintf(&b, "  [%s]", short(m.ID))
-	return b.String()
+	// Texts, emoji and names are the members' words: the line is sanitized.
+	return sanitize(b.String())
 }
 
 // resolveGroupMsg turns a group message ID or a unique prefix of one into

@@ -89,7 +89,7 @@ func (a *app) statusCmd() *cobra.Command {
 				if l.HolePunched && kind == "direct" {
 					kind = "direct (hole punched)"
 				}
-				links = append(links, fmt.Sprintf("%s: %s", terminalSafe(who(l.Name, l.PeerID)), kind))
+				links = append(links, fmt.Sprintf("%s: %s", sanitize(who(l.Name, l.PeerID)), kind))
 			}
 			if len(links) > 0 {
 				rows = append(rows, [2]string{"contacts online", strings.Join(links, "\n\t")})
@@ -120,7 +120,7 @@ func (a *app) profileCmd() *cobra.Command {
 			if err := c.SetProfileName(cmd.Context(), args[0]); err != nil {
 				return err
 			}
-			return a.done("your contacts now see you as %s", terminalSafe(args[0]))
+			return a.done("your contacts now see you as %s", sanitize(args[0]))
 		},
 	})
 	return cmd
@@ -131,7 +131,7 @@ func (a *app) profileCmd() *cobra.Command {
 func topicLines(ts []api.TopicStatus) []string {
 	var lines []string
 	for _, t := range ts {
-		line := fmt.Sprintf("%s %s: %d peers, %d in the mesh", t.Kind, terminalSafe(t.Name), t.Peers, t.MeshPeers)
+		line := fmt.Sprintf("%s %s: %d peers, %d in the mesh", t.Kind, sanitize(t.Name), t.Peers, t.MeshPeers)
 		if len(t.LowestScores) > 0 {
 			var low []string
 			for _, s := range t.LowestScores {

@@ -93,7 +93,7 @@ func (a *app) printKnownMailboxes(of string, known api.KnownMailboxes, names pee
 	}
 	ms := known.Mailboxes
 	if len(ms) == 0 {
-		fmt.Fprintf(a.stdout, "%s told you of no mailbox: messages to it wait until it is online\n", terminalSafe(of))
+		fmt.Fprintf(a.stdout, "%s told you of no mailbox: messages to it wait until it is online\n", sanitize(of))
 		return nil
 	}
 	tw := a.table()
@@ -103,7 +103,7 @@ func (a *app) printKnownMailboxes(of string, known api.KnownMailboxes, names pee
 		if m.Capability {
 			as = "contact"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", terminalSafe(dash(names[m.PeerID])), m.PeerID, showTime(m.Expires), as)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", sanitize(dash(names[m.PeerID])), m.PeerID, showTime(m.Expires), as)
 	}
 	return tw.Flush()
 }
@@ -126,8 +126,8 @@ func (a *app) printMailboxes(ms []api.Mailbox, names peerNames) error {
 		if m.LastDrain == nil {
 			last = "not since start"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", terminalSafe(dash(names[m.PeerID])), m.PeerID, showTime(m.Expires), last,
-			terminalSafe(dash(oneLine(m.DrainError, 80))))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", sanitize(dash(names[m.PeerID])), m.PeerID, showTime(m.Expires), last,
+			sanitize(dash(oneLine(m.DrainError, 80))))
 	}
 	return tw.Flush()
 }
@@ -155,7 +155,7 @@ func (a *app) mailboxRevokeCmd() *cobra.Command {
 				}
 				return a.printJSON(api.Mailboxes{Mailboxes: ms})
 			}
-			fmt.Fprintf(a.stdout, "revoked mailbox %s\n", terminalSafe(args[0]))
+			fmt.Fprintf(a.stdout, "revoked mailbox %s\n", sanitize(args[0]))
 			return nil
 		},
 	}
@@ -225,7 +225,7 @@ func (a *app) mailboxHeldCmd() *cobra.Command {
 			tw := a.table()
 			fmt.Fprintln(tw, "RECIPIENT\tPEER ID\tITEMS\tFROM STRANGERS\tSIZE\tAPPOINTED\tEXPIRES")
 			for _, h := range hs {
-				fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\t%s\n", terminalSafe(dash(names[h.Recipient])), h.Recipient,
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\t%s\n", sanitize(dash(names[h.Recipient])), h.Recipient,
 					h.Items, h.StrangerItems, showBytes(h.Bytes), showTime(h.Appointed), showTime(h.Expires))
 			}
 			return tw.Flush()

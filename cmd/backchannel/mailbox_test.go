@@ -89,7 +89,7 @@ func TestMailboxCommandErrors(t *testing.T) {
 		args []string
 		want string // substring of stderr
 	}{
-		{"refused", []string{"mailbox", "appoint", refuser.String()}, `mailbox refused: go away\x1b[2J" (a mailbox must be a helper`},
+		{"refused", []string{"mailbox", "appoint", refuser.String()}, `mailbox refused: go away\x1b[2J (a mailbox must be a helper`},
 		{"unknown name", []string{"mailbox", "appoint", "nobody"}, "backchannel contacts add"},
 		{"too many days", []string{"mailbox", "appoint", "bob", "--days", "401"}, "days 401"},
 		{"revoke a non-mailbox", []string{"mailbox", "revoke", "bob"}, "not one of our mailboxes"},
@@ -120,7 +120,7 @@ func TestMailboxCommandErrors(t *testing.T) {
 		t.Errorf("drain: exit %d, stderr %q", code, errs)
 	}
 	out := ok(t, s.Home, "mailbox", "list")
-	if strings.Contains(out, "\x1b") || !strings.Contains(out, `quota\x1b]0;pwned\a`) {
+	if strings.Contains(out, "\x1b") || !strings.Contains(out, `quota\x1b]0;pwned\x07`) {
 		t.Errorf("list printed the drain error unescaped or not at all:\n%q", out)
 	}
 }

@@ -125,7 +125,10 @@ func (a *app) readCmd() *cobra.Command {
 				if m.ReplyTo != "" {
 					text = fmt.Sprintf("(%s to %s) %s", m.Kind, m.ReplyTo, text)
 				}
-				fmt.Fprintf(a.stdout, "%s  %s: %s  [%s %s]\n", showTime(m.Sent), from, text, showState(m.State), m.ID)
+				// The whole line is sanitized: the body, a reaction's emoji,
+				// the peer's name are the peer's words.
+				line := fmt.Sprintf("%s  %s: %s  [%s %s]", showTime(m.Sent), from, text, showState(m.State), m.ID)
+				fmt.Fprintln(a.stdout, sanitize(line))
 			}
 			return nil
 		},

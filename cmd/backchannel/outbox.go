@@ -46,8 +46,8 @@ func (a *app) outboxListCmd() *cobra.Command {
 			tw := a.table()
 			fmt.Fprintln(tw, "ID\tTO\tSENT\tSTATE\tTEXT")
 			for _, m := range ms {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", m.ID, terminalSafe(who(names[m.PeerID], m.PeerID)), showTime(m.Sent),
-					showState(m.State), terminalSafe(oneLine(m.Body, 50)))
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", m.ID, sanitize(who(names[m.PeerID], m.PeerID)), showTime(m.Sent),
+					showState(m.State), sanitize(oneLine(m.Body, 50)))
 			}
 			return tw.Flush()
 		},

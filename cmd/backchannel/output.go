@@ -6,27 +6,67 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/backchannel/backchannel/api"
+	"github.com/backchannel/backchannel/crypto/safename"
 	"github.com/backchannel/backchannel/node"
 )
 
-// terminalSafe returns s as it is when every rune in it prints as itself,
-// and quoted with Go escapes otherwise, so that text a remote peer wrote can
-// neither drive the terminal (escape sequences) nor reorder what it shows
-// (bidirectional controls).
-func terminalSafe(s string) string {
+// sanitize returns s for a terminal: printable text as it is, and each rune
+// that could drive the terminal or reorder what it shows made visible in its
+// place. C0 and C1 controls and DEL read as Go escapes ("\n", "\t", "\r",
+// else "\x1b", "\x7f", "\u009b"), bidirectional controls and the line and paragraph separators
+// as their code point ("U+202E"), bytes that are not UTF-8 as "\xff". Every
+// text a peer wrote or named goes through it before it is printed; --json
+// output does not (JSON escapes controls itself, and is for programs).
+func sanitize(s string) string {
+	if !needsSanitizing(s) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r < 0x80 && unicode.IsControl(r): // C0, DEL
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case unicode.IsControl(r): // C1
+			fmt.Fprintf(&b, `\u%04x`, r)
+		case visibleCodePoint(r):
+			fmt.Fprintf(&b, "%U", r)
+		default:
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
+}
+
+func needsSanitizing(s string) bool {
 	for _, r := range s {
-		if !unicode.IsGraphic(r) || unicode.Is(unicode.Bidi_Control, r) {
-			return strconv.QuoteToGraphic(s)
+		if r == utf8.RuneError || unicode.IsControl(r) || visibleCodePoint(r) {
+			return true
 		}
 	}
-	return s
+	return false
+}
+
+// visibleCodePoint: the runes sanitize writes as "U+XXXX", the bidirectional
+// controls (safename's) and the line and paragraph separators.
+func visibleCodePoint(r rune) bool {
+	return safename.IsBidiControl(r) || r == '\u2028' || r == '\u2029'
 }
 
 // printJSON writes v indented, as the API would answer it.
@@ -63,24 +103,30 @@ func showState(s string) string {
 	return strings.ReplaceAll(s, "_", " ")
 }
 
-// oneLine shortens s to n runes on one line, for tables.
+// oneLine shortens s to n runes on one line, for tables, sanitized.
 func oneLine(s string, n int) string {
 	s = strings.Join(strings.Fields(s), " ")
 	if r := []rune(s); len(r) > n {
-		return string(r[:n-1]) + "…"
+		s = string(r[:n-1]) + "…"
 	}
-	return s
+	return sanitize(s)
 }
 
-// who names a peer for people: the given name, else the peer ID.
+// who names a peer for people: the given name, else the peer ID, sanitized.
 func who(name, peerID string) string {
-	return cmp.Or(name, peerID)
+	return sanitize(cmp.Or(name, peerID))
 }
 
+// printKV prints rows of a key and a value, aligned. A value is sanitized
+// (names in it may be a peer's); "\n\t" in it starts an indented line.
 func printKV(w io.Writer, rows ...[2]string) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\n", r[0], r[1])
+		lines := strings.Split(r[1], "\n\t")
+		for i, l := range lines {
+			lines[i] = sanitize(l)
+		}
+		fmt.Fprintf(tw, "%s\t%s\n", r[0], strings.Join(lines, "\n\t"))
 	}
 	tw.Flush()
 }
@@ -127,7 +173,7 @@ func describeOrigin(origin string, roomNames map[string]string) string {
 		return oneLine(origin, 40)
 	}
 	if name := roomNames[id.String()]; name != "" {
-		return fmt.Sprintf("room %q", name)
+		return fmt.Sprintf("room %q", name) // %q escapes what sanitize would
 	}
 	return "room " + oneLine(id.String(), 12)
 }

@@ -40,7 +40,7 @@ func (a *app) peerCmd(use, short string, pick func(peerClient) peerFunc) *cobra.
 			if !ok {
 				did = cmd.Name() + " %s: done"
 			}
-			return a.done(did, terminalSafe(args[0]))
+			return a.done(did, sanitize(args[0]))
 		},
 	}
 }

@@ -269,7 +269,7 @@ func (a *app) roomReadCmd() *cobra.Command {
 			}
 			names := a.names(cmd.Context(), c)
 			for _, m := range ms {
-				fmt.Fprintf(a.stdout, "%s  %s: %s%s  [%s]\n", showTime(m.Time), names.of(m.SenderID), m.Text, reactions(m.Reactions), short(m.ID))
+				fmt.Fprintln(a.stdout, sanitize(fmt.Sprintf("%s  %s: %s%s  [%s]", showTime(m.Time), names.of(m.SenderID), m.Text, reactions(m.Reactions), short(m.ID))))
 			}
 			return nil
 		},
@@ -311,7 +311,7 @@ func (a *app) roomQuestionsCmd() *cobra.Command {
 				if q.Pinned {
 					state = append(state, "pinned")
 				}
-				fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s%s\n", short(q.ID), q.Upvotes, cmp.Or(strings.Join(state, ","), "open"), names.of(q.SenderID), oneLine(q.Text, 60), reactions(q.Reactions))
+				fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s%s\n", short(q.ID), q.Upvotes, cmp.Or(strings.Join(state, ","), "open"), sanitize(names.of(q.SenderID)), oneLine(q.Text, 60), sanitize(reactions(q.Reactions)))
 			}
 			return tw.Flush()
 		},
@@ -340,7 +340,7 @@ func (a *app) roomMsgCmd(use, short, did string, act roomMsgFunc) *cobra.Command
 			if err := act(c, cmd.Context(), args[0], id); err != nil {
 				return err
 			}
-			return a.done(did, id, terminalSafe(args[0]))
+			return a.done(did, id, sanitize(args[0]))
 		},
 	}
 }

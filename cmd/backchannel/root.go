@@ -106,30 +106,33 @@ func (a *app) explain(err error) string {
 	}
 	var ae *client.Error
 	if errors.As(err, &ae) {
+		// The message may quote what a peer named or said (a room, a
+		// mailbox's refusal): sanitized like everything remote.
+		msg := sanitize(ae.Message)
 		switch ae.Code {
 		case api.CodeUnknownPeer:
-			return ae.Message + " (add them with `backchannel contacts add`)"
+			return msg + " (add them with `backchannel contacts add`)"
 		case api.CodeAmbiguous:
-			return ae.Message + " (use the peer ID)"
+			return msg + " (use the peer ID)"
 		case api.CodeNotAllowed:
-			if strings.Contains(ae.Message, "group") || strings.HasPrefix(ae.Message, "only ") { // already says who can
-				return ae.Message
+			if strings.Contains(msg, "group") || strings.HasPrefix(msg, "only ") { // already says who can
+				return msg
 			}
-			return ae.Message + " (only the room's host or a moderator can do that; grants only the host)"
+			return msg + " (only the room's host or a moderator can do that; grants only the host)"
 		case api.CodeKeyPending:
-			return ae.Message + " (the new key is on its way from whoever changed the group; try again shortly)"
+			return msg + " (the new key is on its way from whoever changed the group; try again shortly)"
 		case api.CodeMuted:
-			return ae.Message + " (you are muted in this room for now)"
+			return msg + " (you are muted in this room for now)"
 		case api.CodeMailboxRefused:
 			// The refusal may be in the mailbox's own words.
-			if strings.Contains(ae.Message, "revoke one first") {
-				return ae.Message
+			if strings.Contains(msg, "revoke one first") {
+				return msg
 			}
-			return terminalSafe(ae.Message) + " (a mailbox must be a helper, or a contact who ran `backchannel mailbox serve on`)"
+			return msg + " (a mailbox must be a helper, or a contact who ran `backchannel mailbox serve on`)"
 		case api.CodeUnauthorized:
-			return ae.Message + fmt.Sprintf(" (is %s the daemon's home?)", a.home)
+			return msg + fmt.Sprintf(" (is %s the daemon's home?)", a.home)
 		}
-		return ae.Message
+		return msg
 	}
 	return err.Error()
 }

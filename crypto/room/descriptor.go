@@ -3,11 +3,11 @@ package room
 import (
 	"fmt"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/backchannel/backchannel/crypto/internal/canon"
 	"github.com/backchannel/backchannel/crypto/keys"
+	"github.com/backchannel/backchannel/crypto/safename"
 )
 
 // Limits of a descriptor's text, in bytes of UTF-8.
@@ -28,7 +28,7 @@ type Descriptor struct {
 	Room        ID
 	Host        keys.PublicKey
 	Nonce       Nonce
-	Name        string    // 1 to MaxNameSize bytes of UTF-8, no control characters
+	Name        string    // 1 to MaxNameSize bytes of UTF-8, no control characters (crypto/safename)
 	Description string    // up to MaxDescriptionSize bytes of UTF-8
 	Start       time.Time // when the room is scheduled to start; zero if not scheduled
 	Created     time.Time // when the host signed this descriptor
@@ -104,20 +104,17 @@ func (d Descriptor) check() error {
 }
 
 // checkName checks a room name: it is shown in lists and searched for, so it
-// must be non-empty, short, UTF-8 and on one line.
+// must be non-empty, short, and follow crypto/safename's rule (UTF-8, no control
+// character, no bidirectional control).
 func checkName(name string) error {
 	switch {
 	case name == "":
 		return fmt.Errorf("%w: empty room name", ErrInvalid)
 	case len(name) > MaxNameSize:
 		return fmt.Errorf("%w: room name is %d bytes, max %d", ErrTooLarge, len(name), MaxNameSize)
-	case !utf8.ValidString(name):
-		return fmt.Errorf("%w: room name is not UTF-8", ErrInvalid)
 	}
-	for _, r := range name {
-		if unicode.IsControl(r) {
-			return fmt.Errorf("%w: room name has control character %U", ErrInvalid, r)
-		}
+	if err := safename.Check(name); err != nil {
+		return fmt.Errorf("%w: room %w", ErrInvalid, err)
 	}
 	return nil
 }

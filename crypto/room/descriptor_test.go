@@ -112,6 +112,8 @@ func TestDescriptorSignErrors(t *testing.T) {
 		{"name with a newline", func(d *Descriptor) { d.Name = "two\nlines" }, ErrInvalid},
 		{"name with a NUL", func(d *Descriptor) { d.Name = "nul\x00" }, ErrInvalid},
 		{"name with C1 control", func(d *Descriptor) { d.Name = "c1\u0085" }, ErrInvalid},
+		{"name with bidi override", func(d *Descriptor) { d.Name = "gnp\u202e.exe" }, ErrInvalid},
+		{"name with bidi isolate", func(d *Descriptor) { d.Name = "\u2067x\u2069" }, ErrInvalid},
 		{"description over MaxDescriptionSize", func(d *Descriptor) { d.Description = strings.Repeat("d", MaxDescriptionSize+1) }, ErrTooLarge},
 		{"description not UTF-8", func(d *Descriptor) { d.Description = "\xc3" }, ErrInvalid},
 		{"zero nonce", func(d *Descriptor) { d.Nonce = Nonce{} }, ErrInvalid},

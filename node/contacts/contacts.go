@@ -54,8 +54,8 @@ func (s *Service) Add(_ context.Context, invite, name string) (storage.Contact, 
 	if _, err := keys.PublicKeyFromPeerID(inv.Peer); err != nil {
 		return storage.Contact{}, fmt.Errorf("%w: %w", errs.ErrInvalidInvite, err)
 	}
-	if len(name) > MaxNameBytes {
-		return storage.Contact{}, fmt.Errorf("%w: name longer than %d bytes", errs.ErrTooLarge, MaxNameBytes)
+	if err := CheckName(name); err != nil {
+		return storage.Contact{}, err
 	}
 	var c storage.Contact
 	err = s.env.Store.Update(func(tx *storage.Txn) error {

@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/backchannel/backchannel/crypto/safename"
+
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
 
@@ -89,6 +91,9 @@ func ParseInvite(s string) (Invite, error) {
 	inv := Invite{Peer: id, Name: v.Get("name"), Token: v.Get("token")}
 	if len(inv.Name) > MaxNameBytes {
 		return Invite{}, fmt.Errorf("%w: name too long", errs.ErrInvalidInvite)
+	}
+	if err := safename.Check(inv.Name); err != nil {
+		return Invite{}, fmt.Errorf("%w: %w", errs.ErrInvalidInvite, err)
 	}
 	if inv.Token != "" {
 		if b, err := hex.DecodeString(inv.Token); err != nil || len(b) != TokenBytes {

@@ -2,7 +2,8 @@ package contacts
 
 import (
 	"fmt"
-	"unicode/utf8"
+
+	"github.com/backchannel/backchannel/crypto/safename"
 
 	"github.com/backchannel/backchannel/node/errs"
 	"github.com/backchannel/backchannel/storage"
@@ -11,6 +12,18 @@ import (
 // MaxNameBytes bounds a display name: the user's profile name, a contact's
 // local name, a name in an invite.
 const MaxNameBytes = 64
+
+// CheckName checks a name the user gives (the profile name, a contact's
+// local name): at most MaxNameBytes, and crypto/safename's rule (UTF-8, no
+// control character, no bidirectional control), so that it cannot drive or
+// reorder the screen of whoever is shown it. The error wraps
+// errs.ErrTooLarge or safename.ErrInvalid.
+func CheckName(name string) error {
+	if len(name) > MaxNameBytes {
+		return fmt.Errorf("%w: name longer than %d bytes", errs.ErrTooLarge, MaxNameBytes)
+	}
+	return safename.Check(name)
+}
 
 const settingProfileName = "profile/name"
 
@@ -27,8 +40,8 @@ func (s *Service) ProfileName() string {
 
 // SetProfileName sets the display name shared with accepted contacts.
 func (s *Service) SetProfileName(name string) error {
-	if len(name) > MaxNameBytes || !utf8.ValidString(name) {
-		return fmt.Errorf("%w: name longer than %d bytes or not UTF-8", errs.ErrTooLarge, MaxNameBytes)
+	if err := CheckName(name); err != nil {
+		return err
 	}
 	return s.env.Store.Update(func(tx *storage.Txn) error { return tx.PutSetting(settingProfileName, []byte(name)) })
 }

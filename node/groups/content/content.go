@@ -15,6 +15,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/backchannel/backchannel/crypto/safename"
+
 	"github.com/libp2p/go-libp2p/core/peer"
 	"google.golang.org/protobuf/proto"
 
@@ -53,10 +55,16 @@ const (
 	MaxEmojiBytes = 64
 )
 
-// CheckName checks a group's name: 1 to MaxNameBytes bytes of UTF-8.
+// CheckName checks a group's name: 1 to MaxNameBytes bytes of UTF-8 with no
+// control character and no bidirectional control (crypto/safename). It holds
+// for a name we give and for one received (an invitation, a rename), as for
+// room names.
 func CheckName(name string) error {
 	if name == "" || len(name) > MaxNameBytes || !utf8.ValidString(name) {
 		return fmt.Errorf("%w: a group name is 1 to %d bytes of UTF-8", errs.ErrInvalidGroup, MaxNameBytes)
+	}
+	if err := safename.Check(name); err != nil {
+		return fmt.Errorf("%w: group %w", errs.ErrInvalidGroup, err)
 	}
 	return nil
 }

@@ -2,7 +2,7 @@
 // what every screen shares (our identity, contacts' names, announcements).
 
 import {get, EventStream, onSessionLost} from './api.js';
-import {h, replace, shortID, debounce} from './dom.js';
+import {h, replace, shortID, debounce, visible, setRemote} from './dom.js';
 import inbox from './screens/inbox.js';
 import requests from './screens/requests.js';
 import thread from './screens/thread.js';
@@ -37,7 +37,7 @@ const app = {
   announce(text) {
     const el = document.getElementById('announce');
     el.textContent = '';
-    setTimeout(() => { el.textContent = text; }, 50);
+    setTimeout(() => { el.textContent = visible(text); }, 50);
   },
 
   go(hash) { location.hash = hash; },
@@ -66,7 +66,7 @@ function route() {
   const main = document.getElementById('main');
   main.replaceChildren();
   main.dataset.screen = screen.name;
-  document.title = `${screen.title(arg, app)} · Backchannel`;
+  document.title = visible(`${screen.title(arg, app)} · Backchannel`);
   drawNav(screen);
   cleanup = screen.mount(main, app, arg) || null;
   if (!firstRoute) {
@@ -180,7 +180,7 @@ async function start() {
   try {
     app.self = await get('/v1/id');
     await app.refreshContacts();
-    document.getElementById('me').textContent = app.self.name || shortID(app.self.peer_id);
+    setRemote(document.getElementById('me'), app.self.name || shortID(app.self.peer_id));
   } catch (err) {
     notice('daemon', `Cannot load your identity: ${err.message}`);
   }

@@ -10,7 +10,7 @@ export function h(tag, attrs, ...children) {
     if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
     else if (k === 'dataset') Object.assign(el.dataset, v);
     else if (k === 'value') el.value = v;
-    else el.setAttribute(k, v === true ? '' : v);
+    else el.setAttribute(k, v === true ? '' : (k === 'title' || k.startsWith('aria-') ? visible(v) : v));
   }
   append(el, children);
   return el;
@@ -20,8 +20,78 @@ function append(el, children) {
   for (const c of children) {
     if (c === null || c === undefined || c === false) continue;
     if (Array.isArray(c)) append(el, c);
-    else el.append(c instanceof Node ? c : String(c));
+    else if (c instanceof Node) el.append(c);
+    // A string that reaches h without remote() (a peer's words inside a
+    // sentence of ours) still shows its controls as tokens; newlines and
+    // tabs, harmless in a page, stay.
+    else appendVisible(el, String(c), true);
   }
+}
+
+// What may not reach the page as it is in a peer's text: C0 and C1 controls,
+// DEL, the bidirectional controls (U+202E makes "gnp\u202e.exe" read
+// "exe.png") and the line and paragraph separators. The CLI's sanitize and
+// crypto/safename draw the same line.
+const unsafe = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]/;
+const unsafeAll = new RegExp(unsafe.source, 'g');
+const unsafeSplit = new RegExp(`(${unsafe.source})`);
+
+// token is how an unsafe character shows: "\x1b", "\n", "\u009b", "U+202E".
+export function token(ch) {
+  const c = ch.codePointAt(0);
+  const hex = w => c.toString(16).padStart(w, '0');
+  if (ch === '\n') return '\\n';
+  if (ch === '\t') return '\\t';
+  if (ch === '\r') return '\\r';
+  if (c < 0x20 || c === 0x7f) return `\\x${hex(2)}`;
+  if (c <= 0x9f) return `\\u${hex(4)}`;
+  return `U+${hex(4).toUpperCase()}`;
+}
+
+// visible is s with each unsafe character replaced by its token, as a plain
+// string: for attributes (title, aria-label), the page's title and
+// announcements, where no element can hold a styled token.
+export function visible(s) {
+  return String(s ?? '').replace(unsafeAll, token);
+}
+
+function appendVisible(el, s, keepLines) {
+  if (!unsafe.test(s)) {
+    el.append(s);
+    return;
+  }
+  const parts = s.split(unsafeSplit); // text, then a character, then text…
+  parts.forEach((part, i) => {
+    if (i % 2 === 0 || (keepLines && (part === '\n' || part === '\t'))) {
+      if (part) el.append(part);
+      return;
+    }
+    const cp = `U+${part.codePointAt(0).toString(16).padStart(4, '0').toUpperCase()}`;
+    el.append(h('span', {class: 'ctl', title: `hidden character ${cp} from the sender, shown instead of acting`}, token(part)));
+  });
+}
+
+// remote is how every screen shows text a peer wrote or named (a message,
+// a name, a preview, a room's or a group's line): in an element of its own,
+// isolated from the text around it (dir="auto", CSS unicode-bidi: isolate)
+// so that a right-to-left name cannot reorder our words, with each control
+// character and bidirectional control shown as a visible token in a styled
+// span (.ctl) instead of acting. opts.multiline keeps newlines and tabs as
+// they are (a message's body); elsewhere they show as "\n" and "\t".
+// opts.tag (default span) and opts.class make the element.
+export function remote(text, opts = {}) {
+  const el = document.createElement(opts.tag || 'span');
+  el.setAttribute('dir', 'auto');
+  el.className = opts.class ? `remote ${opts.class}` : 'remote';
+  appendVisible(el, String(text ?? ''), !!opts.multiline);
+  return el;
+}
+
+// setRemote replaces el's content with remote text, for elements kept across
+// redraws (a heading, a typing line).
+export function setRemote(el, text, opts = {}) {
+  el.replaceChildren(remote(text, opts));
+  return el;
 }
 
 // replace swaps el's children for the given ones. If the focus was inside
@@ -121,9 +191,9 @@ export function form(cls, fields, button, onsubmit) {
     status.classList.remove('error');
     try {
       const msg = await onsubmit(values, inputs);
-      if (msg) status.textContent = msg;
+      if (msg) replace(status, msg);
     } catch (err) {
-      status.textContent = err.message;
+      replace(status, err.message);
       status.classList.add('error');
     } finally {
       btn.disabled = false;

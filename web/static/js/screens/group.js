@@ -3,7 +3,7 @@
 // its members (invite a contact, remove a member, make an admin, leave).
 
 import {get, post, enc} from '../api.js';
-import {h, replace, timeEl, debounce, action, showError, shortID} from '../dom.js';
+import {h, replace, timeEl, debounce, action, showError, shortID, remote, setRemote, visible} from '../dom.js';
 
 const quickReactions = ['👍', '❤️', '😂', '😮'];
 const answers = [['yes', 'Going'], ['maybe', 'Maybe'], ['no', 'Not going']];
@@ -35,7 +35,7 @@ export default {
       try {
         await fn();
       } catch (err) {
-        status.textContent = `${attrs && attrs['aria-label'] || label}: ${err.message}`;
+        status.textContent = visible(`${attrs && attrs['aria-label'] || label}: ${err.message}`);
       }
     }, attrs);
 
@@ -87,7 +87,7 @@ export default {
       replyTo = m;
       replyChip.hidden = !m;
       if (m) {
-        replace(replyChip, h('span', {}, 'Replying to: ', h('q', {}, m.text)),
+        replace(replyChip, h('span', {}, 'Replying to: ', h('q', {}, remote(m.text))),
           h('button', {type: 'button', 'aria-label': 'Cancel reply', onclick: () => setReply(null)}, '×'));
         input.focus();
       }
@@ -129,7 +129,7 @@ export default {
       const who = m.outbound ? 'You' : memberName(m.sender_id);
       if (m.kind === 'rename' || m.kind === 'left') {
         return h('li', {class: 'sys-line', dataset: {id: m.id, kind: m.kind}},
-          m.kind === 'rename' ? `${who} renamed the group “${m.text}”` : `${who} left the group`, ' ', timeEl(m.time));
+          m.kind === 'rename' ? [remote(who), ' renamed the group “', remote(m.text), '”'] : [remote(who), ' left the group'], ' ', timeEl(m.time));
       }
       const target = m.reply_to ? byID.get(m.reply_to) : null;
       const grouped = new Map();
@@ -141,19 +141,19 @@ export default {
       }
       const joined = info && info.state === 'joined';
       return h('li', {class: `msg ${m.outbound ? 'outbound' : 'inbound'} kind-${m.kind}`, dataset: {id: m.id, kind: m.kind}},
-        m.outbound ? null : h('p', {class: 'sender'}, who),
-        m.reply_to ? h('blockquote', {class: 'quote'}, target ? target.text : 'an earlier message') : null,
+        m.outbound ? null : h('p', {class: 'sender'}, remote(who)),
+        m.reply_to ? h('blockquote', {class: 'quote'}, target ? remote(target.text, {multiline: true}) : 'an earlier message') : null,
         m.kind === 'event'
           ? h('div', {class: 'event'},
-            h('p', {class: 'body event-title'}, h('span', {'aria-hidden': 'true'}, '📅 '), m.text),
+            h('p', {class: 'body event-title'}, h('span', {'aria-hidden': 'true'}, '📅 '), remote(m.text)),
             h('p', {class: 'event-when'}, m.start ? new Date(m.start).toLocaleString([], {dateStyle: 'full', timeStyle: 'short'}) : ''),
             rsvpBlock(m))
-          : h('p', {class: 'body'}, m.text),
+          : h('p', {class: 'body', dir: 'auto'}, remote(m.text, {multiline: true})),
         h('div', {class: 'meta'},
           h('span', {class: 'sr-only'}, `${who} `), timeEl(m.time), receipts(m)),
         grouped.size ? h('ul', {class: 'reactions', 'aria-label': 'Reactions'},
           [...grouped].map(([emoji, g]) => h('li', {class: g.mine ? 'mine' : ''},
-            h('span', {'aria-hidden': 'true'}, emoji), h('span', {class: 'count'}, g.n),
+            h('span', {'aria-hidden': 'true'}, remote(emoji)), h('span', {class: 'count'}, g.n),
             h('span', {class: 'sr-only'}, ` ${emoji}${g.mine ? ' including you' : ''}`)))) : null,
         joined ? h('div', {class: 'msg-actions'},
           h('button', {type: 'button', class: 'link', onclick: () => setReply(m), 'aria-label': `Reply to: ${m.text}`}, 'Reply'),
@@ -168,7 +168,7 @@ export default {
       const name = me ? 'You' : memberName(m.peer_id);
       const manage = canManage() && !me && m.role !== 'owner' && (info.role === 'owner' || m.role !== 'admin');
       return h('li', {class: 'member', dataset: {peer: m.peer_id, role: m.role}},
-        h('span', {class: 'member-name'}, name), m.role !== 'member' ? h('span', {class: 'tag'}, m.role) : null,
+        h('span', {class: 'member-name'}, remote(name)), m.role !== 'member' ? h('span', {class: 'tag'}, m.role) : null,
         !me && !m.name ? h('span', {class: 'peer-id', title: m.peer_id}, ` ${shortID(m.peer_id)}`) : null,
         h('span', {class: 'member-actions'},
           info.role === 'owner' && info.state === 'joined' && !me ? act(m.role === 'admin' ? 'Revoke admin' : 'Make admin',
@@ -185,18 +185,18 @@ export default {
       try {
         info = await get(base);
       } catch (err) {
-        status.textContent = err.message;
+        status.textContent = visible(err.message);
         return;
       }
-      heading.textContent = info.name;
-      document.title = `${info.name} · Backchannel`;
+      setRemote(heading, info.name);
+      document.title = visible(`${info.name} · Backchannel`);
       replace(sub, `${info.member_count} member${info.member_count === 1 ? '' : 's'}`,
         info.role !== 'none' ? ` · you are ${info.role === 'member' ? 'a member' : `the ${info.role}`}` : '',
         ` · key epoch ${info.epoch}`);
       const joined = info.state === 'joined';
       stateNote.hidden = joined && !info.key_pending;
       if (info.state === 'invited') {
-        replace(stateNote, `${info.inviter_id ? app.name(info.inviter_id) : 'Someone'} invited you to this group. `,
+        replace(stateNote, info.inviter_id ? remote(app.name(info.inviter_id)) : 'Someone', ' invited you to this group. ',
           act('Join', async () => { await post(`${base}/accept`); loadInfo(); load(); }, {class: 'primary', id: 'group-join'}), ' ',
           act('Decline', async () => { await post(`${base}/decline`); app.go('#/groups'); }, {id: 'group-decline'}));
       } else if (info.state === 'removed') {
@@ -225,7 +225,7 @@ export default {
       try {
         ({messages} = await get(`${base}/messages?limit=200`));
       } catch (err) {
-        status.textContent = err.message;
+        status.textContent = visible(err.message);
         return;
       }
       messages.reverse();
@@ -288,11 +288,11 @@ export default {
       try {
         await post(`${base}/members`, {peers});
         inviteInput.value = '';
-        inviteStatus.textContent = `Invited ${peers.join(', ')}`;
+        inviteStatus.textContent = visible(`Invited ${peers.join(', ')}`);
         loadInfo();
       } catch (err) {
         inviteStatus.classList.add('error');
-        inviteStatus.textContent = err.message;
+        inviteStatus.textContent = visible(err.message);
       } finally {
         btn.disabled = false;
       }

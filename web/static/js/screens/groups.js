@@ -3,7 +3,7 @@
 // from; and a form to create one.
 
 import {get, post, enc} from '../api.js';
-import {h, replace, debounce, form, action} from '../dom.js';
+import {h, replace, debounce, form, action, remote} from '../dom.js';
 
 export default {
   name: 'groups',
@@ -56,9 +56,9 @@ const stateText = {left: 'you left', removed: 'you were removed', declined: 'dec
 function groupItem(g) {
   return h('li', {class: 'conversation group-item' + (g.unread ? ' unread' : ''), dataset: {id: g.id, state: g.state}},
     h('a', {href: `#/group/${g.id}`},
-      h('span', {class: 'avatar', 'aria-hidden': 'true'}, (g.name[0] || '#').toUpperCase()),
+      h('span', {class: 'avatar', 'aria-hidden': 'true'}, remote(([...g.name][0] || '#').toUpperCase())),
       h('span', {class: 'conv-main'},
-        h('span', {class: 'conv-name'}, g.name,
+        h('span', {class: 'conv-name'}, remote(g.name),
           g.role === 'owner' || g.role === 'admin' ? h('span', {class: 'tag'}, g.role) : null),
         h('span', {class: 'conv-preview'},
           stateText[g.state] || `${g.member_count} member${g.member_count === 1 ? '' : 's'}`,
@@ -71,8 +71,8 @@ function inviteItem(app, g, reload) {
   const id = enc(g.id);
   const from = g.inviter_id ? app.name(g.inviter_id) : 'someone';
   return h('li', {class: 'request panel group-invite', dataset: {id: g.id}},
-    h('h3', {class: 'request-from'}, g.name),
-    h('p', {class: 'request-context'}, `${from} invited you · ${g.member_count} member${g.member_count === 1 ? '' : 's'}`),
+    h('h3', {class: 'request-from'}, remote(g.name)),
+    h('p', {class: 'request-context'}, remote(from), ` invited you · ${g.member_count} member${g.member_count === 1 ? '' : 's'}`),
     h('div', {class: 'actions'},
       action('Join', async () => {
         await post(`/v1/groups/${id}/accept`);

@@ -3,7 +3,7 @@
 // and "verified" marks, and our mailboxes (see mailboxes.js).
 
 import {get, post, put, enc} from '../api.js';
-import {h, replace, form, action, shortID, debounce} from '../dom.js';
+import {h, replace, form, action, shortID, debounce, remote, setRemote} from '../dom.js';
 import {mailboxesPanel} from './mailboxes.js';
 
 export default {
@@ -28,7 +28,7 @@ export default {
             'Save', async v => {
               await put('/v1/profile', {name: v.name});
               app.self = await get('/v1/id');
-              document.getElementById('me').textContent = app.self.name || shortID(app.self.peer_id);
+              setRemote(document.getElementById('me'), app.self.name || shortID(app.self.peer_id));
               return 'Saved';
             }),
           h('p', {}, 'Peer ID: ', h('code', {id: 'my-peer-id', class: 'break'}, app.self?.peer_id || '')),
@@ -108,10 +108,10 @@ function contactItem(app, c, reload) {
     }
   });
   return h('li', {class: 'contact', dataset: {peer: c.peer_id, state: c.state}},
-    h('span', {class: 'conv-name'}, name),
+    h('span', {class: 'conv-name'}, remote(name)),
     c.verified ? h('span', {class: 'verified'}, ' ✓ verified') : null,
     c.state === 'blocked' ? h('span', {class: 'tag'}, 'blocked') : null,
-    c.profile_name && c.name && c.profile_name !== c.name ? h('span', {class: 'meta'}, ` (calls themself ${c.profile_name})`) : null,
+    c.profile_name && c.name && c.profile_name !== c.name ? h('span', {class: 'meta'}, ' (calls themself ', remote(c.profile_name), ')') : null,
     h('span', {class: 'peer-id', title: c.peer_id}, ` ${shortID(c.peer_id)}`),
     h('div', {class: 'actions'},
       c.state === 'accepted' ? h('a', {href: `#/chat/${p}`, class: 'button'}, 'Message') : null,

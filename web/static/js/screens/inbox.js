@@ -2,7 +2,7 @@
 // counts and the state of the last message; and a way to write to a contact.
 
 import {get, post} from '../api.js';
-import {h, replace, timeEl, debounce, form} from '../dom.js';
+import {h, replace, timeEl, debounce, form, remote} from '../dom.js';
 import {stateEl} from './thread.js';
 
 export default {
@@ -47,14 +47,14 @@ export default {
 export function conversationItem(app, c, route, extra) {
   const last = c.last || {};
   const name = c.name || app.name(c.peer_id);
-  const preview = last.kind === 'reaction' ? `reacted ${last.body}`
-    : last.kind === 'group_invite' ? `invitation to the group “${last.body}”` : last.body;
+  const preview = last.kind === 'reaction' ? ['reacted ', remote(last.body)]
+    : last.kind === 'group_invite' ? ['invitation to the group “', remote(last.body), '”'] : remote(last.body);
   const contact = app.contacts.get(c.peer_id);
   return h('li', {class: 'conversation' + (c.unread ? ' unread' : ''), dataset: {peer: c.peer_id}},
     h('a', {href: `#/${route}/${encodeURIComponent(c.peer_id)}`},
-      h('span', {class: 'avatar', 'aria-hidden': 'true'}, (name[0] || '?').toUpperCase()),
+      h('span', {class: 'avatar', 'aria-hidden': 'true'}, remote(([...name][0] || '?').toUpperCase())),
       h('span', {class: 'conv-main'},
-        h('span', {class: 'conv-name'}, name,
+        h('span', {class: 'conv-name'}, remote(name),
           contact && contact.verified ? h('span', {class: 'verified', title: 'Safety number verified'}, ' ✓ verified') : null),
         h('span', {class: 'conv-preview'},
           last.direction === 'outbound' ? h('span', {class: 'you'}, 'You: ') : null, preview)),

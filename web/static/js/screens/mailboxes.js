@@ -7,14 +7,14 @@
 // text.
 
 import {get, post, put, del, enc} from '../api.js';
-import {h, replace, form, action, shortID, timeEl, debounce} from '../dom.js';
+import {h, replace, form, action, shortID, timeEl, debounce, visible, remote} from '../dom.js';
 
 // peerCell names a peer: our name for it with a short form of its ID, or
 // the short form alone when we have no name for it.
 function peerCell(app, id) {
   const name = app.name(id);
   return h('td', {},
-    name !== shortID(id) ? [h('span', {class: 'conv-name'}, name), ' '] : null,
+    name !== shortID(id) ? [remote(name, {class: 'conv-name'}), ' '] : null,
     h('span', {class: 'peer-id', title: id}, shortID(id)));
 }
 
@@ -63,7 +63,7 @@ export function mailboxesPanel(app) {
       serveStatus.textContent = sv.contacts ? 'Holding mail for your contacts who appoint you' : 'Not holding mail for your contacts';
     } catch (err) {
       serve.checked = !serve.checked;
-      serveStatus.textContent = err.message;
+      serveStatus.textContent = visible(err.message);
       serveStatus.classList.add('error');
     } finally {
       serve.disabled = false;
@@ -104,7 +104,7 @@ export function mailboxesPanel(app) {
       peerCell(app, m.peer_id),
       h('td', {}, timeEl(m.expires)),
       h('td', {}, m.last_drain ? timeEl(m.last_drain) : h('span', {class: 'meta'}, 'not yet')),
-      h('td', {class: m.drain_error ? 'error' : ''}, m.drain_error || ''),
+      h('td', {class: m.drain_error ? 'error' : ''}, remote(m.drain_error || '')),
       h('td', {}, action('Revoke', async () => {
         await del(`/v1/mailboxes/${enc(m.peer_id)}`);
         app.announce(`Revoked ${name}`);

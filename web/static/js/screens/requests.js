@@ -3,7 +3,7 @@
 // sender gave (e.g. a room), else a room where we saw the sender.
 
 import {get, post, enc} from '../api.js';
-import {h, replace, timeEl, debounce, throttle, action, shortID} from '../dom.js';
+import {h, replace, timeEl, debounce, throttle, action, shortID, remote} from '../dom.js';
 
 export default {
   name: 'requests',
@@ -46,11 +46,11 @@ function requestItem(app, c, messages, where, reload) {
   const p = enc(c.peer_id);
   const done = what => { app.announce(`${what} ${name}`); reload(); };
   return h('li', {class: 'request panel', dataset: {peer: c.peer_id}},
-    h('h2', {class: 'request-from'}, name,
+    h('h2', {class: 'request-from'}, remote(name),
       c.name ? h('span', {class: 'peer-id', title: c.peer_id}, ` ${shortID(c.peer_id)}`) : null),
     where ? h('p', {class: 'request-context'}, where) : h('p', {class: 'request-context none'}, 'No context: not a contact, not seen in your rooms'),
     h('ol', {class: 'request-messages', 'aria-label': `Messages from ${name}`},
-      messages.map(m => h('li', {}, m.body, ' ', timeEl(m.sent)))),
+      messages.map(m => h('li', {}, remote(m.body, {multiline: true}), ' ', timeEl(m.sent)))),
     h('div', {class: 'actions'},
       action('Accept', async () => {
         await post(`/v1/requests/${p}/accept`);
@@ -75,9 +75,9 @@ async function context(app, peerID, rooms, convOrigin) {
     if (origin.startsWith('room:')) {
       const id = origin.slice(5);
       const r = rooms.find(r => r.id === id);
-      return `Sent from room “${r ? r.name : shortID(id)}”`;
+      return ['Sent from room “', remote(r ? r.name : shortID(id)), '”'];
     }
-    return `Context: ${origin}`;
+    return ['Context: ', remote(origin)];
   }
   const seen = [];
   await Promise.all(rooms.filter(r => r.joined).map(async r => {
@@ -87,5 +87,5 @@ async function context(app, peerID, rooms, convOrigin) {
       if (chat.messages.some(m => m.sender_id === peerID) || qs.questions.some(q => q.sender_id === peerID)) seen.push(r.name);
     } catch (err) { /* a room that fails is left out */ }
   }));
-  return seen.length ? `Seen in room ${seen.map(n => `“${n}”`).join(', ')}` : '';
+  return seen.length ? ['Seen in room ', seen.map((n, i) => [i ? ', ' : '', '“', remote(n), '”'])] : '';
 }

@@ -3,7 +3,7 @@
 // pin, hide, mute and (the host) grant roles.
 
 import {get, post} from '../api.js';
-import {h, replace, timeEl, throttle, action, showError} from '../dom.js';
+import {h, replace, timeEl, throttle, action, showError, remote, setRemote, visible} from '../dom.js';
 
 const roomReactions = ['👍', '👏', '❤️'];
 
@@ -28,7 +28,7 @@ export default {
       try {
         await fn();
       } catch (err) {
-        status.textContent = `${attrs && attrs['aria-label'] || label}: ${err.message}`;
+        status.textContent = visible(`${attrs && attrs['aria-label'] || label}: ${err.message}`);
       }
     }, attrs);
     const modToggle = h('input', {type: 'checkbox', id: 'mod-tools'});
@@ -49,10 +49,10 @@ export default {
       try {
         const m = await post(`${base}/ask-speaker`, {peer: speakerSelect.value, text: privateText.value.trim()});
         privateText.value = '';
-        replace(privateStatus, 'Sent, end to end encrypted: ', h('a', {href: `#/chat/${encodeURIComponent(m.peer_id)}`}, `your conversation with ${app.name(m.peer_id)}`));
+        replace(privateStatus, 'Sent, end to end encrypted: ', h('a', {href: `#/chat/${encodeURIComponent(m.peer_id)}`}, ['your conversation with ', remote(app.name(m.peer_id))]));
       } catch (err) {
         privateStatus.classList.add('error');
-        privateStatus.textContent = err.message;
+        privateStatus.textContent = visible(err.message);
       }
     });
     const questions = h('ol', {class: 'questions', id: 'questions', 'aria-label': 'Questions, most upvoted first', 'aria-live': 'polite'});
@@ -81,7 +81,7 @@ export default {
       const speakers = (info?.speakers || []).filter(p => p !== app.self?.peer_id);
       privateForm.hidden = speakers.length === 0;
       const current = speakerSelect.value;
-      replace(speakerSelect, speakers.map(p => h('option', {value: p}, app.name(p) + (p === info.host_id ? ' (host)' : ''))));
+      replace(speakerSelect, speakers.map(p => h('option', {value: p}, visible(app.name(p)) + (p === info.host_id ? ' (host)' : ''))));
       if (speakers.includes(current)) speakerSelect.value = current;
     }
     modToggle.addEventListener('change', () => { modTools = modToggle.checked; load(); });
@@ -126,8 +126,8 @@ export default {
           h('span', {class: 'upvotes', 'aria-label': `${q.upvotes} upvotes`}, q.upvotes),
           act('▲', target(q.id, 'questions/{msg}/upvote'), {class: 'upvote', 'aria-label': `Upvote: ${q.text}`})),
         h('div', {class: 'q-main'},
-          h('p', {class: 'q-text'}, q.text),
-          h('p', {class: 'meta'}, app.name(q.sender_id), ' · ', timeEl(q.time),
+          h('p', {class: 'q-text', dir: 'auto'}, remote(q.text, {multiline: true})),
+          h('p', {class: 'meta'}, remote(app.name(q.sender_id)), ' · ', timeEl(q.time),
             q.answered ? h('span', {class: 'tag answered-tag'}, 'Answered') : null,
             q.pinned ? h('span', {class: 'tag pinned-tag'}, 'Pinned') : null),
           mod.length ? h('div', {class: 'actions'}, mod) : null));
@@ -147,9 +147,9 @@ export default {
       }
       if (modTools) mod.unshift(act('Hide', target(m.id, 'messages/{msg}/hide'), {class: 'mod', 'aria-label': `Hide: ${m.text}`}));
       return h('li', {class: 'chat-line', dataset: {id: m.id}},
-        h('span', {class: 'sender'}, app.name(m.sender_id), m.sender_id === info?.host_id ? h('span', {class: 'tag'}, 'host') : null),
-        ' ', h('span', {class: 'text'}, m.text), ' ', timeEl(m.time),
-        m.reactions.length ? h('span', {class: 'reactions'}, m.reactions.map(r => h('span', {}, `${r.emoji} ${r.count}`))) : null,
+        h('span', {class: 'sender'}, remote(app.name(m.sender_id)), m.sender_id === info?.host_id ? h('span', {class: 'tag'}, 'host') : null),
+        ' ', remote(m.text, {class: 'text', multiline: true}), ' ', timeEl(m.time),
+        m.reactions.length ? h('span', {class: 'reactions'}, m.reactions.map(r => h('span', {}, remote(r.emoji), ` ${r.count}`))) : null,
         h('span', {class: 'msg-actions'},
           roomReactions.map(emoji => act(emoji, () => post(`${base}/messages/${m.id}/react`, {emoji}).then(load),
             {class: 'react', 'aria-label': `React ${emoji} to: ${m.text}`})),
@@ -162,12 +162,12 @@ export default {
         const first = !info;
         info = detail;
         if (first && isHost()) { modTools = true; modToggle.checked = true; }
-        heading.textContent = info.name;
-        document.title = `${info.name} · Backchannel`;
-        desc.textContent = info.description || '';
-        replace(who, isHost() ? 'You host this room. ' : `Hosted by ${app.name(info.host_id)}. `,
+        setRemote(heading, info.name);
+        document.title = visible(`${info.name} · Backchannel`);
+        setRemote(desc, info.description || '', {multiline: true});
+        replace(who, isHost() ? 'You host this room. ' : ['Hosted by ', remote(app.name(info.host_id)), '. '],
           `${info.listeners} listening`,
-          info.speakers.length ? ` · speakers: ${info.speakers.map(s => app.name(s)).join(', ')}` : '');
+          info.speakers.length ? [' · speakers: ', info.speakers.map((s, i) => [i ? ', ' : '', remote(app.name(s))])] : '');
         drawPrivate();
         replace(questions, qs.questions.length ? qs.questions.map(questionItem) : h('li', {class: 'empty'}, 'No questions yet.'));
         const nearBottom = chatLog.scrollHeight - chatLog.scrollTop - chatLog.clientHeight < 80;

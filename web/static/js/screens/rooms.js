@@ -2,7 +2,7 @@
 // ID, or look rooms up by name in the DHT.
 
 import {get, post, enc} from '../api.js';
-import {h, replace, throttle, form, action, shortID} from '../dom.js';
+import {h, replace, throttle, form, action, shortID, remote} from '../dom.js';
 
 export default {
   name: 'rooms',
@@ -51,12 +51,12 @@ export default {
 };
 
 function roomItem(app, r, discovered) {
-  const host = r.host_id === app.self?.peer_id ? 'you host it' : `hosted by ${app.name(r.host_id)}`;
+  const host = r.host_id === app.self?.peer_id ? 'you host it' : ['hosted by ', remote(app.name(r.host_id))];
   return h('li', {class: 'room-item', dataset: {room: r.id}},
-    h('a', {href: r.joined ? `#/room/${r.id}` : false, class: 'room-name'}, r.name),
-    h('span', {class: 'room-meta'}, ` ${host}`, r.joined ? ` · ${r.listeners} listening` : '',
+    h('a', {href: r.joined ? `#/room/${r.id}` : false, class: 'room-name'}, remote(r.name)),
+    h('span', {class: 'room-meta'}, ' ', host, r.joined ? ` · ${r.listeners} listening` : '',
       r.start ? ` · starts ${new Date(r.start).toLocaleString()}` : ''),
-    r.description ? h('p', {class: 'room-desc'}, r.description) : null,
+    r.description ? h('p', {class: 'room-desc', dir: 'auto'}, remote(r.description, {multiline: true})) : null,
     discovered && !r.joined ? action('Join', async () => {
       const j = await post('/v1/rooms/join', {ref: r.id});
       app.go(`#/room/${j.id}`);

@@ -4,7 +4,7 @@
 // stream is up. The shell polls the
 // status every few seconds; this screen redraws on each poll.
 
-import {h, replace} from '../dom.js';
+import {h, replace, remote} from '../dom.js';
 
 export default {
   name: 'status',
@@ -32,7 +32,7 @@ export default {
         ...(s.observed_addrs?.length ? row('Seen by peers as', addrList(s.observed_addrs), 'st-observed') : []),
         ...(s.relays?.length ? row('Relays', addrList(s.relays), 'st-relays') : []),
         ...(s.links?.length ? row('Contacts online', h('ul', {class: 'plain'}, s.links.map(l =>
-          h('li', {}, `${l.name || l.peer_id.slice(-8)}: ${l.kind}${l.hole_punched && l.kind === 'direct' ? ' (hole punched)' : ''}`))), 'st-links') : []),
+          h('li', {}, remote(l.name || l.peer_id.slice(-8)), `: ${l.kind}${l.hole_punched && l.kind === 'direct' ? ' (hole punched)' : ''}`))), 'st-links') : []),
         row('Live updates', stream, 'st-stream'));
     };
     draw();

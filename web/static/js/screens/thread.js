@@ -3,7 +3,7 @@
 // delivered, read).
 
 import {get, post, enc} from '../api.js';
-import {h, replace, timeEl, debounce, action, shortID, showError} from '../dom.js';
+import {h, replace, timeEl, debounce, action, shortID, showError, remote, setRemote} from '../dom.js';
 
 const quickReactions = ['👍', '❤️', '😂', '😮'];
 
@@ -38,7 +38,7 @@ export default {
     let roomNames = new Map();
     const roomName = id => roomNames.get(id) || 'a room';
 
-    const heading = h('h1', {tabindex: '-1', id: 'thread-title'}, name());
+    const heading = h('h1', {tabindex: '-1', id: 'thread-title'}, remote(name()));
     const requestNote = h('p', {class: 'notice-inline', hidden: true},
       'This conversation is a request. ', h('a', {href: '#/requests'}, 'Accept or decline it in Requests.'));
     const safety = h('details', {class: 'safety', id: 'safety'},
@@ -64,7 +64,7 @@ export default {
       try {
         const sn = await get(`/v1/contacts/${p}/safety-number`);
         replace(body,
-          h('p', {}, 'Compare these digits with ', name(), ' in person or on a call. If they match, no one is in the middle.'),
+          h('p', {}, 'Compare these digits with ', remote(name()), ' in person or on a call. If they match, no one is in the middle.'),
           h('p', {class: 'digits', id: 'safety-digits'}, sn.safety_number),
           action(sn.verified ? 'Mark as not verified' : 'Mark as verified', async () => {
             await post(`/v1/contacts/${p}/verify`, {verified: !sn.verified});
@@ -82,14 +82,14 @@ export default {
       replace(document.getElementById('verified-mark'),
         c && c.verified ? h('span', {class: 'verified'}, '✓ verified') : null);
       requestNote.hidden = !(c && c.state === 'pending');
-      heading.textContent = name();
+      setRemote(heading, name());
     }
 
     function setReply(m) {
       replyTo = m;
       replyChip.hidden = !m;
       if (m) {
-        replace(replyChip, h('span', {}, 'Replying to: ', h('q', {}, m.body)),
+        replace(replyChip, h('span', {}, 'Replying to: ', h('q', {}, remote(m.body))),
           h('button', {type: 'button', 'aria-label': 'Cancel reply', onclick: () => setReply(null)}, '×'));
         input.focus();
       }
@@ -99,8 +99,8 @@ export default {
       if (m.kind === 'group_invite') {
         // An invitation to a private group: answered on the Groups screen.
         return h('li', {class: `msg ${m.direction} group-invite-line`, dataset: {id: m.id, state: m.state}},
-          h('p', {class: 'body'}, m.direction === 'inbound' ? `${name()} invited you to the group “${m.body}”. `
-            : `You invited ${name()} to the group “${m.body}”. `,
+          h('p', {class: 'body'}, m.direction === 'inbound' ? [remote(name()), ' invited you to the group “', remote(m.body), '”. ']
+            : ['You invited ', remote(name()), ' to the group “', remote(m.body), '”. '],
           m.direction === 'inbound' ? h('a', {href: '#/groups'}, 'Answer in Groups') : null),
           h('div', {class: 'meta'}, timeEl(m.sent)));
       }
@@ -113,17 +113,17 @@ export default {
         grouped.set(r.body, g);
       }
       return h('li', {class: `msg ${m.direction}`, dataset: {id: m.id, state: m.state}},
-        target || m.reply_to ? h('blockquote', {class: 'quote'}, target ? target.body : 'an earlier message') : null,
+        target || m.reply_to ? h('blockquote', {class: 'quote'}, target ? remote(target.body, {multiline: true}) : 'an earlier message') : null,
         m.context && m.context.startsWith('room:') ? h('p', {class: 'context-tag'}, 'Private question from room ',
-          h('a', {href: `#/room/${m.context.slice(5)}`}, roomName(m.context.slice(5)))) : null,
-        h('p', {class: 'body'}, m.body),
+          h('a', {href: `#/room/${m.context.slice(5)}`}, remote(roomName(m.context.slice(5))))) : null,
+        h('p', {class: 'body', dir: 'auto'}, remote(m.body, {multiline: true})),
         h('div', {class: 'meta'},
           m.direction === 'inbound' ? h('span', {class: 'sr-only'}, `${name()} `) : h('span', {class: 'sr-only'}, 'You '),
           timeEl(m.sent),
           m.direction === 'outbound' ? stateEl(m.state) : null),
         grouped.size ? h('ul', {class: 'reactions', 'aria-label': 'Reactions'},
           [...grouped].map(([emoji, g]) => h('li', {class: g.mine ? 'mine' : ''},
-            h('span', {'aria-hidden': 'true'}, emoji), h('span', {class: 'count'}, g.n),
+            h('span', {'aria-hidden': 'true'}, remote(emoji)), h('span', {class: 'count'}, g.n),
             h('span', {class: 'sr-only'}, g.mine ? ' including you' : '')))) : null,
         h('div', {class: 'msg-actions'},
           h('button', {type: 'button', class: 'link', onclick: () => setReply(m), 'aria-label': `Reply to: ${m.body}`}, 'Reply'),
@@ -201,7 +201,7 @@ export default {
       if (e.type === 'contact' && e.peer_id === peer) setTimeout(drawVerified, 100);
       if (e.peer_id !== peer && !(e.message && e.message.peer_id === peer)) return;
       if (e.type === 'typing') {
-        typing.textContent = e.typing ? `${name()} is typing…` : '';
+        replace(typing, e.typing ? [remote(name()), ' is typing…'] : null);
         clearTimeout(typingClear);
         if (e.typing) typingClear = setTimeout(() => { typing.textContent = ''; }, 8000);
       }
