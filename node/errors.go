@@ -22,4 +22,5 @@ var (
 	ErrNotSpeaker     = errs.ErrNotSpeaker
 	ErrNoMailbox      = errs.ErrNoMailbox
 	ErrMailboxRefused = errs.ErrMailboxRefused
+	ErrNoPeers        = errs.ErrNoPeers
 )

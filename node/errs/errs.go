@@ -49,4 +49,9 @@ var (
 	// for that recipient, a quota or rate limit is reached, or it does not
 	// agree to hold mail for us.
 	ErrMailboxRefused = errors.New("mailbox refused")
+	// ErrNoPeers means the operation asks the network (a room looked up by
+	// name or ID in the DHT) but the node is connected to no peer and has
+	// none in its DHT routing table: there is no one to ask, so it fails at
+	// once instead of waiting out its search.
+	ErrNoPeers = errors.New("not connected to any peer: add a bootstrap peer or a contact first")
 )

@@ -54,6 +54,9 @@ func (s *Service) provideRoom(lr *liveRoom) {
 // fetchDescriptor finds a peer in the room (connected peers first, then DHT
 // providers) and asks it for the room's descriptor.
 func (s *Service) fetchDescriptor(ctx context.Context, id room.ID) (room.Descriptor, error) {
+	if !s.hasPeers() {
+		return room.Descriptor{}, fmt.Errorf("room %s: %w", id, errs.ErrNoPeers)
+	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	h := s.env.Net.Host()
@@ -110,20 +113,45 @@ func (s *Service) fetchDescriptor(ctx context.Context, id room.ID) (room.Descrip
 	}
 }
 
-// DiscoverRooms finds rooms by name: it asks the DHT for peers that announced
-// the name and asks them for the rooms of that name they are in. Each result
-// is a verified, host-signed descriptor.
+// hasPeers reports whether the node has anyone to ask: a connected peer,
+// or a peer in its DHT routing table (which a DHT query dials again).
+func (s *Service) hasPeers() bool {
+	if len(s.env.Net.Host().Network().Peers()) > 0 {
+		return true
+	}
+	d := s.env.Net.DHT()
+	return d != nil && d.RoutingTable().Size() > 0
+}
+
+// peers is "1 peer" or "N peers".
+func peers(n int) string {
+	if n == 1 {
+		return "1 peer"
+	}
+	return fmt.Sprintf("%d peers", n)
+}
+
+// DiscoverRooms finds rooms by name: it asks the connected peers, and the
+// peers the DHT knows to have announced the name, for the rooms of that
+// name they are in. Each result is a verified, host-signed descriptor. With
+// no peer to ask it fails at once with errs.ErrNoPeers; when no one knows
+// the name, its errs.ErrNotFound says how many peers were asked.
 func (s *Service) DiscoverRooms(ctx context.Context, name string) ([]Info, error) {
+	if !s.hasPeers() {
+		return nil, fmt.Errorf("looking for room %q: %w", name, errs.ErrNoPeers)
+	}
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	h := s.env.Net.Host()
 	found := map[room.ID]room.Descriptor{}
 	asked := map[peer.ID]bool{s.self(): true}
+	everAsked := map[peer.ID]bool{} // for the error: how many peers were asked
 	ask := func(p peer.ID) {
 		if asked[p] {
 			return
 		}
 		asked[p] = true
+		everAsked[p] = true
 		resp, err := s.syncExchange(ctx, p, &roomspb.SyncRequest{Name: name})
 		if err != nil {
 			return
@@ -136,6 +164,11 @@ func (s *Service) DiscoverRooms(ctx context.Context, name string) ([]Info, error
 			found[d.Room] = d
 			s.rememberHelper(d.Room, p)
 		}
+	}
+	// The connected peers are asked once: one that joins a room of that name
+	// later announces it in the DHT, where the next rounds look.
+	for _, p := range h.Network().Peers() {
+		ask(p)
 	}
 	wait := 100 * time.Millisecond
 	for len(found) == 0 {
@@ -155,7 +188,7 @@ func (s *Service) DiscoverRooms(ctx context.Context, name string) ([]Info, error
 		}
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("%w: no room named %q found", errs.ErrNotFound, name)
+			return nil, fmt.Errorf("%w: no room named %q found among %s", errs.ErrNotFound, name, peers(len(everAsked)))
 		case <-time.After(wait):
 		}
 		clear(asked)
