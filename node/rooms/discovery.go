@@ -54,8 +54,8 @@ func (s *Service) provideRoom(lr *liveRoom) {
 // fetchDescriptor finds a peer in the room (connected peers first, then DHT
 // providers) and asks it for the room's descriptor.
 func (s *Service) fetchDescriptor(ctx context.Context, id room.ID) (room.Descriptor, error) {
-	if !s.hasPeers() {
-		return room.Descriptor{}, fmt.Errorf("room %s: %w", id, errs.ErrNoPeers)
+	if err := s.awaitPeer(ctx); err != nil {
+		return room.Descriptor{}, fmt.Errorf("room %s: %w", id, err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
@@ -123,6 +123,42 @@ func (s *Service) hasPeers() bool {
 	return d != nil && d.RoutingTable().Size() > 0
 }
 
+// firstPeerWait is how long a lookup waits for a first connection when the
+// node knows peers' addresses but is connected to none: it may be dialling
+// them (a daemon that just started, its bootstrap peers, its peerbook's).
+const firstPeerWait = 10 * time.Second
+
+// awaitPeer returns nil once the node has someone to ask (hasPeers). A node
+// that knows other peers' addresses waits up to firstPeerWait for one to
+// connect; one that knows none has no one to ask. Otherwise, the error
+// wraps errs.ErrNoPeers.
+func (s *Service) awaitPeer(ctx context.Context) error {
+	if s.hasPeers() {
+		return nil
+	}
+	known := 0
+	for _, p := range s.env.Net.Host().Peerstore().PeersWithAddrs() {
+		if p != s.self() {
+			known++
+		}
+	}
+	if known == 0 {
+		return errs.ErrNoPeers
+	}
+	ctx, cancel := context.WithTimeout(ctx, firstPeerWait)
+	defer cancel()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for !s.hasPeers() {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w (none of the %s it knows answered)", errs.ErrNoPeers, peers(known))
+		case <-tick.C:
+		}
+	}
+	return nil
+}
+
 // peers is "1 peer" or "N peers".
 func peers(n int) string {
 	if n == 1 {
@@ -134,11 +170,11 @@ func peers(n int) string {
 // DiscoverRooms finds rooms by name: it asks the connected peers, and the
 // peers the DHT knows to have announced the name, for the rooms of that
 // name they are in. Each result is a verified, host-signed descriptor. With
-// no peer to ask it fails at once with errs.ErrNoPeers; when no one knows
+// no peer to ask it fails with errs.ErrNoPeers (see awaitPeer); when no one knows
 // the name, its errs.ErrNotFound says how many peers were asked.
 func (s *Service) DiscoverRooms(ctx context.Context, name string) ([]Info, error) {
-	if !s.hasPeers() {
-		return nil, fmt.Errorf("looking for room %q: %w", name, errs.ErrNoPeers)
+	if err := s.awaitPeer(ctx); err != nil {
+		return nil, fmt.Errorf("looking for room %q: %w", name, err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
