@@ -85,7 +85,11 @@ func defaultHome() (string, error) {
 
 // client connects to the daemon of a.home.
 func (a *app) client() (*client.Client, error) {
-	return client.FromHome(a.home)
+	c, err := client.FromHome(a.home)
+	if _, starting := startingPID(a.home); starting && errors.Is(err, client.ErrNoDaemon) {
+		return nil, errDaemonStarting
+	}
+	return c, err
 }
 
 // explain turns an error into the line the user reads.
