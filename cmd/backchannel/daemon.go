@@ -174,6 +174,7 @@ func (a *app) runDaemon(ctx context.Context, f daemonFlags, started func(ctx con
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	stopWithGoRun()
 
 	listen := f.listen
 	if len(listen) == 0 {
