@@ -210,8 +210,8 @@
 // status of its code: bad_request, invalid_invite, invalid_room and
 // invalid_group 400, unauthorized 401, forbidden, blocked, not_allowed and
 // muted 403, not_found, unknown_peer and no_mailbox 404, method_not_allowed
-// 405, ambiguous_name, request_pending, key_pending and mailbox_refused
-// 409, too_large
+// 405, ambiguous_name, request_pending, key_pending, mailbox_refused and
+// no_peers (a room looked up in the network, with no peer to ask) 409, too_large
 // 413, internal 500, unavailable 503 (the node is shutting down). The codes are stable;
 // the messages are for people.
 //

@@ -52,12 +52,20 @@ var (
 	ErrMailboxRefused = errors.New("mailbox refused")                  // 409 mailbox_refused
 )
 
+// CodeNoPeers (409): the node is connected to no peer, so a search through
+// the network (a room by name or ID) has no one to ask. ErrNoPeers chooses it.
+const CodeNoPeers = "no_peers"
+
+// ErrNoPeers means the node has no peer to ask: 409 no_peers.
+var ErrNoPeers = errors.New("not connected to any peer")
+
 // errorMap maps the backend's errors to a status and code, first match wins.
 var errorMap = []struct {
 	err    error
 	status int
 	code   string
 }{
+	{ErrNoPeers, http.StatusConflict, CodeNoPeers},
 	{ErrUnknownPeer, http.StatusNotFound, CodeUnknownPeer},
 	{ErrTooLarge, http.StatusRequestEntityTooLarge, CodeTooLarge},
 	{ErrBlocked, http.StatusForbidden, CodeBlocked},

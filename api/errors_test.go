@@ -24,6 +24,7 @@ func TestClassify(t *testing.T) {
 		{fmt.Errorf("%w: shutting down", ErrUnavailable), 503, CodeUnavailable},
 		{fmt.Errorf("%w: quota reached", ErrMailboxRefused), 409, CodeMailboxRefused},
 		{fmt.Errorf("%w: bob", ErrNoMailbox), 404, CodeNoMailbox},
+		{fmt.Errorf("looking for room x: %w", ErrNoPeers), 409, CodeNoPeers},
 		{errors.New("disk on fire"), 500, CodeInternal},
 	}
 	for _, tt := range tests {

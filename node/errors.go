@@ -23,4 +23,5 @@ var (
 	ErrNoMailbox      = errs.ErrNoMailbox
 	ErrMailboxRefused = errs.ErrMailboxRefused
 	ErrInvalidInput   = errs.ErrInvalidInput
+	ErrNoPeers        = errs.ErrNoPeers
 )

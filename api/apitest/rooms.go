@@ -151,12 +151,19 @@ func (f *Fake) CreateRoom(ctx context.Context, name, description string, start t
 }
 
 // JoinRoom implements api.RoomBackend: ref is a room ID or the name of
-// exactly one room the fake knows.
+// exactly one room the fake knows. As the node, it fails with
+// api.ErrNoPeers when State.ConnectedPeers is 0 and it would have to look
+// (a name, or a room not joined), and a name it does not know is not found
+// "among N peers", N being State.ConnectedPeers.
 func (f *Fake) JoinRoom(ctx context.Context, ref string) (api.Room, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var r *fakeRoom
-	if id, err := room.ParseID(ref); err == nil {
+	id, err := room.ParseID(ref)
+	if f.State.ConnectedPeers == 0 && (err != nil || f.rooms[id] == nil || !f.rooms[id].info.Joined) {
+		return api.Room{}, fmt.Errorf("looking for room %q: %w: add a bootstrap peer or a contact first", ref, api.ErrNoPeers)
+	}
+	if err == nil {
 		r = f.rooms[id]
 	} else {
 		var named []*fakeRoom
@@ -172,11 +179,22 @@ func (f *Fake) JoinRoom(ctx context.Context, ref string) (api.Room, error) {
 			r = named[0]
 		}
 	}
+	if r == nil && err != nil {
+		return api.Room{}, fmt.Errorf("%w: no room named %q found among %d peers", api.ErrNotFound, ref, f.State.ConnectedPeers)
+	}
 	if r == nil {
 		return api.Room{}, fmt.Errorf("%w: no room %q", api.ErrNotFound, ref)
 	}
 	r.info.Joined = true
 	return f.roomLocked(r), nil
+}
+
+// SetConnectedPeers sets State.ConnectedPeers, which JoinRoom heeds, while
+// the fake may be serving.
+func (f *Fake) SetConnectedPeers(n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.State.ConnectedPeers = n
 }
 
 // LeaveRoom implements api.RoomBackend.

@@ -32,6 +32,7 @@ var errorMap = []struct{ node, api error }{
 	{node.ErrClosed, api.ErrUnavailable},
 	{node.ErrNoMailbox, api.ErrNoMailbox},
 	{node.ErrMailboxRefused, api.ErrMailboxRefused},
+	{node.ErrNoPeers, api.ErrNoPeers},
 	{storage.ErrAmbiguous, api.ErrAmbiguous},
 	{storage.ErrNotFound, api.ErrNotFound},
 	{storage.ErrInvalid, api.ErrInvalid},

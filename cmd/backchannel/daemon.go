@@ -163,11 +163,20 @@ func (a *app) runDaemon(ctx context.Context, f daemonFlags, started func(ctx con
 	if c, err := a.client(); err == nil && c.Health(ctx) == nil {
 		return fmt.Errorf("a daemon is already running for home %s", a.home)
 	}
+	if pid, ok := startingPID(a.home); ok {
+		return alreadyStarting(a.home, pid)
+	}
 	log := slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level}))
 	privateFiles()
 	if err := os.MkdirAll(a.home, 0o700); err != nil {
 		return err
 	}
+	// Until the API serves, commands say that the daemon is starting.
+	serving, err := markStarting(a.home)
+	if err != nil {
+		return err
+	}
+	defer serving()
 	key, from, err := a.storeKey(f.keys, false)
 	if err != nil {
 		return err
@@ -175,6 +184,7 @@ func (a *app) runDaemon(ctx context.Context, f daemonFlags, started func(ctx con
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	stopWithGoRun()
 
 	listen := f.listen
 	if len(listen) == 0 {
@@ -237,6 +247,7 @@ func (a *app) runDaemon(ctx context.Context, f daemonFlags, started func(ctx con
 	if err != nil {
 		return errors.Join(err, n.Close())
 	}
+	serving()
 	self := n.Self()
 	link, err := srv.LoginURL(startLoginTTL)
 	if err != nil {

@@ -95,8 +95,16 @@ func TestDaemon(t *testing.T) {
 // gaters holds the connection gater of each daemon run in process, by home.
 var gaters sync.Map // string -> *node.LoopbackGater
 
+// startingSeen holds, by home, whether the daemon's starting file named a
+// live process once its node had started (before its API serves).
+var startingSeen sync.Map // string -> bool
+
 func init() {
-	nodeStarted = func(home string, n *node.Node) { gaters.Store(home, n.Gater()) }
+	nodeStarted = func(home string, n *node.Node) {
+		gaters.Store(home, n.Gater())
+		_, ok := startingPID(home)
+		startingSeen.Store(home, ok)
+	}
 }
 
 // loopbackGater returns the gater of home's daemon, failing the test unless

@@ -11,6 +11,7 @@ import (
 
 	"github.com/backchannel/backchannel/api"
 	"github.com/backchannel/backchannel/api/client"
+	"github.com/backchannel/backchannel/crypto/room"
 )
 
 // shortID is how many hex digits of a room message ID the CLI shows; any
@@ -100,6 +101,7 @@ func (a *app) roomJoinCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			a.lookingFor(cmd.Context(), c, args[0])
 			r, err := c.JoinRoom(cmd.Context(), args[0])
 			if err != nil {
 				return err
@@ -107,6 +109,25 @@ func (a *app) roomJoinCmd() *cobra.Command {
 			return a.printRoom(r)
 		},
 	}
+}
+
+// lookingFor says on stderr, before a room is looked up in the network by
+// name, how many peers the daemon has to ask: the lookup is one request
+// that may take its 20 s. It says nothing for a room ID, and nothing when
+// there is no peer, since the daemon then answers at once that it has none.
+func (a *app) lookingFor(ctx context.Context, c *client.Client, name string) {
+	if _, err := room.ParseID(name); err == nil {
+		return
+	}
+	st, err := c.Status(ctx)
+	if err != nil || st.ConnectedPeers == 0 {
+		return
+	}
+	peers := "peers"
+	if st.ConnectedPeers == 1 {
+		peers = "peer"
+	}
+	fmt.Fprintf(a.stderr, "looking for room %q among %d connected %s…\n", name, st.ConnectedPeers, peers)
 }
 
 func (a *app) printRoom(r api.Room) error {
@@ -156,6 +177,7 @@ func (a *app) roomDiscoverCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			a.lookingFor(cmd.Context(), c, args[0])
 			rs, err := c.DiscoverRooms(cmd.Context(), args[0])
 			if err != nil {
 				return err

@@ -99,3 +99,33 @@ func TestRoomCommandErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestRoomJoinLooking: joining by name says first on stderr how many
+// connected peers will be asked, and a name no one knows ends with the
+// daemon's "not found among N peers"; with no peer the daemon's sentence
+// says what to do, and nothing is said about looking.
+func TestRoomJoinLooking(t *testing.T) {
+	s := populated(t) // the fake has 2 connected peers
+	town := s.Fake.AddRemoteRoom("Town Hall", "", bob)
+
+	_, errs, code := cli(t, s.Home, "room", "join", "Town Hall")
+	if code != 0 || errs != "looking for room \"Town Hall\" among 2 connected peers…\n" {
+		t.Errorf("join by name: exit %d, stderr %q", code, errs)
+	}
+	if _, errs, code := cli(t, s.Home, "room", "join", town.String()); code != 0 || errs != "" {
+		t.Errorf("join by ID: exit %d, stderr %q; want nothing said", code, errs)
+	}
+	_, errs, code = cli(t, s.Home, "room", "join", "No Such Room")
+	want := "looking for room \"No Such Room\" among 2 connected peers…\n" +
+		"backchannel: not found: no room named \"No Such Room\" found among 2 peers\n"
+	if code == 0 || errs != want {
+		t.Errorf("missing room: exit %d, stderr\n%q\nwant\n%q", code, errs, want)
+	}
+
+	s.Fake.SetConnectedPeers(0)
+	_, errs, code = cli(t, s.Home, "room", "join", "No Such Room")
+	want = "backchannel: looking for room \"No Such Room\": not connected to any peer: add a bootstrap peer or a contact first\n"
+	if code == 0 || errs != want {
+		t.Errorf("no peers: exit %d, stderr\n%q\nwant\n%q", code, errs, want)
+	}
+}

@@ -86,7 +86,11 @@ func defaultHome() (string, error) {
 
 // client connects to the daemon of a.home.
 func (a *app) client() (*client.Client, error) {
-	return client.FromHome(a.home)
+	c, err := client.FromHome(a.home)
+	if _, starting := startingPID(a.home); starting && errors.Is(err, client.ErrNoDaemon) {
+		return nil, errDaemonStarting
+	}
+	return c, err
 }
 
 // errDaemonRuns: a command that opens the store itself found it open.
@@ -99,8 +103,8 @@ func (a *app) storeInUse() bool { return storage.InUse(filepath.Join(a.home, "st
 // explain turns an error into the line the user reads.
 func (a *app) explain(err error) string {
 	if errors.Is(err, client.ErrNoDaemon) {
-		if a.storeInUse() { // the daemon has the store but no API yet
-			return "the daemon is starting; try again in a moment"
+		if a.storeInUse() { // a daemon has the store but no API yet (one started before starting files)
+			return errDaemonStarting.Error()
 		}
 		return fmt.Sprintf("no daemon running for home %s: start it with `backchannel daemon`", a.home)
 	}

@@ -53,6 +53,11 @@ var (
 	// blank message, a reaction that is not one emoji (rooms and groups say
 	// ErrInvalidRoom and ErrInvalidGroup).
 	ErrInvalidInput = errors.New("invalid input")
+	// ErrNoPeers means the operation asks the network (a room looked up by
+	// name or ID in the DHT) but the node is connected to no peer and has
+	// none in its DHT routing table: there is no one to ask, so it fails at
+	// once instead of waiting out its search.
+	ErrNoPeers = errors.New("not connected to any peer: add a bootstrap peer or a contact first")
 )
 
 // Said is an error in the user's words: it reads as its reason alone and

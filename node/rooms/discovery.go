@@ -54,6 +54,9 @@ func (s *Service) provideRoom(lr *liveRoom) {
 // fetchDescriptor finds a peer in the room (connected peers first, then DHT
 // providers) and asks it for the room's descriptor.
 func (s *Service) fetchDescriptor(ctx context.Context, id room.ID) (room.Descriptor, error) {
+	if err := s.awaitPeer(ctx); err != nil {
+		return room.Descriptor{}, fmt.Errorf("room %s: %w", id, err)
+	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	h := s.env.Net.Host()
@@ -110,20 +113,81 @@ func (s *Service) fetchDescriptor(ctx context.Context, id room.ID) (room.Descrip
 	}
 }
 
-// DiscoverRooms finds rooms by name: it asks the DHT for peers that announced
-// the name and asks them for the rooms of that name they are in. Each result
-// is a verified, host-signed descriptor.
+// hasPeers reports whether the node has anyone to ask: a connected peer,
+// or a peer in its DHT routing table (which a DHT query dials again).
+func (s *Service) hasPeers() bool {
+	if len(s.env.Net.Host().Network().Peers()) > 0 {
+		return true
+	}
+	d := s.env.Net.DHT()
+	return d != nil && d.RoutingTable().Size() > 0
+}
+
+// firstPeerWait is how long a lookup waits for a first connection when the
+// node knows peers' addresses but is connected to none: it may be dialling
+// them (a daemon that just started, its bootstrap peers, its peerbook's).
+const firstPeerWait = 10 * time.Second
+
+// awaitPeer returns nil once the node has someone to ask (hasPeers). A node
+// that knows other peers' addresses waits up to firstPeerWait for one to
+// connect; one that knows none has no one to ask. Otherwise, the error
+// wraps errs.ErrNoPeers.
+func (s *Service) awaitPeer(ctx context.Context) error {
+	if s.hasPeers() {
+		return nil
+	}
+	known := 0
+	for _, p := range s.env.Net.Host().Peerstore().PeersWithAddrs() {
+		if p != s.self() {
+			known++
+		}
+	}
+	if known == 0 {
+		return errs.ErrNoPeers
+	}
+	ctx, cancel := context.WithTimeout(ctx, firstPeerWait)
+	defer cancel()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for !s.hasPeers() {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w (none of the %s it knows answered)", errs.ErrNoPeers, peers(known))
+		case <-tick.C:
+		}
+	}
+	return nil
+}
+
+// peers is "1 peer" or "N peers".
+func peers(n int) string {
+	if n == 1 {
+		return "1 peer"
+	}
+	return fmt.Sprintf("%d peers", n)
+}
+
+// DiscoverRooms finds rooms by name: it asks the connected peers, and the
+// peers the DHT knows to have announced the name, for the rooms of that
+// name they are in. Each result is a verified, host-signed descriptor. With
+// no peer to ask it fails with errs.ErrNoPeers (see awaitPeer); when no one knows
+// the name, its errs.ErrNotFound says how many peers were asked.
 func (s *Service) DiscoverRooms(ctx context.Context, name string) ([]Info, error) {
+	if err := s.awaitPeer(ctx); err != nil {
+		return nil, fmt.Errorf("looking for room %q: %w", name, err)
+	}
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	h := s.env.Net.Host()
 	found := map[room.ID]room.Descriptor{}
 	asked := map[peer.ID]bool{s.self(): true}
+	everAsked := map[peer.ID]bool{} // for the error: how many peers were asked
 	ask := func(p peer.ID) {
 		if asked[p] {
 			return
 		}
 		asked[p] = true
+		everAsked[p] = true
 		resp, err := s.syncExchange(ctx, p, &roomspb.SyncRequest{Name: name})
 		if err != nil {
 			return
@@ -136,6 +200,11 @@ func (s *Service) DiscoverRooms(ctx context.Context, name string) ([]Info, error
 			found[d.Room] = d
 			s.rememberHelper(d.Room, p)
 		}
+	}
+	// The connected peers are asked once: one that joins a room of that name
+	// later announces it in the DHT, where the next rounds look.
+	for _, p := range h.Network().Peers() {
+		ask(p)
 	}
 	wait := 100 * time.Millisecond
 	for len(found) == 0 {
@@ -155,7 +224,7 @@ func (s *Service) DiscoverRooms(ctx context.Context, name string) ([]Info, error
 		}
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("%w: no room named %q found", errs.ErrNotFound, name)
+			return nil, fmt.Errorf("%w: no room named %q found among %s", errs.ErrNotFound, name, peers(len(everAsked)))
 		case <-time.After(wait):
 		}
 		clear(asked)

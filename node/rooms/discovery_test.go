@@ -2,6 +2,7 @@ package rooms
 
 import (
 	"context"
+	"errors"
 	"runtime"
 	"slices"
 	"strings"
@@ -10,6 +11,9 @@ import (
 
 	"github.com/ipfs/go-cid"
 	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/backchannel/backchannel/crypto/room"
+	"github.com/backchannel/backchannel/node/errs"
 )
 
 // provides reports whether ts's DHT holds a provider record of p under
@@ -122,5 +126,53 @@ func TestLeaveRoomEndsAnnouncing(t *testing.T) {
 	}
 	if n := announcers(); n != 1 {
 		t.Fatalf("%d announcement loops after the listener left, want the host's alone", n)
+	}
+}
+
+// TestJoinRoomNoPeers: a node connected to no one, with an empty DHT
+// routing table, has no one to ask for a room: joining by name or by ID
+// and discovering by name fail at once with errs.ErrNoPeers, well within
+// a context far shorter than the searches' own deadlines (20 s and 30 s).
+func TestJoinRoomNoPeers(t *testing.T) {
+	tn := newTestNet(t)
+	lone := newTestService(t, tn, "")
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+	defer cancel()
+	calls := map[string]func() error{
+		"join by name": func() error { _, err := lone.JoinRoom(ctx, "No Such Room"); return err },
+		"join by ID":   func() error { _, err := lone.JoinRoom(ctx, room.ID{1}.String()); return err },
+		"discover":     func() error { _, err := lone.DiscoverRooms(ctx, "No Such Room"); return err },
+	}
+	for what, call := range calls {
+		err := call()
+		if ctx.Err() != nil {
+			t.Fatalf("%s: returned only after the test's 2 s context ended (%v)", what, err)
+		}
+		if !errors.Is(err, errs.ErrNoPeers) {
+			t.Fatalf("%s: error %v, want errs.ErrNoPeers", what, err)
+		}
+	}
+}
+
+// TestJoinRoomMissingAmongPeers: with peers to ask, a name no one knows
+// is not found, and the error says how many peers were asked.
+func TestJoinRoomMissingAmongPeers(t *testing.T) {
+	tn := newTestNet(t)
+	seeker := newTestService(t, tn, "")
+	a := newTestService(t, tn, "")
+	b := newTestService(t, tn, "")
+	seeker.connect(a)
+	seeker.connect(b)
+	if _, err := a.CreateRoom(t.Context(), "Some Other Room", "", time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+	defer cancel()
+	_, err := seeker.JoinRoom(ctx, "No Such Room")
+	if !errors.Is(err, errs.ErrNotFound) || errors.Is(err, errs.ErrNoPeers) {
+		t.Fatalf("error %v, want errs.ErrNotFound", err)
+	}
+	if want := `no room named "No Such Room" found among 2 peers`; !strings.Contains(err.Error(), want) {
+		t.Fatalf("error %q, want it to say %q", err, want)
 	}
 }
