@@ -146,7 +146,10 @@ func (a *app) groupInviteCmd(verb, short string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return c.InviteToGroup(cmd.Context(), args[0], args[1:]...)
+			if err := c.InviteToGroup(cmd.Context(), args[0], args[1:]...); err != nil {
+				return err
+			}
+			return a.done("invited %s to %s: each gets the invitation over 1:1", sanitize(strings.Join(args[1:], ", ")), sanitize(args[0]))
 		},
 	}
 }
@@ -216,7 +219,13 @@ func (a *app) groupAdminCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return c.GrantGroupAdmin(cmd.Context(), args[0], args[1], !revoke)
+			if err := c.GrantGroupAdmin(cmd.Context(), args[0], args[1], !revoke); err != nil {
+				return err
+			}
+			if revoke {
+				return a.done("%s is no longer an admin of %s", sanitize(args[1]), sanitize(args[0]))
+			}
+			return a.done("%s is now an admin of %s", sanitize(args[1]), sanitize(args[0]))
 		},
 	}
 	cmd.Flags().BoolVar(&revoke, "revoke", false, "make the admin a plain member again")
@@ -233,7 +242,10 @@ func (a *app) groupRenameCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return c.RenameGroup(cmd.Context(), args[0], args[1])
+			if err := c.RenameGroup(cmd.Context(), args[0], args[1]); err != nil {
+				return err
+			}
+			return a.done("renamed %s to %s", sanitize(args[0]), sanitize(args[1]))
 		},
 	}
 }

@@ -50,7 +50,10 @@ func (a *app) roomCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return c.LeaveRoom(cmd.Context(), args[0])
+				if err := c.LeaveRoom(cmd.Context(), args[0]); err != nil {
+					return err
+				}
+				return a.done("left %s: its history stays here", sanitize(args[0]))
 			},
 		},
 	)
@@ -381,7 +384,10 @@ func (a *app) roomReactCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return c.RoomReact(cmd.Context(), args[0], id, args[2])
+			if err := c.RoomReact(cmd.Context(), args[0], id, args[2]); err != nil {
+				return err
+			}
+			return a.done("reacted %s to %s in %s", sanitize(args[2]), id, sanitize(args[0]))
 		},
 	}
 }
@@ -400,7 +406,11 @@ func (a *app) roomMuteCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return c.RoomMute(cmd.Context(), args[0], args[1], time.Now().Add(d))
+			until := time.Now().Add(d)
+			if err := c.RoomMute(cmd.Context(), args[0], args[1], until); err != nil {
+				return err
+			}
+			return a.done("muted %s in %s until %s", sanitize(args[1]), sanitize(args[0]), until.Format("15:04"))
 		},
 	}
 	cmd.Flags().DurationVar(&d, "for", 10*time.Minute, "how long (at most 24h)")
@@ -454,7 +464,10 @@ func (a *app) roomGrantCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return c.RoomGrant(cmd.Context(), args[0], args[1], args[2], d)
+			if err := c.RoomGrant(cmd.Context(), args[0], args[1], args[2], d); err != nil {
+				return err
+			}
+			return a.done("%s is a %s of %s for %s", sanitize(args[1]), args[2], sanitize(args[0]), d)
 		},
 	}
 	cmd.Flags().DurationVar(&d, "for", 2*time.Hour, "how long the role lasts (at most 720h)")
