@@ -67,6 +67,10 @@ func TestBrowserGroup(t *testing.T) {
 	}
 	for _, u := range everyone {
 		u.waitJS("three members", `document.querySelectorAll('#group-members .member').length === 3`)
+		// The header speaks of members and roles, not of key epochs.
+		if sub := eval[string](u, `document.querySelector('#group-sub').textContent`); strings.Contains(sub, "epoch") {
+			t.Errorf("%s's group header says %q", u.name, sub)
+		}
 	}
 	// Everyone holds the newest epoch's key before anyone writes: a line
 	// sealed with a key a member has not got yet would wait for a sync.
@@ -128,6 +132,11 @@ func TestBrowserGroup(t *testing.T) {
 	bob.typeIn("#group-composer", "Just us now\r")
 	alice.waitJS("Bob's line after the removal", containsText("#group-log .msg.inbound .body", "Just us now"))
 	bob.shot("group-after-removal")
+	// Bob's Groups list shows the group's last line, his, and its time.
+	bob.goTo("#/groups", "groups")
+	bob.waitJS("the last line in the list", containsText(`#groups-list .group-item[data-id="`+groupID+`"] .conv-preview`, "You: Just us now")+
+		` && document.querySelector('#groups-list .group-item[data-id="`+groupID+`"] .conv-meta time') !== null`)
+	bob.goTo("#/group/"+groupID, "group")
 	carol.waitJS("Carol's thread loaded", containsText("#group-log .body", hello))
 	for _, text := range []string{"Carol is out", "Just us now"} {
 		if eval[bool](carol, containsText("#group-log", text)) {

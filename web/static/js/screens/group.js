@@ -190,9 +190,10 @@ export default {
       }
       setRemote(heading, info.name);
       document.title = visible(`${info.name} · Backchannel`);
+      // Our role only once we are in: an invitee's roster already names
+      // it a member, but it has not joined yet.
       replace(sub, `${info.member_count} member${info.member_count === 1 ? '' : 's'}`,
-        info.role !== 'none' ? ` · you are ${info.role === 'member' ? 'a member' : `the ${info.role}`}` : '',
-        ` · key epoch ${info.epoch}`);
+        info.state === 'joined' && info.role !== 'none' ? ` · you are ${info.role === 'member' ? 'a member' : `the ${info.role}`}` : '');
       const joined = info.state === 'joined';
       stateNote.hidden = joined && !info.key_pending;
       if (info.state === 'invited') {
