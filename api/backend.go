@@ -133,6 +133,9 @@ type GroupBackend interface {
 	// any time), newest first.
 	GroupMessages(id group.ID, limit int, before time.Time) ([]GroupMessage, error)
 	MarkGroupRead(id group.ID) error
+	// GroupChanges lists the roster changes of the epochs this node holds,
+	// oldest first; epochs that changed no one are left out.
+	GroupChanges(id group.ID) ([]GroupChange, error)
 }
 
 // MailboxBackend is mailboxes: the peers we appoint to hold our 1:1 mail

@@ -104,7 +104,7 @@
 //	POST /v1/rooms/{room}/mute                 {"peer", "until"} → 204 (host or moderator; at most a day)
 //	POST /v1/rooms/{room}/grant                {"peer", "role" ("speaker" | "moderator"),
 //	                                           "ttl_seconds" (1 to 30 days)} → 204 (host only)
-//	GET  /v1/groups                            200 {"groups": [Group]} (invited, joined, left, by name)
+//	GET  /v1/groups                            200 {"groups": [Group]} (invited, joined, left; newest "last" first, then by name)
 //	POST /v1/groups                            {"name"} → 201 Group (we own it, alone at epoch 0)
 //	GET  /v1/groups/{group}                    200 GroupDetail: Group plus "members": [GroupMember]
 //	POST /v1/groups/{group}/accept             200 Group (joins a group we were invited to)
@@ -120,6 +120,7 @@
 //	GET  /v1/groups/{group}/messages           ?limit=1..1000 (default 50)&before=RFC3339
 //	                                           → 200 {"messages": [GroupMessage]}, newest first
 //	POST /v1/groups/{group}/messages           {"text", "kind"?, "reply_to"?, "start"?} → 201 GroupMessage
+//	GET  /v1/groups/{group}/changes            200 {"changes": [GroupChange]} (roster changes, oldest first)
 //	GET  /v1/mailboxes                         200 {"mailboxes": [Mailbox]} (the mailboxes we appointed)
 //	POST /v1/mailboxes                         {"peer", "days"? (1 to 400; default 90)} → 201 Mailbox
 //	                                           (asks the peer to hold our mail; again: renews it)
@@ -168,13 +169,21 @@
 // group this node knows (two of that name: 400 invalid_group). Group is
 // {"id", "name", "state" ("invited" | "joined" | "left" | "removed" |
 // "declined"), "epoch", "role" ("owner" | "admin" | "member" | "none"),
-// "member_count", "inviter_id"?, "unread", "key_pending"}; GroupMember is
+// "member_count", "inviter_id"?, "unread", "key_pending", "last"?}, where
+// "last", only in GET /v1/groups, is the group's newest GroupMessage of
+// kind "text", "reply" or "event" among its 20 newest lines (left out when
+// none), as the inbox's "last" is a conversation's; GroupMember is
 // {"peer_id", "role", "name"?}. GroupMessage is {"id" (64 hex digits),
 // "sender_id", "kind" ("text" | "reply" | "event" | "rename" | "left";
 // posting, also "reaction" and "rsvp"), "text", "reply_to"?, "start"?
 // (an event's), "time"?, "epoch", "outbound", "reactions": [{"peer_id",
 // "emoji"}], "rsvps": [{"peer_id", "answer"}], "delivered_to": [peer ID],
-// "read_by": [peer ID]}. A reaction is posted with kind "reaction", the
+// "read_by": [peer ID]}. GroupChange is {"epoch", "signer_id", "added",
+// "removed", "admins", "not_admin"} (each [peer ID]): how the roster of
+// epoch differs from the one before, for each epoch this node holds that
+// changed anyone (a rekey does not); a timeline shows it before the first
+// message of its epoch. "removed" includes members who left (their "left"
+// line says so). A reaction is posted with kind "reaction", the
 // emoji as text and the message as reply_to; an RSVP with kind "rsvp",
 // "yes", "no" or "maybe" as text and the event as reply_to; an event with
 // kind "event", its title as text and "start". The group events carry

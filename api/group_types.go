@@ -9,16 +9,19 @@ import "time"
 // "left", "removed" or "declined"; Role is this node's role in the newest
 // epoch ("owner", "admin", "member", or "none" once out); KeyPending says
 // that the newest epoch's key has not arrived yet (sending waits for it).
+// Last, only in GET /v1/groups, is the newest text, reply or event, left
+// out when there is none.
 type Group struct {
-	ID          string `json:"id"`
-	Name        string `json:"name"`
-	State       string `json:"state"`
-	Epoch       uint64 `json:"epoch"`
-	Role        string `json:"role"`
-	MemberCount int    `json:"member_count"`
-	InviterID   string `json:"inviter_id,omitempty"`
-	Unread      int    `json:"unread"`
-	KeyPending  bool   `json:"key_pending"`
+	ID          string        `json:"id"`
+	Name        string        `json:"name"`
+	State       string        `json:"state"`
+	Epoch       uint64        `json:"epoch"`
+	Role        string        `json:"role"`
+	MemberCount int           `json:"member_count"`
+	InviterID   string        `json:"inviter_id,omitempty"`
+	Unread      int           `json:"unread"`
+	KeyPending  bool          `json:"key_pending"`
+	Last        *GroupMessage `json:"last,omitempty"`
 }
 
 // Groups is the body of GET /v1/groups.
@@ -77,6 +80,26 @@ type GroupMessage struct {
 // first.
 type GroupMessages struct {
 	Messages []GroupMessage `json:"messages"`
+}
+
+// GroupChange is one epoch's change of the roster (see GET
+// /v1/groups/{group}/changes): who was added, who is gone (removed, or
+// left), who became an admin and who stopped being one; SignerID signed
+// the new roster. A message belongs after the changes of epochs up to
+// its own.
+type GroupChange struct {
+	Epoch    uint64   `json:"epoch"`
+	SignerID string   `json:"signer_id"`
+	Added    []string `json:"added"`
+	Removed  []string `json:"removed"`
+	Admins   []string `json:"admins"`
+	NotAdmin []string `json:"not_admin"`
+}
+
+// GroupChanges is the body of GET /v1/groups/{group}/changes: oldest
+// first.
+type GroupChanges struct {
+	Changes []GroupChange `json:"changes"`
 }
 
 // GroupEvent is the "group" field of the group events: "group_message" (a

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -36,6 +37,7 @@ func (s *Server) groupRoutes(mux *routeMux) {
 	mux.HandleFunc("POST /v1/groups/{group}/members/{peer}/admin", s.groupAdmin)
 	mux.HandleFunc("GET /v1/groups/{group}/messages", s.groupMessages)
 	mux.HandleFunc("POST /v1/groups/{group}/messages", s.groupSend)
+	mux.HandleFunc("GET /v1/groups/{group}/changes", s.groupChanges)
 }
 
 func (s *Server) groups(w http.ResponseWriter, r *http.Request) {
@@ -44,7 +46,51 @@ func (s *Server) groups(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	for i := range gs {
+		id, err := group.ParseID(gs[i].ID)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if gs[i].Last, err = s.lastGroupMessage(id); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	// Newest activity first, like the inbox; groups with nothing said yet
+	// keep the backend's order after them.
+	slices.SortStableFunc(gs, func(a, b Group) int {
+		return lastTime(b).Compare(lastTime(a))
+	})
 	writeJSON(w, http.StatusOK, Groups{Groups: nonNil(gs)})
+}
+
+// lastLookback is how many of a group's newest lines GET /v1/groups reads
+// to find the last one worth a preview (renames and leaves are skipped).
+const lastLookback = 20
+
+// lastGroupMessage is the newest text, reply or event of a group, nil if
+// none is among its newest lastLookback lines.
+func (s *Server) lastGroupMessage(id group.ID) (*GroupMessage, error) {
+	ms, err := s.cfg.Backend.Groups.GroupMessages(id, lastLookback, time.Time{})
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range ms {
+		switch m.Kind {
+		case "text", "reply", "event":
+			return &m, nil
+		}
+	}
+	return nil, nil
+}
+
+// lastTime is when g's last message was sent; zero when it has none.
+func lastTime(g Group) time.Time {
+	if g.Last == nil || g.Last.Time == nil {
+		return time.Time{}
+	}
+	return *g.Last.Time
 }
 
 func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) {
@@ -221,6 +267,19 @@ func (s *Server) groupMessages(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, GroupMessages{Messages: nonNil(ms)})
+}
+
+func (s *Server) groupChanges(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.group(w, r)
+	if !ok {
+		return
+	}
+	cs, err := s.cfg.Backend.Groups.GroupChanges(id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, GroupChanges{Changes: nonNil(cs)})
 }
 
 func (s *Server) groupSend(w http.ResponseWriter, r *http.Request) {

@@ -55,13 +55,22 @@ func TestGroupEndpoints(t *testing.T) {
 			line(1, "text", "hello", "") + fmt.Sprintf(`,"reactions":[{"peer_id":%q,"emoji":"👍"}],"rsvps":[],"delivered_to":[],"read_by":[]}]}`, self)},
 		{"POST", gp + "/members/" + carol.String() + "/remove", "", 204, ""},
 		{"POST", gp + "/rekey", "", 204, ""},
+		// Three roster changes; the rekey (epoch 4) changed no one.
+		{"GET", gp + "/changes", "", 200, fmt.Sprintf(`{"changes":[`+
+			`{"epoch":1,"signer_id":%[1]q,"added":[%[2]q,%[3]q],"removed":[],"admins":[],"not_admin":[]},`+
+			`{"epoch":2,"signer_id":%[1]q,"added":[],"removed":[],"admins":[%[2]q],"not_admin":[]},`+
+			`{"epoch":3,"signer_id":%[1]q,"added":[],"removed":[%[3]q],"admins":[],"not_admin":[]}]}`, self, bob, carol)},
 		{"POST", gp + "/rename", `{"name":"Supper club"}`, 204, ""},
 		{"POST", gp + "/read", "", 204, ""},
 		{"GET", gp, "", 200, strings.TrimSuffix(clubJSON("Supper club", "owner", 4, 2), "}") +
 			fmt.Sprintf(`,"members":[{"peer_id":%q,"role":"owner"},{"peer_id":%q,"role":"admin","name":"bob"}]}`, self, bob)},
 		{"POST", "/v1/groups/Book%20club/accept", "", 200, invitedJSON("joined")},
 		{"POST", "/v1/groups/" + invited.String() + "/leave", "", 204, ""},
-		{"GET", "/v1/groups", "", 200, `{"groups":[` + invitedJSON("left") + `,` + clubJSON("Supper club", "owner", 4, 2) + `]}`},
+		// The group with something said comes first and carries its newest
+		// text, reply or event (not the rename after it).
+		{"GET", "/v1/groups", "", 200, `{"groups":[` + strings.TrimSuffix(clubJSON("Supper club", "owner", 4, 2), "}") + `,"last":` +
+			line(2, "event", "Picnic", `,"start":"2026-03-01T12:00:00Z"`) + fmt.Sprintf(`,"reactions":[],"rsvps":[{"peer_id":%q,"answer":"yes"}],"delivered_to":[],"read_by":[]}}`, self) +
+			`,` + invitedJSON("left") + `]}`},
 	}
 	for i, tt := range tests {
 		t.Run(fmt.Sprintf("%d %s %s", i, tt.method, tt.path), func(t *testing.T) {

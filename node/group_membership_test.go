@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/peer"
+
 	"github.com/backchannel/backchannel/crypto/group"
 	"github.com/backchannel/backchannel/storage"
 )
@@ -162,6 +164,7 @@ func TestGroupMembership(t *testing.T) {
 	if r.Epoch <= before {
 		t.Fatalf("rekey left the epoch at %d", r.Epoch)
 	}
+	checkGroupChanges(t, owner, f.id, a.ID(), b.ID(), c.ID(), d.ID())
 	home := owner.home
 	owner.stop()
 	again := newTestNode(t, home, fastGroups, withBootstrap(a.Addrs()[0].String()))
@@ -314,5 +317,45 @@ func TestGroupNewMemberHistory(t *testing.T) {
 	})
 	if late.hasBody(f.id, "before you came") {
 		t.Fatal("the new member read a line from before it was added")
+	}
+}
+
+// checkGroupChanges: the owner's roster changes tell the story of
+// TestGroupMembership: a made an admin; c and d added by a; b removed by
+// a; c and d gone (d's decline and b's removal may come in either order);
+// and nothing for the rekey.
+func checkGroupChanges(t *testing.T, owner *testNode, id group.ID, a, b, c, d peer.ID) {
+	t.Helper()
+	cs, err := owner.GroupChanges(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var story []string
+	for i, ch := range cs {
+		if i > 0 && ch.Epoch <= cs[i-1].Epoch {
+			t.Errorf("change of epoch %d after epoch %d", ch.Epoch, cs[i-1].Epoch)
+		}
+		if ch.Epoch == owner.groupEpoch(id) {
+			t.Errorf("the rekey (epoch %d) is listed as a change: %+v", ch.Epoch, ch)
+		}
+		if slices.Equal(ch.Admins, []peer.ID{a}) {
+			story = append(story, "a admin")
+		}
+		if slices.Contains(ch.Added, c) && slices.Contains(ch.Added, d) && ch.Signer == a {
+			story = append(story, "c, d added by a")
+		}
+		if slices.Equal(ch.Removed, []peer.ID{b}) && ch.Signer == a {
+			story = append(story, "b removed by a")
+		}
+		for _, p := range ch.Removed {
+			if p == c || p == d {
+				story = append(story, "c or d gone")
+			}
+		}
+	}
+	want := []string{"a admin", "b removed by a", "c or d gone", "c or d gone", "c, d added by a"}
+	slices.Sort(story)
+	if !slices.Equal(story, want) {
+		t.Errorf("changes %+v\ntell %q, want %q", cs, story, want)
 	}
 }

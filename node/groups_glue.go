@@ -25,6 +25,7 @@ type (
 	GroupMember   = groups.Member
 	GroupOutgoing = groups.Outgoing
 	GroupMessage  = groups.Message
+	GroupChange   = groups.Change
 	GroupReaction = groups.Reaction
 	GroupRSVP     = groups.RSVP
 )
@@ -183,6 +184,10 @@ func (n *Node) GroupSend(ctx context.Context, id group.ID, out GroupOutgoing) (G
 func (n *Node) GroupMessages(id group.ID, limit int, before time.Time) ([]GroupMessage, error) {
 	return n.groups.GroupMessages(id, limit, before)
 }
+
+// GroupChanges lists the roster changes of the epochs this node holds,
+// oldest first (who was added, removed, made or unmade an admin).
+func (n *Node) GroupChanges(id group.ID) ([]GroupChange, error) { return n.groups.GroupChanges(id) }
 
 // MarkGroupRead marks everything received in the group read, and tells the
 // group.

@@ -67,6 +67,10 @@ func TestBrowserGroup(t *testing.T) {
 	}
 	for _, u := range everyone {
 		u.waitJS("three members", `document.querySelectorAll('#group-members .member').length === 3`)
+		// The header speaks of members and roles, not of key epochs.
+		if sub := eval[string](u, `document.querySelector('#group-sub').textContent`); strings.Contains(sub, "epoch") {
+			t.Errorf("%s's group header says %q", u.name, sub)
+		}
 	}
 	// Everyone holds the newest epoch's key before anyone writes: a line
 	// sealed with a key a member has not got yet would wait for a sync.
@@ -127,7 +131,24 @@ func TestBrowserGroup(t *testing.T) {
 	bob.waitJS("Alice's line after the removal", containsText("#group-log .msg.inbound .body", "Carol is out"))
 	bob.typeIn("#group-composer", "Just us now\r")
 	alice.waitJS("Bob's line after the removal", containsText("#group-log .msg.inbound .body", "Just us now"))
+	// The removal is a line of the timeline, before what was written after
+	// it; Alice's timeline also says whom she added. Carol is Alice's
+	// contact, not Bob's: he sees her short ID.
+	alice.waitJS("the removal in the timeline", containsText(`#group-log .sys-line.change[data-kind="removed"]`, "Carol was removed"))
+	bob.waitJS("the removal in the timeline", containsText(`#group-log .sys-line.change[data-kind="removed"]`, carol.peerID()[len(carol.peerID())-8:]+" was removed"))
+	bob.waitJS("the removal before the lines after it", `(() => {
+		const removed = document.querySelector('#group-log .change[data-kind="removed"]');
+		const after = [...document.querySelectorAll('#group-log .msg')].find(m => m.textContent.includes('Carol is out'));
+		return removed && after && (removed.compareDocumentPosition(after) & Node.DOCUMENT_POSITION_FOLLOWING) !== 0;
+	})()`)
+	alice.waitJS("Alice's additions in the timeline", containsText(`#group-log .change[data-kind="added"]`, "You added Bob")+" && "+
+		containsText(`#group-log .change[data-kind="added"]`, "You added Carol"))
 	bob.shot("group-after-removal")
+	// Bob's Groups list shows the group's last line, his, and its time.
+	bob.goTo("#/groups", "groups")
+	bob.waitJS("the last line in the list", containsText(`#groups-list .group-item[data-id="`+groupID+`"] .conv-preview`, "You: Just us now")+
+		` && document.querySelector('#groups-list .group-item[data-id="`+groupID+`"] .conv-meta time') !== null`)
+	bob.goTo("#/group/"+groupID, "group")
 	carol.waitJS("Carol's thread loaded", containsText("#group-log .body", hello))
 	for _, text := range []string{"Carol is out", "Just us now"} {
 		if eval[bool](carol, containsText("#group-log", text)) {

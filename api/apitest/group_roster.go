@@ -25,11 +25,52 @@ func (f *Fake) changeLocked(id group.ID, needOwner bool, edit func(g *fakeGroup)
 	if role != group.RoleOwner && (needOwner || role != group.RoleAdmin) {
 		return fmt.Errorf("%w: only the group's owner or an admin can do that", api.ErrNotAllowed)
 	}
+	before := slices.Clone(g.members)
 	if err := edit(g); err != nil {
 		return err
 	}
 	g.info.Epoch++
+	if c := diffMembers(before, g.members); c != nil {
+		c.Epoch, c.SignerID = g.info.Epoch, f.self.String()
+		g.changes = append(g.changes, *c)
+	}
 	return nil
+}
+
+// diffMembers is the roster change from before to after, nil if none.
+func diffMembers(before, after []member) *api.GroupChange {
+	c := api.GroupChange{Added: []string{}, Removed: []string{}, Admins: []string{}, NotAdmin: []string{}}
+	for _, m := range after {
+		i := slices.IndexFunc(before, func(b member) bool { return b.peer == m.peer })
+		switch {
+		case i < 0:
+			c.Added = append(c.Added, m.peer.String())
+		case before[i].role != group.RoleAdmin && m.role == group.RoleAdmin:
+			c.Admins = append(c.Admins, m.peer.String())
+		case before[i].role == group.RoleAdmin && m.role == group.RoleMember:
+			c.NotAdmin = append(c.NotAdmin, m.peer.String())
+		}
+	}
+	for _, b := range before {
+		if !slices.ContainsFunc(after, func(m member) bool { return m.peer == b.peer }) {
+			c.Removed = append(c.Removed, b.peer.String())
+		}
+	}
+	if len(c.Added)+len(c.Removed)+len(c.Admins)+len(c.NotAdmin) == 0 {
+		return nil
+	}
+	return &c
+}
+
+// GroupChanges implements api.GroupBackend.
+func (f *Fake) GroupChanges(id group.ID) ([]api.GroupChange, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	g, err := f.findLocked(id)
+	if err != nil {
+		return nil, err
+	}
+	return slices.Clone(g.changes), nil
 }
 
 // InviteToGroup implements api.GroupBackend.

@@ -20,6 +20,7 @@ type fakeGroup struct {
 	info    api.Group // Role and MemberCount are filled in by groupLocked
 	members []member
 	lines   []api.GroupMessage // oldest first
+	changes []api.GroupChange  // oldest first
 }
 
 // member is one member of a fake group's roster.

@@ -73,6 +73,14 @@ func (a adapter) GroupMessages(id group.ID, limit int, before time.Time) ([]api.
 	return all(ms, err, groupMessageJSON)
 }
 
+func (a adapter) GroupChanges(id group.ID) ([]api.GroupChange, error) {
+	cs, err := a.n.GroupChanges(id)
+	return all(cs, err, func(c node.GroupChange) api.GroupChange {
+		return api.GroupChange{Epoch: c.Epoch, SignerID: c.Signer.String(), Added: peerStrings(c.Added),
+			Removed: peerStrings(c.Removed), Admins: peerStrings(c.Admins), NotAdmin: peerStrings(c.NotAdmin)}
+	})
+}
+
 func (a adapter) MarkGroupRead(id group.ID) error { return apiError(a.n.MarkGroupRead(id)) }
 
 func groupJSON(g node.GroupInfo) api.Group {

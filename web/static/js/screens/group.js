@@ -1,5 +1,6 @@
 // Group: one private group, live: its thread (lines, replies, reactions,
-// events with RSVPs, how many members received and read what we sent) and
+// events with RSVPs, how many members received and read what we sent, who
+// was added or removed and who became an admin, between the lines) and
 // its members (invite a contact, remove a member, make an admin, leave).
 
 import {get, post, enc} from '../api.js';
@@ -163,6 +164,42 @@ export default {
           }, emoji))) : null);
     }
 
+    // changeItems are the lines of one roster change: who was added,
+    // removed, made or unmade an admin. A member who left already has
+    // their "left the group" line, so their removal is not repeated.
+    function changeItems(c, leavers) {
+      const me = app.self?.peer_id;
+      const who = p => p === me ? 'you' : memberName(p);
+      const Who = p => p === me ? 'You' : memberName(p);
+      const line = (kind, ...parts) => h('li', {class: 'sys-line change', dataset: {kind, epoch: c.epoch}}, parts);
+      const out = [];
+      if (c.added.length) {
+        const names = c.added.flatMap((p, i) => [i ? (i === c.added.length - 1 ? ' and ' : ', ') : '', remote(who(p))]);
+        out.push(line('added', remote(Who(c.signer_id)), ' added ', names));
+      }
+      for (const p of c.removed) {
+        if (leavers.has(p)) continue;
+        out.push(line('removed', p === me ? 'You were removed' : [remote(memberName(p)), ' was removed']));
+      }
+      for (const p of c.admins) out.push(line('admin', p === me ? 'You are now an admin' : [remote(memberName(p)), ' is now an admin']));
+      for (const p of c.not_admin) out.push(line('not_admin', p === me ? 'You are no longer an admin' : [remote(memberName(p)), ' is no longer an admin']));
+      return out;
+    }
+
+    // timeline puts each roster change before the first message of its
+    // epoch (messages oldest first), and the newest changes at the end.
+    function timeline(messages, changes) {
+      const leavers = new Set(messages.filter(m => m.kind === 'left').map(m => m.sender_id));
+      const out = [];
+      let i = 0;
+      for (const m of messages) {
+        for (; i < changes.length && changes[i].epoch <= m.epoch; i++) out.push(...changeItems(changes[i], leavers));
+        out.push(messageItem(m));
+      }
+      for (; i < changes.length; i++) out.push(...changeItems(changes[i], leavers));
+      return out;
+    }
+
     function memberItem(m) {
       const me = m.peer_id === app.self?.peer_id;
       const name = me ? 'You' : memberName(m.peer_id);
@@ -190,9 +227,10 @@ export default {
       }
       setRemote(heading, info.name);
       document.title = visible(`${info.name} · Backchannel`);
+      // Our role only once we are in: an invitee's roster already names
+      // it a member, but it has not joined yet.
       replace(sub, `${info.member_count} member${info.member_count === 1 ? '' : 's'}`,
-        info.role !== 'none' ? ` · you are ${info.role === 'member' ? 'a member' : `the ${info.role}`}` : '',
-        ` · key epoch ${info.epoch}`);
+        info.state === 'joined' && info.role !== 'none' ? ` · you are ${info.role === 'member' ? 'a member' : `the ${info.role}`}` : '');
       const joined = info.state === 'joined';
       stateNote.hidden = joined && !info.key_pending;
       if (info.state === 'invited') {
@@ -221,9 +259,9 @@ export default {
 
     let marking = false;
     const load = debounce(async () => {
-      let messages;
+      let messages, changes;
       try {
-        ({messages} = await get(`${base}/messages?limit=200`));
+        [{messages}, {changes}] = await Promise.all([get(`${base}/messages?limit=200`), get(`${base}/changes`)]);
       } catch (err) {
         status.textContent = visible(err.message);
         return;
@@ -231,7 +269,7 @@ export default {
       messages.reverse();
       byID = new Map(messages.map(m => [m.id, m]));
       const nearBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 80;
-      replace(log, messages.map(messageItem));
+      replace(log, timeline(messages, changes));
       if (!messages.length) log.append(h('li', {class: 'empty sys-line'}, 'No messages yet.'));
       if (nearBottom || !log.dataset.loaded) log.scrollTop = log.scrollHeight;
       log.dataset.loaded = '1';

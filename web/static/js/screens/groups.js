@@ -3,7 +3,7 @@
 // from; and a form to create one.
 
 import {get, post, enc} from '../api.js';
-import {h, replace, debounce, form, action, remote} from '../dom.js';
+import {h, replace, debounce, form, action, remote, timeEl} from '../dom.js';
 
 export default {
   name: 'groups',
@@ -39,9 +39,9 @@ export default {
       invitesSection.hidden = invited.length === 0;
       replace(invites, invited.map(g => inviteItem(app, g, load)));
       empty.hidden = joined.length > 0 || invited.length > 0;
-      replace(list, joined.map(g => groupItem(g)));
+      replace(list, joined.map(g => groupItem(app, g)));
       pastSection.hidden = gone.length === 0;
-      replace(past, gone.map(g => groupItem(g)));
+      replace(past, gone.map(g => groupItem(app, g)));
     }, 100);
     app.on(e => {
       if (e.type === 'resync' || e.type === 'contact' || (e.type.startsWith('group_') && e.type !== 'group_receipt')) load();
@@ -53,17 +53,27 @@ export default {
 
 const stateText = {left: 'you left', removed: 'you were removed', declined: 'declined'};
 
-function groupItem(g) {
+// groupItem is one group in the list: like an inbox conversation, its
+// last message (who wrote it, what) and when, or how many members it has
+// while nothing has been said.
+function groupItem(app, g) {
+  const last = g.last;
+  const members = `${g.member_count} member${g.member_count === 1 ? '' : 's'}`;
+  const preview = last
+    ? [h('span', {class: 'you'}, last.outbound ? 'You: ' : [remote(app.name(last.sender_id)), ': ']),
+      last.kind === 'event' ? ['📅 ', remote(last.text)] : remote(last.text)]
+    : members;
   return h('li', {class: 'conversation group-item' + (g.unread ? ' unread' : ''), dataset: {id: g.id, state: g.state}},
-    h('a', {href: `#/group/${g.id}`},
+    h('a', {href: `#/group/${g.id}`, title: members},
       h('span', {class: 'avatar', 'aria-hidden': 'true'}, remote(([...g.name][0] || '#').toUpperCase())),
       h('span', {class: 'conv-main'},
         h('span', {class: 'conv-name'}, remote(g.name),
           g.role === 'owner' || g.role === 'admin' ? h('span', {class: 'tag'}, g.role) : null),
         h('span', {class: 'conv-preview'},
-          stateText[g.state] || `${g.member_count} member${g.member_count === 1 ? '' : 's'}`,
+          stateText[g.state] ? [stateText[g.state], last ? ' · ' : ''] : '', last || !stateText[g.state] ? preview : '',
           g.key_pending ? ' · waiting for the newest key' : '')),
       h('span', {class: 'conv-meta'},
+        last ? timeEl(last.time) : null,
         g.unread ? h('span', {class: 'badge', 'aria-label': `${g.unread} unread`}, g.unread) : null)));
 }
 
