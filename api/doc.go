@@ -136,7 +136,7 @@
 // Contact is {"peer_id", "state" ("pending": a stranger whose request is not accepted | "accepted" | "blocked"),
 // "name", "profile_name", "addrs", "verified", "origin"?, "created"?,
 // "updated"?}. Message is {"id" (32 hex digits), "peer_id", "direction"
-// ("inbound" | "outbound"), "kind" ("text" | "reply" | "reaction"), "body",
+// ("inbound" | "outbound"), "kind" ("text" | "reply" | "reaction"), "text",
 // "reply_to"?, "sent"?, "received"?, "state" ("queued" | "sent" |
 // "in_mailbox" | "delivered" | "read" | "received" | "seen")}. Conversation is {"peer_id",
 // "name", "last": Message, "count", "unread", "updated"?}. Event is

@@ -48,7 +48,7 @@ func TestEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got.Type != "message" || got.PeerID != bob.String() || got.Message == nil ||
-		got.Message.Body != "are you there?" || got.Message.ID != m.ID || got.Message.State != "received" {
+		got.Message.Text != "are you there?" || got.Message.ID != m.ID || got.Message.State != "received" {
 		t.Errorf("event %+v (message %+v)", got, got.Message)
 	}
 

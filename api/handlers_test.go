@@ -54,20 +54,20 @@ func TestEndpoints(t *testing.T) {
 		{"POST", "/v1/contacts/carol/block", "", 204, ""},
 		{"POST", "/v1/contacts/carol/unblock", "", 204, ""},
 		{"POST", "/v1/messages", `{"to":"bob","text":"hello bob"}`, 201,
-			fmt.Sprintf(`{"id":"00000000000000000000000000000003","peer_id":%q,"direction":"outbound","kind":"text","body":"hello bob","sent":"2026-01-02T03:04:08Z","state":"sent"}`, bob)},
+			fmt.Sprintf(`{"id":"00000000000000000000000000000003","peer_id":%q,"direction":"outbound","kind":"text","text":"hello bob","sent":"2026-01-02T03:04:08Z","state":"sent"}`, bob)},
 		{"POST", "/v1/messages", `{"to":"bob","text":"re","reply_to":"00000000000000000000000000000001"}`, 201,
-			fmt.Sprintf(`{"id":"00000000000000000000000000000004","peer_id":%q,"direction":"outbound","kind":"reply","body":"re","reply_to":"00000000000000000000000000000001","sent":"2026-01-02T03:04:09Z","state":"sent"}`, bob)},
+			fmt.Sprintf(`{"id":"00000000000000000000000000000004","peer_id":%q,"direction":"outbound","kind":"reply","text":"re","reply_to":"00000000000000000000000000000001","sent":"2026-01-02T03:04:09Z","state":"sent"}`, bob)},
 		{"POST", "/v1/conversations/bob/typing", `{"typing":true}`, 204, ""},
 		{"GET", "/v1/inbox", "", 200, fmt.Sprintf(`{"conversations":[{"peer_id":%q,"name":"bob","last":`+
-			`{"id":"00000000000000000000000000000004","peer_id":%q,"direction":"outbound","kind":"reply","body":"re","reply_to":"00000000000000000000000000000001","sent":"2026-01-02T03:04:09Z","state":"sent"},`+
+			`{"id":"00000000000000000000000000000004","peer_id":%q,"direction":"outbound","kind":"reply","text":"re","reply_to":"00000000000000000000000000000001","sent":"2026-01-02T03:04:09Z","state":"sent"},`+
 			`"count":3,"unread":1,"updated":"2026-01-02T03:04:09Z"}]}`, bob, bob)},
 		{"GET", "/v1/conversations/bob/messages?limit=1&before=2026-01-02T03:04:09Z", "", 200, fmt.Sprintf(`{"messages":[`+
-			`{"id":"00000000000000000000000000000003","peer_id":%q,"direction":"outbound","kind":"text","body":"hello bob","sent":"2026-01-02T03:04:08Z","state":"sent"}]}`, bob)},
+			`{"id":"00000000000000000000000000000003","peer_id":%q,"direction":"outbound","kind":"text","text":"hello bob","sent":"2026-01-02T03:04:08Z","state":"sent"}]}`, bob)},
 		{"POST", "/v1/conversations/bob/read", "", 204, ""},
 		{"GET", "/v1/conversations/bob/messages?before=2026-01-02T03:04:07Z", "", 200, fmt.Sprintf(`{"messages":[`+
-			`{"id":"00000000000000000000000000000001","peer_id":%q,"direction":"inbound","kind":"text","body":"hi","sent":"2026-01-02T03:04:06Z","received":"2026-01-02T03:04:06Z","state":"seen"}]}`, bob)},
+			`{"id":"00000000000000000000000000000001","peer_id":%q,"direction":"inbound","kind":"text","text":"hi","sent":"2026-01-02T03:04:06Z","received":"2026-01-02T03:04:06Z","state":"seen"}]}`, bob)},
 		{"GET", "/v1/requests", "", 200, fmt.Sprintf(`{"conversations":[{"peer_id":%q,"name":"","last":`+
-			`{"id":"00000000000000000000000000000002","peer_id":%q,"direction":"inbound","kind":"text","body":"hello?","sent":"2026-01-02T03:04:07Z","received":"2026-01-02T03:04:07Z","state":"received"},`+
+			`{"id":"00000000000000000000000000000002","peer_id":%q,"direction":"inbound","kind":"text","text":"hello?","sent":"2026-01-02T03:04:07Z","received":"2026-01-02T03:04:07Z","state":"received"},`+
 			`"count":1,"unread":1,"updated":"2026-01-02T03:04:07Z"}]}`, stranger, stranger)},
 		{"POST", "/v1/requests/" + stranger.String() + "/accept", "", 204, ""},
 		{"GET", "/v1/requests", "", 200, `{"conversations":[]}`},

@@ -27,7 +27,7 @@ func TestOutboxEndpoints(t *testing.T) {
 	}
 	call("POST", "/v1/messages", `{"to":"bob","text":"two"}`, 201)
 	list := call("GET", "/v1/outbox", "", 200)
-	if strings.Count(list, `"body":"one"`) != 1 || !strings.Contains(list, `"body":"two"`) {
+	if strings.Count(list, `"text":"one"`) != 1 || !strings.Contains(list, `"text":"two"`) {
 		t.Errorf("outbox: %s", list)
 	}
 	var m api.Message
@@ -49,7 +49,7 @@ func TestOutboxEndpoints(t *testing.T) {
 	if err := json.Unmarshal([]byte(call("POST", "/v1/outbox/"+m.ID+"/cancel", "", 200)), &cancelled); err != nil || cancelled.State != "failed" {
 		t.Errorf("cancelled: %+v, %v", cancelled, err)
 	}
-	if list := call("GET", "/v1/outbox", "", 200); strings.Contains(list, `"body":"one"`) {
+	if list := call("GET", "/v1/outbox", "", 200); strings.Contains(list, `"text":"one"`) {
 		t.Errorf("cancelled message still waiting: %s", list)
 	}
 }

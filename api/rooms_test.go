@@ -176,7 +176,7 @@ func TestRoomAskSpeaker(t *testing.T) {
 	if err := json.Unmarshal(body, &m); err != nil {
 		t.Fatal(err)
 	}
-	if m.PeerID != bob.String() || m.Body != "a word in private?" || m.Context != "room:"+town.String() {
+	if m.PeerID != bob.String() || m.Text != "a word in private?" || m.Context != "room:"+town.String() {
 		t.Fatalf("the question: %+v", m)
 	}
 	tests := []struct {

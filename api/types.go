@@ -93,7 +93,7 @@ type Message struct {
 	PeerID    string     `json:"peer_id"`
 	Direction string     `json:"direction"`
 	Kind      string     `json:"kind"`
-	Body      string     `json:"body"`
+	Text      string     `json:"text"`
 	ReplyTo   string     `json:"reply_to,omitempty"`
 	Sent      *time.Time `json:"sent,omitempty"`
 	Received  *time.Time `json:"received,omitempty"`

@@ -32,7 +32,7 @@ func (f *Fake) newMessageLocked(p peer.ID, direction, kind, body string, replyTo
 	f.nextID++
 	var id [16]byte
 	id[15] = f.nextID
-	m := api.Message{ID: hex.EncodeToString(id[:]), PeerID: p.String(), Direction: direction, Kind: kind, Body: body, Sent: at(f.tick())}
+	m := api.Message{ID: hex.EncodeToString(id[:]), PeerID: p.String(), Direction: direction, Kind: kind, Text: body, Sent: at(f.tick())}
 	if replyTo != ([16]byte{}) {
 		m.ReplyTo = hex.EncodeToString(replyTo[:])
 	}

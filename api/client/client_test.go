@@ -131,7 +131,7 @@ func TestEvents(t *testing.T) {
 		}
 	}
 	s.Fake.Receive(apitest.PeerID(1), "ping")
-	if e := <-got; e.Type != "message" || e.Message == nil || e.Message.Body != "ping" {
+	if e := <-got; e.Type != "message" || e.Message == nil || e.Message.Text != "ping" {
 		t.Errorf("event %+v", e)
 	}
 	if err := <-done; err != nil {

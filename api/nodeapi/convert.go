@@ -91,7 +91,7 @@ func messageJSON(m storage.Message) api.Message {
 		PeerID:    m.Peer.String(),
 		Direction: m.Direction.String(),
 		Kind:      m.Kind,
-		Body:      m.Body,
+		Text:      m.Body,
 		Sent:      optTime(m.Sent),
 		Received:  optTime(m.Received),
 		State:     m.State.String(),

@@ -83,7 +83,7 @@ func TestEventJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	want = fmt.Sprintf(`{"type":"message","peer_id":%q,"message":{"id":"00000000000000000000000000000001","peer_id":%q,`+
-		`"direction":"inbound","kind":"text","body":"hi","sent":"2026-01-02T02:05:00Z","state":"received"}}`, bob, bob)
+		`"direction":"inbound","kind":"text","text":"hi","sent":"2026-01-02T02:05:00Z","state":"received"}}`, bob, bob)
 	if string(got) != want {
 		t.Errorf("message event\n got %s\nwant %s", got, want)
 	}
@@ -106,7 +106,7 @@ func TestMailboxJSON(t *testing.T) {
 			fmt.Sprintf(`{"recipient":%q,"items":3,"stranger_items":1,"bytes":4096,"appointed":"2026-01-02T02:05:00Z"}`, bob)},
 		{messageJSON(storage.Message{ID: storage.MessageID{15: 2}, Peer: bob, Direction: storage.Outbound, Kind: "text", Body: "hi",
 			State: storage.StateInMailbox}),
-			fmt.Sprintf(`{"id":"00000000000000000000000000000002","peer_id":%q,"direction":"outbound","kind":"text","body":"hi","state":"in_mailbox"}`, bob)},
+			fmt.Sprintf(`{"id":"00000000000000000000000000000002","peer_id":%q,"direction":"outbound","kind":"text","text":"hi","state":"in_mailbox"}`, bob)},
 	}
 	for _, tt := range tests {
 		got, err := json.Marshal(tt.v)

@@ -95,20 +95,20 @@ func TestJSONOutput(t *testing.T) {
 		`{"peer_id":%q,"state":"pending","name":"","profile_name":"","addrs":[],"verified":false,"created":"2026-01-02T03:04:06Z","updated":"2026-01-02T03:04:06Z"},`+
 		`{"peer_id":%q,"state":"accepted","name":"bob","profile_name":"","addrs":[],"verified":false,"created":"2026-01-02T03:04:05Z","updated":"2026-01-02T03:04:05Z"}]}`, stranger, bob))
 	sameJSON(t, ok(t, h, "send", "bob", "hello", "bob", "--json"), fmt.Sprintf(
-		`{"id":"00000000000000000000000000000003","peer_id":%q,"direction":"outbound","kind":"text","body":"hello bob","sent":"2026-01-02T03:04:08Z","state":"sent"}`, bob))
+		`{"id":"00000000000000000000000000000003","peer_id":%q,"direction":"outbound","kind":"text","text":"hello bob","sent":"2026-01-02T03:04:08Z","state":"sent"}`, bob))
 	sameJSON(t, ok(t, h, "inbox", "--json"), fmt.Sprintf(`{"conversations":[{"peer_id":%q,"name":"bob","last":`+
-		`{"id":"00000000000000000000000000000003","peer_id":%q,"direction":"outbound","kind":"text","body":"hello bob","sent":"2026-01-02T03:04:08Z","state":"sent"},`+
+		`{"id":"00000000000000000000000000000003","peer_id":%q,"direction":"outbound","kind":"text","text":"hello bob","sent":"2026-01-02T03:04:08Z","state":"sent"},`+
 		`"count":2,"unread":1,"updated":"2026-01-02T03:04:08Z"}]}`, bob, bob))
 	sameJSON(t, ok(t, h, "read", "bob", "--json", "--limit", "1"), fmt.Sprintf(`{"messages":[`+
-		`{"id":"00000000000000000000000000000003","peer_id":%q,"direction":"outbound","kind":"text","body":"hello bob","sent":"2026-01-02T03:04:08Z","state":"sent"}]}`, bob))
+		`{"id":"00000000000000000000000000000003","peer_id":%q,"direction":"outbound","kind":"text","text":"hello bob","sent":"2026-01-02T03:04:08Z","state":"sent"}]}`, bob))
 	sameJSON(t, ok(t, h, "requests", "--json"), fmt.Sprintf(`{"conversations":[{"peer_id":%q,"name":"","last":`+
-		`{"id":"00000000000000000000000000000002","peer_id":%q,"direction":"inbound","kind":"text","body":"hello?","sent":"2026-01-02T03:04:07Z","received":"2026-01-02T03:04:07Z","state":"received"},`+
+		`{"id":"00000000000000000000000000000002","peer_id":%q,"direction":"inbound","kind":"text","text":"hello?","sent":"2026-01-02T03:04:07Z","received":"2026-01-02T03:04:07Z","state":"received"},`+
 		`"count":1,"unread":1,"updated":"2026-01-02T03:04:07Z"}]}`, stranger, stranger))
 	sameJSON(t, ok(t, h, "contacts", "verify", "bob", "--confirm", "--json"), fmt.Sprintf(
 		`{"peer_id":%q,"safety_number":"12345 67890 12345 67890 12345 67890 12345 67890 12345 67890 12345 67890","verified":true}`, bob))
 	// read marked bob's thread read.
 	sameJSON(t, ok(t, h, "inbox", "--json"), fmt.Sprintf(`{"conversations":[{"peer_id":%q,"name":"bob","last":`+
-		`{"id":"00000000000000000000000000000003","peer_id":%q,"direction":"outbound","kind":"text","body":"hello bob","sent":"2026-01-02T03:04:08Z","state":"sent"},`+
+		`{"id":"00000000000000000000000000000003","peer_id":%q,"direction":"outbound","kind":"text","text":"hello bob","sent":"2026-01-02T03:04:08Z","state":"sent"},`+
 		`"count":2,"unread":0,"updated":"2026-01-02T03:04:08Z"}]}`, bob, bob))
 }
 

@@ -72,7 +72,7 @@ func TestRoomTwoDaemons(t *testing.T) {
 	eventually(t, "A has B's private question in requests", func() bool {
 		reqs := decodeJSON[api.Conversations](t, ok(t, homeA, "requests", "--json")).Conversations
 		return slices.ContainsFunc(reqs, func(c api.Conversation) bool {
-			return c.PeerID == b.PeerID && c.Origin == "room:"+created.ID && c.Last.Body == "may I ask in private?"
+			return c.PeerID == b.PeerID && c.Origin == "room:"+created.ID && c.Last.Text == "may I ask in private?"
 		})
 	})
 	if out := ok(t, homeA, "requests"); !strings.Contains(out, `room "Town Hall"`) {

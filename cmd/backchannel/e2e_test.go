@@ -29,12 +29,12 @@ func TestThreeDaemons(t *testing.T) {
 	// B, a stranger to A, writes: a request on A, delivered but not read on B.
 	ok(t, homeB, "contacts", "add", a.Invite, "--name", "alice")
 	sent := decodeJSON[api.Message](t, ok(t, homeB, "send", "alice", "hello", "from", "b", "--json"))
-	if sent.Body != "hello from b" || sent.Direction != "outbound" || sent.PeerID != a.PeerID {
+	if sent.Text != "hello from b" || sent.Direction != "outbound" || sent.PeerID != a.PeerID {
 		t.Errorf("sent %+v", sent)
 	}
 	eventually(t, "B's message in A's requests", func() bool { return hasThread(requests(t, homeA), b.PeerID) })
 	req := requests(t, homeA)[0]
-	if req.PeerID != b.PeerID || req.Last.ID != sent.ID || req.Last.Body != "hello from b" || req.Count != 1 {
+	if req.PeerID != b.PeerID || req.Last.ID != sent.ID || req.Last.Text != "hello from b" || req.Count != 1 {
 		t.Errorf("A's request %+v", req)
 	}
 	if in := inbox(t, homeA); len(in) != 0 {
@@ -43,7 +43,7 @@ func TestThreeDaemons(t *testing.T) {
 	eventually(t, "B sees its message delivered", func() bool { return stateAt(t, homeB, "alice", sent.ID) == "delivered" })
 	eventually(t, "A's event stream shows the request", func() bool {
 		return slices.ContainsFunc(eventsA(), func(e api.Event) bool {
-			return e.Type == "request" && e.Message != nil && e.Message.ID == sent.ID && e.Message.Body == "hello from b"
+			return e.Type == "request" && e.Message != nil && e.Message.ID == sent.ID && e.Message.Text == "hello from b"
 		})
 	})
 	drained(t, homeA) // anything A queued for B has reached B's store
@@ -140,7 +140,7 @@ func TestThreeDaemons(t *testing.T) {
 	// After all that, A and B still talk, both ways, and A's list is right.
 	reply := decodeJSON[api.Message](t, ok(t, homeA, "send", b.PeerID, "hi", "bob", "--json"))
 	eventually(t, "A's reply delivered", func() bool { return stateAt(t, homeA, b.PeerID, reply.ID) == "delivered" })
-	if in := inbox(t, homeB); len(in) != 1 || in[0].PeerID != a.PeerID || in[0].Name != "alice" || in[0].Last.Body != "hi bob" {
+	if in := inbox(t, homeB); len(in) != 1 || in[0].PeerID != a.PeerID || in[0].Name != "alice" || in[0].Last.Text != "hi bob" {
 		t.Errorf("B's inbox: %+v", in)
 	}
 	if in := inbox(t, homeA); len(in) != 1 || in[0].PeerID != b.PeerID {

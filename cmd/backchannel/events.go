@@ -45,7 +45,7 @@ func describeEvent(e api.Event) string {
 	}
 	switch {
 	case e.Message != nil:
-		fmt.Fprintf(&b, "  [%s %s] %s", e.Message.State, e.Message.ID, oneLine(e.Message.Body, 80))
+		fmt.Fprintf(&b, "  [%s %s] %s", e.Message.State, e.Message.ID, oneLine(e.Message.Text, 80))
 	case e.Room != nil:
 		fmt.Fprintf(&b, "  room %s  %s %s", e.Room.RoomID, e.Room.Kind, short(e.Room.MessageID))
 	case e.Group != nil:

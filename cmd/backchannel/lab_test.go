@@ -84,7 +84,7 @@ func TestLab(t *testing.T) {
 	}
 	delivered := func(from, to *labNode, m api.Message) {
 		t.Helper()
-		labEventually(t, fmt.Sprintf("%s's %q delivered to %s", from.name, m.Body, to.name), all, func() bool {
+		labEventually(t, fmt.Sprintf("%s's %q delivered to %s", from.name, m.Text, to.name), all, func() bool {
 			for _, got := range decodeJSON[api.Messages](t, from.ok("read", to.name, "--json", "--limit", "500")).Messages {
 				if got.ID == m.ID {
 					return got.State == "delivered" || got.State == "read"

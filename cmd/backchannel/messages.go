@@ -121,7 +121,7 @@ func (a *app) readCmd() *cobra.Command {
 				if m.Direction == "outbound" {
 					from = "you"
 				}
-				text := m.Body
+				text := m.Text
 				if m.ReplyTo != "" {
 					text = fmt.Sprintf("(%s to %s) %s", m.Kind, m.ReplyTo, text)
 				}

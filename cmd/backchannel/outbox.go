@@ -47,7 +47,7 @@ func (a *app) outboxListCmd() *cobra.Command {
 			fmt.Fprintln(tw, "ID\tTO\tSENT\tSTATE\tTEXT")
 			for _, m := range ms {
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", m.ID, sanitize(who(names[m.PeerID], m.PeerID)), showTime(m.Sent),
-					showState(m.State), sanitize(oneLine(m.Body, 50)))
+					showState(m.State), sanitize(oneLine(m.Text, 50)))
 			}
 			return tw.Flush()
 		},

@@ -153,7 +153,7 @@ func (a *app) printConversationsFrom(cs []api.Conversation, empty string, roomNa
 	}
 	fmt.Fprintln(tw, head)
 	for _, c := range cs {
-		last := oneLine(c.Last.Body, 50)
+		last := oneLine(c.Last.Text, 50)
 		if c.Last.Direction == "outbound" {
 			last = "you: " + last
 		}

@@ -75,7 +75,7 @@ func TestReadSanitizes(t *testing.T) {
 		t.Errorf("read printed\n%q\nwant\n%q", got, want)
 	}
 	ms := decodeJSON[api.Messages](t, ok(t, s.Home, "read", "bob", "--json"))
-	if len(ms.Messages) != 2 || ms.Messages[1].Body != evil {
+	if len(ms.Messages) != 2 || ms.Messages[1].Text != evil {
 		t.Errorf("read --json: %+v", ms.Messages)
 	}
 }
@@ -161,7 +161,7 @@ func TestRemoteTextSanitized(t *testing.T) {
 func TestEventsSanitized(t *testing.T) {
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	for _, e := range []api.Event{
-		{Type: "message", Time: &now, PeerID: bob.String(), Message: &api.Message{ID: "1", State: "received", Body: evil}},
+		{Type: "message", Time: &now, PeerID: bob.String(), Message: &api.Message{ID: "1", State: "received", Text: evil}},
 		{Type: "contact", Time: &now, PeerID: bob.String(), Contact: &api.Contact{State: "accepted", ProfileName: "bob\x1b[2J\u202e"}},
 		{Type: "group", Time: &now, Group: &api.GroupEvent{GroupID: "g", Kind: "text\x1b[2J"}},
 	} {

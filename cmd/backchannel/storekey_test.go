@@ -187,7 +187,7 @@ func TestEncryptedHome(t *testing.T) {
 	if errs, code := refused(t, homeA, "passphrase"); code == 0 || !strings.Contains(errs, "stop it first") {
 		t.Errorf("passphrase while the daemon runs: exit %d, %q", code, errs)
 	}
-	if ms := thread(t, homeA, b.PeerID); len(ms) != 2 || ms[0].Body != reply || ms[1].Body != hello {
+	if ms := thread(t, homeA, b.PeerID); len(ms) != 2 || ms[0].Text != reply || ms[1].Text != hello {
 		t.Errorf("Alice's thread after a restart: %+v", ms)
 	}
 }

@@ -125,8 +125,8 @@ function onEvent(e) {
   // (An invitation's 1:1 message is announced from its group_invite event.)
   if ((e.type === 'message' || e.type === 'request') && e.message && e.message.direction === 'inbound' && e.message.kind !== 'group_invite') {
     const who = app.name(e.message.peer_id);
-    app.announce(e.message.kind === 'reaction' ? `${who} reacted ${e.message.body}`
-      : e.type === 'request' ? `New request from ${who}: ${e.message.body}` : `New message from ${who}: ${e.message.body}`);
+    app.announce(e.message.kind === 'reaction' ? `${who} reacted ${e.message.text}`
+      : e.type === 'request' ? `New request from ${who}: ${e.message.text}` : `New message from ${who}: ${e.message.text}`);
   }
   for (const fn of app.listeners) {
     try { fn(e); } catch (err) { console.error(err); }

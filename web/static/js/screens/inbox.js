@@ -47,8 +47,8 @@ export default {
 export function conversationItem(app, c, route, extra) {
   const last = c.last || {};
   const name = c.name || app.name(c.peer_id);
-  const preview = last.kind === 'reaction' ? ['reacted ', remote(last.body)]
-    : last.kind === 'group_invite' ? ['invitation to the group “', remote(last.body), '”'] : remote(last.body);
+  const preview = last.kind === 'reaction' ? ['reacted ', remote(last.text)]
+    : last.kind === 'group_invite' ? ['invitation to the group “', remote(last.text), '”'] : remote(last.text);
   const contact = app.contacts.get(c.peer_id);
   return h('li', {class: 'conversation' + (c.unread ? ' unread' : ''), dataset: {peer: c.peer_id}},
     h('a', {href: `#/${route}/${encodeURIComponent(c.peer_id)}`},

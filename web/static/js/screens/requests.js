@@ -50,7 +50,7 @@ function requestItem(app, c, messages, where, reload) {
       c.name ? h('span', {class: 'peer-id', title: c.peer_id}, ` ${shortID(c.peer_id)}`) : null),
     where ? h('p', {class: 'request-context'}, where) : h('p', {class: 'request-context none'}, 'No context: not a contact, not seen in your rooms'),
     h('ol', {class: 'request-messages', 'aria-label': `Messages from ${name}`},
-      messages.map(m => h('li', {}, remote(m.body, {multiline: true}), ' ', timeEl(m.sent)))),
+      messages.map(m => h('li', {}, remote(m.text, {multiline: true}), ' ', timeEl(m.sent)))),
     h('div', {class: 'actions'},
       action('Accept', async () => {
         await post(`/v1/requests/${p}/accept`);

@@ -89,7 +89,7 @@ export default {
       replyTo = m;
       replyChip.hidden = !m;
       if (m) {
-        replace(replyChip, h('span', {}, 'Replying to: ', h('q', {}, remote(m.body))),
+        replace(replyChip, h('span', {}, 'Replying to: ', h('q', {}, remote(m.text))),
           h('button', {type: 'button', 'aria-label': 'Cancel reply', onclick: () => setReply(null)}, '×'));
         input.focus();
       }
@@ -99,24 +99,24 @@ export default {
       if (m.kind === 'group_invite') {
         // An invitation to a private group: answered on the Groups screen.
         return h('li', {class: `msg ${m.direction} group-invite-line`, dataset: {id: m.id, state: m.state}},
-          h('p', {class: 'body'}, m.direction === 'inbound' ? [remote(name()), ' invited you to the group “', remote(m.body), '”. ']
-            : ['You invited ', remote(name()), ' to the group “', remote(m.body), '”. '],
+          h('p', {class: 'body'}, m.direction === 'inbound' ? [remote(name()), ' invited you to the group “', remote(m.text), '”. ']
+            : ['You invited ', remote(name()), ' to the group “', remote(m.text), '”. '],
           m.direction === 'inbound' ? h('a', {href: '#/groups'}, 'Answer in Groups') : null),
           h('div', {class: 'meta'}, timeEl(m.sent)));
       }
       const target = m.reply_to ? byID.get(m.reply_to) : null;
       const grouped = new Map();
       for (const r of reactions) {
-        const g = grouped.get(r.body) || {n: 0, mine: false};
+        const g = grouped.get(r.text) || {n: 0, mine: false};
         g.n++;
         g.mine ||= r.direction === 'outbound';
-        grouped.set(r.body, g);
+        grouped.set(r.text, g);
       }
       return h('li', {class: `msg ${m.direction}`, dataset: {id: m.id, state: m.state}},
-        target || m.reply_to ? h('blockquote', {class: 'quote'}, target ? remote(target.body, {multiline: true}) : 'an earlier message') : null,
+        target || m.reply_to ? h('blockquote', {class: 'quote'}, target ? remote(target.text, {multiline: true}) : 'an earlier message') : null,
         m.context && m.context.startsWith('room:') ? h('p', {class: 'context-tag'}, 'Private question from room ',
           h('a', {href: `#/room/${m.context.slice(5)}`}, remote(roomName(m.context.slice(5))))) : null,
-        h('p', {class: 'body', dir: 'auto'}, remote(m.body, {multiline: true})),
+        h('p', {class: 'body', dir: 'auto'}, remote(m.text, {multiline: true})),
         h('div', {class: 'meta'},
           m.direction === 'inbound' ? h('span', {class: 'sr-only'}, `${name()} `) : h('span', {class: 'sr-only'}, 'You '),
           timeEl(m.sent),
@@ -126,9 +126,9 @@ export default {
             h('span', {'aria-hidden': 'true'}, remote(emoji)), h('span', {class: 'count'}, g.n),
             h('span', {class: 'sr-only'}, g.mine ? ' including you' : '')))) : null,
         h('div', {class: 'msg-actions'},
-          h('button', {type: 'button', class: 'link', onclick: () => setReply(m), 'aria-label': `Reply to: ${m.body}`}, 'Reply'),
+          h('button', {type: 'button', class: 'link', onclick: () => setReply(m), 'aria-label': `Reply to: ${m.text}`}, 'Reply'),
           quickReactions.map(emoji => h('button', {
-            type: 'button', class: 'react', 'aria-label': `React ${emoji} to: ${m.body}`,
+            type: 'button', class: 'react', 'aria-label': `React ${emoji} to: ${m.text}`,
             onclick: ev => send({text: emoji, kind: 'reaction', reply_to: m.id}).catch(err => showError(ev.target, err)),
           }, emoji))));
     }
