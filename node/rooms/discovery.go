@@ -224,6 +224,10 @@ func (s *Service) DiscoverRooms(ctx context.Context, name string) ([]Info, error
 		}
 		select {
 		case <-ctx.Done():
+			if len(everAsked) == 0 {
+				// Only stale DHT entries: no one was there to ask.
+				return nil, fmt.Errorf("looking for room %q: %w", name, errs.ErrNoPeers)
+			}
 			return nil, fmt.Errorf("%w: no room named %q found among %s", errs.ErrNotFound, name, peers(len(everAsked)))
 		case <-time.After(wait):
 		}
