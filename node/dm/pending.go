@@ -41,27 +41,14 @@ func (d *Service) Pending() ([]storage.Message, error) {
 	var out []storage.Message
 	err := d.env.Store.View(func(tx *storage.Txn) error {
 		out = out[:0]
-		peers, err := tx.OutboxPeers()
-		if err != nil {
+		return eachOutboxEntry(tx, func(e storage.OutboxEntry) error {
+			m, err := tx.Message(e.Peer, e.ID)
+			if errors.Is(err, storage.ErrNotFound) {
+				return nil // a control content
+			}
+			out = append(out, m)
 			return err
-		}
-		for _, p := range peers {
-			es, err := tx.Outbox(p)
-			if err != nil {
-				return err
-			}
-			for _, e := range es {
-				m, err := tx.Message(p, e.ID)
-				if errors.Is(err, storage.ErrNotFound) {
-					continue // a control content
-				}
-				if err != nil {
-					return err
-				}
-				out = append(out, m)
-			}
-		}
-		return nil
+		})
 	})
 	return out, err
 }
@@ -105,22 +92,12 @@ func (d *Service) failExpired(now time.Time) error {
 	var due map[peer.ID][]storage.MessageID
 	err := d.env.Store.View(func(tx *storage.Txn) error {
 		due = map[peer.ID][]storage.MessageID{}
-		peers, err := tx.OutboxPeers()
-		if err != nil {
-			return err
-		}
-		for _, p := range peers {
-			es, err := tx.Outbox(p)
-			if err != nil {
-				return err
+		return eachOutboxEntry(tx, func(e storage.OutboxEntry) error {
+			if e.Created.Before(cutoff) {
+				due[e.Peer] = append(due[e.Peer], e.ID)
 			}
-			for _, e := range es {
-				if e.Created.Before(cutoff) {
-					due[p] = append(due[p], e.ID)
-				}
-			}
-		}
-		return nil
+			return nil
+		})
 	})
 	if err != nil {
 		return err
@@ -134,6 +111,27 @@ func (d *Service) failExpired(now time.Time) error {
 			return err
 		}
 		d.env.Log.Info("outbox: gave up on messages", "to", p, "count", len(ids), "after", d.cfg.FailAfter)
+	}
+	return nil
+}
+
+// eachOutboxEntry calls f with every outbox entry, peer by peer, oldest
+// first per peer.
+func eachOutboxEntry(tx *storage.Txn, f func(storage.OutboxEntry) error) error {
+	peers, err := tx.OutboxPeers()
+	if err != nil {
+		return err
+	}
+	for _, p := range peers {
+		es, err := tx.Outbox(p)
+		if err != nil {
+			return err
+		}
+		for _, e := range es {
+			if err := f(e); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

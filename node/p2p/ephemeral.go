@@ -11,10 +11,6 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/peerstore"
 	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
-	"github.com/libp2p/go-libp2p/p2p/security/noise"
-	tls "github.com/libp2p/go-libp2p/p2p/security/tls"
-	quic "github.com/libp2p/go-libp2p/p2p/transport/quic"
-	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
 )
 
 // ErrNoEphemeral means the network cannot make a throwaway host: a test's
@@ -40,16 +36,12 @@ func (n *Network) Ephemeral(ctx context.Context, p peer.ID) (host.Host, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := []libp2p.Option{
+	opts := append(transportOptions(),
 		libp2p.Identity(key),
 		libp2p.NoListenAddrs,
-		libp2p.Transport(tcp.NewTCPTransport),
-		libp2p.Transport(quic.NewTransport),
-		libp2p.Security(tls.ID, tls.New),
-		libp2p.Security(noise.ID, noise.New),
 		libp2p.ResourceManager(rm),
 		libp2p.DisableMetrics(),
-	}
+	)
 	if AllLoopback(n.cfg.ListenAddrs) {
 		opts = append(opts, libp2p.DisableRelay())
 	} else {

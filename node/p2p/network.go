@@ -183,6 +183,17 @@ func (n *Network) bootstrapPeers() []peer.AddrInfo {
 	return out
 }
 
+// transportOptions are the node's transports and security: its own host's
+// and the throwaway hosts' (Ephemeral), which must dial like it.
+func transportOptions() []libp2p.Option {
+	return []libp2p.Option{
+		libp2p.Transport(tcp.NewTCPTransport),
+		libp2p.Transport(quic.NewTransport),
+		libp2p.Security(tls.ID, tls.New),
+		libp2p.Security(noise.ID, noise.New),
+	}
+}
+
 // newHost builds a libp2p host from cfg, with routing as its peer routing.
 func newHost(cfg Config, relays *reservations, routing func(host.Host) (routing.PeerRouting, error)) (host.Host, error) {
 	cm, err := connmgr.NewConnManager(64, 256, connmgr.WithGracePeriod(time.Minute))
@@ -193,17 +204,13 @@ func newHost(cfg Config, relays *reservations, routing func(host.Host) (routing.
 	if err != nil {
 		return nil, err
 	}
-	opts := []libp2p.Option{
+	opts := append(transportOptions(),
 		libp2p.Identity(cfg.Key),
 		libp2p.ListenAddrStrings(cfg.ListenAddrs...),
-		libp2p.Transport(tcp.NewTCPTransport),
-		libp2p.Transport(quic.NewTransport),
-		libp2p.Security(tls.ID, tls.New),
-		libp2p.Security(noise.ID, noise.New),
 		libp2p.ConnectionManager(cm),
 		libp2p.ResourceManager(rm),
 		libp2p.Routing(routing),
-	}
+	)
 	if cfg.Gater != nil {
 		opts = append(opts, libp2p.ConnectionGater(cfg.Gater))
 	}
