@@ -78,9 +78,14 @@ type ChatBackend interface {
 
 // RoomBackend is live rooms.
 type RoomBackend interface {
-	CreateRoom(ctx context.Context, name, description string, start time.Time) (Room, error)
-	// JoinRoom joins a room by ID or by name, looked up in the DHT.
-	JoinRoom(ctx context.Context, ref string) (Room, error)
+	// CreateRoom makes a room we host and joins it with the name as (nil:
+	// the profile name).
+	CreateRoom(ctx context.Context, name, description string, start time.Time, as *RoomNameChoice) (Room, error)
+	// JoinRoom joins a room by ID or by name, looked up in the DHT, with
+	// the name as (nil: as chosen before, else the profile name).
+	JoinRoom(ctx context.Context, ref string, as *RoomNameChoice) (Room, error)
+	// RoomSetName changes our name in a joined room.
+	RoomSetName(ctx context.Context, id room.ID, as RoomNameChoice) error
 	LeaveRoom(id room.ID) error
 	// Rooms lists the rooms created or joined, by name.
 	Rooms() ([]Room, error)
@@ -94,7 +99,9 @@ type RoomBackend interface {
 	RoomHide(ctx context.Context, id room.ID, target room.MessageID) error
 	RoomMute(ctx context.Context, id room.ID, p peer.ID, until time.Time) error
 	RoomGrant(ctx context.Context, id room.ID, p peer.ID, role room.Role, ttl time.Duration) error
-	RoomWho(id room.ID) (listeners int, speakers []peer.ID, err error)
+	// RoomPeople tells who is in a joined room: RoomDetail's fields past
+	// Room (the caller fills Room).
+	RoomPeople(id room.ID) (RoomDetail, error)
 	// RoomChat returns the last limit visible chat lines, oldest first.
 	RoomChat(id room.ID, limit int) ([]RoomChatLine, error)
 	// RoomQuestions returns the visible questions, most upvoted first.

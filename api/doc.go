@@ -85,15 +85,22 @@
 //	POST /v1/conversations/{peer}/read         204 (marks inbound messages seen, sends read receipts)
 //	POST /v1/conversations/{peer}/typing       {"typing": bool} → 204
 //	GET  /v1/rooms                             200 {"rooms": [Room]} (rooms created or joined, by name)
-//	POST /v1/rooms                             {"name", "description"?, "start"?} → 201 Room (we host it)
-//	POST /v1/rooms/join                        {"ref": room ID or name} → 200 Room (a name is looked up
-//	                                           in the DHT; two rooms of that name: 400 invalid_room)
+//	POST /v1/rooms                             {"name", "description"?, "start"?, "as"?} → 201 Room (we host it;
+//	                                           "as" is a RoomNameChoice, our name in the room: the profile's if absent)
+//	POST /v1/rooms/join                        {"ref": room ID or name, "as"?} → 200 Room (a name is looked up
+//	                                           in the DHT; two rooms of that name: 400 invalid_room; without
+//	                                           "as", the name chosen when last in it, else the profile's)
 //	GET  /v1/rooms/discover?name=              200 {"rooms": [Room]} (rooms of that name, from the DHT)
-//	GET  /v1/rooms/{room}                      200 RoomDetail: Room plus "speakers": [peer ID]
+//	GET  /v1/rooms/{room}                      200 RoomDetail: Room plus "speakers": [peer ID], "people":
+//	                                           [RoomPerson] (host, moderators, speakers, listeners),
+//	                                           "people_more", "as" and "my_name"
+//	POST /v1/rooms/{room}/name                 RoomNameChoice {"use_profile", "name"} → 204 (our name in the
+//	                                           room: the profile's, our own, or none; the room is told at once)
 //	POST /v1/rooms/{room}/leave                204 (the history stays)
 //	POST /v1/rooms/{room}/say                  {"text"} → 201 {"id"} (a chat line)
 //	POST /v1/rooms/{room}/ask                  {"text"} → 201 {"id"} (a question)
-//	GET  /v1/rooms/{room}/chat                 ?limit=1..1000 (default 50) → 200 {"messages": [RoomChatLine]},
+//	GET  /v1/rooms/{room}/chat                 ?limit=1..1000 (default 50) → 200 {"messages": [RoomChatLine]}
+//	                                           (each with its "sender", a RoomPerson),
 //	                                           oldest first
 //	GET  /v1/rooms/{room}/questions            200 {"questions": [RoomQuestion]}, most upvoted first
 //	POST /v1/rooms/{room}/questions/{msg}/upvote  204

@@ -24,12 +24,47 @@ type Rooms struct {
 	Rooms []Room `json:"rooms"`
 }
 
+// RoomPerson is how a room shows a peer. Name is the name the peer signed
+// in the room (in the line shown, or in its latest presence), empty if it
+// gave none: anyone can claim any name. Display is what to show: an
+// accepted contact's name as we know it; else Name, followed by the end of
+// the peer ID when another key in the room, a contact or we ourselves use
+// the same name; else the end of the peer ID. Role is the peer's role now:
+// "host", "moderator", "speaker" or "listener". Contact: an accepted
+// contact; Verified: its safety number was checked; Me: this node.
+type RoomPerson struct {
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	Display  string `json:"display"`
+	Role     string `json:"role"`
+	Contact  bool   `json:"contact"`
+	Verified bool   `json:"verified"`
+	Me       bool   `json:"me"`
+}
+
+// RoomNameChoice is the name this node gives itself in a room: with
+// UseProfile its profile name, as it changes; else Name, chosen for the
+// room, or no name at all when Name is empty (the room sees the peer ID
+// only). Name follows the profile name's rule: at most 64 bytes, no
+// control character.
+type RoomNameChoice struct {
+	UseProfile bool   `json:"use_profile"`
+	Name       string `json:"name"`
+}
+
 // RoomDetail is the body of GET /v1/rooms/{room}: the room and, when it is
 // joined, the peer IDs of the speakers present (the host and those granted
-// the speaker role).
+// the speaker role), the people present (People: host first, then
+// moderators, speakers and listeners, at most 200; PeopleMore counts the
+// rest), our choice of name in the room (As) and the name it gives now
+// (MyName, empty for none).
 type RoomDetail struct {
 	Room
-	Speakers []string `json:"speakers"`
+	Speakers   []string        `json:"speakers"`
+	People     []RoomPerson    `json:"people"`
+	PeopleMore int             `json:"people_more"`
+	As         *RoomNameChoice `json:"as,omitempty"`
+	MyName     string          `json:"my_name"`
 }
 
 // RoomReaction is one emoji's reactions to a room message: Count distinct
@@ -44,6 +79,7 @@ type RoomReaction struct {
 type RoomChatLine struct {
 	ID        string         `json:"id"`
 	SenderID  string         `json:"sender_id"`
+	Sender    RoomPerson     `json:"sender"`
 	Time      *time.Time     `json:"time,omitempty"`
 	Text      string         `json:"text"`
 	ReplyTo   string         `json:"reply_to,omitempty"`
@@ -59,6 +95,7 @@ type RoomChat struct {
 type RoomQuestion struct {
 	ID        string         `json:"id"`
 	SenderID  string         `json:"sender_id"`
+	Sender    RoomPerson     `json:"sender"`
 	Time      *time.Time     `json:"time,omitempty"`
 	Text      string         `json:"text"`
 	Upvotes   int            `json:"upvotes"`
@@ -90,17 +127,21 @@ type RoomPosted struct {
 
 // Request bodies of the room endpoints.
 
-// CreateRoomRequest is the body of POST /v1/rooms. Start is optional.
+// CreateRoomRequest is the body of POST /v1/rooms. Start is optional; As
+// is our name in the room (the profile name when absent).
 type CreateRoomRequest struct {
-	Name        string     `json:"name"`
-	Description string     `json:"description,omitempty"`
-	Start       *time.Time `json:"start,omitempty"`
+	Name        string          `json:"name"`
+	Description string          `json:"description,omitempty"`
+	Start       *time.Time      `json:"start,omitempty"`
+	As          *RoomNameChoice `json:"as,omitempty"`
 }
 
 // JoinRoomRequest is the body of POST /v1/rooms/join: Ref is a room ID or
-// a room's name (found through the DHT).
+// a room's name (found through the DHT). As is our name in the room; when
+// absent, the one chosen when we were last in it, else the profile name.
 type JoinRoomRequest struct {
-	Ref string `json:"ref"`
+	Ref string          `json:"ref"`
+	As  *RoomNameChoice `json:"as,omitempty"`
 }
 
 // RoomTextRequest is the body of POST /v1/rooms/{room}/say and /ask.

@@ -25,6 +25,7 @@ func (s *Server) roomRoutes(mux *routeMux) {
 	mux.HandleFunc("POST /v1/rooms/join", s.joinRoom)
 	mux.HandleFunc("GET /v1/rooms/discover", s.discoverRooms)
 	mux.HandleFunc("GET /v1/rooms/{room}", s.roomDetail)
+	mux.HandleFunc("POST /v1/rooms/{room}/name", s.roomSetName)
 	mux.HandleFunc("POST /v1/rooms/{room}/leave", s.roomAction(func(r *http.Request, id room.ID) error { return b.LeaveRoom(id) }))
 	mux.HandleFunc("POST /v1/rooms/{room}/say", s.roomPost(b.RoomSay))
 	mux.HandleFunc("POST /v1/rooms/{room}/ask", s.roomPost(b.RoomAsk))
@@ -62,7 +63,7 @@ func (s *Server) createRoom(w http.ResponseWriter, r *http.Request) {
 	if req.Start != nil {
 		start = *req.Start
 	}
-	info, err := s.cfg.Backend.Rooms.CreateRoom(r.Context(), req.Name, req.Description, start)
+	info, err := s.cfg.Backend.Rooms.CreateRoom(r.Context(), req.Name, req.Description, start, req.As)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -79,7 +80,7 @@ func (s *Server) joinRoom(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, fmt.Errorf("%w: ref is required", errBadRequest))
 		return
 	}
-	info, err := s.cfg.Backend.Rooms.JoinRoom(r.Context(), req.Ref)
+	info, err := s.cfg.Backend.Rooms.JoinRoom(r.Context(), req.Ref, req.As)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -106,17 +107,16 @@ func (s *Server) roomDetail(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	out := RoomDetail{Room: info, Speakers: []string{}}
+	out := RoomDetail{Room: info, Speakers: []string{}, People: []RoomPerson{}}
 	if info.Joined {
-		listeners, speakers, err := s.cfg.Backend.Rooms.RoomWho(id)
+		who, err := s.cfg.Backend.Rooms.RoomPeople(id)
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		out.Listeners = listeners
-		for _, p := range speakers {
-			out.Speakers = append(out.Speakers, p.String())
-		}
+		who.Room = info
+		out = who
+		out.Speakers, out.People = nonNil(out.Speakers), nonNil(out.People)
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -335,4 +335,20 @@ func parseRole(s string) (room.Role, error) {
 		}
 	}
 	return 0, fmt.Errorf("%w: role %q: want speaker or moderator", errBadRequest, s)
+}
+
+func (s *Server) roomSetName(w http.ResponseWriter, r *http.Request) {
+	_, id, ok := s.room(w, r)
+	if !ok {
+		return
+	}
+	var req RoomNameChoice
+	if !s.decode(w, r, &req) {
+		return
+	}
+	if err := s.cfg.Backend.Rooms.RoomSetName(r.Context(), id, req); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }

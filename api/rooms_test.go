@@ -29,6 +29,11 @@ func TestRoomEndpoints(t *testing.T) {
 		return fmt.Sprintf(`{"id":%q,"name":"Standup","description":"daily","host_id":%q,"start":"2026-02-01T10:00:00Z","joined":%t,"listeners":0}`, standup, self, joined)
 	}
 	sp := "/v1/rooms/" + standup.String()
+	person := func(p fmt.Stringer, name, display, role string, me bool) string {
+		return fmt.Sprintf(`{"id":%q,"name":%q,"display":%q,"role":%q,"contact":false,"verified":false,"me":%t}`, p, name, display, role, me)
+	}
+	end := func(p fmt.Stringer) string { s := p.String(); return "…" + s[len(s)-8:] }
+	you := person(self, "", "you", "host", true)
 	tests := []struct {
 		method, path, body string
 		status             int
@@ -37,7 +42,7 @@ func TestRoomEndpoints(t *testing.T) {
 		{"GET", "/v1/rooms", "", 200, `{"rooms":[]}`},
 		{"POST", "/v1/rooms", `{"name":"Standup","description":"daily","start":"2026-02-01T10:00:00Z"}`, 201, standupJSON(true)},
 		{"GET", "/v1/rooms/discover?name=town%20hall", "", 200, `{"rooms":[` + townJSON(false, 0) + `]}`},
-		{"POST", "/v1/rooms/join", `{"ref":"Town Hall"}`, 200, townJSON(true, 1)},
+		{"POST", "/v1/rooms/join", `{"ref":"Town Hall","as":{"name":""}}`, 200, townJSON(true, 1)},
 		{"POST", "/v1/rooms/join", fmt.Sprintf(`{"ref":%q}`, town), 200, townJSON(true, 1)},
 		{"GET", "/v1/rooms", "", 200, `{"rooms":[` + standupJSON(true) + `,` + townJSON(true, 1) + `]}`},
 		{"POST", "/v1/rooms/standup/say", `{"text":"hello"}`, 201, fmt.Sprintf(`{"id":%q}`, msg(3))},
@@ -46,17 +51,25 @@ func TestRoomEndpoints(t *testing.T) {
 		{"POST", sp + "/messages/" + msg(3) + "/react", `{"emoji":"👍"}`, 204, ""},
 		{"POST", sp + "/questions/" + msg(4) + "/answer", "", 204, ""},
 		{"POST", sp + "/messages/" + msg(4) + "/pin", "", 204, ""},
-		{"GET", sp + "/chat", "", 200, fmt.Sprintf(`{"messages":[{"id":%q,"sender_id":%q,"time":"2026-01-02T03:04:08Z","text":"hello","reactions":[{"emoji":"👍","count":1}]}]}`, msg(3), self)},
-		{"GET", sp + "/questions", "", 200, fmt.Sprintf(`{"questions":[{"id":%q,"sender_id":%q,"time":"2026-01-02T03:04:09Z","text":"when do we ship?","upvotes":1,"answered":true,"pinned":true,"reactions":[]}]}`, msg(4), self)},
+		{"GET", sp + "/chat", "", 200, fmt.Sprintf(`{"messages":[{"id":%q,"sender_id":%q,"sender":%s,"time":"2026-01-02T03:04:08Z","text":"hello","reactions":[{"emoji":"👍","count":1}]}]}`, msg(3), self, you)},
+		{"GET", sp + "/questions", "", 200, fmt.Sprintf(`{"questions":[{"id":%q,"sender_id":%q,"sender":%s,"time":"2026-01-02T03:04:09Z","text":"when do we ship?","upvotes":1,"answered":true,"pinned":true,"reactions":[]}]}`, msg(4), self, you)},
 		{"POST", sp + "/grant", `{"peer":"bob","role":"speaker","ttl_seconds":3600}`, 204, ""},
-		{"GET", "/v1/rooms/Standup", "", 200, strings.TrimSuffix(standupJSON(true), "}") + fmt.Sprintf(`,"speakers":[%q,%q]}`, self, bob)},
-		{"GET", "/v1/rooms/" + town.String(), "", 200, strings.TrimSuffix(townJSON(true, 1), "}") + fmt.Sprintf(`,"speakers":[%q]}`, bob)},
+		{"GET", "/v1/rooms/Standup", "", 200, strings.TrimSuffix(standupJSON(true), "}") +
+			fmt.Sprintf(`,"speakers":[%q,%q],"people":[%s,%s],"people_more":0,"as":{"use_profile":true,"name":""},"my_name":""}`,
+				self, bob, you, person(bob, "", end(bob), "speaker", false))},
+		{"POST", sp + "/name", `{"name":"Zed"}`, 204, ""},
+		{"GET", "/v1/rooms/Standup", "", 200, strings.TrimSuffix(standupJSON(true), "}") +
+			fmt.Sprintf(`,"speakers":[%q,%q],"people":[%s,%s],"people_more":0,"as":{"use_profile":false,"name":"Zed"},"my_name":"Zed"}`,
+				self, bob, person(self, "Zed", "Zed (you)", "host", true), person(bob, "", end(bob), "speaker", false))},
+		{"GET", "/v1/rooms/" + town.String(), "", 200, strings.TrimSuffix(townJSON(true, 1), "}") +
+			fmt.Sprintf(`,"speakers":[%q],"people":[%s,%s],"people_more":0,"as":{"use_profile":false,"name":""},"my_name":""}`,
+				bob, person(bob, "", end(bob), "host", false), person(self, "", "you", "listener", true))},
 		{"POST", sp + "/mute", `{"peer":"bob","until":"2026-01-02T04:00:00Z"}`, 204, ""},
 		{"POST", sp + "/messages/" + msg(3) + "/hide", "", 204, ""},
 		{"GET", sp + "/chat?limit=10", "", 200, `{"messages":[]}`},
 		{"POST", sp + "/leave", "", 204, ""},
 		{"GET", "/v1/rooms", "", 200, `{"rooms":[` + standupJSON(false) + `,` + townJSON(true, 1) + `]}`},
-		{"GET", "/v1/rooms/standup", "", 200, strings.TrimSuffix(standupJSON(false), "}") + `,"speakers":[]}`},
+		{"GET", "/v1/rooms/standup", "", 200, strings.TrimSuffix(standupJSON(false), "}") + `,"speakers":[],"people":[],"people_more":0,"my_name":""}`},
 	}
 	for i, tt := range tests {
 		t.Run(fmt.Sprintf("%d %s %s", i, tt.method, tt.path), func(t *testing.T) {
@@ -80,7 +93,7 @@ func TestRoomEndpoints(t *testing.T) {
 func TestRoomErrors(t *testing.T) {
 	s := populated(t)
 	town := s.Fake.AddRemoteRoom("Town Hall", "", bob)
-	if _, err := s.Fake.JoinRoom(t.Context(), "Town Hall"); err != nil {
+	if _, err := s.Fake.JoinRoom(t.Context(), "Town Hall", nil); err != nil {
 		t.Fatal(err)
 	}
 	q, err := s.Fake.RoomAsk(t.Context(), town, "why?")
@@ -88,7 +101,7 @@ func TestRoomErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 2 {
-		if _, err := s.Fake.CreateRoom(t.Context(), "Dup", "", time.Time{}); err != nil {
+		if _, err := s.Fake.CreateRoom(t.Context(), "Dup", "", time.Time{}, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -123,6 +136,7 @@ func TestRoomErrors(t *testing.T) {
 		{"chat limit too high", "GET", tp + "/chat?limit=1001", "", 400, api.CodeBadRequest},
 		{"wrong method", "GET", tp + "/say", "", 405, api.CodeMethodNotAllowed},
 		{"leave by an ambiguous name", "POST", "/v1/rooms/dup/leave", "", 409, api.CodeAmbiguous},
+		{"name from the profile and given", "POST", tp + "/name", `{"use_profile":true,"name":"x"}`, 400, api.CodeBadRequest},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -65,7 +65,7 @@ func runLateJoiner(ctx context.Context, e *env) (res ScenarioResult, err error) 
 		}
 		e.step("a late joiner (no fsync: %v) joins and pulls the newest %d", noSync, len(want))
 		start := time.Now()
-		if _, err := j.JoinRoom(ctx, f.id.String()); err != nil {
+		if _, err := j.JoinRoom(ctx, f.id.String(), nil); err != nil {
 			return r, err
 		}
 		err = waitFor(ctx, fmt.Sprintf("the newest %d lines at the late joiner", len(want)), e.deliveryTimeout, 2*time.Millisecond, func() (bool, error) {

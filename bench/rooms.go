@@ -217,7 +217,7 @@ func newRoomFixture(ctx context.Context, e *env, c *cluster, n int, syncEvery ti
 	if err != nil {
 		return nil, err
 	}
-	info, err := host.CreateRoom(ctx, "bench", "", time.Time{})
+	info, err := host.CreateRoom(ctx, "bench", "", time.Time{}, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -238,7 +238,7 @@ func newRoomFixture(ctx context.Context, e *env, c *cluster, n int, syncEvery ti
 			f.listeners[i] = nd
 			f.listen(i, nd)
 			for try := 1; ; try++ {
-				_, err := nd.JoinRoom(ctx, info.ID.String())
+				_, err := nd.JoinRoom(ctx, info.ID.String(), nil)
 				if err == nil {
 					break
 				}
@@ -408,7 +408,7 @@ func connectionGraph(nodes []*node.Node) [][2]int {
 // roomMessageSize is the size of a signed room chat line of text, for the
 // raw payloads.
 func roomMessageSize(text string) (int, error) {
-	body, err := roomstate.EncodeChat(text, room.MessageID{})
+	body, err := roomstate.EncodeChat(roomstate.ChatBody{Text: text})
 	if err != nil {
 		return 0, err
 	}

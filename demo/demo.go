@@ -119,7 +119,7 @@ func (d *Network) Start(ctx context.Context) error {
 		d.contacts = append(d.contacts, p)
 	}
 
-	info, err := d.host.n.CreateRoom(ctx, RoomName, "A live room run by demo nodes on your machine: chat, ask questions, upvote the ones you like.", time.Time{})
+	info, err := d.host.n.CreateRoom(ctx, RoomName, "A live room run by demo nodes on your machine: chat, ask questions, upvote the ones you like.", time.Time{}, nil)
 	if err != nil {
 		return fmt.Errorf("demo: create the room: %w", err)
 	}
@@ -352,7 +352,7 @@ func join(ctx context.Context, n *node.Node, id room.ID) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	for {
-		_, err := n.JoinRoom(ctx, id.String())
+		_, err := n.JoinRoom(ctx, id.String(), nil)
 		if err == nil {
 			return nil
 		}

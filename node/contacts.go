@@ -75,6 +75,7 @@ func (n *Node) SetProfileName(name string) error {
 	if err := n.dm.SendProfileToAll(); err != nil {
 		n.log.Warn("profile not sent to every contact", "err", err)
 	}
+	n.rooms.ProfileChanged()
 	return nil
 }
 

@@ -172,6 +172,7 @@ func New(cfg Config) (*Node, error) {
 		SyncBurst:    cfg.Limits.SyncBurst,
 
 		ReprovideInterval: cfg.ReprovideInterval,
+		ProfileName:       n.contacts.ProfileName,
 	})
 	return n, nil
 }

@@ -19,7 +19,7 @@ func TestRefuseInput(t *testing.T) {
 	a := newTestNode(t, "")
 	b := newTestNode(t, "")
 	ctx := t.Context()
-	info, err := a.CreateRoom(ctx, "refusals", "", time.Time{})
+	info, err := a.CreateRoom(ctx, "refusals", "", time.Time{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func TestRefuseInput(t *testing.T) {
 		{"room chat spaces", func() error { _, err := a.RoomSay(ctx, info.ID, "  "); return err }, ErrInvalidRoom, "a message cannot be empty or only spaces"},
 		{"room question spaces", func() error { _, err := a.RoomAsk(ctx, info.ID, "\n "); return err }, ErrInvalidRoom, "a message cannot be empty or only spaces"},
 		{"room reaction sentence", func() error { return a.RoomReact(ctx, info.ID, rtarget, "great talk") }, ErrInvalidRoom, "a reaction is one emoji"},
-		{"room event past", func() error { _, err := a.CreateRoom(ctx, "yesterday", "", past); return err }, ErrInvalidRoom, "the event's time has passed"},
+		{"room event past", func() error { _, err := a.CreateRoom(ctx, "yesterday", "", past, nil); return err }, ErrInvalidRoom, "the event's time has passed"},
 		{"group spaces", func() error { _, err := a.GroupSend(ctx, g.ID, GroupOutgoing{Body: " "}); return err }, ErrInvalidGroup, "a message cannot be empty or only spaces"},
 		{"group reaction sentence", func() error {
 			_, err := a.GroupSend(ctx, g.ID, GroupOutgoing{Kind: KindReaction, Body: "ok", ReplyTo: [32]byte{1}})
@@ -79,7 +79,7 @@ func TestRefuseInput(t *testing.T) {
 	if _, err := a.RoomSay(ctx, info.ID, " hello "); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.CreateRoom(ctx, "just now", "", time.Now().Add(-10*time.Second)); err != nil {
+	if _, err := a.CreateRoom(ctx, "just now", "", time.Now().Add(-10*time.Second), nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := a.GroupSend(ctx, g.ID, GroupOutgoing{Kind: KindEvent, Body: "Picnic", Start: time.Now().Add(time.Hour)}); err != nil {
@@ -97,11 +97,11 @@ func TestRefuseInUserWords(t *testing.T) {
 	host := newTestNode(t, "", fastRooms)
 	l := newTestNode(t, "", fastRooms, withBootstrap(host.Addrs()[0].String()))
 	ctx := t.Context()
-	info, err := host.CreateRoom(ctx, "words", "", time.Time{})
+	info, err := host.CreateRoom(ctx, "words", "", time.Time{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := l.JoinRoom(ctx, info.ID.String()); err != nil {
+	if _, err := l.JoinRoom(ctx, info.ID.String(), nil); err != nil {
 		t.Fatal(err)
 	}
 	q, err := host.RoomAsk(ctx, info.ID, "why?")

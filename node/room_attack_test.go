@@ -24,11 +24,11 @@ import (
 func TestRoomRejectsBadMessages(t *testing.T) {
 	host := newTestNode(t, "", fastRooms)
 	listener := newTestNode(t, "", fastRooms, withBootstrap(host.Addrs()[0].String()))
-	info, err := host.CreateRoom(t.Context(), "guarded", "", time.Time{})
+	info, err := host.CreateRoom(t.Context(), "guarded", "", time.Time{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := listener.JoinRoom(t.Context(), info.ID.String()); err != nil {
+	if _, err := listener.JoinRoom(t.Context(), info.ID.String(), nil); err != nil {
 		t.Fatal(err)
 	}
 	real, err := host.RoomSay(t.Context(), info.ID, "welcome")
@@ -69,7 +69,7 @@ func TestRoomRejectsBadMessages(t *testing.T) {
 		return b
 	}
 	chat := func(s string) []byte {
-		b, err := roomstate.EncodeChat(s, room.MessageID{})
+		b, err := roomstate.EncodeChat(roomstate.ChatBody{Text: s})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -153,7 +153,7 @@ func checkAttackDropped(t *testing.T, n *testNode, id room.ID, real room.Message
 	}
 }
 
-func hasChat(lines []roomstate.Chat, id room.MessageID) bool {
+func hasChat(lines []rooms.ChatLine, id room.MessageID) bool {
 	for _, l := range lines {
 		if l.ID == id {
 			return true

@@ -132,7 +132,7 @@ func benchRoom(b *testing.B, n int) (ratio float64, p50, p99, cpuPerMsg time.Dur
 	mk := func(boot string) *Node { return newBenchNode(b, boot) }
 	host := mk("")
 	defer host.Close()
-	info, err := host.CreateRoom(context.Background(), "bench", "", time.Time{})
+	info, err := host.CreateRoom(context.Background(), "bench", "", time.Time{}, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -142,7 +142,7 @@ func benchRoom(b *testing.B, n int) (ratio float64, p50, p99, cpuPerMsg time.Dur
 		nd := mk(host.Addrs()[0].String())
 		defer nd.Close()
 		nodes = append(nodes, nd)
-		if _, err := nd.JoinRoom(context.Background(), info.ID.String()); err != nil {
+		if _, err := nd.JoinRoom(context.Background(), info.ID.String(), nil); err != nil {
 			b.Fatal(err)
 		}
 		evs, cancel := nd.Subscribe()
@@ -252,7 +252,7 @@ func benchRawGossip(b *testing.B, n int, edges [][2]int) (float64, time.Duration
 }
 
 func sampleRoomMessageSize(b *testing.B) int {
-	body, _ := roomstate.EncodeChat("line 100", room.MessageID{})
+	body, _ := roomstate.EncodeChat(roomstate.ChatBody{Text: "line 100"})
 	m := room.Message{Room: room.ID{1}, Kind: room.KindChat, Seq: 100, Timestamp: time.Now(), Body: body}
 	if err := m.Sign(keys.GeneratePrivateKey()); err != nil {
 		b.Fatal(err)

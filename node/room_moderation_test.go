@@ -83,12 +83,12 @@ func TestRoomModeration(t *testing.T) {
 	boot := withBootstrap(host.Addrs()[0].String())
 	mod := newTestNode(t, "", fastRooms, boot)
 	listener := newTestNode(t, "", fastRooms, boot)
-	info, err := host.CreateRoom(t.Context(), "moderated", "", time.Time{})
+	info, err := host.CreateRoom(t.Context(), "moderated", "", time.Time{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, n := range []*testNode{mod, listener} {
-		if _, err := n.JoinRoom(t.Context(), info.ID.String()); err != nil {
+		if _, err := n.JoinRoom(t.Context(), info.ID.String(), nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -233,7 +233,7 @@ func attackerMessages(t *testing.T, id room.ID, mutedKey keys.PrivateKey, welcom
 		}
 		return m
 	}
-	chatBody, err := roomstate.EncodeChat("I am muted", room.MessageID{})
+	chatBody, err := roomstate.EncodeChat(roomstate.ChatBody{Text: "I am muted"})
 	muted := sign(mutedKey, 1, room.KindChat, chatBody, err)
 	// Another key of the attacker's, not muted, grants itself moderator.
 	self = keys.GeneratePrivateKey()
@@ -266,12 +266,12 @@ func TestRoomAskSpeaker(t *testing.T) {
 	boot := withBootstrap(host.Addrs()[0].String())
 	a := newTestNode(t, "", fastRooms, boot)
 	b := newTestNode(t, "", fastRooms, boot)
-	info, err := host.CreateRoom(t.Context(), "ask me", "", time.Time{})
+	info, err := host.CreateRoom(t.Context(), "ask me", "", time.Time{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, n := range []*testNode{a, b} {
-		if _, err := n.JoinRoom(t.Context(), info.ID.String()); err != nil {
+		if _, err := n.JoinRoom(t.Context(), info.ID.String(), nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -310,19 +310,19 @@ func TestRoomAskSpeaker(t *testing.T) {
 func TestRoomLeaveAnnounced(t *testing.T) {
 	host := newTestNode(t, "", fastRooms)
 	l := newTestNode(t, "", fastRooms, withBootstrap(host.Addrs()[0].String()))
-	info, err := host.CreateRoom(t.Context(), "coming and going", "", time.Time{})
+	info, err := host.CreateRoom(t.Context(), "coming and going", "", time.Time{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := l.JoinRoom(t.Context(), info.ID.String()); err != nil {
+	if _, err := l.JoinRoom(t.Context(), info.ID.String(), nil); err != nil {
 		t.Fatal(err)
 	}
 	count := func() int {
-		n, _, err := host.RoomWho(info.ID)
+		who, err := host.RoomPeople(info.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return n
+		return who.Listeners
 	}
 	host.waitUntil("the listener counted", func() bool { return count() == 1 }) // the host is a speaker
 	if err := l.LeaveRoom(info.ID); err != nil {

@@ -8,7 +8,6 @@ import (
 
 	"github.com/backchannel/backchannel/crypto/room"
 	"github.com/backchannel/backchannel/node/rooms"
-	"github.com/backchannel/backchannel/node/rooms/roomstate"
 	"github.com/backchannel/backchannel/storage"
 )
 
@@ -24,16 +23,41 @@ const RoomTopicPrefix = rooms.TopicPrefix
 // RoomInfo describes a room to the user.
 type RoomInfo = rooms.Info
 
-// CreateRoom makes a room hosted by this node and joins it.
-func (n *Node) CreateRoom(ctx context.Context, name, description string, start time.Time) (RoomInfo, error) {
-	return n.rooms.CreateRoom(ctx, name, description, start)
+// RoomNameChoice is the name this node gives itself in a room: the profile
+// name, or one of its own for the room (empty for none).
+type RoomNameChoice = rooms.NameChoice
+
+// RoomPerson is how a room shows one peer: the name it signed, what to
+// display, its role, whether it is a (verified) contact or us.
+type RoomPerson = rooms.Person
+
+// RoomPeople is who is in a joined room.
+type RoomPeople = rooms.People
+
+// RoomChatLine is a visible chat line of a room and its sender.
+type RoomChatLine = rooms.ChatLine
+
+// RoomQuestionLine is a visible question of a room and its asker.
+type RoomQuestionLine = rooms.QuestionLine
+
+// CreateRoom makes a room hosted by this node and joins it, taking the
+// name as in it (nil: the profile name).
+func (n *Node) CreateRoom(ctx context.Context, name, description string, start time.Time, as *RoomNameChoice) (RoomInfo, error) {
+	return n.rooms.CreateRoom(ctx, name, description, start, as)
 }
 
 // JoinRoom joins a room by its ID or its name: it asks a peer that is in it
 // (found among the connected peers, or through the DHT) for the descriptor
-// and the recent history, then subscribes to the room's topic.
-func (n *Node) JoinRoom(ctx context.Context, ref string) (RoomInfo, error) {
-	return n.rooms.JoinRoom(ctx, ref)
+// and the recent history, then subscribes to the room's topic. We take the
+// name as in it; nil keeps the choice made when last in it, else the
+// profile name.
+func (n *Node) JoinRoom(ctx context.Context, ref string, as *RoomNameChoice) (RoomInfo, error) {
+	return n.rooms.JoinRoom(ctx, ref, as)
+}
+
+// RoomSetName changes the name we give ourselves in a joined room.
+func (n *Node) RoomSetName(ctx context.Context, id room.ID, as RoomNameChoice) error {
+	return n.rooms.RoomSetName(ctx, id, as)
 }
 
 // LeaveRoom unsubscribes from a room; its history stays in the store.
@@ -93,18 +117,17 @@ func (n *Node) RoomGrant(ctx context.Context, id room.ID, p peer.ID, role room.R
 	return n.rooms.RoomGrant(ctx, id, p, role, ttl)
 }
 
-// RoomWho tells how many listeners a joined room has and who speaks.
-func (n *Node) RoomWho(id room.ID) (listeners int, speakers []peer.ID, err error) {
-	return n.rooms.RoomWho(id)
-}
+// RoomPeople tells who is in a joined room, with their names and roles.
+func (n *Node) RoomPeople(id room.ID) (RoomPeople, error) { return n.rooms.RoomPeople(id) }
 
-// RoomChat returns the visible chat of a joined room, oldest first.
-func (n *Node) RoomChat(id room.ID, limit int) ([]roomstate.Chat, error) {
+// RoomChat returns the visible chat of a joined room, oldest first, each
+// line with its sender as the room shows it.
+func (n *Node) RoomChat(id room.ID, limit int) ([]RoomChatLine, error) {
 	return n.rooms.RoomChat(id, limit)
 }
 
 // RoomQuestions returns a joined room's questions, most upvoted first.
-func (n *Node) RoomQuestions(id room.ID) ([]roomstate.Question, error) {
+func (n *Node) RoomQuestions(id room.ID) ([]RoomQuestionLine, error) {
 	return n.rooms.RoomQuestions(id)
 }
 

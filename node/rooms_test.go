@@ -11,7 +11,6 @@ import (
 
 	"github.com/backchannel/backchannel/crypto/room"
 	"github.com/backchannel/backchannel/node/rooms"
-	"github.com/backchannel/backchannel/node/rooms/roomstate"
 	"github.com/backchannel/backchannel/storage"
 )
 
@@ -28,7 +27,7 @@ func TestRoomChatAndQuestions(t *testing.T) {
 	boot := newTestNode(t, "", fastRooms)
 	bootAddr := boot.Addrs()[0].String()
 	host := newTestNode(t, "", fastRooms, withBootstrap(bootAddr))
-	info, err := host.CreateRoom(t.Context(), "Backchannel live", "a test room", time.Time{})
+	info, err := host.CreateRoom(t.Context(), "Backchannel live", "a test room", time.Time{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +38,7 @@ func TestRoomChatAndQuestions(t *testing.T) {
 	var ls []*testNode
 	for range listeners {
 		l := newTestNode(t, "", fastRooms, withBootstrap(bootAddr))
-		got, err := l.JoinRoom(t.Context(), "backchannel LIVE") // by name, any case
+		got, err := l.JoinRoom(t.Context(), "backchannel LIVE", nil) // by name, any case
 		if err != nil {
 			t.Fatalf("join: %v", err)
 		}
@@ -115,11 +114,11 @@ func hasQuestion(n *testNode, id room.ID, q room.MessageID) bool {
 func TestRoomLateJoiner(t *testing.T) {
 	host := newTestNode(t, "", fastRooms)
 	early := newTestNode(t, "", fastRooms, withBootstrap(host.Addrs()[0].String()))
-	info, err := host.CreateRoom(t.Context(), "late", "", time.Time{})
+	info, err := host.CreateRoom(t.Context(), "late", "", time.Time{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := early.JoinRoom(t.Context(), info.ID.String()); err != nil {
+	if _, err := early.JoinRoom(t.Context(), info.ID.String(), nil); err != nil {
 		t.Fatal(err)
 	}
 	var spam room.MessageID
@@ -140,7 +139,7 @@ func TestRoomLateJoiner(t *testing.T) {
 		t.Fatal(err)
 	}
 	late := newTestNode(t, "", fastRooms, withBootstrap(host.Addrs()[0].String()))
-	if _, err := late.JoinRoom(t.Context(), info.ID.String()); err != nil {
+	if _, err := late.JoinRoom(t.Context(), info.ID.String(), nil); err != nil {
 		t.Fatal(err)
 	}
 	late.waitUntil("history with the hide applied", func() bool {
@@ -162,7 +161,7 @@ func TestRoomLateJoiner(t *testing.T) {
 // back later.
 func TestRoomLateJoinerNewest(t *testing.T) {
 	host := newTestNode(t, "", fastRooms, func(c *Config) { c.NoSync = true })
-	info, err := host.CreateRoom(t.Context(), "long history", "", time.Time{})
+	info, err := host.CreateRoom(t.Context(), "long history", "", time.Time{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +173,7 @@ func TestRoomLateJoinerNewest(t *testing.T) {
 		}
 	}
 	late := newTestNode(t, "", fastRooms, withBootstrap(host.Addrs()[0].String()))
-	if _, err := late.JoinRoom(t.Context(), info.ID.String()); err != nil {
+	if _, err := late.JoinRoom(t.Context(), info.ID.String(), nil); err != nil {
 		t.Fatal(err)
 	}
 	// The newest lines, down to the 1,000th newest less the host's own
@@ -208,13 +207,13 @@ func TestRoomGapRepair(t *testing.T) {
 	useTCP(t)
 	host := newTestNode(t, "", fastRooms)
 	boot := host.Addrs()[0].String()
-	info, err := host.CreateRoom(t.Context(), "gaps", "", time.Time{})
+	info, err := host.CreateRoom(t.Context(), "gaps", "", time.Time{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	home := t.TempDir()
 	away := newTestNode(t, home, fastRooms, withBootstrap(boot))
-	if _, err := away.JoinRoom(t.Context(), info.ID.String()); err != nil {
+	if _, err := away.JoinRoom(t.Context(), info.ID.String(), nil); err != nil {
 		t.Fatal(err)
 	}
 	away.stop()
@@ -247,7 +246,7 @@ func TestRoomSeqAfterLostStore(t *testing.T) {
 	// useTCP: b comes back under the same key.
 	useTCP(t)
 	host := newTestNode(t, "", fastRooms)
-	info, err := host.CreateRoom(t.Context(), "lost store", "", time.Time{})
+	info, err := host.CreateRoom(t.Context(), "lost store", "", time.Time{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -271,7 +270,7 @@ func TestRoomSeqAfterLostStore(t *testing.T) {
 
 	home := t.TempDir()
 	b := newTestNode(t, home, fastRooms, boot)
-	if _, err := b.JoinRoom(t.Context(), info.ID.String()); err != nil {
+	if _, err := b.JoinRoom(t.Context(), info.ID.String(), nil); err != nil {
 		t.Fatal(err)
 	}
 	one := say(b, "one")
@@ -294,6 +293,6 @@ func TestRoomSeqAfterLostStore(t *testing.T) {
 	host.waitUntil("line three stored at the host, not refused as a reused number", func() bool { return storedAtHost(three) })
 	b.waitUntil("line two given back to its author", func() bool {
 		chat, _ := b.RoomChat(info.ID, 10)
-		return slices.ContainsFunc(chat, func(c roomstate.Chat) bool { return c.ID == two })
+		return slices.ContainsFunc(chat, func(c rooms.ChatLine) bool { return c.ID == two })
 	})
 }

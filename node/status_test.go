@@ -15,11 +15,11 @@ func TestStatusTopics(t *testing.T) {
 	nodes := newGroupNodes(t, 2, fastRooms)
 	a, b := nodes[0], nodes[1]
 	f := newGroup(t, "weekend plans", nodes)
-	info, err := a.CreateRoom(t.Context(), "status", "", time.Time{})
+	info, err := a.CreateRoom(t.Context(), "status", "", time.Time{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.JoinRoom(t.Context(), info.ID.String()); err != nil {
+	if _, err := b.JoinRoom(t.Context(), info.ID.String(), nil); err != nil {
 		t.Fatal(err)
 	}
 	groupTopic, ok := a.groups.Topic(f.id)

@@ -32,6 +32,10 @@ type Room struct {
 	Joined     bool
 	JoinedAt   time.Time // zero if never joined
 	Updated    time.Time
+	// HasOwnName says that OwnName, not the profile name, is the name this
+	// node gives itself in the room; an empty OwnName then means no name.
+	HasOwnName bool
+	OwnName    string
 }
 
 // PutRoom inserts or replaces the room r.ID. It leaves the room's messages
@@ -49,6 +53,8 @@ func (t *Txn) PutRoom(r Room) error {
 		Joined:           r.Joined,
 		JoinedAtUnixNano: toUnixNano(r.JoinedAt),
 		UpdatedUnixNano:  toUnixNano(r.Updated),
+		OwnNameSet:       r.HasOwnName,
+		OwnName:          r.OwnName,
 	}
 	if err := t.setProto(roomKey(prefixRoom, r.ID, 0), rec); err != nil {
 		return fmt.Errorf("storage: put room %s: %w", r.ID, err)
@@ -85,6 +91,8 @@ func decodeRoom(id RoomID, b []byte) (Room, error) {
 		Joined:     r.GetJoined(),
 		JoinedAt:   unixNano(r.GetJoinedAtUnixNano()),
 		Updated:    unixNano(r.GetUpdatedUnixNano()),
+		HasOwnName: r.GetOwnNameSet(),
+		OwnName:    r.GetOwnName(),
 	}, nil
 }
 

@@ -75,10 +75,10 @@ func seqs(ms []RoomMessage) []uint64 {
 func TestRoomsRoundTripAndOrder(t *testing.T) {
 	s := openMem(t)
 	rooms := []Room{
-		{ID: roomID(3), Descriptor: []byte("d3"), Name: "beta", Updated: at(1)},
+		{ID: roomID(3), Descriptor: []byte("d3"), Name: "beta", Updated: at(1), HasOwnName: true, OwnName: "Zoë"},
 		{ID: roomID(1), Descriptor: []byte("d1"), Name: "alpha", Joined: true, JoinedAt: at(2), Updated: at(3)},
 		{ID: roomID(2), Descriptor: []byte("d2"), Name: "beta", Joined: true, JoinedAt: at(4), Updated: at(4)},
-		{ID: roomID(4), Descriptor: []byte("d4"), Name: "ünïcode ✓"},
+		{ID: roomID(4), Descriptor: []byte("d4"), Name: "ünïcode ✓", HasOwnName: true}, // no name
 	}
 	update(t, s, func(tx *Txn) error {
 		for _, r := range rooms {
@@ -129,7 +129,8 @@ func TestRoomsRoundTripAndOrder(t *testing.T) {
 
 func roomEqual(a, b Room) bool {
 	return a.ID == b.ID && bytes.Equal(a.Descriptor, b.Descriptor) && a.Name == b.Name &&
-		a.Joined == b.Joined && a.JoinedAt.Equal(b.JoinedAt) && a.Updated.Equal(b.Updated)
+		a.Joined == b.Joined && a.JoinedAt.Equal(b.JoinedAt) && a.Updated.Equal(b.Updated) &&
+		a.HasOwnName == b.HasOwnName && a.OwnName == b.OwnName
 }
 
 func TestRoomByName(t *testing.T) {

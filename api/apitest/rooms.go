@@ -1,6 +1,7 @@
 package apitest
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -26,6 +27,7 @@ type fakeRoom struct {
 	hidden    map[string]bool
 	muted     map[peer.ID]time.Time
 	roles     map[peer.ID]room.Role
+	as        api.RoomNameChoice // our name in the room
 }
 
 // RoomID is the ID of the n-th room the fake makes (from 1), created or
@@ -62,6 +64,7 @@ func (f *Fake) addRoomLocked(name, description string, host peer.ID) *fakeRoom {
 		hidden:    map[string]bool{},
 		muted:     map[peer.ID]time.Time{},
 		roles:     map[peer.ID]room.Role{},
+		as:        api.RoomNameChoice{UseProfile: true},
 	}
 	f.rooms[id] = r
 	return r
@@ -136,13 +139,16 @@ func (f *Fake) roomsWhere(keep func(r *fakeRoom) bool) []api.Room {
 }
 
 // CreateRoom implements api.RoomBackend.
-func (f *Fake) CreateRoom(ctx context.Context, name, description string, start time.Time) (api.Room, error) {
+func (f *Fake) CreateRoom(ctx context.Context, name, description string, start time.Time, as *api.RoomNameChoice) (api.Room, error) {
 	if name == "" || len(name) > room.MaxNameSize || len(description) > room.MaxDescriptionSize {
 		return api.Room{}, fmt.Errorf("%w: name or description empty or too long", api.ErrInvalidRoom)
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	r := f.addRoomLocked(name, description, f.self)
+	if as != nil {
+		r.as = *as
+	}
 	if !start.IsZero() {
 		r.info.Start = at(start)
 	}
@@ -155,7 +161,7 @@ func (f *Fake) CreateRoom(ctx context.Context, name, description string, start t
 // api.ErrNoPeers when State.ConnectedPeers is 0 and it would have to look
 // (a name, or a room not joined), and a name it does not know is not found
 // "among N peers", N being State.ConnectedPeers.
-func (f *Fake) JoinRoom(ctx context.Context, ref string) (api.Room, error) {
+func (f *Fake) JoinRoom(ctx context.Context, ref string, as *api.RoomNameChoice) (api.Room, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var r *fakeRoom
@@ -184,6 +190,9 @@ func (f *Fake) JoinRoom(ctx context.Context, ref string) (api.Room, error) {
 	}
 	if r == nil {
 		return api.Room{}, fmt.Errorf("%w: no room %q", api.ErrNotFound, ref)
+	}
+	if as != nil {
+		r.as = *as
 	}
 	r.info.Joined = true
 	return f.roomLocked(r), nil
@@ -221,14 +230,15 @@ func (f *Fake) DiscoverRooms(ctx context.Context, name string) ([]api.Room, erro
 	return f.roomsWhere(func(r *fakeRoom) bool { return strings.EqualFold(r.info.Name, strings.TrimSpace(name)) }), nil
 }
 
-// RoomWho implements api.RoomBackend: the host and speakers are the
-// speakers; we are a listener when not one of them.
-func (f *Fake) RoomWho(id room.ID) (int, []peer.ID, error) {
+// RoomPeople implements api.RoomBackend: the host and speakers are the
+// speakers; the people are the host, then the peers granted a role, then
+// us when we are none of them, each shown by its peer ID's end (or "you").
+func (f *Fake) RoomPeople(id room.ID) (api.RoomDetail, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	r, err := f.joinedLocked(id)
 	if err != nil {
-		return 0, nil, err
+		return api.RoomDetail{}, err
 	}
 	speakers := []peer.ID{r.host}
 	for p, role := range r.roles {
@@ -237,7 +247,79 @@ func (f *Fake) RoomWho(id room.ID) (int, []peer.ID, error) {
 		}
 	}
 	slices.Sort(speakers[1:])
-	return f.roomLocked(r).Listeners, speakers, nil
+	out := api.RoomDetail{As: &r.as, MyName: f.myNameLocked(r)}
+	for _, p := range speakers {
+		out.Speakers = append(out.Speakers, p.String())
+	}
+	people := []peer.ID{r.host}
+	for p := range r.roles {
+		people = append(people, p)
+	}
+	slices.Sort(people[1:])
+	if !slices.Contains(people, f.self) {
+		people = append(people, f.self)
+	}
+	for _, p := range people {
+		out.People = append(out.People, f.personLocked(r, p))
+	}
+	return out, nil
+}
+
+// personLocked is how the fake shows p in r; f.mu is held.
+func (f *Fake) personLocked(r *fakeRoom, p peer.ID) api.RoomPerson {
+	s := p.String()
+	rp := api.RoomPerson{ID: s, Display: "…" + s[len(s)-8:], Role: "listener"}
+	switch {
+	case p == r.host:
+		rp.Role = "host"
+	case r.roles[p] == room.RoleModerator:
+		rp.Role = "moderator"
+	case r.roles[p] == room.RoleSpeaker:
+		rp.Role = "speaker"
+	}
+	if p == f.self {
+		rp.Me, rp.Name, rp.Display = true, f.myNameLocked(r), "you"
+		if rp.Name != "" {
+			rp.Display = rp.Name + " (you)"
+		}
+	}
+	if c, ok := f.contacts[p]; ok && c.State == stateAccepted {
+		rp.Contact, rp.Verified = true, c.Verified
+		rp.Display = cmp.Or(c.Name, c.ProfileName, rp.Display)
+	}
+	return rp
+}
+
+// senderLocked is how the fake shows the sender of a line; f.mu is held.
+func (f *Fake) senderLocked(r *fakeRoom, id string) api.RoomPerson {
+	p, err := peer.Decode(id)
+	if err != nil {
+		return api.RoomPerson{ID: id, Display: id, Role: "listener"}
+	}
+	return f.personLocked(r, p)
+}
+
+// myNameLocked is our name in r; f.mu is held.
+func (f *Fake) myNameLocked(r *fakeRoom) string {
+	if r.as.UseProfile {
+		return f.SelfInfo.Name
+	}
+	return r.as.Name
+}
+
+// RoomSetName implements api.RoomBackend.
+func (f *Fake) RoomSetName(ctx context.Context, id room.ID, as api.RoomNameChoice) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r, err := f.joinedLocked(id)
+	if err != nil {
+		return err
+	}
+	if as.UseProfile && as.Name != "" {
+		return fmt.Errorf("%w: a room name of your own or your profile name, not both", api.ErrInvalid)
+	}
+	r.as = as
+	return nil
 }
 
 // RoomChat implements api.RoomBackend: the last limit visible lines,
@@ -253,6 +335,7 @@ func (f *Fake) RoomChat(id room.ID, limit int) ([]api.RoomChatLine, error) {
 	for _, c := range r.chat {
 		if !r.hidden[c.ID] {
 			c.Reactions = r.reactionsTo(c.ID)
+			c.Sender = f.senderLocked(r, c.SenderID)
 			out = append(out, c)
 		}
 	}
@@ -277,6 +360,7 @@ func (f *Fake) RoomQuestions(id room.ID) ([]api.RoomQuestion, error) {
 			continue
 		}
 		q.Reactions = r.reactionsTo(q.ID)
+		q.Sender = f.senderLocked(r, q.SenderID)
 		out = append(out, q)
 	}
 	slices.SortStableFunc(out, func(a, b api.RoomQuestion) int { return b.Upvotes - a.Upvotes })

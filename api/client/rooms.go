@@ -27,9 +27,9 @@ func (c *Client) Rooms(ctx context.Context) ([]api.Room, error) {
 }
 
 // CreateRoom creates a room the node hosts and joins it. A zero start
-// announces none.
-func (c *Client) CreateRoom(ctx context.Context, name, description string, start time.Time) (api.Room, error) {
-	req := api.CreateRoomRequest{Name: name, Description: description}
+// announces none; a nil as takes the profile name.
+func (c *Client) CreateRoom(ctx context.Context, name, description string, start time.Time, as *api.RoomNameChoice) (api.Room, error) {
+	req := api.CreateRoomRequest{Name: name, Description: description, As: as}
 	if !start.IsZero() {
 		req.Start = &start
 	}
@@ -38,11 +38,17 @@ func (c *Client) CreateRoom(ctx context.Context, name, description string, start
 	return v, err
 }
 
-// JoinRoom joins a room by its ID or its name.
-func (c *Client) JoinRoom(ctx context.Context, ref string) (api.Room, error) {
+// JoinRoom joins a room by its ID or its name, with the name as (nil: as
+// chosen before, else the profile name).
+func (c *Client) JoinRoom(ctx context.Context, ref string, as *api.RoomNameChoice) (api.Room, error) {
 	var v api.Room
-	err := c.do(ctx, http.MethodPost, "/v1/rooms/join", api.JoinRoomRequest{Ref: ref}, &v)
+	err := c.do(ctx, http.MethodPost, "/v1/rooms/join", api.JoinRoomRequest{Ref: ref, As: as}, &v)
 	return v, err
+}
+
+// RoomSetName changes the name we give ourselves in a joined room.
+func (c *Client) RoomSetName(ctx context.Context, room string, as api.RoomNameChoice) error {
+	return c.do(ctx, http.MethodPost, roomPath(room, "name"), as, nil)
 }
 
 // DiscoverRooms finds rooms by name.
@@ -51,7 +57,7 @@ func (c *Client) DiscoverRooms(ctx context.Context, name string) ([]api.Room, er
 	return v.Rooms, err
 }
 
-// Room returns a room and, when joined, who speaks in it.
+// Room returns a room and, when joined, who is in it.
 func (c *Client) Room(ctx context.Context, room string) (api.RoomDetail, error) {
 	return get[api.RoomDetail](ctx, c, roomPath(room, ""))
 }

@@ -21,7 +21,7 @@ func TestRooms(t *testing.T) {
 	}
 	ctx := t.Context()
 	start := time.Date(2026, 3, 1, 18, 0, 0, 0, time.UTC)
-	r, err := c.CreateRoom(ctx, "Standup", "daily", start)
+	r, err := c.CreateRoom(ctx, "Standup", "daily", start, nil)
 	if err != nil || r.Name != "Standup" || !r.Joined || r.Start == nil || !r.Start.Equal(start) {
 		t.Fatalf("CreateRoom: %+v, %v", r, err)
 	}
@@ -29,7 +29,7 @@ func TestRooms(t *testing.T) {
 	if err != nil || len(found) != 1 || found[0].Joined {
 		t.Fatalf("DiscoverRooms: %+v, %v", found, err)
 	}
-	if j, err := c.JoinRoom(ctx, "Town Hall"); err != nil || !j.Joined || j.HostID != bob.String() {
+	if j, err := c.JoinRoom(ctx, "Town Hall", nil); err != nil || !j.Joined || j.HostID != bob.String() {
 		t.Fatalf("JoinRoom: %+v, %v", j, err)
 	}
 	if rs, err := c.Rooms(ctx); err != nil || len(rs) != 2 {

@@ -14,14 +14,25 @@ import (
 
 // Live rooms.
 
-func (a adapter) CreateRoom(ctx context.Context, name, description string, start time.Time) (api.Room, error) {
-	info, err := a.n.CreateRoom(ctx, name, description, start)
+func (a adapter) CreateRoom(ctx context.Context, name, description string, start time.Time, as *api.RoomNameChoice) (api.Room, error) {
+	info, err := a.n.CreateRoom(ctx, name, description, start, nameChoice(as))
 	return one(info, err, roomJSON)
 }
 
-func (a adapter) JoinRoom(ctx context.Context, ref string) (api.Room, error) {
-	info, err := a.n.JoinRoom(ctx, ref)
+func (a adapter) JoinRoom(ctx context.Context, ref string, as *api.RoomNameChoice) (api.Room, error) {
+	info, err := a.n.JoinRoom(ctx, ref, nameChoice(as))
 	return one(info, err, roomJSON)
+}
+
+func (a adapter) RoomSetName(ctx context.Context, id room.ID, as api.RoomNameChoice) error {
+	return apiError(a.n.RoomSetName(ctx, id, *nameChoice(&as)))
+}
+
+func nameChoice(as *api.RoomNameChoice) *node.RoomNameChoice {
+	if as == nil {
+		return nil
+	}
+	return &node.RoomNameChoice{UseProfile: as.UseProfile, Name: as.Name}
 }
 
 func (a adapter) Rooms() ([]api.Room, error) {
@@ -74,9 +85,25 @@ func (a adapter) RoomGrant(ctx context.Context, id room.ID, p peer.ID, role room
 	return apiError(a.n.RoomGrant(ctx, id, p, role, ttl))
 }
 
-func (a adapter) RoomWho(id room.ID) (int, []peer.ID, error) {
-	listeners, speakers, err := a.n.RoomWho(id)
-	return listeners, speakers, apiError(err)
+func (a adapter) RoomPeople(id room.ID) (api.RoomDetail, error) {
+	who, err := a.n.RoomPeople(id)
+	if err != nil {
+		return api.RoomDetail{}, apiError(err)
+	}
+	out := api.RoomDetail{
+		Speakers:   []string{},
+		People:     make([]api.RoomPerson, 0, len(who.Present)),
+		PeopleMore: who.More,
+		As:         &api.RoomNameChoice{UseProfile: who.As.UseProfile, Name: who.As.Name},
+		MyName:     who.MyName,
+	}
+	for _, p := range who.Speakers {
+		out.Speakers = append(out.Speakers, p.String())
+	}
+	for _, p := range who.Present {
+		out.People = append(out.People, personJSON(p))
+	}
+	return out, nil
 }
 
 func (a adapter) RoomChat(id room.ID, limit int) ([]api.RoomChatLine, error) {
@@ -114,10 +141,23 @@ func reactionsJSON(rs []roomstate.Reaction) []api.RoomReaction {
 	return out
 }
 
-func chatJSON(c roomstate.Chat) api.RoomChatLine {
+func personJSON(p node.RoomPerson) api.RoomPerson {
+	return api.RoomPerson{
+		ID:       p.Peer.String(),
+		Name:     p.Name,
+		Display:  p.Display,
+		Role:     p.Role.String(),
+		Contact:  p.Contact,
+		Verified: p.Verified,
+		Me:       p.Me,
+	}
+}
+
+func chatJSON(c node.RoomChatLine) api.RoomChatLine {
 	j := api.RoomChatLine{
 		ID:        c.ID.String(),
 		SenderID:  c.Sender.PeerID().String(),
+		Sender:    personJSON(c.From),
 		Time:      optTime(c.Timestamp),
 		Text:      c.Text,
 		Reactions: reactionsJSON(c.Reactions),
@@ -128,10 +168,11 @@ func chatJSON(c roomstate.Chat) api.RoomChatLine {
 	return j
 }
 
-func questionJSON(q roomstate.Question) api.RoomQuestion {
+func questionJSON(q node.RoomQuestionLine) api.RoomQuestion {
 	return api.RoomQuestion{
 		ID:        q.ID.String(),
 		SenderID:  q.Sender.PeerID().String(),
+		Sender:    personJSON(q.From),
 		Time:      optTime(q.Timestamp),
 		Text:      q.Text,
 		Upvotes:   q.Upvotes,

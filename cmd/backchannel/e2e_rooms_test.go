@@ -1,6 +1,7 @@
 package main
 
 import (
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -77,5 +78,63 @@ func TestRoomTwoDaemons(t *testing.T) {
 	})
 	if out := ok(t, homeA, "requests"); !strings.Contains(out, `room "Town Hall"`) {
 		t.Errorf("A's requests do not say where the question came from:\n%s", out)
+	}
+}
+
+// TestRoomNamesDaemons: the names people go by in a room, through the CLI
+// against three daemons. The host goes by its profile name, one listener by
+// a name chosen for the room, another by none; `room who` lists each with
+// its role, `room read` shows names and roles beside the lines, and `room
+// nick` changes the name the room sees.
+func TestRoomNamesDaemons(t *testing.T) {
+	homeA, homeB, homeC := t.TempDir(), t.TempDir(), t.TempDir()
+	startDaemon(t, homeA)
+	a := decodeJSON[api.Self](t, ok(t, homeA, "id", "--json"))
+	boot := a.Addrs[0] + "/p2p/" + a.PeerID
+	startDaemon(t, homeB, "--bootstrap", boot)
+	startDaemon(t, homeC, "--bootstrap", boot)
+	b := decodeJSON[api.Self](t, ok(t, homeB, "id", "--json"))
+	c := decodeJSON[api.Self](t, ok(t, homeC, "id", "--json"))
+	ok(t, homeA, "profile", "set", "Alice")
+	ok(t, homeB, "profile", "set", "Robert")
+
+	created := decodeJSON[api.Room](t, ok(t, homeA, "room", "create", "Town Hall", "--json"))
+	ok(t, homeA, "room", "say", "Town Hall", "welcome")
+	for home, flags := range map[string][]string{homeB: {"--nick", "Bob"}, homeC: {"--no-nick"}} {
+		eventually(t, "joining the room", func() bool {
+			_, _, code := cli(t, home, append([]string{"room", "join", created.ID}, flags...)...)
+			return code == 0
+		})
+	}
+	ok(t, homeB, "room", "say", "Town Hall", "hi from Bob")
+	ok(t, homeA, "room", "grant", "Town Hall", c.PeerID, "moderator", "--for", "1h")
+
+	end := func(p string) string { return "…" + p[len(p)-8:] }
+	var who string
+	eventually(t, "B sees everyone with their names and roles", func() bool {
+		who = ok(t, homeB, "room", "who", "Town Hall")
+		return regexp.MustCompile(`(?m)^host\s+Alice\s+`+a.PeerID+`$`).MatchString(who) &&
+			regexp.MustCompile(`(?m)^moderator\s+`+end(c.PeerID)+`\s+`+c.PeerID+`$`).MatchString(who) &&
+			regexp.MustCompile(`(?m)^listener\s+Bob \(you\)\s+`+b.PeerID+`$`).MatchString(who)
+	})
+	if !regexp.MustCompile(`(?m)^you are\s+Bob \(your name for this room\)$`).MatchString(who) {
+		t.Errorf("B's room who does not say the name B goes by:\n%s", who)
+	}
+	eventually(t, "C reads the lines with names and roles", func() bool {
+		out := ok(t, homeC, "room", "read", "Town Hall")
+		return strings.Contains(out, "  Alice · host: welcome  [") && strings.Contains(out, "  Bob: hi from Bob  [")
+	})
+
+	// B goes by no name from now on: the room sees only B's peer ID.
+	if out := ok(t, homeB, "room", "nick", "Town Hall", "--none"); out != "in room Town Hall you are now nameless: others see your peer ID only\n" {
+		t.Errorf("room nick --none printed %q", out)
+	}
+	eventually(t, "C sees B nameless", func() bool {
+		d := decodeJSON[api.RoomDetail](t, ok(t, homeC, "room", "who", "Town Hall", "--json"))
+		i := slices.IndexFunc(d.People, func(p api.RoomPerson) bool { return p.ID == b.PeerID })
+		return i >= 0 && d.People[i].Name == "" && d.People[i].Display == end(b.PeerID) && d.People[i].Role == "listener"
+	})
+	if _, errs, code := cli(t, homeB, "room", "nick", "Town Hall", "x\x1b[2J"); code == 0 || !strings.Contains(errs, "no control character") {
+		t.Errorf("a name with ESC: exit %d, %q", code, errs)
 	}
 }

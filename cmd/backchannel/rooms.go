@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -32,7 +33,7 @@ func (a *app) roomCmd() *cobra.Command {
 		Args: cobra.NoArgs,
 	}
 	cmd.AddCommand(
-		a.roomCreateCmd(), a.roomJoinCmd(), a.roomListCmd(), a.roomDiscoverCmd(), a.roomWhoCmd(),
+		a.roomCreateCmd(), a.roomJoinCmd(), a.roomNickCmd(), a.roomListCmd(), a.roomDiscoverCmd(), a.roomWhoCmd(),
 		a.roomPostCmd("say", "Send a chat line to a room", (*client.Client).RoomSay),
 		a.roomPostCmd("ask", "Ask the speakers a question", (*client.Client).RoomAsk),
 		a.roomReadCmd(), a.roomQuestionsCmd(),
@@ -60,8 +61,38 @@ func (a *app) roomCmd() *cobra.Command {
 	return cmd
 }
 
+// roomNameFlags are the flags of a room command that choose the name we
+// give ourselves in the room: --nick NAME or --no-nick, else the profile
+// name (or, joining again, the choice made before).
+type roomNameFlags struct {
+	nick   string
+	noNick bool
+}
+
+func (f *roomNameFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.nick, "nick", "", "the name others see you by in this room (default: your profile name)")
+	cmd.Flags().BoolVar(&f.noNick, "no-nick", false, "no name in this room: others see your peer ID only")
+}
+
+// choice is the choice the flags make; nil when they make none.
+func (f *roomNameFlags) choice(cmd *cobra.Command) (*api.RoomNameChoice, error) {
+	nick := cmd.Flags().Changed("nick")
+	switch {
+	case nick && f.noNick:
+		return nil, errors.New("--nick and --no-nick: give one of them")
+	case nick && strings.TrimSpace(f.nick) == "":
+		return nil, errors.New("--nick is empty: give a name, or --no-nick for none")
+	case nick:
+		return &api.RoomNameChoice{Name: f.nick}, nil
+	case f.noNick:
+		return &api.RoomNameChoice{}, nil
+	}
+	return nil, nil
+}
+
 func (a *app) roomCreateCmd() *cobra.Command {
 	var description, start string
+	var names roomNameFlags
 	cmd := &cobra.Command{
 		Use:   "create NAME",
 		Short: "Create a room you host, and join it",
@@ -69,6 +100,10 @@ func (a *app) roomCreateCmd() *cobra.Command {
 			"or `room join NAME`, or by the ID printed.\n--json prints the Room, as in GET /v1/rooms.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			as, err := names.choice(cmd)
+			if err != nil {
+				return err
+			}
 			var at time.Time
 			if start != "" {
 				t, err := time.Parse(time.RFC3339, start)
@@ -81,7 +116,7 @@ func (a *app) roomCreateCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			r, err := c.CreateRoom(cmd.Context(), args[0], description, at)
+			r, err := c.CreateRoom(cmd.Context(), args[0], description, at, as)
 			if err != nil {
 				return err
 			}
@@ -90,28 +125,90 @@ func (a *app) roomCreateCmd() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&description, "description", "", "what the room is about")
 	cmd.Flags().StringVar(&start, "start", "", "when it starts (RFC 3339), shown to those who find it")
+	names.add(cmd)
 	return cmd
 }
 
 func (a *app) roomJoinCmd() *cobra.Command {
-	return &cobra.Command{
+	var names roomNameFlags
+	cmd := &cobra.Command{
 		Use:   "join ROOM",
 		Short: "Join a room by its ID or its name (looked up in the DHT)",
-		Long:  "Join a room by its ID or its name (looked up in the DHT; when two rooms have the name, join by ID).\n--json prints the Room.",
-		Args:  cobra.ExactArgs(1),
+		Long: "Join a room by its ID or its name (looked up in the DHT; when two rooms have the name, join by ID).\n" +
+			"Others in the room see you by your profile name, unless you give --nick or --no-nick\n" +
+			"(joining again keeps the choice made before).\n--json prints the Room.",
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			as, err := names.choice(cmd)
+			if err != nil {
+				return err
+			}
 			c, err := a.client()
 			if err != nil {
 				return err
 			}
 			a.lookingFor(cmd.Context(), c, args[0])
-			r, err := c.JoinRoom(cmd.Context(), args[0])
+			r, err := c.JoinRoom(cmd.Context(), args[0], as)
 			if err != nil {
 				return err
 			}
 			return a.printRoom(r)
 		},
 	}
+	names.add(cmd)
+	return cmd
+}
+
+func (a *app) roomNickCmd() *cobra.Command {
+	var profile, none bool
+	cmd := &cobra.Command{
+		Use:   "nick ROOM [NAME]",
+		Short: "Choose the name others see you by in a room",
+		Long: "Choose the name others see you by in a room: NAME, your profile name (--profile)\n" +
+			"or none (--none: others see your peer ID only). The room is told at once.\n" +
+			"--json prints {\"ok\": true}.",
+		Args: cobra.RangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var as api.RoomNameChoice
+			switch {
+			case len(args) == 2 && (profile || none), profile && none:
+				return errors.New("give one of NAME, --profile and --none")
+			case len(args) == 2 && strings.TrimSpace(args[1]) == "":
+				return errors.New("the name is empty: give a name, or --none for none")
+			case len(args) == 2:
+				as.Name = args[1]
+			case profile:
+				as.UseProfile = true
+			case !none:
+				return errors.New("give a NAME, --profile or --none")
+			}
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			if err := c.RoomSetName(cmd.Context(), args[0], as); err != nil {
+				return err
+			}
+			return a.done("%s", sanitize("in room "+args[0]+" you are now "+describeChoice(as, "")))
+		},
+	}
+	cmd.Flags().BoolVar(&profile, "profile", false, "use your profile name, as it changes")
+	cmd.Flags().BoolVar(&none, "none", false, "no name: others see your peer ID only")
+	return cmd
+}
+
+// describeChoice says in words what name a choice gives; myName is the
+// name it gives now, if known.
+func describeChoice(as api.RoomNameChoice, myName string) string {
+	switch {
+	case as.UseProfile && myName != "":
+		return myName + " (your profile name)"
+	case as.UseProfile:
+		return "your profile name (none set: others see your peer ID)"
+	case as.Name != "":
+		return as.Name + " (your name for this room)"
+	}
+	return "nameless: others see your peer ID only"
 }
 
 // lookingFor says on stderr, before a room is looked up in the network by
@@ -209,9 +306,12 @@ func (a *app) printRooms(rs []api.Room, empty string) error {
 func (a *app) roomWhoCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "who ROOM",
-		Short: "Show a room: who speaks and how many listen",
-		Long:  "Show a room: who speaks and how many listen.\n--json prints the body of GET /v1/rooms/{room}.",
-		Args:  cobra.ExactArgs(1),
+		Short: "Show a room: who is in it, by role, and the name you go by",
+		Long: "Show a room: who is in it (host, moderators, speakers, then listeners) and the name you go by.\n" +
+			"A name anyone could claim is followed by the end of its peer ID when another key uses it too;\n" +
+			"a contact shows by your name for them, ✓ once you checked their safety number.\n" +
+			"--json prints the body of GET /v1/rooms/{room}.",
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := a.client()
 			if err != nil {
@@ -224,18 +324,26 @@ func (a *app) roomWhoCmd() *cobra.Command {
 			if a.json {
 				return a.printJSON(d)
 			}
-			names := a.names(cmd.Context(), c)
-			speakers := make([]string, 0, len(d.Speakers))
-			for _, p := range d.Speakers {
-				speakers = append(speakers, names.of(p))
+			rows := [][2]string{{"room", d.Name}, {"id", d.ID}, {"host", d.HostID}, {"joined", yesNo(d.Joined)}}
+			if !d.Joined {
+				printKV(a.stdout, rows...)
+				return nil
 			}
-			rows := [][2]string{{"room", d.Name}, {"id", d.ID}, {"host", names.of(d.HostID)}, {"joined", yesNo(d.Joined)}}
-			if d.Joined {
-				rows = append(rows, [2]string{"speakers", cmp.Or(strings.Join(speakers, ", "), "none present")},
-					[2]string{"listeners", fmt.Sprint(d.Listeners)})
+			if d.As != nil {
+				rows = append(rows, [2]string{"you are", describeChoice(*d.As, d.MyName)})
 			}
+			rows = append(rows, [2]string{"listeners", fmt.Sprint(d.Listeners)})
 			printKV(a.stdout, rows...)
-			return nil
+			fmt.Fprintln(a.stdout)
+			tw := a.table()
+			fmt.Fprintln(tw, "ROLE\tNAME\tPEER")
+			for _, p := range d.People {
+				fmt.Fprintf(tw, "%s\t%s\t%s\n", p.Role, personLabel(p), p.ID)
+			}
+			if d.PeopleMore > 0 {
+				fmt.Fprintf(tw, "\tand %d more listeners\t\n", d.PeopleMore)
+			}
+			return tw.Flush()
 		},
 	}
 }
@@ -292,9 +400,8 @@ func (a *app) roomReadCmd() *cobra.Command {
 				fmt.Fprintln(a.stdout, "no messages")
 				return nil
 			}
-			names := a.names(cmd.Context(), c)
 			for _, m := range ms {
-				fmt.Fprintln(a.stdout, sanitize(fmt.Sprintf("%s  %s: %s%s  [%s]", showTime(m.Time), names.of(m.SenderID), m.Text, reactions(m.Reactions), short(m.ID))))
+				fmt.Fprintln(a.stdout, sanitize(fmt.Sprintf("%s  %s: %s%s  [%s]", showTime(m.Time), speaker(m.Sender), m.Text, reactions(m.Reactions), short(m.ID))))
 			}
 			return nil
 		},
@@ -325,7 +432,6 @@ func (a *app) roomQuestionsCmd() *cobra.Command {
 				fmt.Fprintln(a.stdout, "no questions")
 				return nil
 			}
-			names := a.names(cmd.Context(), c)
 			tw := a.table()
 			fmt.Fprintln(tw, "ID\tVOTES\tSTATE\tFROM\tQUESTION")
 			for _, q := range qs {
@@ -336,7 +442,7 @@ func (a *app) roomQuestionsCmd() *cobra.Command {
 				if q.Pinned {
 					state = append(state, "pinned")
 				}
-				fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s%s\n", short(q.ID), q.Upvotes, cmp.Or(strings.Join(state, ","), "open"), sanitize(names.of(q.SenderID)), oneLine(q.Text, 60), sanitize(reactions(q.Reactions)))
+				fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s%s\n", short(q.ID), q.Upvotes, cmp.Or(strings.Join(state, ","), "open"), personLabel(q.Sender), oneLine(q.Text, 60), sanitize(reactions(q.Reactions)))
 			}
 			return tw.Flush()
 		},
@@ -529,6 +635,25 @@ func reactions(rs []api.RoomReaction) string {
 	return b.String()
 }
 
+// personLabel is how the CLI shows a person of a room: as the room shows
+// them, ✓ for a verified contact, sanitized.
+func personLabel(p api.RoomPerson) string {
+	label := p.Display
+	if p.Verified {
+		label += " ✓"
+	}
+	return sanitize(label)
+}
+
+// speaker is the author of a room line: personLabel and, for any role
+// above listener, the role.
+func speaker(p api.RoomPerson) string {
+	if p.Role != "" && p.Role != "listener" {
+		return personLabel(p) + " · " + p.Role
+	}
+	return personLabel(p)
+}
+
 // peerNames names peers for people: "you", a contact's name, else the peer
 // ID.
 type peerNames map[string]string
@@ -540,6 +665,9 @@ func (a *app) names(ctx context.Context, c *client.Client) peerNames {
 	if cs, err := c.Contacts(ctx); err == nil {
 		for _, ct := range cs {
 			if name := cmp.Or(ct.Name, ct.ProfileName); name != "" {
+				if ct.Verified {
+					name += " ✓"
+				}
 				n[ct.PeerID] = name
 			}
 		}

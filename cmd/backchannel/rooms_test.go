@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -41,21 +42,24 @@ func TestRoomCommands(t *testing.T) {
 	ok(t, h, "room", "mute", "Standup", bob.String(), "--for", "5m")
 
 	out = ok(t, h, "room", "read", "Standup")
-	if want := "2026-01-02 03:04  you: hello all 🎉1  [" + m3[:12] + "]\n"; out != want {
+	if want := "2026-01-02 03:04  you · host: hello all 🎉1  [" + m3[:12] + "]\n"; out != want {
 		t.Errorf("read printed\n%q\nwant\n%q", out, want)
 	}
 	out = ok(t, h, "room", "read", "Standup", "--json")
-	sameJSON(t, out, fmt.Sprintf(`{"messages":[{"id":%q,"sender_id":%q,"time":"2026-01-02T03:04:08Z","text":"hello all","reactions":[{"emoji":"🎉","count":1}]}]}`, m3, self))
+	you := fmt.Sprintf(`{"id":%q,"name":"","display":"you","role":"host","contact":false,"verified":false,"me":true}`, self)
+	sameJSON(t, out, fmt.Sprintf(`{"messages":[{"id":%q,"sender_id":%q,"sender":%s,"time":"2026-01-02T03:04:08Z","text":"hello all","reactions":[{"emoji":"🎉","count":1}]}]}`, m3, self, you))
 	out = ok(t, h, "room", "questions", "Standup")
 	if !strings.Contains(out, m4[:12]) || !strings.Contains(out, "answered,pinned") || !strings.Contains(out, "ship today?") {
 		t.Errorf("questions printed\n%s", out)
 	}
 	out = ok(t, h, "room", "who", "Standup")
-	if !strings.Contains(out, "you, bob") {
+	if !regexp.MustCompile(`(?m)^host\s+you\s+` + self.String() + `\n^speaker\s+bob\s+` + bob.String() + `$`).MatchString(out) {
 		t.Errorf("who printed\n%s", out)
 	}
 	out = ok(t, h, "room", "who", "Standup", "--json")
-	sameJSON(t, out, fmt.Sprintf(`{"id":%q,"name":"Standup","description":"daily","host_id":%q,"start":"2026-03-01T18:00:00Z","joined":true,"listeners":0,"speakers":[%q,%q]}`, standup, self, self, bob))
+	sameJSON(t, out, fmt.Sprintf(`{"id":%q,"name":"Standup","description":"daily","host_id":%q,"start":"2026-03-01T18:00:00Z","joined":true,"listeners":0,"speakers":[%q,%q],`+
+		`"people":[%s,{"id":%q,"name":"","display":"bob","role":"speaker","contact":true,"verified":false,"me":false}],"people_more":0,"as":{"use_profile":true,"name":""},"my_name":""}`,
+		standup, self, self, bob, you, bob))
 	ok(t, h, "room", "hide", "Standup", m3)
 	if out := ok(t, h, "room", "read", "Standup"); out != "no messages\n" {
 		t.Errorf("read after hide printed %q", out)
@@ -69,7 +73,7 @@ func TestRoomCommands(t *testing.T) {
 func TestRoomCommandErrors(t *testing.T) {
 	s := populated(t)
 	town := s.Fake.AddRemoteRoom("Town Hall", "", bob)
-	if _, err := s.Fake.JoinRoom(t.Context(), "Town Hall"); err != nil {
+	if _, err := s.Fake.JoinRoom(t.Context(), "Town Hall", nil); err != nil {
 		t.Fatal(err)
 	}
 	q, err := s.Fake.RoomAsk(t.Context(), town, "why?")

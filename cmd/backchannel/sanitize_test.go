@@ -172,3 +172,27 @@ func TestEventsSanitized(t *testing.T) {
 		}
 	}
 }
+
+// TestPersonLabel: a person of a room shows as the room shows them, ✓ for a
+// verified contact, a role above listener beside the name, and whatever the
+// peer wrote escaped.
+func TestPersonLabel(t *testing.T) {
+	tests := []struct {
+		p     api.RoomPerson
+		label string
+		line  string
+	}{
+		{api.RoomPerson{Display: "Bob", Role: "listener"}, "Bob", "Bob"},
+		{api.RoomPerson{Display: "bobby", Role: "speaker", Contact: true, Verified: true}, "bobby ✓", "bobby ✓ · speaker"},
+		{api.RoomPerson{Display: "alice (…abcdefgh)", Role: "host"}, "alice (…abcdefgh)", "alice (…abcdefgh) · host"},
+		{api.RoomPerson{Display: "x\x1b[2J\u202e", Role: "moderator"}, `x\x1b[2JU+202E`, `x\x1b[2JU+202E · moderator`},
+	}
+	for _, tt := range tests {
+		if got := personLabel(tt.p); got != tt.label {
+			t.Errorf("personLabel(%+v) = %q, want %q", tt.p, got, tt.label)
+		}
+		if got := speaker(tt.p); got != tt.line {
+			t.Errorf("speaker(%+v) = %q, want %q", tt.p, got, tt.line)
+		}
+	}
+}

@@ -53,7 +53,7 @@ func TestRoomAnnouncedOnFirstPeer(t *testing.T) {
 	seeker := newTestService(t, tn, "")
 	seeker.connect(first)
 	const name = "Announced Late"
-	info, err := host.CreateRoom(t.Context(), name, "", time.Time{})
+	info, err := host.CreateRoom(t.Context(), name, "", time.Time{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +82,7 @@ func TestRoomReprovided(t *testing.T) {
 	host := newTestService(t, tn, "", func(c *Config) { c.ReprovideInterval = 200 * time.Millisecond })
 	first := newTestService(t, tn, "")
 	host.connect(first)
-	info, err := host.CreateRoom(t.Context(), "reprovided", "", time.Time{})
+	info, err := host.CreateRoom(t.Context(), "reprovided", "", time.Time{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,11 +113,11 @@ func TestLeaveRoomEndsAnnouncing(t *testing.T) {
 	host := newTestService(t, tn, "", func(c *Config) { c.ReprovideInterval = 200 * time.Millisecond })
 	listener := newTestService(t, tn, "", func(c *Config) { c.ReprovideInterval = 200 * time.Millisecond })
 	listener.connect(host)
-	info, err := host.CreateRoom(t.Context(), "left", "", time.Time{})
+	info, err := host.CreateRoom(t.Context(), "left", "", time.Time{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := listener.JoinRoom(t.Context(), info.ID.String()); err != nil {
+	if _, err := listener.JoinRoom(t.Context(), info.ID.String(), nil); err != nil {
 		t.Fatal(err)
 	}
 	listener.waitUntil("both members' announcement loops", func() bool { return announcers() == 2 })
@@ -139,8 +139,8 @@ func TestJoinRoomNoPeers(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
 	defer cancel()
 	calls := map[string]func() error{
-		"join by name": func() error { _, err := lone.JoinRoom(ctx, "No Such Room"); return err },
-		"join by ID":   func() error { _, err := lone.JoinRoom(ctx, room.ID{1}.String()); return err },
+		"join by name": func() error { _, err := lone.JoinRoom(ctx, "No Such Room", nil); return err },
+		"join by ID":   func() error { _, err := lone.JoinRoom(ctx, room.ID{1}.String(), nil); return err },
 		"discover":     func() error { _, err := lone.DiscoverRooms(ctx, "No Such Room"); return err },
 	}
 	for what, call := range calls {
@@ -163,12 +163,12 @@ func TestJoinRoomMissingAmongPeers(t *testing.T) {
 	b := newTestService(t, tn, "")
 	seeker.connect(a)
 	seeker.connect(b)
-	if _, err := a.CreateRoom(t.Context(), "Some Other Room", "", time.Time{}); err != nil {
+	if _, err := a.CreateRoom(t.Context(), "Some Other Room", "", time.Time{}, nil); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), time.Second)
 	defer cancel()
-	_, err := seeker.JoinRoom(ctx, "No Such Room")
+	_, err := seeker.JoinRoom(ctx, "No Such Room", nil)
 	if !errors.Is(err, errs.ErrNotFound) || errors.Is(err, errs.ErrNoPeers) {
 		t.Fatalf("error %v, want errs.ErrNotFound", err)
 	}

@@ -93,7 +93,11 @@ func (s *Service) RoomSay(ctx context.Context, id room.ID, text string) (room.Me
 	if err := input.Text(text); err != nil {
 		return room.MessageID{}, errs.Say(errs.ErrInvalidRoom, err, nil)
 	}
-	body, err := roomstate.EncodeChat(text, room.MessageID{})
+	lr, err := s.joined(id)
+	if err != nil {
+		return room.MessageID{}, err
+	}
+	body, err := roomstate.EncodeChat(roomstate.ChatBody{Text: text, Name: s.nameFor(lr.nameChoice())})
 	if err != nil {
 		return room.MessageID{}, fmt.Errorf("%w: %w", errs.ErrTooLarge, err)
 	}
@@ -105,7 +109,11 @@ func (s *Service) RoomAsk(ctx context.Context, id room.ID, text string) (room.Me
 	if err := input.Text(text); err != nil {
 		return room.MessageID{}, errs.Say(errs.ErrInvalidRoom, err, nil)
 	}
-	body, err := roomstate.EncodeQuestion(text)
+	lr, err := s.joined(id)
+	if err != nil {
+		return room.MessageID{}, err
+	}
+	body, err := roomstate.EncodeQuestion(roomstate.QuestionBody{Text: text, Name: s.nameFor(lr.nameChoice())})
 	if err != nil {
 		return room.MessageID{}, fmt.Errorf("%w: %w", errs.ErrTooLarge, err)
 	}
@@ -203,7 +211,11 @@ func (s *Service) announceLoop(lr *liveRoom) {
 // announcePresence tells the room we are in it (or leaving it). ctx bounds
 // the wait for the room's first sync.
 func (s *Service) announcePresence(ctx context.Context, id room.ID, leaving bool) {
-	body, err := roomstate.EncodePresence(presenceTTL, leaving)
+	lr, ok := s.get(id)
+	if !ok {
+		return
+	}
+	body, err := roomstate.EncodePresence(roomstate.PresenceBody{TTL: presenceTTL, Leaving: leaving, Name: s.nameFor(lr.nameChoice())})
 	if err != nil {
 		s.env.Log.Error("room: presence", "err", err)
 		return

@@ -13,43 +13,6 @@ import (
 	"github.com/backchannel/backchannel/node/rooms/roomstate"
 )
 
-// RoomWho tells how many listeners a joined room has and who speaks.
-func (s *Service) RoomWho(id room.ID) (listeners int, speakers []peer.ID, err error) {
-	lr, err := s.joined(id)
-	if err != nil {
-		return 0, nil, err
-	}
-	lr.mu.Lock()
-	l, sp := lr.state.Presence(time.Now())
-	lr.mu.Unlock()
-	for _, k := range sp {
-		speakers = append(speakers, k.PeerID())
-	}
-	return l, speakers, nil
-}
-
-// RoomChat returns the visible chat of a joined room, oldest first.
-func (s *Service) RoomChat(id room.ID, limit int) ([]roomstate.Chat, error) {
-	lr, err := s.joined(id)
-	if err != nil {
-		return nil, err
-	}
-	lr.mu.Lock()
-	defer lr.mu.Unlock()
-	return lr.state.Chat(limit), nil
-}
-
-// RoomQuestions returns a joined room's questions, most upvoted first.
-func (s *Service) RoomQuestions(id room.ID) ([]roomstate.Question, error) {
-	lr, err := s.joined(id)
-	if err != nil {
-		return nil, err
-	}
-	lr.mu.Lock()
-	defer lr.mu.Unlock()
-	return lr.state.Questions(), nil
-}
-
 // State runs fn on a joined room's state, under the room's lock: fn must
 // not keep the state nor call the service. For what the other methods do
 // not tell (tests look at roles, hides and stored messages through it).

@@ -23,7 +23,7 @@ import (
 // signChat returns a chat line of sk in room id, number seq, and its encoding.
 func signChat(t *testing.T, id room.ID, sk keys.PrivateKey, seq uint64, text string) (room.Message, []byte) {
 	t.Helper()
-	body, err := roomstate.EncodeChat(text, room.MessageID{})
+	body, err := roomstate.EncodeChat(roomstate.ChatBody{Text: text})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,11 +51,11 @@ func TestValidatorIgnoresHeld(t *testing.T) {
 	host := newTestService(t, tn, "")
 	listener := newTestService(t, tn, "")
 	listener.connect(host)
-	info, err := host.CreateRoom(t.Context(), "replays", "", time.Time{})
+	info, err := host.CreateRoom(t.Context(), "replays", "", time.Time{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := listener.JoinRoom(t.Context(), info.ID.String()); err != nil {
+	if _, err := listener.JoinRoom(t.Context(), info.ID.String(), nil); err != nil {
 		t.Fatal(err)
 	}
 	lr, ok := listener.get(info.ID)
@@ -260,11 +260,11 @@ func TestRoomReplayAfterSeenCache(t *testing.T) {
 	host := newTestService(t, tn, "", func(c *Config) { c.Env.Log = slog.New(rec) })
 	listener := newTestService(t, tn, "")
 	listener.connect(host)
-	info, err := host.CreateRoom(t.Context(), "replayed", "", time.Time{})
+	info, err := host.CreateRoom(t.Context(), "replayed", "", time.Time{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := listener.JoinRoom(t.Context(), info.ID.String()); err != nil {
+	if _, err := listener.JoinRoom(t.Context(), info.ID.String(), nil); err != nil {
 		t.Fatal(err)
 	}
 	hlr, ok := host.get(info.ID)

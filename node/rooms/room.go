@@ -32,8 +32,9 @@ type liveRoom struct {
 	published chan struct{}
 	helpers   []peer.ID // peers known to be in the room when it was joined
 
-	mu    sync.Mutex // guards state
+	mu    sync.Mutex // guards state and as
 	state *roomstate.State
+	as    NameChoice // the name we give ourselves in the room
 
 	// newcomer is set while the node holds no message of the room from
 	// anyone else: its first sync asks for the newest history.
@@ -60,6 +61,19 @@ func newLiveRoom(parent context.Context, d room.Descriptor) *liveRoom {
 	ctx, cancel := context.WithCancel(parent)
 	return &liveRoom{desc: d, state: roomstate.New(d), ctx: ctx, cancel: cancel, done: ctx.Done(),
 		published: make(chan struct{}), synced: make(chan struct{})}
+}
+
+// nameChoice returns our choice of name in the room.
+func (lr *liveRoom) nameChoice() NameChoice {
+	lr.mu.Lock()
+	defer lr.mu.Unlock()
+	return lr.as
+}
+
+func (lr *liveRoom) setNameChoice(as NameChoice) {
+	lr.mu.Lock()
+	lr.as = as
+	lr.mu.Unlock()
 }
 
 // markSynced records that the first sync after joining has ended.

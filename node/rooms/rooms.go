@@ -40,19 +40,26 @@ type Info struct {
 	Listeners   int
 }
 
-// CreateRoom makes a room hosted by this node and joins it.
-func (s *Service) CreateRoom(ctx context.Context, name, description string, start time.Time) (Info, error) {
+// CreateRoom makes a room hosted by this node and joins it, with the name
+// as (nil: the profile name).
+func (s *Service) CreateRoom(ctx context.Context, name, description string, start time.Time, as *NameChoice) (Info, error) {
 	if err := input.Start(start, time.Now()); err != nil {
 		return Info{}, errs.Say(errs.ErrInvalidRoom, err, nil)
+	}
+	if as != nil {
+		if err := checkChoice(*as); err != nil {
+			return Info{}, err
+		}
 	}
 	d := room.Descriptor{Nonce: room.NewNonce(), Name: name, Description: description, Start: start, Created: time.Now()}
 	if err := d.Sign(s.env.Identity.Signing()); err != nil {
 		return Info{}, fmt.Errorf("%w: %w", errs.ErrInvalidRoom, err)
 	}
-	if err := s.saveRoom(d); err != nil {
+	chosen, err := s.saveRoom(d, as)
+	if err != nil {
 		return Info{}, err
 	}
-	if err := s.joinLive(ctx, d); err != nil {
+	if err := s.joinLive(ctx, d, chosen); err != nil {
 		return Info{}, err
 	}
 	return s.roomInfo(d.Room)
@@ -60,8 +67,15 @@ func (s *Service) CreateRoom(ctx context.Context, name, description string, star
 
 // JoinRoom joins a room by its ID or its name: it asks a peer that is in it
 // (found among the connected peers, or through the DHT) for the descriptor
-// and the recent history, then subscribes to the room's topic.
-func (s *Service) JoinRoom(ctx context.Context, ref string) (Info, error) {
+// and the recent history, then subscribes to the room's topic. We take the
+// name as in the room; nil keeps the choice made when we were last in it,
+// else the profile name.
+func (s *Service) JoinRoom(ctx context.Context, ref string, as *NameChoice) (Info, error) {
+	if as != nil {
+		if err := checkChoice(*as); err != nil {
+			return Info{}, err
+		}
+	}
 	id, err := room.ParseID(ref)
 	if err != nil { // not an ID: a name
 		found, err := s.DiscoverRooms(ctx, ref)
@@ -74,36 +88,65 @@ func (s *Service) JoinRoom(ctx context.Context, ref string) (Info, error) {
 		id = found[0].ID
 	}
 	if _, ok := s.get(id); ok {
+		if as != nil {
+			if err := s.RoomSetName(ctx, id, *as); err != nil {
+				return Info{}, err
+			}
+		}
 		return s.roomInfo(id)
 	}
 	d, err := s.fetchDescriptor(ctx, id)
 	if err != nil {
 		return Info{}, err
 	}
-	if err := s.saveRoom(d); err != nil {
+	chosen, err := s.saveRoom(d, as)
+	if err != nil {
 		return Info{}, err
 	}
-	if err := s.joinLive(ctx, d); err != nil {
+	if err := s.joinLive(ctx, d, chosen); err != nil {
 		return Info{}, err
 	}
 	return s.roomInfo(id)
 }
 
-func (s *Service) saveRoom(d room.Descriptor) error {
+// saveRoom stores d as a joined room, with our name in it as (nil: as
+// chosen before, else the profile name), and returns the choice.
+func (s *Service) saveRoom(d room.Descriptor, as *NameChoice) (NameChoice, error) {
 	enc, err := d.MarshalBinary()
 	if err != nil {
-		return err
+		return NameChoice{}, err
 	}
 	now := time.Now().UTC()
-	return s.env.Store.Update(func(tx *storage.Txn) error {
-		return tx.PutRoom(storage.Room{ID: storage.RoomID(d.Room), Descriptor: enc, Name: d.Name, Joined: true, JoinedAt: now, Updated: now})
+	var chosen NameChoice
+	err = s.env.Store.Update(func(tx *storage.Txn) error {
+		r := storage.Room{ID: storage.RoomID(d.Room), Descriptor: enc, Name: d.Name, Joined: true, JoinedAt: now, Updated: now}
+		if as != nil {
+			r.HasOwnName, r.OwnName = !as.UseProfile, as.Name
+		} else if old, err := tx.Room(r.ID); err == nil {
+			r.HasOwnName, r.OwnName = old.HasOwnName, old.OwnName
+		} else if !errors.Is(err, storage.ErrNotFound) {
+			return err
+		}
+		chosen = storedChoice(r)
+		return tx.PutRoom(r)
 	})
+	return chosen, err
+}
+
+// storedChoice is the name choice a stored room keeps.
+func storedChoice(r storage.Room) NameChoice {
+	if r.HasOwnName {
+		return NameChoice{Name: r.OwnName}
+	}
+	return NameChoice{UseProfile: true}
 }
 
 // joinLive subscribes to a room's topic, replays its stored history into the
-// room state, and asks the room's peers for what it lacks.
-func (s *Service) joinLive(_ context.Context, d room.Descriptor) error {
+// room state, and asks the room's peers for what it lacks. We take the name
+// as in it.
+func (s *Service) joinLive(_ context.Context, d room.Descriptor, as NameChoice) error {
 	lr := newLiveRoom(s.ctx, d)
+	lr.as = as
 	s.mu.Lock()
 	lr.helpers = s.helpers[d.Room]
 	s.mu.Unlock()
@@ -259,7 +302,7 @@ func (s *Service) rejoin(ctx context.Context) error {
 			s.env.Log.Warn("room: stored descriptor unreadable", "err", err)
 			continue
 		}
-		if err := s.joinLive(ctx, d); err != nil {
+		if err := s.joinLive(ctx, d, storedChoice(r)); err != nil {
 			return err
 		}
 	}

@@ -39,6 +39,9 @@ type Config struct {
 	// the DHT (p2p.DefaultReprovideInterval, 12 h, when zero: well inside
 	// the 48 h after which DHT peers drop the announcement).
 	ReprovideInterval time.Duration
+	// ProfileName returns the user's profile name: our name in the rooms
+	// where we chose it (NameChoice.UseProfile). Nil: no name.
+	ProfileName func() string
 }
 
 func (c *Config) applyDefaults() {

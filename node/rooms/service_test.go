@@ -17,11 +17,11 @@ func TestLeaveRoomWaits(t *testing.T) {
 	host := newTestService(t, tn, "")
 	listener := newTestService(t, tn, "")
 	listener.connect(host)
-	info, err := host.CreateRoom(t.Context(), "leaving", "", time.Time{})
+	info, err := host.CreateRoom(t.Context(), "leaving", "", time.Time{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := listener.JoinRoom(t.Context(), info.ID.String()); err != nil {
+	if _, err := listener.JoinRoom(t.Context(), info.ID.String(), nil); err != nil {
 		t.Fatal(err)
 	}
 	lr, ok := listener.get(info.ID)

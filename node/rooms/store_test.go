@@ -43,13 +43,13 @@ func TestLateJoinerHistory(t *testing.T) {
 		return m.ID()
 	}
 	chat := func(s string) []byte {
-		b, err := roomstate.EncodeChat(s, room.MessageID{})
+		b, err := roomstate.EncodeChat(roomstate.ChatBody{Text: s})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return b
 	}
-	presence, err := roomstate.EncodePresence(presenceTTL, false)
+	presence, err := roomstate.EncodePresence(roomstate.PresenceBody{TTL: presenceTTL, Leaving: false})
 	if err != nil {
 		t.Fatal(err)
 	}

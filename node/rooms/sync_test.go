@@ -18,7 +18,7 @@ import (
 func TestServeSyncNewest(t *testing.T) {
 	tn := newTestNet(t)
 	host := newTestService(t, tn, "")
-	info, err := host.CreateRoom(t.Context(), "sync", "", time.Time{})
+	info, err := host.CreateRoom(t.Context(), "sync", "", time.Time{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,13 +110,13 @@ func TestRoomBackAlone(t *testing.T) {
 	home := t.TempDir()
 	tn := newTestNet(t)
 	host := newTestService(t, tn, home)
-	info, err := host.CreateRoom(t.Context(), "back alone", "", time.Time{})
+	info, err := host.CreateRoom(t.Context(), "back alone", "", time.Time{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	listener := newTestService(t, tn, "")
 	listener.connect(host)
-	if _, err := listener.JoinRoom(t.Context(), info.ID.String()); err != nil {
+	if _, err := listener.JoinRoom(t.Context(), info.ID.String(), nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := host.RoomSay(t.Context(), info.ID, "before"); err != nil {

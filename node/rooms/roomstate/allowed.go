@@ -39,7 +39,7 @@ func (s *State) Allowed(m room.Message, now time.Time) error {
 		return err
 	}
 	switch b := p.(type) {
-	case ChatBody, questionText, upvote, ReactionBody:
+	case ChatBody, QuestionBody, upvote, ReactionBody:
 		if s.Muted(m.Sender, m.Timestamp) {
 			return fmt.Errorf("%w: %s from %s at %s", ErrMuted, m.Kind, m.Sender, m.Timestamp)
 		}

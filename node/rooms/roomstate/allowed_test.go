@@ -81,7 +81,7 @@ func TestAllowed(t *testing.T) {
 		{"question not UTF-8", bad(room.KindQuestion, rawText("\xff")), now, ErrBadBody},
 		{"empty body", bad(room.KindChat, nil), now, ErrBadBody},
 		{"garbage body", bad(room.KindUpvote, []byte{0xff, 0xff}), now, ErrBadBody},
-		{"chat body as upvote", bad(room.KindUpvote, must(t)(EncodeChat("hi", room.MessageID{}))), now, ErrBadBody},
+		{"chat body as upvote", bad(room.KindUpvote, must(t)(EncodeChat(ChatBody{Text: "hi", ReplyTo: room.MessageID{}}))), now, ErrBadBody},
 		{"another room", wrongRoom, now, ErrWrongRoom},
 		{"unknown kind", unknownKind, now, ErrUnknownKind},
 	}

@@ -9,16 +9,15 @@ import (
 // Decoded payloads of the kinds whose body is a bare value, typed so that
 // decodeBody's result says its kind.
 type (
-	questionText string
-	upvote       struct{ question room.MessageID }
-	answered     struct{ question room.MessageID }
-	pin          struct{ target room.MessageID }
-	hide         struct{ target room.MessageID }
+	upvote   struct{ question room.MessageID }
+	answered struct{ question room.MessageID }
+	pin      struct{ target room.MessageID }
+	hide     struct{ target room.MessageID }
 )
 
 // decodeBody decodes m's body for its kind and checks what needs the
 // message too (a mute's length against its timestamp). It returns one of
-// ChatBody, questionText, upvote, answered, pin, ReactionBody, PresenceBody,
+// ChatBody, QuestionBody, upvote, answered, pin, ReactionBody, PresenceBody,
 // room.RoleGrant, hide, MuteBody.
 func decodeBody(m room.Message) (any, error) {
 	var (
@@ -29,9 +28,7 @@ func decodeBody(m room.Message) (any, error) {
 	case room.KindChat:
 		p, err = DecodeChat(m.Body)
 	case room.KindQuestion:
-		var q string
-		q, err = DecodeQuestion(m.Body)
-		p = questionText(q)
+		p, err = DecodeQuestion(m.Body)
 	case room.KindUpvote:
 		var id room.MessageID
 		id, err = DecodeUpvote(m.Body)

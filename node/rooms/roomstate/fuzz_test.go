@@ -12,15 +12,16 @@ import (
 // a body that decodes to the same value.
 
 func FuzzDecodeChat(f *testing.F) {
-	f.Add(must(f)(EncodeChat("hello", room.MessageID{})))
-	f.Add(must(f)(EncodeChat("re", someID)))
+	f.Add(must(f)(EncodeChat(ChatBody{Text: "hello", ReplyTo: room.MessageID{}})))
+	f.Add(must(f)(EncodeChat(ChatBody{Text: "re", ReplyTo: someID})))
+	f.Add(must(f)(EncodeChat(ChatBody{Text: "hi", Name: "Zoë 🙂"})))
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, body []byte) {
 		c, err := DecodeChat(body)
 		if err != nil {
 			return
 		}
-		again, err := DecodeChat(must(t)(EncodeChat(c.Text, c.ReplyTo)))
+		again, err := DecodeChat(must(t)(EncodeChat(c)))
 		if err != nil || again != c {
 			t.Fatalf("re-encoded %+v decodes to %+v, %v", c, again, err)
 		}
@@ -28,7 +29,8 @@ func FuzzDecodeChat(f *testing.F) {
 }
 
 func FuzzDecodeQuestion(f *testing.F) {
-	f.Add(must(f)(EncodeQuestion("why?")))
+	f.Add(must(f)(EncodeQuestion(QuestionBody{Text: "why?"})))
+	f.Add(must(f)(EncodeQuestion(QuestionBody{Text: "why?", Name: "bob"})))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		q, err := DecodeQuestion(body)
 		if err != nil {
@@ -36,7 +38,7 @@ func FuzzDecodeQuestion(f *testing.F) {
 		}
 		again, err := DecodeQuestion(must(t)(EncodeQuestion(q)))
 		if err != nil || again != q {
-			t.Fatalf("re-encoded %q decodes to %q, %v", q, again, err)
+			t.Fatalf("re-encoded %+v decodes to %+v, %v", q, again, err)
 		}
 	})
 }
@@ -84,14 +86,15 @@ func FuzzDecodeReaction(f *testing.F) {
 }
 
 func FuzzDecodePresence(f *testing.F) {
-	f.Add(must(f)(EncodePresence(time.Minute, false)))
-	f.Add(must(f)(EncodePresence(MaxPresenceTTL, true)))
+	f.Add(must(f)(EncodePresence(PresenceBody{TTL: time.Minute, Leaving: false})))
+	f.Add(must(f)(EncodePresence(PresenceBody{TTL: MaxPresenceTTL, Leaving: true})))
+	f.Add(must(f)(EncodePresence(PresenceBody{TTL: time.Minute, Name: "carol"})))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		p, err := DecodePresence(body)
 		if err != nil {
 			return
 		}
-		again, err := DecodePresence(must(t)(EncodePresence(p.TTL, p.Leaving)))
+		again, err := DecodePresence(must(t)(EncodePresence(p)))
 		if err != nil || again != p {
 			t.Fatalf("re-encoded %+v decodes to %+v, %v", p, again, err)
 		}

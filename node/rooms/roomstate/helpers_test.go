@@ -58,11 +58,11 @@ func (f *fixture) msg(sender keys.PrivateKey, kind room.Kind, ts time.Time, body
 }
 
 func (f *fixture) chat(sender keys.PrivateKey, ts time.Time, text string) room.Message {
-	return f.msg(sender, room.KindChat, ts, must(f.t)(EncodeChat(text, room.MessageID{})))
+	return f.msg(sender, room.KindChat, ts, must(f.t)(EncodeChat(ChatBody{Text: text, ReplyTo: room.MessageID{}})))
 }
 
 func (f *fixture) question(sender keys.PrivateKey, ts time.Time, text string) room.Message {
-	return f.msg(sender, room.KindQuestion, ts, must(f.t)(EncodeQuestion(text)))
+	return f.msg(sender, room.KindQuestion, ts, must(f.t)(EncodeQuestion(QuestionBody{Text: text})))
 }
 
 func (f *fixture) upvote(sender keys.PrivateKey, ts time.Time, q room.MessageID) room.Message {
@@ -86,7 +86,7 @@ func (f *fixture) reaction(sender keys.PrivateKey, ts time.Time, target room.Mes
 }
 
 func (f *fixture) presence(sender keys.PrivateKey, ts time.Time, ttl time.Duration, leaving bool) room.Message {
-	return f.msg(sender, room.KindPresence, ts, must(f.t)(EncodePresence(ttl, leaving)))
+	return f.msg(sender, room.KindPresence, ts, must(f.t)(EncodePresence(PresenceBody{TTL: ttl, Leaving: leaving})))
 }
 
 func (f *fixture) mute(sender keys.PrivateKey, ts time.Time, peer keys.PublicKey, until time.Time) room.Message {

@@ -1,9 +1,11 @@
 package roomstate
 
 import (
+	"slices"
 	"testing"
 	"time"
 
+	"github.com/backchannel/backchannel/crypto/keys"
 	"github.com/backchannel/backchannel/crypto/room"
 )
 
@@ -89,6 +91,42 @@ func TestPresence(t *testing.T) {
 		if l != tt.listeners || len(sp) != tt.speakers {
 			t.Errorf("Presence at %s = %d, %d; want %d, %d", tt.now.Sub(t0), l, len(sp), tt.listeners, tt.speakers)
 		}
+	}
+}
+
+// TestMembers: who is present, with the name of their latest presence and
+// their role now, the most powerful first; a speaker grant and a moderator
+// grant show as such, and a peer who left or whose presence ran out is not
+// listed.
+func TestMembers(t *testing.T) {
+	f := newFixture(t, 3)
+	s := f.state()
+	named := func(k keys.PrivateKey, ts time.Time, name string) room.Message {
+		return f.msg(k, room.KindPresence, ts, must(t)(EncodePresence(PresenceBody{TTL: time.Minute, Name: name})))
+	}
+	applyAll(t, s, f.modGrants())
+	applyAll(t, s, []room.Message{
+		f.grantMsg(f.host, f.host, f.listeners[0].Public(), room.RoleSpeaker, t0, time.Hour),
+		named(f.host, at(0), "Hostess"),
+		named(f.mods[0], at(0), "Mo"),
+		named(f.listeners[0], at(0), "old name"),
+		named(f.listeners[0], at(5), "Speaks"),
+		named(f.listeners[1], at(0), ""),
+		named(f.listeners[2], at(0), "gone"),
+		f.presence(f.listeners[2], at(5), time.Minute, true),
+	})
+	got := s.Members(at(10))
+	want := []Member{
+		{Key: f.host.Public(), Name: "Hostess", Role: RoleHost},
+		{Key: f.mods[0].Public(), Name: "Mo", Role: RoleModerator},
+		{Key: f.listeners[0].Public(), Name: "Speaks", Role: RoleSpeaker},
+		{Key: f.listeners[1].Public(), Name: "", Role: RoleListener},
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("Members = %+v\nwant %+v", got, want)
+	}
+	if got := s.Members(at(65)); len(got) != 0 {
+		t.Errorf("Members after every TTL = %+v, want none", got)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/backchannel/backchannel/crypto/keys"
 	"github.com/backchannel/backchannel/crypto/room"
+	"github.com/backchannel/backchannel/crypto/safename"
 	"github.com/backchannel/backchannel/node/rooms/roomstate/internal/roomstatepb"
 )
 
@@ -20,6 +21,9 @@ const (
 	MaxQuestionSize = 500
 	// MaxEmojiSize is the longest reaction, in bytes of UTF-8.
 	MaxEmojiSize = 32
+	// MaxNameSize is the longest name a sender gives itself in a room, in
+	// bytes of UTF-8 (as a profile name).
+	MaxNameSize = 64
 	// MinPresenceTTL and MaxPresenceTTL bound how long one presence message
 	// keeps its sender in the room: long enough that a node announces itself
 	// a few times a minute at most, short enough that a node that vanished
@@ -38,6 +42,13 @@ const payloadVersion = 1
 type ChatBody struct {
 	Text    string         // 1 to MaxChatSize bytes of UTF-8
 	ReplyTo room.MessageID // zero if not a reply
+	Name    string         // the sender's name in the room; see checkName
+}
+
+// QuestionBody is the payload of a question.
+type QuestionBody struct {
+	Text string // 1 to MaxQuestionSize bytes of UTF-8
+	Name string // the sender's name in the room; see checkName
 }
 
 // ReactionBody is the payload of a reaction.
@@ -50,6 +61,7 @@ type ReactionBody struct {
 type PresenceBody struct {
 	TTL     time.Duration // MinPresenceTTL to MaxPresenceTTL, whole seconds
 	Leaving bool
+	Name    string // the sender's name in the room; see checkName
 }
 
 // MuteBody is the payload of a mute. The mute holds from the mute message's
@@ -60,14 +72,18 @@ type MuteBody struct {
 	Until time.Time
 }
 
-// EncodeChat encodes a chat line, replying to replyTo unless it is zero.
-func EncodeChat(text string, replyTo room.MessageID) ([]byte, error) {
-	if err := checkText("chat", text, MaxChatSize); err != nil {
+// EncodeChat encodes a chat line; c.ReplyTo is zero if it replies to
+// nothing.
+func EncodeChat(c ChatBody) ([]byte, error) {
+	if err := checkText("chat", c.Text, MaxChatSize); err != nil {
 		return nil, err
 	}
-	pb := &roomstatepb.Chat{Version: payloadVersion, Text: text}
-	if replyTo != (room.MessageID{}) {
-		pb.ReplyTo = replyTo[:]
+	if err := checkName(c.Name); err != nil {
+		return nil, err
+	}
+	pb := &roomstatepb.Chat{Version: payloadVersion, Text: c.Text, Name: c.Name}
+	if c.ReplyTo != (room.MessageID{}) {
+		pb.ReplyTo = c.ReplyTo[:]
 	}
 	return proto.Marshal(pb)
 }
@@ -84,7 +100,10 @@ func DecodeChat(body []byte) (ChatBody, error) {
 	if err := checkText("chat", pb.Text, MaxChatSize); err != nil {
 		return ChatBody{}, err
 	}
-	c := ChatBody{Text: pb.Text}
+	if err := checkName(pb.Name); err != nil {
+		return ChatBody{}, err
+	}
+	c := ChatBody{Text: pb.Text, Name: pb.Name}
 	if len(pb.ReplyTo) > 0 {
 		id, err := messageID("chat reply", pb.ReplyTo)
 		if err != nil {
@@ -96,27 +115,32 @@ func DecodeChat(body []byte) (ChatBody, error) {
 }
 
 // EncodeQuestion encodes a question.
-func EncodeQuestion(text string) ([]byte, error) {
-	if err := checkText("question", text, MaxQuestionSize); err != nil {
+func EncodeQuestion(q QuestionBody) ([]byte, error) {
+	if err := checkText("question", q.Text, MaxQuestionSize); err != nil {
 		return nil, err
 	}
-	return proto.Marshal(&roomstatepb.Question{Version: payloadVersion, Text: text})
+	if err := checkName(q.Name); err != nil {
+		return nil, err
+	}
+	return proto.Marshal(&roomstatepb.Question{Version: payloadVersion, Text: q.Text, Name: q.Name})
 }
 
-// DecodeQuestion decodes a question body made by EncodeQuestion and returns
-// its text.
-func DecodeQuestion(body []byte) (string, error) {
+// DecodeQuestion decodes a question body made by EncodeQuestion.
+func DecodeQuestion(body []byte) (QuestionBody, error) {
 	var pb roomstatepb.Question
 	if err := unmarshal("question", body, &pb); err != nil {
-		return "", err
+		return QuestionBody{}, err
 	}
 	if err := checkVersion("question", pb.Version); err != nil {
-		return "", err
+		return QuestionBody{}, err
 	}
 	if err := checkText("question", pb.Text, MaxQuestionSize); err != nil {
-		return "", err
+		return QuestionBody{}, err
 	}
-	return pb.Text, nil
+	if err := checkName(pb.Name); err != nil {
+		return QuestionBody{}, err
+	}
+	return QuestionBody{Text: pb.Text, Name: pb.Name}, nil
 }
 
 // EncodeUpvote encodes a vote for the question with ID question.
@@ -185,13 +209,17 @@ func DecodeReaction(body []byte) (ReactionBody, error) {
 	return ReactionBody{Target: id, Emoji: pb.Emoji}, nil
 }
 
-// EncodePresence encodes a presence announcement that holds for ttl (whole
-// seconds, MinPresenceTTL to MaxPresenceTTL), or a departure if leaving.
-func EncodePresence(ttl time.Duration, leaving bool) ([]byte, error) {
-	if err := checkTTL(ttl); err != nil {
+// EncodePresence encodes a presence announcement that holds for p.TTL
+// (whole seconds, MinPresenceTTL to MaxPresenceTTL), or a departure if
+// p.Leaving.
+func EncodePresence(p PresenceBody) ([]byte, error) {
+	if err := checkTTL(p.TTL); err != nil {
 		return nil, err
 	}
-	return proto.Marshal(&roomstatepb.Presence{Version: payloadVersion, TtlSeconds: uint32(ttl / time.Second), Leaving: leaving})
+	if err := checkName(p.Name); err != nil {
+		return nil, err
+	}
+	return proto.Marshal(&roomstatepb.Presence{Version: payloadVersion, TtlSeconds: uint32(p.TTL / time.Second), Leaving: p.Leaving, Name: p.Name})
 }
 
 // DecodePresence decodes a presence body made by EncodePresence.
@@ -207,7 +235,10 @@ func DecodePresence(body []byte) (PresenceBody, error) {
 	if err := checkTTL(ttl); err != nil {
 		return PresenceBody{}, err
 	}
-	return PresenceBody{TTL: ttl, Leaving: pb.Leaving}, nil
+	if err := checkName(pb.Name); err != nil {
+		return PresenceBody{}, err
+	}
+	return PresenceBody{TTL: ttl, Leaving: pb.Leaving, Name: pb.Name}, nil
 }
 
 // EncodeRoleGrant encodes a signed role grant as a role-grant body.
@@ -312,6 +343,20 @@ func checkText(what, s string, max int) error {
 		return fmt.Errorf("%w: %s is %d bytes, max %d", ErrBadBody, what, len(s), max)
 	case !utf8.ValidString(s):
 		return fmt.Errorf("%w: %s is not UTF-8", ErrBadBody, what)
+	}
+	return nil
+}
+
+// checkName checks the name a sender gives itself: empty (no name), or at
+// most MaxNameSize bytes under crypto/safename's rule (UTF-8, no control
+// character, no bidirectional control), so that it cannot drive or reorder
+// the screen of whoever is shown it.
+func checkName(name string) error {
+	if len(name) > MaxNameSize {
+		return fmt.Errorf("%w: name is %d bytes, max %d", ErrBadBody, len(name), MaxNameSize)
+	}
+	if err := safename.Check(name); err != nil {
+		return fmt.Errorf("%w: %w", ErrBadBody, err)
 	}
 	return nil
 }

@@ -6,8 +6,11 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/backchannel/backchannel/crypto/keys"
 	"github.com/backchannel/backchannel/crypto/room"
+	"github.com/backchannel/backchannel/node/rooms/roomstate/internal/roomstatepb"
 )
 
 var someID = room.MessageID{1, 2, 3}
@@ -16,7 +19,7 @@ func TestPayloadRoundTrip(t *testing.T) {
 	peer := keys.GeneratePrivateKey().Public()
 	chat := func(text string, reply room.MessageID) func(t *testing.T) {
 		return func(t *testing.T) {
-			got, err := DecodeChat(must(t)(EncodeChat(text, reply)))
+			got, err := DecodeChat(must(t)(EncodeChat(ChatBody{Text: text, ReplyTo: reply})))
 			if err != nil || got != (ChatBody{Text: text, ReplyTo: reply}) {
 				t.Fatalf("DecodeChat = %+v, %v", got, err)
 			}
@@ -24,9 +27,16 @@ func TestPayloadRoundTrip(t *testing.T) {
 	}
 	t.Run("chat", chat("hello", room.MessageID{}))
 	t.Run("chat reply", chat(strings.Repeat("é", MaxChatSize/2), someID))
+	t.Run("chat with a name", func(t *testing.T) {
+		want := ChatBody{Text: "hi", Name: strings.Repeat("é", MaxNameSize/2)}
+		if got, err := DecodeChat(must(t)(EncodeChat(want))); err != nil || got != want {
+			t.Fatalf("DecodeChat = %+v, %v", got, err)
+		}
+	})
 	t.Run("question", func(t *testing.T) {
-		if got, err := DecodeQuestion(must(t)(EncodeQuestion("why?"))); err != nil || got != "why?" {
-			t.Fatalf("DecodeQuestion = %q, %v", got, err)
+		want := QuestionBody{Text: "why?", Name: "Zoë"}
+		if got, err := DecodeQuestion(must(t)(EncodeQuestion(want))); err != nil || got != want {
+			t.Fatalf("DecodeQuestion = %+v, %v", got, err)
 		}
 	})
 	targets := []struct {
@@ -62,8 +72,9 @@ func TestPayloadRoundTrip(t *testing.T) {
 		}
 	})
 	t.Run("presence", func(t *testing.T) {
-		got, err := DecodePresence(must(t)(EncodePresence(MaxPresenceTTL, true)))
-		if err != nil || got != (PresenceBody{TTL: MaxPresenceTTL, Leaving: true}) {
+		want := PresenceBody{TTL: MaxPresenceTTL, Leaving: true, Name: "bob"}
+		got, err := DecodePresence(must(t)(EncodePresence(want)))
+		if err != nil || got != want {
 			t.Fatalf("DecodePresence = %+v, %v", got, err)
 		}
 	})
@@ -80,19 +91,34 @@ func TestEncodeRejects(t *testing.T) {
 		name string
 		enc  func() ([]byte, error)
 	}{
-		{"empty chat", func() ([]byte, error) { return EncodeChat("", room.MessageID{}) }},
-		{"long chat", func() ([]byte, error) { return EncodeChat(strings.Repeat("a", MaxChatSize+1), room.MessageID{}) }},
-		{"chat not UTF-8", func() ([]byte, error) { return EncodeChat("\xc3", room.MessageID{}) }},
-		{"long question", func() ([]byte, error) { return EncodeQuestion(strings.Repeat("a", MaxQuestionSize+1)) }},
-		{"empty question", func() ([]byte, error) { return EncodeQuestion("") }},
+		{"empty chat", func() ([]byte, error) { return EncodeChat(ChatBody{Text: "", ReplyTo: room.MessageID{}}) }},
+		{"long chat", func() ([]byte, error) {
+			return EncodeChat(ChatBody{Text: strings.Repeat("a", MaxChatSize+1), ReplyTo: room.MessageID{}})
+		}},
+		{"chat not UTF-8", func() ([]byte, error) { return EncodeChat(ChatBody{Text: "\xc3", ReplyTo: room.MessageID{}}) }},
+		{"long question", func() ([]byte, error) {
+			return EncodeQuestion(QuestionBody{Text: strings.Repeat("a", MaxQuestionSize+1)})
+		}},
+		{"empty question", func() ([]byte, error) { return EncodeQuestion(QuestionBody{Text: ""}) }},
 		{"long emoji", func() ([]byte, error) { return EncodeReaction(someID, strings.Repeat("a", MaxEmojiSize+1)) }},
 		{"reaction to zero", func() ([]byte, error) { return EncodeReaction(room.MessageID{}, "👍") }},
-		{"short TTL", func() ([]byte, error) { return EncodePresence(MinPresenceTTL-time.Second, false) }},
-		{"long TTL", func() ([]byte, error) { return EncodePresence(MaxPresenceTTL+time.Second, false) }},
-		{"fractional TTL", func() ([]byte, error) { return EncodePresence(MinPresenceTTL+time.Millisecond, false) }},
+		{"short TTL", func() ([]byte, error) {
+			return EncodePresence(PresenceBody{TTL: MinPresenceTTL - time.Second, Leaving: false})
+		}},
+		{"long TTL", func() ([]byte, error) {
+			return EncodePresence(PresenceBody{TTL: MaxPresenceTTL + time.Second, Leaving: false})
+		}},
+		{"fractional TTL", func() ([]byte, error) {
+			return EncodePresence(PresenceBody{TTL: MinPresenceTTL + time.Millisecond, Leaving: false})
+		}},
 		{"mute of zero key", func() ([]byte, error) { return EncodeMute(keys.PublicKey{}, t0) }},
 		{"mute until 1970", func() ([]byte, error) { return EncodeMute(keys.GeneratePrivateKey().Public(), time.Unix(0, 0)) }},
 		{"unsigned grant", func() ([]byte, error) { return EncodeRoleGrant(room.RoleGrant{}) }},
+		{"name with ESC", func() ([]byte, error) { return EncodeChat(ChatBody{Text: "hi", Name: "a\x1b[2J"}) }},
+		{"name with RLO", func() ([]byte, error) { return EncodeQuestion(QuestionBody{Text: "q", Name: "gnp\u202e.exe"}) }},
+		{"long name", func() ([]byte, error) {
+			return EncodePresence(PresenceBody{TTL: MinPresenceTTL, Name: strings.Repeat("a", MaxNameSize+1)})
+		}},
 	}
 	for _, tt := range tests {
 		if _, err := tt.enc(); !errors.Is(err, ErrBadBody) {
@@ -109,5 +135,24 @@ func TestDecodeRejectsVersion(t *testing.T) {
 	}
 	if _, err := DecodeChat(make([]byte, room.MaxBody+1)); !errors.Is(err, ErrBadBody) {
 		t.Fatalf("DecodeChat(oversized) = %v, want ErrBadBody", err)
+	}
+}
+
+// TestDecodeRejectsName: a signed body whose name could drive or reorder a
+// screen is refused on the way in, whatever its kind.
+func TestDecodeRejectsName(t *testing.T) {
+	for _, name := range []string{"a\x1b[31m", "x\u202e", "\u2066x", strings.Repeat("n", MaxNameSize+1)} {
+		chat := must(t)(proto.Marshal(&roomstatepb.Chat{Version: payloadVersion, Text: "hi", Name: name}))
+		if _, err := DecodeChat(chat); !errors.Is(err, ErrBadBody) {
+			t.Errorf("DecodeChat(name %q) = %v, want ErrBadBody", name, err)
+		}
+		q := must(t)(proto.Marshal(&roomstatepb.Question{Version: payloadVersion, Text: "q", Name: name}))
+		if _, err := DecodeQuestion(q); !errors.Is(err, ErrBadBody) {
+			t.Errorf("DecodeQuestion(name %q) = %v, want ErrBadBody", name, err)
+		}
+		p := must(t)(proto.Marshal(&roomstatepb.Presence{Version: payloadVersion, TtlSeconds: 60, Name: name}))
+		if _, err := DecodePresence(p); !errors.Is(err, ErrBadBody) {
+			t.Errorf("DecodePresence(name %q) = %v, want ErrBadBody", name, err)
+		}
 	}
 }

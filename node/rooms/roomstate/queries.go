@@ -15,6 +15,7 @@ import (
 type Chat struct {
 	ID        room.MessageID
 	Sender    keys.PublicKey
+	Name      string // the name the sender signed into the line; may be empty
 	Timestamp time.Time
 	Text      string
 	ReplyTo   room.MessageID // zero if not a reply
@@ -25,6 +26,7 @@ type Chat struct {
 type Question struct {
 	ID        room.MessageID
 	Sender    keys.PublicKey
+	Name      string // the name the sender signed into the question; may be empty
 	Timestamp time.Time
 	Text      string
 	Upvotes   int  // distinct peers whose vote counts (see State.Apply)
@@ -50,7 +52,7 @@ func (s *State) Chat(limit int) []Chat {
 		if s.hidden(id) || s.Muted(c.sender, c.at) {
 			continue
 		}
-		out = append(out, Chat{ID: id, Sender: c.sender, Timestamp: c.at, Text: c.body.Text, ReplyTo: c.body.ReplyTo})
+		out = append(out, Chat{ID: id, Sender: c.sender, Name: c.body.Name, Timestamp: c.at, Text: c.body.Text, ReplyTo: c.body.ReplyTo})
 	}
 	slices.SortFunc(out, func(a, b Chat) int { return byTimeThenID(a.Timestamp, a.ID, b.Timestamp, b.ID) })
 	if limit > 0 && len(out) > limit {
@@ -75,8 +77,9 @@ func (s *State) Questions() []Question {
 		out = append(out, Question{
 			ID:        id,
 			Sender:    q.sender,
+			Name:      q.body.Name,
 			Timestamp: q.at,
-			Text:      q.text,
+			Text:      q.body.Text,
 			Upvotes:   s.upvoteCount(id),
 			Answered:  s.anyCounts(s.answered[id]),
 			Pinned:    pinned == id,
@@ -121,7 +124,7 @@ func (s *State) Hidden(id room.MessageID) bool { return s.hidden(id) }
 // moderators included.
 func (s *State) Presence(now time.Time) (listeners int, speakers []keys.PublicKey) {
 	for p, rec := range s.presence {
-		if rec.body.Leaving || rec.at.After(now.Add(room.MaxClockSkew)) || !now.Before(rec.at.Add(rec.body.TTL)) {
+		if !s.present(rec, now) {
 			continue
 		}
 		if p == s.desc.Host || s.hasGrant(p, room.RoleSpeaker, now) {
@@ -132,6 +135,37 @@ func (s *State) Presence(now time.Time) (listeners int, speakers []keys.PublicKe
 	}
 	slices.SortFunc(speakers, func(a, b keys.PublicKey) int { return bytes.Compare(a[:], b[:]) })
 	return listeners, speakers
+}
+
+// Member is a peer present in a room.
+type Member struct {
+	Key  keys.PublicKey
+	Name string // from its latest presence; may be empty
+	Role Role   // at the time asked
+}
+
+// Members returns the peers present at now, as Presence counts them, with
+// their names and roles: the most powerful role first, then by key.
+func (s *State) Members(now time.Time) []Member {
+	var out []Member
+	for p, rec := range s.presence {
+		if s.present(rec, now) {
+			out = append(out, Member{Key: p, Name: rec.body.Name, Role: s.Role(p, now)})
+		}
+	}
+	slices.SortFunc(out, func(a, b Member) int {
+		if c := cmp.Compare(b.Role, a.Role); c != 0 {
+			return c
+		}
+		return bytes.Compare(a.Key[:], b.Key[:])
+	})
+	return out
+}
+
+// present reports whether a peer whose latest presence is rec is in the
+// room at now (see Presence).
+func (s *State) present(rec presenceRecord, now time.Time) bool {
+	return !rec.body.Leaving && !rec.at.After(now.Add(room.MaxClockSkew)) && now.Before(rec.at.Add(rec.body.TTL))
 }
 
 func (s *State) hidden(id room.MessageID) bool { return s.anyCounts(s.hides[id]) }

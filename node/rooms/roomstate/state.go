@@ -86,7 +86,7 @@ type chatRecord struct {
 type questionRecord struct {
 	sender keys.PublicKey
 	at     time.Time
-	text   string
+	body   QuestionBody
 }
 
 type pinRecord struct {
@@ -213,8 +213,8 @@ func (s *State) ApplyID(m room.Message, id room.MessageID) error {
 	switch b := p.(type) {
 	case ChatBody:
 		s.chats[id] = chatRecord{sender: m.Sender, at: m.Timestamp, body: b}
-	case questionText:
-		s.questions[id] = questionRecord{sender: m.Sender, at: m.Timestamp, text: string(b)}
+	case QuestionBody:
+		s.questions[id] = questionRecord{sender: m.Sender, at: m.Timestamp, body: b}
 	case upvote:
 		votes := s.upvotes[b.question]
 		if votes == nil {
@@ -281,7 +281,7 @@ func (s *State) forget(a applied) {
 	switch b := a.body.(type) {
 	case ChatBody:
 		delete(s.chats, a.id)
-	case questionText:
+	case QuestionBody:
 		delete(s.questions, a.id)
 	case upvote:
 		forgetTime(s.upvotes, b.question, a.sender, a.at)

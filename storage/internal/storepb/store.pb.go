@@ -372,6 +372,8 @@ type Room struct {
 	Joined           bool                   `protobuf:"varint,3,opt,name=joined,proto3" json:"joined,omitempty"`
 	JoinedAtUnixNano int64                  `protobuf:"varint,4,opt,name=joined_at_unix_nano,json=joinedAtUnixNano,proto3" json:"joined_at_unix_nano,omitempty"`
 	UpdatedUnixNano  int64                  `protobuf:"varint,5,opt,name=updated_unix_nano,json=updatedUnixNano,proto3" json:"updated_unix_nano,omitempty"`
+	OwnNameSet       bool                   `protobuf:"varint,6,opt,name=own_name_set,json=ownNameSet,proto3" json:"own_name_set,omitempty"` // own_name, not the profile name, is our name in the room
+	OwnName          string                 `protobuf:"bytes,7,opt,name=own_name,json=ownName,proto3" json:"own_name,omitempty"`             // empty with own_name_set: no name
 	unknownFields    protoimpl.UnknownFields
 	sizeCache        protoimpl.SizeCache
 }
@@ -439,6 +441,20 @@ func (x *Room) GetUpdatedUnixNano() int64 {
 		return x.UpdatedUnixNano
 	}
 	return 0
+}
+
+func (x *Room) GetOwnNameSet() bool {
+	if x != nil {
+		return x.OwnNameSet
+	}
+	return false
+}
+
+func (x *Room) GetOwnName() string {
+	if x != nil {
+		return x.OwnName
+	}
+	return ""
 }
 
 // RoomMessage is the value under a room message key, which holds the room,
@@ -1424,13 +1440,16 @@ const file_store_proto_rawDesc = "" +
 	"\x05frame\x18\x01 \x01(\fR\x05frame\x12\x1a\n" +
 	"\battempts\x18\x02 \x01(\rR\battempts\x12+\n" +
 	"\x12next_try_unix_nano\x18\x03 \x01(\x03R\x0fnextTryUnixNano\x12\x18\n" +
-	"\acontent\x18\x04 \x01(\fR\acontent\"\xba\x01\n" +
+	"\acontent\x18\x04 \x01(\fR\acontent\"\xf7\x01\n" +
 	"\x04Room\x12+\n" +
 	"\x11signed_descriptor\x18\x01 \x01(\fR\x10signedDescriptor\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x16\n" +
 	"\x06joined\x18\x03 \x01(\bR\x06joined\x12-\n" +
 	"\x13joined_at_unix_nano\x18\x04 \x01(\x03R\x10joinedAtUnixNano\x12*\n" +
-	"\x11updated_unix_nano\x18\x05 \x01(\x03R\x0fupdatedUnixNano\"\x85\x01\n" +
+	"\x11updated_unix_nano\x18\x05 \x01(\x03R\x0fupdatedUnixNano\x12 \n" +
+	"\fown_name_set\x18\x06 \x01(\bR\n" +
+	"ownNameSet\x12\x19\n" +
+	"\bown_name\x18\a \x01(\tR\aownName\"\x85\x01\n" +
 	"\vRoomMessage\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12$\n" +
 	"\x0esent_unix_nano\x18\x02 \x01(\x03R\fsentUnixNano\x12,\n" +

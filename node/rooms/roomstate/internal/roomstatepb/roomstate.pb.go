@@ -32,6 +32,7 @@ type Chat struct {
 	Version       uint32                 `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
 	Text          string                 `protobuf:"bytes,2,opt,name=text,proto3" json:"text,omitempty"`                      // 1 to 1000 bytes of UTF-8
 	ReplyTo       []byte                 `protobuf:"bytes,3,opt,name=reply_to,json=replyTo,proto3" json:"reply_to,omitempty"` // empty, or the 32-byte ID of the message replied to
+	Name          string                 `protobuf:"bytes,4,opt,name=name,proto3" json:"name,omitempty"`                      // the sender's name in the room: 0 to 64 bytes, no control character
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -87,11 +88,19 @@ func (x *Chat) GetReplyTo() []byte {
 	return nil
 }
 
+func (x *Chat) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
 // Question is a question for the Q&A queue (KIND_QUESTION).
 type Question struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Version       uint32                 `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
 	Text          string                 `protobuf:"bytes,2,opt,name=text,proto3" json:"text,omitempty"` // 1 to 500 bytes of UTF-8
+	Name          string                 `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"` // as in Chat
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -136,6 +145,13 @@ func (x *Question) GetVersion() uint32 {
 func (x *Question) GetText() string {
 	if x != nil {
 		return x.Text
+	}
+	return ""
+}
+
+func (x *Question) GetName() string {
+	if x != nil {
+		return x.Name
 	}
 	return ""
 }
@@ -262,6 +278,7 @@ type Presence struct {
 	Version       uint32                 `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
 	TtlSeconds    uint32                 `protobuf:"varint,2,opt,name=ttl_seconds,json=ttlSeconds,proto3" json:"ttl_seconds,omitempty"` // 30 to 600
 	Leaving       bool                   `protobuf:"varint,3,opt,name=leaving,proto3" json:"leaving,omitempty"`
+	Name          string                 `protobuf:"bytes,4,opt,name=name,proto3" json:"name,omitempty"` // as in Chat
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -315,6 +332,13 @@ func (x *Presence) GetLeaving() bool {
 		return x.Leaving
 	}
 	return false
+}
+
+func (x *Presence) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
 }
 
 // Mute mutes a peer until a time (KIND_MUTE).
@@ -382,26 +406,29 @@ var File_roomstate_proto protoreflect.FileDescriptor
 
 const file_roomstate_proto_rawDesc = "" +
 	"\n" +
-	"\x0froomstate.proto\x12\x1dbackchannel.node.roomstate.v1\"O\n" +
+	"\x0froomstate.proto\x12\x1dbackchannel.node.roomstate.v1\"c\n" +
 	"\x04Chat\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\rR\aversion\x12\x12\n" +
 	"\x04text\x18\x02 \x01(\tR\x04text\x12\x19\n" +
-	"\breply_to\x18\x03 \x01(\fR\areplyTo\"8\n" +
+	"\breply_to\x18\x03 \x01(\fR\areplyTo\x12\x12\n" +
+	"\x04name\x18\x04 \x01(\tR\x04name\"L\n" +
 	"\bQuestion\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\rR\aversion\x12\x12\n" +
-	"\x04text\x18\x02 \x01(\tR\x04text\":\n" +
+	"\x04text\x18\x02 \x01(\tR\x04text\x12\x12\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\":\n" +
 	"\x06Target\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\rR\aversion\x12\x16\n" +
 	"\x06target\x18\x02 \x01(\fR\x06target\"R\n" +
 	"\bReaction\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\rR\aversion\x12\x16\n" +
 	"\x06target\x18\x02 \x01(\fR\x06target\x12\x14\n" +
-	"\x05emoji\x18\x03 \x01(\tR\x05emoji\"_\n" +
+	"\x05emoji\x18\x03 \x01(\tR\x05emoji\"s\n" +
 	"\bPresence\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\rR\aversion\x12\x1f\n" +
 	"\vttl_seconds\x18\x02 \x01(\rR\n" +
 	"ttlSeconds\x12\x18\n" +
-	"\aleaving\x18\x03 \x01(\bR\aleaving\"X\n" +
+	"\aleaving\x18\x03 \x01(\bR\aleaving\x12\x12\n" +
+	"\x04name\x18\x04 \x01(\tR\x04name\"X\n" +
 	"\x04Mute\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\rR\aversion\x12\x12\n" +
 	"\x04peer\x18\x02 \x01(\fR\x04peer\x12\"\n" +

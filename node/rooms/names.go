@@ -1,0 +1,318 @@
+package rooms
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/backchannel/backchannel/crypto/keys"
+	"github.com/backchannel/backchannel/crypto/room"
+	"github.com/backchannel/backchannel/node/errs"
+	"github.com/backchannel/backchannel/node/rooms/roomstate"
+	"github.com/backchannel/backchannel/storage"
+)
+
+// Names in a room. Each chat line, question and presence carries the name
+// its sender gives itself in the room, signed with it (roomstate checks it
+// can neither drive nor reorder a screen). Anyone can claim any name, so a
+// name is shown as a claim:
+//   - an accepted contact is shown by the name we know them by, with its
+//     verification state, whatever it claims;
+//   - any other peer by the name it claims, followed by the end of its peer
+//     ID when another key in the room, a contact or we ourselves use the
+//     same name (compared case-folded), so two keys are never shown alike;
+//   - a peer that claims no name by the end of its peer ID.
+
+// NameChoice is the name this node gives itself in a room: the profile name,
+// as it changes, or a name of its own for the room, empty for none (the room
+// then sees the peer ID only).
+type NameChoice struct {
+	UseProfile bool
+	Name       string // without UseProfile; may be empty
+}
+
+// Person is how a room shows one peer.
+type Person struct {
+	Peer peer.ID
+	// Name is the name the peer signed in the room: in the line shown, or
+	// in its latest presence. May be empty.
+	Name string
+	// Display is what to show (see the rules above).
+	Display string
+	// Role is the peer's role in the room now.
+	Role roomstate.Role
+	// Contact: an accepted contact; Verified: its safety number was checked.
+	Contact, Verified bool
+	// Me: this node.
+	Me bool
+}
+
+// ChatLine is a visible chat line and its sender.
+type ChatLine struct {
+	roomstate.Chat
+	From Person
+}
+
+// QuestionLine is a visible question and its asker.
+type QuestionLine struct {
+	roomstate.Question
+	From Person
+}
+
+// People is who is in a joined room.
+type People struct {
+	// Present lists the peers present, the most powerful role first, at
+	// most MaxPeopleListed of them.
+	Present []Person
+	// More counts the present peers past MaxPeopleListed.
+	More int
+	// Speakers are the present speakers: the host and holders of a speaker
+	// grant. Listeners counts the other present peers, as Info does.
+	Speakers  []peer.ID
+	Listeners int
+	// As is our choice of name in the room; MyName what it gives now.
+	As     NameChoice
+	MyName string
+}
+
+// MaxPeopleListed bounds People.Present: a room may hold thousands.
+const MaxPeopleListed = 200
+
+// shortPeer is the end of a peer ID, which tells keys apart on screen.
+func shortPeer(p peer.ID) string {
+	s := p.String()
+	if len(s) > 8 {
+		s = s[len(s)-8:]
+	}
+	return "…" + s
+}
+
+// foldName is the form in which two names count as the same.
+func foldName(name string) string { return strings.ToLower(strings.Join(strings.Fields(name), " ")) }
+
+// namer computes Person values for one room at one moment.
+type namer struct {
+	self     peer.ID
+	myName   string
+	state    *roomstate.State
+	now      time.Time
+	contacts map[peer.ID]storage.Contact // accepted contacts
+	// taken maps a folded name to the keys claiming it in the room, plus
+	// the folded names of contacts and our own (with the zero key).
+	taken map[string]map[keys.PublicKey]struct{}
+}
+
+// newNamer gathers, under the room's lock (held by the caller), every name claimed in the room's
+// visible chat, questions and presence, and our accepted contacts.
+func (s *Service) newNamer(lr *liveRoom, chat []roomstate.Chat, qs []roomstate.Question, members []roomstate.Member) (*namer, error) {
+	n := &namer{self: s.self(), myName: s.nameFor(lr.as), state: lr.state, now: time.Now(),
+		contacts: map[peer.ID]storage.Contact{}, taken: map[string]map[keys.PublicKey]struct{}{}}
+	err := s.env.Store.View(func(tx *storage.Txn) error {
+		cs, err := tx.Contacts()
+		if err != nil {
+			return err
+		}
+		for _, c := range cs {
+			if c.State != storage.ContactAccepted {
+				continue
+			}
+			n.contacts[c.Peer] = c
+			n.claim(cmp.Or(c.Name, c.ProfileName), keys.PublicKey{})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	n.claim(n.myName, keys.PublicKey{})
+	for _, c := range chat {
+		n.claim(c.Name, c.Sender)
+	}
+	for _, q := range qs {
+		n.claim(q.Name, q.Sender)
+	}
+	for _, m := range members {
+		n.claim(m.Name, m.Key)
+	}
+	return n, nil
+}
+
+func (n *namer) claim(name string, k keys.PublicKey) {
+	if name == "" {
+		return
+	}
+	f := foldName(name)
+	if n.taken[f] == nil {
+		n.taken[f] = map[keys.PublicKey]struct{}{}
+	}
+	n.taken[f][k] = struct{}{}
+}
+
+// person is how the room shows k, which signed name.
+func (n *namer) person(k keys.PublicKey, name string) Person {
+	p := Person{Peer: k.PeerID(), Name: name, Role: n.state.Role(k, n.now)}
+	switch c, contact := n.contacts[p.Peer]; {
+	case p.Peer == n.self:
+		p.Me = true
+		p.Display = "you"
+		if n.myName != "" {
+			p.Display = n.myName + " (you)"
+		}
+	case contact:
+		p.Contact, p.Verified = true, c.Verified
+		p.Display = cmp.Or(c.Name, c.ProfileName, name, shortPeer(p.Peer))
+	case name == "":
+		p.Display = shortPeer(p.Peer)
+	default:
+		p.Display = name
+		others := n.taken[foldName(name)]
+		if _, mine := others[k]; len(others) > 1 || !mine {
+			p.Display = name + " (" + shortPeer(p.Peer) + ")"
+		}
+	}
+	return p
+}
+
+// nameFor is the name a choice gives now.
+func (s *Service) nameFor(as NameChoice) string {
+	if as.UseProfile {
+		if s.cfg.ProfileName == nil {
+			return ""
+		}
+		return s.cfg.ProfileName()
+	}
+	return as.Name
+}
+
+// RoomChat returns the visible chat of a joined room, oldest first, each
+// line with its sender as the room shows it.
+func (s *Service) RoomChat(id room.ID, limit int) ([]ChatLine, error) {
+	lr, err := s.joined(id)
+	if err != nil {
+		return nil, err
+	}
+	lr.mu.Lock()
+	defer lr.mu.Unlock()
+	chat := lr.state.Chat(limit)
+	n, err := s.newNamer(lr, chat, lr.state.Questions(), lr.state.Members(time.Now()))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ChatLine, len(chat))
+	for i, c := range chat {
+		out[i] = ChatLine{Chat: c, From: n.person(c.Sender, c.Name)}
+	}
+	return out, nil
+}
+
+// RoomQuestions returns a joined room's questions, most upvoted first, each
+// with its asker as the room shows them.
+func (s *Service) RoomQuestions(id room.ID) ([]QuestionLine, error) {
+	lr, err := s.joined(id)
+	if err != nil {
+		return nil, err
+	}
+	lr.mu.Lock()
+	defer lr.mu.Unlock()
+	qs := lr.state.Questions()
+	n, err := s.newNamer(lr, lr.state.Chat(0), qs, lr.state.Members(time.Now()))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]QuestionLine, len(qs))
+	for i, q := range qs {
+		out[i] = QuestionLine{Question: q, From: n.person(q.Sender, q.Name)}
+	}
+	return out, nil
+}
+
+// RoomPeople tells who is in a joined room, with names and roles.
+func (s *Service) RoomPeople(id room.ID) (People, error) {
+	lr, err := s.joined(id)
+	if err != nil {
+		return People{}, err
+	}
+	lr.mu.Lock()
+	defer lr.mu.Unlock()
+	now := time.Now()
+	members := lr.state.Members(now)
+	n, err := s.newNamer(lr, lr.state.Chat(0), lr.state.Questions(), members)
+	if err != nil {
+		return People{}, err
+	}
+	out := People{As: lr.as, MyName: n.myName}
+	var speakers []keys.PublicKey
+	out.Listeners, speakers = lr.state.Presence(now)
+	for _, k := range speakers {
+		out.Speakers = append(out.Speakers, k.PeerID())
+	}
+	for i, m := range members {
+		if i == MaxPeopleListed {
+			out.More = len(members) - i
+			break
+		}
+		out.Present = append(out.Present, n.person(m.Key, m.Name))
+	}
+	return out, nil
+}
+
+// RoomSetName changes the name we give ourselves in a joined room and tells
+// the room at once.
+func (s *Service) RoomSetName(ctx context.Context, id room.ID, as NameChoice) error {
+	if err := checkChoice(as); err != nil {
+		return err
+	}
+	lr, err := s.joined(id)
+	if err != nil {
+		return err
+	}
+	if err := s.env.Store.Update(func(tx *storage.Txn) error {
+		r, err := tx.Room(storage.RoomID(id))
+		if err != nil {
+			return err
+		}
+		r.HasOwnName, r.OwnName, r.Updated = !as.UseProfile, as.Name, time.Now().UTC()
+		return tx.PutRoom(r)
+	}); err != nil {
+		return err
+	}
+	lr.setNameChoice(as)
+	s.announcePresence(ctx, id, false)
+	return nil
+}
+
+// ProfileChanged tells the rooms that take our profile name that it
+// changed: each gets a presence with the new name, sent by the room's own
+// goroutine (it may wait for the room's first sync).
+func (s *Service) ProfileChanged() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, lr := range s.live {
+		if lr.nameChoice().UseProfile {
+			s.goRoom(lr, func() { s.announcePresence(lr.ctx, id, false) })
+		}
+	}
+}
+
+// checkChoice checks a name of our own for a room by the rule every signed
+// name in a room follows.
+func checkChoice(as NameChoice) error {
+	if as.UseProfile {
+		if as.Name != "" {
+			return fmt.Errorf("%w: a room name of your own or your profile name, not both", errs.ErrInvalidInput)
+		}
+		return nil
+	}
+	if _, err := roomstate.EncodePresence(roomstate.PresenceBody{TTL: presenceTTL, Name: as.Name}); err != nil {
+		if errors.Is(err, roomstate.ErrBadBody) {
+			return errs.Say(errs.ErrInvalidInput, fmt.Errorf("a name in a room is at most %d bytes, with no control character", roomstate.MaxNameSize), err)
+		}
+		return err
+	}
+	return nil
+}
