@@ -2,6 +2,7 @@ package main
 
 import (
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -48,6 +49,43 @@ func TestLimitFlag(t *testing.T) {
 			_, errs, code := cli(t, s.Home, args...)
 			if code == 0 || !strings.Contains(errs, "want 1 to") {
 				t.Errorf("exit %d, stderr %q", code, errs)
+			}
+		})
+	}
+}
+
+// TestValidateFlags: a bad flag value, or flags that conflict, fail before
+// any request with one line that says what is wanted. Each command that
+// talks to the daemon fails the same way with no daemon running, which
+// shows that it did not try to reach it. The daemon's, the demo's and the
+// bench's rows run only against the populated home, whose API answers:
+// a daemon whose check failed to refuse would stop there (a daemon is
+// already running) rather than start.
+func TestValidateFlags(t *testing.T) {
+	s := populated(t)
+	tests := []struct {
+		args []string
+		want string // stderr, after "backchannel: "
+	}{
+		// Values that do not parse as the flag's type.
+		{[]string{"read", "bob", "--limit", "ten"}, `--limit "ten": want a whole number`},
+		{[]string{"room", "mute", "R", "bob", "--for", "5"}, `--for "5": want a duration such as 90s, 10m or 2h`},
+		{[]string{"init", "--encrypt=maybe"}, `--encrypt "maybe": want true or false`},
+
+		{[]string{"--home", "", "inbox"}, `--home "": want a folder (or leave --home out for the default)`},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			want := "backchannel: " + tt.want + "\n"
+			homes := []string{s.Home, t.TempDir()}
+			if slices.Contains([]string{"daemon", "demo", "bench"}, tt.args[0]) {
+				homes = homes[:1]
+			}
+			for _, home := range homes {
+				out, errs, code := cli(t, home, tt.args...)
+				if code == 0 || errs != want || out != "" {
+					t.Errorf("home %s: exit %d, stdout %q, stderr %q\nwant stderr %q", home, code, out, errs, want)
+				}
 			}
 		})
 	}

@@ -1,0 +1,60 @@
+package main
+
+// Checks of flag values, made before a command talks to the daemon (or,
+// for the daemon, before it opens the store or asks for a passphrase): a
+// bad value fails at once, with one line that says what is wanted, in the
+// form of --limit's "--limit 0: want 1 to 1000". The daemon stays the
+// authority: each check refuses what it would refuse anyway, with the same
+// bounds, unless its comment says why the command line asks for more.
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// wantAnnotation, on a flag, is what flagError says is wanted when the
+// flag's value does not parse, instead of what its type takes.
+const wantAnnotation = "backchannel_want"
+
+// flagError is the root's FlagErrorFunc: a value that does not parse as its
+// flag's type (--limit ten, --for 5) is said in the form of the other
+// checks, not as strconv's or time's error. Other parse errors (an unknown
+// flag, a missing value) are cobra's, which already say what is wrong.
+func flagError(_ *cobra.Command, err error) error {
+	var ive *pflag.InvalidValueError
+	if !errors.As(err, &ive) {
+		return err
+	}
+	f := ive.GetFlag()
+	var want string
+	if w := f.Annotations[wantAnnotation]; len(w) > 0 {
+		want = w[0]
+	} else {
+		switch f.Value.Type() {
+		case "int":
+			want = "a whole number"
+		case "uint8":
+			want = "a whole number from 0 to 255"
+		case "duration":
+			want = "a duration such as 90s, 10m or 2h"
+		case "bool":
+			want = "true or false"
+		default:
+			return err
+		}
+	}
+	return fmt.Errorf("--%s %q: want %s", f.Name, ive.GetValue(), want)
+}
+
+// checkNotEmpty refuses a string flag given as "" (--home "$UNSET"), which
+// would otherwise mean what leaving the flag out means.
+func checkNotEmpty(cmd *cobra.Command, flag, v, want string) error {
+	if v == "" && cmd.Flags().Changed(strings.TrimPrefix(flag, "--")) {
+		return fmt.Errorf("%s %q: want %s", flag, v, want)
+	}
+	return nil
+}
