@@ -10,7 +10,11 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net"
+	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -55,6 +59,60 @@ func flagError(_ *cobra.Command, err error) error {
 func checkNotEmpty(cmd *cobra.Command, flag, v, want string) error {
 	if v == "" && cmd.Flags().Changed(strings.TrimPrefix(flag, "--")) {
 		return fmt.Errorf("%s %q: want %s", flag, v, want)
+	}
+	return nil
+}
+
+// checkPositive refuses a duration of zero or less.
+func checkPositive(flag string, d time.Duration) error {
+	if d <= 0 {
+		return fmt.Errorf("%s %s: want more than 0", flag, d)
+	}
+	return nil
+}
+
+// checkFD refuses a negative file descriptor.
+func checkFD(flag string, fd int) error {
+	if fd < 0 {
+		return fmt.Errorf("%s %d: want an open file descriptor, 0 (stdin) or more", flag, fd)
+	}
+	return nil
+}
+
+// checkAPIAddr checks --api: a loopback HOST:PORT, as api.CheckAddr (which
+// the server checks again) takes it.
+func checkAPIAddr(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("--api %q: want a loopback HOST:PORT such as 127.0.0.1:7333", addr)
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return fmt.Errorf("--api %q: want a port from 0 to 65535", addr)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return fmt.Errorf("--api %q: the API listens on loopback only: want 127.0.0.1, ::1 or localhost", addr)
+	}
+	return nil
+}
+
+// badPort returns the first TCP or UDP port of a multiaddr's text that is
+// not 0 to 65535, or "".
+func badPort(s string) string {
+	parts := strings.Split(s, "/")
+	for i, p := range parts[:max(len(parts)-1, 0)] {
+		if p == "tcp" || p == "udp" {
+			if _, err := strconv.ParseUint(parts[i+1], 10, 16); err != nil {
+				return parts[i+1]
+			}
+		}
+	}
+	return ""
+}
+
+// oneOf refuses a value not among choices.
+func oneOf(flag, v string, choices []string) error {
+	if !slices.Contains(choices, v) {
+		return fmt.Errorf("%s %q: want one of %s", flag, v, strings.Join(choices, ", "))
 	}
 	return nil
 }

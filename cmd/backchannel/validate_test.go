@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/backchannel/backchannel/bench"
 	"github.com/backchannel/backchannel/storage"
 )
 
@@ -71,8 +72,32 @@ func TestValidateFlags(t *testing.T) {
 		{[]string{"read", "bob", "--limit", "ten"}, `--limit "ten": want a whole number`},
 		{[]string{"room", "mute", "R", "bob", "--for", "5"}, `--for "5": want a duration such as 90s, 10m or 2h`},
 		{[]string{"init", "--encrypt=maybe"}, `--encrypt "maybe": want true or false`},
+		{[]string{"daemon", "--stamp-difficulty", "300"}, `--stamp-difficulty "300": want 0 to 24`},
 
 		{[]string{"--home", "", "inbox"}, `--home "": want a folder (or leave --home out for the default)`},
+
+		{[]string{"daemon", "--api", "127.0.0.1:70000"}, `--api "127.0.0.1:70000": want a port from 0 to 65535`},
+		{[]string{"daemon", "--api", "7333"}, `--api "7333": want a loopback HOST:PORT such as 127.0.0.1:7333`},
+		{[]string{"daemon", "--api", "0.0.0.0:0"}, `--api "0.0.0.0:0": the API listens on loopback only: want 127.0.0.1, ::1 or localhost`},
+		{[]string{"daemon", "--listen", "/ip4/0.0.0.0/tcp/70000"}, `--listen "/ip4/0.0.0.0/tcp/70000": port 70000: want 0 to 65535`},
+		{[]string{"daemon", "--listen", "0.0.0.0:4001"}, `--listen "0.0.0.0:4001": want a multiaddr such as /ip4/0.0.0.0/tcp/4001`},
+		{[]string{"daemon", "--bootstrap", "/ip4/192.0.2.1/tcp/4001"}, `--bootstrap "/ip4/192.0.2.1/tcp/4001": want a multiaddr ending in /p2p/PEER-ID, such as /ip4/192.0.2.1/tcp/4001/p2p/12D3KooW…`},
+		{[]string{"daemon", "--allow-net", "10.0.0.1"}, `--allow-net "10.0.0.1": want a CIDR such as 198.18.0.0/15`},
+		{[]string{"daemon", "--fail-after", "0s"}, "--fail-after 0s: want more than 0"},
+		{[]string{"daemon", "--fail-after", "-1h"}, "--fail-after -1h0m0s: want more than 0"},
+		{[]string{"daemon", "--deposit-after", "-1s"}, "--deposit-after -1s: want 0 (at the first failure) or more"},
+		{[]string{"daemon", "--deposit-after", "1h", "--fail-after", "1h"}, "--deposit-after 1h0m0s: want less than --fail-after (1h0m0s): a message would fail before it is deposited"},
+		{[]string{"daemon", "--stamp-difficulty", "25"}, "--stamp-difficulty 25: want 0 to 24"},
+		{[]string{"daemon", "--log-level", "loud"}, `--log-level "loud": want debug, info, warn or error`},
+		{[]string{"daemon", "--passphrase-fd", "-1"}, "--passphrase-fd -1: want an open file descriptor, 0 (stdin) or more"},
+		{[]string{"daemon", "--key-file", ""}, `--key-file "": want the key file's path`},
+		{[]string{"init", "--encrypt", "--passphrase-fd", "0", "--key-file", "k"}, "--passphrase-fd and --key-file: choose one (a store is opened with a passphrase or with a key file)"},
+		{[]string{"passphrase", "--new-passphrase-fd", "-2"}, "--new-passphrase-fd -2: want an open file descriptor, 0 (stdin) or more"},
+		{[]string{"passphrase", "--passphrase-fd", "5", "--new-passphrase-fd", "5"}, "--passphrase-fd and --new-passphrase-fd are both 5: want one descriptor for each passphrase"},
+		{[]string{"demo", "--pace", "0s"}, "--pace 0s: want more than 0"},
+		{[]string{"demo", "--api", "0.0.0.0:0"}, `--api "0.0.0.0:0": the API listens on loopback only: want 127.0.0.1, ::1 or localhost`},
+		{[]string{"bench", "--out", ""}, `--out "": want a folder for report.json`},
+		{[]string{"bench", "--only", "nope"}, `--only "nope": want one of ` + strings.Join(bench.Names(), ", ")},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
