@@ -18,6 +18,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/backchannel/backchannel/crypto/safename"
 )
 
 // wantAnnotation, on a flag, is what flagError says is wanted when the
@@ -54,11 +56,10 @@ func flagError(_ *cobra.Command, err error) error {
 	return fmt.Errorf("--%s %q: want %s", f.Name, ive.GetValue(), want)
 }
 
-// checkNotEmpty refuses a string flag given as "" (--home "$UNSET"), which
-// would otherwise mean what leaving the flag out means.
-func checkNotEmpty(cmd *cobra.Command, flag, v, want string) error {
-	if v == "" && cmd.Flags().Changed(strings.TrimPrefix(flag, "--")) {
-		return fmt.Errorf("%s %q: want %s", flag, v, want)
+// checkRange refuses an int flag's value outside lo..hi.
+func checkRange(flag string, v, lo, hi int) error {
+	if v < lo || v > hi {
+		return fmt.Errorf("%s %d: want %d to %d", flag, v, lo, hi)
 	}
 	return nil
 }
@@ -78,6 +79,91 @@ func checkFD(flag string, fd int) error {
 	}
 	return nil
 }
+
+// checkNotEmpty refuses a string flag given as "" (--home "$UNSET"), which
+// would otherwise mean what leaving the flag out means.
+func checkNotEmpty(cmd *cobra.Command, flag, v, want string) error {
+	if v == "" && cmd.Flags().Changed(strings.TrimPrefix(flag, "--")) {
+		return fmt.Errorf("%s %q: want %s", flag, v, want)
+	}
+	return nil
+}
+
+// clock is the time --start and --event are checked against; the tests
+// set it to their fake daemon's.
+var clock = time.Now
+
+// pastSlack is how far in the past an event's or a room's start may be:
+// the node's own rule (node/internal/input.PastSlack), so that a clock a
+// little behind is not refused here either.
+const pastSlack = time.Minute
+
+// parseStart reads an event's or a room's start: an RFC 3339 time that has
+// not passed (the node refuses one more than pastSlack ago). The empty
+// string is no start, the zero time.
+func parseStart(flag, s string, now time.Time) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%s %q: want an RFC 3339 time such as 2026-03-01T18:00:00Z", flag, s)
+	}
+	if t.Before(now.Add(-pastSlack)) {
+		return time.Time{}, fmt.Errorf("%s %s: that time has passed: want a time still to come", flag, s)
+	}
+	return t, nil
+}
+
+// checkMsgRef refuses what cannot name a message: a message ID is idLen
+// hex digits, and any prefix of at least minIDPrefix of them names it
+// where it is unique (as the API resolves it).
+func checkMsgRef(flag, ref string, idLen int) error {
+	if ref == "" {
+		return nil
+	}
+	if len(ref) < minIDPrefix || len(ref) > idLen || strings.Trim(strings.ToLower(ref), "0123456789abcdef") != "" {
+		return fmt.Errorf("%s %q: want a message ID or at least %d hex digits of one", flag, ref, minIDPrefix)
+	}
+	return nil
+}
+
+// The lengths, in hex digits, of a 1:1 message ID and a group message ID.
+const (
+	dmIDLen    = 32
+	groupIDLen = 64
+)
+
+// checkText refuses a short text the user names something with that is
+// longer than max bytes, is not UTF-8 or holds a control character or a
+// bidirectional control (crypto/safename's rule, the node's for names).
+func checkText(flag, s string, max int) error {
+	if len(s) > max {
+		return fmt.Errorf("%s is %d bytes: want at most %d", flag, len(s), max)
+	}
+	if safename.Check(s) != nil {
+		return fmt.Errorf("%s %q: want printable characters, no control characters", flag, s)
+	}
+	return nil
+}
+
+// maxNameBytes bounds a contact's name, as the node does
+// (node/contacts.MaxNameBytes).
+const maxNameBytes = 64
+
+// maxSendKeyBytes bounds a send's idempotency key, as the node does
+// (node/dm.MaxKeyBytes; the API documents it in SendRequest.Key).
+const maxSendKeyBytes = 64
+
+// checkSendKey refuses an idempotency key the node would refuse (too long)
+// and, more than the node, one with a control character: send prints the
+// key back for the user to type again after a lost answer.
+func checkSendKey(key string) error {
+	return checkText("--key", key, maxSendKeyBytes)
+}
+
+// rsvpAnswers are what TEXT may be with --rsvp, as the node takes them.
+var rsvpAnswers = []string{"yes", "no", "maybe"}
 
 // checkAPIAddr checks --api: a loopback HOST:PORT, as api.CheckAddr (which
 // the server checks again) takes it.

@@ -5,10 +5,21 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/backchannel/backchannel/api/apitest"
 	"github.com/backchannel/backchannel/bench"
+	"github.com/backchannel/backchannel/node/contacts"
+	"github.com/backchannel/backchannel/node/dm"
 	"github.com/backchannel/backchannel/storage"
 )
+
+func init() {
+	// The CLI checks --start and --event against the fake daemon's clock,
+	// which the tests' dates are chosen from, not against the day they run.
+	now := apitest.NewFake(self).Now
+	clock = func() time.Time { return now }
+}
 
 // TestPrintDone: a mutating command whose route answers with no body says
 // what it did, and prints {"ok": true} with --json.
@@ -64,6 +75,7 @@ func TestLimitFlag(t *testing.T) {
 // already running) rather than start.
 func TestValidateFlags(t *testing.T) {
 	s := populated(t)
+	long := func(n int) string { return strings.Repeat("x", n) }
 	tests := []struct {
 		args []string
 		want string // stderr, after "backchannel: "
@@ -75,6 +87,40 @@ func TestValidateFlags(t *testing.T) {
 		{[]string{"daemon", "--stamp-difficulty", "300"}, `--stamp-difficulty "300": want 0 to 24`},
 
 		{[]string{"--home", "", "inbox"}, `--home "": want a folder (or leave --home out for the default)`},
+
+		{[]string{"read", "bob", "--limit", "0"}, "--limit 0: want 1 to 1000"},
+		{[]string{"room", "read", "R", "--limit", "1001"}, "--limit 1001: want 1 to 1000"},
+		{[]string{"group", "read", "G", "--limit", "-1"}, "--limit -1: want 1 to 1000"},
+
+		{[]string{"send", "bob", "hi", "--key", long(65)}, "--key is 65 bytes: want at most 64"},
+		{[]string{"send", "bob", "hi", "--key", "a\x1bb"}, `--key "a\x1bb": want printable characters, no control characters`},
+		{[]string{"send", "bob", "hi", "--reply-to", "abcdef", "--react", "abcdef"}, "--react and --reply-to: choose one"},
+		{[]string{"send", "bob", "hi", "--reply-to", "xyz123"}, `--reply-to "xyz123": want a message ID or at least 6 hex digits of one`},
+		{[]string{"send", "bob", "👍", "--react", "abc"}, `--react "abc": want a message ID or at least 6 hex digits of one`},
+		{[]string{"send", "bob", "👍", "--react", long(33)}, `--react "` + long(33) + `": want a message ID or at least 6 hex digits of one`},
+
+		{[]string{"contacts", "add", stranger.String(), "--name", long(65)}, "--name is 65 bytes: want at most 64"},
+		{[]string{"contacts", "add", stranger.String(), "--name", "a\u202eb"}, `--name "a\u202eb": want printable characters, no control characters`},
+
+		{[]string{"mailbox", "appoint", "bob", "--days", "0"}, "--days 0: want 1 to 400"},
+		{[]string{"mailbox", "appoint", "bob", "--days", "401"}, "--days 401: want 1 to 400"},
+		{[]string{"mailbox", "list", "--of", ""}, `--of "": want a peer ID or a contact's name`},
+
+		{[]string{"room", "create", "X", "--start", "tomorrow"}, `--start "tomorrow": want an RFC 3339 time such as 2026-03-01T18:00:00Z`},
+		{[]string{"room", "create", "X", "--start", "2020-01-01T00:00:00Z"}, "--start 2020-01-01T00:00:00Z: that time has passed: want a time still to come"},
+		{[]string{"room", "create", "X", "--description", long(1025)}, "--description is 1025 bytes: want at most 1024"},
+		{[]string{"room", "mute", "R", "bob", "--for", "0s"}, "--for 0s: want more than 0 and at most 24h"},
+		{[]string{"room", "mute", "R", "bob", "--for", "-5m"}, "--for -5m0s: want more than 0 and at most 24h"},
+		{[]string{"room", "mute", "R", "bob", "--for", "25h"}, "--for 25h0m0s: want more than 0 and at most 24h"},
+		{[]string{"room", "grant", "R", "bob", "speaker", "--for", "0s"}, "--for 0s: want 1s to 720h (30 days)"},
+		{[]string{"room", "grant", "R", "bob", "speaker", "--for", "721h"}, "--for 721h0m0s: want 1s to 720h (30 days)"},
+
+		{[]string{"group", "send", "G", "x", "--event", "tomorrow"}, `--event "tomorrow": want an RFC 3339 time such as 2026-03-01T18:00:00Z`},
+		{[]string{"group", "send", "G", "x", "--event", "2020-01-01T00:00:00Z"}, "--event 2020-01-01T00:00:00Z: that time has passed: want a time still to come"},
+		{[]string{"group", "send", "G", "perhaps", "--rsvp", "abcdef"}, `--rsvp: TEXT "perhaps": want yes, no or maybe`},
+		{[]string{"group", "send", "G", "yes", "--rsvp", "7e"}, `--rsvp "7e": want a message ID or at least 6 hex digits of one`},
+		{[]string{"group", "send", "G", "x", "--reply-to", "zzzzzz"}, `--reply-to "zzzzzz": want a message ID or at least 6 hex digits of one`},
+		{[]string{"group", "send", "G", "x", "--reply-to", "abcdef", "--event", "2030-01-01T00:00:00Z"}, "give at most one of --reply-to, --react, --event and --rsvp"},
 
 		{[]string{"daemon", "--api", "127.0.0.1:70000"}, `--api "127.0.0.1:70000": want a port from 0 to 65535`},
 		{[]string{"daemon", "--api", "7333"}, `--api "7333": want a loopback HOST:PORT such as 127.0.0.1:7333`},
@@ -113,6 +159,13 @@ func TestValidateFlags(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestValidateBounds: the command line's bounds are the node's.
+func TestValidateBounds(t *testing.T) {
+	if maxSendKeyBytes != dm.MaxKeyBytes || maxNameBytes != contacts.MaxNameBytes {
+		t.Errorf("--key at most %d bytes, --name %d; the node takes %d and %d", maxSendKeyBytes, maxNameBytes, dm.MaxKeyBytes, contacts.MaxNameBytes)
 	}
 }
 
