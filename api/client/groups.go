@@ -111,3 +111,11 @@ func (c *Client) GroupMessages(ctx context.Context, group string, limit int, bef
 	v, err := get[api.GroupMessages](ctx, c, path)
 	return v.Messages, err
 }
+
+// GroupChanges returns a group's roster changes, one per epoch that
+// changed it, oldest first: who was added, who is gone, who became an
+// admin and who stopped being one.
+func (c *Client) GroupChanges(ctx context.Context, group string) ([]api.GroupChange, error) {
+	v, err := get[api.GroupChanges](ctx, c, groupPath(group, "changes"))
+	return v.Changes, err
+}

@@ -42,6 +42,16 @@ func (a *app) benchCmd() *cobra.Command {
 			"Scenarios: " + strings.Join(bench.Names(), ", ") + ".",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			// Before the run, which takes minutes: the report is written
+			// at its end.
+			if err := checkNotEmpty(cmd, "--out", f.out, "a folder for report.json"); err != nil {
+				return err
+			}
+			for _, name := range f.only {
+				if err := oneOf("--only", name, bench.Names()); err != nil {
+					return err
+				}
+			}
 			return a.runBench(cmd.Context(), f)
 		},
 	}

@@ -217,7 +217,7 @@ func TestErrors(t *testing.T) {
 		{"unknown peer", s.Home, []string{"send", "nobody", "hi"}, "unknown peer"},
 		{"unknown peer hint", s.Home, []string{"read", "nobody"}, "backchannel contacts add"},
 		{"too long", s.Home, []string{"send", "bob", strings.Repeat("x", apitest.MaxText+1)}, "too large"},
-		{"bad reply id", s.Home, []string{"send", "bob", "x", "--reply-to", "nope"}, "reply_to"},
+		{"bad reply id", s.Home, []string{"send", "bob", "x", "--reply-to", "nope"}, `--reply-to "nope": want a message ID`},
 		{"missing args", s.Home, []string{"send", "bob"}, "requires at least 2 arg(s)"},
 		{"bad limit", s.Home, []string{"read", "bob", "--limit", "5000"}, "limit"},
 		{"unknown command", s.Home, []string{"frobnicate"}, "unknown command"},

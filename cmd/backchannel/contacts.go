@@ -20,6 +20,9 @@ func (a *app) contactsCmd() *cobra.Command {
 		Long:  "Add a contact from their invite link or peer ID.\n--json prints the contact, as in GET /v1/contacts.",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkText("--name", name, maxNameBytes); err != nil {
+				return err
+			}
 			c, err := a.client()
 			if err != nil {
 				return err

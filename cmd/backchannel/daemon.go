@@ -13,12 +13,15 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/peer"
+	ma "github.com/multiformats/go-multiaddr"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 
 	"github.com/backchannel/backchannel/api"
 	"github.com/backchannel/backchannel/api/nodeapi"
+	"github.com/backchannel/backchannel/crypto/stamp"
 	"github.com/backchannel/backchannel/node"
 	"github.com/backchannel/backchannel/storage"
 	"github.com/backchannel/backchannel/web"
@@ -46,7 +49,9 @@ func (a *app) initCmd() *cobra.Command {
 			"at every start. Encryption is chosen here, once, for a new home.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			keys.parsed(cmd)
+			if err := keys.parsed(cmd); err != nil {
+				return err
+			}
 			privateFiles()
 			if err := os.MkdirAll(a.home, 0o700); err != nil {
 				return err
@@ -117,7 +122,9 @@ func (a *app) daemonCmd() *cobra.Command {
 			"from --passphrase-fd or $" + envPassphrase + ") or its key file.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			f.keys.parsed(cmd)
+			if err := f.keys.parsed(cmd); err != nil {
+				return err
+			}
 			return a.runDaemon(cmd.Context(), f, nil)
 		},
 	}
@@ -139,7 +146,8 @@ func (a *app) daemonCmd() *cobra.Command {
 	fl.StringArrayVar(&f.publicNets, "public-net", nil, "CIDR to treat as the public internet, repeatable: for test labs whose \"internet\" is a private range")
 	_ = fl.MarkHidden("public-net")
 	fl.Uint8Var(&f.stampDifficulty, "stamp-difficulty", node.DefaultStampDifficulty,
-		"proof-of-work bits asked of strangers' messages until you reply (0: none); each bit doubles a sender's work: 11 is about 0.7 s of CPU per message, 0.4 ms to check")
+		fmt.Sprintf("proof-of-work bits asked of strangers' messages until you reply, 0 (none) to %d; each bit doubles a sender's work: 11 is about 0.7 s of CPU per message, 0.4 ms to check", stamp.MaxDifficulty))
+	_ = fl.SetAnnotation("stamp-difficulty", wantAnnotation, []string{fmt.Sprintf("0 to %d", stamp.MaxDifficulty)})
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	return cmd
 }
@@ -153,12 +161,12 @@ const startLoginTTL = 10 * time.Minute
 // started, when not nil, is called once both serve (the demo uses it) with
 // a one-time login link to the web UI; an error from it stops the daemon.
 func (a *app) runDaemon(ctx context.Context, f daemonFlags, started func(ctx context.Context, n *node.Node, loginURL string) error) error {
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
-		return fmt.Errorf("--log-level %q: want debug, info, warn or error", f.logLevel)
+	if err := f.check(); err != nil {
+		return err
 	}
-	if err := api.CheckAddr(f.apiAddr); err != nil {
-		return fmt.Errorf("--api: %w", err)
+	level, err := parseLogLevel(f.logLevel)
+	if err != nil {
+		return err
 	}
 	if c, err := a.client(); err == nil && c.Health(ctx) == nil {
 		return fmt.Errorf("a daemon is already running for home %s", a.home)
@@ -267,6 +275,63 @@ func (a *app) runDaemon(ctx context.Context, f daemonFlags, started func(ctx con
 	return errors.Join(srv.Close(), n.Close())
 }
 
+// check refuses bad values of the daemon's flags before anything starts:
+// before a passphrase is asked for, the store opened or (for the demo) its
+// network started.
+func (f daemonFlags) check() error {
+	if _, err := parseLogLevel(f.logLevel); err != nil {
+		return err
+	}
+	if err := checkAPIAddr(f.apiAddr); err != nil {
+		return err
+	}
+	for _, s := range f.listen {
+		if _, err := ma.NewMultiaddr(s); err != nil {
+			if port := badPort(s); port != "" {
+				return fmt.Errorf("--listen %q: port %s: want 0 to 65535", s, port)
+			}
+			return fmt.Errorf("--listen %q: want a multiaddr such as /ip4/0.0.0.0/tcp/4001", s)
+		}
+	}
+	for _, s := range f.bootstrap {
+		if _, err := peer.AddrInfoFromString(s); err != nil {
+			return fmt.Errorf("--bootstrap %q: want a multiaddr ending in /p2p/PEER-ID, such as /ip4/192.0.2.1/tcp/4001/p2p/12D3KooW…", s)
+		}
+	}
+	if _, err := parsePrefixes("--allow-net", f.allowNets); err != nil {
+		return err
+	}
+	if _, err := parsePrefixes("--public-net", f.publicNets); err != nil {
+		return err
+	}
+	// 0 would mean the node's default, and less gives up on every message
+	// at once.
+	if err := checkPositive("--fail-after", f.failAfter); err != nil {
+		return err
+	}
+	if f.depositAfter < 0 {
+		return fmt.Errorf("--deposit-after %s: want 0 (at the first failure) or more", f.depositAfter)
+	}
+	if f.depositAfter >= f.failAfter {
+		return fmt.Errorf("--deposit-after %s: want less than --fail-after (%s): a message would fail before it is deposited", f.depositAfter, f.failAfter)
+	}
+	// Above stamp.MaxDifficulty, strangers cannot make a stamp, and
+	// mailboxes refuse the appointment.
+	if f.stampDifficulty > stamp.MaxDifficulty {
+		return fmt.Errorf("--stamp-difficulty %d: want 0 to %d", f.stampDifficulty, stamp.MaxDifficulty)
+	}
+	return nil
+}
+
+// parseLogLevel reads --log-level.
+func parseLogLevel(s string) (slog.Level, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(s)); err != nil {
+		return 0, fmt.Errorf("--log-level %q: want debug, info, warn or error", s)
+	}
+	return level, nil
+}
+
 // depositAfter maps --deposit-after to node.Config.MailboxDepositAfter,
 // where zero means the default: 0 on the command line (or less) deposits
 // at the first failure.
@@ -283,7 +348,7 @@ func parsePrefixes(flag string, ss []string) ([]netip.Prefix, error) {
 	for _, s := range ss {
 		p, err := netip.ParsePrefix(s)
 		if err != nil {
-			return nil, fmt.Errorf("%s %q: want a CIDR such as 198.18.0.0/15: %w", flag, s, err)
+			return nil, fmt.Errorf("%s %q: want a CIDR such as 198.18.0.0/15", flag, s)
 		}
 		out = append(out, p.Masked())
 	}

@@ -19,7 +19,7 @@ import (
 var demoStarted func(*demo.Network)
 
 func (a *app) demoCmd() *cobra.Command {
-	f := daemonFlags{depositAfter: node.DefaultDepositAfter}
+	f := daemonFlags{depositAfter: node.DefaultDepositAfter, failAfter: node.DefaultFailAfter}
 	var pace time.Duration
 	cmd := &cobra.Command{
 		Use:   "demo",
@@ -31,6 +31,13 @@ func (a *app) demoCmd() *cobra.Command {
 			"home, so your own identity and contacts are left alone; everything is removed on exit.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			// Before the demo network starts.
+			if err := f.check(); err != nil {
+				return err
+			}
+			if err := checkPositive("--pace", pace); err != nil {
+				return err
+			}
 			if !cmd.Flags().Changed("home") {
 				home, err := os.MkdirTemp("", "backchannel-demo-home-")
 				if err != nil {
@@ -44,9 +51,9 @@ func (a *app) demoCmd() *cobra.Command {
 				return err
 			}
 			defer os.RemoveAll(dir)
-			var level slog.Level
-			if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
-				return fmt.Errorf("--log-level %q: want debug, info, warn or error", f.logLevel)
+			level, err := parseLogLevel(f.logLevel)
+			if err != nil {
+				return err
 			}
 			net, err := demo.New(demo.Config{
 				Dir:    dir,

@@ -270,11 +270,24 @@ func (a *app) groupSendCmd() *cobra.Command {
 			if set > 1 {
 				return fmt.Errorf("give at most one of --reply-to, --react, --event and --rsvp")
 			}
+			for _, f := range []struct{ flag, ref string }{{"--reply-to", replyTo}, {"--react", react}, {"--rsvp", rsvp}} {
+				if err := checkMsgRef(f.flag, f.ref, groupIDLen); err != nil {
+					return err
+				}
+			}
+			text := strings.Join(args[1:], " ")
+			if rsvp != "" && !slices.Contains(rsvpAnswers, text) {
+				return fmt.Errorf("--rsvp: TEXT %q: want yes, no or maybe", text)
+			}
+			start, err := parseStart("--event", event, clock())
+			if err != nil {
+				return err
+			}
 			c, err := a.client()
 			if err != nil {
 				return err
 			}
-			req := api.GroupSendRequest{Text: strings.Join(args[1:], " ")}
+			req := api.GroupSendRequest{Text: text}
 			target := ""
 			switch {
 			case replyTo != "":
@@ -284,11 +297,7 @@ func (a *app) groupSendCmd() *cobra.Command {
 			case rsvp != "":
 				req.Kind, target = "rsvp", rsvp
 			case event != "":
-				t, err := time.Parse(time.RFC3339, event)
-				if err != nil {
-					return fmt.Errorf("--event %q: want an RFC 3339 time such as 2026-03-01T18:00:00Z", event)
-				}
-				req.Kind, req.Start = "event", &t
+				req.Kind, req.Start = "event", &start
 			}
 			if target != "" {
 				if req.ReplyTo, err = resolveGroupMsg(cmd.Context(), c, args[0], target); err != nil {

@@ -35,6 +35,13 @@ func (a *app) mailboxAppointCmd() *cobra.Command {
 			"--json prints the mailbox, as in GET /v1/mailboxes.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			// Left out, days is 0: the daemon's default. Given, it is
+			// checked, as --limit is: --days 0 is not read as the default.
+			if cmd.Flags().Changed("days") {
+				if err := checkRange("--days", days, 1, api.MaxMailboxDays); err != nil {
+					return err
+				}
+			}
 			c, err := a.client()
 			if err != nil {
 				return err
@@ -64,6 +71,10 @@ func (a *app) mailboxListCmd() *cobra.Command {
 			"(--json: the body of GET /v1/contacts/{peer}/mailboxes).",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			// --of "" would list your own mailboxes instead.
+			if err := checkNotEmpty(cmd, "--of", of, "a peer ID or a contact's name"); err != nil {
+				return err
+			}
 			c, err := a.client()
 			if err != nil {
 				return err

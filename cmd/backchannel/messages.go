@@ -27,6 +27,18 @@ func (a *app) sendCmd() *cobra.Command {
 			"message ID.\n--json prints the message, as in GET /v1/conversations/{peer}/messages.",
 		Args: cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if react != "" && replyTo != "" {
+				return fmt.Errorf("--react and --reply-to: choose one")
+			}
+			if err := checkMsgRef("--reply-to", replyTo, dmIDLen); err != nil {
+				return err
+			}
+			if err := checkMsgRef("--react", react, dmIDLen); err != nil {
+				return err
+			}
+			if err := checkSendKey(key); err != nil {
+				return err
+			}
 			c, err := a.client()
 			if err != nil {
 				return err
@@ -36,9 +48,6 @@ func (a *app) sendCmd() *cobra.Command {
 			}
 			req := api.SendRequest{To: args[0], Text: strings.Join(args[1:], " "), ReplyTo: replyTo, Key: key}
 			if react != "" {
-				if replyTo != "" {
-					return fmt.Errorf("--react and --reply-to: choose one")
-				}
 				req.Kind, req.ReplyTo = "reaction", react
 			}
 			m, err := c.Send(cmd.Context(), req)

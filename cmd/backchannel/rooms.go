@@ -104,13 +104,12 @@ func (a *app) roomCreateCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var at time.Time
-			if start != "" {
-				t, err := time.Parse(time.RFC3339, start)
-				if err != nil {
-					return fmt.Errorf("--start %q: want an RFC 3339 time such as 2026-03-01T18:00:00Z", start)
-				}
-				at = t
+			at, err := parseStart("--start", start, clock())
+			if err != nil {
+				return err
+			}
+			if len(description) > room.MaxDescriptionSize {
+				return fmt.Errorf("--description is %d bytes: want at most %d", len(description), room.MaxDescriptionSize)
 			}
 			c, err := a.client()
 			if err != nil {

@@ -48,6 +48,9 @@ func (a *app) rootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkNotEmpty(cmd, "--home", a.home, "a folder (or leave --home out for the default)"); err != nil {
+				return err
+			}
 			if a.home == "" {
 				h, err := defaultHome()
 				if err != nil {
@@ -58,6 +61,7 @@ func (a *app) rootCmd() *cobra.Command {
 			return nil
 		},
 	}
+	root.SetFlagErrorFunc(flagError)
 	root.PersistentFlags().StringVar(&a.home, "home", "", "node home folder (default $BACKCHANNEL_HOME, else $XDG_DATA_HOME/backchannel, else ~/.local/share/backchannel)")
 	root.PersistentFlags().BoolVar(&a.json, "json", false, "print JSON (the API's documented, stable form)")
 	root.AddCommand(

@@ -40,9 +40,24 @@ func (k *keyFlags) addFlags(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&k.keyFile, "key-file", "", "file of 32 random bytes (mode 0600) the store is encrypted with instead of a passphrase-derived key")
 }
 
-// parsed completes k once cobra has parsed cmd's flags.
-func (k *keyFlags) parsed(cmd *cobra.Command) {
+// parsed completes k once cobra has parsed cmd's flags, and checks them: a
+// descriptor is 0 or more, a key file has a path (--key-file "" would
+// otherwise mean no key file, and init would make a store in clear), and
+// a store has a passphrase or a key file, not both.
+func (k *keyFlags) parsed(cmd *cobra.Command) error {
 	k.hasFD = cmd.Flags().Changed("passphrase-fd")
+	if k.hasFD {
+		if err := checkFD("--passphrase-fd", k.passphraseFD); err != nil {
+			return err
+		}
+	}
+	if err := checkNotEmpty(cmd, "--key-file", k.keyFile, "the key file's path"); err != nil {
+		return err
+	}
+	if k.hasFD && k.keyFile != "" {
+		return fmt.Errorf("--passphrase-fd and --key-file: choose one (a store is opened with a passphrase or with a key file)")
+	}
+	return nil
 }
 
 // storeKey is the key of the store in a.home, and what it came from, for
@@ -221,7 +236,19 @@ func (a *app) passphraseCmd() *cobra.Command {
 			"with the old passphrase, still opens.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			keys.parsed(cmd)
+			if err := keys.parsed(cmd); err != nil {
+				return err
+			}
+			hasNewFD := cmd.Flags().Changed("new-passphrase-fd")
+			if hasNewFD {
+				if err := checkFD("--new-passphrase-fd", newFD); err != nil {
+					return err
+				}
+				// Each passphrase is read, and its descriptor closed, in turn.
+				if keys.hasFD && newFD == keys.passphraseFD {
+					return fmt.Errorf("--passphrase-fd and --new-passphrase-fd are both %d: want one descriptor for each passphrase", newFD)
+				}
+			}
 			p, encrypted, err := storekey.Load(filepath.Join(a.home, storeKeyFile))
 			if err != nil {
 				return err
@@ -236,7 +263,7 @@ func (a *app) passphraseCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			pass, err := a.readPassphrase(passSource{fd: newFD, hasFD: cmd.Flags().Changed("new-passphrase-fd"),
+			pass, err := a.readPassphrase(passSource{fd: newFD, hasFD: hasNewFD,
 				flag: "--new-passphrase-fd", env: envNewPassphrase, prompt: "New passphrase: "}, true)
 			if err != nil {
 				return err
