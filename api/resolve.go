@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -52,6 +53,43 @@ func (s *Server) resolvePeer(ref string) (peer.ID, error) {
 		}
 	}
 	return "", fmt.Errorf("%w: no contact named %q", ErrUnknownPeer, ref)
+}
+
+// resolveRoomPeer is resolvePeer for a peer in a joined room: failing a
+// peer ID or a contact's name, it is the name someone in the room goes by
+// (as it signed it, or as the room shows it; case folded), among the peers
+// present and the authors of the recent chat.
+func (s *Server) resolveRoomPeer(id room.ID, ref string) (peer.ID, error) {
+	p, err := s.resolvePeer(ref)
+	if !errors.Is(err, ErrUnknownPeer) {
+		return p, err
+	}
+	who, werr := s.cfg.Backend.Rooms.RoomPeople(id)
+	if werr != nil {
+		return "", err
+	}
+	people := who.People
+	if chat, err := s.cfg.Backend.Rooms.RoomChat(id, MaxRoomChatLimit); err == nil {
+		for _, m := range chat {
+			people = append(people, m.Sender)
+		}
+	}
+	found := map[string]bool{}
+	want := strings.TrimSpace(ref)
+	for _, rp := range people {
+		if !rp.Me && (strings.EqualFold(rp.Name, want) || strings.EqualFold(rp.Display, want)) {
+			found[rp.ID] = true
+		}
+	}
+	switch len(found) {
+	case 0:
+		return "", fmt.Errorf("%w: no contact and no one in the room named %q", ErrUnknownPeer, ref)
+	case 1:
+		for id := range found {
+			return peer.Decode(id)
+		}
+	}
+	return "", fmt.Errorf("%w: %d people in the room go by %q: use the peer ID", ErrAmbiguous, len(found), ref)
 }
 
 // resolveRoom turns a room ID, or the name of a room this node knows (case

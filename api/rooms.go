@@ -209,7 +209,7 @@ func (s *Server) roomMute(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, fmt.Errorf("%w: peer and until are required", errBadRequest))
 		return
 	}
-	p, err := s.resolvePeer(req.Peer)
+	p, err := s.resolveRoomPeer(id, req.Peer)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -235,7 +235,7 @@ func (s *Server) roomAskSpeaker(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, fmt.Errorf("%w: peer and text are required", errBadRequest))
 		return
 	}
-	p, err := s.resolvePeer(req.Peer)
+	p, err := s.resolveRoomPeer(id, req.Peer)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -270,7 +270,7 @@ func (s *Server) roomGrant(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, fmt.Errorf("%w: ttl_seconds %d: want 1 to %d", errBadRequest, req.TTLSeconds, int64(room.MaxGrantLifetime/time.Second)))
 		return
 	}
-	p, err := s.resolvePeer(req.Peer)
+	p, err := s.resolveRoomPeer(id, req.Peer)
 	if err != nil {
 		s.fail(w, r, err)
 		return

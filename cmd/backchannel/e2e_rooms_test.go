@@ -124,6 +124,13 @@ func TestRoomNamesDaemons(t *testing.T) {
 		out := ok(t, homeC, "room", "read", "Town Hall")
 		return strings.Contains(out, "  Alice · host: welcome  [") && strings.Contains(out, "  Bob: hi from Bob  [")
 	})
+	// The host names B by the name B goes by in the room: B is no contact.
+	if out := ok(t, homeA, "room", "grant", "Town Hall", "bob", "speaker", "--for", "1h"); out != "bob is a speaker of Town Hall for 1h0m0s\n" {
+		t.Errorf("room grant by B's room name printed %q", out)
+	}
+	eventually(t, "C sees B speak", func() bool {
+		return regexp.MustCompile(`(?m)^speaker\s+Bob\s+` + b.PeerID + `$`).MatchString(ok(t, homeC, "room", "who", "Town Hall"))
+	})
 
 	// B goes by no name from now on: the room sees only B's peer ID.
 	if out := ok(t, homeB, "room", "nick", "Town Hall", "--none"); out != "in room Town Hall you are now nameless: others see your peer ID only\n" {
@@ -132,7 +139,7 @@ func TestRoomNamesDaemons(t *testing.T) {
 	eventually(t, "C sees B nameless", func() bool {
 		d := decodeJSON[api.RoomDetail](t, ok(t, homeC, "room", "who", "Town Hall", "--json"))
 		i := slices.IndexFunc(d.People, func(p api.RoomPerson) bool { return p.ID == b.PeerID })
-		return i >= 0 && d.People[i].Name == "" && d.People[i].Display == end(b.PeerID) && d.People[i].Role == "listener"
+		return i >= 0 && d.People[i].Name == "" && d.People[i].Display == end(b.PeerID) && d.People[i].Role == "speaker"
 	})
 	if _, errs, code := cli(t, homeB, "room", "nick", "Town Hall", "x\x1b[2J"); code == 0 || !strings.Contains(errs, "no control character") {
 		t.Errorf("a name with ESC: exit %d, %q", code, errs)
