@@ -107,42 +107,44 @@ type namer struct {
 	taken map[string]map[keys.PublicKey]struct{}
 }
 
-// newNamer gathers, under the room's lock (held by the caller), every name claimed in the room's
-// visible chat, questions and presence, and our accepted contacts.
-func (s *Service) newNamer(lr *liveRoom, chat []roomstate.Chat, qs []roomstate.Question, members []roomstate.Member) (*namer, error) {
-	n := &namer{self: s.self(), myName: s.nameFor(lr.as), state: lr.state, now: time.Now(),
-		contacts: map[peer.ID]storage.Contact{}, taken: map[string]map[keys.PublicKey]struct{}{}}
-	err := s.env.Store.View(func(tx *storage.Txn) error {
-		cs, err := tx.Contacts()
-		if err != nil {
-			return err
-		}
-		for _, c := range cs {
-			if c.State != storage.ContactAccepted {
-				continue
-			}
-			n.contacts[c.Peer] = c
-			n.claim(cmp.Or(c.Name, c.ProfileName), keys.PublicKey{})
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	n.claim(n.myName, keys.PublicKey{})
-	for _, c := range chat {
-		n.claim(c.Name, c.Sender)
-	}
-	for _, q := range qs {
-		n.claim(q.Name, q.Sender)
-	}
-	for _, m := range members {
-		n.claim(m.Name, m.Key)
-	}
-	return n, nil
+// nameSources is what naming takes from the store: read before the room's
+// lock is taken, so that the room's reader does not wait on the store.
+type nameSources struct {
+	contacts map[peer.ID]storage.Contact // accepted contacts
+	profile  string                      // our profile name
 }
 
-func (n *namer) claim(name string, k keys.PublicKey) {
+func (s *Service) nameSources() (nameSources, error) {
+	src := nameSources{contacts: map[peer.ID]storage.Contact{}}
+	if s.cfg.ProfileName != nil {
+		src.profile = s.cfg.ProfileName()
+	}
+	err := s.env.Store.View(func(tx *storage.Txn) error {
+		cs, err := tx.Contacts()
+		for _, c := range cs {
+			if c.State == storage.ContactAccepted {
+				src.contacts[c.Peer] = c
+			}
+		}
+		return err
+	})
+	return src, err
+}
+
+// newNamer gathers every name claimed in the room, our contacts' names and
+// ours; the caller holds the room's lock.
+func (s *Service) newNamer(lr *liveRoom, src nameSources) *namer {
+	n := &namer{self: s.self(), myName: nameFor(lr.as, src.profile), state: lr.state, now: time.Now(),
+		contacts: src.contacts, taken: map[string]map[keys.PublicKey]struct{}{}}
+	for _, c := range src.contacts {
+		n.claim(keys.PublicKey{}, cmp.Or(c.Name, c.ProfileName))
+	}
+	n.claim(keys.PublicKey{}, n.myName)
+	lr.state.EachName(n.claim)
+	return n
+}
+
+func (n *namer) claim(k keys.PublicKey, name string) {
 	if name == "" {
 		return
 	}
@@ -178,15 +180,21 @@ func (n *namer) person(k keys.PublicKey, name string) Person {
 	return p
 }
 
-// nameFor is the name a choice gives now.
-func (s *Service) nameFor(as NameChoice) string {
+// nameFor is the name a choice gives, profile being the profile name.
+func nameFor(as NameChoice, profile string) string {
 	if as.UseProfile {
-		if s.cfg.ProfileName == nil {
-			return ""
-		}
-		return s.cfg.ProfileName()
+		return profile
 	}
 	return as.Name
+}
+
+// myName is the name we give ourselves in a room now.
+func (s *Service) myName(lr *liveRoom) string {
+	var profile string
+	if s.cfg.ProfileName != nil {
+		profile = s.cfg.ProfileName()
+	}
+	return nameFor(lr.nameChoice(), profile)
 }
 
 // RoomChat returns the visible chat of a joined room, oldest first, each
@@ -196,13 +204,14 @@ func (s *Service) RoomChat(id room.ID, limit int) ([]ChatLine, error) {
 	if err != nil {
 		return nil, err
 	}
-	lr.mu.Lock()
-	defer lr.mu.Unlock()
-	chat := lr.state.Chat(limit)
-	n, err := s.newNamer(lr, chat, lr.state.Questions(), lr.state.Members(time.Now()))
+	src, err := s.nameSources()
 	if err != nil {
 		return nil, err
 	}
+	lr.mu.Lock()
+	defer lr.mu.Unlock()
+	chat := lr.state.Chat(limit)
+	n := s.newNamer(lr, src)
 	out := make([]ChatLine, len(chat))
 	for i, c := range chat {
 		out[i] = ChatLine{Chat: c, From: n.person(c.Sender, c.Name)}
@@ -217,13 +226,14 @@ func (s *Service) RoomQuestions(id room.ID) ([]QuestionLine, error) {
 	if err != nil {
 		return nil, err
 	}
-	lr.mu.Lock()
-	defer lr.mu.Unlock()
-	qs := lr.state.Questions()
-	n, err := s.newNamer(lr, lr.state.Chat(0), qs, lr.state.Members(time.Now()))
+	src, err := s.nameSources()
 	if err != nil {
 		return nil, err
 	}
+	lr.mu.Lock()
+	defer lr.mu.Unlock()
+	qs := lr.state.Questions()
+	n := s.newNamer(lr, src)
 	out := make([]QuestionLine, len(qs))
 	for i, q := range qs {
 		out[i] = QuestionLine{Question: q, From: n.person(q.Sender, q.Name)}
@@ -237,17 +247,17 @@ func (s *Service) RoomPeople(id room.ID) (People, error) {
 	if err != nil {
 		return People{}, err
 	}
-	lr.mu.Lock()
-	defer lr.mu.Unlock()
-	now := time.Now()
-	members := lr.state.Members(now)
-	n, err := s.newNamer(lr, lr.state.Chat(0), lr.state.Questions(), members)
+	src, err := s.nameSources()
 	if err != nil {
 		return People{}, err
 	}
+	lr.mu.Lock()
+	defer lr.mu.Unlock()
+	n := s.newNamer(lr, src)
+	members := lr.state.Members(n.now)
 	out := People{As: lr.as, MyName: n.myName}
 	var speakers []keys.PublicKey
-	out.Listeners, speakers = lr.state.Presence(now)
+	out.Listeners, speakers = lr.state.Presence(n.now)
 	for _, k := range speakers {
 		out.Speakers = append(out.Speakers, k.PeerID())
 	}

@@ -97,7 +97,7 @@ func (s *Service) RoomSay(ctx context.Context, id room.ID, text string) (room.Me
 	if err != nil {
 		return room.MessageID{}, err
 	}
-	body, err := roomstate.EncodeChat(roomstate.ChatBody{Text: text, Name: s.nameFor(lr.nameChoice())})
+	body, err := roomstate.EncodeChat(roomstate.ChatBody{Text: text, Name: s.myName(lr)})
 	if err != nil {
 		return room.MessageID{}, fmt.Errorf("%w: %w", errs.ErrTooLarge, err)
 	}
@@ -113,7 +113,7 @@ func (s *Service) RoomAsk(ctx context.Context, id room.ID, text string) (room.Me
 	if err != nil {
 		return room.MessageID{}, err
 	}
-	body, err := roomstate.EncodeQuestion(roomstate.QuestionBody{Text: text, Name: s.nameFor(lr.nameChoice())})
+	body, err := roomstate.EncodeQuestion(roomstate.QuestionBody{Text: text, Name: s.myName(lr)})
 	if err != nil {
 		return room.MessageID{}, fmt.Errorf("%w: %w", errs.ErrTooLarge, err)
 	}
@@ -215,7 +215,7 @@ func (s *Service) announcePresence(ctx context.Context, id room.ID, leaving bool
 	if !ok {
 		return
 	}
-	body, err := roomstate.EncodePresence(roomstate.PresenceBody{TTL: presenceTTL, Leaving: leaving, Name: s.nameFor(lr.nameChoice())})
+	body, err := roomstate.EncodePresence(roomstate.PresenceBody{TTL: presenceTTL, Leaving: leaving, Name: s.myName(lr)})
 	if err != nil {
 		s.env.Log.Error("room: presence", "err", err)
 		return

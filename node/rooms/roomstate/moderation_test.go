@@ -1,6 +1,7 @@
 package roomstate
 
 import (
+	"maps"
 	"slices"
 	"testing"
 	"time"
@@ -127,6 +128,29 @@ func TestMembers(t *testing.T) {
 	}
 	if got := s.Members(at(65)); len(got) != 0 {
 		t.Errorf("Members after every TTL = %+v, want none", got)
+	}
+}
+
+// TestEachName: the names senders give themselves in visible lines,
+// questions and latest presences; a hidden line's name does not count.
+func TestEachName(t *testing.T) {
+	f := newFixture(t, 3)
+	s := f.state()
+	applyAll(t, s, f.modGrants())
+	hidden := f.msg(f.listeners[2], room.KindChat, at(2), must(t)(EncodeChat(ChatBody{Text: "spam", Name: "Spammer"})))
+	applyAll(t, s, []room.Message{
+		f.msg(f.listeners[0], room.KindChat, at(0), must(t)(EncodeChat(ChatBody{Text: "hi", Name: "Ann"}))),
+		f.msg(f.listeners[1], room.KindQuestion, at(1), must(t)(EncodeQuestion(QuestionBody{Text: "q?", Name: "Ben"}))),
+		f.msg(f.host, room.KindPresence, at(1), must(t)(EncodePresence(PresenceBody{TTL: time.Minute, Name: "Host"}))),
+		f.chat(f.listeners[1], at(3), "no name"),
+		hidden,
+		f.hide(f.mods[0], at(4), hidden.ID()),
+	})
+	got := map[string]keys.PublicKey{}
+	s.EachName(func(k keys.PublicKey, name string) { got[name] = k })
+	want := map[string]keys.PublicKey{"Ann": f.listeners[0].Public(), "Ben": f.listeners[1].Public(), "Host": f.host.Public()}
+	if !maps.Equal(got, want) {
+		t.Errorf("EachName gave %v, want %v", got, want)
 	}
 }
 

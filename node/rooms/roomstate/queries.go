@@ -162,6 +162,28 @@ func (s *State) Members(now time.Time) []Member {
 	return out
 }
 
+// EachName calls fn for every name the state holds a sender giving itself:
+// in each visible chat line and question, and in each peer's latest
+// presence (present or not), in no order and possibly more than once per
+// sender. It is what tells who else uses a name.
+func (s *State) EachName(fn func(sender keys.PublicKey, name string)) {
+	for id, c := range s.chats {
+		if c.body.Name != "" && !s.hidden(id) {
+			fn(c.sender, c.body.Name)
+		}
+	}
+	for id, q := range s.questions {
+		if q.body.Name != "" && !s.hidden(id) {
+			fn(q.sender, q.body.Name)
+		}
+	}
+	for p, rec := range s.presence {
+		if rec.body.Name != "" {
+			fn(p, rec.body.Name)
+		}
+	}
+}
+
 // present reports whether a peer whose latest presence is rec is in the
 // room at now (see Presence).
 func (s *State) present(rec presenceRecord, now time.Time) bool {
