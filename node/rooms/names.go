@@ -318,7 +318,7 @@ func checkChoice(as NameChoice) error {
 		}
 		return nil
 	}
-	if _, err := roomstate.EncodePresence(roomstate.PresenceBody{TTL: presenceTTL, Name: as.Name}); err != nil {
+	if _, err := roomstate.EncodePresence(roomstate.PresenceBody{TTL: roomstate.MinPresenceTTL, Name: as.Name}); err != nil {
 		if errors.Is(err, roomstate.ErrBadBody) {
 			return errs.Say(errs.ErrInvalidInput, fmt.Errorf("a name in a room is at most %d bytes, with no control character", roomstate.MaxNameSize), err)
 		}

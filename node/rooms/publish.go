@@ -24,8 +24,6 @@ const (
 	// leaveFlush bounds how long leaving a room waits to send what is
 	// queued.
 	leaveFlush = 2 * time.Second
-	// presenceTTL is how long one presence message keeps a member counted.
-	presenceTTL = 2 * time.Minute
 )
 
 // publishPolicy is how a room's queue publishes our messages (see
@@ -198,29 +196,4 @@ func (s *Service) publishLoop(lr *liveRoom) {
 			s.env.Log.Debug("room publish not sent; sync will carry it", "room", lr.desc.Room, "err", err)
 		})
 	})
-}
-
-// announceLoop announces our presence in a joined room until we leave it.
-func (s *Service) announceLoop(lr *liveRoom) {
-	s.everyWhileJoined(lr, presenceTTL/2, func() time.Duration {
-		s.announcePresence(lr.ctx, lr.desc.Room, false)
-		return 0
-	})
-}
-
-// announcePresence tells the room we are in it (or leaving it). ctx bounds
-// the wait for the room's first sync.
-func (s *Service) announcePresence(ctx context.Context, id room.ID, leaving bool) {
-	lr, ok := s.get(id)
-	if !ok {
-		return
-	}
-	body, err := roomstate.EncodePresence(roomstate.PresenceBody{TTL: presenceTTL, Leaving: leaving, Name: s.myName(lr)})
-	if err != nil {
-		s.env.Log.Error("room: presence", "err", err)
-		return
-	}
-	if _, err := s.publish(ctx, id, room.KindPresence, body); err != nil {
-		s.env.Log.Debug("room: presence not sent", "room", id, "err", err)
-	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/backchannel/backchannel/crypto/room"
 	"github.com/backchannel/backchannel/node/event"
 	"github.com/backchannel/backchannel/node/rooms/internal/roomspb"
+	"github.com/backchannel/backchannel/node/rooms/roomstate"
 	"github.com/backchannel/backchannel/storage"
 )
 
@@ -274,5 +275,9 @@ func staleForNewcomer(rm storage.RoomMessage, now time.Time) bool {
 	if err != nil {
 		return true
 	}
-	return m.Kind == room.KindPresence && m.Timestamp.Add(presenceTTL).Before(now)
+	if m.Kind != room.KindPresence {
+		return false
+	}
+	p, err := roomstate.DecodePresence(m.Body)
+	return err != nil || m.Timestamp.Add(p.TTL).Before(now)
 }

@@ -49,7 +49,7 @@ func TestLateJoinerHistory(t *testing.T) {
 		}
 		return b
 	}
-	presence, err := roomstate.EncodePresence(roomstate.PresenceBody{TTL: presenceTTL, Leaving: false})
+	presence, err := roomstate.EncodePresence(roomstate.PresenceBody{TTL: 2 * time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,8 +28,10 @@ const (
 	// keeps its sender in the room: long enough that a node announces itself
 	// a few times a minute at most, short enough that a node that vanished
 	// without leaving drops out within minutes.
+	// A large room's listeners announce themselves rarely (node/rooms'
+	// pacing), so a presence may hold for hours.
 	MinPresenceTTL = 30 * time.Second
-	MaxPresenceTTL = 600 * time.Second
+	MaxPresenceTTL = 3 * time.Hour
 	// MaxMute is the longest mute, from the mute message's timestamp. A
 	// moderator re-mutes to extend; there is no unmute but expiry.
 	MaxMute = 24 * time.Hour
