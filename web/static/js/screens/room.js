@@ -1,11 +1,12 @@
 // Room: one live room: who is there with their roles, the chat, and the
 // question queue (most upvoted first) with ask and upvote; the host and
 // moderators answer, pin, hide, mute and (the host) grant roles. Each line
-// shows its sender as the daemon names them (see roomnames.js).
+// shows its sender as the daemon names them (see roomnames.js), and we
+// choose the name we go by here.
 
 import {get, post} from '../api.js';
-import {h, replace, timeEl, throttle, action, showError, remote, setRemote, visible} from '../dom.js';
-import {personEl, atLeast} from './roomnames.js';
+import {h, replace, timeEl, throttle, action, form, showError, remote, setRemote, visible} from '../dom.js';
+import {personEl, nameChoice, nameSummary, atLeast} from './roomnames.js';
 
 const roomReactions = ['👍', '👏', '❤️'];
 
@@ -24,6 +25,19 @@ export default {
     // The people present, the host first, then moderators, speakers and
     // listeners.
     const people = h('ul', {class: 'people', id: 'room-people', 'aria-label': 'People here'});
+    // The name we go by in this room: the profile name, one for this room,
+    // or none.
+    const asChoice = nameChoice('room', app, 'The name you go by in this room');
+    const nameSum = h('span', {id: 'room-name-summary'});
+    const nameBox = h('details', {class: 'name-box', id: 'room-name-box'},
+      h('summary', {}, 'Your name here: ', nameSum),
+      form('my-room-name', [asChoice.el], 'Save name', async () => {
+        await post(`${base}/name`, asChoice.value());
+        load();
+        return 'Saved: the room sees your new name.';
+      }));
+    // Opened: the choice as it is now, not as it was when last drawn.
+    nameBox.addEventListener('toggle', () => { if (nameBox.open && info?.as) asChoice.set(info.as); });
     // Failed actions are told here, not beside their button: the lists are
     // redrawn as the room changes.
     const status = h('p', {class: 'room-status error', id: 'room-status', role: 'alert'});
@@ -64,7 +78,7 @@ export default {
 
     main.append(
       h('div', {class: 'thread-head'}, h('a', {href: '#/rooms', class: 'back'}, '← Rooms'), heading),
-      desc, who, people,
+      desc, who, people, nameBox,
       h('div', {class: 'room-tools'},
         h('label', {class: 'check'}, modToggle, ' Moderator tools'),
         act('Leave room', async () => { await post(`${base}/leave`); app.go('#/rooms'); }, {class: 'danger'})),
@@ -180,6 +194,8 @@ export default {
           `${info.listeners} listening`);
         replace(people, info.people.map(p => h('li', {class: 'person', dataset: {peer: p.id, role: p.role}}, personEl(p, 'person-label'))),
           info.people_more ? h('li', {class: 'person more'}, `and ${info.people_more} more`) : null);
+        replace(nameSum, nameSummary(info.as, info.my_name));
+        if (!nameBox.open && info.as) asChoice.set(info.as);
         drawPrivate();
         replace(questions, qs.questions.length ? qs.questions.map(questionItem) : h('li', {class: 'empty'}, 'No questions yet.'));
         const nearBottom = chatLog.scrollHeight - chatLog.scrollTop - chatLog.clientHeight < 80;

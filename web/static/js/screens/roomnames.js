@@ -1,4 +1,5 @@
-// How a live room shows a person.
+// How a live room shows a person, and the choice of the name we go by in a
+// room (the Room screen, and the Rooms screen's join and create forms).
 //
 // Names in a room are claims anyone can make, so the daemon decides what to
 // show (a RoomPerson's display: an accepted contact by our name for them,
@@ -33,4 +34,51 @@ export function personEl(p, cls = 'sender') {
     remote(p.display, {class: 'person-name'}),
     p.verified ? h('span', {class: 'verified', role: 'img', 'aria-label': 'verified', title: 'Safety number verified'}, '✓') : null,
     roleTag(p.role));
+}
+
+// nameChoice is the group of choices for the name we go by in a room: our
+// profile name (the default), a name for this room, or none. value() is
+// the API's RoomNameChoice, and throws when "a name for this room" has no
+// name typed; set(as) shows a RoomNameChoice. Ids start with prefix.
+export function nameChoice(prefix, app, legend) {
+  const radios = {};
+  const ownName = h('input', {id: `${prefix}-as-name`, autocomplete: 'off', maxlength: 64});
+  const option = (value, label, ...extra) => {
+    const id = `${prefix}-as-${value}`;
+    radios[value] = h('input', {type: 'radio', name: `${prefix}-as`, id, value, checked: value === 'profile'});
+    return h('div', {class: 'choice'}, radios[value], h('label', {for: id}, label), ...extra);
+  };
+  const profile = app.self?.name;
+  const el = h('fieldset', {class: 'name-choice', id: `${prefix}-as`},
+    h('legend', {}, legend),
+    option('profile', ['Your profile name', profile ? [' (', remote(profile), ')'] : ' (you have none)']),
+    option('own', 'A name for this room:',
+      h('label', {for: ownName.id, class: 'sr-only'}, 'Your name for this room'), ownName),
+    option('none', 'No name (the room sees the end of your peer ID)'));
+  ownName.addEventListener('input', () => { radios.own.checked = true; });
+  return {
+    el,
+    value() {
+      const chosen = Object.values(radios).find(r => r.checked)?.value || 'profile';
+      if (chosen === 'profile') return {use_profile: true, name: ''};
+      if (chosen === 'none') return {use_profile: false, name: ''};
+      const name = ownName.value.trim();
+      if (!name) {
+        ownName.focus();
+        throw new Error('Type the name for this room, or choose another option');
+      }
+      return {use_profile: false, name};
+    },
+    set(as) {
+      const chosen = as.use_profile ? 'profile' : as.name ? 'own' : 'none';
+      radios[chosen].checked = true;
+      ownName.value = as.use_profile ? '' : as.name;
+    },
+  };
+}
+
+// nameSummary says, in a sentence's words, the name we go by now.
+export function nameSummary(as, myName) {
+  if (!myName) return 'no name (the room sees the end of your peer ID)';
+  return [remote(myName), as?.use_profile ? ' (your profile name)' : ''];
 }
