@@ -699,7 +699,8 @@ func TestBrowserDemo(t *testing.T) {
 			t.Errorf("the demo nodes' gaters refused %d dials or connections", n)
 		}
 	})
-	me := newUser(t, browser, "You", d.BootstrapAddr())
+	// A name, not "You": the room would show "You (you)".
+	me := newUser(t, browser, "Robin", d.BootstrapAddr())
 	if err := d.Welcome(ctx, me.n); err != nil {
 		t.Fatal(err)
 	}

@@ -168,13 +168,17 @@ export function throttle(fn, ms) {
   return t;
 }
 
-// form makes a labelled form: fields are [name, label, attrs]; onsubmit
-// gets the values; errors thrown show in the form's status line.
+// form makes a labelled form: fields are [name, label, attrs], or an
+// element of the caller's (a group of choices) placed as it is; onsubmit
+// gets the values of the named fields; errors thrown show in the form's
+// status line.
 export function form(cls, fields, button, onsubmit) {
   const status = h('p', {class: 'form-status', role: 'status'});
   const inputs = {};
   const f = h('form', {class: `form ${cls}`},
-    fields.map(([name, label, attrs = {}]) => {
+    fields.map(field => {
+      if (field instanceof Node) return field;
+      const [name, label, attrs = {}] = field;
       const id = `f-${cls}-${name}`;
       const input = h(attrs.multiline ? 'textarea' : 'input', {id, name, ...attrs, multiline: null});
       inputs[name] = input;

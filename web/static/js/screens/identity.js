@@ -78,7 +78,7 @@ export default {
       replace(contacts, list.length ? list.map(c => contactItem(app, c, load)) : h('li', {class: 'empty'}, 'No contacts yet.'));
     }, 100);
     app.on(e => {
-      if (e.type === 'contact' || e.type === 'resync') { load(); mailboxes.load(); }
+      if (e.type === 'contact' || e.type === 'request' || e.type === 'resync') { load(); mailboxes.load(); }
     });
     loadMe().catch(err => replace(oneTime, h('p', {class: 'error'}, err.message)));
     load();
@@ -111,10 +111,13 @@ function contactItem(app, c, reload) {
     h('span', {class: 'conv-name'}, remote(name)),
     c.verified ? h('span', {class: 'verified'}, ' ✓ verified') : null,
     c.state === 'blocked' ? h('span', {class: 'tag'}, 'blocked') : null,
+    // A stranger who wrote to us: their request waits for an answer.
+    c.state === 'pending' ? h('span', {class: 'tag pending-tag', title: 'Their message request waits for your answer in Requests'}, 'pending') : null,
     c.profile_name && c.name && c.profile_name !== c.name ? h('span', {class: 'meta'}, ' (calls themself ', remote(c.profile_name), ')') : null,
     h('span', {class: 'peer-id', title: c.peer_id}, ` ${shortID(c.peer_id)}`),
     h('div', {class: 'actions'},
       c.state === 'accepted' ? h('a', {href: `#/chat/${p}`, class: 'button'}, 'Message') : null,
+      c.state === 'pending' ? h('a', {href: '#/requests', class: 'button'}, 'Answer in Requests') : null,
       c.state === 'blocked'
         ? action('Unblock', async () => { await post(`/v1/contacts/${p}/unblock`); reload(); }, {'aria-label': `Unblock ${name}`})
         : action('Block', async () => { await post(`/v1/contacts/${p}/block`); reload(); }, {class: 'danger', 'aria-label': `Block ${name}`})),

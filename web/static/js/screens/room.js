@@ -1,9 +1,12 @@
-// Room: one live room: who is there, the chat, and the question queue
-// (most upvoted first) with ask and upvote; the host and moderators answer,
-// pin, hide, mute and (the host) grant roles.
+// Room: one live room: who is there with their roles, the chat, and the
+// question queue (most upvoted first) with ask and upvote; the host and
+// moderators answer, pin, hide, mute and (the host) grant roles. Each line
+// shows its sender as the daemon names them (see roomnames.js), and we
+// choose the name we go by here.
 
 import {get, post} from '../api.js';
-import {h, replace, timeEl, throttle, action, showError, remote, setRemote, visible} from '../dom.js';
+import {h, replace, timeEl, throttle, action, form, showError, remote, setRemote, visible} from '../dom.js';
+import {personEl, nameChoice, nameSummary, atLeast} from './roomnames.js';
 
 const roomReactions = ['👍', '👏', '❤️'];
 
@@ -19,6 +22,22 @@ export default {
     const heading = h('h1', {tabindex: '-1', id: 'room-title'}, 'Room');
     const desc = h('p', {class: 'room-desc'});
     const who = h('p', {class: 'who', id: 'room-who', 'aria-live': 'polite'});
+    // The people present, the host first, then moderators, speakers and
+    // listeners.
+    const people = h('ul', {class: 'people', id: 'room-people', 'aria-label': 'People here'});
+    // The name we go by in this room: the profile name, one for this room,
+    // or none.
+    const asChoice = nameChoice('room', app, 'The name you go by in this room');
+    const nameSum = h('span', {id: 'room-name-summary'});
+    const nameBox = h('details', {class: 'name-box', id: 'room-name-box'},
+      h('summary', {}, 'Your name here: ', nameSum),
+      form('my-room-name', [asChoice.el], 'Save name', async () => {
+        await post(`${base}/name`, asChoice.value());
+        load();
+        return 'Saved: the room sees your new name.';
+      }));
+    // Opened: the choice as it is now, not as it was when last drawn.
+    nameBox.addEventListener('toggle', () => { if (nameBox.open && info?.as) asChoice.set(info.as); });
     // Failed actions are told here, not beside their button: the lists are
     // redrawn as the room changes.
     const status = h('p', {class: 'room-status error', id: 'room-status', role: 'alert'});
@@ -59,7 +78,7 @@ export default {
 
     main.append(
       h('div', {class: 'thread-head'}, h('a', {href: '#/rooms', class: 'back'}, '← Rooms'), heading),
-      desc, who,
+      desc, who, people, nameBox,
       h('div', {class: 'room-tools'},
         h('label', {class: 'check'}, modToggle, ' Moderator tools'),
         act('Leave room', async () => { await post(`${base}/leave`); app.go('#/rooms'); }, {class: 'danger'})),
@@ -81,7 +100,10 @@ export default {
       const speakers = (info?.speakers || []).filter(p => p !== app.self?.peer_id);
       privateForm.hidden = speakers.length === 0;
       const current = speakerSelect.value;
-      replace(speakerSelect, speakers.map(p => h('option', {value: p}, visible(app.name(p)) + (p === info.host_id ? ' (host)' : ''))));
+      replace(speakerSelect, speakers.map(p => {
+        const person = info.people.find(x => x.id === p);
+        return h('option', {value: p}, visible(person ? person.display : app.name(p)) + (p === info.host_id ? ' (host)' : ''));
+      }));
       if (speakers.includes(current)) speakerSelect.value = current;
     }
     modToggle.addEventListener('change', () => { modTools = modToggle.checked; load(); });
@@ -127,7 +149,7 @@ export default {
           act('▲', target(q.id, 'questions/{msg}/upvote'), {class: 'upvote', 'aria-label': `Upvote: ${q.text}`})),
         h('div', {class: 'q-main'},
           h('p', {class: 'q-text', dir: 'auto'}, remote(q.text, {multiline: true})),
-          h('p', {class: 'meta'}, remote(app.name(q.sender_id)), ' · ', timeEl(q.time),
+          h('p', {class: 'meta'}, personEl(q.sender), ' · ', timeEl(q.time),
             q.answered ? h('span', {class: 'tag answered-tag'}, 'Answered') : null,
             q.pinned ? h('span', {class: 'tag pinned-tag'}, 'Pinned') : null),
           mod.length ? h('div', {class: 'actions'}, mod) : null));
@@ -135,19 +157,21 @@ export default {
 
     function chatItem(m) {
       const mod = [];
-      if (modTools && m.sender_id !== app.self?.peer_id && m.sender_id !== info?.host_id) {
+      const who = m.sender.display;
+      if (modTools && !m.sender.me && m.sender.role !== 'host') {
         mod.push(act('Mute 10 min', () => post(`${base}/mute`, {peer: m.sender_id, until: new Date(Date.now() + 600000).toISOString()}).then(load),
-          {class: 'mod', 'aria-label': `Mute ${app.name(m.sender_id)} for 10 minutes`}));
+          {class: 'mod', 'aria-label': `Mute ${who} for 10 minutes`}));
         if (isHost()) {
-          for (const role of ['speaker', 'moderator']) {
+          // A role the sender has, or a higher one, is not offered.
+          for (const role of ['speaker', 'moderator'].filter(r => !atLeast(m.sender.role, r))) {
             mod.push(act(`Make ${role}`, () => post(`${base}/grant`, {peer: m.sender_id, role, ttl_seconds: 7200}).then(load),
-              {class: 'mod', 'aria-label': `Make ${app.name(m.sender_id)} ${role} for 2 hours`}));
+              {class: 'mod', 'aria-label': `Make ${who} ${role} for 2 hours`}));
           }
         }
       }
       if (modTools) mod.unshift(act('Hide', target(m.id, 'messages/{msg}/hide'), {class: 'mod', 'aria-label': `Hide: ${m.text}`}));
       return h('li', {class: 'chat-line', dataset: {id: m.id}},
-        h('span', {class: 'sender'}, remote(app.name(m.sender_id)), m.sender_id === info?.host_id ? h('span', {class: 'tag'}, 'host') : null),
+        personEl(m.sender),
         ' ', remote(m.text, {class: 'text', multiline: true}), ' ', timeEl(m.time),
         m.reactions.length ? h('span', {class: 'reactions'}, m.reactions.map(r => h('span', {}, remote(r.emoji), ` ${r.count}`))) : null,
         h('span', {class: 'msg-actions'},
@@ -165,9 +189,13 @@ export default {
         setRemote(heading, info.name);
         document.title = visible(`${info.name} · Backchannel`);
         setRemote(desc, info.description || '', {multiline: true});
-        replace(who, isHost() ? 'You host this room. ' : ['Hosted by ', remote(app.name(info.host_id)), '. '],
-          `${info.listeners} listening`,
-          info.speakers.length ? [' · speakers: ', info.speakers.map((s, i) => [i ? ', ' : '', remote(app.name(s))])] : '');
+        const host = info.people.find(p => p.role === 'host');
+        replace(who, isHost() ? 'You host this room. ' : ['Hosted by ', remote(host ? host.display : app.name(info.host_id)), '. '],
+          `${info.listeners} listening`);
+        replace(people, info.people.map(p => h('li', {class: 'person', dataset: {peer: p.id, role: p.role}}, personEl(p, 'person-label'))),
+          info.people_more ? h('li', {class: 'person more'}, `and ${info.people_more} more`) : null);
+        replace(nameSum, nameSummary(info.as, info.my_name));
+        if (!nameBox.open && info.as) asChoice.set(info.as);
         drawPrivate();
         replace(questions, qs.questions.length ? qs.questions.map(questionItem) : h('li', {class: 'empty'}, 'No questions yet.'));
         const nearBottom = chatLog.scrollHeight - chatLog.scrollTop - chatLog.clientHeight < 80;

@@ -1,8 +1,10 @@
 // Rooms: the live rooms we host or joined; create one, join one by name or
-// ID, or look rooms up by name in the DHT.
+// ID (each with the name we go by in it), or look rooms up by name in the
+// DHT.
 
 import {get, post, enc} from '../api.js';
 import {h, replace, throttle, form, action, shortID, remote} from '../dom.js';
+import {nameChoice} from './roomnames.js';
 
 export default {
   name: 'rooms',
@@ -12,14 +14,16 @@ export default {
     const list = h('ul', {class: 'rooms', id: 'rooms-list', 'aria-label': 'Your rooms'});
     const empty = h('p', {class: 'empty', hidden: true}, 'You are in no room yet.');
     const found = h('ul', {class: 'rooms found', id: 'discover-results', 'aria-label': 'Rooms found'});
+    const joinAs = nameChoice('join', app, 'Your name in the room');
+    const createAs = nameChoice('create', app, 'Your name in the room');
     main.append(
       h('h1', {tabindex: '-1'}, 'Rooms'),
       list, empty,
       h('div', {class: 'columns'},
         h('section', {class: 'panel', 'aria-labelledby': 'join-h'},
           h('h2', {id: 'join-h'}, 'Join a room'),
-          form('join-room', [['ref', 'Room name or ID', {required: true, autocomplete: 'off'}]], 'Join', async v => {
-            const r = await post('/v1/rooms/join', {ref: v.ref});
+          form('join-room', [['ref', 'Room name or ID', {required: true, autocomplete: 'off'}], joinAs.el], 'Join', async v => {
+            const r = await post('/v1/rooms/join', {ref: v.ref, as: joinAs.value()});
             app.go(`#/room/${r.id}`);
           }),
           h('h2', {id: 'discover-h'}, 'Find rooms by name'),
@@ -34,8 +38,9 @@ export default {
           form('create-room', [
             ['name', 'Name', {required: true, autocomplete: 'off'}],
             ['description', 'Description', {autocomplete: 'off'}],
+            createAs.el,
           ], 'Create', async v => {
-            const r = await post('/v1/rooms', {name: v.name, description: v.description || undefined});
+            const r = await post('/v1/rooms', {name: v.name, description: v.description || undefined, as: createAs.value()});
             app.go(`#/room/${r.id}`);
           }))));
 

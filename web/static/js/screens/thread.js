@@ -39,6 +39,7 @@ export default {
     const roomName = id => roomNames.get(id) || 'a room';
 
     const heading = h('h1', {tabindex: '-1', id: 'thread-title'}, remote(name()));
+    const verifiedMark = h('span', {id: 'verified-mark'});
     const requestNote = h('p', {class: 'notice-inline', hidden: true},
       'This conversation is a request. ', h('a', {href: '#/requests'}, 'Accept or decline it in Requests.'));
     const safety = h('details', {class: 'safety', id: 'safety'},
@@ -56,7 +57,7 @@ export default {
 
     main.append(
       h('div', {class: 'thread-head'}, h('a', {href: '#/inbox', class: 'back'}, '← Inbox'), heading,
-        h('span', {class: 'peer-id', title: peer}, shortID(peer)), h('span', {id: 'verified-mark'})),
+        h('span', {class: 'peer-id', title: peer}, shortID(peer)), verifiedMark),
       requestNote, safety, log, typing, composer);
 
     async function loadSafety() {
@@ -79,7 +80,7 @@ export default {
 
     function drawVerified() {
       const c = app.contacts.get(peer);
-      replace(document.getElementById('verified-mark'),
+      replace(verifiedMark,
         c && c.verified ? h('span', {class: 'verified'}, '✓ verified') : null);
       requestNote.hidden = !(c && c.state === 'pending');
       setRemote(heading, name());
@@ -196,9 +197,10 @@ export default {
     });
 
     let typingClear = null;
+    let contactRedraw = null;
     app.on(e => {
       if (e.type === 'resync') { load(); drawVerified(); return; }
-      if (e.type === 'contact' && e.peer_id === peer) setTimeout(drawVerified, 100);
+      if (e.type === 'contact' && e.peer_id === peer) { clearTimeout(contactRedraw); contactRedraw = setTimeout(drawVerified, 100); }
       if (e.peer_id !== peer && !(e.message && e.message.peer_id === peer)) return;
       if (e.type === 'typing') {
         replace(typing, e.typing ? [remote(name()), ' is typing…'] : null);
@@ -219,6 +221,7 @@ export default {
       load.cancel();
       clearTimeout(typingOff);
       clearTimeout(typingClear);
+      clearTimeout(contactRedraw);
       document.removeEventListener('visibilitychange', onVisible);
       if (typingSent) setTyping(false);
     };
