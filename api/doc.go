@@ -159,9 +159,15 @@
 // else 409 ambiguous_name). {msg} is a room message ID, 64 hex digits, as
 // say and ask return and chat and questions list. Room is {"id", "name",
 // "description", "host_id", "start"?, "joined", "listeners"}; RoomChatLine
-// is {"id", "sender_id", "time"?, "text", "reply_to"?, "reactions":
-// [{"emoji", "count"}]}; RoomQuestion is {"id", "sender_id", "time"?,
-// "text", "upvotes", "answered", "pinned", "reactions"}. A "room_message"
+// is {"id", "sender_id", "sender", "time"?, "text", "reply_to"?,
+// "reactions": [{"emoji", "count"}]}; RoomQuestion is {"id", "sender_id",
+// "sender", "time"?, "text", "upvotes", "answered", "pinned", "reactions"}.
+// A "sender" (and each of RoomDetail's "people") is a RoomPerson: {"id",
+// "name" (what the peer signed, may be empty), "display" (what to show: a
+// contact's name; else the claimed name, with "(…" and the end of the peer
+// ID when another key uses it; else "…" and the end of the peer ID),
+// "role" ("host", "moderator", "speaker" or "listener"), "contact",
+// "verified", "me"}. A "room_message"
 // event has "room": {"room_id", "message_id", "kind"}, kind being "chat",
 // "question", "upvote", "answered", "pin", "reaction", "presence",
 // "role-grant", "hide" or "mute": fetch chat or questions to see it.

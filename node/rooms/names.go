@@ -159,11 +159,11 @@ func (n *namer) claim(k keys.PublicKey, name string) {
 func (n *namer) person(k keys.PublicKey, name string) Person {
 	p := Person{Peer: k.PeerID(), Name: name, Role: n.state.Role(k, n.now)}
 	switch c, contact := n.contacts[p.Peer]; {
-	case p.Peer == n.self:
+	case p.Peer == n.self: // by the name the line was written under, as others see it
 		p.Me = true
 		p.Display = "you"
-		if n.myName != "" {
-			p.Display = n.myName + " (you)"
+		if name != "" {
+			p.Display = name + " (you)"
 		}
 	case contact:
 		p.Contact, p.Verified = true, c.Verified
