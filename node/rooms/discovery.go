@@ -38,6 +38,16 @@ func roomNameCID(name string) cid.Cid {
 	return cid.NewCidV1(cid.Raw, h)
 }
 
+// DHTKey is the DHT key under which the members of room id announce
+// themselves (provider records): a CIDv1, codec raw, of the SHA-256
+// multihash of the 32 ID bytes. Exported for the protocol's test vectors.
+func DHTKey(id room.ID) cid.Cid { return roomCID(id) }
+
+// NameDHTKey is the DHT key under which the members of rooms named name
+// announce themselves (see roomNameCID). Exported for the protocol's test
+// vectors.
+func NameDHTKey(name string) cid.Cid { return roomNameCID(name) }
+
 // provideRoom keeps this node announced in the DHT as a member of the
 // room, under the room's ID and its name, until the room is left: as soon
 // as the node has a DHT peer, again after failures and every
