@@ -1,7 +1,11 @@
 // Package group holds the cryptography of Backchannel's private group chats.
 //
-// A group has a random ID and a random Secret; the GossipSub topic is derived
-// from the secret (see Secret.Topic), so the topic name reveals nothing.
+// A group has a random ID and a random Secret. Its messages travel on one
+// GossipSub topic per epoch, derived from the epoch's key (GroupKey.Topic),
+// so a topic name reveals neither the group nor its other epochs, and a
+// removed member, who never gets the next key, cannot name the next topic.
+// (Secret.Topic, a topic per group, is what the benchmark's raw baseline
+// uses; the node does not.)
 //
 // Membership is a hash-chained list of signed rosters, one per epoch: the
 // genesis roster (epoch 0) is signed by the group's owner, and each later
