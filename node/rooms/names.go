@@ -1,11 +1,9 @@
 package rooms
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -13,6 +11,7 @@ import (
 	"github.com/backchannel/backchannel/crypto/keys"
 	"github.com/backchannel/backchannel/crypto/room"
 	"github.com/backchannel/backchannel/node/errs"
+	"github.com/backchannel/backchannel/node/internal/naming"
 	"github.com/backchannel/backchannel/node/rooms/roomstate"
 	"github.com/backchannel/backchannel/storage"
 )
@@ -20,7 +19,8 @@ import (
 // Names in a room. Each chat line, question and presence carries the name
 // its sender gives itself in the room, signed with it (roomstate checks it
 // can neither drive nor reorder a screen). Anyone can claim any name, so a
-// name is shown as a claim:
+// name is shown as a claim, by the rule groups share (node/internal/naming):
+//   - we are "you", or "Alice (you)" when we go by Alice in the room;
 //   - an accepted contact is shown by the name we know them by, with its
 //     verification state, whatever it claims;
 //   - any other peer by the name it claims, followed by the end of its peer
@@ -83,99 +83,48 @@ type People struct {
 // MaxPeopleListed bounds People.Present: a room may hold thousands.
 const MaxPeopleListed = 200
 
-// shortPeer is the end of a peer ID, which tells keys apart on screen.
-func shortPeer(p peer.ID) string {
-	s := p.String()
-	if len(s) > 8 {
-		s = s[len(s)-8:]
-	}
-	return "…" + s
-}
-
-// foldName is the form in which two names count as the same.
-func foldName(name string) string { return strings.ToLower(strings.Join(strings.Fields(name), " ")) }
-
-// namer computes Person values for one room at one moment.
+// namer computes Person values for one room at one moment, by the rule
+// rooms share with groups (node/internal/naming).
 type namer struct {
-	self     peer.ID
-	myName   string
-	state    *roomstate.State
-	now      time.Time
-	contacts map[peer.ID]storage.Contact // accepted contacts
-	// taken maps a folded name to the keys claiming it in the room, plus
-	// the folded names of contacts and our own (with the zero key).
-	taken map[string]map[keys.PublicKey]struct{}
+	*naming.Namer
+	myName string
+	state  *roomstate.State
+	now    time.Time
 }
 
 // newNamer gathers, under the room's lock (held by the caller), every name claimed in the room's
 // visible chat, questions and presence, and our accepted contacts.
 func (s *Service) newNamer(lr *liveRoom, chat []roomstate.Chat, qs []roomstate.Question, members []roomstate.Member) (*namer, error) {
-	n := &namer{self: s.self(), myName: s.nameFor(lr.as), state: lr.state, now: time.Now(),
-		contacts: map[peer.ID]storage.Contact{}, taken: map[string]map[keys.PublicKey]struct{}{}}
+	n := &namer{myName: s.nameFor(lr.as), state: lr.state, now: time.Now()}
+	me := "you"
+	if n.myName != "" {
+		me = n.myName + " (you)"
+	}
 	err := s.env.Store.View(func(tx *storage.Txn) error {
-		cs, err := tx.Contacts()
-		if err != nil {
-			return err
-		}
-		for _, c := range cs {
-			if c.State != storage.ContactAccepted {
-				continue
-			}
-			n.contacts[c.Peer] = c
-			n.claim(cmp.Or(c.Name, c.ProfileName), keys.PublicKey{})
-		}
-		return nil
+		var err error
+		n.Namer, err = naming.New(tx, s.self(), me, n.myName)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	n.claim(n.myName, keys.PublicKey{})
 	for _, c := range chat {
-		n.claim(c.Name, c.Sender)
+		n.Claim(c.Name, c.Sender.PeerID())
 	}
 	for _, q := range qs {
-		n.claim(q.Name, q.Sender)
+		n.Claim(q.Name, q.Sender.PeerID())
 	}
 	for _, m := range members {
-		n.claim(m.Name, m.Key)
+		n.Claim(m.Name, m.Key.PeerID())
 	}
 	return n, nil
 }
 
-func (n *namer) claim(name string, k keys.PublicKey) {
-	if name == "" {
-		return
-	}
-	f := foldName(name)
-	if n.taken[f] == nil {
-		n.taken[f] = map[keys.PublicKey]struct{}{}
-	}
-	n.taken[f][k] = struct{}{}
-}
-
 // person is how the room shows k, which signed name.
 func (n *namer) person(k keys.PublicKey, name string) Person {
-	p := Person{Peer: k.PeerID(), Name: name, Role: n.state.Role(k, n.now)}
-	switch c, contact := n.contacts[p.Peer]; {
-	case p.Peer == n.self:
-		p.Me = true
-		p.Display = "you"
-		if n.myName != "" {
-			p.Display = n.myName + " (you)"
-		}
-	case contact:
-		p.Contact, p.Verified = true, c.Verified
-		p.Display = cmp.Or(c.Name, c.ProfileName, name, shortPeer(p.Peer))
-	case name == "":
-		p.Display = shortPeer(p.Peer)
-	default:
-		p.Display = name
-		others := n.taken[foldName(name)]
-		if _, mine := others[k]; len(others) > 1 || !mine {
-			p.Display = name + " (" + shortPeer(p.Peer) + ")"
-		}
-	}
-	return p
+	p := n.Person(k.PeerID(), name)
+	return Person{Peer: p.Peer, Name: p.Name, Display: p.Display, Role: n.state.Role(k, n.now),
+		Contact: p.Contact, Verified: p.Verified, Me: p.Me}
 }
 
 // nameFor is the name a choice gives now.
