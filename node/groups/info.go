@@ -127,7 +127,7 @@ func (s *Service) groupInfo(tx *storage.Txn, g storage.Group) (Info, error) {
 }
 
 // GroupMembers lists the members of a group's newest roster, owner first,
-// then admins, then members.
+// then admins, then members, each as this node shows it (see Member).
 func (s *Service) GroupMembers(id group.ID) ([]Member, error) {
 	var out []Member
 	err := s.store.View(func(tx *storage.Txn) error {
@@ -135,19 +135,12 @@ func (s *Service) GroupMembers(id group.ID) ([]Member, error) {
 		if err != nil {
 			return err
 		}
-		chain, err := rosterchain.Load(tx, g)
+		n, err := s.groupNamer(tx, g)
 		if err != nil {
 			return err
 		}
-		for _, m := range chain.Latest().Members {
-			gm := Member{Peer: m.Key.PeerID(), Role: m.Role}
-			if c, err := tx.Contact(gm.Peer); err == nil {
-				gm.Name = c.Name
-				if gm.Name == "" {
-					gm.Name = c.ProfileName
-				}
-			}
-			out = append(out, gm)
+		for _, m := range n.latest.Members {
+			out = append(out, n.member(m.Key.PeerID()))
 		}
 		return nil
 	})
