@@ -25,6 +25,9 @@ import (
 // announced, marked with the end of its peer ID when a member, a contact or
 // we go by the same name, else by the end of its peer ID.
 
+// youDisplay is how this node shows itself among a group's members.
+const youDisplay = "you"
+
 // profileName is the name we announce in groups: the profile name.
 func (s *Service) profileName() string {
 	if s.cfg.ProfileName == nil {
@@ -85,7 +88,7 @@ type namer struct {
 func (s *Service) newNamer(tx *storage.Txn, g storage.Group, latest *group.Roster) (*namer, error) {
 	n := &namer{self: s.selfID(), myName: s.profileName(), latest: latest, names: map[peer.ID]string{}}
 	var err error
-	if n.Namer, err = naming.New(tx, n.self, "you", n.myName); err != nil {
+	if n.Namer, err = naming.New(tx, n.self, youDisplay, n.myName); err != nil {
 		return nil, err
 	}
 	told, err := tx.GroupMemberNames(g.ID)

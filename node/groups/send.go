@@ -58,8 +58,10 @@ func (s *Service) GroupSend(_ context.Context, id group.ID, out Outgoing) (Messa
 		return []storage.GroupMessage{m}, err
 	})
 	if err != nil || len(ms) == 0 {
+		v := lg.gate.View()
+		me := Member{Peer: s.selfID(), Role: v.Rosters[v.Latest].Role(s.self()), Name: s.profileName(), Display: youDisplay, Me: true}
 		return Message{GroupMessage: storage.GroupMessage{Group: sid(id), ID: mid, Sender: s.selfID(), Kind: out.Kind, Body: out.Body,
-			ReplyTo: out.ReplyTo, Outbound: true}}, err
+			ReplyTo: out.ReplyTo, Outbound: true}, From: me}, err
 	}
 	return ms[0], nil
 }

@@ -296,7 +296,7 @@ func (a *applied) profile(chain *rosterchain.Chain, p *groupspb.GroupProfile) (*
 		return nil, false, nil // the same name again, in a later epoch
 	}
 	return &event.Event{Type: event.GroupMember, Peer: a.m.Sender,
-		Group: &event.Group{Group: group.ID(a.g.ID), Epoch: a.e.Epoch, Message: a.m.ID, Kind: KindProfile, Member: a.m.Sender}}, false, nil
+		Group: &event.Group{Group: group.ID(a.g.ID), Epoch: a.e.Epoch, Kind: KindProfile, Member: a.m.Sender}}, false, nil
 }
 
 // ForgetFormerNames deletes the names announced by those who are not
