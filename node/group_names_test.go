@@ -3,6 +3,7 @@ package node
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,6 +11,8 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/backchannel/backchannel/crypto/group"
+	"github.com/backchannel/backchannel/node/contacts"
+	"github.com/backchannel/backchannel/node/groups/content"
 	"github.com/backchannel/backchannel/node/groups/groupspb"
 	"github.com/backchannel/backchannel/node/internal/naming"
 	"github.com/backchannel/backchannel/storage"
@@ -241,4 +244,21 @@ func (tn *testNode) sealRaw(t *testing.T, id group.ID, gc *groupspb.GroupContent
 		t.Fatal(err)
 	}
 	return mid
+}
+
+// The name a member announces in a group follows the profile names' rule:
+// groups do not import the 1:1 code, so this holds the two together.
+func TestGroupProfileNameRule(t *testing.T) {
+	if content.MaxProfileNameBytes != contacts.MaxNameBytes {
+		t.Errorf("a group announces names of up to %d bytes, profile names are up to %d", content.MaxProfileNameBytes, contacts.MaxNameBytes)
+	}
+	for _, name := range []string{"Bob", "Zoë 🙂", strings.Repeat("x", 64), strings.Repeat("x", 65), strings.Repeat("é", 33),
+		"hi\x1b[2J", "two\nlines", "c1\u009b", "gnp\u202e.exe", "bad\xff"} {
+		if group, profile := content.CheckProfileName(name) == nil, contacts.CheckName(name) == nil; group != profile {
+			t.Errorf("%q: a group takes it %v, a profile %v", name, group, profile)
+		}
+	}
+	if content.CheckProfileName("") == nil {
+		t.Error("an empty name is announced")
+	}
 }

@@ -22,7 +22,6 @@ import (
 
 	"github.com/backchannel/backchannel/crypto/group"
 	"github.com/backchannel/backchannel/crypto/keys"
-	"github.com/backchannel/backchannel/node/contacts"
 	"github.com/backchannel/backchannel/node/errs"
 	"github.com/backchannel/backchannel/node/event"
 	"github.com/backchannel/backchannel/node/groups/groupspb"
@@ -73,15 +72,20 @@ func CheckName(name string) error {
 	return nil
 }
 
-// CheckProfileName checks the name a member announces in a group: a
-// profile name (node/contacts.CheckName: at most 64 bytes, no control or
-// bidirectional character), not empty. It holds for the name we send and
-// for one received.
+// MaxProfileNameBytes bounds the name a member announces: a profile name's
+// bound (node/contacts.MaxNameBytes; groups do not import the 1:1 code, a
+// node test holds the two equal).
+const MaxProfileNameBytes = 64
+
+// CheckProfileName checks the name a member announces in a group by the
+// profile names' rule (node/contacts.CheckName): 1 to MaxProfileNameBytes
+// bytes, crypto/safename's rule (UTF-8, no control or bidirectional
+// character). It holds for the name we send and for one received.
 func CheckProfileName(name string) error {
-	if name == "" {
-		return fmt.Errorf("%w: an empty name", errs.ErrInvalidInput)
+	if name == "" || len(name) > MaxProfileNameBytes {
+		return fmt.Errorf("%w: a name is 1 to %d bytes", errs.ErrInvalidInput, MaxProfileNameBytes)
 	}
-	return contacts.CheckName(name)
+	return safename.Check(name)
 }
 
 var rsvpAnswers = map[string]groupspb.GroupRsvp_Answer{RSVPYes: groupspb.GroupRsvp_YES, RSVPNo: groupspb.GroupRsvp_NO, RSVPMaybe: groupspb.GroupRsvp_MAYBE}
