@@ -57,6 +57,14 @@ func (s *Service) announceName(lg *liveGroup) {
 	}
 	gc := &groupspb.GroupContent{Body: &groupspb.GroupContent_Profile{Profile: &groupspb.GroupProfile{Name: name}}}
 	f, _, sealed, err := s.sealGroupWhen(lg, gc, func(tx *storage.Txn, g storage.Group, epoch uint64) (bool, error) {
+		// No send chain of the epoch: we said nothing in it yet, or its
+		// roster lost a fork (the loser's chain went), so what we told
+		// under our old key is lost to the members who switched.
+		if _, err := tx.GroupSendChain(g.ID, epoch); errors.Is(err, storage.ErrNotFound) {
+			return true, nil
+		} else if err != nil {
+			return false, err
+		}
 		told, err := tx.GroupMemberName(g.ID, s.selfID())
 		if errors.Is(err, storage.ErrNotFound) {
 			return true, nil
