@@ -148,6 +148,27 @@ func (s *Service) GroupMembers(id group.ID) ([]Member, error) {
 	return out, err
 }
 
+// MemberPeers lists the peers of a group's newest roster: GroupMembers
+// without the names, for the peer book.
+func (s *Service) MemberPeers(id group.ID) ([]peer.ID, error) {
+	var out []peer.ID
+	err := s.store.View(func(tx *storage.Txn) error {
+		g, err := getGroup(tx, id)
+		if err != nil {
+			return err
+		}
+		chain, err := rosterchain.Load(tx, g)
+		if err != nil {
+			return err
+		}
+		for _, m := range chain.Latest().Members {
+			out = append(out, m.Key.PeerID())
+		}
+		return nil
+	})
+	return out, err
+}
+
 func peerKey(p peer.ID) (keys.PublicKey, error) {
 	pk, err := keys.PublicKeyFromPeerID(p)
 	if err != nil {
