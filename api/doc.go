@@ -186,9 +186,17 @@
 // "last", only in GET /v1/groups, is the group's newest GroupMessage of
 // kind "text", "reply" or "event" among its 20 newest lines (left out when
 // none), as the inbox's "last" is a conversation's; GroupMember is
-// {"peer_id", "role", "name"?}. GroupMessage is {"id" (64 hex digits),
-// "sender_id", "kind" ("text" | "reply" | "event" | "rename" | "left";
-// posting, also "reaction" and "rsvp"), "text", "reply_to"?, "start"?
+// {"peer_id", "role" ("none" for an author no longer a member), "name"?
+// (the profile name the member announced in the group; members tell each
+// other their names, sealed like every group message), "display",
+// "contact", "verified", "me"}, "display" being what to show: "you" for
+// us, an accepted contact by our name for them, else "name" followed by
+// " (…" and the last 8 characters of the peer ID ")" when another member,
+// a contact or we use that name (case aside), else "…" and those 8
+// characters. GroupMessage is {"id" (64 hex digits), "sender_id",
+// "sender": GroupMember (its author as shown now), "kind" ("text" |
+// "reply" | "event" | "rename" | "left"; posting, also "reaction" and
+// "rsvp"), "text", "reply_to"?, "start"?
 // (an event's), "time"?, "epoch", "outbound", "reactions": [{"peer_id",
 // "emoji"}], "rsvps": [{"peer_id", "answer"}], "delivered_to": [peer ID],
 // "read_by": [peer ID]}. GroupChange is {"epoch", "signer_id", "added",
@@ -201,10 +209,11 @@
 // "yes", "no" or "maybe" as text and the event as reply_to; an event with
 // kind "event", its title as text and "start". The group events carry
 // "group": {"group_id", "epoch", "message_id"?, "kind"?, "member_id"?,
-// "state"?}. Group endpoints answer 403 not_allowed when the action needs
-// the owner or an admin, 400 invalid_group for a group we are not in (or
-// a bad group message), and 409 key_pending while the newest epoch's key
-// has not arrived (sending waits for it).
+// "state"?}; a "group_member" event of kind "profile" says that member_id
+// announced a new name. Group endpoints answer 403 not_allowed when the
+// action needs the owner or an admin, 400 invalid_group for a group we are
+// not in (or a bad group message), and 409 key_pending while the newest
+// epoch's key has not arrived (sending waits for it).
 //
 // # Mailboxes
 //

@@ -29,12 +29,26 @@ type Groups struct {
 	Groups []Group `json:"groups"`
 }
 
-// GroupMember is one member of a group's newest roster. Name is the
-// contact's name, if the member is a contact.
+// GroupMember is one member of a group's newest roster, or the author of a
+// group message, as this node shows it (by the rule rooms follow too).
+// Name is the profile name the member announced in the group (ours, for
+// us), left out if none: members tell each other their names inside the
+// group, and anyone can announce any name. Display is what to show: "you"
+// for us; an accepted contact's name as we know it (else its profile
+// name); else Name, followed by " (…" and the last 8 characters of the
+// peer ID ")" when another member, a contact or we ourselves use the same
+// name (case aside); else "…" and the last 8 characters of the peer ID.
+// Role is the member's role in the newest epoch ("owner", "admin",
+// "member"; "none" for an author who is no longer a member). Contact: an
+// accepted contact; Verified: its safety number was checked; Me: this node.
 type GroupMember struct {
-	PeerID string `json:"peer_id"`
-	Role   string `json:"role"`
-	Name   string `json:"name,omitempty"`
+	PeerID   string `json:"peer_id"`
+	Role     string `json:"role"`
+	Name     string `json:"name,omitempty"`
+	Display  string `json:"display"`
+	Contact  bool   `json:"contact"`
+	Verified bool   `json:"verified"`
+	Me       bool   `json:"me"`
 }
 
 // GroupDetail is the body of GET /v1/groups/{group}: the group and its
@@ -56,13 +70,15 @@ type GroupRSVP struct {
 	Answer string `json:"answer"`
 }
 
-// GroupMessage is one line of a group's thread. Kind is "text", "reply",
+// GroupMessage is one line of a group's thread. Sender is its author as
+// this node shows it now (see GroupMember). Kind is "text", "reply",
 // "event" (Text is its title, Start its start), "rename" (Text is the new
 // name) or "left" (the sender left). DeliveredTo and ReadBy list the
 // members other than the sender known to have received and read it.
 type GroupMessage struct {
 	ID          string          `json:"id"`
 	SenderID    string          `json:"sender_id"`
+	Sender      GroupMember     `json:"sender"`
 	Kind        string          `json:"kind"`
 	Text        string          `json:"text"`
 	ReplyTo     string          `json:"reply_to,omitempty"`
@@ -105,8 +121,9 @@ type GroupChanges struct {
 // GroupEvent is the "group" field of the group events: "group_message" (a
 // message, reaction or RSVP of Kind was stored: MessageID), "group_invite"
 // (an invitation arrived), "group_member" (the roster or our State in the
-// group changed), "group_epoch" (this node holds the key of Epoch) and
-// "group_receipt" (MemberID told how far it has read).
+// group changed; with Kind "profile", MemberID announced a new name),
+// "group_epoch" (this node holds the key of Epoch) and "group_receipt"
+// (MemberID told how far it has read).
 type GroupEvent struct {
 	GroupID   string `json:"group_id"`
 	Epoch     uint64 `json:"epoch"`

@@ -2,11 +2,13 @@ package api_test
 
 import (
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/coder/websocket/wsjson"
+	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/backchannel/backchannel/api"
 	"github.com/backchannel/backchannel/api/apitest"
@@ -29,8 +31,12 @@ func TestGroupEndpoints(t *testing.T) {
 	invitedJSON := func(state string) string {
 		return fmt.Sprintf(`{"id":%q,"name":"Book club","state":%q,"epoch":1,"role":"member","member_count":2,"inviter_id":%q,"unread":0,"key_pending":false}`, invited, state, bob)
 	}
+	me := fmt.Sprintf(`{"peer_id":%q,"role":"owner","display":"you","contact":false,"verified":false,"me":true}`, self)
+	bobJSON := func(role string) string {
+		return fmt.Sprintf(`{"peer_id":%q,"role":%q,"display":"bob","contact":true,"verified":false,"me":false}`, bob, role)
+	}
 	line := func(n byte, kind, text, extra string) string {
-		return fmt.Sprintf(`{"id":%q,"sender_id":%q,"kind":%q,"text":%q%s,"time":"2026-01-02T03:04:%02dZ","epoch":2,"outbound":true`, gmsg(n), self, kind, text, extra, 7+n)
+		return fmt.Sprintf(`{"id":%q,"sender_id":%q,"sender":%s,"kind":%q,"text":%q%s,"time":"2026-01-02T03:04:%02dZ","epoch":2,"outbound":true`, gmsg(n), self, me, kind, text, extra, 7+n)
 	}
 	tests := []struct {
 		method, path, body string
@@ -42,7 +48,8 @@ func TestGroupEndpoints(t *testing.T) {
 		{"POST", gp + "/members", `{"peers":["bob",` + fmt.Sprintf("%q", carol) + `]}`, 204, ""},
 		{"POST", "/v1/groups/Supper/members/bob/admin", `{"admin":true}`, 204, ""},
 		{"GET", "/v1/groups/Supper", "", 200, strings.TrimSuffix(clubJSON("Supper", "owner", 2, 3), "}") +
-			fmt.Sprintf(`,"members":[{"peer_id":%q,"role":"owner"},{"peer_id":%q,"role":"admin","name":"bob"},{"peer_id":%q,"role":"member"}]}`, self, bob, carol)},
+			fmt.Sprintf(`,"members":[%s,%s,{"peer_id":%q,"role":"member","display":"…%s","contact":false,"verified":false,"me":false}]}`,
+				me, bobJSON("admin"), carol, carol.String()[len(carol.String())-8:])},
 		{"POST", gp + "/messages", `{"text":"hello"}`, 201, line(1, "text", "hello", "") + `,"reactions":[],"rsvps":[],"delivered_to":[],"read_by":[]}`},
 		{"POST", gp + "/messages", `{"kind":"event","text":"Picnic","start":"2026-03-01T12:00:00Z"}`, 201,
 			line(2, "event", "Picnic", `,"start":"2026-03-01T12:00:00Z"`) + `,"reactions":[],"rsvps":[],"delivered_to":[],"read_by":[]}`},
@@ -63,7 +70,7 @@ func TestGroupEndpoints(t *testing.T) {
 		{"POST", gp + "/rename", `{"name":"Supper club"}`, 204, ""},
 		{"POST", gp + "/read", "", 204, ""},
 		{"GET", gp, "", 200, strings.TrimSuffix(clubJSON("Supper club", "owner", 4, 2), "}") +
-			fmt.Sprintf(`,"members":[{"peer_id":%q,"role":"owner"},{"peer_id":%q,"role":"admin","name":"bob"}]}`, self, bob)},
+			`,"members":[` + me + `,` + bobJSON("admin") + `]}`},
 		{"POST", "/v1/groups/Book%20club/accept", "", 200, invitedJSON("joined")},
 		{"POST", "/v1/groups/" + invited.String() + "/leave", "", 204, ""},
 		// The group with something said comes first and carries its newest
@@ -82,6 +89,75 @@ func TestGroupEndpoints(t *testing.T) {
 				t.Errorf("body\n%s\nwant\n%s", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestGroupMemberNames: a member who is no contact shows by the name it
+// announced in the group, in the members and as the author of its lines,
+// marked with the end of its peer ID when a contact goes by that name too;
+// a contact by our name for it; the announcement is a "group_member" event
+// of kind "profile".
+func TestGroupMemberNames(t *testing.T) {
+	s := populated(t)
+	dave := apitest.PeerID(4)
+	info, err := s.Fake.CreateGroup(t.Context(), "Names")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := apitest.GroupID(1)
+	if err := s.Fake.InviteToGroup(t.Context(), id, bob, carol, dave); err != nil {
+		t.Fatal(err)
+	}
+	c, _, err := dialEvents(t, s, s.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	waitSubscribers(t, s.Fake, 1)
+	for p, name := range map[peer.ID]string{bob: "Robert", carol: "Carol", dave: "Bob"} {
+		if err := s.Fake.AnnounceGroupName(id, p, name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var ev api.Event
+	if err := wsjson.Read(t.Context(), c, &ev); err != nil {
+		t.Fatal(err)
+	}
+	if ev.Type != "group_member" || ev.Group == nil || ev.Group.Kind != "profile" || ev.Group.MemberID != ev.PeerID || ev.Group.GroupID != info.ID {
+		t.Errorf("event %+v (group %+v), want a group_member of kind profile", ev, ev.Group)
+	}
+	if _, err := s.Fake.GroupSpeak(id, carol, "who is in?"); err != nil {
+		t.Fatal(err)
+	}
+	short := func(p peer.ID) string { return "…" + p.String()[len(p.String())-8:] }
+	var d api.GroupDetail
+	getJSON(t, s, "/v1/groups/Names", &d)
+	want := map[string]api.GroupMember{
+		bob.String():   {PeerID: bob.String(), Role: "member", Name: "Robert", Display: "bob", Contact: true},
+		carol.String(): {PeerID: carol.String(), Role: "member", Name: "Carol", Display: "Carol"},
+		dave.String():  {PeerID: dave.String(), Role: "member", Name: "Bob", Display: "Bob (" + short(dave) + ")"},
+	}
+	for _, m := range d.Members {
+		if w, ok := want[m.PeerID]; ok && m != w {
+			t.Errorf("member %+v, want %+v", m, w)
+		}
+	}
+	var ms api.GroupMessages
+	getJSON(t, s, "/v1/groups/Names/messages", &ms)
+	if len(ms.Messages) != 1 || ms.Messages[0].Sender != want[carol.String()] {
+		t.Errorf("messages %+v, want one from %+v", ms.Messages, want[carol.String()])
+	}
+}
+
+// getJSON GETs path and decodes its 200 answer into v.
+func getJSON(t *testing.T, s *apitest.Server, path string, v any) {
+	t.Helper()
+	status, body := do(t, s, "GET", path, "", nil)
+	if status != 200 {
+		t.Fatalf("GET %s: status %d (body %.200s)", path, status, body)
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		t.Fatalf("GET %s: %v", path, err)
 	}
 }
 

@@ -66,8 +66,10 @@ func (n *Node) SetVerified(p peer.ID, verified bool) error {
 	return n.contacts.SetVerified(p, verified)
 }
 
-// SetProfileName sets the display name shared with accepted contacts.
-// Contacts who have answered us get the new name at once.
+// SetProfileName sets the display name shared with accepted contacts, with
+// the rooms that take it and with the members of the groups we are in.
+// Contacts who have answered us get the new name at once; the rooms and the
+// groups are told from their own goroutines.
 func (n *Node) SetProfileName(name string) error {
 	if err := n.contacts.SetProfileName(name); err != nil {
 		return err
@@ -76,6 +78,7 @@ func (n *Node) SetProfileName(name string) error {
 		n.log.Warn("profile not sent to every contact", "err", err)
 	}
 	n.rooms.ProfileChanged()
+	n.groups.ProfileChanged()
 	return nil
 }
 

@@ -36,6 +36,7 @@ const (
 	KindRSVP        = groups.KindRSVP
 	KindRename      = groups.KindRename
 	KindLeft        = groups.KindLeft
+	KindProfile     = groups.KindProfile
 	KindGroupInvite = groups.KindGroupInvite
 	RSVPYes         = groups.RSVPYes
 	RSVPNo          = groups.RSVPNo
@@ -56,6 +57,7 @@ func (n *Node) newGroups() *groups.Service {
 		SyncBurst:    n.cfg.Limits.SyncBurst,
 		Private:      n.private,
 		EpochGrace:   n.cfg.GroupEpochGrace,
+		ProfileName:  n.contacts.ProfileName,
 	})
 }
 
@@ -122,7 +124,10 @@ func (n *Node) Groups() ([]GroupInfo, error) { return n.groups.Groups() }
 func (n *Node) Group(id group.ID) (GroupInfo, error) { return n.groups.Group(id) }
 
 // GroupMembers lists the members of a group's newest roster, owner first,
-// then admins, then members.
+// then admins, then members, each as this node shows it: "you", a contact
+// by our name for them, anyone else by the profile name it announced in
+// the group (marked with the end of its peer ID when another uses that
+// name), else by the end of its peer ID (see GroupMember).
 func (n *Node) GroupMembers(id group.ID) ([]GroupMember, error) { return n.groups.GroupMembers(id) }
 
 // InviteToGroup adds peers to the group in a new epoch and sends each an

@@ -48,12 +48,12 @@ func (n *Node) wantedPeers() ([]peer.ID, error) {
 		if g.State != storage.GroupJoined {
 			continue
 		}
-		ms, err := n.groups.GroupMembers(g.ID)
+		ps, err := n.groups.MemberPeers(g.ID)
 		if err != nil {
 			continue
 		}
-		for _, m := range ms {
-			add(m.Peer)
+		for _, p := range ps {
+			add(p)
 		}
 	}
 	return out, nil

@@ -88,6 +88,7 @@
 //	gmi/<group><id 32>            uint64 sent time of a group message (dedup index)
 //	ga/<group><target><sender><kind><value> GroupNote (reaction, RSVP)
 //	gx/<group><member>            GroupReceipt
+//	gn/<group><member>            GroupMemberName (the profile name a member announced)
 //	n/<peer>                      KnownPeer (where a peer was last seen)
 //	mb/<peer>                     MailboxRegistration (a recipient this node holds mail for)
 //	mq/<peer><seq>                MailboxItem, per recipient in seq order

@@ -24,6 +24,7 @@ func FuzzDecodeGroupRecord(f *testing.F) {
 		&storepb.GroupMessage{Epoch: 1, Sender: []byte(sender), Seq: 2, Kind: "text", Body: "hi", ReplyTo: make([]byte, 32)},
 		&storepb.GroupAnnotation{SentUnixNano: 4, Id: make([]byte, 32), Value: "yes"},
 		&storepb.GroupReceipt{Delivered: []*storepb.GroupMark{{Epoch: 1, Sender: []byte(sender), Next: 4}}},
+		&storepb.GroupMemberName{Name: "Bob", SentUnixNano: 6, Id: make([]byte, 32), Epoch: 2},
 	} {
 		b, err := proto.Marshal(r)
 		if err != nil {
@@ -67,6 +68,19 @@ func FuzzDecodeGroupRecord(f *testing.F) {
 		mustCorrupt(t, "message", err)
 		_, err = decodeGroupReceipt(sender, b)
 		mustCorrupt(t, "receipt", err)
+		if n, err := decodeGroupMemberName(sender, b); err == nil {
+			s := openMem(t)
+			update(t, s, func(tx *Txn) error { return tx.PutGroupMemberName(g, n) })
+			view(t, s, func(tx *Txn) error {
+				again, err := tx.GroupMemberName(g, sender)
+				if err != nil || again.Name != n.Name || !again.Sent.Equal(n.Sent) || again.ID != n.ID || again.Epoch != n.Epoch {
+					t.Fatalf("member name round trip: %+v, %v; want %+v", again, err, n)
+				}
+				return nil
+			})
+		} else {
+			mustCorrupt(t, "member name", err)
+		}
 		if len(b) > 0 {
 			_, err = decodeGroupNote(g, [32]byte{2}, b[:len(b)/2], b[len(b)/2:])
 			mustCorrupt(t, "note", err)

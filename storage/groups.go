@@ -256,7 +256,7 @@ func (t *Txn) DeleteGroupSecrets(id GroupID) error {
 func (t *Txn) DeleteGroup(id GroupID) error {
 	for _, prefix := range []string{prefixGroup, prefixGroupRoster, prefixGroupKey, prefixGroupParked, prefixGroupSend,
 		prefixGroupChain, prefixGroupEnvelope, prefixGroupEnvIndex, prefixGroupHigh, prefixGroupMessage,
-		prefixGroupMsgIndex, prefixGroupNote, prefixGroupReceipt} {
+		prefixGroupMsgIndex, prefixGroupNote, prefixGroupReceipt, prefixGroupName} {
 		if err := t.deletePrefix(groupKey(prefix, id, 0)); err != nil {
 			return fmt.Errorf("storage: delete group %s: %w", id, err)
 		}
@@ -573,6 +573,97 @@ func (t *Txn) GroupReceipts(id GroupID) ([]GroupReceipt, error) {
 		return nil, fmt.Errorf("storage: group receipts %s: %w", id, err)
 	}
 	return out, nil
+}
+
+// GroupMemberName is the profile name a member announced in a group, and
+// the message that announced it: the latest by sent time, then ID, counts.
+type GroupMemberName struct {
+	Member peer.ID
+	Name   string
+	Sent   time.Time
+	ID     [32]byte // the group message that announced it
+	Epoch  uint64   // the epoch it was announced in
+}
+
+// PutGroupMemberName stores n.Member's name in the group, replacing the one
+// before.
+func (t *Txn) PutGroupMemberName(id GroupID, n GroupMemberName) error {
+	k, err := roomPeerKey(prefixGroupName, RoomID(id), n.Member, 0)
+	if err != nil {
+		return fmt.Errorf("storage: put group member name: %w", err)
+	}
+	if id.IsZero() || n.Name == "" {
+		return fmt.Errorf("storage: put group member name: %w: zero group or empty name", ErrInvalid)
+	}
+	rec := &storepb.GroupMemberName{Name: n.Name, SentUnixNano: toUnixNano(n.Sent), Id: n.ID[:], Epoch: n.Epoch}
+	return wrap("put group member name", t.setProto(k, rec))
+}
+
+// GroupMemberName returns the name member announced in the group, or
+// ErrNotFound.
+func (t *Txn) GroupMemberName(id GroupID, member peer.ID) (GroupMemberName, error) {
+	k, err := roomPeerKey(prefixGroupName, RoomID(id), member, 0)
+	if err != nil {
+		return GroupMemberName{}, fmt.Errorf("storage: group member name: %w", err)
+	}
+	b, err := t.get(k)
+	if err != nil {
+		return GroupMemberName{}, fmt.Errorf("storage: group member name: %w", err)
+	}
+	n, err := decodeGroupMemberName(member, b)
+	if err != nil {
+		return GroupMemberName{}, fmt.Errorf("storage: group member name: %w", err)
+	}
+	return n, nil
+}
+
+func decodeGroupMemberName(member peer.ID, b []byte) (GroupMemberName, error) {
+	var rec storepb.GroupMemberName
+	if err := proto.Unmarshal(b, &rec); err != nil {
+		return GroupMemberName{}, fmt.Errorf("%w: group member name: %w", ErrCorrupt, err)
+	}
+	switch {
+	case rec.GetName() == "":
+		return GroupMemberName{}, fmt.Errorf("%w: group member name empty", ErrCorrupt)
+	case len(rec.GetId()) != 32:
+		return GroupMemberName{}, fmt.Errorf("%w: group member name ID of %d bytes", ErrCorrupt, len(rec.GetId()))
+	case rec.GetSentUnixNano() < 0:
+		return GroupMemberName{}, fmt.Errorf("%w: group member name time before 1970", ErrCorrupt)
+	}
+	return GroupMemberName{Member: member, Name: rec.GetName(), Sent: unixNano(rec.GetSentUnixNano()), ID: [32]byte(rec.GetId()), Epoch: rec.GetEpoch()}, nil
+}
+
+// GroupMemberNames returns the names the group's members announced, by
+// member.
+func (t *Txn) GroupMemberNames(id GroupID) ([]GroupMemberName, error) {
+	prefix := groupKey(prefixGroupName, id, 0)
+	var out []GroupMemberName
+	err := t.each(prefix, func(k, v []byte) error {
+		rest := k[len(prefix):]
+		if len(rest) < 2 || int(rest[0]) != len(rest)-1 {
+			return fmt.Errorf("%w: group member name key of %d bytes", ErrCorrupt, len(k))
+		}
+		n, err := decodeGroupMemberName(peer.ID(bytes.Clone(rest[1:])), bytes.Clone(v))
+		if err != nil {
+			return err
+		}
+		out = append(out, n)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("storage: group member names %s: %w", id, err)
+	}
+	return out, nil
+}
+
+// DeleteGroupMemberName deletes the name member announced in the group, if
+// any.
+func (t *Txn) DeleteGroupMemberName(id GroupID, member peer.ID) error {
+	k, err := roomPeerKey(prefixGroupName, RoomID(id), member, 0)
+	if err != nil {
+		return fmt.Errorf("storage: delete group member name: %w", err)
+	}
+	return wrap("delete group member name", t.delete(k))
 }
 
 // isNotFound reports whether err is ErrNotFound.

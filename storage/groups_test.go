@@ -390,5 +390,60 @@ func TestGroupReceiptsAndDelete(t *testing.T) {
 	})
 }
 
+// TestGroupMemberNames: a member's announced name round-trips, replaces the
+// one before, is listed per member, deleted alone, and goes with the group;
+// an empty name or peer is refused.
+func TestGroupMemberNames(t *testing.T) {
+	s := openMem(t)
+	g, other := groupID(1), groupID(2)
+	bob := GroupMemberName{Member: peerN(2), Name: "Bob", Sent: at(3), ID: [32]byte{1, 2}, Epoch: 4}
+	carol := GroupMemberName{Member: peerN(3), Name: "Carol ✿", Sent: at(5), ID: [32]byte{3}, Epoch: 5}
+	update(t, s, func(tx *Txn) error {
+		for _, n := range []GroupMemberName{bob, carol, {Member: peerN(2), Name: "Bobby", Sent: at(1), ID: [32]byte{9}}} {
+			if err := tx.PutGroupMemberName(g, n); err != nil {
+				return err
+			}
+		}
+		bob.Name, bob.Sent, bob.ID, bob.Epoch = "Bobby", at(1), [32]byte{9}, 0 // the last put counts: the caller decides who wins
+		return tx.PutGroupMemberName(other, carol)
+	})
+	view(t, s, func(tx *Txn) error {
+		got, err := tx.GroupMemberName(g, bob.Member)
+		if err != nil || got != bob {
+			t.Errorf("name = %+v, %v; want %+v", got, err, bob)
+		}
+		ns, err := tx.GroupMemberNames(g)
+		if err != nil || len(ns) != 2 || !slices.Contains(ns, bob) || !slices.Contains(ns, carol) {
+			t.Errorf("names = %+v, %v", ns, err)
+		}
+		if _, err := tx.GroupMemberName(g, peerN(7)); !errors.Is(err, ErrNotFound) {
+			t.Errorf("name of a member who gave none: %v", err)
+		}
+		for _, bad := range []GroupMemberName{{Member: peerN(2)}, {Name: "x"}} {
+			if err := tx.PutGroupMemberName(g, bad); !errors.Is(err, ErrInvalid) {
+				t.Errorf("put %+v: %v, want ErrInvalid", bad, err)
+			}
+		}
+		return nil
+	})
+	update(t, s, func(tx *Txn) error { return tx.DeleteGroupMemberName(g, bob.Member) })
+	view(t, s, func(tx *Txn) error {
+		if ns, err := tx.GroupMemberNames(g); err != nil || len(ns) != 1 || ns[0] != carol {
+			t.Errorf("names after one left = %+v, %v", ns, err)
+		}
+		return nil
+	})
+	update(t, s, func(tx *Txn) error { return tx.DeleteGroup(g) })
+	view(t, s, func(tx *Txn) error {
+		if ns, err := tx.GroupMemberNames(g); err != nil || len(ns) != 0 {
+			t.Errorf("names after the group was deleted = %+v, %v", ns, err)
+		}
+		if ns, err := tx.GroupMemberNames(other); err != nil || len(ns) != 1 {
+			t.Errorf("another group's names = %+v, %v", ns, err)
+		}
+		return nil
+	})
+}
+
 // peerN returns a fixed, distinct peer ID of 20 bytes for n.
 func peerN(n int) peer.ID { return peer.ID("group-test-peer-" + string(rune('A'+n)) + "xyz") }

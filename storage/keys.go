@@ -42,6 +42,7 @@ const (
 	prefixGroupMsgIndex = "gmi/"
 	prefixGroupNote     = "ga/"
 	prefixGroupReceipt  = "gx/"
+	prefixGroupName     = "gn/"
 	prefixKnownPeer     = "n/"
 	prefixMailbox       = "mb/"
 	prefixMailboxItem   = "mq/"

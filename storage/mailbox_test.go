@@ -743,7 +743,7 @@ func TestPrefixesDistinct(t *testing.T) {
 		prefixRoomMessage, prefixRoomTime, prefixRoomIndex, prefixRoomHigh, prefixGroup,
 		prefixGroupRoster, prefixGroupKey, prefixGroupParked, prefixGroupSend, prefixGroupChain,
 		prefixGroupEnvelope, prefixGroupEnvIndex, prefixGroupHigh, prefixGroupMessage,
-		prefixGroupMsgIndex, prefixGroupNote, prefixGroupReceipt, prefixKnownPeer,
+		prefixGroupMsgIndex, prefixGroupNote, prefixGroupReceipt, prefixGroupName, prefixKnownPeer,
 		prefixMailbox, prefixMailboxItem, prefixMailboxDep, string(keySchema),
 	}
 	for i, a := range prefixes {

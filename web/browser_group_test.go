@@ -28,8 +28,9 @@ func befriend(t *testing.T, a, b *user) {
 
 // TestBrowserGroup: Alice creates a private group in her browser and invites
 // her contacts Bob and Carol; they join from their browsers' Groups screen.
-// A message, a reaction and an event with an RSVP are seen live in every
-// browser, with what Alice sent read by both. Alice removes Carol: Carol's
+// Bob and Carol, strangers to each other, see each other by the names they
+// announced in the group. A message, a reaction and an event with an RSVP
+// are seen live in every browser, with what Alice sent read by both. Alice removes Carol: Carol's
 // browser says she is no longer a member, and what Alice and Bob write next
 // reaches Bob, not Carol.
 func TestBrowserGroup(t *testing.T) {
@@ -75,6 +76,15 @@ func TestBrowserGroup(t *testing.T) {
 	// Everyone holds the newest epoch's key before anyone writes: a line
 	// sealed with a key a member has not got yet would wait for a sync.
 	waitGroupKey(t, groupID, everyone...)
+	// Bob and Carol are Alice's contacts, not each other's: each sees the
+	// other by the profile name it announced in the group, not a peer ID.
+	memberName := func(p string) string {
+		return `#group-members .member[data-peer="` + p + `"] .member-name`
+	}
+	bob.waitJS("Carol by her name", containsText(memberName(carol.peerID()), "Carol")+
+		` && !document.querySelector('`+memberName(carol.peerID())+`').textContent.includes('…')`)
+	carol.waitJS("Bob by his name", containsText(memberName(bob.peerID()), "Bob")+
+		` && !document.querySelector('`+memberName(bob.peerID())+`').textContent.includes('…')`)
 
 	// A line from Alice, seen live by the others; Bob reacts and answers.
 	const hello = "Who is in on Friday?"
@@ -91,6 +101,8 @@ func TestBrowserGroup(t *testing.T) {
 	for _, u := range []*user{alice, carol} {
 		u.waitJS("Bob's reply, quoting", containsText("#group-log .msg.inbound .quote", hello))
 	}
+	carol.waitJS("Bob's reply under his name", `[...document.querySelectorAll('#group-log .msg.inbound')].some(m =>
+		m.querySelector('.quote') && m.querySelector('.sender').textContent === 'Bob')`)
 	// Both read Alice's line (their pages were open): her browser says so.
 	alice.waitJS("Alice's line read by both", `document.querySelector('#group-log .msg.outbound .state').dataset.read === '2'`)
 

@@ -26,6 +26,7 @@ func (f *Fake) GroupSpeak(id group.ID, p peer.ID, text string) (api.GroupMessage
 	m := f.newLineLocked(g, p, "text", text)
 	g.lines = append(g.lines, m)
 	g.info.Unread++
+	m = f.withSenderLocked(g, m)
 	f.mu.Unlock()
 	f.Emit(api.Event{Type: "group_message", PeerID: p.String(), Group: &api.GroupEvent{GroupID: id.String(), Epoch: m.Epoch, MessageID: m.ID, Kind: m.Kind}, Time: m.Time})
 	return m, nil
@@ -98,7 +99,15 @@ func (f *Fake) GroupSend(ctx context.Context, id group.ID, out api.GroupOutgoing
 		m.Start = at(out.Start)
 	}
 	g.lines = append(g.lines, m)
-	return m, nil
+	return f.withSenderLocked(g, m), nil
+}
+
+// withSenderLocked is m with its sender as shown now; f.mu is held.
+func (f *Fake) withSenderLocked(g *fakeGroup, m api.GroupMessage) api.GroupMessage {
+	if p, err := peer.Decode(m.SenderID); err == nil {
+		m.Sender = f.memberLocked(g, p)
+	}
+	return m
 }
 
 // answerLocked puts a reaction or an RSVP on its target line; f.mu is
@@ -120,7 +129,7 @@ func (f *Fake) answerLocked(g *fakeGroup, kind, body, replyTo string) (api.Group
 	}
 	m := f.newLineLocked(g, f.self, kind, body)
 	m.ReplyTo = replyTo
-	return m, nil
+	return f.withSenderLocked(g, m), nil
 }
 
 // GroupMessages implements api.GroupBackend: newest first.
@@ -134,7 +143,7 @@ func (f *Fake) GroupMessages(id group.ID, limit int, before time.Time) ([]api.Gr
 	var out []api.GroupMessage
 	for i := len(g.lines) - 1; i >= 0 && len(out) < limit; i-- {
 		if before.IsZero() || g.lines[i].Time.Before(before) {
-			out = append(out, g.lines[i])
+			out = append(out, f.withSenderLocked(g, g.lines[i]))
 		}
 	}
 	return out, nil

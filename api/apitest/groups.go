@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 
@@ -19,8 +20,9 @@ type fakeGroup struct {
 	id      group.ID
 	info    api.Group // Role and MemberCount are filled in by groupLocked
 	members []member
-	lines   []api.GroupMessage // oldest first
+	lines   []api.GroupMessage // oldest first; Sender is filled in when read
 	changes []api.GroupChange  // oldest first
+	names   map[peer.ID]string // the names members announced
 }
 
 // member is one member of a fake group's roster.
@@ -58,7 +60,7 @@ func (f *Fake) AddGroupInvite(name string, inviter peer.ID) group.ID {
 func (f *Fake) addGroupLocked(name, state string, members ...member) *fakeGroup {
 	f.nextGroup++
 	id := GroupID(f.nextGroup)
-	g := &fakeGroup{id: id, info: api.Group{ID: id.String(), Name: name, State: state}, members: members}
+	g := &fakeGroup{id: id, info: api.Group{ID: id.String(), Name: name, State: state}, members: members, names: map[peer.ID]string{}}
 	f.groups[id] = g
 	return g
 }
@@ -130,7 +132,7 @@ func (f *Fake) Group(id group.ID) (api.Group, error) {
 }
 
 // GroupMembers implements api.GroupBackend: owner first, then admins,
-// members, named as contacts.
+// members, each as the node would show it.
 func (f *Fake) GroupMembers(id group.ID) ([]api.GroupMember, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -142,10 +144,64 @@ func (f *Fake) GroupMembers(id group.ID) ([]api.GroupMember, error) {
 	slices.SortStableFunc(ms, func(a, b member) int { return cmp.Compare(a.role, b.role) })
 	out := make([]api.GroupMember, 0, len(ms))
 	for _, m := range ms {
-		c := f.contacts[m.peer]
-		out = append(out, api.GroupMember{PeerID: m.peer.String(), Role: m.role.String(), Name: cmp.Or(c.Name, c.ProfileName)})
+		out = append(out, f.memberLocked(g, m.peer))
 	}
 	return out, nil
+}
+
+// AnnounceGroupName makes member p of a group announce its profile name,
+// as if from the network, and emits the "group_member" event.
+func (f *Fake) AnnounceGroupName(id group.ID, p peer.ID, name string) error {
+	f.mu.Lock()
+	g, err := f.findLocked(id)
+	if err != nil {
+		f.mu.Unlock()
+		return err
+	}
+	if memberIndex(g, p) < 0 {
+		f.mu.Unlock()
+		return fmt.Errorf("%w: %s is not a member", api.ErrNotFound, p)
+	}
+	g.names[p] = name
+	epoch, now := g.info.Epoch, f.Now
+	f.mu.Unlock()
+	f.Emit(api.Event{Type: "group_member", PeerID: p.String(), Group: &api.GroupEvent{GroupID: id.String(), Epoch: epoch, Kind: "profile", MemberID: p.String()}, Time: at(now)})
+	return nil
+}
+
+// memberLocked is how the fake shows p in g, by the node's rule: "you",
+// a contact by our name for it, a member by the name it announced (marked
+// with the end of its peer ID when another member, a contact or we use
+// it), else the end of its peer ID; f.mu is held.
+func (f *Fake) memberLocked(g *fakeGroup, p peer.ID) api.GroupMember {
+	s := p.String()
+	m := api.GroupMember{PeerID: s, Role: group.RoleNone.String(), Display: "…" + s[max(0, len(s)-8):]}
+	if i := memberIndex(g, p); i >= 0 {
+		m.Role = g.members[i].role.String()
+		m.Name = g.names[p]
+	}
+	c, contact := f.contacts[p]
+	switch {
+	case p == f.self:
+		m.Me, m.Name, m.Display = true, f.SelfInfo.Name, "you"
+	case contact && c.State == stateAccepted:
+		m.Contact, m.Verified = true, c.Verified
+		m.Display = cmp.Or(c.Name, c.ProfileName, m.Name, m.Display)
+	case m.Name != "":
+		taken := strings.EqualFold(m.Name, f.SelfInfo.Name)
+		for q, n := range g.names {
+			taken = taken || q != p && memberIndex(g, q) >= 0 && strings.EqualFold(n, m.Name)
+		}
+		for q, c := range f.contacts {
+			taken = taken || q != p && c.State == stateAccepted && strings.EqualFold(cmp.Or(c.Name, c.ProfileName), m.Name)
+		}
+		if taken {
+			m.Display = m.Name + " (" + m.Display + ")"
+		} else {
+			m.Display = m.Name
+		}
+	}
+	return m
 }
 
 // setGroupState moves a group from one state to another.

@@ -33,7 +33,9 @@ func (c *Client) CreateGroup(ctx context.Context, name string) (api.Group, error
 	return v, err
 }
 
-// Group returns a group with its members.
+// Group returns a group with its members, each as the node shows it
+// (Display: "you", a contact's name, the name a member announced, marked
+// with the end of its peer ID when another uses it, or that end alone).
 func (c *Client) Group(ctx context.Context, group string) (api.GroupDetail, error) {
 	return get[api.GroupDetail](ctx, c, groupPath(group, ""))
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/backchannel/backchannel/api"
 	"github.com/backchannel/backchannel/api/apitest"
@@ -61,4 +62,45 @@ func TestGroupChanges(t *testing.T) {
 func sameChange(a, b api.GroupChange) bool {
 	return a.Epoch == b.Epoch && a.SignerID == b.SignerID && slices.Equal(a.Added, b.Added) &&
 		slices.Equal(a.Removed, b.Removed) && slices.Equal(a.Admins, b.Admins) && slices.Equal(a.NotAdmin, b.NotAdmin)
+}
+
+// TestGroupMemberNames: through the client, a member who is no contact
+// shows by the name it announced in the group, in the members and as the
+// author of its lines.
+func TestGroupMemberNames(t *testing.T) {
+	s := apitest.StartServer(t)
+	carol := apitest.PeerID(3)
+	c, err := client.FromHome(s.Home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	if _, err := c.CreateGroup(ctx, "Book club"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.InviteToGroup(ctx, "Book club", carol.String()); err != nil {
+		t.Fatal(err)
+	}
+	id := apitest.GroupID(1)
+	if err := s.Fake.AnnounceGroupName(id, carol, "Carol"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Fake.GroupSpeak(id, carol, "hi all"); err != nil {
+		t.Fatal(err)
+	}
+	d, err := c.Group(ctx, "Book club")
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(d.Members, func(m api.GroupMember) bool { return m.PeerID == carol.String() })
+	if i < 0 || d.Members[i].Display != "Carol" || d.Members[i].Name != "Carol" || d.Members[i].Contact {
+		t.Errorf("members %+v, want Carol by her name", d.Members)
+	}
+	if j := slices.IndexFunc(d.Members, func(m api.GroupMember) bool { return m.Me }); j < 0 || d.Members[j].Display != "you" {
+		t.Errorf("members %+v, want us as you", d.Members)
+	}
+	ms, err := c.GroupMessages(ctx, "Book club", 10, time.Time{})
+	if err != nil || len(ms) != 1 || ms[0].Sender.Display != "Carol" || ms[0].Sender.PeerID != carol.String() {
+		t.Errorf("messages %+v, %v; want one by Carol", ms, err)
+	}
 }

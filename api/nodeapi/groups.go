@@ -93,7 +93,8 @@ func groupJSON(g node.GroupInfo) api.Group {
 }
 
 func memberJSON(m node.GroupMember) api.GroupMember {
-	return api.GroupMember{PeerID: m.Peer.String(), Role: m.Role.String(), Name: m.Name}
+	return api.GroupMember{PeerID: m.Peer.String(), Role: m.Role.String(), Name: m.Name, Display: m.Display,
+		Contact: m.Contact, Verified: m.Verified, Me: m.Me}
 }
 
 func peerStrings(ps []peer.ID) []string {
@@ -106,7 +107,7 @@ func peerStrings(ps []peer.ID) []string {
 
 func groupMessageJSON(m node.GroupMessage) api.GroupMessage {
 	j := api.GroupMessage{
-		ID: hex.EncodeToString(m.ID[:]), SenderID: m.Sender.String(), Kind: m.Kind, Text: m.Body,
+		ID: hex.EncodeToString(m.ID[:]), SenderID: m.Sender.String(), Sender: memberJSON(m.From), Kind: m.Kind, Text: m.Body,
 		Start: optTime(m.EventStart), Time: optTime(m.Sent), Epoch: m.Epoch, Outbound: m.Outbound,
 		Reactions: []api.GroupReaction{}, RSVPs: []api.GroupRSVP{}, DeliveredTo: peerStrings(m.DeliveredTo), ReadBy: peerStrings(m.ReadBy),
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/backchannel/backchannel/api"
 	"github.com/backchannel/backchannel/api/apitest"
+	"github.com/backchannel/backchannel/crypto/group"
 	"github.com/backchannel/backchannel/crypto/safename"
 	"github.com/backchannel/backchannel/node"
 	"github.com/backchannel/backchannel/node/errs"
@@ -116,5 +117,24 @@ func TestMailboxJSON(t *testing.T) {
 		if string(got) != tt.want {
 			t.Errorf("\n got %s\nwant %s", got, tt.want)
 		}
+	}
+}
+
+// TestGroupMemberJSON checks the conversion of a group member as the node
+// shows it, and of a line's author.
+func TestGroupMemberJSON(t *testing.T) {
+	carol := apitest.PeerID(3)
+	m := node.GroupMember{Peer: carol, Role: group.RoleAdmin, Name: "Carol", Display: "Carol (…" + carol.String()[len(carol.String())-8:] + ")"}
+	got, err := json.Marshal(memberJSON(m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf(`{"peer_id":%q,"role":"admin","name":"Carol","display":%q,"contact":false,"verified":false,"me":false}`, carol, m.Display)
+	if string(got) != want {
+		t.Errorf("member\n got %s\nwant %s", got, want)
+	}
+	line := groupMessageJSON(node.GroupMessage{GroupMessage: storage.GroupMessage{Sender: carol, Kind: "text", Body: "hi"}, From: m})
+	if line.SenderID != carol.String() || line.Sender != memberJSON(m) {
+		t.Errorf("line %+v, want from %+v", line, memberJSON(m))
 	}
 }

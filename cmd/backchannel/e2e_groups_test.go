@@ -1,6 +1,7 @@
 package main
 
 import (
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -98,5 +99,62 @@ func TestGroupThreeDaemons(t *testing.T) {
 		return slices.ContainsFunc(eventsB(), func(e api.Event) bool {
 			return e.Type == "group_message" && e.Group != nil && e.Group.GroupID == g.ID
 		})
+	})
+}
+
+// TestGroupNamesDaemons: in a private group, through the CLI against three
+// daemons, members who are not contacts of each other show by the profile
+// names they announced in the group: B and C are A's contacts only, and C's
+// `group members` and `group read` name B; A names B by her name for him.
+func TestGroupNamesDaemons(t *testing.T) {
+	homeA, homeB, homeC := t.TempDir(), t.TempDir(), t.TempDir()
+	startDaemon(t, homeA)
+	a := decodeJSON[api.Self](t, ok(t, homeA, "id", "--json"))
+	boot := a.Addrs[0] + "/p2p/" + a.PeerID
+	startDaemon(t, homeB, "--bootstrap", boot)
+	startDaemon(t, homeC, "--bootstrap", boot)
+	b := decodeJSON[api.Self](t, ok(t, homeB, "id", "--json"))
+	c := decodeJSON[api.Self](t, ok(t, homeC, "id", "--json"))
+	for home, name := range map[string]string{homeA: "Alice", homeB: "Bob", homeC: "Carol"} {
+		ok(t, home, "profile", "set", name)
+	}
+	ok(t, homeA, "contacts", "add", b.Invite, "--name", "Bobby")
+	ok(t, homeA, "contacts", "add", c.Invite)
+	ok(t, homeB, "contacts", "add", a.Invite)
+	ok(t, homeC, "contacts", "add", a.Invite)
+
+	ok(t, homeA, "group", "create", "Friday")
+	ok(t, homeA, "group", "invite", "Friday", b.PeerID, c.PeerID)
+	for _, home := range []string{homeB, homeC} {
+		eventually(t, "the invitation at "+home, func() bool {
+			gs := decodeJSON[api.Groups](t, ok(t, home, "group", "list", "--json")).Groups
+			return len(gs) == 1 && gs[0].State == "invited"
+		})
+		ok(t, home, "group", "join", "Friday")
+	}
+	member := func(display, peerID string) *regexp.Regexp {
+		return regexp.MustCompile(`(?m)^member\s+` + regexp.QuoteMeta(display) + `\s+` + peerID + `$`)
+	}
+	eventually(t, "C lists B by the name B announced", func() bool {
+		out := ok(t, homeC, "group", "members", "Friday")
+		return member("Bob", b.PeerID).MatchString(out) && regexp.MustCompile(`(?m)^owner\s+Alice\s+`+a.PeerID+`$`).MatchString(out) &&
+			member("you", c.PeerID).MatchString(out)
+	})
+	eventually(t, "B lists C by the name C announced", func() bool {
+		return member("Carol", c.PeerID).MatchString(ok(t, homeB, "group", "members", "Friday"))
+	})
+	if out := ok(t, homeA, "group", "members", "Friday"); !member("Bobby", b.PeerID).MatchString(out) {
+		t.Errorf("A does not list B by her name for him:\n%s", out)
+	}
+
+	eventually(t, "B's key", func() bool {
+		return !decodeJSON[api.GroupDetail](t, ok(t, homeB, "group", "members", "Friday", "--json")).KeyPending
+	})
+	ok(t, homeB, "group", "send", "Friday", "who is in on Friday?")
+	eventually(t, "C reads B's line under B's name", func() bool {
+		return strings.Contains(ok(t, homeC, "group", "read", "Friday"), "  Bob: who is in on Friday?  [")
+	})
+	eventually(t, "A reads B's line under her name for him", func() bool {
+		return strings.Contains(ok(t, homeA, "group", "read", "Friday"), "  Bobby: who is in on Friday?  [")
 	})
 }

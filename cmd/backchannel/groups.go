@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -107,8 +108,11 @@ func (a *app) groupMembersCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "members GROUP",
 		Short: "Show a group and its members",
-		Long:  "Show a group and its members, owner first.\n--json prints the body of GET /v1/groups/{group}.",
-		Args:  cobra.ExactArgs(1),
+		Long: "Show a group and its members, owner first. A member shows as you, a contact by your\n" +
+			"name for them (✓ once you checked their safety number), anyone else by the name they\n" +
+			"announced in the group, with the end of their peer ID when another uses that name.\n" +
+			"--json prints the body of GET /v1/groups/{group}.",
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := a.client()
 			if err != nil {
@@ -123,11 +127,10 @@ func (a *app) groupMembersCmd() *cobra.Command {
 			}
 			printKV(a.stdout, [2]string{"group", d.Name}, [2]string{"id", d.ID}, [2]string{"state", d.State},
 				[2]string{"epoch", fmt.Sprint(d.Epoch)}, [2]string{"you", d.Role})
-			names := a.names(cmd.Context(), c)
 			tw := a.table()
 			fmt.Fprintln(tw, "ROLE\tMEMBER\tPEER ID")
 			for _, m := range d.Members {
-				fmt.Fprintf(tw, "%s\t%s\t%s\n", m.Role, sanitize(names.of(m.PeerID)), m.PeerID)
+				fmt.Fprintf(tw, "%s\t%s\t%s\n", m.Role, sanitize(memberLabel(m)), m.PeerID)
 			}
 			return tw.Flush()
 		},
@@ -329,6 +332,7 @@ func (a *app) groupReadCmd() *cobra.Command {
 		Short: "Print a group's latest messages, oldest first, and mark the group read",
 		Long: "Print a group's latest messages, oldest first, with reactions, RSVPs and who has\n" +
 			"received and read yours; then mark the group read (the others learn how far you read).\n" +
+			"Authors show as in `group members`.\n" +
 			"--json prints the body of GET /v1/groups/{group}/messages: {\"messages\": [...]}, newest first.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -353,7 +357,7 @@ func (a *app) groupReadCmd() *cobra.Command {
 				fmt.Fprintln(a.stdout, "no messages")
 				return nil
 			}
-			names := a.names(cmd.Context(), c)
+			names := a.groupNames(cmd.Context(), c, args[0], ms)
 			for _, m := range slices.Backward(ms) {
 				fmt.Fprintln(a.stdout, describeGroupLine(m, names))
 			}
@@ -364,10 +368,41 @@ func (a *app) groupReadCmd() *cobra.Command {
 	return cmd
 }
 
+// memberLabel is how the CLI shows a group member or a line's author: as
+// the node shows it, ✓ for a verified contact; sanitize it before printing.
+func memberLabel(m api.GroupMember) string {
+	label := cmp.Or(m.Display, m.PeerID) // a daemon from before display names
+	if m.Verified {
+		label += " ✓"
+	}
+	return label
+}
+
+// groupNames names the peers of a group's lines (authors, reactions,
+// RSVPs): as the node shows its members and the lines' authors, else as
+// names does.
+func (a *app) groupNames(ctx context.Context, c *client.Client, group string, ms []api.GroupMessage) peerNames {
+	names := a.names(ctx, c)
+	if d, err := c.Group(ctx, group); err == nil {
+		for _, m := range d.Members {
+			names[m.PeerID] = memberLabel(m)
+		}
+	}
+	for _, m := range ms {
+		if m.Sender.PeerID != "" {
+			names[m.SenderID] = memberLabel(m.Sender)
+		}
+	}
+	return names
+}
+
 // describeGroupLine is one line of a group's thread for people.
 func describeGroupLine(m api.GroupMessage, names peerNames) string {
 	var b strings.Builder
 	from := names.of(m.SenderID)
+	if m.Sender.PeerID != "" {
+		from = memberLabel(m.Sender)
+	}
 	fmt.Fprintf(&b, "%s  ", showTime(m.Time))
 	switch m.Kind {
 	case "event":

@@ -29,7 +29,22 @@ func TestGroupCommands(t *testing.T) {
 	ok(t, h, "group", "add", "Supper", carol.String())
 	ok(t, h, "group", "admin", "Supper", "bob")
 	out = ok(t, h, "group", "members", "Supper")
-	for _, want := range []string{"owner", "admin", "bob", carol.String(), "epoch  3"} {
+	for _, want := range []string{"owner", "admin", "bob", carol.String(), "…" + carol.String()[len(carol.String())-8:], "epoch  3"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("members printed\n%s\nwant %q in it", out, want)
+		}
+	}
+	// Carol, no contact, tells the group her name (with a control
+	// character: the fake does not check names, the CLI escapes them); bob,
+	// a verified contact, shows by our name with ✓.
+	if err := s.Fake.AnnounceGroupName(apitest.GroupID(2), carol, "Carol\x1b[2J"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Fake.SetVerified(bob, true); err != nil {
+		t.Fatal(err)
+	}
+	out = ok(t, h, "group", "members", "Supper")
+	for _, want := range []string{`member  Carol\x1b[2J  ` + carol.String(), "admin   bob ✓  ", "owner   you  "} {
 		if !strings.Contains(out, want) {
 			t.Errorf("members printed\n%s\nwant %q in it", out, want)
 		}
@@ -52,8 +67,17 @@ func TestGroupCommands(t *testing.T) {
 	if out != want {
 		t.Errorf("read printed\n%s\nwant\n%s", out, want)
 	}
-	out = ok(t, h, "group", "read", "Supper", "--limit", "1", "--json")
-	sameJSON(t, out, fmt.Sprintf(`{"messages":[{"id":%q,"sender_id":%q,"kind":"reply","text":"same here","reply_to":%q,"time":"2026-01-02T03:04:12Z","epoch":3,"outbound":true,"reactions":[],"rsvps":[],"delivered_to":[],"read_by":[]}]}`, groupMsg(5), self, groupMsg(1)))
+	if _, err := s.Fake.GroupSpeak(apitest.GroupID(2), carol, "who is in on Friday?"); err != nil {
+		t.Fatal(err)
+	}
+	if out = ok(t, h, "group", "read", "Supper", "--limit", "1"); !strings.Contains(out, `  Carol\x1b[2J: who is in on Friday?  [`) {
+		t.Errorf("read printed\n%s\nwant Carol's line under her name", out)
+	}
+	out = ok(t, h, "group", "read", "Supper", "--limit", "2", "--json")
+	sameJSON(t, out, fmt.Sprintf(`{"messages":[`+
+		`{"id":%[1]q,"sender_id":%[2]q,"sender":{"peer_id":%[2]q,"role":"member","name":"Carol\u001b[2J","display":"Carol\u001b[2J","contact":false,"verified":false,"me":false},"kind":"text","text":"who is in on Friday?","time":"2026-01-02T03:04:13Z","epoch":3,"outbound":false,"reactions":[],"rsvps":[],"delivered_to":[],"read_by":[%[5]q]},`+
+		`{"id":%[3]q,"sender_id":%[5]q,"sender":{"peer_id":%[5]q,"role":"owner","display":"you","contact":false,"verified":false,"me":true},"kind":"reply","text":"same here","reply_to":%[4]q,"time":"2026-01-02T03:04:12Z","epoch":3,"outbound":true,"reactions":[],"rsvps":[],"delivered_to":[],"read_by":[]}]}`,
+		groupMsg(6), carol, groupMsg(5), groupMsg(1), self))
 	if _, errs, code := cli(t, h, "group", "send", "Supper", "x", "--react", "7e0000"); code == 0 || !strings.Contains(errs, "ambiguous") {
 		t.Errorf("react to an ambiguous prefix: exit %d, %q", code, errs)
 	}
@@ -62,7 +86,9 @@ func TestGroupCommands(t *testing.T) {
 	ok(t, h, "group", "rekey", "Supper club")
 	ok(t, h, "group", "admin", "Supper club", "bob", "--revoke")
 	out = ok(t, h, "group", "members", "Supper club", "--json")
-	sameJSON(t, out, fmt.Sprintf(`{"id":%q,"name":"Supper club","state":"joined","epoch":6,"role":"owner","member_count":2,"unread":0,"key_pending":false,"members":[{"peer_id":%q,"role":"owner"},{"peer_id":%q,"role":"member","name":"bob"}]}`, supper, self, bob))
+	sameJSON(t, out, fmt.Sprintf(`{"id":%q,"name":"Supper club","state":"joined","epoch":6,"role":"owner","member_count":2,"unread":0,"key_pending":false,"members":[`+
+		`{"peer_id":%q,"role":"owner","display":"you","contact":false,"verified":false,"me":true},`+
+		`{"peer_id":%q,"role":"member","display":"bob","contact":true,"verified":true,"me":false}]}`, supper, self, bob))
 
 	if out := ok(t, h, "group", "join", "Book club"); !strings.Contains(out, invited.String()) {
 		t.Errorf("join printed\n%s", out)

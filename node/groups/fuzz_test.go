@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 
 	"github.com/backchannel/backchannel/crypto/group"
 	"github.com/backchannel/backchannel/node/errs"
+	"github.com/backchannel/backchannel/node/groups/content"
 	"github.com/backchannel/backchannel/node/groups/groupspb"
 	"github.com/backchannel/backchannel/node/groups/groupsync"
 	"github.com/backchannel/backchannel/node/groups/rosterchain"
@@ -159,5 +161,33 @@ func FuzzReadGroupSyncFrames(f *testing.F) {
 		_ = frame.Read(bufio.NewReader(bytes.NewReader(b)), &req, groupsync.MaxRequestFrame)
 		var resp groupspb.GroupSyncResponse
 		_ = frame.Read(bufio.NewReader(bytes.NewReader(b)), &resp, groupsync.MaxResponseFrame)
+	})
+}
+
+// FuzzGroupProfile feeds arbitrary names and sent times, as if announced
+// by the other member: no panic, no failed transaction, and a name kept is
+// one CheckProfileName allows (no control character, 1 to 64 bytes).
+func FuzzGroupProfile(f *testing.F) {
+	fg := newFuzzGroup(f)
+	f.Add("Bob", int64(1))
+	f.Add("bad\x1b[2J", int64(2))
+	f.Add("gnp\u202e.exe", int64(-1))
+	f.Add(strings.Repeat("é", 40), int64(1<<62))
+	other := fg.other.Public().Key.PeerID()
+	f.Fuzz(func(t *testing.T, name string, sent int64) {
+		fg.applyProfileAt(t, name, sent)
+		err := fg.s.store.View(func(tx *storage.Txn) error {
+			n, err := tx.GroupMemberName(sid(fg.id), other)
+			if errors.Is(err, storage.ErrNotFound) {
+				return nil
+			}
+			if err == nil && content.CheckProfileName(n.Name) != nil {
+				t.Fatalf("kept the name %q", n.Name)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
 	})
 }

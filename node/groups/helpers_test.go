@@ -177,5 +177,6 @@ func fuzzContents() []*groupspb.GroupContent {
 		{Body: &groupspb.GroupContent_Rename{Rename: &groupspb.GroupRename{Name: "new name"}}},
 		{Body: &groupspb.GroupContent_Receipt{Receipt: &groupspb.GroupReceipt{Delivered: []*groupspb.GroupMark{mark}, Read: []*groupspb.GroupMark{mark}}}},
 		{Body: &groupspb.GroupContent_Left{Left: &groupspb.GroupLeft{}}},
+		{SentUnixNano: 2, Body: &groupspb.GroupContent_Profile{Profile: &groupspb.GroupProfile{Name: "Bob"}}},
 	}
 }

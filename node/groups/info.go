@@ -127,9 +127,31 @@ func (s *Service) groupInfo(tx *storage.Txn, g storage.Group) (Info, error) {
 }
 
 // GroupMembers lists the members of a group's newest roster, owner first,
-// then admins, then members.
+// then admins, then members, each as this node shows it (see Member).
 func (s *Service) GroupMembers(id group.ID) ([]Member, error) {
 	var out []Member
+	err := s.store.View(func(tx *storage.Txn) error {
+		g, err := getGroup(tx, id)
+		if err != nil {
+			return err
+		}
+		n, err := s.groupNamer(tx, g)
+		if err != nil {
+			return err
+		}
+		for _, m := range n.latest.Members {
+			out = append(out, n.member(m.Key.PeerID()))
+		}
+		return nil
+	})
+	slices.SortStableFunc(out, func(a, b Member) int { return int(a.Role) - int(b.Role) })
+	return out, err
+}
+
+// MemberPeers lists the peers of a group's newest roster: GroupMembers
+// without the names, for the peer book.
+func (s *Service) MemberPeers(id group.ID) ([]peer.ID, error) {
+	var out []peer.ID
 	err := s.store.View(func(tx *storage.Txn) error {
 		g, err := getGroup(tx, id)
 		if err != nil {
@@ -140,18 +162,10 @@ func (s *Service) GroupMembers(id group.ID) ([]Member, error) {
 			return err
 		}
 		for _, m := range chain.Latest().Members {
-			gm := Member{Peer: m.Key.PeerID(), Role: m.Role}
-			if c, err := tx.Contact(gm.Peer); err == nil {
-				gm.Name = c.Name
-				if gm.Name == "" {
-					gm.Name = c.ProfileName
-				}
-			}
-			out = append(out, gm)
+			out = append(out, m.Key.PeerID())
 		}
 		return nil
 	})
-	slices.SortStableFunc(out, func(a, b Member) int { return int(a.Role) - int(b.Role) })
 	return out, err
 }
 

@@ -47,6 +47,8 @@ type liveGroup struct {
 	syncNow chan struct{}
 	receipt chan struct{}
 	retopic chan struct{} // the epochs' topics need another look
+	// announce: our name may not have been told in the newest epoch
+	announce chan struct{}
 
 	mu      sync.Mutex
 	topics  map[uint64]*epochTopic // joined epoch topics
@@ -139,6 +141,8 @@ func (s *Service) joinGroupLive(id group.ID) error {
 		receipt: make(chan struct{}, 1),
 		retopic: make(chan struct{}, 1),
 		topics:  map[uint64]*epochTopic{},
+
+		announce: make(chan struct{}, 1),
 	}
 	lg.pub = topic.NewQueue[framed](lg, publishPolicy)
 	if err := s.loadView(lg); err != nil {
@@ -172,6 +176,8 @@ func (s *Service) joinGroupLive(id group.ID) error {
 	s.goGroup(lg, func() {
 		topic.Every(lg.ctx.Done(), s.cfg.EpochGrace, lg.retopic, func() time.Duration { return s.retopic(lg) })
 	})
+	s.goGroup(lg, func() { topic.AfterPoke(lg.ctx.Done(), lg.announce, 0, func() { s.announceName(lg) }) })
+	poke(lg.announce) // joined, or back after a restart
 	return nil
 }
 
@@ -223,8 +229,9 @@ func (s *Service) loadView(lg *liveGroup) error {
 	})
 }
 
-// refreshGroup reloads a live group's rosters after they changed, and
-// moves it to the topic of the newest epoch whose key is here.
+// refreshGroup reloads a live group's rosters after they changed, moves it
+// to the topic of the newest epoch whose key is here, and has our name
+// told in that epoch.
 func (s *Service) refreshGroup(id group.ID) {
 	lg, ok := s.get(id)
 	if !ok {
@@ -237,7 +244,8 @@ func (s *Service) refreshGroup(id group.ID) {
 	if _, err := s.updateTopics(lg); err != nil {
 		s.log.Warn("group: epoch topic not joined", "group", id, "err", err)
 	}
-	poke(lg.retopic) // a grace window may have begun: the topic loop times it
+	poke(lg.retopic)  // a grace window may have begun: the topic loop times it
+	poke(lg.announce) // a new epoch, whose members have not heard our name
 }
 
 // keysArrived opens what waited for the new keys, tells subscribers, and

@@ -9,8 +9,8 @@ import (
 )
 
 // GroupMessages returns up to limit lines of the group's thread, newest
-// first, sent before before (zero: from the newest), with their reactions,
-// RSVPs and receipts.
+// first, sent before before (zero: from the newest), each with its author
+// as shown (see Member), its reactions, RSVPs and receipts.
 func (s *Service) GroupMessages(id group.ID, limit int, before time.Time) ([]Message, error) {
 	if limit <= 0 {
 		limit = 50
@@ -35,8 +35,14 @@ func (s *Service) groupMessages(id group.ID, list func(tx *storage.Txn) ([]stora
 		if err != nil {
 			return err
 		}
+		var names *namer
+		if len(ms) > 0 {
+			if names, err = s.groupNamer(tx, g); err != nil {
+				return err
+			}
+		}
 		for _, m := range ms {
-			gm := Message{GroupMessage: m}
+			gm := Message{GroupMessage: m, From: names.member(m.Sender)}
 			notes, err := tx.GroupNotes(sid(id), m.ID)
 			if err != nil {
 				return err

@@ -58,8 +58,10 @@ func (s *Service) GroupSend(_ context.Context, id group.ID, out Outgoing) (Messa
 		return []storage.GroupMessage{m}, err
 	})
 	if err != nil || len(ms) == 0 {
+		v := lg.gate.View()
+		me := Member{Peer: s.selfID(), Role: v.Rosters[v.Latest].Role(s.self()), Name: s.profileName(), Display: youDisplay, Me: true}
 		return Message{GroupMessage: storage.GroupMessage{Group: sid(id), ID: mid, Sender: s.selfID(), Kind: out.Kind, Body: out.Body,
-			ReplyTo: out.ReplyTo, Outbound: true}}, err
+			ReplyTo: out.ReplyTo, Outbound: true}, From: me}, err
 	}
 	return ms[0], nil
 }
@@ -98,14 +100,18 @@ func (s *Service) sealGroup(lg *liveGroup, gc *groupspb.GroupContent) (framed, e
 // would reuse a message key). It returns the envelope framed for its
 // epoch's topic, and its ID.
 func (s *Service) sealGroupID(lg *liveGroup, gc *groupspb.GroupContent) (framed, [32]byte, error) {
+	f, mid, _, err := s.sealGroupWhen(lg, gc, nil)
+	return f, mid, err
+}
+
+// sealGroupWhen is sealGroupID when want (nil: always), asked in the same
+// transaction with the newest epoch, says so; sealed reports whether it
+// did.
+func (s *Service) sealGroupWhen(lg *liveGroup, gc *groupspb.GroupContent, want func(tx *storage.Txn, g storage.Group, epoch uint64) (bool, error)) (f framed, mid [32]byte, sealed bool, err error) {
 	defer s.lock(lg.id)()
-	var (
-		f      framed
-		mid    [32]byte
-		events []event.Event
-	)
-	err := s.store.Update(func(tx *storage.Txn) error {
-		events = events[:0]
+	var events []event.Event
+	err = s.store.Update(func(tx *storage.Txn) error {
+		events, sealed = events[:0], false
 		g, err := getGroup(tx, lg.id)
 		if err != nil {
 			return err
@@ -127,6 +133,11 @@ func (s *Service) sealGroupID(lg *liveGroup, gc *groupspb.GroupContent) (framed,
 		}
 		if err != nil {
 			return err
+		}
+		if want != nil {
+			if ok, err := want(tx, g, latest.Epoch); err != nil || !ok {
+				return err
+			}
 		}
 		gk, err := group.UnmarshalGroupKey(kb)
 		if err != nil {
@@ -179,15 +190,16 @@ func (s *Service) sealGroupID(lg *liveGroup, gc *groupspb.GroupContent) (framed,
 		if ev != nil {
 			events = append(events, *ev)
 		}
+		sealed = err == nil
 		return err
 	})
-	if err != nil {
-		return framed{}, mid, err
+	if err != nil || !sealed {
+		return framed{}, mid, false, err
 	}
 	for _, e := range events {
 		s.bus.Publish(e)
 	}
-	return f, mid, nil
+	return f, mid, true, nil
 }
 
 // MessageSize is how many bytes a text message with body text takes on the

@@ -44,6 +44,9 @@ type Config struct {
 	// EpochGrace is how long a node stays on an epoch's topic after a
 	// newer epoch began, and accepts envelopes there; 2 minutes when zero.
 	EpochGrace time.Duration
+	// ProfileName is the user's profile name, which this node announces in
+	// each group it is in (nil or empty: none).
+	ProfileName func() string
 }
 
 // DefaultEpochGrace is Config.EpochGrace when zero: long enough for the new

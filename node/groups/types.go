@@ -18,6 +18,10 @@ const (
 	KindRSVP     = content.KindRSVP     // yes, no or maybe to an event
 	KindRename   = content.KindRename   // an owner or admin renamed the group
 	KindLeft     = content.KindLeft     // a member left the group
+	// KindProfile is a member telling the group its profile name: no line
+	// of the thread, only the Kind of the GroupMember event when a
+	// member's name changed.
+	KindProfile = content.KindProfile
 )
 
 // RSVP answers.
@@ -40,11 +44,26 @@ type Info struct {
 	KeyWaited bool // the newest epoch's key has not arrived yet
 }
 
-// Member is one member of a group's newest roster.
+// Member is one member of a group's newest roster, or the author of a
+// message, as this node shows it: by the rule rooms use too
+// (node/internal/naming), we are "you", an accepted contact goes by our
+// name for them, anyone else by the name it announced in the group, marked
+// with the end of its peer ID when a member, a contact or we go by the same
+// name, else by the end of its peer ID.
 type Member struct {
 	Peer peer.ID
+	// Role is its role in the newest roster: RoleNone for an author who is
+	// no longer a member.
 	Role group.Role
-	Name string // the contact's name or profile name, if a contact
+	// Name is the profile name it announced in the group (ours, for us),
+	// empty if none; names of former members are not kept.
+	Name string
+	// Display is what to show.
+	Display string
+	// Contact: an accepted contact; Verified: its safety number was checked.
+	Contact, Verified bool
+	// Me: this node.
+	Me bool
 }
 
 // Outgoing is a group message the user sends.
@@ -54,6 +73,7 @@ type Outgoing = content.Outgoing
 // and RSVPs on it and which members have received and read it.
 type Message struct {
 	storage.GroupMessage
+	From        Member // the author, as shown
 	Reactions   []Reaction
 	RSVPs       []RSVP
 	DeliveredTo []peer.ID // members (other than the author) who received it

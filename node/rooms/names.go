@@ -1,11 +1,9 @@
 package rooms
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -13,6 +11,7 @@ import (
 	"github.com/backchannel/backchannel/crypto/keys"
 	"github.com/backchannel/backchannel/crypto/room"
 	"github.com/backchannel/backchannel/node/errs"
+	"github.com/backchannel/backchannel/node/internal/naming"
 	"github.com/backchannel/backchannel/node/rooms/roomstate"
 	"github.com/backchannel/backchannel/storage"
 )
@@ -20,7 +19,8 @@ import (
 // Names in a room. Each chat line, question and presence carries the name
 // its sender gives itself in the room, signed with it (roomstate checks it
 // can neither drive nor reorder a screen). Anyone can claim any name, so a
-// name is shown as a claim:
+// name is shown as a claim, by the rule groups share (node/internal/naming):
+//   - we are "you", or "Alice (you)" when we go by Alice in the room;
 //   - an accepted contact is shown by the name we know them by, with its
 //     verification state, whatever it claims;
 //   - any other peer by the name it claims, followed by the end of its peer
@@ -83,49 +83,29 @@ type People struct {
 // MaxPeopleListed bounds People.Present: a room may hold thousands.
 const MaxPeopleListed = 200
 
-// shortPeer is the end of a peer ID, which tells keys apart on screen.
-func shortPeer(p peer.ID) string {
-	s := p.String()
-	if len(s) > 8 {
-		s = s[len(s)-8:]
-	}
-	return "…" + s
-}
-
-// foldName is the form in which two names count as the same.
-func foldName(name string) string { return strings.ToLower(strings.Join(strings.Fields(name), " ")) }
-
-// namer computes Person values for one room at one moment.
+// namer computes Person values for one room at one moment, by the rule
+// rooms share with groups (node/internal/naming).
 type namer struct {
-	self     peer.ID
-	myName   string
-	state    *roomstate.State
-	now      time.Time
-	contacts map[peer.ID]storage.Contact // accepted contacts
-	// taken maps a folded name to the keys claiming it in the room, plus
-	// the folded names of contacts and our own (with the zero key).
-	taken map[string]map[keys.PublicKey]struct{}
+	*naming.Namer
+	myName string
+	state  *roomstate.State
+	now    time.Time
 }
 
 // nameSources is what naming takes from the store: read before the room's
 // lock is taken, so that the room's reader does not wait on the store.
 type nameSources struct {
-	contacts map[peer.ID]storage.Contact // accepted contacts
-	profile  string                      // our profile name
+	contacts []storage.Contact
+	profile  string // our profile name
 }
 
 func (s *Service) nameSources() (nameSources, error) {
-	src := nameSources{contacts: map[peer.ID]storage.Contact{}}
+	var src nameSources
 	if s.cfg.ProfileName != nil {
 		src.profile = s.cfg.ProfileName()
 	}
-	err := s.env.Store.View(func(tx *storage.Txn) error {
-		cs, err := tx.Contacts()
-		for _, c := range cs {
-			if c.State == storage.ContactAccepted {
-				src.contacts[c.Peer] = c
-			}
-		}
+	err := s.env.Store.View(func(tx *storage.Txn) (err error) {
+		src.contacts, err = tx.Contacts()
 		return err
 	})
 	return src, err
@@ -134,50 +114,21 @@ func (s *Service) nameSources() (nameSources, error) {
 // newNamer gathers every name claimed in the room, our contacts' names and
 // ours; the caller holds the room's lock.
 func (s *Service) newNamer(lr *liveRoom, src nameSources) *namer {
-	n := &namer{self: s.self(), myName: nameFor(lr.as, src.profile), state: lr.state, now: time.Now(),
-		contacts: src.contacts, taken: map[string]map[keys.PublicKey]struct{}{}}
-	for _, c := range src.contacts {
-		n.claim(keys.PublicKey{}, cmp.Or(c.Name, c.ProfileName))
-	}
-	n.claim(keys.PublicKey{}, n.myName)
-	lr.state.EachName(n.claim)
+	n := &namer{myName: nameFor(lr.as, src.profile), state: lr.state, now: time.Now()}
+	n.Namer = naming.FromContacts(src.contacts, s.self(), "you", n.myName)
+	lr.state.EachName(func(k keys.PublicKey, name string) { n.Claim(name, k.PeerID()) })
 	return n
 }
 
-func (n *namer) claim(k keys.PublicKey, name string) {
-	if name == "" {
-		return
-	}
-	f := foldName(name)
-	if n.taken[f] == nil {
-		n.taken[f] = map[keys.PublicKey]struct{}{}
-	}
-	n.taken[f][k] = struct{}{}
-}
-
-// person is how the room shows k, which signed name.
+// person is how the room shows k, which signed name: ourselves by the name
+// the line was written under, as others see it.
 func (n *namer) person(k keys.PublicKey, name string) Person {
-	p := Person{Peer: k.PeerID(), Name: name, Role: n.state.Role(k, n.now)}
-	switch c, contact := n.contacts[p.Peer]; {
-	case p.Peer == n.self: // by the name the line was written under, as others see it
-		p.Me = true
-		p.Display = "you"
-		if name != "" {
-			p.Display = name + " (you)"
-		}
-	case contact:
-		p.Contact, p.Verified = true, c.Verified
-		p.Display = cmp.Or(c.Name, c.ProfileName, name, shortPeer(p.Peer))
-	case name == "":
-		p.Display = shortPeer(p.Peer)
-	default:
-		p.Display = name
-		others := n.taken[foldName(name)]
-		if _, mine := others[k]; len(others) > 1 || !mine {
-			p.Display = name + " (" + shortPeer(p.Peer) + ")"
-		}
+	p := n.Person(k.PeerID(), name)
+	if p.Me && name != "" {
+		p.Display = name + " (you)"
 	}
-	return p
+	return Person{Peer: p.Peer, Name: p.Name, Display: p.Display, Role: n.state.Role(k, n.now),
+		Contact: p.Contact, Verified: p.Verified, Me: p.Me}
 }
 
 // nameFor is the name a choice gives, profile being the profile name.

@@ -2,8 +2,8 @@
 // what storing them does: the message kinds and RSVP answers, the limits
 // on names, texts and reactions, and Apply, which stores an opened
 // envelope's content (a line of the thread, a note on another message, a
-// rename, a member's receipt) inside the caller's transaction and returns
-// the event to announce.
+// rename, a member's receipt or profile name) inside the caller's
+// transaction and returns the event to announce.
 package content
 
 import (
@@ -39,6 +39,9 @@ const (
 	KindRSVP     = "rsvp"     // yes, no or maybe to an event
 	KindRename   = "rename"   // an owner or admin renamed the group
 	KindLeft     = "left"     // a member left the group
+	// KindProfile is a member telling the group its profile name: not a
+	// line of the thread; the event that its name changed says it.
+	KindProfile = "profile"
 )
 
 // RSVP answers.
@@ -67,6 +70,22 @@ func CheckName(name string) error {
 		return fmt.Errorf("%w: group %w", errs.ErrInvalidGroup, err)
 	}
 	return nil
+}
+
+// MaxProfileNameBytes bounds the name a member announces: a profile name's
+// bound (node/contacts.MaxNameBytes; groups do not import the 1:1 code, a
+// node test holds the two equal).
+const MaxProfileNameBytes = 64
+
+// CheckProfileName checks the name a member announces in a group by the
+// profile names' rule (node/contacts.CheckName): 1 to MaxProfileNameBytes
+// bytes, crypto/safename's rule (UTF-8, no control or bidirectional
+// character). It holds for the name we send and for one received.
+func CheckProfileName(name string) error {
+	if name == "" || len(name) > MaxProfileNameBytes {
+		return fmt.Errorf("%w: a name is 1 to %d bytes", errs.ErrInvalidInput, MaxProfileNameBytes)
+	}
+	return safename.Check(name)
 }
 
 var rsvpAnswers = map[string]groupspb.GroupRsvp_Answer{RSVPYes: groupspb.GroupRsvp_YES, RSVPNo: groupspb.GroupRsvp_NO, RSVPMaybe: groupspb.GroupRsvp_MAYBE}
@@ -112,10 +131,10 @@ type Limits struct {
 }
 
 // Apply stores what an opened envelope says, in tx: a line of the thread,
-// a note on another message, a receipt, a rename. It returns the event to
-// publish (nil for content that is dropped) and whether members
-// acknowledge it with a receipt (everything but receipts). outbound is set
-// for our own envelopes.
+// a note on another message, a receipt, a rename, a member's profile name.
+// It returns the event to publish (nil for content that is dropped) and
+// whether members acknowledge it with a receipt (everything but receipts
+// and profile names). outbound is set for our own envelopes.
 func Apply(tx *storage.Txn, g *storage.Group, chain *rosterchain.Chain, e *group.Envelope, id [32]byte, gc *groupspb.GroupContent, outbound bool, now time.Time, lim Limits) (*event.Event, bool, error) {
 	sender := e.Sender.PeerID()
 	a := &applied{lim: lim, tx: tx, g: g, e: e, now: now,
@@ -145,6 +164,8 @@ func Apply(tx *storage.Txn, g *storage.Group, chain *rosterchain.Chain, e *group
 		return a.rename(chain, b.Rename)
 	case *groupspb.GroupContent_Left:
 		return a.line(KindLeft)
+	case *groupspb.GroupContent_Profile:
+		return a.profile(chain, b.Profile)
 	case *groupspb.GroupContent_Receipt:
 		if outbound {
 			return nil, false, nil
@@ -232,13 +253,72 @@ func (a *applied) rename(chain *rosterchain.Chain, r *groupspb.GroupRename) (*ev
 	}
 	a.m.Body = r.Name
 	g, id := a.g, a.m.ID
-	if a.m.Sent.After(g.NameSent) || a.m.Sent.Equal(g.NameSent) && bytes.Compare(id[:], g.NameID[:]) > 0 {
+	if later(a.m.Sent, id, g.NameSent, g.NameID) {
 		g.Name, g.NameSent, g.NameID, g.Updated = r.Name, a.m.Sent, id, a.now
 		if err := a.tx.PutGroup(*g); err != nil {
 			return nil, false, err
 		}
 	}
 	return a.line(KindRename)
+}
+
+// later reports whether the message sent at sent with ID id comes after
+// the one sent at than with ID thanID: last writer wins, ties by ID.
+func later(sent time.Time, id [32]byte, than time.Time, thanID [32]byte) bool {
+	return sent.After(than) || sent.Equal(than) && bytes.Compare(id[:], thanID[:]) > 0
+}
+
+// profile keeps the name a member of the newest roster announced, if it is
+// later than the one held (by sent time, then ID), and forgets the names of
+// those no longer members, so that a group holds at most one name per
+// member. It is no line of the thread and asks for no receipt; an event
+// says when a member's name changed.
+func (a *applied) profile(chain *rosterchain.Chain, p *groupspb.GroupProfile) (*event.Event, bool, error) {
+	if CheckProfileName(p.Name) != nil {
+		return a.drop("profile name")
+	}
+	latest := chain.Latest()
+	if !latest.IsMember(a.e.Sender) {
+		return a.drop("profile of a member no longer in the group")
+	}
+	old, err := a.tx.GroupMemberName(a.g.ID, a.m.Sender)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+	case err != nil:
+		return nil, false, err
+	case !later(a.m.Sent, a.m.ID, old.Sent, old.ID):
+		return nil, false, nil
+	}
+	n := storage.GroupMemberName{Member: a.m.Sender, Name: p.Name, Sent: a.m.Sent, ID: a.m.ID, Epoch: a.e.Epoch}
+	if err := a.tx.PutGroupMemberName(a.g.ID, n); err != nil {
+		return nil, false, err
+	}
+	if err := ForgetFormerNames(a.tx, a.g.ID, latest); err != nil {
+		return nil, false, err
+	}
+	if old.Name == p.Name {
+		return nil, false, nil // the same name again, in a later epoch
+	}
+	return &event.Event{Type: event.GroupMember, Peer: a.m.Sender,
+		Group: &event.Group{Group: group.ID(a.g.ID), Epoch: a.e.Epoch, Kind: KindProfile, Member: a.m.Sender}}, false, nil
+}
+
+// ForgetFormerNames deletes the names announced by those who are not
+// members of roster r.
+func ForgetFormerNames(tx *storage.Txn, id storage.GroupID, r *group.Roster) error {
+	ns, err := tx.GroupMemberNames(id)
+	if err != nil {
+		return err
+	}
+	for _, n := range ns {
+		if pk, err := keys.PublicKeyFromPeerID(n.Member); err == nil && r.IsMember(pk) {
+			continue
+		}
+		if err := tx.DeleteGroupMemberName(id, n.Member); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // maxReceiptMarks bounds the marks one receipt may carry.

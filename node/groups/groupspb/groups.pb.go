@@ -363,6 +363,7 @@ type GroupContent struct {
 	//	*GroupContent_Rename
 	//	*GroupContent_Receipt
 	//	*GroupContent_Left
+	//	*GroupContent_Profile
 	Body          isGroupContent_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -475,6 +476,15 @@ func (x *GroupContent) GetLeft() *GroupLeft {
 	return nil
 }
 
+func (x *GroupContent) GetProfile() *GroupProfile {
+	if x != nil {
+		if x, ok := x.Body.(*GroupContent_Profile); ok {
+			return x.Profile
+		}
+	}
+	return nil
+}
+
 type isGroupContent_Body interface {
 	isGroupContent_Body()
 }
@@ -507,6 +517,10 @@ type GroupContent_Left struct {
 	Left *GroupLeft `protobuf:"bytes,8,opt,name=left,proto3,oneof"`
 }
 
+type GroupContent_Profile struct {
+	Profile *GroupProfile `protobuf:"bytes,9,opt,name=profile,proto3,oneof"`
+}
+
 func (*GroupContent_Text) isGroupContent_Body() {}
 
 func (*GroupContent_Reaction) isGroupContent_Body() {}
@@ -520,6 +534,8 @@ func (*GroupContent_Rename) isGroupContent_Body() {}
 func (*GroupContent_Receipt) isGroupContent_Body() {}
 
 func (*GroupContent_Left) isGroupContent_Body() {}
+
+func (*GroupContent_Profile) isGroupContent_Body() {}
 
 type GroupText struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -926,6 +942,54 @@ func (*GroupLeft) Descriptor() ([]byte, []int) {
 	return file_groups_proto_rawDescGZIP(), []int{13}
 }
 
+// GroupProfile tells the group the sender's profile name (at most 64 bytes,
+// no control character): sent when it joins, in every epoch it enters
+// (members added later cannot read earlier epochs) and when the name
+// changes. It is not a line of the thread and asks for no receipt.
+type GroupProfile struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GroupProfile) Reset() {
+	*x = GroupProfile{}
+	mi := &file_groups_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GroupProfile) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GroupProfile) ProtoMessage() {}
+
+func (x *GroupProfile) ProtoReflect() protoreflect.Message {
+	mi := &file_groups_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GroupProfile.ProtoReflect.Descriptor instead.
+func (*GroupProfile) Descriptor() ([]byte, []int) {
+	return file_groups_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *GroupProfile) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
 // GroupSyncRequest asks a fellow member of a private group, on
 // /backchannel/groups/sync/1.0.0, for the envelopes and rosters the asker
 // lacks. It is served only to members of the epochs asked about.
@@ -941,7 +1005,7 @@ type GroupSyncRequest struct {
 
 func (x *GroupSyncRequest) Reset() {
 	*x = GroupSyncRequest{}
-	mi := &file_groups_proto_msgTypes[14]
+	mi := &file_groups_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -953,7 +1017,7 @@ func (x *GroupSyncRequest) String() string {
 func (*GroupSyncRequest) ProtoMessage() {}
 
 func (x *GroupSyncRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_groups_proto_msgTypes[14]
+	mi := &file_groups_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -966,7 +1030,7 @@ func (x *GroupSyncRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupSyncRequest.ProtoReflect.Descriptor instead.
 func (*GroupSyncRequest) Descriptor() ([]byte, []int) {
-	return file_groups_proto_rawDescGZIP(), []int{14}
+	return file_groups_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *GroupSyncRequest) GetGroup() []byte {
@@ -1010,7 +1074,7 @@ type GroupSyncResponse struct {
 
 func (x *GroupSyncResponse) Reset() {
 	*x = GroupSyncResponse{}
-	mi := &file_groups_proto_msgTypes[15]
+	mi := &file_groups_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1022,7 +1086,7 @@ func (x *GroupSyncResponse) String() string {
 func (*GroupSyncResponse) ProtoMessage() {}
 
 func (x *GroupSyncResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_groups_proto_msgTypes[15]
+	mi := &file_groups_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1035,7 +1099,7 @@ func (x *GroupSyncResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupSyncResponse.ProtoReflect.Descriptor instead.
 func (*GroupSyncResponse) Descriptor() ([]byte, []int) {
-	return file_groups_proto_rawDescGZIP(), []int{15}
+	return file_groups_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *GroupSyncResponse) GetEnvelopes() [][]byte {
@@ -1086,7 +1150,7 @@ const file_groups_proto_rawDesc = "" +
 	"\x05group\x18\x01 \x01(\fR\x05group\"<\n" +
 	"\fGroupRemoved\x12\x14\n" +
 	"\x05group\x18\x01 \x01(\fR\x05group\x12\x16\n" +
-	"\x06roster\x18\x02 \x01(\fR\x06roster\"\x85\x04\n" +
+	"\x06roster\x18\x02 \x01(\fR\x06roster\"\xcb\x04\n" +
 	"\fGroupContent\x12$\n" +
 	"\x0esent_unix_nano\x18\x01 \x01(\x03R\fsentUnixNano\x12;\n" +
 	"\x04text\x18\x02 \x01(\v2%.backchannel.node.groups.v1.GroupTextH\x00R\x04text\x12G\n" +
@@ -1095,7 +1159,8 @@ const file_groups_proto_rawDesc = "" +
 	"\x04rsvp\x18\x05 \x01(\v2%.backchannel.node.groups.v1.GroupRsvpH\x00R\x04rsvp\x12A\n" +
 	"\x06rename\x18\x06 \x01(\v2'.backchannel.node.groups.v1.GroupRenameH\x00R\x06rename\x12D\n" +
 	"\areceipt\x18\a \x01(\v2(.backchannel.node.groups.v1.GroupReceiptH\x00R\areceipt\x12;\n" +
-	"\x04left\x18\b \x01(\v2%.backchannel.node.groups.v1.GroupLeftH\x00R\x04leftB\x06\n" +
+	"\x04left\x18\b \x01(\v2%.backchannel.node.groups.v1.GroupLeftH\x00R\x04left\x12D\n" +
+	"\aprofile\x18\t \x01(\v2(.backchannel.node.groups.v1.GroupProfileH\x00R\aprofileB\x06\n" +
 	"\x04body\":\n" +
 	"\tGroupText\x12\x12\n" +
 	"\x04body\x18\x01 \x01(\tR\x04body\x12\x19\n" +
@@ -1124,7 +1189,9 @@ const file_groups_proto_rawDesc = "" +
 	"\x05epoch\x18\x01 \x01(\x04R\x05epoch\x12\x16\n" +
 	"\x06sender\x18\x02 \x01(\fR\x06sender\x12\x12\n" +
 	"\x04next\x18\x03 \x01(\x04R\x04next\"\v\n" +
-	"\tGroupLeft\"\x9c\x01\n" +
+	"\tGroupLeft\"\"\n" +
+	"\fGroupProfile\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"\x9c\x01\n" +
 	"\x10GroupSyncRequest\x12\x14\n" +
 	"\x05group\x18\x01 \x01(\fR\x05group\x129\n" +
 	"\x04have\x18\x02 \x03(\v2%.backchannel.node.groups.v1.GroupMarkR\x04have\x12!\n" +
@@ -1149,7 +1216,7 @@ func file_groups_proto_rawDescGZIP() []byte {
 }
 
 var file_groups_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_groups_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_groups_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_groups_proto_goTypes = []any{
 	(GroupRsvp_Answer)(0),     // 0: backchannel.node.groups.v1.GroupRsvp.Answer
 	(*GroupInvite)(nil),       // 1: backchannel.node.groups.v1.GroupInvite
@@ -1166,8 +1233,9 @@ var file_groups_proto_goTypes = []any{
 	(*GroupReceipt)(nil),      // 12: backchannel.node.groups.v1.GroupReceipt
 	(*GroupMark)(nil),         // 13: backchannel.node.groups.v1.GroupMark
 	(*GroupLeft)(nil),         // 14: backchannel.node.groups.v1.GroupLeft
-	(*GroupSyncRequest)(nil),  // 15: backchannel.node.groups.v1.GroupSyncRequest
-	(*GroupSyncResponse)(nil), // 16: backchannel.node.groups.v1.GroupSyncResponse
+	(*GroupProfile)(nil),      // 15: backchannel.node.groups.v1.GroupProfile
+	(*GroupSyncRequest)(nil),  // 16: backchannel.node.groups.v1.GroupSyncRequest
+	(*GroupSyncResponse)(nil), // 17: backchannel.node.groups.v1.GroupSyncResponse
 }
 var file_groups_proto_depIdxs = []int32{
 	7,  // 0: backchannel.node.groups.v1.GroupContent.text:type_name -> backchannel.node.groups.v1.GroupText
@@ -1177,15 +1245,16 @@ var file_groups_proto_depIdxs = []int32{
 	11, // 4: backchannel.node.groups.v1.GroupContent.rename:type_name -> backchannel.node.groups.v1.GroupRename
 	12, // 5: backchannel.node.groups.v1.GroupContent.receipt:type_name -> backchannel.node.groups.v1.GroupReceipt
 	14, // 6: backchannel.node.groups.v1.GroupContent.left:type_name -> backchannel.node.groups.v1.GroupLeft
-	0,  // 7: backchannel.node.groups.v1.GroupRsvp.answer:type_name -> backchannel.node.groups.v1.GroupRsvp.Answer
-	13, // 8: backchannel.node.groups.v1.GroupReceipt.delivered:type_name -> backchannel.node.groups.v1.GroupMark
-	13, // 9: backchannel.node.groups.v1.GroupReceipt.read:type_name -> backchannel.node.groups.v1.GroupMark
-	13, // 10: backchannel.node.groups.v1.GroupSyncRequest.have:type_name -> backchannel.node.groups.v1.GroupMark
-	11, // [11:11] is the sub-list for method output_type
-	11, // [11:11] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	15, // 7: backchannel.node.groups.v1.GroupContent.profile:type_name -> backchannel.node.groups.v1.GroupProfile
+	0,  // 8: backchannel.node.groups.v1.GroupRsvp.answer:type_name -> backchannel.node.groups.v1.GroupRsvp.Answer
+	13, // 9: backchannel.node.groups.v1.GroupReceipt.delivered:type_name -> backchannel.node.groups.v1.GroupMark
+	13, // 10: backchannel.node.groups.v1.GroupReceipt.read:type_name -> backchannel.node.groups.v1.GroupMark
+	13, // 11: backchannel.node.groups.v1.GroupSyncRequest.have:type_name -> backchannel.node.groups.v1.GroupMark
+	12, // [12:12] is the sub-list for method output_type
+	12, // [12:12] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_groups_proto_init() }
@@ -1201,6 +1270,7 @@ func file_groups_proto_init() {
 		(*GroupContent_Rename)(nil),
 		(*GroupContent_Receipt)(nil),
 		(*GroupContent_Left)(nil),
+		(*GroupContent_Profile)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -1208,7 +1278,7 @@ func file_groups_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_groups_proto_rawDesc), len(file_groups_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   16,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

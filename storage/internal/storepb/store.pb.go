@@ -1080,6 +1080,77 @@ func (x *GroupReceipt) GetUpdatedUnixNano() int64 {
 	return 0
 }
 
+// GroupMemberName is the value under a group member name key, which holds
+// the group and the member: the profile name the member last announced in
+// the group, and the message that announced it (last writer wins).
+type GroupMemberName struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	SentUnixNano  int64                  `protobuf:"varint,2,opt,name=sent_unix_nano,json=sentUnixNano,proto3" json:"sent_unix_nano,omitempty"`
+	Id            []byte                 `protobuf:"bytes,3,opt,name=id,proto3" json:"id,omitempty"`        // 32-byte group message ID
+	Epoch         uint64                 `protobuf:"varint,4,opt,name=epoch,proto3" json:"epoch,omitempty"` // the epoch it was announced in
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GroupMemberName) Reset() {
+	*x = GroupMemberName{}
+	mi := &file_store_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GroupMemberName) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GroupMemberName) ProtoMessage() {}
+
+func (x *GroupMemberName) ProtoReflect() protoreflect.Message {
+	mi := &file_store_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GroupMemberName.ProtoReflect.Descriptor instead.
+func (*GroupMemberName) Descriptor() ([]byte, []int) {
+	return file_store_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *GroupMemberName) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *GroupMemberName) GetSentUnixNano() int64 {
+	if x != nil {
+		return x.SentUnixNano
+	}
+	return 0
+}
+
+func (x *GroupMemberName) GetId() []byte {
+	if x != nil {
+		return x.Id
+	}
+	return nil
+}
+
+func (x *GroupMemberName) GetEpoch() uint64 {
+	if x != nil {
+		return x.Epoch
+	}
+	return 0
+}
+
 // KnownPeer is the value under a known-peer key: where a peer was last seen.
 type KnownPeer struct {
 	state            protoimpl.MessageState `protogen:"open.v1"`
@@ -1095,7 +1166,7 @@ type KnownPeer struct {
 
 func (x *KnownPeer) Reset() {
 	*x = KnownPeer{}
-	mi := &file_store_proto_msgTypes[13]
+	mi := &file_store_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1107,7 +1178,7 @@ func (x *KnownPeer) String() string {
 func (*KnownPeer) ProtoMessage() {}
 
 func (x *KnownPeer) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[13]
+	mi := &file_store_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1120,7 +1191,7 @@ func (x *KnownPeer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KnownPeer.ProtoReflect.Descriptor instead.
 func (*KnownPeer) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{13}
+	return file_store_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *KnownPeer) GetAddrs() []string {
@@ -1185,7 +1256,7 @@ type MailboxRegistration struct {
 
 func (x *MailboxRegistration) Reset() {
 	*x = MailboxRegistration{}
-	mi := &file_store_proto_msgTypes[14]
+	mi := &file_store_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1197,7 +1268,7 @@ func (x *MailboxRegistration) String() string {
 func (*MailboxRegistration) ProtoMessage() {}
 
 func (x *MailboxRegistration) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[14]
+	mi := &file_store_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1210,7 +1281,7 @@ func (x *MailboxRegistration) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MailboxRegistration.ProtoReflect.Descriptor instead.
 func (*MailboxRegistration) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{14}
+	return file_store_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *MailboxRegistration) GetAppointment() []byte {
@@ -1297,7 +1368,7 @@ type MailboxItem struct {
 
 func (x *MailboxItem) Reset() {
 	*x = MailboxItem{}
-	mi := &file_store_proto_msgTypes[15]
+	mi := &file_store_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1309,7 +1380,7 @@ func (x *MailboxItem) String() string {
 func (*MailboxItem) ProtoMessage() {}
 
 func (x *MailboxItem) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[15]
+	mi := &file_store_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1322,7 +1393,7 @@ func (x *MailboxItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MailboxItem.ProtoReflect.Descriptor instead.
 func (*MailboxItem) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{15}
+	return file_store_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *MailboxItem) GetDepositor() []byte {
@@ -1366,7 +1437,7 @@ type MailboxCounter struct {
 
 func (x *MailboxCounter) Reset() {
 	*x = MailboxCounter{}
-	mi := &file_store_proto_msgTypes[16]
+	mi := &file_store_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1378,7 +1449,7 @@ func (x *MailboxCounter) String() string {
 func (*MailboxCounter) ProtoMessage() {}
 
 func (x *MailboxCounter) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[16]
+	mi := &file_store_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1391,7 +1462,7 @@ func (x *MailboxCounter) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MailboxCounter.ProtoReflect.Descriptor instead.
 func (*MailboxCounter) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{16}
+	return file_store_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *MailboxCounter) GetItems() uint64 {
@@ -1499,7 +1570,12 @@ const file_store_proto_rawDesc = "" +
 	"\fGroupReceipt\x12?\n" +
 	"\tdelivered\x18\x01 \x03(\v2!.backchannel.storage.v1.GroupMarkR\tdelivered\x125\n" +
 	"\x04read\x18\x02 \x03(\v2!.backchannel.storage.v1.GroupMarkR\x04read\x12*\n" +
-	"\x11updated_unix_nano\x18\x03 \x01(\x03R\x0fupdatedUnixNano\"\xc8\x01\n" +
+	"\x11updated_unix_nano\x18\x03 \x01(\x03R\x0fupdatedUnixNano\"q\n" +
+	"\x0fGroupMemberName\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12$\n" +
+	"\x0esent_unix_nano\x18\x02 \x01(\x03R\fsentUnixNano\x12\x0e\n" +
+	"\x02id\x18\x03 \x01(\fR\x02id\x12\x14\n" +
+	"\x05epoch\x18\x04 \x01(\x04R\x05epoch\"\xc8\x01\n" +
 	"\tKnownPeer\x12\x14\n" +
 	"\x05addrs\x18\x01 \x03(\tR\x05addrs\x12#\n" +
 	"\rsigned_record\x18\x02 \x01(\fR\fsignedRecord\x12-\n" +
@@ -1541,7 +1617,7 @@ func file_store_proto_rawDescGZIP() []byte {
 	return file_store_proto_rawDescData
 }
 
-var file_store_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_store_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_store_proto_goTypes = []any{
 	(*Contact)(nil),             // 0: backchannel.storage.v1.Contact
 	(*Message)(nil),             // 1: backchannel.storage.v1.Message
@@ -1556,10 +1632,11 @@ var file_store_proto_goTypes = []any{
 	(*GroupAnnotation)(nil),     // 10: backchannel.storage.v1.GroupAnnotation
 	(*GroupMark)(nil),           // 11: backchannel.storage.v1.GroupMark
 	(*GroupReceipt)(nil),        // 12: backchannel.storage.v1.GroupReceipt
-	(*KnownPeer)(nil),           // 13: backchannel.storage.v1.KnownPeer
-	(*MailboxRegistration)(nil), // 14: backchannel.storage.v1.MailboxRegistration
-	(*MailboxItem)(nil),         // 15: backchannel.storage.v1.MailboxItem
-	(*MailboxCounter)(nil),      // 16: backchannel.storage.v1.MailboxCounter
+	(*GroupMemberName)(nil),     // 13: backchannel.storage.v1.GroupMemberName
+	(*KnownPeer)(nil),           // 14: backchannel.storage.v1.KnownPeer
+	(*MailboxRegistration)(nil), // 15: backchannel.storage.v1.MailboxRegistration
+	(*MailboxItem)(nil),         // 16: backchannel.storage.v1.MailboxItem
+	(*MailboxCounter)(nil),      // 17: backchannel.storage.v1.MailboxCounter
 }
 var file_store_proto_depIdxs = []int32{
 	11, // 0: backchannel.storage.v1.GroupReceipt.delivered:type_name -> backchannel.storage.v1.GroupMark
@@ -1582,7 +1659,7 @@ func file_store_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_store_proto_rawDesc), len(file_store_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   17,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

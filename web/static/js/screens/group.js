@@ -4,7 +4,7 @@
 // its members (invite a contact, remove a member, make an admin, leave).
 
 import {get, post, enc} from '../api.js';
-import {h, replace, timeEl, debounce, action, showError, shortID, remote, setRemote, visible} from '../dom.js';
+import {h, replace, timeEl, debounce, action, showError, remote, setRemote, visible} from '../dom.js';
 
 const quickReactions = ['👍', '❤️', '😂', '😮'];
 const answers = [['yes', 'Going'], ['maybe', 'Maybe'], ['no', 'Not going']];
@@ -19,10 +19,18 @@ export default {
     let replyTo = null;
     let byID = new Map();
 
+    // A member or an author shows as the node shows it (its "display": a
+    // contact by our name, anyone else by the name it announced in the
+    // group, marked with the end of its peer ID when another uses it), we
+    // as "You"; a peer no longer in the group as the app names peers.
+    const memberOf = p => info && info.members.find(m => m.peer_id === p);
     const memberName = p => {
-      const m = info && info.members.find(m => m.peer_id === p);
-      return (m && m.peer_id !== app.self?.peer_id && m.name) || app.name(p);
+      const m = memberOf(p);
+      return (m && !m.me && m.display) || app.name(p);
     };
+    const authorName = m => (m.sender && !m.sender.me && m.sender.display) || memberName(m.sender_id);
+    const verifiedMark = person => person && person.verified
+      ? h('span', {class: 'verified', title: 'Safety number verified'}, ' ✓') : null;
     const mine = () => info && info.members.find(m => m.peer_id === app.self?.peer_id);
     const canManage = () => info && info.state === 'joined' && (info.role === 'owner' || info.role === 'admin');
 
@@ -127,7 +135,7 @@ export default {
     }
 
     function messageItem(m) {
-      const who = m.outbound ? 'You' : memberName(m.sender_id);
+      const who = m.outbound ? 'You' : authorName(m);
       if (m.kind === 'rename' || m.kind === 'left') {
         return h('li', {class: 'sys-line', dataset: {id: m.id, kind: m.kind}},
           m.kind === 'rename' ? [remote(who), ' renamed the group “', remote(m.text), '”'] : [remote(who), ' left the group'], ' ', timeEl(m.time));
@@ -142,7 +150,7 @@ export default {
       }
       const joined = info && info.state === 'joined';
       return h('li', {class: `msg ${m.outbound ? 'outbound' : 'inbound'} kind-${m.kind}`, dataset: {id: m.id, kind: m.kind}},
-        m.outbound ? null : h('p', {class: 'sender'}, remote(who)),
+        m.outbound ? null : h('p', {class: 'sender', title: m.sender_id}, remote(who), verifiedMark(m.sender)),
         m.reply_to ? h('blockquote', {class: 'quote'}, target ? remote(target.text, {multiline: true}) : 'an earlier message') : null,
         m.kind === 'event'
           ? h('div', {class: 'event'},
@@ -205,8 +213,8 @@ export default {
       const name = me ? 'You' : memberName(m.peer_id);
       const manage = canManage() && !me && m.role !== 'owner' && (info.role === 'owner' || m.role !== 'admin');
       return h('li', {class: 'member', dataset: {peer: m.peer_id, role: m.role}},
-        h('span', {class: 'member-name'}, remote(name)), m.role !== 'member' ? h('span', {class: 'tag'}, m.role) : null,
-        !me && !m.name ? h('span', {class: 'peer-id', title: m.peer_id}, ` ${shortID(m.peer_id)}`) : null,
+        h('span', {class: 'member-name', title: m.peer_id}, remote(name)), verifiedMark(m),
+        m.role !== 'member' ? h('span', {class: 'tag'}, m.role) : null,
         h('span', {class: 'member-actions'},
           info.role === 'owner' && info.state === 'joined' && !me ? act(m.role === 'admin' ? 'Revoke admin' : 'Make admin',
             () => post(`${base}/members/${enc(m.peer_id)}/admin`, {admin: m.role !== 'admin'}).then(loadInfo),

@@ -60,7 +60,7 @@ function groupItem(app, g) {
   const last = g.last;
   const members = `${g.member_count} member${g.member_count === 1 ? '' : 's'}`;
   const preview = last
-    ? [h('span', {class: 'you'}, last.outbound ? 'You: ' : [remote(app.name(last.sender_id)), ': ']),
+    ? [h('span', {class: 'you'}, last.outbound ? 'You: ' : [remote((last.sender && last.sender.display) || app.name(last.sender_id)), ': ']),
       last.kind === 'event' ? ['📅 ', remote(last.text)] : remote(last.text)]
     : members;
   return h('li', {class: 'conversation group-item' + (g.unread ? ' unread' : ''), dataset: {id: g.id, state: g.state}},
