@@ -120,69 +120,6 @@ func signedFigures(pre string, ours, raw, signed roomResult) []Figure {
 const arrivalNote = "latency runs from the send call to the first reader of the topic's messages: raw, the bench's reader getting the message; " +
 	"ours, the node's reader having applied the room line (or decrypted and stored the group text) and announced it (the event's time)"
 
-// arrivals records when each receiver got each line, and how often. A line
-// may arrive before its send call has returned its ID: such arrivals wait
-// in early until markSent, so that the sender never holds the lock across
-// the send and receivers never queue behind it.
-type arrivals[K comparable] struct {
-	mu    sync.Mutex
-	sent  map[K]time.Time
-	early map[K][]time.Time // first arrivals of lines not marked sent yet
-	lat   []time.Duration
-	seen  map[[2]any]int // (receiver, key) -> copies
-}
-
-func newArrivals[K comparable]() *arrivals[K] {
-	return &arrivals[K]{sent: map[K]time.Time{}, early: map[K][]time.Time{}, seen: map[[2]any]int{}}
-}
-
-func (a *arrivals[K]) markSent(k K, at time.Time) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.sent[k] = at
-	for _, got := range a.early[k] {
-		a.lat = append(a.lat, got.Sub(at))
-	}
-	delete(a.early, k)
-}
-
-func (a *arrivals[K]) arrived(receiver int, k K, at time.Time) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	key := [2]any{receiver, k}
-	a.seen[key]++
-	if a.seen[key] > 1 {
-		return
-	}
-	if t, ok := a.sent[k]; ok {
-		a.lat = append(a.lat, at.Sub(t))
-	} else {
-		a.early[k] = append(a.early[k], at)
-	}
-}
-
-func (a *arrivals[K]) latencies() []time.Duration {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return append([]time.Duration(nil), a.lat...)
-}
-
-func (a *arrivals[K]) duplicates() int {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	d := 0
-	for _, c := range a.seen {
-		d += c - 1
-	}
-	return d
-}
-
-func (a *arrivals[K]) count() int {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return len(a.lat)
-}
-
 // roomFixture is a room of nodes: the host and its listeners.
 type roomFixture struct {
 	c         *cluster
