@@ -194,7 +194,7 @@ func saturate(ctx context.Context, e *env, label string, s live, first windowRes
 		e.step("%s: saturation step: %d lines at %.0f/s", label, lines, rate)
 		return measureWindow(ctx, s, lines, rate, satGrace)
 	})
-	sat.Window = ss.window.Seconds()
+	sat.Window, sat.Definition = ss.window.Seconds(), satDefinition(ss.window)
 	return sat, err
 }
 
@@ -205,7 +205,7 @@ func saturate(ctx context.Context, e *env, label string, s live, first windowRes
 // satClose, or the rate leaves satMinRate..satMaxRate. step measures a
 // window at a rate.
 func searchSaturation(first windowResult, maxSteps int, step func(rate float64) (windowResult, error)) (*Saturation, error) {
-	sat := &Saturation{Definition: satDefinition}
+	sat := &Saturation{}
 	note := func(w windowResult) {
 		ok, why := sustained(w)
 		sat.Steps = append(sat.Steps, SatStep{Rate: w.asked, Achieved: w.achieved, Delivered: 100 * w.deliveredShare(),
@@ -266,11 +266,14 @@ func msOrInf(d time.Duration) float64 {
 	return ms(d)
 }
 
-// satDefinition is the saturation rule, as the report states it.
-var satDefinition = fmt.Sprintf("the highest line rate at which a window of lines (at least %d, over %s) is sent at %.0f%% of the rate or more, "+
-	"every line reaches every receiver within %v of the last send, the p99 over every (line, receiver) pair is under %v, "+
-	"and the p50 of the window's last third of lines is at most %d× that of its first third plus %v (latency not growing)",
-	satMinLines, "the step's window", 100*satKeep, satGrace, satP99, satGrowth, satSlack)
+// satDefinition is the saturation rule for windows of window, as the
+// report states it.
+func satDefinition(window time.Duration) string {
+	return fmt.Sprintf("the highest line rate at which a window of lines (%v of them, at least %d lines) is sent at %.0f%% of the rate or more, "+
+		"every line reaches every receiver within %v of the last send, the p99 over every (line, receiver) pair is under %v, "+
+		"and the p50 of the window's last third of lines is at most %d× that of its first third plus %v (latency not growing)",
+		window, satMinLines, 100*satKeep, satGrace, satP99, satGrowth, satSlack)
+}
 
 // comparison is one size of the rooms or groups scenario: ours beside
 // signed raw and raw GossipSub on ours' connection graph.

@@ -266,7 +266,7 @@ func runGroups(ctx context.Context, e *env) (res ScenarioResult, err error) {
 		"GossipSub heartbeat %v for all three; nodes skip fsync; "+arrivalNote+"; CPU is the whole process's per delivered message; delivered counts lines in each member's store; "+
 		"a send rate under %d a second means GroupSend could not keep up on this machine; the new epoch is timed from RemoveGroupMember until the last of the %d remaining members holds its key, after each run's window; "+
 		signedNote+"; %s",
-		e.runsNote(), e.groupLines, roomRate, n-1, size, roomHeartbeat, roomRate, n-2, busyNote)
+		e.runsNote(), e.groupLines, roomRate, n-1, size, roomHeartbeat, roomRate, n-2, e.busyNote())
 	return res, nil
 }
 

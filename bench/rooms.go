@@ -61,21 +61,19 @@ func runRooms(ctx context.Context, e *env) (res ScenarioResult, err error) {
 			"room nodes skip fsync (100 stores on one disk would measure the disk); GossipSub heartbeat %v (the default) for all three; "+arrivalNote+"; "+
 			"CPU is the whole process's per delivered message; delivered counts lines in each listener's room state after sync; "+
 			"%d joins were retried while the rooms filled, and %d sides started a second time after a failed start; "+signedNote+"; %s",
-			e.runsNote(), e.roomLines, roomRate, roomHeartbeat, retried, restarts, busyNote)
+			e.runsNote(), e.roomLines, roomRate, roomHeartbeat, retried, restarts, e.busyNote())
 	}()
 	for _, n := range e.roomSizes {
-		var ours *roomLive
 		c := comparison{
 			label: fmt.Sprintf("%d nodes", n),
 			lines: e.roomLines,
 			startOurs: func(ctx context.Context) (live, [][2]int, error) {
-				var err error
-				ours, err = e.startRoom(ctx, n)
+				r, err := e.startRoom(ctx, n)
 				if err != nil {
 					return nil, nil, err
 				}
-				retried += ours.retried
-				return ours, ours.edges, nil
+				retried += r.retried
+				return r, r.edges, nil
 			},
 			startRaw: func(ctx context.Context, edges [][2]int, signed bool) (live, error) {
 				return e.startRawRoom(ctx, n, edges, signed)
@@ -93,10 +91,17 @@ func runRooms(ctx context.Context, e *env) (res ScenarioResult, err error) {
 	return res, nil
 }
 
-// busyNote says how the machine's busy share rules the latency verdict.
-var busyNote = fmt.Sprintf("busy is the machine's busy share over the window, all cores (1 - idle/total from /proc/stat; "+
-	"other processes count); the latency target is judged only where signed raw ran with the machine under %.0f%% busy, "+
-	"above that delivery, CPU per message and the saturation point tell; saturation: %s", 100*BusyLimit, satDefinition)
+// busyNote says how the machine's busy share rules the latency verdict,
+// and what the saturation point is.
+func (e *env) busyNote() string {
+	sat := "not searched in this mode"
+	if e.sat.maxSteps > 1 {
+		sat = fmt.Sprintf("searched in the last run, %d windows at most; %s", e.sat.maxSteps, satDefinition(e.sat.window))
+	}
+	return fmt.Sprintf("busy is the machine's busy share over the window, all cores (1 - idle/total from /proc/stat; "+
+		"other processes count); the latency target is judged only where signed raw ran with the machine under %.0f%% busy, "+
+		"above that delivery, CPU per message and the saturation point tell; saturation: %s", 100*BusyLimit, sat)
+}
 
 // signedNote says what the signed raw baseline is.
 const signedNote = "signed raw GossipSub is raw GossipSub on the same graph whose sender signs each payload with Ed25519 as it sends it " +
