@@ -75,7 +75,7 @@ type sizes struct {
 func sizesFor(o Options) sizes {
 	switch {
 	case o.Smoke:
-		return sizes{mode: "smoke", dmLatency: 30, dmRaw: 30, dmThroughput: 200, roomSizes: []int{4}, roomLines: 20, meshSettle: 2 * time.Second,
+		return sizes{mode: "smoke", dmLatency: 30, dmRaw: 30, dmThroughput: 200, roomSizes: []int{4}, roomLines: 20, meshSettle: time.Second,
 			lateHistory: 150, lateWant: 100, storeMessages: 2000, idle: time.Second, killBurst: 200,
 			cutoffLines: 30, groupSize: 4, groupLines: 20, awayLines: 30, groupSettle: 500 * time.Millisecond, floodHonest: 30, floodStranger: 100, floodFor: time.Second, reconnectNodes: 4, reconnectMsgs: 2, mailboxMsgs: 50, mailboxRuns: 1, settle: 2 * time.Second, deliveryTimeout: 2 * time.Minute}
 	case o.Quick:
