@@ -209,9 +209,10 @@ func (s dmStages) note() string {
 		"%s µs of wall time a message at that rate, %s µs of it fsync (the same burst with fsync off: %s msg/s); "+
 		"the process spends %s µs of CPU a message (%s with fsync off), so %d cores cap it near %s msg/s; "+
 		"of that CPU the ratchet's encryption and decryption (wire coding included) are %s µs and a raw stream's share %s µs a message (pipelined echoes), "+
-		"the rest is the store's transactions, framing, events and scheduling",
+		"leaving %s µs a message to the rest of the path (the store's transactions, framing, events; not split further here)",
 		thousands(dmThroughputTarget), verdict, num(s.rate), num(perMsg(s.rate)), num(fsync), num(s.rateNoSync),
-		num(µs(s.cpu)), num(µs(s.cpuNoSync)), s.cores, num(float64(s.cores)*1e6/max(1, µs(s.cpu))), num(µs(s.crypt)), num(perMsg(s.rawRate)))
+		num(µs(s.cpu)), num(µs(s.cpuNoSync)), s.cores, num(float64(s.cores)*1e6/max(1, µs(s.cpu))), num(µs(s.crypt)), num(perMsg(s.rawRate)),
+		num(µs(s.cpu)-µs(s.crypt)-perMsg(s.rawRate)))
 }
 
 // contactPair starts two nodes with fsync on (unless mods change it) and

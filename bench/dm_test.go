@@ -16,7 +16,7 @@ func TestDMStages(t *testing.T) {
 	}{
 		{"missed", dmStages{rate: 5000, rateNoSync: 8000, rawRate: 500_000, crypt: 20 * time.Microsecond, cpu: 300 * time.Microsecond,
 			cpuNoSync: 250 * time.Microsecond, busy: 0.9, cores: 2},
-			[]string{"10,000 msg/s not met (5,000 msg/s)", "200 µs of wall time", "75 µs of it fsync", "cap it near 6,667 msg/s", "are 20 µs", "share 2 µs"}},
+			[]string{"10,000 msg/s not met (5,000 msg/s)", "200 µs of wall time", "75 µs of it fsync", "cap it near 6,667 msg/s", "are 20 µs", "share 2 µs", "leaving 278 µs"}},
 		{"met", dmStages{rate: 12_000, rateNoSync: 20_000, rawRate: 500_000, crypt: 20 * time.Microsecond, cpu: 100 * time.Microsecond, busy: -1, cores: 2},
 			[]string{"10,000 msg/s met (12,000 msg/s)"}},
 	}
