@@ -52,3 +52,51 @@ func TestArrivals(t *testing.T) {
 		})
 	}
 }
+
+// TestArrivalsWindow: a window's latencies split into its first and last
+// third of lines by the order they were sent; reset starts a new window and
+// leaves out what arrives of the old one.
+func TestArrivalsWindow(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	a := newArrivals[int]()
+	for i := range 6 { // line i takes i ms, at receivers 1 and 2
+		a.markSent(i, t0)
+		a.arrived(1, i, t0.Add(time.Duration(i)*time.Millisecond))
+		a.arrived(2, i, t0.Add(time.Duration(i)*time.Millisecond))
+	}
+	w := a.times()
+	ms := func(xs ...int) []time.Duration {
+		var out []time.Duration
+		for _, x := range xs {
+			out = append(out, time.Duration(x)*time.Millisecond)
+		}
+		return out
+	}
+	tests := []struct {
+		name      string
+		got, want []time.Duration
+	}{
+		{"first third", w.first, ms(0, 0, 1, 1)},
+		{"last third", w.final, ms(4, 4, 5, 5)},
+	}
+	for _, tt := range tests {
+		if len(tt.got) != len(tt.want) {
+			t.Fatalf("%s: %v, want %v", tt.name, tt.got, tt.want)
+		}
+		for i := range tt.got {
+			if tt.got[i] != tt.want[i] {
+				t.Fatalf("%s: %v, want %v", tt.name, tt.got, tt.want)
+			}
+		}
+	}
+	if len(w.lat) != 12 || !w.last.Equal(t0.Add(5*time.Millisecond)) || w.dups != 0 {
+		t.Fatalf("window %+v", w)
+	}
+	a.reset()
+	a.arrived(1, 5, t0.Add(time.Second)) // an old line, late
+	a.markSent(7, t0)
+	a.arrived(1, 7, t0.Add(2*time.Millisecond))
+	if w := a.times(); len(w.lat) != 1 || w.lat[0] != 2*time.Millisecond || w.dups != 0 {
+		t.Fatalf("after reset: %+v", w)
+	}
+}

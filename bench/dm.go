@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"sync"
 	"time"
 
@@ -24,11 +25,31 @@ const echoProtocol = "/backchannel-bench/echo/1.0.0"
 // text costs on the wire once encrypted and framed.
 const rawMessageSize = 256
 
+// dmLatencyTarget and dmThroughputTarget: 1:1 p50 at most twice its
+// durable floor; at least 10,000 messages a second sustained, encrypted,
+// fsynced and acked.
+const (
+	dmLatencyTarget    = 2
+	dmThroughputTarget = 10_000
+	// dmBlocks: the latency loops take turns in this many blocks, so that
+	// drift on the machine hits ours and its floors alike.
+	dmBlocks = 10
+	// ratchetMessages is how many messages (at most, and no more than the
+	// burst) the ratchet's cost is timed over.
+	ratchetMessages = 5000
+)
+
 // runDM measures 1:1 messaging between two nodes that are each other's
 // contacts, with fsync on both sides: the latency from Send (stored) to the
 // recipient's commit, and the throughput of a burst from 32 callers until
-// every message is acked. Beside them, two raw go-libp2p hosts: a new
-// stream's round trip of 256 bytes, and pipelined 256-byte echoes.
+// every message is acked. Beside the latency, its durable floor (see
+// durableFloor: two fsynced raw Badger commits and a raw new-stream round
+// trip) and the raw round trip alone, the three taking turns in blocks.
+// Beside the throughput, raw pipelined echoes on one stream, and the
+// stages it is made of, each measured: the same burst between two nodes
+// with fsync off (what fsync costs), the process's CPU per message (the
+// ceiling the cores set), the ratchet's encryption and decryption alone, and
+// the raw stream's cost per message.
 func runDM(ctx context.Context, e *env) (res ScenarioResult, err error) {
 	c := newCluster(e)
 	defer func() { err = errors.Join(err, c.close()) }()
@@ -47,28 +68,70 @@ func runDM(ctx context.Context, e *env) (res ScenarioResult, err error) {
 	if err != nil {
 		return res, err
 	}
-
-	e.step("latency: %d messages one at a time, and %d raw round trips", e.dmLatency, e.dmRaw)
-	raw, err := rawRoundTrips(ctx, h1, h2.ID(), e.dmRaw)
+	floor, err := newDurableFloor(e.dir, h1, h2)
 	if err != nil {
-		return res, fmt.Errorf("raw round trips: %w", err)
+		return res, fmt.Errorf("durable floor: %w", err)
 	}
-	var lat []time.Duration
-	for i := range e.dmLatency {
-		start := time.Now()
-		m, err := a.Send(ctx, b.ID(), node.Outgoing{Body: fmt.Sprint("ping ", i)})
+	defer func() { err = errors.Join(err, floor.close()) }()
+	for range 10 { // warm up: the stores' first commits, the protocol
+		if _, _, err := floor.once(ctx); err != nil {
+			return res, fmt.Errorf("durable floor: %w", err)
+		}
+	}
+	floor.recvCs = nil
+
+	e.step("latency: %d messages one at a time, %d durable floors and %d raw round trips, in %d turns", e.dmLatency, e.dmRaw, e.dmRaw, dmBlocks)
+	var lat, floors, commits, raw []time.Duration
+	for blk := range dmBlocks {
+		for i := range e.dmLatency / dmBlocks {
+			start := time.Now()
+			m, err := a.Send(ctx, b.ID(), node.Outgoing{Body: fmt.Sprint("ping ", blk, " ", i)})
+			if err != nil {
+				return res, err
+			}
+			if err := waitStored(ctx, evs, m.ID, 30*time.Second); err != nil {
+				return res, err
+			}
+			lat = append(lat, time.Since(start))
+		}
+		for range e.dmRaw / dmBlocks {
+			total, commit, err := floor.once(ctx)
+			if err != nil {
+				return res, fmt.Errorf("durable floor: %w", err)
+			}
+			floors, commits = append(floors, total), append(commits, commit)
+		}
+		rt, err := rawRoundTrips(ctx, h1, h2.ID(), e.dmRaw/dmBlocks)
 		if err != nil {
-			return res, err
+			return res, fmt.Errorf("raw round trips: %w", err)
 		}
-		if err := waitStored(ctx, evs, m.ID, 30*time.Second); err != nil {
-			return res, err
-		}
-		lat = append(lat, time.Since(start))
+		raw = append(raw, rt...)
 	}
 	cancel()
 
 	e.step("throughput: %d messages from 32 callers until all are acked", e.dmThroughput)
-	rate, err := throughput(ctx, e, a, b, e.dmThroughput)
+	rate, use, err := throughput(ctx, e, a, b, e.dmThroughput)
+	if err != nil {
+		return res, err
+	}
+	e.step("throughput stages: the same burst between two nodes with fsync off")
+	na, nb, err := contactPair(ctx, c, func(cfg *node.Config) { cfg.NoSync = true })
+	if err != nil {
+		return res, err
+	}
+	nevs, ncancel := nb.Subscribe()
+	err = warmUp(ctx, na, nb, nevs)
+	ncancel()
+	if err != nil {
+		return res, err
+	}
+	rateNoSync, useNoSync, err := throughput(ctx, e, na, nb, e.dmThroughput)
+	if err != nil {
+		return res, fmt.Errorf("fsync off: %w", err)
+	}
+	nr := min(ratchetMessages, e.dmThroughput)
+	e.step("throughput stages: the ratchet alone, %d messages", nr)
+	crypt, err := ratchetCost(nr)
 	if err != nil {
 		return res, err
 	}
@@ -78,24 +141,87 @@ func runDM(ctx context.Context, e *env) (res ScenarioResult, err error) {
 		return res, fmt.Errorf("raw throughput: %w", err)
 	}
 
-	const rt = "raw new-stream round trip"
-	res.Figures = []Figure{
-		figVs("latency p50", "ms", ms(percentile(lat, .5)), ms(percentile(raw, .5)), rt, ratioAtMost(10)),
-		figVs("latency p99", "ms", ms(percentile(lat, .99)), ms(percentile(raw, .99)), rt, nil),
-		figVs("throughput", "msg/s", rate, rawRate, "raw pipelined echoes on one stream", atLeast(5000)),
+	st := dmStages{rate: rate, rateNoSync: rateNoSync, rawRate: rawRate, crypt: crypt,
+		cpu: use.cpu / time.Duration(e.dmThroughput), cpuNoSync: useNoSync.cpu / time.Duration(e.dmThroughput), busy: use.busy, cores: runtime.NumCPU()}
+	const (
+		floorName = "durable floor: fsynced raw Badger commit, raw new-stream round trip, fsynced commit at the other end"
+		rt        = "raw new-stream round trip"
+	)
+	latFig := func(name string, p float64, target *Target) Figure {
+		f := figVs(name, "ms", ms(percentile(lat, p)), ms(percentile(floors, p)), floorName, target)
+		f.Floor, f.FloorName = ptrTo(ms(percentile(raw, p))), rt
+		return f
 	}
-	res.Note = "latency is Send (stored, fsynced) to the recipient's commit (fsynced) over a new stream; " +
-		"throughput counts until the sender holds every ack. Raw hosts are separate go-libp2p hosts with the same transport (TCP), security and muxer."
+	res.Figures = []Figure{
+		latFig("latency p50", .5, ratioAtMost(dmLatencyTarget)),
+		latFig("latency p99", .99, nil),
+		fig("durable floor: sender's fsynced commit p50", "ms", ms(percentile(commits, .5)), nil),
+		fig("durable floor: recipient's fsynced commit p50", "ms", ms(percentile(floor.recipientCommits(), .5)), nil),
+		figVs("throughput (encrypted, fsynced, acked)", "msg/s", rate, rawRate, "raw pipelined echoes on one stream", atLeast(dmThroughputTarget)),
+	}
+	res.Figures = append(res.Figures, st.figures()...)
+	res.Note = "latency is Send (stored, fsynced) to the recipient's commit (fsynced) over a new stream; its durable floor does what that path must do at the " +
+		"least with raw parts: a commit of a 256-byte record to a raw Badger store with storage's options (sync writes), a new stream between two raw " +
+		"go-libp2p hosts, a commit of it at the other end to a second store on the same disk, and the echo back; the three latency loops take turns in " +
+		fmt.Sprint(dmBlocks) + " blocks. Throughput counts until the sender holds every ack. Raw hosts are separate go-libp2p hosts with the same " +
+		"transport (TCP), security and muxer. " + st.note()
 	return res, nil
 }
 
-// contactPair starts two nodes with fsync on and makes them each other's
-// contacts.
-func contactPair(ctx context.Context, c *cluster) (a, b *node.Node, err error) {
-	if a, err = c.node(ctx); err != nil {
+// dmStages are the measured stages of the 1:1 throughput.
+type dmStages struct {
+	rate, rateNoSync, rawRate float64       // msg/s: ours, ours without fsync, raw pipelined echoes
+	crypt                     time.Duration // the ratchet per message, one core
+	cpu, cpuNoSync            time.Duration // the process's CPU per message
+	busy                      float64       // the machine's busy share during the burst (-1: unknown)
+	cores                     int
+}
+
+// perMsg is the wall time a message takes at rate.
+func perMsg(rate float64) float64 { return 1e6 / rate }
+
+func (s dmStages) figures() []Figure {
+	fsync := perMsg(s.rate) - perMsg(s.rateNoSync)
+	figs := []Figure{
+		fig("throughput with fsync off (stage: fsync)", "msg/s", s.rateNoSync, nil),
+		fig("stage: wall time per message at that throughput", "µs", perMsg(s.rate), nil),
+		fig("stage: of it, fsync (fsync on less off)", "µs", fsync, nil),
+		fig("stage: process CPU per message (fsync on)", "µs", µs(s.cpu), nil),
+		fig("stage: process CPU per message (fsync off)", "µs", µs(s.cpuNoSync), nil),
+		fig(fmt.Sprintf("stage: ceiling the CPU sets (%d cores ÷ CPU per message)", s.cores), "msg/s", float64(s.cores)*1e6/max(1, µs(s.cpu)), nil),
+		fig("stage: ratchet encrypt + decrypt with wire coding (CPU)", "µs", µs(s.crypt), nil),
+		fig("stage: raw stream per message (pipelined echoes)", "µs", perMsg(s.rawRate), nil),
+	}
+	if s.busy >= 0 {
+		figs = append(figs, fig("machine busy during the burst", "%", 100*s.busy, nil))
+	}
+	return figs
+}
+
+// note says where a burst's time goes, and whether the target was met.
+func (s dmStages) note() string {
+	verdict := "met"
+	if s.rate < dmThroughputTarget {
+		verdict = "not met"
+	}
+	fsync := perMsg(s.rate) - perMsg(s.rateNoSync)
+	return fmt.Sprintf("Throughput target %s msg/s %s (%s msg/s); where a message's time goes, each stage measured in this run: "+
+		"%s µs of wall time a message at that rate, %s µs of it fsync (the same burst with fsync off: %s msg/s); "+
+		"the process spends %s µs of CPU a message (%s with fsync off), so %d cores cap it near %s msg/s; "+
+		"of that CPU the ratchet's encryption and decryption (wire coding included) are %s µs and a raw stream's share %s µs a message (pipelined echoes), "+
+		"leaving %s µs a message to the rest of the path (the store's transactions, framing, events; not split further here)",
+		thousands(dmThroughputTarget), verdict, num(s.rate), num(perMsg(s.rate)), num(fsync), num(s.rateNoSync),
+		num(µs(s.cpu)), num(µs(s.cpuNoSync)), s.cores, num(float64(s.cores)*1e6/max(1, µs(s.cpu))), num(µs(s.crypt)), num(perMsg(s.rawRate)),
+		num(µs(s.cpu)-µs(s.crypt)-perMsg(s.rawRate)))
+}
+
+// contactPair starts two nodes with fsync on (unless mods change it) and
+// makes them each other's contacts.
+func contactPair(ctx context.Context, c *cluster, mods ...func(*node.Config)) (a, b *node.Node, err error) {
+	if a, err = c.node(ctx, mods...); err != nil {
 		return nil, nil, err
 	}
-	if b, err = c.node(ctx); err != nil {
+	if b, err = c.node(ctx, mods...); err != nil {
 		return nil, nil, err
 	}
 	if _, err := a.AddContact(ctx, b.Self().Invite, "b"); err != nil {
@@ -147,19 +273,21 @@ func waitStored(ctx context.Context, evs <-chan node.Event, id storage.MessageID
 }
 
 // throughput sends n messages from 32 concurrent callers and returns the
-// rate at which they were acked. It checks the recipient stored each once.
-func throughput(ctx context.Context, e *env, a, b *node.Node, n int) (float64, error) {
+// rate at which they were acked, and the usage from the first send to the
+// last ack. It checks the recipient stored each once.
+func throughput(ctx context.Context, e *env, a, b *node.Node, n int) (float64, usage, error) {
 	const senders = 32
 	// Start from an empty outbox, so that the acks counted are the burst's.
 	if err := waitFor(ctx, "the outbox empty before the burst", e.deliveryTimeout, 5*time.Millisecond, func() (bool, error) {
 		return a.Status().OutboxPending == 0, nil
 	}); err != nil {
-		return 0, err
+		return 0, usage{}, err
 	}
 	aEvents, cancel := a.Subscribe()
 	defer cancel()
 	acked := newAckTracker(aEvents)
-	start := time.Now()
+	u0 := markUsage()
+	start := u0.at
 	ids := make([]storage.MessageID, n)
 	errs := make([]error, senders)
 	var wg sync.WaitGroup
@@ -177,7 +305,7 @@ func throughput(ctx context.Context, e *env, a, b *node.Node, n int) (float64, e
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
-		return 0, err
+		return 0, usage{}, err
 	}
 	// Done when every message is acked: the events say so as they come (a
 	// subscriber that falls behind misses some, so the outbox is the
@@ -192,19 +320,20 @@ func throughput(ctx context.Context, e *env, a, b *node.Node, n int) (float64, e
 		return false, nil
 	})
 	elapsed := time.Since(start)
+	use := usageSince(u0)
 	cancel()
 	acked.wait()
 	if err != nil {
-		return 0, err
+		return 0, usage{}, err
 	}
 	f, err := storedOnce(b, a.ID(), ids)
 	if err != nil {
-		return 0, err
+		return 0, usage{}, err
 	}
 	if !f.Clean() {
-		return 0, fmt.Errorf("throughput burst: %d of %d lost, %d duplicated", f.Lost, f.Sent, f.Duplicated)
+		return 0, usage{}, fmt.Errorf("throughput burst: %d of %d lost, %d duplicated", f.Lost, f.Sent, f.Duplicated)
 	}
-	return float64(n) / elapsed.Seconds(), nil
+	return float64(n) / elapsed.Seconds(), use, nil
 }
 
 // ackTracker counts our messages that reached Delivered, from events.

@@ -4,15 +4,24 @@
 //
 // A run is a list of scenarios (one file each): 1:1 latency and throughput,
 // live rooms of 10 to 100 nodes, a late joiner, the store with a million
-// messages, the idle daemon's memory, groups (not yet: the groups API has not
-// landed), and the fault scenarios (a recipient killed mid-burst, a room
-// listener cut off and back, a node flooded by a stranger, a group member
-// away, every node restarting at once with messages queued), and a mailbox
-// drain (messages deposited at a helper while the recipient is away, timed
-// from the recipient's start to its last commit, beside one raw stream and a
-// raw Badger write of the same bytes). Every node runs on loopback behind a
+// messages, the idle daemon's memory, a group of 30, and the fault
+// scenarios (a recipient killed mid-burst, a room listener cut off and
+// back, a node flooded by a stranger, a group member away, every node
+// restarting at once with messages queued), and a mailbox drain (messages
+// deposited at a helper while the recipient is away, timed from the
+// recipient's start to its last commit, beside one raw stream and a raw
+// Badger write of the same bytes). Every node runs on loopback behind a
 // connection gater that refuses any other address, and a scenario fails if
 // the gater refused anything.
+//
+// Rooms and groups are compared over several runs (Options.Runs): each run
+// is a round of ours, raw GossipSub and signed raw GossipSub (the baseline),
+// each on nodes started afresh, and each figure is the median of the runs
+// with its range, beside the process's CPU per delivered message and the
+// machine's busy share during each side's window; the latency target is
+// judged only where signed raw left the machine under BusyLimit busy, and
+// the last run searches each side's saturation point (compare.go). 1:1 is
+// set beside its durable floor (dmfloor.go).
 //
 // Run returns a Report: a table (WriteTable) and JSON (encoding/json). The
 // PNG plot of room latency against room size is drawn from that JSON by

@@ -6,6 +6,8 @@ import "errors"
 var (
 	// ErrUnknownScenario: Options.Only names no scenario.
 	ErrUnknownScenario = errors.New("bench: unknown scenario")
+	// ErrBadRuns: Options.Runs is negative.
+	ErrBadRuns = errors.New("bench: runs must be 1 or more (0: the default)")
 	// ErrLeftLoopback: a connection gater refused a non-loopback address, so
 	// something tried to leave the machine; the scenario's figures are void.
 	ErrLeftLoopback = errors.New("bench: a gater refused a non-loopback address")

@@ -215,102 +215,119 @@ func (f *groupFixture) delivered(ids [][32]byte, senders []*node.Node, members [
 
 // runGroups measures a private group of groupSize members: the owner sends
 // lines at roomRate and every other member times each arrival (stored and
-// decrypted), beside raw GossipSub on the group's own connection graph with
-// payloads of a sealed group message's size. Then the owner removes a
-// member and the scenario times until every remaining member holds the new
-// epoch's key.
+// decrypted), beside signed raw and raw GossipSub on the group's own
+// connection graph with payloads of a sealed group message's size, e.runs
+// rounds of the three (compare), with the saturation search in the last.
+// After each of our windows the owner removes a member and the scenario
+// times until every remaining member holds the new epoch's key.
 func runGroups(ctx context.Context, e *env) (res ScenarioResult, err error) {
 	n := e.groupSize
-	ours, rekey, edges, err := e.groupOnce(ctx, n)
-	if err != nil {
-		return res, err
-	}
 	size, err := node.GroupMessageSize("line 100")
 	if err != nil {
 		return res, err
 	}
 	_, secret := group.NewGroup()
-	rg := rawGossip{label: fmt.Sprintf("%d members", n), n: n, edges: edges, topic: secret.Topic(), size: size, lines: e.groupLines, settle: e.groupSettle}
-	raw, err := e.rawGossipOnce(ctx, rg)
+	var rekeys []float64
+	c := comparison{
+		label: fmt.Sprintf("%d members", n),
+		lines: e.groupLines,
+		startOurs: func(ctx context.Context) (live, [][2]int, error) {
+			g, err := e.startGroup(ctx, n)
+			if err != nil {
+				return nil, nil, err
+			}
+			return g, g.edges, nil
+		},
+		startRaw: func(ctx context.Context, edges [][2]int, signed bool) (live, error) {
+			return e.startRawGossip(ctx, rawGossip{label: fmt.Sprintf("%d members", n), n: n, edges: edges, topic: secret.Topic(),
+				size: size, settle: e.meshSettle, signed: signed})
+		},
+		afterOurs: func(ctx context.Context, s live) error {
+			e.step("%d members: removing one, timing the new epoch", n)
+			d, err := s.(*groupLive).f.removeOne(ctx, e)
+			rekeys = append(rekeys, ms(d))
+			return err
+		},
+	}
+	out, err := e.compare(ctx, c)
 	if err != nil {
-		return res, fmt.Errorf("raw: %w", err)
+		return res, err
 	}
-	rg.signed = true
-	signed, err := e.rawGossipOnce(ctx, rg)
-	if err != nil {
-		return res, fmt.Errorf("signed raw: %w", err)
+	p := sizePoint(n, out, groupLatencyTarget, groupCPUTarget)
+	res.Sizes = []SizePoint{p}
+	res.Figures = sizeFigures(fmt.Sprintf("%d members: ", n), p)
+	rekey := fig("new epoch at every member after a removal", "ms", median(rekeys), atMost(rekeyTarget))
+	if len(rekeys) > 1 {
+		r := spreadOf(rekeys)
+		rekey.Range = rangeOf(r)
 	}
-	const base = rawBase
-	pre := fmt.Sprintf("%d members: ", n)
-	res.Figures = []Figure{
-		figVs(pre+"delivered", "%", 100*ours.delivered, 100*raw.delivered, base, exactly(100)),
-		figVs(pre+"latency p50", "ms", ms(ours.p50), ms(raw.p50), base, ratioAtMost(1.5)),
-		figVs(pre+"latency p99", "ms", ms(ours.p99), ms(raw.p99), base, nil),
-		figVs(pre+"CPU per message", "µs", µs(ours.cpu), µs(raw.cpu), base, nil),
-		fig(pre+"duplicated", "msgs", float64(ours.faults.Duplicated), exactly(0)),
-		fig(pre+"lines sent a second (asked: 50)", "msg/s", ours.rate, nil),
-		fig("new epoch at every member after a removal", "ms", ms(rekey), atMost(rekeyTarget)),
-	}
-	res.Figures = append(res.Figures, signedFigures(pre, ours, raw, signed)...)
-	res.Note = fmt.Sprintf("all nodes in one process; the owner sends %d lines at %d a second to %d members; payload %d bytes (a sealed group text) for both; "+
-		"GossipSub heartbeat %v for both; nodes skip fsync; "+arrivalNote+"; CPU is the whole process's per delivered message; delivered counts lines in each member's store; "+
-		"a send rate under %d a second means GroupSend could not keep up on this machine; the new epoch is timed from RemoveGroupMember until the last of the %d remaining members holds its key; "+signedNote,
-		e.groupLines, roomRate, n-1, size, roomHeartbeat, roomRate, n-2)
+	res.Figures = append(res.Figures, rekey)
+	res.Note = fmt.Sprintf("all nodes in one process; %s; the owner sends %d lines at %d a second a run to %d members; payload %d bytes (a sealed group text) for all three; "+
+		"GossipSub heartbeat %v for all three; nodes skip fsync; "+arrivalNote+"; CPU is the whole process's per delivered message; delivered counts lines in each member's store; "+
+		"a send rate under %d a second means GroupSend could not keep up on this machine; the new epoch is timed from RemoveGroupMember until the last of the %d remaining members holds its key, after each run's window; "+
+		signedNote+"; %s",
+		e.runsNote(), e.groupLines, roomRate, n-1, size, roomHeartbeat, roomRate, n-2, e.busyNote())
 	return res, nil
 }
 
-// groupOnce runs our group of n members and the removal; it returns the
-// group's figures, the time to the new epoch and the connection graph.
-func (e *env) groupOnce(ctx context.Context, n int) (r roomResult, rekey time.Duration, edges [][2]int, err error) {
+// groupLive is our group of n members, started and settled, for a
+// comparison: the owner sends, the members time each line.
+type groupLive struct {
+	c       *cluster
+	f       *groupFixture
+	edges   [][2]int // the group's connection graph, by node index (0: the owner)
+	ids     [][32]byte
+	senders []*node.Node
+	seq     int // lines sent, across windows
+}
+
+// startGroup starts a group of n members (the owner included), all joined,
+// and lets its mesh form.
+func (e *env) startGroup(ctx context.Context, n int) (*groupLive, error) {
 	c := newCluster(e)
-	defer func() { err = errors.Join(err, c.close()) }()
 	e.step("%d members: starting the owner and %d members", n, n-1)
 	f, err := newGroupFixture(ctx, e, c, n, 0)
 	if err != nil {
-		return r, 0, nil, err
+		return nil, errors.Join(err, c.close())
 	}
-	defer f.close()
-	e.step("%d members: letting the mesh form (%v), then %d lines at %d/s", n, e.groupSettle, e.groupLines, roomRate)
-	if err := settleFor(ctx, e.groupSettle); err != nil {
-		return r, 0, nil, err
+	g := &groupLive{c: c, f: f}
+	e.step("%d members: letting the mesh form (%v)", n, e.meshSettle)
+	if err := settleFor(ctx, e.meshSettle); err != nil {
+		return nil, errors.Join(err, g.close())
 	}
-	edges = connectionGraph(append([]*node.Node{f.owner}, f.members...))
-	cpu0 := cpuTime()
-	sendStart := time.Now()
-	ids, senders, err := f.send(ctx, e.groupLines, func(int) *node.Node { return f.owner }, nil)
-	if err != nil {
-		return r, 0, nil, err
-	}
-	rate := float64(len(ids)) / time.Since(sendStart).Seconds()
-	want := len(ids) * (n - 1)
-	e.step("%d members: lines sent, waiting for %d deliveries", n, want)
-	got, polls := 0, 0
-	err = waitFor(ctx, "every line at every member", e.deliveryTimeout, 20*time.Millisecond, func() (bool, error) {
-		polls++ // the events are the cheap check, the stores the truth
-		if f.arr.count() < want && polls%25 != 0 {
-			return false, nil
-		}
-		var err error
-		got, err = f.delivered(ids, senders, f.members)
-		return got == want, err
-	})
-	cpu := cpuTime() - cpu0
-	if err != nil && !errors.Is(err, ErrTimeout) {
-		return r, 0, nil, err
-	}
-	lat := f.arr.latencies()
-	r = roomResult{
-		delivered: float64(got) / float64(want),
-		p50:       percentile(lat, .5),
-		p99:       percentile(lat, .99),
-		cpu:       cpu / time.Duration(max(1, got)),
-		faults:    Faults{Sent: want, Delivered: got, Lost: want - got, Duplicated: f.arr.duplicates()},
-		rate:      rate,
-	}
+	g.edges = connectionGraph(append([]*node.Node{f.owner}, f.members...))
+	return g, nil
+}
 
-	e.step("%d members: removing one, timing the new epoch", n)
-	rekey, err = f.removeOne(ctx, e)
-	return r, rekey, edges, err
+func (g *groupLive) reset() {
+	g.f.arr.reset()
+	g.ids, g.senders = g.ids[:0], g.senders[:0]
+}
+
+func (g *groupLive) send(ctx context.Context, _ int) error {
+	g.seq++
+	now := time.Now()
+	m, err := g.f.owner.GroupSend(ctx, g.f.id, node.GroupOutgoing{Body: fmt.Sprint("line ", g.seq)})
+	if err != nil {
+		return err
+	}
+	g.f.arr.markSent(m.ID, now)
+	g.ids = append(g.ids, m.ID)
+	g.senders = append(g.senders, g.f.owner)
+	return nil
+}
+
+func (g *groupLive) receivers() int { return len(g.f.members) }
+func (g *groupLive) timed() int     { return g.f.arr.count() }
+
+// delivered counts the window's lines in the members' stores: the truth.
+func (g *groupLive) delivered() (int, error) { return g.f.delivered(g.ids, g.senders, g.f.members) }
+
+func (g *groupLive) times() windowTimes { return g.f.arr.times() }
+
+func (g *groupLive) close() error {
+	g.f.close()
+	return g.c.close()
 }
 
 // removeOne removes the last member and returns how long until every

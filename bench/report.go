@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -13,9 +14,11 @@ import (
 // Report is the result of a run: the machine, the mode and every scenario's
 // figures. It encodes to JSON as the `backchannel bench` report.
 type Report struct {
-	Started   time.Time        `json:"started"`
-	Seconds   float64          `json:"seconds"`
-	Mode      string           `json:"mode"` // "full", "quick" or "smoke"
+	Started time.Time `json:"started"`
+	Seconds float64   `json:"seconds"`
+	Mode    string    `json:"mode"` // "full", "quick" or "smoke"
+	// Runs is how often each room and group size ran (--runs).
+	Runs      int              `json:"runs"`
 	Machine   Machine          `json:"machine"`
 	Scenarios []ScenarioResult `json:"scenarios"`
 }
@@ -53,8 +56,9 @@ type ScenarioResult struct {
 	Figures []Figure `json:"figures"`
 	// Faults is set by fault scenarios.
 	Faults *Faults `json:"faults,omitempty"`
-	// Rooms holds one point per room size (the rooms scenario), for the plot.
-	Rooms []RoomPoint `json:"rooms,omitempty"`
+	// Sizes holds one point per room size (the rooms scenario; the plot's)
+	// or group size (the groups scenario): each side over the runs.
+	Sizes []SizePoint `json:"sizes,omitempty"`
 	// Mailbox holds one entry per run of the mailbox scenario.
 	Mailbox []MailboxRun `json:"mailbox_runs,omitempty"`
 }
@@ -87,16 +91,96 @@ type Faults struct {
 // Clean reports whether nothing was lost or duplicated.
 func (f Faults) Clean() bool { return f.Lost == 0 && f.Duplicated == 0 }
 
-// RoomPoint is one room size's latencies, ours and raw GossipSub's, in ms.
-type RoomPoint struct {
-	Nodes  int     `json:"nodes"`
-	P50    float64 `json:"p50_ms"`
-	P99    float64 `json:"p99_ms"`
-	RawP50 float64 `json:"raw_p50_ms"`
-	RawP99 float64 `json:"raw_p99_ms"`
-	// SignedRawP50 is raw GossipSub's p50 with every message signed and
-	// checked (rawGossip.signed).
-	SignedRawP50 float64 `json:"signed_raw_p50_ms"`
+// SizePoint is one room (or group) size compared over the runs: ours
+// beside signed raw GossipSub (the baseline) and raw GossipSub (the floor).
+type SizePoint struct {
+	Nodes     int         `json:"nodes"`
+	Runs      int         `json:"runs"`
+	Ours      SideSummary `json:"ours"`
+	SignedRaw SideSummary `json:"signed_raw"`
+	Raw       SideSummary `json:"raw"`
+	// LatencyRatio is ours' median p50 over signed raw's; LatencyJudged
+	// tells whether it was judged (signed raw's median busy share under
+	// BusyLimit) and LatencyMet whether it met LatencyTarget.
+	LatencyRatio  float64 `json:"latency_ratio"`
+	LatencyTarget float64 `json:"latency_target"`
+	LatencyJudged bool    `json:"latency_judged"`
+	LatencyMet    *bool   `json:"latency_met,omitempty"`
+	// CPURatio is ours' median CPU per delivered message over signed raw's.
+	CPURatio  float64 `json:"cpu_ratio"`
+	CPUTarget float64 `json:"cpu_target"`
+	CPUMet    *bool   `json:"cpu_met,omitempty"`
+	// Restarts counts sides whose start failed once and was tried again.
+	Restarts int `json:"restarts,omitempty"`
+}
+
+// BusyLimit is the machine's busy share (over all cores) under which signed
+// raw GossipSub must run for a latency verdict: above it the cores, not the
+// protocol, make the latency.
+const BusyLimit = 0.5
+
+// SideSummary is one side of a size over its runs: medians with the
+// smallest and largest run, and each run.
+type SideSummary struct {
+	P50 Spread `json:"p50_ms"`
+	P99 Spread `json:"p99_ms"`
+	// CPU is the process's CPU time per delivered (line, receiver) pair, µs.
+	CPU Spread `json:"cpu_us_per_msg"`
+	// Busy is the machine's busy share during the window (1 - idle/total
+	// over all cores, from /proc/stat), 0 to 1; Own is this process's.
+	Busy      Spread `json:"busy"`
+	Own       Spread `json:"own_busy"`
+	Delivered Spread `json:"delivered_pct"`
+	// Rate is the lines a second the sender achieved (50 asked).
+	Rate       Spread      `json:"rate"`
+	Duplicated int         `json:"duplicated"`
+	EachRun    []RunPoint  `json:"each_run"`
+	Saturation *Saturation `json:"saturation,omitempty"`
+}
+
+// RunPoint is one run of one side.
+type RunPoint struct {
+	P50       float64 `json:"p50_ms"`
+	P99       float64 `json:"p99_ms"`
+	CPU       float64 `json:"cpu_us_per_msg"`
+	Busy      float64 `json:"busy"`
+	Own       float64 `json:"own_busy"`
+	Delivered float64 `json:"delivered_pct"`
+	Rate      float64 `json:"rate"`
+	Sent      int     `json:"sent"` // (line, receiver) pairs
+	Got       int     `json:"got"`
+	Dups      int     `json:"duplicated"`
+}
+
+// Spread is a figure over runs: the median, the smallest and the largest.
+type Spread struct {
+	Median float64 `json:"median"`
+	Min    float64 `json:"min"`
+	Max    float64 `json:"max"`
+}
+
+// Saturation is the outcome of a saturation search: the highest line rate
+// sustained and the lowest that was not, in lines a second (0: none found
+// within the search), with each step.
+type Saturation struct {
+	Sustained  float64   `json:"sustained"`
+	Failed     float64   `json:"failed,omitempty"`
+	Window     float64   `json:"window_s"`
+	Definition string    `json:"definition"`
+	Steps      []SatStep `json:"steps"`
+}
+
+// SatStep is one window of a saturation search.
+type SatStep struct {
+	Rate      float64 `json:"rate"`
+	Achieved  float64 `json:"achieved"`
+	Delivered float64 `json:"delivered_pct"`
+	P50       float64 `json:"p50_ms"`
+	// P99 is over every pair the window should have delivered (+Inf in
+	// the table, null in JSON, when some never arrived).
+	P99       jsonFloat `json:"p99_ms"`
+	Sustained bool      `json:"sustained"`
+	Why       string    `json:"why,omitempty"`
 }
 
 // Figure is one measured quantity, beside its baseline when there is one.
@@ -104,17 +188,34 @@ type Figure struct {
 	Name  string  `json:"name"`
 	Unit  string  `json:"unit"`
 	Value float64 `json:"value"`
+	// Range is the smallest and largest run's value when Value is the
+	// median of several runs.
+	Range *Range `json:"range,omitempty"`
 	// Baseline is the raw go-libp2p (or raw Badger) figure measured in the
 	// same run; BaselineName says what it is.
-	Baseline     *float64 `json:"baseline,omitempty"`
-	BaselineName string   `json:"baseline_name,omitempty"`
+	Baseline      *float64 `json:"baseline,omitempty"`
+	BaselineName  string   `json:"baseline_name,omitempty"`
+	BaselineRange *Range   `json:"baseline_range,omitempty"`
+	// Floor is a second, lower baseline shown beside the first (unsigned
+	// raw GossipSub beside signed raw), without a ratio.
+	Floor      *float64 `json:"floor,omitempty"`
+	FloorName  string   `json:"floor_name,omitempty"`
+	FloorRange *Range   `json:"floor_range,omitempty"`
 	// Ratio is Value / Baseline.
 	Ratio  *float64 `json:"ratio,omitempty"`
 	Target *Target  `json:"target,omitempty"`
-	// Met tells whether Target is met; nil without a target.
-	Met *bool `json:"met,omitempty"`
+	// Met tells whether Target is met; nil without a target, or when the
+	// target is not judged (NoVerdict says why).
+	Met       *bool  `json:"met,omitempty"`
+	NoVerdict string `json:"no_verdict,omitempty"`
 	// Missing, when not empty, says why there is no value ("not yet").
 	Missing string `json:"missing,omitempty"`
+}
+
+// Range is the smallest and largest of a figure's runs.
+type Range struct {
+	Min float64 `json:"min"`
+	Max float64 `json:"max"`
 }
 
 // Target is a goal for a figure: its value (or its ratio to the baseline)
@@ -129,7 +230,7 @@ type Target struct {
 func (t Target) String() string {
 	op := map[string]string{"<=": "≤", ">=": "≥", "==": "="}[t.Op]
 	if t.Of == "ratio" {
-		return fmt.Sprintf("%s %s× raw", op, num(t.Limit))
+		return fmt.Sprintf("%s %s× baseline", op, num(t.Limit))
 	}
 	return fmt.Sprintf("%s %s", op, num(t.Limit))
 }
@@ -233,34 +334,42 @@ func (r *Report) Scenario(name string) (ScenarioResult, bool) {
 }
 
 // WriteTable prints the report as a table: one line per figure, with its
-// baseline, the ratio, the target and whether it is met.
+// baseline, its floor (a second baseline, without a ratio), the ratio to
+// the baseline, the target and whether it is met. A figure that is a median
+// over runs shows the smallest and largest run in brackets.
 func (r *Report) WriteTable(w io.Writer) error {
 	fmt.Fprintf(w, "Backchannel bench (%s), %s, %d cores, %s, %.0f s", r.Mode, r.Machine.CPU, r.Machine.Cores, r.Machine.GoVersion, r.Seconds)
+	if r.Runs > 0 {
+		fmt.Fprintf(w, ", %d run(s) per room and group size", r.Runs)
+	}
 	if r.Machine.LoadStart != "" {
-		fmt.Fprintf(w, ", load %s at start, %s at end", r.Machine.LoadStart, r.Machine.LoadEnd)
+		fmt.Fprintf(w, ", 1-minute load %s at start, %s at end", r.Machine.LoadStart, r.Machine.LoadEnd)
 	}
 	if r.Machine.Race {
 		fmt.Fprint(w, ", built with -race: timings not comparable")
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "scenario\tfigure\tvalue\tbaseline (raw)\tratio\ttarget\tmet?")
+	fmt.Fprintln(tw, "scenario\tfigure\tvalue (min–max)\tbaseline\tfloor\tratio\ttarget\tmet?")
 	for _, s := range r.Scenarios {
 		switch s.Status {
 		case StatusError:
-			fmt.Fprintf(tw, "%s\tERROR (below)\t\t\t\t\t\n", s.Name)
+			fmt.Fprintf(tw, "%s\tERROR (below)\t\t\t\t\t\t\n", s.Name)
 		case StatusSkipped:
-			fmt.Fprintf(tw, "%s\tskipped: %s\t\t\t\t\t\n", s.Name, oneLine(s.Note))
+			fmt.Fprintf(tw, "%s\tskipped: %s\t\t\t\t\t\t\n", s.Name, oneLine(s.Note))
 		}
 		for _, f := range s.Figures {
-			value, base, ratio, target, met := "", "", "", "", ""
+			value, base, floor, ratio, target, met := "", "", "", "", "", ""
 			if f.Missing != "" {
 				value = f.Missing
 			} else {
-				value = num(f.Value) + " " + f.Unit
+				value = withRange(f.Value, f.Range, f.Unit)
 			}
 			if f.Baseline != nil {
-				base = num(*f.Baseline) + " " + f.Unit
+				base = withRange(*f.Baseline, f.BaselineRange, f.Unit)
+			}
+			if f.Floor != nil {
+				floor = withRange(*f.Floor, f.FloorRange, f.Unit)
 			}
 			if f.Ratio != nil {
 				ratio = num(*f.Ratio) + "×"
@@ -272,6 +381,8 @@ func (r *Report) WriteTable(w io.Writer) error {
 				}
 			}
 			switch {
+			case f.NoVerdict != "":
+				met = f.NoVerdict
 			case f.Met == nil && f.Target != nil:
 				met = "-"
 			case f.Met != nil && *f.Met:
@@ -279,11 +390,16 @@ func (r *Report) WriteTable(w io.Writer) error {
 			case f.Met != nil:
 				met = "NO"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, f.Name, value, base, ratio, target, met)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, f.Name, value, base, floor, ratio, target, met)
 		}
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	for _, s := range r.Scenarios {
+		if b := baselineNames(s.Figures); b != "" {
+			fmt.Fprintf(w, "baselines, %s: %s\n", s.Name, b)
+		}
 	}
 	for _, s := range r.Scenarios {
 		if s.Status == StatusError {
@@ -294,6 +410,34 @@ func (r *Report) WriteTable(w io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// withRange prints a value with its unit, and its range when it has one.
+func withRange(v float64, r *Range, unit string) string {
+	out := num(v) + " " + unit
+	if r != nil {
+		out += " (" + num(r.Min) + "–" + num(r.Max) + ")"
+	}
+	return out
+}
+
+// baselineNames says what the baseline and floor columns hold for a
+// scenario's figures: each name once, in order.
+func baselineNames(figs []Figure) string {
+	var bases, floors []string
+	for _, f := range figs {
+		if f.Baseline != nil && f.BaselineName != "" && !slices.Contains(bases, f.BaselineName) {
+			bases = append(bases, f.BaselineName)
+		}
+		if f.Floor != nil && f.FloorName != "" && !slices.Contains(floors, f.FloorName) {
+			floors = append(floors, f.FloorName)
+		}
+	}
+	out := strings.Join(bases, "; ")
+	if len(floors) > 0 {
+		out += "; floor column: " + strings.Join(floors, "; ")
+	}
+	return out
 }
 
 func oneLine(s string) string {

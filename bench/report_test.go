@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 func TestTargets(t *testing.T) {
@@ -66,13 +67,36 @@ func TestNum(t *testing.T) {
 
 func sampleReport() *Report {
 	lost := Faults{Sent: 10, Delivered: 9, Lost: 1}
-	return &Report{Mode: "quick", Machine: Machine{CPU: "test CPU", Cores: 2}, Scenarios: []ScenarioResult{
+	return &Report{Mode: "quick", Runs: 3, Machine: Machine{CPU: "test CPU", Cores: 2, LoadStart: "0.5", LoadEnd: "0.7"}, Scenarios: []ScenarioResult{
 		{Name: "dm", Status: StatusOK, Figures: []Figure{figVs("latency p50", "ms", 2, 0.25, "raw round trip", ratioAtMost(10))}},
-		{Name: "rooms", Status: StatusOK, Rooms: []RoomPoint{{Nodes: 10, P50: 4, P99: 8, RawP50: 0.8, RawP99: 1.6}, {Nodes: 30, P50: 9, P99: 19, RawP50: 1.7, RawP99: 5}}},
-		{Name: "groups", Status: StatusNotYet, Figures: []Figure{missing("re-key", "ms", "not yet", nil)}},
+		{Name: "rooms", Status: StatusOK, Sizes: []SizePoint{samplePoint(10, 0.3), samplePoint(30, 0.8)}, Figures: sizeFigures("10 nodes: ", samplePoint(10, 0.3))},
+		{Name: "groups", Status: StatusOK, Figures: sizeFigures("30 members: ", samplePoint(30, 0.8))},
+		{Name: "late", Status: StatusNotYet, Figures: []Figure{missing("re-key", "ms", "not yet", nil)}},
 		{Name: "store", Status: StatusError, Error: "disk full"},
 		{Name: "flood", Status: StatusOK, Faults: &lost, Figures: faultFigures(lost)},
 	}}
+}
+
+// samplePoint is a size of three runs whose signed raw ran with the
+// machine busy at busy.
+func samplePoint(n int, busy float64) SizePoint {
+	side := func(p50 []float64, cpu float64, sat float64) ([]windowResult, *Saturation) {
+		var ws []windowResult
+		for _, p := range p50 {
+			ws = append(ws, windowResult{want: 900, got: 900, asked: 50, achieved: 50, p50: time.Duration(p * float64(time.Millisecond)),
+				p99: 10 * time.Millisecond, use: usage{cpu: time.Duration(cpu * 900 * float64(time.Microsecond)), busy: busy}})
+		}
+		var s *Saturation
+		if sat > 0 {
+			s = &Saturation{Sustained: sat, Failed: 2 * sat}
+		}
+		return ws, s
+	}
+	var c compared
+	c.ours, c.oursSat = side([]float64{3.5, 4, 5}, 600, 100)
+	c.signed, c.signSat = side([]float64{3, 3.2, 3.6}, 500, 200)
+	c.raw, _ = side([]float64{2.4, 2.5, 2.7}, 300, 0)
+	return sizePoint(n, c, 1.25, 1.25)
 }
 
 func TestProblems(t *testing.T) {
@@ -87,7 +111,12 @@ func TestTable(t *testing.T) {
 	if err := sampleReport().WriteTable(&b); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"latency p50", "0.25 ms", "8×", "≤ 10× raw", "yes", "not yet", "ERROR, store: disk full", "= 0 msgs", "NO"} {
+	for _, want := range []string{"latency p50", "0.25 ms", "8×", "≤ 10× baseline", "yes", "not yet", "ERROR, store: disk full", "= 0 msgs", "NO",
+		"3 run(s) per room and group size", "1-minute load 0.5 at start, 0.7 at end",
+		"4 ms (3.5–5)", "3.2 ms (3–3.6)", "2.5 ms (2.4–2.7)", // median (min–max): ours, signed raw, raw
+		"no verdict: busy 80% during signed raw (judged under 50%)",
+		"baselines, rooms: signed raw GossipSub; floor column: raw GossipSub",
+		"saturation: highest rate sustained", "200 msg/s"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, b.String())
 		}
@@ -134,12 +163,23 @@ func TestRunOnly(t *testing.T) {
 		t.Fatalf("problems: %v", p)
 	}
 	groups := rep.Scenarios[0]
-	if len(groups.Figures) != 10 || groups.Figures[0].Value != 100 || groups.Figures[0].Baseline == nil || groups.Figures[6].Value <= 0 {
-		t.Fatalf("group figures %+v", groups.Figures)
+	byName := map[string]Figure{}
+	for _, f := range groups.Figures {
+		byName[f.Name] = f
 	}
-	// The signed raw run delivered everything and was timed.
-	if s := groups.Figures[7]; s.BaselineName != signedBase || s.Baseline == nil || *s.Baseline <= 0 || groups.Figures[9].Value != 100 {
-		t.Fatalf("signed raw figures %+v", groups.Figures[7:])
+	// Ours, signed raw and raw delivered everything, were timed, and the
+	// new epoch reached every member.
+	if f := byName["4 members: delivered (worst run)"]; f.Value != 100 || f.Baseline == nil || *f.Baseline != 100 || f.Floor == nil || *f.Floor != 100 {
+		t.Fatalf("delivered %+v", f)
+	}
+	if f := byName["4 members: latency p50"]; f.Value <= 0 || f.BaselineName != signedBase || f.Baseline == nil || *f.Baseline <= 0 || f.FloorName != rawBase || f.Floor == nil || *f.Floor <= 0 {
+		t.Fatalf("latency p50 %+v", f)
+	}
+	if f := byName["new epoch at every member after a removal"]; f.Value <= 0 {
+		t.Fatalf("new epoch %+v", f)
+	}
+	if len(groups.Sizes) != 1 || groups.Sizes[0].Runs != 1 || len(groups.Sizes[0].Ours.EachRun) != 1 {
+		t.Fatalf("group sizes %+v", groups.Sizes)
 	}
 	if away := rep.Scenarios[1]; away.Faults == nil || away.Faults.Sent == 0 || !away.Faults.Clean() {
 		t.Fatalf("member away: %+v", away.Faults)

@@ -24,6 +24,10 @@ type Options struct {
 	Smoke bool
 	// Only names the scenarios to run (Names lists them); all when empty.
 	Only []string
+	// Runs is how often each room and group size runs, ours, raw and
+	// signed raw in turn each time; 0: DefaultRuns for the full run, 1 for
+	// Quick and Smoke.
+	Runs int
 	// Dir is where the nodes' homes and stores go; a temporary folder,
 	// removed afterwards, when empty.
 	Dir string
@@ -40,19 +44,21 @@ type Options struct {
 // sizes are a run's workload sizes.
 type sizes struct {
 	mode            string
-	dmLatency       int   // 1:1 messages timed one at a time
-	dmRaw           int   // raw new-stream round trips
-	dmThroughput    int   // 1:1 messages in the throughput burst
-	roomSizes       []int // nodes per room
-	roomLines       int   // lines the speaker sends per room size
-	lateHistory     int   // lines in the room before the late joiner joins
-	lateWant        int   // the newest lines it must receive
-	storeMessages   int   // messages in the store
+	dmLatency       int           // 1:1 messages timed one at a time
+	dmRaw           int           // raw new-stream round trips
+	dmThroughput    int           // 1:1 messages in the throughput burst
+	roomSizes       []int         // nodes per room
+	roomLines       int           // lines the speaker sends per room size and run
+	meshSettle      time.Duration // how long a compared room's or group's mesh is let form, ours and raw alike
+	sat             satSearch     // the saturation search (maxSteps < 2: none)
+	lateHistory     int           // lines in the room before the late joiner joins
+	lateWant        int           // the newest lines it must receive
+	storeMessages   int           // messages in the store
 	idle            time.Duration
 	killBurst       int           // 1:1 messages in the burst whose recipient is killed
 	cutoffLines     int           // lines sent while a listener is cut off and back
 	groupSize       int           // members of the group, its owner included
-	groupLines      int           // lines the owner sends to the group
+	groupLines      int           // lines the owner sends to the group per run
 	awayLines       int           // group lines sent around a member away
 	groupSettle     time.Duration // how long a new group's mesh is let form
 	floodHonest     int           // honest messages sent during the flood
@@ -69,17 +75,19 @@ type sizes struct {
 func sizesFor(o Options) sizes {
 	switch {
 	case o.Smoke:
-		return sizes{mode: "smoke", dmLatency: 30, dmRaw: 30, dmThroughput: 200, roomSizes: []int{4}, roomLines: 20,
+		return sizes{mode: "smoke", dmLatency: 30, dmRaw: 30, dmThroughput: 200, roomSizes: []int{4}, roomLines: 20, meshSettle: time.Second,
 			lateHistory: 150, lateWant: 100, storeMessages: 2000, idle: time.Second, killBurst: 200,
 			cutoffLines: 30, groupSize: 4, groupLines: 20, awayLines: 30, groupSettle: 500 * time.Millisecond, floodHonest: 30, floodStranger: 100, floodFor: time.Second, reconnectNodes: 4, reconnectMsgs: 2, mailboxMsgs: 50, mailboxRuns: 1, settle: 2 * time.Second, deliveryTimeout: 2 * time.Minute}
 	case o.Quick:
-		return sizes{mode: "quick", dmLatency: 300, dmRaw: 300, dmThroughput: 3000, roomSizes: []int{10}, roomLines: 100,
+		return sizes{mode: "quick", dmLatency: 300, dmRaw: 300, dmThroughput: 3000, roomSizes: []int{10}, roomLines: 100, meshSettle: 2 * time.Second,
+			sat:         satSearch{window: 500 * time.Millisecond, maxSteps: 2, quiet: 2 * time.Second},
 			lateHistory: 1200, lateWant: 1000, storeMessages: 20_000, idle: 2 * time.Second, killBurst: 1000,
 			cutoffLines: 150, groupSize: 10, groupLines: 100, awayLines: 150, groupSettle: 3 * time.Second, floodHonest: 300, floodStranger: 1000, floodFor: 3 * time.Second, reconnectNodes: 4, reconnectMsgs: 3, mailboxMsgs: 300, mailboxRuns: 1, settle: 3 * time.Second, deliveryTimeout: time.Minute}
 	}
-	return sizes{mode: "full", dmLatency: 2000, dmRaw: 1000, dmThroughput: 20_000, roomSizes: []int{10, 30, 60, 100}, roomLines: 200,
+	return sizes{mode: "full", dmLatency: 2000, dmRaw: 1000, dmThroughput: 20_000, roomSizes: []int{10, 30, 60, 100}, roomLines: 100, meshSettle: 2 * time.Second,
+		sat:         satSearch{window: 1500 * time.Millisecond, maxSteps: 5, quiet: 5 * time.Second},
 		lateHistory: 1200, lateWant: 1000, storeMessages: 1_000_000, idle: 3 * time.Second, killBurst: 5000,
-		cutoffLines: 600, groupSize: 30, groupLines: 200, awayLines: 600, groupSettle: 3 * time.Second, floodHonest: 2000, floodStranger: 5000, floodFor: 10 * time.Second, reconnectNodes: 10, reconnectMsgs: 5, mailboxMsgs: 1000, mailboxRuns: 5, settle: 3 * time.Second, deliveryTimeout: 3 * time.Minute}
+		cutoffLines: 600, groupSize: 30, groupLines: 100, awayLines: 600, groupSettle: 3 * time.Second, floodHonest: 2000, floodStranger: 5000, floodFor: 10 * time.Second, reconnectNodes: 10, reconnectMsgs: 5, mailboxMsgs: 1000, mailboxRuns: 5, settle: 3 * time.Second, deliveryTimeout: 3 * time.Minute}
 }
 
 // scenario is one entry of the suite.
@@ -113,9 +121,13 @@ func Names() []string {
 	return out
 }
 
+// DefaultRuns is how often the full run runs each room and group size.
+const DefaultRuns = 5
+
 // env is what a scenario gets: the sizes, a folder of its own, the options.
 type env struct {
 	sizes
+	runs     int // rounds of each room and group size
 	opts     Options
 	dir      string
 	progress *Progress
@@ -126,6 +138,15 @@ type env struct {
 // quickMode reports whether the run is --quick (or smaller).
 func (e *env) quickMode() bool { return e.mode != "full" }
 
+// runsNote says how the room and group figures were made, for the notes.
+func (e *env) runsNote() string {
+	if e.runs == 1 {
+		return "one run of ours, raw and signed raw (--runs 1): the figures are that run's"
+	}
+	return fmt.Sprintf("%d runs, each ours, then raw, then signed raw on nodes started afresh (interleaved, so that drift on the machine hits the three alike); "+
+		"each figure is the median of the runs, with the smallest and largest run beside it", e.runs)
+}
+
 // step reports a step of the scenario on the progress display.
 func (e *env) step(format string, args ...any) {
 	e.progress.Step(e.scenario, fmt.Sprintf(format, args...))
@@ -135,6 +156,9 @@ func (e *env) step(format string, args ...any) {
 // A scenario that fails is reported with its error and the run goes on; the
 // error returned is for what stops the whole run (bad options, ctx).
 func Run(ctx context.Context, o Options) (*Report, error) {
+	if o.Runs < 0 {
+		return nil, fmt.Errorf("%w: %d runs", ErrBadRuns, o.Runs)
+	}
 	for _, name := range o.Only {
 		if !slices.Contains(Names(), name) {
 			return nil, fmt.Errorf("%w: %q (scenarios: %s)", ErrUnknownScenario, name, strings.Join(Names(), ", "))
@@ -154,7 +178,14 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	sz := sizesFor(o)
-	rep := &Report{Started: time.Now().UTC(), Mode: sz.mode, Machine: machine()}
+	runs := o.Runs
+	if runs == 0 {
+		runs = DefaultRuns
+		if sz.mode != "full" {
+			runs = 1
+		}
+	}
+	rep := &Report{Started: time.Now().UTC(), Mode: sz.mode, Runs: runs, Machine: machine()}
 	for _, sc := range suite {
 		if len(o.Only) > 0 && !slices.Contains(o.Only, sc.name) {
 			continue
@@ -166,7 +197,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		if err := os.MkdirAll(sdir, 0o700); err != nil {
 			return rep, fmt.Errorf("bench: %w", err)
 		}
-		e := &env{sizes: sz, opts: o, dir: sdir, progress: o.Progress, scenario: sc.name, log: log}
+		e := &env{sizes: sz, runs: runs, opts: o, dir: sdir, progress: o.Progress, scenario: sc.name, log: log}
 		e.step("start: %s", sc.title)
 		start := time.Now()
 		res, err := sc.run(ctx, e)

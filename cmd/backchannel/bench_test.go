@@ -73,10 +73,30 @@ func TestBenchQuick(t *testing.T) {
 	}
 	// The plot is cmd/benchplot's (the daemon does not link gonum/plot):
 	// the report must hold what it draws, and the table names the command.
-	if s, _ := rep.Scenario("rooms"); len(s.Rooms) == 0 {
+	if s, _ := rep.Scenario("rooms"); len(s.Sizes) == 0 {
 		t.Error("rooms: no room points for cmd/benchplot")
 	}
 	if want := "plot: go run ./cmd/benchplot " + filepath.Join(out, "report.json"); !strings.Contains(stdout.String(), want) {
 		t.Errorf("stdout lacks %q", want)
+	}
+}
+
+// TestBenchRunsFlag: --runs is checked before the run starts.
+func TestBenchRunsFlag(t *testing.T) {
+	tests := []struct {
+		runs, want string
+	}{
+		{"-1", "--runs -1: want 0 to 50"},
+		{"51", "--runs 51: want 0 to 50"},
+		{"x", `--runs "x": want a whole number`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.runs, func(t *testing.T) {
+			var stdout, stderr syncBuffer
+			code := run(t.Context(), []string{"bench", "--runs", tt.runs, "--out", t.TempDir()}, &stdout, &stderr)
+			if want := "backchannel: " + tt.want + "\n"; code == 0 || stderr.String() != want || stdout.String() != "" {
+				t.Fatalf("exit %d, stdout %q, stderr %q; want stderr %q", code, stdout.String(), stderr.String(), want)
+			}
+		})
 	}
 }

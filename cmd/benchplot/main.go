@@ -1,5 +1,6 @@
 // Command benchplot draws the plot of a `backchannel bench` report: live
-// room latency against room size, ours beside raw GossipSub, as a PNG.
+// room latency against room size, ours beside signed raw and raw GossipSub
+// (medians over the runs, with the smallest and largest run), as a PNG.
 //
 //	go run ./cmd/benchplot bench-out/report.json
 //

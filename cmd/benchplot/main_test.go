@@ -13,13 +13,24 @@ import (
 )
 
 func sampleReport() *bench.Report {
-	return &bench.Report{Mode: "quick", Machine: bench.Machine{CPU: "test CPU", Cores: 2}, Scenarios: []bench.ScenarioResult{
+	return &bench.Report{Mode: "quick", Runs: 3, Machine: bench.Machine{CPU: "test CPU", Cores: 2}, Scenarios: []bench.ScenarioResult{
 		{Name: "dm", Status: bench.StatusOK},
-		{Name: "rooms", Status: bench.StatusOK, Rooms: []bench.RoomPoint{
-			{Nodes: 10, P50: 4, P99: 8, RawP50: 0.8, RawP99: 1.6, SignedRawP50: 1},
-			{Nodes: 30, P50: 9, P99: 19, RawP50: 1.7, RawP99: 5, SignedRawP50: 2.1},
+		{Name: "rooms", Status: bench.StatusOK, Sizes: []bench.SizePoint{
+			point(10, [3]float64{3.5, 4, 5}, 8, [3]float64{0.9, 1, 1.2}, 3, [3]float64{0.7, 0.8, 0.9}, 1.6),
+			point(30, [3]float64{8, 9, 11}, 19, [3]float64{2, 2.1, 2.5}, 6, [3]float64{0, 1.7, 2}, 5), // a run of 0 ms: the log axis copes
 		}},
 	}}
+}
+
+// point is a room size's medians: p50 as min, median, max, and p99, for
+// ours, signed raw and raw.
+func point(n int, ours [3]float64, oursP99 float64, signed [3]float64, signedP99 float64, raw [3]float64, rawP99 float64) bench.SizePoint {
+	spread := func(v [3]float64) bench.Spread { return bench.Spread{Min: v[0], Median: v[1], Max: v[2]} }
+	return bench.SizePoint{Nodes: n, Runs: 3,
+		Ours:      bench.SideSummary{P50: spread(ours), P99: bench.Spread{Min: oursP99, Median: oursP99, Max: oursP99}},
+		SignedRaw: bench.SideSummary{P50: spread(signed), P99: bench.Spread{Min: signedP99, Median: signedP99, Max: signedP99}},
+		Raw:       bench.SideSummary{P50: spread(raw), P99: bench.Spread{Min: rawP99, Median: rawP99, Max: rawP99}},
+	}
 }
 
 func writeReport(t *testing.T, rep *bench.Report) string {
