@@ -37,6 +37,10 @@ type State struct {
 	mutes     map[keys.PublicKey][]muteRecord // by muted peer
 	grants    map[keys.PublicKey][]room.RoleGrant
 	presence  map[keys.PublicKey]presenceRecord // the latest per sender
+	// tallied holds, per target and emoji ("" for upvotes), the counts
+	// tallies gave; censuses the tallies that told the peers present.
+	tallied  map[room.MessageID]map[string][]tallyRecord
+	censuses []tallyRecord
 
 	// Every message recorded but role grants, oldest applied first: what
 	// the bounds evict (see SetLimits).
@@ -94,6 +98,12 @@ type pinRecord struct {
 	target room.MessageID // zero: unpin
 }
 
+// tallyRecord is one count of a tally, or a tally's census.
+type tallyRecord struct {
+	action
+	count uint32
+}
+
 type muteRecord struct {
 	action
 	until time.Time
@@ -120,6 +130,7 @@ func New(d room.Descriptor) *State {
 		mutes:     make(map[keys.PublicKey][]muteRecord),
 		grants:    make(map[keys.PublicKey][]room.RoleGrant),
 		presence:  make(map[keys.PublicKey]presenceRecord),
+		tallied:   make(map[room.MessageID]map[string][]tallyRecord),
 
 		maxMessages: DefaultMaxMessages,
 		maxBytes:    DefaultMaxBytes,
@@ -249,6 +260,18 @@ func (s *State) ApplyID(m room.Message, id room.MessageID) error {
 		s.grants[b.Grantee] = append(s.grants[b.Grantee], b)
 	case MuteBody:
 		s.mutes[b.Peer] = append(s.mutes[b.Peer], muteRecord{action: act, until: b.Until})
+	case TallyBody:
+		if b.Present > 0 {
+			s.censuses = append(s.censuses, tallyRecord{action: act, count: b.Present})
+		}
+		for _, c := range b.Counts {
+			byEmoji := s.tallied[c.Target]
+			if byEmoji == nil {
+				byEmoji = make(map[string][]tallyRecord)
+				s.tallied[c.Target] = byEmoji
+			}
+			byEmoji[c.Emoji] = append(byEmoji[c.Emoji], tallyRecord{action: act, count: c.Count})
+		}
 	}
 	if _, grant := p.(room.RoleGrant); !grant {
 		s.order = append(s.order, applied{id: id, sender: m.Sender, at: m.Timestamp, body: p, size: len(m.Body) + messageOverhead})
@@ -304,6 +327,17 @@ func (s *State) forget(a applied) {
 		}
 	case MuteBody:
 		deleteFrom(s.mutes, b.Peer, func(m muteRecord) bool { return m.id == a.id })
+	case TallyBody:
+		byTally := func(t tallyRecord) bool { return t.id == a.id }
+		s.censuses = slices.DeleteFunc(s.censuses, byTally)
+		for _, c := range b.Counts {
+			if byEmoji := s.tallied[c.Target]; byEmoji != nil {
+				deleteFrom(byEmoji, c.Emoji, byTally)
+				if len(byEmoji) == 0 {
+					delete(s.tallied, c.Target)
+				}
+			}
+		}
 	}
 }
 

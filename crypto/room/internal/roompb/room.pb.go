@@ -40,6 +40,7 @@ const (
 	Kind_KIND_ROLE_GRANT  Kind = 8
 	Kind_KIND_HIDE        Kind = 9
 	Kind_KIND_MUTE        Kind = 10
+	Kind_KIND_TALLY       Kind = 11
 )
 
 // Enum value maps for Kind.
@@ -56,6 +57,7 @@ var (
 		8:  "KIND_ROLE_GRANT",
 		9:  "KIND_HIDE",
 		10: "KIND_MUTE",
+		11: "KIND_TALLY",
 	}
 	Kind_value = map[string]int32{
 		"KIND_UNSPECIFIED": 0,
@@ -69,6 +71,7 @@ var (
 		"KIND_ROLE_GRANT":  8,
 		"KIND_HIDE":        9,
 		"KIND_MUTE":        10,
+		"KIND_TALLY":       11,
 	}
 )
 
@@ -485,7 +488,7 @@ const file_room_proto_rawDesc = "" +
 	"\x04role\x18\x04 \x01(\x0e2 .backchannel.crypto.room.v1.RoleR\x04role\x12)\n" +
 	"\x11issued_at_unix_ms\x18\x05 \x01(\x03R\x0eissuedAtUnixMs\x12+\n" +
 	"\x12expires_at_unix_ms\x18\x06 \x01(\x03R\x0fexpiresAtUnixMs\x12\x1c\n" +
-	"\tsignature\x18\a \x01(\fR\tsignature*\xc9\x01\n" +
+	"\tsignature\x18\a \x01(\fR\tsignature*\xd9\x01\n" +
 	"\x04Kind\x12\x14\n" +
 	"\x10KIND_UNSPECIFIED\x10\x00\x12\r\n" +
 	"\tKIND_CHAT\x10\x01\x12\x11\n" +
@@ -498,7 +501,9 @@ const file_room_proto_rawDesc = "" +
 	"\x0fKIND_ROLE_GRANT\x10\b\x12\r\n" +
 	"\tKIND_HIDE\x10\t\x12\r\n" +
 	"\tKIND_MUTE\x10\n" +
-	"*B\n" +
+	"\x12\x0e\n" +
+	"\n" +
+	"KIND_TALLY\x10\v*B\n" +
 	"\x04Role\x12\x14\n" +
 	"\x10ROLE_UNSPECIFIED\x10\x00\x12\x10\n" +
 	"\fROLE_SPEAKER\x10\x01\x12\x12\n" +
