@@ -210,19 +210,12 @@ func (s *State) anyCounts(as []action) bool {
 	return false
 }
 
-// upvoteCount counts the distinct peers with an upvote for question that
-// they did not send while muted.
-// upvoteCount is the distinct voters of a question whose vote counts, or
-// the highest count a counting tally gives it, whichever is more: in a
-// large room listeners hand their votes to the host, which tallies them.
+// upvoteCount is the distinct voters of a question whose vote counts (by
+// message or ballot, not sent while muted), or the highest count a counting
+// tally gives it, whichever is more: in a large room listeners hand their
+// votes to the host, which tallies them.
 func (s *State) upvoteCount(question room.MessageID) int {
-	n := 0
-	for voter, times := range s.upvotes[question] {
-		if s.anyUnmuted(voter, times) {
-			n++
-		}
-	}
-	return max(n, s.talliedCount(question, ""))
+	return max(s.distinct(s.upvotes[question]), s.talliedCount(question, ""))
 }
 
 // talliedCount is the highest count of target and emoji in a counting
@@ -255,6 +248,56 @@ func (s *State) census(now time.Time) int {
 	return int(best.count)
 }
 
+// Count returns what the room counts of target now: its upvotes (emoji
+// empty) or its reactions with emoji, as Questions and Chat show them
+// (distinct voters by message or ballot, not muted when they voted, or a
+// counting tally's count if higher), whether or not target is known. It is
+// what a host tallies.
+func (s *State) Count(target room.MessageID, emoji string) int {
+	if emoji == "" {
+		return s.upvoteCount(target)
+	}
+	return max(s.distinct(s.reactions[target][emoji]), s.talliedCount(target, emoji))
+}
+
+// distinct counts the peers with a time at which they were not muted.
+func (s *State) distinct(who map[keys.PublicKey][]time.Time) int {
+	n := 0
+	for p, times := range who {
+		if s.anyUnmuted(p, times) {
+			n++
+		}
+	}
+	return n
+}
+
+// PresentSeen counts the peers present at now by their own presence
+// messages alone (as Presence does, host and speakers included), leaving
+// any tally's census out: what a host counts for its census, which must
+// not feed on its own earlier ones.
+func (s *State) PresentSeen(now time.Time) int {
+	n := 0
+	for _, rec := range s.presence {
+		if s.present(rec, now) {
+			n++
+		}
+	}
+	return n
+}
+
+// VisibleKind tells whether id names a visible chat line (room.KindChat)
+// or question (room.KindQuestion) that the state holds: what an upvote or
+// reaction handed to the host may target.
+func (s *State) VisibleKind(id room.MessageID) (room.Kind, bool) {
+	if c, ok := s.chats[id]; ok && !s.hidden(id) && !s.Muted(c.sender, c.at) {
+		return room.KindChat, true
+	}
+	if q, ok := s.questions[id]; ok && !s.hidden(id) && !s.Muted(q.sender, q.at) {
+		return room.KindQuestion, true
+	}
+	return 0, false
+}
+
 // reactionsTo returns the counting reactions to a message.
 func (s *State) reactionsTo(id room.MessageID) []Reaction {
 	byEmoji := s.reactions[id]
@@ -264,13 +307,7 @@ func (s *State) reactionsTo(id room.MessageID) []Reaction {
 	}
 	var out []Reaction
 	for emoji, who := range byEmoji {
-		n := 0
-		for p, times := range who {
-			if s.anyUnmuted(p, times) {
-				n++
-			}
-		}
-		if n = max(n, s.talliedCount(id, emoji)); n > 0 {
+		if n := max(s.distinct(who), s.talliedCount(id, emoji)); n > 0 {
 			out = append(out, Reaction{Emoji: emoji, Count: n})
 		}
 	}
