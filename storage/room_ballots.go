@@ -111,20 +111,28 @@ func (t *Txn) addRoomBallotCount(room RoomID, delta int) error {
 	return t.set(roomBallotCountKey(room), binary.BigEndian.AppendUint64(nil, uint64(n)))
 }
 
+// BallotLimits bound the ballots a room holds: in all, and of one voter
+// (who might otherwise fill the room's share alone, with reactions of
+// every emoji to every message).
+type BallotLimits struct {
+	Room, Voter int
+}
+
 // PutRoomBallot stores b and reports whether it was added. It is
 // idempotent on (room, voter, target, emoji): a ballot stored already, the
 // same or another of the voter's for that target and emoji, stays, and the
-// call returns false. A room holds at most limit ballots: past it a new one
-// is refused with ErrFull.
-func (t *Txn) PutRoomBallot(b RoomBallot, limit int) (added bool, err error) {
-	added, err = t.putRoomBallot(b, limit)
+// call returns false. A room holds at most limits.Room ballots, and of one
+// voter limits.Voter: past either a new one is refused with ErrFull.
+// Checking the voter's costs a walk over its keys, up to limits.Voter.
+func (t *Txn) PutRoomBallot(b RoomBallot, limits BallotLimits) (added bool, err error) {
+	added, err = t.putRoomBallot(b, limits)
 	if err != nil {
 		return false, fmt.Errorf("storage: put room ballot: %w", err)
 	}
 	return added, nil
 }
 
-func (t *Txn) putRoomBallot(b RoomBallot, limit int) (bool, error) {
+func (t *Txn) putRoomBallot(b RoomBallot, limits BallotLimits) (bool, error) {
 	if b.Room.IsZero() {
 		return false, fmt.Errorf("%w: zero room ID", ErrInvalid)
 	}
@@ -147,8 +155,14 @@ func (t *Txn) putRoomBallot(b RoomBallot, limit int) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if n >= limit {
+	if n >= limits.Room {
 		return false, fmt.Errorf("%w: room %s holds %d ballots, its limit", ErrFull, b.Room, n)
+	}
+	if n, err := t.countKeys(roomBallotKey(b.Room, tail[:1+len(b.Voter)]), limits.Voter); err != nil || n >= limits.Voter {
+		if err != nil {
+			return false, err
+		}
+		return false, fmt.Errorf("%w: %s holds %d ballots in room %s, its limit", ErrFull, b.Voter, n, b.Room)
 	}
 	if err := t.setProto(k, &storepb.RoomBallot{TimeUnixNano: int64(at), Data: b.Data}); err != nil {
 		return false, err
@@ -157,6 +171,17 @@ func (t *Txn) putRoomBallot(b RoomBallot, limit int) (bool, error) {
 		return false, err
 	}
 	return true, t.addRoomBallotCount(b.Room, 1)
+}
+
+// countKeys counts the keys under prefix, up to limit.
+func (t *Txn) countKeys(prefix []byte, limit int) (int, error) {
+	it := t.txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: false})
+	defer it.Close()
+	n := 0
+	for it.Seek(prefix); it.Valid() && n < limit; it.Next() {
+		n++
+	}
+	return n, nil
 }
 
 // EachRoomBallot calls fn with every ballot of room, by voter, target and

@@ -24,13 +24,20 @@ func ballot(room RoomID, voter peer.ID, n int, emoji string, sent int) RoomBallo
 }
 
 func putBallot(t testing.TB, s *Store, b RoomBallot, limit int) (added bool, err error) {
+	return putBallotLimits(t, s, b, BallotLimits{Room: limit, Voter: limit})
+}
+
+func putBallotLimits(t testing.TB, s *Store, b RoomBallot, limits BallotLimits) (added bool, err error) {
 	t.Helper()
 	err = s.Update(func(tx *Txn) error {
-		added, err = tx.PutRoomBallot(b, limit)
+		added, err = tx.PutRoomBallot(b, limits)
 		return err
 	})
 	return added, err
 }
+
+// noLimits bounds nothing a test stores.
+var noLimits = BallotLimits{Room: 1 << 20, Voter: 1 << 20}
 
 func roomBallots(t testing.TB, s *Store, room RoomID) []RoomBallot {
 	t.Helper()
@@ -142,6 +149,29 @@ func TestRoomBallotLimit(t *testing.T) {
 	}
 }
 
+// TestRoomBallotVoterLimit: one voter holds at most its limit of a room's
+// ballots; others still vote.
+func TestRoomBallotVoterLimit(t *testing.T) {
+	s := openMem(t)
+	room := roomID(1)
+	a, b := newPeer(t), newPeer(t)
+	limits := BallotLimits{Room: 100, Voter: 3}
+	for i := range 3 {
+		if _, err := putBallotLimits(t, s, ballot(room, a, 1, fmt.Sprint(i), i+1), limits); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := putBallotLimits(t, s, ballot(room, a, 2, "", 9), limits); !errors.Is(err, ErrFull) {
+		t.Errorf("the voter's fourth ballot: %v, want ErrFull", err)
+	}
+	if added, err := putBallotLimits(t, s, ballot(room, a, 1, "0", 1), limits); err != nil || added {
+		t.Errorf("a held ballot at the voter's limit: %v, %v; want not added, no error", added, err)
+	}
+	if _, err := putBallotLimits(t, s, ballot(room, b, 2, "", 9), limits); err != nil {
+		t.Errorf("another voter: %v", err)
+	}
+}
+
 // TestPruneRoomBallots: pruning deletes the ballots older than the cutoff
 // with their index entries, in one transaction or in batches, and nothing
 // of another room; a zero cutoff prunes nothing.
@@ -162,7 +192,7 @@ func TestPruneRoomBallots(t *testing.T) {
 				for start := 0; start < tt.n; start += 1000 {
 					update(t, s, func(tx *Txn) error {
 						for i := start; i < min(start+1000, tt.n); i++ {
-							if _, err := tx.PutRoomBallot(ballot(r, voters[i%3], i/3, "", i+1), 1<<20); err != nil {
+							if _, err := tx.PutRoomBallot(ballot(r, voters[i%3], i/3, "", i+1), noLimits); err != nil {
 								return err
 							}
 						}
@@ -227,7 +257,7 @@ func TestDeleteRoomDeletesBallots(t *testing.T) {
 	for start := 0; start < 5000; start += 1000 {
 		update(t, s, func(tx *Txn) error {
 			for i := start; i < start+1000; i++ {
-				if _, err := tx.PutRoomBallot(ballot(room, a, i%200, fmt.Sprint(i/200), i+1), 1<<20); err != nil {
+				if _, err := tx.PutRoomBallot(ballot(room, a, i%200, fmt.Sprint(i/200), i+1), noLimits); err != nil {
 					return err
 				}
 			}
