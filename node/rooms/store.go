@@ -83,6 +83,7 @@ func (s *Service) apply(lr *liveRoom, batch []arrival) []storage.RoomMessage {
 		applied bool
 	}
 	var news []fresh
+	hosting := s.hosting(lr)
 	lr.mu.Lock()
 	for _, a := range batch {
 		if lr.state.Has(a.id) {
@@ -91,6 +92,8 @@ func (s *Service) apply(lr *liveRoom, batch []arrival) []storage.RoomMessage {
 		err := lr.state.ApplyID(a.m, a.id)
 		if err != nil {
 			s.env.Log.Debug("room: message not applied", "room", a.m.Room, "err", err)
+		} else if hosting {
+			s.noteVote(lr, a.m)
 		}
 		news = append(news, fresh{a, err == nil})
 	}
@@ -119,6 +122,9 @@ func (s *Service) storeOwn(lr *liveRoom, m room.Message, id room.MessageID, data
 	}
 	lr.mu.Lock()
 	err := lr.state.ApplyID(m, id)
+	if err == nil && s.hosting(lr) {
+		s.noteVote(lr, m) // our own vote in a room we tally
+	}
 	lr.mu.Unlock()
 	if err != nil {
 		return err
@@ -184,8 +190,9 @@ func (s *Service) putMessages(tx *storage.Txn, batch []storage.RoomMessage) erro
 	return nil
 }
 
-// pruneLoop bounds a joined room's stored history by count and age, at once
-// and then every pruneInterval, until the room is left.
+// pruneLoop bounds a joined room's stored history by count and age, and
+// the ballots we took as its host by age, at once and then every
+// pruneInterval, until the room is left.
 func (s *Service) pruneLoop(lr *liveRoom) {
 	s.everyWhileJoined(lr, pruneInterval, func() time.Duration {
 		cutoff := time.Now().Add(-s.cfg.HistoryAge)
@@ -196,6 +203,14 @@ func (s *Service) pruneLoop(lr *liveRoom) {
 		}
 		if deleted > 0 {
 			s.env.Log.Debug("room: history pruned", "room", lr.desc.Room, "deleted", deleted)
+		}
+		if !s.hosting(lr) {
+			return 0
+		}
+		if deleted, err = s.env.Store.PruneRoomBallots(storage.RoomID(lr.desc.Room), cutoff); err != nil {
+			s.env.Log.Warn("room: ballots not pruned", "room", lr.desc.Room, "err", err)
+		} else if deleted > 0 {
+			s.env.Log.Debug("room: ballots pruned", "room", lr.desc.Room, "deleted", deleted)
 		}
 		return 0
 	})

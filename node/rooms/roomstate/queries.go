@@ -218,6 +218,13 @@ func (s *State) upvoteCount(question room.MessageID) int {
 	return max(s.distinct(s.upvotes[question]), s.talliedCount(question, ""))
 }
 
+// TalliedCount is the highest count of target and emoji (empty: upvotes)
+// in a counting tally, 0 if none counts them: what the room was last told
+// of them.
+func (s *State) TalliedCount(target room.MessageID, emoji string) int {
+	return s.talliedCount(target, emoji)
+}
+
 // talliedCount is the highest count of target and emoji in a counting
 // tally: counts only grow (a vote or a reaction is never taken back), so
 // the highest is the latest, whatever order tallies arrive in.
