@@ -52,6 +52,9 @@ const (
 	BallotVoterBurst = 20
 	// ballotTimeout bounds one hand-off, on either side.
 	ballotTimeout = 3 * time.Second
+	// ballotDialTimeout bounds reaching the host for a ballot when we are
+	// not connected to it (a DHT lookup included).
+	ballotDialTimeout = 3 * time.Second
 	// maxBallotRequest and maxBallotResponse bound the frames.
 	maxBallotRequest  = room.MaxBallotSize + 16
 	maxBallotResponse = 1024
@@ -85,7 +88,7 @@ type tallyKey struct {
 // the room's host, and reports whether the host took it. It does not try
 // when the room is small (fewer than Config.BallotFrom peers present), we
 // are its host, a speaker or a moderator, we are muted (publishing then
-// tells why), or the host is not connected; a refusal or a failure is
+// tells why), or the host cannot be reached; a refusal or a failure is
 // logged, and the caller publishes instead.
 func (s *Service) handBallot(ctx context.Context, id room.ID, target room.MessageID, emoji string) bool {
 	lr, ok := s.get(id)
@@ -105,8 +108,17 @@ func (s *Service) handBallot(ctx context.Context, id room.ID, target room.Messag
 	if listeners+len(speakers) < s.cfg.BallotFrom || role >= roomstate.RoleSpeaker || muted {
 		return false
 	}
+	// Most listeners of a large room are not connected to its host (the
+	// connection manager keeps at most a few hundred): dial it, finding
+	// its addresses in the DHT if need be. The host's connection manager
+	// trims what it does not need; a host it cannot reach gets the vote
+	// on the topic instead.
 	host := lr.desc.Host.PeerID()
-	if s.env.Net.Host().Network().Connectedness(host) != network.Connected {
+	dctx, cancel := context.WithTimeout(ctx, ballotDialTimeout)
+	err := s.env.Net.Connect(dctx, host)
+	cancel()
+	if err != nil {
+		s.env.Log.Debug("room: host not reachable for a ballot; publishing instead", "room", id, "err", err)
 		return false
 	}
 	b := room.Ballot{Room: id, Target: target, Emoji: emoji, Time: now}
