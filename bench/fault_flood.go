@@ -120,7 +120,7 @@ func runFlood(ctx context.Context, e *env) (res ScenarioResult, err error) {
 		fig("junk streams opened", "streams", float64(junkStreams.Load()), nil),
 	)
 	res.Note = fmt.Sprintf("the stranger's node queued %d valid requests (answered RETRY_LATER past the caps); %d raw goroutines opened streams "+
-		"on the DM, prekey, room sync and group sync protocols and wrote 1 KiB of garbage each (%d refused by the target); the honest contact sent its %d messages evenly over %v, starting %v into the flood",
+		"on the DM, prekey, room sync, room ballot and group sync protocols and wrote 1 KiB of garbage each (%d refused by the target); the honest contact sent its %d messages evenly over %v, starting %v into the flood",
 		e.floodStranger, junkWorkers, junkRefused.Load(), n, e.floodFor, e.floodFor/4)
 	return res, nil
 }
@@ -128,7 +128,7 @@ func runFlood(ctx context.Context, e *env) (res ScenarioResult, err error) {
 // junkFlood opens streams on the node's protocols and writes garbage until
 // ctx ends.
 func junkFlood(ctx context.Context, h host.Host, to peer.ID, w int, streams, refused *atomic.Int64) {
-	protos := []protocol.ID{node.ProtocolDM, node.ProtocolPreKeys, node.ProtocolSync, node.ProtocolGroupSync}
+	protos := []protocol.ID{node.ProtocolDM, node.ProtocolPreKeys, node.ProtocolSync, node.ProtocolRoomBallot, node.ProtocolGroupSync}
 	junk := make([]byte, 1024)
 	for i := w; ctx.Err() == nil; i++ {
 		_, _ = rand.Read(junk)

@@ -81,6 +81,14 @@ type Config struct {
 	// RoomHistoryAge bounds a room's history by age: older messages are
 	// neither served to peers nor kept (7 days by default).
 	RoomHistoryAge time.Duration
+	// RoomBallotFrom is the room size, in peers counted present, from
+	// which a listener hands its upvotes and reactions to the room's host
+	// instead of publishing them, and the host tells the room its census
+	// (rooms.DefaultBallotFrom, 100, by default; negative: never).
+	RoomBallotFrom int
+	// RoomTallyInterval is how often a room's host tells the room the
+	// counts of the votes handed to it (1 s by default).
+	RoomTallyInterval time.Duration
 	// ReprovideInterval is how often the node announces again in the DHT
 	// what it provides there (its rooms, by ID and by name): 12 h by
 	// default (p2p.DefaultReprovideInterval), well inside the 48 h after

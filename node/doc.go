@@ -11,8 +11,8 @@
 //     receive transaction, sessions and prekey bundles;
 //   - node/contacts: contacts, invites, profile name, safety numbers;
 //   - node/requests: the requests inbox and what strangers may do;
-//   - node/rooms: live rooms, their GossipSub topics and
-//     /backchannel/rooms/sync/1.0.0;
+//   - node/rooms: live rooms, their GossipSub topics,
+//     /backchannel/rooms/sync/1.0.0 and /backchannel/rooms/ballot/1.0.0;
 //   - node/groups: private groups, their GossipSub topics and
 //     /backchannel/groups/sync/1.0.0.
 //

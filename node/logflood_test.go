@@ -33,7 +33,7 @@ func (h *warnCounter) Handle(_ context.Context, r slog.Record) error {
 
 // TestMalformedStreamsLogBounded: a stranger opening 1,000 malformed
 // streams on each protocol it can reach (1:1 messages, prekeys, room sync,
-// group sync) makes the node write a bounded number of warnings: one per
+// room ballots, group sync) makes the node write a bounded number of warnings: one per
 // kind and 10 s, not one per stream.
 func TestMalformedStreamsLogBounded(t *testing.T) {
 	const streams = 1000
@@ -43,7 +43,7 @@ func TestMalformedStreamsLogBounded(t *testing.T) {
 	rp.connect(a)
 	garbage := []byte("\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xffnot a frame")
 	start := time.Now()
-	for _, proto := range []protocol.ID{ProtocolDM, ProtocolPreKeys, ProtocolSync, ProtocolGroupSync} {
+	for _, proto := range []protocol.ID{ProtocolDM, ProtocolPreKeys, ProtocolSync, ProtocolRoomBallot, ProtocolGroupSync} {
 		for range streams {
 			s, err := rp.h.NewStream(t.Context(), a.ID(), proto)
 			if err != nil {

@@ -171,6 +171,9 @@ func New(cfg Config) (*Node, error) {
 		SyncRate:     cfg.Limits.SyncRate,
 		SyncBurst:    cfg.Limits.SyncBurst,
 
+		BallotFrom:    cfg.RoomBallotFrom,
+		TallyInterval: cfg.RoomTallyInterval,
+
 		ReprovideInterval: cfg.ReprovideInterval,
 		ProfileName:       n.contacts.ProfileName,
 	})

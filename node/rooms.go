@@ -17,6 +17,9 @@ import (
 // ProtocolSync is the rooms' sync protocol (descriptors, history, names).
 const ProtocolSync = rooms.ProtocolSync
 
+// ProtocolRoomBallot hands a listener's vote to the host of a large room.
+const ProtocolRoomBallot = rooms.ProtocolBallot
+
 // RoomTopicPrefix starts every live room's GossipSub topic.
 const RoomTopicPrefix = rooms.TopicPrefix
 
@@ -83,6 +86,8 @@ func (n *Node) RoomAsk(ctx context.Context, id room.ID, text string) (room.Messa
 }
 
 // RoomUpvote upvotes a question (once per peer, however often it is sent).
+// A listener of a large room hands it to the host, which tallies it; the
+// count shows once the host's tally arrives.
 func (n *Node) RoomUpvote(ctx context.Context, id room.ID, question room.MessageID) error {
 	return n.rooms.RoomUpvote(ctx, id, question)
 }
@@ -97,7 +102,8 @@ func (n *Node) RoomPin(ctx context.Context, id room.ID, target room.MessageID) e
 	return n.rooms.RoomPin(ctx, id, target)
 }
 
-// RoomReact reacts to a message with an emoji.
+// RoomReact reacts to a message with an emoji, handed to the host of a
+// large room as RoomUpvote's vote is.
 func (n *Node) RoomReact(ctx context.Context, id room.ID, target room.MessageID, emoji string) error {
 	return n.rooms.RoomReact(ctx, id, target, emoji)
 }

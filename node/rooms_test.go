@@ -296,3 +296,65 @@ func TestRoomSeqAfterLostStore(t *testing.T) {
 		return slices.ContainsFunc(chat, func(c rooms.ChatLine) bool { return c.ID == two })
 	})
 }
+
+// TestRoomBallotsNode: with RoomBallotFrom lowered, a node's listeners hand
+// their votes to the host, which tallies them: every node shows the same
+// counts, and no node stores a vote message from a listener.
+func TestRoomBallotsNode(t *testing.T) {
+	ballots := func(c *Config) {
+		fastRooms(c)
+		c.RoomBallotFrom = 3
+		c.RoomTallyInterval = 50 * time.Millisecond
+	}
+	host := newTestNode(t, "", ballots)
+	info, err := host.CreateRoom(t.Context(), "tallied", "", time.Time{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ls []*testNode
+	for range 4 {
+		l := newTestNode(t, "", ballots, withBootstrap(host.Addrs()[0].String()))
+		if _, err := l.JoinRoom(t.Context(), info.ID.String(), nil); err != nil {
+			t.Fatal(err)
+		}
+		ls = append(ls, l)
+	}
+	everyone := append([]*testNode{host}, ls...)
+	q, err := host.RoomAsk(t.Context(), info.ID, "anything?")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range ls {
+		l.waitUntil("the question and everyone present", func() bool {
+			p, _ := l.RoomPeople(info.ID)
+			return hasQuestion(l, info.ID, q) && p.Listeners+len(p.Speakers) == len(everyone)
+		})
+	}
+	for _, l := range ls {
+		if err := l.RoomUpvote(t.Context(), info.ID, q); err != nil {
+			t.Fatal(err)
+		}
+		if err := l.RoomReact(t.Context(), info.ID, q, "🙌"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, n := range everyone {
+		n.waitUntil("the tallied counts", func() bool {
+			qs, _ := n.RoomQuestions(info.ID)
+			return len(qs) == 1 && qs[0].Upvotes == len(ls) && len(qs[0].Reactions) == 1 && qs[0].Reactions[0].Count == len(ls)
+		})
+	}
+	for _, n := range everyone {
+		if err := n.store.View(func(tx *storage.Txn) error {
+			ms, err := tx.RoomMessages(storage.RoomID(info.ID), 10_000, time.Time{})
+			for _, rm := range ms {
+				if m, err := room.UnmarshalMessage(rm.Data); err == nil && (m.Kind == room.KindUpvote || m.Kind == room.KindReaction) {
+					t.Errorf("%s stores a %s from %s: published, not handed", n.ID().ShortString(), m.Kind, rm.Sender.ShortString())
+				}
+			}
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

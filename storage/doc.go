@@ -51,7 +51,7 @@
 // order is time order. <room> and <group> are the 32 raw bytes of a room or
 // group ID, <sender> and <member> a peer as above, <seq> and <epoch>
 // big-endian uint64s; <target> is a 32-byte message ID, length-prefixed like
-// a peer, as are <kind>, <value> and <depositor> (1 to 64 bytes: a
+// a peer, as are <kind>, <value>, <depositor> and <emoji> (1 to 64 bytes: a
 // capability label or a stranger's peer ID). Record values are protobuf
 // (internal/storepb) unless said otherwise.
 //
@@ -75,6 +75,9 @@
 //	rt/<room><sent><id 32>        reference <sender><seq> (recency index)
 //	ri/<room><id 32>              reference <sender><seq> (dedup index)
 //	rh/<room><sender>             uint64 high-water mark of the sender's seqs
+//	rb/<room><voter><target 32><emoji> RoomBallot (a ballot a room's host keeps)
+//	rbt/<room><time><voter><target 32><emoji> empty (recency index of ballots)
+//	rbn/<room>                    uint64 count of the room's ballots
 //	gg/<group>                    Group
 //	gr/<group><epoch>             roster of an epoch, opaque bytes
 //	gk/<group><epoch>             epoch key, opaque bytes

@@ -31,6 +31,9 @@ var (
 	ErrWrongKey = errors.New("storage: wrong encryption key")
 	// ErrLocked: Open or ChangeKey found the store open in a process.
 	ErrLocked = errors.New("storage: store in use")
+	// ErrFull: a bounded set of records is at its limit (a room's ballots,
+	// PutRoomBallot); nothing was stored.
+	ErrFull = errors.New("storage: full")
 	// ErrCorrupt: a stored record cannot be decoded.
 	ErrCorrupt = errors.New("storage: corrupt record")
 	// ErrConflict: a transaction still conflicted with concurrent ones after

@@ -118,3 +118,46 @@ func FuzzDecodeRoomRecord(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecodeRoomBallot feeds arbitrary key tails and records to the room
+// ballot decoder: it must return ErrCorrupt, never panic, and what it
+// accepts must encode and decode to the same ballot.
+func FuzzDecodeRoomBallot(f *testing.F) {
+	room := RoomID{1, 2, 3}
+	good := ballot(room, peer.ID("fuzz-voter"), 3, "👍", 9)
+	tail, err := ballotTail(good)
+	if err != nil {
+		f.Fatal(err)
+	}
+	rec, err := proto.Marshal(&storepb.RoomBallot{TimeUnixNano: toUnixNano(good.Time), Data: good.Data})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(tail, rec)
+	f.Add(tail[:len(tail)-1], rec[:len(rec)/2])
+	f.Add([]byte{}, []byte{})
+	f.Fuzz(func(t *testing.T, tail, rec []byte) {
+		b, err := decodeRoomBallot(room, tail, rec)
+		if err != nil {
+			if !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("room ballot: %v, want ErrCorrupt", err)
+			}
+			return
+		}
+		againTail, err := ballotTail(b)
+		if err != nil {
+			t.Fatalf("accepted ballot has no key: %v", err)
+		}
+		if !bytes.Equal(againTail, tail) {
+			t.Fatalf("key tail %x re-encodes to %x", tail, againTail)
+		}
+		againRec, err := proto.Marshal(&storepb.RoomBallot{TimeUnixNano: toUnixNano(b.Time), Data: b.Data})
+		if err != nil {
+			t.Fatalf("accepted ballot does not encode: %v", err)
+		}
+		b2, err := decodeRoomBallot(room, againTail, againRec)
+		if err != nil || !ballotEqual(b, b2) {
+			t.Fatalf("room ballot round trip: %+v, %v; want %+v", b2, err, b)
+		}
+	})
+}

@@ -187,11 +187,15 @@ func (s *Store) PruneRoomMessages(room RoomID, keep int, olderThan time.Time) (i
 }
 
 // DeleteRoom does what [Txn.DeleteRoom] does for a room of any size: it
-// deletes its messages, oldest first, in transactions of a few thousand, and
-// the rest (the room record, the high-water marks) in a last one. If it fails
-// or the process dies half-way, the room has fewer messages but is
-// consistent, and calling it again finishes the job.
+// deletes its ballots, then its messages, oldest first, in transactions of
+// a few thousand, and the rest (the room record, the high-water marks) in
+// a last one. If it fails or the process dies half-way, the room has fewer
+// ballots or messages but is consistent, and calling it again finishes the
+// job.
 func (s *Store) DeleteRoom(room RoomID) error {
+	if _, err := s.pruneRoomBallots(room, allBallots); err != nil {
+		return fmt.Errorf("storage: delete room %s: %w", room, err)
+	}
 	for {
 		var done bool
 		err := s.Update(func(tx *Txn) error {

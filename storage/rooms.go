@@ -148,15 +148,17 @@ func (t *Txn) RoomByName(name string) (Room, error) {
 	return Room{}, fmt.Errorf("storage: room %q: %w: %d rooms", name, ErrAmbiguous, len(found))
 }
 
-// DeleteRoom deletes the room id with its messages, their indexes and the
-// high-water marks; deleting a missing room is not an error. It does all of
-// it in this transaction, so a room of more than some 8,000 messages fails
-// with ErrTxnTooBig: use [Store.DeleteRoom].
+// DeleteRoom deletes the room id with its messages, their indexes, the
+// high-water marks and the ballots; deleting a missing room is not an
+// error. It does all of it in this transaction, so a room of more than
+// some 8,000 messages or 4,000 ballots fails with ErrTxnTooBig: use
+// [Store.DeleteRoom].
 func (t *Txn) DeleteRoom(id RoomID) error {
 	if err := t.delete(roomKey(prefixRoom, id, 0)); err != nil {
 		return fmt.Errorf("storage: delete room %s: %w", id, err)
 	}
-	for _, prefix := range []string{prefixRoomMessage, prefixRoomTime, prefixRoomIndex, prefixRoomHigh} {
+	for _, prefix := range []string{prefixRoomMessage, prefixRoomTime, prefixRoomIndex, prefixRoomHigh,
+		prefixRoomBallot, prefixRoomBallotTime, prefixRoomBallotCount} {
 		if err := t.deletePrefix(roomKey(prefix, id, 0)); err != nil {
 			return fmt.Errorf("storage: delete room %s: %w", id, err)
 		}

@@ -10,6 +10,9 @@
 //     room, kind, sender and per-sender sequence number.
 //   - RoleGrant: the host's signed, expiring grant of a role (speaker or
 //     moderator) to another key.
+//   - Ballot: a listener's signed upvote or reaction, handed to the room's
+//     host instead of published on the topic (the host tallies them); it
+//     has no sequence number, so it is no part of the room's history.
 //
 // Verification here is standalone and cheap (one Ed25519 verification, no
 // state), for a GossipSub topic validator. What needs state or policy is the

@@ -146,6 +146,45 @@ func FuzzUnmarshalRoleGrant(f *testing.F) {
 	})
 }
 
+func FuzzUnmarshalBallot(f *testing.F) {
+	_, d := fuzzRoom(f)
+	voter := fuzzKey(f, 5)
+	var seeds []marshaler
+	for _, emoji := range []string{"", "👍", strings.Repeat("x", MaxBallotEmoji)} {
+		b := Ballot{Room: d.Room, Target: MessageID{7, 7, 7}, Emoji: emoji, Time: t0}
+		if err := b.Sign(voter); err != nil {
+			f.Fatal(err)
+		}
+		seeds = append(seeds, b)
+	}
+	addSeeds(f, seeds...)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		b, err := UnmarshalBallot(data)
+		if err != nil {
+			return
+		}
+		_ = b.Verify(d.Room)
+		_ = b.ID()
+		enc, err := b.MarshalBinary()
+		if err != nil {
+			t.Fatalf("decoded ballot does not encode: %v", err)
+		}
+		if len(enc) > MaxBallotSize {
+			t.Fatalf("decoded ballot encodes to %d bytes, over MaxBallotSize", len(enc))
+		}
+		back, err := UnmarshalBallot(enc)
+		if err != nil {
+			t.Fatalf("re-encoded ballot does not decode: %v", err)
+		}
+		if back != b {
+			t.Fatalf("ballot changed across a round trip:\n got %+v\nwant %+v", back, b)
+		}
+		if again, _ := back.MarshalBinary(); !bytes.Equal(again, enc) {
+			t.Fatal("encoding is not stable")
+		}
+	})
+}
+
 func FuzzParseID(f *testing.F) {
 	_, d := fuzzRoom(f)
 	f.Add(d.Room.String())

@@ -30,8 +30,12 @@ const (
 	KindHide
 	// KindMute mutes a peer in the room (host or moderator).
 	KindMute
+	// KindTally tells the room the totals of what its audience handed the
+	// sender rather than the topic: peers present, upvotes, reactions (host
+	// or moderator).
+	KindTally
 
-	maxKind = KindMute
+	maxKind = KindTally
 )
 
 var kindNames = [...]string{
@@ -45,6 +49,7 @@ var kindNames = [...]string{
 	KindRoleGrant: "role-grant",
 	KindHide:      "hide",
 	KindMute:      "mute",
+	KindTally:     "tally",
 }
 
 // Valid reports whether k is a kind this code knows.

@@ -19,7 +19,8 @@ func TestKindNames(t *testing.T) {
 		{KindHide, "hide", true},
 		{KindMute, "mute", true},
 		{0, "room.Kind(0)", false},
-		{11, "room.Kind(11)", false},
+		{KindTally, "tally", true},
+		{12, "room.Kind(12)", false},
 		{255, "room.Kind(255)", false},
 	}
 	for _, tc := range tests {
@@ -46,7 +47,7 @@ func TestRoleNames(t *testing.T) {
 // Wire enums are int32: a value that would wrap into range as a uint8 is
 // still unknown.
 func TestEnumsFromWireDoNotWrap(t *testing.T) {
-	for _, v := range []int32{-1, 0, 11, 256, 257, 1 << 30, -255} {
+	for _, v := range []int32{-1, 0, 12, 256, 257, 1 << 30, -255} {
 		if k, ok := kindFromWire(v); ok {
 			t.Errorf("kindFromWire(%d) = %s, want unknown", v, k)
 		}

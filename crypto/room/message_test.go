@@ -196,7 +196,7 @@ func TestUnmarshalMessageErrors(t *testing.T) {
 		{"version 0", func(pb *roompb.Message) { pb.Version = 0 }, ErrVersion},
 		{"version 2", func(pb *roompb.Message) { pb.Version = 2 }, ErrVersion},
 		{"kind 0", func(pb *roompb.Message) { pb.Kind = 0 }, ErrUnknownKind},
-		{"kind 11", func(pb *roompb.Message) { pb.Kind = 11 }, ErrUnknownKind},
+		{"kind 12", func(pb *roompb.Message) { pb.Kind = 12 }, ErrUnknownKind},
 		{"kind 257 (chat if wrapped to a byte)", func(pb *roompb.Message) { pb.Kind = 257 }, ErrUnknownKind},
 		{"kind negative", func(pb *roompb.Message) { pb.Kind = -1 }, ErrUnknownKind},
 		{"body over MaxBody", func(pb *roompb.Message) { pb.Body = make([]byte, MaxBody+1) }, ErrTooLarge},

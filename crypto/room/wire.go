@@ -196,6 +196,63 @@ func UnmarshalRoleGrant(data []byte) (RoleGrant, error) {
 	return g, nil
 }
 
+// MarshalBinary encodes a signed ballot, to hand to a room's host. It
+// fails on a ballot that is not well formed or not signed, which no decoder
+// would accept.
+func (b Ballot) MarshalBinary() ([]byte, error) {
+	if err := b.check(); err != nil {
+		return nil, err
+	}
+	if err := checkSigned(b.Signature); err != nil {
+		return nil, err
+	}
+	return proto.Marshal(&roompb.Ballot{
+		Version:    version,
+		Room:       b.Room[:],
+		Target:     b.Target[:],
+		Emoji:      b.Emoji,
+		Voter:      b.Voter[:],
+		TimeUnixMs: unixMilli(b.Time),
+		Signature:  b.Signature[:],
+	})
+}
+
+// UnmarshalBallot decodes a ballot made by MarshalBinary. It does not
+// verify it: call Verify with the room it is handed for.
+func UnmarshalBallot(data []byte) (Ballot, error) {
+	if len(data) > MaxBallotSize {
+		return Ballot{}, fmt.Errorf("%w: ballot is %d bytes, max %d", ErrTooLarge, len(data), MaxBallotSize)
+	}
+	var pb roompb.Ballot
+	if err := proto.Unmarshal(data, &pb); err != nil {
+		return Ballot{}, fmt.Errorf("%w: ballot: %w", ErrMalformed, err)
+	}
+	if pb.Version != version {
+		return Ballot{}, fmt.Errorf("%w: ballot version %d", ErrVersion, pb.Version)
+	}
+	var b Ballot
+	var err error
+	if b.Room, err = idFromWire(pb.Room); err != nil {
+		return Ballot{}, err
+	}
+	if len(pb.Target) != len(b.Target) {
+		return Ballot{}, fmt.Errorf("%w: ballot target is %d bytes, want %d", ErrMalformed, len(pb.Target), len(b.Target))
+	}
+	copy(b.Target[:], pb.Target)
+	if b.Voter, err = keyFromWire("voter", pb.Voter); err != nil {
+		return Ballot{}, err
+	}
+	if b.Signature, err = signatureFromWire(pb.Signature); err != nil {
+		return Ballot{}, err
+	}
+	b.Emoji = pb.Emoji
+	b.Time = fromUnixMilli(pb.TimeUnixMs)
+	if err := b.check(); err != nil {
+		return Ballot{}, err
+	}
+	return b, nil
+}
+
 func idFromWire(b []byte) (ID, error) {
 	id, err := IDFromBytes(b)
 	if err != nil {

@@ -119,7 +119,12 @@ func (s *Service) RoomAsk(ctx context.Context, id room.ID, text string) (room.Me
 }
 
 // RoomUpvote upvotes a question (once per peer, however often it is sent).
+// A listener of a large room hands it to the host, which tallies it (see
+// handBallot); else, or if that fails, it is published.
 func (s *Service) RoomUpvote(ctx context.Context, id room.ID, question room.MessageID) error {
+	if s.handBallot(ctx, id, question, "") {
+		return nil
+	}
 	return s.publishBody(ctx, id, room.KindUpvote, func() ([]byte, error) { return roomstate.EncodeUpvote(question) })
 }
 
@@ -140,10 +145,14 @@ func (s *Service) RoomPin(ctx context.Context, id room.ID, target room.MessageID
 	return s.publishBody(ctx, id, room.KindPin, func() ([]byte, error) { return roomstate.EncodePin(target) })
 }
 
-// RoomReact reacts to a message with an emoji.
+// RoomReact reacts to a message with an emoji, handed to the host or
+// published as RoomUpvote's vote is.
 func (s *Service) RoomReact(ctx context.Context, id room.ID, target room.MessageID, emoji string) error {
 	if err := input.Reaction(emoji); err != nil {
 		return errs.Say(errs.ErrInvalidRoom, err, nil)
+	}
+	if s.handBallot(ctx, id, target, emoji) {
+		return nil
 	}
 	return s.publishBody(ctx, id, room.KindReaction, func() ([]byte, error) { return roomstate.EncodeReaction(target, emoji) })
 }

@@ -24,7 +24,8 @@ type liveRoom struct {
 	cancel context.CancelFunc
 	done   <-chan struct{}
 	// wg counts the room's goroutines (reader, publisher, timers, prune
-	// loop, DHT announcement): leaving the room waits for them.
+	// loop, DHT announcement, the host's tallies): leaving the room waits
+	// for them.
 	wg  sync.WaitGroup
 	pub *topic.Queue[[]byte] // our stored messages waiting to be published
 	// published is closed when publishLoop has stopped, after the room is
@@ -32,9 +33,12 @@ type liveRoom struct {
 	published chan struct{}
 	helpers   []peer.ID // peers known to be in the room when it was joined
 
-	mu    sync.Mutex // guards state and as
+	mu    sync.Mutex // guards state, as and dirty
 	state *roomstate.State
 	as    NameChoice // the name we give ourselves in the room
+	// dirty holds, in a room we host, what ballots or votes changed since
+	// our last tally told it (at most maxDirty).
+	dirty map[tallyKey]struct{}
 
 	// newcomer is set while the node holds no message of the room from
 	// anyone else: its first sync asks for the newest history.
@@ -60,7 +64,7 @@ const firstSyncWait = 5 * time.Second
 func newLiveRoom(parent context.Context, d room.Descriptor) *liveRoom {
 	ctx, cancel := context.WithCancel(parent)
 	return &liveRoom{desc: d, state: roomstate.New(d), ctx: ctx, cancel: cancel, done: ctx.Done(),
-		published: make(chan struct{}), synced: make(chan struct{})}
+		dirty: map[tallyKey]struct{}{}, published: make(chan struct{}), synced: make(chan struct{})}
 }
 
 // nameChoice returns our choice of name in the room.

@@ -12,6 +12,7 @@ import (
 	"github.com/backchannel/backchannel/node/errs"
 	"github.com/backchannel/backchannel/node/internal/input"
 	"github.com/backchannel/backchannel/node/internal/topic"
+	"github.com/backchannel/backchannel/node/rooms/roomstate"
 	"github.com/backchannel/backchannel/storage"
 )
 
@@ -147,6 +148,7 @@ func storedChoice(r storage.Room) NameChoice {
 func (s *Service) joinLive(_ context.Context, d room.Descriptor, as NameChoice) error {
 	lr := newLiveRoom(s.ctx, d)
 	lr.as = as
+	lr.state.SetBallotLimits(s.cfg.MaxBallots, roomstate.DefaultMaxBallotBytes)
 	s.mu.Lock()
 	lr.helpers = s.helpers[d.Room]
 	s.mu.Unlock()
@@ -180,11 +182,15 @@ func (s *Service) joinLive(_ context.Context, d room.Descriptor, as NameChoice) 
 	s.announceLoop(lr)
 	s.publishLoop(lr)
 	s.pruneLoop(lr)
+	if s.hosting(lr) {
+		s.tallyLoop(lr)
+	}
 	return nil
 }
 
-// replayRoom applies the stored history to a fresh room state and finds our
-// own next sequence number.
+// replayRoom applies the stored history to a fresh room state, and in a
+// room we host the ballots we took, and finds our own next sequence
+// number.
 func (s *Service) replayRoom(lr *liveRoom) error {
 	self := s.self()
 	return s.env.Store.View(func(tx *storage.Txn) error {
@@ -198,6 +204,11 @@ func (s *Service) replayRoom(lr *liveRoom) error {
 				continue
 			}
 			_ = lr.state.Apply(m)
+		}
+		if s.hosting(lr) {
+			if err := s.replayBallots(tx, lr); err != nil {
+				return err
+			}
 		}
 		hw, err := tx.RoomHighWater(storage.RoomID(lr.desc.Room))
 		if err != nil {
@@ -215,6 +226,11 @@ func (s *Service) replayRoom(lr *liveRoom) error {
 		}
 		return nil
 	})
+}
+
+// hosting reports whether we are lr's host.
+func (s *Service) hosting(lr *liveRoom) bool {
+	return lr.desc.Host == s.env.Identity.Signing().Public()
 }
 
 // LeaveRoom unsubscribes from a room, after a leaving presence, and waits

@@ -14,6 +14,7 @@ import (
 	"github.com/backchannel/backchannel/node/errs"
 	"github.com/backchannel/backchannel/node/internal/env"
 	"github.com/backchannel/backchannel/node/p2p"
+	"github.com/backchannel/backchannel/node/rooms/roomstate"
 	"github.com/backchannel/backchannel/pubsub"
 )
 
@@ -42,6 +43,21 @@ type Config struct {
 	// ProfileName returns the user's profile name: our name in the rooms
 	// where we chose it (NameChoice.UseProfile). Nil: no name.
 	ProfileName func() string
+	// BallotFrom is the room size, in peers counted present, from which a
+	// listener hands its upvotes and reactions to the host rather than
+	// publish them, and the host sends a census (DefaultBallotFrom when
+	// zero; negative: never).
+	BallotFrom int
+	// TallyInterval is how often the host of a room tells it the counts
+	// of the ballots it took (1 s when zero).
+	TallyInterval time.Duration
+	// CensusInterval is how often the host of a large room tells it the
+	// peers present (presenceBase, a minute, when zero; at most
+	// roomstate.CensusFresh, for which a census stands).
+	CensusInterval time.Duration
+	// MaxBallots bounds the ballots the host keeps of a room
+	// (DefaultMaxBallots when zero).
+	MaxBallots int
 }
 
 func (c *Config) applyDefaults() {
@@ -57,6 +73,19 @@ func (c *Config) applyDefaults() {
 	if c.ReprovideInterval == 0 {
 		c.ReprovideInterval = p2p.DefaultReprovideInterval
 	}
+	if c.BallotFrom == 0 {
+		c.BallotFrom = DefaultBallotFrom
+	}
+	if c.TallyInterval == 0 {
+		c.TallyInterval = time.Second
+	}
+	if c.CensusInterval == 0 {
+		c.CensusInterval = presenceBase
+	}
+	c.CensusInterval = min(c.CensusInterval, roomstate.CensusFresh)
+	if c.MaxBallots == 0 {
+		c.MaxBallots = DefaultMaxBallots
+	}
 }
 
 // Service is a node's live rooms: the rooms it joined, their topics and
@@ -67,6 +96,9 @@ type Service struct {
 	ps     *pubsub.PubSub
 	syncs  *pubsub.Limiter
 	writes *writeQueue
+	// ballotPeers and ballotVoters rate-limit the ballots we take as a
+	// room's host, per remote peer and per voter.
+	ballotPeers, ballotVoters *pubsub.Limiter
 
 	// ctx ends on Close; every goroutine of the service is counted in wg.
 	ctx    context.Context
@@ -92,24 +124,28 @@ func New(cfg Config) *Service {
 	cfg.applyDefaults()
 	ctx, cancel := context.WithCancel(cfg.Env.Life.Context())
 	return &Service{
-		cfg:     cfg,
-		env:     cfg.Env,
-		ps:      cfg.PubSub,
-		syncs:   pubsub.NewLimiter(cfg.SyncRate, cfg.SyncBurst, maxLimiters),
-		writes:  newWriteQueue(),
-		ctx:     ctx,
-		cancel:  cancel,
-		live:    map[room.ID]*liveRoom{},
-		helpers: map[room.ID][]peer.ID{},
+		cfg:   cfg,
+		env:   cfg.Env,
+		ps:    cfg.PubSub,
+		syncs: pubsub.NewLimiter(cfg.SyncRate, cfg.SyncBurst, maxLimiters),
+
+		ballotPeers:  pubsub.NewLimiter(BallotPeerRate, BallotPeerBurst, maxLimiters),
+		ballotVoters: pubsub.NewLimiter(BallotVoterRate, BallotVoterBurst, maxLimiters),
+		writes:       newWriteQueue(),
+		ctx:          ctx,
+		cancel:       cancel,
+		live:         map[room.ID]*liveRoom{},
+		helpers:      map[room.ID][]peer.ID{},
 	}
 }
 
-// Start serves the sync protocol, starts the store writer and rejoins the
-// rooms joined before.
+// Start serves the sync and ballot protocols, starts the store writer and
+// rejoins the rooms joined before.
 func (s *Service) Start(ctx context.Context) error {
 	var err error
 	s.startOnce.Do(func() {
 		s.env.Life.Handle(s.env.Net.Host(), ProtocolSync, s.handleSync)
+		s.env.Life.Handle(s.env.Net.Host(), ProtocolBallot, s.handleBallot)
 		s.mu.Lock()
 		if s.closed {
 			s.mu.Unlock()
@@ -133,6 +169,7 @@ func (s *Service) Start(ctx context.Context) error {
 func (s *Service) Close() error {
 	s.closeOnce.Do(func() {
 		s.env.Net.Host().RemoveStreamHandler(ProtocolSync)
+		s.env.Net.Host().RemoveStreamHandler(ProtocolBallot)
 		s.mu.Lock()
 		s.closed = true
 		live := s.live

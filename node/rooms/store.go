@@ -6,6 +6,7 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/backchannel/backchannel/crypto/keys"
 	"github.com/backchannel/backchannel/crypto/room"
 	"github.com/backchannel/backchannel/node/event"
 	"github.com/backchannel/backchannel/node/rooms/internal/roomspb"
@@ -83,6 +84,7 @@ func (s *Service) apply(lr *liveRoom, batch []arrival) []storage.RoomMessage {
 		applied bool
 	}
 	var news []fresh
+	hosting := s.hosting(lr)
 	lr.mu.Lock()
 	for _, a := range batch {
 		if lr.state.Has(a.id) {
@@ -91,6 +93,8 @@ func (s *Service) apply(lr *liveRoom, batch []arrival) []storage.RoomMessage {
 		err := lr.state.ApplyID(a.m, a.id)
 		if err != nil {
 			s.env.Log.Debug("room: message not applied", "room", a.m.Room, "err", err)
+		} else if hosting {
+			s.noteVote(lr, a.m)
 		}
 		news = append(news, fresh{a, err == nil})
 	}
@@ -119,6 +123,9 @@ func (s *Service) storeOwn(lr *liveRoom, m room.Message, id room.MessageID, data
 	}
 	lr.mu.Lock()
 	err := lr.state.ApplyID(m, id)
+	if err == nil && s.hosting(lr) {
+		s.noteVote(lr, m) // our own vote in a room we tally
+	}
 	lr.mu.Unlock()
 	if err != nil {
 		return err
@@ -184,8 +191,9 @@ func (s *Service) putMessages(tx *storage.Txn, batch []storage.RoomMessage) erro
 	return nil
 }
 
-// pruneLoop bounds a joined room's stored history by count and age, at once
-// and then every pruneInterval, until the room is left.
+// pruneLoop bounds a joined room's stored history by count and age, and
+// the ballots we took as its host by age, at once and then every
+// pruneInterval, until the room is left.
 func (s *Service) pruneLoop(lr *liveRoom) {
 	s.everyWhileJoined(lr, pruneInterval, func() time.Duration {
 		cutoff := time.Now().Add(-s.cfg.HistoryAge)
@@ -197,6 +205,14 @@ func (s *Service) pruneLoop(lr *liveRoom) {
 		if deleted > 0 {
 			s.env.Log.Debug("room: history pruned", "room", lr.desc.Room, "deleted", deleted)
 		}
+		if !s.hosting(lr) {
+			return 0
+		}
+		if deleted, err = s.env.Store.PruneRoomBallots(storage.RoomID(lr.desc.Room), cutoff); err != nil {
+			s.env.Log.Warn("room: ballots not pruned", "room", lr.desc.Room, "err", err)
+		} else if deleted > 0 {
+			s.env.Log.Debug("room: ballots pruned", "room", lr.desc.Room, "deleted", deleted)
+		}
 		return 0
 	})
 }
@@ -204,8 +220,12 @@ func (s *Service) pruneLoop(lr *liveRoom) {
 // lateJoinerHistory returns up to limit of a room's newest messages sent
 // after cutoff, newest first, for a peer that has nothing yet. Presence
 // messages that have expired tell a newcomer nothing and, a member sending
-// one a minute, would crowd the chat out: they are left out.
-func lateJoinerHistory(tx *storage.Txn, id storage.RoomID, limit int, cutoff, now time.Time) ([]storage.RoomMessage, error) {
+// one a minute, would crowd the chat out: they are left out. So are the
+// tallies of host that newer ones sent supersede (see newcomerFilter).
+// What is left out is not given up: the newcomer's gap repair fetches it
+// later, oldest first.
+func lateJoinerHistory(tx *storage.Txn, id storage.RoomID, host keys.PublicKey, limit int, cutoff, now time.Time) ([]storage.RoomMessage, error) {
+	stale := newNewcomerFilter(host, now)
 	var out []storage.RoomMessage
 	before := time.Time{}
 	seen := map[room.MessageID]bool{}
@@ -224,7 +244,7 @@ func lateJoinerHistory(tx *storage.Txn, id storage.RoomID, limit int, cutoff, no
 			if rm.Sent.Before(cutoff) {
 				return out, nil // newest first: the rest is older still
 			}
-			if staleForNewcomer(rm, now) {
+			if stale.skip(rm) {
 				continue
 			}
 			out = append(out, rm)
@@ -269,15 +289,65 @@ func historyFloors(ours map[peer.ID]uint64, sent []storage.RoomMessage) []*rooms
 	return floors
 }
 
-// staleForNewcomer reports whether rm is an expired presence message.
-func staleForNewcomer(rm storage.RoomMessage, now time.Time) bool {
+// newcomerFilter tells, over a room's history walked newest first, what
+// a newcomer's first answer can leave out: expired presence, and the
+// host's tallies that tell it nothing the newer ones sent do not (a tally
+// counts for the highest of its counts, and a census for the latest, for
+// roomstate.CensusFresh). In a large room the host tallies up to once a
+// second: kept whole, tallies would crowd the chat out of the answer.
+type newcomerFilter struct {
+	host keys.PublicKey
+	now  time.Time
+	// best holds the highest count of each target and emoji in the
+	// host's tallies sent (at most maxNewcomerCounts; past it, counts of
+	// others are kept); census is set once the latest census is sent.
+	best   map[tallyKey]uint32
+	census bool
+}
+
+// maxNewcomerCounts bounds what a newcomerFilter remembers.
+const maxNewcomerCounts = 4096
+
+func newNewcomerFilter(host keys.PublicKey, now time.Time) *newcomerFilter {
+	return &newcomerFilter{host: host, now: now, best: map[tallyKey]uint32{}}
+}
+
+// skip reports whether rm, the next older message, can be left out.
+func (f *newcomerFilter) skip(rm storage.RoomMessage) bool {
 	m, err := room.UnmarshalMessage(rm.Data)
 	if err != nil {
 		return true
 	}
-	if m.Kind != room.KindPresence {
-		return false
+	switch m.Kind {
+	case room.KindPresence:
+		p, err := roomstate.DecodePresence(m.Body)
+		return err != nil || m.Timestamp.Add(p.TTL).Before(f.now)
+	case room.KindTally:
+		if m.Sender != f.host {
+			return false // a moderator's: whether it counts is the newcomer's to judge
+		}
+		tb, err := roomstate.DecodeTally(m.Body)
+		if err != nil {
+			return true
+		}
+		needed := false
+		if tb.Present > 0 && !f.census {
+			f.census = true
+			needed = !m.Timestamp.Before(f.now.Add(-roomstate.CensusFresh))
+		}
+		for _, c := range tb.Counts {
+			k := tallyKey{c.Target, c.Emoji}
+			best, known := f.best[k]
+			switch {
+			case known && c.Count <= best:
+			case known || len(f.best) < maxNewcomerCounts:
+				f.best[k] = c.Count
+				needed = true
+			default:
+				needed = true
+			}
+		}
+		return !needed
 	}
-	p, err := roomstate.DecodePresence(m.Body)
-	return err != nil || m.Timestamp.Add(p.TTL).Before(now)
+	return false
 }

@@ -77,7 +77,7 @@ func TestLateJoinerHistory(t *testing.T) {
 			var got []storage.RoomMessage
 			if err := st.View(func(tx *storage.Txn) error {
 				var err error
-				got, err = lateJoinerHistory(tx, storage.RoomID(rid), tt.limit, now.Add(-tt.age), now)
+				got, err = lateJoinerHistory(tx, storage.RoomID(rid), sk.Public(), tt.limit, now.Add(-tt.age), now)
 				return err
 			}); err != nil {
 				t.Fatal(err)
@@ -100,4 +100,85 @@ func reverse[T any](s []T) []T {
 		out[len(s)-1-i] = v
 	}
 	return out
+}
+
+// TestNewcomerFilterTallies: walked newest first, the host's tallies that
+// newer ones supersede are left out of a newcomer's first answer (counts
+// no higher than the newer ones', a census older than the latest or than
+// roomstate.CensusFresh), and what the newcomer's state counts from the
+// rest is what it would count from them all; a moderator's tally is kept.
+func TestNewcomerFilterTallies(t *testing.T) {
+	host, mod := keys.GeneratePrivateKey(), keys.GeneratePrivateKey()
+	d := room.Descriptor{Nonce: room.NewNonce(), Name: "tallies", Created: time.Now().Add(-time.Hour)}
+	if err := d.Sign(host); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	a, b := room.MessageID{1}, room.MessageID{2}
+	seqs := map[keys.PublicKey]uint64{}
+	tally := func(sk keys.PrivateKey, ago time.Duration, tb roomstate.TallyBody) room.Message {
+		body, err := roomstate.EncodeTally(tb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seqs[sk.Public()]++
+		m := room.Message{Room: d.Room, Kind: room.KindTally, Seq: seqs[sk.Public()], Timestamp: now.Add(-ago), Body: body}
+		if err := m.Sign(sk); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	count := func(target room.MessageID, emoji string, n uint32) roomstate.TallyCount {
+		return roomstate.TallyCount{Target: target, Emoji: emoji, Count: n}
+	}
+	// Newest first, each with whether the filter keeps it.
+	walk := []struct {
+		m    room.Message
+		keep bool
+	}{
+		{tally(host, 1*time.Second, roomstate.TallyBody{Counts: []roomstate.TallyCount{count(a, "", 9)}}), true},
+		{tally(host, 2*time.Second, roomstate.TallyBody{Present: 800, Counts: []roomstate.TallyCount{count(a, "", 8)}}), true}, // the latest census
+		{tally(host, 3*time.Second, roomstate.TallyBody{Counts: []roomstate.TallyCount{count(a, "", 7), count(b, "👍", 3)}}), true},
+		{tally(host, 4*time.Second, roomstate.TallyBody{Present: 700, Counts: []roomstate.TallyCount{count(b, "👍", 2)}}), false},
+		{tally(mod, 5*time.Second, roomstate.TallyBody{Counts: []roomstate.TallyCount{count(a, "", 1)}}), true},
+		{tally(host, 6*time.Second, roomstate.TallyBody{Counts: []roomstate.TallyCount{count(a, "", 6), count(b, "", 1)}}), true},
+		{tally(host, 7*time.Second, roomstate.TallyBody{Counts: []roomstate.TallyCount{count(b, "", 1)}}), false},
+	}
+	f := newNewcomerFilter(host.Public(), now)
+	all, kept := roomstate.New(d), roomstate.New(d)
+	for i, w := range walk {
+		data, err := w.m.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if skip := f.skip(storage.RoomMessage{Data: data}); skip == w.keep {
+			t.Errorf("tally %d: skipped %v, want %v", i, skip, !w.keep)
+		}
+		_ = all.Apply(w.m)
+		if w.keep {
+			_ = kept.Apply(w.m)
+		}
+	}
+	for _, k := range []tallyKey{{a, ""}, {b, ""}, {b, "👍"}} {
+		if x, y := kept.Count(k.target, k.emoji), all.Count(k.target, k.emoji); x != y {
+			t.Errorf("%v: the kept tallies count %d, all of them %d", k, x, y)
+		}
+	}
+	if x, y := kept.PresentSeen(now), all.PresentSeen(now); x != y {
+		t.Errorf("present: %d, %d", x, y)
+	}
+	lx, _ := kept.Presence(now)
+	ly, _ := all.Presence(now)
+	if lx != ly || lx != 800 {
+		t.Errorf("census: kept %d, all %d; want 800", lx, ly)
+	}
+	// A census older than CensusFresh is left out, counts or not.
+	old := newNewcomerFilter(host.Public(), now)
+	data, err := tally(host, roomstate.CensusFresh+time.Minute, roomstate.TallyBody{Present: 5}).MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !old.skip(storage.RoomMessage{Data: data}) {
+		t.Error("a stale census is kept")
+	}
 }

@@ -184,7 +184,11 @@ func (s *Service) serveSync(req *roomspb.SyncRequest, resp *roomspb.SyncResponse
 			return nil
 		}
 		if len(req.Have) == 0 || req.Newest { // a late joiner: the newest, oldest first
-			return s.serveNewest(tx, storage.RoomID(id), limit, resp)
+			d, err := room.UnmarshalDescriptor(r.Descriptor)
+			if err != nil {
+				return err
+			}
+			return s.serveNewest(tx, storage.RoomID(id), d.Host, limit, resp)
 		}
 		return serveGaps(tx, storage.RoomID(id), req.Have, limit, resp)
 	})
@@ -192,9 +196,9 @@ func (s *Service) serveSync(req *roomspb.SyncRequest, resp *roomspb.SyncResponse
 
 // serveNewest answers a newcomer: the newest history, oldest first, and the
 // floors below which it should give history up.
-func (s *Service) serveNewest(tx *storage.Txn, id storage.RoomID, limit int, resp *roomspb.SyncResponse) error {
+func (s *Service) serveNewest(tx *storage.Txn, id storage.RoomID, host keys.PublicKey, limit int, resp *roomspb.SyncResponse) error {
 	cutoff := time.Now().Add(-s.cfg.HistoryAge)
-	ms, err := lateJoinerHistory(tx, id, limit, cutoff, time.Now())
+	ms, err := lateJoinerHistory(tx, id, host, limit, cutoff, time.Now())
 	if err != nil {
 		return err
 	}

@@ -43,7 +43,7 @@ func (s *State) Allowed(m room.Message, now time.Time) error {
 		if s.Muted(m.Sender, m.Timestamp) {
 			return fmt.Errorf("%w: %s from %s at %s", ErrMuted, m.Kind, m.Sender, m.Timestamp)
 		}
-	case answered, pin, hide, MuteBody, room.RoleGrant:
+	case answered, pin, hide, MuteBody, room.RoleGrant, TallyBody:
 		if !s.moderatorAt(m.Sender, now) || !s.moderatorAt(m.Sender, m.Timestamp) {
 			return fmt.Errorf("%w: %s from %s, a %s", ErrNotAllowed, m.Kind, m.Sender, s.Role(m.Sender, now))
 		}

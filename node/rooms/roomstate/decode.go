@@ -18,7 +18,7 @@ type (
 // decodeBody decodes m's body for its kind and checks what needs the
 // message too (a mute's length against its timestamp). It returns one of
 // ChatBody, QuestionBody, upvote, answered, pin, ReactionBody, PresenceBody,
-// room.RoleGrant, hide, MuteBody.
+// room.RoleGrant, hide, MuteBody, TallyBody.
 func decodeBody(m room.Message) (any, error) {
 	var (
 		p   any
@@ -51,6 +51,8 @@ func decodeBody(m room.Message) (any, error) {
 		var id room.MessageID
 		id, err = DecodeHide(m.Body)
 		p = hide{id}
+	case room.KindTally:
+		p, err = DecodeTally(m.Body)
 	case room.KindMute:
 		var mb MuteBody
 		mb, err = DecodeMute(m.Body)

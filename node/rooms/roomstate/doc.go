@@ -19,6 +19,11 @@
 //     moderation that governs it (a hide before its target, a mute before
 //     the muted peer's old lines, an upvote before its question) sees what
 //     everyone else sees. Apply's doc comment states the rules.
+//   - ApplyBallot: record a ballot (room.Ballot), a listener's upvote or
+//     reaction handed to the host of a large room instead of published. It
+//     counts as the same vote sent as a message would, with the same
+//     guarantees, under bounds of its own. Only the host holds ballots; the
+//     others learn their totals from the host's tallies (KindTally).
 //
 // The state grows with the messages applied; bounding history (by count and
 // age) is the caller's.

@@ -1,6 +1,7 @@
 package roomstate
 
 import (
+	"reflect"
 	"testing"
 	"time"
 
@@ -178,6 +179,21 @@ func FuzzMessage(f *testing.F) {
 		s.Muted(m.Sender, m.Timestamp)
 		if n := s.Len(); applyErr == nil && (s.Apply(m) != nil || s.Len() != n) {
 			t.Fatal("a second Apply of the same message was not a no-op")
+		}
+	})
+}
+
+func FuzzDecodeTally(f *testing.F) {
+	f.Add(must(f)(EncodeTally(TallyBody{Present: 10_000, Counts: []TallyCount{{Target: someID, Count: 7}, {Target: someID, Emoji: "👍", Count: 3}}})))
+	f.Add(must(f)(EncodeTally(TallyBody{})))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		tb, err := DecodeTally(body)
+		if err != nil {
+			return
+		}
+		again, err := DecodeTally(must(t)(EncodeTally(tb)))
+		if err != nil || !reflect.DeepEqual(again, tb) {
+			t.Fatalf("re-encoded %+v decodes to %+v, %v", tb, again, err)
 		}
 	})
 }

@@ -1,6 +1,7 @@
 package roomstate
 
 import (
+	"errors"
 	"maps"
 	"slices"
 	"testing"
@@ -175,4 +176,56 @@ func TestMutedVotes(t *testing.T) {
 	if len(qs) != 1 || qs[0].Upvotes != 2 || len(qs[0].Reactions) != 0 {
 		t.Fatalf("Questions = %+v, want one question with 2 votes, no reactions", qs)
 	}
+}
+
+// TestTally: the host's or a moderator's tally raises a question's upvotes
+// and a message's reactions to its counts (the highest counting count,
+// whatever the order), never lowers what direct votes count, and counts
+// for nothing from a listener; its census stands in for the presences not
+// seen while it is fresh.
+func TestTally(t *testing.T) {
+	f := newFixture(t, 3)
+	tally := func(from keys.PrivateKey, ts time.Time, tb TallyBody) room.Message {
+		return f.msg(from, room.KindTally, ts, must(t)(EncodeTally(tb)))
+	}
+	q := f.question(f.listeners[0], at(0), "why?")
+	line := f.chat(f.listeners[0], at(0), "hi")
+	msgs := append(f.modGrants(),
+		q, line,
+		f.upvote(f.listeners[1], at(1), q.ID()),
+		f.upvote(f.listeners[2], at(1), q.ID()),
+		tally(f.host, at(10), TallyBody{Present: 5_000, Counts: []TallyCount{{Target: q.ID(), Count: 900}, {Target: line.ID(), Emoji: "🎉", Count: 30}}}),
+		tally(f.mods[0], at(5), TallyBody{Counts: []TallyCount{{Target: q.ID(), Count: 400}}}), // older, lower: the 900 stands
+		tally(f.listeners[1], at(20), TallyBody{Present: 99_999, Counts: []TallyCount{{Target: q.ID(), Count: 99_999}}}),
+		f.presence(f.host, at(10), time.Minute, false),
+	)
+	for _, order := range [][]room.Message{msgs, reversed(msgs)} {
+		s := f.state()
+		applyAll(t, s, order)
+		qs := s.Questions()
+		if len(qs) != 1 || qs[0].Upvotes != 900 {
+			t.Errorf("questions %+v, want the tallied 900 upvotes", qs)
+		}
+		if rs := s.Chat(0)[0].Reactions; len(rs) != 1 || rs[0] != (Reaction{Emoji: "🎉", Count: 30}) {
+			t.Errorf("reactions %+v, want the tallied 30", rs)
+		}
+		if l, sp := s.Presence(at(30)); l != 5_000-1 || len(sp) != 1 {
+			t.Errorf("Presence while the census is fresh = %d, %d; want 4999, 1", l, len(sp))
+		}
+		if l, _ := s.Presence(at(10).Add(CensusFresh + time.Second)); l != 0 {
+			t.Errorf("Presence once the census is stale = %d, want 0", l)
+		}
+	}
+	// The listener's own tally is not allowed on the wire either.
+	s := f.state()
+	applyAll(t, s, f.modGrants())
+	if err := s.Allowed(tally(f.listeners[0], at(1), TallyBody{Present: 1}), at(1)); !errors.Is(err, ErrNotAllowed) {
+		t.Errorf("a listener's tally: %v, want ErrNotAllowed", err)
+	}
+}
+
+func reversed[T any](s []T) []T {
+	out := slices.Clone(s)
+	slices.Reverse(out)
+	return out
 }

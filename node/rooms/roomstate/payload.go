@@ -66,6 +66,26 @@ type PresenceBody struct {
 	Name    string // the sender's name in the room; see checkName
 }
 
+// TallyBody is the payload of a tally: the peers present and the totals of
+// upvotes and reactions, as its sender (the host or a moderator) counts
+// them.
+type TallyBody struct {
+	Present uint32 // 0: not told
+	Counts  []TallyCount
+}
+
+// TallyCount is the number of distinct peers who upvoted a question (Emoji
+// empty) or reacted to Target with Emoji.
+type TallyCount struct {
+	Target room.MessageID
+	Emoji  string
+	Count  uint32
+}
+
+// MaxTallyCounts bounds the counts of one tally, so that a tally fits a
+// room message's body.
+const MaxTallyCounts = 40
+
 // MuteBody is the payload of a mute. The mute holds from the mute message's
 // timestamp until Until, at most MaxMute later (checked with the message,
 // since the body does not carry the timestamp).
@@ -241,6 +261,74 @@ func DecodePresence(body []byte) (PresenceBody, error) {
 		return PresenceBody{}, err
 	}
 	return PresenceBody{TTL: ttl, Leaving: pb.Leaving, Name: pb.Name}, nil
+}
+
+// EncodeTally encodes a tally of at most MaxTallyCounts counts, each for a
+// distinct target and emoji.
+func EncodeTally(t TallyBody) ([]byte, error) {
+	if err := checkTally(t); err != nil {
+		return nil, err
+	}
+	pb := &roomstatepb.Tally{Version: payloadVersion, Present: t.Present}
+	for _, c := range t.Counts {
+		pb.Counts = append(pb.Counts, &roomstatepb.TallyCount{Target: c.Target[:], Emoji: c.Emoji, Count: c.Count})
+	}
+	return proto.Marshal(pb)
+}
+
+// DecodeTally decodes a tally body made by EncodeTally.
+func DecodeTally(body []byte) (TallyBody, error) {
+	var pb roomstatepb.Tally
+	if err := unmarshal("tally", body, &pb); err != nil {
+		return TallyBody{}, err
+	}
+	if err := checkVersion("tally", pb.Version); err != nil {
+		return TallyBody{}, err
+	}
+	t := TallyBody{Present: pb.Present}
+	if len(pb.Counts) > MaxTallyCounts {
+		return TallyBody{}, fmt.Errorf("%w: tally of %d counts, max %d", ErrBadBody, len(pb.Counts), MaxTallyCounts)
+	}
+	for _, c := range pb.Counts {
+		id, err := messageID("tally target", c.Target)
+		if err != nil {
+			return TallyBody{}, err
+		}
+		t.Counts = append(t.Counts, TallyCount{Target: id, Emoji: c.Emoji, Count: c.Count})
+	}
+	if err := checkTally(t); err != nil {
+		return TallyBody{}, err
+	}
+	return t, nil
+}
+
+// checkTally checks a tally's counts: at most MaxTallyCounts, each for a
+// non-zero target, an emoji empty or a valid reaction, distinct.
+func checkTally(t TallyBody) error {
+	if len(t.Counts) > MaxTallyCounts {
+		return fmt.Errorf("%w: tally of %d counts, max %d", ErrBadBody, len(t.Counts), MaxTallyCounts)
+	}
+	type key struct {
+		target room.MessageID
+		emoji  string
+	}
+	seen := make(map[key]bool, len(t.Counts))
+	for _, c := range t.Counts {
+		if c.Target == (room.MessageID{}) {
+			return fmt.Errorf("%w: tally of a zero target", ErrBadBody)
+		}
+		if c.Emoji != "" {
+			if err := checkText("tally emoji", c.Emoji, MaxEmojiSize); err != nil {
+				return err
+			}
+		}
+		k := key{c.Target, c.Emoji}
+		if seen[k] {
+			return fmt.Errorf("%w: tally counts %s %q twice", ErrBadBody, c.Target, c.Emoji)
+		}
+		seen[k] = true
+	}
+	return nil
 }
 
 // EncodeRoleGrant encodes a signed role grant as a role-grant body.

@@ -2,6 +2,7 @@ package roomstate
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -153,6 +154,37 @@ func TestDecodeRejectsName(t *testing.T) {
 		p := must(t)(proto.Marshal(&roomstatepb.Presence{Version: payloadVersion, TtlSeconds: 60, Name: name}))
 		if _, err := DecodePresence(p); !errors.Is(err, ErrBadBody) {
 			t.Errorf("DecodePresence(name %q) = %v, want ErrBadBody", name, err)
+		}
+	}
+}
+
+// TestTallyPayload: a tally round-trips; one that counts a target twice,
+// a zero target, a bad emoji or too many counts is refused both ways.
+func TestTallyPayload(t *testing.T) {
+	want := TallyBody{Present: 12_000, Counts: []TallyCount{{Target: someID, Count: 900}, {Target: someID, Emoji: "🎉", Count: 40}}}
+	got, err := DecodeTally(must(t)(EncodeTally(want)))
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("DecodeTally = %+v, %v", got, err)
+	}
+	many := TallyBody{}
+	for i := range MaxTallyCounts + 1 {
+		many.Counts = append(many.Counts, TallyCount{Target: room.MessageID{byte(i + 1)}, Count: 1})
+	}
+	for name, tb := range map[string]TallyBody{
+		"twice":       {Counts: []TallyCount{{Target: someID, Count: 1}, {Target: someID, Count: 2}}},
+		"zero target": {Counts: []TallyCount{{Count: 1}}},
+		"long emoji":  {Counts: []TallyCount{{Target: someID, Emoji: strings.Repeat("a", MaxEmojiSize+1), Count: 1}}},
+		"too many":    many,
+	} {
+		if _, err := EncodeTally(tb); !errors.Is(err, ErrBadBody) {
+			t.Errorf("EncodeTally(%s) = %v, want ErrBadBody", name, err)
+		}
+		pb := &roomstatepb.Tally{Version: payloadVersion}
+		for _, c := range tb.Counts {
+			pb.Counts = append(pb.Counts, &roomstatepb.TallyCount{Target: c.Target[:], Emoji: c.Emoji, Count: c.Count})
+		}
+		if _, err := DecodeTally(must(t)(proto.Marshal(pb))); !errors.Is(err, ErrBadBody) {
+			t.Errorf("DecodeTally(%s) = %v, want ErrBadBody", name, err)
 		}
 	}
 }

@@ -116,13 +116,21 @@ func (s *State) Pinned() room.MessageID {
 // Hidden reports whether a counting hide names the message id.
 func (s *State) Hidden(id room.MessageID) bool { return s.hidden(id) }
 
+// CensusFresh is how long a tally's count of the peers present stands in
+// for the presences a node has not seen (the host tallies every minute).
+const CensusFresh = 3 * time.Minute
+
 // Presence returns who is in the room at now. A peer is present if its
 // latest presence message (by Timestamp, then message ID) is not leaving,
 // is stamped no later than now plus room.MaxClockSkew, and its TTL has not
 // run out at now. Speakers are the present host and holders of a speaker
 // grant at now, sorted by key; listeners counts every other present peer,
-// moderators included.
+// moderators included, or, when a fresh counting tally (see CensusFresh)
+// counts more peers present than that, its count less the speakers: a
+// newcomer to a large room has not yet seen most listeners' presence,
+// which they send rarely.
 func (s *State) Presence(now time.Time) (listeners int, speakers []keys.PublicKey) {
+	defer func() { listeners = max(listeners, s.census(now)-len(speakers)) }()
 	for p, rec := range s.presence {
 		if !s.present(rec, now) {
 			continue
@@ -202,33 +210,119 @@ func (s *State) anyCounts(as []action) bool {
 	return false
 }
 
-// upvoteCount counts the distinct peers with an upvote for question that
-// they did not send while muted.
+// upvoteCount is the distinct voters of a question whose vote counts (by
+// message or ballot, not sent while muted), or the highest count a counting
+// tally gives it, whichever is more: in a large room listeners hand their
+// votes to the host, which tallies them.
 func (s *State) upvoteCount(question room.MessageID) int {
+	return max(s.distinct(s.upvotes[question]), s.talliedCount(question, ""))
+}
+
+// TalliedCount is the highest count of target and emoji (empty: upvotes)
+// in a counting tally, 0 if none counts them: what the room was last told
+// of them.
+func (s *State) TalliedCount(target room.MessageID, emoji string) int {
+	return s.talliedCount(target, emoji)
+}
+
+// talliedCount is the highest count of target and emoji in a counting
+// tally: counts only grow (a vote or a reaction is never taken back), so
+// the highest is the latest, whatever order tallies arrive in.
+func (s *State) talliedCount(target room.MessageID, emoji string) int {
 	n := 0
-	for voter, times := range s.upvotes[question] {
-		if s.anyUnmuted(voter, times) {
+	for _, t := range s.tallied[target][emoji] {
+		if int(t.count) > n && s.counts(t.action) {
+			n = int(t.count)
+		}
+	}
+	return n
+}
+
+// census is the peers present by the latest counting tally that told them,
+// if it was sent within CensusFresh before now (and not after it, beyond
+// room.MaxClockSkew); 0 if none.
+func (s *State) census(now time.Time) int {
+	var best *tallyRecord
+	for i := range s.censuses {
+		c := &s.censuses[i]
+		if (best == nil || later(c.at, c.id, best.at, best.id)) && s.counts(c.action) {
+			best = c
+		}
+	}
+	if best == nil || best.at.Before(now.Add(-CensusFresh)) || best.at.After(now.Add(room.MaxClockSkew)) {
+		return 0
+	}
+	return int(best.count)
+}
+
+// Count returns what the room counts of target now: its upvotes (emoji
+// empty) or its reactions with emoji, as Questions and Chat show them
+// (distinct voters by message or ballot, not muted when they voted, or a
+// counting tally's count if higher), whether or not target is known. It is
+// what a host tallies.
+func (s *State) Count(target room.MessageID, emoji string) int {
+	if emoji == "" {
+		return s.upvoteCount(target)
+	}
+	return max(s.distinct(s.reactions[target][emoji]), s.talliedCount(target, emoji))
+}
+
+// distinct counts the peers with a time at which they were not muted.
+func (s *State) distinct(who map[keys.PublicKey][]time.Time) int {
+	n := 0
+	for p, times := range who {
+		if s.anyUnmuted(p, times) {
 			n++
 		}
 	}
 	return n
 }
 
+// PresentSeen counts the peers present at now by their own presence
+// messages alone (as Presence does, host and speakers included), leaving
+// any tally's census out: what a host counts for its census, which must
+// not feed on its own earlier ones.
+func (s *State) PresentSeen(now time.Time) int {
+	n := 0
+	for _, rec := range s.presence {
+		if s.present(rec, now) {
+			n++
+		}
+	}
+	return n
+}
+
+// VisibleKind tells whether id names a visible chat line (room.KindChat)
+// or question (room.KindQuestion) that the state holds: what an upvote or
+// reaction handed to the host may target.
+func (s *State) VisibleKind(id room.MessageID) (room.Kind, bool) {
+	if c, ok := s.chats[id]; ok && !s.hidden(id) && !s.Muted(c.sender, c.at) {
+		return room.KindChat, true
+	}
+	if q, ok := s.questions[id]; ok && !s.hidden(id) && !s.Muted(q.sender, q.at) {
+		return room.KindQuestion, true
+	}
+	return 0, false
+}
+
 // reactionsTo returns the counting reactions to a message.
 func (s *State) reactionsTo(id room.MessageID) []Reaction {
 	byEmoji := s.reactions[id]
-	if len(byEmoji) == 0 {
+	tallied := s.tallied[id]
+	if len(byEmoji) == 0 && len(tallied) == 0 {
 		return nil
 	}
 	var out []Reaction
 	for emoji, who := range byEmoji {
-		n := 0
-		for p, times := range who {
-			if s.anyUnmuted(p, times) {
-				n++
-			}
+		if n := max(s.distinct(who), s.talliedCount(id, emoji)); n > 0 {
+			out = append(out, Reaction{Emoji: emoji, Count: n})
 		}
-		if n > 0 {
+	}
+	for emoji := range tallied {
+		if _, direct := byEmoji[emoji]; direct || emoji == "" {
+			continue
+		}
+		if n := s.talliedCount(id, emoji); n > 0 {
 			out = append(out, Reaction{Emoji: emoji, Count: n})
 		}
 	}

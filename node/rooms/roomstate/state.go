@@ -13,6 +13,10 @@ import (
 // The zero value is not usable: call New. A State is not safe for concurrent
 // use; its owner serialises calls.
 //
+// It also takes ballots (ApplyBallot): upvotes and reactions that
+// listeners of a large room hand to the host rather than publish. They are
+// recorded as their voters' votes, with bounds of their own.
+//
 // Apply only records facts (who sent what, when); every judgement that
 // depends on other messages (is this sender a moderator at that time, is that
 // message hidden, is that peer muted) is made by the queries, over everything
@@ -37,23 +41,64 @@ type State struct {
 	mutes     map[keys.PublicKey][]muteRecord // by muted peer
 	grants    map[keys.PublicKey][]room.RoleGrant
 	presence  map[keys.PublicKey]presenceRecord // the latest per sender
+	// tallied holds, per target and emoji ("" for upvotes), the counts
+	// tallies gave; censuses the tallies that told the peers present.
+	tallied  map[room.MessageID]map[string][]tallyRecord
+	censuses []tallyRecord
 
-	// Every message recorded but role grants, oldest applied first: what
-	// the bounds evict (see SetLimits).
-	order       []applied
-	head        int // order[head:] are held
-	bytes       int // estimated, of the messages in order[head:]
-	maxMessages int
-	maxBytes    int
+	// msgs holds every message recorded but role grants, oldest applied
+	// first: what the bounds evict (see SetLimits). ballots holds the
+	// ballots, bounded apart (see SetBallotLimits), so that a host's
+	// ballots never push the room's messages out; ballotIDs are theirs.
+	msgs      window
+	ballots   window
+	ballotIDs map[room.MessageID]struct{}
 }
 
-// applied is a recorded message, as much of it as forgetting it takes.
+// window is what a state holds of one stream (messages, or ballots),
+// oldest applied first, within a count and an estimate of bytes.
+type window struct {
+	order    []applied
+	head     int // order[head:] are held
+	bytes    int // estimated, of the entries in order[head:]
+	maxCount int
+	maxBytes int
+}
+
+// push adds a and returns what the bounds then evict, oldest first.
+func (w *window) push(a applied) []applied {
+	w.order = append(w.order, a)
+	w.bytes += a.size
+	return w.trim()
+}
+
+// trim evicts the entries applied first until the window is within its
+// bounds, and returns them.
+func (w *window) trim() []applied {
+	var out []applied
+	for held := len(w.order) - w.head; held > 0 && (held > w.maxCount || w.bytes > w.maxBytes); held-- {
+		a := w.order[w.head]
+		w.order[w.head] = applied{}
+		w.head++
+		w.bytes -= a.size
+		out = append(out, a)
+	}
+	if w.head > len(w.order)/2 {
+		w.order = append(w.order[:0], w.order[w.head:]...)
+		w.head = 0
+	}
+	return out
+}
+
+// applied is a recorded message or ballot, as much of it as forgetting it
+// takes.
 type applied struct {
 	id     room.MessageID
-	sender keys.PublicKey
+	sender keys.PublicKey // a ballot's voter
 	at     time.Time
 	body   any // decoded, as recorded
 	size   int
+	ballot bool
 }
 
 // Bounds of a room's state (SetLimits changes them). Anyone may speak in a
@@ -68,6 +113,17 @@ const (
 	// messageOverhead is what a recorded message costs besides its body
 	// (its ID in seen, its record and map entries), roughly.
 	messageOverhead = 256
+)
+
+// Bounds of a room's ballots (SetBallotLimits changes them): as many as
+// the host's store keeps of a room (node/rooms), some 50 MiB at most.
+// Past either, the ballots applied first are forgotten.
+const (
+	DefaultMaxBallots     = 200_000
+	DefaultMaxBallotBytes = 64 << 20
+	// ballotOverhead is what a recorded ballot costs besides its emoji
+	// (its ID, its record and map entries), roughly.
+	ballotOverhead = 256
 )
 
 // action is a moderation message: who sent it, when, and its ID for ties.
@@ -92,6 +148,12 @@ type questionRecord struct {
 type pinRecord struct {
 	action
 	target room.MessageID // zero: unpin
+}
+
+// tallyRecord is one count of a tally, or a tally's census.
+type tallyRecord struct {
+	action
+	count uint32
 }
 
 type muteRecord struct {
@@ -120,9 +182,11 @@ func New(d room.Descriptor) *State {
 		mutes:     make(map[keys.PublicKey][]muteRecord),
 		grants:    make(map[keys.PublicKey][]room.RoleGrant),
 		presence:  make(map[keys.PublicKey]presenceRecord),
+		tallied:   make(map[room.MessageID]map[string][]tallyRecord),
+		ballotIDs: make(map[room.MessageID]struct{}),
 
-		maxMessages: DefaultMaxMessages,
-		maxBytes:    DefaultMaxBytes,
+		msgs:    window{maxCount: DefaultMaxMessages, maxBytes: DefaultMaxBytes},
+		ballots: window{maxCount: DefaultMaxBallots, maxBytes: DefaultMaxBallotBytes},
 	}
 }
 
@@ -131,8 +195,17 @@ func New(d room.Descriptor) *State {
 // messages applied first past them. Role grants are neither counted nor
 // forgotten: only the room's host signs them.
 func (s *State) SetLimits(messages, bytes int) {
-	s.maxMessages, s.maxBytes = max(messages, 1), max(bytes, 1)
-	s.trim()
+	s.msgs.maxCount, s.msgs.maxBytes = max(messages, 1), max(bytes, 1)
+	s.forgetAll(s.msgs.trim())
+}
+
+// SetBallotLimits bounds the ballots the state holds, in count and in
+// estimated bytes (an emoji's length plus a fixed overhead each),
+// forgetting the ballots applied first past them. Messages do not count
+// against these bounds, nor ballots against SetLimits'.
+func (s *State) SetBallotLimits(ballots, bytes int) {
+	s.ballots.maxCount, s.ballots.maxBytes = max(ballots, 1), max(bytes, 1)
+	s.forgetAll(s.ballots.trim())
 }
 
 // Descriptor returns the descriptor the state was made with.
@@ -216,12 +289,7 @@ func (s *State) ApplyID(m room.Message, id room.MessageID) error {
 	case QuestionBody:
 		s.questions[id] = questionRecord{sender: m.Sender, at: m.Timestamp, body: b}
 	case upvote:
-		votes := s.upvotes[b.question]
-		if votes == nil {
-			votes = make(map[keys.PublicKey][]time.Time)
-			s.upvotes[b.question] = votes
-		}
-		votes[m.Sender] = append(votes[m.Sender], m.Timestamp)
+		s.recordUpvote(b.question, m.Sender, m.Timestamp)
 	case answered:
 		s.answered[b.question] = append(s.answered[b.question], act)
 	case pin:
@@ -229,17 +297,7 @@ func (s *State) ApplyID(m room.Message, id room.MessageID) error {
 	case hide:
 		s.hides[b.target] = append(s.hides[b.target], act)
 	case ReactionBody:
-		byEmoji := s.reactions[b.Target]
-		if byEmoji == nil {
-			byEmoji = make(map[string]map[keys.PublicKey][]time.Time)
-			s.reactions[b.Target] = byEmoji
-		}
-		who := byEmoji[b.Emoji]
-		if who == nil {
-			who = make(map[keys.PublicKey][]time.Time)
-			byEmoji[b.Emoji] = who
-		}
-		who[m.Sender] = append(who[m.Sender], m.Timestamp)
+		s.recordReaction(b, m.Sender, m.Timestamp)
 	case PresenceBody:
 		rec := presenceRecord{at: m.Timestamp, id: id, body: b}
 		if old, ok := s.presence[m.Sender]; !ok || later(rec.at, rec.id, old.at, old.id) {
@@ -249,34 +307,115 @@ func (s *State) ApplyID(m room.Message, id room.MessageID) error {
 		s.grants[b.Grantee] = append(s.grants[b.Grantee], b)
 	case MuteBody:
 		s.mutes[b.Peer] = append(s.mutes[b.Peer], muteRecord{action: act, until: b.Until})
+	case TallyBody:
+		if b.Present > 0 {
+			s.censuses = append(s.censuses, tallyRecord{action: act, count: b.Present})
+		}
+		for _, c := range b.Counts {
+			byEmoji := s.tallied[c.Target]
+			if byEmoji == nil {
+				byEmoji = make(map[string][]tallyRecord)
+				s.tallied[c.Target] = byEmoji
+			}
+			byEmoji[c.Emoji] = append(byEmoji[c.Emoji], tallyRecord{action: act, count: c.Count})
+		}
 	}
 	if _, grant := p.(room.RoleGrant); !grant {
-		s.order = append(s.order, applied{id: id, sender: m.Sender, at: m.Timestamp, body: p, size: len(m.Body) + messageOverhead})
-		s.bytes += len(m.Body) + messageOverhead
-		s.trim()
+		s.forgetAll(s.msgs.push(applied{id: id, sender: m.Sender, at: m.Timestamp, body: p, size: len(m.Body) + messageOverhead}))
 	}
 	return nil
 }
 
-// trim forgets the messages applied first until the state is within its
-// bounds.
-func (s *State) trim() {
-	for held := len(s.order) - s.head; held > 0 && (held > s.maxMessages || s.bytes > s.maxBytes); held-- {
-		a := s.order[s.head]
-		s.order[s.head] = applied{}
-		s.head++
-		s.bytes -= a.size
-		s.forget(a)
+// ApplyBallot records b, a ballot of this room whose signature the caller
+// has verified (b.Verify), as its voter's upvote of the question b.Target
+// (b.Emoji empty) or reaction with b.Emoji to the message b.Target, sent
+// at b.Time: it counts exactly as an upvote or reaction message of the
+// voter with that timestamp would (once per voter, not while muted, see
+// Apply), and a voter's message and ballot for the same vote count once.
+// Applying a ballot applied before is a no-op; the queries give the same
+// results for any order of the same messages and ballots.
+//
+// ApplyBallot rejects, and does not record, a ballot of another room
+// (ErrWrongRoom), or one whose target is zero or whose emoji is not a
+// valid reaction (ErrBadBody). Ballots are bounded apart from messages
+// (SetBallotLimits): past the bounds the ballots applied first are
+// forgotten.
+func (s *State) ApplyBallot(b room.Ballot) error {
+	if b.Room != s.desc.Room {
+		return fmt.Errorf("%w: apply: ballot for %s in room %s", ErrWrongRoom, b.Room, s.desc.Room)
 	}
-	if s.head > len(s.order)/2 {
-		s.order = append(s.order[:0], s.order[s.head:]...)
-		s.head = 0
+	if b.Target == (room.MessageID{}) {
+		return fmt.Errorf("%w: ballot of a zero target", ErrBadBody)
+	}
+	var p any = upvote{b.Target}
+	if !b.Upvote() {
+		if err := checkText("reaction", b.Emoji, MaxEmojiSize); err != nil {
+			return fmt.Errorf("ballot from %s: %w", b.Voter, err)
+		}
+		p = ReactionBody{Target: b.Target, Emoji: b.Emoji}
+	}
+	id := b.ID()
+	if _, ok := s.ballotIDs[id]; ok {
+		return nil
+	}
+	s.ballotIDs[id] = struct{}{}
+	switch v := p.(type) {
+	case upvote:
+		s.recordUpvote(v.question, b.Voter, b.Time)
+	case ReactionBody:
+		s.recordReaction(v, b.Voter, b.Time)
+	}
+	s.forgetAll(s.ballots.push(applied{id: id, sender: b.Voter, at: b.Time, body: p, size: len(b.Emoji) + ballotOverhead, ballot: true}))
+	return nil
+}
+
+// Ballots returns how many distinct ballots the state holds.
+func (s *State) Ballots() int { return len(s.ballotIDs) }
+
+// HasBallot reports whether the ballot with this ID (room.Ballot.ID) has
+// been applied.
+func (s *State) HasBallot(id room.MessageID) bool {
+	_, ok := s.ballotIDs[id]
+	return ok
+}
+
+func (s *State) recordUpvote(question room.MessageID, voter keys.PublicKey, at time.Time) {
+	votes := s.upvotes[question]
+	if votes == nil {
+		votes = make(map[keys.PublicKey][]time.Time)
+		s.upvotes[question] = votes
+	}
+	votes[voter] = append(votes[voter], at)
+}
+
+func (s *State) recordReaction(r ReactionBody, voter keys.PublicKey, at time.Time) {
+	byEmoji := s.reactions[r.Target]
+	if byEmoji == nil {
+		byEmoji = make(map[string]map[keys.PublicKey][]time.Time)
+		s.reactions[r.Target] = byEmoji
+	}
+	who := byEmoji[r.Emoji]
+	if who == nil {
+		who = make(map[keys.PublicKey][]time.Time)
+		byEmoji[r.Emoji] = who
+	}
+	who[voter] = append(who[voter], at)
+}
+
+// forgetAll forgets what a window evicted.
+func (s *State) forgetAll(as []applied) {
+	for _, a := range as {
+		s.forget(a)
 	}
 }
 
-// forget undoes what ApplyID recorded of a.
+// forget undoes what ApplyID or ApplyBallot recorded of a.
 func (s *State) forget(a applied) {
-	delete(s.seen, a.id)
+	if a.ballot {
+		delete(s.ballotIDs, a.id)
+	} else {
+		delete(s.seen, a.id)
+	}
 	byID := func(x action) bool { return x.id == a.id }
 	switch b := a.body.(type) {
 	case ChatBody:
@@ -304,6 +443,17 @@ func (s *State) forget(a applied) {
 		}
 	case MuteBody:
 		deleteFrom(s.mutes, b.Peer, func(m muteRecord) bool { return m.id == a.id })
+	case TallyBody:
+		byTally := func(t tallyRecord) bool { return t.id == a.id }
+		s.censuses = slices.DeleteFunc(s.censuses, byTally)
+		for _, c := range b.Counts {
+			if byEmoji := s.tallied[c.Target]; byEmoji != nil {
+				deleteFrom(byEmoji, c.Emoji, byTally)
+				if len(byEmoji) == 0 {
+					delete(s.tallied, c.Target)
+				}
+			}
+		}
 	}
 }
 

@@ -527,6 +527,60 @@ func (x *RoomMessage) GetData() []byte {
 	return nil
 }
 
+// RoomBallot is the value under a room ballot key, which holds the room,
+// voter, target and emoji: a ballot a room's host keeps.
+type RoomBallot struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TimeUnixNano  int64                  `protobuf:"varint,1,opt,name=time_unix_nano,json=timeUnixNano,proto3" json:"time_unix_nano,omitempty"` // the ballot's signed time
+	Data          []byte                 `protobuf:"bytes,2,opt,name=data,proto3" json:"data,omitempty"`                                        // the encoded crypto/room Ballot
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RoomBallot) Reset() {
+	*x = RoomBallot{}
+	mi := &file_store_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RoomBallot) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RoomBallot) ProtoMessage() {}
+
+func (x *RoomBallot) ProtoReflect() protoreflect.Message {
+	mi := &file_store_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RoomBallot.ProtoReflect.Descriptor instead.
+func (*RoomBallot) Descriptor() ([]byte, []int) {
+	return file_store_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *RoomBallot) GetTimeUnixNano() int64 {
+	if x != nil {
+		return x.TimeUnixNano
+	}
+	return 0
+}
+
+func (x *RoomBallot) GetData() []byte {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
+
 // Group is the value under a group key: what the node keeps of a private
 // group it was invited to or is in. Its secrets (epoch keys, chains) are
 // records of their own.
@@ -549,7 +603,7 @@ type Group struct {
 
 func (x *Group) Reset() {
 	*x = Group{}
-	mi := &file_store_proto_msgTypes[6]
+	mi := &file_store_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -561,7 +615,7 @@ func (x *Group) String() string {
 func (*Group) ProtoMessage() {}
 
 func (x *Group) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[6]
+	mi := &file_store_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -574,7 +628,7 @@ func (x *Group) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Group.ProtoReflect.Descriptor instead.
 func (*Group) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{6}
+	return file_store_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Group) GetSecret() []byte {
@@ -666,7 +720,7 @@ type ParkedGroupKey struct {
 
 func (x *ParkedGroupKey) Reset() {
 	*x = ParkedGroupKey{}
-	mi := &file_store_proto_msgTypes[7]
+	mi := &file_store_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -678,7 +732,7 @@ func (x *ParkedGroupKey) String() string {
 func (*ParkedGroupKey) ProtoMessage() {}
 
 func (x *ParkedGroupKey) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[7]
+	mi := &file_store_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -691,7 +745,7 @@ func (x *ParkedGroupKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ParkedGroupKey.ProtoReflect.Descriptor instead.
 func (*ParkedGroupKey) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{7}
+	return file_store_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ParkedGroupKey) GetFrom() []byte {
@@ -729,7 +783,7 @@ type GroupEnvelope struct {
 
 func (x *GroupEnvelope) Reset() {
 	*x = GroupEnvelope{}
-	mi := &file_store_proto_msgTypes[8]
+	mi := &file_store_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -741,7 +795,7 @@ func (x *GroupEnvelope) String() string {
 func (*GroupEnvelope) ProtoMessage() {}
 
 func (x *GroupEnvelope) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[8]
+	mi := &file_store_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -754,7 +808,7 @@ func (x *GroupEnvelope) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupEnvelope.ProtoReflect.Descriptor instead.
 func (*GroupEnvelope) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{8}
+	return file_store_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *GroupEnvelope) GetId() []byte {
@@ -804,7 +858,7 @@ type GroupMessage struct {
 
 func (x *GroupMessage) Reset() {
 	*x = GroupMessage{}
-	mi := &file_store_proto_msgTypes[9]
+	mi := &file_store_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -816,7 +870,7 @@ func (x *GroupMessage) String() string {
 func (*GroupMessage) ProtoMessage() {}
 
 func (x *GroupMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[9]
+	mi := &file_store_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -829,7 +883,7 @@ func (x *GroupMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupMessage.ProtoReflect.Descriptor instead.
 func (*GroupMessage) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{9}
+	return file_store_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *GroupMessage) GetEpoch() uint64 {
@@ -908,7 +962,7 @@ type GroupAnnotation struct {
 
 func (x *GroupAnnotation) Reset() {
 	*x = GroupAnnotation{}
-	mi := &file_store_proto_msgTypes[10]
+	mi := &file_store_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -920,7 +974,7 @@ func (x *GroupAnnotation) String() string {
 func (*GroupAnnotation) ProtoMessage() {}
 
 func (x *GroupAnnotation) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[10]
+	mi := &file_store_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -933,7 +987,7 @@ func (x *GroupAnnotation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupAnnotation.ProtoReflect.Descriptor instead.
 func (*GroupAnnotation) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{10}
+	return file_store_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *GroupAnnotation) GetSentUnixNano() int64 {
@@ -969,7 +1023,7 @@ type GroupMark struct {
 
 func (x *GroupMark) Reset() {
 	*x = GroupMark{}
-	mi := &file_store_proto_msgTypes[11]
+	mi := &file_store_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -981,7 +1035,7 @@ func (x *GroupMark) String() string {
 func (*GroupMark) ProtoMessage() {}
 
 func (x *GroupMark) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[11]
+	mi := &file_store_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -994,7 +1048,7 @@ func (x *GroupMark) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupMark.ProtoReflect.Descriptor instead.
 func (*GroupMark) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{11}
+	return file_store_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *GroupMark) GetEpoch() uint64 {
@@ -1031,7 +1085,7 @@ type GroupReceipt struct {
 
 func (x *GroupReceipt) Reset() {
 	*x = GroupReceipt{}
-	mi := &file_store_proto_msgTypes[12]
+	mi := &file_store_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1043,7 +1097,7 @@ func (x *GroupReceipt) String() string {
 func (*GroupReceipt) ProtoMessage() {}
 
 func (x *GroupReceipt) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[12]
+	mi := &file_store_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1056,7 +1110,7 @@ func (x *GroupReceipt) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupReceipt.ProtoReflect.Descriptor instead.
 func (*GroupReceipt) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{12}
+	return file_store_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *GroupReceipt) GetDelivered() []*GroupMark {
@@ -1095,7 +1149,7 @@ type GroupMemberName struct {
 
 func (x *GroupMemberName) Reset() {
 	*x = GroupMemberName{}
-	mi := &file_store_proto_msgTypes[13]
+	mi := &file_store_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1107,7 +1161,7 @@ func (x *GroupMemberName) String() string {
 func (*GroupMemberName) ProtoMessage() {}
 
 func (x *GroupMemberName) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[13]
+	mi := &file_store_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1120,7 +1174,7 @@ func (x *GroupMemberName) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupMemberName.ProtoReflect.Descriptor instead.
 func (*GroupMemberName) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{13}
+	return file_store_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *GroupMemberName) GetName() string {
@@ -1166,7 +1220,7 @@ type KnownPeer struct {
 
 func (x *KnownPeer) Reset() {
 	*x = KnownPeer{}
-	mi := &file_store_proto_msgTypes[14]
+	mi := &file_store_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1178,7 +1232,7 @@ func (x *KnownPeer) String() string {
 func (*KnownPeer) ProtoMessage() {}
 
 func (x *KnownPeer) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[14]
+	mi := &file_store_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1191,7 +1245,7 @@ func (x *KnownPeer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KnownPeer.ProtoReflect.Descriptor instead.
 func (*KnownPeer) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{14}
+	return file_store_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *KnownPeer) GetAddrs() []string {
@@ -1256,7 +1310,7 @@ type MailboxRegistration struct {
 
 func (x *MailboxRegistration) Reset() {
 	*x = MailboxRegistration{}
-	mi := &file_store_proto_msgTypes[15]
+	mi := &file_store_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1268,7 +1322,7 @@ func (x *MailboxRegistration) String() string {
 func (*MailboxRegistration) ProtoMessage() {}
 
 func (x *MailboxRegistration) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[15]
+	mi := &file_store_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1281,7 +1335,7 @@ func (x *MailboxRegistration) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MailboxRegistration.ProtoReflect.Descriptor instead.
 func (*MailboxRegistration) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{15}
+	return file_store_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *MailboxRegistration) GetAppointment() []byte {
@@ -1368,7 +1422,7 @@ type MailboxItem struct {
 
 func (x *MailboxItem) Reset() {
 	*x = MailboxItem{}
-	mi := &file_store_proto_msgTypes[16]
+	mi := &file_store_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1380,7 +1434,7 @@ func (x *MailboxItem) String() string {
 func (*MailboxItem) ProtoMessage() {}
 
 func (x *MailboxItem) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[16]
+	mi := &file_store_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1393,7 +1447,7 @@ func (x *MailboxItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MailboxItem.ProtoReflect.Descriptor instead.
 func (*MailboxItem) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{16}
+	return file_store_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *MailboxItem) GetDepositor() []byte {
@@ -1437,7 +1491,7 @@ type MailboxCounter struct {
 
 func (x *MailboxCounter) Reset() {
 	*x = MailboxCounter{}
-	mi := &file_store_proto_msgTypes[17]
+	mi := &file_store_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1449,7 +1503,7 @@ func (x *MailboxCounter) String() string {
 func (*MailboxCounter) ProtoMessage() {}
 
 func (x *MailboxCounter) ProtoReflect() protoreflect.Message {
-	mi := &file_store_proto_msgTypes[17]
+	mi := &file_store_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1462,7 +1516,7 @@ func (x *MailboxCounter) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MailboxCounter.ProtoReflect.Descriptor instead.
 func (*MailboxCounter) Descriptor() ([]byte, []int) {
-	return file_store_proto_rawDescGZIP(), []int{17}
+	return file_store_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *MailboxCounter) GetItems() uint64 {
@@ -1525,7 +1579,11 @@ const file_store_proto_rawDesc = "" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12$\n" +
 	"\x0esent_unix_nano\x18\x02 \x01(\x03R\fsentUnixNano\x12,\n" +
 	"\x12received_unix_nano\x18\x03 \x01(\x03R\x10receivedUnixNano\x12\x12\n" +
-	"\x04data\x18\x04 \x01(\fR\x04data\"\xf8\x02\n" +
+	"\x04data\x18\x04 \x01(\fR\x04data\"F\n" +
+	"\n" +
+	"RoomBallot\x12$\n" +
+	"\x0etime_unix_nano\x18\x01 \x01(\x03R\ftimeUnixNano\x12\x12\n" +
+	"\x04data\x18\x02 \x01(\fR\x04data\"\xf8\x02\n" +
 	"\x05Group\x12\x16\n" +
 	"\x06secret\x18\x01 \x01(\fR\x06secret\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12-\n" +
@@ -1617,7 +1675,7 @@ func file_store_proto_rawDescGZIP() []byte {
 	return file_store_proto_rawDescData
 }
 
-var file_store_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_store_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_store_proto_goTypes = []any{
 	(*Contact)(nil),             // 0: backchannel.storage.v1.Contact
 	(*Message)(nil),             // 1: backchannel.storage.v1.Message
@@ -1625,22 +1683,23 @@ var file_store_proto_goTypes = []any{
 	(*OutboxEntry)(nil),         // 3: backchannel.storage.v1.OutboxEntry
 	(*Room)(nil),                // 4: backchannel.storage.v1.Room
 	(*RoomMessage)(nil),         // 5: backchannel.storage.v1.RoomMessage
-	(*Group)(nil),               // 6: backchannel.storage.v1.Group
-	(*ParkedGroupKey)(nil),      // 7: backchannel.storage.v1.ParkedGroupKey
-	(*GroupEnvelope)(nil),       // 8: backchannel.storage.v1.GroupEnvelope
-	(*GroupMessage)(nil),        // 9: backchannel.storage.v1.GroupMessage
-	(*GroupAnnotation)(nil),     // 10: backchannel.storage.v1.GroupAnnotation
-	(*GroupMark)(nil),           // 11: backchannel.storage.v1.GroupMark
-	(*GroupReceipt)(nil),        // 12: backchannel.storage.v1.GroupReceipt
-	(*GroupMemberName)(nil),     // 13: backchannel.storage.v1.GroupMemberName
-	(*KnownPeer)(nil),           // 14: backchannel.storage.v1.KnownPeer
-	(*MailboxRegistration)(nil), // 15: backchannel.storage.v1.MailboxRegistration
-	(*MailboxItem)(nil),         // 16: backchannel.storage.v1.MailboxItem
-	(*MailboxCounter)(nil),      // 17: backchannel.storage.v1.MailboxCounter
+	(*RoomBallot)(nil),          // 6: backchannel.storage.v1.RoomBallot
+	(*Group)(nil),               // 7: backchannel.storage.v1.Group
+	(*ParkedGroupKey)(nil),      // 8: backchannel.storage.v1.ParkedGroupKey
+	(*GroupEnvelope)(nil),       // 9: backchannel.storage.v1.GroupEnvelope
+	(*GroupMessage)(nil),        // 10: backchannel.storage.v1.GroupMessage
+	(*GroupAnnotation)(nil),     // 11: backchannel.storage.v1.GroupAnnotation
+	(*GroupMark)(nil),           // 12: backchannel.storage.v1.GroupMark
+	(*GroupReceipt)(nil),        // 13: backchannel.storage.v1.GroupReceipt
+	(*GroupMemberName)(nil),     // 14: backchannel.storage.v1.GroupMemberName
+	(*KnownPeer)(nil),           // 15: backchannel.storage.v1.KnownPeer
+	(*MailboxRegistration)(nil), // 16: backchannel.storage.v1.MailboxRegistration
+	(*MailboxItem)(nil),         // 17: backchannel.storage.v1.MailboxItem
+	(*MailboxCounter)(nil),      // 18: backchannel.storage.v1.MailboxCounter
 }
 var file_store_proto_depIdxs = []int32{
-	11, // 0: backchannel.storage.v1.GroupReceipt.delivered:type_name -> backchannel.storage.v1.GroupMark
-	11, // 1: backchannel.storage.v1.GroupReceipt.read:type_name -> backchannel.storage.v1.GroupMark
+	12, // 0: backchannel.storage.v1.GroupReceipt.delivered:type_name -> backchannel.storage.v1.GroupMark
+	12, // 1: backchannel.storage.v1.GroupReceipt.read:type_name -> backchannel.storage.v1.GroupMark
 	2,  // [2:2] is the sub-list for method output_type
 	2,  // [2:2] is the sub-list for method input_type
 	2,  // [2:2] is the sub-list for extension type_name
@@ -1659,7 +1718,7 @@ func file_store_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_store_proto_rawDesc), len(file_store_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   18,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -40,6 +40,7 @@ const (
 	Kind_KIND_ROLE_GRANT  Kind = 8
 	Kind_KIND_HIDE        Kind = 9
 	Kind_KIND_MUTE        Kind = 10
+	Kind_KIND_TALLY       Kind = 11
 )
 
 // Enum value maps for Kind.
@@ -56,6 +57,7 @@ var (
 		8:  "KIND_ROLE_GRANT",
 		9:  "KIND_HIDE",
 		10: "KIND_MUTE",
+		11: "KIND_TALLY",
 	}
 	Kind_value = map[string]int32{
 		"KIND_UNSPECIFIED": 0,
@@ -69,6 +71,7 @@ var (
 		"KIND_ROLE_GRANT":  8,
 		"KIND_HIDE":        9,
 		"KIND_MUTE":        10,
+		"KIND_TALLY":       11,
 	}
 )
 
@@ -452,6 +455,101 @@ func (x *RoleGrant) GetSignature() []byte {
 	return nil
 }
 
+// Ballot is a listener's upvote of a question (emoji empty) or reaction to
+// a message, handed to the room's host rather than published on the topic;
+// signed by the voter. It is not a room message: it has no sequence number.
+type Ballot struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Version       uint32                 `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
+	Room          []byte                 `protobuf:"bytes,2,opt,name=room,proto3" json:"room,omitempty"`     // 32 bytes
+	Target        []byte                 `protobuf:"bytes,3,opt,name=target,proto3" json:"target,omitempty"` // 32-byte message ID
+	Emoji         string                 `protobuf:"bytes,4,opt,name=emoji,proto3" json:"emoji,omitempty"`   // empty: an upvote; else a reaction, 1 to 32 bytes of UTF-8
+	Voter         []byte                 `protobuf:"bytes,5,opt,name=voter,proto3" json:"voter,omitempty"`   // 32-byte Ed25519 public key
+	TimeUnixMs    int64                  `protobuf:"varint,6,opt,name=time_unix_ms,json=timeUnixMs,proto3" json:"time_unix_ms,omitempty"`
+	Signature     []byte                 `protobuf:"bytes,7,opt,name=signature,proto3" json:"signature,omitempty"` // 64-byte Ed25519 signature by voter
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Ballot) Reset() {
+	*x = Ballot{}
+	mi := &file_room_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Ballot) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Ballot) ProtoMessage() {}
+
+func (x *Ballot) ProtoReflect() protoreflect.Message {
+	mi := &file_room_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Ballot.ProtoReflect.Descriptor instead.
+func (*Ballot) Descriptor() ([]byte, []int) {
+	return file_room_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *Ballot) GetVersion() uint32 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *Ballot) GetRoom() []byte {
+	if x != nil {
+		return x.Room
+	}
+	return nil
+}
+
+func (x *Ballot) GetTarget() []byte {
+	if x != nil {
+		return x.Target
+	}
+	return nil
+}
+
+func (x *Ballot) GetEmoji() string {
+	if x != nil {
+		return x.Emoji
+	}
+	return ""
+}
+
+func (x *Ballot) GetVoter() []byte {
+	if x != nil {
+		return x.Voter
+	}
+	return nil
+}
+
+func (x *Ballot) GetTimeUnixMs() int64 {
+	if x != nil {
+		return x.TimeUnixMs
+	}
+	return 0
+}
+
+func (x *Ballot) GetSignature() []byte {
+	if x != nil {
+		return x.Signature
+	}
+	return nil
+}
+
 var File_room_proto protoreflect.FileDescriptor
 
 const file_room_proto_rawDesc = "" +
@@ -485,7 +583,16 @@ const file_room_proto_rawDesc = "" +
 	"\x04role\x18\x04 \x01(\x0e2 .backchannel.crypto.room.v1.RoleR\x04role\x12)\n" +
 	"\x11issued_at_unix_ms\x18\x05 \x01(\x03R\x0eissuedAtUnixMs\x12+\n" +
 	"\x12expires_at_unix_ms\x18\x06 \x01(\x03R\x0fexpiresAtUnixMs\x12\x1c\n" +
-	"\tsignature\x18\a \x01(\fR\tsignature*\xc9\x01\n" +
+	"\tsignature\x18\a \x01(\fR\tsignature\"\xba\x01\n" +
+	"\x06Ballot\x12\x18\n" +
+	"\aversion\x18\x01 \x01(\rR\aversion\x12\x12\n" +
+	"\x04room\x18\x02 \x01(\fR\x04room\x12\x16\n" +
+	"\x06target\x18\x03 \x01(\fR\x06target\x12\x14\n" +
+	"\x05emoji\x18\x04 \x01(\tR\x05emoji\x12\x14\n" +
+	"\x05voter\x18\x05 \x01(\fR\x05voter\x12 \n" +
+	"\ftime_unix_ms\x18\x06 \x01(\x03R\n" +
+	"timeUnixMs\x12\x1c\n" +
+	"\tsignature\x18\a \x01(\fR\tsignature*\xd9\x01\n" +
 	"\x04Kind\x12\x14\n" +
 	"\x10KIND_UNSPECIFIED\x10\x00\x12\r\n" +
 	"\tKIND_CHAT\x10\x01\x12\x11\n" +
@@ -498,7 +605,9 @@ const file_room_proto_rawDesc = "" +
 	"\x0fKIND_ROLE_GRANT\x10\b\x12\r\n" +
 	"\tKIND_HIDE\x10\t\x12\r\n" +
 	"\tKIND_MUTE\x10\n" +
-	"*B\n" +
+	"\x12\x0e\n" +
+	"\n" +
+	"KIND_TALLY\x10\v*B\n" +
 	"\x04Role\x12\x14\n" +
 	"\x10ROLE_UNSPECIFIED\x10\x00\x12\x10\n" +
 	"\fROLE_SPEAKER\x10\x01\x12\x12\n" +
@@ -517,13 +626,14 @@ func file_room_proto_rawDescGZIP() []byte {
 }
 
 var file_room_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_room_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
+var file_room_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
 var file_room_proto_goTypes = []any{
 	(Kind)(0),          // 0: backchannel.crypto.room.v1.Kind
 	(Role)(0),          // 1: backchannel.crypto.room.v1.Role
 	(*Descriptor)(nil), // 2: backchannel.crypto.room.v1.Descriptor
 	(*Message)(nil),    // 3: backchannel.crypto.room.v1.Message
 	(*RoleGrant)(nil),  // 4: backchannel.crypto.room.v1.RoleGrant
+	(*Ballot)(nil),     // 5: backchannel.crypto.room.v1.Ballot
 }
 var file_room_proto_depIdxs = []int32{
 	0, // 0: backchannel.crypto.room.v1.Message.kind:type_name -> backchannel.crypto.room.v1.Kind
@@ -546,7 +656,7 @@ func file_room_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_room_proto_rawDesc), len(file_room_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   3,
+			NumMessages:   4,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -1,5 +1,5 @@
-// Package roomspb holds the generated protobuf types of the rooms' sync
-// protocol. Only package rooms uses them; it converts to domain types at the
+// Package roomspb holds the generated protobuf types of the rooms' stream
+// protocols (sync and ballot). Only package rooms uses them; it converts to domain types at the
 // edge.
 package roomspb
 

@@ -341,6 +341,132 @@ func (x *Presence) GetName() string {
 	return ""
 }
 
+// Tally is what the host or a moderator tells the room of what its
+// audience handed it rather than the topic (KIND_TALLY): in a large room,
+// listeners hand their upvotes and reactions to the host, which tells the
+// room the totals.
+type Tally struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Version       uint32                 `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
+	Present       uint32                 `protobuf:"varint,2,opt,name=present,proto3" json:"present,omitempty"` // peers present as the sender counts them; 0: not told
+	Counts        []*TallyCount          `protobuf:"bytes,3,rep,name=counts,proto3" json:"counts,omitempty"`    // at most 40, one per target and emoji
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Tally) Reset() {
+	*x = Tally{}
+	mi := &file_roomstate_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Tally) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Tally) ProtoMessage() {}
+
+func (x *Tally) ProtoReflect() protoreflect.Message {
+	mi := &file_roomstate_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Tally.ProtoReflect.Descriptor instead.
+func (*Tally) Descriptor() ([]byte, []int) {
+	return file_roomstate_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *Tally) GetVersion() uint32 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *Tally) GetPresent() uint32 {
+	if x != nil {
+		return x.Present
+	}
+	return 0
+}
+
+func (x *Tally) GetCounts() []*TallyCount {
+	if x != nil {
+		return x.Counts
+	}
+	return nil
+}
+
+// TallyCount is the number of distinct peers who upvoted a question (emoji
+// empty) or reacted to a message with an emoji, as the sender counts them.
+type TallyCount struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Target        []byte                 `protobuf:"bytes,1,opt,name=target,proto3" json:"target,omitempty"` // 32-byte message ID
+	Emoji         string                 `protobuf:"bytes,2,opt,name=emoji,proto3" json:"emoji,omitempty"`   // empty for upvotes; else 1 to 32 bytes of UTF-8
+	Count         uint32                 `protobuf:"varint,3,opt,name=count,proto3" json:"count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TallyCount) Reset() {
+	*x = TallyCount{}
+	mi := &file_roomstate_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TallyCount) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TallyCount) ProtoMessage() {}
+
+func (x *TallyCount) ProtoReflect() protoreflect.Message {
+	mi := &file_roomstate_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TallyCount.ProtoReflect.Descriptor instead.
+func (*TallyCount) Descriptor() ([]byte, []int) {
+	return file_roomstate_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *TallyCount) GetTarget() []byte {
+	if x != nil {
+		return x.Target
+	}
+	return nil
+}
+
+func (x *TallyCount) GetEmoji() string {
+	if x != nil {
+		return x.Emoji
+	}
+	return ""
+}
+
+func (x *TallyCount) GetCount() uint32 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
 // Mute mutes a peer until a time (KIND_MUTE).
 type Mute struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -353,7 +479,7 @@ type Mute struct {
 
 func (x *Mute) Reset() {
 	*x = Mute{}
-	mi := &file_roomstate_proto_msgTypes[5]
+	mi := &file_roomstate_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -365,7 +491,7 @@ func (x *Mute) String() string {
 func (*Mute) ProtoMessage() {}
 
 func (x *Mute) ProtoReflect() protoreflect.Message {
-	mi := &file_roomstate_proto_msgTypes[5]
+	mi := &file_roomstate_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -378,7 +504,7 @@ func (x *Mute) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Mute.ProtoReflect.Descriptor instead.
 func (*Mute) Descriptor() ([]byte, []int) {
-	return file_roomstate_proto_rawDescGZIP(), []int{5}
+	return file_roomstate_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Mute) GetVersion() uint32 {
@@ -428,7 +554,16 @@ const file_roomstate_proto_rawDesc = "" +
 	"\vttl_seconds\x18\x02 \x01(\rR\n" +
 	"ttlSeconds\x12\x18\n" +
 	"\aleaving\x18\x03 \x01(\bR\aleaving\x12\x12\n" +
-	"\x04name\x18\x04 \x01(\tR\x04name\"X\n" +
+	"\x04name\x18\x04 \x01(\tR\x04name\"~\n" +
+	"\x05Tally\x12\x18\n" +
+	"\aversion\x18\x01 \x01(\rR\aversion\x12\x18\n" +
+	"\apresent\x18\x02 \x01(\rR\apresent\x12A\n" +
+	"\x06counts\x18\x03 \x03(\v2).backchannel.node.roomstate.v1.TallyCountR\x06counts\"P\n" +
+	"\n" +
+	"TallyCount\x12\x16\n" +
+	"\x06target\x18\x01 \x01(\fR\x06target\x12\x14\n" +
+	"\x05emoji\x18\x02 \x01(\tR\x05emoji\x12\x14\n" +
+	"\x05count\x18\x03 \x01(\rR\x05count\"X\n" +
 	"\x04Mute\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\rR\aversion\x12\x12\n" +
 	"\x04peer\x18\x02 \x01(\fR\x04peer\x12\"\n" +
@@ -446,21 +581,24 @@ func file_roomstate_proto_rawDescGZIP() []byte {
 	return file_roomstate_proto_rawDescData
 }
 
-var file_roomstate_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_roomstate_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_roomstate_proto_goTypes = []any{
-	(*Chat)(nil),     // 0: backchannel.node.roomstate.v1.Chat
-	(*Question)(nil), // 1: backchannel.node.roomstate.v1.Question
-	(*Target)(nil),   // 2: backchannel.node.roomstate.v1.Target
-	(*Reaction)(nil), // 3: backchannel.node.roomstate.v1.Reaction
-	(*Presence)(nil), // 4: backchannel.node.roomstate.v1.Presence
-	(*Mute)(nil),     // 5: backchannel.node.roomstate.v1.Mute
+	(*Chat)(nil),       // 0: backchannel.node.roomstate.v1.Chat
+	(*Question)(nil),   // 1: backchannel.node.roomstate.v1.Question
+	(*Target)(nil),     // 2: backchannel.node.roomstate.v1.Target
+	(*Reaction)(nil),   // 3: backchannel.node.roomstate.v1.Reaction
+	(*Presence)(nil),   // 4: backchannel.node.roomstate.v1.Presence
+	(*Tally)(nil),      // 5: backchannel.node.roomstate.v1.Tally
+	(*TallyCount)(nil), // 6: backchannel.node.roomstate.v1.TallyCount
+	(*Mute)(nil),       // 7: backchannel.node.roomstate.v1.Mute
 }
 var file_roomstate_proto_depIdxs = []int32{
-	0, // [0:0] is the sub-list for method output_type
-	0, // [0:0] is the sub-list for method input_type
-	0, // [0:0] is the sub-list for extension type_name
-	0, // [0:0] is the sub-list for extension extendee
-	0, // [0:0] is the sub-list for field type_name
+	6, // 0: backchannel.node.roomstate.v1.Tally.counts:type_name -> backchannel.node.roomstate.v1.TallyCount
+	1, // [1:1] is the sub-list for method output_type
+	1, // [1:1] is the sub-list for method input_type
+	1, // [1:1] is the sub-list for extension type_name
+	1, // [1:1] is the sub-list for extension extendee
+	0, // [0:1] is the sub-list for field type_name
 }
 
 func init() { file_roomstate_proto_init() }
@@ -474,7 +612,7 @@ func file_roomstate_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_roomstate_proto_rawDesc), len(file_roomstate_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   6,
+			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
