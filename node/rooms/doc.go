@@ -6,12 +6,14 @@
 // A Service is made with New from a Config (the node's environment, its
 // GossipSub and the rooms' settings), started with Start, which rejoins the
 // rooms joined before and starts the store writer, and stopped with Close.
-// It speaks one stream protocol, /backchannel/rooms/sync/1.0.0
-// (ProtocolSync): varint-delimited roomspb frames, one request and one
-// answer a stream, serving a room's host-signed descriptor, its recent
+// It speaks two stream protocols, each of varint-delimited roomspb frames,
+// one request and one answer a stream: /backchannel/rooms/sync/1.0.0
+// (ProtocolSync), serving a room's host-signed descriptor, its recent
 // history (per-sender high-water marks; a newcomer gets the newest), and the
-// rooms of a name. Members announce a room in the DHT under its ID and under
-// a hash of its case-folded name.
+// rooms of a name; and /backchannel/rooms/ballot/1.0.0 (ProtocolBallot), by
+// which a listener of a large room hands its upvote or reaction to the host,
+// which tallies them (ballot.go). Members announce a room in the DHT under
+// its ID and under a hash of its case-folded name.
 //
 // The service knows nothing of 1:1 chats or private groups: a private
 // question to a speaker (RoomContext, CheckSpeaker) is composed by the node.

@@ -221,9 +221,10 @@ func (s *Service) pruneLoop(lr *liveRoom) {
 // after cutoff, newest first, for a peer that has nothing yet. Presence
 // messages that have expired tell a newcomer nothing and, a member sending
 // one a minute, would crowd the chat out: they are left out. So are the
-// tallies of host that newer ones sent supersede (see newcomerFilter).
-// What is left out is not given up: the newcomer's gap repair fetches it
-// later, oldest first.
+// host's tallies that the newer ones sent supersede (see newcomerFilter).
+// What is left out above a sender's oldest message sent is not given up:
+// the newcomer's gap repair fetches it later, oldest first; what is older
+// than that, the floors give up (historyFloors), as any older history.
 func lateJoinerHistory(tx *storage.Txn, id storage.RoomID, host keys.PublicKey, limit int, cutoff, now time.Time) ([]storage.RoomMessage, error) {
 	stale := newNewcomerFilter(host, now)
 	var out []storage.RoomMessage

@@ -13,6 +13,7 @@ import (
 	"github.com/backchannel/backchannel/crypto/group"
 	"github.com/backchannel/backchannel/crypto/keys"
 	"github.com/backchannel/backchannel/node"
+	"github.com/backchannel/backchannel/node/groups/content"
 	"github.com/backchannel/backchannel/node/groups/groupspb"
 )
 
@@ -90,6 +91,7 @@ type groupContentVec struct {
 	TargetLabel  string `json:"target_label,omitempty"`
 	Emoji        string `json:"emoji,omitempty"`
 	Delivered    string `json:"delivered,omitempty"`
+	Name         string `json:"name,omitempty"`
 }
 
 type frameVec struct {
@@ -238,6 +240,12 @@ func buildGroup(t *testing.T) any {
 			return &groupspb.GroupContent{Body: &groupspb.GroupContent_Receipt{Receipt: &groupspb.GroupReceipt{
 					Delivered: []*groupspb.GroupMark{{Epoch: 1, Sender: ak[:], Next: 2}}}}},
 				groupContentVec{Kind: "receipt", Delivered: "epoch 1, sender alice, next 2"}
+		}},
+		{"profile name", "alice", "bob", 24 * time.Second, func() (*groupspb.GroupContent, groupContentVec) {
+			const name = "Alice"
+			must(t, content.CheckProfileName(name))
+			return &groupspb.GroupContent{Body: &groupspb.GroupContent_Profile{Profile: &groupspb.GroupProfile{Name: name}}},
+				groupContentVec{Kind: "profile", Name: name}
 		}},
 	}
 	firstKeys := map[string][]byte{}

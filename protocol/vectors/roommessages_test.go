@@ -19,6 +19,7 @@ type roomMessagesVector struct {
 	Domain          string       `json:"domain"`
 	MessageIDLabel  string       `json:"message_id_label"`
 	Messages        []roomMsgVec `json:"messages"`
+	Ballots         ballotsVec   `json:"ballots"`
 	Undecodable     rawIDVec     `json:"undecodable_data"`
 	ValidationOrder string       `json:"validation"`
 }
@@ -44,18 +45,53 @@ type roomMsgVec struct {
 
 // bodyVec is a body's fields, by their names in roomstate.proto.
 type bodyVec struct {
-	Version     int    `json:"version"`
-	Text        string `json:"text,omitempty"`
-	ReplyTo     string `json:"reply_to,omitempty"`
-	Name        string `json:"name,omitempty"`
-	Target      string `json:"target,omitempty"`
-	TargetLabel string `json:"target_label,omitempty"`
-	Emoji       string `json:"emoji,omitempty"`
-	TTLSeconds  int    `json:"ttl_seconds,omitempty"`
-	Leaving     bool   `json:"leaving,omitempty"`
-	Peer        string `json:"peer,omitempty"`
-	UntilUnixMs int64  `json:"until_unix_ms,omitempty"`
-	Note        string `json:"note,omitempty"`
+	Version     int             `json:"version"`
+	Text        string          `json:"text,omitempty"`
+	ReplyTo     string          `json:"reply_to,omitempty"`
+	Name        string          `json:"name,omitempty"`
+	Target      string          `json:"target,omitempty"`
+	TargetLabel string          `json:"target_label,omitempty"`
+	Emoji       string          `json:"emoji,omitempty"`
+	TTLSeconds  int             `json:"ttl_seconds,omitempty"`
+	Leaving     bool            `json:"leaving,omitempty"`
+	Peer        string          `json:"peer,omitempty"`
+	UntilUnixMs int64           `json:"until_unix_ms,omitempty"`
+	Present     uint32          `json:"present,omitempty"`
+	Counts      []tallyCountVec `json:"counts,omitempty"`
+	Note        string          `json:"note,omitempty"`
+}
+
+// tallyCountVec is one TallyCount of a tally's body.
+type tallyCountVec struct {
+	Target      string `json:"target"`
+	TargetLabel string `json:"target_label"`
+	Emoji       string `json:"emoji"`
+	Count       uint32 `json:"count"`
+}
+
+// ballotsVec is the ballots handed to the room's host
+// (/backchannel/rooms/ballot/1.0.0): signed, but not room messages.
+type ballotsVec struct {
+	About    string      `json:"about"`
+	Protocol string      `json:"protocol"`
+	Domain   string      `json:"domain"`
+	IDLabel  string      `json:"id_label"`
+	Ballots  []ballotVec `json:"ballots"`
+}
+
+type ballotVec struct {
+	Label        string `json:"label"`
+	Voter        keyRef `json:"voter"`
+	Target       string `json:"target"`
+	TargetLabel  string `json:"target_label"`
+	Emoji        string `json:"emoji"`
+	Time         string `json:"time"`
+	TimeUnixMs   int64  `json:"time_unix_ms"`
+	SignedBytes  string `json:"signed_bytes"`
+	SigningInput string `json:"signing_input"`
+	Signature    string `json:"signature"`
+	Encoding     string `json:"encoding"`
+	ID           string `json:"id"`
 }
 
 type grantVec struct {
@@ -171,6 +207,19 @@ func buildRoomMessages(t *testing.T) any {
 			return b, bodyVec{Version: 1, TTLSeconds: 120, Leaving: true, Name: p.Name}, nil
 		}},
 		{"unpin", room.KindPin, "host", 4, 13 * time.Second, pin("")},
+		{"tally with counts and a census", room.KindTally, "host", 5, 14 * time.Second, func(ids map[string]room.MessageID) ([]byte, bodyVec, *room.RoleGrant) {
+			tb := roomstate.TallyBody{Present: tallyPresent}
+			bv := bodyVec{Version: 1, Present: tallyPresent,
+				Note: "the host's totals of the votes it took, by message or ballot (the two ballots below among them), and the peers present by their own presences"}
+			for _, c := range tallyCounts {
+				id := ids[c.of]
+				tb.Counts = append(tb.Counts, roomstate.TallyCount{Target: id, Emoji: c.emoji, Count: c.count})
+				bv.Counts = append(bv.Counts, tallyCountVec{Target: hx(id[:]), TargetLabel: c.of, Emoji: c.emoji, Count: c.count})
+			}
+			b, err := roomstate.EncodeTally(tb)
+			must(t, err)
+			return b, bv, nil
+		}},
 	}
 
 	st := roomstate.New(d)
@@ -223,10 +272,86 @@ func buildRoomMessages(t *testing.T) any {
 	if !st.Muted(key("bob"), muteAt.Add(time.Minute)) || st.Pinned() != (room.MessageID{}) || !st.Hidden(ids["reaction"]) {
 		t.Errorf("the room's state after the vectors is not what they say")
 	}
+	// The tally raises what the room counts, and its census stands in for
+	// the presences not seen: bob alone is present by his own.
+	for _, c := range tallyCounts {
+		if n := st.Count(ids[c.of], c.emoji); n != int(c.count) {
+			t.Errorf("after the tally, %s %q counts %d, want %d", c.of, c.emoji, n, c.count)
+		}
+	}
+	if listeners, speakers := st.Presence(ts(14 * time.Second)); st.PresentSeen(ts(14*time.Second)) != 1 || listeners != tallyPresent || len(speakers) != 0 {
+		t.Errorf("after the census, %d listeners and %d speakers, want %d and none", listeners, len(speakers), tallyPresent)
+	}
+	out.Ballots = buildBallots(t, st, ids)
 
 	raw := []byte("not a room message")
 	rawID := sha256.Sum256(cat(cstr("backchannel/room/raw-message-id/v1"), cbytes(raw)))
 	same(t, "undecodable data's ID", []byte(node.PubSubMessageID(topic, raw)), rawID[:])
 	out.Undecodable = rawIDVec{Data: hx(raw), Label: "backchannel/room/raw-message-id/v1", GossipSubMessageID: hx(rawID[:])}
+	return out
+}
+
+// The tally's census and counts (raised well above the votes the vectors
+// show: the host of a large room took many more).
+const tallyPresent = 120
+
+var tallyCounts = []struct {
+	of    string
+	emoji string
+	count uint32
+}{
+	{"question with a name", "", 250},
+	{"chat with a name", "👍", 42},
+	{"chat with a name", "🎉", 17},
+}
+
+// buildBallots makes alice's upvote and reaction handed to the host as
+// ballots, and checks them as the host does before it takes them: they
+// decode and verify, their target is a visible question (an upvote) or
+// line, their voter is not muted, and the room's state counts them.
+func buildBallots(t *testing.T, st *roomstate.State, ids map[string]room.MessageID) ballotsVec {
+	d := st.Descriptor()
+	alice := fixedIdentity(t, "alice")
+	out := ballotsVec{
+		About: "Votes handed to the room's host over /backchannel/rooms/ballot/1.0.0 instead of published: signed by their voter, " +
+			"bound to the room, with no sequence number; they are not room messages. Each is the ballot field of a BallotRequest " +
+			"(node/rooms/internal/roomspb/rooms.proto). See docs/PROTOCOL.md, Ballots.",
+		Protocol: rooms.ProtocolBallot, Domain: "room/ballot/v1", IDLabel: "backchannel/room/ballot-id/v1",
+	}
+	for _, in := range []struct {
+		label, of, emoji string
+		at               time.Duration
+	}{
+		{"upvote ballot", "question with a name", "", 13250 * time.Millisecond},
+		{"reaction ballot", "chat with a name", "🎉", 13500 * time.Millisecond},
+	} {
+		target := ids[in.of]
+		b := room.Ballot{Room: d.Room, Target: target, Emoji: in.emoji, Time: t0.Add(in.at)}
+		must(t, b.Sign(alice.Signing()))
+		vk := alice.Public().Key
+		signed := cat(d.Room[:], target[:], cstr(in.emoji), vk[:], i64(ms(b.Time)))
+		checkSigned(t, in.label, alice.Signing(), "room/ballot/v1", signed, b.Signature[:])
+		enc, err := b.MarshalBinary()
+		must(t, err)
+		back, err := room.UnmarshalBallot(enc)
+		must(t, err)
+		must(t, back.Verify(d.Room))
+		id := back.ID()
+		want := sha256.Sum256(cat(cstr("backchannel/room/ballot-id/v1"), cbytes(signed), b.Signature[:]))
+		same(t, in.label+" ID", id[:], want[:])
+		kind, visible := st.VisibleKind(target)
+		if !visible || (back.Upvote() && kind != room.KindQuestion) || st.Muted(vk, b.Time) {
+			t.Errorf("%s: the host would not take it", in.label)
+		}
+		must(t, st.ApplyBallot(back))
+		if !st.HasBallot(id) {
+			t.Errorf("%s: not counted", in.label)
+		}
+		out.Ballots = append(out.Ballots, ballotVec{
+			Label: in.label, Voter: refOf(t, "alice"), Target: hx(target[:]), TargetLabel: in.of, Emoji: in.emoji,
+			Time: rfc(b.Time), TimeUnixMs: ms(b.Time), SignedBytes: hx(signed), SigningInput: hx(signingInput("room/ballot/v1", signed)),
+			Signature: hx(b.Signature[:]), Encoding: hx(enc), ID: hx(id[:]),
+		})
+	}
 	return out
 }

@@ -14,13 +14,13 @@ import (
 //   - ErrWrongRoom: m is bound to another room.
 //   - ErrUnknownKind, ErrBadBody: the body does not decode for its kind, or
 //     is out of bounds (text sizes, presence TTL, a mute longer than MaxMute
-//     or ending before it starts).
+//     or ending before it starts, a tally's counts).
 //   - ErrMuted: m is a chat line, question, upvote or reaction from a peer
 //     muted at m's Timestamp.
-//   - ErrNotAllowed: m is an answered, pin, hide, mute or role grant from a
-//     peer that is not the host or a moderator both at now and at m's
-//     Timestamp (an action Apply would not count is not worth forwarding),
-//     or a mute of the host.
+//   - ErrNotAllowed: m is an answered, pin, hide, mute, role grant or tally
+//     from a peer that is not the host or a moderator both at now and at
+//     m's Timestamp (an action Apply would not count is not worth
+//     forwarding), or a mute of the host.
 //   - ErrBadGrant: a role grant that does not verify under the room's host
 //     key and room ID at now (forged, for another room, expired).
 //

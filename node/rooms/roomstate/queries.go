@@ -117,7 +117,8 @@ func (s *State) Pinned() room.MessageID {
 func (s *State) Hidden(id room.MessageID) bool { return s.hidden(id) }
 
 // CensusFresh is how long a tally's count of the peers present stands in
-// for the presences a node has not seen (the host tallies every minute).
+// for the presences a node has not seen (the host of a large room sends
+// one every minute).
 const CensusFresh = 3 * time.Minute
 
 // Presence returns who is in the room at now. A peer is present if its

@@ -254,6 +254,13 @@ func (s *State) Has(id room.MessageID) bool {
 //     Timestamp then message ID; a pin of the zero ID unpins.
 //   - Presence keeps each sender's latest presence message, by Timestamp
 //     then message ID.
+//   - A tally counts as moderation does (its sender the host or a
+//     moderator at its Timestamp). A target's upvotes, and its reactions
+//     with each emoji, are the higher of the distinct peers whose vote
+//     counts and the highest count any counting tally gives them; a mute
+//     never lowers a tally's count. The census is the present count of
+//     the latest counting tally that gives one (by Timestamp, then
+//     message ID); Presence uses it while it is fresh (CensusFresh).
 //
 // Timestamps are the sender's claim. Checking that they are fresh, and
 // rate limits, is the topic validator's work (see Allowed), not Apply's.
