@@ -148,78 +148,64 @@ func (s *Service) myName(lr *liveRoom) string {
 	return nameFor(lr.nameChoice(), profile)
 }
 
-// RoomChat returns the visible chat of a joined room, oldest first, each
-// line with its sender as the room shows it.
-func (s *Service) RoomChat(id room.ID, limit int) ([]ChatLine, error) {
+// withNamer runs fn on a joined room, under its lock, with a namer for it
+// (whose store reads are made before the lock is taken).
+func (s *Service) withNamer(id room.ID, fn func(lr *liveRoom, n *namer)) error {
 	lr, err := s.joined(id)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	src, err := s.nameSources()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	lr.mu.Lock()
 	defer lr.mu.Unlock()
-	chat := lr.state.Chat(limit)
-	n := s.newNamer(lr, src)
-	out := make([]ChatLine, len(chat))
-	for i, c := range chat {
-		out[i] = ChatLine{Chat: c, From: n.person(c.Sender, c.Name)}
-	}
-	return out, nil
+	fn(lr, s.newNamer(lr, src))
+	return nil
+}
+
+// RoomChat returns the visible chat of a joined room, oldest first, each
+// line with its sender as the room shows it.
+func (s *Service) RoomChat(id room.ID, limit int) (out []ChatLine, err error) {
+	err = s.withNamer(id, func(lr *liveRoom, n *namer) {
+		for _, c := range lr.state.Chat(limit) {
+			out = append(out, ChatLine{Chat: c, From: n.person(c.Sender, c.Name)})
+		}
+	})
+	return out, err
 }
 
 // RoomQuestions returns a joined room's questions, most upvoted first, each
 // with its asker as the room shows them.
-func (s *Service) RoomQuestions(id room.ID) ([]QuestionLine, error) {
-	lr, err := s.joined(id)
-	if err != nil {
-		return nil, err
-	}
-	src, err := s.nameSources()
-	if err != nil {
-		return nil, err
-	}
-	lr.mu.Lock()
-	defer lr.mu.Unlock()
-	qs := lr.state.Questions()
-	n := s.newNamer(lr, src)
-	out := make([]QuestionLine, len(qs))
-	for i, q := range qs {
-		out[i] = QuestionLine{Question: q, From: n.person(q.Sender, q.Name)}
-	}
-	return out, nil
+func (s *Service) RoomQuestions(id room.ID) (out []QuestionLine, err error) {
+	err = s.withNamer(id, func(lr *liveRoom, n *namer) {
+		for _, q := range lr.state.Questions() {
+			out = append(out, QuestionLine{Question: q, From: n.person(q.Sender, q.Name)})
+		}
+	})
+	return out, err
 }
 
 // RoomPeople tells who is in a joined room, with names and roles.
-func (s *Service) RoomPeople(id room.ID) (People, error) {
-	lr, err := s.joined(id)
-	if err != nil {
-		return People{}, err
-	}
-	src, err := s.nameSources()
-	if err != nil {
-		return People{}, err
-	}
-	lr.mu.Lock()
-	defer lr.mu.Unlock()
-	n := s.newNamer(lr, src)
-	members := lr.state.Members(n.now)
-	out := People{As: lr.as, MyName: n.myName}
-	var speakers []keys.PublicKey
-	out.Listeners, speakers = lr.state.Presence(n.now)
-	for _, k := range speakers {
-		out.Speakers = append(out.Speakers, k.PeerID())
-	}
-	for i, m := range members {
-		if i == MaxPeopleListed {
-			out.More = len(members) - i
-			break
+func (s *Service) RoomPeople(id room.ID) (out People, err error) {
+	err = s.withNamer(id, func(lr *liveRoom, n *namer) {
+		out = People{As: lr.as, MyName: n.myName}
+		var speakers []keys.PublicKey
+		out.Listeners, speakers = lr.state.Presence(n.now)
+		for _, k := range speakers {
+			out.Speakers = append(out.Speakers, k.PeerID())
 		}
-		out.Present = append(out.Present, n.person(m.Key, m.Name))
-	}
-	return out, nil
+		members := lr.state.Members(n.now)
+		for i, m := range members {
+			if i == MaxPeopleListed {
+				out.More = len(members) - i
+				break
+			}
+			out.Present = append(out.Present, n.person(m.Key, m.Name))
+		}
+	})
+	return out, err
 }
 
 // RoomSetName changes the name we give ourselves in a joined room and tells
