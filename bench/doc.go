@@ -10,7 +10,10 @@
 // restarting at once with messages queued), and a mailbox drain (messages
 // deposited at a helper while the recipient is away, timed from the
 // recipient's start to its last commit, beside one raw stream and a raw
-// Badger write of the same bytes). Every node runs on loopback behind a
+// Badger write of the same bytes), and a room's audience (presence, votes
+// and the host's tallies of them) measured per listener as the room grows,
+// with votes on the topic and handed to the host as ballots (audience.go;
+// each node's bytes counted through node.Config.BandwidthReporter). Every node runs on loopback behind a
 // connection gater that refuses any other address, and a scenario fails if
 // the gater refused anything.
 //

@@ -14,6 +14,9 @@ var (
 	// ErrTimeout: a scenario waited longer than its limit for a message or a
 	// process.
 	ErrTimeout = errors.New("bench: timed out")
+	// ErrWrongCounts: a room's listener still showed vote counts other
+	// than its host's after the scenario waited for them to agree.
+	ErrWrongCounts = errors.New("bench: wrong vote counts")
 	// ErrChild: a child process did not start or did not stop cleanly.
 	ErrChild = errors.New("bench: child process failed")
 )

@@ -59,6 +59,9 @@ type ScenarioResult struct {
 	// Sizes holds one point per room size (the rooms scenario; the plot's)
 	// or group size (the groups scenario): each side over the runs.
 	Sizes []SizePoint `json:"sizes,omitempty"`
+	// Audience holds one entry per room (size and mode) of the audience
+	// scenario.
+	Audience []AudiencePoint `json:"audience,omitempty"`
 	// Mailbox holds one entry per run of the mailbox scenario.
 	Mailbox []MailboxRun `json:"mailbox_runs,omitempty"`
 }

@@ -151,9 +151,10 @@ func roomNodeConfig(syncEvery time.Duration, boot string) func(*node.Config) {
 }
 
 // newRoomFixture starts a host with a room and n-1 listeners that joined it,
-// four at a time.
-func newRoomFixture(ctx context.Context, e *env, c *cluster, n int, syncEvery time.Duration) (*roomFixture, error) {
-	host, err := c.node(ctx, roomNodeConfig(syncEvery, ""))
+// four at a time; mods change every node's configuration after the room
+// nodes' defaults.
+func newRoomFixture(ctx context.Context, e *env, c *cluster, n int, syncEvery time.Duration, mods ...func(*node.Config)) (*roomFixture, error) {
+	host, err := c.node(ctx, append([]func(*node.Config){roomNodeConfig(syncEvery, "")}, mods...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -170,7 +171,7 @@ func newRoomFixture(ctx context.Context, e *env, c *cluster, n int, syncEvery ti
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			nd, err := c.node(ctx, roomNodeConfig(syncEvery, boot))
+			nd, err := c.node(ctx, append([]func(*node.Config){roomNodeConfig(syncEvery, boot)}, mods...)...)
 			if err != nil {
 				errs[i] = err
 				return

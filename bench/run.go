@@ -43,33 +43,38 @@ type Options struct {
 
 // sizes are a run's workload sizes.
 type sizes struct {
-	mode            string
-	dmLatency       int           // 1:1 messages timed one at a time
-	dmRaw           int           // raw new-stream round trips
-	dmThroughput    int           // 1:1 messages in the throughput burst
-	roomSizes       []int         // nodes per room
-	roomLines       int           // lines the speaker sends per room size and run
-	meshSettle      time.Duration // how long a compared room's or group's mesh is let form, ours and raw alike
-	sat             satSearch     // the saturation search (maxSteps < 2: none)
-	lateHistory     int           // lines in the room before the late joiner joins
-	lateWant        int           // the newest lines it must receive
-	storeMessages   int           // messages in the store
-	idle            time.Duration
-	killBurst       int           // 1:1 messages in the burst whose recipient is killed
-	cutoffLines     int           // lines sent while a listener is cut off and back
-	groupSize       int           // members of the group, its owner included
-	groupLines      int           // lines the owner sends to the group per run
-	awayLines       int           // group lines sent around a member away
-	groupSettle     time.Duration // how long a new group's mesh is let form
-	floodHonest     int           // honest messages sent during the flood
-	floodStranger   int           // the stranger's valid requests
-	floodFor        time.Duration // how long the honest messages are spread over
-	reconnectNodes  int           // nodes that restart at once
-	reconnectMsgs   int           // messages each node queues per contact while all are down
-	mailboxMsgs     int           // messages deposited while the recipient is away, per run
-	mailboxRuns     int           // away-and-back cycles of the mailbox scenario
-	settle          time.Duration
-	deliveryTimeout time.Duration
+	mode           string
+	dmLatency      int           // 1:1 messages timed one at a time
+	dmRaw          int           // raw new-stream round trips
+	dmThroughput   int           // 1:1 messages in the throughput burst
+	roomSizes      []int         // nodes per room
+	roomLines      int           // lines the speaker sends per room size and run
+	meshSettle     time.Duration // how long a compared room's or group's mesh is let form, ours and raw alike
+	sat            satSearch     // the saturation search (maxSteps < 2: none)
+	lateHistory    int           // lines in the room before the late joiner joins
+	lateWant       int           // the newest lines it must receive
+	storeMessages  int           // messages in the store
+	idle           time.Duration
+	killBurst      int           // 1:1 messages in the burst whose recipient is killed
+	cutoffLines    int           // lines sent while a listener is cut off and back
+	groupSize      int           // members of the group, its owner included
+	groupLines     int           // lines the owner sends to the group per run
+	awayLines      int           // group lines sent around a member away
+	groupSettle    time.Duration // how long a new group's mesh is let form
+	floodHonest    int           // honest messages sent during the flood
+	floodStranger  int           // the stranger's valid requests
+	floodFor       time.Duration // how long the honest messages are spread over
+	reconnectNodes int           // nodes that restart at once
+	reconnectMsgs  int           // messages each node queues per contact while all are down
+	mailboxMsgs    int           // messages deposited while the recipient is away, per run
+	mailboxRuns    int           // away-and-back cycles of the mailbox scenario
+	audienceSizes  []int         // nodes per audience room
+	// audienceBallotsOnly is the audience room size from which a room runs
+	// in ballots mode only (0: every size in both modes).
+	audienceBallotsOnly int
+	audienceWindow      time.Duration // an audience room's measured window
+	settle              time.Duration
+	deliveryTimeout     time.Duration
 }
 
 func sizesFor(o Options) sizes {
@@ -77,17 +82,18 @@ func sizesFor(o Options) sizes {
 	case o.Smoke:
 		return sizes{mode: "smoke", dmLatency: 30, dmRaw: 30, dmThroughput: 200, roomSizes: []int{4}, roomLines: 20, meshSettle: time.Second,
 			lateHistory: 150, lateWant: 100, storeMessages: 2000, idle: time.Second, killBurst: 200,
-			cutoffLines: 30, groupSize: 4, groupLines: 20, awayLines: 30, groupSettle: 500 * time.Millisecond, floodHonest: 30, floodStranger: 100, floodFor: time.Second, reconnectNodes: 4, reconnectMsgs: 2, mailboxMsgs: 50, mailboxRuns: 1, settle: 2 * time.Second, deliveryTimeout: 2 * time.Minute}
+			cutoffLines: 30, groupSize: 4, groupLines: 20, awayLines: 30, groupSettle: 500 * time.Millisecond, floodHonest: 30, floodStranger: 100, floodFor: time.Second, reconnectNodes: 4, reconnectMsgs: 2, mailboxMsgs: 50, mailboxRuns: 1, audienceSizes: []int{4}, audienceWindow: time.Second, settle: 2 * time.Second, deliveryTimeout: 2 * time.Minute}
 	case o.Quick:
 		return sizes{mode: "quick", dmLatency: 300, dmRaw: 300, dmThroughput: 3000, roomSizes: []int{10}, roomLines: 100, meshSettle: 2 * time.Second,
 			sat:         satSearch{window: 500 * time.Millisecond, maxSteps: 2, quiet: 2 * time.Second},
 			lateHistory: 1200, lateWant: 1000, storeMessages: 20_000, idle: 2 * time.Second, killBurst: 1000,
-			cutoffLines: 150, groupSize: 10, groupLines: 100, awayLines: 150, groupSettle: 3 * time.Second, floodHonest: 300, floodStranger: 1000, floodFor: 3 * time.Second, reconnectNodes: 4, reconnectMsgs: 3, mailboxMsgs: 300, mailboxRuns: 1, settle: 3 * time.Second, deliveryTimeout: time.Minute}
+			cutoffLines: 150, groupSize: 10, groupLines: 100, awayLines: 150, groupSettle: 3 * time.Second, floodHonest: 300, floodStranger: 1000, floodFor: 3 * time.Second, reconnectNodes: 4, reconnectMsgs: 3, mailboxMsgs: 300, mailboxRuns: 1, audienceSizes: []int{10, 30}, audienceWindow: 10 * time.Second, settle: 3 * time.Second, deliveryTimeout: time.Minute}
 	}
 	return sizes{mode: "full", dmLatency: 2000, dmRaw: 1000, dmThroughput: 20_000, roomSizes: []int{10, 30, 60, 100}, roomLines: 100, meshSettle: 2 * time.Second,
 		sat:         satSearch{window: 1500 * time.Millisecond, maxSteps: 5, quiet: 5 * time.Second},
 		lateHistory: 1200, lateWant: 1000, storeMessages: 1_000_000, idle: 3 * time.Second, killBurst: 5000,
-		cutoffLines: 600, groupSize: 30, groupLines: 100, awayLines: 600, groupSettle: 3 * time.Second, floodHonest: 2000, floodStranger: 5000, floodFor: 10 * time.Second, reconnectNodes: 10, reconnectMsgs: 5, mailboxMsgs: 1000, mailboxRuns: 5, settle: 3 * time.Second, deliveryTimeout: 3 * time.Minute}
+		cutoffLines: 600, groupSize: 30, groupLines: 100, awayLines: 600, groupSettle: 3 * time.Second, floodHonest: 2000, floodStranger: 5000, floodFor: 10 * time.Second, reconnectNodes: 10, reconnectMsgs: 5, mailboxMsgs: 1000, mailboxRuns: 5,
+		audienceSizes: []int{10, 30, 100}, audienceWindow: time.Minute, settle: 3 * time.Second, deliveryTimeout: 3 * time.Minute}
 }
 
 // scenario is one entry of the suite.
@@ -110,6 +116,7 @@ var suite = []scenario{
 	{"group-away", "fault: group member away for a while", runGroupAway},
 	{"reconnect", "fault: every node restarts at once and drains its outbox", runReconnect},
 	{"mailbox", "1,000 messages deposited while the recipient is away, drained at its start", runMailbox},
+	{"audience", "a room's audience traffic per listener as the room grows, votes on the topic and as ballots", runAudience},
 }
 
 // Names lists the scenarios a run can take, in order.

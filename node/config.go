@@ -8,6 +8,7 @@ import (
 
 	lcrypto "github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/metrics"
 
 	"github.com/backchannel/backchannel/crypto/stamp"
 	"github.com/backchannel/backchannel/node/mailbox"
@@ -63,6 +64,14 @@ type Config struct {
 	// Gater are then its business): fast tests pass one that adds a peer to
 	// a go-libp2p mocknet. The node owns the host and closes it.
 	NewHost func(key lcrypto.PrivKey) (host.Host, error)
+
+	// BandwidthReporter, when set, is handed to libp2p
+	// (libp2p.BandwidthReporter): it is told the bytes read and written on
+	// every stream of the node's host, by protocol and peer (stream payload
+	// after the muxer: no transport handshake, encryption or muxer framing).
+	// Off by default; the bench's audience scenario counts each node's
+	// bytes with it. Ignored with NewHost.
+	BandwidthReporter metrics.Reporter
 
 	// StoreKey, when set, encrypts the store at rest: 32 bytes, see
 	// storage.Config.EncryptionKey. The store must be opened with the key it

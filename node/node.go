@@ -107,6 +107,7 @@ func New(cfg Config) (*Node, error) {
 		Helper:             cfg.Helper,
 		Gater:              cfg.Gater,
 		NewHost:            cfg.NewHost,
+		BandwidthReporter:  cfg.BandwidthReporter,
 		Logger:             cfg.Logger,
 	})
 	if err != nil {

@@ -47,7 +47,7 @@ func TestBenchQuick(t *testing.T) {
 		"dm": bench.StatusOK, "rooms": bench.StatusOK, "late-joiner": bench.StatusOK, "store": bench.StatusOK,
 		"idle-memory": bench.StatusOK, "groups": bench.StatusOK, "kill-recipient": bench.StatusOK,
 		"room-cutoff": bench.StatusOK, "flood": bench.StatusOK, "group-away": bench.StatusOK,
-		"reconnect": bench.StatusOK, "mailbox": bench.StatusOK,
+		"reconnect": bench.StatusOK, "mailbox": bench.StatusOK, "audience": bench.StatusOK,
 	}
 	if len(rep.Scenarios) != len(want) {
 		t.Errorf("%d scenarios, want %d", len(rep.Scenarios), len(want))
@@ -70,6 +70,11 @@ func TestBenchQuick(t *testing.T) {
 		if s.Faults == nil || s.Faults.Sent == 0 || s.Faults.Delivered != s.Faults.Sent {
 			t.Errorf("%s: faults %+v, want every message delivered", name, s.Faults)
 		}
+	}
+	// The audience scenario runs its room in both modes and checks the
+	// counts (a wrong one is an error, caught above).
+	if s, _ := rep.Scenario("audience"); len(s.Audience) != 2 {
+		t.Errorf("audience: %d rooms, want 2 (one size, both modes)", len(s.Audience))
 	}
 	// The plot is cmd/benchplot's (the daemon does not link gonum/plot):
 	// the report must hold what it draws, and the table names the command.

@@ -15,6 +15,7 @@ import (
 	dht "github.com/libp2p/go-libp2p-kad-dht"
 	lcrypto "github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/metrics"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/peerstore"
@@ -74,6 +75,10 @@ type Config struct {
 	// business): tests pass one that adds a peer to a mocknet. The Network
 	// owns what it returns and closes it.
 	NewHost func(key lcrypto.PrivKey) (host.Host, error)
+
+	// BandwidthReporter, when set, counts the bytes of every stream of a
+	// host built here (libp2p.BandwidthReporter); nil: none.
+	BandwidthReporter metrics.Reporter
 
 	// Logger receives structured logs; nil discards them.
 	Logger *slog.Logger
@@ -213,6 +218,9 @@ func newHost(cfg Config, relays *reservations, routing func(host.Host) (routing.
 	)
 	if cfg.Gater != nil {
 		opts = append(opts, libp2p.ConnectionGater(cfg.Gater))
+	}
+	if cfg.BandwidthReporter != nil {
+		opts = append(opts, libp2p.BandwidthReporter(cfg.BandwidthReporter))
 	}
 	if cfg.EnableNATPortMap {
 		opts = append(opts, libp2p.NATPortMap())

@@ -1,0 +1,198 @@
+package bench
+
+import (
+	"math"
+	"slices"
+	"testing"
+
+	"github.com/libp2p/go-libp2p/core/protocol"
+
+	"github.com/backchannel/backchannel/node/rooms"
+)
+
+func TestAudienceCases(t *testing.T) {
+	tests := []struct {
+		name        string
+		sizes       []int
+		ballotsOnly int
+		want        []audienceCase
+	}{
+		{"both modes everywhere", []int{10, 30}, 0, []audienceCase{{10, modeTopic}, {10, modeBallots}, {30, modeTopic}, {30, modeBallots}}},
+		{"the largest in ballots mode only", []int{10, 300}, 300, []audienceCase{{10, modeTopic}, {10, modeBallots}, {300, modeBallots}}},
+		{"none", nil, 0, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := audienceCases(tt.sizes, tt.ballotsOnly); !slices.Equal(got, tt.want) {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestPacedPresence(t *testing.T) {
+	tests := []struct {
+		n    int
+		want float64
+	}{
+		{2, 1.0 / 60},                  // the host alone
+		{10, 8.0/60 + 1.0/60},          // every member each minute
+		{120, 118.0/60 + 1.0/60},       // the knee: 2 a second room-wide
+		{300, 298.0/150 + 1.0/60},      // each listener every 150 s
+		{10_000, 9998.0/5000 + 1.0/60}, // still 2 a second
+	}
+	for _, tt := range tests {
+		if got := pacedPresence(tt.n); math.Abs(got-tt.want) > 1e-9 {
+			t.Errorf("pacedPresence(%d) = %v, want %v", tt.n, got, tt.want)
+		}
+	}
+}
+
+func TestVoteCounts(t *testing.T) {
+	want := wantCounts(5)
+	if want.upvotes != 5 || want.reactions["👍"] != 3 || want.reactions["🎉"] != 2 {
+		t.Fatalf("wantCounts(5) = %v", want)
+	}
+	tests := []struct {
+		name string
+		got  voteCounts
+		ok   bool
+	}{
+		{"equal", voteCounts{hasQ: true, hasLine: true, upvotes: 5, reactions: map[string]int{"👍": 3, "🎉": 2}}, true},
+		{"an upvote short", voteCounts{hasQ: true, hasLine: true, upvotes: 4, reactions: map[string]int{"👍": 3, "🎉": 2}}, false},
+		{"a reaction short", voteCounts{hasQ: true, hasLine: true, upvotes: 5, reactions: map[string]int{"👍": 3, "🎉": 1}}, false},
+		{"an emoji missing", voteCounts{hasQ: true, hasLine: true, upvotes: 5, reactions: map[string]int{"👍": 3}}, false},
+		{"an emoji too many", voteCounts{hasQ: true, hasLine: true, upvotes: 5, reactions: map[string]int{"👍": 3, "🎉": 2, "x": 1}}, false},
+		{"no question", voteCounts{hasLine: true, upvotes: 5, reactions: map[string]int{"👍": 3, "🎉": 2}}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.got.equal(want); got != tt.ok {
+				t.Errorf("equal = %v, want %v", got, tt.ok)
+			}
+		})
+	}
+}
+
+// point is an audience room with its per-listener medians and maxima.
+func point(n int, mode string, msgs, msgsMax, in, inMax float64) AudiencePoint {
+	return AudiencePoint{Nodes: n, Mode: mode, Audience: Spread{msgs, 0, msgsMax}, BytesIn: Spread{in, 0, inMax}, BytesOut: Spread{in, 0, inMax},
+		Listeners: n - 1, ListenersCorrect: n - 1}
+}
+
+// verdict finds a verdict row by the start of its name.
+func verdict(t *testing.T, figs []Figure, prefix string) Figure {
+	t.Helper()
+	for _, f := range figs {
+		if len(f.Name) >= len(prefix) && f.Name[:len(prefix)] == prefix {
+			return f
+		}
+	}
+	t.Fatalf("no row %q in %v", prefix, figs)
+	return Figure{}
+}
+
+func TestAudienceVerdicts(t *testing.T) {
+	tests := []struct {
+		name   string
+		points []AudiencePoint
+		held   bool
+		// met of the ballots rows: msgs budget, bytes budget, msgs growth, bytes growth
+		met [4]bool
+	}{
+		{"flat and within", []AudiencePoint{
+			point(10, modeBallots, 1.5, 2, 3000, 4000), point(100, modeBallots, 2, 2.5, 4000, 5000), point(300, modeBallots, 2.2, 3, 4400, 6000),
+		}, true, [4]bool{true, true, true, true}},
+		{"a listener over the message budget", []AudiencePoint{
+			point(10, modeBallots, 1.5, 2, 3000, 4000), point(100, modeBallots, 2, 4.5, 4000, 5000),
+		}, false, [4]bool{false, true, true, true}},
+		{"a listener over the byte budget", []AudiencePoint{
+			point(10, modeBallots, 1.5, 2, 3000, 4000), point(100, modeBallots, 2, 2.5, 4000, 21_000),
+		}, false, [4]bool{true, false, true, true}},
+		{"within, but growing", []AudiencePoint{
+			point(10, modeBallots, 1, 2, 3000, 4000), point(100, modeBallots, 2, 2.5, 3000, 5000),
+		}, false, [4]bool{true, true, false, true}},
+		{"topic mode grows and is not judged", []AudiencePoint{
+			point(10, modeTopic, 1, 1, 3000, 3000), point(100, modeTopic, 10, 12, 30_000, 40_000),
+			point(10, modeBallots, 1, 1, 3000, 3000), point(100, modeBallots, 1.2, 1.3, 3500, 4000),
+		}, true, [4]bool{true, true, true, true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			figs := audienceVerdicts(tt.points)
+			rows := []string{"ballots mode: budget: highest listener's audience msg/s", "ballots mode: budget: highest listener's KB/s",
+				"ballots mode: growth of audience msg/s", "ballots mode: growth of bytes in"}
+			for i, r := range rows {
+				f := verdict(t, figs, r)
+				if f.Met == nil || *f.Met != tt.met[i] {
+					t.Errorf("%s: met %v, want %v (value %v, ratio %v)", r, f.Met, tt.met[i], f.Value, f.Ratio)
+				}
+			}
+			h := verdict(t, figs, "ballots mode: budget held")
+			if (h.Value == 1) != tt.held || h.Met == nil || *h.Met != tt.held {
+				t.Errorf("held %v (met %v), want %v", h.Value, h.Met, tt.held)
+			}
+			for _, f := range figs {
+				if len(f.Name) > 5 && f.Name[:5] == "topic" && f.Target != nil {
+					t.Errorf("%s: topic mode has a target", f.Name)
+				}
+			}
+		})
+	}
+}
+
+func TestAudienceFigures(t *testing.T) {
+	tests := []struct {
+		name      string
+		p         AudiencePoint
+		rows      int
+		correctOK bool
+	}{
+		{"topic", AudiencePoint{Nodes: 10, Mode: modeTopic, Listeners: 9, ListenersCorrect: 9}, 9, true},
+		{"ballots", AudiencePoint{Nodes: 10, Mode: modeBallots, Listeners: 9, ListenersCorrect: 9, BurstBallots: 9, BurstTaken: 9}, 16, true},
+		{"a wrong count", AudiencePoint{Nodes: 10, Mode: modeTopic, Listeners: 9, ListenersCorrect: 8}, 9, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			figs := audienceFigures(tt.p)
+			if len(figs) != tt.rows {
+				t.Fatalf("%d rows, want %d", len(figs), tt.rows)
+			}
+			f := verdict(t, figs, "10 nodes, "+tt.p.Mode+": listeners showing the host's counts")
+			if f.Met == nil || *f.Met != tt.correctOK {
+				t.Errorf("counts met %v, want %v", f.Met, tt.correctOK)
+			}
+		})
+	}
+}
+
+func TestByteMeter(t *testing.T) {
+	m := newByteMeter()
+	a := m.mark()
+	tests := []struct {
+		proto   string
+		in, out int64
+	}{
+		{rooms.ProtocolBallot, 185, 1},
+		{"/meshsub/1.2.0", 1000, 600},
+		{rooms.ProtocolBallot, 185, 1},
+	}
+	for _, tt := range tests {
+		m.LogRecvMessage(tt.in) // counted by the stream call only
+		m.LogRecvMessageStream(tt.in, protoID(tt.proto), "")
+		m.LogSentMessage(tt.out)
+		m.LogSentMessageStream(tt.out, protoID(tt.proto), "")
+	}
+	d := m.mark().since(a)
+	if d.in != 1370 || d.out != 602 {
+		t.Errorf("in %d, out %d; want 1370, 602", d.in, d.out)
+	}
+	if d.protoIn[rooms.ProtocolBallot] != 370 || d.protoOut[rooms.ProtocolBallot] != 2 {
+		t.Errorf("ballot in %d, out %d; want 370, 2", d.protoIn[rooms.ProtocolBallot], d.protoOut[rooms.ProtocolBallot])
+	}
+	if s := m.GetBandwidthTotals(); s.TotalIn != 1370 || s.TotalOut != 602 {
+		t.Errorf("totals %+v", s)
+	}
+}
+
+func protoID(s string) protocol.ID { return protocol.ID(s) }
