@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -30,12 +31,52 @@ const (
 func (n *Node) Send(ctx context.Context, to peer.ID, out Outgoing) (storage.Message, error) {
 	m, err := n.dm.Send(ctx, to, out)
 	if err == nil {
-		n.pushMailboxes(to)
-		if err := n.dm.EnsureProfileSent(to); err != nil {
-			n.log.Warn("profile not sent", "to", to, "err", err)
-		}
+		n.afterSend.run(to, func() {
+			n.pushMailboxes(to)
+			if err := n.dm.EnsureProfileSent(to); err != nil {
+				n.log.Warn("profile not sent", "to", to, "err", err)
+			}
+		})
 	}
 	return m, err
+}
+
+// coalescer runs a follow-up per peer once for however many callers ask
+// for it at once: a caller that finds one running marks it to run again and
+// returns, and the one running repeats it until no caller asked meanwhile.
+// A burst of sends to one peer so checks what it may owe the peer (our
+// mailbox list, our profile) a few times, not once a message: each check
+// is a read transaction, which waits for the commits in flight, and a
+// sender waiting on it would make its next send miss the group commit.
+type coalescer struct {
+	mu      sync.Mutex
+	running map[peer.ID]bool // bounded by the peers being sent to
+	again   map[peer.ID]bool
+}
+
+func (c *coalescer) run(p peer.ID, fn func()) {
+	c.mu.Lock()
+	if c.running == nil {
+		c.running, c.again = map[peer.ID]bool{}, map[peer.ID]bool{}
+	}
+	if c.running[p] {
+		c.again[p] = true
+		c.mu.Unlock()
+		return
+	}
+	c.running[p] = true
+	c.mu.Unlock()
+	for {
+		fn()
+		c.mu.Lock()
+		if !c.again[p] {
+			delete(c.running, p)
+			c.mu.Unlock()
+			return
+		}
+		delete(c.again, p)
+		c.mu.Unlock()
+	}
 }
 
 // Inbox lists conversations with accepted contacts, newest first.

@@ -44,6 +44,8 @@ type Node struct {
 	net   *p2p.Network
 	bus   *event.Bus
 	ps    *pubsub.PubSub
+	// afterSend runs a send's follow-up checks, coalesced per peer.
+	afterSend coalescer
 	// private keeps group topics among each epoch's members.
 	private *pubsub.Private
 	rooms   *rooms.Service

@@ -44,6 +44,49 @@ func (t *Txn) PutMessage(m Message) error {
 }
 
 func (t *Txn) putMessage(m Message) error {
+	if err := checkMessage(m); err != nil {
+		return err
+	}
+	old, err := t.message(m.Peer, m.ID)
+	isNew := errors.Is(err, ErrNotFound)
+	if err != nil && !isNew {
+		return err
+	}
+	return t.writeMessage(m, old, isNew)
+}
+
+// AddMessage inserts m, which the caller knows is not stored: its ID is
+// fresh (random), or HasMessage said it is absent in this transaction. It is
+// PutMessage without the lookup of an existing message, which for a new one
+// is a miss that searches every level of the store.
+func (t *Txn) AddMessage(m Message) error {
+	if err := checkMessage(m); err != nil {
+		return fmt.Errorf("storage: add message %s: %w", m.ID, err)
+	}
+	if err := t.writeMessage(m, Message{}, true); err != nil {
+		return fmt.Errorf("storage: add message %s: %w", m.ID, err)
+	}
+	return nil
+}
+
+// SetStateOf changes the state of m, as read in this transaction (Message),
+// to s, without reading it again.
+func (t *Txn) SetStateOf(m Message, s MessageState) error {
+	if m.State == s {
+		return nil
+	}
+	n := m
+	n.State = s
+	if err := checkMessage(n); err != nil {
+		return fmt.Errorf("storage: set state of message %s: %w", m.ID, err)
+	}
+	if err := t.writeMessage(n, m, false); err != nil {
+		return fmt.Errorf("storage: set state of message %s: %w", m.ID, err)
+	}
+	return nil
+}
+
+func checkMessage(m Message) error {
 	if m.ID.IsZero() {
 		return fmt.Errorf("%w: zero message ID", ErrInvalid)
 	}
@@ -53,13 +96,14 @@ func (t *Txn) putMessage(m Message) error {
 	if !m.State.validFor(m.Direction) {
 		return fmt.Errorf("%w: state %v for an %v message", ErrInvalid, m.State, m.Direction)
 	}
+	return nil
+}
+
+// writeMessage writes m over old (isNew: there is none) and keeps the
+// summary.
+func (t *Txn) writeMessage(m, old Message, isNew bool) error {
 	sent, err := timeKey(m.Sent)
 	if err != nil {
-		return err
-	}
-	old, err := t.message(m.Peer, m.ID)
-	isNew := errors.Is(err, ErrNotFound)
-	if err != nil && !isNew {
 		return err
 	}
 	if !isNew && (!old.Sent.Equal(m.Sent) || old.Direction != m.Direction) {
@@ -184,11 +228,7 @@ func (t *Txn) SetMessageState(p peer.ID, id MessageID, s MessageState) error {
 	if err != nil {
 		return fmt.Errorf("storage: set state of message %s: %w", id, err)
 	}
-	if m.State == s {
-		return nil
-	}
-	m.State = s
-	return t.PutMessage(m)
+	return t.SetStateOf(m, s)
 }
 
 // Messages returns up to limit messages of p's conversation, newest first,

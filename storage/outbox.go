@@ -83,10 +83,6 @@ func (t *Txn) putOutbox(e OutboxEntry) error {
 	if err != nil {
 		return err
 	}
-	k, err := outboxKey(e.Peer, created, e.ID)
-	if err != nil {
-		return err
-	}
 	switch old, err := t.outboxCreated(e.Peer, e.ID); {
 	case errors.Is(err, ErrNotFound):
 	case err != nil:
@@ -100,6 +96,43 @@ func (t *Txn) putOutbox(e OutboxEntry) error {
 			return err
 		}
 	}
+	return t.writeOutbox(e, true)
+}
+
+// AddOutbox inserts e, which the caller knows is not queued (a fresh ID):
+// PutOutbox without the lookup of an existing entry.
+func (t *Txn) AddOutbox(e OutboxEntry) error {
+	if err := t.writeOutbox(e, true); err != nil {
+		return fmt.Errorf("storage: add outbox %s: %w", e.ID, err)
+	}
+	return nil
+}
+
+// ReplaceOutbox rewrites e, read from the outbox in this transaction, with
+// the same Created (its frame set, say): PutOutbox without the lookup.
+func (t *Txn) ReplaceOutbox(e OutboxEntry) error {
+	if err := t.writeOutbox(e, false); err != nil {
+		return fmt.Errorf("storage: replace outbox %s: %w", e.ID, err)
+	}
+	return nil
+}
+
+// writeOutbox writes e's record under its Created, and the index when index.
+func (t *Txn) writeOutbox(e OutboxEntry, index bool) error {
+	if e.ID.IsZero() {
+		return fmt.Errorf("%w: zero message ID", ErrInvalid)
+	}
+	if e.Attempts < 0 {
+		return fmt.Errorf("%w: %d attempts", ErrInvalid, e.Attempts)
+	}
+	created, err := timeKey(e.Created)
+	if err != nil {
+		return err
+	}
+	k, err := outboxKey(e.Peer, created, e.ID)
+	if err != nil {
+		return err
+	}
 	r := &storepb.OutboxEntry{
 		Frame:           e.Frame,
 		Content:         e.Content,
@@ -109,11 +142,36 @@ func (t *Txn) putOutbox(e OutboxEntry) error {
 	if err := t.setProto(k, r); err != nil {
 		return err
 	}
+	if !index {
+		return nil
+	}
 	ik, err := outboxIndexKey(e.Peer, e.ID)
 	if err != nil {
 		return err
 	}
 	return t.set(ik, binary.BigEndian.AppendUint64(nil, created))
+}
+
+// DeleteOutboxAt deletes the entry (p, id) created at created, as read from
+// the outbox: DeleteOutbox without the lookup of its index. Deleting a
+// missing entry is not an error.
+func (t *Txn) DeleteOutboxAt(p peer.ID, created time.Time, id MessageID) error {
+	c, err := timeKey(created)
+	if err != nil {
+		return fmt.Errorf("storage: delete outbox %s: %w", id, err)
+	}
+	k, err := outboxKey(p, c, id)
+	if err != nil {
+		return fmt.Errorf("storage: delete outbox %s: %w", id, err)
+	}
+	ik, err := outboxIndexKey(p, id)
+	if err != nil {
+		return fmt.Errorf("storage: delete outbox %s: %w", id, err)
+	}
+	if err := t.delete(k); err != nil {
+		return fmt.Errorf("storage: delete outbox %s: %w", id, err)
+	}
+	return wrap("delete outbox", t.delete(ik))
 }
 
 // DeleteOutbox deletes the entry (p, id); deleting a missing entry is not an

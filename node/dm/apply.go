@@ -78,7 +78,7 @@ func (rc *receipt) text(id storage.MessageID, sent, now time.Time, t *dmpb.Text)
 		rc.contact.Origin = context
 	}
 	return rc.store(storage.Message{ID: id, Peer: rc.p, Direction: storage.Inbound, Kind: kind, Body: t.Body,
-		ReplyTo: reply, Sent: sent, Received: now, State: storage.StateReceived, Context: context})
+		ReplyTo: reply, Sent: sent, Received: now, State: storage.StateReceived, Context: context}, true)
 }
 
 func (rc *receipt) reaction(id storage.MessageID, sent, now time.Time, r *dmpb.Reaction) error {
@@ -90,7 +90,7 @@ func (rc *receipt) reaction(id storage.MessageID, sent, now time.Time, r *dmpb.R
 		return fmt.Errorf("%w: reaction too long", errs.ErrProtocol)
 	}
 	return rc.store(storage.Message{ID: id, Peer: rc.p, Direction: storage.Inbound, Kind: KindReaction, Body: r.Emoji,
-		ReplyTo: target, Sent: sent, Received: now, State: storage.StateReceived})
+		ReplyTo: target, Sent: sent, Received: now, State: storage.StateReceived}, true)
 }
 
 func (rc *receipt) readReceipt(rr *dmpb.ReadReceipt) error {
@@ -154,7 +154,8 @@ func (rc *receipt) profile(now time.Time, p *dmpb.Profile) error {
 // store saves an inbound message, creating the stranger's contact record
 // (which makes the thread a request) on their first message. A blocked
 // peer's message is only counted, as its pending thread would count it.
-func (rc *receipt) store(m storage.Message) error {
+// fresh: the envelope's ID, which this transaction found not stored.
+func (rc *receipt) store(m storage.Message, fresh bool) error {
 	if rc.blocked() {
 		return rc.drop(m.ID)
 	}
@@ -165,7 +166,11 @@ func (rc *receipt) store(m storage.Message) error {
 		}
 		rc.known = true
 	}
-	if err := rc.tx.PutMessage(m); err != nil {
+	put := rc.tx.PutMessage
+	if fresh {
+		put = rc.tx.AddMessage
+	}
+	if err := put(m); err != nil {
 		return err
 	}
 	rc.stored++
@@ -216,6 +221,6 @@ func (rc *receipt) Txn() *storage.Txn             { return rc.tx }
 func (rc *receipt) Peer() peer.ID                 { return rc.p }
 func (rc *receipt) Key() keys.PublicKey           { return rc.pk }
 func (rc *receipt) Stranger() bool                { return rc.stranger() }
-func (rc *receipt) Store(m storage.Message) error { return rc.store(m) }
+func (rc *receipt) Store(m storage.Message) error { return rc.store(m, false) }
 func (rc *receipt) Emit(e event.Event)            { rc.events = append(rc.events, e) }
 func (rc *receipt) After(f func())                { rc.after = append(rc.after, f) }

@@ -27,7 +27,7 @@ func (d *Service) sendControl(p peer.ID, c *dmpb.Content) error {
 		}
 		now := d.env.Clock.Now() // strictly increasing, as the outbox floor needs
 		e := storage.OutboxEntry{ID: id, Peer: p, Created: now, NextTry: now}
-		if err := d.sealEntry(tx, ps, &e, c, proof{}); err != nil {
+		if err := d.sealEntry(tx, ps, &e, c, proof{}, true); err != nil {
 			return err
 		}
 		sent = true

@@ -177,6 +177,7 @@ func (d *Service) sendFrames(ctx context.Context, p peer.ID, entries []storage.O
 	defer s.Close()
 	defer context.AfterFunc(ctx, func() { s.Reset() })() // Close ends a blocked exchange
 	writeErr := make(chan error, 1)
+	pending := newInFlight(entries)
 	acksDone := make(chan struct{})
 	stopWriter := sync.OnceFunc(func() { close(acksDone) })
 	defer stopWriter()
@@ -198,15 +199,11 @@ func (d *Service) sendFrames(ctx context.Context, p peer.ID, entries []storage.O
 		case <-acksDone:
 			writeErr <- nil
 		case <-time.After(sentGrace):
-			writeErr <- d.markSent(p, entries)
+			writeErr <- d.markSent(p, pending.unacked())
 		}
 	}()
-	pending := make(map[storage.MessageID]bool, len(entries))
-	for _, e := range entries {
-		pending[e.ID] = true
-	}
 	r := bufio.NewReaderSize(s, 64<<10)
-	for len(pending) > 0 {
+	for pending.left() > 0 {
 		_ = s.SetReadDeadline(time.Now().Add(ackTimeout))
 		acked, retry, err := readAcks(r, pending)
 		if len(acked) > 0 {
@@ -238,8 +235,62 @@ func (d *Service) sendFrames(ctx context.Context, p peer.ID, entries []storage.O
 	return <-writeErr
 }
 
+// inFlight is the entries written to a stream and not yet acked, by ID.
+// The ack reader takes them out; the writer's grace timer reads what is
+// left.
+type inFlight struct {
+	mu sync.Mutex
+	m  map[storage.MessageID]time.Time // entry ID to its Created
+}
+
+func newInFlight(entries []storage.OutboxEntry) *inFlight {
+	f := &inFlight{m: make(map[storage.MessageID]time.Time, len(entries))}
+	for _, e := range entries {
+		f.m[e.ID] = e.Created
+	}
+	return f
+}
+
+func (f *inFlight) left() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.m)
+}
+
+// take removes id and returns its Created; ok is false if it is not in flight.
+func (f *inFlight) take(id storage.MessageID) (created time.Time, ok bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	created, ok = f.m[id]
+	delete(f.m, id)
+	return created, ok
+}
+
+func (f *inFlight) has(id storage.MessageID) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	_, ok := f.m[id]
+	return ok
+}
+
+func (f *inFlight) unacked() []storage.MessageID {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ids := make([]storage.MessageID, 0, len(f.m))
+	for id := range f.m {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// ackedEntry is an acked outbox entry.
+type ackedEntry struct {
+	id      storage.MessageID
+	created time.Time
+}
+
 // readAcks reads one ack, then every ack already buffered.
-func readAcks(r *bufio.Reader, pending map[storage.MessageID]bool) (acked []storage.MessageID, retry string, err error) {
+func readAcks(r *bufio.Reader, pending *inFlight) (acked []ackedEntry, retry string, err error) {
 	for {
 		var f dmpb.Frame
 		if err := frame.Read(r, &f, maxFrameSize); err != nil {
@@ -253,32 +304,54 @@ func readAcks(r *bufio.Reader, pending map[storage.MessageID]bool) (acked []stor
 		if err != nil {
 			return acked, "", err
 		}
-		if !pending[id] {
+		if !pending.has(id) {
 			return acked, "", fmt.Errorf("%w: ack for a message not sent", errs.ErrProtocol)
 		}
 		if a.Status != dmpb.Ack_OK {
 			return acked, a.Reason, nil
 		}
-		delete(pending, id)
-		acked = append(acked, id)
-		if r.Buffered() == 0 || len(pending) == 0 {
+		created, _ := pending.take(id)
+		acked = append(acked, ackedEntry{id, created})
+		if r.Buffered() == 0 || pending.left() == 0 {
 			return acked, "", nil
 		}
 	}
 }
 
 // markSent moves queued messages to sent once their frames are written.
-func (d *Service) markSent(p peer.ID, entries []storage.OutboxEntry) error {
-	ids := make([]storage.MessageID, len(entries))
-	for i, e := range entries {
-		ids[i] = e.ID
+func (d *Service) markSent(p peer.ID, ids []storage.MessageID) error {
+	if len(ids) == 0 {
+		return nil
 	}
 	return d.advanceAll(p, ids, storage.StateSent, false)
 }
 
 // applyAcks marks acked messages delivered and drops them from the outbox.
-func (d *Service) applyAcks(p peer.ID, ids []storage.MessageID) error {
-	return d.advanceAll(p, ids, storage.StateDelivered, true)
+func (d *Service) applyAcks(p peer.ID, acked []ackedEntry) error {
+	var events []event.Event
+	err := d.env.Store.Update(func(tx *storage.Txn) error {
+		events = events[:0]
+		for _, a := range acked {
+			if err := tx.DeleteOutboxAt(p, a.created, a.id); err != nil {
+				return err
+			}
+			e, err := advanceState(tx, p, a.id, storage.StateDelivered)
+			if err != nil {
+				return err
+			}
+			if e != nil {
+				events = append(events, *e)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, e := range events {
+		d.env.Bus.Publish(e)
+	}
+	return nil
 }
 
 // advanceAll moves our messages to p forward to state s in one transaction,
@@ -325,7 +398,7 @@ func advanceState(tx *storage.Txn, p peer.ID, id storage.MessageID, s storage.Me
 	if m.Direction != storage.Outbound || !m.State.Before(s) {
 		return nil, nil
 	}
-	if err := tx.SetMessageState(p, id, s); err != nil {
+	if err := tx.SetStateOf(m, s); err != nil {
 		return nil, err
 	}
 	m.State = s

@@ -361,7 +361,7 @@ func (rc *receipt) queueDeliveryReceipt() error {
 	c := &dmpb.Content{Id: id[:], SentUnixNano: time.Now().UnixNano(), Body: &dmpb.Content_DeliveryReceipt{DeliveryReceipt: dr}}
 	now := rc.d.env.Clock.Now()
 	e := storage.OutboxEntry{ID: id, Peer: rc.p, Created: now, NextTry: now}
-	if err := rc.d.sealEntry(rc.tx, rc.ps, &e, c, proofFor(rc.tx, rc.ps, rc.p)); err != nil {
+	if err := rc.d.sealEntry(rc.tx, rc.ps, &e, c, proofFor(rc.tx, rc.ps, rc.p), true); err != nil {
 		return err
 	}
 	rc.receiptQueued = true

@@ -60,7 +60,7 @@ func (d *Service) sealPending(tx *storage.Txn, ps *peerState, p peer.ID, entries
 			more = true
 			break
 		}
-		if err := d.sealEntry(tx, ps, &entries[i], nil, pr); err != nil {
+		if err := d.sealEntry(tx, ps, &entries[i], nil, pr, false); err != nil {
 			return false, err
 		}
 		changed++
@@ -75,8 +75,9 @@ func (d *Service) sealPending(tx *storage.Txn, ps *peerState, p peer.ID, entries
 // storing transaction, a control content sent at once, and the deliverer's
 // batches all come here. It encrypts e's content (c when given; else the
 // content queued in e, or the stored message e names) with ps's current
-// session and stores e with its frame in tx. The caller saves the session.
-func (d *Service) sealEntry(tx *storage.Txn, ps *peerState, e *storage.OutboxEntry, c *dmpb.Content, pr proof) error {
+// session and stores e with its frame in tx: a new entry when fresh, else
+// one read from the outbox in tx. The caller saves the session.
+func (d *Service) sealEntry(tx *storage.Txn, ps *peerState, e *storage.OutboxEntry, c *dmpb.Content, pr proof, fresh bool) error {
 	if c == nil {
 		var err error
 		if c, err = queuedContent(tx, *e); err != nil {
@@ -88,7 +89,10 @@ func (d *Service) sealEntry(tx *storage.Txn, ps *peerState, e *storage.OutboxEnt
 		return err
 	}
 	e.Frame, e.Content = frame, nil
-	return tx.PutOutbox(*e)
+	if fresh {
+		return tx.AddOutbox(*e)
+	}
+	return tx.ReplaceOutbox(*e)
 }
 
 // queuedContent is what an outbox entry sends: its own content (a control

@@ -121,6 +121,9 @@ type sendRequest struct {
 	m    storage.Message
 	err  error
 	done chan struct{}
+	// sealed: stored encrypted, with the session changed (commitSends
+	// saves it).
+	sealed bool
 }
 
 // maxSendGroup bounds how many sends one transaction commits.
@@ -157,22 +160,47 @@ func (d *Service) runSender(ctx context.Context) {
 }
 
 // commitSends stores a group of sends in one transaction. A lone send to a
-// peer whose session is free is also encrypted in that transaction: ratchet
-// state, plaintext and outbox entry change together, and the deliverer only
-// has to send. In a burst the deliverer encrypts in batches instead.
+// peer whose session is free (its lock not held by a deliverer or a receive)
+// is also encrypted in that transaction: ratchet state, plaintext and outbox
+// entry change together, and the deliverer only has to send. In a burst the
+// deliverer encrypts in batches instead. Sealing whole groups here was tried
+// and is wrong as it stands: a send queued plain while the lock was busy is
+// encrypted later by the deliverer, with a higher ratchet counter than the
+// sealed sends queued after it, yet sent before them, so the recipient must
+// skip past every one of them and a burst exceeds its skip limit. Doing it
+// needs the encryption order kept equal to the outbox order.
 func (d *Service) commitSends(group []*sendRequest) {
-	var ps *peerState
-	if len(group) == 1 {
-		if p := d.peers.get(group[0].to); p.mu.TryLock() {
-			ps = p
-			defer ps.mu.Unlock()
+	locked := map[peer.ID]*peerState{}
+	for _, r := range group {
+		if _, ok := locked[r.to]; ok {
+			continue
+		}
+		locked[r.to] = nil
+		if p := d.peers.get(r.to); len(group) == 1 && p.mu.TryLock() { // see above
+			locked[r.to] = p
+			defer p.mu.Unlock()
 		}
 	}
 	var newContacts []storage.Contact
-	store := func(tx *storage.Txn) error {
+	first := true
+	err := d.env.Store.Update(func(tx *storage.Txn) error {
 		newContacts = newContacts[:0]
+		for p, ps := range locked {
+			if ps == nil {
+				continue
+			}
+			if !first {
+				ps.invalidate() // a retry: what the last attempt encrypted is gone
+			}
+			if err := ps.load(tx, p); err != nil {
+				return err
+			}
+		}
+		first = false
+		sealed := map[peer.ID]bool{}
 		for _, r := range group {
 			r.err = nil
+			ps := locked[r.to]
 			if err := d.storeSend(tx, r, ps, &newContacts); err != nil {
 				if errors.Is(err, errs.ErrBlocked) || errors.Is(err, errs.ErrRequestPending) {
 					r.err = err // this send only
@@ -180,14 +208,23 @@ func (d *Service) commitSends(group []*sendRequest) {
 				}
 				return err
 			}
+			if r.sealed {
+				sealed[r.to] = true
+			}
+		}
+		for p := range sealed { // once per peer, not per message
+			if err := locked[p].save(tx, p); err != nil {
+				return err
+			}
 		}
 		return nil
-	}
-	var err error
-	if ps != nil {
-		err = d.updateSessions(ps, group[0].to, store)
-	} else {
-		err = d.env.Store.Update(store)
+	})
+	if err != nil {
+		for _, ps := range locked {
+			if ps != nil {
+				ps.invalidate()
+			}
+		}
 	}
 	for i := range newContacts {
 		d.env.Bus.Publish(event.Event{Type: event.Contact, Peer: newContacts[i].Peer, Contact: &newContacts[i]})
@@ -205,8 +242,10 @@ func (d *Service) commitSends(group []*sendRequest) {
 	}
 }
 
-// storeSend stores one send; with ps (locked), it also encrypts it.
+// storeSend stores one send; with ps (locked, loaded), it also encrypts it
+// when the session allows, and sets r.sealed.
 func (d *Service) storeSend(tx *storage.Txn, r *sendRequest, ps *peerState, newContacts *[]storage.Contact) error {
+	r.sealed = false
 	now := d.env.Clock.Now()
 	c, err := tx.Contact(r.to)
 	switch {
@@ -236,15 +275,20 @@ func (d *Service) storeSend(tx *storage.Txn, r *sendRequest, ps *peerState, newC
 	}
 	r.m = storage.Message{ID: id, Peer: r.to, Direction: storage.Outbound, Kind: r.out.Kind,
 		Body: r.out.Body, ReplyTo: r.out.ReplyTo, Sent: now, State: storage.StateQueued, Context: r.out.Context}
-	if err := tx.PutMessage(r.m); err != nil {
+	if err := tx.AddMessage(r.m); err != nil { // a fresh ID, or a key just looked up
 		return err
 	}
 	entry := storage.OutboxEntry{ID: r.m.ID, Peer: r.to, Created: now, NextTry: now}
 	if ps != nil && ps.cur != nil && ps.cur.CanSend() && !ps.cur.AwaitingReply() {
-		if err := d.sealEntry(tx, ps, &entry, nil, proof{}); err != nil {
+		c, err := contentFromMessage(r.m)
+		if err != nil {
 			return err
 		}
-		return ps.save(tx, r.to)
+		if err := d.sealEntry(tx, ps, &entry, c, proof{}, true); err != nil {
+			return err
+		}
+		r.sealed = true
+		return nil
 	}
-	return tx.PutOutbox(entry)
+	return tx.AddOutbox(entry)
 }
