@@ -295,7 +295,7 @@ func (f daemonFlags) check() error {
 	}
 	for _, s := range f.bootstrap {
 		if _, err := peer.AddrInfoFromString(s); err != nil {
-			return fmt.Errorf("--bootstrap %q: want a multiaddr ending in /p2p/PEER-ID, such as /ip4/192.0.2.1/tcp/4001/p2p/12D3KooW…", s)
+			return fmt.Errorf("--bootstrap %q: want a multiaddr ending in /p2p/PEER-ID, such as /ip4/198.18.0.1/tcp/4001/p2p/12D3KooW…", s)
 		}
 	}
 	if _, err := parsePrefixes("--allow-net", f.allowNets); err != nil {
