@@ -160,18 +160,7 @@ func (t *Txn) DeleteOutboxAt(p peer.ID, created time.Time, id MessageID) error {
 	if err != nil {
 		return fmt.Errorf("storage: delete outbox %s: %w", id, err)
 	}
-	k, err := outboxKey(p, c, id)
-	if err != nil {
-		return fmt.Errorf("storage: delete outbox %s: %w", id, err)
-	}
-	ik, err := outboxIndexKey(p, id)
-	if err != nil {
-		return fmt.Errorf("storage: delete outbox %s: %w", id, err)
-	}
-	if err := t.delete(k); err != nil {
-		return fmt.Errorf("storage: delete outbox %s: %w", id, err)
-	}
-	return wrap("delete outbox", t.delete(ik))
+	return t.deleteOutbox(p, c, id)
 }
 
 // DeleteOutbox deletes the entry (p, id); deleting a missing entry is not an
@@ -184,6 +173,12 @@ func (t *Txn) DeleteOutbox(p peer.ID, id MessageID) error {
 	if err != nil {
 		return fmt.Errorf("storage: delete outbox %s: %w", id, err)
 	}
+	return t.deleteOutbox(p, created, id)
+}
+
+// deleteOutbox deletes the entry (p, id) created at the time key created,
+// and its index.
+func (t *Txn) deleteOutbox(p peer.ID, created uint64, id MessageID) error {
 	k, err := outboxKey(p, created, id)
 	if err != nil {
 		return fmt.Errorf("storage: delete outbox %s: %w", id, err)

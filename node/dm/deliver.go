@@ -328,43 +328,33 @@ func (d *Service) markSent(p peer.ID, ids []storage.MessageID) error {
 
 // applyAcks marks acked messages delivered and drops them from the outbox.
 func (d *Service) applyAcks(p peer.ID, acked []ackedEntry) error {
-	var events []event.Event
-	err := d.env.Store.Update(func(tx *storage.Txn) error {
-		events = events[:0]
-		for _, a := range acked {
-			if err := tx.DeleteOutboxAt(p, a.created, a.id); err != nil {
-				return err
-			}
-			e, err := advanceState(tx, p, a.id, storage.StateDelivered)
-			if err != nil {
-				return err
-			}
-			if e != nil {
-				events = append(events, *e)
-			}
-		}
-		return nil
+	return d.advanceEach(p, len(acked), storage.StateDelivered, func(tx *storage.Txn, i int) (storage.MessageID, error) {
+		return acked[i].id, tx.DeleteOutboxAt(p, acked[i].created, acked[i].id)
 	})
-	if err != nil {
-		return err
-	}
-	for _, e := range events {
-		d.env.Bus.Publish(e)
-	}
-	return nil
 }
 
 // advanceAll moves our messages to p forward to state s in one transaction,
 // dropping their outbox entries when dequeue is set, and publishes the changes.
 func (d *Service) advanceAll(p peer.ID, ids []storage.MessageID, s storage.MessageState, dequeue bool) error {
+	return d.advanceEach(p, len(ids), s, func(tx *storage.Txn, i int) (storage.MessageID, error) {
+		if dequeue {
+			return ids[i], tx.DeleteOutbox(p, ids[i])
+		}
+		return ids[i], nil
+	})
+}
+
+// advanceEach moves n of our messages to p forward to state s in one
+// transaction: step(i) does what the i-th needs first (dropping its outbox
+// entry) and names it. Once committed it publishes the changes.
+func (d *Service) advanceEach(p peer.ID, n int, s storage.MessageState, step func(tx *storage.Txn, i int) (storage.MessageID, error)) error {
 	var events []event.Event
 	err := d.env.Store.Update(func(tx *storage.Txn) error {
 		events = events[:0]
-		for _, id := range ids {
-			if dequeue {
-				if err := tx.DeleteOutbox(p, id); err != nil {
-					return err
-				}
+		for i := range n {
+			id, err := step(tx, i)
+			if err != nil {
+				return err
 			}
 			e, err := advanceState(tx, p, id, s)
 			if err != nil {
