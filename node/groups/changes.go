@@ -5,7 +5,6 @@ import (
 
 	"github.com/backchannel/backchannel/crypto/group"
 	"github.com/backchannel/backchannel/node/groups/rosterchain"
-	"github.com/backchannel/backchannel/storage"
 )
 
 // Change is how one epoch's roster differs from the one before it: who
@@ -22,21 +21,12 @@ type Change struct {
 // timeline places a change before the first message of its epoch.
 func (s *Service) GroupChanges(id group.ID) ([]Change, error) {
 	var out []Change
-	err := s.store.View(func(tx *storage.Txn) error {
-		g, err := getGroup(tx, id)
-		if err != nil {
-			return err
-		}
-		chain, err := rosterchain.Load(tx, g)
-		if err != nil {
-			return err
-		}
+	err := s.viewChain(id, func(chain *rosterchain.Chain) {
 		for i := 1; i < len(chain.Rosters); i++ {
 			if c := diffRosters(chain.Rosters[i-1], chain.Rosters[i]); c != nil {
 				out = append(out, *c)
 			}
 		}
-		return nil
 	})
 	return out, err
 }

@@ -86,6 +86,23 @@ func getGroup(tx *storage.Txn, id group.ID) (storage.Group, error) {
 	return g, err
 }
 
+// viewChain runs fn, in a read transaction, on a group's roster chain,
+// whatever the node's state in the group.
+func (s *Service) viewChain(id group.ID, fn func(chain *rosterchain.Chain)) error {
+	return s.store.View(func(tx *storage.Txn) error {
+		g, err := getGroup(tx, id)
+		if err != nil {
+			return err
+		}
+		chain, err := rosterchain.Load(tx, g)
+		if err != nil {
+			return err
+		}
+		fn(chain)
+		return nil
+	})
+}
+
 // joinedChain reads a group and its roster chain in tx; joined is false
 // (and nothing else set) when the node is not in the group now.
 func joinedChain(tx *storage.Txn, id group.ID) (g storage.Group, chain *rosterchain.Chain, joined bool, err error) {
@@ -152,19 +169,10 @@ func (s *Service) GroupMembers(id group.ID) ([]Member, error) {
 // without the names, for the peer book.
 func (s *Service) MemberPeers(id group.ID) ([]peer.ID, error) {
 	var out []peer.ID
-	err := s.store.View(func(tx *storage.Txn) error {
-		g, err := getGroup(tx, id)
-		if err != nil {
-			return err
-		}
-		chain, err := rosterchain.Load(tx, g)
-		if err != nil {
-			return err
-		}
+	err := s.viewChain(id, func(chain *rosterchain.Chain) {
 		for _, m := range chain.Latest().Members {
 			out = append(out, m.Key.PeerID())
 		}
-		return nil
 	})
 	return out, err
 }
