@@ -100,10 +100,7 @@ type nameSources struct {
 }
 
 func (s *Service) nameSources() (nameSources, error) {
-	var src nameSources
-	if s.cfg.ProfileName != nil {
-		src.profile = s.cfg.ProfileName()
-	}
+	src := nameSources{profile: s.profileName()}
 	err := s.env.Store.View(func(tx *storage.Txn) (err error) {
 		src.contacts, err = tx.Contacts()
 		return err
@@ -141,11 +138,23 @@ func nameFor(as NameChoice, profile string) string {
 
 // myName is the name we give ourselves in a room now.
 func (s *Service) myName(lr *liveRoom) string {
-	var profile string
-	if s.cfg.ProfileName != nil {
-		profile = s.cfg.ProfileName()
+	return nameFor(lr.nameChoice(), s.profileName())
+}
+
+// profileName is our profile name: read from Config.ProfileName (the
+// store) once, and again after ProfileChanged, not on every message we
+// sign.
+func (s *Service) profileName() string {
+	s.profileMu.Lock()
+	defer s.profileMu.Unlock()
+	if s.profile == nil {
+		var name string
+		if s.cfg.ProfileName != nil {
+			name = s.cfg.ProfileName()
+		}
+		s.profile = &name
 	}
-	return nameFor(lr.nameChoice(), profile)
+	return *s.profile
 }
 
 // withNamer runs fn on a joined room, under its lock, with a namer for it
@@ -237,6 +246,9 @@ func (s *Service) RoomSetName(ctx context.Context, id room.ID, as NameChoice) er
 // changed: each gets a presence with the new name, sent by the room's own
 // goroutine (it may wait for the room's first sync).
 func (s *Service) ProfileChanged() {
+	s.profileMu.Lock()
+	s.profile = nil
+	s.profileMu.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for id, lr := range s.live {

@@ -110,6 +110,9 @@ type Service struct {
 	live    map[room.ID]*liveRoom
 	helpers map[room.ID][]peer.ID // peers that served a room's descriptor
 
+	profileMu sync.Mutex
+	profile   *string // the profile name, read once; nil: read it again (see profileName)
+
 	startOnce sync.Once
 	closeOnce sync.Once
 	closeErr  error
