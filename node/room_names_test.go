@@ -115,7 +115,9 @@ func TestRoomNames(t *testing.T) {
 				var ok1, ok2 bool
 				line, ok1 = lineFrom(t, tt.viewer, info.ID, say[tt.author])
 				present, ok2 = personIn(t, tt.viewer, info.ID, tt.author.ID())
-				return ok1 && ok2 && present.Role == tt.role
+				// Every claim of the name must have arrived too (the
+				// impostor's), so wait for what the viewer should show.
+				return ok1 && ok2 && present.Role == tt.role && line.Display == tt.display && present.Display == tt.display
 			})
 			for _, p := range []RoomPerson{line, present} {
 				if p.Display != tt.display || p.Role != tt.role || p.Contact != tt.contact || p.Verified != tt.contact || p.Me != (tt.viewer == tt.author) {
