@@ -100,13 +100,19 @@ type Service struct {
 	// room's host, per remote peer and per voter.
 	ballotPeers, ballotVoters *pubsub.Limiter
 
-	// ctx ends on Close; every goroutine of the service is counted in wg.
+	// ctx ends on Close; every goroutine of the service but the store
+	// writer is counted in wg.
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+	// stopWriter is closed once every goroutine in wg has ended, so that
+	// nothing is queued after the writer's last batch; writerDone is
+	// closed when that batch is stored.
+	stopWriter, writerDone chan struct{}
 
 	mu      sync.Mutex
 	closed  bool
+	writing bool // the store writer was started
 	live    map[room.ID]*liveRoom
 	helpers map[room.ID][]peer.ID // peers that served a room's descriptor
 
@@ -135,6 +141,8 @@ func New(cfg Config) *Service {
 		ballotPeers:  pubsub.NewLimiter(BallotPeerRate, BallotPeerBurst, maxLimiters),
 		ballotVoters: pubsub.NewLimiter(BallotVoterRate, BallotVoterBurst, maxLimiters),
 		writes:       newWriteQueue(),
+		stopWriter:   make(chan struct{}),
+		writerDone:   make(chan struct{}),
 		ctx:          ctx,
 		cancel:       cancel,
 		live:         map[room.ID]*liveRoom{},
@@ -155,10 +163,10 @@ func (s *Service) Start(ctx context.Context) error {
 			err = fmt.Errorf("rooms: %w", errs.ErrClosed)
 			return
 		}
-		s.wg.Add(1)
+		s.writing = true
 		s.mu.Unlock()
 		go func() {
-			defer s.wg.Done()
+			defer close(s.writerDone)
 			s.runWriter()
 		}()
 		err = s.rejoin(ctx)
@@ -175,6 +183,7 @@ func (s *Service) Close() error {
 		s.env.Net.Host().RemoveStreamHandler(ProtocolBallot)
 		s.mu.Lock()
 		s.closed = true
+		writing := s.writing
 		live := s.live
 		s.live = map[room.ID]*liveRoom{}
 		s.mu.Unlock()
@@ -186,6 +195,12 @@ func (s *Service) Close() error {
 			err = errors.Join(err, lr.topic.Close()) // ends the room's reader
 		}
 		s.wg.Wait()
+		// Every message announced is queued by now: the writer's last
+		// batch stores them all.
+		close(s.stopWriter)
+		if writing {
+			<-s.writerDone
+		}
 		s.closeErr = err
 	})
 	return s.closeErr

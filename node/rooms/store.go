@@ -1,6 +1,7 @@
 package rooms
 
 import (
+	"context"
 	"errors"
 	"time"
 
@@ -68,11 +69,12 @@ func record(m room.Message, id room.MessageID, sender peer.ID, data []byte, rece
 }
 
 // accept applies verified messages of lr to its state, announces the new
-// ones and queues them for the store writer. It drops them from the queue
-// only when the service is closing.
+// ones and queues them for the store writer, waiting for room in the queue
+// even while the service closes: the writer runs until every caller has
+// returned (see Close), so what was announced is stored, and a restart does
+// not announce it again when sync brings it back.
 func (s *Service) accept(lr *liveRoom, batch []arrival) {
-	// On close, the next start's sync fetches what was not stored.
-	_ = s.writes.add(s.ctx, s.apply(lr, batch))
+	_ = s.writes.add(context.WithoutCancel(s.ctx), s.apply(lr, batch))
 }
 
 // apply applies verified messages of lr to its state and announces the new
@@ -134,8 +136,8 @@ func (s *Service) storeOwn(lr *liveRoom, m room.Message, id room.MessageID, data
 	return nil
 }
 
-// runWriter stores queued room messages until the service closes, and then
-// stores what is left in the queue. It waits writeLinger after a batch's
+// runWriter stores queued room messages until stopWriter is closed, and
+// then stores what is left in the queue. It waits writeLinger after a batch's
 // first message, or until the batch is full, and stores the batch in one
 // transaction.
 func (s *Service) runWriter() {
@@ -144,7 +146,7 @@ func (s *Service) runWriter() {
 	linger.Stop()
 	for {
 		select {
-		case <-s.ctx.Done():
+		case <-s.stopWriter:
 			s.storeBatch(q.take())
 			return
 		case <-q.wake:
@@ -154,7 +156,7 @@ func (s *Service) runWriter() {
 			select {
 			case <-linger.C:
 			case <-q.wake: // a full batch
-			case <-s.ctx.Done():
+			case <-s.stopWriter:
 			}
 			linger.Stop()
 		}

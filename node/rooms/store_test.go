@@ -1,7 +1,9 @@
 package rooms
 
 import (
+	"errors"
 	"fmt"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -180,5 +182,64 @@ func TestNewcomerFilterTallies(t *testing.T) {
 	}
 	if !old.skip(storage.RoomMessage{Data: data}) {
 		t.Error("a stale census is kept")
+	}
+}
+
+// TestCloseStoresAnnounced: a message announced while the service closes
+// (a reader's last batch, after the service's context has ended) is still
+// stored, so a restart's sync does not bring it back as a new message and
+// announce it a second time.
+func TestCloseStoresAnnounced(t *testing.T) {
+	tn := newTestNet(t)
+	ts := newTestService(t, tn, "")
+	info, err := ts.CreateRoom(t.Context(), "closing", "", time.Time{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lr, ok := ts.get(info.ID)
+	if !ok {
+		t.Fatal("room not joined")
+	}
+	const late = 20
+	var ids []room.MessageID
+	var batch []arrival
+	for i := range late {
+		m, data := signChat(t, info.ID, keys.GeneratePrivateKey(), 1, fmt.Sprint("late ", i))
+		a := newArrival(m, data, "")
+		ids = append(ids, a.id)
+		batch = append(batch, a)
+	}
+	// A reader of the service that gets its last batch only once Close has
+	// begun.
+	ts.wg.Add(1)
+	go func() {
+		defer ts.wg.Done()
+		<-ts.ctx.Done()
+		for _, a := range batch {
+			ts.accept(lr, []arrival{a})
+		}
+	}()
+	ts.stop()
+
+	st, err := storage.Open(storage.Config{Dir: filepath.Join(ts.home, "store"), NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	missing := 0
+	if err := st.View(func(tx *storage.Txn) error {
+		for _, id := range ids {
+			if _, err := tx.RoomMessage(storage.RoomID(info.ID), id); errors.Is(err, storage.ErrNotFound) {
+				missing++
+			} else if err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if missing > 0 {
+		t.Fatalf("%d of %d messages announced during Close not stored", missing, late)
 	}
 }
