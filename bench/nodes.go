@@ -28,7 +28,6 @@ type cluster struct {
 	e *env
 
 	mu     sync.Mutex
-	n      int
 	nodes  []*node.Node
 	hosts  []host.Host
 	gaters []*node.LoopbackGater
@@ -39,11 +38,12 @@ func newCluster(e *env) *cluster { return &cluster{e: e, cfgs: map[*node.Node]no
 
 // nodeConfig is the configuration of a bench node: loopback TCP only,
 // behind a loopback gater, in a fresh home under the scenario's folder.
+// Homes are numbered across the scenario, not the cluster: a scenario that
+// starts several clusters (a room size after another, run after run) must
+// not start a node on a home that joined an earlier cluster's room, which
+// it would rejoin and carry alongside the one measured.
 func (c *cluster) nodeConfig() node.Config {
-	c.mu.Lock()
-	c.n++
-	home := filepath.Join(c.e.dir, fmt.Sprintf("node%03d", c.n))
-	c.mu.Unlock()
+	home := filepath.Join(c.e.dir, fmt.Sprintf("node%04d", c.e.homes.Add(1)))
 	return node.Config{
 		Home:        home,
 		ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"},

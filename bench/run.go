@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -140,6 +141,7 @@ type env struct {
 	progress *Progress
 	scenario string
 	log      *slog.Logger
+	homes    atomic.Int64 // node homes made so far in the scenario (cluster.nodeConfig)
 }
 
 // quickMode reports whether the run is --quick (or smaller).
