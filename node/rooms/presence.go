@@ -65,12 +65,29 @@ func (s *Service) pace(lr *liveRoom) (every, ttl time.Duration) {
 }
 
 // announceLoop announces our presence in a joined room, paced, until we
-// leave it.
+// leave it: at once, then after a first interval drawn anywhere within the
+// pace (firstInterval), then jittered around it.
 func (s *Service) announceLoop(lr *liveRoom) {
+	first := true
 	s.everyWhileJoined(lr, presenceMaxEvery, func() time.Duration {
 		every := s.announcePresence(lr.ctx, lr.desc.Room, false)
+		if first {
+			first = false
+			return firstInterval(every)
+		}
 		return jittered(every)
 	})
+}
+
+// firstInterval draws the wait after the presence sent on joining, from
+// presenceJitter × every to every. A crowd that joins together (a room
+// just announced, a node's rooms rejoined at start) would otherwise
+// announce together again a whole interval later, and the jitter alone
+// takes many intervals to spread them; drawn anywhere in the interval,
+// their presences are spread from the second one on. The presence sent on
+// joining holds twice the interval and more, so it outlives the wait.
+func firstInterval(every time.Duration) time.Duration {
+	return time.Duration(float64(every) * (presenceJitter + (1-presenceJitter)*rand.Float64()))
 }
 
 // announcePresence tells the room we are in it (or leaving it), and returns

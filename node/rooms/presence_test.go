@@ -39,9 +39,24 @@ func TestPresencePace(t *testing.T) {
 			t.Errorf("a room of %d announces %.1f presences a second, over %v", tt.present, rate, presenceRoomRate)
 		}
 	}
+	var early, late int
 	for range 1000 {
 		if d := jittered(time.Minute); d < 54*time.Second || d > 66*time.Second {
 			t.Fatalf("jittered(1m) = %s", d)
 		}
+		d := firstInterval(time.Minute)
+		if d < 6*time.Second || d > time.Minute {
+			t.Fatalf("firstInterval(1m) = %s", d)
+		}
+		// Spread over the interval, not bunched at its end like jittered.
+		switch {
+		case d < 30*time.Second:
+			early++
+		default:
+			late++
+		}
+	}
+	if early < 300 || late < 300 {
+		t.Errorf("firstInterval(1m): %d under 30 s and %d over, want both near half", early, late)
 	}
 }
