@@ -236,29 +236,7 @@ func (s *Service) takeBallot(p peer.ID, b room.Ballot) error {
 	if err != nil {
 		return fmt.Errorf("bad ballot: %w", err)
 	}
-	var added bool
-	err = s.env.Store.Update(func(tx *storage.Txn) error {
-		var err error
-		added, err = tx.PutRoomBallot(storage.RoomBallot{Room: storage.RoomID(b.Room), Voter: b.Voter.PeerID(),
-			Target: b.Target, Emoji: b.Emoji, Time: b.Time, Data: data}, storage.BallotLimits{Room: s.cfg.MaxBallots, Voter: maxVoterBallots})
-		return err
-	})
-	switch {
-	case errors.Is(err, storage.ErrFull):
-		return fmt.Errorf("%w: %w", errBallotFull, err)
-	case err != nil:
-		s.env.Log.Warn("room: ballot not stored", "room", b.Room, "err", err)
-		return fmt.Errorf("%w: %w", errBallotStore, err)
-	case !added:
-		return nil // the voter's vote is held and counted already
-	}
-	lr.mu.Lock()
-	err = lr.state.ApplyBallot(b)
-	if err == nil {
-		lr.dirty[key] = struct{}{}
-	}
-	lr.mu.Unlock()
-	return err
+	return s.storeBallot(lr, b, data)
 }
 
 // replayBallots applies the ballots we keep of a room we host to its fresh

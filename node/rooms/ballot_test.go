@@ -5,6 +5,7 @@ import (
 	"io"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -334,4 +335,44 @@ func TestRoomBallotRefused(t *testing.T) {
 		t.Errorf("a malformed request was answered: %q, %v", b, err)
 	}
 	_ = st.Close()
+}
+
+// TestRoomBallotBurst: ballots from many voters handed to the host at once
+// are all taken, stored and counted. Each used to be a transaction of its
+// own, and they conflicted on the room's ballot count until Badger's
+// retries ran out, so most of a burst was refused.
+func TestRoomBallotBurst(t *testing.T) {
+	f := newBallotFixture(t, newTestNet(t), 1)
+	const voters = 200
+	var wg sync.WaitGroup
+	errs := make([]error, voters)
+	for i := range voters {
+		sk := keys.GeneratePrivateKey()
+		b := room.Ballot{Room: f.id, Target: f.q, Time: time.Now()}
+		if err := b.Sign(sk); err != nil {
+			t.Fatal(err)
+		}
+		// From a peer of its own, so that no remote peer's rate binds.
+		wg.Go(func() { errs[i] = f.host.takeBallot(randomPeer(), b) })
+	}
+	wg.Wait()
+	taken := 0
+	for i, err := range errs {
+		if err != nil {
+			if i < 3 {
+				t.Errorf("ballot %d refused: %v", i, err)
+			}
+			continue
+		}
+		taken++
+	}
+	if taken != voters {
+		t.Fatalf("%d of %d ballots taken", taken, voters)
+	}
+	if n := f.host.storedBallots(f.id); n != voters {
+		t.Errorf("the host keeps %d ballots, want %d", n, voters)
+	}
+	if n := f.host.count(f.id, f.q, ""); n != voters {
+		t.Errorf("the host counts %d upvotes, want %d", n, voters)
+	}
 }

@@ -96,6 +96,9 @@ type Service struct {
 	ps     *pubsub.PubSub
 	syncs  *pubsub.Limiter
 	writes *writeQueue
+	// ballotWrites queues the ballots we take as a host for the ballot
+	// writer (ballotstore.go).
+	ballotWrites chan ballotWrite
 	// ballotPeers and ballotVoters rate-limit the ballots we take as a
 	// room's host, per remote peer and per voter.
 	ballotPeers, ballotVoters *pubsub.Limiter
@@ -141,6 +144,7 @@ func New(cfg Config) *Service {
 		ballotPeers:  pubsub.NewLimiter(BallotPeerRate, BallotPeerBurst, maxLimiters),
 		ballotVoters: pubsub.NewLimiter(BallotVoterRate, BallotVoterBurst, maxLimiters),
 		writes:       newWriteQueue(),
+		ballotWrites: make(chan ballotWrite, ballotQueueSize),
 		stopWriter:   make(chan struct{}),
 		writerDone:   make(chan struct{}),
 		ctx:          ctx,
@@ -164,7 +168,12 @@ func (s *Service) Start(ctx context.Context) error {
 			return
 		}
 		s.writing = true
+		s.wg.Add(1)
 		s.mu.Unlock()
+		go func() {
+			defer s.wg.Done()
+			s.runBallotWriter()
+		}()
 		go func() {
 			defer close(s.writerDone)
 			s.runWriter()
