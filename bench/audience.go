@@ -1,11 +1,13 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,6 +15,7 @@ import (
 	"github.com/backchannel/backchannel/crypto/room"
 	"github.com/backchannel/backchannel/node"
 	"github.com/backchannel/backchannel/node/rooms"
+	"github.com/libp2p/go-libp2p/core/protocol"
 )
 
 // The audience scenario: what a room's audience (presence, upvotes,
@@ -51,6 +54,10 @@ const (
 	modeBallots = "ballots"
 )
 
+// protocolRowFrom is the share of a listener's bytes from which a stream
+// protocol gets rows of its own in the table (all are in the report).
+const protocolRowFrom = 0.03
+
 // audienceEmojis are the reactions, listener i reacting with i mod 2.
 var audienceEmojis = []string{"👍", "🎉"}
 
@@ -76,6 +83,15 @@ type AudiencePoint struct {
 	// streams (byteMeter).
 	BytesIn  Spread `json:"bytes_in"`
 	BytesOut Spread `json:"bytes_out"`
+	// ByProtocol breaks BytesIn and BytesOut down by stream protocol: the
+	// median listener's bytes a second of each, largest first.
+	ByProtocol []ProtocolBytes `json:"by_protocol"`
+	// GossipIn and GossipOut break the median listener's GossipSub bytes a
+	// second down by what they carry (rpcMeter); Copies is the message
+	// copies it received per message it applied (median).
+	GossipIn  GossipBytes `json:"gossip_in"`
+	GossipOut GossipBytes `json:"gossip_out"`
+	Copies    float64     `json:"copies_per_message"`
 	// CPU is the process's CPU time over the window per room message
 	// delivered at a listener (every kind, lines included), µs.
 	CPU        float64 `json:"cpu_us_per_msg"`
@@ -100,6 +116,72 @@ type AudiencePoint struct {
 	BurstCPUPerVote  float64 `json:"burst_cpu_us_per_ballot,omitempty"`
 	ListenersCorrect int     `json:"listeners_correct"` // listeners showing the host's counts
 	Listeners        int     `json:"listeners"`
+}
+
+// ProtocolBytes is the median listener's bytes a second on one stream
+// protocol ("" is multistream's negotiation of new streams).
+type ProtocolBytes struct {
+	Protocol string  `json:"protocol"`
+	In       float64 `json:"in"`
+	Out      float64 `json:"out"`
+}
+
+// GossipBytes is a listener's GossipSub bytes a second by part (medians
+// over the listeners, each part on its own).
+type GossipBytes struct {
+	Messages  float64 `json:"messages"`
+	IHave     float64 `json:"ihave"`
+	IWant     float64 `json:"iwant"`
+	IDontWant float64 `json:"idontwant"`
+	Mesh      float64 `json:"mesh"` // GRAFT and PRUNE
+}
+
+// gossipBytes is the median listener's GossipSub bytes a second by part,
+// of one direction (pick) of the listeners' rpcMeter differences.
+func gossipBytes(ds []rpcMark, secs float64, pick func(rpcMark) rpcCounts) GossipBytes {
+	med := func(part func(rpcCounts) int64) float64 {
+		v := make([]float64, len(ds))
+		for i, d := range ds {
+			v[i] = float64(part(pick(d))) / secs
+		}
+		return spreadOf(v).Median
+	}
+	return GossipBytes{
+		Messages:  med(func(c rpcCounts) int64 { return c.msgs }),
+		IHave:     med(func(c rpcCounts) int64 { return c.ihave }),
+		IWant:     med(func(c rpcCounts) int64 { return c.iwant }),
+		IDontWant: med(func(c rpcCounts) int64 { return c.idontwant }),
+		Mesh:      med(func(c rpcCounts) int64 { return c.mesh }),
+	}
+}
+
+// byProtocol is the median listener's bytes a second per protocol over ds,
+// the listeners' meter differences over secs, largest first.
+func byProtocol(ds []meterMark, secs float64) []ProtocolBytes {
+	protos := map[protocol.ID]bool{}
+	for _, d := range ds {
+		for p := range d.protoIn {
+			protos[p] = true
+		}
+		for p := range d.protoOut {
+			protos[p] = true
+		}
+	}
+	out := make([]ProtocolBytes, 0, len(protos))
+	for p := range protos {
+		in, o := make([]float64, len(ds)), make([]float64, len(ds))
+		for i, d := range ds {
+			in[i], o[i] = float64(d.protoIn[p])/secs, float64(d.protoOut[p])/secs
+		}
+		out = append(out, ProtocolBytes{Protocol: string(p), In: spreadOf(in).Median, Out: spreadOf(o).Median})
+	}
+	slices.SortFunc(out, func(a, b ProtocolBytes) int {
+		if c := cmp.Compare(b.In+b.Out, a.In+a.Out); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Protocol, b.Protocol)
+	})
+	return out
 }
 
 // pacedPresence is the presence messages a second a listener of a steady
@@ -186,6 +268,7 @@ func (e *env) audienceRoom(ctx context.Context, ac audienceCase) (_ *AudiencePoi
 	f, err := newRoomFixture(ctx, e, c, n, 0, func(cfg *node.Config) {
 		cfg.RoomBallotFrom = ballotFrom
 		cfg.BandwidthReporter = newByteMeter()
+		cfg.PubSubTracer = &rpcMeter{}
 	})
 	if err != nil {
 		return nil, errors.Join(err, c.close())
@@ -197,8 +280,10 @@ func (e *env) audienceRoom(ctx context.Context, ac audienceCase) (_ *AudiencePoi
 		err = errors.Join(err, c.close())
 	}()
 	a.meters = make([]*byteMeter, n-1)
+	a.rpcs = make([]*rpcMeter, n-1)
 	for i, nd := range f.listeners {
 		a.meters[i] = c.configOf(nd).BandwidthReporter.(*byteMeter)
+		a.rpcs[i] = c.configOf(nd).PubSubTracer.(*rpcMeter)
 		a.count(nd, &a.counts[i])
 	}
 	a.hostMeter = c.configOf(f.host).BandwidthReporter.(*byteMeter)
@@ -259,6 +344,7 @@ type audience struct {
 	counts     []kindCounts // per listener
 	hostCounts kindCounts   // votes the host got on the topic
 	meters     []*byteMeter
+	rpcs       []*rpcMeter
 	hostMeter  *byteMeter
 	hostBallot meterMark // the host's bytes over the window
 	wg         sync.WaitGroup
@@ -266,9 +352,11 @@ type audience struct {
 	cancels    []func()
 }
 
-// count counts nd's room message events by kind (its own messages too,
-// which the host's counters do not see: the host never votes).
+// count counts nd's room message events by kind in the scenario's room
+// (its own messages too, which the host's counters do not see: the host
+// never votes).
 func (a *audience) count(nd *node.Node, k *kindCounts) {
+	id := a.f.id
 	evs, cancel := nd.Subscribe()
 	a.mu.Lock()
 	a.cancels = append(a.cancels, cancel)
@@ -276,7 +364,7 @@ func (a *audience) count(nd *node.Node, k *kindCounts) {
 	self := nd.ID()
 	a.wg.Go(func() {
 		for ev := range evs {
-			if ev.Type == node.EventRoomMessage && ev.Room != nil && ev.Peer != self && int(ev.Room.Kind) < len(k) {
+			if ev.Type == node.EventRoomMessage && ev.Room != nil && ev.Room.Room == id && ev.Peer != self && int(ev.Room.Kind) < len(k) {
 				k[ev.Room.Kind].Add(1)
 			}
 		}
@@ -320,6 +408,10 @@ func (a *audience) window(ctx context.Context, ac audienceCase, q, line room.Mes
 		before[i] = m.mark()
 	}
 	hostBefore := a.hostMeter.mark()
+	rpcBefore := make([]rpcMark, len(a.rpcs))
+	for i, m := range a.rpcs {
+		rpcBefore[i] = m.mark()
+	}
 	start := markUsage()
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -375,6 +467,9 @@ func (a *audience) window(ctx context.Context, ac audienceCase, q, line room.Mes
 	p := &AudiencePoint{Nodes: a.n, Mode: ac.mode, WindowS: secs, LineRate: audienceLineRate, VoteEvery: w.Seconds(),
 		PacedPresence: pacedPresence(a.n), Busy: use.busy, VotesCast: 2 * len(f.listeners), Listeners: len(f.listeners)}
 	var aud, pres, votes, tallies, in, out []float64
+	deltas := make([]meterMark, len(a.counts))
+	rpcDeltas := make([]rpcMark, len(a.counts))
+	var copies []float64
 	for i := range a.counts {
 		k := &a.counts[i]
 		pr, up, re, ta := k[room.KindPresence].Load(), k[room.KindUpvote].Load(), k[room.KindReaction].Load(), k[room.KindTally].Load()
@@ -384,8 +479,21 @@ func (a *audience) window(ctx context.Context, ac audienceCase, q, line room.Mes
 		pres, votes, tallies = append(pres, float64(pr)/secs), append(votes, float64(up+re)/secs), append(tallies, float64(ta)/secs)
 		aud = append(aud, float64(pr+up+re+ta)/secs)
 		d := a.meters[i].mark().since(before[i])
+		deltas[i] = d
+		rpcDeltas[i] = a.rpcs[i].mark().since(rpcBefore[i])
+		applied := int64(0)
+		for kind := range k {
+			applied += k[kind].Load()
+		}
+		if applied > 0 {
+			copies = append(copies, float64(rpcDeltas[i].in.copies)/float64(applied))
+		}
 		in, out = append(in, float64(d.in)/secs), append(out, float64(d.out)/secs)
 	}
+	p.ByProtocol = byProtocol(deltas, secs)
+	p.GossipIn = gossipBytes(rpcDeltas, secs, func(m rpcMark) rpcCounts { return m.in })
+	p.GossipOut = gossipBytes(rpcDeltas, secs, func(m rpcMark) rpcCounts { return m.out })
+	p.Copies = spreadOf(copies).Median
 	a.hostBallot = a.hostMeter.mark().since(hostBefore)
 	p.Audience, p.Presence, p.Votes, p.Tallies = spreadOf(aud), spreadOf(pres), spreadOf(votes), spreadOf(tallies)
 	p.BytesIn, p.BytesOut = spreadOf(in), spreadOf(out)
@@ -556,12 +664,42 @@ func audienceFigures(p AudiencePoint) []Figure {
 		spread("tallies msg/s per listener", "msg/s", p.Tallies, 1),
 		spread("bytes in per listener", "KB/s", p.BytesIn, 0.001),
 		spread("bytes out per listener", "KB/s", p.BytesOut, 0.001),
+	}
+	for _, b := range p.ByProtocol {
+		if b.In+b.Out < protocolRowFrom*(p.BytesIn.Median+p.BytesOut.Median) {
+			continue
+		}
+		name := b.Protocol
+		if name == "" {
+			name = "stream negotiation"
+		}
+		figs = append(figs, fig(pre+"of it, "+name+", in per listener (median)", "KB/s", b.In/1000, nil),
+			fig(pre+"of it, "+name+", out per listener (median)", "KB/s", b.Out/1000, nil))
+	}
+	total := p.BytesIn.Median + p.BytesOut.Median
+	for _, d := range []struct {
+		dir string
+		g   GossipBytes
+	}{{"in", p.GossipIn}, {"out", p.GossipOut}} {
+		for _, part := range []struct {
+			name string
+			v    float64
+		}{{"messages", d.g.Messages}, {"IHAVE", d.g.IHave}, {"IWANT", d.g.IWant}, {"IDONTWANT", d.g.IDontWant}, {"GRAFT and PRUNE", d.g.Mesh}} {
+			if part.v <= 0 || part.v < protocolRowFrom*total {
+				continue
+			}
+			figs = append(figs, fig(pre+fmt.Sprintf("of GossipSub's, %s %s per listener (median)", part.name, d.dir), "KB/s", part.v/1000, nil))
+		}
+	}
+	figs = append(figs, fig(pre+"message copies received per message applied (median listener)", "copies", p.Copies, nil))
+	busyAt := len(figs) + 1
+	figs = append(figs,
 		fig(pre+"CPU per delivered message (process)", "µs", p.CPU, nil),
 		fig(pre+"machine busy", "%", 100*p.Busy, nil),
 		fig(pre+"listeners showing the host's counts", "listeners", float64(p.ListenersCorrect), exactly(float64(p.Listeners))),
-	}
+	)
 	if p.Busy < 0 {
-		figs[7] = missing(pre+"machine busy", "%", "unknown (no /proc/stat)", nil)
+		figs[busyAt] = missing(pre+"machine busy", "%", "unknown (no /proc/stat)", nil)
 	}
 	if p.Mode != modeBallots {
 		return figs

@@ -148,9 +148,17 @@ func TestAudienceFigures(t *testing.T) {
 		rows      int
 		correctOK bool
 	}{
-		{"topic", AudiencePoint{Nodes: 10, Mode: modeTopic, Listeners: 9, ListenersCorrect: 9}, 9, true},
-		{"ballots", AudiencePoint{Nodes: 10, Mode: modeBallots, Listeners: 9, ListenersCorrect: 9, BurstBallots: 9, BurstTaken: 9}, 16, true},
-		{"a wrong count", AudiencePoint{Nodes: 10, Mode: modeTopic, Listeners: 9, ListenersCorrect: 8}, 9, false},
+		{"topic", AudiencePoint{Nodes: 10, Mode: modeTopic, Listeners: 9, ListenersCorrect: 9}, 10, true},
+		{"ballots", AudiencePoint{Nodes: 10, Mode: modeBallots, Listeners: 9, ListenersCorrect: 9, BurstBallots: 9, BurstTaken: 9}, 17, true},
+		{"a wrong count", AudiencePoint{Nodes: 10, Mode: modeTopic, Listeners: 9, ListenersCorrect: 8}, 10, false},
+		// Rows of their own for the protocols and GossipSub parts of at
+		// least 3% of the bytes (here 600 B/s): /meshsub in and out,
+		// messages and IHAVE in, messages out.
+		{"a breakdown", AudiencePoint{Nodes: 10, Mode: modeTopic, Listeners: 9, ListenersCorrect: 9,
+			BytesIn: Spread{Median: 10_000}, BytesOut: Spread{Median: 10_000},
+			ByProtocol: []ProtocolBytes{{"/meshsub/1.3.0", 9000, 9000}, {"/ipfs/kad/1.0.0", 100, 100}},
+			GossipIn:   GossipBytes{Messages: 6000, IHave: 2000, IWant: 10},
+			GossipOut:  GossipBytes{Messages: 6000, IHave: 500}}, 15, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"time"
 
+	lpubsub "github.com/libp2p/go-libp2p-pubsub"
 	lcrypto "github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/metrics"
@@ -72,6 +73,10 @@ type Config struct {
 	// Off by default; the bench's audience scenario counts each node's
 	// bytes with it. Ignored with NewHost.
 	BandwidthReporter metrics.Reporter
+	// PubSubTracer, when set, is told of everything GossipSub does on the
+	// node (pubsub.Config.Tracer). Off by default; the bench's audience
+	// scenario breaks each listener's GossipSub bytes down with it.
+	PubSubTracer lpubsub.RawTracer
 
 	// StoreKey, when set, encrypts the store at rest: 32 bytes, see
 	// storage.Config.EncryptionKey. The store must be opened with the key it

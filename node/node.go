@@ -160,6 +160,7 @@ func New(cfg Config) (*Node, error) {
 		MessageID: msgid.NewCache().ID,
 		Private:   n.private,
 		Scoring:   true,
+		Tracer:    cfg.PubSubTracer,
 	}); err != nil {
 		life.Cancel()
 		net.Close()
