@@ -45,6 +45,11 @@ type Config struct {
 	// Scoring enables peer scoring (on in the node): peers whose messages
 	// are rejected are pushed out of the mesh, then graylisted.
 	Scoring bool
+	// Tracer, when set, is told of everything GossipSub does, each RPC it
+	// sends and receives included: the bench's audience scenario breaks a
+	// listener's GossipSub bytes down with it (messages, IHAVE, IWANT,
+	// IDONTWANT, mesh upkeep). Off in the node by default.
+	Tracer lpubsub.RawTracer
 
 	// inspect, for tests, receives score snapshots every heartbeat (needs
 	// Scoring), after the PubSub's own inspection.
@@ -91,6 +96,14 @@ func New(ctx context.Context, cfg Config) (*PubSub, error) {
 		idFn = DefaultMessageID
 	}
 	params := lpubsub.DefaultGossipSubParams()
+	// Gossip (IHAVE) goes to Dlazy (6) peers outside the mesh each
+	// heartbeat, not to a quarter of them: with GossipSub's GossipFactor of
+	// 0.25 a node connected to a room's 256 peers advertised each message
+	// ID to some 60 peers in each of 3 heartbeats, about 6 KB per message,
+	// and in the bench's 100-node room IHAVE was more of a listener's bytes
+	// than the messages themselves. Gossip repairs what the mesh missed;
+	// rooms and groups repair by their own sync as well.
+	params.GossipFactor = 0
 	if hb := cfg.Heartbeat; hb > 0 {
 		params.HeartbeatInterval = hb
 		params.HeartbeatInitialDelay = min(params.HeartbeatInitialDelay, hb)
@@ -123,6 +136,9 @@ func New(ctx context.Context, cfg Config) (*PubSub, error) {
 		h = privateHost{Host: h, private: a}
 	}
 	opts = append(opts, lpubsub.WithRawTracer(mesh))
+	if cfg.Tracer != nil {
+		opts = append(opts, lpubsub.WithRawTracer(cfg.Tracer))
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	lib, err := lpubsub.NewGossipSub(ctx, h, opts...)
 	if err != nil {
