@@ -74,10 +74,11 @@ func TestVoteCounts(t *testing.T) {
 	}
 }
 
-// point is an audience room with its per-listener medians and maxima.
-func point(n int, mode string, msgs, msgsMax, in, inMax float64) AudiencePoint {
+// point is an audience room with its per-listener medians and maxima, and
+// the bytes in per message applied.
+func point(n int, mode string, msgs, msgsMax, in, inMax, perMsg float64) AudiencePoint {
 	return AudiencePoint{Nodes: n, Mode: mode, Audience: Spread{msgs, 0, msgsMax}, BytesIn: Spread{in, 0, inMax}, BytesOut: Spread{in, 0, inMax},
-		Listeners: n - 1, ListenersCorrect: n - 1}
+		BytesPerMessage: perMsg, Listeners: n - 1, ListenersCorrect: n - 1}
 }
 
 // verdict finds a verdict row by the start of its name.
@@ -93,40 +94,47 @@ func verdict(t *testing.T, figs []Figure, prefix string) Figure {
 }
 
 func TestAudienceVerdicts(t *testing.T) {
+	// The model allows 1.15 msg/s at 10 nodes, 2.67 at 100 (×1.25: 3.33).
 	tests := []struct {
 		name   string
 		points []AudiencePoint
 		held   bool
-		// met of the ballots rows: msgs budget, bytes budget, msgs growth, bytes growth
+		// met of the ballots rows: msgs budget, bytes budget, the model, bytes per message's growth
 		met [4]bool
 	}{
-		{"flat and within", []AudiencePoint{
-			point(10, modeBallots, 1.5, 2, 3000, 4000), point(100, modeBallots, 2, 2.5, 4000, 5000), point(300, modeBallots, 2.2, 3, 4400, 6000),
+		{"within", []AudiencePoint{
+			point(10, modeBallots, 0.4, 0.5, 3000, 4000, 2000), point(100, modeBallots, 2.6, 2.7, 12_000, 15_000, 2500),
 		}, true, [4]bool{true, true, true, true}},
 		{"a listener over the message budget", []AudiencePoint{
-			point(10, modeBallots, 1.5, 2, 3000, 4000), point(100, modeBallots, 2, 4.5, 4000, 5000),
+			point(10, modeBallots, 0.4, 0.5, 3000, 4000, 2000), point(100, modeBallots, 2.6, 4.5, 12_000, 15_000, 2500),
 		}, false, [4]bool{false, true, true, true}},
 		{"a listener over the byte budget", []AudiencePoint{
-			point(10, modeBallots, 1.5, 2, 3000, 4000), point(100, modeBallots, 2, 2.5, 4000, 21_000),
+			point(10, modeBallots, 0.4, 0.5, 3000, 4000, 2000), point(100, modeBallots, 2.6, 2.7, 12_000, 21_000, 2500),
 		}, false, [4]bool{true, false, true, true}},
-		{"within, but growing", []AudiencePoint{
-			point(10, modeBallots, 1, 2, 3000, 4000), point(100, modeBallots, 2, 2.5, 3000, 5000),
+		{"more than the model", []AudiencePoint{
+			point(10, modeBallots, 0.4, 0.5, 3000, 4000, 2000), point(100, modeBallots, 3.5, 3.6, 12_000, 15_000, 2500),
 		}, false, [4]bool{true, true, false, true}},
+		{"a message costs more in a larger room", []AudiencePoint{
+			point(10, modeBallots, 0.4, 0.5, 3000, 4000, 2000), point(100, modeBallots, 2.6, 2.7, 12_000, 15_000, 3500),
+		}, false, [4]bool{true, true, true, false}},
 		{"topic mode grows and is not judged", []AudiencePoint{
-			point(10, modeTopic, 1, 1, 3000, 3000), point(100, modeTopic, 10, 12, 30_000, 40_000),
-			point(10, modeBallots, 1, 1, 3000, 3000), point(100, modeBallots, 1.2, 1.3, 3500, 4000),
+			point(10, modeTopic, 1, 1, 3000, 3000, 2000), point(100, modeTopic, 10, 12, 30_000, 40_000, 5000),
+			point(10, modeBallots, 0.4, 0.5, 3000, 4000, 2000), point(100, modeBallots, 2.6, 2.7, 12_000, 15_000, 2500),
 		}, true, [4]bool{true, true, true, true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			figs := audienceVerdicts(tt.points)
 			rows := []string{"ballots mode: budget: highest listener's audience msg/s", "ballots mode: budget: highest listener's KB/s",
-				"ballots mode: growth of audience msg/s", "ballots mode: growth of bytes in"}
+				"ballots mode: audience msg/s at 100 nodes (median listener) against the capacity model's", "ballots mode: growth of bytes in per message"}
 			for i, r := range rows {
 				f := verdict(t, figs, r)
 				if f.Met == nil || *f.Met != tt.met[i] {
 					t.Errorf("%s: met %v, want %v (value %v, ratio %v)", r, f.Met, tt.met[i], f.Value, f.Ratio)
 				}
+			}
+			if m := verdict(t, figs, "ballots mode: the capacity model's audience msg/s at 10,000"); m.Met == nil || !*m.Met {
+				t.Errorf("the model at 10,000 listeners: %v, met %v", m.Value, m.Met)
 			}
 			h := verdict(t, figs, "ballots mode: budget held")
 			if (h.Value == 1) != tt.held || h.Met == nil || *h.Met != tt.held {
@@ -148,9 +156,9 @@ func TestAudienceFigures(t *testing.T) {
 		rows      int
 		correctOK bool
 	}{
-		{"topic", AudiencePoint{Nodes: 10, Mode: modeTopic, Listeners: 9, ListenersCorrect: 9}, 10, true},
-		{"ballots", AudiencePoint{Nodes: 10, Mode: modeBallots, Listeners: 9, ListenersCorrect: 9, BurstBallots: 9, BurstTaken: 9}, 17, true},
-		{"a wrong count", AudiencePoint{Nodes: 10, Mode: modeTopic, Listeners: 9, ListenersCorrect: 8}, 10, false},
+		{"topic", AudiencePoint{Nodes: 10, Mode: modeTopic, Listeners: 9, ListenersCorrect: 9}, 11, true},
+		{"ballots", AudiencePoint{Nodes: 10, Mode: modeBallots, Listeners: 9, ListenersCorrect: 9, BurstBallots: 9, BurstTaken: 9}, 18, true},
+		{"a wrong count", AudiencePoint{Nodes: 10, Mode: modeTopic, Listeners: 9, ListenersCorrect: 8}, 11, false},
 		// Rows of their own for the protocols and GossipSub parts of at
 		// least 3% of the bytes (here 600 B/s): /meshsub in and out,
 		// messages and IHAVE in, messages out.
@@ -158,7 +166,7 @@ func TestAudienceFigures(t *testing.T) {
 			BytesIn: Spread{Median: 10_000}, BytesOut: Spread{Median: 10_000},
 			ByProtocol: []ProtocolBytes{{"/meshsub/1.3.0", 9000, 9000}, {"/ipfs/kad/1.0.0", 100, 100}},
 			GossipIn:   GossipBytes{Messages: 6000, IHave: 2000, IWant: 10},
-			GossipOut:  GossipBytes{Messages: 6000, IHave: 500}}, 15, true},
+			GossipOut:  GossipBytes{Messages: 6000, IHave: 500}}, 16, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -32,6 +32,9 @@ import (
 const (
 	// ProtocolBallot hands one ballot to a room's host.
 	ProtocolBallot = "/backchannel/rooms/ballot/1.0.0"
+	// DefaultTallyInterval is how often a host tells its room the counts
+	// that changed: at most a tally a second reaches each member.
+	DefaultTallyInterval = time.Second
 	// DefaultBallotFrom is the room size, in peers counted present, from
 	// which listeners hand their votes to the host.
 	DefaultBallotFrom = 100

@@ -49,7 +49,7 @@ type Config struct {
 	// zero; negative: never).
 	BallotFrom int
 	// TallyInterval is how often the host of a room tells it the counts
-	// of the ballots it took (1 s when zero).
+	// of the ballots it took (DefaultTallyInterval when zero).
 	TallyInterval time.Duration
 	// CensusInterval is how often the host of a large room tells it the
 	// peers present (presenceBase, a minute, when zero; at most
@@ -77,7 +77,7 @@ func (c *Config) applyDefaults() {
 		c.BallotFrom = DefaultBallotFrom
 	}
 	if c.TallyInterval == 0 {
-		c.TallyInterval = time.Second
+		c.TallyInterval = DefaultTallyInterval
 	}
 	if c.CensusInterval == 0 {
 		c.CensusInterval = presenceBase
