@@ -162,6 +162,7 @@ func (d *Service) encryptQueued(p peer.ID) ([]storage.OutboxEntry, error) {
 			return nil, err
 		}
 		if !more {
+			ps.sealOK = true // every entry it found is encrypted, in order
 			return entries, nil
 		}
 	}

@@ -91,6 +91,7 @@ func (d *Service) SendMailboxList(p peer.ID, list []byte) error {
 		now := d.env.Clock.Now() // strictly increasing, under p's lock: the outbox floor holds
 		return tx.PutOutbox(storage.OutboxEntry{ID: id, Peer: p, Content: b, Created: now, NextTry: now})
 	})
+	ps.sealOK = false // queued plain: later sends wait for the deliverer
 	ps.mu.Unlock()
 	if err != nil {
 		return err
