@@ -303,7 +303,7 @@ func (t *Txn) CountMessages(p peer.ID) (int, error) {
 // transaction holds about 26,000 writes, so a conversation of more than some
 // 12,000 messages fails with ErrTxnTooBig: use [Store.DeleteConversation].
 func (t *Txn) DeleteConversation(p peer.ID) error {
-	for _, prefix := range []string{prefixMessage, prefixMessageIndex, prefixConversation, prefixOutbox, prefixOutboxIndex} {
+	for _, prefix := range []string{prefixMessage, prefixMessageIndex, prefixConversation, prefixOutbox} {
 		k, err := peerKey(prefix, p, 0)
 		if err != nil {
 			return fmt.Errorf("storage: delete conversation: %w", err)

@@ -129,14 +129,14 @@ func (d *Service) QueueControls(tx *storage.Txn, qs []QueuedControl) (map[peer.I
 		if c == nil {
 			continue
 		}
-		id := NewMessageID()
+		id := NewMessageID() // fresh: AddOutbox need not look for it
 		c.Id, c.SentUnixNano = id[:], time.Now().UnixNano()
 		b, err := proto.Marshal(c)
 		if err != nil {
 			return nil, err
 		}
 		now := d.env.Clock.Now()
-		if err := tx.PutOutbox(storage.OutboxEntry{ID: id, Peer: q.To, Content: b, Created: now, NextTry: now}); err != nil {
+		if err := tx.AddOutbox(storage.OutboxEntry{ID: id, Peer: q.To, Content: b, Created: now, NextTry: now}); err != nil {
 			return nil, err
 		}
 		peers[q.To] = true

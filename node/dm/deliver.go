@@ -284,7 +284,8 @@ func (f *inFlight) unacked() []storage.MessageID {
 	return ids
 }
 
-// ackedEntry is an acked outbox entry.
+// ackedEntry is an outbox entry as read: its ID and Created (acked, or
+// leaving the outbox otherwise).
 type ackedEntry struct {
 	id      storage.MessageID
 	created time.Time
@@ -324,24 +325,22 @@ func (d *Service) markSent(p peer.ID, ids []storage.MessageID) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	return d.advanceAll(p, ids, storage.StateSent, false)
+	return d.advanceEach(p, len(ids), storage.StateSent, func(_ *storage.Txn, i int) (storage.MessageID, error) {
+		return ids[i], nil
+	})
 }
 
 // applyAcks marks acked messages delivered and drops them from the outbox.
 func (d *Service) applyAcks(p peer.ID, acked []ackedEntry) error {
-	return d.advanceEach(p, len(acked), storage.StateDelivered, func(tx *storage.Txn, i int) (storage.MessageID, error) {
-		return acked[i].id, tx.DeleteOutboxAt(p, acked[i].created, acked[i].id)
-	})
+	return d.dequeueAll(p, acked, storage.StateDelivered)
 }
 
-// advanceAll moves our messages to p forward to state s in one transaction,
-// dropping their outbox entries when dequeue is set, and publishes the changes.
-func (d *Service) advanceAll(p peer.ID, ids []storage.MessageID, s storage.MessageState, dequeue bool) error {
-	return d.advanceEach(p, len(ids), s, func(tx *storage.Txn, i int) (storage.MessageID, error) {
-		if dequeue {
-			return ids[i], tx.DeleteOutbox(p, ids[i])
-		}
-		return ids[i], nil
+// dequeueAll drops outbox entries read from p's outbox (an ID and its
+// Created) and moves their messages forward to state s, in one
+// transaction, then publishes the changes.
+func (d *Service) dequeueAll(p peer.ID, es []ackedEntry, s storage.MessageState) error {
+	return d.advanceEach(p, len(es), s, func(tx *storage.Txn, i int) (storage.MessageID, error) {
+		return es[i].id, tx.DeleteOutboxAt(p, es[i].created, es[i].id)
 	})
 }
 
