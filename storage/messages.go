@@ -148,6 +148,21 @@ func (t *Txn) Message(p peer.ID, id MessageID) (Message, error) {
 	return m, nil
 }
 
+// MessageAt returns the message id in p's conversation if it was sent at
+// sent, without looking up its index, or ErrNotFound: for a caller that
+// knows the time (an outbox entry of ours is created with it).
+func (t *Txn) MessageAt(p peer.ID, sent time.Time, id MessageID) (Message, error) {
+	s, err := timeKey(sent)
+	if err != nil {
+		return Message{}, fmt.Errorf("storage: message %s: %w", id, err)
+	}
+	m, err := t.messageAt(p, s, id)
+	if err != nil {
+		return Message{}, fmt.Errorf("storage: message %s: %w", id, err)
+	}
+	return m, nil
+}
+
 func (t *Txn) message(p peer.ID, id MessageID) (Message, error) {
 	sent, err := t.messageSent(p, id)
 	if err != nil {

@@ -597,3 +597,35 @@ func TestStateChangeDoesNotConflictWithNewMessage(t *testing.T) {
 		})
 	}
 }
+
+// TestMessageAt: a message is found at the time it was sent, and at no
+// other; an unknown ID is not found.
+func TestMessageAt(t *testing.T) {
+	s := openMem(t)
+	p := newPeer(t)
+	putMessages(t, s, p, Outbound, 1, 2)
+	tests := []struct {
+		name  string
+		sent  time.Time
+		id    MessageID
+		found bool
+	}{
+		{"at its time", testMessage(p, 2, Outbound).Sent, msgID(2), true},
+		{"at another message's time", testMessage(p, 1, Outbound).Sent, msgID(2), false},
+		{"unknown", testMessage(p, 2, Outbound).Sent, msgID(9), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			view(t, s, func(tx *Txn) error {
+				m, err := tx.MessageAt(p, tt.sent, tt.id)
+				switch {
+				case tt.found && (err != nil || m.ID != tt.id || m.Body != testMessage(p, 2, Outbound).Body):
+					t.Errorf("MessageAt = %+v, %v; want message %s", m, err, tt.id)
+				case !tt.found && !errors.Is(err, ErrNotFound):
+					t.Errorf("MessageAt = %+v, %v; want ErrNotFound", m, err)
+				}
+				return nil
+			})
+		})
+	}
+}
