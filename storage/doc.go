@@ -67,8 +67,7 @@
 //	m/<peer><sent><id 16>         Message, ordered by conversation then time
 //	i/<peer><id 16>               uint64 sent time of a message (dedup index)
 //	v/<peer>                      Conversation summary
-//	o/<peer><created><id 16>      OutboxEntry, FIFO per peer
-//	x/<peer><id 16>               uint64 created time of an outbox entry
+//	o/<peer><created><id 16>      OutboxEntry, FIFO per peer (no index by ID)
 //	s/<peer><slot>                ratchet session, opaque bytes
 //	r/<room>                      Room
 //	rm/<room><sender><seq>        RoomMessage, per sender in seq order (sync)

@@ -22,7 +22,7 @@ const (
 	prefixMessageIndex = "i/"
 	prefixConversation = "v/"
 	prefixOutbox       = "o/"
-	prefixOutboxIndex  = "x/"
+	prefixOutboxIndex  = "x/" // schema 1 only: dropped by the migration to 2
 	prefixSession      = "s/"
 	prefixRoom         = "r/"
 	prefixRoomMessage  = "rm/"

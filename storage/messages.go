@@ -148,6 +148,21 @@ func (t *Txn) Message(p peer.ID, id MessageID) (Message, error) {
 	return m, nil
 }
 
+// MessageAt returns the message id in p's conversation if it was sent at
+// sent, without looking up its index, or ErrNotFound: for a caller that
+// knows the time (an outbox entry of ours is created with it).
+func (t *Txn) MessageAt(p peer.ID, sent time.Time, id MessageID) (Message, error) {
+	s, err := timeKey(sent)
+	if err != nil {
+		return Message{}, fmt.Errorf("storage: message %s: %w", id, err)
+	}
+	m, err := t.messageAt(p, s, id)
+	if err != nil {
+		return Message{}, fmt.Errorf("storage: message %s: %w", id, err)
+	}
+	return m, nil
+}
+
 func (t *Txn) message(p peer.ID, id MessageID) (Message, error) {
 	sent, err := t.messageSent(p, id)
 	if err != nil {
@@ -303,7 +318,7 @@ func (t *Txn) CountMessages(p peer.ID) (int, error) {
 // transaction holds about 26,000 writes, so a conversation of more than some
 // 12,000 messages fails with ErrTxnTooBig: use [Store.DeleteConversation].
 func (t *Txn) DeleteConversation(p peer.ID) error {
-	for _, prefix := range []string{prefixMessage, prefixMessageIndex, prefixConversation, prefixOutbox, prefixOutboxIndex} {
+	for _, prefix := range []string{prefixMessage, prefixMessageIndex, prefixConversation, prefixOutbox} {
 		k, err := peerKey(prefix, p, 0)
 		if err != nil {
 			return fmt.Errorf("storage: delete conversation: %w", err)

@@ -476,15 +476,18 @@ func TestOutboxFIFO(t *testing.T) {
 		}
 		return nil
 	})
-	// No stale index or entry keys are left behind.
+	// No stale entry keys are left behind, and there is no index by ID.
 	var outboxKeys int
 	for _, k := range allKeys(t, s) {
-		if strings.HasPrefix(k, prefixOutbox) || strings.HasPrefix(k, prefixOutboxIndex) {
+		if strings.HasPrefix(k, prefixOutboxIndex) {
+			t.Errorf("outbox index key %q", k)
+		}
+		if strings.HasPrefix(k, prefixOutbox) {
 			outboxKeys++
 		}
 	}
-	if outboxKeys != 2 {
-		t.Errorf("%d outbox keys, want 2 (one entry, one index)", outboxKeys)
+	if outboxKeys != 1 {
+		t.Errorf("%d outbox keys, want 1", outboxKeys)
 	}
 }
 
@@ -588,6 +591,38 @@ func TestStateChangeDoesNotConflictWithNewMessage(t *testing.T) {
 				}
 				if c.Count != 2 || c.Last.ID != msgID(2) || c.Last.State != StateQueued {
 					t.Errorf("summary: count %d, last %v in %v; want 2, message 2 queued", c.Count, c.Last.ID, c.Last.State)
+				}
+				return nil
+			})
+		})
+	}
+}
+
+// TestMessageAt: a message is found at the time it was sent, and at no
+// other; an unknown ID is not found.
+func TestMessageAt(t *testing.T) {
+	s := openMem(t)
+	p := newPeer(t)
+	putMessages(t, s, p, Outbound, 1, 2)
+	tests := []struct {
+		name  string
+		sent  time.Time
+		id    MessageID
+		found bool
+	}{
+		{"at its time", testMessage(p, 2, Outbound).Sent, msgID(2), true},
+		{"at another message's time", testMessage(p, 1, Outbound).Sent, msgID(2), false},
+		{"unknown", testMessage(p, 2, Outbound).Sent, msgID(9), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			view(t, s, func(tx *Txn) error {
+				m, err := tx.MessageAt(p, tt.sent, tt.id)
+				switch {
+				case tt.found && (err != nil || m.ID != tt.id || m.Body != testMessage(p, 2, Outbound).Body):
+					t.Errorf("MessageAt = %+v, %v; want message %s", m, err, tt.id)
+				case !tt.found && !errors.Is(err, ErrNotFound):
+					t.Errorf("MessageAt = %+v, %v; want ErrNotFound", m, err)
 				}
 				return nil
 			})

@@ -3,7 +3,6 @@ package storage
 import (
 	"bytes"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"time"
 
@@ -38,33 +37,33 @@ func outboxKey(p peer.ID, created uint64, id MessageID) ([]byte, error) {
 	return append(k, id[:]...), nil
 }
 
-// outboxIndexKey is x/<peer><id>; its value is the entry's created time.
-func outboxIndexKey(p peer.ID, id MessageID) ([]byte, error) {
-	k, err := peerKey(prefixOutboxIndex, p, len(id))
+// findOutbox returns the created time key of entry (p, id), or ok false.
+// There is no index by ID: it reads the keys of p's outbox, without their
+// values. The hot path (an ack, a sealed entry rewritten) knows Created and
+// never looks; what does (PutOutbox, DeleteOutbox) is rare.
+func (t *Txn) findOutbox(p peer.ID, id MessageID) (created uint64, ok bool, err error) {
+	prefix, err := peerKey(prefixOutbox, p, 0)
 	if err != nil {
-		return nil, err
+		return 0, false, err
 	}
-	return append(k, id[:]...), nil
-}
-
-// outboxCreated looks up the created time of entry (p, id) in the index.
-func (t *Txn) outboxCreated(p peer.ID, id MessageID) (uint64, error) {
-	ik, err := outboxIndexKey(p, id)
-	if err != nil {
-		return 0, err
+	it := t.txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+	defer it.Close()
+	for it.Rewind(); it.Valid(); it.Next() {
+		rest := it.Item().Key()[len(prefix):]
+		if len(rest) != 8+len(MessageID{}) {
+			return 0, false, fmt.Errorf("%w: outbox key of %d bytes", ErrCorrupt, len(prefix)+len(rest))
+		}
+		if MessageID(rest[8:]) == id {
+			return binary.BigEndian.Uint64(rest), true, nil
+		}
 	}
-	b, err := t.get(ik)
-	if err != nil {
-		return 0, err
-	}
-	if len(b) != 8 {
-		return 0, fmt.Errorf("%w: outbox index of %d bytes", ErrCorrupt, len(b))
-	}
-	return binary.BigEndian.Uint64(b), nil
+	return 0, false, nil
 }
 
 // PutOutbox inserts or replaces the entry (e.Peer, e.ID). Its place in the
 // FIFO is e.Created; replacing an entry with a different Created moves it.
+// It looks for the entry among the peer's (see findOutbox): a caller that
+// knows the entry is new uses AddOutbox.
 func (t *Txn) PutOutbox(e OutboxEntry) error {
 	if err := t.putOutbox(e); err != nil {
 		return fmt.Errorf("storage: put outbox %s: %w", e.ID, err)
@@ -83,26 +82,26 @@ func (t *Txn) putOutbox(e OutboxEntry) error {
 	if err != nil {
 		return err
 	}
-	switch old, err := t.outboxCreated(e.Peer, e.ID); {
-	case errors.Is(err, ErrNotFound):
-	case err != nil:
+	old, found, err := t.findOutbox(e.Peer, e.ID)
+	if err != nil {
 		return err
-	case old != created:
-		ok, err := outboxKey(e.Peer, old, e.ID)
+	}
+	if found && old != created {
+		k, err := outboxKey(e.Peer, old, e.ID)
 		if err != nil {
 			return err
 		}
-		if err := t.delete(ok); err != nil {
+		if err := t.delete(k); err != nil {
 			return err
 		}
 	}
-	return t.writeOutbox(e, true)
+	return t.writeOutbox(e)
 }
 
 // AddOutbox inserts e, which the caller knows is not queued (a fresh ID):
-// PutOutbox without the lookup of an existing entry.
+// PutOutbox without looking for an existing entry.
 func (t *Txn) AddOutbox(e OutboxEntry) error {
-	if err := t.writeOutbox(e, true); err != nil {
+	if err := t.writeOutbox(e); err != nil {
 		return fmt.Errorf("storage: add outbox %s: %w", e.ID, err)
 	}
 	return nil
@@ -111,14 +110,14 @@ func (t *Txn) AddOutbox(e OutboxEntry) error {
 // ReplaceOutbox rewrites e, read from the outbox in this transaction, with
 // the same Created (its frame set, say): PutOutbox without the lookup.
 func (t *Txn) ReplaceOutbox(e OutboxEntry) error {
-	if err := t.writeOutbox(e, false); err != nil {
+	if err := t.writeOutbox(e); err != nil {
 		return fmt.Errorf("storage: replace outbox %s: %w", e.ID, err)
 	}
 	return nil
 }
 
-// writeOutbox writes e's record under its Created, and the index when index.
-func (t *Txn) writeOutbox(e OutboxEntry, index bool) error {
+// writeOutbox writes e's record under its Created.
+func (t *Txn) writeOutbox(e OutboxEntry) error {
 	if e.ID.IsZero() {
 		return fmt.Errorf("%w: zero message ID", ErrInvalid)
 	}
@@ -133,64 +132,44 @@ func (t *Txn) writeOutbox(e OutboxEntry, index bool) error {
 	if err != nil {
 		return err
 	}
-	r := &storepb.OutboxEntry{
+	return t.setProto(k, &storepb.OutboxEntry{
 		Frame:           e.Frame,
 		Content:         e.Content,
 		Attempts:        uint32(e.Attempts),
 		NextTryUnixNano: toUnixNano(e.NextTry),
-	}
-	if err := t.setProto(k, r); err != nil {
-		return err
-	}
-	if !index {
-		return nil
-	}
-	ik, err := outboxIndexKey(e.Peer, e.ID)
-	if err != nil {
-		return err
-	}
-	return t.set(ik, binary.BigEndian.AppendUint64(nil, created))
+	})
 }
 
 // DeleteOutboxAt deletes the entry (p, id) created at created, as read from
-// the outbox: DeleteOutbox without the lookup of its index. Deleting a
-// missing entry is not an error.
+// the outbox. Deleting a missing entry is not an error.
 func (t *Txn) DeleteOutboxAt(p peer.ID, created time.Time, id MessageID) error {
 	c, err := timeKey(created)
 	if err != nil {
 		return fmt.Errorf("storage: delete outbox %s: %w", id, err)
 	}
-	return t.deleteOutbox(p, c, id)
-}
-
-// DeleteOutbox deletes the entry (p, id); deleting a missing entry is not an
-// error.
-func (t *Txn) DeleteOutbox(p peer.ID, id MessageID) error {
-	created, err := t.outboxCreated(p, id)
-	if errors.Is(err, ErrNotFound) {
-		return nil
-	}
+	k, err := outboxKey(p, c, id)
 	if err != nil {
 		return fmt.Errorf("storage: delete outbox %s: %w", id, err)
 	}
-	return t.deleteOutbox(p, created, id)
+	return wrap("delete outbox", t.delete(k))
 }
 
-// deleteOutbox deletes the entry (p, id) created at the time key created,
-// and its index.
-func (t *Txn) deleteOutbox(p peer.ID, created uint64, id MessageID) error {
+// DeleteOutbox deletes the entry (p, id), looking for it among p's (see
+// findOutbox); deleting a missing entry is not an error. A caller that read
+// the entry uses DeleteOutboxAt.
+func (t *Txn) DeleteOutbox(p peer.ID, id MessageID) error {
+	created, found, err := t.findOutbox(p, id)
+	if err != nil {
+		return fmt.Errorf("storage: delete outbox %s: %w", id, err)
+	}
+	if !found {
+		return nil
+	}
 	k, err := outboxKey(p, created, id)
 	if err != nil {
 		return fmt.Errorf("storage: delete outbox %s: %w", id, err)
 	}
-	ik, err := outboxIndexKey(p, id)
-	if err != nil {
-		return fmt.Errorf("storage: delete outbox %s: %w", id, err)
-	}
-	if err := t.delete(k); err != nil {
-		return fmt.Errorf("storage: delete outbox %s: %w", id, err)
-	}
-	return wrap("delete outbox", t.delete(ik))
+	return wrap("delete outbox", t.delete(k))
 }
 
 // Outbox returns p's pending entries, oldest Created first.

@@ -10,13 +10,22 @@ import (
 
 // SchemaVersion is the version of the key layout and records this package
 // writes. It is stored under the key meta/schema.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // migrations[v] upgrades a store from version v to v+1. Version 0 is an empty
-// (new) store. Each migration runs in its own transaction, together with
-// writing the new version.
+// (new) store, which goes straight to SchemaVersion. Each migration runs in
+// its own transaction, together with writing the new version, after
+// Badger has dropped the key prefixes in migrationDrops[v] (a drop is not
+// bound by a transaction's size, and doing it again is harmless).
 var migrations = map[uint32]func(*Txn) error{
-	0: func(*Txn) error { return nil }, // new store: nothing to convert
+	// 1 to 2: outbox entries lost their index by ID (x/<peer><id>), which
+	// cost every message two more writes; what looks an entry up by ID
+	// reads the peer's outbox keys.
+	1: func(*Txn) error { return nil },
+}
+
+var migrationDrops = map[uint32][]string{
+	1: {prefixOutboxIndex},
 }
 
 // migrate brings the store to SchemaVersion, refusing a newer one.
@@ -38,18 +47,31 @@ func (s *Store) migrate() error {
 			return fmt.Errorf("storage: open: store has schema %d, this build knows up to %d: %w", v, SchemaVersion, ErrSchemaTooNew)
 		}
 		m, ok := migrations[v]
+		to := v + 1
+		if v == 0 { // a new store: nothing to convert
+			m, ok, to = func(*Txn) error { return nil }, true, SchemaVersion
+		}
 		if !ok {
 			return fmt.Errorf("storage: open: no migration from schema %d", v)
+		}
+		if drops := migrationDrops[v]; v != 0 && len(drops) > 0 {
+			ps := make([][]byte, len(drops))
+			for i, d := range drops {
+				ps[i] = []byte(d)
+			}
+			if err := s.db.DropPrefix(ps...); err != nil {
+				return fmt.Errorf("storage: open: migrate schema %d to %d: %w", v, to, err)
+			}
 		}
 		err = s.db.Update(func(bt *badger.Txn) error {
 			t := &Txn{txn: bt}
 			if err := m(t); err != nil {
 				return err
 			}
-			return t.setSchemaVersion(v + 1)
+			return t.setSchemaVersion(to)
 		})
 		if err != nil {
-			return fmt.Errorf("storage: open: migrate schema %d to %d: %w", v, v+1, err)
+			return fmt.Errorf("storage: open: migrate schema %d to %d: %w", v, to, err)
 		}
 	}
 }

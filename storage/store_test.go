@@ -2,6 +2,7 @@ package storage
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"log/slog"
 	"path/filepath"
@@ -135,6 +136,60 @@ func TestSchemaTooNewIsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	openDir(t, dir).Close()
+}
+
+// TestMigrateDropsOutboxIndex: a schema 1 store, whose outbox entries each
+// had an index key by ID, opens at schema 2 with the index gone and the
+// entries as they were, still found by ID.
+func TestMigrateDropsOutboxIndex(t *testing.T) {
+	dir := t.TempDir()
+	p := newPeer(t)
+	s := openDir(t, dir)
+	update(t, s, func(tx *Txn) error {
+		for i := range 3 {
+			e := OutboxEntry{ID: msgID(i + 1), Peer: p, Frame: []byte("frame"), Created: at(i + 1)}
+			if err := tx.AddOutbox(e); err != nil {
+				return err
+			}
+			// What schema 1 wrote beside each entry.
+			ik, err := peerKey(prefixOutboxIndex, p, len(e.ID))
+			if err != nil {
+				return err
+			}
+			if err := tx.set(append(ik, e.ID[:]...), binary.BigEndian.AppendUint64(nil, uint64(e.Created.UnixNano()))); err != nil {
+				return err
+			}
+		}
+		return tx.setSchemaVersion(1)
+	})
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = openDir(t, dir)
+	defer s.Close()
+	for _, k := range allKeys(t, s) {
+		if strings.HasPrefix(k, prefixOutboxIndex) {
+			t.Errorf("index key %q left after the migration", k)
+		}
+	}
+	view(t, s, func(tx *Txn) error {
+		if v, err := tx.schemaVersion(); err != nil || v != SchemaVersion {
+			t.Errorf("schema %d, %v; want %d", v, err, SchemaVersion)
+		}
+		es, err := tx.Outbox(p)
+		if err != nil || len(es) != 3 {
+			t.Errorf("outbox %+v, %v; want the 3 entries", es, err)
+		}
+		return nil
+	})
+	update(t, s, func(tx *Txn) error { return tx.DeleteOutbox(p, msgID(2)) })
+	view(t, s, func(tx *Txn) error {
+		es, err := tx.Outbox(p)
+		if err != nil || len(es) != 2 || es[0].ID != msgID(1) || es[1].ID != msgID(3) {
+			t.Errorf("outbox after deleting entry 2 by ID: %+v, %v", es, err)
+		}
+		return nil
+	})
 }
 
 func TestNewStoreHasCurrentSchema(t *testing.T) {

@@ -184,7 +184,7 @@ func (rc *receipt) store(m storage.Message, fresh bool) error {
 
 // advance moves one of our outbound messages forward to state s.
 func (rc *receipt) advance(id storage.MessageID, s storage.MessageState) error {
-	e, err := advanceState(rc.tx, rc.p, id, s)
+	e, err := advanceState(rc.tx, rc.p, id, time.Time{}, s)
 	if e != nil {
 		rc.events = append(rc.events, *e)
 	}

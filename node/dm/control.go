@@ -129,14 +129,14 @@ func (d *Service) QueueControls(tx *storage.Txn, qs []QueuedControl) (map[peer.I
 		if c == nil {
 			continue
 		}
-		id := NewMessageID()
+		id := NewMessageID() // fresh: AddOutbox need not look for it
 		c.Id, c.SentUnixNano = id[:], time.Now().UnixNano()
 		b, err := proto.Marshal(c)
 		if err != nil {
 			return nil, err
 		}
 		now := d.env.Clock.Now()
-		if err := tx.PutOutbox(storage.OutboxEntry{ID: id, Peer: q.To, Content: b, Created: now, NextTry: now}); err != nil {
+		if err := tx.AddOutbox(storage.OutboxEntry{ID: id, Peer: q.To, Content: b, Created: now, NextTry: now}); err != nil {
 			return nil, err
 		}
 		peers[q.To] = true
@@ -146,12 +146,14 @@ func (d *Service) QueueControls(tx *storage.Txn, qs []QueuedControl) (map[peer.I
 
 // KickOutbox makes the outbox deliver what QueueControls queued: entries
 // written outside the peers' locks may be older than the floor a busy
-// deliverer is about to set, so the floor is reset.
+// deliverer is about to set, so the floor is reset; and sends are no longer
+// encrypted as they are stored until the deliverer has encrypted them.
 func (d *Service) KickOutbox(peers map[peer.ID]bool) {
 	for p := range peers {
 		ps := d.peers.get(p)
 		ps.mu.Lock()
 		ps.outboxFloor, ps.floorReset = time.Time{}, true
+		ps.sealOK = false // the deliverer encrypts what was queued first
 		ps.mu.Unlock()
 		d.out.notify(p)
 	}

@@ -162,6 +162,7 @@ func (d *Service) encryptQueued(p peer.ID) ([]storage.OutboxEntry, error) {
 			return nil, err
 		}
 		if !more {
+			ps.sealOK = true // every entry it found is encrypted, in order
 			return entries, nil
 		}
 	}
@@ -283,7 +284,8 @@ func (f *inFlight) unacked() []storage.MessageID {
 	return ids
 }
 
-// ackedEntry is an acked outbox entry.
+// ackedEntry is an outbox entry as read: its ID and Created (acked, or
+// leaving the outbox otherwise).
 type ackedEntry struct {
 	id      storage.MessageID
 	created time.Time
@@ -323,40 +325,41 @@ func (d *Service) markSent(p peer.ID, ids []storage.MessageID) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	return d.advanceAll(p, ids, storage.StateSent, false)
+	return d.advanceEach(p, len(ids), storage.StateSent, func(_ *storage.Txn, i int) (storage.MessageID, time.Time, error) {
+		return ids[i], time.Time{}, nil
+	})
 }
 
 // applyAcks marks acked messages delivered and drops them from the outbox.
 func (d *Service) applyAcks(p peer.ID, acked []ackedEntry) error {
-	return d.advanceEach(p, len(acked), storage.StateDelivered, func(tx *storage.Txn, i int) (storage.MessageID, error) {
-		return acked[i].id, tx.DeleteOutboxAt(p, acked[i].created, acked[i].id)
-	})
+	return d.dequeueAll(p, acked, storage.StateDelivered)
 }
 
-// advanceAll moves our messages to p forward to state s in one transaction,
-// dropping their outbox entries when dequeue is set, and publishes the changes.
-func (d *Service) advanceAll(p peer.ID, ids []storage.MessageID, s storage.MessageState, dequeue bool) error {
-	return d.advanceEach(p, len(ids), s, func(tx *storage.Txn, i int) (storage.MessageID, error) {
-		if dequeue {
-			return ids[i], tx.DeleteOutbox(p, ids[i])
-		}
-		return ids[i], nil
+// dequeueAll drops outbox entries read from p's outbox (an ID and its
+// Created) and moves their messages forward to state s, in one
+// transaction, then publishes the changes. A message's entry is created
+// with the time it was sent, so each message is first looked for there.
+func (d *Service) dequeueAll(p peer.ID, es []ackedEntry, s storage.MessageState) error {
+	return d.advanceEach(p, len(es), s, func(tx *storage.Txn, i int) (storage.MessageID, time.Time, error) {
+		return es[i].id, es[i].created, tx.DeleteOutboxAt(p, es[i].created, es[i].id)
 	})
 }
 
 // advanceEach moves n of our messages to p forward to state s in one
 // transaction: step(i) does what the i-th needs first (dropping its outbox
-// entry) and names it. Once committed it publishes the changes.
-func (d *Service) advanceEach(p peer.ID, n int, s storage.MessageState, step func(tx *storage.Txn, i int) (storage.MessageID, error)) error {
+// entry) and names it, with the time it was likely sent (zero: unknown).
+// Once committed it publishes the changes.
+func (d *Service) advanceEach(p peer.ID, n int, s storage.MessageState,
+	step func(tx *storage.Txn, i int) (id storage.MessageID, sent time.Time, err error)) error {
 	var events []event.Event
 	err := d.env.Store.Update(func(tx *storage.Txn) error {
 		events = events[:0]
 		for i := range n {
-			id, err := step(tx, i)
+			id, sent, err := step(tx, i)
 			if err != nil {
 				return err
 			}
-			e, err := advanceState(tx, p, id, s)
+			e, err := advanceState(tx, p, id, sent, s)
 			if err != nil {
 				return err
 			}
@@ -377,8 +380,16 @@ func (d *Service) advanceEach(p peer.ID, n int, s storage.MessageState, step fun
 
 // advanceState moves one of our outbound messages forward to state s, never
 // back. Control messages (receipts, profiles) are not stored: nothing to do.
-func advanceState(tx *storage.Txn, p peer.ID, id storage.MessageID, s storage.MessageState) (*event.Event, error) {
-	m, err := tx.Message(p, id)
+// A message is read where sent says, when given, without its index (an
+// ack's entry was created with the message's sent time), else by ID.
+func advanceState(tx *storage.Txn, p peer.ID, id storage.MessageID, sent time.Time, s storage.MessageState) (*event.Event, error) {
+	m, err := storage.Message{}, storage.ErrNotFound
+	if !sent.IsZero() {
+		m, err = tx.MessageAt(p, sent, id)
+	}
+	if errors.Is(err, storage.ErrNotFound) {
+		m, err = tx.Message(p, id)
+	}
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, nil
 	}

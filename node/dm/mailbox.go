@@ -60,11 +60,11 @@ func (d *Service) depositQueued(ctx context.Context, p peer.ID) (bool, error) {
 	}
 	n, err := d.cfg.Mailboxes.Deposit(ctx, p, to, frames)
 	if n > 0 {
-		ids := make([]storage.MessageID, n)
+		es := make([]ackedEntry, n)
 		for i, e := range entries[:n] {
-			ids[i] = e.ID
+			es[i] = ackedEntry{e.ID, e.Created}
 		}
-		if aerr := d.advanceAll(p, ids, storage.StateInMailbox, true); aerr != nil {
+		if aerr := d.dequeueAll(p, es, storage.StateInMailbox); aerr != nil {
 			return false, aerr
 		}
 		d.env.Log.Debug("outbox: deposited in a mailbox", "to", p, "messages", n)
@@ -88,9 +88,12 @@ func (d *Service) SendMailboxList(p peer.ID, list []byte) error {
 	ps := d.peers.get(p)
 	ps.mu.Lock()
 	err = d.env.Store.Update(func(tx *storage.Txn) error {
-		now := d.env.Clock.Now() // strictly increasing, under p's lock: the outbox floor holds
-		return tx.PutOutbox(storage.OutboxEntry{ID: id, Peer: p, Content: b, Created: now, NextTry: now})
+		// A fresh ID; strictly increasing times, under p's lock: the outbox
+		// floor holds.
+		now := d.env.Clock.Now()
+		return tx.AddOutbox(storage.OutboxEntry{ID: id, Peer: p, Content: b, Created: now, NextTry: now})
 	})
+	ps.sealOK = false // queued plain: later sends wait for the deliverer
 	ps.mu.Unlock()
 	if err != nil {
 		return err

@@ -62,6 +62,7 @@ func (d *Service) Cancel(p peer.ID, id storage.MessageID) (storage.Message, erro
 	ps.mu.Lock() // no deliverer of p encrypts or reads the queue meanwhile
 	defer ps.mu.Unlock()
 	var m storage.Message
+	var entry ackedEntry
 	err := d.env.Store.View(func(tx *storage.Txn) error {
 		es, err := tx.Outbox(p)
 		if err != nil {
@@ -69,6 +70,7 @@ func (d *Service) Cancel(p peer.ID, id storage.MessageID) (storage.Message, erro
 		}
 		for _, e := range es {
 			if e.ID == id {
+				entry = ackedEntry{e.ID, e.Created}
 				m, err = tx.Message(p, id)
 				return err
 			}
@@ -78,7 +80,7 @@ func (d *Service) Cancel(p peer.ID, id storage.MessageID) (storage.Message, erro
 	if err != nil {
 		return storage.Message{}, err
 	}
-	if err := d.advanceAll(p, []storage.MessageID{id}, storage.StateFailed, true); err != nil {
+	if err := d.dequeueAll(p, []ackedEntry{entry}, storage.StateFailed); err != nil {
 		return storage.Message{}, err
 	}
 	m.State = storage.StateFailed
@@ -89,12 +91,12 @@ func (d *Service) Cancel(p peer.ID, id storage.MessageID) (storage.Message, erro
 // FailAfter: it leaves the outbox, and the user's messages show failed.
 func (d *Service) failExpired(now time.Time) error {
 	cutoff := now.Add(-d.cfg.FailAfter)
-	var due map[peer.ID][]storage.MessageID
+	var due map[peer.ID][]ackedEntry
 	err := d.env.Store.View(func(tx *storage.Txn) error {
-		due = map[peer.ID][]storage.MessageID{}
+		due = map[peer.ID][]ackedEntry{}
 		return eachOutboxEntry(tx, func(e storage.OutboxEntry) error {
 			if e.Created.Before(cutoff) {
-				due[e.Peer] = append(due[e.Peer], e.ID)
+				due[e.Peer] = append(due[e.Peer], ackedEntry{e.ID, e.Created})
 			}
 			return nil
 		})
@@ -102,15 +104,15 @@ func (d *Service) failExpired(now time.Time) error {
 	if err != nil {
 		return err
 	}
-	for p, ids := range due {
+	for p, es := range due {
 		ps := d.peers.get(p)
 		ps.mu.Lock()
-		err := d.advanceAll(p, ids, storage.StateFailed, true)
+		err := d.dequeueAll(p, es, storage.StateFailed)
 		ps.mu.Unlock()
 		if err != nil {
 			return err
 		}
-		d.env.Log.Info("outbox: gave up on messages", "to", p, "count", len(ids), "after", d.cfg.FailAfter)
+		d.env.Log.Info("outbox: gave up on messages", "to", p, "count", len(es), "after", d.cfg.FailAfter)
 	}
 	return nil
 }

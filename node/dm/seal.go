@@ -50,6 +50,9 @@ func (d *Service) sealPending(tx *storage.Txn, ps *peerState, p peer.ID, entries
 	if ps.cur == nil || !ps.cur.CanSend() {
 		return false, fmt.Errorf("no session to send to %s", p.ShortString())
 	}
+	if err := d.keepSealOrder(tx, entries); err != nil {
+		return false, err
+	}
 	pr := proofFor(tx, ps, p)
 	changed := 0
 	for i := range entries {
@@ -69,6 +72,51 @@ func (d *Service) sealPending(tx *storage.Txn, ps *peerState, p peer.ID, entries
 		return more, nil
 	}
 	return more, ps.save(tx, p)
+}
+
+// keepSealOrder moves the plain entries behind the last encrypted one when
+// one of them comes before it, keeping their own order, so that the ratchet
+// counters follow the outbox order and the recipient never skips. It
+// happens only when a group control queued outside the peer's lock
+// (QueueControls) commits, older than a send the sender then encrypted at
+// once, before KickOutbox stops that. entries is reordered in place to the
+// new outbox order.
+func (d *Service) keepSealOrder(tx *storage.Txn, entries []storage.OutboxEntry) error {
+	lastSealed, firstPlain := -1, -1
+	for i := range entries {
+		switch {
+		case entries[i].Frame != nil:
+			lastSealed = i
+		case firstPlain < 0:
+			firstPlain = i
+		}
+	}
+	if firstPlain < 0 || firstPlain > lastSealed {
+		return nil
+	}
+	var plain []storage.OutboxEntry
+	w := 0
+	for _, e := range entries {
+		if e.Frame != nil {
+			entries[w] = e
+			w++
+		} else {
+			plain = append(plain, e)
+		}
+	}
+	for _, e := range plain {
+		if err := tx.DeleteOutboxAt(e.Peer, e.Created, e.ID); err != nil {
+			return err
+		}
+		e.Created = d.env.Clock.Now() // after every entry: the caller holds the peer's lock
+		if err := tx.AddOutbox(e); err != nil {
+			return err
+		}
+		entries[w] = e
+		w++
+	}
+	d.env.Log.Debug("outbox: plain entries moved behind encrypted ones", "to", entries[0].Peer, "count", len(plain))
+	return nil
 }
 
 // sealEntry is the one place that encrypts 1:1 content: a lone send in its

@@ -5,6 +5,9 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"time"
 	"unicode/utf8"
 
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -121,9 +124,6 @@ type sendRequest struct {
 	m    storage.Message
 	err  error
 	done chan struct{}
-	// sealed: stored encrypted, with the session changed (commitSends
-	// saves it).
-	sealed bool
 }
 
 // maxSendGroup bounds how many sends one transaction commits.
@@ -159,36 +159,40 @@ func (d *Service) runSender(ctx context.Context) {
 	}
 }
 
-// commitSends stores a group of sends in one transaction. A lone send to a
-// peer whose session is free (its lock not held by a deliverer or a receive)
-// is also encrypted in that transaction: ratchet state, plaintext and outbox
-// entry change together, and the deliverer only has to send. In a burst the
-// deliverer encrypts in batches instead. Sealing whole groups here was tried
-// and is wrong as it stands: a send queued plain while the lock was busy is
-// encrypted later by the deliverer, with a higher ratchet counter than the
-// sealed sends queued after it, yet sent before them, so the recipient must
-// skip past every one of them and a burst exceeds its skip limit. Doing it
-// needs the encryption order kept equal to the outbox order.
+// commitSends stores a group of sends in one transaction, and encrypts
+// them in it where it may: ratchet state, plaintext and outbox entry change
+// together, and the deliverer only has to send. Every peer of the group is
+// locked for the whole commit (in peer order, so that two lockers never
+// wait on each other), so no deliverer, receive or control send changes the
+// session or queues an entry meanwhile. A send is encrypted at once only
+// when nothing queued plain for its peer could come before it in the
+// outbox (peerState.sealOK): the deliverer encrypts plain entries in outbox
+// order, and a send sealed before an older plain entry would get a lower
+// ratchet counter yet be sent after it (a burst of those exceeds the
+// recipient's skip limit). Once a send of a group goes plain, the rest to
+// that peer do too.
 func (d *Service) commitSends(group []*sendRequest) {
 	locked := map[peer.ID]*peerState{}
 	for _, r := range group {
-		if _, ok := locked[r.to]; ok {
-			continue
-		}
 		locked[r.to] = nil
-		if p := d.peers.get(r.to); len(group) == 1 && p.mu.TryLock() { // see above
-			locked[r.to] = p
-			defer p.mu.Unlock()
-		}
 	}
+	order := slices.Sorted(maps.Keys(locked))
+	for _, p := range order {
+		ps := d.peers.get(p)
+		ps.mu.Lock()
+		locked[p] = ps
+	}
+	defer func() {
+		for _, p := range order {
+			locked[p].mu.Unlock()
+		}
+	}()
 	var newContacts []storage.Contact
 	first := true
 	err := d.env.Store.Update(func(tx *storage.Txn) error {
 		newContacts = newContacts[:0]
-		for p, ps := range locked {
-			if ps == nil {
-				continue
-			}
+		for _, p := range order {
+			ps := locked[p]
 			if !first {
 				ps.invalidate() // a retry: what the last attempt encrypted is gone
 			}
@@ -197,22 +201,19 @@ func (d *Service) commitSends(group []*sendRequest) {
 			}
 		}
 		first = false
-		sealed := map[peer.ID]bool{}
+		g := sendGroup{tx: tx, contacts: map[peer.ID]storage.Contact{}, sealed: map[peer.ID]bool{}}
 		for _, r := range group {
 			r.err = nil
-			ps := locked[r.to]
-			if err := d.storeSend(tx, r, ps, &newContacts); err != nil {
+			if err := d.storeSend(&g, r, locked[r.to]); err != nil {
 				if errors.Is(err, errs.ErrBlocked) || errors.Is(err, errs.ErrRequestPending) {
 					r.err = err // this send only
 					continue
 				}
 				return err
 			}
-			if r.sealed {
-				sealed[r.to] = true
-			}
 		}
-		for p := range sealed { // once per peer, not per message
+		newContacts = g.newContacts
+		for p := range g.sealed { // once per peer, not per message
 			if err := locked[p].save(tx, p); err != nil {
 				return err
 			}
@@ -221,9 +222,7 @@ func (d *Service) commitSends(group []*sendRequest) {
 	})
 	if err != nil {
 		for _, ps := range locked {
-			if ps != nil {
-				ps.invalidate()
-			}
+			ps.invalidate()
 		}
 	}
 	for i := range newContacts {
@@ -242,19 +241,42 @@ func (d *Service) commitSends(group []*sendRequest) {
 	}
 }
 
-// storeSend stores one send; with ps (locked, loaded), it also encrypts it
-// when the session allows, and sets r.sealed.
-func (d *Service) storeSend(tx *storage.Txn, r *sendRequest, ps *peerState, newContacts *[]storage.Contact) error {
-	r.sealed = false
-	now := d.env.Clock.Now()
-	c, err := tx.Contact(r.to)
-	switch {
-	case errors.Is(err, storage.ErrNotFound):
-		c = storage.Contact{Peer: r.to, State: storage.ContactAccepted, Created: now, Updated: now}
-		if err := tx.PutContact(c); err != nil {
-			return err
+// sendGroup is the state of one commitSends transaction.
+type sendGroup struct {
+	tx *storage.Txn
+	// contacts: each peer's contact, read once per transaction.
+	contacts    map[peer.ID]storage.Contact
+	newContacts []storage.Contact
+	// sealed: the peers whose sessions changed, to save once each.
+	sealed map[peer.ID]bool
+}
+
+// contact returns p's contact, making a new one for a peer never met.
+func (g *sendGroup) contact(p peer.ID, now time.Time) (storage.Contact, error) {
+	if c, ok := g.contacts[p]; ok {
+		return c, nil
+	}
+	c, err := g.tx.Contact(p)
+	if errors.Is(err, storage.ErrNotFound) {
+		c = storage.Contact{Peer: p, State: storage.ContactAccepted, Created: now, Updated: now}
+		if err := g.tx.PutContact(c); err != nil {
+			return storage.Contact{}, err
 		}
-		*newContacts = append(*newContacts, c)
+		g.newContacts = append(g.newContacts, c)
+	} else if err != nil {
+		return storage.Contact{}, err
+	}
+	g.contacts[p] = c
+	return c, nil
+}
+
+// storeSend stores one send to r.to, whose peerState ps is locked and
+// loaded, and encrypts it when ps allows (see commitSends).
+func (d *Service) storeSend(g *sendGroup, r *sendRequest, ps *peerState) error {
+	tx := g.tx
+	now := d.env.Clock.Now() // strictly increasing, under the peer's lock: the outbox floor holds
+	c, err := g.contact(r.to, now)
+	switch {
 	case err != nil:
 		return err
 	case c.State == storage.ContactBlocked:
@@ -279,16 +301,17 @@ func (d *Service) storeSend(tx *storage.Txn, r *sendRequest, ps *peerState, newC
 		return err
 	}
 	entry := storage.OutboxEntry{ID: r.m.ID, Peer: r.to, Created: now, NextTry: now}
-	if ps != nil && ps.cur != nil && ps.cur.CanSend() && !ps.cur.AwaitingReply() {
-		c, err := contentFromMessage(r.m)
-		if err != nil {
-			return err
-		}
-		if err := d.sealEntry(tx, ps, &entry, c, proof{}, true); err != nil {
-			return err
-		}
-		r.sealed = true
-		return nil
+	if !ps.canSealNow() {
+		ps.sealOK = false // this plain entry comes before whatever is queued next
+		return tx.AddOutbox(entry)
 	}
-	return tx.AddOutbox(entry)
+	content, err := contentFromMessage(r.m)
+	if err != nil {
+		return err
+	}
+	if err := d.sealEntry(tx, ps, &entry, content, proof{}, true); err != nil {
+		return err
+	}
+	g.sealed[r.to] = true
+	return nil
 }

@@ -33,9 +33,18 @@ type peerState struct {
 	// outboxFloor: every outbox entry to this peer created before it has
 	// been acked, so outbox reads start there (see storage.Txn.OutboxFrom).
 	outboxFloor time.Time
-	// floorReset: entries were queued without this lock (see queuedFor):
+	// floorReset: entries were queued without this lock (QueueControls):
 	// the deliverer must not raise the floor past what it has not read.
 	floorReset bool
+	// sealOK: no entry waits plain (unencrypted) in this peer's outbox, so
+	// a send may be encrypted as it is stored (commitSends) and still keep
+	// the encryption order the outbox order. The deliverer sets it once it
+	// has encrypted every entry it found; a plain entry queued under this
+	// lock clears it, as do KickOutbox (entries queued outside the lock)
+	// and dropping the cache. A group control queued outside the lock that
+	// commits before KickOutbox clears it is put back in order by
+	// keepSealOrder.
+	sealOK bool
 }
 
 type peerTable struct {
@@ -109,7 +118,17 @@ func (ps *peerState) save(tx *storage.Txn, p peer.ID) error {
 
 // invalidate drops the cache after a failed transaction, so the next use
 // reloads what the store really holds. Call with ps.mu held.
-func (ps *peerState) invalidate() { ps.cur, ps.prev, ps.loaded = nil, nil, false }
+func (ps *peerState) invalidate() {
+	ps.cur, ps.prev, ps.loaded, ps.sealOK = nil, nil, false, false
+}
+
+// canSealNow reports whether a send stored now may be encrypted in its
+// storing transaction: the session can send without a stamp or the X3DH
+// header's wait for a reply, and nothing plain is queued before it. Call
+// with ps.mu held and the sessions loaded.
+func (ps *peerState) canSealNow() bool {
+	return ps.sealOK && ps.cur != nil && ps.cur.CanSend() && !ps.cur.AwaitingReply()
+}
 
 // adopt installs a responder session made from a peer's X3DH header. When
 // both sides started a session at once, both keep the one started by the
