@@ -43,6 +43,8 @@ type windowResult struct {
 	achieved  float64 // lines a second it sent
 	want, got int     // (line, receiver) pairs
 	p50, p99  time.Duration
+	// send is the p50 of the sender's call for a line (live.send).
+	send time.Duration
 	// firstP50 and finalP50 are the p50 of the window's first and last
 	// third of lines: a latency that grows over the window is a queue
 	// building up.
@@ -84,6 +86,7 @@ func measureWindow(ctx context.Context, s live, lines int, rate float64, wait ti
 	s.reset()
 	w.lines, w.asked = lines, rate
 	w.want = lines * s.receivers()
+	calls := make([]time.Duration, 0, lines)
 	u0 := markUsage()
 	start := u0.at
 	for i := range lines {
@@ -93,10 +96,13 @@ func measureWindow(ctx context.Context, s live, lines int, rate float64, wait ti
 				return w, err
 			}
 		}
+		t0 := time.Now()
 		if err := s.send(ctx, i); err != nil {
 			return w, fmt.Errorf("line %d: %w", i, err)
 		}
+		calls = append(calls, time.Since(t0))
 	}
+	w.send = percentile(calls, .5)
 	w.lastSend = time.Now()
 	w.achieved = float64(lines) / w.lastSend.Sub(start).Seconds()
 	polls := 0

@@ -135,7 +135,12 @@ type SideSummary struct {
 	Own       Spread `json:"own_busy"`
 	Delivered Spread `json:"delivered_pct"`
 	// Rate is the lines a second the sender achieved (50 asked).
-	Rate       Spread      `json:"rate"`
+	Rate Spread `json:"rate"`
+	// Send is the p50 of the sender's call for one line, ms: ours signs,
+	// stores its own line and queues it for GossipSub (RoomSay, GroupSend:
+	// encrypts too); raw publishes (signed raw signs first). It is where
+	// every line's latency starts.
+	Send       Spread      `json:"send_ms"`
 	Duplicated int         `json:"duplicated"`
 	EachRun    []RunPoint  `json:"each_run"`
 	Saturation *Saturation `json:"saturation,omitempty"`
@@ -150,6 +155,7 @@ type RunPoint struct {
 	Own       float64 `json:"own_busy"`
 	Delivered float64 `json:"delivered_pct"`
 	Rate      float64 `json:"rate"`
+	Send      float64 `json:"send_ms"`
 	Sent      int     `json:"sent"` // (line, receiver) pairs
 	Got       int     `json:"got"`
 	Dups      int     `json:"duplicated"`

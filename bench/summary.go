@@ -32,12 +32,13 @@ func spreadOf(xs []float64) Spread {
 
 // summarize turns a side's windows, one a run, into its summary.
 func summarize(ws []windowResult, sat *Saturation) SideSummary {
-	var p50, p99, cpu, busy, own, deliv, rate []float64
+	var p50, p99, cpu, busy, own, deliv, rate, send []float64
 	s := SideSummary{Saturation: sat}
 	for _, w := range ws {
 		r := RunPoint{P50: ms(w.p50), P99: ms(w.p99), CPU: µs(w.cpuPerMessage()), Busy: w.use.busy, Own: w.use.own,
-			Delivered: 100 * w.deliveredShare(), Rate: w.achieved, Sent: w.want, Got: w.got, Dups: w.dups}
+			Delivered: 100 * w.deliveredShare(), Rate: w.achieved, Send: ms(w.send), Sent: w.want, Got: w.got, Dups: w.dups}
 		s.EachRun = append(s.EachRun, r)
+		send = append(send, r.Send)
 		p50, p99, cpu, own, deliv, rate = append(p50, r.P50), append(p99, r.P99), append(cpu, r.CPU), append(own, r.Own), append(deliv, r.Delivered), append(rate, r.Rate)
 		if r.Busy >= 0 {
 			busy = append(busy, r.Busy)
@@ -45,6 +46,7 @@ func summarize(ws []windowResult, sat *Saturation) SideSummary {
 		s.Duplicated += w.dups
 	}
 	s.P50, s.P99, s.CPU, s.Own, s.Delivered, s.Rate = spreadOf(p50), spreadOf(p99), spreadOf(cpu), spreadOf(own), spreadOf(deliv), spreadOf(rate)
+	s.Send = spreadOf(send)
 	s.Busy = Spread{-1, -1, -1} // unknown without /proc/stat
 	if len(busy) == len(ws) {
 		s.Busy = spreadOf(busy)
@@ -129,6 +131,7 @@ func sizeFigures(pre string, p SizePoint) []Figure {
 		sideFig(pre+"CPU per message", "µs", o.CPU, s.CPU, r.CPU, p.Runs, true, ratioAtMost(p.CPUTarget)),
 		sideFig(pre+"machine busy", "%", pct(o.Busy), pct(s.Busy), pct(r.Busy), p.Runs, false, nil),
 		sideFig(pre+"lines sent a second (asked: 50)", "msg/s", o.Rate, s.Rate, r.Rate, p.Runs, false, nil),
+		sideFig(pre+"stage: the sender's call per line, p50 (ours: sign, store, queue; raw: sign, publish)", "ms", o.Send, s.Send, r.Send, p.Runs, true, nil),
 	}
 	if o.Busy.Median < 0 {
 		figs[5] = missing(pre+"machine busy", "%", "unknown (no /proc/stat)", nil)
