@@ -40,7 +40,7 @@ func (a *app) benchCmd() *cobra.Command {
 			"go-libp2p (or go-libp2p-pubsub) baseline measured in the same run. Prints a table, writes\n" +
 			"OUT/report.json, and shows progress on stderr. It exits with status 1 if a scenario fails\n" +
 			"or a fault scenario loses or duplicates a message (missed timing targets are reported, not\n" +
-			"failed). The full run takes about a quarter of an hour on two cores.\n\n" +
+			"failed). The full run takes about 22 minutes on two cores.\n\n" +
 			"Each room and group size runs --runs times (5 in the full run, 1 with --quick), ours, raw and\n" +
 			"signed raw GossipSub in turn each time; the table shows the median with the smallest and\n" +
 			"largest run. Latency is judged against signed raw only where signed raw left the machine\n" +
