@@ -141,16 +141,9 @@ func TestSealOrder(t *testing.T) {
 				t.Error("sends are not encrypted at once after the deliverer encrypted every entry")
 			}
 			for i, e := range entries {
-				var f dmpb.Frame
-				if err := proto.Unmarshal(e.Frame, &f); err != nil {
-					t.Fatal(err)
-				}
-				m, err := ratchet.UnmarshalMessage(f.GetEnvelope().GetRatchetMessage())
-				if err != nil {
-					t.Fatal(err)
-				}
-				if i > 0 && m.Header.N != 1+prevN(t, entries[i-1]) {
-					t.Fatalf("entry %d has counter %d after %d: the recipient would skip", i, m.Header.N, prevN(t, entries[i-1]))
+				m := entryMessage(t, e)
+				if prev := entryMessage(t, entries[max(0, i-1)]).Header.N; i > 0 && m.Header.N != 1+prev {
+					t.Fatalf("entry %d has counter %d after %d: the recipient would skip", i, m.Header.N, prev)
 				}
 				if _, err := bs.Decrypt(m); err != nil {
 					t.Fatalf("entry %d: %v", i, err)
@@ -160,7 +153,8 @@ func TestSealOrder(t *testing.T) {
 	}
 }
 
-func prevN(t *testing.T, e storage.OutboxEntry) uint32 {
+// entryMessage is the ratchet message an encrypted outbox entry carries.
+func entryMessage(t *testing.T, e storage.OutboxEntry) ratchet.Message {
 	t.Helper()
 	var f dmpb.Frame
 	if err := proto.Unmarshal(e.Frame, &f); err != nil {
@@ -170,5 +164,5 @@ func prevN(t *testing.T, e storage.OutboxEntry) uint32 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return m.Header.N
+	return m
 }
