@@ -55,6 +55,7 @@ type Server struct {
 	log      *slog.Logger
 	token    []byte
 	logins   *logins  // the web UI's login codes and sessions
+	uiFiles  *uiFiles // the web UI's static files, when it has a UI
 	patterns []string // the routes, for tests
 	metrics  *metrics
 	handler  http.Handler
@@ -100,10 +101,16 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	var files *uiFiles
+	if cfg.UI != nil {
+		if files, err = newUIFiles(cfg.UI); err != nil {
+			return nil, fmt.Errorf("api: web UI files: %w", err)
+		}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{
 		cfg: cfg, log: cfg.Logger, metrics: m, ctx: ctx, cancel: cancel,
-		logins: newLogins(),
+		logins: newLogins(), uiFiles: files,
 	}
 	s.handler = s.routes()
 	return s, nil

@@ -90,7 +90,6 @@ func (s *Server) uiRoutes(mux *routeMux) {
 	if s.cfg.UI == nil {
 		return
 	}
-	files := http.StripPrefix(uiPrefix, http.FileServerFS(s.cfg.UI))
 	mux.HandleFunc("GET /{$}", s.uiIndex)
 	mux.HandleFunc("GET "+LoginPath, s.loginWithCode)
 	mux.HandleFunc("POST "+LoginPath, s.loginWithToken)
@@ -101,7 +100,7 @@ func (s *Server) uiRoutes(mux *routeMux) {
 			return
 		}
 		uiHeaders(w, s.port)
-		files.ServeHTTP(w, r)
+		s.uiFiles.serve(w, r, strings.TrimPrefix(r.URL.Path, uiPrefix))
 	})
 }
 
@@ -138,14 +137,18 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request, status int, n
 }
 
 // uiHeaders sets the headers of every UI response: nothing but this server
-// may be loaded or contacted, the page may not be framed, and no Referer
+// may be loaded or contacted (the event stream's WebSocket by host name or
+// IPv4 loopback; CSP has no source expression for an IPv6 literal, and
+// Chromium refuses the policy's "ws://[::1]:PORT" with a console error,
+// while 'self' covers a page loaded from [::1]), the page may not be
+// framed, and no Referer
 // leaves for another origin. (Not "no-referrer": under it a browser sends
 // "Origin: null" with the login screen's form, which guard refuses.)
 func uiHeaders(w http.ResponseWriter, port int) {
 	p := strconv.Itoa(port)
 	h := w.Header()
 	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' blob: data:; "+
-		"connect-src 'self' ws://127.0.0.1:"+p+" ws://localhost:"+p+" ws://[::1]:"+p+"; "+
+		"connect-src 'self' ws://127.0.0.1:"+p+" ws://localhost:"+p+"; "+
 		"frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "same-origin")

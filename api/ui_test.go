@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"image/png"
 	"io"
 	"net/http"
@@ -264,5 +265,89 @@ func TestInviteQR(t *testing.T) {
 	}
 	if status, _ := do(t, s, "GET", "/v1/id/qr.png", "", map[string]string{"Authorization": ""}); status != 401 {
 		t.Errorf("QR code without credentials: %d, want 401", status)
+	}
+}
+
+// TestUIFilesCachedAndCompressed: the UI's static files carry a strong
+// ETag and "no-cache" (a browser keeps them and revalidates), come back 304
+// without a body when the ETag matches, and are gzipped for a browser that
+// accepts it when that is smaller; a file gzip would not shrink, or a
+// browser that refuses gzip, gets the plain bytes.
+func TestUIFilesCachedAndCompressed(t *testing.T) {
+	ui := fstest.MapFS{"big.js": {Data: bytes.Repeat([]byte("export const line = 'a line of the UI';\n"), 200)}}
+	for name, f := range testUI {
+		ui[name] = f
+	}
+	s := apitest.StartServerWithUI(t, ui)
+	cookie, _ := uiSession(t, s)
+	raw := &http.Client{Transport: &http.Transport{DisableCompression: true}}
+	fetch := func(method, path string, hdr map[string]string) (*http.Response, []byte) {
+		t.Helper()
+		req, err := http.NewRequest(method, "http://"+s.Addr()+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.AddCookie(cookie)
+		for k, v := range hdr {
+			req.Header.Set(k, v)
+		}
+		resp, err := raw.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp, b
+	}
+	big := ui["big.js"].Data
+	resp, body := fetch("GET", "/ui/big.js", map[string]string{"Accept-Encoding": "br, gzip;q=0.8"})
+	etag := resp.Header.Get("ETag")
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Encoding") != "gzip" || !strings.HasPrefix(etag, `"`) ||
+		resp.Header.Get("Cache-Control") != "no-cache" || resp.Header.Get("Vary") != "Accept-Encoding" ||
+		!strings.HasPrefix(resp.Header.Get("Content-Type"), "text/javascript") {
+		t.Fatalf("gzip GET: %d, headers %v", resp.StatusCode, resp.Header)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := io.ReadAll(zr)
+	if err != nil || !bytes.Equal(plain, big) {
+		t.Fatalf("gzipped body does not decompress to the file (err %v)", err)
+	}
+	if len(body) >= len(big)/4 {
+		t.Errorf("gzipped %d bytes to %d", len(big), len(body))
+	}
+	tests := []struct {
+		name     string
+		method   string
+		path     string
+		hdr      map[string]string
+		status   int
+		encoding string
+		body     []byte
+	}{
+		{"no Accept-Encoding", "GET", "/ui/big.js", nil, 200, "", big},
+		{"gzip refused", "GET", "/ui/big.js", map[string]string{"Accept-Encoding": "gzip;q=0, identity"}, 200, "", big},
+		{"ETag matches", "GET", "/ui/big.js", map[string]string{"If-None-Match": etag, "Accept-Encoding": "gzip"}, 304, "", nil},
+		{"one of several ETags matches", "GET", "/ui/big.js", map[string]string{"If-None-Match": `"old", W/` + etag}, 304, "", nil},
+		{"another ETag", "GET", "/ui/big.js", map[string]string{"If-None-Match": `"old"`}, 200, "", big},
+		{"too small to gain from gzip", "GET", "/ui/app.js", map[string]string{"Accept-Encoding": "gzip"}, 200, "", ui["app.js"].Data},
+		{"HEAD", "HEAD", "/ui/big.js", map[string]string{"Accept-Encoding": "gzip"}, 200, "gzip", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, body := fetch(tt.method, tt.path, tt.hdr)
+			if resp.StatusCode != tt.status || resp.Header.Get("Content-Encoding") != tt.encoding || !bytes.Equal(body, tt.body) {
+				t.Errorf("%d, encoding %q, %d bytes; want %d, %q, %d bytes", resp.StatusCode, resp.Header.Get("Content-Encoding"), len(body),
+					tt.status, tt.encoding, len(tt.body))
+			}
+			if resp.Header.Get("ETag") != etag && tt.path == "/ui/big.js" {
+				t.Errorf("ETag %q, want %q", resp.Header.Get("ETag"), etag)
+			}
+		})
 	}
 }
