@@ -738,3 +738,14 @@ func mustContacts(t *testing.T, n *node.Node) []storage.Contact {
 	}
 	return cs
 }
+
+// TestBrowserSkipLink: "Skip to content" puts focus in the screen's
+// content and leaves the user on the screen they were on.
+func TestBrowserSkipLink(t *testing.T) {
+	browser := newBrowser(t)
+	u := newUser(t, browser, "Solo")
+	u.goTo("#/rooms", "rooms")
+	u.click("a.skip")
+	u.waitJS("focus on the content, still on Rooms",
+		`document.activeElement.id === 'main' && location.hash === '#/rooms' && document.querySelector('main').dataset.screen === 'rooms'`)
+}

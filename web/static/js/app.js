@@ -191,4 +191,12 @@ async function start() {
   route();
 }
 
+// The skip link moves focus to the screen's content. Left to itself it
+// would set the hash to #main, which the router takes for an unknown
+// screen and answers with the Inbox.
+document.querySelector('a.skip').addEventListener('click', e => {
+  e.preventDefault();
+  document.getElementById('main').focus();
+});
+
 start();
