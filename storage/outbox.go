@@ -72,13 +72,7 @@ func (t *Txn) PutOutbox(e OutboxEntry) error {
 }
 
 func (t *Txn) putOutbox(e OutboxEntry) error {
-	if e.ID.IsZero() {
-		return fmt.Errorf("%w: zero message ID", ErrInvalid)
-	}
-	if e.Attempts < 0 {
-		return fmt.Errorf("%w: %d attempts", ErrInvalid, e.Attempts)
-	}
-	created, err := timeKey(e.Created)
+	created, err := checkOutbox(e)
 	if err != nil {
 		return err
 	}
@@ -116,15 +110,21 @@ func (t *Txn) ReplaceOutbox(e OutboxEntry) error {
 	return nil
 }
 
-// writeOutbox writes e's record under its Created.
-func (t *Txn) writeOutbox(e OutboxEntry) error {
+// checkOutbox refuses an entry the outbox cannot hold and returns its
+// Created as a key time.
+func checkOutbox(e OutboxEntry) (uint64, error) {
 	if e.ID.IsZero() {
-		return fmt.Errorf("%w: zero message ID", ErrInvalid)
+		return 0, fmt.Errorf("%w: zero message ID", ErrInvalid)
 	}
 	if e.Attempts < 0 {
-		return fmt.Errorf("%w: %d attempts", ErrInvalid, e.Attempts)
+		return 0, fmt.Errorf("%w: %d attempts", ErrInvalid, e.Attempts)
 	}
-	created, err := timeKey(e.Created)
+	return timeKey(e.Created)
+}
+
+// writeOutbox writes e's record under its Created.
+func (t *Txn) writeOutbox(e OutboxEntry) error {
+	created, err := checkOutbox(e)
 	if err != nil {
 		return err
 	}
