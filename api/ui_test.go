@@ -102,14 +102,30 @@ func uiSession(t *testing.T, s *apitest.Server) (*http.Cookie, string) {
 // cookie when not nil.
 func get(t *testing.T, s *apitest.Server, path string, cookie *http.Cookie) (int, []byte, http.Header) {
 	t.Helper()
-	req, err := http.NewRequest("GET", "http://"+s.Addr()+path, nil)
+	resp, b := send(t, s, "GET", path, cookie, nil)
+	return resp.StatusCode, b, resp.Header
+}
+
+// browser is a client that shows redirects instead of following them and
+// leaves Accept-Encoding and the bodies as they are.
+var browser = &http.Client{CheckRedirect: noRedirect.CheckRedirect, Transport: &http.Transport{DisableCompression: true}}
+
+// send sends method path to s as a browser would, with no token, with
+// cookie when not nil and with the headers hdr, and returns the response
+// and its body as sent.
+func send(t *testing.T, s *apitest.Server, method, path string, cookie *http.Cookie, hdr map[string]string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, "http://"+s.Addr()+path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if cookie != nil {
 		req.AddCookie(cookie)
 	}
-	resp, err := noRedirect.Do(req)
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := browser.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +134,7 @@ func get(t *testing.T, s *apitest.Server, path string, cookie *http.Cookie) (int
 	if err != nil {
 		t.Fatal(err)
 	}
-	return resp.StatusCode, b, resp.Header
+	return resp, b
 }
 
 func TestUISession(t *testing.T) {
@@ -280,27 +296,9 @@ func TestUIFilesCachedAndCompressed(t *testing.T) {
 	}
 	s := apitest.StartServerWithUI(t, ui)
 	cookie, _ := uiSession(t, s)
-	raw := &http.Client{Transport: &http.Transport{DisableCompression: true}}
 	fetch := func(method, path string, hdr map[string]string) (*http.Response, []byte) {
 		t.Helper()
-		req, err := http.NewRequest(method, "http://"+s.Addr()+path, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.AddCookie(cookie)
-		for k, v := range hdr {
-			req.Header.Set(k, v)
-		}
-		resp, err := raw.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, err := io.ReadAll(resp.Body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return resp, b
+		return send(t, s, method, path, cookie, hdr)
 	}
 	big := ui["big.js"].Data
 	resp, body := fetch("GET", "/ui/big.js", map[string]string{"Accept-Encoding": "br, gzip;q=0.8"})
