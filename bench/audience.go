@@ -344,6 +344,15 @@ func (e *env) audienceRoom(ctx context.Context, ac audienceCase) (_ *AudiencePoi
 // kindCounts counts a node's applied room messages by kind.
 type kindCounts [16]atomic.Int64
 
+// total is the messages counted, every kind.
+func (k *kindCounts) total() int64 {
+	var n int64
+	for i := range k {
+		n += k[i].Load()
+	}
+	return n
+}
+
 func (k *kindCounts) reset() {
 	for i := range k {
 		k[i].Store(0)
@@ -487,18 +496,13 @@ func (a *audience) window(ctx context.Context, ac audienceCase, q, line room.Mes
 	for i := range a.counts {
 		k := &a.counts[i]
 		pr, up, re, ta := k[room.KindPresence].Load(), k[room.KindUpvote].Load(), k[room.KindReaction].Load(), k[room.KindTally].Load()
-		for kind := range k {
-			p.Deliveries += int(k[kind].Load())
-		}
+		applied := k.total()
+		p.Deliveries += int(applied)
 		pres, votes, tallies = append(pres, float64(pr)/secs), append(votes, float64(up+re)/secs), append(tallies, float64(ta)/secs)
 		aud = append(aud, float64(pr+up+re+ta)/secs)
 		d := a.meters[i].mark().since(before[i])
 		deltas[i] = d
 		rpcDeltas[i] = a.rpcs[i].mark().since(rpcBefore[i])
-		applied := int64(0)
-		for kind := range k {
-			applied += k[kind].Load()
-		}
 		if applied > 0 {
 			copies = append(copies, float64(rpcDeltas[i].in.copies)/float64(applied))
 			perMsg = append(perMsg, float64(d.in)/float64(applied))
