@@ -286,7 +286,7 @@ func (u *user) goTo(hash, screen string) {
 // and a node found by one protocol call may be gone by the next.
 func (u *user) click(css string) {
 	u.t.Helper()
-	u.waitJS("to click "+css, fmt.Sprintf(`(() => { const e = document.querySelector(%q); if (!e || e.disabled) return false; e.click(); return true })()`, css))
+	u.waitJS("to click "+css, fmt.Sprintf(`(() => { const e = document.querySelector(%q); if (!e || e.disabled || e.getAttribute("aria-disabled") === "true") return false; e.click(); return true })()`, css))
 }
 
 func (u *user) typeIn(css, text string) {

@@ -69,7 +69,9 @@ function route() {
   document.title = visible(`${screen.title(arg, app)} · Backchannel`);
   drawNav(screen);
   cleanup = screen.mount(main, app, arg) || null;
-  if (!firstRoute) {
+  // Focus moves to the new screen's heading, unless the screen put it
+  // somewhere itself (a conversation's composer).
+  if (!firstRoute && !main.contains(document.activeElement)) {
     const heading = main.querySelector('h1');
     (heading || main).focus();
   }

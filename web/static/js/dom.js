@@ -186,40 +186,64 @@ export function form(cls, fields, button, onsubmit) {
     }),
     h('button', {type: 'submit'}, button),
     status);
-  f.addEventListener('submit', async ev => {
+  const btn = f.querySelector('button[type=submit]');
+  f.addEventListener('submit', ev => {
     ev.preventDefault();
     const values = Object.fromEntries(Object.entries(inputs).map(([k, el]) => [k, el.value.trim()]));
-    const btn = f.querySelector('button[type=submit]');
-    btn.disabled = true;
     status.textContent = '';
     status.classList.remove('error');
-    try {
-      const msg = await onsubmit(values, inputs);
-      if (msg) replace(status, msg);
-    } catch (err) {
-      replace(status, err.message);
-      status.classList.add('error');
-    } finally {
-      btn.disabled = false;
-    }
+    busy(btn, async () => {
+      try {
+        const msg = await onsubmit(values, inputs);
+        if (msg) replace(status, msg);
+      } catch (err) {
+        replace(status, err.message);
+        status.classList.add('error');
+      }
+    });
   });
   return f;
+}
+
+// busy runs fn once for button b and refuses to run it again until it
+// ends. The button says so with aria-disabled, not the disabled property:
+// a disabled button loses the keyboard focus (it drops to <body>), so a
+// keyboard user who upvoted or joined would have to find their place again.
+// It returns fn's promise, or undefined when b was already busy.
+export function busy(b, fn) {
+  if (!claim(b)) return undefined;
+  return (async () => {
+    try {
+      return await fn();
+    } finally {
+      release(b);
+    }
+  })();
+}
+
+// claim marks b busy (aria-disabled) and tells whether it was free; release
+// frees it. For a form's submit button, whose work is written inline.
+export function claim(b) {
+  if (b.getAttribute('aria-disabled') === 'true') return false;
+  b.setAttribute('aria-disabled', 'true');
+  return true;
+}
+
+export function release(b) {
+  b.removeAttribute('aria-disabled');
 }
 
 // action makes a button that runs fn, showing failures in errEl (or an
 // alert-like line after the button).
 export function action(label, fn, attrs = {}) {
   const b = h('button', {type: 'button', ...attrs}, label);
-  b.addEventListener('click', async () => {
-    b.disabled = true;
+  b.addEventListener('click', () => busy(b, async () => {
     try {
       await fn();
     } catch (err) {
       showError(b, err);
-    } finally {
-      b.disabled = false;
     }
-  });
+  }));
   return b;
 }
 

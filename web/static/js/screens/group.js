@@ -4,7 +4,7 @@
 // its members (invite a contact, remove a member, make an admin, leave).
 
 import {get, post, enc} from '../api.js';
-import {h, replace, timeEl, debounce, action, showError, remote, setRemote, visible} from '../dom.js';
+import {h, replace, timeEl, debounce, action, showError, remote, setRemote, visible, claim, release} from '../dom.js';
 
 const quickReactions = ['👍', '❤️', '😂', '😮'];
 const answers = [['yes', 'Going'], ['maybe', 'Maybe'], ['no', 'Not going']];
@@ -292,7 +292,7 @@ export default {
       const text = input.value.trim();
       if (!text) return;
       const btn = composer.querySelector('button[type=submit]');
-      btn.disabled = true;
+      if (!claim(btn)) return;
       try {
         await send(replyTo ? {text, kind: 'reply', reply_to: replyTo.id} : {text});
         input.value = '';
@@ -300,7 +300,7 @@ export default {
       } catch (err) {
         showError(btn, err);
       } finally {
-        btn.disabled = false;
+        release(btn);
         input.focus();
       }
     });
@@ -308,7 +308,7 @@ export default {
     eventForm.addEventListener('submit', async ev => {
       ev.preventDefault();
       const btn = eventForm.querySelector('button[type=submit]');
-      btn.disabled = true;
+      if (!claim(btn)) return;
       try {
         const start = new Date(eventStart.value);
         if (isNaN(start)) throw new Error('Pick when it starts');
@@ -319,7 +319,7 @@ export default {
       } catch (err) {
         showError(btn, err);
       } finally {
-        btn.disabled = false;
+        release(btn);
       }
     });
 
@@ -328,7 +328,7 @@ export default {
       const peers = inviteInput.value.split(',').map(s => s.trim()).filter(Boolean);
       if (!peers.length) return;
       const btn = inviteForm.querySelector('button[type=submit]');
-      btn.disabled = true;
+      if (!claim(btn)) return;
       inviteStatus.classList.remove('error');
       inviteStatus.textContent = '';
       try {
@@ -340,7 +340,7 @@ export default {
         inviteStatus.classList.add('error');
         inviteStatus.textContent = visible(err.message);
       } finally {
-        btn.disabled = false;
+        release(btn);
       }
     });
 

@@ -5,7 +5,7 @@
 // choose the name we go by here.
 
 import {get, post} from '../api.js';
-import {h, replace, timeEl, throttle, action, form, showError, remote, setRemote, visible} from '../dom.js';
+import {h, replace, timeEl, throttle, action, form, showError, remote, setRemote, visible, claim, release} from '../dom.js';
 import {personEl, nameChoice, nameSummary, atLeast} from './roomnames.js';
 
 const roomReactions = ['👍', '👏', '❤️'];
@@ -119,7 +119,7 @@ export default {
         const text = input.value.trim();
         if (!text) return;
         const btn = f.querySelector('button');
-        btn.disabled = true;
+        if (!claim(btn)) return;
         try {
           await send(text);
           input.value = '';
@@ -127,7 +127,7 @@ export default {
         } catch (err) {
           showError(btn, err);
         } finally {
-          btn.disabled = false;
+          release(btn);
           input.focus();
         }
       });

@@ -3,7 +3,7 @@
 // delivered, read).
 
 import {get, post, enc} from '../api.js';
-import {h, replace, timeEl, debounce, action, shortID, showError, remote, setRemote} from '../dom.js';
+import {h, replace, timeEl, debounce, action, shortID, showError, remote, setRemote, claim, release} from '../dom.js';
 
 const quickReactions = ['👍', '❤️', '😂', '😮'];
 
@@ -181,7 +181,7 @@ export default {
       const text = input.value.trim();
       if (!text) return;
       const btn = composer.querySelector('button[type=submit]');
-      btn.disabled = true;
+      if (!claim(btn)) return;
       try {
         await send(replyTo ? {text, reply_to: replyTo.id} : {text});
         input.value = '';
@@ -191,7 +191,7 @@ export default {
       } catch (err) {
         showError(btn, err);
       } finally {
-        btn.disabled = false;
+        release(btn);
         input.focus();
       }
     });
