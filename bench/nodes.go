@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/libp2p/go-libp2p"
@@ -202,15 +200,6 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 // µs is d in microseconds.
 func µs(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
 
-// cpuTime is the CPU time (user and system) this process has used.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // waitFor polls cond every interval until it holds, ctx ends or limit
 // passes (ErrTimeout, naming what).
 func waitFor(ctx context.Context, what string, limit, every time.Duration, cond func() (bool, error)) error {
@@ -234,28 +223,4 @@ func waitFor(ctx context.Context, what string, limit, every time.Duration, cond 
 		case <-t.C:
 		}
 	}
-}
-
-// dirSize adds up the disk space the files under dir take (allocated
-// blocks, as du counts them; the apparent size where the system does not say).
-func dirSize(dir string) (int64, error) {
-	var total int64
-	err := filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.Type().IsRegular() {
-			info, err := d.Info()
-			if err != nil {
-				return err
-			}
-			if st, ok := info.Sys().(*syscall.Stat_t); ok {
-				total += st.Blocks * 512
-			} else {
-				total += info.Size()
-			}
-		}
-		return nil
-	})
-	return total, err
 }

@@ -101,7 +101,7 @@ func (n *labNode) command(args ...string) *exec.Cmd {
 		cmd = n.host.Command(context.Background(), os.Args[0], args...)
 	} else {
 		cmd = exec.Command(os.Args[0], args...)
-		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // dies with the test
+		dieWithTest(cmd)
 	}
 	cmd.Env = append(os.Environ(), envRunMain+"=1")
 	return cmd
