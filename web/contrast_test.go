@@ -145,6 +145,8 @@ func TestContrastRatio(t *testing.T) {
 // rgba is a colour with its components from 0 to 1.
 type rgba struct{ r, g, b, a float64 }
 
+var white = rgba{1, 1, 1, 1}
+
 func (c rgba) String() string {
 	s := fmt.Sprintf("#%02x%02x%02x", int(math.Round(c.r*255)), int(math.Round(c.g*255)), int(math.Round(c.b*255)))
 	if c.a < 1 {
@@ -201,8 +203,11 @@ func parseColor(s string) (rgba, error) {
 	if len(hex) == 6 {
 		hex += "ff"
 	}
+	if len(hex) != 8 {
+		return rgba{}, fmt.Errorf("colour %q: not 3, 4, 6 or 8 hex digits", s)
+	}
 	v, err := strconv.ParseUint(hex, 16, 32)
-	if err != nil || len(hex) != 8 {
+	if err != nil {
 		return rgba{}, fmt.Errorf("colour %q: %w", s, err)
 	}
 	c := func(shift uint) float64 { return float64(v>>shift&0xff) / 255 }
@@ -390,27 +395,28 @@ func checkContrast(css string, exceptions map[[2]string]string) (*contrastReport
 			if err != nil {
 				return nil, err
 			}
-			if r.selector == ":root" {
-				if hasFG {
-					ink = fg
-				}
+			if r.selector == ":root" && hasFG {
+				ink = fg
 			}
 			if hasBG && (!hasFG || r.selector == ":root") {
-				surfaces[bg.over(rgba{1, 1, 1, 1})] = append(surfaces[bg.over(rgba{1, 1, 1, 1})], r.selector)
+				s := bg.over(white)
+				surfaces[s] = append(surfaces[s], r.selector)
 			}
 		}
 		if len(surfaces) == 0 {
-			surfaces[rgba{1, 1, 1, 1}] = []string{"the browser's default"}
+			surfaces[white] = []string{"the browser's default"}
 		}
 		if ink == (rgba{}) {
 			ink = rgba{0, 0, 0, 1}
 		}
 		var under []rgba
-		for s, by := range surfaces {
+		for s := range surfaces {
 			under = append(under, s)
-			report.surfaces[theme] = append(report.surfaces[theme], fmt.Sprintf("%s (%s)", s, strings.Join(by, "; ")))
 		}
 		slices.SortFunc(under, func(a, b rgba) int { return strings.Compare(a.String(), b.String()) })
+		for _, s := range under {
+			report.surfaces[theme] = append(report.surfaces[theme], fmt.Sprintf("%s (%s)", s, strings.Join(surfaces[s], "; ")))
+		}
 		// Every colour text takes, for text of a faded rule that sets none.
 		var inks []rgba
 		for _, r := range themed {
