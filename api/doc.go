@@ -36,8 +36,12 @@
 // login ending the oldest). A wrong code or token gets 401 and the login
 // screen saying why. Without a session, GET / is the login screen
 // (index.html's sibling login.html) and nothing else: no CSRF value, no
-// script; of the UI's files only those under /ui/public/ (the login
-// screen's style sheet and icon) are served without the session cookie.
+// script; of the UI's files only those under /ui/public/, or
+// /ui/v/VERSION/public/ (the login screen's style sheet and icon), are
+// served without the session cookie. The pages name the files under
+// /ui/v/VERSION/, VERSION being a hash of all of them, and a browser keeps
+// them from there for a year; the unversioned path /ui/NAME, or another
+// version's, serves the current file, revalidated every time.
 //
 // With a session, GET / is the UI's page, carrying the session's CSRF value
 // in <meta name="backchannel-csrf">. Any /v1 request (and /metrics) is then

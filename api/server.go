@@ -45,7 +45,8 @@ type Config struct {
 	Registry *prometheus.Registry
 	// UI is the web UI: its index.html is served at / to a browser logged
 	// in, its login.html to any other, its files under /ui/ (to a session,
-	// but those under public/); nil serves none. See package web.
+	// but those under public/), versioned under /ui/v/VERSION/ too; nil
+	// serves none. See package web.
 	UI fs.FS
 }
 

@@ -6,7 +6,6 @@ import (
 	"html"
 	"io/fs"
 	"net/http"
-	"path"
 	"strconv"
 	"strings"
 )
@@ -31,10 +30,13 @@ const (
 	// messagePlaceholder is replaced in the UI's login.html by what the
 	// login screen says (why a login failed).
 	messagePlaceholder = "{{MESSAGE}}"
-	// uiPrefix is where the UI's static files are served: to a session
-	// only, but for those under publicPrefix, which the login screen uses.
-	uiPrefix     = "/ui/"
-	publicPrefix = uiPrefix + "public/"
+	// uiPlaceholder is replaced in both pages by the path of the current
+	// version's files (uiFiles.prefix), "/ui/v/VERSION".
+	uiPlaceholder = "{{UI}}"
+	// uiPrefix is where the UI's static files are served (uiFiles): to a
+	// session only, but for those in publicDir, which the login screen uses.
+	uiPrefix  = "/ui/"
+	publicDir = "public/"
 	// The UI's pages: the app, for a session; the login screen, for anyone.
 	appFile   = "index.html"
 	loginFile = "login.html"
@@ -48,15 +50,23 @@ func (s *Server) publicRequest(r *http.Request) bool {
 		return false
 	}
 	switch p := r.URL.Path; {
-	// The path cleaned, too: the file server cleans an escaped dot-dot
-	// ("/ui/public/%2e%2e/app.js") that the mux lets through.
-	case p == "/", strings.HasPrefix(p, publicPrefix) && strings.HasPrefix(path.Clean(p)+"/", publicPrefix):
+	// uiName refuses a dot-dot, escaped too ("/ui/public/%2e%2e/app.js",
+	// which the mux lets through), and anything but a version where one
+	// goes: the name it returns is the file served.
+	case p == "/", publicFile(p):
 		return r.Method == http.MethodGet || r.Method == http.MethodHead
 	case p == LoginPath:
 		// Not HEAD: a link checker's HEAD would spend a login code.
 		return r.Method == http.MethodGet || r.Method == http.MethodPost
 	}
 	return false
+}
+
+// publicFile tells whether p is the address of one of the login screen's
+// files, versioned or not.
+func publicFile(p string) bool {
+	name, _, ok := uiName(p)
+	return ok && strings.HasPrefix(name, publicDir)
 }
 
 // uiFileRequest tells whether r asks for one of the UI's files with a
@@ -95,12 +105,13 @@ func (s *Server) uiRoutes(mux *routeMux) {
 	mux.HandleFunc("POST "+LoginPath, s.loginWithToken)
 	mux.HandleFunc("POST /v1/login-links", s.newLoginLink)
 	mux.HandleFunc("GET "+uiPrefix, func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasSuffix(r.URL.Path, "/") || strings.HasSuffix(r.URL.Path, ".html") {
+		name, version, ok := uiName(r.URL.Path)
+		if !ok || strings.HasSuffix(name, ".html") {
 			writeError(w, http.StatusNotFound, CodeNotFound, "no such file: "+r.URL.Path)
 			return
 		}
 		uiHeaders(w, s.port)
-		s.uiFiles.serve(w, r, strings.TrimPrefix(r.URL.Path, uiPrefix))
+		s.uiFiles.serve(w, r, name, version)
 	})
 }
 
@@ -121,13 +132,15 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request, status int, m
 	s.servePage(w, r, status, loginFile, messagePlaceholder, html.EscapeString(msg))
 }
 
-// servePage serves the UI's page name with placeholder replaced by value.
+// servePage serves the UI's page name with placeholder replaced by value,
+// and uiPlaceholder by the path of the current version's files.
 func (s *Server) servePage(w http.ResponseWriter, r *http.Request, status int, name, placeholder, value string) {
 	page, err := fs.ReadFile(s.cfg.UI, name)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
+	page = bytes.ReplaceAll(page, []byte(uiPlaceholder), []byte(s.uiFiles.prefix()))
 	page = bytes.ReplaceAll(page, []byte(placeholder), []byte(value))
 	uiHeaders(w, s.port)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")

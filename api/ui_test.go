@@ -18,8 +18,8 @@ import (
 )
 
 var testUI = fstest.MapFS{
-	"index.html":       {Data: []byte(`<meta name="backchannel-csrf" content="{{CSRF}}"><script src="/ui/app.js"></script>`)},
-	"login.html":       {Data: []byte(`<title>log in</title><link rel="stylesheet" href="/ui/public/style.css"><p>{{MESSAGE}}</p><form method="post" action="/login"><input name="token"></form>`)},
+	"index.html":       {Data: []byte(`<meta name="backchannel-csrf" content="{{CSRF}}"><script src="{{UI}}/app.js"></script>`)},
+	"login.html":       {Data: []byte(`<title>log in</title><link rel="stylesheet" href="{{UI}}/public/style.css"><p>{{MESSAGE}}</p><form method="post" action="/login"><input name="token"></form>`)},
 	"app.js":           {Data: []byte(`console.log("hi")`)},
 	"js/screen.js":     {Data: []byte(`export {}`)},
 	"public/style.css": {Data: []byte(`body {}`)},
@@ -98,6 +98,18 @@ func uiSession(t *testing.T, s *apitest.Server) (*http.Cookie, string) {
 	return cookie, string(m[1])
 }
 
+// uiVersioned returns the path of s's current version of the UI's files,
+// /ui/v/VERSION, from the login screen, which names its style sheet there.
+func uiVersioned(t *testing.T, s *apitest.Server) string {
+	t.Helper()
+	status, body, _ := get(t, s, "/", nil)
+	m := regexp.MustCompile(`href="(/ui/v/[0-9a-f]{16})/public/style.css"`).FindSubmatch(body)
+	if status != 200 || m == nil {
+		t.Fatalf("GET /: %d, no versioned style sheet in %s", status, body)
+	}
+	return string(m[1])
+}
+
 // get sends GET path to s as a browser would, with no token and with
 // cookie when not nil.
 func get(t *testing.T, s *apitest.Server, path string, cookie *http.Cookie) (int, []byte, http.Header) {
@@ -145,6 +157,8 @@ func TestUISession(t *testing.T) {
 	other := apitest.StartServerWithUI(t, testUI)
 	otherCookie, otherCSRF := uiSession(t, other)
 	otherCookie.Name = cookie.Name // as if another daemon run had served this port
+	v := uiVersioned(t, s)
+	oldV := "/ui/v/0123456789abcdef"
 
 	tests := []struct {
 		name     string
@@ -161,9 +175,22 @@ func TestUISession(t *testing.T) {
 		{"nested static file", "GET", "/ui/js/screen.js", cookie, nil, 200, ""},
 		{"the login screen's file without a session", "GET", "/ui/public/style.css", nil, nil, 200, ""},
 		{"no listing", "GET", "/ui/js/", cookie, nil, 404, api.CodeNotFound},
-		{"no listing of public files", "GET", "/ui/public/", nil, nil, 404, api.CodeNotFound},
+		{"no listing of public files", "GET", "/ui/public/", nil, nil, 401, api.CodeUnauthorized},
+		{"no listing of public files with the session", "GET", "/ui/public/", cookie, nil, 404, api.CodeNotFound},
 		{"out of public files by dot-dot", "GET", "/ui/public/../app.js", nil, nil, 401, api.CodeUnauthorized},
 		{"out of public files by escaped dot-dot", "GET", "/ui/public/%2e%2e/app.js", nil, nil, 401, api.CodeUnauthorized},
+		{"versioned file without a session", "GET", v + "/app.js", nil, nil, 401, api.CodeUnauthorized},
+		{"versioned file with the session cookie", "GET", v + "/js/screen.js", cookie, nil, 200, ""},
+		{"versioned public file without a session", "GET", v + "/public/style.css", nil, nil, 200, ""},
+		{"another version's public file without a session", "GET", oldV + "/public/style.css", nil, nil, 200, ""},
+		{"another version's file without a session", "GET", oldV + "/app.js", nil, nil, 401, api.CodeUnauthorized},
+		{"out of versioned public files by dot-dot", "GET", v + "/public/../app.js", nil, nil, 401, api.CodeUnauthorized},
+		{"out of versioned public files by escaped dot-dot", "GET", v + "/public/%2e%2e/app.js", nil, nil, 401, api.CodeUnauthorized},
+		{"a dot-dot for a version", "GET", "/ui/v/%2e%2e/public/style.css", nil, nil, 401, api.CodeUnauthorized},
+		{"a public directory for a version", "GET", "/ui/v/public/style.css", nil, nil, 401, api.CodeUnauthorized},
+		{"not a version", "GET", "/ui/v/nothex/app.js", cookie, nil, 404, api.CodeNotFound},
+		{"no listing of a version", "GET", v + "/", cookie, nil, 404, api.CodeNotFound},
+		{"no app page under a version", "GET", v + "/index.html", cookie, nil, 404, api.CodeNotFound},
 		{"no app page under /ui/", "GET", "/ui/index.html", cookie, nil, 404, api.CodeNotFound},
 		{"missing file", "GET", "/ui/nope.js", cookie, nil, 404, ""},
 		{"page from another host", "GET", "/", nil, map[string]string{"Host": "evil.example:" + port}, 403, api.CodeForbidden},
@@ -284,27 +311,38 @@ func TestInviteQR(t *testing.T) {
 	}
 }
 
-// TestUIFilesCachedAndCompressed: the UI's static files carry a strong
-// ETag and "no-cache" (a browser keeps them and revalidates), come back 304
-// without a body when the ETag matches, and are gzipped for a browser that
-// accepts it when that is smaller; a file gzip would not shrink, or a
-// browser that refuses gzip, gets the plain bytes.
+// TestUIFilesCachedAndCompressed: the UI's static files are gzipped for a
+// browser that accepts it when that is smaller (a file gzip would not
+// shrink, or a browser that refuses gzip, gets the plain bytes), with
+// "Vary: Accept-Encoding" and a strong ETag, and come back 304 without a
+// body when the ETag matches. From the versioned path the pages name, a
+// browser keeps them for a year without asking (public for the login
+// screen's files, private for the session's); from the unversioned path,
+// or another version's, it revalidates them every time ("no-cache").
 func TestUIFilesCachedAndCompressed(t *testing.T) {
 	ui := fstest.MapFS{"big.js": {Data: bytes.Repeat([]byte("export const line = 'a line of the UI';\n"), 200)}}
 	for name, f := range testUI {
 		ui[name] = f
 	}
 	s := apitest.StartServerWithUI(t, ui)
+	v := uiVersioned(t, s)
 	cookie, _ := uiSession(t, s)
+	if _, page, _ := get(t, s, "/", cookie); !bytes.Contains(page, []byte(`src="`+v+`/app.js"`)) {
+		t.Errorf("the app's page does not load its script from %s: %s", v, page)
+	}
 	fetch := func(method, path string, hdr map[string]string) (*http.Response, []byte) {
 		t.Helper()
 		return send(t, s, method, path, cookie, hdr)
 	}
+	const (
+		immutable = "private, max-age=31536000, immutable"
+		public    = "public, max-age=31536000, immutable"
+	)
 	big := ui["big.js"].Data
-	resp, body := fetch("GET", "/ui/big.js", map[string]string{"Accept-Encoding": "br, gzip;q=0.8"})
+	resp, body := fetch("GET", v+"/big.js", map[string]string{"Accept-Encoding": "br, gzip;q=0.8"})
 	etag := resp.Header.Get("ETag")
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Encoding") != "gzip" || !strings.HasPrefix(etag, `"`) ||
-		resp.Header.Get("Cache-Control") != "no-cache" || resp.Header.Get("Vary") != "Accept-Encoding" ||
+		resp.Header.Get("Cache-Control") != immutable || resp.Header.Get("Vary") != "Accept-Encoding" ||
 		!strings.HasPrefix(resp.Header.Get("Content-Type"), "text/javascript") {
 		t.Fatalf("gzip GET: %d, headers %v", resp.StatusCode, resp.Header)
 	}
@@ -326,15 +364,23 @@ func TestUIFilesCachedAndCompressed(t *testing.T) {
 		hdr      map[string]string
 		status   int
 		encoding string
+		cache    string
 		body     []byte
 	}{
-		{"no Accept-Encoding", "GET", "/ui/big.js", nil, 200, "", big},
-		{"gzip refused", "GET", "/ui/big.js", map[string]string{"Accept-Encoding": "gzip;q=0, identity"}, 200, "", big},
-		{"ETag matches", "GET", "/ui/big.js", map[string]string{"If-None-Match": etag, "Accept-Encoding": "gzip"}, 304, "", nil},
-		{"one of several ETags matches", "GET", "/ui/big.js", map[string]string{"If-None-Match": `"old", W/` + etag}, 304, "", nil},
-		{"another ETag", "GET", "/ui/big.js", map[string]string{"If-None-Match": `"old"`}, 200, "", big},
-		{"too small to gain from gzip", "GET", "/ui/app.js", map[string]string{"Accept-Encoding": "gzip"}, 200, "", ui["app.js"].Data},
-		{"HEAD", "HEAD", "/ui/big.js", map[string]string{"Accept-Encoding": "gzip"}, 200, "gzip", nil},
+		{"no Accept-Encoding", "GET", v + "/big.js", nil, 200, "", immutable, big},
+		{"gzip refused", "GET", v + "/big.js", map[string]string{"Accept-Encoding": "gzip;q=0, identity"}, 200, "", immutable, big},
+		{"ETag matches", "GET", v + "/big.js", map[string]string{"If-None-Match": etag, "Accept-Encoding": "gzip"}, 304, "", immutable, nil},
+		{"one of several ETags matches", "GET", v + "/big.js", map[string]string{"If-None-Match": `"old", W/` + etag}, 304, "", immutable, nil},
+		{"another ETag", "GET", v + "/big.js", map[string]string{"If-None-Match": `"old"`}, 200, "", immutable, big},
+		{"HEAD", "HEAD", v + "/big.js", map[string]string{"Accept-Encoding": "gzip"}, 200, "gzip", immutable, nil},
+		{"unversioned", "GET", "/ui/big.js", nil, 200, "", "no-cache", big},
+		{"unversioned, ETag matches", "GET", "/ui/big.js", map[string]string{"If-None-Match": etag}, 304, "", "no-cache", nil},
+		{"unversioned, gzipped", "HEAD", "/ui/big.js", map[string]string{"Accept-Encoding": "gzip"}, 200, "gzip", "no-cache", nil},
+		{"another version", "GET", "/ui/v/0123456789abcdef/big.js", nil, 200, "", "no-cache", big},
+		{"another version, ETag matches", "GET", "/ui/v/0123456789abcdef/big.js", map[string]string{"If-None-Match": etag}, 304, "", "no-cache", nil},
+		{"too small to gain from gzip", "GET", v + "/app.js", map[string]string{"Accept-Encoding": "gzip"}, 200, "", immutable, ui["app.js"].Data},
+		{"public file", "GET", v + "/public/style.css", nil, 200, "", public, ui["public/style.css"].Data},
+		{"unversioned public file", "GET", "/ui/public/style.css", nil, 200, "", "no-cache", ui["public/style.css"].Data},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -343,9 +389,57 @@ func TestUIFilesCachedAndCompressed(t *testing.T) {
 				t.Errorf("%d, encoding %q, %d bytes; want %d, %q, %d bytes", resp.StatusCode, resp.Header.Get("Content-Encoding"), len(body),
 					tt.status, tt.encoding, len(tt.body))
 			}
-			if resp.Header.Get("ETag") != etag && tt.path == "/ui/big.js" {
+			if got := resp.Header.Get("Cache-Control"); got != tt.cache {
+				t.Errorf("Cache-Control %q, want %q", got, tt.cache)
+			}
+			if got := resp.Header.Get("Vary"); got != "Accept-Encoding" {
+				t.Errorf("Vary %q", got)
+			}
+			if resp.Header.Get("ETag") != etag && strings.HasSuffix(tt.path, "/big.js") {
 				t.Errorf("ETag %q, want %q", resp.Header.Get("ETag"), etag)
 			}
+			if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'self'") {
+				t.Errorf("CSP %q", csp)
+			}
 		})
+	}
+}
+
+// TestUIVersion: the version in the files' paths is the same for the same
+// files and changes when any file does, or a file is added, but not when
+// only a page does (pages are never cached).
+func TestUIVersion(t *testing.T) {
+	version := func(ui fstest.MapFS) string {
+		t.Helper()
+		return uiVersioned(t, apitest.StartServerWithUI(t, ui))
+	}
+	with := func(name, data string) fstest.MapFS {
+		ui := fstest.MapFS{}
+		for n, f := range testUI {
+			ui[n] = f
+		}
+		ui[name] = &fstest.MapFile{Data: []byte(data)}
+		return ui
+	}
+	base := version(testUI)
+	if again := version(with("app.js", string(testUI["app.js"].Data))); again != base {
+		t.Errorf("the same files: version %s, then %s", base, again)
+	}
+	for _, tt := range []struct{ name, file, data string }{
+		{"a script changed", "app.js", `console.log("bye")`},
+		{"a nested script changed", "js/screen.js", `export const x = 1`},
+		{"the style sheet changed", "public/style.css", `body { color: red }`},
+		{"a file added", "js/other.js", `export {}`},
+	} {
+		if got := version(with(tt.file, tt.data)); got == base {
+			t.Errorf("%s: version still %s", tt.name, got)
+		}
+	}
+	if got := version(with("index.html", `<script src="{{UI}}/app.js"></script><!-- changed -->`)); got != base {
+		t.Errorf("only the page changed: version %s, was %s", got, base)
+	}
+	backend := apitest.NewFake(apitest.PeerID(0)).Backend()
+	if _, err := api.New(api.Config{Home: t.TempDir(), Backend: backend, UI: with("v/x.js", "")}); err == nil || !strings.Contains(err.Error(), "v/x.js") {
+		t.Errorf("a UI with a file under v/, where the versions are: %v", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"io/fs"
 	"mime"
 	"net/http"
@@ -13,15 +14,44 @@ import (
 	"strings"
 )
 
-// uiFiles serves the web UI's static files from memory: each with a
-// strong ETag of its content and "Cache-Control: no-cache", so that a
-// browser keeps it and asks again with If-None-Match, getting 304 and no
-// body until the daemon serves a different build; and compressed with gzip
-// when the browser accepts it and that is smaller. The files are read,
-// hashed and compressed once, when the server is made.
+// uiFiles serves the web UI's static files from memory, read, hashed and
+// compressed once, when the server is made; gzipped when the browser
+// accepts it and that is smaller, with a strong ETag of the content, and
+// "Vary: Accept-Encoding".
+//
+// Every file has two addresses. The pages (index.html, login.html) name
+// the versioned one, under uiPrefix + "v/" + version + "/", where version
+// is a hash of all the files: it changes whenever any file does, so a
+// browser may keep what it loaded there for a year without asking again
+// ("max-age=31536000, immutable"; "private" but for the login screen's
+// public files, though a loopback server has no shared cache between it
+// and the browser). The modules' relative imports ('./dom.js',
+// '../api.js') and the style sheet's url(icon.svg) inherit the prefix. The
+// pages themselves are never cached (servePage), so they always name the
+// current version.
+//
+// The unversioned address (uiPrefix + name), and a versioned one with
+// another version, serve the current file with "no-cache": a browser keeps
+// it but revalidates it every time (304 while the ETag matches). That
+// keeps a page from an older build working, for what its session allows
+// (sessions end with the daemon's run, so an upgrade ends them), without
+// ever storing a file as immutable under a version it does not belong to:
+// a downgrade back to that version would otherwise find it. No redirect to
+// the current version: a module redirected to another prefix would import
+// a second copy of dom.js and api.js, with their own state.
 type uiFiles struct {
-	byPath map[string]uiFile // by path in the FS, without a leading slash
+	byPath  map[string]uiFile // by path in the FS, without a leading slash
+	version string            // the hash of all the files, in their versioned URLs
 }
+
+// uiVersionDir is the directory, under uiPrefix, of the versioned URLs.
+const uiVersionDir = "v/"
+
+// uiVersionLen is the length of a version: 64 bits of SHA-256, in hex.
+const uiVersionLen = 16
+
+// uiImmutable is how long a browser keeps a file from its versioned URL.
+const uiImmutable = "max-age=31536000, immutable"
 
 // uiFile is one static file as served.
 type uiFile struct {
@@ -34,15 +64,20 @@ type uiFile struct {
 // servePage, with their placeholders filled in).
 func newUIFiles(fsys fs.FS) (*uiFiles, error) {
 	u := &uiFiles{byPath: map[string]uiFile{}}
+	all := sha256.New() // of every file's name and content, in WalkDir's lexical order
 	err := fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || strings.HasSuffix(name, ".html") {
 			return err
+		}
+		if strings.HasPrefix(name, uiVersionDir) {
+			return fmt.Errorf("%s: the directory %s is where the versioned URLs are", name, uiVersionDir)
 		}
 		data, err := fs.ReadFile(fsys, name)
 		if err != nil {
 			return err
 		}
 		sum := sha256.Sum256(data)
+		fmt.Fprintf(all, "%s\x00%x\x00", name, sum)
 		f := uiFile{data: data, etag: `"` + hex.EncodeToString(sum[:12]) + `"`,
 			contentType: mime.TypeByExtension(path.Ext(name))}
 		if f.contentType == "" {
@@ -63,13 +98,46 @@ func newUIFiles(fsys fs.FS) (*uiFiles, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read the UI's files: %w", err)
 	}
+	u.version = hex.EncodeToString(all.Sum(nil))[:uiVersionLen]
 	return u, nil
 }
 
-// serve answers a request for name (the path under uiPrefix).
-func (u *uiFiles) serve(w http.ResponseWriter, r *http.Request, name string) {
+// prefix is the path under which the current version's files are served,
+// without a trailing slash: what the pages' uiPlaceholder stands for.
+func (u *uiFiles) prefix() string { return uiPrefix + uiVersionDir + u.version }
+
+// uiName splits p, a path under uiPrefix, into the name of the file it
+// asks for and the version in it ("" for the unversioned address). It is
+// not ok when p is not under uiPrefix, names a version that is not one
+// (uiVersionLen hex digits), or a name that is not a clean path to a file
+// (fs.ValidPath: no dot or dot-dot, no empty element, no trailing slash).
+func uiName(p string) (name, version string, ok bool) {
+	name, ok = strings.CutPrefix(p, uiPrefix)
+	if !ok {
+		return "", "", false
+	}
+	if rest, versioned := strings.CutPrefix(name, uiVersionDir); versioned {
+		version, name, ok = strings.Cut(rest, "/")
+		if !ok || !isVersion(version) {
+			return "", "", false
+		}
+	}
+	return name, version, fs.ValidPath(name) && name != "."
+}
+
+// isVersion tells whether v has the form of a version.
+func isVersion(v string) bool {
+	if len(v) != uiVersionLen {
+		return false
+	}
+	_, err := hex.DecodeString(v)
+	return err == nil && strings.ToLower(v) == v
+}
+
+// serve answers a request for name, from its versioned URL of version.
+func (u *uiFiles) serve(w http.ResponseWriter, r *http.Request, name, version string) {
 	f, ok := u.byPath[name]
 	if !ok {
 		writeError(w, http.StatusNotFound, CodeNotFound, "no such file: "+r.URL.Path)
@@ -77,7 +145,14 @@ func (u *uiFiles) serve(w http.ResponseWriter, r *http.Request, name string) {
 	}
 	h := w.Header()
 	h.Set("ETag", f.etag)
-	h.Set("Cache-Control", "no-cache")
+	switch {
+	case version != u.version:
+		h.Set("Cache-Control", "no-cache")
+	case strings.HasPrefix(name, publicDir):
+		h.Set("Cache-Control", "public, "+uiImmutable)
+	default:
+		h.Set("Cache-Control", "private, "+uiImmutable)
+	}
 	h.Set("Vary", "Accept-Encoding")
 	if etagMatches(r.Header.Get("If-None-Match"), f.etag) {
 		w.WriteHeader(http.StatusNotModified)

@@ -42,20 +42,51 @@ func TestAssets(t *testing.T) {
 	if !strings.Contains(string(login), "{{MESSAGE}}") || !strings.Contains(string(login), `name="token"`) {
 		t.Error("login.html lacks its message placeholder or the token field")
 	}
-	for _, bad := range []string{"<script", "CSRF", "csrf", "/ui/js/"} {
+	for _, bad := range []string{"<script", "CSRF", "csrf", "/js/"} {
 		if strings.Contains(string(login), bad) {
 			t.Errorf("login.html holds %q", bad)
 		}
 	}
-	for _, m := range regexp.MustCompile(`(?:href|src)="(/[^"]*)"`).FindAllStringSubmatch(string(login), -1) {
-		if m[1] != "/login" && !strings.HasPrefix(m[1], "/ui/public/") {
-			t.Errorf("login.html loads %s, which needs a session", m[1])
+	// Both pages name the UI's files by their versioned path, {{UI}}/...,
+	// and only files that exist; the login screen only public ones.
+	for page, text := range map[string]string{"index.html": string(page), "login.html": string(login)} {
+		refs := regexp.MustCompile(`(?:href|src)="([^"#]*)"`).FindAllStringSubmatch(text, -1)
+		if len(refs) < 2 {
+			t.Errorf("%s refers to %d files", page, len(refs))
 		}
-		if p, ok := strings.CutPrefix(m[1], "/ui/"); ok {
+		for _, m := range refs {
+			if m[1] == "/login" && page == "login.html" {
+				continue
+			}
+			p, ok := strings.CutPrefix(m[1], "{{UI}}/")
+			if !ok {
+				t.Errorf("%s refers to %s, not under {{UI}}/", page, m[1])
+				continue
+			}
+			if page == "login.html" && !strings.HasPrefix(p, "public/") {
+				t.Errorf("login.html loads %s, which needs a session", m[1])
+			}
 			if _, err := fs.Stat(ui, p); err != nil {
-				t.Errorf("login.html loads %s: %v", m[1], err)
+				t.Errorf("%s loads %s: %v", page, m[1], err)
 			}
 		}
+	}
+	// The files name each other relatively, within their version.
+	err = fs.WalkDir(ui, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || strings.HasSuffix(path, ".html") {
+			return err
+		}
+		b, err := fs.ReadFile(ui, path)
+		if err != nil {
+			return err
+		}
+		if strings.Contains(string(b), "/ui/") {
+			t.Errorf("%s names a path under /ui/: a file refers to others relatively", path)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	n := 0
 	err = fs.WalkDir(ui, ".", func(path string, d fs.DirEntry, err error) error {

@@ -3,20 +3,39 @@
 
 import {get, EventStream, onSessionLost} from './api.js';
 import {h, replace, shortID, debounce, visible, setRemote} from './dom.js';
-import inbox from './screens/inbox.js';
-import requests from './screens/requests.js';
-import thread from './screens/thread.js';
-import rooms from './screens/rooms.js';
-import room from './screens/room.js';
-import groups from './screens/groups.js';
-import group from './screens/group.js';
-import identity from './screens/identity.js';
-import status from './screens/status.js';
+// The screens, in navigation order: what the shell needs of each before
+// its module is loaded. A screen's module (load) is imported when the
+// screen is first opened; its default export is {mount}, where mount(main,
+// app, arg) draws it and returns a cleanup function. title(arg, app) names
+// it in the document's title (and, without arg, in the navigation). Screens
+// without nav are reached from others (#/chat/PEER, #/room/ID, #/group/ID);
+// navAs is the navigation entry they belong to.
+const screens = [
+  {name: 'inbox', nav: true, title: () => 'Inbox', load: () => import('./screens/inbox.js')},
+  {name: 'requests', nav: true, title: () => 'Requests', load: () => import('./screens/requests.js')},
+  {name: 'groups', nav: true, title: () => 'Groups', load: () => import('./screens/groups.js')},
+  {name: 'rooms', nav: true, title: () => 'Rooms', load: () => import('./screens/rooms.js')},
+  {name: 'identity', nav: true, title: () => 'Identity', load: () => import('./screens/identity.js')},
+  {name: 'status', nav: true, title: () => 'Status', load: () => import('./screens/status.js')},
+  {name: 'chat', navAs: 'inbox', title: (peer, app) => app.name(peer), load: () => import('./screens/thread.js')},
+  {name: 'room', navAs: 'rooms', title: () => 'Room', load: () => import('./screens/room.js')},
+  {name: 'group', navAs: 'groups', title: () => 'Group', load: () => import('./screens/group.js')},
+];
 
-// The screens, in navigation order. A screen is {name, title, nav, mount};
-// mount(main, app, arg) draws it and returns a cleanup function. Screens
-// without nav are reached from others (#/chat/PEER, #/room/ID, #/group/ID).
-const screens = [inbox, requests, groups, rooms, identity, status, thread, room, group];
+// loaded holds each screen's module once asked for, by name: a promise, so
+// that a screen opened again while it loads waits for the same import. A
+// failed import is forgotten, to be tried again.
+const loaded = new Map();
+
+function load(screen) {
+  let p = loaded.get(screen.name);
+  if (!p) {
+    p = screen.load().then(m => m.default);
+    p.catch(() => loaded.delete(screen.name));
+    loaded.set(screen.name, p);
+  }
+  return p;
+}
 
 const app = {
   self: null,
@@ -55,27 +74,42 @@ const app = {
 let screenListeners = [];
 let cleanup = null;
 let firstRoute = true;
+let routing = 0; // counts routes: only the latest mounts its screen
 
-function route() {
+async function route() {
   const [, name = 'inbox', ...rest] = (location.hash || '#/inbox').split('/');
   const arg = rest.length ? decodeURIComponent(rest.join('/')) : '';
-  const screen = screens.find(s => s.name === name) || inbox;
+  const screen = screens.find(s => s.name === name) || screens[0];
+  const seq = ++routing;
+  const first = firstRoute;
+  firstRoute = false;
   if (cleanup) cleanup();
+  cleanup = null;
   for (const fn of screenListeners) app.listeners.delete(fn);
   screenListeners = [];
   const main = document.getElementById('main');
   main.replaceChildren();
-  main.dataset.screen = screen.name;
+  delete main.dataset.screen;
   document.title = visible(`${screen.title(arg, app)} · Backchannel`);
   drawNav(screen);
-  cleanup = screen.mount(main, app, arg) || null;
+  let mod;
+  try {
+    mod = await load(screen);
+  } catch (err) {
+    if (seq !== routing) return;
+    replace(main, h('p', {class: 'error', role: 'alert'}, `Cannot load this screen: ${err.message}. `,
+      h('button', {type: 'button', onclick: () => location.reload()}, 'Reload')));
+    return;
+  }
+  if (seq !== routing) return; // another route came while this one loaded
+  main.dataset.screen = screen.name;
+  cleanup = mod.mount(main, app, arg) || null;
   // Focus moves to the new screen's heading, unless the screen put it
   // somewhere itself (a conversation's composer).
-  if (!firstRoute && !main.contains(document.activeElement)) {
+  if (!first && !main.contains(document.activeElement)) {
     const heading = main.querySelector('h1');
     (heading || main).focus();
   }
-  firstRoute = false;
 }
 
 function drawNav(current) {
