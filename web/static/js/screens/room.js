@@ -145,8 +145,9 @@ export default {
       ] : [];
       return h('li', {class: 'question' + (q.answered ? ' answered' : '') + (q.pinned ? ' pinned' : ''), dataset: {id: q.id, upvotes: q.upvotes}},
         h('div', {class: 'votes'},
-          h('span', {class: 'upvotes', 'aria-label': `${q.upvotes} upvotes`}, q.upvotes),
-          act('▲', target(q.id, 'questions/{msg}/upvote'), {class: 'upvote', 'aria-label': `Upvote: ${q.text}`})),
+          h('span', {class: 'upvotes'}, String(q.upvotes), h('span', {class: 'sr-only'}, q.upvotes === 1 ? ' upvote' : ' upvotes')),
+          // The arrow is an icon, not words: the name says what it does.
+          act(h('span', {'aria-hidden': 'true'}, '▲'), target(q.id, 'questions/{msg}/upvote'), {class: 'upvote', 'aria-label': `Upvote: ${q.text}`})),
         h('div', {class: 'q-main'},
           h('p', {class: 'q-text', dir: 'auto'}, remote(q.text, {multiline: true})),
           h('p', {class: 'meta'}, personEl(q.sender), ' · ', timeEl(q.time),
@@ -160,12 +161,12 @@ export default {
       const who = m.sender.display;
       if (modTools && !m.sender.me && m.sender.role !== 'host') {
         mod.push(act('Mute 10 min', () => post(`${base}/mute`, {peer: m.sender_id, until: new Date(Date.now() + 600000).toISOString()}).then(load),
-          {class: 'mod', 'aria-label': `Mute ${who} for 10 minutes`}));
+          {class: 'mod', 'aria-label': `Mute 10 min: ${who}`}));
         if (isHost()) {
           // A role the sender has, or a higher one, is not offered.
           for (const role of ['speaker', 'moderator'].filter(r => !atLeast(m.sender.role, r))) {
             mod.push(act(`Make ${role}`, () => post(`${base}/grant`, {peer: m.sender_id, role, ttl_seconds: 7200}).then(load),
-              {class: 'mod', 'aria-label': `Make ${who} ${role} for 2 hours`}));
+              {class: 'mod', 'aria-label': `Make ${role} for 2 hours: ${who}`}));
           }
         }
       }
