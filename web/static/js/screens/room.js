@@ -76,12 +76,17 @@ export default {
     });
     const questions = h('ol', {class: 'questions', id: 'questions', 'aria-label': 'Questions, most upvoted first', 'aria-live': 'polite'});
 
-    main.append(
-      h('div', {class: 'thread-head'}, h('a', {href: '#/rooms', class: 'back'}, '← Rooms'), heading),
+    // Everything below the heading waits for the first load and then shows
+    // at once, in its final layout: drawn piece by piece, the description
+    // and the "who is here" lines filled in late and pushed the columns
+    // down, most on a phone.
+    const body = h('div', {class: 'room-body', hidden: true},
       desc, who, people, nameBox,
       h('div', {class: 'room-tools'},
         h('label', {class: 'check'}, modToggle, ' Moderator tools'),
         act('Leave room', async () => { await post(`${base}/leave`); app.go('#/rooms'); }, {class: 'danger'})),
+      // The ask box and the chat's own box come before their lists: the
+      // keyboard reaches them first, without going through every line.
       h('div', {class: 'columns room-columns'},
         h('section', {class: 'panel', 'aria-labelledby': 'questions-h'},
           h('h2', {id: 'questions-h'}, 'Questions'),
@@ -91,8 +96,11 @@ export default {
           privateForm),
         h('section', {class: 'panel chat-panel', 'aria-labelledby': 'chat-h'},
           h('h2', {id: 'chat-h'}, 'Chat'),
-          chatLog,
-          textForm('say', 'Say something', 'Send', text => post(`${base}/say`, {text})))));
+          textForm('say', 'Say something', 'Send', text => post(`${base}/say`, {text})),
+          chatLog)));
+    main.append(
+      h('div', {class: 'thread-head'}, h('a', {href: '#/rooms', class: 'back'}, '← Rooms'), heading),
+      body);
     // A private question to a speaker: an end-to-end 1:1 message that
     // carries the room as its context (a request if they have not accepted
     // us yet).
@@ -199,11 +207,15 @@ export default {
         if (!nameBox.open && info.as) asChoice.set(info.as);
         drawPrivate();
         replace(questions, qs.questions.length ? qs.questions.map(questionItem) : h('li', {class: 'empty'}, 'No questions yet.'));
+        // Shown before the chat is drawn, all in this one task (so in one
+        // frame): the log needs its height to scroll to its end.
+        body.hidden = false;
         const nearBottom = chatLog.scrollHeight - chatLog.scrollTop - chatLog.clientHeight < 80;
         replace(chatLog, chat.messages.map(chatItem));
         if (nearBottom || first) chatLog.scrollTop = chatLog.scrollHeight;
       } catch (err) {
         replace(who, h('span', {class: 'error'}, err.message));
+        body.hidden = false;
       }
     }, 200);
     app.on(e => {
