@@ -10,6 +10,31 @@ import {personEl, nameChoice, nameSummary, atLeast} from './roomnames.js';
 
 const roomReactions = ['👍', '👏', '❤️'];
 
+// redraw replaces list's items, keeping the keyboard focus in the list
+// when the control it was on goes away with the redraw (a moderator hid the
+// question, marked it answered or pinned it, and that button is gone): to
+// the same item's control at the same place, or else to the control that
+// says the same (Hide) in the item now at that item's place, else to that
+// item's control at the same place, else to fallback. replace() already
+// follows a control whose item moved (an upvote reorders the list).
+function redraw(list, items, fallback) {
+  const active = document.activeElement;
+  const inList = active && active !== list && list.contains(active);
+  const controls = el => [...el.querySelectorAll('button, a[href], input, select, textarea, summary')];
+  const item = inList ? active.closest('[data-id]') : null;
+  const index = item ? [...list.children].indexOf(item) : -1;
+  const at = item ? controls(item).indexOf(active) : -1;
+  const text = inList ? active.textContent : '';
+  replace(list, items);
+  if (!inList || list.contains(document.activeElement)) return;
+  const now = [...list.children];
+  const same = item && now.find(li => li.dataset.id === item.dataset.id);
+  const next = same || now[Math.min(index, now.length - 1)];
+  const cs = next ? controls(next) : [];
+  const to = (!same && cs.find(c => c.textContent === text)) || (cs.length ? cs[Math.max(0, Math.min(at, cs.length - 1))] : fallback);
+  if (to) to.focus();
+}
+
 export default {
   name: 'room',
   navAs: 'rooms',
@@ -89,7 +114,7 @@ export default {
       // keyboard reaches them first, without going through every line.
       h('div', {class: 'columns room-columns'},
         h('section', {class: 'panel', 'aria-labelledby': 'questions-h'},
-          h('h2', {id: 'questions-h'}, 'Questions'),
+          h('h2', {id: 'questions-h', tabindex: '-1'}, 'Questions'),
           status,
           textForm('ask', 'Ask a question', 'Ask', text => post(`${base}/ask`, {text})),
           questions,
@@ -206,7 +231,8 @@ export default {
         replace(nameSum, nameSummary(info.as, info.my_name));
         if (!nameBox.open && info.as) asChoice.set(info.as);
         drawPrivate();
-        replace(questions, qs.questions.length ? qs.questions.map(questionItem) : h('li', {class: 'empty'}, 'No questions yet.'));
+        redraw(questions, qs.questions.length ? qs.questions.map(questionItem) : h('li', {class: 'empty'}, 'No questions yet.'),
+          document.getElementById('questions-h'));
         // Shown before the chat is drawn, all in this one task (so in one
         // frame): the log needs its height to scroll to its end.
         body.hidden = false;
