@@ -171,7 +171,8 @@ func TestBrowserRoomNarrowLayout(t *testing.T) {
 // and Space, five times over; each upvote moves the question up the list,
 // and the focus stays on that question's upvote button. A moderator's
 // action that takes its own button away (mark answered) or the question
-// (hide) leaves the focus on the nearest control, not on the page.
+// (hide) leaves the focus on the nearest control, not on the page. A new
+// question is announced alone.
 func TestBrowserRoomUpvoteFocus(t *testing.T) {
 	browser := newBrowser(t)
 	host := newUser(t, browser, "Host")
@@ -223,6 +224,12 @@ func TestBrowserRoomUpvoteFocus(t *testing.T) {
 	host.do("press Space", chromedp.KeyEvent(" "))
 	host.waitJS("the question hidden", fmt.Sprintf(`!document.querySelector(%q) && document.querySelectorAll('#questions .question').length === 5`, topSel))
 	host.waitJS("the focus on the next question's Hide", `document.activeElement.matches('#questions .question:first-child button.mod[aria-label^="Hide"]')`)
+
+	// A new question is announced on its own, not with the whole list
+	// (which is no live region: it is redrawn whole at every change).
+	roomSays(t, lee, id, true, "One more from Lee")
+	host.waitJS("the new question announced", `document.querySelector('#announce').textContent === 'New question from Lee: One more from Lee' && `+
+		`!document.querySelector('#questions').hasAttribute('aria-live') && document.activeElement.matches('#questions button.mod')`)
 }
 
 // namesJS lists the controls named by aria-label whose name does not hold

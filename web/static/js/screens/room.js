@@ -43,6 +43,9 @@ export default {
     const base = `/v1/rooms/${id}`;
     let info = null;
     let modTools = false;
+    // The questions drawn so far (null before the first load), to tell
+    // screen readers of new ones.
+    let seen = null;
 
     const heading = h('h1', {tabindex: '-1', id: 'room-title'}, 'Room');
     const desc = h('p', {class: 'room-desc'});
@@ -99,7 +102,15 @@ export default {
         privateStatus.textContent = visible(err.message);
       }
     });
-    const questions = h('ol', {class: 'questions', id: 'questions', 'aria-label': 'Questions, most upvoted first', 'aria-live': 'polite'});
+    // Not a live region: redrawn whole on every change, it would be read out
+    // whole each time. New questions are announced one by one (tellNew).
+    const questions = h('ol', {class: 'questions', id: 'questions', 'aria-label': 'Questions, most upvoted first'});
+    function tellNew(qs) {
+      const fresh = seen ? qs.filter(q => !seen.has(q.id) && !q.sender.me) : [];
+      seen = new Set(qs.map(q => q.id));
+      if (fresh.length === 1) app.announce(`New question from ${fresh[0].sender.display}: ${fresh[0].text}`);
+      else if (fresh.length > 1) app.announce(`${fresh.length} new questions`);
+    }
 
     // Everything below the heading waits for the first load and then shows
     // at once, in its final layout: drawn piece by piece, the description
@@ -224,13 +235,17 @@ export default {
         document.title = visible(`${info.name} · Backchannel`);
         setRemote(desc, info.description || '', {multiline: true});
         const host = info.people.find(p => p.role === 'host');
-        replace(who, isHost() ? 'You host this room. ' : ['Hosted by ', remote(host ? host.display : app.name(info.host_id)), '. '],
+        // A live region: redrawn only when it says something new, or every
+        // chat line would have it read out again.
+        const whoNow = h('span', {}, isHost() ? 'You host this room. ' : ['Hosted by ', remote(host ? host.display : app.name(info.host_id)), '. '],
           `${info.listeners} listening`);
+        if (who.textContent !== whoNow.textContent) replace(who, whoNow);
         replace(people, info.people.map(p => h('li', {class: 'person', dataset: {peer: p.id, role: p.role}}, personEl(p, 'person-label'))),
           info.people_more ? h('li', {class: 'person more'}, `and ${info.people_more} more`) : null);
         replace(nameSum, nameSummary(info.as, info.my_name));
         if (!nameBox.open && info.as) asChoice.set(info.as);
         drawPrivate();
+        tellNew(qs.questions);
         redraw(questions, qs.questions.length ? qs.questions.map(questionItem) : h('li', {class: 'empty'}, 'No questions yet.'),
           document.getElementById('questions-h'));
         // Shown before the chat is drawn, all in this one task (so in one
