@@ -302,7 +302,8 @@ func checkNames(u *user, screen string) int {
 // (a conversation, a request, a group invitation, a room with the host's
 // tools, contacts with a safety number open, the status, a thread) and
 // checks that every control named by aria-label says in its name the text
-// it shows, so that a voice-control user can say what they see.
+// it shows, so that a voice-control user can say what they see. Declining
+// the invitation and the request by keyboard leaves the focus on the page.
 func TestBrowserRoomAccessibleNames(t *testing.T) {
 	browser := newBrowser(t)
 	host := newUser(t, browser, "Host")
@@ -382,4 +383,17 @@ func TestBrowserRoomAccessibleNames(t *testing.T) {
 		}
 	}
 	t.Logf("controls named by aria-label, checked per screen: %v", checked)
+
+	// Declining by keyboard, the invitation and the request go, and the
+	// focus goes to the screen's heading (nothing else is left), not to
+	// the page.
+	declined := func(screen, button, gone string) {
+		host.goTo("#/"+screen, screen)
+		host.waitJS("Decline focused", fmt.Sprintf(`(b => { b.focus(); return document.activeElement === b })(document.querySelector(%q))`, button))
+		host.do("press Enter", chromedp.KeyEvent("\r"))
+		host.waitJS(screen+": declined", gone)
+		host.waitJS(screen+": the focus on the heading", `document.activeElement === document.querySelector('main h1')`)
+	}
+	declined("groups", `#group-invites button[aria-label^="Decline"]`, `!document.querySelector('#group-invites .group-invite')`)
+	declined("requests", `#requests-list button[aria-label^="Decline"]`, `!document.querySelector('#requests-list .request')`)
 }
