@@ -80,7 +80,7 @@ function groupItem(app, g) {
 function inviteItem(app, g, reload) {
   const id = enc(g.id);
   const from = g.inviter_id ? app.name(g.inviter_id) : 'someone';
-  return h('li', {class: 'request panel group-invite', dataset: {id: g.id}},
+  const li = h('li', {class: 'request panel group-invite', dataset: {id: g.id}},
     h('h3', {class: 'request-from'}, remote(g.name)),
     h('p', {class: 'request-context'}, remote(from), ` invited you · ${g.member_count} member${g.member_count === 1 ? '' : 's'}`),
     h('div', {class: 'actions'},
@@ -92,6 +92,16 @@ function inviteItem(app, g, reload) {
       action('Decline', async () => {
         await post(`/v1/groups/${id}/decline`);
         app.announce(`Declined ${g.name}`);
+        focusAfter(li);
         reload();
       }, {'aria-label': `Decline ${g.name}`})));
+  return li;
+}
+
+// focusAfter moves the keyboard focus off item, which is about to go, to
+// the next item's first button (or the previous one's), else the heading:
+// the focus would drop to <body> with it.
+function focusAfter(item) {
+  const near = (item.nextElementSibling || item.previousElementSibling)?.querySelector('button');
+  (near || document.querySelector('main h1'))?.focus();
 }

@@ -44,8 +44,10 @@ export default {
 function requestItem(app, c, messages, where, reload) {
   const name = c.name || `Peer ${shortID(c.peer_id)}`;
   const p = enc(c.peer_id);
-  const done = what => { app.announce(`${what} ${name}`); reload(); };
-  return h('li', {class: 'request panel', dataset: {peer: c.peer_id}},
+  // Declined or blocked, the request goes: the focus moves off it first
+  // (see focusAfter), not down to <body> with it.
+  const done = what => { app.announce(`${what} ${name}`); focusAfter(li); reload(); };
+  const li = h('li', {class: 'request panel', dataset: {peer: c.peer_id}},
     h('h2', {class: 'request-from'}, remote(name),
       c.name ? h('span', {class: 'peer-id', title: c.peer_id}, ` ${shortID(c.peer_id)}`) : null),
     where ? h('p', {class: 'request-context'}, where) : h('p', {class: 'request-context none'}, 'No context: not a contact, not seen in your rooms'),
@@ -62,6 +64,14 @@ function requestItem(app, c, messages, where, reload) {
         {'aria-label': `Decline ${name}`}),
       action('Block', async () => { await post(`/v1/requests/${p}/block`); done('Blocked'); },
         {class: 'danger', 'aria-label': `Block ${name}`})));
+  return li;
+}
+
+// focusAfter moves the keyboard focus off item, which is about to go, to
+// the next item's first button (or the previous one's), else the heading.
+function focusAfter(item) {
+  const near = (item.nextElementSibling || item.previousElementSibling)?.querySelector('button');
+  (near || document.querySelector('main h1'))?.focus();
 }
 
 // context says where a request came from: the context its sender attached

@@ -10,6 +10,31 @@ import {personEl, nameChoice, nameSummary, atLeast} from './roomnames.js';
 
 const roomReactions = ['👍', '👏', '❤️'];
 
+// redraw replaces list's items, keeping the keyboard focus in the list
+// when the control it was on goes away with the redraw (a moderator hid the
+// question, marked it answered or pinned it, and that button is gone): to
+// the same item's control at the same place, or else to the control that
+// says the same (Hide) in the item now at that item's place, else to that
+// item's control at the same place, else to fallback. replace() already
+// follows a control whose item moved (an upvote reorders the list).
+function redraw(list, items, fallback) {
+  const active = document.activeElement;
+  const inList = active && active !== list && list.contains(active);
+  const controls = el => [...el.querySelectorAll('button, a[href], input, select, textarea, summary')];
+  const item = inList ? active.closest('[data-id]') : null;
+  const index = item ? [...list.children].indexOf(item) : -1;
+  const at = item ? controls(item).indexOf(active) : -1;
+  const text = inList ? active.textContent : '';
+  replace(list, items);
+  if (!inList || list.contains(document.activeElement)) return;
+  const now = [...list.children];
+  const same = item && now.find(li => li.dataset.id === item.dataset.id);
+  const next = same || now[Math.min(index, now.length - 1)];
+  const cs = next ? controls(next) : [];
+  const to = (!same && cs.find(c => c.textContent === text)) || (cs.length ? cs[Math.max(0, Math.min(at, cs.length - 1))] : fallback);
+  if (to) to.focus();
+}
+
 export default {
   name: 'room',
   navAs: 'rooms',
@@ -18,6 +43,9 @@ export default {
     const base = `/v1/rooms/${id}`;
     let info = null;
     let modTools = false;
+    // The questions drawn so far (null before the first load), to tell
+    // screen readers of new ones.
+    let seen = null;
 
     const heading = h('h1', {tabindex: '-1', id: 'room-title'}, 'Room');
     const desc = h('p', {class: 'room-desc'});
@@ -74,25 +102,41 @@ export default {
         privateStatus.textContent = visible(err.message);
       }
     });
-    const questions = h('ol', {class: 'questions', id: 'questions', 'aria-label': 'Questions, most upvoted first', 'aria-live': 'polite'});
+    // Not a live region: redrawn whole on every change, it would be read out
+    // whole each time. New questions are announced one by one (tellNew).
+    const questions = h('ol', {class: 'questions', id: 'questions', 'aria-label': 'Questions, most upvoted first'});
+    function tellNew(qs) {
+      const fresh = seen ? qs.filter(q => !seen.has(q.id) && !q.sender.me) : [];
+      seen = new Set(qs.map(q => q.id));
+      if (fresh.length === 1) app.announce(`New question from ${fresh[0].sender.display}: ${fresh[0].text}`);
+      else if (fresh.length > 1) app.announce(`${fresh.length} new questions`);
+    }
 
-    main.append(
-      h('div', {class: 'thread-head'}, h('a', {href: '#/rooms', class: 'back'}, '← Rooms'), heading),
+    // Everything below the heading waits for the first load and then shows
+    // at once, in its final layout: drawn piece by piece, the description
+    // and the "who is here" lines filled in late and pushed the columns
+    // down, most on a phone.
+    const body = h('div', {class: 'room-body', hidden: true},
       desc, who, people, nameBox,
       h('div', {class: 'room-tools'},
         h('label', {class: 'check'}, modToggle, ' Moderator tools'),
         act('Leave room', async () => { await post(`${base}/leave`); app.go('#/rooms'); }, {class: 'danger'})),
+      // The ask box and the chat's own box come before their lists: the
+      // keyboard reaches them first, without going through every line.
       h('div', {class: 'columns room-columns'},
         h('section', {class: 'panel', 'aria-labelledby': 'questions-h'},
-          h('h2', {id: 'questions-h'}, 'Questions'),
+          h('h2', {id: 'questions-h', tabindex: '-1'}, 'Questions'),
           status,
           textForm('ask', 'Ask a question', 'Ask', text => post(`${base}/ask`, {text})),
           questions,
           privateForm),
         h('section', {class: 'panel chat-panel', 'aria-labelledby': 'chat-h'},
           h('h2', {id: 'chat-h'}, 'Chat'),
-          chatLog,
-          textForm('say', 'Say something', 'Send', text => post(`${base}/say`, {text})))));
+          textForm('say', 'Say something', 'Send', text => post(`${base}/say`, {text})),
+          chatLog)));
+    main.append(
+      h('div', {class: 'thread-head'}, h('a', {href: '#/rooms', class: 'back'}, '← Rooms'), heading),
+      body);
     // A private question to a speaker: an end-to-end 1:1 message that
     // carries the room as its context (a request if they have not accepted
     // us yet).
@@ -145,8 +189,9 @@ export default {
       ] : [];
       return h('li', {class: 'question' + (q.answered ? ' answered' : '') + (q.pinned ? ' pinned' : ''), dataset: {id: q.id, upvotes: q.upvotes}},
         h('div', {class: 'votes'},
-          h('span', {class: 'upvotes', 'aria-label': `${q.upvotes} upvotes`}, q.upvotes),
-          act('▲', target(q.id, 'questions/{msg}/upvote'), {class: 'upvote', 'aria-label': `Upvote: ${q.text}`})),
+          h('span', {class: 'upvotes'}, String(q.upvotes), h('span', {class: 'sr-only'}, q.upvotes === 1 ? ' upvote' : ' upvotes')),
+          // The arrow is an icon, not words: the name says what it does.
+          act(h('span', {'aria-hidden': 'true'}, '▲'), target(q.id, 'questions/{msg}/upvote'), {class: 'upvote', 'aria-label': `Upvote: ${q.text}`})),
         h('div', {class: 'q-main'},
           h('p', {class: 'q-text', dir: 'auto'}, remote(q.text, {multiline: true})),
           h('p', {class: 'meta'}, personEl(q.sender), ' · ', timeEl(q.time),
@@ -160,12 +205,12 @@ export default {
       const who = m.sender.display;
       if (modTools && !m.sender.me && m.sender.role !== 'host') {
         mod.push(act('Mute 10 min', () => post(`${base}/mute`, {peer: m.sender_id, until: new Date(Date.now() + 600000).toISOString()}).then(load),
-          {class: 'mod', 'aria-label': `Mute ${who} for 10 minutes`}));
+          {class: 'mod', 'aria-label': `Mute 10 min: ${who}`}));
         if (isHost()) {
           // A role the sender has, or a higher one, is not offered.
           for (const role of ['speaker', 'moderator'].filter(r => !atLeast(m.sender.role, r))) {
             mod.push(act(`Make ${role}`, () => post(`${base}/grant`, {peer: m.sender_id, role, ttl_seconds: 7200}).then(load),
-              {class: 'mod', 'aria-label': `Make ${who} ${role} for 2 hours`}));
+              {class: 'mod', 'aria-label': `Make ${role} for 2 hours: ${who}`}));
           }
         }
       }
@@ -190,19 +235,28 @@ export default {
         document.title = visible(`${info.name} · Backchannel`);
         setRemote(desc, info.description || '', {multiline: true});
         const host = info.people.find(p => p.role === 'host');
-        replace(who, isHost() ? 'You host this room. ' : ['Hosted by ', remote(host ? host.display : app.name(info.host_id)), '. '],
+        // A live region: redrawn only when it says something new, or every
+        // chat line would have it read out again.
+        const whoNow = h('span', {}, isHost() ? 'You host this room. ' : ['Hosted by ', remote(host ? host.display : app.name(info.host_id)), '. '],
           `${info.listeners} listening`);
+        if (who.textContent !== whoNow.textContent) replace(who, whoNow);
         replace(people, info.people.map(p => h('li', {class: 'person', dataset: {peer: p.id, role: p.role}}, personEl(p, 'person-label'))),
           info.people_more ? h('li', {class: 'person more'}, `and ${info.people_more} more`) : null);
         replace(nameSum, nameSummary(info.as, info.my_name));
         if (!nameBox.open && info.as) asChoice.set(info.as);
         drawPrivate();
-        replace(questions, qs.questions.length ? qs.questions.map(questionItem) : h('li', {class: 'empty'}, 'No questions yet.'));
+        tellNew(qs.questions);
+        redraw(questions, qs.questions.length ? qs.questions.map(questionItem) : h('li', {class: 'empty'}, 'No questions yet.'),
+          document.getElementById('questions-h'));
+        // Shown before the chat is drawn, all in this one task (so in one
+        // frame): the log needs its height to scroll to its end.
+        body.hidden = false;
         const nearBottom = chatLog.scrollHeight - chatLog.scrollTop - chatLog.clientHeight < 80;
         replace(chatLog, chat.messages.map(chatItem));
         if (nearBottom || first) chatLog.scrollTop = chatLog.scrollHeight;
       } catch (err) {
         replace(who, h('span', {class: 'error'}, err.message));
+        body.hidden = false;
       }
     }, 200);
     app.on(e => {
