@@ -7,6 +7,8 @@
 import {get, post} from '../api.js';
 import {h, replace, timeEl, throttle, action, form, showError, remote, setRemote, visible, claim, release} from '../dom.js';
 import {personEl, nameChoice, nameSummary, atLeast} from './roomnames.js';
+import {messageList, actions, describe} from '../msglist.js';
+import {time} from '../dom.js';
 
 const roomReactions = ['👍', '👏', '❤️'];
 
@@ -51,7 +53,8 @@ export default {
       }
     }, attrs);
     const modToggle = h('input', {type: 'checkbox', id: 'mod-tools'});
-    const chatLog = h('ol', {class: 'room-chat', id: 'room-chat', role: 'log', 'aria-label': 'Room chat'});
+    // The chat: one Tab stop, arrows between the lines (msglist.js).
+    const {wrapper: chatBox, list: chatLog} = messageList({id: 'room-chat', className: 'room-chat', label: 'Room chat'});
     const speakerSelect = h('select', {id: 'private-to'});
     const privateText = h('input', {id: 'private-text', autocomplete: 'off', required: true, maxlength: 4000});
     const privateStatus = h('p', {class: 'form-status', role: 'status'});
@@ -91,7 +94,7 @@ export default {
           privateForm),
         h('section', {class: 'panel chat-panel', 'aria-labelledby': 'chat-h'},
           h('h2', {id: 'chat-h'}, 'Chat'),
-          chatLog,
+          chatBox,
           textForm('say', 'Say something', 'Send', text => post(`${base}/say`, {text})))));
     // A private question to a speaker: an end-to-end 1:1 message that
     // carries the room as its context (a request if they have not accepted
@@ -155,26 +158,32 @@ export default {
           mod.length ? h('div', {class: 'actions'}, mod) : null));
     }
 
+    // chatItem is one line of the chat; its reactions and (with
+    // "Moderator tools") moderation show on hover or focus, each control
+    // named by its visible words first ("Mute 10 min: Captain").
     function chatItem(m) {
       const mod = [];
       const who = m.sender.display;
       if (modTools && !m.sender.me && m.sender.role !== 'host') {
         mod.push(act('Mute 10 min', () => post(`${base}/mute`, {peer: m.sender_id, until: new Date(Date.now() + 600000).toISOString()}).then(load),
-          {class: 'mod', 'aria-label': `Mute ${who} for 10 minutes`}));
+          {class: 'mod', 'aria-label': `Mute 10 min: ${who}`}));
         if (isHost()) {
           // A role the sender has, or a higher one, is not offered.
           for (const role of ['speaker', 'moderator'].filter(r => !atLeast(m.sender.role, r))) {
             mod.push(act(`Make ${role}`, () => post(`${base}/grant`, {peer: m.sender_id, role, ttl_seconds: 7200}).then(load),
-              {class: 'mod', 'aria-label': `Make ${who} ${role} for 2 hours`}));
+              {class: 'mod', 'aria-label': `Make ${role}: ${who}, for 2 hours`}));
           }
         }
       }
       if (modTools) mod.unshift(act('Hide', target(m.id, 'messages/{msg}/hide'), {class: 'mod', 'aria-label': `Hide: ${m.text}`}));
-      return h('li', {class: 'chat-line', dataset: {id: m.id}},
+      const role = m.sender.role && m.sender.role !== 'listener' ? ` (${m.sender.role})` : '';
+      return h('li', {class: 'chat-line', dataset: {id: m.id},
+        'aria-label': describe(`${who}${role}, ${time(m.time)}: ${m.text}`,
+          m.reactions.length ? `Reactions: ${m.reactions.map(r => `${r.emoji} ${r.count}`).join(', ')}` : null)},
         personEl(m.sender),
         ' ', remote(m.text, {class: 'text', multiline: true}), ' ', timeEl(m.time),
         m.reactions.length ? h('span', {class: 'reactions'}, m.reactions.map(r => h('span', {}, remote(r.emoji), ` ${r.count}`))) : null,
-        h('span', {class: 'msg-actions'},
+        actions(
           roomReactions.map(emoji => act(emoji, () => post(`${base}/messages/${m.id}/react`, {emoji}).then(load),
             {class: 'react', 'aria-label': `React ${emoji} to: ${m.text}`})),
           mod));
