@@ -99,6 +99,7 @@ func TestBrowserMessagesKeyboard(t *testing.T) {
 	alice.waitJS("Reply focused", focused(`e.matches('#thread-log .msg.inbound .msg-actions button.reply') && e.closest('[role=toolbar]').getAttribute('aria-label') === 'Actions for this message'`))
 	alice.press(kb.ArrowRight)
 	alice.waitJS("👍 focused", focused(`e.getAttribute('aria-label') === 'React 👍 to: `+question+`'`))
+	alice.shot("thread-keyboard-actions")
 	alice.press(kb.ArrowLeft + kb.ArrowLeft)
 	alice.waitJS("around to the last action", focused(`e.getAttribute('aria-label') === 'React 😮 to: `+question+`'`))
 	alice.press(kb.ArrowRight + kb.ArrowRight)
@@ -199,6 +200,7 @@ func TestBrowserMessagesActionsHidden(t *testing.T) {
 	alice.hover(line)
 	alice.waitJS("the line's actions shown on hover", actionsShown(line, true))
 	nameHoldsText(alice, "#group-log button")
+	alice.shot("group-hover")
 	alice.do("the pointer away", away)
 
 	// A room's chat, with the host's moderator tools.
