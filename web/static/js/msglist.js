@@ -31,12 +31,13 @@ let lists = 0;
 // label) holding a short keyboard hint and list, a plain <ol> with the
 // given id and class that the screen fills with one <li> per message
 // (through replace(), or append()). Items are list's children that match
-// itemSelector (default: all of them).
-export function messageList({id, className, label, itemSelector = 'li'}) {
+// itemSelector (default: all of them). replies false leaves R out of the
+// hint, for a list whose messages have no Reply.
+export function messageList({id, className, label, itemSelector = 'li', replies = true}) {
   const hintID = `${id || `msglist-${++lists}`}-hint`;
   const list = h('ol', {class: `msg-list ${className || ''}`.trim(), id});
   const hint = h('p', {class: 'msg-hint', id: hintID},
-    '↑ ↓ move between messages · Enter: its actions · R: reply · Esc: back');
+    `↑ ↓ move between messages · Enter: its actions${replies ? ' · R: reply' : ''} · Esc: back`);
   const wrapper = h('div', {class: 'msg-log', role: 'log', 'aria-label': label}, hint, list);
 
   let current = null; // the key of the message with tabindex 0; null: the newest

@@ -54,7 +54,7 @@ export default {
     }, attrs);
     const modToggle = h('input', {type: 'checkbox', id: 'mod-tools'});
     // The chat: one Tab stop, arrows between the lines (msglist.js).
-    const {wrapper: chatBox, list: chatLog} = messageList({id: 'room-chat', className: 'room-chat', label: 'Room chat'});
+    const {wrapper: chatBox, list: chatLog} = messageList({id: 'room-chat', className: 'room-chat', label: 'Room chat', replies: false});
     const speakerSelect = h('select', {id: 'private-to'});
     const privateText = h('input', {id: 'private-text', autocomplete: 'off', required: true, maxlength: 4000});
     const privateStatus = h('p', {class: 'form-status', role: 'status'});
