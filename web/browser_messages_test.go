@@ -10,6 +10,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/backchannel/backchannel/node"
+	"github.com/backchannel/backchannel/storage"
 )
 
 // press sends real key events (as a keyboard would, through the browser's
@@ -112,12 +113,17 @@ func TestBrowserMessagesKeyboard(t *testing.T) {
 	// Escape: back on the message, still the list's Tab stop.
 	alice.press(kb.Escape)
 	alice.waitJS("Bob's message focused again", focused(`e.matches('#thread-log > li.msg.inbound')`))
-	// Tab leaves the list for the composer; Shift+Tab comes back to the
-	// message last focused, not the newest.
+	// Tab leaves the list for the composer. A message arrives (the list is
+	// redrawn); Shift+Tab still comes back to the message last focused,
+	// not the newest.
 	alice.press(kb.Tab)
 	alice.waitJS("out of the list, in the composer", focused(`e.id === 'composer'`))
+	if _, err := bob.n.Send(t.Context(), alice.n.ID(), node.Outgoing{Kind: "text", Body: "One more thing"}); err != nil {
+		t.Fatal(err)
+	}
+	alice.waitJS("Bob's second message", containsText("#thread-log .msg.inbound .body", "One more thing"))
 	alice.press(kb.Tab, chromedp.KeyModifiers(chromedp.ModifierShift))
-	alice.waitJS("back on Bob's message", focused(`e.matches('#thread-log > li.msg.inbound')`))
+	alice.waitJS("back on Bob's first message", focused(`e.matches('#thread-log > li.msg.inbound') && e.textContent.includes(`+jsString(question)+`)`))
 
 	// R replies: the composer, with the quote; Enter sends.
 	alice.press("r")
@@ -127,6 +133,24 @@ func TestBrowserMessagesKeyboard(t *testing.T) {
 		m.querySelector('.body').textContent === 'Yes, here' && m.querySelector('.quote')?.textContent === `+jsString(question)+`)`)
 	alice.waitJS("the focus in the composer", focused(`e.id === 'composer' && e.value === ''`))
 	alice.shot("thread-keyboard")
+
+	// Bob, invited to a group, opens it: the focus is on Join, Enter joins,
+	// and the focus moves to the group's composer.
+	g, err := alice.n.CreateGroup(t.Context(), "Keyboard club")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := alice.n.InviteToGroup(t.Context(), g.ID, bob.n.ID()); err != nil {
+		t.Fatal(err)
+	}
+	waitNode(t, bob, "the invitation", func(n *node.Node) bool {
+		h, err := n.Group(g.ID)
+		return err == nil && h.State == storage.GroupInvited
+	})
+	bob.goTo("#/group/"+g.ID.String(), "group")
+	bob.waitJS("the focus on Join", focused(`e.id === 'group-join'`))
+	bob.press(kb.Enter)
+	bob.waitJS("joined, the focus in the composer", focused(`e.id === 'group-composer'`)+` && !document.querySelector('.group-write').hidden`)
 
 	ms, err := bob.n.Messages(alice.n.ID(), 50, time.Time{})
 	if err != nil {
