@@ -71,6 +71,9 @@ export function messageList({id, className, label, itemSelector = 'li', replies 
     for (const el of all) {
       el.tabIndex = el === cur ? 0 : -1;
       if (!el.hasAttribute('aria-describedby')) el.setAttribute('aria-describedby', hintID);
+      // A line the screen did not name (a roster change, "No messages
+      // yet") is named by its words, as a focused item needs a name.
+      if (!el.hasAttribute('aria-label') && !el.hasAttribute('aria-labelledby')) el.setAttribute('aria-label', el.textContent.trim());
       for (const c of el.querySelectorAll(controlSelector)) c.tabIndex = -1;
     }
     if (!last || last.el.isConnected || !all.length) return;
