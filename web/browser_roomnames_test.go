@@ -103,13 +103,13 @@ func TestBrowserRoomNames(t *testing.T) {
 
 	// The host makes Lee a moderator from his line; everyone sees the role
 	// in the people list and on his line.
-	host.click(`#room-chat .chat-line button.mod[aria-label="Make moderator for 2 hours: Captain"]`)
+	host.click(`#room-chat .chat-line button.mod[aria-label="Make moderator: Captain, for 2 hours"]`)
 	for _, u := range everyone {
 		u.waitJS("Lee listed as moderator", fmt.Sprintf(`(p => p && p.dataset.role === 'moderator' && p.querySelector('.tag').textContent === 'moderator')(document.querySelector('#room-people .person[data-peer=%q]'))`, lee.peerID()))
 		u.waitJS("Lee's line tagged moderator", `(s => s && s.querySelector('.tag')?.textContent === 'moderator')(`+chatSender("Aye from the bridge")+`)`)
 		u.waitJS("the moderator listed second", fmt.Sprintf(`document.querySelectorAll('#room-people .person')[1].dataset.peer === %q`, lee.peerID()))
 	}
-	host.waitJS("no grant offered for a moderator", `!document.querySelector('#room-chat button.mod[aria-label="Make moderator for 2 hours: Captain"]')`)
+	host.waitJS("no grant offered for a moderator", `!document.querySelector('#room-chat button.mod[aria-label="Make moderator: Captain, for 2 hours"]')`)
 
 	// Kim chooses a name through the room's control. A name the room
 	// refuses (over 64 bytes) is told in the form; then she takes Lee's.

@@ -524,7 +524,7 @@ func TestBrowserRoom(t *testing.T) {
 	// The host makes Lee a moderator from Lee's chat line; Lee can now pin.
 	lee.typeIn("#room-say", "Thanks for answering")
 	lee.click(".room-say-form button[type=submit]")
-	host.click(`#room-chat .chat-line button.mod[aria-label^="Make moderator"]`)
+	host.click(`#room-chat .chat-line button.mod[aria-label^="Make moderator:"]`)
 	deadline = time.Now().Add(waitLimit)
 	for {
 		lee.click(`#questions .question button.mod[aria-label^="Pin"]`)

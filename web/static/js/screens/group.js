@@ -4,7 +4,8 @@
 // its members (invite a contact, remove a member, make an admin, leave).
 
 import {get, post, enc} from '../api.js';
-import {h, replace, timeEl, debounce, action, showError, remote, setRemote, visible, claim, release} from '../dom.js';
+import {h, replace, time, timeEl, debounce, action, showError, remote, setRemote, visible, claim, release} from '../dom.js';
+import {messageList, actions, describe} from '../msglist.js';
 
 const quickReactions = ['👍', '❤️', '😂', '😮'];
 const answers = [['yes', 'Going'], ['maybe', 'Maybe'], ['no', 'Not going']];
@@ -48,7 +49,8 @@ export default {
       }
     }, attrs);
 
-    const log = h('ol', {class: 'thread-log group-log', id: 'group-log', role: 'log', 'aria-label': 'Group messages'});
+    // The thread: one Tab stop, arrows between the lines (msglist.js).
+    const {wrapper: logBox, list: log} = messageList({id: 'group-log', className: 'thread-log group-log', label: 'Group messages'});
     const replyChip = h('div', {class: 'reply-chip', hidden: true});
     const input = h('input', {id: 'group-composer', name: 'text', autocomplete: 'off', required: true, placeholder: 'Write to the group', maxlength: 4000});
     const composer = h('form', {class: 'composer', id: 'group-composer-form'},
@@ -87,7 +89,7 @@ export default {
       h('div', {class: 'thread-head'}, h('a', {href: '#/groups', class: 'back'}, '← Groups'), heading),
       sub, stateNote, status,
       h('div', {class: 'group-columns'},
-        h('section', {class: 'group-thread', 'aria-label': 'Thread'}, log, writeArea),
+        h('section', {class: 'group-thread', 'aria-label': 'Thread'}, logBox, writeArea),
         h('section', {class: 'panel', 'aria-labelledby': 'members-h'},
           h('h2', {id: 'members-h'}, 'Members'),
           members, inviteForm, leaveBox)));
@@ -123,21 +125,36 @@ export default {
           }, label))) : null);
     }
 
-    function receipts(m) {
-      if (!m.outbound) return null;
+    // rsvpSummary counts an event's answers in words, for its message's
+    // accessible name.
+    function rsvpSummary(m) {
+      const counts = answers.map(([a, label]) => [label, m.rsvps.filter(r => r.answer === a).length]).filter(([, n]) => n);
+      return counts.length ? counts.map(([label, n]) => `${n} ${label.toLowerCase()}`).join(', ') : 'No answers yet';
+    }
+
+    // receiptText says how far what we sent went: "Read by 1 of 2".
+    function receiptText(m) {
       const others = info ? info.members.filter(x => x.peer_id !== app.self?.peer_id).length : 0;
       const read = m.read_by.length;
       const got = m.delivered_to.length;
       const text = read ? `Read by ${read}` : got ? `Delivered to ${got}` : 'Sent';
+      return others && (read || got) ? `${text} of ${others}` : text;
+    }
+
+    function receipts(m) {
+      if (!m.outbound) return null;
+      const read = m.read_by.length;
+      const got = m.delivered_to.length;
       return h('span', {class: `state ${read ? 'state-read' : ''}`, dataset: {read, delivered: got},
         title: [got ? `Delivered to ${m.delivered_to.map(memberName).join(', ')}` : '', read ? `read by ${m.read_by.map(memberName).join(', ')}` : ''].filter(Boolean).join('; ')},
-      others && (read || got) ? `${text} of ${others}` : text);
+      receiptText(m));
     }
 
     function messageItem(m) {
       const who = m.outbound ? 'You' : authorName(m);
       if (m.kind === 'rename' || m.kind === 'left') {
-        return h('li', {class: 'sys-line', dataset: {id: m.id, kind: m.kind}},
+        return h('li', {class: 'sys-line', dataset: {id: m.id, kind: m.kind},
+          'aria-label': `${m.kind === 'rename' ? `${who} renamed the group “${m.text}”` : `${who} left the group`}, ${time(m.time)}`},
           m.kind === 'rename' ? [remote(who), ' renamed the group “', remote(m.text), '”'] : [remote(who), ' left the group'], ' ', timeEl(m.time));
       }
       const target = m.reply_to ? byID.get(m.reply_to) : null;
@@ -149,7 +166,14 @@ export default {
         grouped.set(r.emoji, g);
       }
       const joined = info && info.state === 'joined';
-      return h('li', {class: `msg ${m.outbound ? 'outbound' : 'inbound'} kind-${m.kind}`, dataset: {id: m.id, kind: m.kind}},
+      const mineAnswer = m.kind === 'event' && (m.rsvps.find(r => r.peer_id === app.self?.peer_id) || {}).answer;
+      return h('li', {class: `msg ${m.outbound ? 'outbound' : 'inbound'} kind-${m.kind}`, dataset: {id: m.id, kind: m.kind},
+        'aria-label': describe(`${who}, ${time(m.time)}: ${m.kind === 'event' ? `Event: ${m.text}` : m.text}`,
+          m.kind === 'event' && m.start ? new Date(m.start).toLocaleString([], {dateStyle: 'full', timeStyle: 'short'}) : null,
+          m.kind === 'event' ? rsvpSummary(m) + (mineAnswer ? `; you answered ${answers.find(([a]) => a === mineAnswer)[1]}` : '') : null,
+          m.reply_to ? (target ? `Replying to: ${target.text}` : 'Replying to an earlier message') : null,
+          m.outbound ? receiptText(m) : null,
+          grouped.size ? `Reactions: ${[...grouped].map(([emoji, g]) => `${emoji} ${g.n}${g.mine ? ' including yours' : ''}`).join(', ')}` : null)},
         m.outbound ? null : h('p', {class: 'sender', title: m.sender_id}, remote(who), verifiedMark(m.sender)),
         m.reply_to ? h('blockquote', {class: 'quote'}, target ? remote(target.text, {multiline: true}) : 'an earlier message') : null,
         m.kind === 'event'
@@ -164,8 +188,8 @@ export default {
           [...grouped].map(([emoji, g]) => h('li', {class: g.mine ? 'mine' : ''},
             h('span', {'aria-hidden': 'true'}, remote(emoji)), h('span', {class: 'count'}, g.n),
             h('span', {class: 'sr-only'}, ` ${emoji}${g.mine ? ' including you' : ''}`)))) : null,
-        joined ? h('div', {class: 'msg-actions'},
-          h('button', {type: 'button', class: 'link', onclick: () => setReply(m), 'aria-label': `Reply to: ${m.text}`}, 'Reply'),
+        joined ? actions(
+          h('button', {type: 'button', class: 'link reply', onclick: () => setReply(m), 'aria-label': `Reply to: ${m.text}`}, 'Reply'),
           quickReactions.map(emoji => h('button', {
             type: 'button', class: 'react', 'aria-label': `React ${emoji} to: ${m.text}`,
             onclick: ev => send({kind: 'reaction', text: emoji, reply_to: m.id}).catch(err => showError(ev.target, err)),
@@ -227,6 +251,7 @@ export default {
     }
 
     const loadInfo = debounce(async () => {
+      const before = info && info.state;
       try {
         info = await get(base);
       } catch (err) {
@@ -258,6 +283,16 @@ export default {
       writeArea.hidden = !joined;
       leaveBox.hidden = !joined;
       inviteForm.hidden = !canManage();
+      // The focus where this state is answered: the composer (put there on
+      // opening), Join for an invitation, else the heading. Only when our
+      // state changed and the focus was left where nothing shows any more.
+      const a = document.activeElement;
+      const adrift = !a || a === document.body || (a === input && !joined) || (stateNote.contains(a) && stateNote.hidden);
+      if (info.state !== before && adrift) {
+        if (joined) input.focus();
+        else if (info.state === 'invited') stateNote.querySelector('#group-join').focus();
+        else heading.focus();
+      }
       replace(members, info.members.map(memberItem));
       const inGroup = new Set(info.members.map(m => m.peer_id));
       replace(contactsList, [...app.contacts.values()].filter(c => c.state === 'accepted' && !inGroup.has(c.peer_id))

@@ -5,8 +5,9 @@
 // choose the name we go by here.
 
 import {get, post} from '../api.js';
-import {h, replace, timeEl, throttle, action, form, showError, remote, setRemote, visible, claim, release} from '../dom.js';
+import {h, replace, time, timeEl, throttle, action, form, showError, remote, setRemote, visible, claim, release} from '../dom.js';
 import {personEl, nameChoice, nameSummary, atLeast} from './roomnames.js';
+import {messageList, actions, describe} from '../msglist.js';
 
 const roomReactions = ['👍', '👏', '❤️'];
 
@@ -79,7 +80,8 @@ export default {
       }
     }, attrs);
     const modToggle = h('input', {type: 'checkbox', id: 'mod-tools'});
-    const chatLog = h('ol', {class: 'room-chat', id: 'room-chat', role: 'log', 'aria-label': 'Room chat'});
+    // The chat: one Tab stop, arrows between the lines (msglist.js).
+    const {wrapper: chatBox, list: chatLog} = messageList({id: 'room-chat', className: 'room-chat', label: 'Room chat', replies: false});
     const speakerSelect = h('select', {id: 'private-to'});
     const privateText = h('input', {id: 'private-text', autocomplete: 'off', required: true, maxlength: 4000});
     const privateStatus = h('p', {class: 'form-status', role: 'status'});
@@ -133,7 +135,7 @@ export default {
         h('section', {class: 'panel chat-panel', 'aria-labelledby': 'chat-h'},
           h('h2', {id: 'chat-h'}, 'Chat'),
           textForm('say', 'Say something', 'Send', text => post(`${base}/say`, {text})),
-          chatLog)));
+          chatBox)));
     main.append(
       h('div', {class: 'thread-head'}, h('a', {href: '#/rooms', class: 'back'}, '← Rooms'), heading),
       body);
@@ -200,6 +202,9 @@ export default {
           mod.length ? h('div', {class: 'actions'}, mod) : null));
     }
 
+    // chatItem is one line of the chat; its reactions and (with
+    // "Moderator tools") moderation show on hover or focus, each control
+    // named by its visible words first ("Mute 10 min: Captain").
     function chatItem(m) {
       const mod = [];
       const who = m.sender.display;
@@ -210,16 +215,19 @@ export default {
           // A role the sender has, or a higher one, is not offered.
           for (const role of ['speaker', 'moderator'].filter(r => !atLeast(m.sender.role, r))) {
             mod.push(act(`Make ${role}`, () => post(`${base}/grant`, {peer: m.sender_id, role, ttl_seconds: 7200}).then(load),
-              {class: 'mod', 'aria-label': `Make ${role} for 2 hours: ${who}`}));
+              {class: 'mod', 'aria-label': `Make ${role}: ${who}, for 2 hours`}));
           }
         }
       }
       if (modTools) mod.unshift(act('Hide', target(m.id, 'messages/{msg}/hide'), {class: 'mod', 'aria-label': `Hide: ${m.text}`}));
-      return h('li', {class: 'chat-line', dataset: {id: m.id}},
+      const role = m.sender.role && m.sender.role !== 'listener' ? ` (${m.sender.role})` : '';
+      return h('li', {class: 'chat-line', dataset: {id: m.id},
+        'aria-label': describe(`${who}${role}, ${time(m.time)}: ${m.text}`,
+          m.reactions.length ? `Reactions: ${m.reactions.map(r => `${r.emoji} ${r.count}`).join(', ')}` : null)},
         personEl(m.sender),
         ' ', remote(m.text, {class: 'text', multiline: true}), ' ', timeEl(m.time),
         m.reactions.length ? h('span', {class: 'reactions'}, m.reactions.map(r => h('span', {}, remote(r.emoji), ` ${r.count}`))) : null,
-        h('span', {class: 'msg-actions'},
+        actions(
           roomReactions.map(emoji => act(emoji, () => post(`${base}/messages/${m.id}/react`, {emoji}).then(load),
             {class: 'react', 'aria-label': `React ${emoji} to: ${m.text}`})),
           mod));

@@ -3,7 +3,8 @@
 // delivered, read).
 
 import {get, post, enc} from '../api.js';
-import {h, replace, timeEl, debounce, action, shortID, showError, remote, setRemote, claim, release} from '../dom.js';
+import {h, replace, time, timeEl, debounce, action, shortID, showError, remote, setRemote, visible, claim, release} from '../dom.js';
+import {messageList, actions, describe} from '../msglist.js';
 
 const quickReactions = ['👍', '❤️', '😂', '😮'];
 
@@ -45,7 +46,8 @@ export default {
     const safety = h('details', {class: 'safety', id: 'safety'},
       h('summary', {}, 'Safety number'), h('div', {class: 'safety-body'}, 'Loading…'));
     safety.addEventListener('toggle', () => { if (safety.open) loadSafety(); });
-    const log = h('ol', {class: 'thread-log', id: 'thread-log', role: 'log', 'aria-label': `Messages with ${name()}`});
+    // The messages: one Tab stop, arrows between them (msglist.js).
+    const {wrapper: logBox, list: log} = messageList({id: 'thread-log', className: 'thread-log', label: `Messages with ${name()}`});
     const typing = h('p', {class: 'typing', id: 'typing', 'aria-live': 'polite'});
     const replyChip = h('div', {class: 'reply-chip', hidden: true});
     const input = h('input', {id: 'composer', name: 'text', autocomplete: 'off', required: true, placeholder: 'Write a message'});
@@ -58,7 +60,7 @@ export default {
     main.append(
       h('div', {class: 'thread-head'}, h('a', {href: '#/inbox', class: 'back'}, '← Inbox'), heading,
         h('span', {class: 'peer-id', title: peer}, shortID(peer)), verifiedMark),
-      requestNote, safety, log, typing, composer);
+      requestNote, safety, logBox, typing, composer);
 
     async function loadSafety() {
       const body = safety.querySelector('.safety-body');
@@ -84,6 +86,7 @@ export default {
         c && c.verified ? h('span', {class: 'verified'}, '✓ verified') : null);
       requestNote.hidden = !(c && c.state === 'pending');
       setRemote(heading, name());
+      logBox.setAttribute('aria-label', visible(`Messages with ${name()}`));
     }
 
     function setReply(m) {
@@ -97,9 +100,12 @@ export default {
     }
 
     function messageItem(m, reactions) {
+      const who = m.direction === 'inbound' ? name() : 'You';
       if (m.kind === 'group_invite') {
         // An invitation to a private group: answered on the Groups screen.
-        return h('li', {class: `msg ${m.direction} group-invite-line`, dataset: {id: m.id, state: m.state}},
+        return h('li', {class: `msg ${m.direction} group-invite-line`, dataset: {id: m.id, state: m.state},
+          'aria-label': describe(m.direction === 'inbound' ? `${who} invited you to the group “${m.text}”, ${time(m.sent)}`
+            : `You invited ${name()} to the group “${m.text}”, ${time(m.sent)}`)},
           h('p', {class: 'body'}, m.direction === 'inbound' ? [remote(name()), ' invited you to the group “', remote(m.text), '”. ']
             : ['You invited ', remote(name()), ' to the group “', remote(m.text), '”. '],
           m.direction === 'inbound' ? h('a', {href: '#/groups'}, 'Answer in Groups') : null),
@@ -113,7 +119,11 @@ export default {
         g.mine ||= r.direction === 'outbound';
         grouped.set(r.text, g);
       }
-      return h('li', {class: `msg ${m.direction}`, dataset: {id: m.id, state: m.state}},
+      return h('li', {class: `msg ${m.direction}`, dataset: {id: m.id, state: m.state},
+        'aria-label': describe(`${who}, ${time(m.sent)}: ${m.text}`,
+          target ? `Replying to: ${target.text}` : m.reply_to ? 'Replying to an earlier message' : null,
+          m.direction === 'outbound' ? stateLabel(m.state) : null,
+          grouped.size ? `Reactions: ${[...grouped].map(([emoji, g]) => `${emoji} ${g.n}${g.mine ? ' including yours' : ''}`).join(', ')}` : null)},
         target || m.reply_to ? h('blockquote', {class: 'quote'}, target ? remote(target.text, {multiline: true}) : 'an earlier message') : null,
         m.context && m.context.startsWith('room:') ? h('p', {class: 'context-tag'}, 'Private question from room ',
           h('a', {href: `#/room/${m.context.slice(5)}`}, remote(roomName(m.context.slice(5))))) : null,
@@ -125,9 +135,9 @@ export default {
         grouped.size ? h('ul', {class: 'reactions', 'aria-label': 'Reactions'},
           [...grouped].map(([emoji, g]) => h('li', {class: g.mine ? 'mine' : ''},
             h('span', {'aria-hidden': 'true'}, remote(emoji)), h('span', {class: 'count'}, g.n),
-            h('span', {class: 'sr-only'}, g.mine ? ' including you' : '')))) : null,
-        h('div', {class: 'msg-actions'},
-          h('button', {type: 'button', class: 'link', onclick: () => setReply(m), 'aria-label': `Reply to: ${m.text}`}, 'Reply'),
+            h('span', {class: 'sr-only'}, ` ${emoji}${g.mine ? ' including you' : ''}`)))) : null,
+        actions(
+          h('button', {type: 'button', class: 'link reply', onclick: () => setReply(m), 'aria-label': `Reply to: ${m.text}`}, 'Reply'),
           quickReactions.map(emoji => h('button', {
             type: 'button', class: 'react', 'aria-label': `React ${emoji} to: ${m.text}`,
             onclick: ev => send({text: emoji, kind: 'reaction', reply_to: m.id}).catch(err => showError(ev.target, err)),
