@@ -83,7 +83,7 @@ func TestBrowserLazy(t *testing.T) {
 	}
 	// What the Inbox needs must leave the other screens out, or this
 	// test proves nothing.
-	for _, other := range []string{"requests", "groups", "group", "rooms", "room", "identity", "status"} {
+	for _, other := range []string{"requests", "thread", "groups", "group", "rooms", "room", "identity", "status"} {
 		if m := "js/screens/" + other + ".js"; slices.Contains(want, m) {
 			t.Errorf("the shell or the Inbox imports %s statically: it is loaded before its screen opens", m)
 		}

@@ -27,7 +27,6 @@ const (
 var contrastExceptions = map[[2]string]string{
 	{`button:disabled, button[aria-disabled="true"]`, "opacity"}: "a disabled or busy control: WCAG exempts inactive components (1.4.3, 1.4.11)",
 	{`.qr img`, "background"}:                                    "the QR code's quiet zone: no text sits on it, and the code must be dark on light in both themes",
-	{`.msg-actions`, "opacity"}:                                  "the message actions' resting opacity, which branch ui-msgs removes (issue 21): this exception goes with it",
 }
 
 // TestContrast: every text and control colour pair the style sheet makes
@@ -223,8 +222,8 @@ type cssRule struct {
 
 var cssComment = regexp.MustCompile(`(?s)/\*.*?\*/`)
 
-// parseCSS reads the rules of a style sheet: plain rules and @media blocks
-// of them, which is all app.css has.
+// parseCSS reads the rules of a style sheet: plain rules, and @media and
+// @container blocks of them, which is all app.css has.
 func parseCSS(css string) ([]cssRule, error) {
 	rules, rest, err := parseBlock(cssComment.ReplaceAllString(css, ""), "")
 	if err == nil && strings.TrimSpace(rest) != "" {
@@ -248,7 +247,7 @@ func parseBlock(css, media string) ([]cssRule, string, error) {
 		}
 		prelude := strings.Join(strings.Fields(css[:open]), " ")
 		css = css[open+1:]
-		if strings.HasPrefix(prelude, "@media") {
+		if strings.HasPrefix(prelude, "@media") || strings.HasPrefix(prelude, "@container") {
 			inner, rest, err := parseBlock(css, prelude)
 			if err != nil {
 				return nil, "", err

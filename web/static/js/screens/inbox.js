@@ -3,7 +3,7 @@
 
 import {get, post} from '../api.js';
 import {h, replace, timeEl, debounce, form, remote} from '../dom.js';
-import {stateEl} from './thread.js';
+import {stateEl} from '../msgstate.js';
 
 export default {
   name: 'inbox',

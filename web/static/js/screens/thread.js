@@ -5,27 +5,9 @@
 import {get, post, enc} from '../api.js';
 import {h, replace, time, timeEl, debounce, action, shortID, showError, remote, setRemote, visible, claim, release} from '../dom.js';
 import {messageList, actions, describe} from '../msglist.js';
+import {stateEl, stateLabel} from '../msgstate.js';
 
 const quickReactions = ['👍', '❤️', '😂', '😮'];
-
-export function stateLabel(s) {
-  return {queued: 'Queued', sent: 'Sent', failed: 'Not sent', in_mailbox: 'In mailbox', delivered: 'Delivered', read: 'Read', received: '', seen: ''}[s] ?? s;
-}
-
-// stateTitle explains a state where its label alone may not.
-export function stateTitle(s) {
-  return {
-    queued: 'Waiting to be sent',
-    in_mailbox: 'Held by the recipient\'s mailbox until they come online',
-    failed: 'Never delivered: given up after the outbox\'s time limit, or cancelled',
-  }[s] ?? null;
-}
-
-// stateEl is how an outbound message shows its state.
-export function stateEl(s) {
-  return h('span', {class: `state state-${s}`, title: stateTitle(s)},
-    s === 'in_mailbox' ? h('span', {class: 'state-icon', 'aria-hidden': 'true'}, '✉ ') : null, stateLabel(s));
-}
 
 export default {
   name: 'chat',
