@@ -230,6 +230,31 @@ func TestBrowserRoomUpvoteFocus(t *testing.T) {
 	roomSays(t, lee, id, true, "One more from Lee")
 	host.waitJS("the new question announced", `document.querySelector('#announce').textContent === 'New question from Lee: One more from Lee' && `+
 		`!document.querySelector('#questions').hasAttribute('aria-live') && document.activeElement.matches('#questions button.mod')`)
+
+	// In the chat, a moderator's action that takes its own button away
+	// (making Lee a speaker) leaves the focus on Lee's line, and one that
+	// takes the line away (hiding it) on the line now in its place: in the
+	// chat, not on the page.
+	roomSays(t, lee, id, false, "A line from Lee")
+	roomSays(t, lee, id, false, "Another line from Lee")
+	lineOf := func(text string) string {
+		return `[...document.querySelectorAll('#room-chat .chat-line')].find(l => l.querySelector('.text')?.textContent === ` + jsString(text) + `)`
+	}
+	pressOn := func(text, label, keyName, key string) string {
+		t.Helper()
+		// The line first: its actions show, and take the focus, only while
+		// the line holds it.
+		host.waitJS(label+" focused", fmt.Sprintf(`(l => { if (!l) return false; l.focus(); const b = l.querySelector(%q); if (!b) return false; b.focus(); return document.activeElement === b })(`+lineOf(text)+`)`, `button.mod[aria-label^="`+label+`"]`))
+		lineID := eval[string](host, lineOf(text)+`.dataset.id`)
+		host.do("press "+keyName, chromedp.KeyEvent(key))
+		return lineID
+	}
+	lineID := pressOn("A line from Lee", "Make speaker", "Enter", "\r")
+	host.waitJS("Lee made a speaker, the button gone, the focus on his line", fmt.Sprintf(
+		`!document.querySelector('#room-chat .chat-line[data-id=%q] button.mod[aria-label^="Make speaker"]') && document.activeElement.closest('#room-chat .chat-line')?.dataset.id === %q`, lineID, lineID))
+	lineID = pressOn("A line from Lee", "Hide", "Space", " ")
+	host.waitJS("the line hidden, the focus on a line of the chat", fmt.Sprintf(
+		`!document.querySelector('#room-chat .chat-line[data-id=%q]') && document.activeElement.closest('#room-chat .chat-line') !== null`, lineID))
 }
 
 // namesJS lists the controls named by aria-label whose name does not hold
