@@ -167,27 +167,36 @@ func TestBrowserRoomNarrowLayout(t *testing.T) {
 	host.shot("room-narrow")
 }
 
-// TestBrowserRoomUpvoteFocus: a keyboard user upvotes questions with Enter
-// and Space, five times over; each upvote moves the question up the list,
-// and the focus stays on that question's upvote button. A moderator's
-// action that takes its own button away (mark answered) or the question
-// (hide) leaves the focus on the nearest control, not on the page. A new
-// question is announced alone.
+// TestBrowserRoomUpvoteFocus: a keyboard user asks a question, then
+// upvotes questions with Enter and Space, five times over; each upvote
+// moves the question up the list, and the focus stays on that question's
+// upvote button. A moderator's action that takes its own button away (mark
+// answered, make a speaker) or its question or line (hide) leaves the
+// focus on the nearest control, not on the page. A new question is
+// announced alone.
 func TestBrowserRoomUpvoteFocus(t *testing.T) {
 	browser := newBrowser(t)
 	host := newUser(t, browser, "Host")
 	boot := host.n.Addrs()[0].String() + "/p2p/" + host.peerID()
 	lee := newUser(t, browser, "Lee", boot)
 	id := liveRoom(t, host, lee)
-	// Six questions from the two of them, none upvoted: oldest first.
-	for i := range 6 {
+	// Six questions from the two of them, none upvoted: oldest first. Lee
+	// asks the last one from the keyboard: the ask box is where his Tab
+	// reaches first after the room's own controls, and keeps the focus.
+	for i := range 5 {
 		u := []*user{host, lee}[i%2]
 		roomSays(t, u, id, true, fmt.Sprintf("Question %d from %s", i+1, u.name))
 	}
-	waitRoom(t, lee, id, 2, 6, 0)
+	waitRoom(t, lee, id, 2, 5, 0)
 
 	lee.goTo("#/room/"+id.String(), "room")
-	lee.waitJS("six questions", `document.querySelectorAll('#questions .question').length === 6`)
+	lee.waitJS("five questions", `document.querySelectorAll('#questions .question').length === 5`)
+	lee.waitJS("the ask box focused", `(i => { i.focus(); return document.activeElement === i })(document.querySelector('#room-ask'))`)
+	lee.do("type a question", chromedp.KeyEvent("Question 6 from Lee"))
+	lee.do("press Enter", chromedp.KeyEvent("\r"))
+	lee.waitJS("six questions, the ask box empty and still focused", `document.querySelectorAll('#questions .question').length === 6 && `+
+		`document.activeElement.id === 'room-ask' && document.activeElement.value === ''`)
+	waitRoom(t, lee, id, 2, 6, 0)
 	for try := 1; try <= 5; try++ {
 		// The last question, with no votes: an upvote moves it to the top,
 		// above the ones upvoted before (as many votes, asked later).
