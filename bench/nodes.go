@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -199,6 +200,25 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 
 // µs is d in microseconds.
 func µs(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
+
+// dirSize adds up the disk space the files under dir take (allocated).
+func dirSize(dir string) (int64, error) {
+	var total int64
+	err := filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Type().IsRegular() {
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			total += allocated(info)
+		}
+		return nil
+	})
+	return total, err
+}
 
 // waitFor polls cond every interval until it holds, ctx ends or limit
 // passes (ErrTimeout, naming what).

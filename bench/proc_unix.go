@@ -3,8 +3,7 @@
 package bench
 
 import (
-	"os"
-	"path/filepath"
+	"io/fs"
 	"syscall"
 	"time"
 )
@@ -18,26 +17,11 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// dirSize adds up the disk space the files under dir take (allocated
-// blocks, as du counts them; the apparent size where the system does not say).
-func dirSize(dir string) (int64, error) {
-	var total int64
-	err := filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.Type().IsRegular() {
-			info, err := d.Info()
-			if err != nil {
-				return err
-			}
-			if st, ok := info.Sys().(*syscall.Stat_t); ok {
-				total += st.Blocks * 512
-			} else {
-				total += info.Size()
-			}
-		}
-		return nil
-	})
-	return total, err
+// allocated is the disk space a file takes: its allocated blocks, as du
+// counts them, or its apparent size where the system does not say.
+func allocated(info fs.FileInfo) int64 {
+	if st, ok := info.Sys().(*syscall.Stat_t); ok {
+		return st.Blocks * 512
+	}
+	return info.Size()
 }

@@ -152,14 +152,7 @@ func TestBrowserMessagesKeyboard(t *testing.T) {
 	bob.press(kb.Enter)
 	bob.waitJS("joined, the focus in the composer", focused(`e.id === 'group-composer'`)+` && !document.querySelector('.group-write').hidden`)
 
-	ms, err := bob.n.Messages(alice.n.ID(), 50, time.Time{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	kinds := map[string]int{}
-	for _, m := range ms {
-		kinds[m.Kind]++
-	}
+	kinds := messageKinds(t, bob, alice)
 	if kinds["reaction"] != 1 || kinds["reply"] != 1 {
 		t.Errorf("Bob's node holds %v, want Alice's reaction and reply among them", kinds)
 	}
@@ -187,6 +180,18 @@ func TestBrowserMessagesActionsHidden(t *testing.T) {
 		}
 	}
 	away := chromedp.MouseEvent(chromedp.MouseMoved, 2, 2)
+	// hoverList checks the list with id list, a plain list in a log and
+	// one Tab stop, whose item's actions show only under the pointer.
+	hoverList := func(u *user, list, item string) {
+		t.Helper()
+		u.waitJS("a log around a plain list", fmt.Sprintf(`(l => l.parentElement.getAttribute('role') === 'log' && !l.hasAttribute('role'))(document.getElementById(%q))`, list))
+		u.waitJS("one Tab stop in "+list, oneTabStop(list))
+		u.do("the pointer away", away)
+		u.waitJS("the actions hidden", actionsShown(item, false))
+		u.hover(item)
+		u.waitJS("the actions shown on hover", actionsShown(item, true))
+		nameHoldsText(u, "#"+list+" button")
+	}
 
 	// A 1:1 thread.
 	const msg = "#thread-log > li.msg.inbound"
@@ -217,13 +222,7 @@ func TestBrowserMessagesActionsHidden(t *testing.T) {
 	alice.goTo("#/group/"+g.ID.String(), "group")
 	alice.waitJS("the focus in the group's composer", focused(`e.id === 'group-composer'`))
 	alice.waitJS("the line", containsText(line+" .body", "A line to hover"))
-	alice.waitJS("a log around a plain list", `(l => l.parentElement.getAttribute('role') === 'log' && !l.hasAttribute('role'))(document.getElementById('group-log'))`)
-	alice.waitJS("one Tab stop in the group's thread", oneTabStop("group-log"))
-	alice.do("the pointer away", away)
-	alice.waitJS("the line's actions hidden", actionsShown(line, false))
-	alice.hover(line)
-	alice.waitJS("the line's actions shown on hover", actionsShown(line, true))
-	nameHoldsText(alice, "#group-log button")
+	hoverList(alice, "group-log", line)
 	alice.shot("group-hover")
 	alice.do("the pointer away", away)
 
@@ -239,12 +238,6 @@ func TestBrowserMessagesActionsHidden(t *testing.T) {
 	bob.goTo("#/room/"+r.ID.String(), "room")
 	bob.waitJS("the chat line", containsText(chat+" .text", "Chat line to hover"))
 	bob.waitJS("the host's tools", `document.querySelector('#mod-tools').checked && document.querySelector('#room-chat button.mod') !== null`)
-	bob.waitJS("a log around a plain list", `(l => l.parentElement.getAttribute('role') === 'log' && !l.hasAttribute('role'))(document.getElementById('room-chat'))`)
-	bob.waitJS("one Tab stop in the chat", oneTabStop("room-chat"))
-	bob.do("the pointer away", away)
-	bob.waitJS("the chat line's actions hidden", actionsShown(chat, false))
-	bob.hover(chat)
-	bob.waitJS("the chat line's actions shown on hover", actionsShown(chat, true))
-	nameHoldsText(bob, "#room-chat button")
+	hoverList(bob, "room-chat", chat)
 	bob.shot("room-chat-hover")
 }

@@ -437,14 +437,7 @@ func TestBrowserRequestChat(t *testing.T) {
 
 	// Typing, reading and reacting went over the 1:1 protocol: Bob's node
 	// holds Alice's reply and his reaction.
-	ms, err := bob.n.Messages(alice.n.ID(), 50, time.Time{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	kinds := map[string]int{}
-	for _, m := range ms {
-		kinds[m.Kind]++
-	}
+	kinds := messageKinds(t, bob, alice)
 	if kinds["text"] != 2 || kinds["reaction"] != 1 || kinds["reply"] != 1 {
 		t.Errorf("Bob's thread holds %v, want 2 texts, 1 reaction, 1 reply", kinds)
 	}
@@ -748,4 +741,19 @@ func TestBrowserSkipLink(t *testing.T) {
 	u.click("a.skip")
 	u.waitJS("focus on the content, still on Rooms",
 		`document.activeElement.id === 'main' && location.hash === '#/rooms' && document.querySelector('main').dataset.screen === 'rooms'`)
+}
+
+// messageKinds counts the kinds of the messages u's node holds in its
+// thread with peer (its newest 50).
+func messageKinds(t *testing.T, u, peer *user) map[string]int {
+	t.Helper()
+	ms, err := u.n.Messages(peer.n.ID(), 50, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]int{}
+	for _, m := range ms {
+		kinds[m.Kind]++
+	}
+	return kinds
 }
