@@ -10,10 +10,8 @@ import {messageList, actions, describe} from '../msglist.js';
 const quickReactions = ['👍', '❤️', '😂', '😮'];
 const answers = [['yes', 'Going'], ['maybe', 'Maybe'], ['no', 'Not going']];
 
+// A screen's name, title and place in the navigation are app.js's.
 export default {
-  name: 'group',
-  navAs: 'groups',
-  title: () => 'Group',
   mount(main, app, ref) {
     const base = `/v1/groups/${enc(ref)}`;
     let info = null; // the group with its members

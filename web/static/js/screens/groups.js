@@ -5,10 +5,8 @@
 import {get, post, enc} from '../api.js';
 import {h, replace, debounce, form, action, remote, timeEl} from '../dom.js';
 
+// A screen's name, title and place in the navigation are app.js's.
 export default {
-  name: 'groups',
-  nav: true,
-  title: () => 'Groups',
   mount(main, app) {
     const invites = h('ul', {class: 'requests', id: 'group-invites', 'aria-label': 'Group invitations'});
     const invitesSection = h('section', {'aria-labelledby': 'group-invites-h', hidden: true},

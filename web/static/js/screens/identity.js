@@ -6,10 +6,8 @@ import {get, post, put, enc} from '../api.js';
 import {h, replace, form, action, shortID, debounce, remote, setRemote} from '../dom.js';
 import {mailboxesPanel} from './mailboxes.js';
 
+// A screen's name, title and place in the navigation are app.js's.
 export default {
-  name: 'identity',
-  nav: true,
-  title: () => 'Identity',
   mount(main, app) {
     const invite = h('textarea', {id: 'invite-link', readonly: true, rows: 3});
     const qr = h('img', {id: 'invite-qr', alt: 'QR code of your invite link', width: 180, height: 180});

@@ -5,10 +5,8 @@ import {get, post} from '../api.js';
 import {h, replace, timeEl, debounce, form, remote} from '../dom.js';
 import {stateEl} from '../msgstate.js';
 
+// A screen's name, title and place in the navigation are app.js's.
 export default {
-  name: 'inbox',
-  nav: true,
-  title: () => 'Inbox',
   mount(main, app) {
     const list = h('ul', {class: 'conversations', id: 'inbox-list', 'aria-label': 'Conversations'});
     const empty = h('p', {class: 'empty', hidden: true},

@@ -5,10 +5,8 @@
 import {get, post, enc} from '../api.js';
 import {h, replace, timeEl, debounce, throttle, action, shortID, remote} from '../dom.js';
 
+// A screen's name, title and place in the navigation are app.js's.
 export default {
-  name: 'requests',
-  nav: true,
-  title: () => 'Requests',
   mount(main, app) {
     const list = h('ul', {class: 'requests', id: 'requests-list', 'aria-label': 'Message requests'});
     const empty = h('p', {class: 'empty', hidden: true}, 'No requests. Messages from people who are not your contacts wait here.');

@@ -36,10 +36,8 @@ function redraw(list, items, fallback) {
   if (to) to.focus();
 }
 
+// A screen's name, title and place in the navigation are app.js's.
 export default {
-  name: 'room',
-  navAs: 'rooms',
-  title: () => 'Room',
   mount(main, app, id) {
     const base = `/v1/rooms/${id}`;
     let info = null;

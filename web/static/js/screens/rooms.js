@@ -6,10 +6,8 @@ import {get, post, enc} from '../api.js';
 import {h, replace, throttle, form, action, shortID, remote} from '../dom.js';
 import {nameChoice} from './roomnames.js';
 
+// A screen's name, title and place in the navigation are app.js's.
 export default {
-  name: 'rooms',
-  nav: true,
-  title: () => 'Rooms',
   mount(main, app) {
     const list = h('ul', {class: 'rooms', id: 'rooms-list', 'aria-label': 'Your rooms'});
     const empty = h('p', {class: 'empty', hidden: true}, 'You are in no room yet.');

@@ -6,10 +6,8 @@
 
 import {h, replace, remote} from '../dom.js';
 
+// A screen's name, title and place in the navigation are app.js's.
 export default {
-  name: 'status',
-  nav: true,
-  title: () => 'Status',
   mount(main, app) {
     const table = h('dl', {class: 'status', id: 'status-table'});
     main.append(h('h1', {tabindex: '-1'}, 'Status'), h('section', {class: 'panel'}, table));

@@ -9,10 +9,8 @@ import {stateEl, stateLabel} from '../msgstate.js';
 
 const quickReactions = ['👍', '❤️', '😂', '😮'];
 
+// A screen's name, title and place in the navigation are app.js's.
 export default {
-  name: 'chat',
-  navAs: 'inbox',
-  title: (peer, app) => app.name(peer),
   mount(main, app, peer) {
     const p = enc(peer);
     const name = () => app.name(peer);
