@@ -370,9 +370,7 @@ type audience struct {
 	rpcs       []*rpcMeter
 	hostMeter  *byteMeter
 	hostBallot meterMark // the host's bytes over the window
-	wg         sync.WaitGroup
-	mu         sync.Mutex
-	cancels    []func()
+	readers    eventReaders
 }
 
 // count counts nd's room message events by kind in the scenario's room
@@ -380,30 +378,15 @@ type audience struct {
 // never votes).
 func (a *audience) count(nd *node.Node, k *kindCounts) {
 	id := a.f.id
-	evs, cancel := nd.Subscribe()
-	a.mu.Lock()
-	a.cancels = append(a.cancels, cancel)
-	a.mu.Unlock()
 	self := nd.ID()
-	a.wg.Go(func() {
-		for ev := range evs {
-			if ev.Type == node.EventRoomMessage && ev.Room != nil && ev.Room.Room == id && ev.Peer != self && int(ev.Room.Kind) < len(k) {
-				k[ev.Room.Kind].Add(1)
-			}
+	a.readers.read(nd, func(ev node.Event) {
+		if ev.Type == node.EventRoomMessage && ev.Room != nil && ev.Room.Room == id && ev.Peer != self && int(ev.Room.Kind) < len(k) {
+			k[ev.Room.Kind].Add(1)
 		}
 	})
 }
 
-func (a *audience) close() {
-	a.mu.Lock()
-	cancels := a.cancels
-	a.cancels = nil
-	a.mu.Unlock()
-	for _, c := range cancels {
-		c()
-	}
-	a.wg.Wait()
-}
+func (a *audience) close() { a.readers.close() }
 
 // waitVisible waits until every listener holds the question and the line.
 func (a *audience) waitVisible(ctx context.Context, q, line room.MessageID) error {

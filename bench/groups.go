@@ -32,10 +32,9 @@ type groupFixture struct {
 	id      group.ID
 	members []*node.Node // without the owner
 	arr     *arrivals[[32]byte]
-	wg      sync.WaitGroup
+	readers eventReaders
 
 	mu      sync.Mutex
-	cancels []func()
 	epochAt map[int]time.Time // member index -> when it got the key of epoch wantEpoch
 	want    uint64            // the epoch whose arrival is timed (0: none)
 }
@@ -122,18 +121,12 @@ func newGroupFixture(ctx context.Context, e *env, c *cluster, n int, syncEvery t
 
 // listen records group text arrivals (and epoch keys) at member i.
 func (f *groupFixture) listen(i int, nd *node.Node) {
-	evs, cancel := nd.Subscribe()
-	f.mu.Lock()
-	f.cancels = append(f.cancels, cancel)
-	f.mu.Unlock()
-	f.wg.Go(func() { // ends when the subscription is cancelled or the node closes
-		for ev := range evs {
-			switch {
-			case ev.Type == node.EventGroupMessage && ev.Group != nil && ev.Group.Kind == node.KindText:
-				f.arr.arrived(i, ev.Group.Message, ev.Time) // see arrivalNote
-			case ev.Type == node.EventGroupEpoch && ev.Group != nil:
-				f.epochArrived(i, ev.Group.Epoch, time.Now())
-			}
+	f.readers.read(nd, func(ev node.Event) {
+		switch {
+		case ev.Type == node.EventGroupMessage && ev.Group != nil && ev.Group.Kind == node.KindText:
+			f.arr.arrived(i, ev.Group.Message, ev.Time) // see arrivalNote
+		case ev.Type == node.EventGroupEpoch && ev.Group != nil:
+			f.epochArrived(i, ev.Group.Epoch, time.Now())
 		}
 	})
 }
@@ -149,16 +142,7 @@ func (f *groupFixture) epochArrived(i int, epoch uint64, at time.Time) {
 }
 
 // close ends the subscriptions (the cluster closes the nodes).
-func (f *groupFixture) close() {
-	f.mu.Lock()
-	cancels := f.cancels
-	f.cancels = nil
-	f.mu.Unlock()
-	for _, c := range cancels {
-		c()
-	}
-	f.wg.Wait()
-}
+func (f *groupFixture) close() { f.readers.close() }
 
 // send sends lines at roomRate, line i from from(i); between lines it calls
 // each(i) (may be nil). It returns the IDs sent and who sent each.

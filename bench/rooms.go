@@ -131,10 +131,7 @@ type roomFixture struct {
 	listeners []*node.Node
 	retried   atomic.Int64 // joins tried again
 	arr       *arrivals[room.MessageID]
-	wg        sync.WaitGroup
-
-	mu      sync.Mutex
-	cancels []func()
+	readers   eventReaders
 }
 
 // roomNodeConfig makes room nodes: no fsync, short heartbeat, sync every
@@ -204,30 +201,15 @@ func newRoomFixture(ctx context.Context, e *env, c *cluster, n int, syncEvery ti
 
 // listen records room chat arrivals at listener i.
 func (f *roomFixture) listen(i int, nd *node.Node) {
-	evs, cancel := nd.Subscribe()
-	f.mu.Lock()
-	f.cancels = append(f.cancels, cancel)
-	f.mu.Unlock()
-	f.wg.Go(func() { // ends when the subscription is cancelled or the node closes
-		for ev := range evs {
-			if ev.Type == node.EventRoomMessage && ev.Room != nil && ev.Room.Kind == room.KindChat {
-				f.arr.arrived(i, ev.Room.ID, ev.Time) // see arrivalNote
-			}
+	f.readers.read(nd, func(ev node.Event) {
+		if ev.Type == node.EventRoomMessage && ev.Room != nil && ev.Room.Kind == room.KindChat {
+			f.arr.arrived(i, ev.Room.ID, ev.Time) // see arrivalNote
 		}
 	})
 }
 
 // close ends the subscriptions (the cluster closes the nodes).
-func (f *roomFixture) close() {
-	f.mu.Lock()
-	cancels := f.cancels
-	f.cancels = nil
-	f.mu.Unlock()
-	for _, c := range cancels {
-		c()
-	}
-	f.wg.Wait()
-}
+func (f *roomFixture) close() { f.readers.close() }
 
 // speak sends lines at roomRate from the host; between lines it calls
 // each(i) (may be nil). It returns the IDs sent.
