@@ -16,7 +16,8 @@ import (
 func (d *Service) sendControl(p peer.ID, c *dmpb.Content) error {
 	id := NewMessageID()
 	c.Id, c.SentUnixNano = id[:], time.Now().UnixNano()
-	ps := d.peers.get(p)
+	ps := d.peers.acquire(p)
+	defer d.peers.release(ps)
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
 	sent := false
@@ -150,11 +151,12 @@ func (d *Service) QueueControls(tx *storage.Txn, qs []QueuedControl) (map[peer.I
 // encrypted as they are stored until the deliverer has encrypted them.
 func (d *Service) KickOutbox(peers map[peer.ID]bool) {
 	for p := range peers {
-		ps := d.peers.get(p)
+		ps := d.peers.acquire(p)
 		ps.mu.Lock()
 		ps.outboxFloor, ps.floorReset = time.Time{}, true
 		ps.sealOK = false // the deliverer encrypts what was queued first
 		ps.mu.Unlock()
+		d.peers.release(ps)
 		d.out.notify(p)
 	}
 }

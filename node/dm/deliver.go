@@ -71,6 +71,10 @@ func (o *outbox) deliverDirect(ctx context.Context, p peer.ID) error {
 	if err := d.ensureSession(ctx, p); err != nil {
 		return err
 	}
+	// Held across each round, from encryptQueued's read to the floor's
+	// raise: the raise is only right on the entry that read saw.
+	ps := d.peers.acquire(p)
+	defer d.peers.release(ps)
 	for round := 0; ; round++ {
 		entries, err := d.encryptQueued(p)
 		if err != nil {
@@ -84,7 +88,6 @@ func (o *outbox) deliverDirect(ctx context.Context, p peer.ID) error {
 		}
 		// All acked: later reads need not look before the newest of them.
 		// Entries are created with strictly increasing times (sendTime).
-		ps := d.peers.get(p)
 		ps.mu.Lock()
 		if ps.floorReset {
 			// Entries were queued outside this peer's lock meanwhile (group
@@ -106,7 +109,8 @@ func (d *Service) ensureSession(ctx context.Context, p peer.ID) error {
 // ensureSessionFrom is ensureSession with the bundle from fetch: p itself,
 // or one of p's mailboxes.
 func (d *Service) ensureSessionFrom(ctx context.Context, p peer.ID, fetch func(context.Context, peer.ID) (identity.Bundle, error)) error {
-	ps := d.peers.get(p)
+	ps := d.peers.acquire(p) // held while fetching: the session goes in this entry
+	defer d.peers.release(ps)
 	ps.mu.Lock()
 	var err error
 	if !ps.loaded {
@@ -144,7 +148,8 @@ func difficultyKey(p peer.ID) string { return "stamp-difficulty/" + p.String() }
 // order, persisting each ciphertext with the session in one transaction so it
 // is retransmitted, never re-encrypted. It returns every queued entry.
 func (d *Service) encryptQueued(p peer.ID) ([]storage.OutboxEntry, error) {
-	ps := d.peers.get(p)
+	ps := d.peers.acquire(p)
+	defer d.peers.release(ps)
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
 	var entries []storage.OutboxEntry

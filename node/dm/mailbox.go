@@ -33,7 +33,7 @@ func (d *Service) depositQueued(ctx context.Context, p peer.ID) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	ps := d.peers.get(p)
+	ps := d.peers.acquire(p)
 	ps.mu.Lock()
 	if !ps.loaded {
 		err = d.env.Store.View(func(tx *storage.Txn) error { return ps.load(tx, p) })
@@ -44,6 +44,7 @@ func (d *Service) depositQueued(ctx context.Context, p peer.ID) (bool, error) {
 		to = ps.cur.Remote().DH
 	}
 	ps.mu.Unlock()
+	d.peers.release(ps)
 	if err != nil {
 		return false, err
 	}
@@ -85,7 +86,8 @@ func (d *Service) SendMailboxList(p peer.ID, list []byte) error {
 	if err != nil {
 		return err
 	}
-	ps := d.peers.get(p)
+	ps := d.peers.acquire(p)
+	defer d.peers.release(ps)
 	ps.mu.Lock()
 	err = d.env.Store.Update(func(tx *storage.Txn) error {
 		// A fresh ID; strictly increasing times, under p's lock: the outbox
@@ -106,7 +108,8 @@ func (d *Service) SendMailboxList(p peer.ID, list []byte) error {
 // then every message to p pays its stamp, and a mailbox list, which p does
 // not need before it answers, would cost a second stamp.
 func (d *Service) Answered(p peer.ID) bool {
-	ps := d.peers.get(p)
+	ps := d.peers.acquire(p)
+	defer d.peers.release(ps)
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
 	if !ps.loaded {

@@ -58,7 +58,8 @@ func (d *Service) Pending() ([]storage.Message, error) {
 // already failed) gives errs.ErrNotFound. One already written to p's stream
 // but not acked may still arrive; then its receipt moves it on.
 func (d *Service) Cancel(p peer.ID, id storage.MessageID) (storage.Message, error) {
-	ps := d.peers.get(p)
+	ps := d.peers.acquire(p)
+	defer d.peers.release(ps)
 	ps.mu.Lock() // no deliverer of p encrypts or reads the queue meanwhile
 	defer ps.mu.Unlock()
 	var m storage.Message
@@ -105,10 +106,11 @@ func (d *Service) failExpired(now time.Time) error {
 		return err
 	}
 	for p, es := range due {
-		ps := d.peers.get(p)
+		ps := d.peers.acquire(p)
 		ps.mu.Lock()
 		err := d.dequeueAll(p, es, storage.StateFailed)
 		ps.mu.Unlock()
+		d.peers.release(ps)
 		if err != nil {
 			return err
 		}

@@ -119,7 +119,8 @@ func retryLater(id []byte, reason string) *dmpb.Ack {
 // Envelopes drained from a mailbox (drained) are answered with a delivery
 // receipt queued in the same transaction, since p is not on the line.
 func (d *Service) receive(p peer.ID, batch []*dmpb.Envelope, drained bool) ([]*dmpb.Ack, error) {
-	ps := d.peers.get(p)
+	ps := d.peers.acquire(p)
+	defer d.peers.release(ps)
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
 	// p's first answer on a session we started: p may now get our name.

@@ -59,7 +59,8 @@ func answeredPair(t *testing.T) (d *Service, bob peer.ID, bs *ratchet.Session) {
 		t.Fatal(err)
 	}
 	bob = peer.ID("bob")
-	ps := d.peers.get(bob)
+	ps := d.peers.acquire(bob)
+	defer d.peers.release(ps)
 	ps.cur, ps.loaded = as, true
 	if err := st.Update(func(tx *storage.Txn) error { return ps.save(tx, bob) }); err != nil {
 		t.Fatal(err)
@@ -88,7 +89,8 @@ func TestSealOrder(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			d, bob, bs := answeredPair(t)
-			ps := d.peers.get(bob)
+			ps := d.peers.acquire(bob)
+			defer d.peers.release(ps)
 			var ids []storage.MessageID
 			err := d.env.Store.Update(func(tx *storage.Txn) error {
 				for i, k := range tt.layout {

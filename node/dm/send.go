@@ -178,13 +178,14 @@ func (d *Service) commitSends(group []*sendRequest) {
 	}
 	order := slices.Sorted(maps.Keys(locked))
 	for _, p := range order {
-		ps := d.peers.get(p)
+		ps := d.peers.acquire(p)
 		ps.mu.Lock()
 		locked[p] = ps
 	}
 	defer func() {
 		for _, p := range order {
 			locked[p].mu.Unlock()
+			d.peers.release(locked[p])
 		}
 	}()
 	var newContacts []storage.Contact
