@@ -131,15 +131,25 @@ func (d *Service) ensureSessionFrom(ctx context.Context, p peer.ID, fetch func(c
 	}
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
-	if ps.cur == nil {
-		ps.cur = s
-	}
-	return d.env.Store.Update(func(tx *storage.Txn) error {
+	err = d.env.Store.Update(func(tx *storage.Txn) error {
+		// A failed transaction may have dropped the cache while we
+		// fetched: read the store again, so that a session started
+		// meanwhile (ours, or the peer's first message) is kept.
+		if err := ps.load(tx, p); err != nil {
+			return err
+		}
+		if ps.cur == nil {
+			ps.cur = s
+		}
 		if err := tx.PutSetting(difficultyKey(p), []byte{b.StampDifficulty}); err != nil {
 			return err
 		}
 		return ps.save(tx, p)
 	})
+	if err != nil {
+		ps.invalidate() // s may be in the cache, not in the store
+	}
+	return err
 }
 
 func difficultyKey(p peer.ID) string { return "stamp-difficulty/" + p.String() }

@@ -378,3 +378,43 @@ func TestSessionsAfterEviction(t *testing.T) {
 		}
 	}
 }
+
+// TestEnsureSessionKeepsOneStartedMeanwhile: while Alice fetches Bob's
+// bundle to start a session, Bob's first message starts one, and a failed
+// transaction drops Alice's cache. Alice keeps Bob's session (read again
+// from the store) instead of writing hers over it.
+func TestEnsureSessionKeepsOneStartedMeanwhile(t *testing.T) {
+	now := time.Now()
+	alice, bob := newDMNode(t, &now), newDMNode(t, &now)
+	for _, n := range []struct {
+		dmNode
+		p peer.ID
+	}{{alice, bob.id}, {bob, alice.id}} {
+		if err := n.env.Store.Update(func(tx *storage.Txn) error {
+			return tx.PutContact(storage.Contact{Peer: n.p, State: storage.ContactAccepted, Created: now, Updated: now})
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	if err := alice.ensureSessionFrom(ctx, bob.id, func(context.Context, peer.ID) (identity.Bundle, error) {
+		if err := bob.ensureSessionFrom(ctx, alice.id, func(context.Context, peer.ID) (identity.Bundle, error) {
+			return alice.mintBundle(now, bob.id)
+		}); err != nil {
+			return identity.Bundle{}, err
+		}
+		alice.receive(t, bob.id, bob.send(t, alice.id, "first"), "first")
+		ps := alice.peers.acquire(bob.id)
+		ps.mu.Lock()
+		ps.invalidate() // as after a failed transaction
+		ps.mu.Unlock()
+		alice.peers.release(ps)
+		return bob.mintBundle(now, alice.id)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, ok := alice.SessionInitiator(bob.id); !ok || got != bob.env.Identity.Public().Key {
+		t.Fatalf("Alice's session with Bob: started by Bob %v, any %v; want Bob's kept", got == bob.env.Identity.Public().Key, ok)
+	}
+	bob.receive(t, alice.id, alice.send(t, bob.id, "reply"), "reply")
+}
