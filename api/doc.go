@@ -164,8 +164,10 @@
 // say and ask return and chat and questions list. Room is {"id", "name",
 // "description", "host_id", "start"?, "joined", "listeners"}; RoomChatLine
 // is {"id", "sender_id", "sender", "time"?, "text", "reply_to"?,
-// "reactions": [{"emoji", "count"}]}; RoomQuestion is {"id", "sender_id",
-// "sender", "time"?, "text", "upvotes", "answered", "pinned", "reactions"}.
+// "reactions": [{"emoji", "count", "mine"}]}; RoomQuestion is {"id",
+// "sender_id", "sender", "time"?, "text", "upvotes", "upvoted", "answered",
+// "pinned", "reactions"}. "upvoted" and "mine" say the vote is ours
+// (published, or handed to the host as a ballot).
 // A "sender" (and each of RoomDetail's "people") is a RoomPerson: {"id",
 // "name" (what the peer signed, may be empty), "display" (what to show: a
 // contact's name; else the claimed name, with "(…" and the end of the peer

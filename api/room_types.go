@@ -72,6 +72,7 @@ type RoomDetail struct {
 type RoomReaction struct {
 	Emoji string `json:"emoji"`
 	Count int    `json:"count"`
+	Mine  bool   `json:"mine"` // one of them is ours
 }
 
 // RoomChatLine is one visible chat line of a room. ReplyTo is empty when
@@ -99,6 +100,7 @@ type RoomQuestion struct {
 	Time      *time.Time     `json:"time,omitempty"`
 	Text      string         `json:"text"`
 	Upvotes   int            `json:"upvotes"`
+	Upvoted   bool           `json:"upvoted"` // we upvoted it
 	Answered  bool           `json:"answered"`
 	Pinned    bool           `json:"pinned"`
 	Reactions []RoomReaction `json:"reactions"`

@@ -202,14 +202,17 @@ func TestBrowserRoomUpvoteFocus(t *testing.T) {
 		// above the ones upvoted before (as many votes, asked later).
 		q := eval[string](lee, `[...document.querySelectorAll('#questions .question')].at(-1).dataset.id`)
 		sel := fmt.Sprintf(`#questions .question[data-id=%q]`, q)
+		if p := eval[string](lee, fmt.Sprintf(`document.querySelector(%q).getAttribute('aria-pressed')`, sel+" button.upvote")); p != "false" {
+			t.Errorf("try %d: a question not upvoted yet has its upvote button pressed %q", try, p)
+		}
 		lee.waitJS("the upvote button focused", fmt.Sprintf(`(b => { b.focus(); return document.activeElement === b })(document.querySelector(%q))`, sel+" button.upvote"))
 		key, keyName := "\r", "Enter"
 		if try%2 == 0 {
 			key, keyName = " ", "Space"
 		}
 		lee.do("press "+keyName, chromedp.KeyEvent(key))
-		lee.waitJS(fmt.Sprintf("try %d: the question upvoted and moved up", try),
-			fmt.Sprintf(`(q => q.dataset.upvotes === '1' && q === q.parentNode.firstElementChild)(document.querySelector(%q))`, sel))
+		lee.waitJS(fmt.Sprintf("try %d: the question upvoted, marked ours and moved up", try),
+			fmt.Sprintf(`(q => q.dataset.upvotes === '1' && q.querySelector('button.upvote').getAttribute('aria-pressed') === 'true' && q === q.parentNode.firstElementChild)(document.querySelector(%q))`, sel))
 		got := eval[string](lee, `(a => a.matches('#questions .question button.upvote') ? a.closest('.question').dataset.id : a.tagName + ' ' + (a.getAttribute('aria-label') || a.id))(document.activeElement)`)
 		if got != q {
 			t.Errorf("try %d (%s): after the upvote the focus is on %s, want the upvote button of question %s", try, keyName, got, q)

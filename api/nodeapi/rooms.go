@@ -2,6 +2,7 @@ package nodeapi
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -133,10 +134,11 @@ func roomJSON(r node.RoomInfo) api.Room {
 	}
 }
 
-func reactionsJSON(rs []roomstate.Reaction) []api.RoomReaction {
+// reactionsJSON converts rs, of which the emojis in mine are ours.
+func reactionsJSON(rs []roomstate.Reaction, mine []string) []api.RoomReaction {
 	out := make([]api.RoomReaction, 0, len(rs))
 	for _, r := range rs {
-		out = append(out, api.RoomReaction{Emoji: r.Emoji, Count: r.Count})
+		out = append(out, api.RoomReaction{Emoji: r.Emoji, Count: r.Count, Mine: slices.Contains(mine, r.Emoji)})
 	}
 	return out
 }
@@ -160,7 +162,7 @@ func chatJSON(c node.RoomChatLine) api.RoomChatLine {
 		Sender:    personJSON(c.From),
 		Time:      optTime(c.Timestamp),
 		Text:      c.Text,
-		Reactions: reactionsJSON(c.Reactions),
+		Reactions: reactionsJSON(c.Reactions, c.MyReactions),
 	}
 	if c.ReplyTo != (room.MessageID{}) {
 		j.ReplyTo = c.ReplyTo.String()
@@ -176,8 +178,9 @@ func questionJSON(q node.RoomQuestionLine) api.RoomQuestion {
 		Time:      optTime(q.Timestamp),
 		Text:      q.Text,
 		Upvotes:   q.Upvotes,
+		Upvoted:   q.Upvoted,
 		Answered:  q.Answered,
 		Pinned:    q.Pinned,
-		Reactions: reactionsJSON(q.Reactions),
+		Reactions: reactionsJSON(q.Reactions, q.MyReactions),
 	}
 }

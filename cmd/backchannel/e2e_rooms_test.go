@@ -52,8 +52,12 @@ func TestRoomTwoDaemons(t *testing.T) {
 	ok(t, homeB, "room", "upvote", "Town Hall", ask.ID[:10])
 	eventually(t, "A sees B's upvote", func() bool {
 		qs := decodeJSON[api.RoomQuestions](t, ok(t, homeA, "room", "questions", "Town Hall", "--json")).Questions
-		return len(qs) == 1 && qs[0].Upvotes == 1
+		return len(qs) == 1 && qs[0].Upvotes == 1 && !qs[0].Upvoted
 	})
+	// B's table says the vote is B's.
+	if out := ok(t, homeB, "room", "questions", "Town Hall"); !strings.Contains(out, "1 (you)") {
+		t.Errorf("B's questions do not mark B's upvote:\n%s", out)
+	}
 	eventually(t, "B's event stream shows room messages", func() bool {
 		return slices.ContainsFunc(eventsB(), func(e api.Event) bool {
 			return e.Type == "room_message" && e.Room != nil && e.Room.RoomID == created.ID

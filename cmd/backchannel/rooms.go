@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -441,7 +442,11 @@ func (a *app) roomQuestionsCmd() *cobra.Command {
 				if q.Pinned {
 					state = append(state, "pinned")
 				}
-				fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s%s\n", short(q.ID), q.Upvotes, cmp.Or(strings.Join(state, ","), "open"), personLabel(q.Sender), oneLine(q.Text, 60), sanitize(reactions(q.Reactions)))
+				votes := strconv.Itoa(q.Upvotes)
+				if q.Upvoted {
+					votes += " (you)"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s%s\n", short(q.ID), votes, cmp.Or(strings.Join(state, ","), "open"), personLabel(q.Sender), oneLine(q.Text, 60), sanitize(reactions(q.Reactions)))
 			}
 			return tw.Flush()
 		},
@@ -630,6 +635,9 @@ func reactions(rs []api.RoomReaction) string {
 	var b strings.Builder
 	for _, r := range rs {
 		fmt.Fprintf(&b, " %s%d", r.Emoji, r.Count)
+		if r.Mine {
+			b.WriteString("(you)")
+		}
 	}
 	return b.String()
 }

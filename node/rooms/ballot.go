@@ -132,6 +132,7 @@ func (s *Service) handBallot(ctx context.Context, id room.ID, target room.Messag
 		s.env.Log.Debug("room: ballot not taken; publishing instead", "room", id, "err", err)
 		return false
 	}
+	s.keepMyBallot(b)
 	return true
 }
 

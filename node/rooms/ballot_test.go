@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -374,5 +375,52 @@ func TestRoomBallotBurst(t *testing.T) {
 	}
 	if n := f.host.count(f.id, f.q, ""); n != voters {
 		t.Errorf("the host counts %d upvotes, want %d", n, voters)
+	}
+}
+
+// TestRoomMyVotes: each node tells which upvotes and reactions are its own:
+// a listener's handed to the host as ballots (kept in its own store, since
+// the room knows them only as counts), and the host's published ones; a
+// node that did not vote sees none as its own.
+func TestRoomMyVotes(t *testing.T) {
+	f := newBallotFixture(t, newTestNet(t), 3)
+	voter, other := f.listeners[0], f.listeners[1]
+	if err := voter.RoomUpvote(t.Context(), f.id, f.q); err != nil {
+		t.Fatal(err)
+	}
+	if err := voter.RoomReact(t.Context(), f.id, f.line, "👍"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.host.RoomUpvote(t.Context(), f.id, f.q); err != nil {
+		t.Fatal(err)
+	}
+	f.waitCounts(2, map[string]int{"👍": 1})
+	if n := f.host.storedBallots(f.id); n != 2 {
+		t.Fatalf("the host keeps %d ballots, want the voter's 2 (the votes must go as ballots for this test)", n)
+	}
+	for _, tc := range []struct {
+		name     string
+		n        *testService
+		upvoted  bool
+		reaction []string
+	}{
+		{"the voter", voter, true, []string{"👍"}},
+		{"the host", f.host, true, nil},
+		{"a listener who did not vote", other, false, nil},
+	} {
+		qs, err := tc.n.RoomQuestions(f.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(qs) != 1 || qs[0].Upvoted != tc.upvoted {
+			t.Errorf("%s: questions %+v, want the question upvoted by us: %v", tc.name, qs, tc.upvoted)
+		}
+		chat, err := tc.n.RoomChat(f.id, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(chat) != 1 || !slices.Equal(chat[0].MyReactions, tc.reaction) {
+			t.Errorf("%s: chat %+v, want our reactions %v", tc.name, chat, tc.reaction)
+		}
 	}
 }

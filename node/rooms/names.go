@@ -52,16 +52,21 @@ type Person struct {
 	Me bool
 }
 
-// ChatLine is a visible chat line and its sender.
+// ChatLine is a visible chat line and its sender. MyReactions are the
+// emojis of its reactions that are ours.
 type ChatLine struct {
 	roomstate.Chat
-	From Person
+	From        Person
+	MyReactions []string
 }
 
-// QuestionLine is a visible question and its asker.
+// QuestionLine is a visible question and its asker. Upvoted: we upvoted
+// it; MyReactions are the emojis of its reactions that are ours.
 type QuestionLine struct {
 	roomstate.Question
-	From Person
+	From        Person
+	Upvoted     bool
+	MyReactions []string
 }
 
 // People is who is in a joined room.
@@ -177,9 +182,14 @@ func (s *Service) withNamer(id room.ID, fn func(lr *liveRoom, n *namer)) error {
 // RoomChat returns the visible chat of a joined room, oldest first, each
 // line with its sender as the room shows it.
 func (s *Service) RoomChat(id room.ID, limit int) (out []ChatLine, err error) {
+	mine, err := s.myBallots(id)
+	if err != nil {
+		return nil, err
+	}
 	err = s.withNamer(id, func(lr *liveRoom, n *namer) {
+		voted := s.votedBy(lr, mine)
 		for _, c := range lr.state.Chat(limit) {
-			out = append(out, ChatLine{Chat: c, From: n.person(c.Sender, c.Name)})
+			out = append(out, ChatLine{Chat: c, From: n.person(c.Sender, c.Name), MyReactions: myReactions(c.ID, c.Reactions, voted)})
 		}
 	})
 	return out, err
@@ -188,9 +198,15 @@ func (s *Service) RoomChat(id room.ID, limit int) (out []ChatLine, err error) {
 // RoomQuestions returns a joined room's questions, most upvoted first, each
 // with its asker as the room shows them.
 func (s *Service) RoomQuestions(id room.ID) (out []QuestionLine, err error) {
+	mine, err := s.myBallots(id)
+	if err != nil {
+		return nil, err
+	}
 	err = s.withNamer(id, func(lr *liveRoom, n *namer) {
+		voted := s.votedBy(lr, mine)
 		for _, q := range lr.state.Questions() {
-			out = append(out, QuestionLine{Question: q, From: n.person(q.Sender, q.Name)})
+			out = append(out, QuestionLine{Question: q, From: n.person(q.Sender, q.Name),
+				Upvoted: voted(q.ID, ""), MyReactions: myReactions(q.ID, q.Reactions, voted)})
 		}
 	})
 	return out, err

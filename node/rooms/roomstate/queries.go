@@ -211,6 +211,19 @@ func (s *State) anyCounts(as []action) bool {
 	return false
 }
 
+// VotedBy tells whether k upvoted target (emoji empty) or reacted to it
+// with emoji by a message on the room's topic. A vote handed to the host as
+// a ballot is not among them: the room knows it only as a tally's count.
+func (s *State) VotedBy(target room.MessageID, emoji string, k keys.PublicKey) bool {
+	var ok bool
+	if emoji == "" {
+		_, ok = s.upvotes[target][k]
+	} else {
+		_, ok = s.reactions[target][emoji][k]
+	}
+	return ok
+}
+
 // upvoteCount is the distinct voters of a question whose vote counts (by
 // message or ballot, not sent while muted), or the highest count a counting
 // tally gives it, whichever is more: in a large room listeners hand their

@@ -191,7 +191,9 @@ export default {
         h('div', {class: 'votes'},
           h('span', {class: 'upvotes'}, String(q.upvotes), h('span', {class: 'sr-only'}, q.upvotes === 1 ? ' upvote' : ' upvotes')),
           // The arrow is an icon, not words: the name says what it does.
-          act(h('span', {'aria-hidden': 'true'}, '▲'), target(q.id, 'questions/{msg}/upvote'), {class: 'upvote', 'aria-label': `Upvote: ${q.text}`})),
+          // Pressed once we upvoted (pressing again changes nothing).
+          act(h('span', {'aria-hidden': 'true'}, '▲'), target(q.id, 'questions/{msg}/upvote'),
+            {class: 'upvote', 'aria-label': `Upvote: ${q.text}`, 'aria-pressed': q.upvoted ? 'true' : 'false', title: q.upvoted ? 'You upvoted this' : null})),
         h('div', {class: 'q-main'},
           h('p', {class: 'q-text', dir: 'auto'}, remote(q.text, {multiline: true})),
           h('p', {class: 'meta'}, personEl(q.sender), ' · ', timeEl(q.time),
@@ -221,10 +223,10 @@ export default {
       const role = m.sender.role && m.sender.role !== 'listener' ? ` (${m.sender.role})` : '';
       return h('li', {class: 'chat-line', dataset: {id: m.id},
         'aria-label': describe(`${who}${role}, ${time(m.time)}: ${m.text}`,
-          m.reactions.length ? `Reactions: ${m.reactions.map(r => `${r.emoji} ${r.count}`).join(', ')}` : null)},
+          m.reactions.length ? `Reactions: ${m.reactions.map(r => `${r.emoji} ${r.count}${r.mine ? ' including yours' : ''}`).join(', ')}` : null)},
         personEl(m.sender),
         ' ', remote(m.text, {class: 'text', multiline: true}), ' ', timeEl(m.time),
-        m.reactions.length ? h('span', {class: 'reactions'}, m.reactions.map(r => h('span', {}, remote(r.emoji), ` ${r.count}`))) : null,
+        m.reactions.length ? h('span', {class: 'reactions'}, m.reactions.map(r => h('span', {class: r.mine ? 'mine' : null}, remote(r.emoji), ` ${r.count}`))) : null,
         actions(
           roomReactions.map(emoji => act(emoji, () => post(`${base}/messages/${m.id}/react`, {emoji}).then(load),
             {class: 'react', 'aria-label': `React ${emoji} to: ${m.text}`})),
