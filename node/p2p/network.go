@@ -13,6 +13,7 @@ import (
 
 	"github.com/libp2p/go-libp2p"
 	dht "github.com/libp2p/go-libp2p-kad-dht"
+	"github.com/libp2p/go-libp2p-kad-dht/records"
 	lcrypto "github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/metrics"
@@ -82,6 +83,10 @@ type Config struct {
 
 	// Logger receives structured logs; nil discards them.
 	Logger *slog.Logger
+
+	// dhtCaps bounds what the DHT stores for others; zero: the defaults
+	// (tests make them small).
+	dhtCaps dhtStoreCaps
 }
 
 // Network is a node's libp2p host and DHT.
@@ -89,6 +94,7 @@ type Network struct {
 	cfg       Config
 	host      host.Host // the host as built; Host() wraps it
 	dht       *dht.IpfsDHT
+	dhtStore  *boundedStore // what the DHT holds for others
 	mdns      mdns.Service
 	holepunch *holepunch.Service
 	punched   punchedPeers
@@ -116,10 +122,9 @@ func New(cfg Config) (*Network, error) {
 	}
 	var err error
 	n := &Network{cfg: cfg, log: cfg.Logger, observed: newObservedAddrs(cfg.PublicRanges)}
-	dhtOpts := []dht.Option{
-		dht.ProtocolPrefix(DHTProtocolPrefix),
-		dht.Mode(n.dhtMode()),
-		dht.BootstrapPeersFunc(n.bootstrapPeers),
+	dhtOpts, err := n.dhtOptions()
+	if err != nil {
+		return nil, err
 	}
 	if cfg.NewHost != nil {
 		if n.host, err = cfg.NewHost(cfg.Key); err != nil {
@@ -157,6 +162,29 @@ func New(cfg Config) (*Network, error) {
 		n.mdns = mdns.NewMdnsService(n.host, "backchannel", mdnsNotifee{h: n.host, log: cfg.Logger})
 	}
 	return n, nil
+}
+
+// dhtOptions are the DHT's options. What it stores for others is bounded
+// (boundedStore: records in all, bytes, provider records per providing
+// peer), and it stores provider records only: Backchannel announces and
+// finds rooms by provider records, never puts or gets values, and needs
+// no /pk records (peer IDs embed their Ed25519 keys), so value records
+// (PUT_VALUE / GET_VALUE) are off and a peer sending one has its stream
+// reset. The protocol prefix is our own, so kad-dht lets the values go.
+func (n *Network) dhtOptions() ([]dht.Option, error) {
+	cache, err := newProviderCache(dhtCacheSize)
+	if err != nil {
+		return nil, err
+	}
+	n.dhtStore = newBoundedStore(n.cfg.dhtCaps, cache.forget)
+	return []dht.Option{
+		dht.ProtocolPrefix(DHTProtocolPrefix),
+		dht.Mode(n.dhtMode()),
+		dht.BootstrapPeersFunc(n.bootstrapPeers),
+		dht.Datastore(n.dhtStore),
+		dht.DisableValues(),
+		dht.ProviderManagerOpts(records.Cache(cache)),
+	}, nil
 }
 
 // loopbackOnly reports whether the node listens only on loopback (a

@@ -25,12 +25,19 @@ func TestMain(m *testing.M) {
 // anything else; cleanup closes it and checks the gater refused nothing.
 func newTestNetwork(t *testing.T) *Network {
 	t.Helper()
+	return newTestNetworkConfig(t, Config{})
+}
+
+// newTestNetworkConfig is newTestNetwork with cfg's other fields.
+func newTestNetworkConfig(t *testing.T, cfg Config) *Network {
+	t.Helper()
 	key, _, err := lcrypto.GenerateEd25519Key(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	g := &loopback.Gater{}
-	n, err := New(Config{Key: key, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}, Gater: g})
+	cfg.Key, cfg.ListenAddrs, cfg.Gater = key, []string{"/ip4/127.0.0.1/tcp/0"}, g
+	n, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
