@@ -96,8 +96,10 @@ func (s *Service) syncRoom(lr *liveRoom, p peer.ID) (full bool, err error) {
 		ours = ours || r.Sender == self
 	}
 	var own uint64
+	var g growth
 	if err := s.env.Store.Update(func(tx *storage.Txn) error {
-		if err := s.putMessages(tx, recs); err != nil {
+		g = growth{} // Update may run this more than once
+		if err := s.putMessages(tx, recs, g); err != nil {
 			return err
 		}
 		for sender, seq := range floors {
@@ -114,6 +116,7 @@ func (s *Service) syncRoom(lr *liveRoom, p peer.ID) (full bool, err error) {
 	}); err != nil {
 		return false, err
 	}
+	s.grew(g) // prunes here, in the room's sync, if the answer took it past its bound
 	lr.raiseSeq(own)
 	if len(recs) > 0 || len(floors) > 0 {
 		lr.newcomer.Store(false) // from now on, gaps are repaired oldest first
