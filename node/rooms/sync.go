@@ -133,6 +133,12 @@ func (s *Service) syncExchange(ctx context.Context, p peer.ID, req *roomspb.Sync
 	if resp.Error != "" {
 		return nil, fmt.Errorf("sync: %s says: %s", p.ShortString(), resp.Error)
 	}
+	// More than we asked for is refused whole, not trimmed: a peer that
+	// ignores the limit is not one to take history from, and what we
+	// store per answer stays bounded by what we ask.
+	if uint64(len(resp.Messages)) > uint64(req.Limit) {
+		return nil, fmt.Errorf("%w: sync: %s answered %d messages, %d asked for", errs.ErrProtocol, p.ShortString(), len(resp.Messages), req.Limit)
+	}
 	return &resp, nil
 }
 
