@@ -194,6 +194,9 @@ func (s *Service) joinLive(_ context.Context, d room.Descriptor, as NameChoice) 
 func (s *Service) replayRoom(lr *liveRoom) error {
 	self := s.self()
 	return s.env.Store.View(func(tx *storage.Txn) error {
+		if err := s.seedSize(tx, lr.desc.Room); err != nil {
+			return err
+		}
 		ms, err := tx.RoomMessages(storage.RoomID(lr.desc.Room), MaxHistory, time.Time{})
 		if err != nil {
 			return err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -16,6 +17,7 @@ import (
 	"github.com/backchannel/backchannel/node/p2p"
 	"github.com/backchannel/backchannel/node/rooms/roomstate"
 	"github.com/backchannel/backchannel/pubsub"
+	"github.com/backchannel/backchannel/storage"
 )
 
 // Config configures a Service.
@@ -32,6 +34,14 @@ type Config struct {
 	// HistoryAge bounds a room's history by age: older messages are neither
 	// served to peers nor kept (7 days when zero).
 	HistoryAge time.Duration
+	// HistoryCount and HistoryBytes bound a joined room's stored history
+	// whatever the rate it arrives at: once it passes HistoryCount messages
+	// and a tenth, or HistoryBytes of messages, it is pruned, oldest first,
+	// back to HistoryCount and nine tenths of HistoryBytes
+	// (DefaultHistoryCount and DefaultHistoryBytes when zero; see
+	// history.go).
+	HistoryCount int
+	HistoryBytes int64
 	// SyncRate and SyncBurst rate-limit, per peer, the sync requests the
 	// service serves (2/s, burst 10, when zero).
 	SyncRate  rate.Limit
@@ -66,6 +76,12 @@ func (c *Config) applyDefaults() {
 	}
 	if c.HistoryAge == 0 {
 		c.HistoryAge = 7 * 24 * time.Hour
+	}
+	if c.HistoryCount == 0 {
+		c.HistoryCount = DefaultHistoryCount
+	}
+	if c.HistoryBytes == 0 {
+		c.HistoryBytes = DefaultHistoryBytes
 	}
 	if c.SyncRate == 0 {
 		c.SyncRate, c.SyncBurst = 2, 10
@@ -117,6 +133,13 @@ type Service struct {
 	closed  bool
 	writing bool // the store writer was started
 	live    map[room.ID]*liveRoom
+	// batchStored, if set, is called by the store writer after each batch
+	// it stored (and pruned for): a test hook.
+	batchStored atomic.Pointer[func([]storage.RoomMessage)]
+	// sizes holds the running totals of each room joined since the service
+	// started (see history.go); a room left keeps its entry, so a rejoin
+	// goes on counting.
+	sizes   map[room.ID]*roomSize
 	helpers map[room.ID][]peer.ID // peers that served a room's descriptor
 
 	profileMu sync.Mutex
@@ -150,6 +173,7 @@ func New(cfg Config) *Service {
 		ctx:          ctx,
 		cancel:       cancel,
 		live:         map[room.ID]*liveRoom{},
+		sizes:        map[room.ID]*roomSize{},
 		helpers:      map[room.ID][]peer.ID{},
 	}
 }

@@ -32,10 +32,9 @@ const (
 	// writeLinger is how long the writer gathers a batch after its first
 	// message.
 	writeLinger = 100 * time.Millisecond
-	// keep bounds the messages a node keeps of one room; HistoryAge bounds
-	// their age.
-	keep = 20_000
-	// pruneInterval is how often a joined room's history is pruned.
+	// pruneInterval is how often a joined room's history is pruned by
+	// age (HistoryAge); its count and bytes are bounded on write (see
+	// history.go).
 	pruneInterval = time.Hour
 	// lateJoinerScan bounds how many stored messages one late-joiner
 	// answer looks at.
@@ -117,11 +116,19 @@ func (s *Service) apply(lr *liveRoom, batch []arrival) []storage.RoomMessage {
 // publishing, then applies and announces it.
 func (s *Service) storeOwn(lr *liveRoom, m room.Message, id room.MessageID, data []byte) error {
 	self := s.self()
+	rec := record(m, id, self, data, time.Now().UTC())
+	var added bool
 	if err := s.env.Store.Update(func(tx *storage.Txn) error {
-		_, err := tx.PutRoomMessage(record(m, id, self, data, time.Now().UTC()))
+		var err error
+		added, err = tx.PutRoomMessage(rec)
 		return err
 	}); err != nil {
 		return err
+	}
+	if added {
+		g := growth{}
+		g.add(rec)
+		s.grew(g)
 	}
 	lr.mu.Lock()
 	err := lr.state.ApplyID(m, id)
@@ -171,46 +178,61 @@ func (s *Service) storeBatch(msgs []storage.RoomMessage) {
 	for len(msgs) > 0 {
 		batch := msgs[:min(len(msgs), writeBatch)]
 		msgs = msgs[len(batch):]
-		if err := s.env.Store.Update(func(tx *storage.Txn) error { return s.putMessages(tx, batch) }); err != nil {
+		var g growth
+		if err := s.env.Store.Update(func(tx *storage.Txn) error {
+			g = growth{} // Update may run this more than once
+			return s.putMessages(tx, batch, g)
+		}); err != nil {
 			// Not raised high-water marks make the next sync fetch them again.
 			s.env.Log.Warn("room: messages not stored", "count", len(batch), "err", err)
+			continue
+		}
+		s.grew(g) // prunes here, in the writer, a room the batch took past its bound
+		if f := s.batchStored.Load(); f != nil {
+			(*f)(batch)
 		}
 	}
 }
 
 // putMessages stores room messages in tx, skipping those the store refuses
-// on their own.
-func (s *Service) putMessages(tx *storage.Txn, batch []storage.RoomMessage) error {
+// on their own, and notes in g those it added.
+func (s *Service) putMessages(tx *storage.Txn, batch []storage.RoomMessage, g growth) error {
 	for _, rm := range batch {
-		if _, err := tx.PutRoomMessage(rm); err != nil {
+		added, err := tx.PutRoomMessage(rm)
+		if err != nil {
 			if errors.Is(err, storage.ErrMismatch) || errors.Is(err, storage.ErrInvalid) {
 				s.env.Log.Debug("room: message not stored", "room", room.ID(rm.Room), "sender", rm.Sender, "err", err)
 				continue
 			}
 			return err
 		}
+		if added {
+			g.add(rm)
+		}
 	}
 	return nil
 }
 
-// pruneLoop bounds a joined room's stored history by count and age, and
-// the ballots we took as its host by age, at once and then every
-// pruneInterval, until the room is left.
+// pruneLoop bounds a joined room's stored history by age, and the ballots
+// we took as its host, at once and then every pruneInterval, until the
+// room is left. Its count and bytes are bounded as messages are stored
+// (see history.go); this prune brings them back to their targets too.
 func (s *Service) pruneLoop(lr *liveRoom) {
 	s.everyWhileJoined(lr, pruneInterval, func() time.Duration {
 		cutoff := time.Now().Add(-s.cfg.HistoryAge)
-		deleted, err := s.env.Store.PruneRoomMessages(storage.RoomID(lr.desc.Room), keep, cutoff)
-		if err != nil {
-			s.env.Log.Warn("room: history not pruned", "room", lr.desc.Room, "err", err)
-			return 0
-		}
-		if deleted > 0 {
-			s.env.Log.Debug("room: history pruned", "room", lr.desc.Room, "deleted", deleted)
+		if rs := s.size(lr.desc.Room); rs != nil {
+			rs.prune.Lock()
+			err := s.pruneHistory(lr.desc.Room, rs, cutoff)
+			rs.prune.Unlock()
+			if err == nil {
+				s.pruneIfOver(lr.desc.Room, rs) // what came in meanwhile
+			}
 		}
 		if !s.hosting(lr) {
 			return 0
 		}
-		if deleted, err = s.env.Store.PruneRoomBallots(storage.RoomID(lr.desc.Room), cutoff); err != nil {
+		deleted, err := s.env.Store.PruneRoomBallots(storage.RoomID(lr.desc.Room), cutoff)
+		if err != nil {
 			s.env.Log.Warn("room: ballots not pruned", "room", lr.desc.Room, "err", err)
 		} else if deleted > 0 {
 			s.env.Log.Debug("room: ballots pruned", "room", lr.desc.Room, "deleted", deleted)

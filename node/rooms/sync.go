@@ -96,8 +96,10 @@ func (s *Service) syncRoom(lr *liveRoom, p peer.ID) (full bool, err error) {
 		ours = ours || r.Sender == self
 	}
 	var own uint64
+	var g growth
 	if err := s.env.Store.Update(func(tx *storage.Txn) error {
-		if err := s.putMessages(tx, recs); err != nil {
+		g = growth{} // Update may run this more than once
+		if err := s.putMessages(tx, recs, g); err != nil {
 			return err
 		}
 		for sender, seq := range floors {
@@ -114,6 +116,7 @@ func (s *Service) syncRoom(lr *liveRoom, p peer.ID) (full bool, err error) {
 	}); err != nil {
 		return false, err
 	}
+	s.grew(g) // prunes here, in the room's sync, if the answer took it past its bound
 	lr.raiseSeq(own)
 	if len(recs) > 0 || len(floors) > 0 {
 		lr.newcomer.Store(false) // from now on, gaps are repaired oldest first
@@ -129,6 +132,12 @@ func (s *Service) syncExchange(ctx context.Context, p peer.ID, req *roomspb.Sync
 	}
 	if resp.Error != "" {
 		return nil, fmt.Errorf("sync: %s says: %s", p.ShortString(), resp.Error)
+	}
+	// More than we asked for is refused whole, not trimmed: a peer that
+	// ignores the limit is not one to take history from, and what we
+	// store per answer stays bounded by what we ask.
+	if uint64(len(resp.Messages)) > uint64(req.Limit) {
+		return nil, fmt.Errorf("%w: sync: %s answered %d messages, %d asked for", errs.ErrProtocol, p.ShortString(), len(resp.Messages), req.Limit)
 	}
 	return &resp, nil
 }

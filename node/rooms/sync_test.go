@@ -1,13 +1,19 @@
 package rooms
 
 import (
+	"errors"
 	"fmt"
 	"testing"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"google.golang.org/protobuf/proto"
 
+	"github.com/backchannel/backchannel/crypto/keys"
 	"github.com/backchannel/backchannel/crypto/room"
+	"github.com/backchannel/backchannel/node/errs"
+	"github.com/backchannel/backchannel/node/internal/frame"
 	"github.com/backchannel/backchannel/node/rooms/internal/roomspb"
 	"github.com/backchannel/backchannel/storage"
 )
@@ -153,5 +159,83 @@ func TestRoomBackAlone(t *testing.T) {
 		default:
 			t.Fatalf("after %q the room still waits for a first sync", text)
 		}
+	}
+}
+
+// TestSyncAnswerLimit: an answer with more messages than we asked for is
+// refused as a protocol error, and none of it is stored; a full answer is
+// stored, and the room is pruned back within its bound by the sync that
+// stored it.
+func TestSyncAnswerLimit(t *testing.T) {
+	for _, over := range []bool{true, false} {
+		t.Run(fmt.Sprint("over=", over), func(t *testing.T) {
+			const count = 200
+			tn := newTestNet(t)
+			ts := newTestService(t, tn, "", func(c *Config) { c.HistoryCount = count })
+			bad := newTestService(t, tn, "")
+			info, err := ts.CreateRoom(t.Context(), "overlimit", "", time.Time{}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lr, ok := ts.get(info.ID)
+			if !ok {
+				t.Fatal("room not joined")
+			}
+			var ids []room.MessageID
+			var answer [][]byte
+			for i := range MaxHistory + 1 {
+				m, data := signChat(t, info.ID, keys.GeneratePrivateKey(), 1, fmt.Sprint("answer ", i))
+				ids = append(ids, m.ID())
+				answer = append(answer, data)
+			}
+			if !over {
+				ids, answer = ids[:MaxHistory], answer[:MaxHistory]
+			}
+			bad.net.Host().SetStreamHandler(ProtocolSync, func(st network.Stream) {
+				var req roomspb.SyncRequest
+				_ = frame.Serve(st, syncTimeout, &req, maxRequestFrame, func() proto.Message {
+					return &roomspb.SyncResponse{Messages: answer}
+				})
+			})
+			ts.connect(bad)
+			before := totalsOf(t, ts.store, info.ID)
+			full, err := ts.syncRoom(lr, bad.self())
+			after := totalsOf(t, ts.store, info.ID)
+			if !over {
+				if err != nil || !full {
+					t.Fatalf("sync with a full answer: full %v, %v", full, err)
+				}
+				if after.count > count+count/10 {
+					t.Fatalf("after the sync the store holds %d messages, bound %d", after.count, count+count/10)
+				}
+				if err := ts.store.View(func(tx *storage.Txn) error {
+					ok, err := tx.HasRoomMessage(storage.RoomID(info.ID), ids[len(ids)-1])
+					if err != nil || !ok {
+						t.Errorf("newest message of the answer held %v, %v", ok, err)
+					}
+					return nil
+				}); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if !errors.Is(err, errs.ErrProtocol) {
+				t.Fatalf("sync with an answer over the limit: %v, want a protocol error", err)
+			}
+			t.Log(err)
+			if after != before {
+				t.Errorf("store went from %+v to %+v", before, after)
+			}
+			if err := ts.store.View(func(tx *storage.Txn) error {
+				for _, id := range ids {
+					if ok, err := tx.HasRoomMessage(storage.RoomID(info.ID), id); err != nil || ok {
+						t.Fatalf("message of the refused answer held %v, %v", ok, err)
+					}
+				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }
