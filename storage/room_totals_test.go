@@ -118,17 +118,7 @@ func TestDropOldestRoomMessages(t *testing.T) {
 			})
 			// A dropped message that comes back through sync is not stored
 			// again.
-			for _, m := range ms {
-				var added bool
-				update(t, s, func(tx *Txn) error {
-					var err error
-					added, err = tx.PutRoomMessage(m)
-					return err
-				})
-				if added {
-					t.Errorf("message %d of %s added again", m.Seq, m.Sender)
-				}
-			}
+			notAddedAgain(t, s, ms)
 		})
 	}
 }

@@ -488,17 +488,7 @@ func TestPruneRoomMessages(t *testing.T) {
 				})
 				// Neither a kept nor a pruned message that comes back through
 				// sync is stored again.
-				for _, m := range ms {
-					var added bool
-					update(t, s, func(tx *Txn) error {
-						var err error
-						added, err = tx.PutRoomMessage(m)
-						return err
-					})
-					if added {
-						t.Errorf("message %d of %s added again", m.Seq, m.Sender)
-					}
-				}
+				notAddedAgain(t, s, ms)
 			})
 		}
 	}
@@ -658,6 +648,23 @@ func TestRoomRefRoundTrip(t *testing.T) {
 	for _, b := range [][]byte{nil, {0}, encodeRoomRef(p, 0), append(encodeRoomRef(p, 1), 0)} {
 		if _, _, err := decodeRoomRef(b); !errors.Is(err, ErrCorrupt) {
 			t.Errorf("decodeRoomRef(%x): %v, want ErrCorrupt", b, err)
+		}
+	}
+}
+
+// notAddedAgain checks that none of ms, each stored once already (kept, or
+// pruned since), is stored again when it comes back.
+func notAddedAgain(t *testing.T, s *Store, ms []RoomMessage) {
+	t.Helper()
+	for _, m := range ms {
+		var added bool
+		update(t, s, func(tx *Txn) error {
+			var err error
+			added, err = tx.PutRoomMessage(m)
+			return err
+		})
+		if added {
+			t.Errorf("message %d of %s added again", m.Seq, m.Sender)
 		}
 	}
 }
