@@ -50,8 +50,8 @@ func TestRoomEndpoints(t *testing.T) {
 		{"POST", sp + "/messages/" + msg(3) + "/react", `{"emoji":"👍"}`, 204, ""},
 		{"POST", sp + "/questions/" + msg(4) + "/answer", "", 204, ""},
 		{"POST", sp + "/messages/" + msg(4) + "/pin", "", 204, ""},
-		{"GET", sp + "/chat", "", 200, fmt.Sprintf(`{"messages":[{"id":%q,"sender_id":%q,"sender":%s,"time":"2026-01-02T03:04:08Z","text":"hello","reactions":[{"emoji":"👍","count":1}]}]}`, msg(3), self, you)},
-		{"GET", sp + "/questions", "", 200, fmt.Sprintf(`{"questions":[{"id":%q,"sender_id":%q,"sender":%s,"time":"2026-01-02T03:04:09Z","text":"when do we ship?","upvotes":1,"answered":true,"pinned":true,"reactions":[]}]}`, msg(4), self, you)},
+		{"GET", sp + "/chat", "", 200, fmt.Sprintf(`{"messages":[{"id":%q,"sender_id":%q,"sender":%s,"time":"2026-01-02T03:04:08Z","text":"hello","reactions":[{"emoji":"👍","count":1,"mine":true}]}]}`, msg(3), self, you)},
+		{"GET", sp + "/questions", "", 200, fmt.Sprintf(`{"questions":[{"id":%q,"sender_id":%q,"sender":%s,"time":"2026-01-02T03:04:09Z","text":"when do we ship?","upvotes":1,"upvoted":true,"answered":true,"pinned":true,"reactions":[]}]}`, msg(4), self, you)},
 		{"POST", sp + "/grant", `{"peer":"bob","role":"speaker","ttl_seconds":3600}`, 204, ""},
 		{"GET", "/v1/rooms/Standup", "", 200, strings.TrimSuffix(standupJSON(true), "}") +
 			fmt.Sprintf(`,"speakers":[%q,%q],"people":[%s,%s],"people_more":0,"as":{"use_profile":true,"name":""},"my_name":""}`,

@@ -148,7 +148,7 @@ func (f *Fake) RoomUpvote(ctx context.Context, id room.ID, question room.Message
 		if i < 0 {
 			return fmt.Errorf("%w: %s is not a question", api.ErrInvalidRoom, question)
 		}
-		r.questions[i].Upvotes = 1
+		r.questions[i].Upvotes, r.questions[i].Upvoted = 1, true
 		return nil
 	})
 }

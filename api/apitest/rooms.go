@@ -367,11 +367,12 @@ func (f *Fake) RoomQuestions(id room.ID) ([]api.RoomQuestion, error) {
 	return out, nil
 }
 
-// reactionsTo lists a message's reactions, most first, then by emoji.
+// reactionsTo lists a message's reactions, most first, then by emoji: all
+// of them ours (only this node reacts).
 func (r *fakeRoom) reactionsTo(id string) []api.RoomReaction {
 	out := []api.RoomReaction{}
 	for e, n := range r.reactions[id] {
-		out = append(out, api.RoomReaction{Emoji: e, Count: n})
+		out = append(out, api.RoomReaction{Emoji: e, Count: n, Mine: true})
 	}
 	slices.SortFunc(out, func(a, b api.RoomReaction) int {
 		if a.Count != b.Count {
