@@ -42,12 +42,12 @@ func TestRoomCommands(t *testing.T) {
 	ok(t, h, "room", "mute", "Standup", bob.String(), "--for", "5m")
 
 	out = ok(t, h, "room", "read", "Standup")
-	if want := "2026-01-02 03:04  you · host: hello all 🎉1  [" + m3[:12] + "]\n"; out != want {
+	if want := "2026-01-02 03:04  you · host: hello all 🎉1(you)  [" + m3[:12] + "]\n"; out != want {
 		t.Errorf("read printed\n%q\nwant\n%q", out, want)
 	}
 	out = ok(t, h, "room", "read", "Standup", "--json")
 	you := fmt.Sprintf(`{"id":%q,"name":"","display":"you","role":"host","contact":false,"verified":false,"me":true}`, self)
-	sameJSON(t, out, fmt.Sprintf(`{"messages":[{"id":%q,"sender_id":%q,"sender":%s,"time":"2026-01-02T03:04:08Z","text":"hello all","reactions":[{"emoji":"🎉","count":1}]}]}`, m3, self, you))
+	sameJSON(t, out, fmt.Sprintf(`{"messages":[{"id":%q,"sender_id":%q,"sender":%s,"time":"2026-01-02T03:04:08Z","text":"hello all","reactions":[{"emoji":"🎉","count":1,"mine":true}]}]}`, m3, self, you))
 	out = ok(t, h, "room", "questions", "Standup")
 	if !strings.Contains(out, m4[:12]) || !strings.Contains(out, "answered,pinned") || !strings.Contains(out, "ship today?") {
 		t.Errorf("questions printed\n%s", out)
