@@ -1,10 +1,8 @@
 package storage
 
 import (
-	"bytes"
 	"encoding/binary"
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -27,100 +25,33 @@ type roomVictim struct {
 	seq     uint64
 }
 
-// PruneRoomMessages bounds room's history: it deletes every message that is
-// not among the keep newest (by Sent) or that was sent before olderThan, and
-// returns how many it deleted. Pass math.MaxInt as keep for no bound by
-// count and a zero olderThan for none by age. It raises high-water marks
-// over what it deletes (see [Txn.RoomHighWater]). It does all of it in this
-// transaction, so pruning more than some 8,000 messages at once fails with
-// ErrTxnTooBig: use [Store.PruneRoomMessages].
-func (t *Txn) PruneRoomMessages(room RoomID, keep int, olderThan time.Time) (int, error) {
-	n, _, err := t.pruneRoom(room, keep, olderThan, nil, math.MaxInt)
-	if err != nil {
-		return 0, fmt.Errorf("storage: prune room %s: %w", room, err)
+// roomVictimAt decodes the iterator's current item, a key of a room's
+// recency index (prefix, then the sent time and the message ID) with its
+// reference, into the message to delete.
+func roomVictimAt(it *badger.Iterator, prefix []byte) (roomVictim, error) {
+	item := it.Item()
+	k := item.Key()
+	if len(k) != len(prefix)+8+32 {
+		return roomVictim{}, fmt.Errorf("%w: recency key of %d bytes", ErrCorrupt, len(k))
 	}
-	return n, nil
-}
-
-// pruneRoom deletes up to limit of the messages PruneRoomMessages would,
-// oldest first, starting at recency key from (nil: the oldest). It returns
-// how many it deleted and, if it stopped at the limit, the key to go on from.
-func (t *Txn) pruneRoom(room RoomID, keep int, olderThan time.Time, from []byte, limit int) (int, []byte, error) {
-	if keep < 0 {
-		return 0, nil, fmt.Errorf("%w: keep %d", ErrInvalid, keep)
-	}
-	var cutoff uint64
-	if !olderThan.IsZero() {
+	v := roomVictim{timeKey: item.KeyCopy(nil), id: [32]byte(k[len(prefix)+8:])}
+	err := item.Value(func(ref []byte) error {
 		var err error
-		if cutoff, err = timeKey(olderThan); err != nil {
-			return 0, nil, err
-		}
-	}
-	last, err := t.pruneBoundary(room, keep, cutoff)
-	if last == nil || err != nil {
-		return 0, nil, err
-	}
-	vs, err := t.oldestRoomMessages(room, from, last, limit)
-	if err != nil {
-		return 0, nil, err
-	}
-	if err := t.deleteRoomMessages(room, vs, true); err != nil {
-		return 0, nil, err
-	}
-	if len(vs) < limit {
-		return len(vs), nil, nil
-	}
-	return len(vs), append(bytes.Clone(vs[len(vs)-1].timeKey), 0), nil
+		v.sender, v.seq, err = decodeRoomRef(ref) // the sender is a copy
+		return err
+	})
+	return v, err
 }
 
-// pruneBoundary returns the recency key of the newest message to prune: the
-// first, walking back from the newest, that is beyond the keep newest or
-// sent before cutoff (0: no cutoff). It returns nil if there is none. Its
-// cost grows with keep, not with the size of the room.
-func (t *Txn) pruneBoundary(room RoomID, keep int, cutoff uint64) ([]byte, error) {
+// oldestRoomMessages returns up to limit of room's oldest messages, in
+// recency order.
+func (t *Txn) oldestRoomMessages(room RoomID, limit int) ([]roomVictim, error) {
 	prefix := roomKey(prefixRoomTime, room, 0)
-	it := t.txn.NewIterator(badger.IteratorOptions{Reverse: true, Prefix: prefix})
-	defer it.Close()
-	i := 0
-	for it.Seek(append(bytes.Clone(prefix), bytes.Repeat([]byte{0xff}, 8+32+1)...)); it.Valid(); it.Next() {
-		k := it.Item().Key()
-		if len(k) != len(prefix)+8+32 {
-			return nil, fmt.Errorf("%w: recency key of %d bytes", ErrCorrupt, len(k))
-		}
-		if i >= keep || binary.BigEndian.Uint64(k[len(prefix):]) < cutoff {
-			return it.Item().KeyCopy(nil), nil
-		}
-		i++
-	}
-	return nil, nil
-}
-
-// oldestRoomMessages returns up to limit of room's messages in recency
-// order, from recency key from (nil: the oldest) up to and including last
-// (nil: the newest).
-func (t *Txn) oldestRoomMessages(room RoomID, from, last []byte, limit int) ([]roomVictim, error) {
-	prefix := roomKey(prefixRoomTime, room, 0)
-	if from == nil {
-		from = prefix
-	}
 	it := t.txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
 	defer it.Close()
 	var vs []roomVictim
-	for it.Seek(from); it.Valid() && len(vs) < limit; it.Next() {
-		item := it.Item()
-		k := item.Key()
-		if last != nil && bytes.Compare(k, last) > 0 {
-			break
-		}
-		if len(k) != len(prefix)+8+32 {
-			return nil, fmt.Errorf("%w: recency key of %d bytes", ErrCorrupt, len(k))
-		}
-		v := roomVictim{timeKey: item.KeyCopy(nil), id: [32]byte(k[len(prefix)+8:])}
-		err := item.Value(func(ref []byte) error {
-			var err error
-			v.sender, v.seq, err = decodeRoomRef(ref) // the sender is a copy
-			return err
-		})
+	for it.Rewind(); it.Valid() && len(vs) < limit; it.Next() {
+		v, err := roomVictimAt(it, prefix)
 		if err != nil {
 			return nil, err
 		}
@@ -163,32 +94,6 @@ func (t *Txn) deleteRoomMessages(room RoomID, vs []roomVictim, raiseMarks bool) 
 	return nil
 }
 
-// PruneRoomMessages does what [Txn.PruneRoomMessages] does for any number of
-// messages, in transactions of a few thousand. Each leaves the room
-// consistent, so if it fails half-way the room is merely pruned less, and
-// calling it again finishes the job. Messages arriving meanwhile only move
-// the boundary newer, so each transaction works it out again.
-func (s *Store) PruneRoomMessages(room RoomID, keep int, olderThan time.Time) (int, error) {
-	total := 0
-	var from []byte
-	for {
-		var n int
-		start := from // Update may run the function more than once
-		err := s.Update(func(tx *Txn) error {
-			var err error
-			n, from, err = tx.pruneRoom(room, keep, olderThan, start, roomDeleteBatch)
-			return err
-		})
-		if err != nil {
-			return total, fmt.Errorf("storage: prune room %s: %w", room, err)
-		}
-		total += n
-		if from == nil {
-			return total, nil
-		}
-	}
-}
-
 // DeleteRoom does what [Txn.DeleteRoom] does for a room of any size: it
 // deletes its ballots, then its messages, oldest first, in transactions of
 // a few thousand, and the rest (the room record, the high-water marks) in
@@ -202,7 +107,7 @@ func (s *Store) DeleteRoom(room RoomID) error {
 	for {
 		var done bool
 		err := s.Update(func(tx *Txn) error {
-			vs, err := tx.oldestRoomMessages(room, nil, nil, roomDeleteBatch)
+			vs, err := tx.oldestRoomMessages(room, roomDeleteBatch)
 			if err == nil && len(vs) < roomDeleteBatch {
 				done = true
 				return tx.DeleteRoom(room)
@@ -256,9 +161,11 @@ func roomDataSize(record []byte) (int, error) {
 // encodings (RoomMessage.Data), and every message sent before olderThan
 // (zero: none); fewer if the room runs out. It returns how many messages it
 // deleted and their bytes, so that a caller keeping running totals (see
-// [Txn.RoomMessageTotals]) can lower them. Like [Store.PruneRoomMessages],
-// it raises high-water marks over what it deletes and works in transactions
-// of a few thousand messages, each leaving the room consistent.
+// [Txn.RoomMessageTotals]) can lower them. It raises high-water marks over
+// what it deletes (see [Txn.RoomHighWater]), so that sync does not fetch
+// them again, and works in transactions of a few thousand messages, each
+// leaving the room consistent: if it fails half-way the room is merely
+// pruned less, and calling it again finishes the job.
 func (s *Store) DropOldestRoomMessages(room RoomID, count int, size int64, olderThan time.Time) (int, int64, error) {
 	var cutoff uint64
 	if !olderThan.IsZero() {
@@ -308,12 +215,7 @@ func (t *Txn) dropOldestRoomMessages(room RoomID, count int, size int64, cutoff 
 			more = true
 			break
 		}
-		v := roomVictim{timeKey: it.Item().KeyCopy(nil), id: [32]byte(k[len(prefix)+8:])}
-		err := it.Item().Value(func(ref []byte) error {
-			var err error
-			v.sender, v.seq, err = decodeRoomRef(ref) // the sender is a copy
-			return err
-		})
+		v, err := roomVictimAt(it, prefix)
 		var record []byte
 		if err == nil {
 			var mk []byte

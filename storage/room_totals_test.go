@@ -43,7 +43,7 @@ func TestRoomMessageTotals(t *testing.T) {
 	if n, size := totals(t, s, room); n != 10 || size != want {
 		t.Fatalf("%d messages, %d bytes; want 10, %d", n, size, want)
 	}
-	if _, err := s.PruneRoomMessages(room, 4, time.Time{}); err != nil {
+	if _, _, err := s.DropOldestRoomMessages(room, 6, 0, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	if n, size := totals(t, s, room); n != 4 || size != 100*(7+8+9+10) {
@@ -151,4 +151,7 @@ func TestDropOldestRoomMessagesBatched(t *testing.T) {
 		}
 		return nil
 	})
+	if n, _, err := s.DropOldestRoomMessages(room, 0, 0, time.Time{}); n != 0 || err != nil {
+		t.Errorf("dropping again with nothing asked: %d, %v", n, err)
+	}
 }

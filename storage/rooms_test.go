@@ -409,7 +409,11 @@ func TestRoomHeld(t *testing.T) {
 	}
 }
 
-func TestPruneRoomMessages(t *testing.T) {
+// TestDropOldestRoomMessagesAcrossGap: dropping by count and by age over a
+// sender whose messages have a gap raises its high-water mark only as far
+// as what went allows; the index forgets what went; another room is
+// untouched. In one transaction and in the Store's batches.
+func TestDropOldestRoomMessagesAcrossGap(t *testing.T) {
 	a, b := newPeer(t), newPeer(t)
 	room := roomID(1)
 	// a sends seqs 1..6 at times 1,3,5,7,9,11; b seqs 1,2,4,5 at 2,4,8,10:
@@ -423,19 +427,19 @@ func TestPruneRoomMessages(t *testing.T) {
 	}
 	tests := []struct {
 		name      string
-		keep      int
+		count     int // to drop at least: the messages beyond the newest we keep
 		olderThan time.Time
 		wantN     int
 		wantLeft  []int // sent times, newest first
 		wantHW    map[peer.ID]uint64
 	}{
-		{"nothing to do", 100, time.Time{}, 0, []int{11, 10, 9, 8, 7, 5, 4, 3, 2, 1}, map[peer.ID]uint64{a: 6, b: 2}},
-		{"by count", 3, time.Time{}, 7, []int{11, 10, 9}, map[peer.ID]uint64{a: 6, b: 5}},
-		{"by age", math.MaxInt, at(5), 4, []int{11, 10, 9, 8, 7, 5}, map[peer.ID]uint64{a: 6, b: 2}},
-		{"by age across the gap", math.MaxInt, at(9), 7, []int{11, 10, 9}, map[peer.ID]uint64{a: 6, b: 5}},
-		{"count is the tighter bound", 2, at(5), 8, []int{11, 10}, map[peer.ID]uint64{a: 6, b: 5}},
-		{"age is the tighter bound", 8, at(8), 6, []int{11, 10, 9, 8}, map[peer.ID]uint64{a: 6, b: 2}},
-		{"keep none", 0, time.Time{}, 10, nil, map[peer.ID]uint64{a: 6, b: 5}},
+		{"nothing to do", 0, time.Time{}, 0, []int{11, 10, 9, 8, 7, 5, 4, 3, 2, 1}, map[peer.ID]uint64{a: 6, b: 2}},
+		{"by count", 7, time.Time{}, 7, []int{11, 10, 9}, map[peer.ID]uint64{a: 6, b: 5}},
+		{"by age", 0, at(5), 4, []int{11, 10, 9, 8, 7, 5}, map[peer.ID]uint64{a: 6, b: 2}},
+		{"by age across the gap", 0, at(9), 7, []int{11, 10, 9}, map[peer.ID]uint64{a: 6, b: 5}},
+		{"count is the tighter bound", 8, at(5), 8, []int{11, 10}, map[peer.ID]uint64{a: 6, b: 5}},
+		{"age is the tighter bound", 2, at(8), 6, []int{11, 10, 9, 8}, map[peer.ID]uint64{a: 6, b: 2}},
+		{"all of them", 10, time.Time{}, 10, nil, map[peer.ID]uint64{a: 6, b: 5}},
 	}
 	for _, tt := range tests {
 		for _, batched := range []bool{false, true} {
@@ -450,15 +454,19 @@ func TestPruneRoomMessages(t *testing.T) {
 				var n int
 				var err error
 				if batched {
-					n, err = s.PruneRoomMessages(room, tt.keep, tt.olderThan)
+					n, _, err = s.DropOldestRoomMessages(room, tt.count, 0, tt.olderThan)
 				} else {
+					var cutoff uint64
+					if !tt.olderThan.IsZero() {
+						cutoff, _ = timeKey(tt.olderThan)
+					}
 					err = s.Update(func(tx *Txn) error {
-						n, err = tx.PruneRoomMessages(room, tt.keep, tt.olderThan)
+						n, _, _, err = tx.dropOldestRoomMessages(room, tt.count, 0, cutoff, math.MaxInt)
 						return err
 					})
 				}
 				if err != nil || n != tt.wantN {
-					t.Errorf("pruned %d, %v; want %d", n, err, tt.wantN)
+					t.Errorf("dropped %d, %v; want %d", n, err, tt.wantN)
 				}
 				view(t, s, func(tx *Txn) error {
 					left, err := tx.RoomMessages(room, 100, time.Time{})
@@ -491,34 +499,6 @@ func TestPruneRoomMessages(t *testing.T) {
 				notAddedAgain(t, s, ms)
 			})
 		}
-	}
-}
-
-func TestPruneRoomMessagesBatched(t *testing.T) {
-	s := openMem(t)
-	room := roomID(1)
-	senders := []peer.ID{newPeer(t), newPeer(t), newPeer(t)}
-	const total = 2*roomDeleteBatch + 100
-	for start := 0; start < total; start += 1000 {
-		var ms []RoomMessage
-		for i := start; i < min(start+1000, total); i++ {
-			ms = append(ms, roomMsg(room, senders[i%3], uint64(i/3+1), i+1))
-		}
-		putRoomMsgs(t, s, ms...)
-	}
-	n, err := s.PruneRoomMessages(room, 50, time.Time{})
-	if err != nil || n != total-50 {
-		t.Fatalf("pruned %d, %v; want %d", n, err, total-50)
-	}
-	view(t, s, func(tx *Txn) error {
-		left, err := tx.RoomMessages(room, 100, time.Time{})
-		if err != nil || len(left) != 50 || sents(left)[49] != total-49 {
-			t.Errorf("left %d messages, oldest %v, %v", len(left), sents(left)[len(left)-1], err)
-		}
-		return nil
-	})
-	if n, err := s.PruneRoomMessages(room, 50, time.Time{}); n != 0 || err != nil {
-		t.Errorf("pruning again: %d, %v", n, err)
 	}
 }
 
@@ -626,7 +606,6 @@ func TestRoomInvalidArguments(t *testing.T) {
 		{"sender messages limit", func(tx *Txn) error { _, err := tx.RoomSenderMessages(roomID(1), a, 0, 0); return err }},
 		{"sender messages no sender", func(tx *Txn) error { _, err := tx.RoomSenderMessages(roomID(1), "", 0, 1); return err }},
 		{"missing limit", func(tx *Txn) error { _, err := tx.RoomMissing(roomID(1), a, 5, 0); return err }},
-		{"prune negative keep", func(tx *Txn) error { _, err := tx.PruneRoomMessages(roomID(1), -1, time.Time{}); return err }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
