@@ -186,6 +186,14 @@ export function actions(...buttons) {
   return h('div', {class: 'msg-actions', role: 'toolbar', 'aria-label': 'Actions for this message'}, buttons);
 }
 
+// reactionsText is a message's reactions in words, for describe():
+// "Reactions: 👍 2 including yours, ❤️ 1", or null when there are none.
+// Each reaction is {emoji, count, mine}.
+export function reactionsText(reactions) {
+  return reactions.length
+    ? `Reactions: ${reactions.map(r => `${r.emoji} ${r.count}${r.mine ? ' including yours' : ''}`).join(', ')}` : null;
+}
+
 // describe is what a screen reader says of a message, from its parts (empty
 // ones left out): "Bob, 12:30: Hello. Delivered. Reactions: 👍 2".
 export function describe(...parts) {

@@ -5,7 +5,7 @@
 
 import {get, post, enc} from '../api.js';
 import {h, replace, time, timeEl, debounce, action, showError, remote, setRemote, visible, claim, release} from '../dom.js';
-import {messageList, actions, describe} from '../msglist.js';
+import {messageList, actions, describe, reactionsText} from '../msglist.js';
 
 const quickReactions = ['👍', '❤️', '😂', '😮'];
 const answers = [['yes', 'Going'], ['maybe', 'Maybe'], ['no', 'Not going']];
@@ -171,7 +171,7 @@ export default {
           m.kind === 'event' ? rsvpSummary(m) + (mineAnswer ? `; you answered ${answers.find(([a]) => a === mineAnswer)[1]}` : '') : null,
           m.reply_to ? (target ? `Replying to: ${target.text}` : 'Replying to an earlier message') : null,
           m.outbound ? receiptText(m) : null,
-          grouped.size ? `Reactions: ${[...grouped].map(([emoji, g]) => `${emoji} ${g.n}${g.mine ? ' including yours' : ''}`).join(', ')}` : null)},
+          reactionsText([...grouped].map(([emoji, g]) => ({emoji, count: g.n, mine: g.mine}))))},
         m.outbound ? null : h('p', {class: 'sender', title: m.sender_id}, remote(who), verifiedMark(m.sender)),
         m.reply_to ? h('blockquote', {class: 'quote'}, target ? remote(target.text, {multiline: true}) : 'an earlier message') : null,
         m.kind === 'event'

@@ -7,7 +7,7 @@
 import {get, post} from '../api.js';
 import {h, replace, time, timeEl, throttle, action, form, showError, remote, setRemote, visible, claim, release} from '../dom.js';
 import {personEl, nameChoice, nameSummary, atLeast} from './roomnames.js';
-import {messageList, actions, describe} from '../msglist.js';
+import {messageList, actions, describe, reactionsText} from '../msglist.js';
 
 const roomReactions = ['👍', '👏', '❤️'];
 
@@ -223,7 +223,7 @@ export default {
       const role = m.sender.role && m.sender.role !== 'listener' ? ` (${m.sender.role})` : '';
       return h('li', {class: 'chat-line', dataset: {id: m.id},
         'aria-label': describe(`${who}${role}, ${time(m.time)}: ${m.text}`,
-          m.reactions.length ? `Reactions: ${m.reactions.map(r => `${r.emoji} ${r.count}${r.mine ? ' including yours' : ''}`).join(', ')}` : null)},
+          reactionsText(m.reactions))},
         personEl(m.sender),
         ' ', remote(m.text, {class: 'text', multiline: true}), ' ', timeEl(m.time),
         m.reactions.length ? h('span', {class: 'reactions'}, m.reactions.map(r => h('span', {class: r.mine ? 'mine' : null}, remote(r.emoji), ` ${r.count}`))) : null,

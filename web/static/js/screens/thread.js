@@ -4,7 +4,7 @@
 
 import {get, post, enc} from '../api.js';
 import {h, replace, time, timeEl, debounce, action, shortID, showError, remote, setRemote, visible, claim, release} from '../dom.js';
-import {messageList, actions, describe} from '../msglist.js';
+import {messageList, actions, describe, reactionsText} from '../msglist.js';
 import {stateEl, stateLabel} from '../msgstate.js';
 
 const quickReactions = ['👍', '❤️', '😂', '😮'];
@@ -103,7 +103,7 @@ export default {
         'aria-label': describe(`${who}, ${time(m.sent)}: ${m.text}`,
           target ? `Replying to: ${target.text}` : m.reply_to ? 'Replying to an earlier message' : null,
           m.direction === 'outbound' ? stateLabel(m.state) : null,
-          grouped.size ? `Reactions: ${[...grouped].map(([emoji, g]) => `${emoji} ${g.n}${g.mine ? ' including yours' : ''}`).join(', ')}` : null)},
+          reactionsText([...grouped].map(([emoji, g]) => ({emoji, count: g.n, mine: g.mine}))))},
         target || m.reply_to ? h('blockquote', {class: 'quote'}, target ? remote(target.text, {multiline: true}) : 'an earlier message') : null,
         m.context && m.context.startsWith('room:') ? h('p', {class: 'context-tag'}, 'Private question from room ',
           h('a', {href: `#/room/${m.context.slice(5)}`}, remote(roomName(m.context.slice(5))))) : null,
