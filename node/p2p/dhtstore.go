@@ -103,27 +103,34 @@ func newBoundedStore(caps dhtStoreCaps, refused func(ds.Key)) *boundedStore {
 	}
 }
 
+// splitProviderKey splits a provider record's datastore key,
+// "/providers/<base32 key>/<base32 peer ID>", into its two parts; ok is
+// false for any other key.
+func splitProviderKey(k ds.Key) (key, peer string, ok bool) {
+	rest, ok := strings.CutPrefix(k.String(), providersPrefix)
+	if !ok {
+		return "", "", false
+	}
+	key, peer, ok = strings.Cut(rest, "/")
+	if !ok || key == "" || peer == "" || strings.Contains(peer, "/") {
+		return "", "", false
+	}
+	return key, peer, true
+}
+
 // providerPeer is the providing peer's base32 ID of a provider record's
 // key, or "" for any other key.
 func providerPeer(k ds.Key) string {
-	rest, ok := strings.CutPrefix(k.String(), providersPrefix)
-	if !ok {
-		return ""
-	}
-	key, p, ok := strings.Cut(rest, "/")
-	if !ok || key == "" || p == "" || strings.Contains(p, "/") {
-		return ""
-	}
+	_, p, _ := splitProviderKey(k)
 	return p
 }
 
 // providerKey is the DHT key of a provider record's datastore key, or nil.
 func providerKey(k ds.Key) []byte {
-	rest, ok := strings.CutPrefix(k.String(), providersPrefix)
+	enc, _, ok := splitProviderKey(k)
 	if !ok {
 		return nil
 	}
-	enc, _, _ := strings.Cut(rest, "/")
 	b, err := base32.RawStdEncoding.DecodeString(enc)
 	if err != nil {
 		return nil
